@@ -1,0 +1,164 @@
+/**
+ * Big-integer arithmetic for the Paillier and RSA-group parts: modular exponentiation,
+ * inverses, Jacobi symbols, CRT and uniform sampling from a CSPRNG.
+ *
+ * JavaScript BigInt offers no constant-time arithmetic. Exponentiations with secret exponents
+ * (Paillier decryption, root extraction) therefore leak timing to a co-resident observer; the
+ * same is true of every BigInt library in the ecosystem. This is stated, not hidden.
+ */
+import { randomBytes } from "@noble/hashes/utils.js";
+import { bitLength, bytesToBigint } from "../codec/codec.js";
+
+export function mod(a: bigint, m: bigint): bigint {
+  const r = a % m;
+  return r < 0n ? r + m : r;
+}
+
+/** Window size for the left-to-right k-ary exponentiation, by exponent length. */
+function windowFor(bits: number): number {
+  if (bits > 1536) return 6;
+  if (bits > 384) return 5;
+  if (bits > 96) return 4;
+  return 2;
+}
+
+/** base^exp mod m for exp ≥ 0 (negative exponents go through modInv). */
+export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
+  if (m === 1n) return 0n;
+  if (exp < 0n) return modPow(modInv(base, m), -exp, m);
+  const b = mod(base, m);
+  if (exp === 0n) return 1n;
+  const bits = exp.toString(2);
+  const w = windowFor(bits.length);
+  const table: bigint[] = [1n, b];
+  for (let i = 2; i < 1 << w; i++) table.push(((table[i - 1] as bigint) * b) % m);
+  let r = 1n;
+  const pad = (w - (bits.length % w)) % w;
+  const padded = "0".repeat(pad) + bits;
+  for (let i = 0; i < padded.length; i += w) {
+    if (i > 0) for (let k = 0; k < w; k++) r = (r * r) % m;
+    const d = Number.parseInt(padded.slice(i, i + w), 2);
+    if (d) r = (r * (table[d] as bigint)) % m;
+  }
+  return r;
+}
+
+/** Precomputed powers of a fixed base: g^e for many e at a fraction of the cost. */
+export class FixedBase {
+  private readonly table: bigint[][] = [];
+  private static readonly W = 5;
+
+  constructor(
+    base: bigint,
+    readonly modulus: bigint,
+    readonly maxBits: number,
+  ) {
+    const w = FixedBase.W;
+    let g = mod(base, modulus);
+    for (let i = 0; i < Math.ceil(maxBits / w); i++) {
+      const row: bigint[] = [1n, g];
+      for (let d = 2; d < 1 << w; d++) row.push(((row[d - 1] as bigint) * g) % modulus);
+      this.table.push(row);
+      g = ((row[(1 << w) - 1] as bigint) * g) % modulus;
+    }
+  }
+
+  pow(exp: bigint): bigint {
+    if (exp < 0n) return modInv(this.pow(-exp), this.modulus);
+    if (bitLength(exp) > this.maxBits) throw new RangeError("exponent exceeds the fixed-base table");
+    const w = BigInt(FixedBase.W);
+    const mask = (1n << w) - 1n;
+    let r = 1n;
+    for (let i = 0; exp > 0n; i++, exp >>= w) {
+      const d = Number(exp & mask);
+      if (d) r = (r * ((this.table[i] as bigint[])[d] as bigint)) % this.modulus;
+    }
+    return r;
+  }
+}
+
+export function gcd(a: bigint, b: bigint): bigint {
+  a = a < 0n ? -a : a;
+  b = b < 0n ? -b : b;
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** a⁻¹ mod m; throws if a is not invertible. */
+export function modInv(a: bigint, m: bigint): bigint {
+  let [r0, r1] = [mod(a, m), m];
+  let [s0, s1] = [1n, 0n];
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1] = [r1, r0 - q * r1];
+    [s0, s1] = [s1, s0 - q * s1];
+  }
+  if (r0 !== 1n) throw new RangeError("not invertible");
+  return mod(s0, m);
+}
+
+/** Jacobi symbol (a/n) for odd n > 0. */
+export function jacobi(a: bigint, n: bigint): number {
+  if (n <= 0n || n % 2n === 0n) throw new RangeError("jacobi needs an odd positive modulus");
+  a = mod(a, n);
+  let t = 1;
+  while (a !== 0n) {
+    while (a % 2n === 0n) {
+      a /= 2n;
+      const r = n % 8n;
+      if (r === 3n || r === 5n) t = -t;
+    }
+    [a, n] = [n, a];
+    if (a % 4n === 3n && n % 4n === 3n) t = -t;
+    a %= n;
+  }
+  return n === 1n ? t : 0;
+}
+
+/** x with x ≡ a (mod p), x ≡ b (mod q), given qInvP = q⁻¹ mod p. */
+export function crt(a: bigint, p: bigint, b: bigint, q: bigint, qInvP: bigint): bigint {
+  return b + q * mod((a - b) * qInvP, p);
+}
+
+/** Uniform integer in [0, n) by rejection sampling. */
+export function randomBelow(n: bigint): bigint {
+  if (n <= 0n) throw new RangeError("empty range");
+  const bits = bitLength(n - 1n);
+  for (;;) {
+    const x = randomBits(bits);
+    if (x < n) return x;
+  }
+}
+
+/** Uniform integer of at most `bits` bits. */
+export function randomBits(bits: number): bigint {
+  if (bits <= 0) return 0n;
+  const bytes = randomBytes(Math.ceil(bits / 8));
+  const excess = bytes.length * 8 - bits;
+  bytes[0] = (bytes[0] as number) & (0xff >> excess);
+  return bytesToBigint(bytes);
+}
+
+/** Uniform integer in [-bound, bound]. */
+export function randomSigned(bound: bigint): bigint {
+  return randomBelow(2n * bound + 1n) - bound;
+}
+
+/** Uniform element of Z*_n. */
+export function randomUnit(n: bigint): bigint {
+  for (;;) {
+    const x = randomBelow(n);
+    if (x !== 0n && gcd(x, n) === 1n) return x;
+  }
+}
+
+export function isqrt(n: bigint): bigint {
+  if (n < 0n) throw new RangeError("negative");
+  if (n < 2n) return n;
+  let x = 1n << BigInt(Math.ceil(bitLength(n) / 2));
+  for (;;) {
+    const y = (x + n / x) >> 1n;
+    if (y >= x) return x;
+    x = y;
+  }
+}
