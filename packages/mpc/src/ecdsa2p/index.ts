@@ -1,0 +1,49 @@
+/**
+ * `ecdsa2p`: the hybrid engine. Two-party ECDSA over secp256k1 with additive shares
+ * (party 0 owns the Paillier key), non-hardened BIP32 derivation, refresh, and save/restore.
+ */
+import type { Party } from "../session/party.js";
+import type { Signature } from "../ecdsa/signature.js";
+import { derive } from "../hd/derive.js";
+import { type KeygenOptions, type RefreshOptions, SetupParty } from "./setup.js";
+import { Ecdsa2pShare } from "./share.js";
+import { createSignParty, type SignOptions, SignParty, SignPrecomputation } from "./sign.js";
+
+export { Ecdsa2pShare, SignPrecomputation };
+export type { KeygenOptions, RefreshOptions, SignOptions };
+
+const DEFAULT_BITS = 2048;
+
+export const ecdsa2p = {
+  keygen(options: KeygenOptions): Party<Ecdsa2pShare> {
+    return new SetupParty("keygen", options.index, options.sid, options.paillierBits ?? DEFAULT_BITS, undefined);
+  },
+
+  sign(share: Ecdsa2pShare, options: SignOptions): Party<Signature> {
+    return createSignParty(share, options);
+  },
+
+  refresh(share: Ecdsa2pShare, options: RefreshOptions): Party<Ecdsa2pShare> {
+    return new SetupParty("refresh", share.index, options.sid, options.paillierBits ?? DEFAULT_BITS, share);
+  },
+
+  /** Party 1's message-independent signing work (a Paillier randomiser), to do ahead of time. */
+  precompute(share: Ecdsa2pShare): SignPrecomputation {
+    return SignPrecomputation.forShare(share);
+  },
+
+  /** 33-byte compressed public key, optionally at a non-hardened path. */
+  publicKey(share: Ecdsa2pShare, path?: string): Uint8Array {
+    return derive(share.publicKey, share.chainCode, path).publicKey.toBytes(true);
+  },
+
+  restoreKeygen(bytes: Uint8Array): Party<Ecdsa2pShare> {
+    return SetupParty.restore(bytes);
+  },
+  restoreRefresh(share: Ecdsa2pShare, bytes: Uint8Array): Party<Ecdsa2pShare> {
+    return SetupParty.restore(bytes, share);
+  },
+  restoreSign(share: Ecdsa2pShare, bytes: Uint8Array): Party<Signature> {
+    return SignParty.restore(share, bytes);
+  },
+};

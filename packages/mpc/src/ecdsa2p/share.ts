@@ -1,0 +1,161 @@
+/**
+ * A party's share of a two-party ECDSA key: additive x = x₀ + x₁ over secp256k1. Party 0 owns
+ * the Paillier key; party 1 holds Enc(x₀) under it. Neither share reveals x.
+ *
+ * A share is locked after a signature fails at party 0 (CVE-2023-33242: each failed signature
+ * can leak one bit of x₀ to a malicious party 1). A locked share refuses to sign until refreshed.
+ * Callers must persist the share after every signing attempt so the lock survives restarts.
+ */
+import { bigintToBytes, Point, Reader, Writer } from "../codec/codec.js";
+import { derive } from "../hd/derive.js";
+import { FixedBase } from "../math/bigint.js";
+import { PaillierPublicKey, PaillierSecretKey } from "../paillier/paillier.js";
+import { ProtocolAbort } from "../session/party.js";
+
+const SHARE_VERSION = 1;
+const MAX_PAILLIER_BITS = 8192;
+
+interface CommonFields {
+  x: bigint;
+  publicKey: Point;
+  peerPublic: Point;
+  chainCode: Uint8Array;
+  locked: boolean;
+}
+
+export class Ecdsa2pShare {
+  readonly index: 0 | 1;
+  /** This party's additive share of the private key. */
+  readonly x: bigint;
+  /** The joint public key Q = x₀·G + x₁·G. */
+  readonly publicKey: Point;
+  /** The other party's public share. */
+  readonly peerPublic: Point;
+  readonly chainCode: Uint8Array;
+  /** Party 0: the Paillier secret key. */
+  readonly paillier: PaillierSecretKey | undefined;
+  /** Party 1: Enc(x₀) under party 0's Paillier key. */
+  readonly encryptedPeerShare: bigint | undefined;
+  private readonly peerPaillierKey: PaillierPublicKey | undefined;
+  private lockedFlag: boolean;
+  private cKeyTable: FixedBase | undefined;
+
+  private constructor(
+    index: 0 | 1,
+    f: CommonFields,
+    paillier: PaillierSecretKey | undefined,
+    encryptedPeerShare: bigint | undefined,
+    peerPaillier: PaillierPublicKey | undefined,
+  ) {
+    this.index = index;
+    this.x = f.x;
+    this.publicKey = f.publicKey;
+    this.peerPublic = f.peerPublic;
+    this.chainCode = f.chainCode.slice();
+    this.lockedFlag = f.locked;
+    this.paillier = paillier;
+    this.encryptedPeerShare = encryptedPeerShare;
+    this.peerPaillierKey = peerPaillier;
+    if (f.chainCode.length !== 32) throw new ProtocolAbort(null, "chain code must be 32 bytes");
+    const own = Point.BASE.multiply(f.x);
+    if (!own.add(f.peerPublic).equals(f.publicKey)) throw new ProtocolAbort(null, "share does not match its public key");
+  }
+
+  static forParty0(f: CommonFields, paillier: PaillierSecretKey): Ecdsa2pShare {
+    return new Ecdsa2pShare(0, f, paillier, undefined, undefined);
+  }
+
+  static forParty1(f: CommonFields, paillierN: bigint, encryptedPeerShare: bigint): Ecdsa2pShare {
+    const pk = new PaillierPublicKey(paillierN);
+    if (!pk.isCiphertext(encryptedPeerShare)) throw new ProtocolAbort(null, "invalid encrypted share");
+    return new Ecdsa2pShare(1, f, undefined, encryptedPeerShare, pk);
+  }
+
+  get locked(): boolean {
+    return this.lockedFlag;
+  }
+
+  /** Marks the share unusable for signing; only a refresh produces a usable share again. */
+  lock(): void {
+    this.lockedFlag = true;
+  }
+
+  /** The Paillier public key both parties use (party 0's). */
+  get paillierPublic(): PaillierPublicKey {
+    const pk = this.paillier?.publicKey ?? this.peerPaillierKey;
+    if (!pk) throw new ProtocolAbort(null, "share has no Paillier key");
+    return pk;
+  }
+
+  /** Party 0's public share, as both parties know it. */
+  get party0Public(): Point {
+    return this.index === 0 ? this.publicKey.subtract(this.peerPublic) : this.peerPublic;
+  }
+
+  /** Party 1: Enc(x₀)^k for many k, through a table built once per share. */
+  encryptedPeerSharePow(k: bigint, maxBits: number): bigint {
+    if (this.encryptedPeerShare === undefined) throw new ProtocolAbort(null, "only party 1 holds Enc(x0)");
+    if (!this.cKeyTable || this.cKeyTable.maxBits < maxBits) {
+      this.cKeyTable = new FixedBase(this.encryptedPeerShare, this.paillierPublic.n2, maxBits);
+    }
+    return this.cKeyTable.pow(k);
+  }
+
+  /** Compressed public key (33 bytes), optionally at a non-hardened BIP32 path. */
+  publicKeyBytes(path?: string): Uint8Array {
+    return derive(this.publicKey, this.chainCode, path).publicKey.toBytes(true);
+  }
+
+  toBytes(): Uint8Array {
+    const w = new Writer();
+    w.u8(SHARE_VERSION);
+    w.u8(this.index);
+    w.scalar(this.x);
+    w.point(this.publicKey);
+    w.point(this.peerPublic);
+    w.fixed(this.chainCode);
+    w.bool(this.lockedFlag);
+    if (this.paillier) {
+      w.bigint(this.paillier.p);
+      w.bigint(this.paillier.q);
+    } else {
+      w.bigint(this.paillierPublic.n);
+      w.bigint(this.encryptedPeerShare as bigint);
+    }
+    return w.finish();
+  }
+
+  static fromBytes(bytes: Uint8Array): Ecdsa2pShare {
+    const r = new Reader(bytes, null);
+    if (r.u8() !== SHARE_VERSION) r.fail("unknown share version");
+    const index = r.u8();
+    if (index !== 0 && index !== 1) r.fail("share index must be 0 or 1");
+    const f: CommonFields = {
+      x: r.scalar(),
+      publicKey: r.point(),
+      peerPublic: r.point(),
+      chainCode: r.fixed(32),
+      locked: r.bool(),
+    };
+    if (index === 0) {
+      const p = r.bigint(MAX_PAILLIER_BITS / 2);
+      const q = r.bigint(MAX_PAILLIER_BITS / 2);
+      r.end();
+      return Ecdsa2pShare.forParty0(f, PaillierSecretKey.fromPrimes(p, q));
+    }
+    const n = r.bigint(MAX_PAILLIER_BITS);
+    const c = r.bigint(2 * MAX_PAILLIER_BITS);
+    r.end();
+    return Ecdsa2pShare.forParty1(f, n, c);
+  }
+
+  /** A short public fingerprint of the key state both parties share, to catch mismatched shares. */
+  fingerprint(): Uint8Array {
+    const w = new Writer();
+    w.point(this.publicKey);
+    w.point(this.party0Public);
+    w.fixed(this.chainCode);
+    w.bytes(bigintToBytes(this.paillierPublic.n));
+    return w.finish();
+  }
+}

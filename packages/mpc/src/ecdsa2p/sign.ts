@@ -1,0 +1,327 @@
+/**
+ * Two-party ECDSA signing (Lindell 2017, Protocol 3.3, additive-share variant).
+ *
+ *   round 1  P0 → P1  hash of the inputs; commit(R₀ = k₀·G, PoK(k₀))
+ *   round 2  P1 → P0  R₁ = k₁·G, PoK(k₁)
+ *   round 3  P0 → P1  open(R₀, PoK(k₀))
+ *   round 4  P1 → P0  c₃ = Enc(k₁⁻¹·(m + r·(x₁+δ)) + ρ·q) ⊕ (k₁⁻¹·r) ⊙ Enc(x₀ + shift)
+ *   round 5  P0 → P1  the signature, which P0 has verified; P1 verifies it too
+ *
+ * R = k₀·k₁·G, r = R.x mod n, s = k₀⁻¹·Dec(c₃) mod n. δ is the BIP32 tweak of `path`, added by
+ * P1 alone. The plaintext of c₃ never wraps mod N: x₀ is proven below 2^(ℓ+ε) by Πlog*, `shift`
+ * (a multiple of n) makes it positive, and ρ·q masks everything but its value mod n with
+ * statistical distance 2^-128.
+ *
+ * A failed signature at P0 locks P0's share (CVE-2023-33242): the outcome of decrypting a c₃
+ * that P1 crafted is the one thing that can leak a bit of x₀, so P0 never signs again with that
+ * share until a refresh re-randomises it.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { CURVE_ORDER, Point, Reader, Writer } from "../codec/codec.js";
+import {
+  finishSignature,
+  hashToScalar,
+  readSignature,
+  type Signature,
+  verifySignature,
+  writeSignature,
+} from "../ecdsa/signature.js";
+import { derive } from "../hd/derive.js";
+import { mod, modInv, modPow, randomBelow, randomUnit } from "../math/bigint.js";
+import { equalBytes, expectOne, open, seal } from "../session/envelope.js";
+import { check, type Msg, ProtocolAbort } from "../session/party.js";
+import { RoundParty } from "../session/round-party.js";
+import { commit, verifyOpening } from "../zk/commitment.js";
+import { EPSILON, ELL } from "../zk/params.js";
+import { proveDlog, readSchnorr, type SchnorrProof, verifyDlog, writeSchnorr } from "../zk/schnorr.js";
+import { Transcript } from "../zk/transcript.js";
+import { checkSid, optional, readOptional, SID_BYTES } from "./setup.js";
+import type { Ecdsa2pShare } from "./share.js";
+
+const PROTOCOL = "ecdsa2p/sign";
+const STATE_VERSION = 1;
+const STAT = 128n;
+/** Added to x₀ inside the ciphertext: ≥ every |x₀| that Πlog* admits, and ≡ 0 mod n. */
+const SHIFT = CURVE_ORDER << BigInt(ELL + EPSILON);
+/** ρ is drawn below this so that ρ·q hides a·(x₀ + shift) + b, which is below q·RHO_BOUND·2^-128. */
+const RHO_BOUND = CURVE_ORDER << (BigInt(ELL + EPSILON + 1) + STAT);
+
+export interface SignOptions {
+  sid: Uint8Array;
+  /** The 32-byte hash to sign. */
+  messageHash: Uint8Array;
+  /** A non-hardened BIP32 path such as "m/0/7". */
+  path?: string;
+  /** Party 1 only: an unused precomputation from `precompute`, consumed by this run. */
+  precomputed?: SignPrecomputation;
+}
+
+/**
+ * Party 1's message-independent work: a fresh Paillier randomiser r^N mod N². Single-use: the
+ * sign run that takes it marks it consumed, and a consumed one is refused.
+ */
+export class SignPrecomputation {
+  private used = false;
+  constructor(
+    readonly n: bigint,
+    private readonly randomizer: bigint,
+  ) {}
+
+  static forShare(share: Ecdsa2pShare): SignPrecomputation {
+    if (share.index !== 1) throw new RangeError("only party 1 precomputes");
+    const pk = share.paillierPublic;
+    return new SignPrecomputation(pk.n, modPow(randomUnit(pk.n), pk.n, pk.n2));
+  }
+
+  /** Hands out the randomiser once. */
+  take(n: bigint): bigint {
+    if (this.used) throw new RangeError("precomputation already used");
+    if (n !== this.n) throw new RangeError("precomputation belongs to another key");
+    this.used = true;
+    return this.randomizer;
+  }
+}
+
+interface SignState {
+  step: number;
+  k?: bigint;
+  nonce?: Uint8Array; // P0's commitment opening
+  committed?: Uint8Array; // P0: the committed (R₀, PoK) bytes
+  commitment?: Uint8Array; // P1's copy
+  R?: Point;
+  randomizer?: bigint; // P1
+  signature?: Signature;
+}
+
+export class SignParty extends RoundParty<Signature> {
+  private readonly transcript: Transcript;
+  private readonly childKey: Point;
+  private readonly tweak: bigint;
+  private readonly m: bigint;
+
+  constructor(
+    readonly share: Ecdsa2pShare,
+    readonly sid: Uint8Array,
+    readonly messageHash: Uint8Array,
+    readonly path: string | undefined,
+    private st: SignState = { step: 0 },
+  ) {
+    super();
+    checkSid(sid);
+    this.m = hashToScalar(messageHash);
+    const child = derive(share.publicKey, share.chainCode, path);
+    this.childKey = child.publicKey;
+    this.tweak = child.tweak;
+    this.transcript = new Transcript(PROTOCOL, sid, [0, 1]).append("inputs", this.inputsDigest());
+  }
+
+  private get index(): 0 | 1 {
+    return this.share.index;
+  }
+  private get peer(): 0 | 1 {
+    return this.index === 0 ? 1 : 0;
+  }
+
+  /** Binds the run to what is being signed, where, and with which key state. */
+  private inputsDigest(): Uint8Array {
+    const w = new Writer();
+    w.fixed(this.messageHash);
+    w.string(this.path ?? "m");
+    w.bytes(this.share.fingerprint());
+    return sha256(w.finish());
+  }
+
+  private send(round: number, body: (w: Writer) => void): Msg[] {
+    return [{ from: this.index, to: this.peer, payload: seal(PROTOCOL, this.sid, round, body) }];
+  }
+  private receive(incoming: Msg[], round: number): Reader {
+    return open(expectOne(incoming, this.peer, this.index), PROTOCOL, this.sid, round);
+  }
+
+  protected onStart(): Msg[] {
+    if (this.share.locked) {
+      throw new ProtocolAbort(null, "share is locked after a failed signature; refresh it before signing again");
+    }
+    if (this.index === 1) return [];
+    // Round 1 (P0)
+    const k = 1n + randomBelow(CURVE_ORDER - 1n);
+    const R0 = Point.BASE.multiply(k);
+    const proof = proveDlog(this.transcript.fork("p0/nonce"), k, R0);
+    const { commitment, opening } = commit(this.sid, 0, nonceMessage(R0, proof));
+    this.st = { step: 1, k, nonce: opening.nonce, committed: opening.message };
+    return this.send(1, (w) => {
+      w.fixed(this.inputsDigest());
+      w.fixed(commitment);
+    });
+  }
+
+  protected onRound(incoming: Msg[]): Msg[] {
+    const step = this.st.step;
+    if (this.index === 1 && step === 0) return this.p1Round2(this.receive(incoming, 1));
+    if (this.index === 0 && step === 1) return this.p0Round3(this.receive(incoming, 2));
+    if (this.index === 1 && step === 2) return this.p1Round4(this.receive(incoming, 3));
+    if (this.index === 0 && step === 3) return this.p0Round5(this.receive(incoming, 4));
+    if (this.index === 1 && step === 4) return this.p1Finish(this.receive(incoming, 5));
+    throw new ProtocolAbort(null, "no round expected");
+  }
+
+  private p1Round2(r: Reader): Msg[] {
+    const theirInputs = r.fixed(32);
+    const commitment = r.fixed(32);
+    r.end();
+    check(equalBytes(theirInputs, this.inputsDigest()), 0, "parties disagree on the message, path or key");
+    const k = 1n + randomBelow(CURVE_ORDER - 1n);
+    const R1 = Point.BASE.multiply(k);
+    const proof = proveDlog(this.transcript.fork("p1/nonce"), k, R1);
+    this.st = { step: 2, k, commitment, randomizer: this.st.randomizer };
+    return this.send(2, (w) => {
+      w.point(R1);
+      writeSchnorr(w, proof);
+    });
+  }
+
+  private p0Round3(r: Reader): Msg[] {
+    const R1 = r.point();
+    const proof = readSchnorr(r);
+    r.end();
+    check(verifyDlog(this.transcript.fork("p1/nonce"), R1, proof), 1, "proof of knowledge of the nonce failed");
+    const st = this.st;
+    st.R = R1.multiply(st.k as bigint);
+    st.step = 3;
+    return this.send(3, (w) => {
+      w.fixed(st.nonce as Uint8Array);
+      w.bytes(st.committed as Uint8Array);
+    });
+  }
+
+  private p1Round4(r: Reader): Msg[] {
+    const nonce = r.fixed(32);
+    const opened = r.bytes(256);
+    r.end();
+    const st = this.st;
+    check(
+      verifyOpening(this.sid, 0, st.commitment as Uint8Array, { nonce, message: opened }),
+      0,
+      "nonce commitment opening does not match",
+    );
+    const c = new Reader(opened, 0);
+    const R0 = c.point();
+    const proof = readSchnorr(c);
+    c.end();
+    check(verifyDlog(this.transcript.fork("p0/nonce"), R0, proof), 0, "proof of knowledge of the nonce failed");
+    const k = st.k as bigint;
+    const R = R0.multiply(k);
+    const rx = R.toAffine().x % CURVE_ORDER;
+    check(rx !== 0n, null, "nonce point has r = 0; sign again");
+
+    const pk = this.share.paillierPublic;
+    const kInv = modInv(k, CURVE_ORDER);
+    const a = mod(kInv * rx, CURVE_ORDER);
+    const b = mod(kInv * (this.m + rx * mod(this.share.x + this.tweak, CURVE_ORDER)), CURVE_ORDER);
+    const rho = randomBelow(RHO_BOUND);
+    const randomizer = st.randomizer ?? modPow(randomUnit(pk.n), pk.n, pk.n2);
+    // Enc(x₀)^a · (1+N)^(a·shift + b + ρ·q) · r^N  =  Enc(a·(x₀ + shift) + b + ρ·q)
+    const plain = a * SHIFT + b + rho * CURVE_ORDER;
+    const c3 = (((this.share.encryptedPeerSharePow(a, 256) * (1n + (plain % pk.n) * pk.n)) % pk.n2) * randomizer) % pk.n2;
+    this.st = { step: 4, R };
+    return this.send(4, (w) => w.bigint(c3));
+  }
+
+  private p0Round5(r: Reader): Msg[] {
+    const sk = this.share.paillier;
+    if (!sk) throw new ProtocolAbort(null, "party 0 share without Paillier key");
+    const c3 = r.bigint(2 * 8192);
+    r.end();
+    check(sk.publicKey.isCiphertext(c3), 1, "c3 is not a valid Paillier ciphertext");
+    const st = this.st;
+    // From here on the outcome depends on a decryption of P1's ciphertext: any failure locks.
+    try {
+      const sPrime = sk.decrypt(c3) % CURVE_ORDER;
+      const s = mod(modInv(st.k as bigint, CURVE_ORDER) * sPrime, CURVE_ORDER);
+      check(s !== 0n, 1, "signature has s = 0; share locked until refresh");
+      const signature = finishSignature(st.R as Point, s);
+      check(
+        verifySignature(signature, this.messageHash, this.childKey),
+        1,
+        "signature does not verify; share locked until refresh",
+      );
+      this.st = { step: 5, signature };
+      this.finish(signature);
+      return this.send(5, (w) => writeSignature(w, signature));
+    } catch (e) {
+      this.share.lock();
+      throw e;
+    }
+  }
+
+  private p1Finish(r: Reader): Msg[] {
+    const signature = readSignature(r);
+    r.end();
+    const R = this.st.R as Point;
+    check(signature.r === R.toAffine().x % CURVE_ORDER, 0, "signature is for another nonce");
+    check(verifySignature(signature, this.messageHash, this.childKey), 0, "signature does not verify");
+    this.st = { step: 5, signature };
+    this.finish(signature);
+    return [];
+  }
+
+  save(): Uint8Array {
+    const st = this.st;
+    const w = new Writer();
+    w.u8(STATE_VERSION);
+    w.string(PROTOCOL);
+    w.u8(this.index);
+    w.fixed(this.sid);
+    w.fixed(this.messageHash);
+    optional(w, this.path, (v) => w.string(v));
+    w.fixed(sha256(this.share.fingerprint()));
+    w.bool(this.started);
+    w.u8(st.step);
+    optional(w, st.k, (v) => w.scalar(v));
+    optional(w, st.nonce, (v) => w.fixed(v));
+    optional(w, st.committed, (v) => w.bytes(v));
+    optional(w, st.commitment, (v) => w.fixed(v));
+    optional(w, st.R, (v) => w.point(v));
+    optional(w, st.randomizer, (v) => w.bigint(v));
+    optional(w, st.signature, (v) => writeSignature(w, v));
+    return w.finish();
+  }
+
+  /** Rebuilds a saved run. The share is passed in, not saved, so a lock lands on the caller's share. */
+  static restore(share: Ecdsa2pShare, bytes: Uint8Array): SignParty {
+    const r = new Reader(bytes, null);
+    if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
+    if (r.string() !== PROTOCOL) r.fail("not an ecdsa2p signing state");
+    if (r.u8() !== share.index) r.fail("state belongs to the other party");
+    const sid = r.fixed(SID_BYTES);
+    const messageHash = r.fixed(32);
+    const path = readOptional(r, () => r.string());
+    if (!equalBytes(r.fixed(32), sha256(share.fingerprint()))) r.fail("state belongs to another share");
+    const started = r.bool();
+    const st: SignState = { step: r.u8() };
+    st.k = readOptional(r, () => r.scalar());
+    st.nonce = readOptional(r, () => r.fixed(32));
+    st.committed = readOptional(r, () => r.bytes(256));
+    st.commitment = readOptional(r, () => r.fixed(32));
+    st.R = readOptional(r, () => r.point());
+    st.randomizer = readOptional(r, () => r.bigint(2 * 8192));
+    st.signature = readOptional(r, () => readSignature(r));
+    r.end();
+    const party = new SignParty(share, sid, messageHash, path, st);
+    party.restoreFlags(started, st.signature ? { value: st.signature } : undefined);
+    return party;
+  }
+}
+
+function nonceMessage(R: Point, proof: SchnorrProof): Uint8Array {
+  const w = new Writer();
+  w.point(R);
+  writeSchnorr(w, proof);
+  return w.finish();
+}
+
+export function createSignParty(share: Ecdsa2pShare, options: SignOptions): SignParty {
+  if (options.precomputed && share.index !== 1) throw new RangeError("only party 1 takes a precomputation");
+  const randomizer = options.precomputed?.take(share.paillierPublic.n);
+  return new SignParty(share, options.sid, options.messageHash, options.path, { step: 0, randomizer });
+}

@@ -1,0 +1,367 @@
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { HDKey } from "@scure/bip32";
+import { beforeAll, describe, expect, it } from "vitest";
+import { CURVE_ORDER, Point, Reader, Writer } from "../src/codec/codec.js";
+import { compactSignature, type Signature } from "../src/ecdsa/signature.js";
+import { Ecdsa2pShare, ecdsa2p } from "../src/ecdsa2p/index.js";
+import { SetupParty } from "../src/ecdsa2p/setup.js";
+import { randomPrime } from "../src/math/primes.js";
+import { PaillierSecretKey } from "../src/paillier/paillier.js";
+import { open, seal } from "../src/session/envelope.js";
+import { type Msg, type Party, ProtocolAbort } from "../src/session/party.js";
+import { runLocal } from "../src/session/run-local.js";
+
+const newSid = () => crypto.getRandomValues(new Uint8Array(32));
+const randomHash = () => crypto.getRandomValues(new Uint8Array(32));
+
+function keygen(): [Ecdsa2pShare, Ecdsa2pShare] {
+  const sid = newSid();
+  const [a, b] = runLocal([ecdsa2p.keygen({ sid, index: 0 }), ecdsa2p.keygen({ sid, index: 1 })]);
+  return [a as Ecdsa2pShare, b as Ecdsa2pShare];
+}
+
+function sign(shares: [Ecdsa2pShare, Ecdsa2pShare], messageHash: Uint8Array, path?: string): Signature[] {
+  const sid = newSid();
+  return runLocal(shares.map((s) => ecdsa2p.sign(s, { sid, messageHash, path })));
+}
+
+function expectAbort(fn: () => unknown, culprit: number | null, reason?: RegExp): ProtocolAbort {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, "expected a ProtocolAbort").toBeInstanceOf(ProtocolAbort);
+  const abort = caught as ProtocolAbort;
+  expect(abort.culprit).toBe(culprit);
+  if (reason) expect(abort.reason).toMatch(reason);
+  return abort;
+}
+
+/** Every round of an honest run: the receiver's state just before it, and the message it gets. */
+interface RecordedRound {
+  receiver: number;
+  state: Uint8Array;
+  msg: Msg;
+}
+
+function record<T>(parties: Party<T>[]): { results: T[]; rounds: RecordedRound[] } {
+  const rounds: RecordedRound[] = [];
+  const results = runLocal(parties, {
+    intercept: (msg) => {
+      const receiver = msg.to as number;
+      rounds.push({ receiver, state: (parties[receiver] as Party<T>).save(), msg });
+      return msg;
+    },
+  });
+  return { results, rounds };
+}
+
+/** Flipped, truncated and one-byte-extended versions of a message. */
+function mutations(msg: Msg): [string, Msg][] {
+  const p = msg.payload;
+  const out: [string, Msg][] = [];
+  for (const pos of [0, 5, Math.floor(p.length / 2), p.length - 1]) {
+    const flipped = p.slice();
+    flipped[pos] = (flipped[pos] as number) ^ 0x01;
+    out.push([`flip@${pos}`, { ...msg, payload: flipped }]);
+  }
+  out.push(["truncated", { ...msg, payload: p.slice(0, -1) }]);
+  out.push(["extended", { ...msg, payload: new Uint8Array([...p, 0]) }]);
+  return out;
+}
+
+let shares: [Ecdsa2pShare, Ecdsa2pShare];
+
+beforeAll(() => {
+  shares = keygen();
+});
+
+describe("ecdsa2p keygen", () => {
+  it("gives both parties the same public key and chain code, and x₀ + x₁ behind it", () => {
+    const [a, b] = shares;
+    expect(a.publicKey.equals(b.publicKey)).toBe(true);
+    expect(a.chainCode).toEqual(b.chainCode);
+    expect(Point.BASE.multiply((a.x + b.x) % CURVE_ORDER).equals(a.publicKey)).toBe(true);
+    expect(ecdsa2p.publicKey(a)).toEqual(ecdsa2p.publicKey(b));
+    expect(ecdsa2p.publicKey(a)).toHaveLength(33);
+    expect(a.paillier?.publicKey.n).toBe(b.paillierPublic.n);
+    expect(a.paillierPublic.n.toString(2)).toHaveLength(2048);
+    // Party 1 holds Enc(x₀): party 0 can decrypt it to its own share.
+    expect(a.paillier?.decrypt(b.encryptedPeerShare as bigint)).toBe(a.x);
+  });
+
+  it("round-trips shares through bytes and rejects corrupt ones", () => {
+    for (const s of shares) {
+      const copy = Ecdsa2pShare.fromBytes(s.toBytes());
+      expect(copy.toBytes()).toEqual(s.toBytes());
+    }
+    const bytes = shares[0].toBytes();
+    expect(() => Ecdsa2pShare.fromBytes(bytes.slice(0, -1))).toThrow(ProtocolAbort);
+    expect(() => Ecdsa2pShare.fromBytes(new Uint8Array([...bytes, 0]))).toThrow(ProtocolAbort);
+    const badVersion = bytes.slice();
+    badVersion[0] = 9;
+    expect(() => Ecdsa2pShare.fromBytes(badVersion)).toThrow(/version/);
+    const badShare = bytes.slice();
+    badShare[5] = (badShare[5] as number) ^ 1; // inside x: no longer matches the public key
+    expect(() => Ecdsa2pShare.fromBytes(badShare)).toThrow(ProtocolAbort);
+  });
+});
+
+describe("ecdsa2p signing", () => {
+  it("signs 100 random hashes: standard, low-S, recoverable, and both parties agree", () => {
+    const pub = ecdsa2p.publicKey(shares[0]);
+    for (let i = 0; i < 100; i++) {
+      const h = randomHash();
+      const [s0, s1] = sign(shares, h) as [Signature, Signature];
+      expect(s1).toEqual(s0);
+      const compact = compactSignature(s0);
+      expect(secp256k1.verify(compact, h, pub, { prehash: false })).toBe(true);
+      const parsed = new secp256k1.Signature(s0.r, s0.s, s0.recovery);
+      expect(parsed.hasHighS()).toBe(false);
+      expect(parsed.recoverPublicKey(h).toBytes(true)).toEqual(pub);
+    }
+  });
+
+  it("signs at a non-hardened path under the key @scure/bip32 derives from the xpub", () => {
+    const xpub = new HDKey({ publicKey: ecdsa2p.publicKey(shares[0]), chainCode: shares[0].chainCode });
+    for (const path of ["m/0/7", "m/1/2/3"]) {
+      const child = xpub.derive(path).publicKey as Uint8Array;
+      expect(ecdsa2p.publicKey(shares[0], path)).toEqual(child);
+      expect(ecdsa2p.publicKey(shares[1], path)).toEqual(child);
+      const h = randomHash();
+      const [sig] = sign(shares, h, path) as [Signature];
+      expect(secp256k1.verify(compactSignature(sig), h, child, { prehash: false })).toBe(true);
+      expect(secp256k1.verify(compactSignature(sig), h, ecdsa2p.publicKey(shares[0]), { prehash: false })).toBe(false);
+    }
+  });
+
+  it("refuses hardened paths and disagreeing inputs", () => {
+    expect(() => ecdsa2p.sign(shares[0], { sid: newSid(), messageHash: randomHash(), path: "m/0'" })).toThrow(
+      /hardened/,
+    );
+    const sid = newSid();
+    const parties = [
+      ecdsa2p.sign(shares[0], { sid, messageHash: randomHash() }),
+      ecdsa2p.sign(shares[1], { sid, messageHash: randomHash() }),
+    ];
+    expectAbort(() => runLocal(parties), 0, /disagree/);
+  });
+
+  it("uses a precomputation once and refuses it a second time", () => {
+    const pre = ecdsa2p.precompute(shares[1]);
+    const sid = newSid();
+    const h = randomHash();
+    const [sig] = runLocal([
+      ecdsa2p.sign(shares[0], { sid, messageHash: h }),
+      ecdsa2p.sign(shares[1], { sid, messageHash: h, precomputed: pre }),
+    ]) as [Signature];
+    expect(secp256k1.verify(compactSignature(sig), h, ecdsa2p.publicKey(shares[0]), { prehash: false })).toBe(true);
+    expect(() => ecdsa2p.sign(shares[1], { sid: newSid(), messageHash: h, precomputed: pre })).toThrow(/already used/);
+  });
+});
+
+describe("save and restore", () => {
+  const roundTrip = (restore: (b: Uint8Array) => Party<unknown>) => (p: Party<unknown>) => restore(p.save());
+
+  it("keygen restored between every round gives working shares", () => {
+    const sid = newSid();
+    const [a, b] = runLocal([ecdsa2p.keygen({ sid, index: 0 }), ecdsa2p.keygen({ sid, index: 1 })], {
+      between: roundTrip(ecdsa2p.restoreKeygen),
+    }) as [Ecdsa2pShare, Ecdsa2pShare];
+    expect(a.publicKey.equals(b.publicKey)).toBe(true);
+    const h = randomHash();
+    const [sig] = sign([a, b], h) as [Signature];
+    expect(secp256k1.verify(compactSignature(sig), h, ecdsa2p.publicKey(a), { prehash: false })).toBe(true);
+  });
+
+  it("signing restored between every round gives the same valid signature at both parties", () => {
+    const sid = newSid();
+    const h = randomHash();
+    const sigs = runLocal(
+      shares.map((s) => ecdsa2p.sign(s, { sid, messageHash: h, path: "m/0/7" })),
+      { between: (p, i) => ecdsa2p.restoreSign(shares[i] as Ecdsa2pShare, p.save()) },
+    ) as Signature[];
+    expect(sigs[0]).toEqual(sigs[1]);
+    const child = ecdsa2p.publicKey(shares[0], "m/0/7");
+    expect(secp256k1.verify(compactSignature(sigs[0] as Signature), h, child, { prehash: false })).toBe(true);
+  });
+
+  it("refuses to restore a signing state with the wrong share", () => {
+    const p = ecdsa2p.sign(shares[0], { sid: newSid(), messageHash: randomHash() });
+    p.start();
+    expect(() => ecdsa2p.restoreSign(shares[1], p.save())).toThrow(/other party/);
+  });
+});
+
+describe("refresh", () => {
+  it("keeps the public key, unlocks, and old shares do not combine with new ones", () => {
+    const sid = newSid();
+    const [a, b] = runLocal(shares.map((s) => ecdsa2p.refresh(s, { sid }))) as [Ecdsa2pShare, Ecdsa2pShare];
+    expect(a.publicKey.equals(shares[0].publicKey)).toBe(true);
+    expect(a.chainCode).toEqual(shares[0].chainCode);
+    expect(a.x).not.toBe(shares[0].x);
+    expect(a.paillierPublic.n).not.toBe(shares[0].paillierPublic.n);
+    const h = randomHash();
+    const [sig] = sign([a, b], h) as [Signature];
+    expect(secp256k1.verify(compactSignature(sig), h, ecdsa2p.publicKey(a), { prehash: false })).toBe(true);
+    expectAbort(() => sign([shares[0], b], h), 0, /disagree/);
+    expectAbort(() => sign([a, shares[1]], h), 0, /disagree/);
+  });
+
+  it("restored between every round still refreshes", () => {
+    const sid = newSid();
+    const [a, b] = runLocal(
+      shares.map((s) => ecdsa2p.refresh(s, { sid })),
+      { between: (p, i) => ecdsa2p.restoreRefresh(shares[i] as Ecdsa2pShare, p.save()) },
+    ) as [Ecdsa2pShare, Ecdsa2pShare];
+    expect(a.publicKey.equals(b.publicKey) && a.publicKey.equals(shares[0].publicKey)).toBe(true);
+  });
+});
+
+/** A party 0 that encrypts something other than its share in keygen. */
+class LyingParty0 extends SetupParty {
+  constructor(
+    sid: Uint8Array,
+    private readonly lie: (x0: bigint) => bigint,
+  ) {
+    super("keygen", 0, sid, 2048, undefined);
+  }
+  protected override plaintextOfShare(x0: bigint): bigint {
+    return this.lie(x0);
+  }
+}
+
+function keygenWithPaillier(sk: PaillierSecretKey): Party<Ecdsa2pShare>[] {
+  const sid = newSid();
+  return [new SetupParty("keygen", 0, sid, 2048, undefined, { step: 0, paillier: sk }), ecdsa2p.keygen({ sid, index: 1 })];
+}
+
+function blumPrime(bits: number, wanted: bigint): bigint {
+  for (;;) {
+    const p = randomPrime(bits);
+    if (p % 4n === wanted) return p;
+  }
+}
+
+describe("a malicious party 0 in keygen", () => {
+  it("is caught using a Paillier modulus with a small factor", () => {
+    const small = PaillierSecretKey.fromPrimes(3n, blumPrime(2047, 3n));
+    expectAbort(() => runLocal(keygenWithPaillier(small)), 0, /Πmod/);
+  });
+
+  it("is caught using a modulus with an unbalanced (too small) factor", () => {
+    const p = randomPrime(256, true);
+    const q = randomPrime(1792, true);
+    expectAbort(() => runLocal(keygenWithPaillier(PaillierSecretKey.fromPrimes(p, q))), 0, /Πfac/);
+  });
+
+  it("is caught using a modulus that is not Paillier–Blum", () => {
+    const notBlum = PaillierSecretKey.fromPrimes(blumPrime(1024, 1n), blumPrime(1024, 3n));
+    expectAbort(() => runLocal(keygenWithPaillier(notBlum)), 0, /Πmod/);
+  });
+
+  it("is caught encrypting a value out of range", () => {
+    const sid = newSid();
+    const parties = [new LyingParty0(sid, (x) => x + (CURVE_ORDER << 800n)), ecdsa2p.keygen({ sid, index: 1 })];
+    expectAbort(() => runLocal(parties), 0, /Πlog/);
+  });
+
+  it("is caught encrypting a value that does not match its public share", () => {
+    const sid = newSid();
+    const parties = [new LyingParty0(sid, (x) => (x + 1n) % CURVE_ORDER), ecdsa2p.keygen({ sid, index: 1 })];
+    expectAbort(() => runLocal(parties), 0, /Πlog/);
+  });
+});
+
+describe("tampered and replayed messages", () => {
+  it("every round of keygen: flipped, truncated or extended bytes abort naming the sender", () => {
+    const sid = newSid();
+    const { rounds } = record([ecdsa2p.keygen({ sid, index: 0 }), ecdsa2p.keygen({ sid, index: 1 })]);
+    expect(rounds).toHaveLength(4);
+    for (const round of rounds) {
+      for (const [, bad] of mutations(round.msg)) {
+        const receiver = ecdsa2p.restoreKeygen(round.state);
+        expectAbort(() => receiver.handle([bad]), round.msg.from);
+      }
+    }
+  });
+
+  it("every round of signing: flipped, truncated or extended bytes abort naming the sender, never a wrong signature", () => {
+    const sid = newSid();
+    const h = randomHash();
+    const { rounds } = record(shares.map((s) => ecdsa2p.sign(s, { sid, messageHash: h })));
+    expect(rounds).toHaveLength(5);
+    for (const round of rounds) {
+      for (const [, bad] of mutations(round.msg)) {
+        // A copy of the share, so that a lock caused here does not affect the other tests.
+        const share = Ecdsa2pShare.fromBytes((shares[round.receiver] as Ecdsa2pShare).toBytes());
+        const receiver = ecdsa2p.restoreSign(share, round.state);
+        expectAbort(() => receiver.handle([bad]), round.msg.from);
+        expect(receiver.done).toBe(false);
+      }
+    }
+  });
+
+  it("a message from another session is refused", () => {
+    const h = randomHash();
+    const other = record(shares.map((s) => ecdsa2p.sign(s, { sid: newSid(), messageHash: h })));
+    const sid = newSid();
+    const parties = shares.map((s) => ecdsa2p.sign(s, { sid, messageHash: h }));
+    const first = other.rounds[0] as RecordedRound;
+    (parties[0] as Party<Signature>).start();
+    (parties[1] as Party<Signature>).start();
+    expectAbort(() => (parties[1] as Party<Signature>).handle([first.msg]), 0, /another session/);
+  });
+
+  it("a wrong nonce commitment opening is caught", () => {
+    const sid = newSid();
+    const h = randomHash();
+    const { rounds } = record(shares.map((s) => ecdsa2p.sign(s, { sid, messageHash: h })));
+    const r3 = rounds[2] as RecordedRound;
+    const body = open(r3.msg, "ecdsa2p/sign", sid, 3);
+    const nonce = body.fixed(32);
+    const opened = new Reader(body.bytes(), 0);
+    opened.point();
+    const w = new Writer();
+    w.point(Point.BASE.multiply(42n)); // a different R₀, with the original proof bytes
+    const rest = r3.msg.payload.slice(r3.msg.payload.length - 65);
+    const forged = seal("ecdsa2p/sign", sid, 3, (ww) => {
+      ww.fixed(nonce);
+      ww.bytes(new Uint8Array([...w.finish(), ...rest]));
+    });
+    const receiver = ecdsa2p.restoreSign(shares[1], r3.state);
+    expectAbort(() => receiver.handle([{ ...r3.msg, payload: forged }]), 0, /opening/);
+  });
+});
+
+describe("a malicious party 1 in signing (CVE-2023-33242)", () => {
+  it("a bad final ciphertext aborts, locks party 0's share, and only a refresh unlocks it", () => {
+    const own = Ecdsa2pShare.fromBytes(shares[0].toBytes());
+    const sid = newSid();
+    const h = randomHash();
+    const { rounds } = record([ecdsa2p.sign(own, { sid, messageHash: h }), ecdsa2p.sign(shares[1], { sid, messageHash: h })]);
+    const r4 = rounds[3] as RecordedRound;
+    const body = open(r4.msg, "ecdsa2p/sign", sid, 4);
+    const c3 = body.bigint(16384);
+    const pk = own.paillierPublic;
+    const shifted = (c3 * (1n + pk.n)) % pk.n2; // plaintext + 1: still a valid ciphertext
+    const forged = seal("ecdsa2p/sign", sid, 4, (w) => w.bigint(shifted));
+    const receiver = ecdsa2p.restoreSign(own, r4.state);
+    expectAbort(() => receiver.handle([{ ...r4.msg, payload: forged }]), 1, /locked/);
+    expect(own.locked).toBe(true);
+    // The lock is part of the share and survives persistence.
+    const persisted = Ecdsa2pShare.fromBytes(own.toBytes());
+    expect(persisted.locked).toBe(true);
+    expectAbort(() => ecdsa2p.sign(persisted, { sid: newSid(), messageHash: h }).start(), null, /locked/);
+    const refreshSid = newSid();
+    const [a, b] = runLocal([
+      ecdsa2p.refresh(persisted, { sid: refreshSid }),
+      ecdsa2p.refresh(shares[1], { sid: refreshSid }),
+    ]) as [Ecdsa2pShare, Ecdsa2pShare];
+    expect(a.locked).toBe(false);
+    const [sig] = sign([a, b], h) as [Signature];
+    expect(secp256k1.verify(compactSignature(sig), h, ecdsa2p.publicKey(a), { prehash: false })).toBe(true);
+  });
+});

@@ -1,0 +1,154 @@
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { describe, expect, it } from "vitest";
+import { bigintToBytes, CURVE_ORDER, Point, Reader, Writer } from "../src/codec/codec.js";
+import { open, seal } from "../src/session/envelope.js";
+import { type Msg, type Party, ProtocolAbort } from "../src/session/party.js";
+import { runLocal } from "../src/session/run-local.js";
+import { commit, verifyOpening } from "../src/zk/commitment.js";
+import { proveDlog, verifyDlog } from "../src/zk/schnorr.js";
+import { Transcript } from "../src/zk/transcript.js";
+
+const sid = new Uint8Array(32).fill(7);
+
+function abortOf(fn: () => unknown): ProtocolAbort {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ProtocolAbort) return e;
+    throw new Error(`expected ProtocolAbort, got ${String(e)}`);
+  }
+  throw new Error("expected ProtocolAbort, got success");
+}
+
+describe("codec", () => {
+  it("round-trips every field type", () => {
+    const w = new Writer();
+    const P = Point.BASE.multiply(12345n);
+    w.u8(7);
+    w.u32(0xdeadbeef);
+    w.bytes(Uint8Array.of(1, 2, 3));
+    w.string("héllo");
+    w.bigint(2n ** 300n + 5n);
+    w.bigint(0n);
+    w.signed(-(2n ** 70n));
+    w.scalar(CURVE_ORDER - 1n);
+    w.point(P);
+    w.list([1, 2, 3], (ww, x) => ww.u8(x));
+    const r = new Reader(w.finish(), 3);
+    expect(r.u8()).toBe(7);
+    expect(r.u32()).toBe(0xdeadbeef);
+    expect(r.bytes()).toEqual(Uint8Array.of(1, 2, 3));
+    expect(r.string()).toBe("héllo");
+    expect(r.bigint(301)).toBe(2n ** 300n + 5n);
+    expect(r.bigint(8)).toBe(0n);
+    expect(r.signed(71)).toBe(-(2n ** 70n));
+    expect(r.scalar()).toBe(CURVE_ORDER - 1n);
+    expect(r.point().equals(P)).toBe(true);
+    expect(r.list(3, (rr) => rr.u8())).toEqual([1, 2, 3]);
+    r.end();
+  });
+
+  it("rejects truncation, trailing bytes and over-long fields, naming the sender", () => {
+    const w = new Writer();
+    w.bigint(2n ** 64n);
+    const bytes = w.finish();
+    expect(abortOf(() => new Reader(bytes.slice(0, -1), 4).bigint(65)).culprit).toBe(4);
+    const extended = new Uint8Array([...bytes, 0]);
+    const r = new Reader(extended, 4);
+    r.bigint(65);
+    expect(abortOf(() => r.end()).reason).toMatch(/trailing/);
+    expect(abortOf(() => new Reader(bytes, 4).bigint(64)).reason).toMatch(/too/);
+    const huge = Uint8Array.of(0xff, 0xff, 0xff, 0xff);
+    expect(abortOf(() => new Reader(huge, 1).bytes()).culprit).toBe(1);
+  });
+
+  it("rejects non-canonical integers, scalars ≥ n, zero scalars, off-curve points and infinity", () => {
+    expect(abortOf(() => new Reader(Uint8Array.of(0, 0, 0, 2, 0, 5), 2).bigint(16)).reason).toMatch(/canonical/);
+    expect(abortOf(() => new Reader(bigintToBytes(CURVE_ORDER, 32), 2).scalar()).culprit).toBe(2);
+    expect(abortOf(() => new Reader(new Uint8Array(32), 2).scalar()).reason).toMatch(/zero/);
+    const off = new Uint8Array(33);
+    off[0] = 2;
+    off[32] = 5; // x = 5: x³ + 7 = 132 is not a square mod p
+    expect(abortOf(() => new Reader(off, 2).point()).culprit).toBe(2);
+    expect(abortOf(() => new Reader(new Uint8Array(33), 2).point()).culprit).toBe(2);
+    const badPrefix = Point.BASE.toBytes(true);
+    badPrefix[0] = 5;
+    expect(abortOf(() => new Reader(badPrefix, 2).point()).culprit).toBe(2);
+  });
+
+  it("rejects invalid utf-8 and booleans other than 0/1", () => {
+    expect(abortOf(() => new Reader(Uint8Array.of(0, 0, 0, 1, 0xff), 0).string()).reason).toMatch(/utf-8/);
+    expect(abortOf(() => new Reader(Uint8Array.of(2), 0).bool()).reason).toMatch(/boolean/);
+  });
+});
+
+describe("envelope", () => {
+  const msg = (payload: Uint8Array): Msg => ({ from: 1, to: 0, payload });
+  it("accepts its own session and round and rejects every other", () => {
+    const p = seal("demo", sid, 2, (w) => w.u8(9));
+    expect(open(msg(p), "demo", sid, 2).u8()).toBe(9);
+    expect(abortOf(() => open(msg(p), "demo", new Uint8Array(32), 2)).reason).toMatch(/another session/);
+    expect(abortOf(() => open(msg(p), "other", sid, 2)).reason).toMatch(/another protocol/);
+    expect(abortOf(() => open(msg(p), "demo", sid, 3)).culprit).toBe(1);
+  });
+});
+
+describe("transcript", () => {
+  it("frames entries unambiguously", () => {
+    const a = new Transcript("p", sid, [0, 1]).append("a", Uint8Array.of(1, 2)).challengeBytes("c", 32);
+    const b = new Transcript("p", sid, [0, 1]).append("a", Uint8Array.of(1)).append("", Uint8Array.of(2));
+    expect(b.challengeBytes("c", 32)).not.toEqual(a);
+    const c = new Transcript("p", sid, [0, 1]).append("a", Uint8Array.of(1, 2)).challengeBytes("c", 32);
+    expect(c).toEqual(a);
+  });
+  it("binds protocol, sid and party list", () => {
+    const base = new Transcript("p", sid, [0, 1]).challengeBytes("c", 32);
+    expect(new Transcript("q", sid, [0, 1]).challengeBytes("c", 32)).not.toEqual(base);
+    expect(new Transcript("p", new Uint8Array(32), [0, 1]).challengeBytes("c", 32)).not.toEqual(base);
+    expect(new Transcript("p", sid, [1, 0]).challengeBytes("c", 32)).not.toEqual(base);
+  });
+  it("makes each challenge depend on the previous ones and forks independently", () => {
+    const t = new Transcript("p", sid, [0, 1]);
+    const f = t.fork("x");
+    const c1 = t.challengeBytes("c", 32);
+    const c2 = t.challengeBytes("c", 32);
+    expect(c1).not.toEqual(c2);
+    expect(f.challengeBytes("c", 32)).not.toEqual(c1);
+    const s = new Transcript("p", sid, [0, 1]).challengeBelow("e", 1000n);
+    expect(s >= 0n && s < 1000n).toBe(true);
+  });
+});
+
+describe("commitments and Schnorr proofs", () => {
+  it("opens only to the committed message, session and committer", () => {
+    const { commitment, opening } = commit(sid, 0, Uint8Array.of(1, 2, 3));
+    expect(verifyOpening(sid, 0, commitment, opening)).toBe(true);
+    expect(verifyOpening(sid, 1, commitment, opening)).toBe(false);
+    expect(verifyOpening(new Uint8Array(32), 0, commitment, opening)).toBe(false);
+    expect(verifyOpening(sid, 0, commitment, { ...opening, message: Uint8Array.of(1, 2, 4) })).toBe(false);
+  });
+  it("accepts an honest proof and rejects a wrong statement, transcript or response", () => {
+    const x = 123456789n;
+    const X = Point.BASE.multiply(x);
+    const t = () => new Transcript("schnorr-test", sid, [0, 1]);
+    const proof = proveDlog(t(), x, X);
+    expect(verifyDlog(t(), X, proof)).toBe(true);
+    expect(verifyDlog(t(), X.add(Point.BASE), proof)).toBe(false);
+    expect(verifyDlog(new Transcript("other", sid, [0, 1]), X, proof)).toBe(false);
+    expect(verifyDlog(t(), X, { ...proof, z: (proof.z + 1n) % CURVE_ORDER })).toBe(false);
+    expect(secp256k1.Point.BASE.equals(Point.BASE)).toBe(true);
+  });
+});
+
+describe("runLocal", () => {
+  it("reports a run in which nobody can make progress instead of hanging", () => {
+    const silent: Party<number> = {
+      start: () => [],
+      handle: () => [],
+      done: false,
+      result: () => 0,
+      save: () => new Uint8Array(),
+    };
+    expect(abortOf(() => runLocal([silent, silent])).reason).toMatch(/stalled/);
+  });
+});
