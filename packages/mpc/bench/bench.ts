@@ -31,7 +31,14 @@ function bench(name: string, runs: number, body: () => void, setup: () => void =
     times.push(performance.now() - t);
   }
   times.sort((a, b) => a - b);
-  const r: Result = { bench: name, parties: 2, threshold: 2, runs, p50_ms: percentile(times, 50), p95_ms: percentile(times, 95) };
+  const r: Result = {
+    bench: name,
+    parties: 2,
+    threshold: 2,
+    runs,
+    p50_ms: percentile(times, 50),
+    p95_ms: percentile(times, 95),
+  };
   console.log(JSON.stringify(r));
 }
 

@@ -39,23 +39,47 @@ function expectAbort(fn: () => unknown, culprit: number | null, reason?: RegExp)
   return abort;
 }
 
-/** Every round of an honest run: the receiver's state just before it, and the message it gets. */
-interface RecordedRound {
-  receiver: number;
-  state: Uint8Array;
-  msg: Msg;
+/** An honest run, recorded: every message with the step it was sent at, every state at every step. */
+interface Recording {
+  sent: { msg: Msg; step: number }[];
+  states: Map<string, Uint8Array>;
 }
 
-function record<T>(parties: Party<T>[]): { results: T[]; rounds: RecordedRound[] } {
-  const rounds: RecordedRound[] = [];
-  const results = runLocal(parties, {
-    intercept: (msg) => {
-      const receiver = msg.to as number;
-      rounds.push({ receiver, state: (parties[receiver] as Party<T>).save(), msg });
+function record<T>(parties: Party<T>[]): Recording {
+  const rec: Recording = { sent: [], states: new Map() };
+  runLocal(parties, {
+    intercept: (msg, step) => {
+      rec.sent.push({ msg, step });
       return msg;
     },
+    between: (party, index, step) => {
+      rec.states.set(`${step}/${index}`, party.save());
+      return party;
+    },
   });
-  return { results, rounds };
+  return rec;
+}
+
+/** The k-th message and its receiver's state just before handling it. */
+function roundOf(rec: Recording, k: number): { msg: Msg; state: Uint8Array } {
+  const { msg, step } = rec.sent[k] as { msg: Msg; step: number };
+  return { msg, state: rec.states.get(`${step + 1}/${msg.to}`) as Uint8Array };
+}
+
+/**
+ * Replays the recording from the step where the k-th message is delivered, with that message
+ * replaced, and runs the protocol to its end. (A message is handled one step after it is sent.)
+ */
+function replayWith<T>(
+  rec: Recording,
+  k: number,
+  bad: Msg,
+  restore: (index: number, state: Uint8Array) => Party<T>,
+): () => T[] {
+  const { step } = rec.sent[k] as { step: number };
+  const parties = [0, 1].map((i) => restore(i, rec.states.get(`${step + 1}/${i}`) as Uint8Array));
+  const inFlight = rec.sent.filter((s) => s.step === step).map((s) => (s === rec.sent[k] ? bad : s.msg));
+  return () => runLocal(parties, { resume: inFlight });
 }
 
 /** Flipped, truncated and one-byte-extended versions of a message. */
@@ -235,7 +259,10 @@ class LyingParty0 extends SetupParty {
 
 function keygenWithPaillier(sk: PaillierSecretKey): Party<Ecdsa2pShare>[] {
   const sid = newSid();
-  return [new SetupParty("keygen", 0, sid, 2048, undefined, { step: 0, paillier: sk }), ecdsa2p.keygen({ sid, index: 1 })];
+  return [
+    new SetupParty("keygen", 0, sid, 2048, undefined, { step: 0, paillier: sk }),
+    ecdsa2p.keygen({ sid, index: 1 }),
+  ];
 }
 
 function blumPrime(bits: number, wanted: bigint): bigint {
@@ -278,48 +305,51 @@ describe("a malicious party 0 in keygen", () => {
 describe("tampered and replayed messages", () => {
   it("every round of keygen: flipped, truncated or extended bytes abort naming the sender", () => {
     const sid = newSid();
-    const { rounds } = record([ecdsa2p.keygen({ sid, index: 0 }), ecdsa2p.keygen({ sid, index: 1 })]);
-    expect(rounds).toHaveLength(4);
-    for (const round of rounds) {
-      for (const [, bad] of mutations(round.msg)) {
-        const receiver = ecdsa2p.restoreKeygen(round.state);
-        expectAbort(() => receiver.handle([bad]), round.msg.from);
+    const rec = record([ecdsa2p.keygen({ sid, index: 0 }), ecdsa2p.keygen({ sid, index: 1 })]);
+    expect(rec.sent).toHaveLength(4);
+    rec.sent.forEach(({ msg }, k) => {
+      for (const [, bad] of mutations(msg)) {
+        expectAbort(
+          replayWith(rec, k, bad, (_, state) => ecdsa2p.restoreKeygen(state)),
+          msg.from,
+        );
       }
-    }
+    });
   });
 
   it("every round of signing: flipped, truncated or extended bytes abort naming the sender, never a wrong signature", () => {
     const sid = newSid();
     const h = randomHash();
-    const { rounds } = record(shares.map((s) => ecdsa2p.sign(s, { sid, messageHash: h })));
-    expect(rounds).toHaveLength(5);
-    for (const round of rounds) {
-      for (const [, bad] of mutations(round.msg)) {
-        // A copy of the share, so that a lock caused here does not affect the other tests.
-        const share = Ecdsa2pShare.fromBytes((shares[round.receiver] as Ecdsa2pShare).toBytes());
-        const receiver = ecdsa2p.restoreSign(share, round.state);
-        expectAbort(() => receiver.handle([bad]), round.msg.from);
-        expect(receiver.done).toBe(false);
+    const rec = record(shares.map((s) => ecdsa2p.sign(s, { sid, messageHash: h })));
+    expect(rec.sent).toHaveLength(5);
+    rec.sent.forEach(({ msg }, k) => {
+      for (const [, bad] of mutations(msg)) {
+        // Copies of the shares, so that a lock caused here does not affect the other tests.
+        const copies = shares.map((s) => Ecdsa2pShare.fromBytes(s.toBytes()));
+        expectAbort(
+          replayWith(rec, k, bad, (i, state) => ecdsa2p.restoreSign(copies[i] as Ecdsa2pShare, state)),
+          msg.from,
+        );
       }
-    }
+    });
   });
 
   it("a message from another session is refused", () => {
     const h = randomHash();
-    const other = record(shares.map((s) => ecdsa2p.sign(s, { sid: newSid(), messageHash: h })));
+    const otherSid = newSid();
+    const other = record(shares.map((s) => ecdsa2p.sign(s, { sid: otherSid, messageHash: h })));
     const sid = newSid();
     const parties = shares.map((s) => ecdsa2p.sign(s, { sid, messageHash: h }));
-    const first = other.rounds[0] as RecordedRound;
+    const first = other.sent[0]?.msg as Msg;
     (parties[0] as Party<Signature>).start();
     (parties[1] as Party<Signature>).start();
-    expectAbort(() => (parties[1] as Party<Signature>).handle([first.msg]), 0, /another session/);
+    expectAbort(() => (parties[1] as Party<Signature>).handle([first]), 0, /another session/);
   });
 
   it("a wrong nonce commitment opening is caught", () => {
     const sid = newSid();
     const h = randomHash();
-    const { rounds } = record(shares.map((s) => ecdsa2p.sign(s, { sid, messageHash: h })));
-    const r3 = rounds[2] as RecordedRound;
+    const r3 = roundOf(record(shares.map((s) => ecdsa2p.sign(s, { sid, messageHash: h }))), 2);
     const body = open(r3.msg, "ecdsa2p/sign", sid, 3);
     const nonce = body.fixed(32);
     const opened = new Reader(body.bytes(), 0);
@@ -341,8 +371,8 @@ describe("a malicious party 1 in signing (CVE-2023-33242)", () => {
     const own = Ecdsa2pShare.fromBytes(shares[0].toBytes());
     const sid = newSid();
     const h = randomHash();
-    const { rounds } = record([ecdsa2p.sign(own, { sid, messageHash: h }), ecdsa2p.sign(shares[1], { sid, messageHash: h })]);
-    const r4 = rounds[3] as RecordedRound;
+    const rec = record([ecdsa2p.sign(own, { sid, messageHash: h }), ecdsa2p.sign(shares[1], { sid, messageHash: h })]);
+    const r4 = roundOf(rec, 3);
     const body = open(r4.msg, "ecdsa2p/sign", sid, 4);
     const c3 = body.bigint(16384);
     const pk = own.paillierPublic;

@@ -1,9 +1,8 @@
 import { HDKey } from "@scure/bip32";
 import { describe, expect, it } from "vitest";
-import { Point } from "../src/codec/codec.js";
+import { CURVE_ORDER, Point } from "../src/codec/codec.js";
 import { DerivationError, derive, parsePath } from "../src/hd/derive.js";
 import { randomBelow } from "../src/math/bigint.js";
-import { CURVE_ORDER } from "../src/codec/codec.js";
 
 describe("non-hardened derivation", () => {
   it("matches @scure/bip32 public derivation and the private tweak", () => {

@@ -2,15 +2,16 @@
  * `ecdsa2p`: the hybrid engine. Two-party ECDSA over secp256k1 with additive shares
  * (party 0 owns the Paillier key), non-hardened BIP32 derivation, refresh, and save/restore.
  */
-import type { Party } from "../session/party.js";
+
 import type { Signature } from "../ecdsa/signature.js";
 import { derive } from "../hd/derive.js";
+import type { Party } from "../session/party.js";
 import { type KeygenOptions, type RefreshOptions, SetupParty } from "./setup.js";
 import { Ecdsa2pShare } from "./share.js";
 import { createSignParty, type SignOptions, SignParty, SignPrecomputation } from "./sign.js";
 
-export { Ecdsa2pShare, SignPrecomputation };
 export type { KeygenOptions, RefreshOptions, SignOptions };
+export { Ecdsa2pShare, SignPrecomputation };
 
 const DEFAULT_BITS = 2048;
 

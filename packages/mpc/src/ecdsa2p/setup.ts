@@ -27,7 +27,12 @@ import { check, type Msg, ProtocolAbort } from "../session/party.js";
 import { RoundParty } from "../session/round-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import { proveEncDlog, readEncDlogProof, verifyEncDlog, writeEncDlogProof } from "../zk/enc-dlog.js";
-import { proveNoSmallFactor, readNoSmallFactorProof, verifyNoSmallFactor, writeNoSmallFactorProof } from "../zk/no-small-factor.js";
+import {
+  proveNoSmallFactor,
+  readNoSmallFactorProof,
+  verifyNoSmallFactor,
+  writeNoSmallFactorProof,
+} from "../zk/no-small-factor.js";
 import {
   proveBlumModulus,
   readBlumModulusProof,
@@ -38,6 +43,7 @@ import {
   generateRingPedersen,
   proveRingPedersen,
   type RingPedersenParams,
+  type RingPedersenSecret,
   readRingPedersenParams,
   readRingPedersenProof,
   verifyRingPedersen,
@@ -78,6 +84,7 @@ export interface SetupState {
   paillier?: PaillierSecretKey; // P0
   paillierN?: bigint; // P1
   ringPedersen?: RingPedersenParams; // P0 after round 2, P1 after round 1
+  ringPedersenSecret?: RingPedersenSecret; // P1: its own trapdoor, which speeds up its checks
   pending?: Ecdsa2pShare; // P0 after round 3
 }
 
@@ -171,6 +178,7 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     st.x = 1n + randomBelow(CURVE_ORDER - 1n);
     const rp = generateRingPedersen(this.bits);
     st.ringPedersen = rp.params;
+    st.ringPedersenSecret = rp.secret;
     const prmProof = proveRingPedersen(this.tr("p1/prm"), rp.params, rp.secret);
     const X1 = Point.BASE.multiply(st.x);
     const dlog = this.mode === "keygen" ? proveDlog(this.tr("p1/dlog"), st.x, X1) : undefined;
@@ -289,9 +297,10 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     const facProof = readNoSmallFactorProof(r);
     const logProof = readEncDlogProof(r);
     r.end();
-    check(verifyNoSmallFactor(this.tr("p0/fac"), n, rp, facProof), 0, "no-small-factor proof (Πfac) failed");
+    const trapdoor = st.ringPedersenSecret;
+    check(verifyNoSmallFactor(this.tr("p0/fac"), n, rp, facProof, trapdoor), 0, "no-small-factor proof (Πfac) failed");
     check(
-      verifyEncDlog(this.tr("p0/log"), { n, ringPedersen: rp, C: cKey, X: X0 }, logProof),
+      verifyEncDlog(this.tr("p0/log"), { n, ringPedersen: rp, C: cKey, X: X0 }, logProof, trapdoor),
       0,
       "proof that Enc(x0) encrypts the discrete log of X0 in range (Πlog*) failed",
     );
@@ -346,6 +355,11 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     });
     optional(w, st.paillierN, (v) => w.bigint(v));
     optional(w, st.ringPedersen, (v) => writeRingPedersenParams(w, v));
+    optional(w, st.ringPedersenSecret, (v) => {
+      w.bigint(v.p);
+      w.bigint(v.q);
+      w.bigint(v.lambda);
+    });
     optional(w, st.pending, (v) => w.bytes(v.toBytes()));
     w.bool(this.done);
     return w.finish();
@@ -370,6 +384,7 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     st.paillier = readOptional(r, () => PaillierSecretKey.fromPrimes(r.bigint(4096), r.bigint(4096)));
     st.paillierN = readOptional(r, () => r.bigint(8192));
     st.ringPedersen = readOptional(r, () => readRingPedersenParams(r));
+    st.ringPedersenSecret = readOptional(r, () => ({ p: r.bigint(4096), q: r.bigint(4096), lambda: r.bigint(8192) }));
     st.pending = readOptional(r, () => Ecdsa2pShare.fromBytes(r.bytes()));
     const done = r.bool();
     r.end();

@@ -58,7 +58,8 @@ export class Ecdsa2pShare {
     this.peerPaillierKey = peerPaillier;
     if (f.chainCode.length !== 32) throw new ProtocolAbort(null, "chain code must be 32 bytes");
     const own = Point.BASE.multiply(f.x);
-    if (!own.add(f.peerPublic).equals(f.publicKey)) throw new ProtocolAbort(null, "share does not match its public key");
+    if (!own.add(f.peerPublic).equals(f.publicKey))
+      throw new ProtocolAbort(null, "share does not match its public key");
   }
 
   static forParty0(f: CommonFields, paillier: PaillierSecretKey): Ecdsa2pShare {

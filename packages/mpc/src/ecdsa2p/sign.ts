@@ -32,7 +32,7 @@ import { equalBytes, expectOne, open, seal } from "../session/envelope.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
 import { RoundParty } from "../session/round-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
-import { EPSILON, ELL } from "../zk/params.js";
+import { ELL, EPSILON } from "../zk/params.js";
 import { proveDlog, readSchnorr, type SchnorrProof, verifyDlog, writeSchnorr } from "../zk/schnorr.js";
 import { Transcript } from "../zk/transcript.js";
 import { checkSid, optional, readOptional, SID_BYTES } from "./setup.js";
@@ -222,7 +222,8 @@ export class SignParty extends RoundParty<Signature> {
     const randomizer = st.randomizer ?? modPow(randomUnit(pk.n), pk.n, pk.n2);
     // Enc(x₀)^a · (1+N)^(a·shift + b + ρ·q) · r^N  =  Enc(a·(x₀ + shift) + b + ρ·q)
     const plain = a * SHIFT + b + rho * CURVE_ORDER;
-    const c3 = (((this.share.encryptedPeerSharePow(a, 256) * (1n + (plain % pk.n) * pk.n)) % pk.n2) * randomizer) % pk.n2;
+    const c3 =
+      (((this.share.encryptedPeerSharePow(a, 256) * (1n + (plain % pk.n) * pk.n)) % pk.n2) * randomizer) % pk.n2;
     this.st = { step: 4, R };
     return this.send(4, (w) => w.bigint(c3));
   }

@@ -21,20 +21,33 @@ export const SMALL_PRIMES: readonly number[] = (() => {
 
 /** The smallest prime below 2^16 dividing n, or null. */
 export function smallFactor(n: bigint): number | null {
-  // Reduce by products of several small primes at once so most work is on JS numbers.
-  let i = 0;
-  while (i < SMALL_PRIMES.length) {
-    let prod = 1n;
-    const start = i;
-    while (i < SMALL_PRIMES.length && prod < 1n << 48n) prod *= BigInt(SMALL_PRIMES[i++] as number);
-    const r = Number(n % prod);
-    for (let k = start; k < i; k++) {
-      const p = SMALL_PRIMES[k] as number;
-      if (r % p === 0 && n !== BigInt(p)) return p;
-    }
+  for (const g of SMALL_PRIME_GROUPS) {
+    const r = Number(n % g.product);
+    for (const p of g.primes) if (r % p === 0 && n !== BigInt(p)) return p;
   }
   return null;
 }
+
+/**
+ * The small primes grouped into products below 2^53, so that n mod product is exact as a
+ * JavaScript number and most of trial division runs on numbers, not BigInts.
+ */
+const SMALL_PRIME_GROUPS: readonly { product: bigint; primes: number[] }[] = (() => {
+  const groups: { product: bigint; primes: number[] }[] = [];
+  let product = 1;
+  let primes: number[] = [];
+  for (const p of SMALL_PRIMES) {
+    if (product * p > Number.MAX_SAFE_INTEGER) {
+      groups.push({ product: BigInt(product), primes });
+      product = 1;
+      primes = [];
+    }
+    product *= p;
+    primes.push(p);
+  }
+  groups.push({ product: BigInt(product), primes });
+  return groups;
+})();
 
 /** Miller–Rabin with `rounds` random bases (and no small factor). */
 export function isProbablePrime(n: bigint, rounds = 40): boolean {

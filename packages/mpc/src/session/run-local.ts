@@ -10,6 +10,8 @@ export interface RunLocalOptions {
   intercept?: (msg: Msg, step: number) => Msg | null;
   /** Called between steps with each party; may return a replacement (tests save/restore here). */
   between?: (party: Party<unknown>, index: number, step: number) => Party<unknown>;
+  /** Resume restored parties with these messages in flight instead of calling start(). */
+  resume?: Msg[];
 }
 
 export function runLocal<T>(parties: Party<T>[], options: RunLocalOptions = {}): T[] {
@@ -22,7 +24,8 @@ export function runLocal<T>(parties: Party<T>[], options: RunLocalOptions = {}):
       if (replaced) inFlight.push(replaced);
     }
   };
-  for (const p of parties) deliver(p.start());
+  if (options.resume) deliver(options.resume);
+  else for (const p of parties) deliver(p.start());
   while (!parties.every((p) => p.done)) {
     step++;
     if (options.between) {

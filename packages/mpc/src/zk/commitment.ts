@@ -25,7 +25,11 @@ function digest(sid: Uint8Array, committer: number, nonce: Uint8Array, message: 
   return sha256(w.finish());
 }
 
-export function commit(sid: Uint8Array, committer: number, message: Uint8Array): { commitment: Uint8Array; opening: Opening } {
+export function commit(
+  sid: Uint8Array,
+  committer: number,
+  message: Uint8Array,
+): { commitment: Uint8Array; opening: Opening } {
   const nonce = randomBytes(COMMITMENT_NONCE_BYTES);
   return { commitment: digest(sid, committer, nonce, message), opening: { nonce, message } };
 }
