@@ -17,10 +17,15 @@ import { randomBytes } from "@noble/hashes/utils.js";
 import { CURVE_ORDER, Point, Reader, Writer } from "../codec/codec.js";
 import { mod, randomBelow, randomUnit } from "../math/bigint.js";
 import {
+  PAILLIER_MAX_BITS,
   PAILLIER_MIN_BITS,
+  PaillierPublicKey,
   PaillierSecretKey,
+  readCiphertext,
   readPaillierPublicKey,
+  readPaillierSecretKey,
   writePaillierPublicKey,
+  writePaillierSecretKey,
 } from "../paillier/paillier.js";
 import { equalBytes, expectOne, open, seal } from "../session/envelope.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
@@ -42,6 +47,7 @@ import {
 import {
   generateRingPedersen,
   proveRingPedersen,
+  RING_PEDERSEN_MAX_BITS,
   type RingPedersenParams,
   type RingPedersenSecret,
   readRingPedersenParams,
@@ -293,7 +299,7 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
       publicKey = old.publicKey;
       chainCode = old.chainCode;
     }
-    const cKey = r.bigint(2 * 8192);
+    const cKey = readCiphertext(r, new PaillierPublicKey(n));
     const facProof = readNoSmallFactorProof(r);
     const logProof = readEncDlogProof(r);
     r.end();
@@ -349,10 +355,7 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     optional(w, st.chainHalf, (v) => w.fixed(v));
     optional(w, st.nonce, (v) => w.fixed(v));
     optional(w, st.commitment, (v) => w.fixed(v));
-    optional(w, st.paillier, (v) => {
-      w.bigint(v.p);
-      w.bigint(v.q);
-    });
+    optional(w, st.paillier, (v) => writePaillierSecretKey(w, v));
     optional(w, st.paillierN, (v) => w.bigint(v));
     optional(w, st.ringPedersen, (v) => writeRingPedersenParams(w, v));
     optional(w, st.ringPedersenSecret, (v) => {
@@ -381,10 +384,14 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     st.chainHalf = readOptional(r, () => r.fixed(32));
     st.nonce = readOptional(r, () => r.fixed(32));
     st.commitment = readOptional(r, () => r.fixed(32));
-    st.paillier = readOptional(r, () => PaillierSecretKey.fromPrimes(r.bigint(4096), r.bigint(4096)));
-    st.paillierN = readOptional(r, () => r.bigint(8192));
+    st.paillier = readOptional(r, () => readPaillierSecretKey(r));
+    st.paillierN = readOptional(r, () => r.bigint(PAILLIER_MAX_BITS));
     st.ringPedersen = readOptional(r, () => readRingPedersenParams(r));
-    st.ringPedersenSecret = readOptional(r, () => ({ p: r.bigint(4096), q: r.bigint(4096), lambda: r.bigint(8192) }));
+    st.ringPedersenSecret = readOptional(r, () => ({
+      p: r.bigint(RING_PEDERSEN_MAX_BITS / 2),
+      q: r.bigint(RING_PEDERSEN_MAX_BITS / 2),
+      lambda: r.bigint(RING_PEDERSEN_MAX_BITS),
+    }));
     st.pending = readOptional(r, () => Ecdsa2pShare.fromBytes(r.bytes()));
     const done = r.bool();
     r.end();

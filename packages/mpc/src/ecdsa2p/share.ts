@@ -9,11 +9,16 @@
 import { bigintToBytes, Point, Reader, Writer } from "../codec/codec.js";
 import { derive } from "../hd/derive.js";
 import { FixedBase } from "../math/bigint.js";
-import { PaillierPublicKey, PaillierSecretKey } from "../paillier/paillier.js";
+import {
+  PAILLIER_MAX_BITS,
+  PaillierPublicKey,
+  type PaillierSecretKey,
+  readPaillierSecretKey,
+  writePaillierSecretKey,
+} from "../paillier/paillier.js";
 import { ProtocolAbort } from "../session/party.js";
 
 const SHARE_VERSION = 1;
-const MAX_PAILLIER_BITS = 8192;
 
 interface CommonFields {
   x: bigint;
@@ -117,8 +122,7 @@ export class Ecdsa2pShare {
     w.fixed(this.chainCode);
     w.bool(this.lockedFlag);
     if (this.paillier) {
-      w.bigint(this.paillier.p);
-      w.bigint(this.paillier.q);
+      writePaillierSecretKey(w, this.paillier);
     } else {
       w.bigint(this.paillierPublic.n);
       w.bigint(this.encryptedPeerShare as bigint);
@@ -139,13 +143,12 @@ export class Ecdsa2pShare {
       locked: r.bool(),
     };
     if (index === 0) {
-      const p = r.bigint(MAX_PAILLIER_BITS / 2);
-      const q = r.bigint(MAX_PAILLIER_BITS / 2);
+      const sk = readPaillierSecretKey(r);
       r.end();
-      return Ecdsa2pShare.forParty0(f, PaillierSecretKey.fromPrimes(p, q));
+      return Ecdsa2pShare.forParty0(f, sk);
     }
-    const n = r.bigint(MAX_PAILLIER_BITS);
-    const c = r.bigint(2 * MAX_PAILLIER_BITS);
+    const n = r.bigint(PAILLIER_MAX_BITS);
+    const c = r.bigint(2 * PAILLIER_MAX_BITS);
     r.end();
     return Ecdsa2pShare.forParty1(f, n, c);
   }

@@ -28,6 +28,7 @@ import {
 } from "../ecdsa/signature.js";
 import { derive } from "../hd/derive.js";
 import { mod, modInv, modPow, randomBelow, randomUnit } from "../math/bigint.js";
+import { readCiphertext } from "../paillier/paillier.js";
 import { equalBytes, expectOne, open, seal } from "../session/envelope.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
 import { RoundParty } from "../session/round-party.js";
@@ -231,9 +232,8 @@ export class SignParty extends RoundParty<Signature> {
   private p0Round5(r: Reader): Msg[] {
     const sk = this.share.paillier;
     if (!sk) throw new ProtocolAbort(null, "party 0 share without Paillier key");
-    const c3 = r.bigint(2 * 8192);
+    const c3 = readCiphertext(r, sk.publicKey);
     r.end();
-    check(sk.publicKey.isCiphertext(c3), 1, "c3 is not a valid Paillier ciphertext");
     const st = this.st;
     // From here on the outcome depends on a decryption of P1's ciphertext: any failure locks.
     try {
@@ -305,7 +305,7 @@ export class SignParty extends RoundParty<Signature> {
     st.committed = readOptional(r, () => r.bytes(256));
     st.commitment = readOptional(r, () => r.fixed(32));
     st.R = readOptional(r, () => r.point());
-    st.randomizer = readOptional(r, () => r.bigint(2 * 8192));
+    st.randomizer = readOptional(r, () => r.below(share.paillierPublic.n2));
     st.signature = readOptional(r, () => readSignature(r));
     r.end();
     const party = new SignParty(share, sid, messageHash, path, st);

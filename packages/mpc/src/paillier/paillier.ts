@@ -203,3 +203,20 @@ export function readPaillierPublicKey(r: Reader, sender: number | null = r.sende
   if (n % 2n === 0n) throw new ProtocolAbort(sender, "malformed message: even Paillier modulus");
   return new PaillierPublicKey(n);
 }
+
+/** A secret key as stored in a share or a saved run: its two primes. */
+export function writePaillierSecretKey(w: Writer, sk: PaillierSecretKey): void {
+  w.bigint(sk.p);
+  w.bigint(sk.q);
+}
+
+export function readPaillierSecretKey(r: Reader): PaillierSecretKey {
+  return PaillierSecretKey.fromPrimes(r.bigint(PAILLIER_MAX_BITS / 2), r.bigint(PAILLIER_MAX_BITS / 2));
+}
+
+/** A ciphertext under `pk`, read strictly: in [1, N²) and a unit (Alpha-Rays-style group check). */
+export function readCiphertext(r: Reader, pk: PaillierPublicKey): bigint {
+  const c = r.below(pk.n2);
+  if (!pk.isCiphertext(c)) r.fail("not a valid Paillier ciphertext");
+  return c;
+}
