@@ -384,6 +384,9 @@ describe("a malicious party 1 in signing (CVE-2023-33242)", () => {
     const receiver = ecdsa2p.restoreSign(own, r4.state);
     expectAbort(() => receiver.handle([{ ...r4.msg, payload: forged }]), 1, /locked/);
     expect(own.locked).toBe(true);
+    // Restoring the state saved before round 5 does not buy a second decryption.
+    const again = ecdsa2p.restoreSign(own, r4.state);
+    expectAbort(() => again.handle([r4.msg]), null, /locked/);
     // The lock is part of the share and survives persistence.
     const persisted = Ecdsa2pShare.fromBytes(own.toBytes());
     expect(persisted.locked).toBe(true);

@@ -234,6 +234,9 @@ export class SignParty extends RoundParty<Signature> {
     if (!sk) throw new ProtocolAbort(null, "party 0 share without Paillier key");
     const c3 = readCiphertext(r, sk.publicKey);
     r.end();
+    // Checked again here, not only at start: restoring a state saved before this round must not
+    // buy a second decryption of a crafted c₃ once the share is locked.
+    check(!this.share.locked, null, "share is locked after a failed signature; refresh it before signing again");
     const st = this.st;
     // From here on the outcome depends on a decryption of P1's ciphertext: any failure locks.
     try {
