@@ -5,6 +5,7 @@ import { CURVE_ORDER, Point, Reader, Writer } from "../src/codec/codec.js";
 import { compactSignature, type Signature } from "../src/ecdsa/signature.js";
 import { Ecdsa2pShare, ecdsa2p } from "../src/ecdsa2p/index.js";
 import { SetupParty } from "../src/ecdsa2p/setup.js";
+import { SignParty } from "../src/ecdsa2p/sign.js";
 import { randomPrime } from "../src/math/primes.js";
 import { PaillierSecretKey } from "../src/paillier/paillier.js";
 import { open, seal } from "../src/session/envelope.js";
@@ -115,7 +116,8 @@ describe("ecdsa2p keygen", () => {
     expect(a.paillier?.publicKey.n).toBe(b.paillierPublic.n);
     expect(a.paillierPublic.n.toString(2)).toHaveLength(2048);
     // Party 1 holds Enc(x₀): party 0 can decrypt it to its own share.
-    expect(a.paillier?.decrypt(b.encryptedPeerShare as bigint)).toBe(a.x);
+    expect(a.encryptedX0).toBe(b.encryptedX0);
+    expect(a.paillier?.decrypt(b.encryptedX0)).toBe(a.x);
   });
 
   it("round-trips shares through bytes and rejects corrupt ones", () => {
@@ -247,6 +249,13 @@ describe("refresh", () => {
   });
 });
 
+/** A party 1 that multiplies Enc(x₀) by a + q·2^600 (≡ a mod q): the wrap-around oracle of CVE-2023-33242. */
+class OracleParty1 extends SignParty {
+  protected override affineCoefficient(a: bigint): bigint {
+    return a + (CURVE_ORDER << 600n);
+  }
+}
+
 /** A party 0 that encrypts something other than its share in keygen. */
 class LyingParty0 extends SetupParty {
   constructor(
@@ -370,6 +379,15 @@ describe("tampered and replayed messages", () => {
 });
 
 describe("a malicious party 1 in signing (CVE-2023-33242)", () => {
+  it("an out-of-range multiplier on Enc(x₀) is caught by Πaff before any signature is formed", () => {
+    const own = Ecdsa2pShare.fromBytes(shares[0].toBytes());
+    const sid = newSid();
+    const h = randomHash();
+    const parties = [ecdsa2p.sign(own, { sid, messageHash: h }), new OracleParty1(shares[1], sid, h, undefined)];
+    expectAbort(() => runLocal(parties), 1, /Πaff/);
+    expect(own.locked).toBe(true);
+  });
+
   it("a bad final ciphertext aborts, locks party 0's share, and only a refresh unlocks it", () => {
     const own = Ecdsa2pShare.fromBytes(shares[0].toBytes());
     const sid = newSid();
@@ -378,11 +396,15 @@ describe("a malicious party 1 in signing (CVE-2023-33242)", () => {
     const r4 = roundOf(rec, 3);
     const body = open(r4.msg, "ecdsa2p/sign", sid, 4);
     const c3 = body.bigint(16384);
+    const proofBytes = body.rest();
     const pk = own.paillierPublic;
     const shifted = (c3 * (1n + pk.n)) % pk.n2; // plaintext + 1: still a valid ciphertext
-    const forged = seal("ecdsa2p/sign", sid, 4, (w) => w.bigint(shifted));
+    const forged = seal("ecdsa2p/sign", sid, 4, (w) => {
+      w.bigint(shifted);
+      w.fixed(proofBytes);
+    });
     const receiver = ecdsa2p.restoreSign(own, r4.state);
-    expectAbort(() => receiver.handle([{ ...r4.msg, payload: forged }]), 1, /locked/);
+    expectAbort(() => receiver.handle([{ ...r4.msg, payload: forged }]), 1, /Πaff.*locked/);
     expect(own.locked).toBe(true);
     // Restoring the state saved before round 5 does not buy a second decryption.
     const again = ecdsa2p.restoreSign(own, r4.state);

@@ -172,6 +172,10 @@ export class Reader {
     for (let i = 0; i < n; i++) out.push(each(this));
     return out;
   }
+  /** The bytes not read yet (consumed). */
+  rest(): Uint8Array {
+    return this.fixed(this.buf.length - this.off);
+  }
   /** Asserts every byte was consumed. */
   end(): void {
     if (this.off !== this.buf.length) this.fail("trailing bytes");

@@ -2,7 +2,7 @@
  * Two-party ECDSA key generation and refresh (Lindell 2017, additive-share variant, with the
  * CGGMP21 proofs that make the Paillier part safe against BitForge and Alpha-Rays).
  *
- *   round 1  P0 → P1  commit(contribution₀), N, Πmod(N)
+ *   round 1  P0 → P1  commit(contribution₀), N, Πmod(N), ring-Pedersen (N, s₀, t₀), Πprm
  *   round 2  P1 → P0  contribution₁ (+ Schnorr PoK at keygen), ring-Pedersen (Ñ, s, t), Πprm
  *   round 3  P0 → P1  open(contribution₀) (+ Schnorr PoK), c_key = Enc_N(x₀), Πfac(N), Πlog*(c_key, X₀)
  *   round 4  P1 → P0  confirmation: hash of the resulting public state
@@ -10,7 +10,8 @@
  * At keygen the contributions are the public shares Xᵢ = xᵢ·G and chain-code halves; at refresh
  * they are the two halves of a joint random δ, and the new shares are x₀ + δ and x₁ − δ under a
  * fresh Paillier key, so old and new shares never combine. P1 checks every proof before it keeps
- * anything; P0 checks Πprm before it uses (Ñ, s, t) in a proof about its secrets.
+ * anything; P0 checks Πprm before it uses (Ñ, s, t) in a proof about its secrets. P0's own
+ * ring-Pedersen parameters over N are for the proof P1 attaches to every signature (sign.ts).
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
@@ -52,6 +53,7 @@ import {
   type RingPedersenSecret,
   readRingPedersenParams,
   readRingPedersenProof,
+  ringPedersenFromPrimes,
   verifyRingPedersen,
   writeRingPedersenParams,
   writeRingPedersenProof,
@@ -89,6 +91,7 @@ export interface SetupState {
   commitment?: Uint8Array; // P1's copy of P0's commitment
   paillier?: PaillierSecretKey; // P0
   paillierN?: bigint; // P1
+  paillierRp?: RingPedersenParams; // P0's ring-Pedersen parameters over N (both parties)
   ringPedersen?: RingPedersenParams; // P0 after round 2, P1 after round 1
   ringPedersenSecret?: RingPedersenSecret; // P1: its own trapdoor, which speeds up its checks
   pending?: Ecdsa2pShare; // P0 after round 3
@@ -139,14 +142,20 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     if (this.mode === "keygen") st.chainHalf = randomBytes(32);
     const { commitment, opening } = commit(this.sid, 0, this.contribution0());
     st.nonce = opening.nonce;
-    st.paillier ??= PaillierSecretKey.generate(this.bits);
-    const proof = proveBlumModulus(this.tr("p0/mod"), st.paillier);
+    const sk = (st.paillier ??= PaillierSecretKey.generate(this.bits));
+    const proof = proveBlumModulus(this.tr("p0/mod"), sk);
+    // N doubles as P0's ring-Pedersen modulus, for the proof P1 attaches to every signature.
+    const rp = ringPedersenFromPrimes(sk.p, sk.q);
+    st.paillierRp = rp.params;
+    const prmProof = proveRingPedersen(this.tr("p0/prm"), rp.params, rp.secret);
     st.step = 1;
     return this.send(1, (w) => {
       w.fixed(commitment);
       if (this.old) w.fixed(sha256(this.old.fingerprint()));
-      writePaillierPublicKey(w, st.paillier?.publicKey as never);
+      writePaillierPublicKey(w, sk.publicKey);
       writeBlumModulusProof(w, proof);
+      writeRingPedersenParams(w, rp.params);
+      writeRingPedersenProof(w, prmProof);
     });
   }
 
@@ -177,9 +186,18 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     if (this.old) check(equalBytes(r.fixed(32), sha256(this.old.fingerprint())), 0, "shares are not from the same key");
     const pk = readPaillierPublicKey(r);
     const modProof = readBlumModulusProof(r, pk.n);
+    const paillierRp = readRingPedersenParams(r);
+    check(paillierRp.n === pk.n, 0, "ring-Pedersen modulus differs from the Paillier modulus");
+    const paillierPrm = readRingPedersenProof(r, paillierRp);
     r.end();
     check(verifyBlumModulus(this.tr("p0/mod"), pk.n, modProof), 0, "Paillier modulus proof (Πmod) failed");
+    check(
+      verifyRingPedersen(this.tr("p0/prm"), paillierRp, paillierPrm),
+      0,
+      "ring-Pedersen parameter proof (Πprm) failed",
+    );
     st.paillierN = pk.n;
+    st.paillierRp = paillierRp;
 
     st.x = 1n + randomBelow(CURVE_ORDER - 1n);
     const rp = generateRingPedersen(this.bits);
@@ -249,7 +267,11 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     const facProof = proveNoSmallFactor(this.tr("p0/fac"), sk, rp);
     const logProof = proveEncDlog(this.tr("p0/log"), { key: sk, ringPedersen: rp, C: cKey, X: X0, x: encrypted, rho });
     const dlog0 = this.mode === "keygen" ? proveDlog(this.tr("p0/dlog"), x0, X0) : undefined;
-    st.pending = Ecdsa2pShare.forParty0({ x: x0, publicKey, peerPublic, chainCode, locked: false }, sk);
+    st.pending = Ecdsa2pShare.forParty0(
+      { x: x0, publicKey, peerPublic, chainCode, locked: false, ringPedersen: st.paillierRp as RingPedersenParams },
+      sk,
+      cKey,
+    );
     const opening = this.contribution0();
     st.step = 3;
     return this.send(3, (w) => {
@@ -310,9 +332,13 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
       0,
       "proof that Enc(x0) encrypts the discrete log of X0 in range (Πlog*) failed",
     );
-    const share = Ecdsa2pShare.forParty1({ x: x1, publicKey, peerPublic: X0, chainCode, locked: false }, n, cKey);
-    st.pending = share;
-    st.step = 4;
+    const share = Ecdsa2pShare.forParty1(
+      { x: x1, publicKey, peerPublic: X0, chainCode, locked: false, ringPedersen: st.paillierRp as RingPedersenParams },
+      n,
+      cKey,
+    );
+    // Only the share survives in the state: the trapdoor and intermediate secrets are dropped.
+    this.st = { step: 4, pending: share };
     this.finish(share);
     return this.send(4, (w) => w.fixed(confirmation(share)));
   }
@@ -322,7 +348,7 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     r.end();
     const share = this.st.pending as Ecdsa2pShare;
     check(equalBytes(theirs, confirmation(share)), 1, "party 1 confirmed a different key");
-    this.st.step = 4;
+    this.st = { step: 4, pending: share };
     this.finish(share);
     return [];
   }
@@ -358,6 +384,7 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     optional(w, st.paillier, (v) => writePaillierSecretKey(w, v));
     optional(w, st.paillierN, (v) => w.bigint(v));
     optional(w, st.ringPedersen, (v) => writeRingPedersenParams(w, v));
+    optional(w, st.paillierRp, (v) => writeRingPedersenParams(w, v));
     optional(w, st.ringPedersenSecret, (v) => {
       w.bigint(v.p);
       w.bigint(v.q);
@@ -387,6 +414,7 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     st.paillier = readOptional(r, () => readPaillierSecretKey(r));
     st.paillierN = readOptional(r, () => r.bigint(PAILLIER_MAX_BITS));
     st.ringPedersen = readOptional(r, () => readRingPedersenParams(r));
+    st.paillierRp = readOptional(r, () => readRingPedersenParams(r));
     st.ringPedersenSecret = readOptional(r, () => ({
       p: r.bigint(RING_PEDERSEN_MAX_BITS / 2),
       q: r.bigint(RING_PEDERSEN_MAX_BITS / 2),

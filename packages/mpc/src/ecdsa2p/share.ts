@@ -1,6 +1,7 @@
 /**
  * A party's share of a two-party ECDSA key: additive x = x₀ + x₁ over secp256k1. Party 0 owns
- * the Paillier key; party 1 holds Enc(x₀) under it. Neither share reveals x.
+ * the Paillier key; both hold Enc(x₀) under it (party 1 computes with it, party 0 states proofs
+ * about it). Neither share reveals x.
  *
  * A share is locked after a signature fails at party 0 (CVE-2023-33242: each failed signature
  * can leak one bit of x₀ to a malicious party 1). A locked share refuses to sign until refreshed.
@@ -17,6 +18,8 @@ import {
   writePaillierSecretKey,
 } from "../paillier/paillier.js";
 import { ProtocolAbort } from "../session/party.js";
+import { AffineProverTables, AffineVerifierTables } from "../zk/paillier-affine.js";
+import { type RingPedersenParams, readRingPedersenParams, writeRingPedersenParams } from "../zk/ring-pedersen.js";
 
 const SHARE_VERSION = 1;
 
@@ -26,6 +29,8 @@ interface CommonFields {
   peerPublic: Point;
   chainCode: Uint8Array;
   locked: boolean;
+  /** Party 0's ring-Pedersen parameters over its Paillier modulus, for party 1's proofs to it. */
+  ringPedersen: RingPedersenParams;
 }
 
 export class Ecdsa2pShare {
@@ -37,19 +42,23 @@ export class Ecdsa2pShare {
   /** The other party's public share. */
   readonly peerPublic: Point;
   readonly chainCode: Uint8Array;
+  /** Party 0's ring-Pedersen parameters over its Paillier modulus N (Πprm-proven at keygen). */
+  readonly ringPedersen: RingPedersenParams;
   /** Party 0: the Paillier secret key. */
   readonly paillier: PaillierSecretKey | undefined;
-  /** Party 1: Enc(x₀) under party 0's Paillier key. */
-  readonly encryptedPeerShare: bigint | undefined;
+  /** Enc(x₀) under party 0's Paillier key, as proven at keygen. */
+  readonly encryptedX0: bigint;
   private readonly peerPaillierKey: PaillierPublicKey | undefined;
   private lockedFlag: boolean;
   private cKeyTable: FixedBase | undefined;
+  private affineTablesCache: AffineProverTables | undefined;
+  private verifierTablesCache: AffineVerifierTables | undefined;
 
   private constructor(
     index: 0 | 1,
     f: CommonFields,
     paillier: PaillierSecretKey | undefined,
-    encryptedPeerShare: bigint | undefined,
+    encryptedX0: bigint,
     peerPaillier: PaillierPublicKey | undefined,
   ) {
     this.index = index;
@@ -57,24 +66,25 @@ export class Ecdsa2pShare {
     this.publicKey = f.publicKey;
     this.peerPublic = f.peerPublic;
     this.chainCode = f.chainCode.slice();
+    this.ringPedersen = f.ringPedersen;
     this.lockedFlag = f.locked;
     this.paillier = paillier;
-    this.encryptedPeerShare = encryptedPeerShare;
+    this.encryptedX0 = encryptedX0;
     this.peerPaillierKey = peerPaillier;
     if (f.chainCode.length !== 32) throw new ProtocolAbort(null, "chain code must be 32 bytes");
+    if (f.ringPedersen.n !== this.paillierPublic.n) throw new ProtocolAbort(null, "ring-Pedersen modulus is not N");
+    if (!this.paillierPublic.isCiphertext(encryptedX0)) throw new ProtocolAbort(null, "invalid encrypted share");
     const own = Point.BASE.multiply(f.x);
     if (!own.add(f.peerPublic).equals(f.publicKey))
       throw new ProtocolAbort(null, "share does not match its public key");
   }
 
-  static forParty0(f: CommonFields, paillier: PaillierSecretKey): Ecdsa2pShare {
-    return new Ecdsa2pShare(0, f, paillier, undefined, undefined);
+  static forParty0(f: CommonFields, paillier: PaillierSecretKey, encryptedX0: bigint): Ecdsa2pShare {
+    return new Ecdsa2pShare(0, f, paillier, encryptedX0, undefined);
   }
 
-  static forParty1(f: CommonFields, paillierN: bigint, encryptedPeerShare: bigint): Ecdsa2pShare {
-    const pk = new PaillierPublicKey(paillierN);
-    if (!pk.isCiphertext(encryptedPeerShare)) throw new ProtocolAbort(null, "invalid encrypted share");
-    return new Ecdsa2pShare(1, f, undefined, encryptedPeerShare, pk);
+  static forParty1(f: CommonFields, paillierN: bigint, encryptedX0: bigint): Ecdsa2pShare {
+    return new Ecdsa2pShare(1, f, undefined, encryptedX0, new PaillierPublicKey(paillierN));
   }
 
   get locked(): boolean {
@@ -98,13 +108,26 @@ export class Ecdsa2pShare {
     return this.index === 0 ? this.publicKey.subtract(this.peerPublic) : this.peerPublic;
   }
 
-  /** Party 1: Enc(x₀)^k for many k, through a table built once per share. */
-  encryptedPeerSharePow(k: bigint, maxBits: number): bigint {
-    if (this.encryptedPeerShare === undefined) throw new ProtocolAbort(null, "only party 1 holds Enc(x0)");
+  /** Enc(x₀)^k for many k (party 1, when signing), through a table built once per share. */
+  encryptedX0Pow(k: bigint, maxBits: number): bigint {
     if (!this.cKeyTable || this.cKeyTable.maxBits < maxBits) {
-      this.cKeyTable = new FixedBase(this.encryptedPeerShare, this.paillierPublic.n2, maxBits);
+      this.cKeyTable = new FixedBase(this.encryptedX0, this.paillierPublic.n2, maxBits);
     }
     return this.cKeyTable.pow(k);
+  }
+
+  /** Party 1: fixed-base tables for party 0's ring-Pedersen bases, built once per share. */
+  affineTables(yBits: number): AffineProverTables {
+    if (!this.affineTablesCache) this.affineTablesCache = new AffineProverTables(this.ringPedersen, yBits);
+    return this.affineTablesCache;
+  }
+
+  /** Party 0: tables for checking party 1's proofs under its own parameters, built once per share. */
+  affineVerifierTables(): AffineVerifierTables {
+    if (!this.paillier) throw new ProtocolAbort(null, "only party 0 verifies signing proofs");
+    if (!this.verifierTablesCache)
+      this.verifierTablesCache = new AffineVerifierTables(this.ringPedersen, this.paillier);
+    return this.verifierTablesCache;
   }
 
   /** Compressed public key (33 bytes), optionally at a non-hardened BIP32 path. */
@@ -121,12 +144,10 @@ export class Ecdsa2pShare {
     w.point(this.peerPublic);
     w.fixed(this.chainCode);
     w.bool(this.lockedFlag);
-    if (this.paillier) {
-      writePaillierSecretKey(w, this.paillier);
-    } else {
-      w.bigint(this.paillierPublic.n);
-      w.bigint(this.encryptedPeerShare as bigint);
-    }
+    writeRingPedersenParams(w, this.ringPedersen);
+    if (this.paillier) writePaillierSecretKey(w, this.paillier);
+    else w.bigint(this.paillierPublic.n);
+    w.bigint(this.encryptedX0);
     return w.finish();
   }
 
@@ -141,14 +162,16 @@ export class Ecdsa2pShare {
       peerPublic: r.point(),
       chainCode: r.fixed(32),
       locked: r.bool(),
+      ringPedersen: readRingPedersenParams(r),
     };
     if (index === 0) {
       const sk = readPaillierSecretKey(r);
+      const c = r.below(sk.publicKey.n2);
       r.end();
-      return Ecdsa2pShare.forParty0(f, sk);
+      return Ecdsa2pShare.forParty0(f, sk, c);
     }
     const n = r.bigint(PAILLIER_MAX_BITS);
-    const c = r.bigint(2 * PAILLIER_MAX_BITS);
+    const c = r.below(n * n);
     r.end();
     return Ecdsa2pShare.forParty1(f, n, c);
   }
@@ -160,6 +183,8 @@ export class Ecdsa2pShare {
     w.point(this.party0Public);
     w.fixed(this.chainCode);
     w.bytes(bigintToBytes(this.paillierPublic.n));
+    w.bigint(this.encryptedX0);
+    writeRingPedersenParams(w, this.ringPedersen);
     return w.finish();
   }
 }

@@ -17,7 +17,7 @@
  * share until a refresh re-randomises it.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { CURVE_ORDER, Point, Reader, Writer } from "../codec/codec.js";
+import { bitLength, CURVE_ORDER, Point, Reader, Writer } from "../codec/codec.js";
 import {
   finishSignature,
   hashToScalar,
@@ -33,6 +33,14 @@ import { equalBytes, expectOne, open, seal } from "../session/envelope.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
 import { RoundParty } from "../session/round-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
+import {
+  AffinePrecomputation,
+  type AffineStatement,
+  proveAffine,
+  readAffineProof,
+  verifyAffine,
+  writeAffineProof,
+} from "../zk/paillier-affine.js";
 import { ELL, EPSILON } from "../zk/params.js";
 import { proveDlog, readSchnorr, type SchnorrProof, verifyDlog, writeSchnorr } from "../zk/schnorr.js";
 import { Transcript } from "../zk/transcript.js";
@@ -57,29 +65,56 @@ export interface SignOptions {
   precomputed?: SignPrecomputation;
 }
 
+/** Bit bounds of what P1 proves about c₃ = C^a · Enc(y): a < q and y = b + ρ·q. */
+const A_BITS = 256;
+const Y_BITS = bitLength(RHO_BOUND * CURVE_ORDER + CURVE_ORDER);
+
+/** Enc(x₀ + SHIFT)^k mod N², through the share's cached table for Enc(x₀). */
+function shiftedKeyPow(share: Ecdsa2pShare, k: bigint): bigint {
+  const pk = share.paillierPublic;
+  const table = share.encryptedX0Pow(k, A_BITS + EPSILON + 2);
+  return (table * (1n + mod(k * SHIFT, pk.n) * pk.n)) % pk.n2;
+}
+
+function shiftedKey(share: Ecdsa2pShare): bigint {
+  const pk = share.paillierPublic;
+  return (share.encryptedX0 * (1n + mod(SHIFT, pk.n) * pk.n)) % pk.n2;
+}
+
+function affineStatement(share: Ecdsa2pShare): Omit<AffineStatement, "D"> {
+  return { pk: share.paillierPublic, rp: share.ringPedersen, C: shiftedKey(share), aBits: A_BITS, yBits: Y_BITS };
+}
+
 /**
- * Party 1's message-independent work: a fresh Paillier randomiser r^N mod N². Single-use: the
- * sign run that takes it marks it consumed, and a consumed one is refused.
+ * Party 1's message-independent work for one signature: the randomiser r^N mod N² of c₃ and the
+ * first half of the proof that c₃ is well formed. Single use, and never part of saved state: a
+ * restored run draws fresh ones (reusing either would hand party 0 a discrete-log relation).
  */
 export class SignPrecomputation {
   private used = false;
-  constructor(
+  private constructor(
     readonly n: bigint,
     private readonly randomizer: bigint,
+    private readonly affine: AffinePrecomputation,
   ) {}
 
   static forShare(share: Ecdsa2pShare): SignPrecomputation {
     if (share.index !== 1) throw new RangeError("only party 1 precomputes");
     const pk = share.paillierPublic;
-    return new SignPrecomputation(pk.n, modPow(randomUnit(pk.n), pk.n, pk.n2));
+    const affine = AffinePrecomputation.create(
+      affineStatement(share),
+      (k) => shiftedKeyPow(share, k),
+      share.affineTables(Y_BITS),
+    );
+    return new SignPrecomputation(pk.n, modPow(randomUnit(pk.n), pk.n, pk.n2), affine);
   }
 
-  /** Hands out the randomiser once. */
-  take(n: bigint): bigint {
+  /** Hands out the precomputed values once. */
+  take(n: bigint): { randomizer: bigint; affine: AffinePrecomputation } {
     if (this.used) throw new RangeError("precomputation already used");
     if (n !== this.n) throw new RangeError("precomputation belongs to another key");
     this.used = true;
-    return this.randomizer;
+    return { randomizer: this.randomizer, affine: this.affine };
   }
 }
 
@@ -90,7 +125,7 @@ interface SignState {
   committed?: Uint8Array; // P0: the committed (R₀, PoK) bytes
   commitment?: Uint8Array; // P1's copy
   R?: Point;
-  randomizer?: bigint; // P1
+  pre?: { randomizer: bigint; affine: AffinePrecomputation }; // P1, in memory only
   signature?: Signature;
 }
 
@@ -174,7 +209,7 @@ export class SignParty extends RoundParty<Signature> {
     const k = 1n + randomBelow(CURVE_ORDER - 1n);
     const R1 = Point.BASE.multiply(k);
     const proof = proveDlog(this.transcript.fork("p1/nonce"), k, R1);
-    this.st = { step: 2, k, commitment, randomizer: this.st.randomizer };
+    this.st = { step: 2, k, commitment, pre: this.st.pre };
     return this.send(2, (w) => {
       w.point(R1);
       writeSchnorr(w, proof);
@@ -207,40 +242,66 @@ export class SignParty extends RoundParty<Signature> {
     );
     const c = new Reader(opened, 0);
     const R0 = c.point();
-    const proof = readSchnorr(c);
+    const nonceProof = readSchnorr(c);
     c.end();
-    check(verifyDlog(this.transcript.fork("p0/nonce"), R0, proof), 0, "proof of knowledge of the nonce failed");
+    check(verifyDlog(this.transcript.fork("p0/nonce"), R0, nonceProof), 0, "proof of knowledge of the nonce failed");
     const k = st.k as bigint;
     const R = R0.multiply(k);
     const rx = R.toAffine().x % CURVE_ORDER;
     check(rx !== 0n, null, "nonce point has r = 0; sign again");
 
-    const pk = this.share.paillierPublic;
+    const share = this.share;
+    const pk = share.paillierPublic;
     const kInv = modInv(k, CURVE_ORDER);
-    const a = mod(kInv * rx, CURVE_ORDER);
-    const b = mod(kInv * (this.m + rx * mod(this.share.x + this.tweak, CURVE_ORDER)), CURVE_ORDER);
-    const rho = randomBelow(RHO_BOUND);
-    const randomizer = st.randomizer ?? modPow(randomUnit(pk.n), pk.n, pk.n2);
-    // Enc(x₀)^a · (1+N)^(a·shift + b + ρ·q) · r^N  =  Enc(a·(x₀ + shift) + b + ρ·q)
-    const plain = a * SHIFT + b + rho * CURVE_ORDER;
-    const c3 =
-      (((this.share.encryptedPeerSharePow(a, 256) * (1n + (plain % pk.n) * pk.n)) % pk.n2) * randomizer) % pk.n2;
+    const a = this.affineCoefficient(mod(kInv * rx, CURVE_ORDER));
+    const b = mod(kInv * (this.m + rx * mod(share.x + this.tweak, CURVE_ORDER)), CURVE_ORDER);
+    const y = b + randomBelow(RHO_BOUND) * CURVE_ORDER;
+    const { randomizer, affine } = st.pre ?? SignPrecomputation.forShare(share).take(pk.n);
+    // c₃ = Enc(x₀ + shift)^a · (1+N)^y · r^N = Enc(a·(x₀ + shift) + y)
+    const c3 = (((shiftedKeyPow(share, a) * (1n + mod(y, pk.n) * pk.n)) % pk.n2) * randomizer) % pk.n2;
+    const statement = { ...affineStatement(share), D: c3 };
+    const proof = proveAffine(this.transcript.fork("p1/aff"), statement, { a, y }, affine, share.affineTables(Y_BITS));
     this.st = { step: 4, R };
-    return this.send(4, (w) => w.bigint(c3));
+    return this.send(4, (w) => {
+      w.bigint(c3);
+      writeAffineProof(w, proof);
+    });
+  }
+
+  /** The multiplier P1 applies to Enc(x₀ + shift). Honest: k₁⁻¹·r; the malicious-party tests override it. */
+  protected affineCoefficient(a: bigint): bigint {
+    return a;
   }
 
   private p0Round5(r: Reader): Msg[] {
     const sk = this.share.paillier;
     if (!sk) throw new ProtocolAbort(null, "party 0 share without Paillier key");
     const c3 = readCiphertext(r, sk.publicKey);
+    const proof = readAffineProof(r, affineStatement(this.share));
     r.end();
     // Checked again here, not only at start: restoring a state saved before this round must not
-    // buy a second decryption of a crafted c₃ once the share is locked.
+    // buy another decryption once the share is locked.
     check(!this.share.locked, null, "share is locked after a failed signature; refresh it before signing again");
     const st = this.st;
-    // From here on the outcome depends on a decryption of P1's ciphertext: any failure locks.
+    // From here on outcomes depend on decryptions of P1's ciphertexts. Πaff makes them predictable to
+    // P1 (so they leak nothing); the lock on any failure is a tripwire on top.
     try {
-      const sPrime = sk.decrypt(c3) % CURVE_ORDER;
+      // Signed decryption: Πaff bounds |a·(x₀ + shift) + y| far below N/2, so this is the exact integer.
+      const plain = sk.decryptSigned(c3);
+      const statement = { ...affineStatement(this.share), D: c3 };
+      check(
+        verifyAffine(
+          this.transcript.fork("p1/aff"),
+          statement,
+          proof,
+          sk,
+          { C: this.share.x + SHIFT, D: plain },
+          this.share.affineVerifierTables(),
+        ),
+        1,
+        "proof that c3 is well formed (Πaff) failed; share locked until refresh",
+      );
+      const sPrime = mod(plain, CURVE_ORDER);
       const s = mod(modInv(st.k as bigint, CURVE_ORDER) * sPrime, CURVE_ORDER);
       check(s !== 0n, 1, "signature has s = 0; share locked until refresh");
       const signature = finishSignature(st.R as Point, s);
@@ -286,7 +347,6 @@ export class SignParty extends RoundParty<Signature> {
     optional(w, st.committed, (v) => w.bytes(v));
     optional(w, st.commitment, (v) => w.fixed(v));
     optional(w, st.R, (v) => w.point(v));
-    optional(w, st.randomizer, (v) => w.bigint(v));
     optional(w, st.signature, (v) => writeSignature(w, v));
     return w.finish();
   }
@@ -308,7 +368,6 @@ export class SignParty extends RoundParty<Signature> {
     st.committed = readOptional(r, () => r.bytes(256));
     st.commitment = readOptional(r, () => r.fixed(32));
     st.R = readOptional(r, () => r.point());
-    st.randomizer = readOptional(r, () => r.below(share.paillierPublic.n2));
     st.signature = readOptional(r, () => readSignature(r));
     r.end();
     const party = new SignParty(share, sid, messageHash, path, st);
@@ -326,6 +385,6 @@ function nonceMessage(R: Point, proof: SchnorrProof): Uint8Array {
 
 export function createSignParty(share: Ecdsa2pShare, options: SignOptions): SignParty {
   if (options.precomputed && share.index !== 1) throw new RangeError("only party 1 takes a precomputation");
-  const randomizer = options.precomputed?.take(share.paillierPublic.n);
-  return new SignParty(share, options.sid, options.messageHash, options.path, { step: 0, randomizer });
+  const pre = options.precomputed?.take(share.paillierPublic.n);
+  return new SignParty(share, options.sid, options.messageHash, options.path, { step: 0, pre });
 }

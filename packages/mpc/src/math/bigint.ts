@@ -43,10 +43,14 @@ export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
   return r;
 }
 
-/** Precomputed powers of a fixed base: g^e for many e at a fraction of the cost. */
+/**
+ * Precomputed powers of a fixed base: g^e for many e at a fraction of the cost. Exponents longer
+ * than the table was built for fall back to plain exponentiation.
+ */
 export class FixedBase {
   private readonly table: bigint[][] = [];
   private static readonly W = 5;
+  private readonly base: bigint;
 
   constructor(
     base: bigint,
@@ -55,6 +59,7 @@ export class FixedBase {
   ) {
     const w = FixedBase.W;
     let g = mod(base, modulus);
+    this.base = g;
     for (let i = 0; i < Math.ceil(maxBits / w); i++) {
       const row: bigint[] = [1n, g];
       for (let d = 2; d < 1 << w; d++) row.push(((row[d - 1] as bigint) * g) % modulus);
@@ -65,7 +70,7 @@ export class FixedBase {
 
   pow(exp: bigint): bigint {
     if (exp < 0n) return modInv(this.pow(-exp), this.modulus);
-    if (bitLength(exp) > this.maxBits) throw new RangeError("exponent exceeds the fixed-base table");
+    if (bitLength(exp) > this.maxBits) return modPow(this.base, exp, this.modulus);
     const w = BigInt(FixedBase.W);
     const mask = (1n << w) - 1n;
     let r = 1n;

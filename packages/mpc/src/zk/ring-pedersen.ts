@@ -118,8 +118,11 @@ export class RingPedersenGroup {
   pow2(b1: bigint, e1: bigint, b2: bigint, e2: bigint): bigint {
     const c = this.crt;
     if (c === null) return modPow2(b1, e1, b2, e2, this.params.n);
-    const rp = modPow2(b1 % c.p, mod(e1, c.pm1), b2 % c.p, mod(e2, c.pm1), c.p);
-    const rq = modPow2(b1 % c.q, mod(e1, c.qm1), b2 % c.q, mod(e2, c.qm1), c.q);
+    // Reduce only exponents longer than the group order: a short negative one (a challenge) stays
+    // short, and modPow2 inverts its base instead of walking a full-length exponent.
+    const red = (e: bigint, m: bigint) => (e >= m || -e >= m ? mod(e, m) : e);
+    const rp = modPow2(b1 % c.p, red(e1, c.pm1), b2 % c.p, red(e2, c.pm1), c.p);
+    const rq = modPow2(b1 % c.q, red(e1, c.qm1), b2 % c.q, red(e2, c.qm1), c.q);
     return crt(rp, c.p, rq, c.q, c.qInvP);
   }
 
@@ -162,6 +165,20 @@ export function generateRingPedersen(bits = RING_PEDERSEN_MIN_BITS): {
   const p = randomPrime(bits / 2);
   let q = randomPrime(bits / 2);
   while (q === p) q = randomPrime(bits / 2);
+  return ringPedersenFromPrimes(p, q);
+}
+
+/**
+ * Parameters over a modulus whose factors the caller already has — as in CGGMP21, a party's Paillier
+ * modulus doubles as its ring-Pedersen modulus for proofs that others make to it.
+ */
+export function ringPedersenFromPrimes(
+  p: bigint,
+  q: bigint,
+): {
+  params: RingPedersenParams;
+  secret: RingPedersenSecret;
+} {
   const n = p * q;
   const phi = (p - 1n) * (q - 1n);
   const qInvP = modInv(q, p);
