@@ -134,6 +134,20 @@ describe("ecdsa2p keygen", () => {
     const badShare = bytes.slice();
     badShare[5] = (badShare[5] as number) ^ 1; // inside x: no longer matches the public key
     expect(() => Ecdsa2pShare.fromBytes(badShare)).toThrow(ProtocolAbort);
+    // Every corruption is a ProtocolAbort, never another kind of error.
+    for (let i = 0; i < 200; i++) {
+      const junk = bytes.slice();
+      const at = Math.floor(Math.random() * junk.length);
+      junk[at] = (junk[at] as number) ^ (1 << Math.floor(Math.random() * 8));
+      let thrown: unknown;
+      try {
+        Ecdsa2pShare.fromBytes(junk);
+      } catch (e) {
+        thrown = e;
+      }
+      if (thrown !== undefined) expect(thrown).toBeInstanceOf(ProtocolAbort);
+    }
+    expect(() => Ecdsa2pShare.fromBytes(crypto.getRandomValues(new Uint8Array(300)))).toThrow(ProtocolAbort);
   });
 });
 
@@ -215,6 +229,15 @@ describe("save and restore", () => {
     expect(sigs[0]).toEqual(sigs[1]);
     const child = ecdsa2p.publicKey(shares[0], "m/0/7");
     expect(secp256k1.verify(compactSignature(sigs[0] as Signature), h, child, { prehash: false })).toBe(true);
+  });
+
+  it("refuses a refresh state restored with another share, and corrupt states", () => {
+    const other = keygen();
+    const p = ecdsa2p.refresh(shares[1], { sid: newSid() });
+    p.start();
+    expectAbort(() => ecdsa2p.restoreRefresh(other[1], p.save()), null, /another share/);
+    expectAbort(() => ecdsa2p.restoreSign(shares[0], crypto.getRandomValues(new Uint8Array(200))), null);
+    expectAbort(() => ecdsa2p.restoreKeygen(new Uint8Array(0)), null);
   });
 
   it("refuses to restore a signing state with the wrong share", () => {

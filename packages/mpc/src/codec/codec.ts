@@ -182,6 +182,19 @@ export class Reader {
   }
 }
 
+/**
+ * Runs a decoder of local data (a stored share, a saved run): any error that is not already a
+ * ProtocolAbort becomes one naming nobody, without the original message.
+ */
+export function decodeLocal<T>(what: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (e) {
+    if (e instanceof ProtocolAbort) throw e;
+    throw new ProtocolAbort(null, `corrupt ${what}`);
+  }
+}
+
 export function bitLength(x: bigint): number {
   if (x < 0n) x = -x;
   return x === 0n ? 0 : x.toString(2).length;

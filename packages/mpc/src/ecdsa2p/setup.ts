@@ -15,7 +15,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
-import { CURVE_ORDER, Point, Reader, Writer } from "../codec/codec.js";
+import { CURVE_ORDER, decodeLocal, Point, Reader, Writer } from "../codec/codec.js";
 import { mod, randomBelow, randomUnit } from "../math/bigint.js";
 import {
   PAILLIER_MAX_BITS,
@@ -375,6 +375,7 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     w.u8(this.index);
     w.fixed(this.sid);
     w.u32(this.bits);
+    optional(w, this.old, (v) => w.fixed(sha256(v.fingerprint())));
     w.bool(this.started);
     w.u8(st.step);
     optional(w, st.x, (v) => w.scalar(v));
@@ -396,7 +397,10 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
   }
 
   static restore(bytes: Uint8Array, old?: Ecdsa2pShare): SetupParty {
-    const r = new Reader(bytes, null);
+    return decodeLocal("setup state", () => SetupParty.decode(new Reader(bytes, null), old));
+  }
+
+  private static decode(r: Reader, old: Ecdsa2pShare | undefined): SetupParty {
     if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
     const protocol = r.string();
     if (protocol !== "ecdsa2p/keygen" && protocol !== "ecdsa2p/refresh") r.fail("not an ecdsa2p setup state");
@@ -405,6 +409,11 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     if (index !== 0 && index !== 1) r.fail("bad index");
     const sid = r.fixed(SID_BYTES);
     const bits = r.u32();
+    const oldFingerprint = readOptional(r, () => r.fixed(32));
+    if ((mode === "refresh") !== (oldFingerprint !== undefined)) r.fail("inconsistent refresh state");
+    if (oldFingerprint && !(old && equalBytes(oldFingerprint, sha256(old.fingerprint())))) {
+      r.fail("state belongs to the refresh of another share");
+    }
     const started = r.bool();
     const st: SetupState = { step: r.u8() };
     st.x = readOptional(r, () => r.scalar());
@@ -423,7 +432,6 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     st.pending = readOptional(r, () => Ecdsa2pShare.fromBytes(r.bytes()));
     const done = r.bool();
     r.end();
-    if (mode === "refresh" && !old) throw new RangeError("restoring a refresh needs the share being refreshed");
     const party = new SetupParty(mode, index as 0 | 1, sid, bits, mode === "refresh" ? old : undefined, st);
     if (done && !st.pending) r.fail("finished state without a share");
     party.restoreFlags(started, done ? { value: st.pending as Ecdsa2pShare } : undefined);

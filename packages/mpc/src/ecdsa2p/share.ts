@@ -7,7 +7,7 @@
  * can leak one bit of x₀ to a malicious party 1). A locked share refuses to sign until refreshed.
  * Callers must persist the share after every signing attempt so the lock survives restarts.
  */
-import { bigintToBytes, Point, Reader, Writer } from "../codec/codec.js";
+import { bigintToBytes, decodeLocal, Point, Reader, Writer } from "../codec/codec.js";
 import { derive } from "../hd/derive.js";
 import { FixedBase } from "../math/bigint.js";
 import {
@@ -152,7 +152,10 @@ export class Ecdsa2pShare {
   }
 
   static fromBytes(bytes: Uint8Array): Ecdsa2pShare {
-    const r = new Reader(bytes, null);
+    return decodeLocal("share", () => Ecdsa2pShare.decode(new Reader(bytes, null)));
+  }
+
+  private static decode(r: Reader): Ecdsa2pShare {
     if (r.u8() !== SHARE_VERSION) r.fail("unknown share version");
     const index = r.u8();
     if (index !== 0 && index !== 1) r.fail("share index must be 0 or 1");

@@ -17,7 +17,7 @@
  * share until a refresh re-randomises it.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bitLength, CURVE_ORDER, Point, Reader, Writer } from "../codec/codec.js";
+import { bitLength, CURVE_ORDER, decodeLocal, Point, Reader, Writer } from "../codec/codec.js";
 import {
   finishSignature,
   hashToScalar,
@@ -353,7 +353,10 @@ export class SignParty extends RoundParty<Signature> {
 
   /** Rebuilds a saved run. The share is passed in, not saved, so a lock lands on the caller's share. */
   static restore(share: Ecdsa2pShare, bytes: Uint8Array): SignParty {
-    const r = new Reader(bytes, null);
+    return decodeLocal("signing state", () => SignParty.decode(share, new Reader(bytes, null)));
+  }
+
+  private static decode(share: Ecdsa2pShare, r: Reader): SignParty {
     if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
     if (r.string() !== PROTOCOL) r.fail("not an ecdsa2p signing state");
     if (r.u8() !== share.index) r.fail("state belongs to the other party");
