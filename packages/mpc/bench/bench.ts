@@ -53,6 +53,26 @@ bench("ecdsa2p.keygen", 10, () => {
   shares = keygen();
 });
 if (shares.length === 0) shares = keygen();
+
+// Offline: both parties' moduli (P0's Paillier key, P1's ring-Pedersen modulus).
+let prepared = [ecdsa2p.prepare(0), ecdsa2p.prepare(1)];
+bench("ecdsa2p.prepare", 5, () => {
+  prepared = [ecdsa2p.prepare(0), ecdsa2p.prepare(1)];
+});
+bench(
+  "ecdsa2p.keygen.prepared",
+  10,
+  () => {
+    const s = sid();
+    runLocal([
+      ecdsa2p.keygen({ sid: s, index: 0, prepared: prepared[0] }),
+      ecdsa2p.keygen({ sid: s, index: 1, prepared: prepared[1] }),
+    ]);
+  },
+  () => {
+    prepared = [ecdsa2p.prepare(0), ecdsa2p.prepare(1)];
+  },
+);
 const [s0, s1] = shares as [Ecdsa2pShare, Ecdsa2pShare];
 
 bench("ecdsa2p.precompute", 20, () => {

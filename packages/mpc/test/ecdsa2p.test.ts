@@ -151,6 +151,22 @@ describe("ecdsa2p keygen", () => {
   });
 });
 
+describe("prepared keygen", () => {
+  it("uses moduli generated ahead of time once, and the shares sign", () => {
+    const pre = [ecdsa2p.prepare(0), ecdsa2p.prepare(1)] as const;
+    const sid = newSid();
+    const [a, b] = runLocal([
+      ecdsa2p.keygen({ sid, index: 0, prepared: pre[0] }),
+      ecdsa2p.keygen({ sid, index: 1, prepared: pre[1] }),
+    ]) as [Ecdsa2pShare, Ecdsa2pShare];
+    const h = randomHash();
+    const [sig] = sign([a, b], h) as [Signature];
+    expect(secp256k1.verify(compactSignature(sig), h, ecdsa2p.publicKey(a), { prehash: false })).toBe(true);
+    expect(() => ecdsa2p.keygen({ sid: newSid(), index: 0, prepared: pre[0] })).toThrow(/already used/);
+    expect(() => ecdsa2p.keygen({ sid: newSid(), index: 0, prepared: ecdsa2p.prepare(1) })).toThrow(/another party/);
+  });
+});
+
 describe("ecdsa2p signing", () => {
   it("signs 100 random hashes: standard, low-S, recoverable, and both parties agree", async () => {
     const pub = ecdsa2p.publicKey(shares[0]);

@@ -6,18 +6,20 @@
 import type { Signature } from "../ecdsa/signature.js";
 import { derive } from "../hd/derive.js";
 import type { Party } from "../session/party.js";
-import { type KeygenOptions, type RefreshOptions, SetupParty } from "./setup.js";
+import { type KeygenOptions, PreParams, type RefreshOptions, SetupParty } from "./setup.js";
 import { Ecdsa2pShare } from "./share.js";
 import { createSignParty, type SignOptions, SignParty, SignPrecomputation } from "./sign.js";
 
 export type { KeygenOptions, RefreshOptions, SignOptions };
-export { Ecdsa2pShare, SignPrecomputation };
+export { Ecdsa2pShare, PreParams, SignPrecomputation };
 
 const DEFAULT_BITS = 2048;
 
 export const ecdsa2p = {
   keygen(options: KeygenOptions): Party<Ecdsa2pShare> {
-    return new SetupParty("keygen", options.index, options.sid, options.paillierBits ?? DEFAULT_BITS, undefined);
+    const bits = options.paillierBits ?? DEFAULT_BITS;
+    const start = options.prepared?.take(options.index, bits);
+    return new SetupParty("keygen", options.index, options.sid, bits, undefined, start);
   },
 
   sign(share: Ecdsa2pShare, options: SignOptions): Party<Signature> {
@@ -25,7 +27,14 @@ export const ecdsa2p = {
   },
 
   refresh(share: Ecdsa2pShare, options: RefreshOptions): Party<Ecdsa2pShare> {
-    return new SetupParty("refresh", share.index, options.sid, options.paillierBits ?? DEFAULT_BITS, share);
+    const bits = options.paillierBits ?? DEFAULT_BITS;
+    const start = options.prepared?.take(share.index, bits);
+    return new SetupParty("refresh", share.index, options.sid, bits, share, start);
+  },
+
+  /** The expensive, message-independent part of keygen/refresh for one party, to do ahead of time. */
+  prepare(index: 0 | 1, options: { paillierBits?: number } = {}): PreParams {
+    return PreParams.generate(index, options.paillierBits ?? DEFAULT_BITS);
   },
 
   /** Party 1's message-independent signing work (a Paillier randomiser), to do ahead of time. */

@@ -71,11 +71,46 @@ export interface KeygenOptions {
   index: 0 | 1;
   /** Paillier and ring-Pedersen modulus size; at least 2048. */
   paillierBits?: number;
+  /** This party's moduli, generated ahead of time with `ecdsa2p.prepare`; consumed. */
+  prepared?: PreParams;
 }
 
 export interface RefreshOptions {
   sid: Uint8Array;
   paillierBits?: number;
+  prepared?: PreParams;
+}
+
+/**
+ * The message-independent, expensive part of a keygen or refresh, made ahead of time (as
+ * tss-lib's PreParams): party 0's Paillier key, or party 1's ring-Pedersen modulus. Single use:
+ * a modulus serves one key generation or refresh only.
+ */
+export class PreParams {
+  private used = false;
+  private constructor(
+    readonly index: 0 | 1,
+    readonly bits: number,
+    private readonly paillier: PaillierSecretKey | undefined,
+    private readonly ringPedersen: { params: RingPedersenParams; secret: RingPedersenSecret } | undefined,
+  ) {}
+
+  static generate(index: 0 | 1, bits: number): PreParams {
+    if (!Number.isInteger(bits) || bits < PAILLIER_MIN_BITS || bits % 2 !== 0) {
+      throw new RangeError(`paillierBits must be an even number ≥ ${PAILLIER_MIN_BITS}`);
+    }
+    return index === 0
+      ? new PreParams(0, bits, PaillierSecretKey.generate(bits), undefined)
+      : new PreParams(1, bits, undefined, generateRingPedersen(bits));
+  }
+
+  /** The starting state of a setup run that uses these parameters (once). */
+  take(index: 0 | 1, bits: number): SetupState {
+    if (this.used) throw new RangeError("pre-parameters already used");
+    if (index !== this.index || bits !== this.bits) throw new RangeError("pre-parameters are for another party or size");
+    this.used = true;
+    return { step: 0, paillier: this.paillier, ringPedersen: this.ringPedersen?.params, ringPedersenSecret: this.ringPedersen?.secret };
+  }
 }
 
 export function checkSid(sid: Uint8Array): void {
@@ -200,7 +235,10 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     st.paillierRp = paillierRp;
 
     st.x = 1n + randomBelow(CURVE_ORDER - 1n);
-    const rp = generateRingPedersen(this.bits);
+    const rp =
+      st.ringPedersen && st.ringPedersenSecret
+        ? { params: st.ringPedersen, secret: st.ringPedersenSecret }
+        : generateRingPedersen(this.bits);
     st.ringPedersen = rp.params;
     st.ringPedersenSecret = rp.secret;
     const prmProof = proveRingPedersen(this.tr("p1/prm"), rp.params, rp.secret);

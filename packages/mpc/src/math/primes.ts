@@ -105,8 +105,9 @@ export function randomPrime(bits: number, blum = false): bigint {
       if (divisible) continue;
       const candidate = base + BigInt(delta);
       if (bitLength(candidate) !== bits) break;
-      // Random candidates: a handful of rounds gives error far below 2^-100 (Damgård–Landrock–Pomerance).
-      if (millerRabin(candidate, 8)) return candidate;
+      // Random candidates of ≥ 1024 bits: 5 rounds keep the error below 2^-100 (Damgård–Landrock–
+      // Pomerance; FIPS 186-5 Appendix B). Smaller sizes get more.
+      if (millerRabin(candidate, bits >= 1024 ? 5 : 16)) return candidate;
     }
   }
 }

@@ -19,7 +19,13 @@ export interface Party<T> {
   readonly done: boolean;
   /** The output; throws until `done`. */
   result(): T;
-  /** The whole state, to persist between requests; the protocol's `restore` rebuilds it. */
+  /**
+   * The whole state, to persist between requests; the protocol's `restore` rebuilds it.
+   * A saved state is single-use: restore it at most once and replace it with the next save.
+   * Restoring one state twice replays this party's nonces to a peer who can answer differently
+   * each time, which in ECDSA gives the peer the key. Storage must consume states atomically
+   * (compare-and-swap on a version), which the provider's session store does.
+   */
   save(): Uint8Array;
 }
 
