@@ -107,9 +107,15 @@ export class PreParams {
   /** The starting state of a setup run that uses these parameters (once). */
   take(index: 0 | 1, bits: number): SetupState {
     if (this.used) throw new RangeError("pre-parameters already used");
-    if (index !== this.index || bits !== this.bits) throw new RangeError("pre-parameters are for another party or size");
+    if (index !== this.index || bits !== this.bits)
+      throw new RangeError("pre-parameters are for another party or size");
     this.used = true;
-    return { step: 0, paillier: this.paillier, ringPedersen: this.ringPedersen?.params, ringPedersenSecret: this.ringPedersen?.secret };
+    return {
+      step: 0,
+      paillier: this.paillier,
+      ringPedersen: this.ringPedersen?.params,
+      ringPedersenSecret: this.ringPedersen?.secret,
+    };
   }
 }
 
