@@ -357,7 +357,7 @@ describe("tampered and replayed messages", () => {
   it("every round of keygen: flipped, truncated or extended bytes abort naming the sender", () => {
     const sid = newSid();
     const rec = record([ecdsa2p.keygen({ sid, index: 0 }), ecdsa2p.keygen({ sid, index: 1 })]);
-    expect(rec.sent).toHaveLength(4);
+    expect(rec.sent).toHaveLength(6);
     rec.sent.forEach(({ msg }, k) => {
       for (const [, bad] of mutations(msg)) {
         expectAbort(

@@ -2,16 +2,22 @@
  * Two-party ECDSA key generation and refresh (Lindell 2017, additive-share variant, with the
  * CGGMP21 proofs that make the Paillier part safe against BitForge and Alpha-Rays).
  *
- *   round 1  P0 → P1  commit(contribution₀), N, Πmod(N), ring-Pedersen (N, s₀, t₀), Πprm
- *   round 2  P1 → P0  contribution₁ (+ Schnorr PoK at keygen), ring-Pedersen (Ñ, s, t), Πprm
- *   round 3  P0 → P1  open(contribution₀) (+ Schnorr PoK), c_key = Enc_N(x₀), Πfac(N), Πlog*(c_key, X₀)
- *   round 4  P1 → P0  confirmation: hash of the resulting public state
+ *   round 1  P0 → P1  commit(contribution₀); N; Πmod's w; P0's ring-Pedersen (N, s₀, t₀) and Πprm's A
+ *   round 2  P1 → P0  seed₁; contribution₁ (+ Schnorr PoK at keygen); P1's ring-Pedersen (Ñ, s₁, t₁) and Πprm's A
+ *   round 3  P0 → P1  seed₀; Πmod(N) and P0's Πprm answers, challenged by seed₁
+ *   round 4  P1 → P0  P1's Πprm answers, challenged by seed₀
+ *   round 5  P0 → P1  open(contribution₀) (+ Schnorr PoK); c_key = Enc_N(x₀); Πfac(N); Πlog*(c_key, X₀)
+ *   round 6  P1 → P0  confirmation: hash of the resulting public state
+ *
+ * The one-bit-challenge proofs (Πmod, Πprm) are interactive: each prover's first message is sent
+ * before the verifier's seed enters the challenge, so nobody can grind and 80 repetitions give a
+ * statistical 2^−80. P0 verifies P1's Πprm before it uses (Ñ, s₁, t₁) in Πfac and Πlog*; P1
+ * checks every proof before it keeps anything. P0's ring-Pedersen parameters over N are for the
+ * proof P1 attaches to every signature (sign.ts).
  *
  * At keygen the contributions are the public shares Xᵢ = xᵢ·G and chain-code halves; at refresh
  * they are the two halves of a joint random δ, and the new shares are x₀ + δ and x₁ − δ under a
- * fresh Paillier key, so old and new shares never combine. P1 checks every proof before it keeps
- * anything; P0 checks Πprm before it uses (Ñ, s, t) in a proof about its secrets. P0's own
- * ring-Pedersen parameters over N are for the proof P1 attaches to every signature (sign.ts).
+ * fresh Paillier key, so old and new shares never combine.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
@@ -40,23 +46,28 @@ import {
   writeNoSmallFactorProof,
 } from "../zk/no-small-factor.js";
 import {
+  blumModulusCommitment,
   proveBlumModulus,
   readBlumModulusProof,
   verifyBlumModulus,
   writeBlumModulusProof,
 } from "../zk/paillier-blum.js";
 import {
+  commitRingPedersen,
   generateRingPedersen,
   proveRingPedersen,
   RING_PEDERSEN_MAX_BITS,
+  type RingPedersenCommitment,
   type RingPedersenParams,
   type RingPedersenSecret,
+  readRingPedersenCommitment,
   readRingPedersenParams,
-  readRingPedersenProof,
+  readRingPedersenResponse,
   ringPedersenFromPrimes,
   verifyRingPedersen,
+  writeRingPedersenCommitment,
   writeRingPedersenParams,
-  writeRingPedersenProof,
+  writeRingPedersenResponse,
 } from "../zk/ring-pedersen.js";
 import { proveDlog, readSchnorr, verifyDlog, writeSchnorr } from "../zk/schnorr.js";
 import { Transcript } from "../zk/transcript.js";
@@ -110,12 +121,7 @@ export class PreParams {
     if (index !== this.index || bits !== this.bits)
       throw new RangeError("pre-parameters are for another party or size");
     this.used = true;
-    return {
-      step: 0,
-      paillier: this.paillier,
-      ringPedersen: this.ringPedersen?.params,
-      ringPedersenSecret: this.ringPedersen?.secret,
-    };
+    return { step: 0, paillier: this.paillier, rp1: this.ringPedersen?.params, rpSecret: this.ringPedersen?.secret };
   }
 }
 
@@ -132,10 +138,15 @@ export interface SetupState {
   commitment?: Uint8Array; // P1's copy of P0's commitment
   paillier?: PaillierSecretKey; // P0
   paillierN?: bigint; // P1
-  paillierRp?: RingPedersenParams; // P0's ring-Pedersen parameters over N (both parties)
-  ringPedersen?: RingPedersenParams; // P0 after round 2, P1 after round 1
-  ringPedersenSecret?: RingPedersenSecret; // P1: its own trapdoor, which speeds up its checks
-  pending?: Ecdsa2pShare; // P0 after round 3
+  w?: bigint; // Πmod's first message (P0's, and P1's copy)
+  rp0?: RingPedersenParams; // P0's ring-Pedersen parameters over N
+  rp1?: RingPedersenParams; // P1's ring-Pedersen parameters
+  rpSecret?: RingPedersenSecret; // this party's own trapdoor
+  prmCommit?: RingPedersenCommitment; // this party's Πprm first message and its secrets
+  peerPrmA?: bigint[]; // the peer's Πprm first message
+  seed?: Uint8Array; // the seed this party contributed to the peer's challenges
+  peerContribution?: Uint8Array; // P0: P1's contribution, used once P1's Πprm has verified
+  pending?: Ecdsa2pShare; // the resulting share, before the run finishes
 }
 
 export class SetupParty extends RoundParty<Ecdsa2pShare> {
@@ -177,30 +188,31 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
 
   protected onStart(): Msg[] {
     if (this.index === 1) return [];
-    // Round 1 (P0): commit to the contribution, publish N with Πmod.
+    // Round 1 (P0): commit to the contribution; N with Πmod's and Πprm's first messages.
     const st = this.st;
     st.x = 1n + randomBelow(CURVE_ORDER - 1n);
     if (this.mode === "keygen") st.chainHalf = randomBytes(32);
     const { commitment, opening } = commit(this.sid, 0, this.contribution0());
     st.nonce = opening.nonce;
     const sk = (st.paillier ??= PaillierSecretKey.generate(this.bits));
-    const proof = proveBlumModulus(this.tr("p0/mod"), sk);
+    st.w = blumModulusCommitment(sk.publicKey.n);
     // N doubles as P0's ring-Pedersen modulus, for the proof P1 attaches to every signature.
-    const rp = ringPedersenFromPrimes(sk.p, sk.q);
-    st.paillierRp = rp.params;
-    const prmProof = proveRingPedersen(this.tr("p0/prm"), rp.params, rp.secret);
+    const rp0 = ringPedersenFromPrimes(sk.p, sk.q);
+    st.rp0 = rp0.params;
+    st.rpSecret = rp0.secret;
+    st.prmCommit = commitRingPedersen(rp0.params, rp0.secret);
     st.step = 1;
     return this.send(1, (w) => {
       w.fixed(commitment);
       if (this.old) w.fixed(sha256(this.old.fingerprint()));
       writePaillierPublicKey(w, sk.publicKey);
-      writeBlumModulusProof(w, proof);
-      writeRingPedersenParams(w, rp.params);
-      writeRingPedersenProof(w, prmProof);
+      w.bigint(st.w as bigint);
+      writeRingPedersenParams(w, rp0.params);
+      writeRingPedersenCommitment(w, (st.prmCommit as RingPedersenCommitment).A);
     });
   }
 
-  /** The bytes P0 commits to in round 1 and opens in round 3. */
+  /** The bytes P0 commits to in round 1 and opens in round 5. */
   private contribution0(): Uint8Array {
     const w = new Writer();
     if (this.mode === "keygen") {
@@ -213,12 +225,19 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
   }
 
   protected onRound(incoming: Msg[]): Msg[] {
-    const st = this.st;
-    if (this.index === 1 && st.step === 0) return this.p1Round2(this.receive(incoming, 1));
-    if (this.index === 0 && st.step === 1) return this.p0Round3(this.receive(incoming, 2));
-    if (this.index === 1 && st.step === 2) return this.p1Round4(this.receive(incoming, 3));
-    if (this.index === 0 && st.step === 3) return this.p0Finish(this.receive(incoming, 4));
+    const step = this.st.step;
+    if (this.index === 1 && step === 0) return this.p1Round2(this.receive(incoming, 1));
+    if (this.index === 0 && step === 1) return this.p0Round3(this.receive(incoming, 2));
+    if (this.index === 1 && step === 2) return this.p1Round4(this.receive(incoming, 3));
+    if (this.index === 0 && step === 3) return this.p0Round5(this.receive(incoming, 4));
+    if (this.index === 1 && step === 4) return this.p1Round6(this.receive(incoming, 5));
+    if (this.index === 0 && step === 5) return this.p0Finish(this.receive(incoming, 6));
     throw new ProtocolAbort(null, "no round expected");
+  }
+
+  /** Transcript of a one-bit-challenge proof, seeded by its verifier. */
+  private seeded(label: string, seed: Uint8Array): Transcript {
+    return this.tr(label).append("verifier-seed", seed);
   }
 
   private p1Round2(r: Reader): Msg[] {
@@ -226,33 +245,26 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     st.commitment = r.fixed(32);
     if (this.old) check(equalBytes(r.fixed(32), sha256(this.old.fingerprint())), 0, "shares are not from the same key");
     const pk = readPaillierPublicKey(r);
-    const modProof = readBlumModulusProof(r, pk.n);
-    const paillierRp = readRingPedersenParams(r);
-    check(paillierRp.n === pk.n, 0, "ring-Pedersen modulus differs from the Paillier modulus");
-    const paillierPrm = readRingPedersenProof(r, paillierRp);
+    st.w = r.below(pk.n);
+    const rp0 = readRingPedersenParams(r);
+    check(rp0.n === pk.n, 0, "ring-Pedersen modulus differs from the Paillier modulus");
+    st.peerPrmA = readRingPedersenCommitment(r, rp0);
     r.end();
-    check(verifyBlumModulus(this.tr("p0/mod"), pk.n, modProof), 0, "Paillier modulus proof (Πmod) failed");
-    check(
-      verifyRingPedersen(this.tr("p0/prm"), paillierRp, paillierPrm),
-      0,
-      "ring-Pedersen parameter proof (Πprm) failed",
-    );
     st.paillierN = pk.n;
-    st.paillierRp = paillierRp;
+    st.rp0 = rp0;
 
+    st.seed = randomBytes(32);
     st.x = 1n + randomBelow(CURVE_ORDER - 1n);
-    const rp =
-      st.ringPedersen && st.ringPedersenSecret
-        ? { params: st.ringPedersen, secret: st.ringPedersenSecret }
-        : generateRingPedersen(this.bits);
-    st.ringPedersen = rp.params;
-    st.ringPedersenSecret = rp.secret;
-    const prmProof = proveRingPedersen(this.tr("p1/prm"), rp.params, rp.secret);
+    const rp1 = st.rp1 && st.rpSecret ? { params: st.rp1, secret: st.rpSecret } : generateRingPedersen(this.bits);
+    st.rp1 = rp1.params;
+    st.rpSecret = rp1.secret;
+    st.prmCommit = commitRingPedersen(rp1.params, rp1.secret);
     const X1 = Point.BASE.multiply(st.x);
     const dlog = this.mode === "keygen" ? proveDlog(this.tr("p1/dlog"), st.x, X1) : undefined;
     if (this.mode === "keygen") st.chainHalf = randomBytes(32);
     st.step = 2;
     return this.send(2, (w) => {
+      w.fixed(st.seed as Uint8Array);
       if (dlog) {
         w.point(X1);
         writeSchnorr(w, dlog);
@@ -260,50 +272,120 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
       } else {
         w.scalar(st.x as bigint);
       }
-      writeRingPedersenParams(w, rp.params);
-      writeRingPedersenProof(w, prmProof);
+      writeRingPedersenParams(w, rp1.params);
+      writeRingPedersenCommitment(w, (st.prmCommit as RingPedersenCommitment).A);
     });
   }
 
   private p0Round3(r: Reader): Msg[] {
     const st = this.st;
     const sk = st.paillier as PaillierSecretKey;
-    let X1: Point | undefined;
-    let peerHalf: bigint | Uint8Array;
+    const seed1 = r.fixed(32);
+    // P1's contribution is checked now (its PoK) but used only after P1's Πprm verifies.
+    const contribution = new Writer();
     if (this.mode === "keygen") {
-      X1 = r.point();
+      const X1 = r.point();
       const dlog = readSchnorr(r);
-      peerHalf = r.fixed(32);
+      const half = r.fixed(32);
       check(verifyDlog(this.tr("p1/dlog"), X1, dlog), 1, "proof of knowledge of the share failed");
+      contribution.point(X1);
+      contribution.fixed(half);
     } else {
-      peerHalf = r.scalar(true);
+      contribution.scalar(r.scalar(true));
     }
-    const rp = readRingPedersenParams(r);
-    const prmProof = readRingPedersenProof(r, rp);
+    const rp1 = readRingPedersenParams(r);
+    const peerPrmA = readRingPedersenCommitment(r, rp1);
     r.end();
-    check(verifyRingPedersen(this.tr("p1/prm"), rp, prmProof), 1, "ring-Pedersen parameter proof (Πprm) failed");
-    st.ringPedersen = rp;
+    st.peerContribution = contribution.finish();
+    st.rp1 = rp1;
+    st.peerPrmA = peerPrmA;
+
+    const mod = proveBlumModulus(this.seeded("p0/mod", seed1), sk, st.w as bigint);
+    const prm = proveRingPedersen(
+      this.seeded("p0/prm", seed1),
+      st.rp0 as RingPedersenParams,
+      st.rpSecret as RingPedersenSecret,
+      st.prmCommit,
+    );
+    st.seed = randomBytes(32);
+    st.w = undefined;
+    st.prmCommit = undefined;
+    st.rpSecret = undefined;
+    st.step = 3;
+    return this.send(3, (w) => {
+      w.fixed(st.seed as Uint8Array);
+      writeBlumModulusProof(w, mod);
+      writeRingPedersenResponse(w, prm.z);
+    });
+  }
+
+  private p1Round4(r: Reader): Msg[] {
+    const st = this.st;
+    const n = st.paillierN as bigint;
+    const rp0 = st.rp0 as RingPedersenParams;
+    const seed0 = r.fixed(32);
+    const mod = readBlumModulusProof(r, n);
+    const z0 = readRingPedersenResponse(r, rp0);
+    r.end();
+    check(mod.w === st.w, 0, "Πmod answers a different first message");
+    check(
+      verifyBlumModulus(this.seeded("p0/mod", st.seed as Uint8Array), n, mod),
+      0,
+      "Paillier modulus proof (Πmod) failed",
+    );
+    check(
+      verifyRingPedersen(this.seeded("p0/prm", st.seed as Uint8Array), rp0, { A: st.peerPrmA as bigint[], z: z0 }),
+      0,
+      "ring-Pedersen parameter proof (Πprm) of party 0 failed",
+    );
+    const prm = proveRingPedersen(
+      this.seeded("p1/prm", seed0),
+      st.rp1 as RingPedersenParams,
+      st.rpSecret as RingPedersenSecret,
+      st.prmCommit,
+    );
+    st.w = undefined;
+    st.peerPrmA = undefined;
+    st.prmCommit = undefined;
+    st.seed = undefined;
+    st.step = 4;
+    return this.send(4, (w) => writeRingPedersenResponse(w, prm.z));
+  }
+
+  private p0Round5(r: Reader): Msg[] {
+    const st = this.st;
+    const sk = st.paillier as PaillierSecretKey;
+    const rp = st.rp1 as RingPedersenParams;
+    const z1 = readRingPedersenResponse(r, rp);
+    r.end();
+    check(
+      verifyRingPedersen(this.seeded("p1/prm", st.seed as Uint8Array), rp, { A: st.peerPrmA as bigint[], z: z1 }),
+      1,
+      "ring-Pedersen parameter proof (Πprm) of party 1 failed",
+    );
 
     // The new share x₀' and the public state both parties will hold.
+    const peer = new Reader(st.peerContribution as Uint8Array, 1);
     let x0: bigint;
     let publicKey: Point;
     let peerPublic: Point;
     let chainCode: Uint8Array;
     if (this.mode === "keygen") {
       x0 = st.x as bigint;
-      peerPublic = X1 as Point;
+      peerPublic = peer.point();
       publicKey = Point.BASE.multiply(x0).add(peerPublic);
       check(!publicKey.is0(), null, "joint public key is the identity");
-      chainCode = this.chainCode(st.chainHalf as Uint8Array, peerHalf as Uint8Array);
+      chainCode = this.chainCode(st.chainHalf as Uint8Array, peer.fixed(32));
     } else {
       const old = this.old as Ecdsa2pShare;
-      const delta = mod((st.x as bigint) + (peerHalf as bigint), CURVE_ORDER);
+      const delta = mod(peer.scalar(true) + (st.x as bigint), CURVE_ORDER);
       x0 = mod(old.x + delta, CURVE_ORDER);
       check(x0 !== 0n, null, "refresh produced a zero share; run it again");
       peerPublic = old.peerPublic.subtract(Point.BASE.multiply(delta));
       publicKey = old.publicKey;
       chainCode = old.chainCode;
     }
+    peer.end();
     const X0 = Point.BASE.multiply(x0);
     const rho = randomUnit(sk.publicKey.n);
     const encrypted = this.plaintextOfShare(x0);
@@ -312,14 +394,16 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     const logProof = proveEncDlog(this.tr("p0/log"), { key: sk, ringPedersen: rp, C: cKey, X: X0, x: encrypted, rho });
     const dlog0 = this.mode === "keygen" ? proveDlog(this.tr("p0/dlog"), x0, X0) : undefined;
     st.pending = Ecdsa2pShare.forParty0(
-      { x: x0, publicKey, peerPublic, chainCode, locked: false, ringPedersen: st.paillierRp as RingPedersenParams },
+      { x: x0, publicKey, peerPublic, chainCode, locked: false, ringPedersen: st.rp0 as RingPedersenParams },
       sk,
       cKey,
     );
     const opening = this.contribution0();
-    st.step = 3;
-    return this.send(3, (w) => {
-      w.fixed(st.nonce as Uint8Array);
+    const nonce = st.nonce as Uint8Array;
+    // From here on only the share is needed.
+    this.st = { step: 5, pending: st.pending };
+    return this.send(5, (w) => {
+      w.fixed(nonce);
       w.bytes(opening);
       if (dlog0) writeSchnorr(w, dlog0);
       w.bigint(cKey);
@@ -328,10 +412,10 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     });
   }
 
-  private p1Round4(r: Reader): Msg[] {
+  private p1Round6(r: Reader): Msg[] {
     const st = this.st;
     const n = st.paillierN as bigint;
-    const rp = st.ringPedersen as RingPedersenParams;
+    const rp = st.rp1 as RingPedersenParams;
     const nonce = r.fixed(32);
     const opened = r.bytes(128);
     check(
@@ -369,7 +453,7 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     const facProof = readNoSmallFactorProof(r);
     const logProof = readEncDlogProof(r);
     r.end();
-    const trapdoor = st.ringPedersenSecret;
+    const trapdoor = st.rpSecret;
     check(verifyNoSmallFactor(this.tr("p0/fac"), n, rp, facProof, trapdoor), 0, "no-small-factor proof (Πfac) failed");
     check(
       verifyEncDlog(this.tr("p0/log"), { n, ringPedersen: rp, C: cKey, X: X0 }, logProof, trapdoor),
@@ -377,14 +461,14 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
       "proof that Enc(x0) encrypts the discrete log of X0 in range (Πlog*) failed",
     );
     const share = Ecdsa2pShare.forParty1(
-      { x: x1, publicKey, peerPublic: X0, chainCode, locked: false, ringPedersen: st.paillierRp as RingPedersenParams },
+      { x: x1, publicKey, peerPublic: X0, chainCode, locked: false, ringPedersen: st.rp0 as RingPedersenParams },
       n,
       cKey,
     );
     // Only the share survives in the state: the trapdoor and intermediate secrets are dropped.
-    this.st = { step: 4, pending: share };
+    this.st = { step: 6, pending: share };
     this.finish(share);
-    return this.send(4, (w) => w.fixed(confirmation(share)));
+    return this.send(6, (w) => w.fixed(confirmation(share)));
   }
 
   private p0Finish(r: Reader): Msg[] {
@@ -392,7 +476,7 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     r.end();
     const share = this.st.pending as Ecdsa2pShare;
     check(equalBytes(theirs, confirmation(share)), 1, "party 1 confirmed a different key");
-    this.st = { step: 4, pending: share };
+    this.st = { step: 6, pending: share };
     this.finish(share);
     return [];
   }
@@ -428,13 +512,21 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     optional(w, st.commitment, (v) => w.fixed(v));
     optional(w, st.paillier, (v) => writePaillierSecretKey(w, v));
     optional(w, st.paillierN, (v) => w.bigint(v));
-    optional(w, st.ringPedersen, (v) => writeRingPedersenParams(w, v));
-    optional(w, st.paillierRp, (v) => writeRingPedersenParams(w, v));
-    optional(w, st.ringPedersenSecret, (v) => {
+    optional(w, st.w, (v) => w.bigint(v));
+    optional(w, st.rp0, (v) => writeRingPedersenParams(w, v));
+    optional(w, st.rp1, (v) => writeRingPedersenParams(w, v));
+    optional(w, st.rpSecret, (v) => {
       w.bigint(v.p);
       w.bigint(v.q);
       w.bigint(v.lambda);
     });
+    optional(w, st.prmCommit, (v) => {
+      writeRingPedersenCommitment(w, v.A);
+      writeRingPedersenCommitment(w, v.a);
+    });
+    optional(w, st.peerPrmA, (v) => writeRingPedersenCommitment(w, v));
+    optional(w, st.seed, (v) => w.fixed(v));
+    optional(w, st.peerContribution, (v) => w.bytes(v));
     optional(w, st.pending, (v) => w.bytes(v.toBytes()));
     w.bool(this.done);
     return w.finish();
@@ -466,13 +558,26 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     st.commitment = readOptional(r, () => r.fixed(32));
     st.paillier = readOptional(r, () => readPaillierSecretKey(r));
     st.paillierN = readOptional(r, () => r.bigint(PAILLIER_MAX_BITS));
-    st.ringPedersen = readOptional(r, () => readRingPedersenParams(r));
-    st.paillierRp = readOptional(r, () => readRingPedersenParams(r));
-    st.ringPedersenSecret = readOptional(r, () => ({
+    st.w = readOptional(r, () => r.bigint(PAILLIER_MAX_BITS));
+    st.rp0 = readOptional(r, () => readRingPedersenParams(r));
+    st.rp1 = readOptional(r, () => readRingPedersenParams(r));
+    st.rpSecret = readOptional(r, () => ({
       p: r.bigint(RING_PEDERSEN_MAX_BITS / 2),
       q: r.bigint(RING_PEDERSEN_MAX_BITS / 2),
       lambda: r.bigint(RING_PEDERSEN_MAX_BITS),
     }));
+    const ownRp = index === 0 ? st.rp0 : st.rp1;
+    st.prmCommit = readOptional(r, () => {
+      if (!ownRp) r.fail("Πprm commitment without parameters");
+      return { A: readRingPedersenCommitment(r, ownRp), a: readRingPedersenCommitment(r, ownRp) };
+    });
+    const peerRp = index === 0 ? st.rp1 : st.rp0;
+    st.peerPrmA = readOptional(r, () => {
+      if (!peerRp) r.fail("peer Πprm commitment without parameters");
+      return readRingPedersenCommitment(r, peerRp);
+    });
+    st.seed = readOptional(r, () => r.fixed(32));
+    st.peerContribution = readOptional(r, () => r.bytes(256));
     st.pending = readOptional(r, () => Ecdsa2pShare.fromBytes(r.bytes()));
     const done = r.bool();
     r.end();

@@ -6,7 +6,8 @@
  * The prover publishes w with Jacobi symbol −1; for each challenge y_i it returns a fourth root x_i
  * of (−1)^{a_i}·w^{b_i}·y_i. Only for a Blum integer with exactly two prime factors does one of the
  * four adjustments always make y_i a fourth power, so each repetition halves a cheater's chance and
- * BINARY_CHALLENGE_REPETITIONS = 80 of them give 2^−80.
+ * BINARY_CHALLENGE_REPETITIONS = 80 of them give 2^−80 (statistically when the verifier seeds the
+ * challenges after the prover has sent N and w, as ecdsa2p does).
  *
  * The N-th roots z_i = y_i^{N⁻¹ mod φ(N)}, which show gcd(N, φ(N)) = 1 (in particular that no prime
  * divides N twice), are sent only for the first NTH_ROOT_REPETITIONS = 8 challenges instead of all
@@ -80,13 +81,25 @@ class FourthRoots {
   }
 }
 
-/** Πmod prover (Fig. 16). */
-export function proveBlumModulus(tr: Transcript, sk: PaillierSecretKey): BlumModulusProof {
-  const { p, q } = sk;
-  const n = sk.publicKey.n;
+/**
+ * Πmod's first message: a w with Jacobi symbol −1. Sent (with N) before the verifier contributes
+ * randomness to the challenges, it makes the proof interactive: no grinding.
+ */
+export function blumModulusCommitment(n: bigint): bigint {
   // Half of all units have symbol −1 unless N is a square; a malformed square N just gets a bad w.
   let w = randomUnit(n);
   for (let i = 0; i < 256 && jacobi(w, n) !== -1; i++) w = randomUnit(n);
+  return w;
+}
+
+/** Πmod prover (Fig. 16), answering the given (or a fresh) first message w. */
+export function proveBlumModulus(
+  tr: Transcript,
+  sk: PaillierSecretKey,
+  w: bigint = blumModulusCommitment(sk.publicKey.n),
+): BlumModulusProof {
+  const { p, q } = sk;
+  const n = sk.publicKey.n;
   const ys = challenges(tr, n, w);
 
   const rp = new FourthRoots(p);

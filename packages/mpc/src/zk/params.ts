@@ -10,6 +10,9 @@ export const ELL = 256;
 export const EPSILON = 512;
 /**
  * m: repetitions of the proofs with a one-bit challenge (Πprm Fig. 17, Πmod Fig. 16), each halving a
- * cheater's chance, so 2^−80 overall. A constant, not a parameter: nothing can lower it at run time.
+ * cheater's chance. In keyshard's protocols these proofs are interactive — the prover's first
+ * message is sent before the verifier's random seed enters the challenge — so there is no
+ * grinding and the bound 2^−80 is statistical, as CGGMP21 intends. (Used purely with Fiat–Shamir,
+ * a cheater could grind: 2^80 work.) A constant: nothing can lower it at run time.
  */
 export const BINARY_CHALLENGE_REPETITIONS = 80;

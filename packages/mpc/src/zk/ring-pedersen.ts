@@ -202,26 +202,44 @@ function challenge(tr: Transcript, params: RingPedersenParams, A: readonly bigin
   return tr.challengeBits("prm/e", BINARY_CHALLENGE_REPETITIONS);
 }
 
-/** Πprm prover (Fig. 17): knowledge of λ with s = t^λ mod Ñ. */
-export function proveRingPedersen(
-  tr: Transcript,
-  params: RingPedersenParams,
-  secret: RingPedersenSecret,
-): RingPedersenProof {
-  const { p, q, lambda } = secret;
+/** The prover's first message A_i = t^{a_i} and the secrets a_i behind it. */
+export interface RingPedersenCommitment {
+  A: bigint[];
+  a: bigint[];
+}
+
+/**
+ * Πprm's first message. Sent before the verifier contributes randomness to the challenge, it makes
+ * the proof interactive: no grinding, so m repetitions give statistical soundness 2^−m.
+ */
+export function commitRingPedersen(params: RingPedersenParams, secret: RingPedersenSecret): RingPedersenCommitment {
+  const { p, q } = secret;
   if (p * q !== params.n) throw new RangeError("ring-Pedersen trapdoor does not match the parameters");
   const pm1 = p - 1n;
   const qm1 = q - 1n;
   const phi = pm1 * qm1;
-  // All 80 commitments share the base t: one fixed-base table per prime, then CRT.
+  // All commitments share the base t: one fixed-base table per prime, then CRT.
   const tp = new FixedBase(params.t % p, p, bitLength(pm1));
   const tq = new FixedBase(params.t % q, q, bitLength(qm1));
   const qInvP = modInv(q, p);
   const a = Array.from({ length: BINARY_CHALLENGE_REPETITIONS }, () => randomBelow(phi));
   const A = a.map((ai) => crt(tp.pow(ai % pm1), p, tq.pow(ai % qm1), q, qInvP));
-  const e = challenge(tr, params, A);
-  const z = a.map((ai, i) => (e[i] ? mod(ai + lambda, phi) : ai));
-  return { A, z };
+  return { A, a };
+}
+
+/** Πprm prover (Fig. 17): knowledge of λ with s = t^λ mod Ñ, answering the given (or a fresh) commitment. */
+export function proveRingPedersen(
+  tr: Transcript,
+  params: RingPedersenParams,
+  secret: RingPedersenSecret,
+  commitment: RingPedersenCommitment = commitRingPedersen(params, secret),
+): RingPedersenProof {
+  const { p, q, lambda } = secret;
+  if (p * q !== params.n) throw new RangeError("ring-Pedersen trapdoor does not match the parameters");
+  const phi = (p - 1n) * (q - 1n);
+  const e = challenge(tr, params, commitment.A);
+  const z = commitment.a.map((ai, i) => (e[i] ? mod(ai + lambda, phi) : ai));
+  return { A: commitment.A, z };
 }
 
 /**
@@ -244,7 +262,7 @@ export function verifyRingPedersen(tr: Transcript, params: RingPedersenParams, p
   if (proof.A.length !== BINARY_CHALLENGE_REPETITIONS || proof.z.length !== BINARY_CHALLENGE_REPETITIONS) return false;
   if (proof.A.some((a) => a <= 0n || a >= n) || proof.z.some((z) => z < 0n || z >= n)) return false;
   const e = challenge(tr, params, proof.A);
-  // This is the bulk of a key generation's verification work: one table for t serves all 80 checks.
+  // This is the bulk of a key generation's verification work: one table for t serves all the checks.
   const tb = new FixedBase(t, n, bitLength(n));
   for (let i = 0; i < BINARY_CHALLENGE_REPETITIONS; i++) {
     const A = proof.A[i] as bigint;
@@ -268,14 +286,30 @@ export function readRingPedersenParams(r: Reader): RingPedersenParams {
 }
 
 export function writeRingPedersenProof(w: Writer, proof: RingPedersenProof): void {
-  w.list(proof.A, (w, a) => w.bigint(a));
-  w.list(proof.z, (w, z) => w.bigint(z));
+  writeRingPedersenCommitment(w, proof.A);
+  writeRingPedersenResponse(w, proof.z);
 }
 
 export function readRingPedersenProof(r: Reader, params: RingPedersenParams): RingPedersenProof {
+  return { A: readRingPedersenCommitment(r, params), z: readRingPedersenResponse(r, params) };
+}
+
+export function writeRingPedersenCommitment(w: Writer, A: readonly bigint[]): void {
+  w.list(A, (w, a) => w.bigint(a));
+}
+
+export function readRingPedersenCommitment(r: Reader, params: RingPedersenParams): bigint[] {
   const A = r.list(BINARY_CHALLENGE_REPETITIONS, (r) => r.below(params.n));
   if (A.length !== BINARY_CHALLENGE_REPETITIONS) r.fail("wrong number of Πprm commitments");
+  return A;
+}
+
+export function writeRingPedersenResponse(w: Writer, z: readonly bigint[]): void {
+  w.list(z, (w, v) => w.bigint(v));
+}
+
+export function readRingPedersenResponse(r: Reader, params: RingPedersenParams): bigint[] {
   const z = r.list(BINARY_CHALLENGE_REPETITIONS, (r) => r.below(params.n, true));
   if (z.length !== BINARY_CHALLENGE_REPETITIONS) r.fail("wrong number of Πprm responses");
-  return { A, z };
+  return z;
 }
