@@ -295,6 +295,13 @@ class OracleParty1 extends SignParty {
   }
 }
 
+/** A party 1 that applies an in-range but wrong multiplier: Πaff passes, the signature cannot. */
+class WrongMultiplierParty1 extends SignParty {
+  protected override affineCoefficient(a: bigint): bigint {
+    return (a + 1n) % CURVE_ORDER;
+  }
+}
+
 /** A party 0 that encrypts something other than its share in keygen. */
 class LyingParty0 extends SetupParty {
   constructor(
@@ -424,6 +431,18 @@ describe("a malicious party 1 in signing (CVE-2023-33242)", () => {
     const h = randomHash();
     const parties = [ecdsa2p.sign(own, { sid, messageHash: h }), new OracleParty1(shares[1], sid, h, undefined)];
     expectAbort(() => runLocal(parties), 1, /Πaff/);
+    expect(own.locked).toBe(true);
+  });
+
+  it("an in-range wrong multiplier passes Πaff but never yields a wrong signature", () => {
+    const own = Ecdsa2pShare.fromBytes(shares[0].toBytes());
+    const sid = newSid();
+    const h = randomHash();
+    const parties = [
+      ecdsa2p.sign(own, { sid, messageHash: h }),
+      new WrongMultiplierParty1(shares[1], sid, h, undefined),
+    ];
+    expectAbort(() => runLocal(parties), 1, /signature does not verify/);
     expect(own.locked).toBe(true);
   });
 

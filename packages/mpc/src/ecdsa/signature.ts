@@ -44,6 +44,7 @@ export function finishSignature(R: Point, s: bigint): Signature {
  * Q = publicKey means the signature verifies (the tests also check with @noble/curves' verify).
  */
 export function verifySignature(sig: Signature, messageHash: Uint8Array, publicKey: Point): boolean {
+  if (messageHash.length !== 32) return false;
   if (sig.r <= 0n || sig.r >= CURVE_ORDER || sig.s <= 0n || sig.s > CURVE_ORDER >> 1n) return false;
   if (!Number.isInteger(sig.recovery) || sig.recovery < 0 || sig.recovery > 3) return false;
   try {

@@ -3,8 +3,8 @@
  * the Paillier key; both hold Enc(x₀) under it (party 1 computes with it, party 0 states proofs
  * about it). Neither share reveals x.
  *
- * A share is locked after a signature fails at party 0 (CVE-2023-33242: each failed signature
- * can leak one bit of x₀ to a malicious party 1). A locked share refuses to sign until refreshed.
+ * A share is locked after a signature fails at party 0. Signing is proven (Πaff), so a failure
+ * leaks nothing; the lock marks the incident, and a locked share refuses to sign until refreshed.
  * Callers must persist the share after every signing attempt so the lock survives restarts.
  */
 import { bigintToBytes, decodeLocal, Point, Reader, Writer } from "../codec/codec.js";
@@ -118,7 +118,9 @@ export class Ecdsa2pShare {
 
   /** Party 1: fixed-base tables for party 0's ring-Pedersen bases, built once per share. */
   affineTables(yBits: number): AffineProverTables {
-    if (!this.affineTablesCache) this.affineTablesCache = new AffineProverTables(this.ringPedersen, yBits);
+    if (!this.affineTablesCache || this.affineTablesCache.yBits < yBits) {
+      this.affineTablesCache = new AffineProverTables(this.ringPedersen, yBits);
+    }
     return this.affineTablesCache;
   }
 

@@ -1,20 +1,21 @@
 /**
- * Two-party ECDSA signing (Lindell 2017, Protocol 3.3, additive-share variant).
+ * Two-party ECDSA signing (Lindell 2017, Protocol 3.3, additive-share variant), fully proven.
  *
  *   round 1  P0 → P1  hash of the inputs; commit(R₀ = k₀·G, PoK(k₀))
  *   round 2  P1 → P0  R₁ = k₁·G, PoK(k₁)
  *   round 3  P0 → P1  open(R₀, PoK(k₀))
- *   round 4  P1 → P0  c₃ = Enc(k₁⁻¹·(m + r·(x₁+δ)) + ρ·q) ⊕ (k₁⁻¹·r) ⊙ Enc(x₀ + shift)
+ *   round 4  P1 → P0  c₃ = Enc(x₀ + shift)^a · Enc(y), a = k₁⁻¹·r, y = k₁⁻¹·(m + r·(x₁+δ)) + ρ·q; Πaff(a, y)
  *   round 5  P0 → P1  the signature, which P0 has verified; P1 verifies it too
  *
  * R = k₀·k₁·G, r = R.x mod n, s = k₀⁻¹·Dec(c₃) mod n. δ is the BIP32 tweak of `path`, added by
- * P1 alone. The plaintext of c₃ never wraps mod N: x₀ is proven below 2^(ℓ+ε) by Πlog*, `shift`
- * (a multiple of n) makes it positive, and ρ·q masks everything but its value mod n with
- * statistical distance 2^-128.
+ * P1 alone. `shift` (a multiple of n, above every |x₀| that Πlog* admits) keeps Enc(x₀ + shift)
+ * positive, and ρ·q masks a·(x₀ + shift) + y, except its value mod n, to statistical distance 2^-128.
  *
- * A failed signature at P0 locks P0's share (CVE-2023-33242): the outcome of decrypting a c₃
- * that P1 crafted is the one thing that can leak a bit of x₀, so P0 never signs again with that
- * share until a refresh re-randomises it.
+ * CVE-2023-33242: if P1 could make c₃'s plaintext wrap mod N, whether the signature verifies would
+ * depend on x₀ and leak it bit by bit — and with additive shares a refresh does not reset that, since
+ * P1 knows the refresh offset. Πaff bounds a and y, so the plaintext is below N/2, P0's signed
+ * decryption is exact, and every outcome is predictable to P1: nothing leaks. A failure still locks
+ * P0's share (a tripwire; refresh unlocks it).
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bitLength, CURVE_ORDER, decodeLocal, Point, Reader, Writer } from "../codec/codec.js";

@@ -58,7 +58,7 @@ export class AffineProverTables {
   readonly t: FixedBase;
   constructor(
     readonly rp: RingPedersenParams,
-    yBits: number,
+    readonly yBits: number,
   ) {
     const n = bitLength(rp.n);
     this.s = new FixedBase(rp.s, rp.n, yBits + EPSILON + 2);
@@ -197,7 +197,7 @@ export function verifyAffine(
   const ry = 1n << BigInt(st.yBits + EPSILON);
   if (z1 > ra || z1 < -ra || z2 > ry || z2 < -ry) return false;
   if (bitLength(z3) > z3Bits(st, rp) || bitLength(z4) > z4Bits(st, rp)) return false;
-  if (!pk.isCiphertext(A)) return false;
+  if (!pk.isCiphertext(A) || !pk.isCiphertext(st.D) || !pk.isCiphertext(st.C)) return false;
   const g = new RingPedersenGroup(rp, { p: sk.p, q: sk.q, lambda: 0n });
   if (!g.areUnits([E, F, S, T])) return false;
 
