@@ -49,7 +49,7 @@ const keygen = (): Ecdsa2pShare[] => {
 };
 
 let shares: Ecdsa2pShare[] = [];
-bench("ecdsa2p.keygen", 10, () => {
+bench("ecdsa2p.keygen", 20, () => {
   shares = keygen();
 });
 if (shares.length === 0) shares = keygen();
@@ -61,7 +61,7 @@ bench("ecdsa2p.prepare", 5, () => {
 });
 bench(
   "ecdsa2p.keygen.prepared",
-  10,
+  20,
   () => {
     const s = sid();
     runLocal([
