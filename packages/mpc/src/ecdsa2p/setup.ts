@@ -34,9 +34,9 @@ import {
   writePaillierPublicKey,
   writePaillierSecretKey,
 } from "../paillier/paillier.js";
-import { equalBytes, expectOne, open, seal } from "../session/envelope.js";
-import { check, type Msg, ProtocolAbort } from "../session/party.js";
-import { RoundParty } from "../session/round-party.js";
+import { equalBytes } from "../session/envelope.js";
+import { check, type Msg } from "../session/party.js";
+import { TwoPartyRoundParty } from "../session/two-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import { proveEncDlog, readEncDlogProof, verifyEncDlog, writeEncDlogProof } from "../zk/enc-dlog.js";
 import {
@@ -149,41 +149,33 @@ export interface SetupState {
   pending?: Ecdsa2pShare; // the resulting share, before the run finishes
 }
 
-export class SetupParty extends RoundParty<Ecdsa2pShare> {
-  private readonly protocol: string;
+export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
   private readonly transcript: Transcript;
 
   constructor(
     readonly mode: SetupMode,
-    readonly index: 0 | 1,
-    readonly sid: Uint8Array,
+    index: 0 | 1,
+    sid: Uint8Array,
     readonly bits: number,
     /** The share being refreshed (refresh only). */
     readonly old: Ecdsa2pShare | undefined,
     /** Starting state; a caller may supply P0's Paillier key (generated ahead of time). */
     private st: SetupState = { step: 0 },
   ) {
-    super();
+    super(index, `ecdsa2p/${mode}`, sid);
     checkSid(sid);
     if (!Number.isInteger(bits) || bits < PAILLIER_MIN_BITS || bits % 2 !== 0) {
       throw new RangeError(`paillierBits must be an even number ≥ ${PAILLIER_MIN_BITS}`);
     }
     if (mode === "refresh" && (!old || old.index !== index)) throw new RangeError("refresh needs this party's share");
-    this.protocol = `ecdsa2p/${mode}`;
     this.transcript = new Transcript(this.protocol, sid, [0, 1]);
   }
 
   private tr(label: string): Transcript {
     return this.transcript.fork(label);
   }
-  private get peer(): 0 | 1 {
-    return this.index === 0 ? 1 : 0;
-  }
-  private send(round: number, body: (w: Writer) => void): Msg[] {
-    return [{ from: this.index, to: this.peer, payload: seal(this.protocol, this.sid, round, body) }];
-  }
-  private receive(incoming: Msg[], round: number): Reader {
-    return open(expectOne(incoming, this.peer, this.index), this.protocol, this.sid, round);
+  protected get step(): number {
+    return this.st.step;
   }
 
   protected onStart(): Msg[] {
@@ -224,15 +216,15 @@ export class SetupParty extends RoundParty<Ecdsa2pShare> {
     return w.finish();
   }
 
-  protected onRound(incoming: Msg[]): Msg[] {
-    const step = this.st.step;
-    if (this.index === 1 && step === 0) return this.p1Round2(this.receive(incoming, 1));
-    if (this.index === 0 && step === 1) return this.p0Round3(this.receive(incoming, 2));
-    if (this.index === 1 && step === 2) return this.p1Round4(this.receive(incoming, 3));
-    if (this.index === 0 && step === 3) return this.p0Round5(this.receive(incoming, 4));
-    if (this.index === 1 && step === 4) return this.p1Round6(this.receive(incoming, 5));
-    if (this.index === 0 && step === 5) return this.p0Finish(this.receive(incoming, 6));
-    throw new ProtocolAbort(null, "no round expected");
+  protected get handlers(): Record<number, (r: Reader) => Msg[]> {
+    return {
+      1: (r) => this.p1Round2(r),
+      2: (r) => this.p0Round3(r),
+      3: (r) => this.p1Round4(r),
+      4: (r) => this.p0Round5(r),
+      5: (r) => this.p1Round6(r),
+      6: (r) => this.p0Finish(r),
+    };
   }
 
   /** Transcript of a one-bit-challenge proof, seeded by its verifier. */

@@ -30,9 +30,9 @@ import {
 import { derive } from "../hd/derive.js";
 import { mod, modInv, modPow, randomBelow, randomUnit } from "../math/bigint.js";
 import { readCiphertext } from "../paillier/paillier.js";
-import { equalBytes, expectOne, open, seal } from "../session/envelope.js";
+import { equalBytes } from "../session/envelope.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
-import { RoundParty } from "../session/round-party.js";
+import { TwoPartyRoundParty } from "../session/two-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import {
   AffinePrecomputation,
@@ -130,7 +130,7 @@ interface SignState {
   signature?: Signature;
 }
 
-export class SignParty extends RoundParty<Signature> {
+export class SignParty extends TwoPartyRoundParty<Signature> {
   private readonly transcript: Transcript;
   private readonly childKey: Point;
   private readonly tweak: bigint;
@@ -138,12 +138,12 @@ export class SignParty extends RoundParty<Signature> {
 
   constructor(
     readonly share: Ecdsa2pShare,
-    readonly sid: Uint8Array,
+    sid: Uint8Array,
     readonly messageHash: Uint8Array,
     readonly path: string | undefined,
     private st: SignState = { step: 0 },
   ) {
-    super();
+    super(share.index, PROTOCOL, sid);
     checkSid(sid);
     this.m = hashToScalar(messageHash);
     const child = derive(share.publicKey, share.chainCode, path);
@@ -152,11 +152,8 @@ export class SignParty extends RoundParty<Signature> {
     this.transcript = new Transcript(PROTOCOL, sid, [0, 1]).append("inputs", this.inputsDigest());
   }
 
-  private get index(): 0 | 1 {
-    return this.share.index;
-  }
-  private get peer(): 0 | 1 {
-    return this.index === 0 ? 1 : 0;
+  protected get step(): number {
+    return this.st.step;
   }
 
   /** Binds the run to what is being signed, where, and with which key state. */
@@ -166,13 +163,6 @@ export class SignParty extends RoundParty<Signature> {
     w.string(this.path ?? "m");
     w.bytes(this.share.fingerprint());
     return sha256(w.finish());
-  }
-
-  private send(round: number, body: (w: Writer) => void): Msg[] {
-    return [{ from: this.index, to: this.peer, payload: seal(PROTOCOL, this.sid, round, body) }];
-  }
-  private receive(incoming: Msg[], round: number): Reader {
-    return open(expectOne(incoming, this.peer, this.index), PROTOCOL, this.sid, round);
   }
 
   protected onStart(): Msg[] {
@@ -192,14 +182,14 @@ export class SignParty extends RoundParty<Signature> {
     });
   }
 
-  protected onRound(incoming: Msg[]): Msg[] {
-    const step = this.st.step;
-    if (this.index === 1 && step === 0) return this.p1Round2(this.receive(incoming, 1));
-    if (this.index === 0 && step === 1) return this.p0Round3(this.receive(incoming, 2));
-    if (this.index === 1 && step === 2) return this.p1Round4(this.receive(incoming, 3));
-    if (this.index === 0 && step === 3) return this.p0Round5(this.receive(incoming, 4));
-    if (this.index === 1 && step === 4) return this.p1Finish(this.receive(incoming, 5));
-    throw new ProtocolAbort(null, "no round expected");
+  protected get handlers(): Record<number, (r: Reader) => Msg[]> {
+    return {
+      1: (r) => this.p1Round2(r),
+      2: (r) => this.p0Round3(r),
+      3: (r) => this.p1Round4(r),
+      4: (r) => this.p0Round5(r),
+      5: (r) => this.p1Finish(r),
+    };
   }
 
   private p1Round2(r: Reader): Msg[] {
