@@ -54,11 +54,7 @@ export abstract class RoundParty<T> implements Party<T> {
     } catch (e) {
       this.failure =
         e instanceof ProtocolAbort ? e : new ProtocolAbort(null, `internal error (${(e as Error)?.name ?? "unknown"})`);
-      this.onAbort(this.failure);
       throw this.failure;
     }
   }
-
-  /** Hook for protocols that must react to an abort (e.g. lock a share). */
-  protected onAbort(_abort: ProtocolAbort): void {}
 }
