@@ -71,6 +71,11 @@ export class Writer {
     this.u32(items.length);
     for (const it of items) each(this, it);
   }
+  /** A presence flag, then the value if present. */
+  optional<T>(v: T | undefined, write: (v: T) => void): void {
+    this.bool(v !== undefined);
+    if (v !== undefined) write(v);
+  }
   finish(): Uint8Array {
     const out = new Uint8Array(this.size);
     let off = 0;
@@ -171,6 +176,9 @@ export class Reader {
     const out: T[] = [];
     for (let i = 0; i < n; i++) out.push(each(this));
     return out;
+  }
+  optional<T>(read: () => T): T | undefined {
+    return this.bool() ? read() : undefined;
   }
   /** The bytes not read yet (consumed). */
   rest(): Uint8Array {

@@ -56,18 +56,21 @@ import {
   commitRingPedersen,
   generateRingPedersen,
   proveRingPedersen,
-  RING_PEDERSEN_MAX_BITS,
   type RingPedersenCommitment,
   type RingPedersenParams,
   type RingPedersenSecret,
   readRingPedersenCommitment,
+  readRingPedersenCommitmentState,
   readRingPedersenParams,
   readRingPedersenResponse,
+  readRingPedersenSecret,
   ringPedersenFromPrimes,
   verifyRingPedersen,
   writeRingPedersenCommitment,
+  writeRingPedersenCommitmentState,
   writeRingPedersenParams,
   writeRingPedersenResponse,
+  writeRingPedersenSecret,
 } from "../zk/ring-pedersen.js";
 import { proveDlog, readSchnorr, verifyDlog, writeSchnorr } from "../zk/schnorr.js";
 import { Transcript } from "../zk/transcript.js";
@@ -495,31 +498,24 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     w.u8(this.index);
     w.fixed(this.sid);
     w.u32(this.bits);
-    optional(w, this.old, (v) => w.fixed(sha256(v.fingerprint())));
+    w.optional(this.old, (v) => w.fixed(sha256(v.fingerprint())));
     w.bool(this.started);
     w.u8(st.step);
-    optional(w, st.x, (v) => w.scalar(v));
-    optional(w, st.chainHalf, (v) => w.fixed(v));
-    optional(w, st.nonce, (v) => w.fixed(v));
-    optional(w, st.commitment, (v) => w.fixed(v));
-    optional(w, st.paillier, (v) => writePaillierSecretKey(w, v));
-    optional(w, st.paillierN, (v) => w.bigint(v));
-    optional(w, st.w, (v) => w.bigint(v));
-    optional(w, st.rp0, (v) => writeRingPedersenParams(w, v));
-    optional(w, st.rp1, (v) => writeRingPedersenParams(w, v));
-    optional(w, st.rpSecret, (v) => {
-      w.bigint(v.p);
-      w.bigint(v.q);
-      w.bigint(v.lambda);
-    });
-    optional(w, st.prmCommit, (v) => {
-      writeRingPedersenCommitment(w, v.A);
-      writeRingPedersenCommitment(w, v.a);
-    });
-    optional(w, st.peerPrmA, (v) => writeRingPedersenCommitment(w, v));
-    optional(w, st.seed, (v) => w.fixed(v));
-    optional(w, st.peerContribution, (v) => w.bytes(v));
-    optional(w, st.pending, (v) => w.bytes(v.toBytes()));
+    w.optional(st.x, (v) => w.scalar(v));
+    w.optional(st.chainHalf, (v) => w.fixed(v));
+    w.optional(st.nonce, (v) => w.fixed(v));
+    w.optional(st.commitment, (v) => w.fixed(v));
+    w.optional(st.paillier, (v) => writePaillierSecretKey(w, v));
+    w.optional(st.paillierN, (v) => w.bigint(v));
+    w.optional(st.w, (v) => w.bigint(v));
+    w.optional(st.rp0, (v) => writeRingPedersenParams(w, v));
+    w.optional(st.rp1, (v) => writeRingPedersenParams(w, v));
+    w.optional(st.rpSecret, (v) => writeRingPedersenSecret(w, v));
+    w.optional(st.prmCommit, (v) => writeRingPedersenCommitmentState(w, v));
+    w.optional(st.peerPrmA, (v) => writeRingPedersenCommitment(w, v));
+    w.optional(st.seed, (v) => w.fixed(v));
+    w.optional(st.peerContribution, (v) => w.bytes(v));
+    w.optional(st.pending, (v) => w.bytes(v.toBytes()));
     w.bool(this.done);
     return w.finish();
   }
@@ -537,40 +533,36 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     if (index !== 0 && index !== 1) r.fail("bad index");
     const sid = r.fixed(SID_BYTES);
     const bits = r.u32();
-    const oldFingerprint = readOptional(r, () => r.fixed(32));
+    const oldFingerprint = r.optional(() => r.fixed(32));
     if ((mode === "refresh") !== (oldFingerprint !== undefined)) r.fail("inconsistent refresh state");
     if (oldFingerprint && !(old && equalBytes(oldFingerprint, sha256(old.fingerprint())))) {
       r.fail("state belongs to the refresh of another share");
     }
     const started = r.bool();
     const st: SetupState = { step: r.u8() };
-    st.x = readOptional(r, () => r.scalar());
-    st.chainHalf = readOptional(r, () => r.fixed(32));
-    st.nonce = readOptional(r, () => r.fixed(32));
-    st.commitment = readOptional(r, () => r.fixed(32));
-    st.paillier = readOptional(r, () => readPaillierSecretKey(r));
-    st.paillierN = readOptional(r, () => r.bigint(PAILLIER_MAX_BITS));
-    st.w = readOptional(r, () => r.bigint(PAILLIER_MAX_BITS));
-    st.rp0 = readOptional(r, () => readRingPedersenParams(r));
-    st.rp1 = readOptional(r, () => readRingPedersenParams(r));
-    st.rpSecret = readOptional(r, () => ({
-      p: r.bigint(RING_PEDERSEN_MAX_BITS / 2),
-      q: r.bigint(RING_PEDERSEN_MAX_BITS / 2),
-      lambda: r.bigint(RING_PEDERSEN_MAX_BITS),
-    }));
+    st.x = r.optional(() => r.scalar());
+    st.chainHalf = r.optional(() => r.fixed(32));
+    st.nonce = r.optional(() => r.fixed(32));
+    st.commitment = r.optional(() => r.fixed(32));
+    st.paillier = r.optional(() => readPaillierSecretKey(r));
+    st.paillierN = r.optional(() => r.bigint(PAILLIER_MAX_BITS));
+    st.w = r.optional(() => r.bigint(PAILLIER_MAX_BITS));
+    st.rp0 = r.optional(() => readRingPedersenParams(r));
+    st.rp1 = r.optional(() => readRingPedersenParams(r));
+    st.rpSecret = r.optional(() => readRingPedersenSecret(r));
     const ownRp = index === 0 ? st.rp0 : st.rp1;
-    st.prmCommit = readOptional(r, () => {
+    st.prmCommit = r.optional(() => {
       if (!ownRp) r.fail("Πprm commitment without parameters");
-      return { A: readRingPedersenCommitment(r, ownRp), a: readRingPedersenCommitment(r, ownRp) };
+      return readRingPedersenCommitmentState(r, ownRp);
     });
     const peerRp = index === 0 ? st.rp1 : st.rp0;
-    st.peerPrmA = readOptional(r, () => {
+    st.peerPrmA = r.optional(() => {
       if (!peerRp) r.fail("peer Πprm commitment without parameters");
       return readRingPedersenCommitment(r, peerRp);
     });
-    st.seed = readOptional(r, () => r.fixed(32));
-    st.peerContribution = readOptional(r, () => r.bytes(256));
-    st.pending = readOptional(r, () => Ecdsa2pShare.fromBytes(r.bytes()));
+    st.seed = r.optional(() => r.fixed(32));
+    st.peerContribution = r.optional(() => r.bytes(256));
+    st.pending = r.optional(() => Ecdsa2pShare.fromBytes(r.bytes()));
     const done = r.bool();
     r.end();
     const party = new SetupParty(mode, index as 0 | 1, sid, bits, mode === "refresh" ? old : undefined, st);
@@ -583,13 +575,4 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
 /** What P1 sends back so that P0 keeps its share only if P1 holds the same key. */
 function confirmation(share: Ecdsa2pShare): Uint8Array {
   return sha256(share.fingerprint());
-}
-
-export function optional<T>(w: Writer, v: T | undefined, write: (v: T) => void): void {
-  w.bool(v !== undefined);
-  if (v !== undefined) write(v);
-}
-
-export function readOptional<T>(r: Reader, read: () => T): T | undefined {
-  return r.bool() ? read() : undefined;
 }

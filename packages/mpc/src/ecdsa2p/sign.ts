@@ -45,7 +45,7 @@ import {
 import { ELL, EPSILON } from "../zk/params.js";
 import { proveDlog, readSchnorr, type SchnorrProof, verifyDlog, writeSchnorr } from "../zk/schnorr.js";
 import { Transcript } from "../zk/transcript.js";
-import { checkSid, optional, readOptional, SID_BYTES } from "./setup.js";
+import { checkSid, SID_BYTES } from "./setup.js";
 import type { Ecdsa2pShare } from "./share.js";
 
 const PROTOCOL = "ecdsa2p/sign";
@@ -329,16 +329,16 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     w.u8(this.index);
     w.fixed(this.sid);
     w.fixed(this.messageHash);
-    optional(w, this.path, (v) => w.string(v));
+    w.optional(this.path, (v) => w.string(v));
     w.fixed(sha256(this.share.fingerprint()));
     w.bool(this.started);
     w.u8(st.step);
-    optional(w, st.k, (v) => w.scalar(v));
-    optional(w, st.nonce, (v) => w.fixed(v));
-    optional(w, st.committed, (v) => w.bytes(v));
-    optional(w, st.commitment, (v) => w.fixed(v));
-    optional(w, st.R, (v) => w.point(v));
-    optional(w, st.signature, (v) => writeSignature(w, v));
+    w.optional(st.k, (v) => w.scalar(v));
+    w.optional(st.nonce, (v) => w.fixed(v));
+    w.optional(st.committed, (v) => w.bytes(v));
+    w.optional(st.commitment, (v) => w.fixed(v));
+    w.optional(st.R, (v) => w.point(v));
+    w.optional(st.signature, (v) => writeSignature(w, v));
     return w.finish();
   }
 
@@ -353,16 +353,16 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     if (r.u8() !== share.index) r.fail("state belongs to the other party");
     const sid = r.fixed(SID_BYTES);
     const messageHash = r.fixed(32);
-    const path = readOptional(r, () => r.string());
+    const path = r.optional(() => r.string());
     if (!equalBytes(r.fixed(32), sha256(share.fingerprint()))) r.fail("state belongs to another share");
     const started = r.bool();
     const st: SignState = { step: r.u8() };
-    st.k = readOptional(r, () => r.scalar());
-    st.nonce = readOptional(r, () => r.fixed(32));
-    st.committed = readOptional(r, () => r.bytes(256));
-    st.commitment = readOptional(r, () => r.fixed(32));
-    st.R = readOptional(r, () => r.point());
-    st.signature = readOptional(r, () => readSignature(r));
+    st.k = r.optional(() => r.scalar());
+    st.nonce = r.optional(() => r.fixed(32));
+    st.committed = r.optional(() => r.bytes(256));
+    st.commitment = r.optional(() => r.fixed(32));
+    st.R = r.optional(() => r.point());
+    st.signature = r.optional(() => readSignature(r));
     r.end();
     const party = new SignParty(share, sid, messageHash, path, st);
     party.restoreFlags(started, st.signature ? { value: st.signature } : undefined);

@@ -313,3 +313,31 @@ export function readRingPedersenResponse(r: Reader, params: RingPedersenParams):
   if (z.length !== BINARY_CHALLENGE_REPETITIONS) r.fail("wrong number of Πprm responses");
   return z;
 }
+
+/** This party's own trapdoor, as kept in saved state. */
+export function writeRingPedersenSecret(w: Writer, secret: RingPedersenSecret): void {
+  w.bigint(secret.p);
+  w.bigint(secret.q);
+  w.bigint(secret.lambda);
+}
+
+export function readRingPedersenSecret(r: Reader): RingPedersenSecret {
+  return {
+    p: r.bigint(RING_PEDERSEN_MAX_BITS / 2),
+    q: r.bigint(RING_PEDERSEN_MAX_BITS / 2),
+    lambda: r.bigint(RING_PEDERSEN_MAX_BITS),
+  };
+}
+
+/** A Πprm first message together with its secrets, as kept in saved state between rounds. */
+export function writeRingPedersenCommitmentState(w: Writer, c: RingPedersenCommitment): void {
+  writeRingPedersenCommitment(w, c.A);
+  w.list(c.a, (w, a) => w.bigint(a));
+}
+
+export function readRingPedersenCommitmentState(r: Reader, params: RingPedersenParams): RingPedersenCommitment {
+  const A = readRingPedersenCommitment(r, params);
+  const a = r.list(BINARY_CHALLENGE_REPETITIONS, (r) => r.below(params.n, true));
+  if (a.length !== A.length) r.fail("wrong number of Πprm secrets");
+  return { A, a };
+}
