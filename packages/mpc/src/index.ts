@@ -6,6 +6,8 @@ export { bigintToBytes, bytesToBigint, CURVE_ORDER, Reader, Writer } from "./cod
 export { compactSignature, type Signature, verifySignature } from "./ecdsa/signature.js";
 export type { KeygenOptions, RefreshOptions, SignOptions } from "./ecdsa2p/index.js";
 export { Ecdsa2pShare, ecdsa2p, PreParams, SignPrecomputation } from "./ecdsa2p/index.js";
+export type { FrostKeygenOptions, FrostSignOptions, ReshareMember, ReshareOptions } from "./frost/index.js";
+export { FrostShare, frost } from "./frost/index.js";
 export { DerivationError, derive, parsePath } from "./hd/derive.js";
 export { type Msg, type Party, ProtocolAbort } from "./session/party.js";
 export { type RunLocalOptions, runLocal } from "./session/run-local.js";

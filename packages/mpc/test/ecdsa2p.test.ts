@@ -11,11 +11,7 @@ import { PaillierSecretKey } from "../src/paillier/paillier.js";
 import { open, seal } from "../src/session/envelope.js";
 import { type Msg, type Party, ProtocolAbort } from "../src/session/party.js";
 import { runLocal } from "../src/session/run-local.js";
-
-/** Lets the test runner's worker talk to its parent during long CPU-bound loops. */
-const breathe = () => new Promise((resolve) => setImmediate(resolve));
-const newSid = () => crypto.getRandomValues(new Uint8Array(32));
-const randomHash = () => crypto.getRandomValues(new Uint8Array(32));
+import { breathe, expectAbort, mutations, newSid, randomHash, record, replayWith, roundOf } from "./helpers.js";
 
 function keygen(): [Ecdsa2pShare, Ecdsa2pShare] {
   const sid = newSid();
@@ -26,77 +22,6 @@ function keygen(): [Ecdsa2pShare, Ecdsa2pShare] {
 function sign(shares: [Ecdsa2pShare, Ecdsa2pShare], messageHash: Uint8Array, path?: string): Signature[] {
   const sid = newSid();
   return runLocal(shares.map((s) => ecdsa2p.sign(s, { sid, messageHash, path })));
-}
-
-function expectAbort(fn: () => unknown, culprit: number | null, reason?: RegExp): ProtocolAbort {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, "expected a ProtocolAbort").toBeInstanceOf(ProtocolAbort);
-  const abort = caught as ProtocolAbort;
-  expect(abort.culprit).toBe(culprit);
-  if (reason) expect(abort.reason).toMatch(reason);
-  return abort;
-}
-
-/** An honest run, recorded: every message with the step it was sent at, every state at every step. */
-interface Recording {
-  sent: { msg: Msg; step: number }[];
-  states: Map<string, Uint8Array>;
-}
-
-function record<T>(parties: Party<T>[]): Recording {
-  const rec: Recording = { sent: [], states: new Map() };
-  runLocal(parties, {
-    intercept: (msg, step) => {
-      rec.sent.push({ msg, step });
-      return msg;
-    },
-    between: (party, index, step) => {
-      rec.states.set(`${step}/${index}`, party.save());
-      return party;
-    },
-  });
-  return rec;
-}
-
-/** The k-th message and its receiver's state just before handling it. */
-function roundOf(rec: Recording, k: number): { msg: Msg; state: Uint8Array } {
-  const { msg, step } = rec.sent[k] as { msg: Msg; step: number };
-  return { msg, state: rec.states.get(`${step + 1}/${msg.to}`) as Uint8Array };
-}
-
-/**
- * Replays the recording from the step where the k-th message is delivered, with that message
- * replaced, and runs the protocol to its end. (A message is handled one step after it is sent.)
- */
-function replayWith<T>(
-  rec: Recording,
-  k: number,
-  bad: Msg,
-  restore: (index: number, state: Uint8Array) => Party<T>,
-): () => T[] {
-  const { step } = rec.sent[k] as { step: number };
-  const parties = [0, 1].map((i) => restore(i, rec.states.get(`${step + 1}/${i}`) as Uint8Array));
-  const inFlight = rec.sent.filter((s) => s.step === step).map((s) => (s === rec.sent[k] ? bad : s.msg));
-  return () => runLocal(parties, { resume: inFlight });
-}
-
-/** Flipped, truncated and one-byte-extended versions of a message. */
-function mutations(msg: Msg): [string, Msg][] {
-  const p = msg.payload;
-  const out: [string, Msg][] = [];
-  for (const pos of [0, 5, Math.floor(p.length / 2), p.length - 1]) {
-    const flipped = p.slice();
-    flipped[pos] = (flipped[pos] as number) ^ 0x01;
-    out.push([`flip@${pos}`, { ...msg, payload: flipped }]);
-  }
-  out.push(["truncated", { ...msg, payload: p.slice(0, -1) }]);
-  out.push(["extended", { ...msg, payload: new Uint8Array([...p, 0]) }]);
-  return out;
 }
 
 let shares: [Ecdsa2pShare, Ecdsa2pShare];

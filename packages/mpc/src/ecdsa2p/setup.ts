@@ -34,7 +34,7 @@ import {
   writePaillierPublicKey,
   writePaillierSecretKey,
 } from "../paillier/paillier.js";
-import { equalBytes } from "../session/envelope.js";
+import { checkSid, equalBytes, SID_BYTES } from "../session/envelope.js";
 import { check, type Msg } from "../session/party.js";
 import { TwoPartyRoundParty } from "../session/two-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
@@ -77,7 +77,6 @@ import { Transcript } from "../zk/transcript.js";
 import { Ecdsa2pShare } from "./share.js";
 
 export type SetupMode = "keygen" | "refresh";
-export const SID_BYTES = 32;
 const STATE_VERSION = 1;
 
 export interface KeygenOptions {
@@ -126,10 +125,6 @@ export class PreParams {
     this.used = true;
     return { step: 0, paillier: this.paillier, rp1: this.ringPedersen?.params, rpSecret: this.ringPedersen?.secret };
   }
-}
-
-export function checkSid(sid: Uint8Array): void {
-  if (!(sid instanceof Uint8Array) || sid.length !== SID_BYTES) throw new RangeError("sid must be 32 bytes");
 }
 
 /** Mutable state of a run, kept flat so that save() writes exactly what restore() reads. */

@@ -30,7 +30,7 @@ import {
 import { derive } from "../hd/derive.js";
 import { mod, modInv, modPow, randomBelow, randomUnit } from "../math/bigint.js";
 import { readCiphertext } from "../paillier/paillier.js";
-import { equalBytes } from "../session/envelope.js";
+import { checkSid, equalBytes, SID_BYTES } from "../session/envelope.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
 import { TwoPartyRoundParty } from "../session/two-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
@@ -45,7 +45,6 @@ import {
 import { ELL, EPSILON } from "../zk/params.js";
 import { proveDlog, readSchnorr, type SchnorrProof, verifyDlog, writeSchnorr } from "../zk/schnorr.js";
 import { Transcript } from "../zk/transcript.js";
-import { checkSid, SID_BYTES } from "./setup.js";
 import type { Ecdsa2pShare } from "./share.js";
 
 const PROTOCOL = "ecdsa2p/sign";

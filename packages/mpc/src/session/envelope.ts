@@ -7,6 +7,12 @@ import { Reader, Writer } from "../codec/codec.js";
 import { check, type Msg } from "./party.js";
 
 const ENVELOPE_VERSION = 1;
+export const SID_BYTES = 32;
+
+/** A session id is 32 bytes, chosen by the caller and never reused. */
+export function checkSid(sid: Uint8Array): void {
+  if (!(sid instanceof Uint8Array) || sid.length !== SID_BYTES) throw new RangeError("sid must be 32 bytes");
+}
 
 export function seal(protocol: string, sid: Uint8Array, round: number, body: (w: Writer) => void): Uint8Array {
   const w = new Writer();

@@ -12,10 +12,14 @@ export interface RunLocalOptions {
   between?: (party: Party<unknown>, index: number, step: number) => Party<unknown>;
   /** Resume restored parties with these messages in flight instead of calling start(). */
   resume?: Msg[];
+  /** Each entry's party index, when the run is among a subset (e.g. signers 0 and 2). */
+  indices?: number[];
 }
 
 export function runLocal<T>(parties: Party<T>[], options: RunLocalOptions = {}): T[] {
   const ids = parties.map((_, i) => i);
+  const indexOf = options.indices ?? ids;
+  if (indexOf.length !== parties.length) throw new RangeError("one index per party");
   let inFlight: Msg[] = [];
   let step = 0;
   const deliver = (out: Msg[]) => {
@@ -36,7 +40,8 @@ export function runLocal<T>(parties: Party<T>[], options: RunLocalOptions = {}):
     let progressed = false;
     for (const i of ids) {
       const party = parties[i] as Party<T>;
-      const mine = pending.filter((m) => m.from !== i && (m.to === i || m.to === null));
+      const me = indexOf[i] as number;
+      const mine = pending.filter((m) => m.from !== me && (m.to === me || m.to === null));
       if (mine.length === 0 || party.done) continue;
       progressed = true;
       deliver(party.handle(mine));

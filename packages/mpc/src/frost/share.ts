@@ -1,0 +1,150 @@
+/**
+ * One party's FROST key share: its Shamir share of the group secret, the group's (internal,
+ * untweaked) public key, every party's verifying share, and the chain code for BIP32 derivation
+ * where the curve has it. Encoded with a version byte; decoding checks the share against its own
+ * verifying share and that the verifying shares are a t-of-n sharing of the group key.
+ */
+import { bytesToHex } from "@noble/hashes/utils.js";
+import { decodeLocal, Reader, Writer } from "../codec/codec.js";
+import { ProtocolAbort } from "../session/party.js";
+import { type CurveName, curveByName, type FrostCurve, readElement, readScalar } from "./curve.js";
+import { identifierOf, interpolate } from "./polynomial.js";
+
+const SHARE_VERSION = 1;
+export const MAX_PARTIES = 32;
+export const CHAIN_CODE_BYTES = 32;
+
+export interface FrostShareFields {
+  curve: FrostCurve;
+  index: number;
+  n: number;
+  t: number;
+  signingShare: Uint8Array;
+  groupKey: Uint8Array;
+  verifyingShares: Uint8Array[];
+  chainCode: Uint8Array;
+}
+
+export function checkThreshold(n: number, t: number): void {
+  if (!Number.isInteger(n) || !Number.isInteger(t) || t < 2 || t > n || n > MAX_PARTIES) {
+    throw new RangeError(`need integers 2 ≤ t ≤ n ≤ ${MAX_PARTIES}, got n=${n}, t=${t}`);
+  }
+}
+
+export class FrostShare {
+  readonly curve: FrostCurve;
+  readonly index: number;
+  readonly n: number;
+  readonly t: number;
+  readonly signingShare: Uint8Array;
+  /** The group public key before any derivation or Taproot tweak. */
+  readonly groupKey: Uint8Array;
+  readonly verifyingShares: readonly Uint8Array[];
+  readonly chainCode: Uint8Array;
+  /** Nonce commitments this share has signed with, in this process (see sign.ts). */
+  private readonly spentNonces = new Set<string>();
+
+  constructor(fields: FrostShareFields) {
+    checkThreshold(fields.n, fields.t);
+    if (!Number.isInteger(fields.index) || fields.index < 0 || fields.index >= fields.n) {
+      throw new RangeError("index out of range");
+    }
+    if (fields.verifyingShares.length !== fields.n) throw new RangeError("one verifying share per party");
+    if (fields.chainCode.length !== CHAIN_CODE_BYTES) throw new RangeError("chain code must be 32 bytes");
+    this.curve = fields.curve;
+    this.index = fields.index;
+    this.n = fields.n;
+    this.t = fields.t;
+    this.signingShare = fields.signingShare;
+    this.groupKey = fields.groupKey;
+    this.verifyingShares = fields.verifyingShares;
+    this.chainCode = fields.chainCode;
+    this.checkConsistency();
+  }
+
+  get curveName(): CurveName {
+    return this.curve.name;
+  }
+
+  /** Public state every party of the key holds identically (compared before refresh/reshare). */
+  publicBytes(): Uint8Array {
+    const w = new Writer();
+    this.writePublic(w);
+    return w.finish();
+  }
+
+  toBytes(): Uint8Array {
+    const w = new Writer();
+    w.u8(SHARE_VERSION);
+    this.writePublic(w);
+    w.u8(this.index);
+    w.fixed(this.signingShare);
+    return w.finish();
+  }
+
+  static fromBytes(bytes: Uint8Array): FrostShare {
+    return decodeLocal("FROST share", () => {
+      const r = new Reader(bytes, null);
+      if (r.u8() !== SHARE_VERSION) r.fail("unknown share version");
+      const pub = readPublicState(r);
+      const index = r.u8();
+      const signingShare = readScalar(r, pub.curve);
+      r.end();
+      if (index >= pub.n) r.fail("index out of range");
+      return new FrostShare({ ...pub, index, signingShare });
+    });
+  }
+
+  /** Marks a nonce commitment as signed with; false if it already was. */
+  spendNonce(commitment: Uint8Array): boolean {
+    const key = bytesToHex(commitment);
+    if (this.spentNonces.has(key)) return false;
+    this.spentNonces.add(key);
+    return true;
+  }
+
+  private writePublic(w: Writer): void {
+    w.string(this.curve.name);
+    w.u8(this.n);
+    w.u8(this.t);
+    w.fixed(this.groupKey);
+    for (const y of this.verifyingShares) w.fixed(y);
+    w.fixed(this.chainCode);
+  }
+
+  private checkConsistency(): void {
+    const { curve } = this;
+    const own = curve.BASE.multiplyUnsafe(curve.Fn.fromBytes(this.signingShare));
+    if (!own.equals(curve.point(this.verifyingShares[this.index] as Uint8Array))) {
+      throw new ProtocolAbort(null, "share does not match its verifying share");
+    }
+    if (!sharesGroupKey(this)) throw new ProtocolAbort(null, "verifying shares are not a sharing of the group key");
+  }
+}
+
+/** Whether the verifying shares lie on one polynomial of degree t − 1 whose value at zero is the
+ *  group key (each beyond the first t is interpolated from the first t). */
+function sharesGroupKey(pub: Pick<FrostShare, "curve" | "t" | "groupKey" | "verifyingShares">): boolean {
+  const { curve, t } = pub;
+  const ys = pub.verifyingShares.map((y) => curve.point(y));
+  const first = new Map(ys.slice(0, t).map((y, i) => [i, y]));
+  if (!interpolate(curve, first).equals(curve.point(pub.groupKey))) return false;
+  return ys.slice(t).every((y, k) => interpolate(curve, first, identifierOf(t + k)).equals(y));
+}
+
+export type PublicState = Omit<FrostShareFields, "index" | "signingShare">;
+
+/** The public part of a share, as `publicBytes()` writes it. */
+export function readPublicState(r: Reader): PublicState {
+  const curve = curveByName(r.string(16));
+  if (!curve || curve.name === "secp256k1") return r.fail("unknown curve");
+  const n = r.u8();
+  const t = r.u8();
+  if (t < 2 || t > n || n > MAX_PARTIES) r.fail("invalid threshold");
+  const groupKey = readElement(r, curve);
+  const verifyingShares = Array.from({ length: n }, () => readElement(r, curve));
+  const chainCode = r.fixed(CHAIN_CODE_BYTES);
+  const pub = { curve, n, t, groupKey, verifyingShares, chainCode };
+  if (!sharesGroupKey(pub)) r.fail("verifying shares are not a sharing of the group key");
+  return pub;
+}
