@@ -1,8 +1,12 @@
 /**
  * `npm run bench [-- name-filter]`: one JSON line per benchmark, as DESIGN.md specifies.
- * Both parties run in this process, so the figures are compute only (no network).
+ * All parties run in this process, so the figures are compute only (no network), summed over
+ * the parties.
  */
-import { type Ecdsa2pShare, ecdsa2p, runLocal } from "../src/index.js";
+import type { FROST, FrostSecret, GenNonce } from "@noble/curves/abstract/frost.js";
+import { ed25519, ed25519_FROST } from "@noble/curves/ed25519.js";
+import { schnorr, schnorr_FROST } from "@noble/curves/secp256k1.js";
+import { type Ecdsa2pShare, ecdsa2p, type FrostShare, frost, runLocal } from "../src/index.js";
 
 interface Result {
   bench: string;
@@ -20,7 +24,18 @@ function percentile(sorted: number[], p: number): number {
   return Math.round((sorted[Math.max(0, i)] as number) * 100) / 100;
 }
 
-function bench(name: string, runs: number, body: () => void, setup: () => void = () => {}): void {
+interface Shape {
+  parties: number;
+  threshold: number;
+}
+
+function bench(
+  name: string,
+  runs: number,
+  body: () => void,
+  setup: () => void = () => {},
+  shape: Shape = { parties: 2, threshold: 2 },
+): void {
   if (filter && !name.includes(filter)) return;
   const times: number[] = [];
   body(); // warm-up: JIT and lazily built tables
@@ -33,8 +48,8 @@ function bench(name: string, runs: number, body: () => void, setup: () => void =
   times.sort((a, b) => a - b);
   const r: Result = {
     bench: name,
-    parties: 2,
-    threshold: 2,
+    parties: shape.parties,
+    threshold: shape.threshold,
     runs,
     p50_ms: percentile(times, 50),
     p95_ms: percentile(times, 95),
@@ -43,63 +58,176 @@ function bench(name: string, runs: number, body: () => void, setup: () => void =
 }
 
 const sid = () => crypto.getRandomValues(new Uint8Array(32));
-const keygen = (): Ecdsa2pShare[] => {
-  const s = sid();
-  return runLocal([ecdsa2p.keygen({ sid: s, index: 0 }), ecdsa2p.keygen({ sid: s, index: 1 })]);
-};
 
-let shares: Ecdsa2pShare[] = [];
-bench("ecdsa2p.keygen", 20, () => {
-  shares = keygen();
-});
-if (shares.length === 0) shares = keygen();
+/** Runs a group's set-up and benchmarks only when the filter can match one of its names. */
+function group(prefix: string, fn: () => void): void {
+  if (!filter || filter.startsWith(prefix) || prefix.startsWith(filter)) fn();
+}
 
-// Offline: both parties' moduli (P0's Paillier key, P1's ring-Pedersen modulus).
-let prepared = [ecdsa2p.prepare(0), ecdsa2p.prepare(1)];
-bench("ecdsa2p.prepare", 5, () => {
-  prepared = [ecdsa2p.prepare(0), ecdsa2p.prepare(1)];
-});
-bench(
-  "ecdsa2p.keygen.prepared",
-  20,
-  () => {
+group("ecdsa2p", () => {
+  const keygen = (): Ecdsa2pShare[] => {
     const s = sid();
-    runLocal([
-      ecdsa2p.keygen({ sid: s, index: 0, prepared: prepared[0] }),
-      ecdsa2p.keygen({ sid: s, index: 1, prepared: prepared[1] }),
-    ]);
-  },
-  () => {
+    return runLocal([ecdsa2p.keygen({ sid: s, index: 0 }), ecdsa2p.keygen({ sid: s, index: 1 })]);
+  };
+
+  let shares: Ecdsa2pShare[] = [];
+  bench("ecdsa2p.keygen", 20, () => {
+    shares = keygen();
+  });
+  if (shares.length === 0) shares = keygen();
+
+  // Offline: both parties' moduli (P0's Paillier key, P1's ring-Pedersen modulus).
+  let prepared = [ecdsa2p.prepare(0), ecdsa2p.prepare(1)];
+  bench("ecdsa2p.prepare", 5, () => {
     prepared = [ecdsa2p.prepare(0), ecdsa2p.prepare(1)];
-  },
-);
-const [s0, s1] = shares as [Ecdsa2pShare, Ecdsa2pShare];
+  });
+  bench(
+    "ecdsa2p.keygen.prepared",
+    20,
+    () => {
+      const s = sid();
+      runLocal([
+        ecdsa2p.keygen({ sid: s, index: 0, prepared: prepared[0] }),
+        ecdsa2p.keygen({ sid: s, index: 1, prepared: prepared[1] }),
+      ]);
+    },
+    () => {
+      prepared = [ecdsa2p.prepare(0), ecdsa2p.prepare(1)];
+    },
+  );
+  const [s0, s1] = shares as [Ecdsa2pShare, Ecdsa2pShare];
 
-bench("ecdsa2p.precompute", 20, () => {
-  ecdsa2p.precompute(s1);
-});
+  bench("ecdsa2p.precompute", 20, () => {
+    ecdsa2p.precompute(s1);
+  });
 
-let pre = ecdsa2p.precompute(s1);
-bench(
-  "ecdsa2p.sign",
-  50,
-  () => {
+  let pre = ecdsa2p.precompute(s1);
+  bench(
+    "ecdsa2p.sign",
+    50,
+    () => {
+      const s = sid();
+      const messageHash = crypto.getRandomValues(new Uint8Array(32));
+      runLocal([
+        ecdsa2p.sign(s0, { sid: s, messageHash }),
+        ecdsa2p.sign(s1, { sid: s, messageHash, precomputed: pre }),
+      ]);
+    },
+    () => {
+      pre = ecdsa2p.precompute(s1);
+    },
+  );
+
+  bench("ecdsa2p.sign.without-precompute", 20, () => {
     const s = sid();
     const messageHash = crypto.getRandomValues(new Uint8Array(32));
-    runLocal([ecdsa2p.sign(s0, { sid: s, messageHash }), ecdsa2p.sign(s1, { sid: s, messageHash, precomputed: pre })]);
-  },
-  () => {
-    pre = ecdsa2p.precompute(s1);
-  },
-);
+    runLocal([ecdsa2p.sign(s0, { sid: s, messageHash }), ecdsa2p.sign(s1, { sid: s, messageHash })]);
+  });
 
-bench("ecdsa2p.sign.without-precompute", 20, () => {
-  const s = sid();
-  const messageHash = crypto.getRandomValues(new Uint8Array(32));
-  runLocal([ecdsa2p.sign(s0, { sid: s, messageHash }), ecdsa2p.sign(s1, { sid: s, messageHash })]);
+  bench("ecdsa2p.refresh", 5, () => {
+    const s = sid();
+    runLocal([ecdsa2p.refresh(s0, { sid: s }), ecdsa2p.refresh(s1, { sid: s })]);
+  });
 });
 
-bench("ecdsa2p.refresh", 5, () => {
-  const s = sid();
-  runLocal([ecdsa2p.refresh(s0, { sid: s }), ecdsa2p.refresh(s1, { sid: s })]);
+group("frost", () => {
+  for (const name of ["ed25519", "secp256k1tr"] as const) {
+    const engine = frost[name];
+    for (const [n, t] of [
+      [3, 2],
+      [5, 3],
+    ] as const) {
+      const shape = { parties: n, threshold: t };
+      const dkg = (): FrostShare[] => {
+        const s = sid();
+        return runLocal(Array.from({ length: n }, (_, index) => engine.keygen({ sid: s, index, n, t })));
+      };
+      let keys: FrostShare[] = [];
+      bench(
+        `frost.${name}.keygen`,
+        20,
+        () => {
+          keys = dkg();
+        },
+        undefined,
+        shape,
+      );
+      if (keys.length === 0) keys = dkg();
+      // Signing by t of the n parties: both rounds of every signer, and each one's aggregation.
+      const signers = Array.from({ length: t }, (_, i) => i);
+      bench(
+        `frost.${name}.sign`,
+        100,
+        () => {
+          const s = sid();
+          const message = crypto.getRandomValues(new Uint8Array(32));
+          runLocal(
+            signers.map((i) => engine.sign(keys[i] as FrostShare, { sid: s, message, signers })),
+            { indices: signers },
+          );
+        },
+        undefined,
+        shape,
+      );
+      bench(
+        `frost.${name}.refresh`,
+        10,
+        () => {
+          const s = sid();
+          runLocal(keys.map((k) => engine.refresh(k, { sid: s })));
+        },
+        undefined,
+        shape,
+      );
+    }
+  }
+});
+
+group("single-key", () => {
+  // The physical floor: one ordinary key signing (noble's schnorr.sign also verifies its output).
+  const message = crypto.getRandomValues(new Uint8Array(32));
+  const edKey = ed25519.utils.randomSecretKey();
+  const edPublic = ed25519.getPublicKey(edKey);
+  const single = { parties: 1, threshold: 1 };
+  bench("single-key.ed25519.sign", 200, () => ed25519.sign(message, edKey), undefined, single);
+  bench(
+    "single-key.ed25519.sign+verify",
+    200,
+    () => ed25519.verify(ed25519.sign(message, edKey), message, edPublic),
+    undefined,
+    single,
+  );
+  const k1Key = schnorr.utils.randomSecretKey();
+  bench("single-key.schnorr.sign", 200, () => schnorr.sign(message, k1Key), undefined, single);
+});
+
+group("reference", () => {
+  // noble's FROST API called directly, as a coordinator-less deployment would: each of two
+  // signers commits, signs and aggregates (2-of-3 dealer key). No strict decoding, no sessions.
+  const nobleSign = (suite: FROST) => {
+    const ids = [1, 2, 3].map((i) => suite.Identifier.fromNumber(i));
+    const dealt = suite.trustedDealer({ min: 2, max: 3 }, ids);
+    const signers = [ids[0], ids[2]] as string[];
+    return () => {
+      const message = crypto.getRandomValues(new Uint8Array(32));
+      const commits = signers.map((id) => suite.commit(dealt.secretShares[id] as FrostSecret));
+      const list = commits.map((c) => c.commitments);
+      const shares = Object.fromEntries(
+        signers.map((id, k) => [
+          id,
+          suite.signShare(
+            dealt.secretShares[id] as FrostSecret,
+            dealt.public,
+            (commits[k] as GenNonce).nonces,
+            list,
+            message,
+          ),
+        ]),
+      );
+      for (const _ of signers) suite.aggregate(dealt.public, list, message, shares);
+    };
+  };
+  const shape = { parties: 3, threshold: 2 };
+  bench("reference.noble-frost.ed25519.sign", 50, nobleSign(ed25519_FROST), undefined, shape);
+  bench("reference.noble-frost.secp256k1tr.sign", 50, nobleSign(schnorr_FROST), undefined, shape);
 });

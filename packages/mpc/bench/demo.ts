@@ -1,15 +1,25 @@
 /**
  * `npm run demo` (and `npm start` until the provider exists): two parties in one process create
  * a key that neither holds, derive an Ethereum and a Bitcoin address from it, sign a message
- * jointly and verify it with an independent verifier.
+ * jointly and verify it with an independent verifier; then three devices do the same with FROST
+ * for Solana (Ed25519) and Bitcoin Taproot, any two of them signing.
  */
-import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
 import { ripemd160 } from "@noble/hashes/legacy.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
-import { bech32 } from "@scure/base";
-import { compactSignature, type Ecdsa2pShare, ecdsa2p, runLocal, type Signature } from "../src/index.js";
+import { base58, bech32, bech32m } from "@scure/base";
+import {
+  compactSignature,
+  type Ecdsa2pShare,
+  ecdsa2p,
+  type FrostShare,
+  frost,
+  runLocal,
+  type Signature,
+} from "../src/index.js";
 
 function step<T>(title: string, fn: () => T): T {
   const t = performance.now();
@@ -65,3 +75,32 @@ const recovered = step("independent verification with @noble/curves (recover the
 const signer = ethereumAddress(recovered);
 console.log(`  recovered signer  ${signer}  ${signer === eth ? "= the wallet's address" : "MISMATCH"}`);
 if (signer !== eth) process.exit(1);
+
+console.log("\nthreshold Schnorr (FROST, RFC 9591): three devices, any two sign\n");
+for (const [name, engine] of [
+  ["ed25519", frost.ed25519],
+  ["secp256k1tr", frost.secp256k1tr],
+] as const) {
+  const frostSid = sid();
+  const devices = step(`${name}: distributed key generation, 2-of-3`, () =>
+    runLocal([0, 1, 2].map((index) => engine.keygen({ sid: frostSid, index, n: 3, t: 2 }))),
+  );
+  const key = engine.publicKey(devices[0] as FrostShare);
+  const address = name === "ed25519" ? base58.encode(key) : bech32m.encode("bc", [1, ...bech32m.toWords(key)]);
+  console.log(`  ${name === "ed25519" ? "Solana address   " : "Taproot address  "} ${address}`);
+  const text = utf8ToBytes(message);
+  const signers = [0, 2];
+  const signingSid = sid();
+  const [schnorrSignature] = step("devices 0 and 2 sign", () =>
+    runLocal(
+      signers.map((i) => engine.sign(devices[i] as FrostShare, { sid: signingSid, message: text, signers })),
+      { indices: signers },
+    ),
+  ) as [Uint8Array];
+  const valid =
+    name === "ed25519" ? ed25519.verify(schnorrSignature, text, key) : schnorr.verify(schnorrSignature, text, key);
+  console.log(
+    `  ${valid ? "verifies" : "DOES NOT VERIFY"} with @noble/curves (${name === "ed25519" ? "Ed25519" : "BIP340"})`,
+  );
+  if (!valid) process.exit(1);
+}

@@ -11,6 +11,7 @@
  * coefficients sum to one.
  */
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
 import { bytesToBigint, CURVE_ORDER } from "../codec/codec.js";
 import { DerivationError, derive } from "../hd/derive.js";
 import { identifierHex } from "./polynomial.js";
@@ -101,33 +102,57 @@ function taprootTweak(share: KeyMaterial, options: KeyOptions): TaprootTweak {
   };
 }
 
-/** The key package for signing among `signers` (their verifying shares only). */
-export function signingKey(share: FrostShare, signers: readonly number[], options: KeyOptions = {}): SigningKey {
-  checkOptions(share, options);
-  const { curve } = share;
-  const id = (i: number) => identifierHex(curve, i);
-  const threshold = { min: share.t, max: share.n };
-  if (!curve.taproot) {
+/** A key package with every party's verifying share, before choosing the signers. */
+interface FullKey {
+  signingShare: Uint8Array;
+  commitment: Uint8Array;
+  verifyingShares: Uint8Array[];
+  publicKey: Uint8Array;
+}
+
+/** Tweaked keys per share, by path and merkle root: a wallet signs at few keys, repeatedly. */
+const tweaked = new WeakMap<FrostShare, Map<string, FullKey>>();
+const TWEAKED_PER_SHARE = 64;
+
+function fullKey(share: FrostShare, options: KeyOptions): FullKey {
+  if (!share.curve.taproot) {
     return {
-      secret: { identifier: id(share.index), signingShare: share.signingShare },
-      public: {
-        signers: threshold,
-        commitments: [share.groupKey],
-        verifyingShares: Object.fromEntries(signers.map((i) => [id(i), share.verifyingShares[i] as Uint8Array])),
-      },
+      signingShare: share.signingShare,
+      commitment: share.groupKey,
+      verifyingShares: [...share.verifyingShares],
       publicKey: share.groupKey,
     };
   }
+  const key = `${options.path ?? ""}/${options.merkleRoot ? bytesToHex(options.merkleRoot) : ""}`;
+  let byKey = tweaked.get(share);
+  const known = byKey?.get(key);
+  if (known) return known;
   const tweak = taprootTweak(share, options);
-  const verifying = (i: number) => secp256k1.Point.fromBytes(share.verifyingShares[i] as Uint8Array);
-  return {
-    secret: { identifier: id(share.index), signingShare: Fn.toBytes(tweak.share(Fn.fromBytes(share.signingShare))) },
-    public: {
-      signers: threshold,
-      commitments: [tweak.output.toBytes(true)],
-      verifyingShares: Object.fromEntries(signers.map((i) => [id(i), tweak.point(verifying(i)).toBytes(true)])),
-    },
+  const full: FullKey = {
+    signingShare: Fn.toBytes(tweak.share(Fn.fromBytes(share.signingShare))),
+    commitment: tweak.output.toBytes(true),
+    verifyingShares: share.verifyingShares.map((y) => tweak.point(secp256k1.Point.fromBytes(y)).toBytes(true)),
     publicKey: tweak.output.toBytes(true).subarray(1),
+  };
+  if (!byKey) tweaked.set(share, (byKey = new Map()));
+  if (byKey.size >= TWEAKED_PER_SHARE) byKey.delete(byKey.keys().next().value as string);
+  byKey.set(key, full);
+  return full;
+}
+
+/** The key package for signing among `signers` (their verifying shares only). */
+export function signingKey(share: FrostShare, signers: readonly number[], options: KeyOptions = {}): SigningKey {
+  checkOptions(share, options);
+  const id = (i: number) => identifierHex(share.curve, i);
+  const key = fullKey(share, options);
+  return {
+    secret: { identifier: id(share.index), signingShare: key.signingShare },
+    public: {
+      signers: { min: share.t, max: share.n },
+      commitments: [key.commitment],
+      verifyingShares: Object.fromEntries(signers.map((i) => [id(i), key.verifyingShares[i] as Uint8Array])),
+    },
+    publicKey: key.publicKey,
   };
 }
 
