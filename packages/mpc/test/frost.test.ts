@@ -12,9 +12,9 @@ import { KeygenParty } from "../src/frost/keygen.js";
 import { SignParty } from "../src/frost/sign.js";
 import { DerivationError } from "../src/hd/derive.js";
 import { open, seal } from "../src/session/envelope.js";
-import { type Msg, type Party, ProtocolAbort } from "../src/session/party.js";
+import type { Msg, Party, ProtocolAbort } from "../src/session/party.js";
 import { runLocal } from "../src/session/run-local.js";
-import { breathe, expectAbort, expectBlamed, mutations, newSid, record, replayEach } from "./helpers.js";
+import { breathe, expectAbort, expectBlamed, mutations, newSid, record, replayEach, runEach } from "./helpers.js";
 
 type Engine = (typeof frost)["ed25519"];
 const CURVE_NAMES = ["ed25519", "secp256k1tr"] as const;
@@ -199,7 +199,7 @@ for (const name of CURVE_NAMES) {
       expect(verify(name, sign(engine, fresh, [0, 2])[0] as Uint8Array, MESSAGE, publicKey)).toBe(true);
       // An old share with a new one: the signing run fails, and together they give no key.
       const mixed = [shares[0] as FrostShare, fresh[1] as FrostShare];
-      expect(() => sign(engine, mixed, [0, 1])).toThrow(ProtocolAbort);
+      expectAbort(() => sign(engine, mixed, [0, 1]), 1, /different message, key/);
       const curve = (shares[0] as FrostShare).curve;
       expect(publicOf(curve, combine(mixed, 2))).not.toBe(bytesToHex((shares[0] as FrostShare).groupKey));
     });
@@ -253,20 +253,40 @@ for (const name of CURVE_NAMES) {
       expect(left).toBeNull();
       const pair = [a as FrostShare, b as FrostShare];
       expect(verify(name, sign(engine, pair, [0, 1])[0] as Uint8Array, MESSAGE, publicKey)).toBe(true);
-      // A removed party's old share cannot take part: not in signing, and not in interpolation.
-      const removed = byIndex[1] as FrostShare;
-      const withRemoved = [FrostShare.fromBytes(removed.toBytes()), pair[1] as FrostShare];
-      expect(() =>
-        sign(
-          engine,
-          [withRemoved[0] as FrostShare, pair[1] as FrostShare].sort((x, y) => x.index - y.index),
-          [0, 1],
+      // The removed parties' shares interpolate to nothing with the new ones.
+      const curve = (pair[0] as FrostShare).curve;
+      expect(publicOf(curve, combine(pair, 2))).toBe(bytesToHex((pair[0] as FrostShare).groupKey));
+      expect(publicOf(curve, combine([byIndex[1] as FrostShare, pair[0] as FrostShare], 2))).not.toBe(
+        bytesToHex((pair[0] as FrostShare).groupKey),
+      );
+    });
+
+    it("replacing a lost device: the lost device's old share cannot take part", () => {
+      const shares = keys.get("3,2") as FrostShare[];
+      const publicKey = engine.publicKey(shares[0] as FrostShare);
+      // Device 1 is lost; a new device takes index 1; devices 0 and 2 deal.
+      const members = [
+        { old: 0, new: 0 },
+        { old: 2, new: 2 },
+        { old: null, new: 1 },
+      ];
+      const sid = newSid();
+      const dealers = [shares[0] as FrostShare, shares[2] as FrostShare, null];
+      const replaced = runLocal(
+        members.map((_, index) =>
+          engine.reshare(dealers[index] ?? null, { sid, members, index, threshold: 2, publicKey }),
         ),
-      ).toThrow();
-      const curve = removed.curve;
-      const secret = combine(pair, 2);
-      expect(publicOf(curve, secret)).toBe(bytesToHex(removed.groupKey));
-      expect(publicOf(curve, combine([removed, pair[0] as FrostShare], 2))).not.toBe(bytesToHex(removed.groupKey));
+      ).map((s) => s as FrostShare);
+      const byIndex = [...replaced].sort((x, y) => x.index - y.index);
+      expect(verify(name, sign(engine, byIndex, [0, 1])[0] as Uint8Array, MESSAGE, publicKey)).toBe(true);
+      // The lost share has the same index, n and t as the new device's, and still cannot sign.
+      const lost = shares[1] as FrostShare;
+      expectAbort(() => sign(engine, [byIndex[0] as FrostShare, lost], [0, 1]), 1, /different message, key/);
+      const curve = lost.curve;
+      expect(publicOf(curve, combine([byIndex[0] as FrostShare, lost], 2))).not.toBe(bytesToHex(lost.groupKey));
+      expect(publicOf(curve, combine([byIndex[0] as FrostShare, byIndex[1] as FrostShare], 2))).toBe(
+        bytesToHex(lost.groupKey),
+      );
     });
 
     it("a newcomer refuses a key other than the one it expects", () => {
@@ -328,6 +348,9 @@ for (const name of CURVE_NAMES) {
       expect(first.handle(r1.filter((m) => m.from === 1))).toHaveLength(1);
       const second = engine.restoreSign(shares[0] as FrostShare, saved);
       expectAbort(() => second.handle(r1.filter((m) => m.from === 1)), null, /already signed/);
+      // Also through a share decoded afresh, as a service loads it for each request.
+      const reloaded = engine.restoreSign(FrostShare.fromBytes((shares[0] as FrostShare).toBytes()), saved);
+      expectAbort(() => reloaded.handle(r1.filter((m) => m.from === 1)), null, /already signed/);
       // And the live party whose state was saved cannot sign either.
       expectAbort(() => p0.handle(r1.filter((m) => m.from === 1)), null, /already signed/);
     });
@@ -350,6 +373,19 @@ for (const name of CURVE_NAMES) {
       expectAbort(() => engine.restoreSign(shares[1] as FrostShare, p.save()), null, /another party/);
       expectAbort(() => engine.restoreSign(share, p.save().slice(0, 50)), null);
       expectAbort(() => engine.restoreKeygen(p.save()), null);
+      // A newcomer names the key it joins as publicKey() gives it (32 bytes).
+      const members = [
+        { old: 0, new: 0 },
+        { old: null, new: 1 },
+      ];
+      expect(() =>
+        engine.reshare(null, { sid, members, index: 1, threshold: 2, publicKey: new Uint8Array(33) }),
+      ).toThrow(RangeError);
+      // An aborted run cannot be saved, so it cannot be restored and driven on.
+      const q = engine.sign(share, { sid, message: MESSAGE, signers: [0, 1] });
+      q.start();
+      expectAbort(() => q.handle([{ from: 1, to: null, payload: new Uint8Array(3) }]), 1);
+      expectAbort(() => q.save(), 1);
     });
 
     describe("a malicious party", () => {
@@ -427,51 +463,50 @@ for (const name of CURVE_NAMES) {
         );
       });
 
-      it("a bad signature share is named, and nobody outputs a signature", () => {
+      it("a bad signature share is named by its receiver, and no party outputs an invalid signature", () => {
         const shares = keys.get("3,2") as FrostShare[];
         const sid = newSid();
         const signers = [0, 2];
         const parties = signers.map((i) => engine.sign(shares[i] as FrostShare, { sid, message: MESSAGE, signers }));
-        expectAbort(
-          () =>
-            runLocal(parties, {
-              indices: signers,
-              intercept: (msg, step) => {
-                if (step !== 1 || msg.from !== 2) return msg;
-                const payload = msg.payload.slice();
-                const pos = payload.length - (name === "ed25519" ? 32 : 1);
-                payload[pos] = (payload[pos] as number) ^ 1;
-                return { ...msg, payload };
-              },
-            }),
-          2,
-          /signature share does not verify/,
+        const round1 = parties.flatMap((p) => p.start());
+        const round2 = parties.flatMap((p, k) =>
+          p.handle(round1.filter((m) => m.from !== signers[k])).map((msg) => {
+            if (msg.from !== 2) return msg;
+            const payload = msg.payload.slice();
+            const pos = payload.length - (name === "ed25519" ? 32 : 1);
+            payload[pos] = (payload[pos] as number) ^ 1;
+            return { ...msg, payload };
+          }),
         );
-        expect(parties.some((p) => p.done)).toBe(false);
+        const [at0, at2] = runEach(parties, { resume: round2, indices: signers });
+        expect(at0 && "abort" in at0 && at0.abort.culprit).toBe(2);
+        expect(at0 && "abort" in at0 && at0.abort.reason).toMatch(/signature share does not verify/);
+        // Party 2 got an honest share from party 0: its signature is valid.
+        expect(
+          at2 && "result" in at2 && verify(name, at2.result, MESSAGE, engine.publicKey(shares[0] as FrostShare)),
+        ).toBe(true);
       });
 
-      it("a party that equivocates its round-1 broadcast stops everyone, naming nobody", () => {
+      it("a party that equivocates its round-1 broadcast stops every honest party; none blames an honest one", () => {
         const sid = newSid();
         const parties = [0, 1, 2].map((index) => engine.keygen({ sid, index, n: 3, t: 2 }));
         // A second, equally valid round-1 message of party 1, sent to party 2 only.
         const twin = new KeygenParty(CURVES[name], { sid, index: 1, n: 3, t: 2 }).start()[0] as Msg;
-        expectAbort(
-          () =>
-            runLocal(parties, {
-              resume: [
-                ...parties.flatMap((p, i) =>
-                  i === 1
-                    ? [
-                        { ...(p.start()[0] as Msg), to: 0 },
-                        { ...twin, to: 2 },
-                      ]
-                    : p.start(),
-                ),
-              ],
-            }),
-          null,
-          /different round-1/,
+        const round1 = parties.flatMap((p, i) =>
+          i === 1
+            ? [
+                { ...(p.start()[0] as Msg), to: 0 },
+                { ...twin, to: 2 },
+              ]
+            : p.start(),
         );
+        const outcomes = runEach(parties, { resume: round1, indices: [0, 1, 2] });
+        for (const honest of [outcomes[0], outcomes[2]]) {
+          expect(honest && "abort" in honest).toBe(true);
+          if (honest && "abort" in honest) expect([1, null]).toContain(honest.abort.culprit);
+        }
+        const first = outcomes[0] as { abort: ProtocolAbort };
+        expect(first.abort.reason).toMatch(/different round-1/);
       });
 
       it("a dealer that reshares something other than its own share is named", () => {
@@ -514,30 +549,33 @@ for (const name of CURVE_NAMES) {
         });
       });
 
-      it("every round of signing: flipped, truncated or extended bytes abort naming the sender", () => {
+      it("every round of signing: flipped, truncated or extended bytes abort naming the sender", async () => {
         const shares = keys.get("3,2") as FrostShare[];
-        const sid = newSid();
         const signers = [0, 2];
-        const rec = record(
-          signers.map((i) => engine.sign(shares[i] as FrostShare, { sid, message: MESSAGE, signers })),
-          signers,
-        );
-        expect(rec.sent).toHaveLength(4);
-        rec.sent.forEach(({ msg }, k) => {
-          for (const [, bad] of mutations(msg)) {
-            // Copies, so that the nonces spent here are not marked on the shared fixtures.
-            const copies = shares.map((s) => FrostShare.fromBytes(s.toBytes()));
-            const outcomes = replayEach(rec, k, bad, (position, state) =>
-              engine.restoreSign(copies[signers[position] as number] as FrostShare, state),
-            );
-            expectBlamed(outcomes, rec.indices, msg.from);
+        // Fresh parties for every mutation of the k-th message sent: replaying one recorded run
+        // would reuse its nonces, which the signing parties refuse (and must).
+        const run = (k: number, mutate: (msg: Msg) => Msg) => {
+          const sid = newSid();
+          let sent = 0;
+          const parties = signers.map((i) => engine.sign(shares[i] as FrostShare, { sid, message: MESSAGE, signers }));
+          return runEach(parties, { indices: signers, intercept: (msg) => (sent++ === k ? mutate(msg) : msg) });
+        };
+        for (let k = 0; k < 4; k++) {
+          for (let m = 0; m < 6; m++) {
+            let from = -1;
+            const outcomes = run(k, (msg) => {
+              from = msg.from;
+              return (mutations(msg)[m] as [string, Msg])[1];
+            });
+            expectBlamed(outcomes, signers, from);
             // A party that got only honest messages may finish; what it outputs is a valid signature.
             for (const o of outcomes) {
               if ("result" in o)
                 expect(verify(name, o.result, MESSAGE, engine.publicKey(shares[0] as FrostShare))).toBe(true);
             }
           }
-        });
+          await breathe();
+        }
       });
 
       it("every round of reshare: flipped, truncated or extended bytes abort naming the sender", () => {
@@ -609,6 +647,26 @@ describe("Taproot keys", () => {
     const child = root.derive("m/0/7").publicKey as Uint8Array;
     expect(bytesToHex(frost.secp256k1tr.internalKey(share, "m/0/7"))).toBe(bytesToHex(child.subarray(1)));
     expect(() => frost.secp256k1tr.publicKey(share, "m/0'/1")).toThrow(DerivationError);
+    // An invalid path is refused also once the key without a path is cached.
+    sign(frost.secp256k1tr, shares, [0, 1]);
+    expect(() => sign(frost.secp256k1tr, shares, [0, 1], MESSAGE, { path: "" })).toThrow(DerivationError);
+  });
+
+  it("signs at the deepest path, and such a run saves and restores", () => {
+    const path = `m${"/1000000000".repeat(255)}`;
+    const signers = [0, 2];
+    const sid = newSid();
+    const sigs = runLocal(
+      signers.map((i) => frost.secp256k1tr.sign(shares[i] as FrostShare, { sid, message: MESSAGE, signers, path })),
+      {
+        indices: signers,
+        between: (p, position) =>
+          frost.secp256k1tr.restoreSign(shares[signers[position] as number] as FrostShare, p.save()) as Party<unknown>,
+      },
+    );
+    expect(
+      schnorr.verify(sigs[0] as Uint8Array, MESSAGE, frost.secp256k1tr.publicKey(shares[0] as FrostShare, path)),
+    ).toBe(true);
   });
 
   it("a merkle root commits to a script tree, and signing under it verifies", () => {

@@ -80,9 +80,13 @@ export type Outcome<T> = { result: T } | { abort: ProtocolAbort } | { stopped: t
  * and those stopped because the run ended (after the first step in which anybody aborted, no
  * more messages flow, as a party that aborts sends nothing further).
  */
-export function runEach<T>(parties: Party<T>[], options: { resume: Msg[]; indices: number[] }): Outcome<T>[] {
+export function runEach<T>(
+  parties: Party<T>[],
+  options: { indices: number[]; resume?: Msg[]; intercept?: (msg: Msg) => Msg },
+): Outcome<T>[] {
   const aborts: (ProtocolAbort | undefined)[] = parties.map(() => undefined);
-  let inFlight = options.resume;
+  const send = (out: Msg[]) => (options.intercept ? out.map(options.intercept) : out);
+  let inFlight = options.resume ?? parties.flatMap((p) => send(p.start()));
   while (inFlight.length > 0 && !aborts.some((a) => a !== undefined)) {
     const pending = inFlight;
     inFlight = [];
@@ -91,7 +95,7 @@ export function runEach<T>(parties: Party<T>[], options: { resume: Msg[]; indice
       const mine = pending.filter((m) => m.from !== me && (m.to === me || m.to === null));
       if (party.done || mine.length === 0) return;
       try {
-        inFlight.push(...party.handle(mine));
+        inFlight.push(...send(party.handle(mine)));
       } catch (e) {
         if (!(e instanceof ProtocolAbort)) throw e;
         aborts[p] = e;

@@ -485,7 +485,7 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     return sha256(w.finish());
   }
 
-  save(): Uint8Array {
+  protected saveState(): Uint8Array {
     const st = this.st;
     const w = new Writer();
     w.u8(STATE_VERSION);

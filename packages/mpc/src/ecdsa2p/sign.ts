@@ -27,7 +27,7 @@ import {
   verifySignature,
   writeSignature,
 } from "../ecdsa/signature.js";
-import { derive } from "../hd/derive.js";
+import { derive, MAX_PATH_LENGTH } from "../hd/derive.js";
 import { mod, modInv, modPow, randomBelow, randomUnit } from "../math/bigint.js";
 import { readCiphertext } from "../paillier/paillier.js";
 import { checkSid, equalBytes, SID_BYTES } from "../session/envelope.js";
@@ -320,7 +320,7 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     return [];
   }
 
-  save(): Uint8Array {
+  protected saveState(): Uint8Array {
     const st = this.st;
     const w = new Writer();
     w.u8(STATE_VERSION);
@@ -352,7 +352,7 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     if (r.u8() !== share.index) r.fail("state belongs to the other party");
     const sid = r.fixed(SID_BYTES);
     const messageHash = r.fixed(32);
-    const path = r.optional(() => r.string());
+    const path = r.optional(() => r.string(MAX_PATH_LENGTH));
     if (!equalBytes(r.fixed(32), sha256(share.fingerprint()))) r.fail("state belongs to another share");
     const started = r.bool();
     const st: SignState = { step: r.u8() };

@@ -160,19 +160,27 @@ export function curveByName(name: string): FrostCurve | undefined {
   return Object.hasOwn(CURVES, name) ? CURVES[name as CurveName] : undefined;
 }
 
-/** Reads an element as RFC 9591 §3.1 DeserializeElement does: canonical, on the curve, not the
- *  identity, in the prime-order subgroup. Returns its bytes; any failure names the sender. */
-export function readElement(r: Reader, curve: FrostCurve): Uint8Array {
-  const bytes = r.fixed(curve.pointBytes);
+/** What RFC 9591 §3.1 DeserializeElement finds wrong with an encoding (canonical, on the curve,
+ *  not the identity, in the prime-order subgroup), or undefined for a valid element. */
+export function elementError(curve: FrostCurve, bytes: Uint8Array): string | undefined {
+  if (bytes.length !== curve.pointBytes) return "point of the wrong length";
   let p: GroupPoint;
   try {
     p = curve.point(bytes);
   } catch {
-    return r.fail("point not on the curve");
+    return "point not on the curve";
   }
-  if (p.is0()) r.fail("point is the identity");
-  if (!p.isTorsionFree()) r.fail("point outside the prime-order subgroup");
-  if (!equalBytes(p.toBytes(), bytes)) r.fail("non-canonical point encoding");
+  if (p.is0()) return "point is the identity";
+  if (!p.isTorsionFree()) return "point outside the prime-order subgroup";
+  if (!equalBytes(p.toBytes(), bytes)) return "non-canonical point encoding";
+  return undefined;
+}
+
+/** Reads a group element, checked as `elementError` says; a failure names the sender. */
+export function readElement(r: Reader, curve: FrostCurve): Uint8Array {
+  const bytes = r.fixed(curve.pointBytes);
+  const error = elementError(curve, bytes);
+  if (error) r.fail(error);
   return bytes;
 }
 

@@ -10,8 +10,10 @@
  *   output               check every fⱼ(i) against Cⱼ, the openings and the digests; round3
  *
  * The digest makes round 1 a consistent broadcast: if a party sent different commitments to
- * different parties, digests differ and everyone stops. Who equivocated cannot be told without
- * signatures, so that abort names nobody; every other failed check names its sender.
+ * different parties, digests differ and the parties that see it stop. Who equivocated cannot be
+ * told without signatures, so that abort names nobody, and it comes after every check that
+ * names a sender. Finishing is not agreed: a party that aborts cannot stop the others from
+ * finishing, so a key is in use only once every party has reported success.
  */
 import type { DKG_Round1, DKG_Secret, FROST } from "@noble/curves/abstract/frost.js";
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -241,7 +243,7 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
     return [];
   }
 
-  save(): Uint8Array {
+  protected saveState(): Uint8Array {
     const w = new Writer();
     const st = this.st;
     w.u8(STATE_VERSION);
@@ -289,6 +291,19 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
       const digest = r.optional(() => r.fixed(32));
       if (digest) st.digest = digest;
       r.end();
+      const senders = round1?.map(([j]) => j) ?? [];
+      const wellFormed =
+        step === 3
+          ? result !== undefined
+          : step === 0 ||
+            (coefficients !== undefined &&
+              chainHalf !== undefined &&
+              chainNonce !== undefined &&
+              new Set(senders).size === senders.length &&
+              senders.every((j) => j < n) &&
+              senders.includes(index) &&
+              (step === 1 || (step === 2 && digest !== undefined && senders.length === n)));
+      if (!wellFormed) r.fail("inconsistent keygen state");
       const party = new KeygenParty(curve, { sid, index, n, t }, st);
       party.restoreFlags(step > 0, result ? { value: result } : undefined);
       return party;

@@ -25,7 +25,7 @@ import { MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
 import { type FrostCurve, type GroupPoint, readElement, readScalar } from "./curve.js";
 import { evaluateCommitment, identifierHex, identifierOf, lagrangeAt } from "./polynomial.js";
-import { checkThreshold, FrostShare, MAX_PARTIES, type PublicState, readPublicState } from "./share.js";
+import { checkThreshold, FrostShare, MAX_PARTIES, type PublicState, parsePublicState } from "./share.js";
 import { outputKey } from "./signing-key.js";
 
 const STATE_VERSION = 1;
@@ -63,7 +63,7 @@ interface ReshareState {
 }
 
 export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
-  private readonly dealers: number[];
+  readonly dealers: number[];
   private readonly receivers: number[];
   private readonly newN: number;
   private readonly me: ReshareMember;
@@ -101,8 +101,8 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
           throw new RangeError("a dealer needs its share, at the index its member entry names");
         }
         if (this.dealers.length < share.t) throw new RangeError(`at least ${share.t} old parties must deal`);
-      } else if (!options.publicKey) {
-        throw new RangeError("a newcomer must give the public key it expects to join");
+      } else if (!(options.publicKey instanceof Uint8Array) || options.publicKey.length !== 32) {
+        throw new RangeError("a newcomer must give the 32-byte public key it expects to join (publicKey(share))");
       }
     }
   }
@@ -170,14 +170,14 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
     // dealer; a dealer checks the others' states against its own, a newcomer against its
     // expected key (and then that all dealers stated the same).
     const own = this.st.oldState;
-    const ownState = own ? readPublicState(new Reader(own, null)) : undefined;
+    const ownState = own ? parsePublicState(own, null) : undefined;
     for (const [p, s] of stated) {
       let pub: PublicState;
       if (own && ownState) {
         check(equalBytes(s, own), p, "reshares a different key");
         pub = ownState;
       } else {
-        pub = readPublicState(new Reader(s, p));
+        pub = parsePublicState(s, p);
         check(pub.curve === curve, p, "reshares a key on another curve");
         check(
           equalBytes(outputKey(pub), this.options.publicKey as Uint8Array),
@@ -189,7 +189,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
     }
     const oldState = own ?? (stated.values().next().value as Uint8Array);
     for (const s of stated.values()) check(equalBytes(s, oldState), null, "dealers disagree on the key's public state");
-    const old = ownState ?? readPublicState(new Reader(oldState, null));
+    const old = ownState ?? parsePublicState(oldState, null);
     check(this.dealers.length >= old.t, null, "fewer dealers than the old threshold");
     const digest = this.digest(oldState, dealings);
     this.st = { step: 2, oldState, dealings, digest };
@@ -234,7 +234,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
       r.end();
       check(equalBytes(digest, st.digest), null, `party ${p} received different dealings`);
     }
-    const old = readPublicState(new Reader(st.oldState, null));
+    const old = parsePublicState(st.oldState, null);
     const oldIndices = this.dealers.map((p) => (this.options.members[p] as ReshareMember).old as number);
     let value = Fn.ZERO;
     const combined: GroupPoint[] = [];
@@ -269,7 +269,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
     return [];
   }
 
-  save(): Uint8Array {
+  protected saveState(): Uint8Array {
     const w = new Writer();
     const st = this.st;
     w.u8(STATE_VERSION);
@@ -316,6 +316,15 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
       r.end();
       if (step === 0) r.fail("a reshare that has not started is not restored; create it anew");
       const party = new ReshareParty(curve, null, options, st);
+      const dealt = dealings?.map(([p]) => p) ?? [];
+      const wellFormed =
+        step === 3
+          ? done
+          : new Set(dealt).size === dealt.length &&
+            dealt.every((p) => party.dealers.includes(p)) &&
+            (step === 1 ||
+              (step === 2 && digest !== undefined && oldState !== undefined && dealt.length === party.dealers.length));
+      if (!wellFormed) r.fail("inconsistent reshare state");
       party.restoreFlags(true, done ? { value: result ?? null } : undefined);
       return party;
     });

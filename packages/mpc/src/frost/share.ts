@@ -4,10 +4,9 @@
  * where the curve has it. Encoded with a version byte; decoding checks the share against its own
  * verifying share and that the verifying shares are a t-of-n sharing of the group key.
  */
-import { bytesToHex } from "@noble/hashes/utils.js";
 import { decodeLocal, Reader, Writer } from "../codec/codec.js";
 import { ProtocolAbort } from "../session/party.js";
-import { type CurveName, curveByName, type FrostCurve, readElement, readScalar } from "./curve.js";
+import { type CurveName, curveByName, elementError, type FrostCurve, readScalar } from "./curve.js";
 import { identifierOf, interpolate } from "./polynomial.js";
 
 const SHARE_VERSION = 1;
@@ -41,8 +40,6 @@ export class FrostShare {
   readonly groupKey: Uint8Array;
   readonly verifyingShares: readonly Uint8Array[];
   readonly chainCode: Uint8Array;
-  /** Nonce commitments this share has signed with, in this process (see sign.ts). */
-  private readonly spentNonces = new Set<string>();
 
   constructor(fields: FrostShareFields) {
     checkThreshold(fields.n, fields.t);
@@ -95,14 +92,6 @@ export class FrostShare {
     });
   }
 
-  /** Marks a nonce commitment as signed with; false if it already was. */
-  spendNonce(commitment: Uint8Array): boolean {
-    const key = bytesToHex(commitment);
-    if (this.spentNonces.has(key)) return false;
-    this.spentNonces.add(key);
-    return true;
-  }
-
   private writePublic(w: Writer): void {
     w.string(this.curve.name);
     w.u8(this.n);
@@ -114,12 +103,27 @@ export class FrostShare {
 
   private checkConsistency(): void {
     const { curve } = this;
+    checkPublicState(this, null);
     const own = curve.BASE.multiplyUnsafe(curve.Fn.fromBytes(this.signingShare));
     if (!own.equals(curve.point(this.verifyingShares[this.index] as Uint8Array))) {
       throw new ProtocolAbort(null, "share does not match its verifying share");
     }
-    if (!sharesGroupKey(this)) throw new ProtocolAbort(null, "verifying shares are not a sharing of the group key");
   }
+}
+
+/**
+ * Checks a key's public state: every point a valid group element, and the verifying shares a
+ * t-of-n sharing of the group key. A failure is a ProtocolAbort naming `culprit`.
+ */
+export function checkPublicState(
+  pub: Pick<FrostShare, "curve" | "t" | "groupKey" | "verifyingShares">,
+  culprit: number | null,
+): void {
+  for (const y of [pub.groupKey, ...pub.verifyingShares]) {
+    const error = elementError(pub.curve, y);
+    if (error) throw new ProtocolAbort(culprit, `invalid key state: ${error}`);
+  }
+  if (!sharesGroupKey(pub)) throw new ProtocolAbort(culprit, "verifying shares are not a sharing of the group key");
 }
 
 /** Whether the verifying shares lie on one polynomial of degree t − 1 whose value at zero is the
@@ -134,17 +138,24 @@ function sharesGroupKey(pub: Pick<FrostShare, "curve" | "t" | "groupKey" | "veri
 
 export type PublicState = Omit<FrostShareFields, "index" | "signingShare">;
 
-/** The public part of a share, as `publicBytes()` writes it. */
-export function readPublicState(r: Reader): PublicState {
+/** The public part of a share, as `publicBytes()` writes it, unchecked (see checkPublicState). */
+function readPublicState(r: Reader): PublicState {
   const curve = curveByName(r.string(16));
   if (!curve || curve.name === "secp256k1") return r.fail("unknown curve");
   const n = r.u8();
   const t = r.u8();
   if (t < 2 || t > n || n > MAX_PARTIES) r.fail("invalid threshold");
-  const groupKey = readElement(r, curve);
-  const verifyingShares = Array.from({ length: n }, () => readElement(r, curve));
+  const groupKey = r.fixed(curve.pointBytes);
+  const verifyingShares = Array.from({ length: n }, () => r.fixed(curve.pointBytes));
   const chainCode = r.fixed(CHAIN_CODE_BYTES);
-  const pub = { curve, n, t, groupKey, verifyingShares, chainCode };
-  if (!sharesGroupKey(pub)) r.fail("verifying shares are not a sharing of the group key");
+  return { curve, n, t, groupKey, verifyingShares, chainCode };
+}
+
+/** A public state from `sender` (null: local data), decoded strictly and checked. */
+export function parsePublicState(bytes: Uint8Array, sender: number | null): PublicState {
+  const r = new Reader(bytes, sender);
+  const pub = readPublicState(r);
+  r.end();
+  checkPublicState(pub, sender);
   return pub;
 }

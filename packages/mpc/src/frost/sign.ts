@@ -13,12 +13,14 @@
  * a commitment replayed from another session — stop before any share is released.
  *
  * Nonces are used once. Round 2 consumes them (noble zeroes them, the state drops them), and the
- * share remembers every nonce commitment it has signed with, so a saved round-1 state restored
- * twice in one process cannot give a second signature share. Across processes, storage must
- * consume saved states atomically (see Party.save).
+ * process remembers every nonce commitment it has signed with, so a saved round-1 state restored
+ * twice in one process cannot give a second signature share — three would give the key share.
+ * Across processes, storage must consume saved states atomically (see Party.save).
  */
 import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
 import { decodeLocal, Reader, Writer } from "../codec/codec.js";
+import { MAX_PATH_LENGTH } from "../hd/derive.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
 import { MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
@@ -29,6 +31,22 @@ import { type SigningKey, signingKey } from "./signing-key.js";
 
 const STATE_VERSION = 1;
 const MAX_MESSAGE_BYTES = 1 << 20;
+
+/**
+ * Nonce commitments that have signed in this process, whatever share object or restored state
+ * they came through (a service typically decodes the share afresh for every request). Bounded;
+ * the lasting guarantee is storage consuming each saved state once.
+ */
+const spentNonces = new Set<string>();
+const SPENT_NONCES_KEPT = 1 << 16;
+
+function spendNonce(own: Nonces): boolean {
+  const key = bytesToHex(own.hiding) + bytesToHex(own.binding);
+  if (spentNonces.has(key)) return false;
+  if (spentNonces.size >= SPENT_NONCES_KEPT) spentNonces.delete(spentNonces.values().next().value as string);
+  spentNonces.add(key);
+  return true;
+}
 
 export interface SignOptions {
   sid: Uint8Array;
@@ -103,10 +121,10 @@ export class SignParty extends MultiPartyRoundParty<Uint8Array> {
   private contextDigest(): Uint8Array {
     const w = new Writer();
     w.string("keyshard/frost/sign-context/v1");
-    w.string(this.share.curve.name);
     w.fixed(this.options.sid);
-    w.fixed(this.share.groupKey);
-    w.fixed(this.share.chainCode);
+    // The whole public state (curve, n, t, group key, verifying shares, chain code), so a party
+    // holding a share from before a refresh stops here rather than blaming the others later.
+    w.fixed(sha256(this.share.publicBytes()));
     w.list(this.signers, (w, s) => w.u8(s));
     w.bytes(this.options.message);
     w.optional(this.options.path, (p) => w.string(p));
@@ -159,11 +177,7 @@ export class SignParty extends MultiPartyRoundParty<Uint8Array> {
       received.set(j, { identifier: identifierHex(curve, j), hiding, binding });
     }
     const commitments = this.signers.map((j) => (j === this.index ? own : (received.get(j) as NonceCommitments)));
-    check(
-      this.share.spendNonce(new Uint8Array([...own.hiding, ...own.binding])),
-      null,
-      "these nonces have already signed; a signing state cannot be resumed twice",
-    );
+    check(spendNonce(own), null, "these nonces have already signed; a signing state cannot be resumed twice");
     const z = curve.suite.signShare(this.key.secret, this.key.public, nonces, commitments, this.options.message);
     this.st = { step: 2, commitments, ownShare: z };
     return [this.broadcast(2, (w) => w.fixed(z))];
@@ -191,7 +205,7 @@ export class SignParty extends MultiPartyRoundParty<Uint8Array> {
     return [];
   }
 
-  save(): Uint8Array {
+  protected saveState(): Uint8Array {
     const w = new Writer();
     w.u8(STATE_VERSION);
     w.fixed(sha256(this.share.publicBytes()));
@@ -232,7 +246,7 @@ export class SignParty extends MultiPartyRoundParty<Uint8Array> {
       const sid = r.fixed(32);
       const message = r.bytes(MAX_MESSAGE_BYTES);
       const signers = r.list(share.n, (r) => r.u8());
-      const path = r.optional(() => r.string(256));
+      const path = r.optional(() => r.string(MAX_PATH_LENGTH));
       const merkleRoot = r.optional(() => r.fixed(32));
       const step = r.u8();
       const done = r.bool();
@@ -261,6 +275,12 @@ export class SignParty extends MultiPartyRoundParty<Uint8Array> {
         if (points.length !== party.signers.length) r.fail("commitment list does not match the signers");
         st.commitments = points.map((p, i) => ({ ...p, identifier: identifierHex(curve, party.signers[i] as number) }));
       }
+      const wellFormed =
+        step === 0 ||
+        (step === 1 && nonces !== undefined && own !== undefined) ||
+        (step === 2 && points !== undefined && ownShare !== undefined) ||
+        (step === 3 && done && signature !== undefined);
+      if (!wellFormed) r.fail("inconsistent signing state");
       party.restoreFlags(step > 0, done && signature ? { value: signature } : undefined);
       return party;
     });

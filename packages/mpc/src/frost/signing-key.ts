@@ -13,7 +13,7 @@
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { bytesToBigint, CURVE_ORDER } from "../codec/codec.js";
-import { DerivationError, derive } from "../hd/derive.js";
+import { DerivationError, derive, parsePath } from "../hd/derive.js";
 import { identifierHex } from "./polynomial.js";
 import type { FrostShare } from "./share.js";
 
@@ -51,6 +51,7 @@ const Fn = secp256k1.Point.Fn;
 
 function checkOptions(share: KeyMaterial, options: KeyOptions): void {
   if (share.curve.taproot) {
+    if (options.path !== undefined) parsePath(options.path);
     if (options.merkleRoot !== undefined && options.merkleRoot.length !== 32) {
       throw new RangeError("merkleRoot must be 32 bytes");
     }
@@ -123,7 +124,7 @@ function fullKey(share: FrostShare, options: KeyOptions): FullKey {
       publicKey: share.groupKey,
     };
   }
-  const key = `${options.path ?? ""}/${options.merkleRoot ? bytesToHex(options.merkleRoot) : ""}`;
+  const key = `${options.path === undefined ? "-" : `p${options.path}`}/${options.merkleRoot ? bytesToHex(options.merkleRoot) : "-"}`;
   let byKey = tweaked.get(share);
   const known = byKey?.get(key);
   if (known) return known;

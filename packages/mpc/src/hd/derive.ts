@@ -14,7 +14,11 @@ export class DerivationError extends Error {
 }
 
 /** Parses "m/0/7" into [0, 7]; hardened steps are refused (they need the private key). */
+/** The longest valid path: "m" and 255 steps of up to 10 digits. */
+export const MAX_PATH_LENGTH = 1 + 255 * 11;
+
 export function parsePath(path: string): number[] {
+  if (typeof path !== "string" || path.length > MAX_PATH_LENGTH) throw new DerivationError("path too long");
   const parts = path.split("/");
   if (parts[0] !== "m") throw new DerivationError(`path must start with "m": ${JSON.stringify(path)}`);
   if (parts.length > 256) throw new DerivationError("path deeper than 255 levels");

@@ -34,7 +34,14 @@ export abstract class RoundParty<T> implements Party<T> {
     return this.guard(() => this.onRound(incoming));
   }
 
-  abstract save(): Uint8Array;
+  /** The state to persist; refused once the run has aborted, so an abort cannot be undone by
+   *  restoring and driving the run on. */
+  save(): Uint8Array {
+    if (this.failure) throw this.failure;
+    return this.saveState();
+  }
+
+  protected abstract saveState(): Uint8Array;
   protected abstract onStart(): Msg[];
   protected abstract onRound(incoming: Msg[]): Msg[];
 
