@@ -537,8 +537,9 @@ for (const name of CURVE_NAMES) {
         expect(rec.sent).toHaveLength(3 + 6);
         rec.sent.forEach(({ msg, step }, k) => {
           // Round 2 ends with the round-1 digest: a change there is indistinguishable from equivocation.
-          const positions =
-            step === 0 ? undefined : [0, 5, Math.floor(msg.payload.length / 2), msg.payload.length - 33];
+          // (Positions: envelope, protocol, share, chain-code nonce, chain-code contribution.)
+          const length = msg.payload.length;
+          const positions = step === 0 ? undefined : [0, 5, length - 4 * 32, Math.floor(length / 2), length - 33];
           for (const [, bad] of mutations(msg, positions)) {
             expectBlamed(
               replayEach(rec, k, bad, (_, state) => engine.restoreKeygen(state)),

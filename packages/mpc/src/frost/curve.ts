@@ -40,15 +40,14 @@ export interface FrostCurve {
   readonly scalarBytes: number;
   /** Whether keys derive along non-hardened BIP32 paths and take a Taproot tweak. */
   readonly taproot: boolean;
-  /** The same suite for key generation, its proof-of-knowledge hash bound to one session. */
-  dkgSuite(context: Uint8Array): FROST;
   /** Parses a point this party holds (throws on an invalid one). */
   point(bytes: Uint8Array): GroupPoint;
   /**
-   * This curve for one party's signing run, with a suite whose point parsing remembers which
-   * encodings are known to be in the prime-order subgroup (see `subgroupMemo`).
+   * This curve for one party's run: a suite whose point parsing remembers the encodings known
+   * to be valid (see `subgroupMemo`). For key generation, pass the session: the suite is then
+   * the plain (untweaked) one with the session in its proof-of-knowledge hash.
    */
-  forRun(): RunCurve;
+  forRun(keygenSession?: Uint8Array): RunCurve;
 }
 
 export interface RunCurve extends FrostCurve {
@@ -73,17 +72,25 @@ type PointClass = {
  * noble's FROST re-validates a point every time it parses one (RFC 9591 §3.1 DeserializeElement),
  * and on Ed25519 the subgroup check is a full scalar multiplication: one signing run would check
  * each nonce commitment half a dozen times. This Point class remembers, for one run, the
- * encodings already checked (or made by this party), so each costs one check. Subgroup
- * membership is a fixed property of an encoding, so the memo never changes an answer.
+ * encodings already decoded and checked (or made by this party), so each costs one check.
+ * Subgroup membership is a fixed property of an encoding, so the memo never changes an answer.
+ * noble's MSM accepts only instances of the suite's Point class; signing and share checks give it
+ * parsed points only (MemoPoints), and a change there fails every Ed25519 signing test loudly.
  */
 function subgroupMemo(): { Point: typeof ed25519.Point; trust(bytes: Uint8Array): void } {
   const known = new Set<string>();
   const encodings = new WeakMap<object, string>();
+  // Decoding (a square root) is remembered too: points are immutable, so one object can serve.
+  const decoded = new Map<string, MemoPoint>();
   class MemoPoint extends ed25519.Point {
     static override fromBytes(bytes: Uint8Array, zip215?: boolean): MemoPoint {
+      const hex = bytesToHex(bytes);
+      const seen = zip215 ? undefined : decoded.get(hex);
+      if (seen) return seen;
       const p = ed25519.Point.fromBytes(bytes, zip215);
       const m = new MemoPoint(p.X, p.Y, p.Z, p.T);
-      encodings.set(m, bytesToHex(bytes));
+      encodings.set(m, hex);
+      if (!zip215) decoded.set(hex, m);
       return m;
     }
     override isTorsionFree(): boolean {
@@ -107,34 +114,34 @@ function makeCurve(name: CurveName, suite: FROST, options: SuiteOptions, pointBy
     pointBytes,
     scalarBytes: suite.utils.Fn.BYTES,
     taproot: name === "secp256k1tr",
-    dkgSuite(context) {
-      // FROST's key generation (Komlo–Goldberg) puts a context string into each proof of
-      // knowledge so that a commitment from another run does not verify here; noble's DKG hash
-      // takes its domain from the suite, so the session goes there.
-      return createFROST({
-        ...(options as Parameters<typeof createFROST>[0]),
-        HDKG: `${options.name}dkg/keyshard/${bytesToHex(context)}`,
-      });
-    },
     point(bytes) {
       const p = P.fromBytes(bytes);
       p.assertValidity();
       return p;
     },
-    forRun() {
-      // Only Ed25519's subgroup check is costly; secp256k1 has cofactor 1.
-      if (name !== "ed25519") return { ...curve, trust: () => {} };
-      const memo = subgroupMemo();
-      const MemoPoint = memo.Point as unknown as PointClass;
+    forRun(keygenSession) {
+      // FROST's key generation (Komlo–Goldberg) puts a context string into each proof of
+      // knowledge so that a commitment from another run does not verify; noble's DKG hash takes
+      // its domain from the suite, so the session goes there. Only Ed25519's subgroup check is
+      // costly (secp256k1 has cofactor 1), so only Ed25519 gets the memo — and not for key
+      // generation, whose final MSM mixes parsed and computed points, which noble requires to be
+      // of one Point class.
+      const memo = name === "ed25519" && !keygenSession ? subgroupMemo() : undefined;
+      const runOptions = {
+        ...(options as Parameters<typeof createFROST>[0]),
+        ...(memo ? { Point: memo.Point } : {}),
+        ...(keygenSession ? { HDKG: `${options.name}dkg/keyshard/${bytesToHex(keygenSession)}` } : {}),
+      };
+      const RunPoint = (memo?.Point ?? options.Point) as unknown as PointClass;
       return {
         ...curve,
-        suite: createFROST({ ...(options as Parameters<typeof createFROST>[0]), Point: memo.Point }),
+        suite: memo || keygenSession ? createFROST(runOptions) : suite,
         point(bytes) {
-          const p = MemoPoint.fromBytes(bytes);
+          const p = RunPoint.fromBytes(bytes);
           p.assertValidity();
           return p;
         },
-        trust: memo.trust,
+        trust: memo ? memo.trust : () => {},
       };
     },
   };

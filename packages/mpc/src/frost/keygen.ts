@@ -15,7 +15,7 @@
  * names a sender. Finishing is not agreed: a party that aborts cannot stop the others from
  * finishing, so a key is in use only once every party has reported success.
  */
-import type { DKG_Round1, DKG_Secret, FROST } from "@noble/curves/abstract/frost.js";
+import type { DKG_Round1, DKG_Secret } from "@noble/curves/abstract/frost.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { decodeLocal, Reader, Writer } from "../codec/codec.js";
@@ -23,7 +23,7 @@ import { checkSid, equalBytes } from "../session/envelope.js";
 import { MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
-import { type FrostCurve, readElement, readScalar } from "./curve.js";
+import { type FrostCurve, type RunCurve, readElement, readScalar } from "./curve.js";
 import { identifierHex, identifierOf } from "./polynomial.js";
 import { CHAIN_CODE_BYTES, checkThreshold, FrostShare } from "./share.js";
 
@@ -54,7 +54,8 @@ interface KeygenState {
 }
 
 export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
-  private readonly dkg: FROST;
+  /** The curve for this run, its suite bound to the session. */
+  private readonly run: RunCurve;
   private readonly parties: number[];
 
   constructor(
@@ -74,7 +75,7 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
     context.fixed(options.sid);
     context.u8(options.n);
     context.u8(options.t);
-    this.dkg = curve.dkgSuite(sha256(context.finish()));
+    this.run = curve.forRun(sha256(context.finish()));
   }
 
   protected get step(): number {
@@ -120,7 +121,8 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
 
   protected onStart(): Msg[] {
     // Round 1: a random polynomial, its commitments and proof of knowledge; a chain-code share.
-    const { public: pub, secret } = this.dkg.DKG.round1(identifierHex(this.curve, this.index), this.signers);
+    const { public: pub, secret } = this.run.suite.DKG.round1(identifierHex(this.curve, this.index), this.signers);
+    for (const c of pub.commitment) this.run.trust(c);
     const chainHalf = randomBytes(CHAIN_CODE_BYTES);
     const { commitment: chainCommitment, opening } = commit(this.sid, this.index, chainHalf);
     const own: Round1 = { commitment: pub.commitment, proof: pub.proofOfKnowledge, chainCommitment };
@@ -137,13 +139,13 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
   private round2(from: Map<number, Reader>): Msg[] {
     const round1 = this.st.round1 as Map<number, Round1>;
     for (const [j, r] of from) {
-      round1.set(j, readRound1(r, this.curve, this.options.t));
+      round1.set(j, readRound1(r, this.run, this.options.t));
       r.end();
     }
     const secret = this.dkgSecret();
     let shares: Record<string, { signingShare: Uint8Array }>;
     try {
-      shares = this.dkg.DKG.round2(secret, this.othersPackages());
+      shares = this.run.suite.DKG.round2(secret, this.othersPackages());
     } catch {
       throw new ProtocolAbort(this.findBadProof(), "proof of knowledge of the secret coefficient failed");
     }
@@ -169,13 +171,13 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
   private findBadProof(): number | null {
     const t = this.options.t;
     const signers = { min: t, max: t };
-    const fresh = (k: number) => this.dkg.DKG.round1(identifierHex(this.curve, this.options.n + k), signers);
+    const fresh = (k: number) => this.run.suite.DKG.round1(identifierHex(this.curve, this.options.n + k), signers);
     const round1 = this.st.round1 as Map<number, Round1>;
     for (const j of this.parties) {
       if (j === this.index) continue;
       const fillers = Array.from({ length: t - 2 }, (_, k) => fresh(k + 1).public);
       try {
-        this.dkg.DKG.round2(fresh(0).secret, [this.package(j, round1.get(j) as Round1), ...fillers]);
+        this.run.suite.DKG.round2(fresh(0).secret, [this.package(j, round1.get(j) as Round1), ...fillers]);
       } catch {
         return j;
       }
@@ -210,7 +212,7 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
         "chain-code opening does not match",
       );
       try {
-        curve.suite.validateSecret(
+        this.run.suite.validateSecret(
           { identifier: ownId, signingShare },
           { signers: this.signers, commitments: sent.commitment, verifyingShares: {} },
         );
@@ -224,7 +226,7 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
     for (const digest of digests.values()) {
       check(equalBytes(digest, st.digest), null, "parties received different round-1 messages");
     }
-    const key = this.dkg.DKG.round3(this.dkgSecret(), this.othersPackages(), round2 as never);
+    const key = this.run.suite.DKG.round3(this.dkgSecret(), this.othersPackages(), round2 as never);
     const chain = new Writer();
     chain.string("keyshard/frost/chain-code/v1");
     for (const j of this.parties) chain.fixed(halves.get(j) as Uint8Array);

@@ -23,7 +23,7 @@ import { decodeLocal, Reader, Writer } from "../codec/codec.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
 import { MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
-import { type FrostCurve, type GroupPoint, readElement, readScalar } from "./curve.js";
+import { type FrostCurve, type GroupPoint, type RunCurve, readElement, readScalar } from "./curve.js";
 import { evaluateCommitment, identifierHex, identifierOf, lagrangeAt } from "./polynomial.js";
 import { checkThreshold, FrostShare, MAX_PARTIES, type PublicState, parsePublicState } from "./share.js";
 import { outputKey } from "./signing-key.js";
@@ -67,6 +67,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
   private readonly receivers: number[];
   private readonly newN: number;
   private readonly me: ReshareMember;
+  private readonly run: RunCurve;
 
   constructor(
     private readonly curve: FrostCurve,
@@ -95,6 +96,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
     );
     if (!Number.isInteger(index) || index < 0 || index >= members.length) throw new RangeError("index out of range");
     this.me = members[index] as ReshareMember;
+    this.run = curve.forRun();
     if (st.step === 0) {
       if (this.me.old !== null) {
         if (!share || share.index !== this.me.old || share.curve !== curve) {
@@ -162,7 +164,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
     const stated = new Map<number, Uint8Array>();
     for (const [p, r] of from) {
       stated.set(p, r.bytes(64 * 1024));
-      const commitment = Array.from({ length: this.options.threshold }, () => readElement(r, curve));
+      const commitment = Array.from({ length: this.options.threshold }, () => readElement(r, this.run));
       dealings.set(p, { commitment, value: readScalar(r, curve) });
       r.end();
     }
@@ -206,7 +208,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
       "dealing does not share the dealer's own key share",
     );
     try {
-      this.curve.suite.validateSecret(
+      this.run.suite.validateSecret(
         { identifier: identifierHex(this.curve, this.newIndexOf(this.index)), signingShare: d.value },
         { signers: { min: this.options.threshold, max: this.newN }, commitments: d.commitment, verifyingShares: {} },
       );
