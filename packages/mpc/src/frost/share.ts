@@ -141,7 +141,7 @@ export type PublicState = Omit<FrostShareFields, "index" | "signingShare">;
 /** The public part of a share, as `publicBytes()` writes it, unchecked (see checkPublicState). */
 function readPublicState(r: Reader): PublicState {
   const curve = curveByName(r.string(16));
-  if (!curve || curve.name === "secp256k1") return r.fail("unknown curve");
+  if (!curve) return r.fail("unknown curve");
   const n = r.u8();
   const t = r.u8();
   if (t < 2 || t > n || n > MAX_PARTIES) r.fail("invalid threshold");

@@ -18,12 +18,12 @@
  * Across processes, storage must consume saved states atomically (see Party.save).
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex } from "@noble/hashes/utils.js";
 import { decodeLocal, Reader, Writer } from "../codec/codec.js";
 import { MAX_PATH_LENGTH } from "../hd/derive.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
-import { MultiPartyRoundParty } from "../session/multi-party.js";
+import { checkSignerSet, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
+import { SingleUse } from "../session/single-use.js";
 import { type RunCurve, readElement, readScalar } from "./curve.js";
 import { identifierHex } from "./polynomial.js";
 import type { FrostShare } from "./share.js";
@@ -32,21 +32,8 @@ import { type SigningKey, signingKey } from "./signing-key.js";
 const STATE_VERSION = 1;
 const MAX_MESSAGE_BYTES = 1 << 20;
 
-/**
- * Nonce commitments that have signed in this process, whatever share object or restored state
- * they came through (a service typically decodes the share afresh for every request). Bounded;
- * the lasting guarantee is storage consuming each saved state once.
- */
-const spentNonces = new Set<string>();
-const SPENT_NONCES_KEPT = 1 << 16;
-
-function spendNonce(own: Nonces): boolean {
-  const key = bytesToHex(own.hiding) + bytesToHex(own.binding);
-  if (spentNonces.has(key)) return false;
-  if (spentNonces.size >= SPENT_NONCES_KEPT) spentNonces.delete(spentNonces.values().next().value as string);
-  spentNonces.add(key);
-  return true;
-}
+/** Nonce commitments that have signed in this process. */
+const spentNonces = new SingleUse();
 
 export interface SignOptions {
   sid: Uint8Array;
@@ -78,20 +65,6 @@ interface SignState {
 /** Source of nonce randomness; only the RFC 9591 vector tests replace it. */
 export type NonceRandomness = ((bytes?: number) => Uint8Array<ArrayBuffer>) | undefined;
 
-function checkSigners(share: FrostShare, signers: readonly number[]): number[] {
-  const sorted = [...signers].sort((a, b) => a - b);
-  const valid =
-    sorted.every((s, i) => Number.isInteger(s) && s >= 0 && s < share.n && (i === 0 || s !== sorted[i - 1])) &&
-    sorted.length >= share.t &&
-    sorted.includes(share.index);
-  if (!valid) {
-    throw new RangeError(
-      `signers must be distinct indices below ${share.n}, at least ${share.t}, including this party`,
-    );
-  }
-  return sorted;
-}
-
 export class SignParty extends MultiPartyRoundParty<Uint8Array> {
   private readonly signers: number[];
   private readonly curve: RunCurve;
@@ -109,7 +82,7 @@ export class SignParty extends MultiPartyRoundParty<Uint8Array> {
     if (!(options.message instanceof Uint8Array) || options.message.length > MAX_MESSAGE_BYTES) {
       throw new RangeError("message must be bytes (at most 1 MiB)");
     }
-    this.signers = checkSigners(share, options.signers);
+    this.signers = checkSignerSet(share.index, share.n, share.t, options.signers);
     this.key = signingKey(share, this.signers, options);
     this.curve = share.curve.forRun();
     for (const y of [...this.key.public.commitments, ...Object.values(this.key.public.verifyingShares)]) {
@@ -177,7 +150,11 @@ export class SignParty extends MultiPartyRoundParty<Uint8Array> {
       received.set(j, { identifier: identifierHex(curve, j), hiding, binding });
     }
     const commitments = this.signers.map((j) => (j === this.index ? own : (received.get(j) as NonceCommitments)));
-    check(spendNonce(own), null, "these nonces have already signed; a signing state cannot be resumed twice");
+    check(
+      spentNonces.claim(new Uint8Array([...own.hiding, ...own.binding])),
+      null,
+      "these nonces have already signed; a signing state cannot be resumed twice",
+    );
     const z = curve.suite.signShare(this.key.secret, this.key.public, nonces, commitments, this.options.message);
     this.st = { step: 2, commitments, ownShare: z };
     return [this.broadcast(2, (w) => w.fixed(z))];

@@ -80,13 +80,15 @@ export function receiverChoose(
   choices: readonly number[],
 ): { ok: false } | { ok: true; A: Point[]; keys: Uint8Array[] } {
   if (!verifyDlog(t, sender.B, sender.proof)) return { ok: false };
+  // Every OT multiplies the same B: a fixed-base table pays for itself many times over.
+  const B = Point.fromBytes(sender.B.toBytes(true)).precompute(8, false);
   const A: Point[] = [];
   const keys: Uint8Array[] = [];
   choices.forEach((omega, i) => {
     const a = 1n + randomBelow(CURVE_ORDER - 1n);
     const aG = Point.BASE.multiply(a);
-    A.push(omega ? aG.add(sender.B) : aG);
-    keys.push(keyHash(sid, i, sender.B.multiplyUnsafe(a)));
+    A.push(omega ? aG.add(B) : aG);
+    keys.push(keyHash(sid, i, B.multiplyUnsafe(a)));
   });
   return { ok: true, A, keys };
 }
@@ -126,22 +128,25 @@ export function receiverRespond(
   });
 }
 
-/** Step 5 (sender): checks the responses; the openings H¹(ρ⁰ᵢ), H¹(ρ¹ᵢ). */
+/**
+ * Step 5 (sender): whether the responses check, and the openings H¹(ρ⁰ᵢ), H¹(ρ¹ᵢ). The openings
+ * may go out even when the check fails (the responses are in, so they help nobody answer), which
+ * lets the receiver tell whether the challenges were honest before anyone is blamed.
+ */
 export function senderVerify(
   sid: Uint8Array,
   rho0: readonly Uint8Array[],
   rho1: readonly Uint8Array[],
   responses: readonly Uint8Array[],
-): { ok: false } | { ok: true; openings: [Uint8Array, Uint8Array][] } {
-  if (responses.length !== rho0.length) return { ok: false };
+): { ok: boolean; openings: [Uint8Array, Uint8Array][] } {
   const openings: [Uint8Array, Uint8Array][] = [];
-  let good = true;
+  let good = responses.length === rho0.length;
   rho0.forEach((r0, i) => {
     const o0 = h1(sid, i, r0);
-    good = equalBytes(responses[i] as Uint8Array, h2(sid, i, o0)) && good;
+    good = good && equalBytes(responses[i] as Uint8Array, h2(sid, i, o0));
     openings.push([o0, h1(sid, i, rho1[i] as Uint8Array)]);
   });
-  return good ? { ok: true, openings } : { ok: false };
+  return { ok: good, openings };
 }
 
 /** The receiver's last check: the openings match its key and the challenge. */

@@ -56,3 +56,14 @@ export abstract class MultiPartyRoundParty<T> extends RoundParty<T> {
     return handler(new Map(expected.map((p) => [p, byFrom.get(p) as Reader])));
   }
 }
+
+/** A signer set in canonical (ascending) order: distinct indices below n, at least t, with `self`. */
+export function checkSignerSet(self: number, n: number, t: number, signers: readonly number[]): number[] {
+  const sorted = [...signers].sort((a, b) => a - b);
+  const valid =
+    sorted.every((s, i) => Number.isInteger(s) && s >= 0 && s < n && (i === 0 || s !== sorted[i - 1])) &&
+    sorted.length >= t &&
+    sorted.includes(self);
+  if (!valid) throw new RangeError(`signers must be distinct indices below ${n}, at least ${t}, including this party`);
+  return sorted;
+}

@@ -1,0 +1,419 @@
+/**
+ * DKLs23 signing (Doerner–Kondi–Lee–shelat 2023, Protocol 3.6) among the signers S:
+ *
+ *   round 1  i → j  context digest; commitment to Rᵢ = rᵢ·G; as Bob with j: OT-extension message
+ *                   (χᵢⱼ = Bob's b)
+ *   round 2  i → j  as Alice with j, input (rᵢ, skᵢ): her reply; Γᵘᵢⱼ = cᵘ·G, Γᵛᵢⱼ = cᵛ·G;
+ *                   ψᵢⱼ = φᵢ − χᵢⱼ; pkᵢ = skᵢ·G; Rᵢ and the commitment's opening
+ *   round 3  i → all  uᵢ = rᵢΦᵢ + Σⱼ(cᵘ + dᵘ), wᵢ = m·φᵢ + rₓ·vᵢ; digest of the message and every
+ *                     Rⱼ, pkⱼ (they went point to point)
+ *   output            s = Σw / Σu, low-S, verified before it is returned
+ *
+ * skᵢ = λᵢ·(xᵢ + δ) + ζᵢ (Lagrange over S, derivation tweak δ, zero-sharing ζ with Σζ = 0), so
+ * Σ skᵢ is the (derived) key. The message enters only in round 3. Each party checks, naming the
+ * peer and banning it from further signing with this share (a selective-failure probe of the
+ * reused base OTs must not be repeatable): the OT-extension and multiplication checks, the
+ * opening of Rⱼ, and that χᵢⱼ·Rⱼ = Γᵘⱼᵢ + dᵘ·G and χᵢⱼ·pkⱼ = Γᵛⱼᵢ + dᵛ·G. The sum of the pkⱼ must
+ * be the key. A bad uⱼ or wⱼ cannot be attributed (DKLs23 has no per-party check for them): the
+ * signature fails its verification and the run aborts naming nobody.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToBigint, CURVE_ORDER, decodeLocal, Point, Reader, Writer } from "../codec/codec.js";
+import {
+  finishSignature,
+  hashToScalar,
+  readSignature,
+  type Signature,
+  verifySignature,
+  writeSignature,
+} from "../ecdsa/signature.js";
+import { CURVES } from "../frost/curve.js";
+import { lagrangeAt } from "../frost/polynomial.js";
+import { derive, MAX_PATH_LENGTH } from "../hd/derive.js";
+import { mod, modInv, randomBelow } from "../math/bigint.js";
+import { checkSid, equalBytes } from "../session/envelope.js";
+import { checkSignerSet, MultiPartyRoundParty } from "../session/multi-party.js";
+import { check, type Msg, ProtocolAbort } from "../session/party.js";
+import { SingleUse } from "../session/single-use.js";
+import { commit, verifyOpening } from "../zk/commitment.js";
+import {
+  aliceRespond,
+  type BobState,
+  bobFinish,
+  bobStart,
+  readAliceReply,
+  readBobState,
+  readKosMessage,
+  writeAliceReply,
+  writeBobState,
+  writeKosMessage,
+} from "./multiply.js";
+import { type DklsShare, pairSid } from "./share.js";
+
+const STATE_VERSION = 1;
+
+export interface SignOptions {
+  sid: Uint8Array;
+  /** 32-byte message hash (used in round 3 only). */
+  messageHash: Uint8Array;
+  /** Indices of the signers, this party included; at least the threshold. */
+  signers: number[];
+  /** Non-hardened BIP32 path. */
+  path?: string;
+}
+
+interface PeerRun {
+  bob: BobState;
+  /** The peer's commitment to its nonce point (round 1). */
+  commitment?: Uint8Array;
+  /** As Alice with this peer (round 2): her shares of χⱼᵢ·(rᵢ, skᵢ). */
+  c?: bigint[];
+}
+
+interface SignState {
+  step: number;
+  r: bigint;
+  phi: bigint;
+  R: Point;
+  nonce: Uint8Array;
+  peers: Map<number, PeerRun>;
+  sk?: bigint;
+  /** Round 3: this party's final share, the nonce point, and the digest of the signers' view. */
+  u?: bigint;
+  w?: bigint;
+  nonceR?: Point;
+  digest?: Uint8Array;
+}
+
+/**
+ * Multiplication sessions this process has answered as Alice: answering one twice (a saved state
+ * restored twice) against different extension messages under the same pads would leak the base
+ * OTs.
+ */
+const answeredSessions = new SingleUse();
+
+export class DklsSignParty extends MultiPartyRoundParty<Signature> {
+  private readonly signers: number[];
+  private readonly peers: number[];
+  private readonly tweak: bigint;
+  private readonly childKey: Point;
+  private st: SignState | undefined;
+
+  constructor(
+    private readonly share: DklsShare,
+    private readonly options: SignOptions,
+    st?: SignState,
+  ) {
+    super(share.index, "dkls23/sign", options.sid);
+    checkSid(options.sid);
+    hashToScalar(options.messageHash);
+    this.signers = checkSignerSet(share.index, share.n, share.t, options.signers);
+    this.peers = this.signers.filter((j) => j !== share.index);
+    for (const j of this.peers) {
+      if (share.pair(j).banned)
+        throw new RangeError(`party ${j} failed a check before; refresh the key to sign with it`);
+    }
+    const derived = derive(share.publicKey, share.chainCode, options.path);
+    this.tweak = derived.tweak;
+    this.childKey = derived.publicKey;
+    this.st = st;
+  }
+
+  protected get step(): number {
+    return this.st?.step ?? 0;
+  }
+  protected speakers(): readonly number[] {
+    return this.signers;
+  }
+  protected get handlers(): Record<number, (from: Map<number, Reader>) => Msg[]> {
+    return { 1: (m) => this.round2(m), 2: (m) => this.round3(m), 3: (m) => this.finishSigning(m) };
+  }
+
+  /** The session of the multiplication with `bob` and `alice` in this signing run. */
+  private mulSid(bob: number, alice: number): Uint8Array {
+    const w = new Writer();
+    w.bytes(pairSid(this.share.keygenSid, bob, alice));
+    w.fixed(this.sid);
+    w.list(this.signers, (w, s) => w.u8(s));
+    w.optional(this.options.path, (p) => w.string(p));
+    return sha256(w.finish());
+  }
+
+  /**
+   * What every signer must agree on before any multiplication runs: the key's whole public state
+   * (a corrupt or outdated share stops here, instead of failing a check that bans an honest
+   * peer), the signer set and the path.
+   */
+  private context(): Uint8Array {
+    const w = new Writer();
+    w.string("keyshard/dkls23/sign-context/v1");
+    w.fixed(this.sid);
+    w.bytes(this.share.publicBytes());
+    w.list(this.signers, (w, s) => w.u8(s));
+    w.optional(this.options.path, (p) => w.string(p));
+    return sha256(w.finish());
+  }
+
+  /** ζᵢ: Σⱼ ±H(seedᵢⱼ, sid), minus towards higher indices, so the signers' ζ sum to zero. */
+  private zeroShare(): bigint {
+    let zeta = 0n;
+    for (const j of this.peers) {
+      const w = new Writer();
+      w.string("keyshard/dkls23/zero-share/v1");
+      w.fixed(this.share.pair(j).zeroSeed);
+      w.fixed(this.sid);
+      w.list(this.signers, (w, s) => w.u8(s));
+      const h = mod(bytesToBigint(sha256(w.finish())), CURVE_ORDER);
+      zeta += this.index < j ? -h : h;
+    }
+    return mod(zeta, CURVE_ORDER);
+  }
+
+  protected onStart(): Msg[] {
+    // Round 1: nonce and inversion mask; commit to Rᵢ; as Bob, start every multiplication.
+    const r = 1n + randomBelow(CURVE_ORDER - 1n);
+    const phi = 1n + randomBelow(CURVE_ORDER - 1n);
+    const R = Point.BASE.multiply(r);
+    const { commitment, opening } = commit(this.sid, this.index, R.toBytes(true));
+    const peers = new Map<number, PeerRun>();
+    const context = this.context();
+    const out = this.peers.map((j) => {
+      const started = bobStart(this.mulSid(this.index, j), this.share.pair(j).asBob, this.share.gadget(this.index, j));
+      peers.set(j, { bob: started.state });
+      return this.sendTo(j, 1, (w) => {
+        w.fixed(context);
+        w.fixed(commitment);
+        writeKosMessage(w, started.message);
+      });
+    });
+    this.st = { step: 1, r, phi, R, nonce: opening.nonce, peers };
+    return out;
+  }
+
+  private ban(j: number, reason: string): never {
+    this.share.ban(j);
+    throw new ProtocolAbort(j, `${reason}; party banned from signing with this share until a refresh`);
+  }
+
+  private round2(from: Map<number, Reader>): Msg[] {
+    const st = this.st as SignState;
+    const lambda = lagrangeAt(CURVES.secp256k1, this.signers, this.index);
+    const sk = mod(lambda * (this.share.x + this.tweak) + this.zeroShare(), CURVE_ORDER);
+    const pk = Point.BASE.multiply(sk);
+    st.sk = sk;
+    const out: Msg[] = [];
+    const context = this.context();
+    for (const [j, rd] of from) {
+      check(equalBytes(rd.fixed(32), context), j, "signs with another key state, signer set or path");
+      const peer = st.peers.get(j) as PeerRun;
+      peer.commitment = rd.fixed(32);
+      const message = readKosMessage(rd);
+      rd.end();
+      // As Alice with j as Bob: input (rᵢ, skᵢ).
+      const sid = this.mulSid(j, this.index);
+      check(answeredSessions.claim(sid), null, "this signing state has already answered; it cannot be resumed twice");
+      const answered = aliceRespond(sid, this.share.pair(j).asAlice, this.share.gadget(j, this.index), message, [
+        st.r,
+        sk,
+      ]);
+      if (!answered.ok) this.ban(j, "OT-extension consistency check failed");
+      peer.c = answered.c;
+      const [cu, cv] = answered.c as [bigint, bigint];
+      out.push(
+        this.sendTo(j, 2, (w) => {
+          writeAliceReply(w, answered.reply);
+          w.point(Point.BASE.multiply(cu));
+          w.point(Point.BASE.multiply(cv));
+          w.scalar(mod(st.phi - peer.bob.b, CURVE_ORDER));
+          w.point(pk);
+          w.point(st.R);
+          w.fixed(st.nonce);
+        }),
+      );
+    }
+    st.step = 2;
+    return out;
+  }
+
+  private round3(from: Map<number, Reader>): Msg[] {
+    const st = this.st as SignState;
+    const sk = st.sk as bigint;
+    let Phi = st.phi;
+    let uSum = 0n;
+    let vSum = 0n;
+    const Rs = new Map<number, Point>([[this.index, st.R]]);
+    const pks = new Map<number, Point>([[this.index, Point.BASE.multiply(sk)]]);
+    for (const [j, rd] of from) {
+      const reply = readAliceReply(rd);
+      const gammaU = rd.point();
+      const gammaV = rd.point();
+      const psi = rd.scalar(true);
+      const pk = rd.point();
+      const R = rd.point();
+      const nonce = rd.fixed(32);
+      rd.end();
+      const peer = st.peers.get(j) as PeerRun;
+      check(
+        verifyOpening(this.sid, j, peer.commitment as Uint8Array, { nonce, message: R.toBytes(true) }),
+        j,
+        "nonce commitment opening does not match",
+      );
+      const done = bobFinish(this.mulSid(this.index, j), peer.bob, this.share.gadget(this.index, j), reply);
+      if (!done.ok) this.ban(j, "multiplication check failed");
+      const [du, dv] = done.d as [bigint, bigint];
+      const chi = peer.bob.b;
+      if (!R.multiply(chi).equals(gammaU.add(Point.BASE.multiply(du))))
+        this.ban(j, "nonce does not match its multiplication");
+      if (!pk.multiply(chi).equals(gammaV.add(Point.BASE.multiply(dv))))
+        this.ban(j, "key share does not match its multiplication");
+      const [cu, cv] = peer.c as [bigint, bigint];
+      Phi += psi;
+      uSum += cu + du;
+      vSum += cv + dv;
+      Rs.set(j, R);
+      pks.set(j, pk);
+    }
+    const sumPk = [...pks.values()].reduce((a, b) => a.add(b));
+    check(sumPk.equals(this.childKey), null, "the signers' key shares do not add up to the key");
+    const R = [...Rs.values()].reduce((a, b) => a.add(b));
+    check(!R.is0(), null, "nonce point is the identity");
+    Phi = mod(Phi, CURVE_ORDER);
+    const rx = mod(R.toAffine().x, CURVE_ORDER);
+    const u = mod(st.r * Phi + uSum, CURVE_ORDER);
+    const v = mod(sk * Phi + vSum, CURVE_ORDER);
+    const w = mod(hashToScalar(this.options.messageHash) * st.phi + rx * v, CURVE_ORDER);
+    const digest = new Writer();
+    digest.string("keyshard/dkls23/sign-view/v1");
+    digest.fixed(this.options.messageHash);
+    for (const j of this.signers) {
+      digest.point(Rs.get(j) as Point);
+      digest.point(pks.get(j) as Point);
+    }
+    st.digest = sha256(digest.finish());
+    st.u = u;
+    st.w = w;
+    st.nonceR = R;
+    st.step = 3;
+    // Round 3 needs only these: the secrets that made them are dropped.
+    this.st = { ...st, r: 0n, phi: 0n, sk: 0n, peers: new Map() };
+    return [
+      this.broadcast(3, (wr) => {
+        wr.scalar(u);
+        wr.scalar(w);
+        wr.fixed(st.digest as Uint8Array);
+      }),
+    ];
+  }
+
+  private finishSigning(from: Map<number, Reader>): Msg[] {
+    const st = this.st as SignState;
+    let u = st.u as bigint;
+    let w = st.w as bigint;
+    for (const [, rd] of from) {
+      u += rd.scalar(true);
+      w += rd.scalar(true);
+      const digest = rd.fixed(32);
+      rd.end();
+      check(equalBytes(digest, st.digest as Uint8Array), null, "signers saw different nonces, key shares or messages");
+    }
+    u = mod(u, CURVE_ORDER);
+    check(u !== 0n, null, "degenerate signature (u = 0)");
+    const s = mod(mod(w, CURVE_ORDER) * modInv(u, CURVE_ORDER), CURVE_ORDER);
+    check(s !== 0n, null, "degenerate signature (s = 0)");
+    const signature = finishSignature(st.nonceR as Point, s);
+    check(
+      verifySignature(signature, this.options.messageHash, this.childKey),
+      null,
+      "signature does not verify: a signer sent a bad final share",
+    );
+    this.st = { ...st, step: 4 };
+    this.finish(signature);
+    return [];
+  }
+
+  protected saveState(): Uint8Array {
+    const w = new Writer();
+    w.u8(STATE_VERSION);
+    w.fixed(sha256(this.share.publicBytes()));
+    w.u8(this.index);
+    w.fixed(this.sid);
+    w.fixed(this.options.messageHash);
+    w.list(this.signers, (w, s) => w.u8(s));
+    w.optional(this.options.path, (p) => w.string(p));
+    w.optional(this.done ? this.result() : undefined, (sig) => writeSignature(w, sig));
+    w.optional(this.st, (st) => {
+      w.u8(st.step);
+      w.scalar(st.r);
+      w.scalar(st.phi);
+      w.point(st.R);
+      w.fixed(st.nonce);
+      w.list([...st.peers], (w, [j, p]) => {
+        w.u8(j);
+        writeBobState(w, p.bob);
+        w.optional(p.commitment, (c) => w.fixed(c));
+        w.optional(p.c, (c) => {
+          for (const x of c) w.scalar(x);
+        });
+      });
+      w.optional(st.sk, (x) => w.scalar(x));
+      w.optional(st.u, (x) => w.scalar(x));
+      w.optional(st.w, (x) => w.scalar(x));
+      w.optional(st.nonceR, (p) => w.point(p));
+      w.optional(st.digest, (d) => w.fixed(d));
+    });
+    return w.finish();
+  }
+
+  static restore(share: DklsShare, bytes: Uint8Array): DklsSignParty {
+    return decodeLocal("DKLs23 signing state", () => {
+      const r = new Reader(bytes, null);
+      if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
+      if (!equalBytes(r.fixed(32), sha256(share.publicBytes()))) r.fail("state belongs to another key");
+      if (r.u8() !== share.index) r.fail("state belongs to another party");
+      const sid = r.fixed(32);
+      const messageHash = r.fixed(32);
+      const signers = r.list(share.n, (r) => r.u8());
+      const path = r.optional(() => r.string(MAX_PATH_LENGTH));
+      const signature = r.optional(() => readSignature(r));
+      const st = r.optional(() => {
+        const step = r.u8();
+        const state: SignState = {
+          step,
+          r: r.scalar(true),
+          phi: r.scalar(true),
+          R: r.point(),
+          nonce: r.fixed(32),
+          peers: new Map(
+            r.list(share.n, (r) => {
+              const j = r.u8();
+              const bob = readBobState(r);
+              const peer: PeerRun = { bob };
+              const commitment = r.optional(() => r.fixed(32));
+              if (commitment) peer.commitment = commitment;
+              const c = r.optional(() => [r.scalar(true), r.scalar(true)]);
+              if (c) peer.c = c;
+              return [j, peer] as const;
+            }),
+          ),
+        };
+        const sk = r.optional(() => r.scalar(true));
+        if (sk !== undefined) state.sk = sk;
+        const u = r.optional(() => r.scalar(true));
+        if (u !== undefined) state.u = u;
+        const w = r.optional(() => r.scalar(true));
+        if (w !== undefined) state.w = w;
+        const nonceR = r.optional(() => r.point());
+        if (nonceR) state.nonceR = nonceR;
+        const digest = r.optional(() => r.fixed(32));
+        if (digest) state.digest = digest;
+        return state;
+      });
+      r.end();
+      const options: SignOptions = { sid, messageHash, signers };
+      if (path !== undefined) options.path = path;
+      const party = new DklsSignParty(share, options, st);
+      party.restoreFlags(st !== undefined, signature ? { value: signature } : undefined);
+      return party;
+    });
+  }
+}

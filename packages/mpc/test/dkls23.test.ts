@@ -1,0 +1,305 @@
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
+import { HDKey } from "@scure/bip32";
+import { beforeAll, describe, expect, it } from "vitest";
+import { CURVE_ORDER } from "../src/codec/codec.js";
+import { DklsShare, dkls23 } from "../src/dkls23/index.js";
+import { DklsKeygenParty } from "../src/dkls23/keygen.js";
+import { aliceRespond, bobFinish, bobStart, gadget } from "../src/dkls23/multiply.js";
+import { DklsSignParty } from "../src/dkls23/sign.js";
+import type { Signature } from "../src/ecdsa/signature.js";
+import { mod } from "../src/math/bigint.js";
+import { KAPPA } from "../src/ot/kos.js";
+import type { Msg, Party, ProtocolAbort } from "../src/session/party.js";
+import { runLocal } from "../src/session/run-local.js";
+import {
+  breathe,
+  expectAbort,
+  expectBlamed,
+  mutations,
+  newSid,
+  randomHash,
+  record,
+  replayEach,
+  runEach,
+} from "./helpers.js";
+
+function keygen(n: number, t: number): DklsShare[] {
+  const sid = newSid();
+  return runLocal(Array.from({ length: n }, (_, index) => dkls23.keygen({ sid, index, n, t })));
+}
+
+function sign(shares: DklsShare[], signers: number[], messageHash: Uint8Array, path?: string): Signature[] {
+  const sid = newSid();
+  const parties = signers.map((i) => dkls23.sign(shares[i] as DklsShare, { sid, messageHash, signers, path }));
+  return runLocal(parties, { indices: signers });
+}
+
+function verifies(sig: Signature, messageHash: Uint8Array, publicKey: Uint8Array): boolean {
+  const compact = new secp256k1.Signature(sig.r, sig.s).toBytes("compact");
+  const ok = secp256k1.verify(compact, messageHash, publicKey, { prehash: false, lowS: true });
+  const recovered = new secp256k1.Signature(sig.r, sig.s, sig.recovery).recoverPublicKey(messageHash).toBytes(true);
+  return ok && bytesToHex(recovered) === bytesToHex(publicKey);
+}
+
+function subsets(n: number, t: number): number[][] {
+  if (t === 0) return [[]];
+  if (n < t) return [];
+  return [...subsets(n - 1, t), ...subsets(n - 1, t - 1).map((s) => [...s, n - 1])];
+}
+
+/** Copies of shares, so that bans recorded by a test do not reach the shared fixtures. */
+const copies = (shares: DklsShare[]) => shares.map((s) => DklsShare.fromBytes(s.toBytes()));
+
+describe("two-party multiplication over OT extension", () => {
+  const delta = Uint8Array.from(crypto.getRandomValues(new Uint8Array(KAPPA)), (b) => b & 1);
+  const seeds0 = Array.from({ length: KAPPA }, () => crypto.getRandomValues(new Uint8Array(32)));
+  const seeds1 = Array.from({ length: KAPPA }, () => crypto.getRandomValues(new Uint8Array(32)));
+  const seeds = seeds0.map((s, i) => (delta[i] ? (seeds1[i] as Uint8Array) : s));
+  const g = gadget(new Uint8Array([1, 2, 3]));
+
+  it("gives additive shares of b·a", () => {
+    const sid = newSid();
+    const bob = bobStart(sid, { seeds0, seeds1 }, g);
+    const a = [123456789n, CURVE_ORDER - 42n];
+    const alice = aliceRespond(sid, { delta, seeds }, g, bob.message, a);
+    expect(alice.ok).toBe(true);
+    if (!alice.ok) return;
+    const done = bobFinish(sid, bob.state, g, alice.reply);
+    expect(done.ok).toBe(true);
+    if (!done.ok) return;
+    a.forEach((x, l) => {
+      expect(mod((alice.c[l] as bigint) + (done.d[l] as bigint), CURVE_ORDER)).toBe(mod(bob.state.b * x, CURVE_ORDER));
+    });
+  });
+
+  it("Alice's check catches a Bob whose choices differ between rows; Bob's catches a wrong correlation", () => {
+    const sid = newSid();
+    const bob = bobStart(sid, { seeds0, seeds1 }, g);
+    const bad = {
+      ...bob.message,
+      u: bob.message.u.map((r, i) => (i === delta.indexOf(1) ? r.map((b, k) => (k === 3 ? b ^ 4 : b)) : r)),
+    };
+    expect(
+      aliceRespond(sid, { delta, seeds }, g, { ...bad, u: bad.u.map((r) => Uint8Array.from(r)) }, [1n, 2n]).ok,
+    ).toBe(false);
+    const alice = aliceRespond(sid, { delta, seeds }, g, bob.message, [5n, 6n]);
+    if (!alice.ok) throw new Error("honest Bob refused");
+    // Alice changes one correlation where Bob's bit is set: a selective-failure probe. (Where the
+    // bit is 0 Bob does not use τ, so nothing is noticed — and nothing learnt.)
+    const probe = bob.state.output.choices.indexOf(1);
+    const tau = alice.reply.tau.map((row, k) =>
+      k === probe ? row.map((x, w) => (w === 0 ? mod(x + 1n, CURVE_ORDER) : x)) : row,
+    );
+    expect(bobFinish(sid, bob.state, g, { ...alice.reply, tau }).ok).toBe(false);
+    expect(bobFinish(sid, bob.state, g, { ...alice.reply, gamma: [5n, 7n] }).ok).toBe(true); // γ is unchecked input
+  });
+});
+
+describe("dkls23", () => {
+  const keys = new Map<string, DklsShare[]>();
+  beforeAll(async () => {
+    for (const [n, t] of [
+      [2, 2],
+      [3, 2],
+      [4, 3],
+      [5, 3],
+    ] as const) {
+      keys.set(`${n},${t}`, keygen(n, t));
+      await breathe();
+    }
+  }, 300_000);
+
+  for (const [n, t] of [
+    [2, 2],
+    [3, 2],
+    [4, 3],
+    [5, 3],
+  ] as const) {
+    it(`(${n},${t}): every ${t}-subset signs; signatures verify with @noble/curves`, async () => {
+      const shares = keys.get(`${n},${t}`) as DklsShare[];
+      const publicKey = dkls23.publicKey(shares[0] as DklsShare);
+      for (const s of shares) expect(bytesToHex(dkls23.publicKey(s))).toBe(bytesToHex(publicKey));
+      for (const signers of subsets(n, t)) {
+        const h = randomHash();
+        const sigs = sign(shares, signers, h);
+        for (const sig of sigs) expect(sig).toEqual(sigs[0]);
+        expect(verifies(sigs[0] as Signature, h, publicKey)).toBe(true);
+        await breathe();
+      }
+    });
+  }
+
+  it("HD child keys match @scure/bip32 public derivation, and sign there", () => {
+    const shares = keys.get("3,2") as DklsShare[];
+    const share = shares[0] as DklsShare;
+    const root = new HDKey({ publicKey: share.publicKey.toBytes(true), chainCode: share.chainCode });
+    for (const path of ["m/0/7", "m/44/60/0/0/1"]) {
+      const child = root.derive(path).publicKey as Uint8Array;
+      expect(bytesToHex(dkls23.publicKey(share, path))).toBe(bytesToHex(child));
+      const h = randomHash();
+      expect(verifies(sign(shares, [1, 2], h, path)[0] as Signature, h, child)).toBe(true);
+    }
+  });
+
+  it("shares round-trip through bytes and refuse corruption", () => {
+    const share = (keys.get("3,2") as DklsShare[])[1] as DklsShare;
+    const bytes = share.toBytes();
+    expect(bytesToHex(DklsShare.fromBytes(bytes).toBytes())).toBe(bytesToHex(bytes));
+    // Version, public key, the last pair's ban flag. (The chain code and key-generation sid have
+    // no algebraic check: the keystore's encryption authenticates them, and signing compares
+    // the whole public state in round 1.)
+    for (const pos of [0, 10, bytes.length - 1]) {
+      const bad = bytes.slice();
+      bad[pos] = (bad[pos] as number) ^ 2;
+      expectAbort(() => DklsShare.fromBytes(bad), null);
+    }
+    expectAbort(() => DklsShare.fromBytes(bytes.slice(0, -1)), null);
+  });
+
+  it("save and restore between every round: keygen and signing", () => {
+    const sid = newSid();
+    const shares = runLocal(
+      [0, 1].map((index) => dkls23.keygen({ sid, index, n: 2, t: 2 })),
+      { between: (p) => DklsKeygenParty.restore(p.save()) as Party<unknown> as Party<DklsShare> },
+    );
+    const h = randomHash();
+    const signSid = newSid();
+    const sigs = runLocal(
+      shares.map((s) => dkls23.sign(s, { sid: signSid, messageHash: h, signers: [0, 1] })),
+      { between: (p, i) => DklsSignParty.restore(shares[i] as DklsShare, p.save()) as Party<unknown> },
+    );
+    expect(verifies(sigs[0] as Signature, h, dkls23.publicKey(shares[0] as DklsShare))).toBe(true);
+  });
+
+  it("a signing state cannot answer twice (a pre-signature is used once)", () => {
+    const shares = copies(keys.get("2,2") as DklsShare[]);
+    const sid = newSid();
+    const h = randomHash();
+    const parties = shares.map((s) => dkls23.sign(s, { sid, messageHash: h, signers: [0, 1] }));
+    const round1 = parties.flatMap((p) => p.start());
+    const saved = (parties[0] as Party<Signature>).save();
+    const from1 = round1.filter((m) => m.from === 1);
+    expect(DklsSignParty.restore(shares[0] as DklsShare, saved).handle(from1)).toHaveLength(1);
+    expectAbort(() => DklsSignParty.restore(shares[0] as DklsShare, saved).handle(from1), null, /already answered/);
+    expectAbort(() => (parties[0] as Party<Signature>).handle(from1), null, /already answered/);
+  });
+
+  describe("a malicious party", () => {
+    /** Runs a (2,2) signing with party 1's k-th message changed; every party's outcome. */
+    const tampered = (shares: DklsShare[], k: number, change: (payload: Uint8Array) => Uint8Array) => {
+      const sid = newSid();
+      const h = randomHash();
+      let sent = 0;
+      const parties = shares.map((s) => dkls23.sign(s, { sid, messageHash: h, signers: [0, 1] }));
+      const outcomes = runEach(parties, {
+        indices: [0, 1],
+        intercept: (msg) => (msg.from === 1 && sent++ === k ? { ...msg, payload: change(msg.payload) } : msg),
+      });
+      return { outcomes, h };
+    };
+    const at =
+      (offset: number, mask = 1) =>
+      (p: Uint8Array) => {
+        const q = p.slice();
+        q[offset] = (q[offset] as number) ^ mask;
+        return q;
+      };
+    const header = 1 + 4 + "dkls23/sign".length + 32 + 1;
+    const round1 = header + 32; // after the context digest
+
+    it("tampered OT-extension message: named and banned", () => {
+      const shares = copies(keys.get("2,2") as DklsShare[]);
+      const { outcomes } = tampered(shares, 0, at(round1 + 32 + 100, 0x10));
+      const first = outcomes[0] as { abort: ProtocolAbort };
+      expect(first.abort.culprit).toBe(1);
+      expect(first.abort.reason).toMatch(/consistency check/);
+      expect((shares[0] as DklsShare).pair(1).banned).toBe(true);
+      expect(() =>
+        dkls23.sign(shares[0] as DklsShare, { sid: newSid(), messageHash: randomHash(), signers: [0, 1] }),
+      ).toThrow(/refresh/);
+    });
+
+    it("a wrong correlation in the multiplication: named and banned", () => {
+      const shares = copies(keys.get("2,2") as DklsShare[]);
+      // Round 2 starts with τ (416 OTs × 4 scalars): change the first correlation of every OT,
+      // so that some OT where party 0's bit is set sees it.
+      const { outcomes } = tampered(shares, 1, (p) => {
+        const q = p.slice();
+        for (let k = 0; k < 416; k++) q[header + 128 * k + 31] = (q[header + 128 * k + 31] as number) ^ 1;
+        return q;
+      });
+      const first = outcomes[0] as { abort: ProtocolAbort };
+      expect(first.abort.culprit).toBe(1);
+      expect(first.abort.reason).toMatch(/multiplication check/);
+      expect((shares[0] as DklsShare).pair(1).banned).toBe(true);
+    });
+
+    it("an inconsistent nonce commitment: named", () => {
+      const shares = copies(keys.get("2,2") as DklsShare[]);
+      const { outcomes } = tampered(shares, 0, at(round1 + 5));
+      const first = outcomes[0] as { abort: ProtocolAbort };
+      expect(first.abort.culprit).toBe(1);
+      expect(first.abort.reason).toMatch(/nonce commitment/);
+    });
+
+    it("a bad final share: nobody outputs a wrong signature (DKLs23 cannot name its sender)", () => {
+      const shares = copies(keys.get("2,2") as DklsShare[]);
+      const { outcomes } = tampered(shares, 2, at(header + 10));
+      const first = outcomes[0] as { abort: ProtocolAbort };
+      expect(first.abort.culprit).toBe(null);
+      expect(first.abort.reason).toMatch(/does not verify/);
+    });
+
+    it("a message from another session is refused", () => {
+      const shares = copies(keys.get("2,2") as DklsShare[]);
+      const otherSid = newSid();
+      const otherHash = randomHash();
+      const other = record(
+        shares.map((s) => dkls23.sign(s, { sid: otherSid, messageHash: otherHash, signers: [0, 1] })),
+      );
+      const replayed = other.sent.find((s) => s.msg.from === 1)?.msg as Msg;
+      const { outcomes } = tampered(shares, 0, () => replayed.payload);
+      expect((outcomes[0] as { abort: ProtocolAbort }).abort.reason).toMatch(/another session/);
+    });
+
+    it("any flipped, truncated or extended byte in signing: the sender is named (nobody for the final shares); never a wrong signature", async () => {
+      const shares = keys.get("2,2") as DklsShare[];
+      for (let k = 0; k < 3; k++) {
+        for (let m = 0; m < 6; m++) {
+          const fresh = copies(shares);
+          const sid = newSid();
+          const h = randomHash();
+          let sent = 0;
+          const parties = fresh.map((s) => dkls23.sign(s, { sid, messageHash: h, signers: [0, 1] }));
+          const outcomes = runEach(parties, {
+            indices: [0, 1],
+            intercept: (msg) => (msg.from === 1 && sent++ === k ? (mutations(msg)[m] as [string, Msg])[1] : msg),
+          });
+          const mine = outcomes[0] as { abort?: ProtocolAbort; result?: Signature };
+          // A change that does not matter (a correlation on an OT whose choice bit is 0, which
+          // the protocol ignores by design) may leave a valid signature; never an invalid one.
+          if (mine.result) expect(verifies(mine.result, h, dkls23.publicKey(shares[0] as DklsShare))).toBe(true);
+          else if (k < 2 || m < 2 || m >= 4) expect(mine.abort?.culprit).toBe(1);
+          else expect(mine.abort?.culprit).toBe(null);
+          await breathe();
+        }
+      }
+    });
+
+    it("any flipped or truncated byte in key generation names the sender", () => {
+      const sid = newSid();
+      const rec = record([0, 1].map((index) => dkls23.keygen({ sid, index, n: 2, t: 2 })));
+      expect(rec.sent).toHaveLength(10);
+      rec.sent.forEach(({ msg }, k) => {
+        for (const [, bad] of mutations(msg, [Math.floor(msg.payload.length / 2)]).filter((_, i) => i !== 2)) {
+          expectBlamed(
+            replayEach(rec, k, bad, (_, state) => DklsKeygenParty.restore(state)),
+            rec.indices,
+            msg.from,
+          );
+        }
+      });
+    }, 300_000);
+  });
+});
