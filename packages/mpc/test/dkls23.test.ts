@@ -4,11 +4,9 @@ import { HDKey } from "@scure/bip32";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CURVE_ORDER } from "../src/codec/codec.js";
 import { DklsShare, dkls23 } from "../src/dkls23/index.js";
-import { DklsKeygenParty } from "../src/dkls23/keygen.js";
 import { aliceRespond, bobFinish, bobStart, gadget } from "../src/dkls23/multiply.js";
-import { DklsSignParty } from "../src/dkls23/sign.js";
 import type { Signature } from "../src/ecdsa/signature.js";
-import { mod } from "../src/math/bigint.js";
+import { mod, modInv } from "../src/math/bigint.js";
 import { KAPPA } from "../src/ot/kos.js";
 import type { Msg, Party, ProtocolAbort } from "../src/session/party.js";
 import { runLocal } from "../src/session/run-local.js";
@@ -46,6 +44,17 @@ function subsets(n: number, t: number): number[][] {
   if (t === 0) return [[]];
   if (n < t) return [];
   return [...subsets(n - 1, t), ...subsets(n - 1, t - 1).map((s) => [...s, n - 1])];
+}
+
+/** Whether two shares' Lagrange combination is the key (what holders of both would learn). */
+function interpolatesTo(pair: DklsShare[], publicKey: Uint8Array): boolean {
+  const [a, b] = pair as [DklsShare, DklsShare];
+  const [xa, xb] = [BigInt(a.index + 1), BigInt(b.index + 1)];
+  if (xa === xb) return false;
+  const la = mod(xb * modInv(mod(xb - xa, CURVE_ORDER), CURVE_ORDER), CURVE_ORDER);
+  const lb = mod(xa * modInv(mod(xa - xb, CURVE_ORDER), CURVE_ORDER), CURVE_ORDER);
+  const secret = mod(la * a.x + lb * b.x, CURVE_ORDER);
+  return bytesToHex(secp256k1.Point.BASE.multiply(secret).toBytes(true)) === bytesToHex(publicKey);
 }
 
 /** Copies of shares, so that bans recorded by a test do not reach the shared fixtures. */
@@ -161,13 +170,13 @@ describe("dkls23", () => {
     const sid = newSid();
     const shares = runLocal(
       [0, 1].map((index) => dkls23.keygen({ sid, index, n: 2, t: 2 })),
-      { between: (p) => DklsKeygenParty.restore(p.save()) as Party<unknown> as Party<DklsShare> },
+      { between: (p) => dkls23.restoreKeygen(p.save()) as Party<unknown> as Party<DklsShare> },
     );
     const h = randomHash();
     const signSid = newSid();
     const sigs = runLocal(
       shares.map((s) => dkls23.sign(s, { sid: signSid, messageHash: h, signers: [0, 1] })),
-      { between: (p, i) => DklsSignParty.restore(shares[i] as DklsShare, p.save()) as Party<unknown> },
+      { between: (p, i) => dkls23.restoreSign(shares[i] as DklsShare, p.save()) as Party<unknown> },
     );
     expect(verifies(sigs[0] as Signature, h, dkls23.publicKey(shares[0] as DklsShare))).toBe(true);
   });
@@ -180,9 +189,75 @@ describe("dkls23", () => {
     const round1 = parties.flatMap((p) => p.start());
     const saved = (parties[0] as Party<Signature>).save();
     const from1 = round1.filter((m) => m.from === 1);
-    expect(DklsSignParty.restore(shares[0] as DklsShare, saved).handle(from1)).toHaveLength(1);
-    expectAbort(() => DklsSignParty.restore(shares[0] as DklsShare, saved).handle(from1), null, /already answered/);
+    expect(dkls23.restoreSign(shares[0] as DklsShare, saved).handle(from1)).toHaveLength(1);
+    expectAbort(() => dkls23.restoreSign(shares[0] as DklsShare, saved).handle(from1), null, /already answered/);
     expectAbort(() => (parties[0] as Party<Signature>).handle(from1), null, /already answered/);
+  });
+
+  it("refresh keeps the key, lifts bans, and old and new shares do not combine", () => {
+    const shares = copies(keys.get("3,2") as DklsShare[]);
+    (shares[0] as DklsShare).ban(1);
+    const sid = newSid();
+    const fresh = runLocal(
+      shares.map((s) => dkls23.refresh(s, { sid })),
+      { between: (p) => dkls23.restoreReshare(p.save()) as Party<unknown> },
+    ) as DklsShare[];
+    const publicKey = dkls23.publicKey(shares[0] as DklsShare);
+    for (const s of fresh) expect(bytesToHex(dkls23.publicKey(s))).toBe(bytesToHex(publicKey));
+    const h = randomHash();
+    expect(verifies(sign(fresh, [0, 1], h)[0] as Signature, h, publicKey)).toBe(true);
+    // The banned peer signs again with the refreshed share (new base OTs).
+    expect(() => dkls23.sign(fresh[0] as DklsShare, { sid: newSid(), messageHash: h, signers: [0, 1] })).not.toThrow();
+    // New share 0 with old share 1: stopped in round 1, before any multiplication.
+    expectAbort(() => sign([fresh[0] as DklsShare, shares[1] as DklsShare], [0, 1], h), 1, /another key state/);
+    expect(interpolatesTo([fresh[0] as DklsShare, shares[1] as DklsShare], publicKey)).toBe(false);
+    expect(interpolatesTo([fresh[0] as DklsShare, fresh[1] as DklsShare], publicKey)).toBe(true);
+  });
+
+  it("reshare 2-of-3 → 3-of-4 adding a device, then → 2-of-3 removing one: same key; the removed share is useless", async () => {
+    const shares = keys.get("3,2") as DklsShare[];
+    const publicKey = dkls23.publicKey(shares[0] as DklsShare);
+    const grow = [
+      { old: 0, new: 0 },
+      { old: 1, new: 1 },
+      { old: 2, new: 2 },
+      { old: null, new: 3 },
+    ];
+    const sid = newSid();
+    const grown = runLocal(
+      grow.map((m, index) =>
+        dkls23.reshare(m.old === null ? null : (shares[m.old] as DklsShare), {
+          sid,
+          members: grow,
+          index,
+          threshold: 3,
+          publicKey,
+        }),
+      ),
+    ) as DklsShare[];
+    for (const s of grown) expect([s.n, s.t, bytesToHex(dkls23.publicKey(s))]).toEqual([4, 3, bytesToHex(publicKey)]);
+    for (const signers of subsets(4, 3)) {
+      const h = randomHash();
+      expect(verifies(sign(grown, signers, h)[0] as Signature, h, publicKey)).toBe(true);
+      await breathe();
+    }
+    // Device 3 is removed; devices 0, 1, 2 deal to a 2-of-3 among themselves.
+    const shrink = [
+      { old: 0, new: 0 },
+      { old: 1, new: 1 },
+      { old: 2, new: 2 },
+    ];
+    const sid2 = newSid();
+    const shrunk = runLocal(
+      shrink.map((m, index) =>
+        dkls23.reshare(grown[m.old] as DklsShare, { sid: sid2, members: shrink, index, threshold: 2 }),
+      ),
+    ) as DklsShare[];
+    const h = randomHash();
+    expect(verifies(sign(shrunk, [0, 2], h)[0] as Signature, h, publicKey)).toBe(true);
+    const removed = grown[3] as DklsShare;
+    expect(interpolatesTo([shrunk[0] as DklsShare, removed], publicKey)).toBe(false);
+    expect(() => sign([shrunk[0] as DklsShare, removed], [0, 1], h)).toThrow();
   });
 
   describe("a malicious party", () => {
@@ -294,7 +369,7 @@ describe("dkls23", () => {
       rec.sent.forEach(({ msg }, k) => {
         for (const [, bad] of mutations(msg, [Math.floor(msg.payload.length / 2)]).filter((_, i) => i !== 2)) {
           expectBlamed(
-            replayEach(rec, k, bad, (_, state) => DklsKeygenParty.restore(state)),
+            replayEach(rec, k, bad, (_, state) => dkls23.restoreKeygen(state)),
             rec.indices,
             msg.from,
           );

@@ -3,9 +3,10 @@
  * oblivious transfer instead of Paillier: three signing rounds, the message only in the last.
  */
 import type { Signature } from "../ecdsa/signature.js";
+import type { ReshareOptions } from "../frost/reshare.js";
 import { derive } from "../hd/derive.js";
 import type { Party } from "../session/party.js";
-import { DklsKeygenParty, type KeygenOptions } from "./keygen.js";
+import { DklsSetupParty, type KeygenOptions } from "./setup.js";
 import { DklsShare } from "./share.js";
 import { DklsSignParty, type SignOptions } from "./sign.js";
 
@@ -13,14 +14,48 @@ export type { KeygenOptions as DklsKeygenOptions, SignOptions as DklsSignOptions
 export { DklsShare };
 
 export const dkls23 = {
+  /** Distributed key generation and the pairwise set-up signing reuses; 2 ≤ t ≤ n ≤ 16. */
   keygen(options: KeygenOptions): Party<DklsShare> {
-    return new DklsKeygenParty(options);
+    return new DklsSetupParty({ kind: "keygen", options }) as Party<DklsShare>;
   },
+
+  /** Three rounds; the message hash is used in the last one only. */
   sign(share: DklsShare, options: SignOptions): Party<Signature> {
     return new DklsSignParty(share, options);
   },
+
+  /** New shares and a new pairwise set-up (fresh base OTs, bans lifted), same key and parties. */
+  refresh(share: DklsShare, options: { sid: Uint8Array }): Party<DklsShare> {
+    const members = Array.from({ length: share.n }, (_, i) => ({ old: i, new: i }));
+    const plan = {
+      kind: "reshare" as const,
+      share,
+      options: { sid: options.sid, members, index: share.index, threshold: share.t },
+    };
+    return new DklsSetupParty(plan) as Party<DklsShare>;
+  },
+
+  /**
+   * Moves the key to a new set of parties and/or threshold (members as in `frost.reshare`; a
+   * newcomer passes null and `publicKey`, the 33-byte key). A party leaving the set gets null.
+   */
+  reshare(share: DklsShare | null, options: ReshareOptions): Party<DklsShare | null> {
+    return new DklsSetupParty({ kind: "reshare", share, options });
+  },
+
   /** 33-byte compressed public key, optionally at a non-hardened path. */
   publicKey(share: DklsShare, path?: string): Uint8Array {
     return derive(share.publicKey, share.chainCode, path).publicKey.toBytes(true);
+  },
+
+  restoreKeygen(bytes: Uint8Array): Party<DklsShare> {
+    return DklsSetupParty.restore(bytes) as Party<DklsShare>;
+  },
+  /** Restores a refresh or reshare run. */
+  restoreReshare(bytes: Uint8Array): Party<DklsShare | null> {
+    return DklsSetupParty.restore(bytes);
+  },
+  restoreSign(share: DklsShare, bytes: Uint8Array): Party<Signature> {
+    return DklsSignParty.restore(share, bytes);
   },
 };

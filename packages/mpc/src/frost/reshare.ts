@@ -103,8 +103,11 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
           throw new RangeError("a dealer needs its share, at the index its member entry names");
         }
         if (this.dealers.length < share.t) throw new RangeError(`at least ${share.t} old parties must deal`);
-      } else if (!(options.publicKey instanceof Uint8Array) || options.publicKey.length !== 32) {
-        throw new RangeError("a newcomer must give the 32-byte public key it expects to join (publicKey(share))");
+      } else if (
+        !(options.publicKey instanceof Uint8Array) ||
+        options.publicKey.length !== (curve.taproot || curve.name === "ed25519" ? 32 : curve.pointBytes)
+      ) {
+        throw new RangeError("a newcomer must give the public key it expects to join, as publicKey(share) gives it");
       }
     }
   }
@@ -276,7 +279,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
     const st = this.st;
     w.u8(STATE_VERSION);
     w.string(this.curve.name);
-    writeOptions(w, this.options);
+    writeReshareOptions(w, this.options);
     w.u8(st.step);
     w.bool(this.done);
     w.optional(this.done ? (this.result() ?? undefined) : undefined, (s) => w.bytes(s.toBytes()));
@@ -298,7 +301,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
       if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
       const curve = curveOf(r.string(16));
       if (!curve) return r.fail("state belongs to another curve");
-      const options = readOptions(r);
+      const options = readReshareOptions(r);
       const step = r.u8();
       const done = r.bool();
       const result = r.optional(() => FrostShare.fromBytes(r.bytes()));
@@ -356,7 +359,7 @@ function writeMembers(w: Writer, members: ReshareMember[]): void {
   });
 }
 
-function writeOptions(w: Writer, o: ReshareOptions): void {
+export function writeReshareOptions(w: Writer, o: ReshareOptions): void {
   w.fixed(o.sid);
   writeMembers(w, o.members);
   w.u8(o.index);
@@ -364,7 +367,7 @@ function writeOptions(w: Writer, o: ReshareOptions): void {
   w.optional(o.publicKey, (k) => w.bytes(k));
 }
 
-function readOptions(r: Reader): ReshareOptions {
+export function readReshareOptions(r: Reader): ReshareOptions {
   const sid = r.fixed(32);
   const members = r.list(2 * MAX_PARTIES, (r) => ({
     old: r.optional(() => r.u8()) ?? null,

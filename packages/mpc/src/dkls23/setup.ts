@@ -1,15 +1,21 @@
 /**
- * DKLs23 key generation: the Pedersen DKG with proofs of knowledge (run by `frost`'s key
- * generation on the plain secp256k1 suite, carried inside these messages), and for every pair of
- * parties the set-up the signing multiplications reuse — base OTs in both directions (the
- * verified simplest OT) and a jointly random zero-sharing seed.
+ * DKLs23 key set-up, for key generation and for refresh/reshare: the Shamir part — the Pedersen
+ * DKG with proofs of knowledge (keygen), or a resharing of the existing key (refresh, reshare) —
+ * is run by `frost`'s protocols on the plain secp256k1 suite, carried inside these messages; and
+ * for every pair of parties of the (new) key, the set-up the signing multiplications reuse: base
+ * OTs in both directions (the verified simplest OT) and a jointly random zero-sharing seed.
+ * A refresh therefore also replaces every base OT (and lifts every ban).
  *
- *   round 1  i → j  DKG round 1; as Bob (base-OT sender): B, proof; commitment to a seed half
- *   round 2  i → j  DKG round 2; as Alice (base-OT receiver): Aₖ; opening of the seed half
+ *   round 1  i → j  Shamir round 1; as Bob (base-OT sender): B, proof; commitment to a seed half
+ *   round 2  i → j  Shamir round 2; as Alice (base-OT receiver): Aₖ; opening of the seed half
  *   round 3  i → j  as Bob: challenges ξₖ
  *   round 4  i → j  as Alice: responses ρ′ₖ
  *   round 5  i → j  as Bob: openings H¹(ρ⁰ₖ), H¹(ρ¹ₖ)
  *   output          as Alice: check the openings; then, as Bob, the round-4 responses
+ *
+ * Messages are addressed by position in the run (the keygen index, or the position in a
+ * reshare's member list); pairs are named by their index in the new key. A party that leaves
+ * the key in a reshare only deals in round 1 and finishes with null.
  *
  * For the ordered pair (Bob = i, Alice = j) Bob is the base-OT sender and becomes the
  * OT-extension receiver when signing. A failed base-OT check names the peer. Bob sends his
@@ -21,6 +27,7 @@ import { randomBytes } from "@noble/hashes/utils.js";
 import { decodeLocal, Point, Reader, Writer } from "../codec/codec.js";
 import { CURVES } from "../frost/curve.js";
 import { KeygenParty } from "../frost/keygen.js";
+import { type ReshareOptions, ReshareParty, readReshareOptions, writeReshareOptions } from "../frost/reshare.js";
 import { FrostShare } from "../frost/share.js";
 import { KAPPA } from "../ot/kos.js";
 import {
@@ -36,7 +43,7 @@ import {
 } from "../ot/vsot.js";
 import { checkSid } from "../session/envelope.js";
 import { MultiPartyRoundParty } from "../session/multi-party.js";
-import { check, type Msg } from "../session/party.js";
+import { check, type Msg, type Party } from "../session/party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import { Transcript } from "../zk/transcript.js";
 import { checkThreshold, DklsShare, MAX_PARTIES, type PairSetup, pairSid } from "./share.js";
@@ -50,6 +57,10 @@ export interface KeygenOptions {
   n: number;
   t: number;
 }
+
+export type Plan =
+  | { kind: "keygen"; options: KeygenOptions }
+  | { kind: "reshare"; options: ReshareOptions; share: DklsShare | null };
 
 /** What this party holds towards one peer while the set-up runs. */
 interface PeerState {
@@ -74,40 +85,76 @@ interface PeerState {
   peerSeedHalf?: Uint8Array;
 }
 
-interface KeygenState {
+interface SetupState {
   step: number;
-  dkg?: Uint8Array; // the DKG party's saved state, while it runs
-  frost?: FrostShare;
+  shamir?: FrostShare;
   peers: Map<number, PeerState>;
 }
 
-export class DklsKeygenParty extends MultiPartyRoundParty<DklsShare> {
-  private readonly parties: number[];
-  private dkg: KeygenParty | undefined;
+/** The old key as a `frost` share on the plain secp256k1 suite, for its resharing protocol. */
+function asFrostShare(share: DklsShare): FrostShare {
+  return new FrostShare({
+    curve: CURVES.secp256k1,
+    index: share.index,
+    n: share.n,
+    t: share.t,
+    signingShare: CURVES.secp256k1.Fn.toBytes(share.x),
+    groupKey: share.publicKey.toBytes(true),
+    verifyingShares: share.verifyingShares.map((X) => X.toBytes(true)),
+    chainCode: share.chainCode,
+  });
+}
+
+export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
+  /** Positions that hold a share of the new key (and run the pairwise set-up). */
+  private readonly receivers: number[];
+  private readonly newIndex: (position: number) => number;
+  /** Positions that speak in the Shamir protocol's round 1 and 2. */
+  private readonly shamirSpeakers: [number[], number[]];
+  private shamir: Party<FrostShare | null> | undefined;
 
   constructor(
-    private readonly options: KeygenOptions,
-    private st: KeygenState = { step: 0, peers: new Map() },
-    dkg?: KeygenParty,
+    private readonly plan: Plan,
+    private st: SetupState = { step: 0, peers: new Map() },
+    shamir?: Party<FrostShare | null> | null,
   ) {
-    super(options.index, "dkls23/keygen", options.sid);
-    checkSid(options.sid);
-    checkThreshold(options.n, options.t);
-    if (!Number.isInteger(options.index) || options.index < 0 || options.index >= options.n) {
-      throw new RangeError("index out of range");
+    const { sid, index } = plan.options;
+    super(index, `dkls23/${plan.kind}`, sid);
+    checkSid(sid);
+    if (plan.kind === "keygen") {
+      const { n, t } = plan.options;
+      checkThreshold(n, t);
+      if (!Number.isInteger(index) || index < 0 || index >= n) throw new RangeError("index out of range");
+      this.receivers = Array.from({ length: n }, (_, i) => i);
+      this.newIndex = (p) => p;
+      this.shamirSpeakers = [this.receivers, this.receivers];
+      this.shamir = shamir === undefined ? new KeygenParty(CURVES.secp256k1, plan.options) : (shamir ?? undefined);
+    } else {
+      const { members, threshold } = plan.options;
+      const inner =
+        shamir === undefined
+          ? new ReshareParty(CURVES.secp256k1, plan.share && asFrostShare(plan.share), plan.options)
+          : shamir;
+      this.receivers = members.flatMap((m, p) => (m.new !== null ? [p] : []));
+      this.newIndex = (p) => (members[p] as { new: number }).new;
+      checkThreshold(this.receivers.length, threshold);
+      this.shamirSpeakers = [members.flatMap((m, p) => (m.old !== null ? [p] : [])), this.receivers];
+      this.shamir = inner ?? undefined;
     }
-    this.parties = Array.from({ length: options.n }, (_, i) => i);
-    this.dkg = dkg ?? new KeygenParty(CURVES.secp256k1, options);
   }
 
+  private get isReceiver(): boolean {
+    return this.receivers.includes(this.index);
+  }
   private get peers(): number[] {
-    return this.parties.filter((j) => j !== this.index);
+    return this.receivers.filter((p) => p !== this.index);
   }
   protected get step(): number {
     return this.st.step;
   }
-  protected speakers(): readonly number[] {
-    return this.parties;
+  protected speakers(round: number): readonly number[] {
+    if (round > 2) return this.receivers;
+    return [...new Set([...(this.shamirSpeakers[round - 1] as number[]), ...this.receivers])];
   }
   protected get handlers(): Record<number, (from: Map<number, Reader>) => Msg[]> {
     return Object.fromEntries(
@@ -115,27 +162,40 @@ export class DklsKeygenParty extends MultiPartyRoundParty<DklsShare> {
     );
   }
 
-  /** The base OTs with `bob` as sender and `alice` as receiver. */
+  /** The base OTs with the party at position `bob` as sender and `alice` as receiver. */
   private otSession(bob: number, alice: number): { sid: Uint8Array; transcript: () => Transcript } {
-    const sid = pairSid(this.sid, bob, alice);
-    return { sid, transcript: () => new Transcript("dkls23/keygen/base-ot", sid, [bob, alice]) };
+    const [b, a] = [this.newIndex(bob), this.newIndex(alice)];
+    const sid = pairSid(this.sid, b, a);
+    return { sid, transcript: () => new Transcript("dkls23/setup/base-ot", sid, [b, a]) };
   }
 
-  /** One message per peer: the DKG's message for it (rounds 1–2) and this round's set-up data. */
-  private sendAll(round: number, dkgOut: Msg[], body: (w: Writer, peer: number, s: PeerState) => void): Msg[] {
-    return this.peers.map((j) =>
-      this.sendTo(j, round, (w) => {
-        if (round <= 2) {
-          const inner = dkgOut.find((m) => m.to === j || m.to === null) as Msg;
-          w.bytes(inner.payload);
-        }
-        body(w, j, this.st.peers.get(j) as PeerState);
-      }),
-    );
+  /**
+   * One message per peer of the new key: the Shamir protocol's message for it (rounds 1–2) and
+   * this round's set-up data (when this party holds a share of the new key).
+   */
+  private sendAll(round: number, shamirOut: Msg[], body: (w: Writer, peer: number, s: PeerState) => void): Msg[] {
+    return this.receivers
+      .filter((p) => p !== this.index)
+      .map((p) =>
+        this.sendTo(p, round, (w) => {
+          if (round <= 2) {
+            const inner = shamirOut.find((m) => m.to === p || m.to === null);
+            w.optional(inner?.payload, (b) => w.bytes(b));
+          }
+          if (this.isReceiver) body(w, p, this.st.peers.get(p) as PeerState);
+        }),
+      );
   }
 
   protected onStart(): Msg[] {
-    const dkgOut = (this.dkg as KeygenParty).start();
+    const shamirOut = (this.shamir as Party<FrostShare | null>).start();
+    if (!this.isReceiver) {
+      // Leaving the key: deal, and that is all.
+      this.st = { step: ROUNDS + 1, peers: new Map() };
+      this.shamir = undefined;
+      this.finish(null);
+      return this.sendAll(1, shamirOut, () => {});
+    }
     for (const j of this.peers) {
       const seedHalf = randomBytes(32);
       const { commitment, opening } = commit(this.sid, this.index, seedHalf);
@@ -148,27 +208,34 @@ export class DklsKeygenParty extends MultiPartyRoundParty<DklsShare> {
       });
     }
     this.st.step = 1;
-    return this.sendAll(1, dkgOut, (w, _, s) => {
+    return this.sendAll(1, shamirOut, (w, _, s) => {
       writeSenderKey(w, s.bob);
       w.fixed(s.seedCommitment);
     });
   }
 
   private round(round: number, from: Map<number, Reader>): Msg[] {
-    // The DKG's messages ride in rounds 1 and 2.
-    let dkgOut: Msg[] = [];
+    // The Shamir protocol's messages ride in rounds 1 and 2.
+    let shamirOut: Msg[] = [];
     if (round <= 2) {
-      const inner = [...from].map(([j, r]) => ({ from: j, to: this.index, payload: r.bytes(1 << 16) }));
-      dkgOut = (this.dkg as KeygenParty).handle(inner);
+      const inner: Msg[] = [];
+      for (const [p, r] of from) {
+        const payload = r.optional(() => r.bytes(1 << 16));
+        if (payload) inner.push({ from: p, to: this.index, payload });
+      }
+      shamirOut = (this.shamir as Party<FrostShare | null>).handle(inner);
     }
-    for (const [j, r] of from) this.receive(round, j, r);
+    for (const [j, r] of from) {
+      if (this.receivers.includes(j)) this.receive(round, j, r);
+      r.end();
+    }
     if (round === 2) {
-      this.st.frost = (this.dkg as KeygenParty).result();
-      this.dkg = undefined;
+      this.st.shamir = (this.shamir as Party<FrostShare | null>).result() as FrostShare;
+      this.shamir = undefined;
     }
     this.st.step = round + 1;
-    if (round === ROUNDS) return this.finishKeygen();
-    return this.sendAll(round + 1, dkgOut, (w, j, s) => this.write(round + 1, w, j, s));
+    if (round === ROUNDS) return this.finishSetup();
+    return this.sendAll(round + 1, shamirOut, (w, j, s) => this.write(round + 1, w, j, s));
   }
 
   /** Reads and checks peer j's part of `round`. */
@@ -231,7 +298,6 @@ export class DklsKeygenParty extends MultiPartyRoundParty<DklsShare> {
         break;
       }
     }
-    r.end();
   }
 
   /** This party's part of `round` for peer j. */
@@ -274,7 +340,7 @@ export class DklsKeygenParty extends MultiPartyRoundParty<DklsShare> {
     }
   }
 
-  private finishKeygen(): Msg[] {
+  private finishSetup(): Msg[] {
     for (const j of this.peers) {
       check(
         (this.st.peers.get(j) as PeerState).responsesOk === true,
@@ -282,7 +348,7 @@ export class DklsKeygenParty extends MultiPartyRoundParty<DklsShare> {
         "base OT: receiver answered for the wrong key",
       );
     }
-    const frost = this.st.frost as FrostShare;
+    const shamir = this.st.shamir as FrostShare;
     const pairs = new Map<number, PairSetup>();
     for (const j of this.peers) {
       const s = this.st.peers.get(j) as PeerState;
@@ -290,7 +356,7 @@ export class DklsKeygenParty extends MultiPartyRoundParty<DklsShare> {
       const w = new Writer();
       w.string("keyshard/dkls23/zero-seed/v1");
       for (const h of halves) w.fixed(h as Uint8Array);
-      pairs.set(j, {
+      pairs.set(this.newIndex(j), {
         zeroSeed: sha256(w.finish()),
         asBob: { seeds0: s.rho0 as Uint8Array[], seeds1: s.rho1 as Uint8Array[] },
         asAlice: { delta: Uint8Array.from(s.choices), seeds: s.keys as Uint8Array[] },
@@ -298,13 +364,13 @@ export class DklsKeygenParty extends MultiPartyRoundParty<DklsShare> {
       });
     }
     const share = new DklsShare({
-      index: this.index,
-      n: this.options.n,
-      t: this.options.t,
-      x: CURVES.secp256k1.Fn.fromBytes(frost.signingShare),
-      publicKey: Point.fromBytes(frost.groupKey),
-      verifyingShares: frost.verifyingShares.map((y) => Point.fromBytes(y)),
-      chainCode: frost.chainCode,
+      index: shamir.index,
+      n: shamir.n,
+      t: shamir.t,
+      x: CURVES.secp256k1.Fn.fromBytes(shamir.signingShare),
+      publicKey: Point.fromBytes(shamir.groupKey),
+      verifyingShares: shamir.verifyingShares.map((y) => Point.fromBytes(y)),
+      chainCode: shamir.chainCode,
       keygenSid: this.sid,
       pairs,
     });
@@ -317,14 +383,12 @@ export class DklsKeygenParty extends MultiPartyRoundParty<DklsShare> {
     const w = new Writer();
     const st = this.st;
     w.u8(STATE_VERSION);
-    w.fixed(this.sid);
-    w.u8(this.options.n);
-    w.u8(this.options.t);
-    w.u8(this.index);
+    writePlan(w, this.plan);
     w.u8(st.step);
-    w.optional(this.done ? this.result().toBytes() : undefined, (b) => w.bytes(b));
-    w.optional(this.dkg?.save(), (b) => w.bytes(b));
-    w.optional(st.frost?.toBytes(), (b) => w.bytes(b));
+    w.bool(this.done);
+    w.optional(this.done ? (this.result()?.toBytes() ?? undefined) : undefined, (b) => w.bytes(b));
+    w.optional(this.shamir?.save(), (b) => w.bytes(b));
+    w.optional(st.shamir?.toBytes(), (b) => w.bytes(b));
     const list = (items: Uint8Array[] | undefined) => w.optional(items, (xs) => w.list(xs, (w, x) => w.fixed(x)));
     w.list([...st.peers], (w, [j, p]) => {
       w.u8(j);
@@ -348,18 +412,16 @@ export class DklsKeygenParty extends MultiPartyRoundParty<DklsShare> {
     return w.finish();
   }
 
-  static restore(bytes: Uint8Array): DklsKeygenParty {
-    return decodeLocal("DKLs23 keygen state", () => {
+  static restore(bytes: Uint8Array, share: DklsShare | null = null): DklsSetupParty {
+    return decodeLocal("DKLs23 set-up state", () => {
       const r = new Reader(bytes, null);
       if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
-      const sid = r.fixed(32);
-      const n = r.u8();
-      const t = r.u8();
-      const index = r.u8();
+      const plan = readPlan(r, share);
       const step = r.u8();
+      const done = r.bool();
       const result = r.optional(() => DklsShare.fromBytes(r.bytes(1 << 22)));
-      const dkgState = r.optional(() => r.bytes(1 << 20));
-      const frost = r.optional(() => FrostShare.fromBytes(r.bytes(1 << 16)));
+      const shamirState = r.optional(() => r.bytes(1 << 20));
+      const shamir = r.optional(() => FrostShare.fromBytes(r.bytes(1 << 16)));
       const list = () => r.optional(() => r.list(2 * KAPPA, (r) => r.fixed(32)));
       const peers = new Map(
         r.list(MAX_PARTIES, (r) => {
@@ -406,13 +468,39 @@ export class DklsKeygenParty extends MultiPartyRoundParty<DklsShare> {
         }),
       );
       r.end();
-      const st: KeygenState = { step, peers };
-      if (frost) st.frost = frost;
-      const dkg = dkgState ? KeygenParty.restore(() => CURVES.secp256k1, dkgState) : undefined;
-      const party = new DklsKeygenParty({ sid, index, n, t }, st, dkg);
-      if (!dkg) party.dkg = undefined;
-      party.restoreFlags(step > 0, result ? { value: result } : undefined);
+      const st: SetupState = { step, peers };
+      if (shamir) st.shamir = shamir;
+      const curveOf = () => CURVES.secp256k1;
+      const inner = shamirState
+        ? plan.kind === "keygen"
+          ? KeygenParty.restore(curveOf, shamirState)
+          : ReshareParty.restore(curveOf, shamirState)
+        : null;
+      const party = new DklsSetupParty(plan, st, inner);
+      party.restoreFlags(step > 0, done ? { value: result ?? null } : undefined);
       return party;
     });
   }
+}
+
+function writePlan(w: Writer, plan: Plan): void {
+  w.string(plan.kind);
+  if (plan.kind === "keygen") {
+    const o = plan.options;
+    w.fixed(o.sid);
+    w.u8(o.index);
+    w.u8(o.n);
+    w.u8(o.t);
+  } else {
+    writeReshareOptions(w, plan.options);
+  }
+}
+
+/** The plan a state was saved under; a reshare's dealer share is not in the state (nor needed:
+ *  it is used only in round 1, before any save). */
+function readPlan(r: Reader, share: DklsShare | null): Plan {
+  const kind = r.string(16);
+  if (kind === "keygen") return { kind, options: { sid: r.fixed(32), index: r.u8(), n: r.u8(), t: r.u8() } };
+  if (kind === "reshare") return { kind, options: readReshareOptions(r), share };
+  return r.fail("unknown set-up kind");
 }
