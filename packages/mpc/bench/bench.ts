@@ -6,7 +6,7 @@
 import type { FROST, FrostSecret, GenNonce } from "@noble/curves/abstract/frost.js";
 import { ed25519, ed25519_FROST } from "@noble/curves/ed25519.js";
 import { schnorr, schnorr_FROST } from "@noble/curves/secp256k1.js";
-import { type Ecdsa2pShare, ecdsa2p, type FrostShare, frost, runLocal } from "../src/index.js";
+import { type DklsShare, dkls23, type Ecdsa2pShare, ecdsa2p, type FrostShare, frost, runLocal } from "../src/index.js";
 
 interface Result {
   bench: string;
@@ -180,6 +180,46 @@ group("frost", () => {
         shape,
       );
     }
+  }
+});
+
+group("dkls23", () => {
+  for (const [n, t, keygenRuns] of [
+    [2, 2, 5],
+    [3, 2, 3],
+    [5, 3, 2],
+  ] as const) {
+    const shape = { parties: n, threshold: t };
+    const dkg = (): DklsShare[] => {
+      const s = sid();
+      return runLocal(Array.from({ length: n }, (_, index) => dkls23.keygen({ sid: s, index, n, t })));
+    };
+    let keys: DklsShare[] = [];
+    bench(
+      "dkls23.keygen",
+      keygenRuns,
+      () => {
+        keys = dkg();
+      },
+      undefined,
+      shape,
+    );
+    if (keys.length === 0) keys = dkg();
+    const signers = Array.from({ length: t }, (_, i) => i);
+    bench(
+      "dkls23.sign",
+      20,
+      () => {
+        const s = sid();
+        const messageHash = crypto.getRandomValues(new Uint8Array(32));
+        runLocal(
+          signers.map((i) => dkls23.sign(keys[i] as DklsShare, { sid: s, messageHash, signers })),
+          { indices: signers },
+        );
+      },
+      undefined,
+      shape,
+    );
   }
 });
 

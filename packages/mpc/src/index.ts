@@ -3,6 +3,8 @@
  * Everything public is exported from here; nothing else is an entry point.
  */
 export { bigintToBytes, bytesToBigint, CURVE_ORDER, Reader, Writer } from "./codec/codec.js";
+export type { DklsKeygenOptions, DklsSignOptions } from "./dkls23/index.js";
+export { DklsShare, dkls23 } from "./dkls23/index.js";
 export { compactSignature, type Signature, verifySignature } from "./ecdsa/signature.js";
 export type { KeygenOptions, RefreshOptions, SignOptions } from "./ecdsa2p/index.js";
 export { Ecdsa2pShare, ecdsa2p, PreParams, SignPrecomputation } from "./ecdsa2p/index.js";

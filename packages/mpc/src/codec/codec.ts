@@ -208,8 +208,15 @@ export function bitLength(x: bigint): number {
   return x === 0n ? 0 : x.toString(2).length;
 }
 
+const MASK64 = (1n << 64n) - 1n;
+
 export function bytesToBigint(b: Uint8Array): bigint {
   if (b.length === 0) return 0n;
+  if (b.length === 32) {
+    // Scalars are the hot case (OT extension, multiplications): four 64-bit words.
+    const v = new DataView(b.buffer, b.byteOffset, 32);
+    return (v.getBigUint64(0) << 192n) | (v.getBigUint64(8) << 128n) | (v.getBigUint64(16) << 64n) | v.getBigUint64(24);
+  }
   let hex = "";
   for (const v of b) hex += v.toString(16).padStart(2, "0");
   return BigInt(`0x${hex}`);
@@ -218,6 +225,15 @@ export function bytesToBigint(b: Uint8Array): bigint {
 /** Big-endian bytes; minimal length unless `len` is given. */
 export function bigintToBytes(x: bigint, len?: number): Uint8Array {
   if (x < 0n) throw new RangeError("negative integer");
+  if (len === 32 && x >> 256n === 0n) {
+    const out = new Uint8Array(32);
+    const v = new DataView(out.buffer);
+    v.setBigUint64(0, (x >> 192n) & MASK64);
+    v.setBigUint64(8, (x >> 128n) & MASK64);
+    v.setBigUint64(16, (x >> 64n) & MASK64);
+    v.setBigUint64(24, x & MASK64);
+    return out;
+  }
   let hex = x === 0n ? "" : x.toString(16);
   if (hex.length % 2) hex = `0${hex}`;
   const n = hex.length / 2;

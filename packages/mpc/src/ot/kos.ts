@@ -1,6 +1,6 @@
 /**
  * OT extension (Keller–Orsini–Scholl 2015, actively secure, with the consistency check in the
- * block form that Roy's SoftSpokenOT analysis (eprint 2022/192) supports), from κ = 256 base OTs
+ * block form that Roy's SoftSpokenOT analysis (eprint 2022/192) supports), from κ = 128 base OTs
  * with the roles swapped: the base-OT sender becomes the extension receiver.
  *
  *   receiver: x = choices ‖ random padding; tᵇᵢ = PRG(seedᵇᵢ); uᵢ = t⁰ᵢ ⊕ t¹ᵢ ⊕ x (i < κ)
@@ -21,7 +21,7 @@ import { randomBytes } from "@noble/hashes/utils.js";
 import { CURVE_ORDER } from "../codec/codec.js";
 import { mod } from "../math/bigint.js";
 
-export const KAPPA = 256;
+export const KAPPA = 128;
 export const BLOCK_BITS = 208;
 const BLOCK_BYTES = BLOCK_BITS / 8;
 /** X²⁰⁸ + X⁹ + X³ + X + 1. */
