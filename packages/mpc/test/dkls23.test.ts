@@ -3,7 +3,7 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { HDKey } from "@scure/bip32";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CURVE_ORDER } from "../src/codec/codec.js";
-import { DklsShare, dkls23 } from "../src/dkls23/index.js";
+import { DklsShare, dkls23, type Presignature } from "../src/dkls23/index.js";
 import { aliceRespond, bobFinish, bobStart, gadget } from "../src/dkls23/multiply.js";
 import type { Signature } from "../src/ecdsa/signature.js";
 import { mod, modInv } from "../src/math/bigint.js";
@@ -192,6 +192,48 @@ describe("dkls23", () => {
     expect(dkls23.restoreSign(shares[0] as DklsShare, saved).handle(from1)).toHaveLength(1);
     expectAbort(() => dkls23.restoreSign(shares[0] as DklsShare, saved).handle(from1), null, /already answered/);
     expectAbort(() => (parties[0] as Party<Signature>).handle(from1), null, /already answered/);
+  });
+
+  it("pre-signatures: rounds 1–2 without the message, then one round; each is used once", () => {
+    const shares = keys.get("3,2") as DklsShare[];
+    const signers = [0, 2];
+    const sid = newSid();
+    const pres = runLocal(
+      signers.map((i) => dkls23.presign(shares[i] as DklsShare, { sid, signers, path: "m/1/2" })),
+      {
+        indices: signers,
+        between: (p, k) => dkls23.restorePresign(shares[signers[k] as number] as DklsShare, p.save()) as Party<unknown>,
+      },
+    );
+    // Stored and loaded as bytes, as a device would keep them.
+    const stored = pres.map((p) => dkls23.presignatureFromBytes(dkls23.presignatureToBytes(p)));
+    const h = randomHash();
+    const sigs = runLocal(
+      signers.map((i, k) => dkls23.signPresigned(shares[i] as DklsShare, stored[k] as Presignature, h)),
+      { indices: signers },
+    );
+    expect(verifies(sigs[0] as Signature, h, dkls23.publicKey(shares[0] as DklsShare, "m/1/2"))).toBe(true);
+    // A pre-signature signs one message only, whatever copy of it is presented.
+    const again = dkls23.presignatureFromBytes(dkls23.presignatureToBytes(pres[0] as Presignature));
+    expectAbort(() => dkls23.signPresigned(shares[0] as DklsShare, again, randomHash()).start(), null, /has been used/);
+  });
+
+  it("a signer with a pre-signature and a signer running all three rounds sign together", () => {
+    const shares = keys.get("2,2") as DklsShare[];
+    const sid = newSid();
+    const h = randomHash();
+    const full = dkls23.sign(shares[0] as DklsShare, { sid, messageHash: h, signers: [0, 1] });
+    const early = dkls23.presign(shares[1] as DklsShare, { sid, signers: [0, 1] });
+    const r1 = [...full.start(), ...early.start()];
+    const r2 = [...full.handle(r1.filter((m) => m.from === 1)), ...early.handle(r1.filter((m) => m.from === 0))];
+    const r3 = full.handle(r2.filter((m) => m.from === 1));
+    expect(early.handle(r2.filter((m) => m.from === 0))).toEqual([]);
+    const late = dkls23.signPresigned(shares[1] as DklsShare, early.result(), h);
+    const r3b = late.start();
+    expect(full.handle(r3b)).toEqual([]);
+    expect(late.handle(r3)).toEqual([]);
+    expect(full.result()).toEqual(late.result());
+    expect(verifies(full.result(), h, dkls23.publicKey(shares[0] as DklsShare))).toBe(true);
   });
 
   it("refresh keeps the key, lifts bans, and old and new shares do not combine", () => {

@@ -6,11 +6,12 @@ import type { Signature } from "../ecdsa/signature.js";
 import type { ReshareOptions } from "../frost/reshare.js";
 import { derive } from "../hd/derive.js";
 import type { Party } from "../session/party.js";
+import { DklsFinishParty, type Presignature, presignatureFromBytes, presignatureToBytes } from "./presign.js";
 import { DklsSetupParty, type KeygenOptions } from "./setup.js";
 import { DklsShare } from "./share.js";
 import { DklsSignParty, type SignOptions } from "./sign.js";
 
-export type { KeygenOptions as DklsKeygenOptions, SignOptions as DklsSignOptions };
+export type { KeygenOptions as DklsKeygenOptions, Presignature, SignOptions as DklsSignOptions };
 export { DklsShare };
 
 export const dkls23 = {
@@ -20,8 +21,26 @@ export const dkls23 = {
   },
 
   /** Three rounds; the message hash is used in the last one only. */
-  sign(share: DklsShare, options: SignOptions): Party<Signature> {
-    return new DklsSignParty(share, options);
+  sign(share: DklsShare, options: SignOptions & { messageHash: Uint8Array }): Party<Signature> {
+    if (!options.messageHash) throw new RangeError("messageHash is required (or use presign)");
+    return new DklsSignParty(share, options) as Party<Signature>;
+  },
+
+  /**
+   * Rounds 1–2 ahead of the message: a pre-signature, secret and single use (persist it like a
+   * share, consume it once). `signPresigned` then signs in one round.
+   */
+  presign(share: DklsShare, options: Omit<SignOptions, "messageHash">): Party<Presignature> {
+    return new DklsSignParty(share, {
+      sid: options.sid,
+      signers: options.signers,
+      ...(options.path === undefined ? {} : { path: options.path }),
+    }) as Party<Presignature>;
+  },
+
+  /** The last round, from a pre-signature: every signer of the pre-signature takes part. */
+  signPresigned(share: DklsShare, presignature: Presignature, messageHash: Uint8Array): Party<Signature> {
+    return new DklsFinishParty(share, presignature, messageHash);
   },
 
   /** New shares and a new pairwise set-up (fresh base OTs, bans lifted), same key and parties. */
@@ -56,6 +75,14 @@ export const dkls23 = {
     return DklsSetupParty.restore(bytes);
   },
   restoreSign(share: DklsShare, bytes: Uint8Array): Party<Signature> {
-    return DklsSignParty.restore(share, bytes);
+    return DklsSignParty.restore(share, bytes) as Party<Signature>;
   },
+  restorePresign(share: DklsShare, bytes: Uint8Array): Party<Presignature> {
+    return DklsSignParty.restore(share, bytes) as Party<Presignature>;
+  },
+  restoreSignPresigned(share: DklsShare, bytes: Uint8Array): Party<Signature> {
+    return DklsFinishParty.restore(share, bytes);
+  },
+  presignatureToBytes,
+  presignatureFromBytes,
 };

@@ -19,18 +19,11 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToBigint, CURVE_ORDER, decodeLocal, Point, Reader, Writer } from "../codec/codec.js";
-import {
-  finishSignature,
-  hashToScalar,
-  readSignature,
-  type Signature,
-  verifySignature,
-  writeSignature,
-} from "../ecdsa/signature.js";
+import { hashToScalar, readSignature, type Signature, writeSignature } from "../ecdsa/signature.js";
 import { CURVES } from "../frost/curve.js";
 import { lagrangeAt } from "../frost/polynomial.js";
 import { derive, MAX_PATH_LENGTH } from "../hd/derive.js";
-import { mod, modInv, randomBelow } from "../math/bigint.js";
+import { mod, randomBelow } from "../math/bigint.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
 import { checkSignerSet, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
@@ -48,14 +41,15 @@ import {
   writeBobState,
   writeKosMessage,
 } from "./multiply.js";
+import { DklsFinishParty, type Presignature, readPresignature, writePresignature } from "./presign.js";
 import { type DklsShare, pairSid } from "./share.js";
 
 const STATE_VERSION = 1;
 
 export interface SignOptions {
   sid: Uint8Array;
-  /** 32-byte message hash (used in round 3 only). */
-  messageHash: Uint8Array;
+  /** 32-byte message hash, used in round 3 only; without it the run stops at a pre-signature. */
+  messageHash?: Uint8Array;
   /** Indices of the signers, this party included; at least the threshold. */
   signers: number[];
   /** Non-hardened BIP32 path. */
@@ -78,11 +72,6 @@ interface SignState {
   nonce: Uint8Array;
   peers: Map<number, PeerRun>;
   sk?: bigint;
-  /** Round 3: this party's final share, the nonce point, and the digest of the signers' view. */
-  u?: bigint;
-  w?: bigint;
-  nonceR?: Point;
-  digest?: Uint8Array;
 }
 
 /**
@@ -92,12 +81,14 @@ interface SignState {
  */
 const answeredSessions = new SingleUse();
 
-export class DklsSignParty extends MultiPartyRoundParty<Signature> {
+export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature> {
   private readonly signers: number[];
   private readonly peers: number[];
   private readonly tweak: bigint;
   private readonly childKey: Point;
   private st: SignState | undefined;
+  /** The final round, once the pre-signature is made (when a message was given). */
+  private final: DklsFinishParty | undefined;
 
   constructor(
     private readonly share: DklsShare,
@@ -106,7 +97,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature> {
   ) {
     super(share.index, "dkls23/sign", options.sid);
     checkSid(options.sid);
-    hashToScalar(options.messageHash);
+    if (options.messageHash) hashToScalar(options.messageHash);
     this.signers = checkSignerSet(share.index, share.n, share.t, options.signers);
     this.peers = this.signers.filter((j) => j !== share.index);
     for (const j of this.peers) {
@@ -122,11 +113,21 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature> {
   protected get step(): number {
     return this.st?.step ?? 0;
   }
+
+  /** Round 3 is the final round's, run by the pre-signature's DklsFinishParty. */
+  protected override onRound(incoming: Msg[]): Msg[] {
+    if (this.final) {
+      const out = this.final.handle(incoming);
+      if (this.final.done) this.finish(this.final.result());
+      return out;
+    }
+    return super.onRound(incoming);
+  }
   protected speakers(): readonly number[] {
     return this.signers;
   }
   protected get handlers(): Record<number, (from: Map<number, Reader>) => Msg[]> {
-    return { 1: (m) => this.round2(m), 2: (m) => this.round3(m), 3: (m) => this.finishSigning(m) };
+    return { 1: (m) => this.round2(m), 2: (m) => this.presignature(m) };
   }
 
   /** The session of the multiplication with `bob` and `alice` in this signing run. */
@@ -235,7 +236,8 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature> {
     return out;
   }
 
-  private round3(from: Map<number, Reader>): Msg[] {
+  /** After round 2: every check, then the pre-signature; with a message, round 3 starts. */
+  private presignature(from: Map<number, Reader>): Msg[] {
     const st = this.st as SignState;
     const sk = st.sk as bigint;
     let Phi = st.phi;
@@ -278,57 +280,31 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature> {
     const R = [...Rs.values()].reduce((a, b) => a.add(b));
     check(!R.is0(), null, "nonce point is the identity");
     Phi = mod(Phi, CURVE_ORDER);
-    const rx = mod(R.toAffine().x, CURVE_ORDER);
-    const u = mod(st.r * Phi + uSum, CURVE_ORDER);
-    const v = mod(sk * Phi + vSum, CURVE_ORDER);
-    const w = mod(hashToScalar(this.options.messageHash) * st.phi + rx * v, CURVE_ORDER);
-    const digest = new Writer();
-    digest.string("keyshard/dkls23/sign-view/v1");
-    digest.fixed(this.options.messageHash);
+    const view = new Writer();
+    view.string("keyshard/dkls23/sign-view/v1");
     for (const j of this.signers) {
-      digest.point(Rs.get(j) as Point);
-      digest.point(pks.get(j) as Point);
+      view.point(Rs.get(j) as Point);
+      view.point(pks.get(j) as Point);
     }
-    st.digest = sha256(digest.finish());
-    st.u = u;
-    st.w = w;
-    st.nonceR = R;
-    st.step = 3;
-    // Round 3 needs only these: the secrets that made them are dropped.
-    this.st = { ...st, r: 0n, phi: 0n, sk: 0n, peers: new Map() };
-    return [
-      this.broadcast(3, (wr) => {
-        wr.scalar(u);
-        wr.scalar(w);
-        wr.fixed(st.digest as Uint8Array);
-      }),
-    ];
-  }
-
-  private finishSigning(from: Map<number, Reader>): Msg[] {
-    const st = this.st as SignState;
-    let u = st.u as bigint;
-    let w = st.w as bigint;
-    for (const [, rd] of from) {
-      u += rd.scalar(true);
-      w += rd.scalar(true);
-      const digest = rd.fixed(32);
-      rd.end();
-      check(equalBytes(digest, st.digest as Uint8Array), null, "signers saw different nonces, key shares or messages");
+    const pre: Presignature = {
+      sid: this.sid,
+      index: this.index,
+      signers: this.signers,
+      phi: st.phi,
+      u: mod(st.r * Phi + uSum, CURVE_ORDER),
+      v: mod(sk * Phi + vSum, CURVE_ORDER),
+      R,
+      view: sha256(view.finish()),
+    };
+    if (this.options.path !== undefined) pre.path = this.options.path;
+    // The secrets that made the pre-signature are not needed any more.
+    this.st = { ...st, step: 3, r: 0n, phi: 0n, sk: 0n, peers: new Map() };
+    if (!this.options.messageHash) {
+      this.finish(pre);
+      return [];
     }
-    u = mod(u, CURVE_ORDER);
-    check(u !== 0n, null, "degenerate signature (u = 0)");
-    const s = mod(mod(w, CURVE_ORDER) * modInv(u, CURVE_ORDER), CURVE_ORDER);
-    check(s !== 0n, null, "degenerate signature (s = 0)");
-    const signature = finishSignature(st.nonceR as Point, s);
-    check(
-      verifySignature(signature, this.options.messageHash, this.childKey),
-      null,
-      "signature does not verify: a signer sent a bad final share",
-    );
-    this.st = { ...st, step: 4 };
-    this.finish(signature);
-    return [];
+    this.final = new DklsFinishParty(this.share, pre, this.options.messageHash);
+    return this.final.start();
   }
 
   protected saveState(): Uint8Array {
@@ -337,10 +313,14 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature> {
     w.fixed(sha256(this.share.publicBytes()));
     w.u8(this.index);
     w.fixed(this.sid);
-    w.fixed(this.options.messageHash);
+    w.optional(this.options.messageHash, (h) => w.fixed(h));
     w.list(this.signers, (w, s) => w.u8(s));
     w.optional(this.options.path, (p) => w.string(p));
-    w.optional(this.done ? this.result() : undefined, (sig) => writeSignature(w, sig));
+    const result = this.done ? this.result() : undefined;
+    w.u8(result === undefined ? 0 : "R" in result ? 2 : 1);
+    if (result && "R" in result) writePresignature(w, result);
+    else if (result) writeSignature(w, result);
+    w.optional(this.final?.save(), (b) => w.bytes(b));
     w.optional(this.st, (st) => {
       w.u8(st.step);
       w.scalar(st.r);
@@ -356,10 +336,6 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature> {
         });
       });
       w.optional(st.sk, (x) => w.scalar(x));
-      w.optional(st.u, (x) => w.scalar(x));
-      w.optional(st.w, (x) => w.scalar(x));
-      w.optional(st.nonceR, (p) => w.point(p));
-      w.optional(st.digest, (d) => w.fixed(d));
     });
     return w.finish();
   }
@@ -371,10 +347,19 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature> {
       if (!equalBytes(r.fixed(32), sha256(share.publicBytes()))) r.fail("state belongs to another key");
       if (r.u8() !== share.index) r.fail("state belongs to another party");
       const sid = r.fixed(32);
-      const messageHash = r.fixed(32);
+      const messageHash = r.optional(() => r.fixed(32));
       const signers = r.list(share.n, (r) => r.u8());
       const path = r.optional(() => r.string(MAX_PATH_LENGTH));
-      const signature = r.optional(() => readSignature(r));
+      const kind = r.u8();
+      const result =
+        kind === 0
+          ? undefined
+          : kind === 1
+            ? readSignature(r)
+            : kind === 2
+              ? readPresignature(r)
+              : r.fail("bad result");
+      const final = r.optional(() => r.bytes(1 << 12));
       const st = r.optional(() => {
         const step = r.u8();
         const state: SignState = {
@@ -398,21 +383,15 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature> {
         };
         const sk = r.optional(() => r.scalar(true));
         if (sk !== undefined) state.sk = sk;
-        const u = r.optional(() => r.scalar(true));
-        if (u !== undefined) state.u = u;
-        const w = r.optional(() => r.scalar(true));
-        if (w !== undefined) state.w = w;
-        const nonceR = r.optional(() => r.point());
-        if (nonceR) state.nonceR = nonceR;
-        const digest = r.optional(() => r.fixed(32));
-        if (digest) state.digest = digest;
         return state;
       });
       r.end();
-      const options: SignOptions = { sid, messageHash, signers };
+      const options: SignOptions = { sid, signers };
+      if (messageHash) options.messageHash = messageHash;
       if (path !== undefined) options.path = path;
       const party = new DklsSignParty(share, options, st);
-      party.restoreFlags(st !== undefined, signature ? { value: signature } : undefined);
+      if (final) party.final = DklsFinishParty.restore(share, final);
+      party.restoreFlags(st !== undefined, result ? { value: result } : undefined);
       return party;
     });
   }
