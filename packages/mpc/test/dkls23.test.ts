@@ -155,10 +155,11 @@ describe("dkls23", () => {
     const share = (keys.get("3,2") as DklsShare[])[1] as DklsShare;
     const bytes = share.toBytes();
     expect(bytesToHex(DklsShare.fromBytes(bytes).toBytes())).toBe(bytesToHex(bytes));
-    // Version, public key, the last pair's ban flag. (The chain code and key-generation sid have
-    // no algebraic check: the keystore's encryption authenticates them, and signing compares
-    // the whole public state in round 1.)
-    for (const pos of [0, 10, bytes.length - 1]) {
+    // Version, public key, the share x. (The chain code and key-generation sid have no algebraic
+    // check: the keystore's encryption authenticates them, and signing compares the whole public
+    // state in round 1.)
+    const xAt = 5 + share.publicBytes().length + 1;
+    for (const pos of [0, 10, xAt + 31]) {
       const bad = bytes.slice();
       bad[pos] = (bad[pos] as number) ^ 2;
       expectAbort(() => DklsShare.fromBytes(bad), null);

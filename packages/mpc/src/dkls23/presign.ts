@@ -5,8 +5,8 @@
  * wᵢ = m·φᵢ + rₓ·vᵢ; the signature is Σw / Σu.
  *
  * A pre-signature is secret and single use: two messages signed with one nonce give the key. The
- * process refuses to finish one twice (whatever object or bytes it comes from); across processes,
- * storage must consume it once, as for saved states.
+ * share records the sessions of the latest pre-signatures it signed with (persist the share after
+ * signing, as after a ban), and the process refuses one twice whatever copy it comes from.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { CURVE_ORDER, decodeLocal, type Point, Reader, Writer } from "../codec/codec.js";
@@ -111,7 +111,7 @@ export class DklsFinishParty extends MultiPartyRoundParty<Signature> {
   private step_ = 0;
 
   constructor(
-    share: DklsShare,
+    private readonly share: DklsShare,
     private readonly pre: Presignature,
     private readonly messageHash: Uint8Array,
   ) {
@@ -134,8 +134,9 @@ export class DklsFinishParty extends MultiPartyRoundParty<Signature> {
   }
 
   protected onStart(): Msg[] {
+    const fresh = finished.claim(new Uint8Array([...this.pre.sid, this.pre.index]));
     check(
-      finished.claim(new Uint8Array([...this.pre.sid, this.pre.index])),
+      this.share.usePresignature(this.pre.sid) && fresh,
       null,
       "this pre-signature has been used; a nonce signs one message only",
     );

@@ -3,9 +3,10 @@
  * party's verifying share Xⱼ = xⱼ·G, the chain code, and per other party the pairwise set-up the
  * signing multiplications reuse — the base OTs in both directions and a zero-sharing seed — plus
  * whether that party has been banned (a failed OT or multiplication check: engaging it again with
- * the same base OTs would leak them bit by bit). Versioned encoding.
+ * the same base OTs would leak them bit by bit) — and the sessions of the latest pre-signatures it
+ * has signed with. Versioned encoding.
  */
-import { bytesToHex } from "@noble/hashes/utils.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { CURVE_ORDER, decodeLocal, Point, Reader, Writer } from "../codec/codec.js";
 import { CURVES } from "../frost/curve.js";
 import { interpolate } from "../frost/polynomial.js";
@@ -37,7 +38,11 @@ export interface DklsShareFields {
   /** The key-generation session: every multiplication session is bound to it. */
   keygenSid: Uint8Array;
   pairs: Map<number, PairSetup>;
+  usedPresignatures?: string[];
 }
+
+/** How many used pre-signature sessions a share remembers (sessions are fresh 32-byte ids). */
+const USED_PRESIGNATURES_KEPT = 256;
 
 export function checkThreshold(n: number, t: number): void {
   if (!Number.isInteger(n) || !Number.isInteger(t) || t < 2 || t > n || n > MAX_PARTIES) {
@@ -66,6 +71,8 @@ export class DklsShare {
   readonly keygenSid: Uint8Array;
   private readonly pairs: Map<number, PairSetup>;
   private readonly gadgets = new Map<string, bigint[]>();
+  /** Sessions whose pre-signature this share has signed with (the latest ones), persisted. */
+  private readonly usedPresignatures: string[];
 
   constructor(f: DklsShareFields) {
     checkThreshold(f.n, f.t);
@@ -84,6 +91,7 @@ export class DklsShare {
     this.chainCode = f.chainCode;
     this.keygenSid = f.keygenSid;
     this.pairs = f.pairs;
+    this.usedPresignatures = f.usedPresignatures ?? [];
     if (!Point.BASE.multiply(f.x).equals(f.verifyingShares[f.index] as Point)) {
       throw new ProtocolAbort(null, "share does not match its verifying share");
     }
@@ -97,6 +105,18 @@ export class DklsShare {
     const p = this.pairs.get(peer);
     if (!p) throw new RangeError(`no set-up with party ${peer}`);
     return p;
+  }
+
+  /**
+   * Records that the pre-signature of session `sid` signs now; false if it signed before. Persist
+   * the share after it, as after a ban: the record is what stops a second use after a restart.
+   */
+  usePresignature(sid: Uint8Array): boolean {
+    const key = bytesToHex(sid);
+    if (this.usedPresignatures.includes(key)) return false;
+    if (this.usedPresignatures.length >= USED_PRESIGNATURES_KEPT) this.usedPresignatures.shift();
+    this.usedPresignatures.push(key);
+    return true;
   }
 
   /** Marks a peer that failed an OT or multiplication check; it cannot sign with this share again. */
@@ -147,6 +167,7 @@ export class DklsShare {
       for (const s of p.asAlice.seeds) w.fixed(s);
       w.bool(p.banned);
     }
+    w.list(this.usedPresignatures, (w, key) => w.fixed(hexToBytes(key)));
     return w.finish();
   }
 
@@ -174,9 +195,21 @@ export class DklsShare {
         const delta = unpackBits(r.fixed(KAPPA / 8));
         pairs.set(j, { zeroSeed, asBob, asAlice: { delta, seeds: seeds() }, banned: r.bool() });
       }
+      const usedPresignatures = r.list(USED_PRESIGNATURES_KEPT, (r) => bytesToHex(r.fixed(32)));
       r.end();
       if (index >= n || x >= CURVE_ORDER) r.fail("invalid share");
-      return new DklsShare({ index, n, t, x, publicKey, verifyingShares, chainCode, keygenSid, pairs });
+      return new DklsShare({
+        index,
+        n,
+        t,
+        x,
+        publicKey,
+        verifyingShares,
+        chainCode,
+        keygenSid,
+        pairs,
+        usedPresignatures,
+      });
     });
   }
 }
