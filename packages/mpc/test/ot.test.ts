@@ -157,8 +157,8 @@ describe("KOS OT extension", () => {
     expect(sent.ok).toBe(true);
     if (!sent.ok) return;
     const alpha = Array.from({ length: count }, () => [3n, CURVE_ORDER - 5n]);
-    const { tA, tau } = transferSend(osid, sent.Q, sent.delta, alpha);
-    const tB = transferReceive(osid, output, tau);
+    const { tA, tau, salt } = transferSend(osid, sent.Q, sent.delta, alpha);
+    const tB = transferReceive(osid, output, tau, salt);
     for (let j = 0; j < count; j++) {
       for (let k = 0; k < 2; k++) {
         const sum = mod(((tA[j] as bigint[])[k] as bigint) + ((tB[j] as bigint[])[k] as bigint), CURVE_ORDER);
@@ -184,7 +184,7 @@ describe("KOS OT extension", () => {
       change(m);
       return kosSend(osid, base.delta, base.chosen, m, count).ok;
     };
-    // A receiver using a different choice bit in one row (the selective-failure probe).
+    // A receiver using a different choice bit in one row, without recomputing x̃ and t̃.
     const row = base.delta.indexOf(1);
     expect(
       tamper((m) => {
@@ -215,8 +215,8 @@ describe("KOS OT extension", () => {
     expect(sent.ok).toBe(true);
     if (!sent.ok) return;
     const alpha = Array.from({ length: count }, (_, j) => [BigInt(j + 1)]);
-    const { tA, tau } = transferSend(osid, sent.Q, sent.delta, alpha);
-    const tB = transferReceive(osid, output, tau);
+    const { tA, tau, salt } = transferSend(osid, sent.Q, sent.delta, alpha);
+    const tB = transferReceive(osid, output, tau, salt);
     for (const [j, a] of tA.entries()) {
       const sum = mod((a[0] as bigint) + ((tB[j] as bigint[])[0] as bigint), CURVE_ORDER);
       expect(sum).toBe(output.choices[j] ? BigInt(j + 1) : 0n);

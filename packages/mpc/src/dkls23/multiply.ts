@@ -4,8 +4,9 @@
  * Alice's input is a vector (a₀, a₁). They end with additive shares c + d = b·a.
  *
  *   Bob 1    β random; KOS receiver message; keeps b = ⟨g, β⟩                     (signing round 1)
- *   Alice    checks KOS; correlations (ã₀, ã₁, â₀, â₁) on every OT; sends τ,
- *            γ = a − ã, and the check values u = χ̃ã + χ̂â, r = H(χ̃z̃ᴬ + χ̂ẑᴬ)       (signing round 2)
+ *   Alice    checks KOS; correlations (ã₀, ã₁, â₀, â₁) on every OT; sends τ (and her salt),
+ *            γ = a − ã, and the check values u = χ̃ã + χ̂â, r = H(χ̃z̃ᴬ + χ̂ẑᴬ), with χ̃, χ̂
+ *            derived after τ                                                        (signing round 2)
  *   Bob 2    checks r against β·u − χ̃z̃ᴮ − χ̂ẑᴮ; d = b·γ + ⟨g, z̃ᴮ⟩; Alice's c = ⟨g, z̃ᴬ⟩
  *
  * The masks (ã, â) and the χ̃, χ̂ check keep Alice from using inconsistent inputs across the OTs
@@ -22,6 +23,7 @@ import {
   type KosReceiverOutput,
   kosReceive,
   kosSend,
+  SALT_BYTES,
   transferReceive,
   transferSend,
 } from "../ot/kos.js";
@@ -55,11 +57,26 @@ export function gadget(pairSid: Uint8Array): bigint[] {
   return Array.from({ length: OT_COUNT }, (_, k) => hashScalar(text("keyshard/dkls23/gadget/v1"), pairSid, u16(k)));
 }
 
-function checkScalars(sid: Uint8Array, message: KosMessage): { chiTilde: bigint[]; chiHat: bigint[] } {
+function messageDigest(message: KosMessage): Uint8Array {
   const h = sha256.create();
   for (const row of message.u) h.update(row);
   h.update(message.xTilde);
   for (const row of message.tTilde) h.update(row);
+  return h.digest();
+}
+
+/**
+ * The check's χ̃, χ̂: from Bob's message and Alice's τ and salt, so that Alice has fixed her
+ * correlations before she learns them (otherwise she could shift ã on one OT and compensate in â).
+ */
+function checkScalars(
+  sid: Uint8Array,
+  bobMessage: Uint8Array,
+  tau: readonly bigint[][],
+  salt: Uint8Array,
+): { chiTilde: bigint[]; chiHat: bigint[] } {
+  const h = sha256.create().update(bobMessage).update(salt);
+  for (const row of tau) for (const x of row) h.update(bigintToBytes(x, 32));
   const transcript = h.digest();
   const chi = (tag: string, l: number) => hashScalar(text(tag), sid, new Uint8Array([l]), transcript);
   return {
@@ -83,8 +100,8 @@ const dot = (g: readonly bigint[], z: readonly bigint[]) => {
 export interface BobState {
   output: KosReceiverOutput;
   b: bigint;
-  chiTilde: bigint[];
-  chiHat: bigint[];
+  /** Digest of the extension message Bob sent (for the check's χ). */
+  sent: Uint8Array;
 }
 
 /** Bob, round 1: random choices, their value b, and the extension message for Alice. */
@@ -98,11 +115,12 @@ export function bobStart(
   output.choices.forEach((beta, k) => {
     if (beta) b += g[k] as bigint;
   });
-  return { state: { output, b: mod(b, CURVE_ORDER), ...checkScalars(sid, message) }, message };
+  return { state: { output, b: mod(b, CURVE_ORDER), sent: messageDigest(message) }, message };
 }
 
 export interface AliceReply {
   tau: bigint[][];
+  salt: Uint8Array;
   verifyR: Uint8Array;
   verifyU: bigint[];
   gamma: bigint[];
@@ -124,13 +142,13 @@ export function aliceRespond(
   const aTilde = a.map(() => randomBelow(CURVE_ORDER));
   const aHat = a.map(() => randomBelow(CURVE_ORDER));
   const correlation = [...aTilde, ...aHat];
-  const { tA, tau } = transferSend(
+  const { tA, tau, salt } = transferSend(
     sid,
     sent.Q,
     sent.delta,
     Array.from({ length: OT_COUNT }, () => correlation),
   );
-  const { chiTilde, chiHat } = checkScalars(sid, message);
+  const { chiTilde, chiHat } = checkScalars(sid, messageDigest(message), tau, salt);
   const r = a.map((_, l) =>
     tA.map((z) =>
       mod((chiTilde[l] as bigint) * (z[l] as bigint) + (chiHat[l] as bigint) * (z[INPUTS + l] as bigint), CURVE_ORDER),
@@ -146,7 +164,7 @@ export function aliceRespond(
     ),
   );
   const gamma = a.map((x, l) => mod(x - (aTilde[l] as bigint), CURVE_ORDER));
-  return { ok: true, c, reply: { tau, verifyR: hashChecks(sid, r), verifyU, gamma } };
+  return { ok: true, c, reply: { tau, salt, verifyR: hashChecks(sid, r), verifyU, gamma } };
 }
 
 /** Bob, after round 2: checks Alice's reply (false: Alice cheated); his shares d. */
@@ -156,8 +174,8 @@ export function bobFinish(
   g: readonly bigint[],
   reply: AliceReply,
 ): { ok: false } | { ok: true; d: bigint[] } {
-  const zB = transferReceive(sid, state.output, reply.tau);
-  const { chiTilde, chiHat } = state;
+  const zB = transferReceive(sid, state.output, reply.tau, reply.salt);
+  const { chiTilde, chiHat } = checkScalars(sid, state.sent, reply.tau, reply.salt);
   const r = reply.verifyU.map((u, l) =>
     zB.map((z, k) =>
       mod(
@@ -199,6 +217,7 @@ export function readKosMessage(r: Reader): KosMessage {
 
 export function writeAliceReply(w: Writer, m: AliceReply): void {
   for (const row of m.tau) for (const x of row) w.scalar(x);
+  w.fixed(m.salt);
   w.fixed(m.verifyR);
   for (const x of m.verifyU) w.scalar(x);
   for (const x of m.gamma) w.scalar(x);
@@ -208,7 +227,7 @@ export function writeBobState(w: Writer, s: BobState): void {
   w.fixed(s.output.choices);
   for (const col of s.output.T) w.fixed(col);
   w.scalar(s.b);
-  for (const x of [...s.chiTilde, ...s.chiHat]) w.scalar(x);
+  w.fixed(s.sent);
 }
 
 export function readBobState(r: Reader): BobState {
@@ -216,14 +235,14 @@ export function readBobState(r: Reader): BobState {
   if (choices.some((c) => c > 1)) r.fail("invalid choice bit");
   const T = Array.from({ length: OT_COUNT }, () => r.fixed(KAPPA / 8));
   const b = r.scalar(true);
-  const chi = Array.from({ length: 2 * INPUTS }, () => r.scalar(true));
-  return { output: { choices, T }, b, chiTilde: chi.slice(0, INPUTS), chiHat: chi.slice(INPUTS) };
+  return { output: { choices, T }, b, sent: r.fixed(32) };
 }
 
 export function readAliceReply(r: Reader): AliceReply {
   const tau = Array.from({ length: OT_COUNT }, () => Array.from({ length: 2 * INPUTS }, () => r.scalar(true)));
+  const salt = r.fixed(SALT_BYTES);
   const verifyR = r.fixed(32);
   const verifyU = Array.from({ length: INPUTS }, () => r.scalar(true));
   const gamma = Array.from({ length: INPUTS }, () => r.scalar(true));
-  return { tau, verifyR, verifyU, gamma };
+  return { tau, salt, verifyR, verifyU, gamma };
 }

@@ -44,6 +44,7 @@ import {
 import { checkSid } from "../session/envelope.js";
 import { MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, type Party } from "../session/party.js";
+import { SingleUse } from "../session/single-use.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import { Transcript } from "../zk/transcript.js";
 import { checkThreshold, DklsShare, MAX_PARTIES, type PairSetup, pairSid } from "./share.js";
@@ -90,6 +91,9 @@ interface SetupState {
   shamir?: FrostShare;
   peers: Map<number, PeerState>;
 }
+
+/** Set-up rounds this process has handled. */
+const handledRounds = new SingleUse();
 
 /** The old key as a `frost` share on the plain secp256k1 suite, for its resharing protocol. */
 function asFrostShare(share: DklsShare): FrostShare {
@@ -215,6 +219,10 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
   }
 
   private round(round: number, from: Map<number, Reader>): Msg[] {
+    // Handling a round twice (a saved state restored twice) would let a peer see responses to
+    // two sets of challenges, which reveal this party's base-OT choices.
+    const once = new Uint8Array([...this.sid, this.index, round]);
+    check(handledRounds.claim(once), null, "this set-up round has been handled already; a state is restored once");
     // The Shamir protocol's messages ride in rounds 1 and 2.
     let shamirOut: Msg[] = [];
     if (round <= 2) {

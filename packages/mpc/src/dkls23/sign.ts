@@ -191,6 +191,14 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     return out;
   }
 
+  /**
+   * A peer banned meanwhile (by another session of this share, e.g. a batch of pre-signatures)
+   * gets no further answer: each answer to a cheating peer can leak a bit of the base OTs.
+   */
+  private refuseBanned(j: number): void {
+    check(!this.share.pair(j).banned, j, "party is banned from signing with this share until a refresh");
+  }
+
   private ban(j: number, reason: string): never {
     this.share.ban(j);
     throw new ProtocolAbort(j, `${reason}; party banned from signing with this share until a refresh`);
@@ -205,6 +213,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     const out: Msg[] = [];
     const context = this.context();
     for (const [j, rd] of from) {
+      this.refuseBanned(j);
       check(equalBytes(rd.fixed(32), context), j, "signs with another key state, signer set or path");
       const peer = st.peers.get(j) as PeerRun;
       peer.commitment = rd.fixed(32);
@@ -254,6 +263,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
       const R = rd.point();
       const nonce = rd.fixed(32);
       rd.end();
+      this.refuseBanned(j);
       const peer = st.peers.get(j) as PeerRun;
       check(
         verifyOpening(this.sid, j, peer.commitment as Uint8Array, { nonce, message: R.toBytes(true) }),
@@ -287,6 +297,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
       view.point(pks.get(j) as Point);
     }
     const pre: Presignature = {
+      keygenSid: this.share.keygenSid,
       sid: this.sid,
       index: this.index,
       signers: this.signers,

@@ -10,7 +10,8 @@
  * Blocks are 208 bits and multiplied in GF(2²⁰⁸) = GF(2)[X]/(X²⁰⁸ + X⁹ + X³ + X + 1); the
  * padding is one block, so that x̃ reveals nothing of the choices. After the check, column j of
  * the matrices gives the j-th OT: the sender's Qⱼ and Qⱼ ⊕ Δ, the receiver's Tⱼ = Q_{j} ⊕ xⱼ·Δ;
- * each is hashed into `width` scalars mod the curve order (random OTs), and `transfer` turns them
+ * each is hashed (with a fresh salt of the sender's) into `width` scalars mod the curve order
+ * (random OTs), and `transfer` turns them
  * into correlated OTs (DKLs18 Protocol 9): sender tᴬ, receiver tᴮ with tᴬ + tᴮ = xⱼ·αⱼ.
  *
  * The PRG and every hash are bound to the extension's session id `osid`, which must be fresh for
@@ -38,7 +39,7 @@ export interface KosMessage {
 export interface KosReceiverOutput {
   /** Choice bits, one byte (0 or 1) per OT. */
   choices: Uint8Array;
-  /** Tⱼ, 32 bytes per OT. */
+  /** Tⱼ, κ/8 bytes per OT. */
   T: Uint8Array[];
 }
 
@@ -251,9 +252,18 @@ export function kosSend(
   return { ok: true, Q: columns(q, count), delta: packed };
 }
 
-/** The random-OT hash: `width` scalars from one 32-byte column (bias below 2⁻¹²⁷ per scalar). */
-function scalarHash(osid: Uint8Array): (j: number, row: Uint8Array, width: number) => bigint[] {
-  const hash = prefixed("keyshard/kos/randomize/v1", osid);
+/**
+ * The random-OT hash: `width` scalars from one column (bias below 2⁻¹²⁷ per scalar), under the
+ * session and a fresh salt of the sender's: the pads are new even if the sender is made to answer
+ * one session twice (e.g. a saved state restored in two processes) — with repeated pads, two
+ * answers to extension messages with different choices would reveal the sender's correlations.
+ */
+function scalarHash(osid: Uint8Array, salt: Uint8Array): (j: number, row: Uint8Array, width: number) => bigint[] {
+  if (salt.length !== SALT_BYTES) throw new RangeError("salt must be 32 bytes");
+  const key = new Uint8Array(osid.length + SALT_BYTES);
+  key.set(osid);
+  key.set(salt, osid.length);
+  const hash = prefixed("keyshard/kos/randomize/v1", key);
   return (j, row, width) =>
     Array.from({ length: width }, (_, k) => {
       const d = hash(u32(j), u32(k), row);
@@ -264,19 +274,22 @@ function scalarHash(osid: Uint8Array): (j: number, row: Uint8Array, width: numbe
     });
 }
 
+export const SALT_BYTES = 32;
+
 /**
  * Sender's correlated OTs: for correlations αⱼ,ₖ (width k per OT) it keeps tᴬⱼ,ₖ and sends
- * τⱼ,ₖ = v¹ − v⁰ + α, where v⁰, v¹ hash Qⱼ and Qⱼ ⊕ Δ.
+ * τⱼ,ₖ = v¹ − v⁰ + α with its fresh salt, where v⁰, v¹ hash Qⱼ and Qⱼ ⊕ Δ.
  */
 export function transferSend(
   osid: Uint8Array,
   Q: readonly Uint8Array[],
   delta: Uint8Array,
   alpha: readonly bigint[][],
-): { tA: bigint[][]; tau: bigint[][] } {
+): { tA: bigint[][]; tau: bigint[][]; salt: Uint8Array } {
   const tA: bigint[][] = [];
   const tau: bigint[][] = [];
-  const hash = scalarHash(osid);
+  const salt = randomBytes(SALT_BYTES);
+  const hash = scalarHash(osid, salt);
   Q.forEach((Qj, j) => {
     const width = (alpha[j] as bigint[]).length;
     const flipped = Qj.slice();
@@ -286,12 +299,17 @@ export function transferSend(
     tA.push(v0);
     tau.push(v1.map((v, k) => mod(v - (v0[k] as bigint) + ((alpha[j] as bigint[])[k] as bigint), CURVE_ORDER)));
   });
-  return { tA, tau };
+  return { tA, tau, salt };
 }
 
 /** Receiver's side: tᴮⱼ,ₖ = −v + xⱼ·τⱼ,ₖ, so that tᴬ + tᴮ = xⱼ·αⱼ,ₖ. */
-export function transferReceive(osid: Uint8Array, output: KosReceiverOutput, tau: readonly bigint[][]): bigint[][] {
-  const hash = scalarHash(osid);
+export function transferReceive(
+  osid: Uint8Array,
+  output: KosReceiverOutput,
+  tau: readonly bigint[][],
+  salt: Uint8Array,
+): bigint[][] {
+  const hash = scalarHash(osid, salt);
   return output.T.map((Tj, j) => {
     const row = tau[j] as bigint[];
     const v = hash(j, Tj, row.length);
