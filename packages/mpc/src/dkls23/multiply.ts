@@ -75,9 +75,7 @@ function checkScalars(
   tau: readonly bigint[][],
   salt: Uint8Array,
 ): { chiTilde: bigint[]; chiHat: bigint[] } {
-  const h = sha256.create().update(bobMessage).update(salt);
-  for (const row of tau) for (const x of row) h.update(bigintToBytes(x, 32));
-  const transcript = h.digest();
+  const transcript = sha256.create().update(bobMessage).update(salt).update(packScalars(tau)).digest();
   const chi = (tag: string, l: number) => hashScalar(text(tag), sid, new Uint8Array([l]), transcript);
   return {
     chiTilde: Array.from({ length: INPUTS }, (_, l) => chi("keyshard/dkls23/chi-tilde/v1", l)),
@@ -86,9 +84,21 @@ function checkScalars(
 }
 
 function hashChecks(sid: Uint8Array, r: bigint[][]): Uint8Array {
-  const h = sha256.create().update(text("keyshard/dkls23/verify/v1")).update(sid);
-  for (const row of r) for (const x of row) h.update(bigintToBytes(x, 32));
-  return h.digest();
+  return sha256.create().update(text("keyshard/dkls23/verify/v1")).update(sid).update(packScalars(r)).digest();
+}
+
+/** Rows of scalars as one buffer of 32-byte big-endian values (for hashing in one pass). */
+function packScalars(rows: readonly bigint[][]): Uint8Array {
+  const count = rows.reduce((n, row) => n + row.length, 0);
+  const out = new Uint8Array(32 * count);
+  let o = 0;
+  for (const row of rows) {
+    for (const x of row) {
+      out.set(bigintToBytes(x, 32), o);
+      o += 32;
+    }
+  }
+  return out;
 }
 
 const dot = (g: readonly bigint[], z: readonly bigint[]) => {
