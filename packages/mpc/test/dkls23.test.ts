@@ -95,6 +95,32 @@ describe("two-party multiplication over OT extension", () => {
   });
 });
 
+describe("the multiplication check", () => {
+  it("catches an Alice who shifts one correlation and compensates with the check's χ (DKLs23 §5.2)", () => {
+    const delta = Uint8Array.from(crypto.getRandomValues(new Uint8Array(KAPPA)), (b) => b & 1);
+    const seeds0 = Array.from({ length: KAPPA }, () => crypto.getRandomValues(new Uint8Array(32)));
+    const seeds1 = Array.from({ length: KAPPA }, () => crypto.getRandomValues(new Uint8Array(32)));
+    const seeds = seeds0.map((s, i) => (delta[i] ? (seeds1[i] as Uint8Array) : s));
+    const g = gadget(new Uint8Array([7]));
+    const sid = newSid();
+    const bob = bobStart(sid, { seeds0, seeds1 }, g);
+    const probe = bob.state.output.choices.indexOf(1);
+    const shift = 12345n;
+    const alice = aliceRespond(sid, { delta, seeds }, g, bob.message, [5n, 6n], (tau, { chiTilde, chiHat }) => {
+      // ã₀ + δ on one OT, â₀ − χ̃₀δ/χ̂₀ there: invisible to a check whose χ were fixed before τ.
+      const row = tau[probe] as bigint[];
+      row[0] = mod((row[0] as bigint) + shift, CURVE_ORDER);
+      const compensation = mod(
+        -(chiTilde[0] as bigint) * shift * modInv(chiHat[0] as bigint, CURVE_ORDER),
+        CURVE_ORDER,
+      );
+      row[2] = mod((row[2] as bigint) + compensation, CURVE_ORDER);
+    });
+    if (!alice.ok) throw new Error("honest Bob refused");
+    expect(bobFinish(sid, bob.state, g, alice.reply).ok).toBe(false);
+  });
+});
+
 describe("answering one multiplication session twice", () => {
   it("reveals nothing: the sender's fresh salt makes the pads new", () => {
     const delta = Uint8Array.from(crypto.getRandomValues(new Uint8Array(KAPPA)), (b) => b & 1);

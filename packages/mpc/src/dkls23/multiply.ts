@@ -146,6 +146,8 @@ export function aliceRespond(
   g: readonly bigint[],
   message: KosMessage,
   a: readonly bigint[],
+  /** Tests only: a malicious Alice who changes τ once she knows the check's χ̃, χ̂. */
+  afterChallenge?: (tau: bigint[][], chi: { chiTilde: bigint[]; chiHat: bigint[] }) => void,
 ): { ok: false } | { ok: true; c: bigint[]; reply: AliceReply } {
   const sent = kosSend(sid, ots.delta, ots.seeds, message, OT_COUNT);
   if (!sent.ok) return { ok: false };
@@ -159,6 +161,7 @@ export function aliceRespond(
     Array.from({ length: OT_COUNT }, () => correlation),
   );
   const { chiTilde, chiHat } = checkScalars(sid, messageDigest(message), tau, salt);
+  afterChallenge?.(tau, { chiTilde, chiHat });
   const r = a.map((_, l) =>
     tA.map((z) =>
       mod((chiTilde[l] as bigint) * (z[l] as bigint) + (chiHat[l] as bigint) * (z[INPUTS + l] as bigint), CURVE_ORDER),
