@@ -290,6 +290,9 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     const R = [...Rs.values()].reduce((a, b) => a.add(b));
     check(!R.is0(), null, "nonce point is the identity");
     Phi = mod(Phi, CURVE_ORDER);
+    // Rⱼ and pkⱼ went point to point: the signers compare them through this digest only in the
+    // final round, after their shares are out (as DKLs23 allows: a wrong view fails the check
+    // there, and the signature is verified before anyone outputs it).
     const view = new Writer();
     view.string("keyshard/dkls23/sign-view/v1");
     for (const j of this.signers) {
