@@ -1,8 +1,8 @@
 /**
  * `npm run demo` (and `npm start` until the provider exists): two parties in one process create
  * a key that neither holds, derive an Ethereum and a Bitcoin address from it, sign a message
- * jointly and verify it with an independent verifier; then three devices do the same with FROST
- * for Solana (Ed25519) and Bitcoin Taproot, any two of them signing.
+ * jointly and verify it with an independent verifier; then three devices do the same with DKLs23
+ * (ECDSA) and with FROST for Solana (Ed25519) and Bitcoin Taproot, any two of them signing.
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
@@ -13,6 +13,8 @@ import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { base58, bech32, bech32m } from "@scure/base";
 import {
   compactSignature,
+  type DklsShare,
+  dkls23,
   type Ecdsa2pShare,
   ecdsa2p,
   type FrostShare,
@@ -75,6 +77,30 @@ const recovered = step("independent verification with @noble/curves (recover the
 const signer = ethereumAddress(recovered);
 console.log(`  recovered signer  ${signer}  ${signer === eth ? "= the wallet's address" : "MISMATCH"}`);
 if (signer !== eth) process.exit(1);
+
+console.log("\nt-of-n ECDSA (DKLs23, over oblivious transfer): three devices, any two sign\n");
+const dklsSid = sid();
+const devices = step("distributed key generation, 2-of-3, with pairwise base OTs", () =>
+  runLocal([0, 1, 2].map((index) => dkls23.keygen({ sid: dklsSid, index, n: 3, t: 2 }))),
+) as DklsShare[];
+const dklsAddress = ethereumAddress(dkls23.publicKey(devices[0] as DklsShare, ethPath));
+console.log(`  Ethereum address  ${dklsAddress}   (${ethPath})`);
+const dklsSignSid = sid();
+const [dklsSignature] = step("devices 1 and 2 sign the same message", () =>
+  runLocal(
+    [1, 2].map((i) =>
+      dkls23.sign(devices[i] as DklsShare, { sid: dklsSignSid, messageHash: hash, signers: [1, 2], path: ethPath }),
+    ),
+    { indices: [1, 2] },
+  ),
+) as [Signature];
+const dklsSigner = ethereumAddress(
+  new secp256k1.Signature(dklsSignature.r, dklsSignature.s, dklsSignature.recovery)
+    .recoverPublicKey(hash)
+    .toBytes(true),
+);
+console.log(`  recovered signer  ${dklsSigner}  ${dklsSigner === dklsAddress ? "= the wallet's address" : "MISMATCH"}`);
+if (dklsSigner !== dklsAddress) process.exit(1);
 
 console.log("\nthreshold Schnorr (FROST, RFC 9591): three devices, any two sign\n");
 for (const [name, engine] of [
