@@ -6,7 +6,7 @@
 import type { FROST, FrostSecret, GenNonce } from "@noble/curves/abstract/frost.js";
 import { ed25519, ed25519_FROST } from "@noble/curves/ed25519.js";
 import { schnorr, schnorr_FROST } from "@noble/curves/secp256k1.js";
-import { type DklsShare, dkls23, type Ecdsa2pShare, ecdsa2p, type FrostShare, frost, runLocal } from "../src/index.js";
+import { type DklsShare, dkls23, type Ecdsa2pShare, ecdsa2p, frost, type Party, runLocal } from "../src/index.js";
 
 interface Result {
   bench: string;
@@ -130,6 +130,52 @@ group("ecdsa2p", () => {
   });
 });
 
+/**
+ * Key generation and signing of a t-of-n engine: keygen by all n parties, then signing by the
+ * first t (both rounds of every signer and each one's output). Returns the keys.
+ */
+function thresholdBenches<S>(
+  prefix: string,
+  n: number,
+  t: number,
+  runs: { keygen: number; sign: number },
+  keygen: (sid: Uint8Array, index: number) => Party<S>,
+  sign: (share: S, sid: Uint8Array, message: Uint8Array, signers: number[]) => Party<unknown>,
+): S[] {
+  const shape = { parties: n, threshold: t };
+  const dkg = (): S[] => {
+    const s = sid();
+    return runLocal(Array.from({ length: n }, (_, index) => keygen(s, index)));
+  };
+  let keys: S[] = [];
+  bench(
+    `${prefix}.keygen`,
+    runs.keygen,
+    () => {
+      keys = dkg();
+    },
+    undefined,
+    shape,
+  );
+  if (keys.length === 0) keys = dkg();
+  const signers = Array.from({ length: t }, (_, i) => i);
+  bench(
+    `${prefix}.sign`,
+    runs.sign,
+    () => {
+      const s = sid();
+      const message = crypto.getRandomValues(new Uint8Array(32));
+      runLocal(
+        signers.map((i) => sign(keys[i] as S, s, message, signers)),
+        { indices: signers },
+      );
+    },
+    undefined,
+    shape,
+  );
+  return keys;
+}
+
 group("frost", () => {
   for (const name of ["ed25519", "secp256k1tr"] as const) {
     const engine = frost[name];
@@ -137,37 +183,13 @@ group("frost", () => {
       [3, 2],
       [5, 3],
     ] as const) {
-      const shape = { parties: n, threshold: t };
-      const dkg = (): FrostShare[] => {
-        const s = sid();
-        return runLocal(Array.from({ length: n }, (_, index) => engine.keygen({ sid: s, index, n, t })));
-      };
-      let keys: FrostShare[] = [];
-      bench(
-        `frost.${name}.keygen`,
-        20,
-        () => {
-          keys = dkg();
-        },
-        undefined,
-        shape,
-      );
-      if (keys.length === 0) keys = dkg();
-      // Signing by t of the n parties: both rounds of every signer, and each one's aggregation.
-      const signers = Array.from({ length: t }, (_, i) => i);
-      bench(
-        `frost.${name}.sign`,
-        100,
-        () => {
-          const s = sid();
-          const message = crypto.getRandomValues(new Uint8Array(32));
-          runLocal(
-            signers.map((i) => engine.sign(keys[i] as FrostShare, { sid: s, message, signers })),
-            { indices: signers },
-          );
-        },
-        undefined,
-        shape,
+      const keys = thresholdBenches(
+        `frost.${name}`,
+        n,
+        t,
+        { keygen: 20, sign: 100 },
+        (s, index) => engine.keygen({ sid: s, index, n, t }),
+        (share, s, message, signers) => engine.sign(share, { sid: s, message, signers }),
       );
       bench(
         `frost.${name}.refresh`,
@@ -177,7 +199,7 @@ group("frost", () => {
           runLocal(keys.map((k) => engine.refresh(k, { sid: s })));
         },
         undefined,
-        shape,
+        { parties: n, threshold: t },
       );
     }
   }
@@ -189,36 +211,13 @@ group("dkls23", () => {
     [3, 2, 3],
     [5, 3, 2],
   ] as const) {
-    const shape = { parties: n, threshold: t };
-    const dkg = (): DklsShare[] => {
-      const s = sid();
-      return runLocal(Array.from({ length: n }, (_, index) => dkls23.keygen({ sid: s, index, n, t })));
-    };
-    let keys: DklsShare[] = [];
-    bench(
-      "dkls23.keygen",
-      keygenRuns,
-      () => {
-        keys = dkg();
-      },
-      undefined,
-      shape,
-    );
-    if (keys.length === 0) keys = dkg();
-    const signers = Array.from({ length: t }, (_, i) => i);
-    bench(
-      "dkls23.sign",
-      20,
-      () => {
-        const s = sid();
-        const messageHash = crypto.getRandomValues(new Uint8Array(32));
-        runLocal(
-          signers.map((i) => dkls23.sign(keys[i] as DklsShare, { sid: s, messageHash, signers })),
-          { indices: signers },
-        );
-      },
-      undefined,
-      shape,
+    thresholdBenches<DklsShare>(
+      "dkls23",
+      n,
+      t,
+      { keygen: keygenRuns, sign: 20 },
+      (s, index) => dkls23.keygen({ sid: s, index, n, t }),
+      (share, s, messageHash, signers) => dkls23.sign(share, { sid: s, messageHash, signers }),
     );
   }
 });

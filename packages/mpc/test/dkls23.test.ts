@@ -47,14 +47,20 @@ function interpolatesTo(pair: DklsShare[], publicKey: Uint8Array): boolean {
   return bytesToHex(secp256k1.Point.BASE.multiply(secret).toBytes(true)) === bytesToHex(publicKey);
 }
 
-/** Copies of shares, so that bans recorded by a test do not reach the shared fixtures. */
-const copies = (shares: DklsShare[]) => shares.map((s) => DklsShare.fromBytes(s.toBytes()));
-
-describe("two-party multiplication over OT extension", () => {
+/** Random base OTs for one ordered pair (their protocol is tested in ot.test.ts). */
+function baseOts() {
   const delta = Uint8Array.from(crypto.getRandomValues(new Uint8Array(KAPPA)), (b) => b & 1);
   const seeds0 = Array.from({ length: KAPPA }, () => crypto.getRandomValues(new Uint8Array(32)));
   const seeds1 = Array.from({ length: KAPPA }, () => crypto.getRandomValues(new Uint8Array(32)));
   const seeds = seeds0.map((s, i) => (delta[i] ? (seeds1[i] as Uint8Array) : s));
+  return { delta, seeds0, seeds1, seeds };
+}
+
+/** Copies of shares, so that bans recorded by a test do not reach the shared fixtures. */
+const copies = (shares: DklsShare[]) => shares.map((s) => DklsShare.fromBytes(s.toBytes()));
+
+describe("two-party multiplication over OT extension", () => {
+  const { delta, seeds0, seeds1, seeds } = baseOts();
   const g = gadget(new Uint8Array([1, 2, 3]));
 
   it("gives additive shares of b·a", () => {
@@ -97,10 +103,7 @@ describe("two-party multiplication over OT extension", () => {
 
 describe("the multiplication check", () => {
   it("catches an Alice who shifts one correlation and compensates with the check's χ (DKLs23 §5.2)", () => {
-    const delta = Uint8Array.from(crypto.getRandomValues(new Uint8Array(KAPPA)), (b) => b & 1);
-    const seeds0 = Array.from({ length: KAPPA }, () => crypto.getRandomValues(new Uint8Array(32)));
-    const seeds1 = Array.from({ length: KAPPA }, () => crypto.getRandomValues(new Uint8Array(32)));
-    const seeds = seeds0.map((s, i) => (delta[i] ? (seeds1[i] as Uint8Array) : s));
+    const { delta, seeds0, seeds1, seeds } = baseOts();
     const g = gadget(new Uint8Array([7]));
     const sid = newSid();
     const bob = bobStart(sid, { seeds0, seeds1 }, g);
@@ -123,10 +126,7 @@ describe("the multiplication check", () => {
 
 describe("answering one multiplication session twice", () => {
   it("reveals nothing: the sender's fresh salt makes the pads new", () => {
-    const delta = Uint8Array.from(crypto.getRandomValues(new Uint8Array(KAPPA)), (b) => b & 1);
-    const seeds0 = Array.from({ length: KAPPA }, () => crypto.getRandomValues(new Uint8Array(32)));
-    const seeds1 = Array.from({ length: KAPPA }, () => crypto.getRandomValues(new Uint8Array(32)));
-    const seeds = seeds0.map((s, i) => (delta[i] ? (seeds1[i] as Uint8Array) : s));
+    const { delta, seeds0, seeds1, seeds } = baseOts();
     const g = gadget(new Uint8Array([9]));
     const sid = newSid();
     const a = [111n, 222n];
