@@ -1,3 +1,5 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
 import { describe, expect, it } from "vitest";
 import { CURVE_ORDER } from "../src/codec/codec.js";
 import { mod } from "../src/math/bigint.js";
@@ -13,6 +15,7 @@ import {
   transferReceive,
   transferSend,
 } from "../src/ot/kos.js";
+import { TailHash } from "../src/ot/tail-hash.js";
 import {
   receiverChoose,
   receiverRespond,
@@ -70,6 +73,23 @@ describe("GF(2^208) for the consistency check", () => {
       const product = [...acc].reverse().reduce((p, w) => (p << 32n) | BigInt(w), 0n);
       expect(product).toBe(mulmod(toPoly(a), toPoly(b), GF_MODULUS));
     }
+  });
+});
+
+describe("prefix-compressed SHA-256 (the extension's hash)", () => {
+  it("equals SHA-256 of the zero-padded prefix and the tail, for every length", () => {
+    for (const prefixLength of [0, 1, 63, 64, 65, 97, 128, 200]) {
+      for (const tailLength of [0, 1, 24, 40, 55]) {
+        const prefix = crypto.getRandomValues(new Uint8Array(prefixLength));
+        const tail = crypto.getRandomValues(new Uint8Array(tailLength));
+        const padded = new Uint8Array(Math.max(1, Math.ceil(prefixLength / 64)) * 64);
+        padded.set(prefix);
+        const out = new Uint8Array(40);
+        new TailHash(prefix).hashInto(tail, out, 8);
+        expect(bytesToHex(out.subarray(8))).toBe(bytesToHex(sha256(new Uint8Array([...padded, ...tail]))));
+      }
+    }
+    expect(() => new TailHash(new Uint8Array(1)).hashInto(new Uint8Array(56), new Uint8Array(32))).toThrow(RangeError);
   });
 });
 

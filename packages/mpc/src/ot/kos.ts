@@ -21,6 +21,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { CURVE_ORDER } from "../codec/codec.js";
 import { mod } from "../math/bigint.js";
+import { TailHash } from "./tail-hash.js";
 
 export const KAPPA = 128;
 export const BLOCK_BITS = 208;
@@ -64,29 +65,22 @@ function tagged(tag: string, osid: Uint8Array, ...parts: Uint8Array[]): Uint8Arr
   return out;
 }
 
-/**
- * SHA-256 under a fixed (tag, osid) prefix, hashed once and cloned per call: the extension
- * hashes thousands of short inputs per run. Callers pass fixed-length parts only, so plain
- * concatenation after the length-framed prefix is unambiguous.
- */
-function prefixed(tag: string, osid: Uint8Array): (...parts: Uint8Array[]) => Uint8Array {
-  const state = sha256.create().update(tagged(tag, osid));
-  return (...parts) => {
-    const h = state.clone();
-    for (const p of parts) h.update(p);
-    return h.digest();
-  };
-}
-
 const u32 = (i: number) => new Uint8Array([i >>> 24, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff]);
 
 /** SHA-256 in counter mode: PRG(seed) for one row of the extension matrix. */
 function prgRows(osid: Uint8Array, bytes: number): (i: number, seed: Uint8Array) => Uint8Array {
-  const hash = prefixed("keyshard/kos/prg/v1", osid);
+  const hash = new TailHash(tagged("keyshard/kos/prg/v1", osid));
+  const tail = new Uint8Array(8 + 32);
+  const view = new DataView(tail.buffer);
   return (i, seed) => {
     if (seed.length !== 32) throw new RangeError("base-OT keys are 32 bytes");
     const out = new Uint8Array(Math.ceil(bytes / 32) * 32);
-    for (let c = 0; c * 32 < bytes; c++) out.set(hash(u32(i), u32(c), seed), c * 32);
+    view.setUint32(0, i);
+    tail.set(seed, 8);
+    for (let c = 0; c * 32 < bytes; c++) {
+      view.setUint32(4, c);
+      hash.hashInto(tail, out, c * 32);
+    }
     return out.subarray(0, bytes);
   };
 }
@@ -152,10 +146,9 @@ export function multiplyBlockInto(acc: Uint32Array, row: Uint8Array, offset: num
 function challenges(osid: Uint8Array, u: readonly Uint8Array[], blocks: number): Uint32Array[] {
   const digest = sha256.create();
   for (const row of u) digest.update(row);
-  const hash = prefixed("keyshard/kos/chi/v1", osid);
   const uHash = digest.digest();
   return Array.from({ length: blocks - 1 }, (_, b) =>
-    multiplicationTable(hash(uHash, u32(b)).subarray(0, BLOCK_BYTES)),
+    multiplicationTable(sha256(tagged("keyshard/kos/chi/v1", osid, uHash, u32(b))).subarray(0, BLOCK_BYTES)),
   );
 }
 
@@ -263,15 +256,23 @@ function scalarHash(osid: Uint8Array, salt: Uint8Array): (j: number, row: Uint8A
   const key = new Uint8Array(osid.length + SALT_BYTES);
   key.set(osid);
   key.set(salt, osid.length);
-  const hash = prefixed("keyshard/kos/randomize/v1", key);
-  return (j, row, width) =>
-    Array.from({ length: width }, (_, k) => {
-      const d = hash(u32(j), u32(k), row);
-      const v = new DataView(d.buffer, d.byteOffset, 32);
+  const hash = new TailHash(tagged("keyshard/kos/randomize/v1", key));
+  const tail = new Uint8Array(8 + KAPPA / 8);
+  const tailView = new DataView(tail.buffer);
+  const digest = new Uint8Array(32);
+  const v = new DataView(digest.buffer);
+  return (j, row, width) => {
+    if (row.length !== KAPPA / 8) throw new RangeError("random-OT rows are κ bits");
+    tailView.setUint32(0, j);
+    tail.set(row, 8);
+    return Array.from({ length: width }, (_, k) => {
+      tailView.setUint32(4, k);
+      hash.hashInto(tail, digest);
       const x =
         (v.getBigUint64(0) << 192n) | (v.getBigUint64(8) << 128n) | (v.getBigUint64(16) << 64n) | v.getBigUint64(24);
       return x >= CURVE_ORDER ? x - CURVE_ORDER : x;
     });
+  };
 }
 
 export const SALT_BYTES = 32;
