@@ -203,7 +203,7 @@ describe("dkls23", () => {
     const share = (keys.get("3,2") as DklsShare[])[1] as DklsShare;
     const bytes = share.toBytes();
     expect(bytesToHex(DklsShare.fromBytes(bytes).toBytes())).toBe(bytesToHex(bytes));
-    // Version, public key, the share x. (The chain code and key-generation sid have no algebraic
+    // Version, public key, the share x. (The chain code and set-up sid have no algebraic
     // check: the keystore's encryption authenticates them, and signing compares the whole public
     // state in round 1.)
     const xAt = 5 + share.publicBytes().length + 1;

@@ -32,7 +32,7 @@ export const FINAL_ROUND = 3;
 
 export interface Presignature {
   /** The key set-up it belongs to: a refresh or reshare makes it void. */
-  keygenSid: Uint8Array;
+  setupSid: Uint8Array;
   sid: Uint8Array;
   index: number;
   signers: number[];
@@ -52,7 +52,7 @@ const finished = new SingleUse();
 
 export function writePresignature(w: Writer, p: Presignature): void {
   w.u8(PRESIGNATURE_VERSION);
-  w.fixed(p.keygenSid);
+  w.fixed(p.setupSid);
   w.fixed(p.sid);
   w.u8(p.index);
   w.list(p.signers, (w, s) => w.u8(s));
@@ -66,13 +66,13 @@ export function writePresignature(w: Writer, p: Presignature): void {
 
 export function readPresignature(r: Reader): Presignature {
   if (r.u8() !== PRESIGNATURE_VERSION) r.fail("unknown pre-signature version");
-  const keygenSid = r.fixed(32);
+  const setupSid = r.fixed(32);
   const sid = r.fixed(32);
   const index = r.u8();
   const signers = r.list(16, (r) => r.u8());
   const path = r.optional(() => r.string(MAX_PATH_LENGTH));
   const p: Presignature = {
-    keygenSid,
+    setupSid,
     sid,
     index,
     signers,
@@ -125,7 +125,7 @@ export class DklsFinishParty extends MultiPartyRoundParty<Signature> {
     hashToScalar(messageHash);
     if (pre.index !== share.index) throw new RangeError("pre-signature of another party");
     // A refresh or reshare voids outstanding pre-signatures (the new share's record starts empty).
-    if (!equalBytes(pre.keygenSid, share.keygenSid)) throw new RangeError("pre-signature of another key set-up");
+    if (!equalBytes(pre.setupSid, share.setupSid)) throw new RangeError("pre-signature of another key set-up");
     checkSignerSet(share.index, share.n, share.t, pre.signers);
     this.childKey = derive(share.publicKey, share.chainCode, pre.path).publicKey;
   }

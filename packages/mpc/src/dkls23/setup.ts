@@ -379,7 +379,7 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
       publicKey: Point.fromBytes(shamir.groupKey),
       verifyingShares: shamir.verifyingShares.map((y) => Point.fromBytes(y)),
       chainCode: shamir.chainCode,
-      keygenSid: this.sid,
+      setupSid: this.sid,
       pairs,
     });
     this.st = { step: ROUNDS + 1, peers: new Map() };

@@ -35,8 +35,9 @@ export interface DklsShareFields {
   publicKey: Point;
   verifyingShares: Point[];
   chainCode: Uint8Array;
-  /** The key-generation session: every multiplication session is bound to it. */
-  keygenSid: Uint8Array;
+  /** The session of the set-up (keygen, refresh or reshare) that made the pairwise base OTs:
+   *  every multiplication session is bound to it. */
+  setupSid: Uint8Array;
   pairs: Map<number, PairSetup>;
   usedPresignatures?: string[];
 }
@@ -51,10 +52,10 @@ export function checkThreshold(n: number, t: number): void {
 }
 
 /** The session of the multiplications with `bob` and `alice` in one key (before the signing sid). */
-export function pairSid(keygenSid: Uint8Array, bob: number, alice: number): Uint8Array {
+export function pairSid(setupSid: Uint8Array, bob: number, alice: number): Uint8Array {
   const w = new Writer();
   w.string("keyshard/dkls23/pair/v1");
-  w.fixed(keygenSid);
+  w.fixed(setupSid);
   w.u8(bob);
   w.u8(alice);
   return w.finish();
@@ -68,7 +69,7 @@ export class DklsShare {
   readonly publicKey: Point;
   readonly verifyingShares: readonly Point[];
   readonly chainCode: Uint8Array;
-  readonly keygenSid: Uint8Array;
+  readonly setupSid: Uint8Array;
   private readonly pairs: Map<number, PairSetup>;
   private readonly gadgets = new Map<string, bigint[]>();
   /** Sessions whose pre-signature this share has signed with (the latest ones), persisted. */
@@ -77,7 +78,7 @@ export class DklsShare {
   constructor(f: DklsShareFields) {
     checkThreshold(f.n, f.t);
     if (!Number.isInteger(f.index) || f.index < 0 || f.index >= f.n) throw new RangeError("index out of range");
-    if (f.verifyingShares.length !== f.n || f.chainCode.length !== 32 || f.keygenSid.length !== 32) {
+    if (f.verifyingShares.length !== f.n || f.chainCode.length !== 32 || f.setupSid.length !== 32) {
       throw new RangeError("malformed share fields");
     }
     for (let j = 0; j < f.n; j++)
@@ -89,7 +90,7 @@ export class DklsShare {
     this.publicKey = f.publicKey;
     this.verifyingShares = f.verifyingShares;
     this.chainCode = f.chainCode;
-    this.keygenSid = f.keygenSid;
+    this.setupSid = f.setupSid;
     this.pairs = f.pairs;
     this.usedPresignatures = f.usedPresignatures ?? [];
     if (!Point.BASE.multiply(f.x).equals(f.verifyingShares[f.index] as Point)) {
@@ -129,7 +130,7 @@ export class DklsShare {
     const key = `${bob}/${alice}`;
     let g = this.gadgets.get(key);
     if (!g) {
-      g = gadget(pairSid(this.keygenSid, bob, alice));
+      g = gadget(pairSid(this.setupSid, bob, alice));
       this.gadgets.set(key, g);
     }
     return g;
@@ -143,7 +144,7 @@ export class DklsShare {
     w.point(this.publicKey);
     for (const X of this.verifyingShares) w.point(X);
     w.fixed(this.chainCode);
-    w.fixed(this.keygenSid);
+    w.fixed(this.setupSid);
     return w.finish();
   }
 
@@ -182,7 +183,7 @@ export class DklsShare {
       const publicKey = pub.point();
       const verifyingShares = Array.from({ length: n }, () => pub.point());
       const chainCode = pub.fixed(32);
-      const keygenSid = pub.fixed(32);
+      const setupSid = pub.fixed(32);
       pub.end();
       const index = r.u8();
       const x = r.scalar();
@@ -206,7 +207,7 @@ export class DklsShare {
         publicKey,
         verifyingShares,
         chainCode,
-        keygenSid,
+        setupSid,
         pairs,
         usedPresignatures,
       });

@@ -133,7 +133,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
   /** The session of the multiplication with `bob` and `alice` in this signing run. */
   private mulSid(bob: number, alice: number): Uint8Array {
     const w = new Writer();
-    w.bytes(pairSid(this.share.keygenSid, bob, alice));
+    w.bytes(pairSid(this.share.setupSid, bob, alice));
     w.fixed(this.sid);
     w.list(this.signers, (w, s) => w.u8(s));
     w.optional(this.options.path, (p) => w.string(p));
@@ -300,7 +300,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
       view.point(pks.get(j) as Point);
     }
     const pre: Presignature = {
-      keygenSid: this.share.keygenSid,
+      setupSid: this.share.setupSid,
       sid: this.sid,
       index: this.index,
       signers: this.signers,
