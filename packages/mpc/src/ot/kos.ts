@@ -28,6 +28,7 @@ export const BLOCK_BITS = 208;
 const BLOCK_BYTES = BLOCK_BITS / 8;
 /** X²⁰⁸ + X⁹ + X³ + X + 1. */
 export const GF_MODULUS = (1n << 208n) | (1n << 9n) | (1n << 3n) | (1n << 1n) | 1n;
+const LOW_TERMS = Number(GF_MODULUS & 0xffffn);
 
 export interface KosMessage {
   /** κ rows of (count + 208) bits. */
@@ -119,10 +120,10 @@ export function multiplicationTable(chi: Uint8Array): Uint32Array {
     for (let w = WORDS - 1; w >= 0; w--) {
       next[w] = (((cur[w] as number) << 1) | (w > 0 ? (cur[w - 1] as number) >>> 31 : 0)) >>> 0;
     }
-    // X²⁰⁸ is bit 16 of word 6: replace it by X⁹ + X³ + X + 1.
+    // X²⁰⁸ is bit 16 of word 6: replace it by the modulus's low terms, X⁹ + X³ + X + 1.
     if ((next[6] as number) & 0x10000) {
       next[6] = (next[6] as number) & 0xffff;
-      next[0] = (next[0] as number) ^ 0x20b;
+      next[0] = (next[0] as number) ^ LOW_TERMS;
     }
     cur = next;
   }
