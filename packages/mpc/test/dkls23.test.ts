@@ -376,6 +376,29 @@ describe("dkls23", () => {
     expect(interpolatesTo([byIndex[0] as DklsShare, lost], publicKey)).toBe(false);
   });
 
+  it("a party leaving the key deals and gets nothing; the remaining pair signs", () => {
+    const shares = keys.get("3,2") as DklsShare[];
+    const publicKey = dkls23.publicKey(shares[0] as DklsShare);
+    const members = [
+      { old: 0, new: null },
+      { old: 1, new: 0 },
+      { old: 2, new: 1 },
+    ];
+    const sid = newSid();
+    const [left, a, b] = runLocal(
+      members.map((m, index) => dkls23.reshare(shares[m.old] as DklsShare, { sid, members, index, threshold: 2 })),
+      { between: (p) => dkls23.restoreReshare(p.save()) as Party<unknown> },
+    );
+    expect(left).toBeNull();
+    const pair = [a as DklsShare, b as DklsShare];
+    expect(pair.map((s) => [s.index, s.n, s.t])).toEqual([
+      [0, 2, 2],
+      [1, 2, 2],
+    ]);
+    const h = randomHash();
+    expect(verifies(sign(pair, [0, 1], h)[0] as Signature, h, publicKey)).toBe(true);
+  });
+
   it("a refresh voids outstanding pre-signatures", () => {
     const shares = copies(keys.get("2,2") as DklsShare[]);
     const sid = newSid();
