@@ -16,6 +16,9 @@
  * opening of Rⱼ, and that χᵢⱼ·Rⱼ = Γᵘⱼᵢ + dᵘ·G and χᵢⱼ·pkⱼ = Γᵛⱼᵢ + dᵛ·G. The sum of the pkⱼ must
  * be the key. A bad uⱼ or wⱼ cannot be attributed (DKLs23 has no per-party check for them): the
  * signature fails its verification and the run aborts naming nobody.
+ *
+ * Without a message hash the run stops after round 2 with a pre-signature; round 3 is then
+ * `DklsFinishParty` (presign.ts), which a full run also uses for its last round.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToBigint, CURVE_ORDER, decodeLocal, Point, Reader, Writer } from "../codec/codec.js";
