@@ -184,6 +184,12 @@ describe("dkls23", () => {
         expect(verifies(sigs[0] as Signature, h, publicKey)).toBe(true);
         await breathe();
       }
+      // More than t signers sign too (Lagrange and the zero-sharing over the signer set).
+      if (n > t) {
+        const h = randomHash();
+        const all = shares.map((s) => s.index);
+        expect(verifies(sign(shares, all, h)[0] as Signature, h, publicKey)).toBe(true);
+      }
     });
   }
 
