@@ -42,12 +42,12 @@ import {
   writeSenderKey,
 } from "../ot/vsot.js";
 import { checkSid } from "../session/envelope.js";
-import { MultiPartyRoundParty } from "../session/multi-party.js";
+import { checkIndex, checkThreshold, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, type Party } from "../session/party.js";
 import { SingleUse } from "../session/single-use.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import { Transcript } from "../zk/transcript.js";
-import { checkThreshold, DklsShare, MAX_PARTIES, type PairSetup, pairSid } from "./share.js";
+import { DklsShare, MAX_PARTIES, type PairSetup, pairSid } from "./share.js";
 
 const STATE_VERSION = 1;
 const ROUNDS = 5;
@@ -127,8 +127,8 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
     checkSid(sid);
     if (plan.kind === "keygen") {
       const { n, t } = plan.options;
-      checkThreshold(n, t);
-      if (!Number.isInteger(index) || index < 0 || index >= n) throw new RangeError("index out of range");
+      checkThreshold(n, t, MAX_PARTIES);
+      checkIndex(index, n);
       this.receivers = Array.from({ length: n }, (_, i) => i);
       this.newIndex = (p) => p;
       this.shamirSpeakers = [this.receivers, this.receivers];
@@ -141,7 +141,7 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
           : shamir;
       this.receivers = members.flatMap((m, p) => (m.new !== null ? [p] : []));
       this.newIndex = (p) => (members[p] as { new: number }).new;
-      checkThreshold(this.receivers.length, threshold);
+      checkThreshold(this.receivers.length, threshold, MAX_PARTIES);
       this.shamirSpeakers = [members.flatMap((m, p) => (m.old !== null ? [p] : [])), this.receivers];
       this.shamir = inner ?? undefined;
     }

@@ -11,6 +11,7 @@ import { CURVE_ORDER, decodeLocal, Point, Reader, Writer } from "../codec/codec.
 import { CURVES } from "../frost/curve.js";
 import { interpolate } from "../frost/polynomial.js";
 import { KAPPA } from "../ot/kos.js";
+import { checkIndex, checkThreshold } from "../session/multi-party.js";
 import { ProtocolAbort } from "../session/party.js";
 import { type BaseOtsAsReceiver, type BaseOtsAsSender, gadget } from "./multiply.js";
 
@@ -45,12 +46,6 @@ export interface DklsShareFields {
 /** How many used pre-signature sessions a share remembers (sessions are fresh 32-byte ids). */
 const USED_PRESIGNATURES_KEPT = 256;
 
-export function checkThreshold(n: number, t: number): void {
-  if (!Number.isInteger(n) || !Number.isInteger(t) || t < 2 || t > n || n > MAX_PARTIES) {
-    throw new RangeError(`need integers 2 ≤ t ≤ n ≤ ${MAX_PARTIES}, got n=${n}, t=${t}`);
-  }
-}
-
 /** The session of the multiplications with `bob` and `alice` in one key (before the signing sid). */
 export function pairSid(setupSid: Uint8Array, bob: number, alice: number): Uint8Array {
   const w = new Writer();
@@ -76,8 +71,8 @@ export class DklsShare {
   private readonly usedPresignatures: string[];
 
   constructor(f: DklsShareFields) {
-    checkThreshold(f.n, f.t);
-    if (!Number.isInteger(f.index) || f.index < 0 || f.index >= f.n) throw new RangeError("index out of range");
+    checkThreshold(f.n, f.t, MAX_PARTIES);
+    checkIndex(f.index, f.n);
     if (f.verifyingShares.length !== f.n || f.chainCode.length !== 32 || f.setupSid.length !== 32) {
       throw new RangeError("malformed share fields");
     }

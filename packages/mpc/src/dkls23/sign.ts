@@ -74,7 +74,9 @@ interface SignState {
   R: Point;
   nonce: Uint8Array;
   peers: Map<number, PeerRun>;
+  /** Round 2 on: this party's additive key share skᵢ and pkᵢ = skᵢ·G. */
   sk?: bigint;
+  pk?: Point;
 }
 
 /**
@@ -213,6 +215,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     const sk = mod(lambda * (this.share.x + this.tweak) + this.zeroShare(), CURVE_ORDER);
     const pk = Point.BASE.multiply(sk);
     st.sk = sk;
+    st.pk = pk;
     const out: Msg[] = [];
     const context = this.context();
     for (const [j, rd] of from) {
@@ -256,7 +259,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     let uSum = 0n;
     let vSum = 0n;
     const Rs = new Map<number, Point>([[this.index, st.R]]);
-    const pks = new Map<number, Point>([[this.index, Point.BASE.multiply(sk)]]);
+    const pks = new Map<number, Point>([[this.index, st.pk as Point]]);
     for (const [j, rd] of from) {
       const reply = readAliceReply(rd);
       const gammaU = rd.point();
@@ -353,6 +356,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
         });
       });
       w.optional(st.sk, (x) => w.scalar(x));
+      w.optional(st.pk, (p) => w.point(p));
     });
     return w.finish();
   }
@@ -400,6 +404,9 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
         };
         const sk = r.optional(() => r.scalar(true));
         if (sk !== undefined) state.sk = sk;
+        const pk = r.optional(() => r.point());
+        if (pk) state.pk = pk;
+        if ((sk === undefined) !== (pk === undefined)) r.fail("inconsistent signing state");
         return state;
       });
       r.end();

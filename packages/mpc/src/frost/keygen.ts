@@ -20,12 +20,12 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { decodeLocal, Reader, Writer } from "../codec/codec.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
-import { MultiPartyRoundParty } from "../session/multi-party.js";
+import { checkIndex, checkThreshold, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import { type FrostCurve, type RunCurve, readElement, readScalar } from "./curve.js";
 import { identifierHex, identifierOf } from "./polynomial.js";
-import { CHAIN_CODE_BYTES, checkThreshold, FrostShare } from "./share.js";
+import { CHAIN_CODE_BYTES, FrostShare, MAX_PARTIES } from "./share.js";
 
 const STATE_VERSION = 1;
 
@@ -65,10 +65,8 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
   ) {
     super(options.index, `frost-${curve.name}/keygen`, options.sid);
     checkSid(options.sid);
-    checkThreshold(options.n, options.t);
-    if (!Number.isInteger(options.index) || options.index < 0 || options.index >= options.n) {
-      throw new RangeError("index out of range");
-    }
+    checkThreshold(options.n, options.t, MAX_PARTIES);
+    checkIndex(options.index, options.n);
     this.parties = Array.from({ length: options.n }, (_, i) => i);
     const context = new Writer();
     context.string(this.protocol);

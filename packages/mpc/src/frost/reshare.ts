@@ -21,11 +21,11 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { decodeLocal, Reader, Writer } from "../codec/codec.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
-import { MultiPartyRoundParty } from "../session/multi-party.js";
+import { checkIndex, checkThreshold, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
 import { type FrostCurve, type GroupPoint, type RunCurve, readElement, readScalar } from "./curve.js";
 import { evaluateCommitment, identifierHex, identifierOf, lagrangeAt } from "./polynomial.js";
-import { checkThreshold, FrostShare, MAX_PARTIES, type PublicState, parsePublicState } from "./share.js";
+import { FrostShare, MAX_PARTIES, type PublicState, parsePublicState } from "./share.js";
 import { outputKey } from "./signing-key.js";
 
 const STATE_VERSION = 1;
@@ -83,7 +83,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
     this.dealers = positions(members, (m) => m.old !== null);
     this.receivers = positions(members, (m) => m.new !== null);
     this.newN = this.receivers.length;
-    checkThreshold(this.newN, threshold);
+    checkThreshold(this.newN, threshold, MAX_PARTIES);
     checkIndices(
       members.map((m) => m.old).filter((i) => i !== null),
       MAX_PARTIES,
@@ -94,7 +94,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
       this.newN,
       true,
     );
-    if (!Number.isInteger(index) || index < 0 || index >= members.length) throw new RangeError("index out of range");
+    checkIndex(index, members.length);
     this.me = members[index] as ReshareMember;
     this.run = curve.forRun();
     if (st.step === 0) {

@@ -5,6 +5,7 @@
  * verifying share and that the verifying shares are a t-of-n sharing of the group key.
  */
 import { decodeLocal, Reader, Writer } from "../codec/codec.js";
+import { checkIndex, checkThreshold } from "../session/multi-party.js";
 import { ProtocolAbort } from "../session/party.js";
 import { type CurveName, curveByName, elementError, type FrostCurve, readScalar } from "./curve.js";
 import { identifierOf, interpolate } from "./polynomial.js";
@@ -24,12 +25,6 @@ export interface FrostShareFields {
   chainCode: Uint8Array;
 }
 
-export function checkThreshold(n: number, t: number): void {
-  if (!Number.isInteger(n) || !Number.isInteger(t) || t < 2 || t > n || n > MAX_PARTIES) {
-    throw new RangeError(`need integers 2 ≤ t ≤ n ≤ ${MAX_PARTIES}, got n=${n}, t=${t}`);
-  }
-}
-
 export class FrostShare {
   readonly curve: FrostCurve;
   readonly index: number;
@@ -42,10 +37,8 @@ export class FrostShare {
   readonly chainCode: Uint8Array;
 
   constructor(fields: FrostShareFields) {
-    checkThreshold(fields.n, fields.t);
-    if (!Number.isInteger(fields.index) || fields.index < 0 || fields.index >= fields.n) {
-      throw new RangeError("index out of range");
-    }
+    checkThreshold(fields.n, fields.t, MAX_PARTIES);
+    checkIndex(fields.index, fields.n);
     if (fields.verifyingShares.length !== fields.n) throw new RangeError("one verifying share per party");
     if (fields.chainCode.length !== CHAIN_CODE_BYTES) throw new RangeError("chain code must be 32 bytes");
     this.curve = fields.curve;

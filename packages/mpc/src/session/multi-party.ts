@@ -57,6 +57,18 @@ export abstract class MultiPartyRoundParty<T> extends RoundParty<T> {
   }
 }
 
+/** A key's size: integers 2 ≤ t ≤ n ≤ max (each engine has its own max). */
+export function checkThreshold(n: number, t: number, max: number): void {
+  if (!Number.isInteger(n) || !Number.isInteger(t) || t < 2 || t > n || n > max) {
+    throw new RangeError(`need integers 2 ≤ t ≤ n ≤ ${max}, got n=${n}, t=${t}`);
+  }
+}
+
+/** A party index: an integer in [0, count). */
+export function checkIndex(index: number, count: number): void {
+  if (!Number.isInteger(index) || index < 0 || index >= count) throw new RangeError("index out of range");
+}
+
 /** A signer set in canonical (ascending) order: distinct indices below n, at least t, with `self`. */
 export function checkSignerSet(self: number, n: number, t: number, signers: readonly number[]): number[] {
   const sorted = [...signers].sort((a, b) => a - b);
