@@ -1,0 +1,270 @@
+/**
+ * PSBTs (BIP174) the wallet builds, reads and signs. `readPsbt` is the one strict reading used by
+ * both `describeBitcoin` and `signPsbt`, so a PSBT is signed only under the same checks that
+ * produced its description: the inputs we own are P2WPKH or P2TR key-path with SIGHASH_ALL
+ * (or Taproot's default), and every amount the fee depends on is one our signatures commit to.
+ */
+import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
+import { hex } from "@scure/base";
+import { p2pkh, SigHash, Transaction } from "@scure/btc-signer";
+import { ChainError } from "../errors.js";
+import type { EcdsaSigner, TaprootSigner } from "../signer.js";
+import {
+  type BitcoinNetwork,
+  bitcoinAddressScript,
+  type OwnedOutput,
+  p2trOutput,
+  p2wpkhOutput,
+  scriptAddress,
+  taprootOutputKey,
+} from "./address.js";
+
+export interface SpendableOutput {
+  /** The previous transaction's id, hex in the usual (display) order. */
+  txid: string;
+  vout: number;
+  amount: bigint;
+  script: Uint8Array;
+  /**
+   * The whole previous transaction. Required to spend P2WPKH: a BIP143 signature commits to its
+   * own input's amount only, so without it a PSBT could lie about amounts and hide a fee.
+   */
+  previousTransaction?: Uint8Array;
+  /** The x-only internal key, for P2TR outputs. */
+  internalKey?: Uint8Array;
+}
+
+export interface PsbtRequest {
+  network: BitcoinNetwork;
+  inputs: readonly SpendableOutput[];
+  outputs: readonly { address: string; amount: bigint }[];
+  lockTime?: number;
+}
+
+export function buildPsbt(request: PsbtRequest): Uint8Array {
+  if (request.inputs.length === 0 || request.outputs.length === 0)
+    throw new ChainError("invalid", "a transaction needs at least one input and one output");
+  const tx = new Transaction({ version: 2, lockTime: request.lockTime ?? 0 });
+  for (const input of request.inputs) {
+    if (typeof input.amount !== "bigint" || input.amount <= 0n)
+      throw new ChainError("invalid", "input amount must be > 0");
+    libraryCall("input", () =>
+      tx.addInput({
+        txid: input.txid,
+        index: input.vout,
+        witnessUtxo: { script: input.script, amount: input.amount },
+        ...(input.previousTransaction && { nonWitnessUtxo: input.previousTransaction }),
+        ...(input.internalKey && { tapInternalKey: input.internalKey }),
+      }),
+    );
+  }
+  for (const output of request.outputs) {
+    if (typeof output.amount !== "bigint" || output.amount <= 0n)
+      throw new ChainError("invalid", "output amount must be > 0");
+    const script = bitcoinAddressScript(output.address, request.network);
+    libraryCall("output", () => tx.addOutput({ script, amount: output.amount }));
+  }
+  return tx.toPSBT(0);
+}
+
+/** The keys a wallet signs Bitcoin with; the outputs they own follow from them and the network. */
+export interface BitcoinKeys {
+  ecdsa?: readonly Uint8Array[];
+  taproot?: readonly Uint8Array[];
+}
+
+export function ownedOutputs(keys: BitcoinKeys, network: BitcoinNetwork): OwnedOutput[] {
+  return [
+    ...(keys.ecdsa ?? []).map((k) => p2wpkhOutput(k, network)),
+    ...(keys.taproot ?? []).map((k) => p2trOutput(k, network)),
+  ];
+}
+
+export interface PsbtInputView {
+  amount: bigint;
+  script: Uint8Array;
+  /** Set when one of the wallet's keys can spend this input. */
+  owner?: OwnedOutput;
+  /** The amount is proven by the previous transaction, which hashes to the spent txid. */
+  proven: boolean;
+  /** Already carries a final witness or our signature. */
+  signed: boolean;
+  sighash: number;
+}
+
+export interface PsbtOutputView {
+  amount: bigint;
+  script: Uint8Array;
+  address: string | null;
+  owner?: OwnedOutput;
+}
+
+export interface PsbtView {
+  tx: Transaction;
+  inputs: PsbtInputView[];
+  outputs: PsbtOutputView[];
+  fee: bigint;
+  /** Every input amount is either proven or committed to by a Taproot signature of ours. */
+  feeCommitted: boolean;
+}
+
+export function readPsbt(psbt: Uint8Array, network: BitcoinNetwork, owned: readonly OwnedOutput[]): PsbtView {
+  if (!(psbt instanceof Uint8Array)) throw new ChainError("malformed", "PSBT must be bytes");
+  const tx = libraryCall("PSBT", () => Transaction.fromPSBT(psbt, { allowUnknownOutputs: true }));
+  if (tx.inputsLength === 0 || tx.outputsLength === 0)
+    throw new ChainError("malformed", "PSBT has no inputs or no outputs");
+  const ownerOf = (script: Uint8Array) => owned.find((o) => hex.encode(o.script) === hex.encode(script));
+
+  const inputs: PsbtInputView[] = [];
+  for (let i = 0; i < tx.inputsLength; i++) {
+    const input = tx.getInput(i);
+    const prevout = input.nonWitnessUtxo?.outputs[input.index as number] ?? input.witnessUtxo;
+    if (prevout === undefined) throw new ChainError("malformed", `input ${i} does not say which output it spends`);
+    const owner = ownerOf(prevout.script);
+    const sighash = input.sighashType ?? (owner?.type === "p2tr" ? SigHash.DEFAULT : SigHash.ALL);
+    const signed =
+      input.finalScriptWitness !== undefined ||
+      input.tapKeySig !== undefined ||
+      (owner !== undefined && (input.partialSig ?? []).some(([k]) => hex.encode(k) === hex.encode(owner.key)));
+    const view: PsbtInputView = {
+      amount: prevout.amount,
+      script: prevout.script,
+      proven: !!input.nonWitnessUtxo,
+      signed,
+      sighash,
+    };
+    if (owner !== undefined) {
+      view.owner = owner;
+      if (sighash !== SigHash.ALL && !(owner.type === "p2tr" && sighash === SigHash.DEFAULT))
+        throw new ChainError(
+          "unsupported",
+          `input ${i} asks for sighash type ${sighash}; keyshard signs only SIGHASH_ALL`,
+        );
+      if (owner.type === "p2wpkh" && !view.proven)
+        throw new ChainError(
+          "unsupported",
+          `input ${i} is P2WPKH without its previous transaction: its amount cannot be trusted`,
+        );
+    }
+    inputs.push(view);
+  }
+
+  const outputs: PsbtOutputView[] = [];
+  for (let i = 0; i < tx.outputsLength; i++) {
+    const output = tx.getOutput(i);
+    if (output.script === undefined || output.amount === undefined)
+      throw new ChainError("malformed", `output ${i} is incomplete`);
+    const view: PsbtOutputView = {
+      amount: output.amount,
+      script: output.script,
+      address: scriptAddress(output.script, network),
+    };
+    const owner = ownerOf(output.script);
+    if (owner !== undefined) view.owner = owner;
+    outputs.push(view);
+  }
+
+  const fee = inputs.reduce((s, i) => s + i.amount, 0n) - outputs.reduce((s, o) => s + o.amount, 0n);
+  if (fee < 0n) throw new ChainError("inconsistent", "outputs spend more than the inputs hold");
+  const taprootOfOurs = inputs.some((i) => i.owner?.type === "p2tr");
+  return { tx, inputs, outputs, fee, feeCommitted: taprootOfOurs || inputs.every((i) => i.proven) };
+}
+
+export interface BitcoinSigners {
+  ecdsa?: readonly EcdsaSigner[];
+  taproot?: readonly TaprootSigner[];
+}
+
+/** The digest each input we own and have not signed yet needs, exactly as BIP143/BIP341 define it. */
+export function bitcoinSigningDigests(
+  view: PsbtView,
+): { index: number; owner: OwnedOutput; digest: Uint8Array; sighash: number }[] {
+  const scripts = view.inputs.map((i) => i.script);
+  const amounts = view.inputs.map((i) => i.amount);
+  const out = [];
+  for (const [index, input] of view.inputs.entries()) {
+    if (input.owner === undefined || input.signed) continue;
+    const digest =
+      input.owner.type === "p2wpkh"
+        ? view.tx.preimageWitnessV0(index, p2pkh(input.owner.key).script, input.sighash, input.amount)
+        : view.tx.preimageWitnessV1(index, scripts, input.sighash, amounts);
+    out.push({ index, owner: input.owner, digest, sighash: input.sighash });
+  }
+  return out;
+}
+
+/**
+ * Signs every input the signers' keys own and leaves the others as they are. Each signature is
+ * verified before it goes into the PSBT.
+ */
+export async function signPsbt(
+  psbt: Uint8Array,
+  network: BitcoinNetwork,
+  signers: BitcoinSigners,
+): Promise<{ psbt: Uint8Array; signed: number[] }> {
+  const ecdsa = new Map((signers.ecdsa ?? []).map((s) => [hex.encode(s.publicKey), s]));
+  const taproot = new Map((signers.taproot ?? []).map((s) => [hex.encode(s.internalKey), s]));
+  const view = readPsbt(
+    psbt,
+    network,
+    ownedOutputs(
+      { ecdsa: [...ecdsa.values()].map((s) => s.publicKey), taproot: [...taproot.values()].map((s) => s.internalKey) },
+      network,
+    ),
+  );
+  const signed: number[] = [];
+  for (const { index, owner, digest, sighash } of bitcoinSigningDigests(view)) {
+    if (owner.type === "p2wpkh") {
+      const signer = ecdsa.get(hex.encode(owner.key)) as EcdsaSigner;
+      const { r, s } = await signer.signDigest(digest);
+      const der = checkEcdsa(digest, r, s, owner.key);
+      view.tx.updateInput(index, { partialSig: [[owner.key, Uint8Array.of(...der, sighash)]] });
+    } else {
+      const signer = taproot.get(hex.encode(owner.key)) as TaprootSigner;
+      const signature = await signer.signSchnorr(digest);
+      if (
+        !(signature instanceof Uint8Array) ||
+        signature.length !== 64 ||
+        !schnorr.verify(signature, digest, taprootOutputKey(owner.key))
+      )
+        throw new ChainError(
+          "bad-signature",
+          `Taproot signature for input ${index} does not verify under the output key`,
+        );
+      const tapKeySig = sighash === SigHash.DEFAULT ? signature : Uint8Array.of(...signature, sighash);
+      view.tx.updateInput(index, { tapKeySig, tapInternalKey: owner.key });
+    }
+    signed.push(index);
+  }
+  return { psbt: view.tx.toPSBT(0), signed };
+}
+
+/** Finalizes every input and returns the network serialization and its txid. */
+export function finalizePsbt(psbt: Uint8Array): { transaction: Uint8Array; txid: string } {
+  const tx = libraryCall("PSBT", () => Transaction.fromPSBT(psbt, { allowUnknownOutputs: true }));
+  libraryCall("PSBT finalization", () => tx.finalize());
+  return { transaction: tx.extract(), txid: tx.id };
+}
+
+function checkEcdsa(digest: Uint8Array, r: bigint, s: bigint, publicKey: Uint8Array): Uint8Array {
+  try {
+    const sig = new secp256k1.Signature(r, s);
+    if (!sig.hasHighS() && secp256k1.verify(sig.toBytes("compact"), digest, publicKey, { prehash: false }))
+      return sig.toBytes("der");
+  } catch {}
+  throw new ChainError("bad-signature", "ECDSA signature does not verify under the input's key");
+}
+
+/**
+ * btc-signer refuses inconsistent PSBTs (a witness UTXO that disagrees with the previous
+ * transaction, a previous transaction with another txid) with plain Errors; they become typed here.
+ */
+function libraryCall<T>(what: string, call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    const code = /nonWitnessUtxo|witnessUtxo different/.test(reason) ? "inconsistent" : "malformed";
+    throw new ChainError(code, `${what}: ${reason}`);
+  }
+}

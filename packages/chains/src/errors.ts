@@ -1,0 +1,39 @@
+/**
+ * The one error type of @keyshard/chains. `code` says what was wrong so that callers (the CLI,
+ * the provider's API) can map it without parsing text; messages name the offending field, never
+ * key material.
+ */
+export type ChainErrorCode =
+  /** The bytes do not decode as the format they claim to be. */
+  | "malformed"
+  /** The bytes decode but use a feature keyshard refuses to sign (unknown type, sighash, lookup table…). */
+  | "unsupported"
+  /** The transaction is for another chain or network than the caller expects. */
+  | "wrong-network"
+  /** Amounts, inputs or scripts in the bytes contradict each other. */
+  | "inconsistent"
+  /** A value outside what the chain accepts (negative fee, amount too large, bad address…). */
+  | "invalid"
+  /** The signer returned a signature that does not verify under the key it claims. */
+  | "bad-signature";
+
+export class ChainError extends Error {
+  override readonly name = "ChainError";
+  constructor(
+    readonly code: ChainErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Runs a third-party decoder and turns whatever it throws into a `ChainError("malformed")`. */
+export function decodeOrThrow<T>(what: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (e) {
+    if (e instanceof ChainError) throw e;
+    const reason = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    throw new ChainError("malformed", `${what} does not decode: ${reason}`);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * @keyshard/chains — Bitcoin, Ethereum and Solana for keys that are never whole: addresses from
+ * a (derived) public key, unsigned transactions, the exact digest to sign, attaching a verified
+ * signature, and `describe*`: what the bytes really do, for a device's screen and a policy.
+ * Everything public is exported from here; nothing else is an entry point.
+ */
+export {
+  type BitcoinNetwork,
+  bitcoinAddressScript,
+  type OwnedOutput,
+  p2trOutput,
+  p2wpkhOutput,
+  taprootOutputKey,
+} from "./bitcoin/address.js";
+export { type BitcoinDescribeOptions, describeBitcoin } from "./bitcoin/describe.js";
+export {
+  type BitcoinKeys,
+  type BitcoinSigners,
+  bitcoinSigningDigests,
+  buildPsbt,
+  finalizePsbt,
+  ownedOutputs,
+  type PsbtRequest,
+  readPsbt,
+  type SpendableOutput,
+  signPsbt,
+} from "./bitcoin/psbt.js";
+export type {
+  Action,
+  Amount,
+  Asset,
+  ChainName,
+  ContractCall,
+  Movement,
+  TokenApproval,
+  TransactionDescription,
+} from "./describe.js";
+export { ChainError, type ChainErrorCode } from "./errors.js";
+export { keyshardAccount } from "./ethereum/account.js";
+export { ethereumAddress, parseEthereumAddress } from "./ethereum/address.js";
+export { describeEthereum, type EthereumDescribeOptions } from "./ethereum/describe.js";
+export {
+  personalMessageDigest,
+  serializeEthereumSignature,
+  signPersonalMessage,
+  signTypedData,
+  typedDataDigest,
+} from "./ethereum/message.js";
+export { type Eip1193Provider, type KeyshardProviderOptions, keyshardProvider } from "./ethereum/provider.js";
+export { MAINNET_TOKENS, type TokenInfo } from "./ethereum/tokens.js";
+export {
+  attachEthereumSignature,
+  buildEthereumTransaction,
+  type EthereumTransaction,
+  erc20ApproveData,
+  erc20TransferData,
+  ethereumSigningDigest,
+  parseEthereumTransaction,
+  signEthereumTransaction,
+} from "./ethereum/transaction.js";
+export type { EcdsaSigner, Ed25519Signer, RecoverableSignature, TaprootSigner } from "./signer.js";
+export { describeSolana, type SolanaDescribeOptions } from "./solana/describe.js";
+export {
+  attachSolanaSignatures,
+  buildSolTransfer,
+  parseSolanaAddress,
+  parseSolanaMessage,
+  type SolTransferRequest,
+  signSolanaTransaction,
+  solanaAddress,
+} from "./solana/transfer.js";
