@@ -23,8 +23,13 @@ import { parseSolanaAddress, parseSolanaMessage, requiredSigners } from "./trans
 
 const SOL: Asset = { symbol: "SOL", decimals: 9, known: true };
 const LAMPORTS_PER_SIGNATURE = 5000n;
-/** Compute units a transaction gets per instruction when it sets no limit, and the cap. */
-const DEFAULT_UNITS_PER_INSTRUCTION = 200_000n;
+/**
+ * Compute units a transaction is given when it sets no limit: 3 000 per instruction of a builtin
+ * program (system, compute budget; SIMD-0170) and 200 000 per other instruction, up to 1.4 M.
+ * The priority fee is charged on this limit, not on what the transaction uses.
+ */
+const BUILTIN_UNITS = 3_000n;
+const PROGRAM_UNITS = 200_000n;
 const MAX_UNITS = 1_400_000n;
 
 export interface SolanaDescribeOptions {
@@ -60,7 +65,7 @@ export function describeSolana(messageBytes: Uint8Array, options: SolanaDescribe
   };
   let unitLimit: bigint | undefined;
   let unitPrice = 0n;
-  let otherInstructions = 0n;
+  let defaultUnits = 0n;
   for (const instruction of instructions) {
     const data = instruction.data ?? new Uint8Array();
     const program = instruction.programAddress;
@@ -72,13 +77,15 @@ export function describeSolana(messageBytes: Uint8Array, options: SolanaDescribe
           to: known.to,
           ...(known.from !== own && { from: known.from }),
         });
-        otherInstructions++;
+        defaultUnits += BUILTIN_UNITS;
         break;
       case "unit-limit":
         unitLimit = known.units;
+        defaultUnits += BUILTIN_UNITS;
         break;
       case "unit-price":
         unitPrice = known.microLamports;
+        defaultUnits += BUILTIN_UNITS;
         break;
       default:
         description.action = "contract-call";
@@ -91,14 +98,10 @@ export function describeSolana(messageBytes: Uint8Array, options: SolanaDescribe
         description.warnings.push(
           `runs program ${program}${known ? ` (${known.name})` : ""}, which keyshard does not decode`,
         );
-        otherInstructions++;
+        defaultUnits += known === undefined ? PROGRAM_UNITS : BUILTIN_UNITS;
     }
   }
-  const units =
-    unitLimit ??
-    (otherInstructions * DEFAULT_UNITS_PER_INSTRUCTION > MAX_UNITS
-      ? MAX_UNITS
-      : otherInstructions * DEFAULT_UNITS_PER_INSTRUCTION);
+  const units = unitLimit ?? (defaultUnits > MAX_UNITS ? MAX_UNITS : defaultUnits);
   const priority = (unitPrice * units + 999_999n) / 1_000_000n;
   description.fee = amount(SOL, LAMPORTS_PER_SIGNATURE * BigInt(signers.length) + priority);
   return description;

@@ -29,8 +29,8 @@ import { getTransferSolInstruction } from "@solana-program/system";
 import { ChainError } from "../errors.js";
 import type { Ed25519Signer } from "../signer.js";
 
-/** Largest lamport amount the system program's u64 holds. */
-const MAX_LAMPORTS = (1n << 64n) - 1n;
+/** Largest amount a u64 holds (lamports, micro-lamports per unit). */
+const MAX_U64 = (1n << 64n) - 1n;
 
 export function solanaAddress(publicKey: Uint8Array): Address {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32)
@@ -48,8 +48,8 @@ export function parseSolanaAddress(text: string): Address {
 }
 
 export interface SolTransferRequest {
-  from: Address;
-  to: Address;
+  from: string;
+  to: string;
   lamports: bigint;
   /** A recent blockhash from the cluster (base58). */
   recentBlockhash: string;
@@ -61,8 +61,11 @@ export interface SolTransferRequest {
 export function buildSolTransfer(request: SolTransferRequest): Uint8Array {
   const from = parseSolanaAddress(request.from);
   const to = parseSolanaAddress(request.to);
-  if (typeof request.lamports !== "bigint" || request.lamports <= 0n || request.lamports > MAX_LAMPORTS)
+  if (typeof request.lamports !== "bigint" || request.lamports <= 0n || request.lamports > MAX_U64)
     throw new ChainError("invalid", "lamports must be a positive 64-bit amount");
+  const price = request.computeUnitPrice;
+  if (price !== undefined && (typeof price !== "bigint" || price < 0n || price > MAX_U64))
+    throw new ChainError("invalid", "computeUnitPrice must be a 64-bit amount of micro-lamports");
   let lifetime: ReturnType<typeof blockhash>;
   try {
     lifetime = blockhash(request.recentBlockhash);
@@ -70,9 +73,7 @@ export function buildSolTransfer(request: SolTransferRequest): Uint8Array {
     throw new ChainError("invalid", "recentBlockhash is not a base58 blockhash");
   }
   const instructions = [
-    ...(request.computeUnitPrice === undefined
-      ? []
-      : [getSetComputeUnitPriceInstruction({ microLamports: request.computeUnitPrice })]),
+    ...(price === undefined ? [] : [getSetComputeUnitPriceInstruction({ microLamports: price })]),
     getTransferSolInstruction({ source: createNoopSigner(from), destination: to, amount: request.lamports }),
   ];
   const message = pipe(
