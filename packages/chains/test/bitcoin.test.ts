@@ -301,6 +301,33 @@ describe("hostile PSBTs", () => {
     );
   });
 
+  it("duplicate inputs and oversized PSBTs are refused", () => {
+    const { utxo } = funding(own().script, 50_000n);
+    const twice = new Transaction({ allowUnknownInputs: true });
+    for (let i = 0; i < 2; i++)
+      twice.addInput({
+        txid: utxo.txid,
+        index: 0,
+        witnessUtxo: { script: utxo.script, amount: utxo.amount },
+        nonWitnessUtxo: utxo.previousTransaction,
+      });
+    twice.addOutput({ script: PAYEE.script, amount: 90_000n });
+    expect(() => describeBitcoin(twice.toPSBT(0), { network: NETWORK, keys: keys() })).toThrow(
+      expect.objectContaining({ code: "inconsistent" }),
+    );
+    const many = new Transaction();
+    for (let i = 0; i < 257; i++)
+      many.addInput({
+        txid: hex.encode(Uint8Array.of(i >> 8, i & 255, ...new Uint8Array(30))),
+        index: 0,
+        witnessUtxo: { script: PAYEE.script, amount: 1_000n },
+      });
+    many.addOutput({ script: PAYEE.script, amount: 1_000n });
+    expect(() => describeBitcoin(many.toPSBT(0), { network: NETWORK, keys: keys() })).toThrow(
+      expect.objectContaining({ code: "unsupported" }),
+    );
+  });
+
   it("a signer that returns a bad signature is caught before it reaches the PSBT", async () => {
     const { utxo } = funding(own().script, 50_000n);
     const psbt = buildPsbt({
@@ -310,7 +337,11 @@ describe("hostile PSBTs", () => {
     });
     const broken: EcdsaSigner = {
       publicKey: ecdsa2pWallet.publicKey,
-      signDigest: async (digest) => ecdsa2pWallet.signDigest(digest.map((b) => b ^ 1)),
+      signDigest: async (digest, request) =>
+        ecdsa2pWallet.signDigest(
+          digest.map((b) => b ^ 1),
+          request,
+        ),
     };
     await expect(signPsbt(psbt, NETWORK, { ecdsa: [broken] })).rejects.toMatchObject({ code: "bad-signature" });
   });

@@ -152,6 +152,23 @@ describe("Ethereum", () => {
     }
   });
 
+  it("transferFrom and approve on an unlisted contract may be ERC-721: reported as contract calls", () => {
+    const nft = getAddress("0x2222222222222222222222222222222222222222");
+    const data = encodeFunctionData({ abi: erc20Abi, functionName: "transferFrom", args: [ALICE, MALLORY, 1234n] });
+    for (const call of [data, erc20ApproveData(MALLORY, 1234n)]) {
+      const d = describeEthereum(tx({ to: nft, value: 0n, data: call, gas: 90_000n }), { chainId: 1 });
+      expect(d.action).toBe("contract-call");
+      expect(d.transfers).toEqual([]);
+      expect(d.approvals).toEqual([]);
+      expect(d.warnings.join()).toMatch(/ERC-721/);
+    }
+  });
+
+  it("a legacy chain id beyond 2^53 is a typed refusal", () => {
+    const bytes = hexToBytes("0xe68001825208941111111111111111111111111111111111111111018087200000000000008080");
+    expect(() => describeEthereum(bytes, { chainId: 1 })).toThrow(ChainError);
+  });
+
   it("a contract deployment is named as one", () => {
     const d = describeEthereum(tx({ to: undefined, data: "0x6000", value: 0n, gas: 100_000n }), { chainId: 1 });
     expect(d.action).toBe("contract-deployment");

@@ -263,6 +263,10 @@ describe("viem tooling unchanged", () => {
     await expect(
       provider.request({ method: "eth_sendTransaction", params: [{ from: address, to: RECIPIENT, value: "12" }] }),
     ).rejects.toMatchObject({ code: -32602 });
+    const permitOnAnotherChain = { ...typedData, domain: { ...typedData.domain, chainId: 137 } };
+    await expect(
+      provider.request({ method: "eth_signTypedData_v4", params: [address, JSON.stringify(permitOnAnotherChain)] }),
+    ).rejects.toMatchObject({ code: -32602 });
     await expect(
       provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId: "0x1" }] }),
     ).rejects.toMatchObject({ code: 4902 });

@@ -20,6 +20,7 @@ import {
   setTransactionMessageFeePayer,
   setTransactionMessageLifetimeUsingBlockhash,
 } from "@solana/kit";
+import { getSetComputeUnitPriceInstruction } from "@solana-program/compute-budget";
 import { getAssignInstruction, getTransferSolInstruction } from "@solana-program/system";
 import { FailedTransactionMetadata, LiteSVM } from "litesvm";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -118,6 +119,48 @@ describe("SOL transfers processed by litesvm", () => {
 });
 
 describe("describe on hostile Solana messages", () => {
+  it("a signature-verification precompile's signatures are in the fee, as litesvm charges them", async () => {
+    const svm = new LiteSVM();
+    svm.airdrop(from, lamports(SOL));
+    const precompile = address("Ed25519SigVerify111111111111111111111111111");
+    const bytes = new Uint8Array(
+      compileTransaction(
+        pipe(
+          createTransactionMessage({ version: "legacy" }),
+          (m) => setTransactionMessageFeePayer(from, m),
+          (m) =>
+            setTransactionMessageLifetimeUsingBlockhash(
+              { blockhash: svm.latestBlockhash(), lastValidBlockHeight: 0n },
+              m,
+            ),
+          (m) =>
+            appendTransactionMessageInstructions([{ programAddress: precompile, data: new Uint8Array([255, 0]) }], m),
+        ),
+      ).messageBytes,
+    );
+    const description = describeSolana(bytes, { signer: from });
+    expect(description.fee.value).toBe(5000n * 256n);
+    expect(description.action).toBe("contract-call");
+    // The precompile fails on these bytes, but the fee is charged all the same.
+    svm.sendTransaction(getTransactionDecoder().decode(await signSolanaTransaction(bytes, wallet)));
+    expect(svm.getBalance(from)).toBe(SOL - description.fee.value);
+  });
+
+  it("refuses transfers and compute-budget instructions in non-standard forms, and repeated budgets", () => {
+    const transfer = getTransferSolInstruction({ source: createNoopSigner(from), destination: TO, amount: 1n });
+    const price = getSetComputeUnitPriceInstruction({ microLamports: 1_000_000_000n });
+    const padded = (i: { data: ArrayLike<number> }) => ({ ...i, data: Uint8Array.of(...Array.from(i.data), 0) });
+    for (const instructions of [
+      [padded(price), transfer],
+      [price, price, transfer],
+      [padded(transfer)],
+      [{ ...transfer, accounts: [...transfer.accounts, { address: TO, role: 0 }] }],
+    ])
+      expect(() => describeSolana(message(instructions as never))).toThrow(
+        expect.objectContaining({ code: "unsupported" }),
+      );
+  });
+
   it("an Assign of the wallet's account to another program is a program call, not a transfer", () => {
     const owner = address("BPFLoaderUpgradeab1e11111111111111111111111");
     const bytes = message([
@@ -167,7 +210,7 @@ describe("describe on hostile Solana messages", () => {
     const bytes = buildSolTransfer({ from, to: TO, lamports: 1n, recentBlockhash: "11111111111111111111111111111111" });
     const liar: Ed25519Signer = {
       publicKey: wallet.publicKey,
-      signEd25519: async (m) => wallet.signEd25519(m.slice(1)),
+      signEd25519: async (m, request) => wallet.signEd25519(m.slice(1), request),
     };
     await expect(signSolanaTransaction(bytes, liar)).rejects.toMatchObject({ code: "bad-signature" });
   });

@@ -108,22 +108,37 @@ export interface PsbtView {
   feeCommitted: boolean;
 }
 
+/**
+ * Sighashes cost O(inputs × (inputs + outputs)) as btc-signer computes them; a bound keeps a
+ * hostile PSBT from occupying a co-signer for minutes. Larger consolidations are split.
+ */
+export const MAX_PSBT_INPUTS = 256;
+export const MAX_PSBT_OUTPUTS = 256;
+
 export function readPsbt(psbt: Uint8Array, network: BitcoinNetwork, owned: readonly OwnedOutput[]): PsbtView {
   if (!(psbt instanceof Uint8Array)) throw new ChainError("malformed", "PSBT must be bytes");
   const tx = libraryCall("PSBT", () => Transaction.fromPSBT(psbt, { allowUnknownOutputs: true }));
   if (tx.inputsLength === 0 || tx.outputsLength === 0)
     throw new ChainError("malformed", "PSBT has no inputs or no outputs");
+  if (tx.inputsLength > MAX_PSBT_INPUTS || tx.outputsLength > MAX_PSBT_OUTPUTS)
+    throw new ChainError("unsupported", `PSBT has more than ${MAX_PSBT_INPUTS} inputs or ${MAX_PSBT_OUTPUTS} outputs`);
+  const outpoints = new Set<string>();
   const ownerOf = (script: Uint8Array) => owned.find((o) => hex.encode(o.script) === hex.encode(script));
 
   const inputs: PsbtInputView[] = [];
   for (let i = 0; i < tx.inputsLength; i++) {
     const input = tx.getInput(i);
+    const outpoint = `${hex.encode(input.txid as Uint8Array)}:${input.index}`;
+    if (outpoints.has(outpoint))
+      throw new ChainError("inconsistent", `input ${i} spends the same output as an earlier one`);
+    outpoints.add(outpoint);
     const prevout = input.nonWitnessUtxo?.outputs[input.index as number] ?? input.witnessUtxo;
     if (prevout === undefined) throw new ChainError("malformed", `input ${i} does not say which output it spends`);
     const owner = ownerOf(prevout.script);
     const sighash = input.sighashType ?? (owner?.type === "p2tr" ? SigHash.DEFAULT : SigHash.ALL);
     const signed =
       input.finalScriptWitness !== undefined ||
+      input.finalScriptSig !== undefined ||
       input.tapKeySig !== undefined ||
       (owner !== undefined && (input.partialSig ?? []).some(([k]) => hex.encode(k) === hex.encode(owner.key)));
     const view: PsbtInputView = {
@@ -166,8 +181,9 @@ export function readPsbt(psbt: Uint8Array, network: BitcoinNetwork, owned: reado
 
   const fee = inputs.reduce((s, i) => s + i.amount, 0n) - outputs.reduce((s, o) => s + o.amount, 0n);
   if (fee < 0n) throw new ChainError("inconsistent", "outputs spend more than the inputs hold");
-  const taprootOfOurs = inputs.some((i) => i.owner?.type === "p2tr");
-  return { tx, inputs, outputs, fee, feeCommitted: taprootOfOurs || inputs.every((i) => i.proven) };
+  // A Taproot signature made now commits to every input's amount and script (BIP341).
+  const taprootToSign = inputs.some((i) => i.owner?.type === "p2tr" && !i.signed);
+  return { tx, inputs, outputs, fee, feeCommitted: taprootToSign || inputs.every((i) => i.proven) };
 }
 
 export interface BitcoinSigners {
@@ -214,14 +230,17 @@ export async function signPsbt(
   );
   const signed: number[] = [];
   for (const { index, owner, digest, sighash } of bitcoinSigningDigests(view)) {
+    const request = { kind: "bitcoin-psbt", psbt, input: index, network } as const;
     if (owner.type === "p2wpkh") {
       const signer = ecdsa.get(hex.encode(owner.key)) as EcdsaSigner;
-      const { r, s } = await signer.signDigest(digest);
+      const { r, s } = await signer.signDigest(digest, request);
       const der = checkEcdsa(digest, r, s, owner.key);
-      view.tx.updateInput(index, { partialSig: [[owner.key, Uint8Array.of(...der, sighash)]] });
+      libraryCall("PSBT", () =>
+        view.tx.updateInput(index, { partialSig: [[owner.key, Uint8Array.of(...der, sighash)]] }),
+      );
     } else {
       const signer = taproot.get(hex.encode(owner.key)) as TaprootSigner;
-      const signature = await signer.signSchnorr(digest);
+      const signature = await signer.signSchnorr(digest, request);
       if (
         !(signature instanceof Uint8Array) ||
         signature.length !== 64 ||
@@ -232,11 +251,11 @@ export async function signPsbt(
           `Taproot signature for input ${index} does not verify under the output key`,
         );
       const tapKeySig = sighash === SigHash.DEFAULT ? signature : Uint8Array.of(...signature, sighash);
-      view.tx.updateInput(index, { tapKeySig, tapInternalKey: owner.key });
+      libraryCall("PSBT", () => view.tx.updateInput(index, { tapKeySig, tapInternalKey: owner.key }));
     }
     signed.push(index);
   }
-  return { psbt: view.tx.toPSBT(0), signed };
+  return { psbt: libraryCall("PSBT", () => view.tx.toPSBT(0)), signed };
 }
 
 /** Finalizes every input and returns the network serialization and its txid. */

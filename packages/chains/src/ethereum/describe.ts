@@ -67,8 +67,16 @@ export function describeEthereum(bytes: Uint8Array, options: EthereumDescribeOpt
     return description;
   }
   const token = tokenAsset(tx.chainId, to, tokens);
+  const name = ERC20_FUNCTIONS[erc20.functionName];
+  if (!token.known && erc20.functionName !== "transfer") {
+    // ERC-721 shares these two selectors: on an unlisted contract the "amount" may be an NFT id.
+    description.action = "contract-call";
+    description.calls.push({ contract: to, selector, name, dataLength });
+    description.warnings.push(`${name} on unlisted contract ${to}: an ERC-20 amount or an ERC-721 token id`);
+    return description;
+  }
   if (!token.known) description.warnings.push(`unknown token contract ${to}: amount shown in base units`);
-  description.calls.push({ contract: to, selector, name: ERC20_FUNCTIONS[erc20.functionName], dataLength });
+  description.calls.push({ contract: to, selector, name, dataLength });
   if (value > 0n) description.warnings.push(`sends ${amount(native, value).text} along with a token call`);
   switch (erc20.functionName) {
     case "transfer":

@@ -9,6 +9,7 @@ import {
   hexToBytes,
   type SignableMessage,
   serializeSignature,
+  stringToBytes,
   type TypedDataDefinition,
   toHex,
 } from "viem";
@@ -34,12 +35,22 @@ export function serializeEthereumSignature(
   return serializeSignature({ r: toHex(signature.r, { size: 32 }), s: toHex(signature.s, { size: 32 }), yParity });
 }
 
+/** The bytes `personal_sign` signs: text as UTF-8, `{ raw }` as given. */
+export function personalMessageBytes(message: SignableMessage): Uint8Array {
+  if (typeof message === "string") return stringToBytes(message);
+  const { raw } = message;
+  return typeof raw === "string" ? decodeOrThrow("message", () => hexToBytes(raw)) : new Uint8Array(raw);
+}
+
 export async function signPersonalMessage(message: SignableMessage, signer: EcdsaSigner): Promise<Hex> {
-  const digest = personalMessageDigest(message);
-  return serializeEthereumSignature(digest, await signer.signDigest(digest), signer.publicKey);
+  const bytes = personalMessageBytes(message);
+  const digest = personalMessageDigest({ raw: bytes });
+  const signature = await signer.signDigest(digest, { kind: "ethereum-message", message: bytes });
+  return serializeEthereumSignature(digest, signature, signer.publicKey);
 }
 
 export async function signTypedData(typedData: TypedDataDefinition, signer: EcdsaSigner): Promise<Hex> {
   const digest = typedDataDigest(typedData);
-  return serializeEthereumSignature(digest, await signer.signDigest(digest), signer.publicKey);
+  const signature = await signer.signDigest(digest, { kind: "ethereum-typed-data", typedData });
+  return serializeEthereumSignature(digest, signature, signer.publicKey);
 }

@@ -72,7 +72,12 @@ export function keyshardProvider(options: KeyshardProviderOptions): Eip1193Provi
         case "eth_signTypedData_v4": {
           const [address, typedData] = list;
           checkOwnAddress(address);
-          return account.signTypedData(parseTypedData(typedData));
+          const parsed = parseTypedData(typedData);
+          // As wallets do: a signature for another chain's contract (a Permit there) is not asked for here.
+          const domainChain = (parsed.domain as { chainId?: unknown } | undefined)?.chainId;
+          if (domainChain !== undefined && !sameChain(domainChain, chainId))
+            invalid(`typed data is for chain ${String(domainChain)}, this provider serves chain ${chainId}`);
+          return account.signTypedData(parsed);
         }
         case "eth_signTransaction": {
           const request = await upstream(method).prepareTransactionRequest(
@@ -119,6 +124,15 @@ function parseTypedData(value: unknown): TypedDataDefinition {
   if (typeof types !== "object" || types === null || typeof primaryType !== "string" || typeof message !== "object")
     invalid("typed data needs types, primaryType and message");
   return { domain: (domain ?? {}) as never, types: types as never, primaryType, message: message as never };
+}
+
+function sameChain(value: unknown, chainId: number): boolean {
+  if (typeof value !== "number" && typeof value !== "string" && typeof value !== "bigint") return false;
+  try {
+    return BigInt(value) === BigInt(chainId);
+  } catch {
+    return false;
+  }
 }
 
 const QUANTITY = /^0x(0|[1-9a-f][0-9a-f]*)$/i;

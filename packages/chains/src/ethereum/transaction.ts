@@ -63,7 +63,9 @@ export function parseEthereumTransaction(bytes: Uint8Array): EthereumTransaction
     throw new ChainError("unsupported", `transaction type ${tx.type} is not signed by keyshard`);
   if (tx.chainId === undefined || tx.chainId <= 0)
     throw new ChainError("unsupported", "legacy transaction without EIP-155 chain id can be replayed on any chain");
-  if (serializeTransaction(tx) !== hex) throw new ChainError("malformed", "transaction is not canonically encoded");
+  if (!Number.isSafeInteger(tx.chainId)) throw new ChainError("invalid", "chain id is out of range");
+  if (decodeOrThrow("transaction", () => serializeTransaction(tx)) !== hex)
+    throw new ChainError("malformed", "transaction is not canonically encoded");
   return tx as EthereumTransaction;
 }
 
@@ -113,6 +115,9 @@ export function attachEthereumSignature(
 
 /** Digest, signature by the signer, attachment: the unsigned bytes in, broadcastable bytes out. */
 export async function signEthereumTransaction(bytes: Uint8Array, signer: EcdsaSigner): Promise<Uint8Array> {
-  const signature = await signer.signDigest(ethereumSigningDigest(bytes));
+  const signature = await signer.signDigest(ethereumSigningDigest(bytes), {
+    kind: "ethereum-transaction",
+    transaction: bytes,
+  });
   return attachEthereumSignature(bytes, signature, signer.publicKey);
 }

@@ -104,10 +104,30 @@ export function parseSolanaMessage(bytes: Uint8Array): CompiledTransactionMessag
     throw new ChainError("unsupported", `transaction message version ${message.version} is not signed by keyshard`);
   if ("addressTableLookups" in message && (message.addressTableLookups?.length ?? 0) > 0)
     throw new ChainError("unsupported", "message uses address lookup tables; their accounts are not in the bytes");
+  checkStructure(message);
   const again = getCompiledTransactionMessageEncoder().encode(message);
   if (again.length !== bytes.length || again.some((b, i) => b !== bytes[i]))
     throw new ChainError("malformed", "message is not canonically encoded");
   return message;
+}
+
+/** The runtime's sanitization rules: a message breaking them is never executed, so never described. */
+function checkStructure(message: Extract<CompiledTransactionMessage, { version: "legacy" | 0 }>): void {
+  const { header, staticAccounts, instructions } = message;
+  const count = staticAccounts.length;
+  if (
+    header.numSignerAccounts < 1 ||
+    header.numSignerAccounts > count ||
+    header.numReadonlySignerAccounts >= header.numSignerAccounts ||
+    header.numReadonlyNonSignerAccounts > count - header.numSignerAccounts
+  )
+    throw new ChainError("malformed", "message header does not fit its accounts");
+  if (new Set(staticAccounts).size !== count) throw new ChainError("malformed", "message lists an account twice");
+  for (const instruction of instructions ?? []) {
+    const indices = [instruction.programAddressIndex, ...(instruction.accountIndices ?? [])];
+    if (instruction.programAddressIndex === 0 || indices.some((i) => i >= count))
+      throw new ChainError("malformed", "instruction refers to an account the message does not list");
+  }
 }
 
 /** The signers the message requires, in the order their signatures go on the wire. */
@@ -146,7 +166,7 @@ export function attachSolanaSignatures(
 /** Signs the message with the signer's key and returns the wire transaction. */
 export async function signSolanaTransaction(messageBytes: Uint8Array, signer: Ed25519Signer): Promise<Uint8Array> {
   parseSolanaMessage(messageBytes);
-  const signature = await signer.signEd25519(messageBytes);
+  const signature = await signer.signEd25519(messageBytes, { kind: "solana-message", message: messageBytes });
   return attachSolanaSignatures(messageBytes, new Map([[solanaAddress(signer.publicKey), signature]]));
 }
 
