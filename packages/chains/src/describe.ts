@@ -75,3 +75,8 @@ export function amount(asset: Asset, value: bigint): Amount {
       : `${formatUnits(value, asset.decimals)} ${asset.symbol}`;
   return { asset, value, text };
 }
+
+/** A description with nothing in it yet; each chain fills in what its bytes do. */
+export function newDescription(chain: ChainName, network: string, fee: Amount): TransactionDescription {
+  return { chain, network, action: "transfer", transfers: [], change: [], approvals: [], calls: [], fee, warnings: [] };
+}

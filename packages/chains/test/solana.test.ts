@@ -45,17 +45,16 @@ beforeAll(() => {
   from = solanaAddress(wallet.publicKey);
 });
 
-function message(instructions: Parameters<typeof appendTransactionMessageInstructions>[0], payer = from) {
+function message(
+  instructions: Parameters<typeof appendTransactionMessageInstructions>[0],
+  recentBlockhash = blockhash("11111111111111111111111111111111"),
+) {
   return new Uint8Array(
     compileTransaction(
       pipe(
         createTransactionMessage({ version: "legacy" }),
-        (m) => setTransactionMessageFeePayer(payer, m),
-        (m) =>
-          setTransactionMessageLifetimeUsingBlockhash(
-            { blockhash: blockhash("11111111111111111111111111111111"), lastValidBlockHeight: 0n },
-            m,
-          ),
+        (m) => setTransactionMessageFeePayer(from, m),
+        (m) => setTransactionMessageLifetimeUsingBlockhash({ blockhash: recentBlockhash, lastValidBlockHeight: 0n }, m),
         (m) => appendTransactionMessageInstructions(instructions, m),
       ),
     ).messageBytes,
@@ -123,21 +122,7 @@ describe("describe on hostile Solana messages", () => {
     const svm = new LiteSVM();
     svm.airdrop(from, lamports(SOL));
     const precompile = address("Ed25519SigVerify111111111111111111111111111");
-    const bytes = new Uint8Array(
-      compileTransaction(
-        pipe(
-          createTransactionMessage({ version: "legacy" }),
-          (m) => setTransactionMessageFeePayer(from, m),
-          (m) =>
-            setTransactionMessageLifetimeUsingBlockhash(
-              { blockhash: svm.latestBlockhash(), lastValidBlockHeight: 0n },
-              m,
-            ),
-          (m) =>
-            appendTransactionMessageInstructions([{ programAddress: precompile, data: new Uint8Array([255, 0]) }], m),
-        ),
-      ).messageBytes,
-    );
+    const bytes = message([{ programAddress: precompile, data: new Uint8Array([255, 0]) }], svm.latestBlockhash());
     const description = describeSolana(bytes, { signer: from });
     expect(description.fee.value).toBe(5000n * 256n);
     expect(description.action).toBe("contract-call");

@@ -3,7 +3,7 @@
  * the wallet, and the fee, all from the amounts the signatures will commit to.
  */
 import { hex } from "@scure/base";
-import { type Asset, amount, type TransactionDescription } from "../describe.js";
+import { type Asset, amount, newDescription, type TransactionDescription } from "../describe.js";
 import type { BitcoinNetwork } from "./address.js";
 import { type BitcoinKeys, ownedOutputs, readPsbt } from "./psbt.js";
 
@@ -17,17 +17,7 @@ export interface BitcoinDescribeOptions {
 
 export function describeBitcoin(psbt: Uint8Array, options: BitcoinDescribeOptions): TransactionDescription {
   const view = readPsbt(psbt, options.network, ownedOutputs(options.keys, options.network));
-  const description: TransactionDescription = {
-    chain: "bitcoin",
-    network: `bitcoin:${options.network}`,
-    action: "transfer",
-    transfers: [],
-    change: [],
-    approvals: [],
-    calls: [],
-    fee: amount(BTC, view.fee),
-    warnings: [],
-  };
+  const description = newDescription("bitcoin", `bitcoin:${options.network}`, amount(BTC, view.fee));
   for (const output of view.outputs) {
     const movement = { ...amount(BTC, output.amount), to: output.address ?? `script:${hex.encode(output.script)}` };
     if (output.owner !== undefined) description.change.push(movement);

@@ -4,7 +4,7 @@
  * ABI encoding, anything else reported as a contract call with its selector.
  */
 import { type Address, decodeFunctionData, encodeFunctionData, erc20Abi, getAddress, type Hex, maxUint256 } from "viem";
-import { type Asset, amount, type TransactionDescription } from "../describe.js";
+import { type Asset, amount, newDescription, type TransactionDescription } from "../describe.js";
 import { ChainError } from "../errors.js";
 import { MAINNET_TOKENS, type TokenInfo, tokenAsset } from "./tokens.js";
 import { parseEthereumTransaction } from "./transaction.js";
@@ -35,17 +35,7 @@ export function describeEthereum(bytes: Uint8Array, options: EthereumDescribeOpt
   const gasPrice = tx.type === "eip1559" ? (tx.maxFeePerGas ?? 0n) : (tx.gasPrice ?? 0n);
   const value = tx.value ?? 0n;
   const data = tx.data ?? "0x";
-  const description: TransactionDescription = {
-    chain: "ethereum",
-    network: `eip155:${tx.chainId}`,
-    action: "transfer",
-    transfers: [],
-    change: [],
-    approvals: [],
-    calls: [],
-    fee: amount(native, (tx.gas ?? 0n) * gasPrice),
-    warnings: [],
-  };
+  const description = newDescription("ethereum", `eip155:${tx.chainId}`, amount(native, (tx.gas ?? 0n) * gasPrice));
   if (tx.to === undefined || tx.to === null) {
     description.action = "contract-deployment";
     description.calls.push({ contract: "(new contract)", selector: "", dataLength: (data.length - 2) / 2 });

@@ -17,7 +17,7 @@ import {
   SYSTEM_PROGRAM_ADDRESS,
   SystemInstruction,
 } from "@solana-program/system";
-import { type Asset, amount, type TransactionDescription } from "../describe.js";
+import { type Asset, amount, newDescription, type TransactionDescription } from "../describe.js";
 import { ChainError } from "../errors.js";
 import { parseSolanaAddress, parseSolanaMessage, requiredSigners } from "./transfer.js";
 
@@ -52,17 +52,7 @@ export function describeSolana(messageBytes: Uint8Array, options: SolanaDescribe
     throw new ChainError("malformed", `message does not decompile: ${e instanceof Error ? e.message : e}`);
   }
 
-  const description: TransactionDescription = {
-    chain: "solana",
-    network: "solana",
-    action: "transfer",
-    transfers: [],
-    change: [],
-    approvals: [],
-    calls: [],
-    fee: amount(SOL, 0n),
-    warnings: [],
-  };
+  const description = newDescription("solana", "solana", amount(SOL, 0n));
   let unitLimit: bigint | undefined;
   let unitPrice = 0n;
   let defaultUnits = 0n;
