@@ -1,0 +1,82 @@
+/**
+ * Request authentication: the device named in the headers signed this exact request, recently,
+ * with a nonce it never used before. Nonces are recorded in the database so that a replay is
+ * refused by every replica, and forgotten once their timestamp is outside the window anyway.
+ */
+
+import { REQUEST_HEADERS, verifyRequestSignature } from "@keyshard/transport";
+import { hexToBytes } from "@noble/hashes/utils.js";
+import type { FastifyRequest } from "fastify";
+import type { ProviderContext } from "./context.js";
+import { forbidden, unauthorized } from "./errors.js";
+
+/** How far a request's timestamp may be from the server's clock. */
+export const REQUEST_WINDOW_MS = 5 * 60_000;
+
+export type DeviceState = "unverified" | "awaiting-approval" | "active" | "revoked";
+
+export interface AuthenticatedDevice {
+  id: string;
+  accountId: string;
+  state: DeviceState;
+  identityKey: Uint8Array;
+}
+
+const HEX = /^[0-9a-f]+$/;
+
+function header(request: FastifyRequest, name: string): string {
+  const value = request.headers[name];
+  if (typeof value !== "string" || value.length === 0 || value.length > 256)
+    throw unauthorized(`missing or malformed ${name} header`);
+  return value;
+}
+
+/** Checks the signature headers against `identityKey` and spends the nonce. */
+export async function checkSignedRequest(
+  ctx: ProviderContext,
+  request: FastifyRequest,
+  deviceId: string,
+  identityKey: Uint8Array,
+): Promise<void> {
+  const timestamp = Number(header(request, REQUEST_HEADERS.timestamp));
+  const nonce = header(request, REQUEST_HEADERS.nonce);
+  const signature = header(request, REQUEST_HEADERS.signature);
+  if (!Number.isSafeInteger(timestamp)) throw unauthorized("timestamp is not a number of milliseconds");
+  if (!HEX.test(nonce) || nonce.length !== 32) throw unauthorized("nonce must be 16 bytes in hex");
+  if (!HEX.test(signature) || signature.length !== 128) throw unauthorized("signature must be 64 bytes in hex");
+  const now = ctx.now();
+  if (Math.abs(now - timestamp) > REQUEST_WINDOW_MS) throw unauthorized("request is stale or from the future");
+  const body = (request as FastifyRequest & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0);
+  const signed = { method: request.method, path: request.url, body: new Uint8Array(body), timestamp, nonce };
+  if (!verifyRequestSignature(identityKey, signed, hexToBytes(signature)))
+    throw unauthorized("request signature does not verify");
+  const spent = await ctx.db.query(
+    "INSERT INTO request_nonces (device_id, nonce, expires_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING nonce",
+    [deviceId, nonce, timestamp + 2 * REQUEST_WINDOW_MS],
+  );
+  if (spent.length === 0) throw unauthorized("request was replayed");
+}
+
+/** Authenticates a registered device; only devices in `states` may use the route. */
+export async function authenticate(
+  ctx: ProviderContext,
+  request: FastifyRequest,
+  states: readonly DeviceState[] = ["active"],
+): Promise<AuthenticatedDevice> {
+  const id = header(request, REQUEST_HEADERS.device);
+  if (!HEX.test(id) || id.length !== 32) throw unauthorized("device id must be 16 bytes in hex");
+  const [row] = await ctx.db.query<{ account_id: string; state: DeviceState; identity_key: Uint8Array }>(
+    "SELECT account_id, state, identity_key FROM devices WHERE id = $1",
+    [id],
+  );
+  if (row === undefined) throw unauthorized("unknown device");
+  const identityKey = new Uint8Array(row.identity_key);
+  await checkSignedRequest(ctx, request, id, identityKey);
+  if (!states.includes(row.state)) throw forbidden(`device is ${row.state}`);
+  return { id, accountId: row.account_id, state: row.state, identityKey };
+}
+
+/** Drops nonces whose requests would be refused as stale anyway. */
+export async function forgetExpiredNonces(ctx: ProviderContext): Promise<void> {
+  await ctx.db.query("DELETE FROM request_nonces WHERE expires_ms < $1", [ctx.now()]);
+}

@@ -1,0 +1,233 @@
+/**
+ * Device registration. A device proves it holds its identity key by signing the registration
+ * itself, then proves the account's email by a one-time code. The first device of an account
+ * becomes active at once; later ones wait for an active device of the account to approve them,
+ * so that access to the mailbox alone never adds a device.
+ */
+import { randomInt, randomUUID, timingSafeEqual } from "node:crypto";
+import { deviceId, REQUEST_HEADERS } from "@keyshard/transport";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import type { FastifyInstance } from "fastify";
+import { appendAudit } from "../../audit/log.js";
+import { authenticate, checkSignedRequest } from "../auth.js";
+import type { ProviderContext } from "../context.js";
+import { badRequest, conflict, errorSchema, forbidden, type HttpError, notFound, unauthorized } from "../errors.js";
+
+const CODE_LIFETIME_MS = 10 * 60_000;
+const CODE_ATTEMPTS = 5;
+/**
+ * Rate limit of the routes that send or check codes: per client address and device, so that one
+ * device cannot exhaust another's allowance from behind the same address.
+ */
+function authRateLimit(ctx: ProviderContext) {
+  return {
+    max: ctx.authRateLimit,
+    timeWindow: "1 minute",
+    keyGenerator: (request: { ip: string; headers: Record<string, unknown> }) =>
+      `${request.ip}|${String(request.headers[REQUEST_HEADERS.device] ?? "")}`,
+  };
+}
+
+const deviceSchema = {
+  type: "object",
+  properties: { deviceId: { type: "string" }, accountId: { type: "string" }, state: { type: "string" } },
+  required: ["deviceId", "state"],
+} as const;
+
+function codeMac(ctx: ProviderContext, device: string, code: string): Uint8Array {
+  return ctx.masterKey.mac("email-code", utf8ToBytes(`${device}:${code}`));
+}
+
+async function issueCode(
+  ctx: ProviderContext,
+  tx: Parameters<Parameters<ProviderContext["db"]["transaction"]>[0]>[0],
+  device: string,
+  accountId: string,
+  email: string,
+) {
+  const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
+  await tx.query(
+    `INSERT INTO email_codes (device_id, code_mac, expires_ms, attempts) VALUES ($1, $2, $3, 0)
+     ON CONFLICT (device_id) DO UPDATE SET code_mac = EXCLUDED.code_mac, expires_ms = EXCLUDED.expires_ms, attempts = 0`,
+    [device, codeMac(ctx, device, code), ctx.now() + CODE_LIFETIME_MS],
+  );
+  await ctx.notifier.queue(
+    tx,
+    {
+      accountId,
+      to: email,
+      subject: "Your keyshard verification code",
+      body: `Your keyshard verification code is ${code}. It expires in 10 minutes.\nIf you did not ask for it, ignore this message.`,
+    },
+    ctx.now(),
+  );
+}
+
+export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
+  app.post(
+    "/v1/devices",
+    {
+      config: { rateLimit: authRateLimit(ctx) },
+      schema: {
+        summary: "Register a device identity key under an email (signed by that key)",
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["identityKey", "email", "name"],
+          properties: {
+            identityKey: { type: "string", pattern: "^[0-9a-f]{64}$" },
+            email: { type: "string", maxLength: 254, pattern: "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$" },
+            name: { type: "string", minLength: 1, maxLength: 64 },
+          },
+        },
+        response: { 201: deviceSchema, "4xx": errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { identityKey: string; email: string; name: string };
+      const identityKey = hexToBytes(body.identityKey);
+      try {
+        ed25519.Point.fromBytes(identityKey);
+      } catch {
+        throw badRequest("identityKey is not an Ed25519 public key");
+      }
+      const id = deviceId(identityKey);
+      if (request.headers[REQUEST_HEADERS.device] !== id)
+        throw unauthorized("device header does not match identityKey");
+      await checkSignedRequest(ctx, request, id, identityKey);
+      const email = body.email.toLowerCase();
+      const accountId = await ctx.db.transaction(async (tx) => {
+        if ((await tx.query("SELECT 1 FROM devices WHERE id = $1", [id])).length > 0)
+          throw conflict("this identity key is already registered");
+        await tx.query(
+          "INSERT INTO accounts (id, email, created_ms) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING",
+          [randomUUID(), email, ctx.now()],
+        );
+        const [account] = await tx.query<{ id: string }>("SELECT id FROM accounts WHERE email = $1", [email]);
+        const accountId = (account as { id: string }).id;
+        await tx.query(
+          "INSERT INTO devices (id, account_id, identity_key, name, state, created_ms) VALUES ($1, $2, $3, $4, 'unverified', $5)",
+          [id, accountId, identityKey, body.name, ctx.now()],
+        );
+        await issueCode(ctx, tx, id, accountId, email);
+        await appendAudit(tx, {
+          chain: accountId,
+          atMs: ctx.now(),
+          actor: id,
+          action: "device.registered",
+          details: { device: id, name: body.name },
+        });
+        return accountId;
+      });
+      void ctx.notifier.deliver(ctx.now()).catch((e) => request.log.warn({ err: e }, "mail delivery failed"));
+      return reply.code(201).send({ deviceId: id, accountId, state: "unverified" });
+    },
+  );
+
+  app.post(
+    "/v1/devices/code",
+    {
+      config: { rateLimit: authRateLimit(ctx) },
+      schema: {
+        summary: "Send a new email code to an unverified device",
+        response: { 200: deviceSchema, "4xx": errorSchema },
+      },
+    },
+    async (request) => {
+      const device = await authenticate(ctx, request, ["unverified"]);
+      await ctx.db.transaction(async (tx) => {
+        const [account] = await tx.query<{ email: string }>("SELECT email FROM accounts WHERE id = $1", [
+          device.accountId,
+        ]);
+        await issueCode(ctx, tx, device.id, device.accountId, (account as { email: string }).email);
+      });
+      void ctx.notifier.deliver(ctx.now()).catch((e) => request.log.warn({ err: e }, "mail delivery failed"));
+      return { deviceId: device.id, state: device.state };
+    },
+  );
+
+  app.post(
+    "/v1/devices/verify",
+    {
+      config: { rateLimit: authRateLimit(ctx) },
+      schema: {
+        summary: "Prove the account's email with the one-time code",
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["code"],
+          properties: { code: { type: "string", pattern: "^[0-9]{6}$" } },
+        },
+        response: { 200: deviceSchema, "4xx": errorSchema },
+      },
+    },
+    async (request) => {
+      const device = await authenticate(ctx, request, ["unverified"]);
+      const { code } = request.body as { code: string };
+      // A wrong code must count even though the request fails: the count commits, then we throw.
+      const outcome = await ctx.db.transaction(async (tx) => {
+        const [row] = await tx.query<{ code_mac: Uint8Array; expires_ms: string; attempts: number }>(
+          "SELECT code_mac, expires_ms, attempts FROM email_codes WHERE device_id = $1 FOR UPDATE",
+          [device.id],
+        );
+        if (row === undefined || Number(row.expires_ms) < ctx.now())
+          return { error: badRequest("no valid code: ask for a new one") };
+        if (row.attempts >= CODE_ATTEMPTS) return { error: forbidden("too many wrong codes: ask for a new one") };
+        if (!timingSafeEqual(new Uint8Array(row.code_mac), codeMac(ctx, device.id, code))) {
+          await tx.query("UPDATE email_codes SET attempts = attempts + 1 WHERE device_id = $1", [device.id]);
+          return { error: badRequest("wrong code") };
+        }
+        await tx.query("DELETE FROM email_codes WHERE device_id = $1", [device.id]);
+        const [active] = await tx.query<{ n: string }>(
+          "SELECT count(*) AS n FROM devices WHERE account_id = $1 AND state = 'active'",
+          [device.accountId],
+        );
+        const state = Number(active?.n ?? 0) === 0 ? "active" : "awaiting-approval";
+        await tx.query("UPDATE devices SET state = $1 WHERE id = $2", [state, device.id]);
+        await tx.query("UPDATE accounts SET verified = true WHERE id = $1", [device.accountId]);
+        await appendAudit(tx, {
+          chain: device.accountId,
+          atMs: ctx.now(),
+          actor: device.id,
+          action: "device.verified",
+          details: { device: device.id, state },
+        });
+        return { state };
+      });
+      if ("error" in outcome) throw outcome.error as HttpError;
+      return { deviceId: device.id, accountId: device.accountId, state: outcome.state };
+    },
+  );
+
+  app.post(
+    "/v1/devices/:id/approve",
+    {
+      schema: {
+        summary: "An active device lets another device of its account in",
+        params: { type: "object", properties: { id: { type: "string", pattern: "^[0-9a-f]{32}$" } }, required: ["id"] },
+        response: { 200: deviceSchema, "4xx": errorSchema },
+      },
+    },
+    async (request) => {
+      const approver = await authenticate(ctx, request);
+      const { id } = request.params as { id: string };
+      await ctx.db.transaction(async (tx) => {
+        const updated = await tx.query(
+          "UPDATE devices SET state = 'active' WHERE id = $1 AND account_id = $2 AND state = 'awaiting-approval' RETURNING id",
+          [id, approver.accountId],
+        );
+        // Another account's device and a device not waiting look the same: nothing to approve here.
+        if (updated.length === 0) throw notFound("no device of this account awaits approval under that id");
+        await appendAudit(tx, {
+          chain: approver.accountId,
+          atMs: ctx.now(),
+          actor: approver.id,
+          action: "device.approved",
+          details: { device: id },
+        });
+      });
+      return { deviceId: id, accountId: approver.accountId, state: "active" };
+    },
+  );
+}

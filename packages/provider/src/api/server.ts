@@ -1,0 +1,96 @@
+/**
+ * The provider's HTTP server: Fastify with a JSON schema on every route, OpenAPI at /docs,
+ * Prometheus metrics at /metrics, rate limits on the routes that send or check codes, and one
+ * error handler that turns anything a client can send into a 4xx.
+ */
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { forgetExpiredNonces } from "./auth.js";
+import type { ProviderContext } from "./context.js";
+import { badRequest, HttpError } from "./errors.js";
+import { accountRoutes } from "./routes/account.js";
+import { deviceRoutes } from "./routes/devices.js";
+
+/** Largest request body; larger ones get 413 before anything reads them. */
+export const BODY_LIMIT = 1 << 20;
+
+export interface ServerOptions {
+  /** A pino logger config, or false for none (tests). */
+  logger?: boolean | Record<string, unknown>;
+}
+
+export async function buildServer(ctx: ProviderContext, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: BODY_LIMIT,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+  });
+
+  // JSON only. Request signatures cover the exact body bytes, so the raw body is kept next to the parsed one.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body: Buffer, done) => {
+    (request as typeof request & { rawBody?: Buffer }).rawBody = body;
+    if (body.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body.toString("utf8")));
+    } catch {
+      done(badRequest("body is not valid JSON"), undefined);
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "keyshard provider",
+        version: "1",
+        description: "The Security Provider's API. Every /v1 request is signed by a device identity key.",
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await app.register(rateLimit, { global: false });
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const latency = new Histogram({
+    name: "keyshard_http_request_seconds",
+    help: "HTTP request latency by route and status",
+    labelNames: ["method", "route", "status"],
+    registers: [metrics],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    latency.observe(
+      { method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
+    if (error instanceof HttpError) return reply.code(error.status).send({ error: error.code, message: error.message });
+    if (error.validation) return reply.code(400).send({ error: "invalid-request", message: error.message });
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500)
+      return reply.code(status).send({ error: error.code ?? "client-error", message: error.message });
+    request.log.error({ err: { message: error.message, stack: error.stack } }, "request failed");
+    return reply.code(500).send({ error: "internal", message: "internal error" });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: "not-found", message: `no route ${request.method} ${request.url.split("?")[0]}` }),
+  );
+
+  app.get("/health", { schema: { hide: true } }, async () => ({ ok: true, database: ctx.db.kind }));
+  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(metrics.contentType).send(await metrics.metrics()),
+  );
+  deviceRoutes(app, ctx);
+  accountRoutes(app, ctx);
+
+  const sweep = setInterval(() => void forgetExpiredNonces(ctx).catch(() => {}), 60_000);
+  sweep.unref();
+  app.addHook("onClose", async () => clearInterval(sweep));
+  return app;
+}

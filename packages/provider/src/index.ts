@@ -1,0 +1,78 @@
+/**
+ * @keyshard/provider — the Security Provider. `startProvider` opens the database (PGlite or
+ * PostgreSQL), checks the master key against it, and serves the API.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { ProviderContext } from "./api/context.js";
+import { buildServer, type ServerOptions } from "./api/server.js";
+import { appendAudit, SYSTEM_CHAIN } from "./audit/log.js";
+import { Notifier } from "./notify/notifier.js";
+import { openDatabase } from "./store/database.js";
+import { checkMasterKey, loadMasterKey } from "./store/master-key.js";
+
+export type { ProviderContext } from "./api/context.js";
+export { buildServer } from "./api/server.js";
+export { type AuditVerdict, verifyAudit } from "./audit/log.js";
+export { type Database, openDatabase } from "./store/database.js";
+export { MasterKey, MasterKeyError } from "./store/master-key.js";
+
+export interface ProviderConfig {
+  /** Holds the PGlite database (unless `databaseUrl`) and the master key file (unless `masterKeyHex`). */
+  dataDir: string;
+  databaseUrl?: string;
+  masterKeyHex?: string;
+  smtpUrl?: string;
+  host?: string;
+  port?: number;
+  now?: () => number;
+  logger?: ServerOptions["logger"];
+  /** Requests per client and minute on the routes that send or check codes (default 10). */
+  authRateLimit?: number;
+}
+
+export interface RunningProvider {
+  url: string;
+  context: ProviderContext;
+  /** Set when this start created the master key file. */
+  createdKeyFile?: string;
+  close(): Promise<void>;
+}
+
+export async function startProvider(config: ProviderConfig): Promise<RunningProvider> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const { key, createdFile } = loadMasterKey(config.masterKeyHex, join(config.dataDir, "master.key"));
+  const db = await openDatabase(
+    config.databaseUrl ? { postgresUrl: config.databaseUrl } : { pgliteDir: join(config.dataDir, "pglite") },
+  );
+  try {
+    await checkMasterKey(db, key);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  const now = config.now ?? Date.now;
+  const notifier = new Notifier(db, config.smtpUrl ? { smtpUrl: config.smtpUrl } : {});
+  const context: ProviderContext = { db, masterKey: key, notifier, now, authRateLimit: config.authRateLimit ?? 10 };
+  await db.transaction((tx) =>
+    appendAudit(tx, {
+      chain: SYSTEM_CHAIN,
+      atMs: now(),
+      actor: "provider",
+      action: "provider.started",
+      details: { database: db.kind },
+    }),
+  );
+  const app = await buildServer(context, { logger: config.logger ?? false });
+  const url = await app.listen({ host: config.host ?? "127.0.0.1", port: config.port ?? 0 });
+  return {
+    url,
+    context,
+    ...(createdFile && { createdKeyFile: createdFile }),
+    async close() {
+      await app.close();
+      notifier.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * `npm start`: the provider on an embedded PGlite database in ./data, or on PostgreSQL when
+ * DATABASE_URL is set. Configuration comes from the environment only.
+ */
+import { startProvider } from "./index.js";
+
+const env = process.env;
+const port = env.PORT === undefined ? 8080 : Number(env.PORT);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error("PORT must be a port number");
+  process.exit(2);
+}
+
+try {
+  const provider = await startProvider({
+    dataDir: env.KEYSHARD_DATA_DIR ?? "./data",
+    databaseUrl: env.DATABASE_URL,
+    masterKeyHex: env.KEYSHARD_MASTER_KEY,
+    smtpUrl: env.KEYSHARD_SMTP_URL,
+    host: env.HOST ?? "127.0.0.1",
+    port,
+    logger: env.KEYSHARD_LOG === "off" ? false : { level: env.KEYSHARD_LOG ?? "info" },
+  });
+  if (provider.createdKeyFile)
+    console.log(
+      `created the master key file ${provider.createdKeyFile} (mode 0600): back it up, the shares are sealed under it`,
+    );
+  console.log(
+    `keyshard provider listening on ${provider.url} (database: ${provider.context.db.kind}; API description at ${provider.url}/docs)`,
+  );
+  const stop = () => void provider.close().then(() => process.exit(0));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+} catch (e) {
+  console.error(`keyshard provider could not start: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+}

@@ -1,0 +1,108 @@
+/**
+ * The provider's database: embedded PGlite (a data folder, or memory for tests) by default,
+ * PostgreSQL when a connection string is given. Both run the same SQL from `migrations/`;
+ * everything above this file sees only `Database`.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface Database extends Queryable {
+  /** Runs `work` in one transaction; an exception rolls it back. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  readonly kind: "pglite" | "postgres";
+}
+
+export type DatabaseLocation = { postgresUrl: string } | { pgliteDir: string | null };
+
+export async function openDatabase(location: DatabaseLocation): Promise<Database> {
+  const db = "postgresUrl" in location ? postgres(location.postgresUrl) : await pglite(location.pgliteDir);
+  await migrate(db);
+  return db;
+}
+
+async function pglite(dir: string | null): Promise<Database> {
+  const client = dir === null ? new PGlite() : new PGlite(dir);
+  await client.waitReady;
+  const run = (q: Pick<PGlite, "query">) => ({
+    async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+      return (await q.query<T>(sql, params)).rows;
+    },
+  });
+  return {
+    kind: "pglite",
+    ...run(client),
+    transaction: (work) => client.transaction((tx) => work(run(tx))),
+    close: () => client.close(),
+  };
+}
+
+function postgres(url: string): Database {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle connection that the server drops (restart, failover) must not end the process.
+  pool.on("error", () => {});
+  const run = (q: pg.Pool | pg.PoolClient) => ({
+    async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+      return (await q.query(sql, params)).rows as T[];
+    },
+  });
+  return {
+    kind: "postgres",
+    ...run(pool),
+    async transaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const result = await work(run(client));
+        await client.query("COMMIT");
+        return result;
+      } catch (e) {
+        await client.query("ROLLBACK").catch(() => {});
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+const MIGRATIONS = new URL("../../migrations/", import.meta.url);
+
+/**
+ * Applies every `migrations/NNN_name.sql` not yet recorded, each in its own transaction, under an
+ * advisory lock so that replicas starting together on one PostgreSQL do not race.
+ */
+async function migrate(db: Database): Promise<void> {
+  const files = readdirSync(MIGRATIONS)
+    .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
+    .sort();
+  await db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock(7163)");
+    await tx.query(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+    );
+    const applied = new Set(
+      (await tx.query<{ name: string }>("SELECT name FROM schema_migrations")).map((r) => r.name),
+    );
+    for (const file of files) {
+      if (applied.has(file)) continue;
+      for (const statement of splitStatements(readFileSync(new URL(file, MIGRATIONS), "utf8")))
+        await tx.query(statement);
+      await tx.query("INSERT INTO schema_migrations (name) VALUES ($1)", [file]);
+    }
+  });
+}
+
+/** Migrations are plain DDL: statements end with `;` at the end of a line. */
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(/;\s*$/m)
+    .map((s) => s.replace(/^\s*--.*$/gm, "").trim())
+    .filter((s) => s.length > 0);
+}

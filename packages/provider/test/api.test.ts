@@ -1,0 +1,159 @@
+/**
+ * The API as a client sees it: a real provider process started as `npm start` starts it, answers
+ * to malformed, oversized and unknown requests, and a fuzz of every route that must never get a
+ * 5xx or stop the server.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { signRequest } from "@keyshard/transport";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BODY_LIMIT } from "../src/api/server.js";
+import { mailedCode, send, startTestProvider, TestDevice, type TestProvider } from "./harness.js";
+
+describe("a real provider process (npm start)", () => {
+  let child: ChildProcess;
+  let dataDir: string;
+  let url: string;
+  let output = "";
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "keyshard-main-"));
+    child = spawn(process.execPath, ["--import", "tsx", "packages/provider/src/main.ts"], {
+      env: { ...process.env, KEYSHARD_DATA_DIR: dataDir, PORT: "0", KEYSHARD_LOG: "off", DATABASE_URL: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+    for (let i = 0; i < 300 && !/listening on (\S+)/.test(output); i++) await new Promise((r) => setTimeout(r, 100));
+    url = output.match(/listening on (http:\/\/\S+)/)?.[1] as string;
+    expect(url, output).toBeDefined();
+  });
+
+  afterAll(async () => {
+    child?.kill("SIGTERM");
+    await new Promise((r) => child?.once("exit", r));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("creates its PGlite database and a 0600 key file on first start, and says so", async () => {
+    expect(output).toContain(`created the master key file ${join(dataDir, "master.key")} (mode 0600)`);
+    expect(statSync(join(dataDir, "master.key")).mode & 0o777).toBe(0o600);
+    expect(await (await fetch(`${url}/health`)).json()).toEqual({ ok: true, database: "pglite" });
+  });
+
+  it("serves OpenAPI at /docs and Prometheus metrics at /metrics", async () => {
+    const spec = (await (await fetch(`${url}/docs/json`)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
+    expect(spec.openapi).toMatch(/^3\./);
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(["/v1/devices", "/v1/devices/verify", "/v1/audit/verify"]),
+    );
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain("keyshard_http_request_seconds");
+  });
+
+  it("registers a device over HTTP (the code is in the outbox: no SMTP configured)", async () => {
+    const device = new TestDevice(url);
+    const reply = await device.request("POST", "/v1/devices", {
+      identityKey: device.identityKey,
+      email: "p@example.com",
+      name: "p",
+    });
+    expect(reply.status).toBe(201);
+    expect(reply.body.state).toBe("unverified");
+  });
+});
+
+describe("bad input gets a 4xx and the server keeps serving", () => {
+  let provider: TestProvider;
+  let device: TestDevice;
+  beforeAll(async () => {
+    provider = await startTestProvider("pglite");
+    device = new TestDevice(provider.url);
+    await device.request("POST", "/v1/devices", { identityKey: device.identityKey, email: "f@example.com", name: "f" });
+    await device.request("POST", "/v1/devices/verify", { code: await mailedCode(provider.mails, "f@example.com") });
+  });
+  afterAll(async () => {
+    await provider?.stop();
+  });
+
+  it("413 for an oversized body, 400 for broken JSON and unknown fields, 404 for unknown routes, 415 for other types", async () => {
+    const big = new TextEncoder().encode(JSON.stringify({ code: "1".repeat(BODY_LIMIT) }));
+    expect((await send(provider.url, "POST", "/v1/devices/verify", big, {})).status).toBe(413);
+    const broken = new TextEncoder().encode("{not json");
+    expect((await send(provider.url, "POST", "/v1/devices", broken, {})).status).toBe(400);
+    const extra = await device.request("POST", "/v1/devices", {
+      identityKey: device.identityKey,
+      email: "f@example.com",
+      name: "f",
+      admin: true,
+    });
+    expect(extra.status).toBe(400);
+    expect((await device.request("GET", "/v1/nothing")).status).toBe(404);
+    const text = await fetch(`${provider.url}/v1/devices`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "x",
+    });
+    expect(text.status).toBe(415);
+  });
+
+  it("fuzz: random bodies, signed and unsigned, on every route never get a 5xx", async () => {
+    let seed = 0x9e3779b9;
+    const next = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0);
+    const values: unknown[] = [
+      null,
+      true,
+      0,
+      -1,
+      1e308,
+      "",
+      "x".repeat(300),
+      [],
+      {},
+      { code: 123456 },
+      { code: "12345a" },
+      { identityKey: "00".repeat(32), email: "a@b.c", name: "n" },
+      { identityKey: "ff".repeat(32), email: "a@b.c", name: "n" },
+      { identityKey: device.identityKey, email: "not-an-email", name: "" },
+      { __proto__: { polluted: true } },
+      { constructor: { prototype: { x: 1 } } },
+      [[[[[[[[[[[]]]]]]]]]]],
+    ];
+    const routes: [string, string][] = [
+      ["POST", "/v1/devices"],
+      ["POST", "/v1/devices/code"],
+      ["POST", "/v1/devices/verify"],
+      ["POST", `/v1/devices/${"a".repeat(32)}/approve`],
+      ["POST", "/v1/devices/..%2f..%2fetc/approve"],
+      ["GET", "/v1/account"],
+      ["GET", "/v1/audit"],
+      ["GET", "/v1/audit/verify?x=%00"],
+    ];
+    const statuses = new Set<number>();
+    for (let i = 0; i < 300; i++) {
+      const [method, path] = routes[next() % routes.length] as [string, string];
+      const value = values[next() % values.length];
+      const raw =
+        next() % 5 === 0
+          ? crypto.getRandomValues(new Uint8Array(next() % 64))
+          : new TextEncoder().encode(JSON.stringify(value) ?? "");
+      const body = method === "GET" ? new Uint8Array() : raw;
+      const signed = next() % 2 === 0 ? signRequest(device.identity, { method, path, body }) : {};
+      const reply = await fetch(provider.url + path, {
+        method,
+        headers: { ...signed, ...(body.length > 0 && { "content-type": "application/json" }) },
+        ...(body.length > 0 && { body: Buffer.from(body) }),
+      });
+      statuses.add(reply.status);
+      expect(reply.status, `${method} ${path}`).toBeLessThan(500);
+    }
+    expect([...statuses].every((s) => s >= 200 && s < 500)).toBe(true);
+    expect((await fetch(`${provider.url}/health`)).status).toBe(200);
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+});

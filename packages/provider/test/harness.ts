@@ -1,0 +1,147 @@
+/**
+ * A provider under test: in this process on PGlite (a temp folder) or on a fresh database of the
+ * machine's PostgreSQL, an in-process SMTP server that keeps every mail, and a signed-request
+ * client for devices.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type DeviceIdentity, newDeviceIdentity, signRequest } from "@keyshard/transport";
+import pg from "pg";
+import { SMTPServer } from "smtp-server";
+import { type RunningProvider, startProvider } from "../src/index.js";
+
+export const POSTGRES_ADMIN_URL = process.env.KEYSHARD_TEST_POSTGRES ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+export type DatabaseKind = "pglite" | "postgres";
+
+/** A new, empty PostgreSQL database; dropped by the returned function. */
+export async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `keyshard_test_${crypto.randomUUID().replaceAll("-", "")}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export interface Mail {
+  to: string;
+  text: string;
+}
+
+/** An SMTP server on a free port that accepts everything and keeps it. */
+export async function startMailbox(): Promise<{ url: string; mails: Mail[]; close(): Promise<void> }> {
+  const mails: Mail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS"],
+    onData(stream, session, callback) {
+      let text = "";
+      stream.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+      stream.on("end", () => {
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address).join(","), text });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.server.address() as { port: number }).port;
+  return { url: `smtp://127.0.0.1:${port}`, mails, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+export interface TestProvider extends RunningProvider {
+  dataDir: string;
+  mails: Mail[];
+  /** Moves the provider's clock. */
+  advance(ms: number): void;
+  stop(): Promise<void>;
+}
+
+export async function startTestProvider(
+  kind: DatabaseKind,
+  options: { masterKeyHex?: string; authRateLimit?: number } = {},
+): Promise<TestProvider> {
+  const dataDir = mkdtempSync(join(tmpdir(), "keyshard-provider-"));
+  const postgres = kind === "postgres" ? await freshPostgres() : undefined;
+  const mailbox = await startMailbox();
+  let offset = 0;
+  const provider = await startProvider({
+    dataDir,
+    ...(postgres && { databaseUrl: postgres.url }),
+    ...(options.masterKeyHex && { masterKeyHex: options.masterKeyHex }),
+    smtpUrl: mailbox.url,
+    authRateLimit: options.authRateLimit ?? 1000,
+    now: () => Date.now() + offset,
+  });
+  return {
+    ...provider,
+    dataDir,
+    mails: mailbox.mails,
+    advance: (ms) => void (offset += ms),
+    async stop() {
+      await provider.close();
+      await mailbox.close();
+      await postgres?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Reply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** A device talking to the provider: every request signed with its identity key. */
+export class TestDevice {
+  readonly identity: DeviceIdentity = newDeviceIdentity();
+  constructor(readonly url: string) {}
+
+  get identityKey(): string {
+    return Buffer.from(this.identity.publicKey).toString("hex");
+  }
+
+  async request(method: string, path: string, body?: unknown, options: { now?: number } = {}): Promise<Reply> {
+    const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
+    const headers = signRequest(this.identity, { method, path, body: bytes, ...(options.now && { now: options.now }) });
+    return send(this.url, method, path, bytes, headers);
+  }
+}
+
+export async function send(
+  url: string,
+  method: string,
+  path: string,
+  body: Uint8Array,
+  headers: Record<string, string>,
+): Promise<Reply> {
+  const response = await fetch(url + path, {
+    method,
+    headers: { ...headers, ...(body.length > 0 && { "content-type": "application/json" }) },
+    ...(body.length > 0 && { body: Buffer.from(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : {} };
+}
+
+/** The code in the `nth` mail to `email` (counting from 1), waiting for it to arrive. */
+export async function mailedCode(mails: Mail[], email: string, nth = 1): Promise<string> {
+  for (let i = 0; i < 50; i++) {
+    const mail = mails.filter((m) => m.to === email)[nth - 1];
+    const code = mail?.text.match(/code is (\d{6})/)?.[1];
+    if (code) return code;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no code mailed to ${email}`);
+}

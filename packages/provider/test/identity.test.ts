@@ -1,0 +1,177 @@
+/**
+ * The provider's identity, authentication, authorization and audit, against PGlite and against
+ * the machine's PostgreSQL: registration with a mailed code, approval of later devices, signed
+ * requests (replays, stale, altered and unsigned ones refused), another account's reach, the
+ * audit chain and its tamper check, and the API's answers to bad input.
+ */
+
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REQUEST_HEADERS, signRequest } from "@keyshard/transport";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MasterKeyError, startProvider } from "../src/index.js";
+import {
+  type DatabaseKind,
+  freshPostgres,
+  mailedCode,
+  send,
+  startTestProvider,
+  TestDevice,
+  type TestProvider,
+} from "./harness.js";
+
+async function register(provider: TestProvider, email: string, name = "phone"): Promise<TestDevice> {
+  const device = new TestDevice(provider.url);
+  const registered = await device.request("POST", "/v1/devices", { identityKey: device.identityKey, email, name });
+  expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+  return device;
+}
+
+async function registerAndVerify(provider: TestProvider, email: string): Promise<TestDevice> {
+  const device = await register(provider, email);
+  const verified = await device.request("POST", "/v1/devices/verify", {
+    code: await mailedCode(provider.mails, email),
+  });
+  expect(verified.status, JSON.stringify(verified.body)).toBe(200);
+  return device;
+}
+
+describe.each<DatabaseKind>(["pglite", "postgres"])("provider identity on %s", (kind) => {
+  let provider: TestProvider;
+  beforeAll(async () => {
+    provider = await startTestProvider(kind);
+  });
+  afterAll(async () => {
+    await provider?.stop();
+  });
+
+  it("registers a device, mails a code (also kept in the outbox), and activates the first device", async () => {
+    const device = await register(provider, "Alice@Example.com");
+    expect((await device.request("GET", "/v1/account")).status).toBe(403);
+    const code = await mailedCode(provider.mails, "alice@example.com");
+    const outbox = await provider.context.db.query<{ body: string }>("SELECT body FROM outbox WHERE recipient = $1", [
+      "alice@example.com",
+    ]);
+    expect(outbox.at(-1)?.body).toContain(code);
+    const verified = await device.request("POST", "/v1/devices/verify", { code });
+    expect(verified.body.state).toBe("active");
+    const account = await device.request("GET", "/v1/account");
+    expect(account.status).toBe(200);
+    expect(account.body).toMatchObject({ email: "alice@example.com", devices: [{ name: "phone", state: "active" }] });
+  });
+
+  it("a later device of the account waits for an active device's approval", async () => {
+    const first = await registerAndVerify(provider, "bob@example.com");
+    const second = await register(provider, "bob@example.com", "laptop");
+    const verified = await second.request("POST", "/v1/devices/verify", {
+      code: await mailedCode(provider.mails, "bob@example.com", 2),
+    });
+    expect(verified.body.state).toBe("awaiting-approval");
+    expect((await second.request("GET", "/v1/account")).status).toBe(403);
+    const secondId = verified.body.deviceId as string;
+    // Someone else's device cannot approve it.
+    const stranger = await registerAndVerify(provider, "mallory@example.com");
+    expect((await stranger.request("POST", `/v1/devices/${secondId}/approve`)).status).toBe(404);
+    expect((await second.request("POST", `/v1/devices/${secondId}/approve`)).status).toBe(403);
+    expect((await first.request("POST", `/v1/devices/${secondId}/approve`)).status).toBe(200);
+    expect((await second.request("GET", "/v1/account")).status).toBe(200);
+    const strangerView = await stranger.request("GET", "/v1/account");
+    expect(JSON.stringify(strangerView.body)).not.toContain("bob@");
+  });
+
+  it("refuses replayed, stale, altered, unsigned and foreign-key requests", async () => {
+    const device = await registerAndVerify(provider, "carol@example.com");
+    const path = "/v1/account";
+    const headers = signRequest(device.identity, { method: "GET", path, body: new Uint8Array() });
+    expect((await send(provider.url, "GET", path, new Uint8Array(), headers)).status).toBe(200);
+    const replay = await send(provider.url, "GET", path, new Uint8Array(), headers);
+    expect(replay).toMatchObject({ status: 401, body: { message: "request was replayed" } });
+    expect((await device.request("GET", path, undefined, { now: Date.now() - 10 * 60_000 })).status).toBe(401);
+    expect((await send(provider.url, "GET", path, new Uint8Array(), {})).status).toBe(401);
+    const signedForOther = signRequest(device.identity, { method: "GET", path: "/v1/audit", body: new Uint8Array() });
+    expect((await send(provider.url, "GET", path, new Uint8Array(), signedForOther)).status).toBe(401);
+    const body = new TextEncoder().encode(JSON.stringify({ code: "123456" }));
+    const altered = signRequest(device.identity, { method: "POST", path: "/v1/devices/verify", body });
+    const tampered = new TextEncoder().encode(JSON.stringify({ code: "654321" }));
+    expect((await send(provider.url, "POST", "/v1/devices/verify", tampered, altered)).status).toBe(401);
+    const other = new TestDevice(provider.url);
+    const forged = signRequest(other.identity, { method: "GET", path, body: new Uint8Array() });
+    forged[REQUEST_HEADERS.device] = headers[REQUEST_HEADERS.device] as string;
+    expect((await send(provider.url, "GET", path, new Uint8Array(), forged)).status).toBe(401);
+  });
+
+  it("wrong codes count; after five even the right one is refused", async () => {
+    const device = await register(provider, "dave@example.com");
+    const code = await mailedCode(provider.mails, "dave@example.com");
+    const wrong = code === "000000" ? "000001" : "000000";
+    for (let i = 0; i < 5; i++)
+      expect((await device.request("POST", "/v1/devices/verify", { code: wrong })).status).toBe(400);
+    expect((await device.request("POST", "/v1/devices/verify", { code })).status).toBe(403);
+  });
+
+  it("code routes are rate limited per client and device", async () => {
+    const limited = await startTestProvider(kind, { authRateLimit: 3 });
+    try {
+      const device = new TestDevice(limited.url);
+      await device.request("POST", "/v1/devices", {
+        identityKey: device.identityKey,
+        email: "rate@example.com",
+        name: "x",
+      });
+      const statuses = [];
+      for (let i = 0; i < 4; i++)
+        statuses.push((await device.request("POST", "/v1/devices/verify", { code: "000000" })).status);
+      expect(statuses.slice(0, 2)).toEqual([400, 400]);
+      expect(statuses.at(-1)).toBe(429);
+      // Another device behind the same address still has its own allowance.
+      const other = new TestDevice(limited.url);
+      expect(
+        (
+          await other.request("POST", "/v1/devices", {
+            identityKey: other.identityKey,
+            email: "r2@example.com",
+            name: "y",
+          })
+        ).status,
+      ).toBe(201);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it("the account's audit chain verifies, and an edited entry is found", async () => {
+    const device = await registerAndVerify(provider, "erin@example.com");
+    const audit = await device.request("GET", "/v1/audit");
+    const entries = audit.body.entries as { seq: number; action: string }[];
+    expect(entries.map((e) => e.action)).toEqual(["device.registered", "device.verified"]);
+    expect((await device.request("GET", "/v1/audit/verify")).body).toMatchObject({ ok: true, length: 2 });
+    const account = (await device.request("GET", "/v1/account")).body.id as string;
+    await provider.context.db.query("UPDATE audit_log SET details = $1 WHERE chain = $2 AND seq = 1", [
+      '{"device":"x"}',
+      account,
+    ]);
+    expect((await device.request("GET", "/v1/audit/verify")).body).toMatchObject({ ok: false, firstBroken: 1 });
+  });
+
+  it("a provider restarted on the same data refuses another master key", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "keyshard-key-"));
+    const postgres = kind === "postgres" ? await freshPostgres() : undefined;
+    const config = { dataDir, ...(postgres && { databaseUrl: postgres.url }) };
+    try {
+      const first = await startProvider(config);
+      expect(first.createdKeyFile).toBe(join(dataDir, "master.key"));
+      expect(statSync(join(dataDir, "master.key")).mode & 0o777).toBe(0o600);
+      const key = readFileSync(join(dataDir, "master.key"), "utf8").trim();
+      await first.close();
+      const wrongKey = (key[0] === "0" ? "1" : "0") + key.slice(1);
+      await expect(startProvider({ ...config, masterKeyHex: wrongKey })).rejects.toBeInstanceOf(MasterKeyError);
+      const again = await startProvider({ ...config, masterKeyHex: key });
+      expect(again.createdKeyFile).toBeUndefined();
+      await again.close();
+    } finally {
+      await postgres?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
