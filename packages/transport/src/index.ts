@@ -1,7 +1,10 @@
 /**
  * @keyshard/transport — how keyshard's parties reach each other: device identities and signed
- * requests to the provider. Everything public is exported from here.
+ * requests to the provider, the hybrid wallet's schemes, and protocol messages on the wire.
+ * Everything public is exported from here.
  */
+
+export { driveSession, type RoundReply } from "./driver.js";
 export {
   type DeviceIdentity,
   deviceId,
@@ -12,3 +15,5 @@ export {
   signRequest,
   verifyRequestSignature,
 } from "./identity.js";
+export { fromWire, MAX_PAYLOAD_BYTES, toWire, type WireMessage } from "./messages.js";
+export { PROVIDER, SCHEME_NAMES, type Scheme, type SchemeName, scheme, WALLET_DEVICE } from "./schemes.js";

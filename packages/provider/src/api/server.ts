@@ -13,6 +13,7 @@ import type { ProviderContext } from "./context.js";
 import { badRequest, HttpError } from "./errors.js";
 import { accountRoutes } from "./routes/account.js";
 import { deviceRoutes } from "./routes/devices.js";
+import { walletRoutes } from "./routes/wallets.js";
 
 /** Largest request body; larger ones get 413 before anything reads them. */
 export const BODY_LIMIT = 1 << 20;
@@ -88,6 +89,7 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
   );
   deviceRoutes(app, ctx);
   accountRoutes(app, ctx);
+  walletRoutes(app, ctx);
 
   const sweep = setInterval(() => void forgetExpiredNonces(ctx).catch(() => {}), 60_000);
   sweep.unref();

@@ -1,0 +1,222 @@
+/**
+ * Protocol sessions between a wallet device (party 0) and the provider (party 1), persisted
+ * between requests. Each round runs inside one transaction that locks the session row: the
+ * provider's party is restored from its sealed state, handles the device's messages, and its next
+ * state is sealed and committed before any reply leaves — so a saved state is used once, two
+ * replicas never run the same round, and a crash mid-round loses nothing. A retried request with
+ * the same body gets the stored reply instead of a second run.
+ */
+
+import { type Party, ProtocolAbort } from "@keyshard/mpc";
+import {
+  fromWire,
+  PROVIDER,
+  type SchemeName,
+  scheme,
+  toWire,
+  WALLET_DEVICE,
+  type WireMessage,
+} from "@keyshard/transport";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import type { ProviderContext } from "../api/context.js";
+import { badRequest, conflict, HttpError, notFound } from "../api/errors.js";
+import { appendAudit } from "../audit/log.js";
+import type { Queryable } from "../store/database.js";
+
+export interface SessionReply {
+  sessionId: string;
+  /** The round the device's next request must name. */
+  round: number;
+  messages: WireMessage[];
+  done: boolean;
+  /** When done: the wallet's public key (keygen) or the signature (sign), in hex. */
+  publicKey?: string;
+  signature?: string;
+}
+
+const stateContext = (id: string, round: number) => `session:${id}:${round}`;
+
+/** Starts the provider's party of a new session inside the caller's transaction. */
+export async function startSession(
+  ctx: ProviderContext,
+  tx: Queryable,
+  session: {
+    id: string;
+    accountId: string;
+    walletId: string;
+    kind: "keygen" | "sign";
+    signRequestId?: string;
+    sid: Uint8Array;
+  },
+  party: Party<unknown>,
+): Promise<SessionReply> {
+  const messages = toWire(party.start());
+  await tx.query(
+    `INSERT INTO sessions (id, account_id, wallet_id, kind, sign_request_id, sid, round, state, status, updated_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, 0, $7, 'running', $8)`,
+    [
+      session.id,
+      session.accountId,
+      session.walletId,
+      session.kind,
+      session.signRequestId ?? null,
+      session.sid,
+      ctx.masterKey.seal(party.save(), stateContext(session.id, 0)),
+      ctx.now(),
+    ],
+  );
+  return { sessionId: session.id, round: 0, messages, done: false };
+}
+
+interface SessionRow {
+  wallet_id: string;
+  kind: "keygen" | "sign";
+  sign_request_id: string | null;
+  round: number;
+  state: Uint8Array | null;
+  last_input: Uint8Array | null;
+  last_output: Uint8Array | null;
+  status: "running" | "done" | "failed";
+  scheme: SchemeName;
+  share: Uint8Array | null;
+}
+
+/** Runs one round of the device's messages; `rawBody` identifies a retry of the same request. */
+export async function advanceSession(
+  ctx: ProviderContext,
+  request: {
+    sessionId: string;
+    accountId: string;
+    actor: string;
+    round: number;
+    messages: unknown;
+    rawBody: Uint8Array;
+  },
+): Promise<SessionReply> {
+  const inputHash = sha256(request.rawBody);
+  const outcome = await ctx.db.transaction(async (tx): Promise<SessionReply | { abort: ProtocolAbort }> => {
+    const [row] = await tx.query<SessionRow>(
+      `SELECT s.wallet_id, s.kind, s.sign_request_id, s.round, s.state, s.last_input, s.last_output, s.status, w.scheme, w.share
+       FROM sessions s JOIN wallets w ON w.id = s.wallet_id
+       WHERE s.id = $1 AND s.account_id = $2 FOR UPDATE OF s`,
+      [request.sessionId, request.accountId],
+    );
+    if (row === undefined) throw notFound("no such session in this account");
+    const replay = row.last_input !== null && bytesToHex(new Uint8Array(row.last_input)) === bytesToHex(inputHash);
+    if (replay && request.round === row.round - 1 && row.last_output !== null)
+      return JSON.parse(
+        new TextDecoder().decode(ctx.masterKey.open(new Uint8Array(row.last_output), `reply:${request.sessionId}`)),
+      );
+    if (row.status !== "running") throw conflict(`session is ${row.status}`);
+    if (request.round !== row.round) throw conflict(`session is at round ${row.round}, not ${request.round}`);
+    let incoming: ReturnType<typeof fromWire>;
+    try {
+      incoming = fromWire(request.messages, { from: WALLET_DEVICE, to: PROVIDER });
+    } catch (e) {
+      throw badRequest(e instanceof Error ? e.message : "malformed messages");
+    }
+    const engine = scheme(row.scheme);
+    const state = ctx.masterKey.open(
+      new Uint8Array(row.state as Uint8Array),
+      stateContext(request.sessionId, row.round),
+    );
+    const share = row.share === null ? null : ctx.masterKey.open(new Uint8Array(row.share), `share:${row.wallet_id}`);
+    let reply: SessionReply;
+    try {
+      const party =
+        row.kind === "keygen" ? engine.restoreKeygen(state) : engine.restoreSign(share as Uint8Array, state);
+      const messages = toWire(party.handle(incoming));
+      reply = { sessionId: request.sessionId, round: row.round + 1, messages, done: party.done };
+      if (party.done) {
+        Object.assign(reply, await finish(ctx, tx, row, request, party.result()));
+        await tx.query("UPDATE sessions SET state = NULL, status = 'done', round = $2 WHERE id = $1", [
+          request.sessionId,
+          row.round + 1,
+        ]);
+      } else {
+        await tx.query("UPDATE sessions SET state = $2, round = $3 WHERE id = $1", [
+          request.sessionId,
+          ctx.masterKey.seal(party.save(), stateContext(request.sessionId, row.round + 1)),
+          row.round + 1,
+        ]);
+      }
+    } catch (e) {
+      if (!(e instanceof ProtocolAbort)) throw e;
+      await fail(ctx, tx, row, request, e);
+      return { abort: e };
+    }
+    await tx.query("UPDATE sessions SET last_input = $2, last_output = $3, updated_ms = $4 WHERE id = $1", [
+      request.sessionId,
+      inputHash,
+      ctx.masterKey.seal(utf8ToBytes(JSON.stringify(reply)), `reply:${request.sessionId}`),
+      ctx.now(),
+    ]);
+    return reply;
+  });
+  if ("abort" in outcome)
+    throw new HttpError(422, "protocol-abort", `the session was aborted: ${outcome.abort.reason}; start a new one`);
+  return outcome;
+}
+
+async function finish(
+  ctx: ProviderContext,
+  tx: Queryable,
+  row: SessionRow,
+  request: { sessionId: string; accountId: string; actor: string },
+  result: unknown,
+): Promise<Partial<SessionReply>> {
+  const engine = scheme(row.scheme);
+  if (row.kind === "keygen") {
+    const share = engine.shareBytes(result);
+    const publicKey = bytesToHex(engine.publicKey(share));
+    await tx.query("UPDATE wallets SET share = $2, public_key = $3, state = 'active' WHERE id = $1", [
+      row.wallet_id,
+      ctx.masterKey.seal(share, `share:${row.wallet_id}`),
+      engine.publicKey(share),
+    ]);
+    await appendAudit(tx, {
+      chain: request.accountId,
+      atMs: ctx.now(),
+      actor: request.actor,
+      action: "wallet.created",
+      details: { wallet: row.wallet_id, scheme: row.scheme, publicKey },
+    });
+    return { publicKey };
+  }
+  const signature = engine.signatureBytes(result);
+  await tx.query("UPDATE sign_requests SET signature = $2, status = 'signed' WHERE id = $1", [
+    row.sign_request_id,
+    signature,
+  ]);
+  await appendAudit(tx, {
+    chain: request.accountId,
+    atMs: ctx.now(),
+    actor: request.actor,
+    action: "request.signed",
+    details: { request: row.sign_request_id },
+  });
+  return { signature: bytesToHex(signature) };
+}
+
+async function fail(
+  ctx: ProviderContext,
+  tx: Queryable,
+  row: SessionRow,
+  request: { sessionId: string; accountId: string; actor: string },
+  abort: ProtocolAbort,
+): Promise<void> {
+  await tx.query("UPDATE sessions SET state = NULL, status = 'failed', updated_ms = $2 WHERE id = $1", [
+    request.sessionId,
+    ctx.now(),
+  ]);
+  if (row.kind === "keygen") await tx.query("UPDATE wallets SET state = 'failed' WHERE id = $1", [row.wallet_id]);
+  else await tx.query("UPDATE sign_requests SET status = 'failed' WHERE id = $1", [row.sign_request_id]);
+  await appendAudit(tx, {
+    chain: request.accountId,
+    atMs: ctx.now(),
+    actor: request.actor,
+    action: "session.aborted",
+    details: { session: request.sessionId, kind: row.kind, culprit: abort.culprit, reason: abort.reason },
+  });
+}

@@ -1,0 +1,201 @@
+/**
+ * Hybrid wallets through the real HTTP API, on PGlite and PostgreSQL: the device (party 0) and
+ * the provider (party 1) make a key; the provider co-signs only what the wallet's policy allows,
+ * from its own reading of the bytes; sessions resist stale rounds, retries and other accounts.
+ */
+
+import {
+  buildEthereumTransaction,
+  buildSolTransfer,
+  ethereumAddress,
+  ethereumSigningDigest,
+  solanaAddress,
+} from "@keyshard/chains";
+import type { Party } from "@keyshard/mpc";
+import { driveSession, type SchemeName, scheme, toWire, WALLET_DEVICE, type WireMessage } from "@keyshard/transport";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { hexToBytes } from "@noble/hashes/utils.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DatabaseKind, mailedCode, startTestProvider, TestDevice, type TestProvider } from "./harness.js";
+
+interface SessionReply {
+  sessionId: string;
+  sid: string;
+  round: number;
+  messages: WireMessage[];
+  done: boolean;
+  publicKey?: string;
+  signature?: string;
+}
+
+/** Drives the device's party against the provider until both are done; returns the last reply. */
+function drive(device: TestDevice, party: Party<unknown>, first: SessionReply): Promise<SessionReply> {
+  return driveSession(party, first, async (round, messages) => {
+    const next = await device.request("POST", `/v1/sessions/${first.sessionId}/round`, { round, messages });
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+    return next.body as unknown as SessionReply;
+  });
+}
+
+async function activeDevice(provider: TestProvider, email: string): Promise<TestDevice> {
+  const device = new TestDevice(provider.url);
+  await device.request("POST", "/v1/devices", { identityKey: device.identityKey, email, name: "phone" });
+  await device.request("POST", "/v1/devices/verify", { code: await mailedCode(provider.mails, email) });
+  return device;
+}
+
+async function createWallet(device: TestDevice, name: string, schemeName: SchemeName) {
+  const created = await device.request("POST", "/v1/wallets", { name, scheme: schemeName });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const session = created.body.session as SessionReply;
+  const party = scheme(schemeName).keygen(hexToBytes(session.sid), WALLET_DEVICE);
+  const done = await drive(device, party, session);
+  return {
+    walletId: created.body.walletId as string,
+    share: scheme(schemeName).shareBytes(party.result()),
+    publicKey: done.publicKey as string,
+  };
+}
+
+describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kind) => {
+  let provider: TestProvider;
+  let device: TestDevice;
+  let ethWallet: Awaited<ReturnType<typeof createWallet>>;
+  beforeAll(async () => {
+    provider = await startTestProvider(kind);
+    device = await activeDevice(provider, "owner@example.com");
+    ethWallet = await createWallet(device, "main", "ecdsa2p");
+  });
+  afterAll(async () => {
+    await provider?.stop();
+  });
+
+  const ethTransfer = (fields: Record<string, unknown> = {}) =>
+    Buffer.from(
+      buildEthereumTransaction({
+        chainId: 1,
+        nonce: 0,
+        to: "0x00000000000000000000000000000000000b0b00",
+        value: 10n ** 17n,
+        gas: 21_000n,
+        maxFeePerGas: 10n ** 10n,
+        maxPriorityFeePerGas: 10n ** 9n,
+        ...fields,
+      } as never),
+    ).toString("hex");
+
+  it("device and provider hold one ECDSA key; both sides agree on it", async () => {
+    expect(ethWallet.publicKey).toBe(Buffer.from(scheme("ecdsa2p").publicKey(ethWallet.share)).toString("hex"));
+    const list = await device.request("GET", "/v1/wallets");
+    expect(list.body.wallets).toEqual([
+      expect.objectContaining({ name: "main", scheme: "ecdsa2p", state: "active", publicKey: ethWallet.publicKey }),
+    ]);
+  });
+
+  it("an allowed Ethereum transfer is co-signed, and the signature recovers to the wallet's address", async () => {
+    const transaction = ethTransfer();
+    const asked = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
+      chain: "ethereum",
+      transaction,
+      chainId: 1,
+      path: "m/0/0",
+    });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+    expect(asked.body).toMatchObject({ status: "signing", rule: "transfers", description: { action: "transfer" } });
+    const session = asked.body.session as SessionReply;
+    const digest = ethereumSigningDigest(hexToBytes(transaction));
+    const party = scheme("ecdsa2p").sign(ethWallet.share, {
+      sid: hexToBytes(session.sid),
+      message: digest,
+      path: "m/0/0",
+    });
+    const done = await drive(device, party, session);
+    const signature = hexToBytes(done.signature as string);
+    const recovered = secp256k1.Signature.fromBytes(signature.subarray(0, 64), "compact")
+      .addRecoveryBit(signature[64] as number)
+      .recoverPublicKey(digest)
+      .toBytes(true);
+    expect(ethereumAddress(recovered)).toBe(ethereumAddress(scheme("ecdsa2p").publicKey(ethWallet.share, "m/0/0")));
+  });
+
+  it("a contract call is denied by default: no session starts, the decision is audited", async () => {
+    const transaction = ethTransfer({ data: "0xdeadbeef", gas: 60_000n });
+    const asked = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
+      chain: "ethereum",
+      transaction,
+      chainId: 1,
+    });
+    expect(asked.body).toMatchObject({ status: "denied", rule: null, description: { action: "contract-call" } });
+    expect(asked.body.session).toBeUndefined();
+    const audit = await device.request("GET", "/v1/audit");
+    expect((audit.body.entries as { action: string }[]).map((e) => e.action)).toContain("request.denied");
+    expect((await device.request("GET", "/v1/audit/verify")).body.ok).toBe(true);
+  });
+
+  it("stale rounds get 409, a retried round gets the same reply, another account gets 404", async () => {
+    const asked = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
+      chain: "ethereum",
+      transaction: ethTransfer({ nonce: 5 }),
+      chainId: 1,
+    });
+    const session = asked.body.session as SessionReply;
+    const party = scheme("ecdsa2p").sign(ethWallet.share, {
+      sid: hexToBytes(session.sid),
+      message: ethereumSigningDigest(hexToBytes(ethTransfer({ nonce: 5 }))),
+    });
+    const body = { round: 0, messages: toWire(party.start()) };
+    const stranger = await activeDevice(provider, "stranger@example.com");
+    expect((await stranger.request("POST", `/v1/sessions/${session.sessionId}/round`, body)).status).toBe(404);
+    expect(
+      (
+        await stranger.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
+          chain: "ethereum",
+          transaction: ethTransfer(),
+          chainId: 1,
+        })
+      ).status,
+    ).toBe(404);
+    const first = await device.request("POST", `/v1/sessions/${session.sessionId}/round`, body);
+    expect(first.status).toBe(200);
+    const again = await device.request("POST", `/v1/sessions/${session.sessionId}/round`, body);
+    expect(again.body).toEqual(first.body);
+    const stale = await device.request("POST", `/v1/sessions/${session.sessionId}/round`, { round: 0, messages: [] });
+    expect(stale.status).toBe(409);
+  });
+
+  it("a wrong-chain transaction and garbage are refused with a typed 400", async () => {
+    const wrongChain = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
+      chain: "ethereum",
+      transaction: ethTransfer({ chainId: 5 }),
+      chainId: 1,
+    });
+    expect(wrongChain).toMatchObject({ status: 400, body: { error: "transaction-wrong-network" } });
+    const garbage = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
+      chain: "ethereum",
+      transaction: "02c0",
+      chainId: 1,
+    });
+    expect(garbage.status).toBe(400);
+  });
+
+  it("a FROST Ed25519 wallet co-signs a Solana transfer", async () => {
+    const wallet = await createWallet(device, "sol", "frost-ed25519");
+    const address = solanaAddress(hexToBytes(wallet.publicKey));
+    const message = buildSolTransfer({
+      from: address,
+      to: "Vote111111111111111111111111111111111111111",
+      lamports: 1000n,
+      recentBlockhash: "11111111111111111111111111111111",
+    });
+    const asked = await device.request("POST", `/v1/wallets/${wallet.walletId}/sign-requests`, {
+      chain: "solana",
+      transaction: Buffer.from(message).toString("hex"),
+    });
+    expect(asked.body).toMatchObject({ status: "signing", description: { chain: "solana", action: "transfer" } });
+    const session = asked.body.session as SessionReply;
+    const party = scheme("frost-ed25519").sign(wallet.share, { sid: hexToBytes(session.sid), message });
+    const done = await drive(device, party, session);
+    expect(ed25519.verify(hexToBytes(done.signature as string), message, hexToBytes(wallet.publicKey))).toBe(true);
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * The device's side of a two-party session with the provider: one round of the device's messages
+ * per request, in order, whatever the protocol's shape (alternating like ecdsa2p, or both parties
+ * speaking at once like FROST). `send` is the transport: it posts a round and returns the reply.
+ */
+import type { Msg, Party } from "@keyshard/mpc";
+import { fromWire, toWire, type WireMessage } from "./messages.js";
+import { PROVIDER, WALLET_DEVICE } from "./schemes.js";
+
+export interface RoundReply {
+  sessionId: string;
+  /** The round number the next request must carry. */
+  round: number;
+  messages: WireMessage[];
+  done: boolean;
+}
+
+export async function driveSession<R extends RoundReply>(
+  party: Party<unknown>,
+  first: R,
+  send: (round: number, messages: WireMessage[]) => Promise<R>,
+): Promise<R> {
+  const rounds: Msg[][] = [party.start()];
+  let reply = first;
+  let incoming = fromWire(reply.messages, { from: PROVIDER, to: WALLET_DEVICE });
+  for (;;) {
+    if (incoming.length > 0) rounds.push(party.handle(incoming));
+    if (reply.done && party.done) return reply;
+    const next = rounds.shift();
+    if (next === undefined) throw new Error("session stalled: neither side has anything to send");
+    if (next.length === 0 && !reply.done) {
+      incoming = [];
+      continue;
+    }
+    reply = await send(reply.round, toWire(next));
+    incoming = fromWire(reply.messages, { from: PROVIDER, to: WALLET_DEVICE });
+  }
+}
