@@ -20,14 +20,15 @@ export interface Match {
 export interface Rule {
   name: string;
   when: Match;
-  then: "allow" | "deny";
+  /** What a match decides. (Not `then`: an object with `then` is a thenable to `await`.) */
+  decision: "allow" | "deny";
 }
 
 export type Policy = Rule[];
 
 /** A new wallet's policy unless its creator gives one: plain and token transfers only. */
 export const DEFAULT_POLICY: Policy = [
-  { name: "transfers", when: { action: ["transfer", "token-transfer"] }, then: "allow" },
+  { name: "transfers", when: { action: ["transfer", "token-transfer"] }, decision: "allow" },
 ];
 
 export interface Decision {
@@ -52,7 +53,7 @@ function matches(match: Match, d: TransactionDescription): boolean {
 }
 
 export function evaluatePolicy(policy: Policy, description: TransactionDescription): Decision {
-  for (const rule of policy) if (matches(rule.when, description)) return { decision: rule.then, rule: rule.name };
+  for (const rule of policy) if (matches(rule.when, description)) return { decision: rule.decision, rule: rule.name };
   return { decision: "deny", rule: null };
 }
 
@@ -76,10 +77,10 @@ export function parsePolicy(value: unknown): Policy {
   if (!Array.isArray(value) || value.length > 100) throw badRequest("a policy is a list of at most 100 rules");
   return value.map((raw, i) => {
     if (typeof raw !== "object" || raw === null) throw badRequest(`rule ${i} is not an object`);
-    const { name, when = {}, then, ...rest } = raw as Record<string, unknown>;
+    const { name, when = {}, decision, ...rest } = raw as Record<string, unknown>;
     if (Object.keys(rest).length > 0) throw badRequest(`rule ${i} has unknown fields`);
     if (typeof name !== "string" || name.length === 0 || name.length > 64) throw badRequest(`rule ${i} needs a name`);
-    if (then !== "allow" && then !== "deny") throw badRequest(`rule ${i}: then must be allow or deny`);
+    if (decision !== "allow" && decision !== "deny") throw badRequest(`rule ${i}: decision must be allow or deny`);
     if (typeof when !== "object" || when === null) throw badRequest(`rule ${i}: when must be an object`);
     const { chain, action, asset, to, maxAmount, ...unknown } = when as Record<string, unknown>;
     if (Object.keys(unknown).length > 0) throw badRequest(`rule ${i}: unknown condition ${Object.keys(unknown)[0]}`);
@@ -93,6 +94,6 @@ export function parsePolicy(value: unknown): Policy {
         throw badRequest(`rule ${i}: maxAmount is a whole number of base units, as a string`);
       match.maxAmount = maxAmount;
     }
-    return { name, when: match, then };
+    return { name, when: match, decision };
   });
 }
