@@ -112,10 +112,16 @@ export class TestDevice {
     return Buffer.from(this.identity.publicKey).toString("hex");
   }
 
-  async request(method: string, path: string, body?: unknown, options: { now?: number } = {}): Promise<Reply> {
+  /** `options.url` sends to another replica than the one the device was made for. */
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { now?: number; url?: string } = {},
+  ): Promise<Reply> {
     const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
     const headers = signRequest(this.identity, { method, path, body: bytes, ...(options.now && { now: options.now }) });
-    return send(this.url, method, path, bytes, headers);
+    return send(options.url ?? this.url, method, path, bytes, headers);
   }
 }
 

@@ -61,7 +61,7 @@ describe("policy evaluation", () => {
       [{ name: "x", when: { maxAmount: "-1" }, decision: "allow" }],
       [{ name: "x", when: { chain: ["dogecoin"] }, decision: "allow" }],
       [{ name: "", when: {}, decision: "allow" }],
-      [{ name: "x", when: {}, decision: "allow", then: "allow" }],
+      [{ name: "x", when: {}, decision: "allow", extra: true }],
     ])
       expect(() => parsePolicy(bad)).toThrow();
   });

@@ -1,0 +1,168 @@
+/**
+ * Two provider processes on one PostgreSQL database: a session whose rounds alternate between
+ * them completes; one of them killed with SIGKILL in the middle of a round, the request retried
+ * on the other completes; the audit chain stays valid and nothing is signed twice.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildEthereumTransaction, ethereumSigningDigest } from "@keyshard/chains";
+import { driveSession, scheme, toWire, WALLET_DEVICE, type WireMessage } from "@keyshard/transport";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshPostgres, TestDevice } from "./harness.js";
+
+interface Replica {
+  url: string;
+  child: ChildProcess;
+  dataDir: string;
+}
+
+async function startReplica(databaseUrl: string, masterKey: string): Promise<Replica> {
+  const dataDir = mkdtempSync(join(tmpdir(), "keyshard-replica-"));
+  const child = spawn(process.execPath, ["--import", "tsx", "packages/provider/src/main.ts"], {
+    env: {
+      ...process.env,
+      KEYSHARD_DATA_DIR: dataDir,
+      PORT: "0",
+      KEYSHARD_LOG: "off",
+      DATABASE_URL: databaseUrl,
+      KEYSHARD_MASTER_KEY: masterKey,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  for (let i = 0; i < 300 && !/listening on (\S+)/.test(output); i++) await new Promise((r) => setTimeout(r, 100));
+  const url = output.match(/listening on (http:\/\/\S+)/)?.[1];
+  if (url === undefined) throw new Error(`replica did not start: ${output}`);
+  return { url, child, dataDir };
+}
+
+interface SessionReply {
+  sessionId: string;
+  sid: string;
+  round: number;
+  messages: WireMessage[];
+  done: boolean;
+  signature?: string;
+}
+
+describe("scale-out: two replicas on one PostgreSQL", () => {
+  let database: Awaited<ReturnType<typeof freshPostgres>>;
+  let a: Replica;
+  let b: Replica;
+  let sql: pg.Client;
+  beforeAll(async () => {
+    database = await freshPostgres();
+    const masterKey = bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
+    [a, b] = await Promise.all([startReplica(database.url, masterKey), startReplica(database.url, masterKey)]);
+    sql = new pg.Client({ connectionString: database.url });
+    await sql.connect();
+  });
+  afterAll(async () => {
+    for (const r of [a, b]) {
+      if (r?.child.exitCode === null && r.child.signalCode === null) {
+        r.child.kill("SIGTERM");
+        await new Promise((done) => r.child.once("exit", done));
+      }
+      if (r) rmSync(r.dataDir, { recursive: true, force: true });
+    }
+    await sql?.end();
+    await database?.drop();
+  });
+
+  it("rounds alternate between replicas; a replica killed mid-round is replaced by the other", async () => {
+    const device = new TestDevice(a.url);
+    await device.request("POST", "/v1/devices", {
+      identityKey: device.identityKey,
+      email: "scale@example.com",
+      name: "phone",
+    });
+    const { rows } = await sql.query("SELECT body FROM outbox WHERE recipient = 'scale@example.com'");
+    const code = (rows[0]?.body as string).match(/code is (\d{6})/)?.[1];
+    expect((await device.request("POST", "/v1/devices/verify", { code }, { url: b.url })).status).toBe(200);
+
+    // Key generation: every round goes to the other replica than the one before.
+    const replicas = [a.url, b.url];
+    let turn = 0;
+    const alternate = (sessionId: string) => async (round: number, messages: WireMessage[]) => {
+      const reply = await device.request(
+        "POST",
+        `/v1/sessions/${sessionId}/round`,
+        { round, messages },
+        { url: replicas[turn++ % 2] },
+      );
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      return reply.body as unknown as SessionReply;
+    };
+    const created = await device.request("POST", "/v1/wallets", { name: "main", scheme: "ecdsa2p" });
+    const keygen = created.body.session as SessionReply;
+    const keyParty = scheme("ecdsa2p").keygen(hexToBytes(keygen.sid), WALLET_DEVICE);
+    await driveSession(keyParty, keygen, alternate(keygen.sessionId));
+    const share = scheme("ecdsa2p").shareBytes(keyParty.result());
+
+    // Signing: round 0 is sent to A, which is killed while it may be running it; the same request
+    // is retried on B, and the session finishes there.
+    const transaction = buildEthereumTransaction({
+      chainId: 1,
+      nonce: 0,
+      to: "0x00000000000000000000000000000000000b0b00",
+      value: 1n,
+      gas: 21_000n,
+      maxFeePerGas: 2n,
+      maxPriorityFeePerGas: 1n,
+    });
+    const asked = await device.request(
+      "POST",
+      `/v1/wallets/${created.body.walletId}/sign-requests`,
+      { chain: "ethereum", transaction: bytesToHex(transaction), chainId: 1 },
+      { url: b.url },
+    );
+    const session = asked.body.session as SessionReply;
+    const digest = ethereumSigningDigest(transaction);
+    const party = scheme("ecdsa2p").sign(share, { sid: hexToBytes(session.sid), message: digest });
+    let killed = false;
+    const done = await driveSession(party, session, async (round, messages) => {
+      if (!killed) {
+        killed = true;
+        const inFlight = device
+          .request("POST", `/v1/sessions/${session.sessionId}/round`, { round, messages }, { url: a.url })
+          .catch(() => null);
+        await new Promise((r) => setTimeout(r, 15));
+        a.child.kill("SIGKILL");
+        await inFlight;
+      }
+      const reply = await device.request(
+        "POST",
+        `/v1/sessions/${session.sessionId}/round`,
+        { round, messages },
+        { url: b.url },
+      );
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      return reply.body as unknown as SessionReply;
+    });
+    expect(a.child.signalCode ?? "SIGKILL").toBe("SIGKILL");
+    const signature = hexToBytes(done.signature as string);
+    const recovered = secp256k1.Signature.fromBytes(signature.subarray(0, 64), "compact")
+      .addRecoveryBit(signature[64] as number)
+      .recoverPublicKey(digest);
+    expect(recovered.toBytes(true)).toEqual(scheme("ecdsa2p").publicKey(share));
+
+    const signed = await sql.query("SELECT status, signature FROM sign_requests WHERE id = $1", [asked.body.requestId]);
+    expect(signed.rows).toHaveLength(1);
+    expect(signed.rows[0]?.status).toBe("signed");
+    const sessions = await sql.query("SELECT status FROM sessions WHERE sign_request_id = $1", [asked.body.requestId]);
+    expect(sessions.rows.map((r) => r.status)).toEqual(["done"]);
+    const audit = await device.request("GET", "/v1/audit/verify", undefined, { url: b.url });
+    expect(audit.body).toMatchObject({ ok: true });
+    const actions = (await device.request("GET", "/v1/audit", undefined, { url: b.url })).body.entries as {
+      action: string;
+    }[];
+    expect(actions.filter((e) => e.action === "request.signed")).toHaveLength(1);
+  });
+});
