@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildEthereumTransaction, ethereumSigningDigest } from "@keyshard/chains";
-import { driveSession, scheme, toWire, WALLET_DEVICE, type WireMessage } from "@keyshard/transport";
+import { driveSession, scheme, WALLET_DEVICE, type WireMessage } from "@keyshard/transport";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import pg from "pg";
@@ -84,7 +84,7 @@ describe("scale-out: two replicas on one PostgreSQL", () => {
       name: "phone",
     });
     const { rows } = await sql.query("SELECT body FROM outbox WHERE recipient = 'scale@example.com'");
-    const code = (rows[0]?.body as string).match(/code is (\d{6})/)?.[1];
+    const code = String(rows[0]?.body).match(/code is (\d{6})/)?.[1];
     expect((await device.request("POST", "/v1/devices/verify", { code }, { url: b.url })).status).toBe(200);
 
     // Key generation: every round goes to the other replica than the one before.
