@@ -62,6 +62,8 @@ export async function startMailbox(): Promise<{ url: string; mails: Mail[]; clos
 
 export interface TestProvider extends RunningProvider {
   dataDir: string;
+  /** Set when the provider runs on PostgreSQL. */
+  databaseUrl?: string;
   mails: Mail[];
   /** Moves the provider's clock. */
   advance(ms: number): void;
@@ -87,6 +89,7 @@ export async function startTestProvider(
   return {
     ...provider,
     dataDir,
+    ...(postgres && { databaseUrl: postgres.url }),
     mails: mailbox.mails,
     advance: (ms) => void (offset += ms),
     async stop() {
