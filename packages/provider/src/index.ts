@@ -8,6 +8,8 @@ import type { ProviderContext } from "./api/context.js";
 import { buildServer, type ServerOptions } from "./api/server.js";
 import { appendAudit, SYSTEM_CHAIN } from "./audit/log.js";
 import { Notifier } from "./notify/notifier.js";
+import { LiveParties } from "./sessions/live-parties.js";
+import { ShareCache } from "./sessions/share-cache.js";
 import { openDatabase } from "./store/database.js";
 import { checkMasterKey, loadMasterKey } from "./store/master-key.js";
 
@@ -53,7 +55,15 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
   }
   const now = config.now ?? Date.now;
   const notifier = new Notifier(db, config.smtpUrl ? { smtpUrl: config.smtpUrl } : {});
-  const context: ProviderContext = { db, masterKey: key, notifier, now, authRateLimit: config.authRateLimit ?? 10 };
+  const context: ProviderContext = {
+    db,
+    masterKey: key,
+    notifier,
+    shares: new ShareCache(key),
+    parties: new LiveParties(),
+    now,
+    authRateLimit: config.authRateLimit ?? 10,
+  };
   await db.transaction((tx) =>
     appendAudit(tx, {
       chain: SYSTEM_CHAIN,

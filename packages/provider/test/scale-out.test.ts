@@ -104,7 +104,7 @@ describe("scale-out: two replicas on one PostgreSQL", () => {
     const keygen = created.body.session as SessionReply;
     const keyParty = scheme("ecdsa2p").keygen(hexToBytes(keygen.sid), WALLET_DEVICE);
     await driveSession(keyParty, keygen, alternate(keygen.sessionId));
-    const share = scheme("ecdsa2p").shareBytes(keyParty.result());
+    const share = keyParty.result();
 
     // Signing: round 0 is sent to A, which is killed while it may be running it; the same request
     // is retried on B, and the session finishes there.

@@ -53,7 +53,7 @@ async function createWallet(device: TestDevice, name: string, schemeName: Scheme
   const done = await drive(device, party, session);
   return {
     walletId: created.body.walletId as string,
-    share: scheme(schemeName).shareBytes(party.result()),
+    share: party.result(),
     publicKey: done.publicKey as string,
   };
 }

@@ -16,4 +16,12 @@ export {
   verifyRequestSignature,
 } from "./identity.js";
 export { fromWire, MAX_PAYLOAD_BYTES, toWire, type WireMessage } from "./messages.js";
-export { PROVIDER, SCHEME_NAMES, type Scheme, type SchemeName, scheme, WALLET_DEVICE } from "./schemes.js";
+export {
+  PROVIDER,
+  SCHEME_NAMES,
+  type Scheme,
+  type SchemeName,
+  type Share,
+  scheme,
+  WALLET_DEVICE,
+} from "./schemes.js";

@@ -3,7 +3,16 @@
  * one interface so that the provider and the wallet drive every engine the same way: keygen and
  * signing runs as `Party` objects, shares and results as bytes.
  */
-import { compactSignature, Ecdsa2pShare, ecdsa2p, FrostShare, frost, type Party, type Signature } from "@keyshard/mpc";
+import {
+  compactSignature,
+  Ecdsa2pShare,
+  ecdsa2p,
+  FrostShare,
+  frost,
+  type Party,
+  type Signature,
+  type SignPrecomputation,
+} from "@keyshard/mpc";
 
 export type SchemeName = "ecdsa2p" | "frost-ed25519" | "frost-taproot";
 export const SCHEME_NAMES: readonly SchemeName[] = ["ecdsa2p", "frost-ed25519", "frost-taproot"];
@@ -12,19 +21,31 @@ export const SCHEME_NAMES: readonly SchemeName[] = ["ecdsa2p", "frost-ed25519", 
 export const WALLET_DEVICE = 0;
 export const PROVIDER = 1;
 
+/** A decoded key share; opaque outside its scheme. Decoding is costly for ecdsa2p, so keep it. */
+export type Share = unknown;
+
 export interface Scheme {
   readonly name: SchemeName;
   keygen(sid: Uint8Array, index: number): Party<unknown>;
   restoreKeygen(state: Uint8Array): Party<unknown>;
-  /** `message`: the 32-byte digest (ECDSA) or the message itself (Ed25519, BIP340 sighash). */
-  sign(share: Uint8Array, options: { sid: Uint8Array; message: Uint8Array; path?: string }): Party<unknown>;
-  restoreSign(share: Uint8Array, state: Uint8Array): Party<unknown>;
-  /** A finished keygen's share as bytes. */
-  shareBytes(result: unknown): Uint8Array;
+  /** A finished keygen's result is the party's share. */
+  encodeShare(share: Share): Uint8Array;
+  decodeShare(bytes: Uint8Array): Share;
+  /**
+   * `message`: the 32-byte digest (ECDSA) or the message itself (Ed25519, BIP340 sighash).
+   * `precomputed`: from `precompute`, used once (ecdsa2p's party 1 only).
+   */
+  sign(
+    share: Share,
+    options: { sid: Uint8Array; message: Uint8Array; path?: string; precomputed?: unknown },
+  ): Party<unknown>;
+  restoreSign(share: Share, state: Uint8Array): Party<unknown>;
+  /** The share holder's signing work that needs no message, done ahead of time; undefined when the scheme has none. */
+  precompute(share: Share): unknown;
   /** A finished signing run's signature: r ‖ s ‖ recovery id (ECDSA, 65 bytes) or 64 bytes. */
   signatureBytes(result: unknown): Uint8Array;
   /** The public key at `path`: 33 bytes compressed (ECDSA), 32 bytes (Ed25519, Taproot output key). */
-  publicKey(share: Uint8Array, path?: string): Uint8Array;
+  publicKey(share: Share, path?: string): Uint8Array;
 }
 
 function ecdsaSignatureBytes(signature: Signature): Uint8Array {
@@ -38,12 +59,19 @@ const ecdsa2pScheme: Scheme = {
   name: "ecdsa2p",
   keygen: (sid, index) => ecdsa2p.keygen({ sid, index: index as 0 | 1 }),
   restoreKeygen: (state) => ecdsa2p.restoreKeygen(state),
-  sign: (share, { sid, message, path }) =>
-    ecdsa2p.sign(Ecdsa2pShare.fromBytes(share), { sid, messageHash: message, ...(path && { path }) }),
-  restoreSign: (share, state) => ecdsa2p.restoreSign(Ecdsa2pShare.fromBytes(share), state),
-  shareBytes: (result) => (result as Ecdsa2pShare).toBytes(),
+  encodeShare: (share) => (share as Ecdsa2pShare).toBytes(),
+  decodeShare: (bytes) => Ecdsa2pShare.fromBytes(bytes),
+  sign: (share, { sid, message, path, precomputed }) =>
+    ecdsa2p.sign(share as Ecdsa2pShare, {
+      sid,
+      messageHash: message,
+      ...(path && { path }),
+      ...(precomputed !== undefined && { precomputed: precomputed as SignPrecomputation }),
+    }),
+  restoreSign: (share, state) => ecdsa2p.restoreSign(share as Ecdsa2pShare, state),
+  precompute: (share) => ((share as Ecdsa2pShare).index === 1 ? ecdsa2p.precompute(share as Ecdsa2pShare) : undefined),
   signatureBytes: (result) => ecdsaSignatureBytes(result as Signature),
-  publicKey: (share, path) => ecdsa2p.publicKey(Ecdsa2pShare.fromBytes(share), path),
+  publicKey: (share, path) => ecdsa2p.publicKey(share as Ecdsa2pShare, path),
 };
 
 function frostScheme(name: "frost-ed25519" | "frost-taproot", engine: typeof frost.ed25519): Scheme {
@@ -52,12 +80,14 @@ function frostScheme(name: "frost-ed25519" | "frost-taproot", engine: typeof fro
     name,
     keygen: (sid, index) => engine.keygen({ sid, index, n: 2, t: 2 }),
     restoreKeygen: (state) => engine.restoreKeygen(state),
+    encodeShare: (share) => (share as FrostShare).toBytes(),
+    decodeShare: (bytes) => FrostShare.fromBytes(bytes),
     sign: (share, { sid, message, path }) =>
-      engine.sign(FrostShare.fromBytes(share), { sid, message, signers, ...(path && { path }) }),
-    restoreSign: (share, state) => engine.restoreSign(FrostShare.fromBytes(share), state),
-    shareBytes: (result) => (result as FrostShare).toBytes(),
+      engine.sign(share as FrostShare, { sid, message, signers, ...(path && { path }) }),
+    restoreSign: (share, state) => engine.restoreSign(share as FrostShare, state),
+    precompute: () => undefined,
     signatureBytes: (result) => result as Uint8Array,
-    publicKey: (share, path) => engine.publicKey(FrostShare.fromBytes(share), path),
+    publicKey: (share, path) => engine.publicKey(share as FrostShare, path),
   };
 }
 

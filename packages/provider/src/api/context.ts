@@ -1,5 +1,7 @@
 /** What every route needs: storage, the master key, the notifier and the clock (injectable for tests). */
 import type { Notifier } from "../notify/notifier.js";
+import type { LiveParties } from "../sessions/live-parties.js";
+import type { ShareCache } from "../sessions/share-cache.js";
 import type { Database } from "../store/database.js";
 import type { MasterKey } from "../store/master-key.js";
 
@@ -7,6 +9,10 @@ export interface ProviderContext {
   db: Database;
   masterKey: MasterKey;
   notifier: Notifier;
+  /** Decoded shares and precomputed signing work of this process. */
+  shares: ShareCache;
+  /** Running sessions' parties of this process (the database holds their states too). */
+  parties: LiveParties;
   /** Milliseconds since the epoch. */
   now: () => number;
   /** Requests per client and minute on the routes that send or check codes. */

@@ -37,7 +37,10 @@ export interface SessionReply {
 
 const stateContext = (id: string, round: number) => `session:${id}:${round}`;
 
-/** Starts the provider's party of a new session inside the caller's transaction. */
+/**
+ * Starts the provider's party of a new session inside the caller's transaction. The caller hands
+ * the party to `ctx.parties` once that transaction has committed.
+ */
 export async function startSession(
   ctx: ProviderContext,
   tx: Queryable,
@@ -95,6 +98,7 @@ export async function advanceSession(
   },
 ): Promise<SessionReply> {
   const inputHash = sha256(request.rawBody);
+  let live: { round: number; party: Party<unknown> } | undefined;
   const outcome = await ctx.db.transaction(async (tx): Promise<SessionReply | { abort: ProtocolAbort }> => {
     const [row] = await tx.query<SessionRow>(
       `SELECT s.wallet_id, s.kind, s.sign_request_id, s.round, s.state, s.last_input, s.last_output, s.status, w.scheme, w.share
@@ -121,11 +125,12 @@ export async function advanceSession(
       new Uint8Array(row.state as Uint8Array),
       stateContext(request.sessionId, row.round),
     );
-    const share = row.share === null ? null : ctx.masterKey.open(new Uint8Array(row.share), `share:${row.wallet_id}`);
+    const share = row.share === null ? null : ctx.shares.get(row.wallet_id, row.scheme, new Uint8Array(row.share));
     let reply: SessionReply;
     try {
       const party =
-        row.kind === "keygen" ? engine.restoreKeygen(state) : engine.restoreSign(share as Uint8Array, state);
+        ctx.parties.take(request.sessionId, row.round) ??
+        (row.kind === "keygen" ? engine.restoreKeygen(state) : engine.restoreSign(share, state));
       const messages = toWire(party.handle(incoming));
       reply = { sessionId: request.sessionId, round: row.round + 1, messages, done: party.done };
       if (party.done) {
@@ -135,6 +140,7 @@ export async function advanceSession(
           row.round + 1,
         ]);
       } else {
+        live = { round: row.round + 1, party };
         await tx.query("UPDATE sessions SET state = $2, round = $3 WHERE id = $1", [
           request.sessionId,
           ctx.masterKey.seal(party.save(), stateContext(request.sessionId, row.round + 1)),
@@ -154,6 +160,7 @@ export async function advanceSession(
     ]);
     return reply;
   });
+  if (live !== undefined && !("abort" in outcome)) ctx.parties.put(request.sessionId, live.round, live.party);
   if ("abort" in outcome)
     throw new HttpError(422, "protocol-abort", `the session was aborted: ${outcome.abort.reason}; start a new one`);
   return outcome;
@@ -168,12 +175,12 @@ async function finish(
 ): Promise<Partial<SessionReply>> {
   const engine = scheme(row.scheme);
   if (row.kind === "keygen") {
-    const share = engine.shareBytes(result);
-    const publicKey = bytesToHex(engine.publicKey(share));
+    const key = engine.publicKey(result);
+    const publicKey = bytesToHex(key);
     await tx.query("UPDATE wallets SET share = $2, public_key = $3, state = 'active' WHERE id = $1", [
       row.wallet_id,
-      ctx.masterKey.seal(share, `share:${row.wallet_id}`),
-      engine.publicKey(share),
+      ctx.masterKey.seal(engine.encodeShare(result), `share:${row.wallet_id}`),
+      key,
     ]);
     await appendAudit(tx, {
       chain: request.accountId,

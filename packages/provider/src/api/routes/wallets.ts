@@ -12,7 +12,7 @@ import {
   solanaAddress,
   type TransactionDescription,
 } from "@keyshard/chains";
-import { parsePath } from "@keyshard/mpc";
+import { type Party, parsePath } from "@keyshard/mpc";
 import { PROVIDER, SCHEME_NAMES, type SchemeName, scheme } from "@keyshard/transport";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import type { FastifyInstance } from "fastify";
@@ -110,6 +110,7 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
       const policy: Policy = body.policy === undefined ? DEFAULT_POLICY : parsePolicy(body.policy);
       const walletId = randomUUID();
       const sid = crypto.getRandomValues(new Uint8Array(32));
+      const party = scheme(body.scheme).keygen(sid, PROVIDER);
       const session = await ctx.db.transaction(async (tx) => {
         const taken = await tx.query("SELECT 1 FROM wallets WHERE account_id = $1 AND name = $2", [
           device.accountId,
@@ -127,7 +128,6 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           action: "wallet.requested",
           details: { wallet: walletId, name: body.name, scheme: body.scheme, policy },
         });
-        const party = scheme(body.scheme).keygen(sid, PROVIDER);
         return startSession(
           ctx,
           tx,
@@ -135,6 +135,7 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           party,
         );
       });
+      ctx.parties.put(session.sessionId, 0, party);
       return reply.code(201).send({ walletId, session: { ...session, sid: Buffer.from(sid).toString("hex") } });
     },
   );
@@ -246,6 +247,7 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
       const requestId = randomUUID();
       const summary = JSON.parse(canonicalJson(description)) as Record<string, unknown>;
       const sid = crypto.getRandomValues(new Uint8Array(32));
+      let party: Party<unknown> | undefined;
       const session = await ctx.db.transaction(async (tx) => {
         await tx.query(
           `INSERT INTO sign_requests (id, wallet_id, account_id, device_id, chain, payload, message, path, description, decision, rule, status, created_ms)
@@ -274,8 +276,14 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           details: { request: requestId, wallet: id, rule, description: summary },
         });
         if (decision !== "allow") return undefined;
-        const share = ctx.masterKey.open(new Uint8Array(wallet.share as Uint8Array), `share:${id}`);
-        const party = scheme(wallet.scheme).sign(share, { sid, message, ...(body.path && { path: body.path }) });
+        const share = ctx.shares.get(id, wallet.scheme, new Uint8Array(wallet.share as Uint8Array));
+        const precomputed = ctx.shares.takePrecomputation(id);
+        party = scheme(wallet.scheme).sign(share, {
+          sid,
+          message,
+          ...(body.path && { path: body.path }),
+          ...(precomputed !== undefined && { precomputed }),
+        });
         return startSession(
           ctx,
           tx,
@@ -283,6 +291,7 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           party,
         );
       });
+      if (session !== undefined && party !== undefined) ctx.parties.put(session.sessionId, 0, party);
       return reply.code(201).send({
         requestId,
         status: decision === "allow" ? "signing" : "denied",

@@ -1,0 +1,202 @@
+/**
+ * `npm run bench:provider [-- pglite|postgres]`: end-to-end hybrid signing over HTTP on
+ * localhost — the device's party and signed requests in this process, a real provider process
+ * (`npm start`) with its database. Prints one JSON line per measurement: sequential latency
+ * (p50/p95), throughput with 16 concurrent clients, and the provider's peak RSS.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildEthereumTransaction, ethereumSigningDigest } from "@keyshard/chains";
+import {
+  driveSession,
+  newDeviceIdentity,
+  type RoundReply,
+  type Share,
+  scheme,
+  signRequest,
+  WALLET_DEVICE,
+} from "@keyshard/transport";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import pg from "pg";
+import { SMTPServer } from "smtp-server";
+
+const CLIENTS = 16;
+const SEQUENTIAL_RUNS = 30;
+const THROUGHPUT_SECONDS = 20;
+
+const identity = newDeviceIdentity();
+async function call(url: string, method: string, path: string, body?: unknown) {
+  const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
+  const headers = signRequest(identity, { method, path, body: bytes });
+  const response = await fetch(url + path, {
+    method,
+    headers: { ...headers, ...(bytes.length > 0 && { "content-type": "application/json" }) },
+    ...(bytes.length > 0 && { body: Buffer.from(bytes) }),
+  });
+  const json = (await response.json()) as Record<string, unknown>;
+  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+interface Reply extends RoundReply {
+  sid: string;
+  signature?: string;
+}
+
+async function sign(url: string, walletId: string, share: Share, nonce: number): Promise<void> {
+  const transaction = buildEthereumTransaction({
+    chainId: 1,
+    nonce,
+    to: "0x00000000000000000000000000000000000b0b00",
+    value: 1n,
+    gas: 21_000n,
+    maxFeePerGas: 2n,
+    maxPriorityFeePerGas: 1n,
+  });
+  const asked = await call(url, "POST", `/v1/wallets/${walletId}/sign-requests`, {
+    chain: "ethereum",
+    transaction: bytesToHex(transaction),
+    chainId: 1,
+  });
+  const session = asked.session as Reply;
+  const party = scheme("ecdsa2p").sign(share, {
+    sid: hexToBytes(session.sid),
+    message: ethereumSigningDigest(transaction),
+  });
+  const done = await driveSession(
+    party,
+    session,
+    async (round, messages) =>
+      (await call(url, "POST", `/v1/sessions/${session.sessionId}/round`, { round, messages })) as unknown as Reply,
+  );
+  if (!done.signature) throw new Error("no signature");
+}
+
+function peakRss(child: ChildProcess): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+  return Number(status.match(/VmHWM:\s+(\d+) kB/)?.[1] ?? 0) / 1024;
+}
+
+async function run(database: "pglite" | "postgres"): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "keyshard-bench-"));
+  const mails: string[] = [];
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS"],
+    onData(stream, _session, done) {
+      let text = "";
+      stream.on("data", (c: Buffer) => (text += c.toString()));
+      stream.on("end", () => {
+        mails.push(text);
+        done();
+      });
+    },
+  });
+  await new Promise<void>((r) => smtp.listen(0, "127.0.0.1", r));
+  const smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as { port: number }).port}`;
+  let databaseUrl = "";
+  const dbName = `keyshard_bench_${Date.now()}`;
+  if (database === "postgres") {
+    const admin = new pg.Client({ connectionString: "postgres://postgres@127.0.0.1:5432/postgres" });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    databaseUrl = `postgres://postgres@127.0.0.1:5432/${dbName}`;
+  }
+  const child = spawn(process.execPath, ["--import", "tsx", "packages/provider/src/main.ts"], {
+    env: {
+      ...process.env,
+      KEYSHARD_DATA_DIR: dataDir,
+      PORT: "0",
+      KEYSHARD_LOG: "off",
+      DATABASE_URL: databaseUrl,
+      KEYSHARD_SMTP_URL: smtpUrl,
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  for (let i = 0; i < 300 && !/listening on/.test(output); i++) await new Promise((r) => setTimeout(r, 100));
+  const url = output.match(/listening on (http:\/\/\S+)/)?.[1] as string;
+  try {
+    await call(url, "POST", "/v1/devices", {
+      identityKey: bytesToHex(identity.publicKey),
+      email: `bench-${database}@example.com`,
+      name: "bench",
+    });
+    for (let i = 0; i < 100 && mails.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await call(url, "POST", "/v1/devices/verify", { code: mails[0]?.match(/code is (\d{6})/)?.[1] });
+    const created = await call(url, "POST", "/v1/wallets", { name: "bench", scheme: "ecdsa2p" });
+    const keygen = created.session as Reply;
+    const party = scheme("ecdsa2p").keygen(hexToBytes(keygen.sid), WALLET_DEVICE);
+    await driveSession(
+      party,
+      keygen,
+      async (round, messages) =>
+        (await call(url, "POST", `/v1/sessions/${keygen.sessionId}/round`, { round, messages })) as unknown as Reply,
+    );
+    const share = party.result();
+    const walletId = created.walletId as string;
+    let nonce = 0;
+    for (let i = 0; i < 3; i++) await sign(url, walletId, share, nonce++);
+
+    const times: number[] = [];
+    for (let i = 0; i < SEQUENTIAL_RUNS; i++) {
+      const t = performance.now();
+      await sign(url, walletId, share, nonce++);
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    const at = (p: number) =>
+      Math.round((times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)] as number) * 10) / 10;
+    console.log(
+      JSON.stringify({
+        bench: `provider.hybrid-sign.ecdsa2p.${database}`,
+        parties: 2,
+        threshold: 2,
+        runs: SEQUENTIAL_RUNS,
+        p50_ms: at(50),
+        p95_ms: at(95),
+      }),
+    );
+
+    let completed = 0;
+    const deadline = performance.now() + THROUGHPUT_SECONDS * 1000;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (performance.now() < deadline) {
+          await sign(url, walletId, share, nonce++);
+          completed++;
+        }
+      }),
+    );
+    const seconds = (performance.now() - start) / 1000;
+    console.log(
+      JSON.stringify({
+        bench: `provider.hybrid-sign.ecdsa2p.${database}.throughput`,
+        clients: CLIENTS,
+        seconds: Math.round(seconds * 10) / 10,
+        signatures: completed,
+        per_second: Math.round((completed / seconds) * 10) / 10,
+        server_peak_rss_mb: Math.round(peakRss(child)),
+      }),
+    );
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+    smtp.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    if (database === "postgres") {
+      const admin = new pg.Client({ connectionString: "postgres://postgres@127.0.0.1:5432/postgres" });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await admin.end();
+    }
+  }
+}
+
+const only = process.argv[2];
+for (const database of ["pglite", "postgres"] as const) if (!only || only === database) await run(database);

@@ -1,0 +1,32 @@
+/**
+ * The provider's parties of running sessions, kept alive in this process between rounds. A live
+ * party keeps what its saved state leaves out (ecdsa2p's precomputed work) and spares a restore.
+ * The database stays the truth: a party is taken out before its round runs and put back only
+ * after the round's new state committed, so after any failure the next attempt restores from
+ * the database, and a round handled by another replica makes this copy stale (its round no
+ * longer matches) and it is never used.
+ */
+import type { Party } from "@keyshard/mpc";
+
+export class LiveParties {
+  readonly #parties = new Map<string, { round: number; party: Party<unknown> }>();
+  readonly #capacity: number;
+
+  constructor(capacity = 10_000) {
+    this.#capacity = capacity;
+  }
+
+  /** Removes and returns the party of `sessionId` if it is at `round`. */
+  take(sessionId: string, round: number): Party<unknown> | undefined {
+    const live = this.#parties.get(sessionId);
+    this.#parties.delete(sessionId);
+    return live?.round === round ? live.party : undefined;
+  }
+
+  /** Keeps a party whose state at `round` has been committed. */
+  put(sessionId: string, round: number, party: Party<unknown>): void {
+    if (party.done) return;
+    this.#parties.set(sessionId, { round, party });
+    while (this.#parties.size > this.#capacity) this.#parties.delete(this.#parties.keys().next().value as string);
+  }
+}
