@@ -4,10 +4,8 @@
  * (`npm start`) with its database. Prints one JSON line per measurement: sequential latency
  * (p50/p95), throughput with 16 concurrent clients, and the provider's peak RSS.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { buildEthereumTransaction, ethereumSigningDigest } from "@keyshard/chains";
 import {
   driveSession,
@@ -19,8 +17,7 @@ import {
   WALLET_DEVICE,
 } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import pg from "pg";
-import { SMTPServer } from "smtp-server";
+import { freshPostgres, mailedCode, spawnProvider, startMailbox } from "../test/harness.js";
 
 const CLIENTS = 16;
 const SEQUENTIAL_RUNS = 30;
@@ -80,54 +77,22 @@ function peakRss(child: ChildProcess): number {
 }
 
 async function run(database: "pglite" | "postgres"): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), "keyshard-bench-"));
-  const mails: string[] = [];
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    onData(stream, _session, done) {
-      let text = "";
-      stream.on("data", (c: Buffer) => (text += c.toString()));
-      stream.on("end", () => {
-        mails.push(text);
-        done();
-      });
-    },
+  const mailbox = await startMailbox();
+  const postgres = database === "postgres" ? await freshPostgres() : undefined;
+  const provider = await spawnProvider({
+    KEYSHARD_SMTP_URL: mailbox.url,
+    ...(postgres && { DATABASE_URL: postgres.url }),
   });
-  await new Promise<void>((r) => smtp.listen(0, "127.0.0.1", r));
-  const smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as { port: number }).port}`;
-  let databaseUrl = "";
-  const dbName = `keyshard_bench_${Date.now()}`;
-  if (database === "postgres") {
-    const admin = new pg.Client({ connectionString: "postgres://postgres@127.0.0.1:5432/postgres" });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    databaseUrl = `postgres://postgres@127.0.0.1:5432/${dbName}`;
-  }
-  const child = spawn(process.execPath, ["--import", "tsx", "packages/provider/src/main.ts"], {
-    env: {
-      ...process.env,
-      KEYSHARD_DATA_DIR: dataDir,
-      PORT: "0",
-      KEYSHARD_LOG: "off",
-      DATABASE_URL: databaseUrl,
-      KEYSHARD_SMTP_URL: smtpUrl,
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let output = "";
-  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-  for (let i = 0; i < 300 && !/listening on/.test(output); i++) await new Promise((r) => setTimeout(r, 100));
-  const url = output.match(/listening on (http:\/\/\S+)/)?.[1] as string;
+  const { url, child } = provider;
   try {
     await call(url, "POST", "/v1/devices", {
       identityKey: bytesToHex(identity.publicKey),
       email: `bench-${database}@example.com`,
       name: "bench",
     });
-    for (let i = 0; i < 100 && mails.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-    await call(url, "POST", "/v1/devices/verify", { code: mails[0]?.match(/code is (\d{6})/)?.[1] });
+    await call(url, "POST", "/v1/devices/verify", {
+      code: await mailedCode(mailbox.mails, `bench-${database}@example.com`),
+    });
     const created = await call(url, "POST", "/v1/wallets", { name: "bench", scheme: "ecdsa2p" });
     const keygen = created.session as Reply;
     const party = scheme("ecdsa2p").keygen(hexToBytes(keygen.sid), WALLET_DEVICE);
@@ -185,16 +150,9 @@ async function run(database: "pglite" | "postgres"): Promise<void> {
       }),
     );
   } finally {
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
-    smtp.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    if (database === "postgres") {
-      const admin = new pg.Client({ connectionString: "postgres://postgres@127.0.0.1:5432/postgres" });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
+    await provider.stop();
+    await mailbox.close();
+    await postgres?.drop();
   }
 }
 

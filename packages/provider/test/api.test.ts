@@ -3,43 +3,39 @@
  * to malformed, oversized and unknown requests, and a fuzz of every route that must never get a
  * 5xx or stop the server.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { signRequest } from "@keyshard/transport";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BODY_LIMIT } from "../src/api/server.js";
-import { mailedCode, send, startTestProvider, TestDevice, type TestProvider } from "./harness.js";
+import {
+  mailedCode,
+  type ProviderProcess,
+  send,
+  spawnProvider,
+  startTestProvider,
+  TestDevice,
+  type TestProvider,
+} from "./harness.js";
 
 describe("a real provider process (npm start)", () => {
-  let child: ChildProcess;
-  let dataDir: string;
+  let provider: ProviderProcess;
   let url: string;
-  let output = "";
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "keyshard-main-"));
-    child = spawn(process.execPath, ["--import", "tsx", "packages/provider/src/main.ts"], {
-      env: { ...process.env, KEYSHARD_DATA_DIR: dataDir, PORT: "0", KEYSHARD_LOG: "off", DATABASE_URL: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-    for (let i = 0; i < 300 && !/listening on (\S+)/.test(output); i++) await new Promise((r) => setTimeout(r, 100));
-    url = output.match(/listening on (http:\/\/\S+)/)?.[1] as string;
-    expect(url, output).toBeDefined();
+    provider = await spawnProvider();
+    url = provider.url;
   });
 
   afterAll(async () => {
-    child?.kill("SIGTERM");
-    await new Promise((r) => child?.once("exit", r));
-    rmSync(dataDir, { recursive: true, force: true });
+    await provider?.stop();
   });
 
   it("creates its PGlite database and a 0600 key file on first start, and says so", async () => {
-    expect(output).toContain(`created the master key file ${join(dataDir, "master.key")} (mode 0600)`);
-    expect(statSync(join(dataDir, "master.key")).mode & 0o777).toBe(0o600);
+    expect(provider.output()).toContain(
+      `created the master key file ${join(provider.dataDir, "master.key")} (mode 0600)`,
+    );
+    expect(statSync(join(provider.dataDir, "master.key")).mode & 0o777).toBe(0o600);
     expect(await (await fetch(`${url}/health`)).json()).toEqual({ ok: true, database: "pglite" });
   });
 

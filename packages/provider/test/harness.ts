@@ -3,10 +3,11 @@
  * machine's PostgreSQL, an in-process SMTP server that keeps every mail, and a signed-request
  * client for devices.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type DeviceIdentity, newDeviceIdentity, signRequest } from "@keyshard/transport";
+import { type DeviceIdentity, newDeviceIdentity, signRequest, type WireMessage } from "@keyshard/transport";
 import pg from "pg";
 import { SMTPServer } from "smtp-server";
 import { type RunningProvider, startProvider } from "../src/index.js";
@@ -153,4 +154,53 @@ export async function mailedCode(mails: Mail[], email: string, nth = 1): Promise
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`no code mailed to ${email}`);
+}
+
+/** A provider process started as `npm start` starts it, in its own data folder. */
+export interface ProviderProcess {
+  url: string;
+  child: ChildProcess;
+  dataDir: string;
+  /** Everything it printed so far. */
+  output(): string;
+  /** SIGTERM, wait for the exit, remove the data folder. */
+  stop(): Promise<void>;
+}
+
+export async function spawnProvider(env: Record<string, string> = {}): Promise<ProviderProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), "keyshard-process-"));
+  const child = spawn(process.execPath, ["--import", "tsx", "packages/provider/src/main.ts"], {
+    env: { ...process.env, KEYSHARD_DATA_DIR: dataDir, PORT: "0", KEYSHARD_LOG: "off", DATABASE_URL: "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  for (let i = 0; i < 300 && !/listening on (\S+)/.test(output); i++) await new Promise((r) => setTimeout(r, 100));
+  const url = output.match(/listening on (http:\/\/\S+)/)?.[1];
+  if (url === undefined) throw new Error(`the provider did not start: ${output}`);
+  return {
+    url,
+    child,
+    dataDir,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        await new Promise((done) => child.once("exit", done));
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The provider's reply to a session step, as the tests read it. */
+export interface SessionReply {
+  sessionId: string;
+  sid: string;
+  round: number;
+  messages: WireMessage[];
+  done: boolean;
+  publicKey?: string;
+  signature?: string;
 }

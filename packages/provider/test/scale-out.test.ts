@@ -3,75 +3,30 @@
  * them completes; one of them killed with SIGKILL in the middle of a round, the request retried
  * on the other completes; the audit chain stays valid and nothing is signed twice.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { buildEthereumTransaction, ethereumSigningDigest } from "@keyshard/chains";
 import { driveSession, scheme, WALLET_DEVICE, type WireMessage } from "@keyshard/transport";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshPostgres, TestDevice } from "./harness.js";
-
-interface Replica {
-  url: string;
-  child: ChildProcess;
-  dataDir: string;
-}
-
-async function startReplica(databaseUrl: string, masterKey: string): Promise<Replica> {
-  const dataDir = mkdtempSync(join(tmpdir(), "keyshard-replica-"));
-  const child = spawn(process.execPath, ["--import", "tsx", "packages/provider/src/main.ts"], {
-    env: {
-      ...process.env,
-      KEYSHARD_DATA_DIR: dataDir,
-      PORT: "0",
-      KEYSHARD_LOG: "off",
-      DATABASE_URL: databaseUrl,
-      KEYSHARD_MASTER_KEY: masterKey,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-  for (let i = 0; i < 300 && !/listening on (\S+)/.test(output); i++) await new Promise((r) => setTimeout(r, 100));
-  const url = output.match(/listening on (http:\/\/\S+)/)?.[1];
-  if (url === undefined) throw new Error(`replica did not start: ${output}`);
-  return { url, child, dataDir };
-}
-
-interface SessionReply {
-  sessionId: string;
-  sid: string;
-  round: number;
-  messages: WireMessage[];
-  done: boolean;
-  signature?: string;
-}
+import { freshPostgres, type ProviderProcess, type SessionReply, spawnProvider, TestDevice } from "./harness.js";
 
 describe("scale-out: two replicas on one PostgreSQL", () => {
   let database: Awaited<ReturnType<typeof freshPostgres>>;
-  let a: Replica;
-  let b: Replica;
+  let a: ProviderProcess;
+  let b: ProviderProcess;
   let sql: pg.Client;
   beforeAll(async () => {
     database = await freshPostgres();
     const masterKey = bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
-    [a, b] = await Promise.all([startReplica(database.url, masterKey), startReplica(database.url, masterKey)]);
+    const env = { DATABASE_URL: database.url, KEYSHARD_MASTER_KEY: masterKey };
+    [a, b] = await Promise.all([spawnProvider(env), spawnProvider(env)]);
     sql = new pg.Client({ connectionString: database.url });
     await sql.connect();
   });
   afterAll(async () => {
-    for (const r of [a, b]) {
-      if (r?.child.exitCode === null && r.child.signalCode === null) {
-        r.child.kill("SIGTERM");
-        await new Promise((done) => r.child.once("exit", done));
-      }
-      if (r) rmSync(r.dataDir, { recursive: true, force: true });
-    }
+    await a?.stop();
+    await b?.stop();
     await sql?.end();
     await database?.drop();
   });

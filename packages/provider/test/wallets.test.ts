@@ -12,22 +12,19 @@ import {
   solanaAddress,
 } from "@keyshard/chains";
 import type { Party } from "@keyshard/mpc";
-import { driveSession, type SchemeName, scheme, toWire, WALLET_DEVICE, type WireMessage } from "@keyshard/transport";
+import { driveSession, type SchemeName, scheme, toWire, WALLET_DEVICE } from "@keyshard/transport";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DatabaseKind, mailedCode, startTestProvider, TestDevice, type TestProvider } from "./harness.js";
-
-interface SessionReply {
-  sessionId: string;
-  sid: string;
-  round: number;
-  messages: WireMessage[];
-  done: boolean;
-  publicKey?: string;
-  signature?: string;
-}
+import {
+  type DatabaseKind,
+  mailedCode,
+  type SessionReply,
+  startTestProvider,
+  TestDevice,
+  type TestProvider,
+} from "./harness.js";
 
 /** Drives the device's party against the provider until both are done; returns the last reply. */
 function drive(device: TestDevice, party: Party<unknown>, first: SessionReply): Promise<SessionReply> {
