@@ -121,16 +121,19 @@ export async function advanceSession(
       throw badRequest(e instanceof Error ? e.message : "malformed messages");
     }
     const engine = scheme(row.scheme);
-    const state = ctx.masterKey.open(
-      new Uint8Array(row.state as Uint8Array),
-      stateContext(request.sessionId, row.round),
-    );
+    // Asking for the share also tells the share cache that signing is under way (see its idle rule).
     const share = row.share === null ? null : ctx.shares.get(row.wallet_id, row.scheme, new Uint8Array(row.share));
+    // Only a party this process does not hold live is restored from the database.
+    const restore = () => {
+      const state = ctx.masterKey.open(
+        new Uint8Array(row.state as Uint8Array),
+        stateContext(request.sessionId, row.round),
+      );
+      return row.kind === "keygen" ? engine.restoreKeygen(state) : engine.restoreSign(share, state);
+    };
     let reply: SessionReply;
     try {
-      const party =
-        ctx.parties.take(request.sessionId, row.round) ??
-        (row.kind === "keygen" ? engine.restoreKeygen(state) : engine.restoreSign(share, state));
+      const party = ctx.parties.take(request.sessionId, row.round) ?? restore();
       const messages = toWire(party.handle(incoming));
       reply = { sessionId: request.sessionId, round: row.round + 1, messages, done: party.done };
       if (party.done) {
