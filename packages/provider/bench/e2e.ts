@@ -54,10 +54,10 @@ async function sign(url: string, walletId: string, share: Share, nonce: number):
   });
   const asked = await call(url, "POST", `/v1/wallets/${walletId}/sign-requests`, {
     chain: "ethereum",
-    transaction: bytesToHex(transaction),
+    payload: bytesToHex(transaction),
     chainId: 1,
   });
-  const session = asked.session as Reply;
+  const session = (asked.sessions as Reply[])[0] as Reply;
   const party = scheme("ecdsa2p").sign(share, {
     sid: hexToBytes(session.sid),
     message: ethereumSigningDigest(transaction),

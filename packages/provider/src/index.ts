@@ -8,6 +8,7 @@ import type { ProviderContext } from "./api/context.js";
 import { buildServer, type ServerOptions } from "./api/server.js";
 import { appendAudit, SYSTEM_CHAIN } from "./audit/log.js";
 import { Notifier } from "./notify/notifier.js";
+import { DEFAULT_POLICY_DELAY_MS } from "./policy/changes.js";
 import { LiveParties } from "./sessions/live-parties.js";
 import { ShareCache } from "./sessions/share-cache.js";
 import { openDatabase } from "./store/database.js";
@@ -31,6 +32,8 @@ export interface ProviderConfig {
   logger?: ServerOptions["logger"];
   /** Requests per client and minute on the routes that send or check codes (default 10). */
   authRateLimit?: number;
+  /** How long a policy change waits (default 48 hours). */
+  policyDelayMs?: number;
 }
 
 export interface RunningProvider {
@@ -63,6 +66,7 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
     parties: new LiveParties(),
     now,
     authRateLimit: config.authRateLimit ?? 10,
+    policyDelayMs: config.policyDelayMs ?? DEFAULT_POLICY_DELAY_MS,
   };
   await db.transaction((tx) =>
     appendAudit(tx, {

@@ -7,7 +7,20 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type DeviceIdentity, newDeviceIdentity, signRequest, type WireMessage } from "@keyshard/transport";
+import type { Party } from "@keyshard/mpc";
+import {
+  type DeviceIdentity,
+  deviceId,
+  driveSession,
+  newDeviceIdentity,
+  type SchemeName,
+  type Share,
+  scheme,
+  signRequest,
+  WALLET_DEVICE,
+  type WireMessage,
+} from "@keyshard/transport";
+import { hexToBytes } from "@noble/hashes/utils.js";
 import pg from "pg";
 import { SMTPServer } from "smtp-server";
 import { type RunningProvider, startProvider } from "../src/index.js";
@@ -66,14 +79,15 @@ export interface TestProvider extends RunningProvider {
   /** Set when the provider runs on PostgreSQL. */
   databaseUrl?: string;
   mails: Mail[];
-  /** Moves the provider's clock. */
+  /** The provider's clock, and a way to move it. */
+  now(): number;
   advance(ms: number): void;
   stop(): Promise<void>;
 }
 
 export async function startTestProvider(
   kind: DatabaseKind,
-  options: { masterKeyHex?: string; authRateLimit?: number } = {},
+  options: { masterKeyHex?: string; authRateLimit?: number; policyDelayMs?: number } = {},
 ): Promise<TestProvider> {
   const dataDir = mkdtempSync(join(tmpdir(), "keyshard-provider-"));
   const postgres = kind === "postgres" ? await freshPostgres() : undefined;
@@ -85,6 +99,7 @@ export async function startTestProvider(
     ...(options.masterKeyHex && { masterKeyHex: options.masterKeyHex }),
     smtpUrl: mailbox.url,
     authRateLimit: options.authRateLimit ?? 1000,
+    ...(options.policyDelayMs !== undefined && { policyDelayMs: options.policyDelayMs }),
     now: () => Date.now() + offset,
   });
   return {
@@ -92,6 +107,7 @@ export async function startTestProvider(
     dataDir,
     ...(postgres && { databaseUrl: postgres.url }),
     mails: mailbox.mails,
+    now: () => Date.now() + offset,
     advance: (ms) => void (offset += ms),
     async stop() {
       await provider.close();
@@ -107,10 +123,17 @@ export interface Reply {
   body: Record<string, unknown>;
 }
 
-/** A device talking to the provider: every request signed with its identity key. */
+/** A device talking to the provider: every request signed with its identity key, at `clock`'s time. */
 export class TestDevice {
   readonly identity: DeviceIdentity = newDeviceIdentity();
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    readonly clock: () => number = Date.now,
+  ) {}
+
+  get id(): string {
+    return deviceId(this.identity.publicKey);
+  }
 
   get identityKey(): string {
     return Buffer.from(this.identity.publicKey).toString("hex");
@@ -124,7 +147,7 @@ export class TestDevice {
     options: { now?: number; url?: string } = {},
   ): Promise<Reply> {
     const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
-    const headers = signRequest(this.identity, { method, path, body: bytes, ...(options.now && { now: options.now }) });
+    const headers = signRequest(this.identity, { method, path, body: bytes, now: options.now ?? this.clock() });
     return send(options.url ?? this.url, method, path, bytes, headers);
   }
 }
@@ -203,4 +226,52 @@ export interface SessionReply {
   done: boolean;
   publicKey?: string;
   signature?: string;
+}
+
+/** Drives the device's party against the provider until both are done; returns the last reply. */
+export function drive(device: TestDevice, party: Party<unknown>, first: SessionReply): Promise<SessionReply> {
+  return driveSession(party, first, async (round, messages) => {
+    const next = await device.request("POST", `/v1/sessions/${first.sessionId}/round`, { round, messages });
+    if (next.status !== 200) throw new Error(`round ${round}: ${next.status} ${JSON.stringify(next.body)}`);
+    return next.body as unknown as SessionReply;
+  });
+}
+
+/** A registered, verified first device of a new account under `email`. */
+export async function activeDevice(provider: TestProvider, email: string): Promise<TestDevice> {
+  const device = new TestDevice(provider.url, provider.now);
+  await device.request("POST", "/v1/devices", { identityKey: device.identityKey, email, name: "phone" });
+  await device.request("POST", "/v1/devices/verify", { code: await mailedCode(provider.mails, email) });
+  return device;
+}
+
+/** Another device of `first`'s account (`email`), verified by the mailed code and approved by `first`. */
+export async function addDevice(provider: TestProvider, first: TestDevice, email: string): Promise<TestDevice> {
+  const device = new TestDevice(provider.url, provider.now);
+  const before = provider.mails.filter((m) => m.to === email && /code is/.test(m.text)).length;
+  await device.request("POST", "/v1/devices", { identityKey: device.identityKey, email, name: "laptop" });
+  await device.request("POST", "/v1/devices/verify", { code: await mailedCode(provider.mails, email, before + 1) });
+  const approved = await first.request("POST", `/v1/devices/${device.id}/approve`);
+  if (approved.status !== 200) throw new Error(`approval failed: ${JSON.stringify(approved.body)}`);
+  return device;
+}
+
+export interface TestWallet {
+  walletId: string;
+  share: Share;
+  publicKey: string;
+}
+
+export async function createWallet(
+  device: TestDevice,
+  name: string,
+  schemeName: SchemeName,
+  policy?: unknown[],
+): Promise<TestWallet> {
+  const created = await device.request("POST", "/v1/wallets", { name, scheme: schemeName, ...(policy && { policy }) });
+  if (created.status !== 201) throw new Error(`wallet creation: ${JSON.stringify(created.body)}`);
+  const session = created.body.session as SessionReply;
+  const party = scheme(schemeName).keygen(hexToBytes(session.sid), WALLET_DEVICE);
+  const done = await drive(device, party, session);
+  return { walletId: created.body.walletId as string, share: party.result(), publicKey: done.publicKey as string };
 }

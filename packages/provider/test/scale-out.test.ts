@@ -75,10 +75,10 @@ describe("scale-out: two replicas on one PostgreSQL", () => {
     const asked = await device.request(
       "POST",
       `/v1/wallets/${created.body.walletId}/sign-requests`,
-      { chain: "ethereum", transaction: bytesToHex(transaction), chainId: 1 },
+      { chain: "ethereum", payload: bytesToHex(transaction), chainId: 1 },
       { url: b.url },
     );
-    const session = asked.body.session as SessionReply;
+    const session = (asked.body.sessions as SessionReply[])[0] as SessionReply;
     const digest = ethereumSigningDigest(transaction);
     const party = scheme("ecdsa2p").sign(share, { sid: hexToBytes(session.sid), message: digest });
     let killed = false;

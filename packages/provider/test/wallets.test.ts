@@ -11,54 +11,27 @@ import {
   ethereumSigningDigest,
   solanaAddress,
 } from "@keyshard/chains";
-import type { Party } from "@keyshard/mpc";
-import { driveSession, type SchemeName, scheme, toWire, WALLET_DEVICE } from "@keyshard/transport";
+import { scheme, toWire } from "@keyshard/transport";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  activeDevice,
+  createWallet,
   type DatabaseKind,
-  mailedCode,
+  drive,
   type SessionReply,
   startTestProvider,
-  TestDevice,
+  type TestDevice,
   type TestProvider,
+  type TestWallet,
 } from "./harness.js";
-
-/** Drives the device's party against the provider until both are done; returns the last reply. */
-function drive(device: TestDevice, party: Party<unknown>, first: SessionReply): Promise<SessionReply> {
-  return driveSession(party, first, async (round, messages) => {
-    const next = await device.request("POST", `/v1/sessions/${first.sessionId}/round`, { round, messages });
-    expect(next.status, JSON.stringify(next.body)).toBe(200);
-    return next.body as unknown as SessionReply;
-  });
-}
-
-async function activeDevice(provider: TestProvider, email: string): Promise<TestDevice> {
-  const device = new TestDevice(provider.url);
-  await device.request("POST", "/v1/devices", { identityKey: device.identityKey, email, name: "phone" });
-  await device.request("POST", "/v1/devices/verify", { code: await mailedCode(provider.mails, email) });
-  return device;
-}
-
-async function createWallet(device: TestDevice, name: string, schemeName: SchemeName) {
-  const created = await device.request("POST", "/v1/wallets", { name, scheme: schemeName });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const session = created.body.session as SessionReply;
-  const party = scheme(schemeName).keygen(hexToBytes(session.sid), WALLET_DEVICE);
-  const done = await drive(device, party, session);
-  return {
-    walletId: created.body.walletId as string,
-    share: party.result(),
-    publicKey: done.publicKey as string,
-  };
-}
 
 describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kind) => {
   let provider: TestProvider;
   let device: TestDevice;
-  let ethWallet: Awaited<ReturnType<typeof createWallet>>;
+  let ethWallet: TestWallet;
   beforeAll(async () => {
     provider = await startTestProvider(kind);
     device = await activeDevice(provider, "owner@example.com");
@@ -94,13 +67,13 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
     const transaction = ethTransfer();
     const asked = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
       chain: "ethereum",
-      transaction,
+      payload: transaction,
       chainId: 1,
       path: "m/0/0",
     });
     expect(asked.status, JSON.stringify(asked.body)).toBe(201);
     expect(asked.body).toMatchObject({ status: "signing", rule: "transfers", description: { action: "transfer" } });
-    const session = asked.body.session as SessionReply;
+    const session = (asked.body.sessions as SessionReply[])[0] as SessionReply;
     const digest = ethereumSigningDigest(hexToBytes(transaction));
     const party = scheme("ecdsa2p").sign(ethWallet.share, {
       sid: hexToBytes(session.sid),
@@ -120,11 +93,11 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
     const transaction = ethTransfer({ data: "0xdeadbeef", gas: 60_000n });
     const asked = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
       chain: "ethereum",
-      transaction,
+      payload: transaction,
       chainId: 1,
     });
     expect(asked.body).toMatchObject({ status: "denied", rule: null, description: { action: "contract-call" } });
-    expect(asked.body.session).toBeUndefined();
+    expect(asked.body.sessions).toBeUndefined();
     const audit = await device.request("GET", "/v1/audit");
     expect((audit.body.entries as { action: string }[]).map((e) => e.action)).toContain("request.denied");
     expect((await device.request("GET", "/v1/audit/verify")).body.ok).toBe(true);
@@ -133,10 +106,10 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
   it("stale rounds get 409, a retried round gets the same reply, another account gets 404", async () => {
     const asked = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
       chain: "ethereum",
-      transaction: ethTransfer({ nonce: 5 }),
+      payload: ethTransfer({ nonce: 5 }),
       chainId: 1,
     });
-    const session = asked.body.session as SessionReply;
+    const session = (asked.body.sessions as SessionReply[])[0] as SessionReply;
     const party = scheme("ecdsa2p").sign(ethWallet.share, {
       sid: hexToBytes(session.sid),
       message: ethereumSigningDigest(hexToBytes(ethTransfer({ nonce: 5 }))),
@@ -148,7 +121,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
       (
         await stranger.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
           chain: "ethereum",
-          transaction: ethTransfer(),
+          payload: ethTransfer(),
           chainId: 1,
         })
       ).status,
@@ -164,13 +137,13 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
   it("a wrong-chain transaction and garbage are refused with a typed 400", async () => {
     const wrongChain = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
       chain: "ethereum",
-      transaction: ethTransfer({ chainId: 5 }),
+      payload: ethTransfer({ chainId: 5 }),
       chainId: 1,
     });
     expect(wrongChain).toMatchObject({ status: 400, body: { error: "transaction-wrong-network" } });
     const garbage = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
       chain: "ethereum",
-      transaction: "02c0",
+      payload: "02c0",
       chainId: 1,
     });
     expect(garbage.status).toBe(400);
@@ -187,10 +160,10 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
     });
     const asked = await device.request("POST", `/v1/wallets/${wallet.walletId}/sign-requests`, {
       chain: "solana",
-      transaction: Buffer.from(message).toString("hex"),
+      payload: Buffer.from(message).toString("hex"),
     });
     expect(asked.body).toMatchObject({ status: "signing", description: { chain: "solana", action: "transfer" } });
-    const session = asked.body.session as SessionReply;
+    const session = (asked.body.sessions as SessionReply[])[0] as SessionReply;
     const party = scheme("frost-ed25519").sign(wallet.share, { sid: hexToBytes(session.sid), message });
     const done = await drive(device, party, session);
     expect(ed25519.verify(hexToBytes(done.signature as string), message, hexToBytes(wallet.publicKey))).toBe(true);

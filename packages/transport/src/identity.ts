@@ -77,3 +77,29 @@ export function verifyRequestSignature(publicKey: Uint8Array, request: RequestTo
     return false;
   }
 }
+
+/**
+ * What a device signs to approve a held sign request: the request id and the SHA-256 of the
+ * exact bytes it was shown, so an approval can neither move to another request nor to other bytes.
+ */
+export function approvalSigningBytes(requestId: string, payload: Uint8Array): Uint8Array {
+  if (requestId.includes("\n")) throw new RangeError("request ids cannot contain newlines");
+  return utf8ToBytes(["keyshard-approval-v1", requestId, bytesToHex(sha256(payload))].join("\n"));
+}
+
+export function signApproval(identity: DeviceIdentity, requestId: string, payload: Uint8Array): Uint8Array {
+  return ed25519.sign(approvalSigningBytes(requestId, payload), identity.secretKey);
+}
+
+export function verifyApproval(
+  publicKey: Uint8Array,
+  requestId: string,
+  payload: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  try {
+    return ed25519.verify(signature, approvalSigningBytes(requestId, payload), publicKey, { zip215: false });
+  } catch {
+    return false;
+  }
+}

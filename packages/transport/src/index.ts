@@ -6,13 +6,16 @@
 
 export { driveSession, type RoundReply } from "./driver.js";
 export {
+  approvalSigningBytes,
   type DeviceIdentity,
   deviceId,
   newDeviceIdentity,
   REQUEST_HEADERS,
   type RequestToSign,
   requestSigningBytes,
+  signApproval,
   signRequest,
+  verifyApproval,
   verifyRequestSignature,
 } from "./identity.js";
 export { fromWire, MAX_PAYLOAD_BYTES, toWire, type WireMessage } from "./messages.js";

@@ -15,6 +15,8 @@ export interface ProviderContext {
   parties: LiveParties;
   /** Milliseconds since the epoch. */
   now: () => number;
+  /** How long a policy change waits, and how long a device must be active before it may approve. */
+  policyDelayMs: number;
   /** Requests per client and minute on the routes that send or check codes. */
   authRateLimit: number;
 }

@@ -13,6 +13,8 @@ import type { ProviderContext } from "./context.js";
 import { badRequest, HttpError } from "./errors.js";
 import { accountRoutes } from "./routes/account.js";
 import { deviceRoutes } from "./routes/devices.js";
+import { policyRoutes } from "./routes/policies.js";
+import { requestRoutes } from "./routes/requests.js";
 import { walletRoutes } from "./routes/wallets.js";
 
 /** Largest request body; larger ones get 413 before anything reads them. */
@@ -90,6 +92,8 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
   deviceRoutes(app, ctx);
   accountRoutes(app, ctx);
   walletRoutes(app, ctx);
+  requestRoutes(app, ctx);
+  policyRoutes(app, ctx);
 
   const sweep = setInterval(() => void forgetExpiredNonces(ctx).catch(() => {}), 60_000);
   sweep.unref();

@@ -33,6 +33,18 @@ export class Notifier {
     );
   }
 
+  /** Queues a message to the account's email address inside the caller's transaction. */
+  async queueForAccount(
+    tx: Queryable,
+    accountId: string,
+    message: { subject: string; body: string },
+    nowMs: number,
+  ): Promise<void> {
+    const [account] = await tx.query<{ email: string }>("SELECT email FROM accounts WHERE id = $1", [accountId]);
+    if (account === undefined) throw new Error("notification for an account that does not exist");
+    await this.queue(tx, { accountId, to: account.email, ...message }, nowMs);
+  }
+
   /** Sends pending messages; a failed send stays pending for the next call. Returns how many went out. */
   async deliver(nowMs: number): Promise<number> {
     if (this.#transport === undefined) return 0;
@@ -50,6 +62,11 @@ export class Notifier {
       if (!delivered) return sent;
       sent++;
     }
+  }
+
+  /** Starts `deliver` without waiting for it; a failure is logged and the mail stays queued. */
+  deliverInBackground(nowMs: number, log: { warn(details: object, message: string): void }): void {
+    void this.deliver(nowMs).catch((e) => log.warn({ err: e }, "mail delivery failed"));
   }
 
   close(): void {

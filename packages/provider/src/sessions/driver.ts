@@ -50,20 +50,22 @@ export async function startSession(
     walletId: string;
     kind: "keygen" | "sign";
     signRequestId?: string;
+    messageIndex?: number;
     sid: Uint8Array;
   },
   party: Party<unknown>,
 ): Promise<SessionReply> {
   const messages = toWire(party.start());
   await tx.query(
-    `INSERT INTO sessions (id, account_id, wallet_id, kind, sign_request_id, sid, round, state, status, updated_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, 0, $7, 'running', $8)`,
+    `INSERT INTO sessions (id, account_id, wallet_id, kind, sign_request_id, message_index, sid, round, state, status, updated_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, 'running', $9)`,
     [
       session.id,
       session.accountId,
       session.walletId,
       session.kind,
       session.signRequestId ?? null,
+      session.messageIndex ?? null,
       session.sid,
       ctx.masterKey.seal(party.save(), stateContext(session.id, 0)),
       ctx.now(),
@@ -76,6 +78,7 @@ interface SessionRow {
   wallet_id: string;
   kind: "keygen" | "sign";
   sign_request_id: string | null;
+  message_index: number | null;
   round: number;
   state: Uint8Array | null;
   last_input: Uint8Array | null;
@@ -101,7 +104,7 @@ export async function advanceSession(
   let live: { round: number; party: Party<unknown> } | undefined;
   const outcome = await ctx.db.transaction(async (tx): Promise<SessionReply | { abort: ProtocolAbort }> => {
     const [row] = await tx.query<SessionRow>(
-      `SELECT s.wallet_id, s.kind, s.sign_request_id, s.round, s.state, s.last_input, s.last_output, s.status, w.scheme, w.share
+      `SELECT s.wallet_id, s.kind, s.sign_request_id, s.message_index, s.round, s.state, s.last_input, s.last_output, s.status, w.scheme, w.share
        FROM sessions s JOIN wallets w ON w.id = s.wallet_id
        WHERE s.id = $1 AND s.account_id = $2 FOR UPDATE OF s`,
       [request.sessionId, request.accountId],
@@ -195,17 +198,25 @@ async function finish(
     return { publicKey };
   }
   const signature = engine.signatureBytes(result);
-  await tx.query("UPDATE sign_requests SET signature = $2, status = 'signed' WHERE id = $1", [
+  await tx.query("UPDATE request_signatures SET signature = $3 WHERE request_id = $1 AND idx = $2", [
     row.sign_request_id,
+    row.message_index,
     signature,
   ]);
-  await appendAudit(tx, {
-    chain: request.accountId,
-    atMs: ctx.now(),
-    actor: request.actor,
-    action: "request.signed",
-    details: { request: row.sign_request_id },
-  });
+  const [pending] = await tx.query<{ n: string }>(
+    "SELECT count(*) AS n FROM request_signatures WHERE request_id = $1 AND signature IS NULL",
+    [row.sign_request_id],
+  );
+  if (Number(pending?.n) === 0) {
+    await tx.query("UPDATE sign_requests SET status = 'signed' WHERE id = $1", [row.sign_request_id]);
+    await appendAudit(tx, {
+      chain: request.accountId,
+      atMs: ctx.now(),
+      actor: request.actor,
+      action: "request.signed",
+      details: { request: row.sign_request_id },
+    });
+  }
   return { signature: bytesToHex(signature) };
 }
 

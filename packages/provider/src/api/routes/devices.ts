@@ -13,22 +13,10 @@ import { appendAudit } from "../../audit/log.js";
 import { authenticate, checkSignedRequest } from "../auth.js";
 import type { ProviderContext } from "../context.js";
 import { badRequest, conflict, errorSchema, forbidden, type HttpError, notFound, unauthorized } from "../errors.js";
+import { codeRateLimit } from "../rate-limits.js";
 
 const CODE_LIFETIME_MS = 10 * 60_000;
 const CODE_ATTEMPTS = 5;
-/**
- * Rate limit of the routes that send or check codes: per client address and device, so that one
- * device cannot exhaust another's allowance from behind the same address.
- */
-function authRateLimit(ctx: ProviderContext) {
-  return {
-    max: ctx.authRateLimit,
-    timeWindow: "1 minute",
-    keyGenerator: (request: { ip: string; headers: Record<string, unknown> }) =>
-      `${request.ip}|${String(request.headers[REQUEST_HEADERS.device] ?? "")}`,
-  };
-}
-
 const deviceSchema = {
   type: "object",
   properties: { deviceId: { type: "string" }, accountId: { type: "string" }, state: { type: "string" } },
@@ -68,7 +56,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
   app.post(
     "/v1/devices",
     {
-      config: { rateLimit: authRateLimit(ctx) },
+      config: { rateLimit: codeRateLimit(ctx) },
       schema: {
         summary: "Register a device identity key under an email (signed by that key)",
         body: {
@@ -120,7 +108,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
         });
         return accountId;
       });
-      void ctx.notifier.deliver(ctx.now()).catch((e) => request.log.warn({ err: e }, "mail delivery failed"));
+      ctx.notifier.deliverInBackground(ctx.now(), request.log);
       return reply.code(201).send({ deviceId: id, accountId, state: "unverified" });
     },
   );
@@ -128,7 +116,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
   app.post(
     "/v1/devices/code",
     {
-      config: { rateLimit: authRateLimit(ctx) },
+      config: { rateLimit: codeRateLimit(ctx) },
       schema: {
         summary: "Send a new email code to an unverified device",
         response: { 200: deviceSchema, "4xx": errorSchema },
@@ -142,7 +130,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
         ]);
         await issueCode(ctx, tx, device.id, device.accountId, (account as { email: string }).email);
       });
-      void ctx.notifier.deliver(ctx.now()).catch((e) => request.log.warn({ err: e }, "mail delivery failed"));
+      ctx.notifier.deliverInBackground(ctx.now(), request.log);
       return { deviceId: device.id, state: device.state };
     },
   );
@@ -150,7 +138,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
   app.post(
     "/v1/devices/verify",
     {
-      config: { rateLimit: authRateLimit(ctx) },
+      config: { rateLimit: codeRateLimit(ctx) },
       schema: {
         summary: "Prove the account's email with the one-time code",
         body: {
@@ -184,7 +172,11 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           [device.accountId],
         );
         const state = Number(active?.n ?? 0) === 0 ? "active" : "awaiting-approval";
-        await tx.query("UPDATE devices SET state = $1 WHERE id = $2", [state, device.id]);
+        await tx.query("UPDATE devices SET state = $1, active_since_ms = $3 WHERE id = $2", [
+          state,
+          device.id,
+          state === "active" ? ctx.now() : null,
+        ]);
         await tx.query("UPDATE accounts SET verified = true WHERE id = $1", [device.accountId]);
         await appendAudit(tx, {
           chain: device.accountId,
@@ -214,8 +206,8 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
       const { id } = request.params as { id: string };
       await ctx.db.transaction(async (tx) => {
         const updated = await tx.query(
-          "UPDATE devices SET state = 'active' WHERE id = $1 AND account_id = $2 AND state = 'awaiting-approval' RETURNING id",
-          [id, approver.accountId],
+          "UPDATE devices SET state = 'active', active_since_ms = $3 WHERE id = $1 AND account_id = $2 AND state = 'awaiting-approval' RETURNING id",
+          [id, approver.accountId, ctx.now()],
         );
         // Another account's device and a device not waiting look the same: nothing to approve here.
         if (updated.length === 0) throw notFound("no device of this account awaits approval under that id");

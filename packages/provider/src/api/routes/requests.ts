@@ -1,0 +1,412 @@
+/**
+ * Sign requests. The provider reads the bytes itself (`requests/read.ts`), evaluates the wallet's
+ * policy on that reading and on its own records, writes the decision to the audit chain, and
+ * then either starts its half of the signing sessions, denies, or holds the request until its
+ * conditions are met: a TOTP code, approvals signed by the account's other devices, a time lock.
+ * Until signing starts, any device of the account may cancel a held request.
+ *
+ * Lock order, everywhere: wallet row, then sessions, then the request row.
+ */
+import { randomUUID } from "node:crypto";
+import { verifyApproval } from "@keyshard/transport";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import type { FastifyInstance } from "fastify";
+import { appendAudit } from "../../audit/log.js";
+import { canonicalJson } from "../../canonical-json.js";
+import { verifyAccountTotp } from "../../policy/account-totp.js";
+import { currentPolicy } from "../../policy/changes.js";
+import { evaluatePolicy, longestWindowMs, REQUEST_KINDS } from "../../policy/policy.js";
+import {
+  approvalCount,
+  holdOf,
+  REQUEST_COLUMNS,
+  type RequestRow,
+  waitingFor,
+  walletHistory,
+} from "../../requests/holds.js";
+import { readSignRequest, type SignRequestBody } from "../../requests/read.js";
+import { type StartedSigning, startSigning } from "../../requests/signing.js";
+import type { Queryable } from "../../store/database.js";
+import { findWallet } from "../../store/wallets.js";
+import { type AuthenticatedDevice, authenticate } from "../auth.js";
+import type { ProviderContext } from "../context.js";
+import { badRequest, conflict, errorSchema, forbidden, HttpError, notFound } from "../errors.js";
+import { codeRateLimit } from "../rate-limits.js";
+
+const free = { type: "object", additionalProperties: true } as const;
+const uuidParams = {
+  type: "object",
+  properties: { id: { type: "string", format: "uuid" } },
+  required: ["id"],
+} as const;
+const HEX = "^([0-9a-f]{2})+$";
+const PATH = "^m(/[0-9]{1,10}){0,8}$";
+
+const requestSchema = {
+  type: "object",
+  properties: {
+    requestId: { type: "string" },
+    walletId: { type: "string" },
+    deviceId: { type: "string" },
+    kind: { type: "string" },
+    chain: { type: "string" },
+    status: { type: "string" },
+    rule: { type: ["string", "null"] },
+    description: free,
+    waitingFor: free,
+    payload: { type: "string" },
+    approvals: { type: "array", items: free },
+    signatures: { type: "array", items: free },
+    sessions: { type: "array", items: free },
+    createdMs: { type: "integer" },
+  },
+} as const;
+
+function started(ctx: ProviderContext, signing: StartedSigning | undefined) {
+  for (const [sessionId, party] of signing?.parties ?? []) ctx.parties.put(sessionId, 0, party);
+  return signing === undefined ? {} : { sessions: signing.sessions };
+}
+
+/** The account's request `id`, locked for update when `lock`; another account's does not exist. */
+async function findRequest(q: Queryable, id: string, accountId: string, lock = false): Promise<RequestRow> {
+  const [row] = await q.query<RequestRow>(
+    `SELECT ${REQUEST_COLUMNS} FROM sign_requests WHERE id = $1 AND account_id = $2${lock ? " FOR UPDATE" : ""}`,
+    [id, accountId],
+  );
+  if (row === undefined) throw notFound("no such sign request in this account");
+  return row;
+}
+
+async function view(ctx: ProviderContext, q: Queryable, row: RequestRow, detail: boolean) {
+  const approvals = await q.query<{ device_id: string; at_ms: string }>(
+    "SELECT device_id, at_ms FROM approvals WHERE request_id = $1 ORDER BY at_ms",
+    [row.id],
+  );
+  const base = {
+    requestId: row.id,
+    walletId: row.wallet_id,
+    deviceId: row.device_id,
+    kind: row.kind,
+    chain: row.chain,
+    status: row.status,
+    rule: row.rule,
+    description: JSON.parse(row.description) as Record<string, unknown>,
+    createdMs: Number(row.created_ms),
+    ...(row.status === "held" && { waitingFor: waitingFor(row, approvals.length, ctx.now()) }),
+  };
+  if (!detail) return base;
+  const signatures = await q.query<{ idx: number; input: number | null; signature: Uint8Array | null }>(
+    "SELECT idx, input, signature FROM request_signatures WHERE request_id = $1 ORDER BY idx",
+    [row.id],
+  );
+  return {
+    ...base,
+    payload: bytesToHex(new Uint8Array(row.payload)),
+    approvals: approvals.map((a) => ({ deviceId: a.device_id, atMs: Number(a.at_ms) })),
+    signatures: signatures.map((s) => ({
+      index: s.idx,
+      ...(s.input !== null && { input: s.input }),
+      signature: s.signature === null ? null : bytesToHex(new Uint8Array(s.signature)),
+    })),
+  };
+}
+
+async function audit(
+  ctx: ProviderContext,
+  tx: Queryable,
+  device: AuthenticatedDevice,
+  action: string,
+  details: object,
+) {
+  await appendAudit(tx, { chain: device.accountId, atMs: ctx.now(), actor: device.id, action, details });
+}
+
+export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void {
+  app.post(
+    "/v1/wallets/:id/sign-requests",
+    {
+      schema: {
+        summary: "Ask the provider to co-sign; it decides by the wallet's policy (signing, held or denied)",
+        params: uuidParams,
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["chain"],
+          properties: {
+            kind: { type: "string", enum: [...REQUEST_KINDS] },
+            chain: { type: "string", enum: ["ethereum", "solana", "bitcoin"] },
+            payload: { type: "string", pattern: HEX, maxLength: 262144 },
+            typedData: { type: "object", additionalProperties: true, maxProperties: 8 },
+            chainId: { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+            network: { type: "string", enum: ["mainnet", "testnet", "regtest"] },
+            path: { type: "string", pattern: PATH },
+            totp: { type: "string", pattern: "^[0-9]{6}$" },
+          },
+        },
+        response: { 201: requestSchema, "4xx": errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const device = await authenticate(ctx, request);
+      const { id } = request.params as { id: string };
+      const { totp, ...body } = request.body as SignRequestBody & { totp?: string };
+      // A code given up front is checked (and spent) before the decision, which may not need it.
+      if (totp !== undefined) await verifyAccountTotp(ctx, { id: device.accountId, actor: device.id }, totp);
+      const requestId = randomUUID();
+      const now = ctx.now();
+      let signing: StartedSigning | undefined;
+      const outcome = await ctx.db.transaction(async (tx) => {
+        const wallet = await findWallet(tx, id, device.accountId, { lock: true, active: true });
+        const share = ctx.shares.get(wallet.id, wallet.scheme, new Uint8Array(wallet.share as Uint8Array));
+        const read = readSignRequest(wallet.scheme, share, body);
+        const policy = await currentPolicy(ctx, tx, wallet);
+        const decision = evaluatePolicy(
+          policy,
+          read.facts,
+          await walletHistory(ctx, tx, wallet.id, longestWindowMs(policy)),
+        );
+        const hold = holdOf(decision, now);
+        if (hold.totpNeeded && totp !== undefined) hold.totpNeeded = false;
+        if (hold.status === "held" && !hold.totpNeeded && hold.approvalsNeeded === 0 && hold.releaseMs === null)
+          hold.status = "signing";
+        await tx.query(
+          `INSERT INTO sign_requests (id, wallet_id, account_id, device_id, kind, chain, payload, path, description, decision, rule, status,
+             approvals_needed, totp_needed, release_ms, signing_ms, created_ms)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+          [
+            requestId,
+            wallet.id,
+            device.accountId,
+            device.id,
+            read.facts.kind,
+            body.chain,
+            read.payload,
+            body.path ?? null,
+            canonicalJson(read.summary),
+            decision.decision,
+            decision.rule,
+            hold.status,
+            hold.approvalsNeeded,
+            hold.totpNeeded,
+            hold.releaseMs,
+            hold.status === "signing" ? now : null,
+            now,
+          ],
+        );
+        for (const [idx, item] of read.toSign.entries())
+          await tx.query("INSERT INTO request_signatures (request_id, idx, input, message) VALUES ($1, $2, $3, $4)", [
+            requestId,
+            idx,
+            item.input ?? null,
+            item.message,
+          ]);
+        await audit(ctx, tx, device, `request.${hold.status}`, {
+          request: requestId,
+          wallet: wallet.id,
+          decision: decision.decision,
+          rule: decision.rule,
+          description: read.summary,
+        });
+        if (hold.status === "held")
+          await ctx.notifier.queueForAccount(
+            tx,
+            device.accountId,
+            {
+              subject: `keyshard: a request on wallet ${wallet.name} is held`,
+              body: `Device ${device.id} asked wallet ${wallet.name} to sign request ${requestId}; rule "${decision.rule}" holds it (${decision.decision}).\nIf this was not you, cancel it from another device.`,
+            },
+            now,
+          );
+        if (hold.status === "signing")
+          signing = await startSigning(ctx, tx, wallet, { id: requestId, path: body.path ?? null });
+        return findRequest(tx, requestId, device.accountId);
+      });
+      if (outcome.status === "held") ctx.notifier.deliverInBackground(ctx.now(), request.log);
+      return reply.code(201).send({ ...(await view(ctx, ctx.db, outcome, false)), ...started(ctx, signing) });
+    },
+  );
+
+  app.get(
+    "/v1/sign-requests",
+    {
+      schema: {
+        summary: "The account's latest sign requests, optionally only those in one status",
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            status: { type: "string", enum: ["denied", "held", "signing", "signed", "failed", "cancelled"] },
+          },
+        },
+        response: {
+          200: { type: "object", properties: { requests: { type: "array", items: requestSchema } } },
+          "4xx": errorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const device = await authenticate(ctx, request);
+      const { status } = request.query as { status?: string };
+      const rows = await ctx.db.query<RequestRow>(
+        `SELECT ${REQUEST_COLUMNS} FROM sign_requests WHERE account_id = $1 AND ($2::text IS NULL OR status = $2)
+         ORDER BY created_ms DESC LIMIT 100`,
+        [device.accountId, status ?? null],
+      );
+      return { requests: await Promise.all(rows.map((row) => view(ctx, ctx.db, row, false))) };
+    },
+  );
+
+  app.get(
+    "/v1/sign-requests/:id",
+    {
+      schema: {
+        summary: "One request with its bytes, approvals and signatures",
+        params: uuidParams,
+        response: { 200: requestSchema, "4xx": errorSchema },
+      },
+    },
+    async (request) => {
+      const device = await authenticate(ctx, request);
+      const { id } = request.params as { id: string };
+      return view(ctx, ctx.db, await findRequest(ctx.db, id, device.accountId), true);
+    },
+  );
+
+  app.post(
+    "/v1/sign-requests/:id/approve",
+    {
+      schema: {
+        summary: "Another device of the account approves a held request: its signature over the request id and bytes",
+        params: uuidParams,
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["signature"],
+          properties: { signature: { type: "string", pattern: "^[0-9a-f]{128}$" } },
+        },
+        response: { 200: requestSchema, "4xx": errorSchema },
+      },
+    },
+    async (request) => {
+      const device = await authenticate(ctx, request);
+      const { id } = request.params as { id: string };
+      const signature = hexToBytes((request.body as { signature: string }).signature);
+      const row = await ctx.db.transaction(async (tx) => {
+        const row = await findRequest(tx, id, device.accountId, true);
+        if (row.status !== "held") throw conflict(`request is ${row.status}`);
+        if (row.device_id === device.id) throw forbidden("a device cannot approve its own request");
+        const [approver] = await tx.query<{ active_since_ms: string | null }>(
+          "SELECT active_since_ms FROM devices WHERE id = $1",
+          [device.id],
+        );
+        const since = approver?.active_since_ms === null ? Infinity : Number(approver?.active_since_ms);
+        if (since > ctx.now() - ctx.policyDelayMs)
+          throw forbidden("a device may approve requests only after it has been active for the policy delay");
+        if (!verifyApproval(device.identityKey, row.id, new Uint8Array(row.payload), signature))
+          throw badRequest("the approval signature does not verify for this request's bytes");
+        const inserted = await tx.query(
+          "INSERT INTO approvals (request_id, device_id, signature, at_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING device_id",
+          [row.id, device.id, signature, ctx.now()],
+        );
+        if (inserted.length === 0) throw conflict("this device already approved the request");
+        await audit(ctx, tx, device, "request.approved", { request: row.id, signature: bytesToHex(signature) });
+        return row;
+      });
+      return view(ctx, ctx.db, row, false);
+    },
+  );
+
+  app.post(
+    "/v1/sign-requests/:id/cancel",
+    {
+      schema: {
+        summary: "Any device of the account cancels (or, for another device's request, denies) a held request",
+        params: uuidParams,
+        response: { 200: requestSchema, "4xx": errorSchema },
+      },
+    },
+    async (request) => {
+      const device = await authenticate(ctx, request);
+      const { id } = request.params as { id: string };
+      const row = await ctx.db.transaction(async (tx) => {
+        const row = await findRequest(tx, id, device.accountId, true);
+        if (row.status !== "held") throw conflict(`only a held request can be cancelled; this one is ${row.status}`);
+        await tx.query("UPDATE sign_requests SET status = 'cancelled' WHERE id = $1", [row.id]);
+        await audit(ctx, tx, device, "request.cancelled", { request: row.id });
+        return { ...row, status: "cancelled" as const };
+      });
+      return view(ctx, ctx.db, row, false);
+    },
+  );
+
+  app.post(
+    "/v1/sign-requests/:id/totp",
+    {
+      config: { rateLimit: codeRateLimit(ctx) },
+      schema: {
+        summary: "Give the TOTP code a held request waits for",
+        params: uuidParams,
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["code"],
+          properties: { code: { type: "string", pattern: "^[0-9]{6}$" } },
+        },
+        response: { 200: requestSchema, "4xx": errorSchema },
+      },
+    },
+    async (request) => {
+      const device = await authenticate(ctx, request);
+      const { id } = request.params as { id: string };
+      const existing = await findRequest(ctx.db, id, device.accountId);
+      if (existing.status !== "held" || !existing.totp_needed) throw conflict("the request does not wait for a code");
+      await verifyAccountTotp(ctx, { id: device.accountId, actor: device.id }, (request.body as { code: string }).code);
+      const row = await ctx.db.transaction(async (tx) => {
+        const row = await findRequest(tx, id, device.accountId, true);
+        if (row.status !== "held") throw conflict(`request is ${row.status}`);
+        await tx.query("UPDATE sign_requests SET totp_needed = false WHERE id = $1", [row.id]);
+        await audit(ctx, tx, device, "request.totp-given", { request: row.id });
+        return { ...row, totp_needed: false };
+      });
+      return view(ctx, ctx.db, row, false);
+    },
+  );
+
+  app.post(
+    "/v1/sign-requests/:id/sign",
+    {
+      schema: {
+        summary: "The requesting device starts (or restarts) signing once nothing is waited for",
+        params: uuidParams,
+        response: { 200: requestSchema, "4xx": errorSchema },
+      },
+    },
+    async (request) => {
+      const device = await authenticate(ctx, request);
+      const { id } = request.params as { id: string };
+      let signing: StartedSigning | undefined;
+      const row = await ctx.db.transaction(async (tx) => {
+        const found = await findRequest(tx, id, device.accountId);
+        if (found.device_id !== device.id) throw forbidden("only the requesting device can start signing");
+        const wallet = await findWallet(tx, found.wallet_id, device.accountId, { lock: true, active: true });
+        const row = await findRequest(tx, id, device.accountId);
+        if (row.status === "held") {
+          const waiting = waitingFor(row, await approvalCount(tx, row.id), ctx.now());
+          if (Object.keys(waiting).length > 0)
+            throw new HttpError(409, "held", `the request still waits for ${Object.keys(waiting).join(", ")}`);
+        } else if (row.status !== "signing" && row.status !== "failed")
+          throw conflict(`a ${row.status} request cannot be signed`);
+        signing = await startSigning(ctx, tx, wallet, row);
+        // Conditional: a cancel that committed meanwhile wins.
+        const moved = await tx.query(
+          "UPDATE sign_requests SET status = 'signing', signing_ms = COALESCE(signing_ms, $2) WHERE id = $1 AND status = $3 RETURNING id",
+          [row.id, ctx.now(), row.status],
+        );
+        if (moved.length === 0) throw conflict("the request changed meanwhile; read it again");
+        if (row.status === "held") await audit(ctx, tx, device, "request.released", { request: row.id });
+        return { ...row, status: "signing" as const };
+      });
+      return { ...(await view(ctx, ctx.db, row, false)), ...started(ctx, signing) };
+    },
+  );
+}

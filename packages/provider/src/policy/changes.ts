@@ -1,0 +1,95 @@
+/**
+ * Changing what a wallet's policy allows. A new policy needs a TOTP code (checked by the route)
+ * and then waits out a delay (default 48 h) during which the account is mailed and any of its
+ * devices can cancel it: a thief holding the wallet device cannot loosen the rules in time to use
+ * them. Due changes are applied by whoever reads the policy next, under the wallet's row lock.
+ * Allow-list entries take effect after the cooling-off period their rule names.
+ */
+import { randomUUID } from "node:crypto";
+import { bitcoinAddressScript, parseEthereumAddress, parseSolanaAddress } from "@keyshard/chains";
+import type { ProviderContext } from "../api/context.js";
+import { badRequest } from "../api/errors.js";
+import { appendAudit } from "../audit/log.js";
+import { canonicalJson } from "../canonical-json.js";
+import type { Queryable } from "../store/database.js";
+import type { WalletRow } from "../store/wallets.js";
+import { normalizeAddress, type Policy } from "./policy.js";
+
+export const DEFAULT_POLICY_DELAY_MS = 48 * 3600_000;
+
+/** The wallet's policy now, applying changes whose delay has passed. The caller holds the wallet's row lock. */
+export async function currentPolicy(ctx: ProviderContext, tx: Queryable, wallet: WalletRow): Promise<Policy> {
+  const due = await tx.query<{ id: string; policy: string; requested_by: string }>(
+    "SELECT id, policy, requested_by FROM policy_changes WHERE wallet_id = $1 AND status = 'pending' AND effective_ms <= $2 ORDER BY effective_ms, requested_ms",
+    [wallet.id, ctx.now()],
+  );
+  let policy = wallet.policy;
+  for (const change of due) {
+    policy = change.policy;
+    await tx.query("UPDATE policy_changes SET status = 'applied' WHERE id = $1", [change.id]);
+    await tx.query("UPDATE wallets SET policy = $2 WHERE id = $1", [wallet.id, policy]);
+    await appendAudit(tx, {
+      chain: wallet.account_id,
+      atMs: ctx.now(),
+      actor: "provider",
+      action: "policy.applied",
+      details: { wallet: wallet.id, change: change.id, requestedBy: change.requested_by },
+    });
+  }
+  return JSON.parse(policy) as Policy;
+}
+
+export async function requestPolicyChange(
+  ctx: ProviderContext,
+  tx: Queryable,
+  wallet: WalletRow,
+  actor: string,
+  policy: Policy,
+): Promise<{ changeId: string; effectiveMs: number }> {
+  const changeId = randomUUID();
+  const now = ctx.now();
+  const effectiveMs = now + ctx.policyDelayMs;
+  await tx.query(
+    "INSERT INTO policy_changes (id, wallet_id, policy, requested_by, requested_ms, effective_ms, status) VALUES ($1, $2, $3, $4, $5, $6, 'pending')",
+    [changeId, wallet.id, canonicalJson(policy), actor, now, effectiveMs],
+  );
+  await appendAudit(tx, {
+    chain: wallet.account_id,
+    atMs: now,
+    actor,
+    action: "policy.change-requested",
+    details: { wallet: wallet.id, change: changeId, effectiveMs, policy },
+  });
+  await ctx.notifier.queueForAccount(
+    tx,
+    wallet.account_id,
+    {
+      subject: `keyshard: the policy of wallet ${wallet.name} will change`,
+      body: `Device ${actor} asked to change the policy of wallet ${wallet.name}. It takes effect at ${new Date(effectiveMs).toISOString()}.\nIf this was not you, cancel change ${changeId} from any of your devices before then.`,
+    },
+    now,
+  );
+  return { changeId, effectiveMs };
+}
+
+/** The canonical form of an address the chain accepts, or 400. */
+export function allowListAddress(chain: string, address: string): string {
+  try {
+    if (chain === "ethereum") parseEthereumAddress(address);
+    else if (chain === "solana") parseSolanaAddress(address);
+    else if (!(["mainnet", "testnet", "regtest"] as const).some((n) => isBitcoinAddress(address, n)))
+      throw new Error("not a Bitcoin address");
+  } catch {
+    throw badRequest(`${address} is not a valid ${chain} address`);
+  }
+  return normalizeAddress(chain, address);
+}
+
+function isBitcoinAddress(address: string, network: "mainnet" | "testnet" | "regtest"): boolean {
+  try {
+    bitcoinAddressScript(address, network);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * What a sign request waits for, and the wallet history its policy reads. A held request records
+ * each condition (TOTP code, approvals, time lock); signing may start only once every one is met,
+ * and until then any device of the account can cancel it.
+ */
+import type { ProviderContext } from "../api/context.js";
+import { allowListKey, type Decision, type WalletHistory } from "../policy/policy.js";
+import type { Queryable } from "../store/database.js";
+
+export type RequestStatus = "denied" | "held" | "signing" | "signed" | "failed" | "cancelled";
+
+export interface RequestRow {
+  id: string;
+  wallet_id: string;
+  account_id: string;
+  device_id: string;
+  kind: string;
+  chain: string;
+  payload: Uint8Array;
+  path: string | null;
+  description: string;
+  decision: Decision["decision"];
+  rule: string | null;
+  status: RequestStatus;
+  approvals_needed: number;
+  totp_needed: boolean;
+  release_ms: string | null;
+  created_ms: string;
+}
+
+export const REQUEST_COLUMNS =
+  "id, wallet_id, account_id, device_id, kind, chain, payload, path, description, decision, rule, status, approvals_needed, totp_needed, release_ms, created_ms";
+
+/** The columns a decision sets on a new request. */
+export function holdOf(decision: Decision, now: number) {
+  return {
+    status: (decision.decision === "allow"
+      ? "signing"
+      : decision.decision === "deny"
+        ? "denied"
+        : "held") as RequestStatus,
+    approvalsNeeded: decision.decision === "require-approvals" ? (decision.approvals as number) : 0,
+    totpNeeded: decision.decision === "require-totp",
+    releaseMs: decision.decision === "delay" ? now + (decision.delaySeconds as number) * 1000 : null,
+  };
+}
+
+export interface Waiting {
+  totp?: true;
+  approvals?: { needed: number; have: number };
+  releaseMs?: number;
+}
+
+/** What a held request still waits for; empty when it may be signed. */
+export function waitingFor(row: RequestRow, approvals: number, now: number): Waiting {
+  const waiting: Waiting = {};
+  if (row.totp_needed) waiting.totp = true;
+  if (approvals < row.approvals_needed) waiting.approvals = { needed: row.approvals_needed, have: approvals };
+  if (row.release_ms !== null && Number(row.release_ms) > now) waiting.releaseMs = Number(row.release_ms);
+  return waiting;
+}
+
+export async function approvalCount(q: Queryable, requestId: string): Promise<number> {
+  const [row] = await q.query<{ n: string }>("SELECT count(*) AS n FROM approvals WHERE request_id = $1", [requestId]);
+  return Number(row?.n ?? 0);
+}
+
+/** The allow-list and the transfers the wallet started signing within `windowMs`. */
+export async function walletHistory(
+  ctx: ProviderContext,
+  q: Queryable,
+  walletId: string,
+  windowMs: number,
+): Promise<WalletHistory> {
+  const now = ctx.now();
+  const listed = await q.query<{ chain: string; address: string; added_ms: string }>(
+    "SELECT chain, address, added_ms FROM allow_list WHERE wallet_id = $1",
+    [walletId],
+  );
+  const allowList = new Map(listed.map((e) => [allowListKey(e.chain, e.address), Number(e.added_ms)]));
+  const spent: WalletHistory["spent"][number][] = [];
+  if (windowMs > 0) {
+    // Failed runs count too: a device may have learned the signature before making the run fail.
+    const rows = await q.query<{ description: string; signing_ms: string }>(
+      "SELECT description, signing_ms FROM sign_requests WHERE wallet_id = $1 AND kind = 'transaction' AND signing_ms > $2",
+      [walletId, now - windowMs],
+    );
+    for (const row of rows) {
+      const { transfers } = JSON.parse(row.description) as {
+        transfers: { value: string; asset: { symbol: string; known: boolean } }[];
+      };
+      for (const t of transfers)
+        if (t.asset.known) spent.push({ symbol: t.asset.symbol, value: BigInt(t.value), atMs: Number(row.signing_ms) });
+    }
+  }
+  return { now, allowList, spent };
+}

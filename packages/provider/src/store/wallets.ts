@@ -1,0 +1,35 @@
+/** Reading a wallet row on behalf of an account: another account's wallet does not exist for it. */
+import type { SchemeName } from "@keyshard/transport";
+import { conflict, notFound } from "../api/errors.js";
+import type { Queryable } from "./database.js";
+
+export interface WalletRow {
+  id: string;
+  account_id: string;
+  name: string;
+  scheme: SchemeName;
+  state: "creating" | "active" | "failed";
+  public_key: Uint8Array | null;
+  share: Uint8Array | null;
+  policy: string;
+}
+
+/**
+ * The account's wallet `id`, or 404. `lock` takes the row lock that serializes everything that
+ * decides on the wallet's policy or history; `active` refuses a wallet whose key is not made.
+ */
+export async function findWallet(
+  q: Queryable,
+  id: string,
+  accountId: string,
+  options: { lock?: boolean; active?: boolean } = {},
+): Promise<WalletRow> {
+  const [wallet] = await q.query<WalletRow>(
+    `SELECT id, account_id, name, scheme, state, public_key, share, policy FROM wallets
+     WHERE id = $1 AND account_id = $2${options.lock ? " FOR UPDATE" : ""}`,
+    [id, accountId],
+  );
+  if (wallet === undefined) throw notFound("no such wallet in this account");
+  if (options.active && wallet.state !== "active") throw conflict(`wallet is ${wallet.state}`);
+  return wallet;
+}
