@@ -57,7 +57,7 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
     throw e;
   }
   const now = config.now ?? Date.now;
-  const notifier = new Notifier(db, config.smtpUrl ? { smtpUrl: config.smtpUrl } : {});
+  const notifier = new Notifier(db, { ...(config.smtpUrl && { smtpUrl: config.smtpUrl }), now });
   const context: ProviderContext = {
     db,
     masterKey: key,
@@ -78,6 +78,7 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
     }),
   );
   const app = await buildServer(context, { logger: config.logger ?? false });
+  notifier.log = app.log;
   const url = await app.listen({ host: config.host ?? "127.0.0.1", port: config.port ?? 0 });
   return {
     url,

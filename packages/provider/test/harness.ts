@@ -168,15 +168,27 @@ export async function send(
   return { status: response.status, body: text ? JSON.parse(text) : {} };
 }
 
-/** The code in the `nth` mail to `email` (counting from 1), waiting for it to arrive. */
+/** A mail's text with quoted-printable soft line breaks joined. */
+const mailText = (mail: Mail) => mail.text.replace(/=\r?\n/g, "");
+
+/** The code in the `nth` code mail to `email` (counting from 1), waiting for it to arrive. */
 export async function mailedCode(mails: Mail[], email: string, nth = 1): Promise<string> {
   for (let i = 0; i < 50; i++) {
-    const mail = mails.filter((m) => m.to === email)[nth - 1];
-    const code = mail?.text.match(/code is (\d{6})/)?.[1];
+    const codes = mails.filter((m) => m.to === email).flatMap((m) => mailText(m).match(/code is (\d{6})/)?.[1] ?? []);
+    const code = codes[nth - 1];
     if (code) return code;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`no code mailed to ${email}`);
+}
+
+/** Waits for a mail to `email` whose text contains `text`; false if none comes within 5 s. */
+export async function mailed(mails: Mail[], email: string, text: string): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (mails.some((m) => m.to === email && mailText(m).includes(text))) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 }
 
 /** A provider process started as `npm start` starts it, in its own data folder. */
@@ -248,7 +260,7 @@ export async function activeDevice(provider: TestProvider, email: string): Promi
 /** Another device of `first`'s account (`email`), verified by the mailed code and approved by `first`. */
 export async function addDevice(provider: TestProvider, first: TestDevice, email: string): Promise<TestDevice> {
   const device = new TestDevice(provider.url, provider.now);
-  const before = provider.mails.filter((m) => m.to === email && /code is/.test(m.text)).length;
+  const before = provider.mails.filter((m) => m.to === email && /code is/.test(mailText(m))).length;
   await device.request("POST", "/v1/devices", { identityKey: device.identityKey, email, name: "laptop" });
   await device.request("POST", "/v1/devices/verify", { code: await mailedCode(provider.mails, email, before + 1) });
   const approved = await first.request("POST", `/v1/devices/${device.id}/approve`);

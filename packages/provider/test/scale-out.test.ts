@@ -108,9 +108,13 @@ describe("scale-out: two replicas on one PostgreSQL", () => {
       .recoverPublicKey(digest);
     expect(recovered.toBytes(true)).toEqual(scheme("ecdsa2p").publicKey(share));
 
-    const signed = await sql.query("SELECT status, signature FROM sign_requests WHERE id = $1", [asked.body.requestId]);
+    const signed = await sql.query("SELECT status FROM sign_requests WHERE id = $1", [asked.body.requestId]);
     expect(signed.rows).toHaveLength(1);
     expect(signed.rows[0]?.status).toBe("signed");
+    const stored = await sql.query("SELECT signature FROM request_signatures WHERE request_id = $1", [
+      asked.body.requestId,
+    ]);
+    expect(stored.rows.map((r) => Buffer.from(r.signature).toString("hex"))).toEqual([done.signature]);
     const sessions = await sql.query("SELECT status FROM sessions WHERE sign_request_id = $1", [asked.body.requestId]);
     expect(sessions.rows.map((r) => r.status)).toEqual(["done"]);
     const audit = await device.request("GET", "/v1/audit/verify", undefined, { url: b.url });

@@ -17,12 +17,22 @@ export class Notifier {
   readonly #db: Database;
   readonly #transport: Transporter | undefined;
   readonly #from: string;
+  readonly #now: () => number;
+  readonly #timer: NodeJS.Timeout;
+  /** Where delivery failures are reported (the server's logger once it exists). */
+  log: { warn(details: object, message: string): void } = { warn: () => {} };
 
-  /** `smtpUrl` like smtp://user:pass@host:port; without it, messages stay in the outbox. */
-  constructor(db: Database, options: { smtpUrl?: string; from?: string } = {}) {
+  /**
+   * `smtpUrl` like smtp://user:pass@host:port; without it, messages stay in the outbox. Pending
+   * messages are retried every `retryMs`, so a mail queued where nobody kicks delivery still goes.
+   */
+  constructor(db: Database, options: { smtpUrl?: string; from?: string; now?: () => number; retryMs?: number } = {}) {
     this.#db = db;
     this.#transport = options.smtpUrl ? nodemailer.createTransport(options.smtpUrl) : undefined;
     this.#from = options.from ?? "keyshard provider <no-reply@keyshard.invalid>";
+    this.#now = options.now ?? Date.now;
+    this.#timer = setInterval(() => this.kick(), options.retryMs ?? 5000);
+    this.#timer.unref();
   }
 
   /** Queues a message inside the caller's transaction. */
@@ -64,12 +74,16 @@ export class Notifier {
     }
   }
 
-  /** Starts `deliver` without waiting for it; a failure is logged and the mail stays queued. */
-  deliverInBackground(nowMs: number, log: { warn(details: object, message: string): void }): void {
-    void this.deliver(nowMs).catch((e) => log.warn({ err: e }, "mail delivery failed"));
+  /** Starts delivery without waiting for it; a failure is logged and the mail stays queued. */
+  kick(): void {
+    if (this.#transport === undefined) return;
+    void this.deliver(this.#now()).catch((e) =>
+      this.log.warn({ err: { message: String(e?.message ?? e) } }, "mail delivery failed"),
+    );
   }
 
   close(): void {
+    clearInterval(this.#timer);
     this.#transport?.close();
   }
 }

@@ -7,6 +7,7 @@
 import type { ProviderContext } from "../api/context.js";
 import { HttpError } from "../api/errors.js";
 import { appendAudit } from "../audit/log.js";
+import type { Queryable } from "../store/database.js";
 import { checkTotp } from "./totp.js";
 
 const FAILURES_BEFORE_LOCK = 5;
@@ -39,10 +40,8 @@ export async function startTotpEnrollment(
   return secret;
 }
 
-export async function totpEnrolled(ctx: ProviderContext, accountId: string): Promise<boolean> {
-  const [row] = await ctx.db.query<{ confirmed: boolean }>("SELECT confirmed FROM totp WHERE account_id = $1", [
-    accountId,
-  ]);
+export async function totpEnrolled(q: Queryable, accountId: string): Promise<boolean> {
+  const [row] = await q.query<{ confirmed: boolean }>("SELECT confirmed FROM totp WHERE account_id = $1", [accountId]);
   return row?.confirmed === true;
 }
 
@@ -120,5 +119,8 @@ export async function verifyAccountTotp(
       });
     return undefined;
   });
-  if (error !== undefined) throw error;
+  if (error !== undefined) {
+    ctx.notifier.kick();
+    throw error;
+  }
 }

@@ -3,6 +3,7 @@
  * PostgreSQL when a connection string is given. Both run the same SQL from `migrations/`;
  * everything above this file sees only `Database`.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { readdirSync, readFileSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
@@ -21,9 +22,33 @@ export interface Database extends Queryable {
 export type DatabaseLocation = { postgresUrl: string } | { pgliteDir: string | null };
 
 export async function openDatabase(location: DatabaseLocation): Promise<Database> {
-  const db = "postgresUrl" in location ? postgres(location.postgresUrl) : await pglite(location.pgliteDir);
+  const db = guarded("postgresUrl" in location ? postgres(location.postgresUrl) : await pglite(location.pgliteDir));
   await migrate(db);
   return db;
+}
+
+/**
+ * Refuses the database handle inside one of its own transactions: on PGlite (one connection)
+ * that would wait for the transaction forever, on PostgreSQL it would quietly run outside it.
+ */
+function guarded(db: Database): Database {
+  const inTransaction = new AsyncLocalStorage<true>();
+  const check = () => {
+    if (inTransaction.getStore())
+      throw new Error("use the transaction's handle inside a transaction, not the database");
+  };
+  return {
+    kind: db.kind,
+    query(sql, params) {
+      check();
+      return db.query(sql, params);
+    },
+    transaction(work) {
+      check();
+      return db.transaction((tx) => inTransaction.run(true, () => work(tx)));
+    },
+    close: () => db.close(),
+  };
 }
 
 async function pglite(dir: string | null): Promise<Database> {

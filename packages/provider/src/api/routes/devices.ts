@@ -108,7 +108,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
         });
         return accountId;
       });
-      ctx.notifier.deliverInBackground(ctx.now(), request.log);
+      ctx.notifier.kick();
       return reply.code(201).send({ deviceId: id, accountId, state: "unverified" });
     },
   );
@@ -130,7 +130,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
         ]);
         await issueCode(ctx, tx, device.id, device.accountId, (account as { email: string }).email);
       });
-      ctx.notifier.deliverInBackground(ctx.now(), request.log);
+      ctx.notifier.kick();
       return { deviceId: device.id, state: device.state };
     },
   );

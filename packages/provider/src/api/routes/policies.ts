@@ -127,7 +127,7 @@ export function policyRoutes(app: FastifyInstance, ctx: ProviderContext): void {
             label: e.label,
             addedMs: Number(e.added_ms),
           })),
-          totpEnrolled: await totpEnrolled(ctx, device.accountId),
+          totpEnrolled: await totpEnrolled(tx, device.accountId),
         };
       });
     },
@@ -162,7 +162,7 @@ export function policyRoutes(app: FastifyInstance, ctx: ProviderContext): void {
       const change = await ctx.db.transaction(async (tx) =>
         requestPolicyChange(ctx, tx, await findWallet(tx, id, device.accountId, { lock: true }), device.id, policy),
       );
-      ctx.notifier.deliverInBackground(ctx.now(), request.log);
+      ctx.notifier.kick();
       return reply.code(202).send(change);
     },
   );
@@ -249,7 +249,7 @@ export function policyRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           addedMs,
         );
       });
-      ctx.notifier.deliverInBackground(ctx.now(), request.log);
+      ctx.notifier.kick();
       return reply.code(201).send({ address, addedMs });
     },
   );

@@ -221,7 +221,7 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
           signing = await startSigning(ctx, tx, wallet, { id: requestId, path: body.path ?? null });
         return findRequest(tx, requestId, device.accountId);
       });
-      if (outcome.status === "held") ctx.notifier.deliverInBackground(ctx.now(), request.log);
+      if (outcome.status === "held") ctx.notifier.kick();
       return reply.code(201).send({ ...(await view(ctx, ctx.db, outcome, false)), ...started(ctx, signing) });
     },
   );
