@@ -4,7 +4,13 @@
  * allow-list entries count after their cooling-off, and only rules naming a kind match messages,
  * typed data or hashes. Client-sent policies are read strictly.
  */
-import { buildEthereumTransaction, describeEthereum, erc20TransferData, parseEthereumAddress } from "@keyshard/chains";
+import {
+  buildEthereumTransaction,
+  describeEthereum,
+  erc20ApproveData,
+  erc20TransferData,
+  parseEthereumAddress,
+} from "@keyshard/chains";
 import { describe, expect, it } from "vitest";
 import {
   allowListKey,
@@ -64,6 +70,23 @@ describe("policy evaluation", () => {
     // The destination of a token transfer is the recipient in the call data, not the token contract.
     expect(decide(policy, usdc(1n, EVE))).toEqual({ decision: "deny", rule: "no-eve" });
     expect(decide(policy, tx({ data: "0xdeadbeef" })).decision).toBe("deny");
+  });
+
+  it("no condition holds vacuously: undecoded calls match neither destinations they avoid nor amounts", () => {
+    const loose = parsePolicy([{ name: "small-to-bob", when: { to: [BOB], maxAmount: "10" }, decision: "allow" }]);
+    // A call to another contract has no transfers, but it deals with that contract.
+    expect(decide(loose, tx({ to: EVE, data: "0xa9059cbb" })).decision).toBe("deny");
+    // Even a call to BOB itself cannot be bounded by an amount.
+    expect(decide(loose, tx({ to: BOB, data: "0xdeadbeef" })).decision).toBe("deny");
+    const destination = parsePolicy([{ name: "bob", when: { to: [BOB] }, decision: "allow" }]);
+    expect(decide(destination, tx({ to: BOB, data: "0xdeadbeef" })).rule).toBe("bob");
+    expect(decide(destination, tx({ to: EVE, data: "0xdeadbeef" })).decision).toBe("deny");
+    // An approval's spender is a counterparty, and its allowance an amount.
+    const approve = tx({ to: USDC, data: erc20ApproveData(EVE, 1n) });
+    expect(decide(destination, approve).decision).toBe("deny");
+    const capped = parsePolicy([{ name: "usdc", when: { asset: ["USDC"], maxAmount: "5" }, decision: "allow" }]);
+    expect(decide(capped, approve).rule).toBe("usdc");
+    expect(decide(capped, tx({ to: USDC, data: erc20ApproveData(EVE, 6n) })).decision).toBe("deny");
   });
 
   it("an unknown token never matches an asset rule, whatever its claimed symbol", () => {

@@ -6,15 +6,22 @@
 
 import {
   buildEthereumTransaction,
+  buildPsbt,
   buildSolTransfer,
   ethereumAddress,
   ethereumSigningDigest,
+  finalizePsbt,
+  p2trOutput,
+  p2wpkhOutput,
+  signPsbt,
   solanaAddress,
 } from "@keyshard/chains";
+import { type FrostShare, frost } from "@keyshard/mpc";
 import { scheme, toWire } from "@keyshard/transport";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
+import { Transaction } from "@scure/btc-signer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   activeDevice,
@@ -167,5 +174,107 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
     const party = scheme("frost-ed25519").sign(wallet.share, { sid: hexToBytes(session.sid), message });
     const done = await drive(device, party, session);
     expect(ed25519.verify(hexToBytes(done.signature as string), message, hexToBytes(wallet.publicKey))).toBe(true);
+  });
+
+  it("a Bitcoin PSBT gets one co-signed session per input the wallet owns, and finalizes", async () => {
+    const taprootWallet = await createWallet(device, "btc-taproot", "frost-taproot");
+    const path = "m/0/3";
+    const ecdsaKey = scheme("ecdsa2p").publicKey(ethWallet.share, path);
+    const internalKey = frost.secp256k1tr.internalKey(taprootWallet.share as FrostShare);
+    const mine = p2wpkhOutput(ecdsaKey, "regtest");
+    const payee = p2wpkhOutput(secp256k1.getPublicKey(secp256k1.utils.randomSecretKey()), "regtest");
+    const utxo = (script: Uint8Array, amount: bigint) => {
+      const previous = new Transaction({ allowUnknownInputs: true });
+      previous.addInput({ txid: crypto.getRandomValues(new Uint8Array(32)), index: 0 });
+      previous.addOutput({ script, amount });
+      return { txid: previous.id, vout: 0, amount, script, previousTransaction: previous.unsignedTx };
+    };
+    const psbt = buildPsbt({
+      network: "regtest",
+      inputs: [utxo(mine.script, 50_000n), utxo(mine.script, 30_000n)],
+      outputs: [
+        { address: payee.address, amount: 60_000n },
+        { address: mine.address, amount: 19_000n },
+      ],
+    });
+
+    /** The client side: one sign request for the PSBT, then each input's session as signPsbt asks for it. */
+    async function cosigner(
+      walletId: string,
+      schemeName: "ecdsa2p" | "frost-taproot",
+      share: unknown,
+      psbtBytes: Uint8Array,
+      p?: string,
+    ) {
+      const asked = await device.request("POST", `/v1/wallets/${walletId}/sign-requests`, {
+        chain: "bitcoin",
+        network: "regtest",
+        payload: Buffer.from(psbtBytes).toString("hex"),
+        ...(p && { path: p }),
+      });
+      expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+      const sessions = asked.body.sessions as (SessionReply & { input: number })[];
+      return {
+        asked,
+        async sign(digest: Uint8Array, input: number): Promise<Uint8Array> {
+          const session = sessions.find((x) => x.input === input) as SessionReply;
+          const party = scheme(schemeName).sign(share, {
+            sid: hexToBytes(session.sid),
+            message: digest,
+            ...(p && { path: p }),
+          });
+          return hexToBytes((await drive(device, party, session)).signature as string);
+        },
+      };
+    }
+
+    const ecdsa = await cosigner(ethWallet.walletId, "ecdsa2p", ethWallet.share, psbt, path);
+    expect(ecdsa.asked.body).toMatchObject({
+      status: "signing",
+      description: { chain: "bitcoin", transfers: [{ to: payee.address, value: "60000" }], fee: { value: "1000" } },
+    });
+    expect((ecdsa.asked.body.sessions as { input: number }[]).map((x) => x.input)).toEqual([0, 1]);
+    const signed = await signPsbt(psbt, "regtest", {
+      ecdsa: [
+        {
+          publicKey: ecdsaKey,
+          async signDigest(digest, request) {
+            const bytes = await ecdsa.sign(digest, (request as { input: number }).input);
+            return {
+              r: BigInt(`0x${Buffer.from(bytes.subarray(0, 32)).toString("hex")}`),
+              s: BigInt(`0x${Buffer.from(bytes.subarray(32, 64)).toString("hex")}`),
+              recovery: bytes[64] as number,
+            };
+          },
+        },
+      ],
+    });
+    expect(signed.signed).toEqual([0, 1]);
+    expect(finalizePsbt(signed.psbt).txid).toMatch(/^[0-9a-f]{64}$/);
+    const read = await device.request("GET", `/v1/sign-requests/${ecdsa.asked.body.requestId}`);
+    expect(read.body).toMatchObject({ status: "signed", signatures: [{ input: 0 }, { input: 1 }] });
+
+    const own = p2trOutput(internalKey, "regtest");
+    const taprootPsbt = buildPsbt({
+      network: "regtest",
+      inputs: [{ ...utxo(own.script, 40_000n), internalKey }],
+      outputs: [{ address: payee.address, amount: 39_000n }],
+    });
+    const taproot = await cosigner(taprootWallet.walletId, "frost-taproot", taprootWallet.share, taprootPsbt);
+    const signedTaproot = await signPsbt(taprootPsbt, "regtest", {
+      taproot: [
+        { internalKey, signSchnorr: (digest, request) => taproot.sign(digest, (request as { input: number }).input) },
+      ],
+    });
+    expect(signedTaproot.signed).toEqual([0]);
+    expect(finalizePsbt(signedTaproot.psbt).txid).toMatch(/^[0-9a-f]{64}$/);
+
+    // A PSBT spending nothing of the wallet's is refused.
+    const foreign = await device.request("POST", `/v1/wallets/${taprootWallet.walletId}/sign-requests`, {
+      chain: "bitcoin",
+      network: "regtest",
+      payload: Buffer.from(psbt).toString("hex"),
+    });
+    expect(foreign).toMatchObject({ status: 400, body: { error: "transaction-unsupported" } });
   });
 });

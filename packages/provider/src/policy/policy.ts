@@ -5,8 +5,10 @@
  * signed), never what the client says the request is.
  *
  * A rule without a `kind` condition matches transactions only: signing a message, typed data or a
- * bare hash is denied unless a rule names that kind. Conditions about transfers never match a
- * request that is not a transaction, so they cannot be satisfied vacuously.
+ * bare hash is denied unless a rule names that kind. No condition is satisfied vacuously:
+ * conditions about transfers never match a request that is not a transaction; destination
+ * conditions need at least one counterparty and cover the contracts of calls keyshard cannot
+ * decode; asset and amount conditions never match such calls, whose effects are unknown.
  */
 import type { Action, ChainName, TransactionDescription } from "@keyshard/chains";
 import { badRequest } from "../api/errors.js";
@@ -27,8 +29,8 @@ export interface Match {
   /** Largest value of any one transfer, in base units (a decimal string). */
   maxAmount?: string;
   /**
-   * This request plus everything the wallet started signing in the last `seconds` stays within
-   * `maxTotal` base units of the rule's one asset.
+   * This request plus everything the wallet started signing in the last `seconds` (transfers and
+   * approvals) stays within `maxTotal` base units of the rule's one asset.
    */
   window?: { seconds: number; maxTotal: string };
 }
@@ -67,7 +69,7 @@ export interface WalletHistory {
   now: number;
   /** allowListKey(chain, address) → when it was added. */
   allowList: ReadonlyMap<string, number>;
-  /** Transfers of requests whose signing started, newest first or in any order. */
+  /** Transfers and approvals of requests whose signing started. */
   spent: readonly { symbol: string; value: bigint; atMs: number }[];
 }
 
@@ -100,25 +102,36 @@ function matches(match: Match, facts: RequestFacts, history: WalletHistory): boo
   if (!TRANSFER_CONDITIONS.some((c) => match[c] !== undefined)) return true;
   if (d === undefined) return false;
   if (match.action && !match.action.includes(d.action)) return false;
-  if (match.asset && !d.transfers.every((t) => t.asset.known && match.asset?.includes(t.asset.symbol))) return false;
+  // A call keyshard cannot decode may move anything: asset and amount conditions cannot bound it.
+  const undecoded = d.action === "contract-call" || d.action === "contract-deployment";
+  const movements = [...d.transfers, ...d.approvals];
+  if ((match.asset ?? match.maxAmount ?? match.window) !== undefined && undecoded) return false;
+  if (match.asset && !movements.every((t) => t.asset.known && match.asset?.includes(t.asset.symbol))) return false;
+  // Everyone the transaction deals with: recipients, spenders, and the contracts of undecoded calls.
+  const counterparties = [
+    ...d.transfers.map((t) => t.to),
+    ...d.approvals.map((a) => a.spender),
+    ...(undecoded ? d.calls.map((c) => c.contract) : []),
+  ];
+  if ((match.to ?? match.allowListed) !== undefined && counterparties.length === 0) return false;
   if (match.to) {
     const allowed = new Set(match.to.map((a) => normalizeAddress(d.chain, a)));
-    if (!d.transfers.every((t) => allowed.has(normalizeAddress(d.chain, t.to)))) return false;
+    if (!counterparties.every((to) => allowed.has(normalizeAddress(d.chain, to)))) return false;
   }
   if (match.allowListed) {
     const matureBefore = history.now - match.allowListed.coolingOffSeconds * 1000;
     const mature = (to: string) => (history.allowList.get(allowListKey(d.chain, to)) ?? Infinity) <= matureBefore;
-    if (!d.transfers.every((t) => mature(t.to))) return false;
+    if (!counterparties.every(mature)) return false;
   }
   if (match.maxAmount !== undefined) {
     const max = BigInt(match.maxAmount);
-    if (!d.transfers.every((t) => t.value <= max)) return false;
+    if (!movements.every((t) => t.value <= max)) return false;
   }
   if (match.window) {
     // parsePolicy guarantees one asset, and the asset condition above that every transfer is in it.
     const symbol = (match.asset as string[])[0] as string;
     const since = history.now - match.window.seconds * 1000;
-    let total = d.transfers.reduce((sum, t) => sum + t.value, 0n);
+    let total = movements.reduce((sum, t) => sum + t.value, 0n);
     for (const s of history.spent) if (s.symbol === symbol && s.atMs > since) total += s.value;
     if (total > BigInt(match.window.maxTotal)) return false;
   }

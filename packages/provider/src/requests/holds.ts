@@ -86,10 +86,9 @@ export async function walletHistory(
       [walletId, now - windowMs],
     );
     for (const row of rows) {
-      const { transfers } = JSON.parse(row.description) as {
-        transfers: { value: string; asset: { symbol: string; known: boolean } }[];
-      };
-      for (const t of transfers)
+      type Moved = { value: string; asset: { symbol: string; known: boolean } }[];
+      const { transfers, approvals } = JSON.parse(row.description) as { transfers: Moved; approvals: Moved };
+      for (const t of [...transfers, ...approvals])
         if (t.asset.known) spent.push({ symbol: t.asset.symbol, value: BigInt(t.value), atMs: Number(row.signing_ms) });
     }
   }
