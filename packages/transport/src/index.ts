@@ -1,10 +1,19 @@
 /**
  * @keyshard/transport — how keyshard's parties reach each other: device identities and signed
- * requests to the provider, the hybrid wallet's schemes, and protocol messages on the wire.
+ * requests to the provider, the hybrid wallet's schemes, protocol messages on the wire, sealed
+ * envelopes between parties and multi-party runs through the provider's relay.
  * Everything public is exported from here.
  */
 
 export { driveSession, type RoundReply } from "./driver.js";
+export {
+  type Envelope,
+  EnvelopeError,
+  MAX_ENVELOPE_PLAINTEXT,
+  openEnvelope,
+  parseEnvelope,
+  sealEnvelope,
+} from "./envelope.js";
 export {
   approvalSigningBytes,
   type DeviceIdentity,
@@ -19,6 +28,15 @@ export {
   verifyRequestSignature,
 } from "./identity.js";
 export { fromWire, MAX_PAYLOAD_BYTES, toWire, type WireMessage } from "./messages.js";
+export {
+  httpRelayChannel,
+  type RelayChannel,
+  RelayError,
+  type RelayPeer,
+  type RelayRunOptions,
+  runOverRelay,
+  wsRelayChannel,
+} from "./relay.js";
 export {
   PROVIDER,
   SCHEME_NAMES,

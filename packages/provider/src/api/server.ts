@@ -14,6 +14,7 @@ import { badRequest, HttpError } from "./errors.js";
 import { accountRoutes } from "./routes/account.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { policyRoutes } from "./routes/policies.js";
+import { relayRoutes } from "./routes/relay.js";
 import { requestRoutes } from "./routes/requests.js";
 import { walletRoutes } from "./routes/wallets.js";
 
@@ -94,6 +95,7 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
   walletRoutes(app, ctx);
   requestRoutes(app, ctx);
   policyRoutes(app, ctx);
+  await relayRoutes(app, ctx);
 
   const sweep = setInterval(() => void forgetExpiredNonces(ctx).catch(() => {}), 60_000);
   sweep.unref();

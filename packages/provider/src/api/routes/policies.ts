@@ -15,14 +15,9 @@ import { authenticate } from "../auth.js";
 import type { ProviderContext } from "../context.js";
 import { conflict, errorSchema, notFound } from "../errors.js";
 import { codeRateLimit } from "../rate-limits.js";
+import { freeObject, uuidParams } from "../schemas.js";
 
-const free = { type: "object", additionalProperties: true } as const;
 const CODE = { type: "string", pattern: "^[0-9]{6}$" } as const;
-const uuidParams = {
-  type: "object",
-  properties: { id: { type: "string", format: "uuid" } },
-  required: ["id"],
-} as const;
 const allowListEntry = {
   type: "object",
   additionalProperties: false,
@@ -89,9 +84,9 @@ export function policyRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           200: {
             type: "object",
             properties: {
-              policy: { type: "array", items: free },
-              pending: { type: "array", items: free },
-              allowList: { type: "array", items: free },
+              policy: { type: "array", items: freeObject },
+              pending: { type: "array", items: freeObject },
+              allowList: { type: "array", items: freeObject },
               totpEnrolled: { type: "boolean" },
             },
           },
@@ -144,7 +139,7 @@ export function policyRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           type: "object",
           additionalProperties: false,
           required: ["policy", "totp"],
-          properties: { policy: { type: "array", maxItems: 100, items: free }, totp: CODE },
+          properties: { policy: { type: "array", maxItems: 100, items: freeObject }, totp: CODE },
         },
         response: {
           202: { type: "object", properties: { changeId: { type: "string" }, effectiveMs: { type: "integer" } } },

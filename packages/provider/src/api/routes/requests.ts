@@ -32,13 +32,8 @@ import { type AuthenticatedDevice, authenticate } from "../auth.js";
 import type { ProviderContext } from "../context.js";
 import { badRequest, conflict, errorSchema, forbidden, HttpError, notFound } from "../errors.js";
 import { codeRateLimit } from "../rate-limits.js";
+import { freeObject, uuidParams } from "../schemas.js";
 
-const free = { type: "object", additionalProperties: true } as const;
-const uuidParams = {
-  type: "object",
-  properties: { id: { type: "string", format: "uuid" } },
-  required: ["id"],
-} as const;
 const HEX = "^([0-9a-f]{2})+$";
 const PATH = "^m(/[0-9]{1,10}){0,8}$";
 
@@ -52,12 +47,12 @@ const requestSchema = {
     chain: { type: "string" },
     status: { type: "string" },
     rule: { type: ["string", "null"] },
-    description: free,
-    waitingFor: free,
+    description: freeObject,
+    waitingFor: freeObject,
     payload: { type: "string" },
-    approvals: { type: "array", items: free },
-    signatures: { type: "array", items: free },
-    sessions: { type: "array", items: free },
+    approvals: { type: "array", items: freeObject },
+    signatures: { type: "array", items: freeObject },
+    sessions: { type: "array", items: freeObject },
     createdMs: { type: "integer" },
   },
 } as const;

@@ -12,15 +12,15 @@ import { advanceSession, startSession } from "../../sessions/driver.js";
 import { authenticate } from "../auth.js";
 import type { ProviderContext } from "../context.js";
 import { conflict, errorSchema } from "../errors.js";
+import { freeObject, uuidParams } from "../schemas.js";
 
-const free = { type: "object", additionalProperties: true } as const;
 const sessionSchema = {
   type: "object",
   properties: {
     sessionId: { type: "string" },
     sid: { type: "string" },
     round: { type: "integer" },
-    messages: { type: "array", items: free },
+    messages: { type: "array", items: freeObject },
     done: { type: "boolean" },
     publicKey: { type: "string" },
     signature: { type: "string" },
@@ -42,7 +42,7 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           properties: {
             name: { type: "string", minLength: 1, maxLength: 64 },
             scheme: { type: "string", enum: [...SCHEME_NAMES] },
-            policy: { type: "array", maxItems: 100, items: free },
+            policy: { type: "array", maxItems: 100, items: freeObject },
           },
         },
         response: {
@@ -118,14 +118,14 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
     {
       schema: {
         summary: "Send the device's messages of one round; get the provider's",
-        params: { type: "object", properties: { id: { type: "string", format: "uuid" } }, required: ["id"] },
+        params: uuidParams,
         body: {
           type: "object",
           additionalProperties: false,
           required: ["round", "messages"],
           properties: {
             round: { type: "integer", minimum: 0, maximum: 100 },
-            messages: { type: "array", maxItems: 16, items: free },
+            messages: { type: "array", maxItems: 16, items: freeObject },
           },
         },
         response: { 200: sessionSchema, "4xx": errorSchema },

@@ -1,0 +1,169 @@
+/**
+ * The relay's store-and-forward. A relay session belongs to one account and names its devices in
+ * party order; only they may post or read, a device posts only as itself and only to another
+ * participant, and every envelope is checked for shape and session before it is stored. The
+ * provider cannot open what it forwards. A local event wakes WebSocket subscribers at once;
+ * subscribers also poll, so an envelope stored by another replica arrives too.
+ */
+
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { EnvelopeError, parseEnvelope } from "@keyshard/transport";
+import { bytesToHex } from "@noble/hashes/utils.js";
+import type { ProviderContext } from "../api/context.js";
+import { badRequest, forbidden, notFound } from "../api/errors.js";
+import { appendAudit } from "../audit/log.js";
+import type { Queryable } from "../store/database.js";
+
+/** A relay session stays open this long after its creation. */
+export const RELAY_LIFETIME_MS = 60 * 60_000;
+const MAX_READ = 500;
+
+export interface RelaySession {
+  id: string;
+  sid: Uint8Array;
+  purpose: string;
+  participants: string[];
+  createdBy: string;
+  expiresMs: number;
+}
+
+/** Fires `${relayId}:${deviceId}` when an envelope for that device is stored by this process. */
+export const relayEvents = new EventEmitter().setMaxListeners(0);
+
+export async function createRelaySession(
+  ctx: ProviderContext,
+  device: { id: string; accountId: string },
+  request: { participants: string[]; purpose: string },
+): Promise<RelaySession> {
+  const { participants } = request;
+  if (!participants.includes(device.id)) throw badRequest("the creating device must take part");
+  if (new Set(participants).size !== participants.length) throw badRequest("a device takes part once");
+  const active = await ctx.db.query<{ id: string }>(
+    "SELECT id FROM devices WHERE account_id = $1 AND state = 'active' AND id = ANY($2::text[])",
+    [device.accountId, participants],
+  );
+  if (active.length !== participants.length)
+    throw badRequest("every participant must be an active device of the account");
+  const session: RelaySession = {
+    id: randomUUID(),
+    sid: crypto.getRandomValues(new Uint8Array(32)),
+    purpose: request.purpose,
+    participants,
+    createdBy: device.id,
+    expiresMs: ctx.now() + RELAY_LIFETIME_MS,
+  };
+  await ctx.db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO relay_sessions (id, account_id, sid, purpose, participants, created_by, created_ms, expires_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        session.id,
+        device.accountId,
+        session.sid,
+        session.purpose,
+        JSON.stringify(participants),
+        device.id,
+        ctx.now(),
+        session.expiresMs,
+      ],
+    );
+    await appendAudit(tx, {
+      chain: device.accountId,
+      atMs: ctx.now(),
+      actor: device.id,
+      action: "relay.created",
+      details: { relay: session.id, purpose: session.purpose, participants },
+    });
+  });
+  return session;
+}
+
+interface RelayRow {
+  id: string;
+  sid: Uint8Array;
+  purpose: string;
+  participants: string;
+  created_by: string;
+  expires_ms: string;
+}
+
+const toSession = (row: RelayRow): RelaySession => ({
+  id: row.id,
+  sid: new Uint8Array(row.sid),
+  purpose: row.purpose,
+  participants: JSON.parse(row.participants) as string[],
+  createdBy: row.created_by,
+  expiresMs: Number(row.expires_ms),
+});
+
+/** The relay session, if `device` takes part in it; 404 otherwise, as if it did not exist. */
+export async function findRelaySession(
+  q: Queryable,
+  id: string,
+  device: { id: string; accountId: string },
+): Promise<RelaySession> {
+  const [row] = await q.query<RelayRow>(
+    "SELECT id, sid, purpose, participants, created_by, expires_ms FROM relay_sessions WHERE id = $1 AND account_id = $2",
+    [id, device.accountId],
+  );
+  const session = row === undefined ? undefined : toSession(row);
+  if (session === undefined || !session.participants.includes(device.id)) throw notFound("no such relay session");
+  return session;
+}
+
+/** Open sessions `device` takes part in: how a cosigner learns it is invited. */
+export async function openRelaySessions(ctx: ProviderContext, device: { id: string; accountId: string }) {
+  const rows = await ctx.db.query<RelayRow>(
+    "SELECT id, sid, purpose, participants, created_by, expires_ms FROM relay_sessions WHERE account_id = $1 AND expires_ms > $2 ORDER BY created_ms DESC LIMIT 100",
+    [device.accountId, ctx.now()],
+  );
+  return rows.map(toSession).filter((s) => s.participants.includes(device.id));
+}
+
+export async function postEnvelopes(
+  ctx: ProviderContext,
+  relayId: string,
+  device: { id: string; accountId: string },
+  envelopes: unknown[],
+): Promise<number> {
+  const session = await findRelaySession(ctx.db, relayId, device);
+  if (session.expiresMs <= ctx.now()) throw forbidden("the relay session has expired");
+  const sid = bytesToHex(session.sid);
+  const checked = envelopes.map((raw) => {
+    let envelope: ReturnType<typeof parseEnvelope>;
+    try {
+      envelope = parseEnvelope(raw);
+    } catch (e) {
+      throw badRequest(e instanceof EnvelopeError ? e.message : "malformed envelope");
+    }
+    if (envelope.sid !== sid) throw badRequest("an envelope belongs to another session");
+    if (envelope.from !== device.id) throw forbidden("a device posts only its own envelopes");
+    if (envelope.to === device.id || !session.participants.includes(envelope.to))
+      throw badRequest("an envelope is addressed to a device outside the session");
+    return envelope;
+  });
+  await ctx.db.transaction(async (tx) => {
+    for (const envelope of checked)
+      await tx.query(
+        "INSERT INTO relay_envelopes (relay_id, from_device, to_device, envelope, created_ms) VALUES ($1, $2, $3, $4, $5)",
+        [relayId, device.id, envelope.to, JSON.stringify(envelope), ctx.now()],
+      );
+  });
+  for (const to of new Set(checked.map((e) => e.to))) relayEvents.emit(`${relayId}:${to}`);
+  return checked.length;
+}
+
+/** Envelopes for `device` stored after `after` (an envelope id), oldest first. */
+export async function readEnvelopes(
+  q: Queryable,
+  relayId: string,
+  deviceId: string,
+  after: number,
+): Promise<{ id: number; envelope: unknown }[]> {
+  const rows = await q.query<{ id: string; envelope: string }>(
+    "SELECT id, envelope FROM relay_envelopes WHERE relay_id = $1 AND to_device = $2 AND id > $3 ORDER BY id LIMIT $4",
+    [relayId, deviceId, after, MAX_READ],
+  );
+  return rows.map((r) => ({ id: Number(r.id), envelope: JSON.parse(r.envelope) as unknown }));
+}

@@ -1,0 +1,214 @@
+/**
+ * Multi-party sessions through the provider's relay. Each party sends, for each of its rounds,
+ * one sealed envelope to every peer holding that round's messages for it (possibly none), so a
+ * peer knows a round is complete once it holds one envelope per peer. Round r of every peer in,
+ * round r + 1 out — the order `runLocal` delivers in, over a network that may reorder or repeat.
+ *
+ * Peers are named by device id, which is a hash of the identity key: a key the relay hands out
+ * must hash to the id the caller already trusts, so the relay cannot substitute its own.
+ */
+import type { Msg, Party } from "@keyshard/mpc";
+import WebSocket from "ws";
+import { type Envelope, EnvelopeError, openEnvelope, parseEnvelope, sealEnvelope } from "./envelope.js";
+import { type DeviceIdentity, deviceId, signRequest } from "./identity.js";
+import { fromWire, toWire } from "./messages.js";
+
+export interface RelayPeer {
+  /** The peer's party index in the protocol. */
+  index: number;
+  deviceId: string;
+  identityKey: Uint8Array;
+}
+
+/** Moves envelopes of one relay session; `receive` resolves with whatever arrived (maybe nothing). */
+export interface RelayChannel {
+  send(envelopes: Envelope[]): Promise<void>;
+  receive(): Promise<unknown[]>;
+  close(): void;
+}
+
+export interface RelayRunOptions {
+  identity: DeviceIdentity;
+  sid: Uint8Array;
+  /** This party's index. */
+  index: number;
+  peers: readonly RelayPeer[];
+  channel: RelayChannel;
+  /** Give up when no round completes for this long (default 60 s). */
+  timeoutMs?: number;
+}
+
+export class RelayError extends Error {
+  override readonly name = "RelayError";
+}
+
+/** Runs `party` to its result with the peers, through `channel`. */
+export async function runOverRelay<T>(party: Party<T>, options: RelayRunOptions): Promise<T> {
+  const { identity, sid, index, peers, channel } = options;
+  for (const peer of peers)
+    if (deviceId(peer.identityKey) !== peer.deviceId)
+      throw new RelayError(`the identity key given for device ${peer.deviceId} is not that device's`);
+  const byDevice = new Map(peers.map((p) => [p.deviceId, p]));
+  const seen = new Set<string>();
+  /** round → peer index → that peer's messages to us in that round. */
+  const rounds = new Map<number, Map<number, Msg[]>>();
+
+  const send = (round: number, messages: Msg[]) =>
+    channel.send(
+      peers.map((peer) => {
+        const mine = messages.filter((m) => m.to === peer.index || m.to === null);
+        const plaintext = new TextEncoder().encode(JSON.stringify(toWire(mine)));
+        return sealEnvelope(identity, peer.identityKey, { sid, round }, plaintext);
+      }),
+    );
+
+  const accept = (raw: unknown) => {
+    const envelope = parseEnvelope(raw);
+    const peer = byDevice.get(envelope.from);
+    if (peer === undefined) throw new EnvelopeError("an envelope from a device outside the session");
+    const { round, plaintext } = openEnvelope(identity, peer.identityKey, sid, envelope, seen);
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(new TextDecoder().decode(plaintext));
+    } catch {
+      throw new EnvelopeError("an envelope's content is not JSON");
+    }
+    const messages = fromWire(decoded, { from: peer.index, to: index });
+    const batch = rounds.get(round) ?? new Map<number, Msg[]>();
+    batch.set(peer.index, messages);
+    rounds.set(round, batch);
+  };
+
+  let round = 0;
+  await send(round, party.start());
+  let lastProgress = Date.now();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  while (!party.done) {
+    const batch = rounds.get(round);
+    if (batch !== undefined && batch.size === peers.length) {
+      rounds.delete(round);
+      const incoming = [...batch.values()].flat();
+      const out = incoming.length > 0 ? party.handle(incoming) : [];
+      round++;
+      await send(round, out);
+      lastProgress = Date.now();
+      continue;
+    }
+    if (Date.now() - lastProgress > timeoutMs)
+      throw new RelayError(`no complete round ${round} within ${timeoutMs} ms`);
+    // Envelopes that fail their checks are dropped: a relay or outsider cannot inject, only delay.
+    for (const raw of await channel.receive()) {
+      try {
+        accept(raw);
+      } catch (e) {
+        if (!(e instanceof EnvelopeError) && !(e instanceof RangeError)) throw e;
+      }
+    }
+  }
+  return party.result();
+}
+
+async function signedFetch(
+  baseUrl: string,
+  identity: DeviceIdentity,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
+  const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
+  const headers = signRequest(identity, { method, path, body: bytes });
+  const response = await fetch(baseUrl + path, {
+    method,
+    headers: { ...headers, ...(bytes.length > 0 && { "content-type": "application/json" }) },
+    ...(bytes.length > 0 && { body: Buffer.from(bytes) }),
+  });
+  const text = await response.text();
+  const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  if (!response.ok) throw new RelayError(`relay ${method} ${path}: ${response.status} ${String(parsed.message ?? "")}`);
+  return parsed;
+}
+
+/** The HTTP fallback: posts envelopes, polls for new ones every `pollMs`. */
+export function httpRelayChannel(
+  baseUrl: string,
+  identity: DeviceIdentity,
+  relayId: string,
+  pollMs = 50,
+): RelayChannel {
+  let cursor = 0;
+  let first = true;
+  return {
+    async send(envelopes) {
+      await signedFetch(baseUrl, identity, "POST", `/v1/relay/${relayId}/envelopes`, { envelopes });
+    },
+    async receive() {
+      if (!first) await new Promise((r) => setTimeout(r, pollMs));
+      first = false;
+      const got = await signedFetch(baseUrl, identity, "GET", `/v1/relay/${relayId}/envelopes?after=${cursor}`);
+      const items = got.envelopes as { id: number; envelope: unknown }[];
+      for (const item of items) cursor = Math.max(cursor, item.id);
+      return items.map((i) => i.envelope);
+    },
+    close() {},
+  };
+}
+
+/** The WebSocket relay: envelopes pushed as they arrive, sent over the same socket. */
+export async function wsRelayChannel(
+  baseUrl: string,
+  identity: DeviceIdentity,
+  relayId: string,
+): Promise<RelayChannel> {
+  const path = "/v1/relay/ws";
+  const headers = signRequest(identity, { method: "GET", path, body: new Uint8Array() });
+  const socket = new WebSocket(baseUrl.replace(/^http/, "ws") + path, { headers, maxPayload: 4 * 1024 * 1024 });
+  const inbox: unknown[] = [];
+  let wake: (() => void) | undefined;
+  let failure: Error | undefined;
+  socket.on("message", (data) => {
+    try {
+      const message = JSON.parse(String(data)) as {
+        type: string;
+        envelopes?: { envelope: unknown }[];
+        message?: string;
+      };
+      if (message.type === "envelopes") inbox.push(...(message.envelopes ?? []).map((e) => e.envelope));
+      if (message.type === "error") failure = new RelayError(`relay: ${message.message}`);
+    } catch {
+      failure = new RelayError("relay sent something that is not JSON");
+    }
+    wake?.();
+  });
+  socket.on("close", () => {
+    failure ??= new RelayError("relay connection closed");
+    wake?.();
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("error", (e) => reject(new RelayError(`relay connection failed: ${e.message}`)));
+    socket.once("unexpected-response", (_req, res) =>
+      reject(new RelayError(`relay refused the connection: ${res.statusCode}`)),
+    );
+  });
+  socket.send(JSON.stringify({ type: "subscribe", relayId, after: 0 }));
+  return {
+    async send(envelopes) {
+      if (failure) throw failure;
+      socket.send(JSON.stringify({ type: "send", relayId, envelopes }));
+    },
+    async receive() {
+      if (failure) throw failure;
+      if (inbox.length === 0)
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 1000);
+        });
+      wake = undefined;
+      if (failure) throw failure;
+      return inbox.splice(0);
+    },
+    close() {
+      socket.close();
+    },
+  };
+}
