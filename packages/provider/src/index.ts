@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { deviceId } from "@keyshard/transport";
 import type { ProviderContext } from "./api/context.js";
 import { buildServer, type ServerOptions } from "./api/server.js";
 import { appendAudit, SYSTEM_CHAIN } from "./audit/log.js";
@@ -13,6 +14,7 @@ import { LiveParties } from "./sessions/live-parties.js";
 import { ShareCache } from "./sessions/share-cache.js";
 import { openDatabase } from "./store/database.js";
 import { checkMasterKey, loadMasterKey } from "./store/master-key.js";
+import { loadProviderIdentity } from "./store/provider-identity.js";
 
 export type { ProviderContext } from "./api/context.js";
 export { buildServer } from "./api/server.js";
@@ -58,7 +60,10 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
   }
   const now = config.now ?? Date.now;
   const notifier = new Notifier(db, { ...(config.smtpUrl && { smtpUrl: config.smtpUrl }), now });
+  const identity = await loadProviderIdentity(db, key);
   const context: ProviderContext = {
+    identity,
+    identityId: deviceId(identity.publicKey),
     db,
     masterKey: key,
     notifier,

@@ -34,11 +34,15 @@ export {
   RelayError,
   type RelayPeer,
   type RelayRunOptions,
+  RoundBuffer,
+  type RoundBufferState,
   runOverRelay,
   wsRelayChannel,
 } from "./relay.js";
 export {
+  isEcdsa,
   PROVIDER,
+  type Quorum,
   SCHEME_NAMES,
   type Scheme,
   type SchemeName,

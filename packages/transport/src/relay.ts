@@ -11,7 +11,7 @@ import type { Msg, Party } from "@keyshard/mpc";
 import WebSocket from "ws";
 import { type Envelope, EnvelopeError, openEnvelope, parseEnvelope, sealEnvelope } from "./envelope.js";
 import { type DeviceIdentity, deviceId, signRequest } from "./identity.js";
-import { fromWire, toWire } from "./messages.js";
+import { fromWire, toWire, type WireMessage } from "./messages.js";
 
 export interface RelayPeer {
   /** The peer's party index in the protocol. */
@@ -42,55 +42,104 @@ export class RelayError extends Error {
   override readonly name = "RelayError";
 }
 
-/** Runs `party` to its result with the peers, through `channel`. */
-export async function runOverRelay<T>(party: Party<T>, options: RelayRunOptions): Promise<T> {
-  const { identity, sid, index, peers, channel } = options;
-  for (const peer of peers)
-    if (deviceId(peer.identityKey) !== peer.deviceId)
-      throw new RelayError(`the identity key given for device ${peer.deviceId} is not that device's`);
-  const byDevice = new Map(peers.map((p) => [p.deviceId, p]));
-  const seen = new Set<string>();
-  /** round → peer index → that peer's messages to us in that round. */
-  const rounds = new Map<number, Map<number, Msg[]>>();
+/** What a `RoundBuffer` keeps between requests (it holds decrypted messages: store it sealed). */
+export interface RoundBufferState {
+  seen: string[];
+  rounds: Record<string, Record<string, WireMessage[]>>;
+}
 
-  const send = (round: number, messages: Msg[]) =>
-    channel.send(
-      peers.map((peer) => {
-        const mine = messages.filter((m) => m.to === peer.index || m.to === null);
-        const plaintext = new TextEncoder().encode(JSON.stringify(toWire(mine)));
-        return sealEnvelope(identity, peer.identityKey, { sid, round }, plaintext);
-      }),
+/**
+ * One party's view of a relayed run: opens and checks incoming envelopes, collects each round
+ * until every peer's batch is in, and seals outgoing rounds. Serializable, so a party driven by
+ * requests (the provider's) can keep it between them.
+ */
+export class RoundBuffer {
+  readonly #byDevice: Map<string, RelayPeer>;
+  readonly #seen: Set<string>;
+  readonly #rounds: Map<number, Map<number, Msg[]>>;
+
+  constructor(
+    readonly identity: DeviceIdentity,
+    readonly sid: Uint8Array,
+    readonly index: number,
+    readonly peers: readonly RelayPeer[],
+    state?: RoundBufferState,
+  ) {
+    for (const peer of peers)
+      if (deviceId(peer.identityKey) !== peer.deviceId)
+        throw new RelayError(`the identity key given for device ${peer.deviceId} is not that device's`);
+    this.#byDevice = new Map(peers.map((p) => [p.deviceId, p]));
+    this.#seen = new Set(state?.seen ?? []);
+    this.#rounds = new Map(
+      Object.entries(state?.rounds ?? {}).map(([round, batch]) => [
+        Number(round),
+        new Map(
+          Object.entries(batch).map(([peer, messages]) => [
+            Number(peer),
+            fromWire(messages, { from: Number(peer), to: index }),
+          ]),
+        ),
+      ]),
     );
+  }
 
-  const accept = (raw: unknown) => {
+  /** Takes an envelope from the network; throws EnvelopeError or RangeError when it fails a check. */
+  accept(raw: unknown): void {
     const envelope = parseEnvelope(raw);
-    const peer = byDevice.get(envelope.from);
+    const peer = this.#byDevice.get(envelope.from);
     if (peer === undefined) throw new EnvelopeError("an envelope from a device outside the session");
-    const { round, plaintext } = openEnvelope(identity, peer.identityKey, sid, envelope, seen);
+    const { round, plaintext } = openEnvelope(this.identity, peer.identityKey, this.sid, envelope, this.#seen);
     let decoded: unknown;
     try {
       decoded = JSON.parse(new TextDecoder().decode(plaintext));
     } catch {
       throw new EnvelopeError("an envelope's content is not JSON");
     }
-    const messages = fromWire(decoded, { from: peer.index, to: index });
-    const batch = rounds.get(round) ?? new Map<number, Msg[]>();
+    const messages = fromWire(decoded, { from: peer.index, to: this.index });
+    const batch = this.#rounds.get(round) ?? new Map<number, Msg[]>();
     batch.set(peer.index, messages);
-    rounds.set(round, batch);
-  };
+    this.#rounds.set(round, batch);
+  }
 
+  /** Every peer's messages of `round` once all have arrived (and forgets them), else undefined. */
+  take(round: number): Msg[] | undefined {
+    const batch = this.#rounds.get(round);
+    if (batch === undefined || batch.size !== this.peers.length) return undefined;
+    this.#rounds.delete(round);
+    return [...batch.values()].flat();
+  }
+
+  /** One envelope per peer with this party's messages of `round` for it. */
+  seal(round: number, messages: readonly Msg[]): Envelope[] {
+    return this.peers.map((peer) => {
+      const mine = messages.filter((m) => m.to === peer.index || m.to === null);
+      const plaintext = new TextEncoder().encode(JSON.stringify(toWire(mine)));
+      return sealEnvelope(this.identity, peer.identityKey, { sid: this.sid, round }, plaintext);
+    });
+  }
+
+  toJSON(): RoundBufferState {
+    const rounds: RoundBufferState["rounds"] = {};
+    for (const [round, batch] of this.#rounds)
+      rounds[round] = Object.fromEntries([...batch].map(([peer, messages]) => [peer, toWire(messages)]));
+    return { seen: [...this.#seen], rounds };
+  }
+}
+
+/** Runs `party` to its result with the peers, through `channel`. */
+export async function runOverRelay<T>(party: Party<T>, options: RelayRunOptions): Promise<T> {
+  const { channel } = options;
+  const buffer = new RoundBuffer(options.identity, options.sid, options.index, options.peers);
   let round = 0;
-  await send(round, party.start());
+  await channel.send(buffer.seal(round, party.start()));
   let lastProgress = Date.now();
   const timeoutMs = options.timeoutMs ?? 60_000;
   while (!party.done) {
-    const batch = rounds.get(round);
-    if (batch !== undefined && batch.size === peers.length) {
-      rounds.delete(round);
-      const incoming = [...batch.values()].flat();
+    const incoming = buffer.take(round);
+    if (incoming !== undefined) {
       const out = incoming.length > 0 ? party.handle(incoming) : [];
       round++;
-      await send(round, out);
+      await channel.send(buffer.seal(round, out));
       lastProgress = Date.now();
       continue;
     }
@@ -99,7 +148,7 @@ export async function runOverRelay<T>(party: Party<T>, options: RelayRunOptions)
     // Envelopes that fail their checks are dropped: a relay or outsider cannot inject, only delay.
     for (const raw of await channel.receive()) {
       try {
-        accept(raw);
+        buffer.accept(raw);
       } catch (e) {
         if (!(e instanceof EnvelopeError) && !(e instanceof RangeError)) throw e;
       }

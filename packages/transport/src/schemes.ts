@@ -1,10 +1,13 @@
 /**
- * The signature schemes of a hybrid wallet (wallet device = party 0, provider = party 1), behind
- * one interface so that the provider and the wallet drive every engine the same way: keygen and
- * signing runs as `Party` objects, shares and results as bytes.
+ * The signature schemes of keyshard wallets behind one interface, so that the provider and the
+ * devices drive every engine the same way: keygen and signing runs as `Party` objects, shares and
+ * results as bytes. A hybrid wallet is 2-of-2 (wallet device = party 0, provider = party 1);
+ * dkls23 and FROST also make t-of-n keys, signed by any `signers` of at least t.
  */
 import {
   compactSignature,
+  DklsShare,
+  dkls23,
   Ecdsa2pShare,
   ecdsa2p,
   FrostShare,
@@ -14,8 +17,19 @@ import {
   type SignPrecomputation,
 } from "@keyshard/mpc";
 
-export type SchemeName = "ecdsa2p" | "frost-ed25519" | "frost-taproot";
-export const SCHEME_NAMES: readonly SchemeName[] = ["ecdsa2p", "frost-ed25519", "frost-taproot"];
+export type SchemeName = "ecdsa2p" | "dkls23" | "frost-ed25519" | "frost-taproot";
+export const SCHEME_NAMES: readonly SchemeName[] = ["ecdsa2p", "dkls23", "frost-ed25519", "frost-taproot"];
+
+/** Schemes whose signatures are ECDSA over secp256k1 (Ethereum, Bitcoin P2WPKH). */
+export const isEcdsa = (name: SchemeName) => name === "ecdsa2p" || name === "dkls23";
+
+/** The parties of a key: `n` of them, any `t` can sign. Hybrid wallets are 2-of-2. */
+export interface Quorum {
+  t: number;
+  n: number;
+}
+
+const HYBRID: Quorum = { t: 2, n: 2 };
 
 /** The parties of a hybrid wallet. */
 export const WALLET_DEVICE = 0;
@@ -26,18 +40,21 @@ export type Share = unknown;
 
 export interface Scheme {
   readonly name: SchemeName;
-  keygen(sid: Uint8Array, index: number): Party<unknown>;
+  /** Whether the scheme makes keys of more than two parties. */
+  readonly multiparty: boolean;
+  keygen(sid: Uint8Array, index: number, quorum?: Quorum): Party<unknown>;
   restoreKeygen(state: Uint8Array): Party<unknown>;
   /** A finished keygen's result is the party's share. */
   encodeShare(share: Share): Uint8Array;
   decodeShare(bytes: Uint8Array): Share;
   /**
    * `message`: the 32-byte digest (ECDSA) or the message itself (Ed25519, BIP340 sighash).
+   * `signers`: the parties taking part (default: both of a hybrid wallet).
    * `precomputed`: from `precompute`, used once (ecdsa2p's party 1 only).
    */
   sign(
     share: Share,
-    options: { sid: Uint8Array; message: Uint8Array; path?: string; precomputed?: unknown },
+    options: { sid: Uint8Array; message: Uint8Array; path?: string; signers?: number[]; precomputed?: unknown },
   ): Party<unknown>;
   restoreSign(share: Share, state: Uint8Array): Party<unknown>;
   /** The share holder's signing work that needs no message, done ahead of time; undefined when the scheme has none. */
@@ -57,7 +74,11 @@ function ecdsaSignatureBytes(signature: Signature): Uint8Array {
 
 const ecdsa2pScheme: Scheme = {
   name: "ecdsa2p",
-  keygen: (sid, index) => ecdsa2p.keygen({ sid, index: index as 0 | 1 }),
+  multiparty: false,
+  keygen: (sid, index, quorum = HYBRID) => {
+    if (quorum.t !== 2 || quorum.n !== 2) throw new RangeError("ecdsa2p keys are 2-of-2");
+    return ecdsa2p.keygen({ sid, index: index as 0 | 1 });
+  },
   restoreKeygen: (state) => ecdsa2p.restoreKeygen(state),
   encodeShare: (share) => (share as Ecdsa2pShare).toBytes(),
   decodeShare: (bytes) => Ecdsa2pShare.fromBytes(bytes),
@@ -74,15 +95,30 @@ const ecdsa2pScheme: Scheme = {
   publicKey: (share, path) => ecdsa2p.publicKey(share as Ecdsa2pShare, path),
 };
 
+const dkls23Scheme: Scheme = {
+  name: "dkls23",
+  multiparty: true,
+  keygen: (sid, index, quorum = HYBRID) => dkls23.keygen({ sid, index, ...quorum }),
+  restoreKeygen: (state) => dkls23.restoreKeygen(state),
+  encodeShare: (share) => (share as DklsShare).toBytes(),
+  decodeShare: (bytes) => DklsShare.fromBytes(bytes),
+  sign: (share, { sid, message, path, signers = [WALLET_DEVICE, PROVIDER] }) =>
+    dkls23.sign(share as DklsShare, { sid, messageHash: message, signers, ...(path && { path }) }),
+  restoreSign: (share, state) => dkls23.restoreSign(share as DklsShare, state),
+  precompute: () => undefined,
+  signatureBytes: (result) => ecdsaSignatureBytes(result as Signature),
+  publicKey: (share, path) => dkls23.publicKey(share as DklsShare, path),
+};
+
 function frostScheme(name: "frost-ed25519" | "frost-taproot", engine: typeof frost.ed25519): Scheme {
-  const signers = [WALLET_DEVICE, PROVIDER];
   return {
     name,
-    keygen: (sid, index) => engine.keygen({ sid, index, n: 2, t: 2 }),
+    multiparty: true,
+    keygen: (sid, index, quorum = HYBRID) => engine.keygen({ sid, index, ...quorum }),
     restoreKeygen: (state) => engine.restoreKeygen(state),
     encodeShare: (share) => (share as FrostShare).toBytes(),
     decodeShare: (bytes) => FrostShare.fromBytes(bytes),
-    sign: (share, { sid, message, path }) =>
+    sign: (share, { sid, message, path, signers = [WALLET_DEVICE, PROVIDER] }) =>
       engine.sign(share as FrostShare, { sid, message, signers, ...(path && { path }) }),
     restoreSign: (share, state) => engine.restoreSign(share as FrostShare, state),
     precompute: () => undefined,
@@ -93,6 +129,7 @@ function frostScheme(name: "frost-ed25519" | "frost-taproot", engine: typeof fro
 
 const SCHEMES: Record<SchemeName, Scheme> = {
   ecdsa2p: ecdsa2pScheme,
+  dkls23: dkls23Scheme,
   "frost-ed25519": frostScheme("frost-ed25519", frost.ed25519),
   "frost-taproot": frostScheme("frost-taproot", frost.secp256k1tr as typeof frost.ed25519),
 };

@@ -1,4 +1,5 @@
 /** What every route needs: storage, the master key, the notifier and the clock (injectable for tests). */
+import type { DeviceIdentity } from "@keyshard/transport";
 import type { Notifier } from "../notify/notifier.js";
 import type { LiveParties } from "../sessions/live-parties.js";
 import type { ShareCache } from "../sessions/share-cache.js";
@@ -6,6 +7,9 @@ import type { Database } from "../store/database.js";
 import type { MasterKey } from "../store/master-key.js";
 
 export interface ProviderContext {
+  /** The provider's own device identity, for relayed sessions it takes part in, and its id. */
+  identity: DeviceIdentity;
+  identityId: string;
   db: Database;
   masterKey: MasterKey;
   notifier: Notifier;

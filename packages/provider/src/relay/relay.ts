@@ -8,7 +8,7 @@
 
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { EnvelopeError, parseEnvelope } from "@keyshard/transport";
+import { type Envelope, EnvelopeError, parseEnvelope } from "@keyshard/transport";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../api/context.js";
 import { badRequest, forbidden, notFound } from "../api/errors.js";
@@ -31,19 +31,24 @@ export interface RelaySession {
 /** Fires `${relayId}:${deviceId}` when an envelope for that device is stored by this process. */
 export const relayEvents = new EventEmitter().setMaxListeners(0);
 
+/**
+ * Opens a relay session among active devices of the account. Only the provider's own code adds
+ * the provider (`withProvider`), for runs in which it is a party.
+ */
 export async function createRelaySession(
   ctx: ProviderContext,
+  tx: Queryable,
   device: { id: string; accountId: string },
-  request: { participants: string[]; purpose: string },
+  request: { participants: string[]; purpose: string; withProvider?: boolean },
 ): Promise<RelaySession> {
-  const { participants } = request;
+  const participants = request.withProvider ? [...request.participants, ctx.identityId] : request.participants;
   if (!participants.includes(device.id)) throw badRequest("the creating device must take part");
   if (new Set(participants).size !== participants.length) throw badRequest("a device takes part once");
-  const active = await ctx.db.query<{ id: string }>(
+  const active = await tx.query<{ id: string }>(
     "SELECT id FROM devices WHERE account_id = $1 AND state = 'active' AND id = ANY($2::text[])",
-    [device.accountId, participants],
+    [device.accountId, request.participants],
   );
-  if (active.length !== participants.length)
+  if (active.length !== request.participants.length)
     throw badRequest("every participant must be an active device of the account");
   const session: RelaySession = {
     id: randomUUID(),
@@ -53,28 +58,26 @@ export async function createRelaySession(
     createdBy: device.id,
     expiresMs: ctx.now() + RELAY_LIFETIME_MS,
   };
-  await ctx.db.transaction(async (tx) => {
-    await tx.query(
-      `INSERT INTO relay_sessions (id, account_id, sid, purpose, participants, created_by, created_ms, expires_ms)
+  await tx.query(
+    `INSERT INTO relay_sessions (id, account_id, sid, purpose, participants, created_by, created_ms, expires_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        session.id,
-        device.accountId,
-        session.sid,
-        session.purpose,
-        JSON.stringify(participants),
-        device.id,
-        ctx.now(),
-        session.expiresMs,
-      ],
-    );
-    await appendAudit(tx, {
-      chain: device.accountId,
-      atMs: ctx.now(),
-      actor: device.id,
-      action: "relay.created",
-      details: { relay: session.id, purpose: session.purpose, participants },
-    });
+    [
+      session.id,
+      device.accountId,
+      session.sid,
+      session.purpose,
+      JSON.stringify(participants),
+      device.id,
+      ctx.now(),
+      session.expiresMs,
+    ],
+  );
+  await appendAudit(tx, {
+    chain: device.accountId,
+    atMs: ctx.now(),
+    actor: device.id,
+    action: "relay.created",
+    details: { relay: session.id, purpose: session.purpose, participants },
   });
   return session;
 }
@@ -121,12 +124,13 @@ export async function openRelaySessions(ctx: ProviderContext, device: { id: stri
   return rows.map(toSession).filter((s) => s.participants.includes(device.id));
 }
 
+/** Checks and stores a device's envelopes; returns the devices they are for (each woken). */
 export async function postEnvelopes(
   ctx: ProviderContext,
   relayId: string,
   device: { id: string; accountId: string },
   envelopes: unknown[],
-): Promise<number> {
+): Promise<string[]> {
   const session = await findRelaySession(ctx.db, relayId, device);
   if (session.expiresMs <= ctx.now()) throw forbidden("the relay session has expired");
   const sid = bytesToHex(session.sid);
@@ -143,15 +147,29 @@ export async function postEnvelopes(
       throw badRequest("an envelope is addressed to a device outside the session");
     return envelope;
   });
-  await ctx.db.transaction(async (tx) => {
-    for (const envelope of checked)
-      await tx.query(
-        "INSERT INTO relay_envelopes (relay_id, from_device, to_device, envelope, created_ms) VALUES ($1, $2, $3, $4, $5)",
-        [relayId, device.id, envelope.to, JSON.stringify(envelope), ctx.now()],
-      );
-  });
-  for (const to of new Set(checked.map((e) => e.to))) relayEvents.emit(`${relayId}:${to}`);
-  return checked.length;
+  await ctx.db.transaction((tx) => storeEnvelopes(tx, relayId, device.id, checked, ctx.now()));
+  const recipients = [...new Set(checked.map((e) => e.to))];
+  for (const to of recipients) relayEvents.emit(`${relayId}:${to}`);
+  return recipients;
+}
+
+/**
+ * Stores envelopes already checked (or made by the provider itself). Readers page by envelope id,
+ * so ids must become visible in order: the session row's lock, held to commit, serializes writers.
+ */
+export async function storeEnvelopes(
+  tx: Queryable,
+  relayId: string,
+  from: string,
+  envelopes: readonly Envelope[],
+  nowMs: number,
+): Promise<void> {
+  await tx.query("SELECT id FROM relay_sessions WHERE id = $1 FOR UPDATE", [relayId]);
+  for (const envelope of envelopes)
+    await tx.query(
+      "INSERT INTO relay_envelopes (relay_id, from_device, to_device, envelope, created_ms) VALUES ($1, $2, $3, $4, $5)",
+      [relayId, from, envelope.to, JSON.stringify(envelope), nowMs],
+    );
 }
 
 /** Envelopes for `device` stored after `after` (an envelope id), oldest first. */

@@ -21,8 +21,8 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../api/context.js";
 import { badRequest, conflict, HttpError, notFound } from "../api/errors.js";
-import { appendAudit } from "../audit/log.js";
 import type { Queryable } from "../store/database.js";
+import { keyMade, runFailed, signatureMade } from "./outcome.js";
 
 export interface SessionReply {
   sessionId: string;
@@ -179,44 +179,15 @@ async function finish(
   request: { sessionId: string; accountId: string; actor: string },
   result: unknown,
 ): Promise<Partial<SessionReply>> {
-  const engine = scheme(row.scheme);
-  if (row.kind === "keygen") {
-    const key = engine.publicKey(result);
-    const publicKey = bytesToHex(key);
-    await tx.query("UPDATE wallets SET share = $2, public_key = $3, state = 'active' WHERE id = $1", [
-      row.wallet_id,
-      ctx.masterKey.seal(engine.encodeShare(result), `share:${row.wallet_id}`),
-      key,
-    ]);
-    await appendAudit(tx, {
-      chain: request.accountId,
-      atMs: ctx.now(),
-      actor: request.actor,
-      action: "wallet.created",
-      details: { wallet: row.wallet_id, scheme: row.scheme, publicKey },
-    });
-    return { publicKey };
-  }
-  const signature = engine.signatureBytes(result);
-  await tx.query("UPDATE request_signatures SET signature = $3 WHERE request_id = $1 AND idx = $2", [
-    row.sign_request_id,
-    row.message_index,
-    signature,
-  ]);
-  const [pending] = await tx.query<{ n: string }>(
-    "SELECT count(*) AS n FROM request_signatures WHERE request_id = $1 AND signature IS NULL",
-    [row.sign_request_id],
+  const run = { accountId: request.accountId, actor: request.actor, scheme: row.scheme };
+  if (row.kind === "keygen")
+    return { publicKey: bytesToHex(await keyMade(ctx, tx, { ...run, walletId: row.wallet_id }, result)) };
+  const signature = await signatureMade(
+    ctx,
+    tx,
+    { ...run, requestId: row.sign_request_id as string, messageIndex: row.message_index as number },
+    result,
   );
-  if (Number(pending?.n) === 0) {
-    await tx.query("UPDATE sign_requests SET status = 'signed' WHERE id = $1", [row.sign_request_id]);
-    await appendAudit(tx, {
-      chain: request.accountId,
-      atMs: ctx.now(),
-      actor: request.actor,
-      action: "request.signed",
-      details: { request: row.sign_request_id },
-    });
-  }
   return { signature: bytesToHex(signature) };
 }
 
@@ -231,13 +202,17 @@ async function fail(
     request.sessionId,
     ctx.now(),
   ]);
-  if (row.kind === "keygen") await tx.query("UPDATE wallets SET state = 'failed' WHERE id = $1", [row.wallet_id]);
-  else await tx.query("UPDATE sign_requests SET status = 'failed' WHERE id = $1", [row.sign_request_id]);
-  await appendAudit(tx, {
-    chain: request.accountId,
-    atMs: ctx.now(),
-    actor: request.actor,
-    action: "session.aborted",
-    details: { session: request.sessionId, kind: row.kind, culprit: abort.culprit, reason: abort.reason },
-  });
+  await runFailed(
+    ctx,
+    tx,
+    {
+      accountId: request.accountId,
+      actor: request.actor,
+      kind: row.kind,
+      walletId: row.wallet_id,
+      requestId: row.sign_request_id,
+      session: request.sessionId,
+    },
+    abort,
+  );
 }

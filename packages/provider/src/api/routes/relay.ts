@@ -6,11 +6,11 @@
 import websocket from "@fastify/websocket";
 import type { FastifyInstance } from "fastify";
 import type { WebSocket } from "ws";
+import { relayPost } from "../../relay/provider-party.js";
 import {
   createRelaySession,
   findRelaySession,
   openRelaySessions,
-  postEnvelopes,
   readEnvelopes,
   relayEvents,
 } from "../../relay/relay.js";
@@ -93,7 +93,7 @@ function serveSocket(ctx: ProviderContext, socket: WebSocket, device: Authentica
       } else if (message.type === "send") {
         if (!Array.isArray(message.envelopes) || message.envelopes.length > MAX_ENVELOPES)
           throw new HttpError(400, "invalid-request", `envelopes must be a list of at most ${MAX_ENVELOPES}`);
-        await postEnvelopes(ctx, message.relayId, device, message.envelopes);
+        await relayPost(ctx, message.relayId, device, message.envelopes);
       } else throw new HttpError(400, "invalid-request", "type must be subscribe or send");
     })().catch((e) =>
       fail(e instanceof HttpError ? e.message : e instanceof SyntaxError ? "not JSON" : "internal error"),
@@ -126,11 +126,8 @@ export async function relayRoutes(app: FastifyInstance, ctx: ProviderContext): P
     },
     async (request, reply) => {
       const device = await authenticate(ctx, request);
-      const session = await createRelaySession(
-        ctx,
-        device,
-        request.body as { participants: string[]; purpose: string },
-      );
+      const { participants, purpose } = request.body as { participants: string[]; purpose: string };
+      const session = await ctx.db.transaction((tx) => createRelaySession(ctx, tx, device, { participants, purpose }));
       return reply.code(201).send(sessionView(session));
     },
   );
@@ -185,7 +182,7 @@ export async function relayRoutes(app: FastifyInstance, ctx: ProviderContext): P
     async (request) => {
       const device = await authenticate(ctx, request);
       const { id } = request.params as { id: string };
-      return { stored: await postEnvelopes(ctx, id, device, (request.body as { envelopes: unknown[] }).envelopes) };
+      return { stored: await relayPost(ctx, id, device, (request.body as { envelopes: unknown[] }).envelopes) };
     },
   );
 

@@ -1,0 +1,212 @@
+/**
+ * The provider as one party of a relayed t-of-n run (keygen, or signing what the policy allowed).
+ * Its party lives in `relay_parties`: protocol state and the buffer of opened envelopes, both
+ * sealed under the master key. Whenever envelopes for the provider arrive, one transaction locks
+ * the row, opens them, runs every round that is complete, stores the outgoing envelopes and the
+ * next state — so, as with two-party sessions, any replica can continue and a state is used once.
+ */
+import { type Party, ProtocolAbort } from "@keyshard/mpc";
+import { EnvelopeError, type RelayPeer, RoundBuffer, type SchemeName, scheme } from "@keyshard/transport";
+import { utf8ToBytes } from "@noble/hashes/utils.js";
+import type { ProviderContext } from "../api/context.js";
+import { keyMade, runFailed, signatureMade } from "../sessions/outcome.js";
+import type { Queryable } from "../store/database.js";
+import { postEnvelopes, type RelaySession, readEnvelopes, relayEvents, storeEnvelopes } from "./relay.js";
+
+const stateContext = (relayId: string, round: number) => `relay-party:${relayId}:${round}`;
+const bufferContext = (relayId: string) => `relay-buffer:${relayId}`;
+
+/** The run's other parties: device ids by party index, with their registered identity keys. */
+async function peersOf(
+  ctx: ProviderContext,
+  q: Queryable,
+  members: readonly string[],
+  parties: readonly number[],
+  me: number,
+): Promise<RelayPeer[]> {
+  const ids = parties.filter((i) => i !== me).map((i) => ({ index: i, deviceId: members[i] as string }));
+  const keys = await q.query<{ id: string; identity_key: Uint8Array }>(
+    "SELECT id, identity_key FROM devices WHERE id = ANY($1::text[])",
+    [ids.map((p) => p.deviceId)],
+  );
+  const byId = new Map(keys.map((k) => [k.id, new Uint8Array(k.identity_key)]));
+  return ids.map((p) => {
+    const identityKey = p.deviceId === ctx.identityId ? ctx.identity.publicKey : byId.get(p.deviceId);
+    if (identityKey === undefined) throw new Error(`member ${p.deviceId} has no identity key`);
+    return { ...p, identityKey };
+  });
+}
+
+export interface ProviderRun {
+  relay: RelaySession;
+  accountId: string;
+  walletId: string;
+  kind: "keygen" | "sign";
+  signRequestId?: string;
+  messageIndex?: number;
+  /** Member device ids by party index (the provider's own id at its index). */
+  members: readonly string[];
+  /** The party indices taking part in this run. */
+  parties: readonly number[];
+  partyIndex: number;
+}
+
+/** Starts the provider's party inside the caller's transaction and queues its first round. */
+export async function startProviderParty(
+  ctx: ProviderContext,
+  tx: Queryable,
+  run: ProviderRun,
+  party: Party<unknown>,
+): Promise<void> {
+  const buffer = new RoundBuffer(
+    ctx.identity,
+    run.relay.sid,
+    run.partyIndex,
+    await peersOf(ctx, tx, run.members, run.parties, run.partyIndex),
+  );
+  await storeEnvelopes(tx, run.relay.id, ctx.identityId, buffer.seal(0, party.start()), ctx.now());
+  await tx.query(
+    `INSERT INTO relay_parties (relay_id, wallet_id, kind, sign_request_id, message_index, party_index, parties, round, state, buffer, status, updated_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, 'running', $10)`,
+    [
+      run.relay.id,
+      run.walletId,
+      run.kind,
+      run.signRequestId ?? null,
+      run.messageIndex ?? null,
+      run.partyIndex,
+      JSON.stringify(run.parties),
+      ctx.masterKey.seal(party.save(), stateContext(run.relay.id, 0)),
+      ctx.masterKey.seal(utf8ToBytes(JSON.stringify(buffer.toJSON())), bufferContext(run.relay.id)),
+      ctx.now(),
+    ],
+  );
+}
+
+interface PartyRow {
+  wallet_id: string;
+  account_id: string;
+  kind: "keygen" | "sign";
+  sign_request_id: string | null;
+  message_index: number | null;
+  party_index: number;
+  parties: string;
+  round: number;
+  state: Uint8Array | null;
+  buffer: Uint8Array;
+  cursor: string;
+  sid: Uint8Array;
+  members: string;
+  scheme: SchemeName;
+  share: Uint8Array | null;
+}
+
+/**
+ * Feeds the provider's party every envelope for it that arrived, runs the complete rounds, and
+ * returns the devices it sent envelopes to (for the caller to wake). `actor` is the device whose
+ * post triggered this.
+ */
+export async function advanceProviderParty(ctx: ProviderContext, relayId: string, actor: string): Promise<string[]> {
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx.query<PartyRow>(
+      `SELECT p.wallet_id, w.account_id, p.kind, p.sign_request_id, p.message_index, p.party_index, p.parties, p.round,
+              p.state, p.buffer, p.cursor, r.sid, w.members, w.scheme, w.share
+       FROM relay_parties p JOIN relay_sessions r ON r.id = p.relay_id JOIN wallets w ON w.id = p.wallet_id
+       WHERE p.relay_id = $1 AND p.status = 'running' FOR UPDATE OF p`,
+      [relayId],
+    );
+    if (row === undefined) return [];
+    const members = JSON.parse(row.members) as string[];
+    const parties = JSON.parse(row.parties) as number[];
+    const buffer = new RoundBuffer(
+      ctx.identity,
+      new Uint8Array(row.sid),
+      row.party_index,
+      await peersOf(ctx, tx, members, parties, row.party_index),
+      JSON.parse(new TextDecoder().decode(ctx.masterKey.open(new Uint8Array(row.buffer), bufferContext(relayId)))),
+    );
+    let cursor = Number(row.cursor);
+    for (const { id, envelope } of await readEnvelopes(tx, relayId, ctx.identityId, cursor)) {
+      cursor = id;
+      try {
+        buffer.accept(envelope);
+      } catch (e) {
+        // A bad envelope is dropped: whoever sent it can delay the run, not steer it.
+        if (!(e instanceof EnvelopeError) && !(e instanceof RangeError)) throw e;
+      }
+    }
+    const engine = scheme(row.scheme);
+    const share = row.share === null ? null : ctx.shares.get(row.wallet_id, row.scheme, new Uint8Array(row.share));
+    let round = row.round;
+    let party: Party<unknown> | undefined;
+    let status: "running" | "done" | "failed" = "running";
+    const sentTo = new Set<string>();
+    const run = { accountId: row.account_id, actor, scheme: row.scheme };
+    try {
+      for (let incoming = buffer.take(round); incoming !== undefined; incoming = buffer.take(round)) {
+        if (party === undefined) {
+          const state = ctx.masterKey.open(new Uint8Array(row.state as Uint8Array), stateContext(relayId, row.round));
+          party = row.kind === "keygen" ? engine.restoreKeygen(state) : engine.restoreSign(share, state);
+        }
+        const out = incoming.length > 0 ? party.handle(incoming) : [];
+        round++;
+        const envelopes = buffer.seal(round, out);
+        await storeEnvelopes(tx, relayId, ctx.identityId, envelopes, ctx.now());
+        for (const e of envelopes) sentTo.add(e.to);
+        if (!party.done) continue;
+        status = "done";
+        if (row.kind === "keygen") await keyMade(ctx, tx, { ...run, walletId: row.wallet_id }, party.result());
+        else
+          await signatureMade(
+            ctx,
+            tx,
+            { ...run, requestId: row.sign_request_id as string, messageIndex: row.message_index as number },
+            party.result(),
+          );
+        break;
+      }
+    } catch (e) {
+      if (!(e instanceof ProtocolAbort)) throw e;
+      status = "failed";
+      await runFailed(
+        ctx,
+        tx,
+        { ...run, kind: row.kind, walletId: row.wallet_id, requestId: row.sign_request_id, session: relayId },
+        e,
+      );
+    }
+    await tx.query(
+      "UPDATE relay_parties SET round = $2, state = $3, buffer = $4, cursor = $5, status = $6, updated_ms = $7 WHERE relay_id = $1",
+      [
+        relayId,
+        round,
+        status !== "running"
+          ? null
+          : party === undefined
+            ? row.state
+            : ctx.masterKey.seal(party.save(), stateContext(relayId, round)),
+        ctx.masterKey.seal(utf8ToBytes(JSON.stringify(buffer.toJSON())), bufferContext(relayId)),
+        cursor,
+        status,
+        ctx.now(),
+      ],
+    );
+    return [...sentTo];
+  });
+}
+
+/**
+ * A device's post to the relay: stored, then — when some are for the provider — its party runs
+ * at once, and everyone it answered is woken.
+ */
+export async function relayPost(
+  ctx: ProviderContext,
+  relayId: string,
+  device: { id: string; accountId: string },
+  envelopes: unknown[],
+): Promise<number> {
+  const recipients = await postEnvelopes(ctx, relayId, device, envelopes);
+  if (recipients.includes(ctx.identityId))
+    for (const to of await advanceProviderParty(ctx, relayId, device.id)) relayEvents.emit(`${relayId}:${to}`);
+  return envelopes.length;
+}

@@ -1,0 +1,138 @@
+/**
+ * What a finished or failed run of the provider's party changes, whichever way its messages came
+ * (a two-party session over HTTP or a relayed multi-party run): a key share is sealed into its
+ * wallet, a signature into its request, a failure into the wallet or request — each audited.
+ * A t-of-n wallet becomes active only once every device member has reported the same public key
+ * (and, when the provider is a member, the provider's own run agrees).
+ */
+import { type SchemeName, scheme } from "@keyshard/transport";
+import { bytesToHex } from "@noble/hashes/utils.js";
+import type { ProviderContext } from "../api/context.js";
+import { appendAudit } from "../audit/log.js";
+import type { Queryable } from "../store/database.js";
+
+export interface RunContext {
+  accountId: string;
+  /** Who delivered the last messages (a device id), for the audit log. */
+  actor: string;
+}
+
+export async function keyMade(
+  ctx: ProviderContext,
+  tx: Queryable,
+  run: RunContext & { walletId: string; scheme: SchemeName },
+  share: unknown,
+): Promise<Uint8Array> {
+  const engine = scheme(run.scheme);
+  const key = engine.publicKey(share);
+  await tx.query("UPDATE wallets SET share = $2, public_key = $3 WHERE id = $1", [
+    run.walletId,
+    ctx.masterKey.seal(engine.encodeShare(share), `share:${run.walletId}`),
+    key,
+  ]);
+  await activateIfAgreed(ctx, tx, run);
+  return key;
+}
+
+/** Marks a creating wallet active when every member agrees on its key, failed when two disagree. */
+export async function activateIfAgreed(
+  ctx: ProviderContext,
+  tx: Queryable,
+  run: RunContext & { walletId: string },
+): Promise<void> {
+  const [wallet] = await tx.query<{
+    scheme: string;
+    members: string | null;
+    public_key: Uint8Array | null;
+    share: Uint8Array | null;
+  }>("SELECT scheme, members, public_key, share FROM wallets WHERE id = $1 AND state = 'creating' FOR UPDATE", [
+    run.walletId,
+  ]);
+  if (wallet === undefined) return;
+  const keys: string[] = [];
+  let complete = true;
+  if (wallet.members === null || wallet.share !== null) {
+    if (wallet.public_key === null) complete = false;
+    else keys.push(bytesToHex(new Uint8Array(wallet.public_key)));
+  }
+  if (wallet.members !== null) {
+    const devices = (JSON.parse(wallet.members) as string[]).filter((m) => m !== ctx.identityId);
+    const confirmed = await tx.query<{ device_id: string; public_key: Uint8Array }>(
+      "SELECT device_id, public_key FROM wallet_confirmations WHERE wallet_id = $1",
+      [run.walletId],
+    );
+    for (const c of confirmed) keys.push(bytesToHex(new Uint8Array(c.public_key)));
+    if (confirmed.length < devices.length) complete = false;
+    const providerMember = (JSON.parse(wallet.members) as string[]).includes(ctx.identityId);
+    if (providerMember && wallet.share === null) complete = false;
+  }
+  if (new Set(keys).size > 1) {
+    await tx.query("UPDATE wallets SET state = 'failed' WHERE id = $1", [run.walletId]);
+    await appendAudit(tx, {
+      chain: run.accountId,
+      atMs: ctx.now(),
+      actor: run.actor,
+      action: "wallet.failed",
+      details: { wallet: run.walletId, reason: "members report different public keys" },
+    });
+    return;
+  }
+  if (!complete) return;
+  await tx.query("UPDATE wallets SET state = 'active', public_key = $2 WHERE id = $1", [
+    run.walletId,
+    Buffer.from(keys[0] as string, "hex"),
+  ]);
+  await appendAudit(tx, {
+    chain: run.accountId,
+    atMs: ctx.now(),
+    actor: run.actor,
+    action: "wallet.created",
+    details: { wallet: run.walletId, scheme: wallet.scheme, publicKey: keys[0] },
+  });
+}
+
+export async function signatureMade(
+  ctx: ProviderContext,
+  tx: Queryable,
+  run: RunContext & { requestId: string; messageIndex: number; scheme: SchemeName },
+  result: unknown,
+): Promise<Uint8Array> {
+  const signature = scheme(run.scheme).signatureBytes(result);
+  await tx.query("UPDATE request_signatures SET signature = $3 WHERE request_id = $1 AND idx = $2", [
+    run.requestId,
+    run.messageIndex,
+    signature,
+  ]);
+  const [pending] = await tx.query<{ n: string }>(
+    "SELECT count(*) AS n FROM request_signatures WHERE request_id = $1 AND signature IS NULL",
+    [run.requestId],
+  );
+  if (Number(pending?.n) === 0) {
+    await tx.query("UPDATE sign_requests SET status = 'signed' WHERE id = $1", [run.requestId]);
+    await appendAudit(tx, {
+      chain: run.accountId,
+      atMs: ctx.now(),
+      actor: run.actor,
+      action: "request.signed",
+      details: { request: run.requestId },
+    });
+  }
+  return signature;
+}
+
+export async function runFailed(
+  ctx: ProviderContext,
+  tx: Queryable,
+  run: RunContext & { kind: "keygen" | "sign"; walletId: string; requestId: string | null; session: string },
+  abort: { culprit: number | null; reason: string },
+): Promise<void> {
+  if (run.kind === "keygen") await tx.query("UPDATE wallets SET state = 'failed' WHERE id = $1", [run.walletId]);
+  else await tx.query("UPDATE sign_requests SET status = 'failed' WHERE id = $1", [run.requestId]);
+  await appendAudit(tx, {
+    chain: run.accountId,
+    atMs: ctx.now(),
+    actor: run.actor,
+    action: "session.aborted",
+    details: { session: run.session, kind: run.kind, culprit: abort.culprit, reason: abort.reason },
+  });
+}
