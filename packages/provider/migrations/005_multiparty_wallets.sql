@@ -36,3 +36,6 @@ CREATE TABLE relay_parties (
   status text NOT NULL CHECK (status IN ('running', 'done', 'failed')),
   updated_ms bigint NOT NULL
 );
+
+-- For a t-of-n wallet: the devices that sign with the provider, as JSON (null for hybrid wallets).
+ALTER TABLE sign_requests ADD COLUMN signers text;

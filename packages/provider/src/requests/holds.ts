@@ -18,6 +18,7 @@ export interface RequestRow {
   chain: string;
   payload: Uint8Array;
   path: string | null;
+  signers: string | null;
   description: string;
   decision: Decision["decision"];
   rule: string | null;
@@ -29,7 +30,7 @@ export interface RequestRow {
 }
 
 export const REQUEST_COLUMNS =
-  "id, wallet_id, account_id, device_id, kind, chain, payload, path, description, decision, rule, status, approvals_needed, totp_needed, release_ms, created_ms";
+  "id, wallet_id, account_id, device_id, kind, chain, payload, path, signers, description, decision, rule, status, approvals_needed, totp_needed, release_ms, created_ms";
 
 /** The columns a decision sets on a new request. */
 export function holdOf(decision: Decision, now: number) {

@@ -19,7 +19,7 @@ import {
   typedDataDigest,
 } from "@keyshard/chains";
 import { type FrostShare, frost, parsePath } from "@keyshard/mpc";
-import { type SchemeName, type Share, scheme } from "@keyshard/transport";
+import { isEcdsa, type SchemeName, type Share, scheme } from "@keyshard/transport";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { badRequest, HttpError } from "../api/errors.js";
 import type { RequestFacts, RequestKind } from "../policy/policy.js";
@@ -76,7 +76,7 @@ function readTransaction(schemeName: SchemeName, share: Share, body: SignRequest
     chain: body.chain,
     description,
   });
-  if (body.chain === "ethereum" && schemeName === "ecdsa2p") {
+  if (body.chain === "ethereum" && isEcdsa(schemeName)) {
     if (body.chainId === undefined) throw badRequest("an Ethereum request needs chainId");
     const description = describeEthereum(payload, { chainId: body.chainId });
     return {
@@ -91,12 +91,11 @@ function readTransaction(schemeName: SchemeName, share: Share, body: SignRequest
     const description = describeSolana(payload, { signer });
     return { facts: facts(description), summary: { ...description }, payload, toSign: [{ message: payload }] };
   }
-  if (body.chain === "bitcoin" && (schemeName === "ecdsa2p" || schemeName === "frost-taproot")) {
+  if (body.chain === "bitcoin" && (isEcdsa(schemeName) || schemeName === "frost-taproot")) {
     if (body.network === undefined) throw badRequest("a Bitcoin request needs network");
-    const keys =
-      schemeName === "ecdsa2p"
-        ? { ecdsa: [scheme(schemeName).publicKey(share, body.path)] }
-        : { taproot: [frost.secp256k1tr.internalKey(share as FrostShare, body.path)] };
+    const keys = isEcdsa(schemeName)
+      ? { ecdsa: [scheme(schemeName).publicKey(share, body.path)] }
+      : { taproot: [frost.secp256k1tr.internalKey(share as FrostShare, body.path)] };
     const description = describeBitcoin(payload, { network: body.network, keys });
     const digests = bitcoinSigningDigests(readPsbt(payload, body.network, ownedOutputs(keys, body.network)));
     if (digests.length === 0)
@@ -124,8 +123,8 @@ function readOther(schemeName: SchemeName, body: SignRequestBody & { kind: Reque
       toSign: [{ message: payload }],
     };
   }
-  if (body.chain !== "ethereum" || schemeName !== "ecdsa2p")
-    throw badRequest(`${body.kind} signing is for Ethereum (ecdsa2p) wallets`);
+  if (body.chain !== "ethereum" || !isEcdsa(schemeName))
+    throw badRequest(`${body.kind} signing is for Ethereum (ECDSA) wallets`);
   if (body.kind === "message") {
     const payload = payloadBytes(body);
     const text = new TextDecoder("utf-8", { fatal: false }).decode(payload);

@@ -1,16 +1,19 @@
 /**
- * Starting the provider's side of a request's signatures: one session per message not yet
- * signed (a PSBT may need several). A session for the same message that is still running is
- * superseded — failed — so that a device that lost a reply can start again, and the request's
- * messages are each signed by at most one session that completes.
+ * Starting the provider's side of a request's signatures: one run per message not yet signed (a
+ * PSBT may need several) — a two-party session for a hybrid wallet, a relayed run with the
+ * request's signer devices for a t-of-n wallet. A run for the same message that is still going
+ * is superseded — failed — so that a device that lost a reply can start again.
  */
 import { randomUUID } from "node:crypto";
 import type { Party } from "@keyshard/mpc";
 import { scheme } from "@keyshard/transport";
 import type { ProviderContext } from "../api/context.js";
+import { startProviderParty } from "../relay/provider-party.js";
+import { createRelaySession } from "../relay/relay.js";
 import { type SessionReply, startSession } from "../sessions/driver.js";
 import type { Queryable } from "../store/database.js";
 import type { WalletRow } from "../store/wallets.js";
+import { type MemberView, memberViews, signingParties } from "../wallets/members.js";
 
 export interface SigningSession extends SessionReply {
   sid: string;
@@ -20,8 +23,20 @@ export interface SigningSession extends SessionReply {
   input?: number;
 }
 
+/** A relayed signing run: the devices run their parties through the relay with the provider's. */
+export interface RelayedSigning {
+  relayId: string;
+  sid: string;
+  index: number;
+  input?: number;
+  /** The party indices taking part, the provider's among them. */
+  parties: number[];
+  members: MemberView[];
+}
+
 export interface StartedSigning {
   sessions: SigningSession[];
+  relays: RelayedSigning[];
   /** Hand each to `ctx.parties` once the transaction has committed. */
   parties: [sessionId: string, party: Party<unknown>][];
 }
@@ -30,10 +45,15 @@ export async function startSigning(
   ctx: ProviderContext,
   tx: Queryable,
   wallet: WalletRow,
-  request: { id: string; path: string | null },
+  request: { id: string; path: string | null; signers: string | null },
+  device: { id: string; accountId: string },
 ): Promise<StartedSigning> {
   await tx.query(
     "UPDATE sessions SET status = 'failed', state = NULL, updated_ms = $2 WHERE sign_request_id = $1 AND status = 'running'",
+    [request.id, ctx.now()],
+  );
+  await tx.query(
+    "UPDATE relay_parties SET status = 'failed', state = NULL, updated_ms = $2 WHERE sign_request_id = $1 AND status = 'running'",
     [request.id, ctx.now()],
   );
   const unsigned = await tx.query<{ idx: number; input: number | null; message: Uint8Array }>(
@@ -41,7 +61,52 @@ export async function startSigning(
     [request.id],
   );
   const share = ctx.shares.get(wallet.id, wallet.scheme, new Uint8Array(wallet.share as Uint8Array));
-  const started: StartedSigning = { sessions: [], parties: [] };
+  const started: StartedSigning = { sessions: [], relays: [], parties: [] };
+  if (wallet.members !== null) {
+    const members = JSON.parse(wallet.members) as string[];
+    const signers = JSON.parse(request.signers as string) as string[];
+    const parties = signingParties(ctx, members, wallet.threshold, signers);
+    const views = await memberViews(ctx, tx, members);
+    for (const item of unsigned) {
+      const relay = await createRelaySession(ctx, tx, device, {
+        participants: signers,
+        purpose: `signature ${item.idx} of request ${request.id}`,
+        withProvider: true,
+      });
+      const partyIndex = members.indexOf(ctx.identityId);
+      const party = scheme(wallet.scheme).sign(share, {
+        sid: relay.sid,
+        message: new Uint8Array(item.message),
+        signers: parties,
+        ...(request.path !== null && { path: request.path }),
+      });
+      await startProviderParty(
+        ctx,
+        tx,
+        {
+          relay,
+          accountId: wallet.account_id,
+          walletId: wallet.id,
+          kind: "sign",
+          signRequestId: request.id,
+          messageIndex: item.idx,
+          members,
+          parties,
+          partyIndex,
+        },
+        party,
+      );
+      started.relays.push({
+        relayId: relay.id,
+        sid: Buffer.from(relay.sid).toString("hex"),
+        index: item.idx,
+        ...(item.input !== null && { input: item.input }),
+        parties,
+        members: views,
+      });
+    }
+    return started;
+  }
   for (const item of unsigned) {
     const sid = crypto.getRandomValues(new Uint8Array(32));
     const precomputed = ctx.shares.takePrecomputation(wallet.id);

@@ -12,6 +12,9 @@ export interface WalletRow {
   public_key: Uint8Array | null;
   share: Uint8Array | null;
   policy: string;
+  threshold: number;
+  /** Member ids in party order (t-of-n wallets), as JSON; null for a hybrid wallet. */
+  members: string | null;
 }
 
 /**
@@ -25,7 +28,7 @@ export async function findWallet(
   options: { lock?: boolean; active?: boolean } = {},
 ): Promise<WalletRow> {
   const [wallet] = await q.query<WalletRow>(
-    `SELECT id, account_id, name, scheme, state, public_key, share, policy FROM wallets
+    `SELECT id, account_id, name, scheme, state, public_key, share, policy, threshold, members FROM wallets
      WHERE id = $1 AND account_id = $2${options.lock ? " FOR UPDATE" : ""}`,
     [id, accountId],
   );

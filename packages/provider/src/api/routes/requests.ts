@@ -53,13 +53,15 @@ const requestSchema = {
     approvals: { type: "array", items: freeObject },
     signatures: { type: "array", items: freeObject },
     sessions: { type: "array", items: freeObject },
+    relays: { type: "array", items: freeObject },
     createdMs: { type: "integer" },
   },
 } as const;
 
 function started(ctx: ProviderContext, signing: StartedSigning | undefined) {
   for (const [sessionId, party] of signing?.parties ?? []) ctx.parties.put(sessionId, 0, party);
-  return signing === undefined ? {} : { sessions: signing.sessions };
+  if (signing === undefined) return {};
+  return signing.relays.length > 0 ? { relays: signing.relays } : { sessions: signing.sessions };
 }
 
 /** The account's request `id`, locked for update when `lock`; another account's does not exist. */
@@ -136,6 +138,7 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
             network: { type: "string", enum: ["mainnet", "testnet", "regtest"] },
             path: { type: "string", pattern: PATH },
             totp: { type: "string", pattern: "^[0-9]{6}$" },
+            signers: { type: "array", minItems: 1, maxItems: 15, items: { type: "string", pattern: "^[0-9a-f]{32}$" } },
           },
         },
         response: { 201: requestSchema, "4xx": errorSchema },
@@ -144,7 +147,7 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
     async (request, reply) => {
       const device = await authenticate(ctx, request);
       const { id } = request.params as { id: string };
-      const { totp, ...body } = request.body as SignRequestBody & { totp?: string };
+      const { totp, signers, ...body } = request.body as SignRequestBody & { totp?: string; signers?: string[] };
       // A code given up front is checked (and spent) before the decision, which may not need it.
       if (totp !== undefined) await verifyAccountTotp(ctx, { id: device.accountId, actor: device.id }, totp);
       const requestId = randomUUID();
@@ -152,6 +155,10 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
       let signing: StartedSigning | undefined;
       const outcome = await ctx.db.transaction(async (tx) => {
         const wallet = await findWallet(tx, id, device.accountId, { lock: true, active: true });
+        if (wallet.share === null)
+          throw conflict("the provider only relays for this wallet: its devices sign among themselves over /v1/relay");
+        if ((wallet.members === null) !== (signers === undefined))
+          throw badRequest("signers go with t-of-n wallets, and only there");
         const share = ctx.shares.get(wallet.id, wallet.scheme, new Uint8Array(wallet.share as Uint8Array));
         const read = readSignRequest(wallet.scheme, share, body);
         const policy = await currentPolicy(ctx, tx, wallet);
@@ -166,8 +173,8 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
           hold.status = "signing";
         await tx.query(
           `INSERT INTO sign_requests (id, wallet_id, account_id, device_id, kind, chain, payload, path, description, decision, rule, status,
-             approvals_needed, totp_needed, release_ms, signing_ms, created_ms)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+             approvals_needed, totp_needed, release_ms, signing_ms, created_ms, signers)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
           [
             requestId,
             wallet.id,
@@ -186,6 +193,7 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
             hold.releaseMs,
             hold.status === "signing" ? now : null,
             now,
+            signers === undefined ? null : JSON.stringify(signers),
           ],
         );
         for (const [idx, item] of read.toSign.entries())
@@ -213,7 +221,13 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
             now,
           );
         if (hold.status === "signing")
-          signing = await startSigning(ctx, tx, wallet, { id: requestId, path: body.path ?? null });
+          signing = await startSigning(
+            ctx,
+            tx,
+            wallet,
+            { id: requestId, path: body.path ?? null, signers: signers === undefined ? null : JSON.stringify(signers) },
+            device,
+          );
         return findRequest(tx, requestId, device.accountId);
       });
       if (outcome.status === "held") ctx.notifier.kick();
@@ -391,7 +405,7 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
             throw new HttpError(409, "held", `the request still waits for ${Object.keys(waiting).join(", ")}`);
         } else if (row.status !== "signing" && row.status !== "failed")
           throw conflict(`a ${row.status} request cannot be signed`);
-        signing = await startSigning(ctx, tx, wallet, row);
+        signing = await startSigning(ctx, tx, wallet, row, device);
         // Conditional: a cancel that committed meanwhile wins.
         const moved = await tx.query(
           "UPDATE sign_requests SET status = 'signing', signing_ms = COALESCE(signing_ms, $2) WHERE id = $1 AND status = $3 RETURNING id",

@@ -1,17 +1,26 @@
 /**
- * Hybrid wallets: creating one starts the key generation session with the provider as party 1;
- * every protocol session (keygen or signing) then advances one round per request.
+ * Wallets. A hybrid wallet (2-of-2, the creating device party 0, the provider party 1) makes its
+ * key over /v1/sessions, one round per request. A t-of-n wallet among the account's devices makes
+ * it over the relay, with the provider as the last party or only as the relay; each device then
+ * confirms the public key it got, and the wallet is active once all agree.
  */
 import { randomUUID } from "node:crypto";
 import { PROVIDER, SCHEME_NAMES, type SchemeName, scheme } from "@keyshard/transport";
+import { hexToBytes } from "@noble/hashes/utils.js";
 import type { FastifyInstance } from "fastify";
 import { appendAudit } from "../../audit/log.js";
 import { canonicalJson } from "../../canonical-json.js";
 import { DEFAULT_POLICY, type Policy, parsePolicy } from "../../policy/policy.js";
+import { startProviderParty } from "../../relay/provider-party.js";
+import { createRelaySession } from "../../relay/relay.js";
 import { advanceSession, startSession } from "../../sessions/driver.js";
-import { authenticate } from "../auth.js";
+import { activateIfAgreed } from "../../sessions/outcome.js";
+import type { Queryable } from "../../store/database.js";
+import { findWallet } from "../../store/wallets.js";
+import { memberViews } from "../../wallets/members.js";
+import { type AuthenticatedDevice, authenticate } from "../auth.js";
 import type { ProviderContext } from "../context.js";
-import { conflict, errorSchema } from "../errors.js";
+import { badRequest, conflict, errorSchema, forbidden } from "../errors.js";
 import { freeObject, uuidParams } from "../schemas.js";
 
 const sessionSchema = {
@@ -26,15 +35,87 @@ const sessionSchema = {
     signature: { type: "string" },
   },
 } as const;
-const _HEX = "^([0-9a-f]{2})+$";
-const _PATH = "^m(/[0-9]{1,10}){0,8}$";
+
+interface CreateBody {
+  name: string;
+  scheme: SchemeName;
+  policy?: unknown;
+  /** Device ids in party order; present for a t-of-n wallet. */
+  members?: string[];
+  threshold?: number;
+  /** Whether the provider is a party of a t-of-n wallet (default) or only its relay. */
+  provider?: boolean;
+}
+
+async function createHybrid(
+  ctx: ProviderContext,
+  tx: Queryable,
+  device: AuthenticatedDevice,
+  walletId: string,
+  body: CreateBody,
+) {
+  if (body.threshold !== undefined || body.provider !== undefined)
+    throw badRequest("threshold and provider go with members (a t-of-n wallet)");
+  const sid = crypto.getRandomValues(new Uint8Array(32));
+  const party = scheme(body.scheme).keygen(sid, PROVIDER);
+  const session = await startSession(
+    ctx,
+    tx,
+    { id: randomUUID(), accountId: device.accountId, walletId, kind: "keygen", sid },
+    party,
+  );
+  return { session: { ...session, sid: Buffer.from(sid).toString("hex") }, party };
+}
+
+async function createMultiparty(
+  ctx: ProviderContext,
+  tx: Queryable,
+  device: AuthenticatedDevice,
+  walletId: string,
+  body: CreateBody,
+  members: string[],
+) {
+  if (!scheme(body.scheme).multiparty) throw badRequest(`${body.scheme} keys are 2-of-2: use dkls23 or FROST`);
+  const threshold = body.threshold ?? 2;
+  if (members.length < 2 || threshold > members.length)
+    throw badRequest(`a ${threshold}-of-${members.length} wallet is not possible`);
+  const devices = members.filter((m) => m !== ctx.identityId);
+  const relay = await createRelaySession(ctx, tx, device, {
+    participants: devices,
+    purpose: `keygen of wallet ${body.name}`,
+    withProvider: members.includes(ctx.identityId),
+  });
+  const quorum = { t: threshold, n: members.length };
+  const providerIndex = members.indexOf(ctx.identityId);
+  if (providerIndex >= 0)
+    await startProviderParty(
+      ctx,
+      tx,
+      {
+        relay,
+        accountId: device.accountId,
+        walletId,
+        kind: "keygen",
+        members,
+        parties: members.map((_, i) => i),
+        partyIndex: providerIndex,
+      },
+      scheme(body.scheme).keygen(relay.sid, providerIndex, quorum),
+    );
+  return {
+    relayId: relay.id,
+    sid: Buffer.from(relay.sid).toString("hex"),
+    threshold,
+    members: await memberViews(ctx, tx, members),
+  };
+}
 
 export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
   app.post(
     "/v1/wallets",
     {
       schema: {
-        summary: "Create a hybrid 2-of-2 wallet: starts the key generation session",
+        summary: "Create a hybrid 2-of-2 wallet, or a t-of-n wallet among the account's devices (`members`)",
         body: {
           type: "object",
           additionalProperties: false,
@@ -43,47 +124,108 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
             name: { type: "string", minLength: 1, maxLength: 64 },
             scheme: { type: "string", enum: [...SCHEME_NAMES] },
             policy: { type: "array", maxItems: 100, items: freeObject },
+            members: { type: "array", minItems: 1, maxItems: 15, items: { type: "string", pattern: "^[0-9a-f]{32}$" } },
+            threshold: { type: "integer", minimum: 2, maximum: 16 },
+            provider: { type: "boolean" },
           },
         },
         response: {
-          201: { type: "object", properties: { walletId: { type: "string" }, session: sessionSchema } },
+          201: {
+            type: "object",
+            properties: {
+              walletId: { type: "string" },
+              session: sessionSchema,
+              relayId: { type: "string" },
+              sid: { type: "string" },
+              threshold: { type: "integer" },
+              members: { type: "array", items: freeObject },
+            },
+          },
           "4xx": errorSchema,
         },
       },
     },
     async (request, reply) => {
       const device = await authenticate(ctx, request);
-      const body = request.body as { name: string; scheme: SchemeName; policy?: unknown };
+      const body = request.body as CreateBody;
       const policy: Policy = body.policy === undefined ? DEFAULT_POLICY : parsePolicy(body.policy);
       const walletId = randomUUID();
-      const sid = crypto.getRandomValues(new Uint8Array(32));
-      const party = scheme(body.scheme).keygen(sid, PROVIDER);
-      const session = await ctx.db.transaction(async (tx) => {
+      const created = await ctx.db.transaction(async (tx) => {
         const taken = await tx.query("SELECT 1 FROM wallets WHERE account_id = $1 AND name = $2", [
           device.accountId,
           body.name,
         ]);
         if (taken.length > 0) throw conflict(`a wallet named ${body.name} exists`);
+        const members = body.members && [...body.members, ...(body.provider === false ? [] : [ctx.identityId])];
         await tx.query(
-          "INSERT INTO wallets (id, account_id, name, scheme, state, policy, created_ms) VALUES ($1, $2, $3, $4, 'creating', $5, $6)",
-          [walletId, device.accountId, body.name, body.scheme, canonicalJson(policy), ctx.now()],
+          "INSERT INTO wallets (id, account_id, name, scheme, state, policy, threshold, members, created_ms) VALUES ($1, $2, $3, $4, 'creating', $5, $6, $7, $8)",
+          [
+            walletId,
+            device.accountId,
+            body.name,
+            body.scheme,
+            canonicalJson(policy),
+            body.threshold ?? 2,
+            members ? JSON.stringify(members) : null,
+            ctx.now(),
+          ],
         );
         await appendAudit(tx, {
           chain: device.accountId,
           atMs: ctx.now(),
           actor: device.id,
           action: "wallet.requested",
-          details: { wallet: walletId, name: body.name, scheme: body.scheme, policy },
+          details: {
+            wallet: walletId,
+            name: body.name,
+            scheme: body.scheme,
+            policy,
+            ...(members && { members, threshold: body.threshold }),
+          },
         });
-        return startSession(
-          ctx,
-          tx,
-          { id: randomUUID(), accountId: device.accountId, walletId, kind: "keygen", sid },
-          party,
-        );
+        return members
+          ? createMultiparty(ctx, tx, device, walletId, body, members)
+          : createHybrid(ctx, tx, device, walletId, body);
       });
-      ctx.parties.put(session.sessionId, 0, party);
-      return reply.code(201).send({ walletId, session: { ...session, sid: Buffer.from(sid).toString("hex") } });
+      if ("party" in created) ctx.parties.put(created.session.sessionId, 0, created.party);
+      const { party: _, ...shown } = created as typeof created & { party?: unknown };
+      return reply.code(201).send({ walletId, ...shown });
+    },
+  );
+
+  app.post(
+    "/v1/wallets/:id/confirm",
+    {
+      schema: {
+        summary: "A member device of a t-of-n wallet reports the public key its keygen produced",
+        params: uuidParams,
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["publicKey"],
+          properties: { publicKey: { type: "string", pattern: "^([0-9a-f]{2}){32,33}$" } },
+        },
+        response: { 200: { type: "object", properties: { state: { type: "string" } } }, "4xx": errorSchema },
+      },
+    },
+    async (request) => {
+      const device = await authenticate(ctx, request);
+      const { id } = request.params as { id: string };
+      const publicKey = hexToBytes((request.body as { publicKey: string }).publicKey);
+      return ctx.db.transaction(async (tx) => {
+        const wallet = await findWallet(tx, id, device.accountId);
+        if (wallet.members === null || !(JSON.parse(wallet.members) as string[]).includes(device.id))
+          throw forbidden("only a member device of a t-of-n wallet confirms its key");
+        if (wallet.state !== "creating") throw conflict(`wallet is ${wallet.state}`);
+        const inserted = await tx.query(
+          "INSERT INTO wallet_confirmations (wallet_id, device_id, public_key, at_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING device_id",
+          [id, device.id, publicKey, ctx.now()],
+        );
+        if (inserted.length === 0) throw conflict("this device already confirmed");
+        await activateIfAgreed(ctx, tx, { accountId: device.accountId, actor: device.id, walletId: id });
+        const [after] = await tx.query<{ state: string }>("SELECT state FROM wallets WHERE id = $1", [id]);
+        return { state: (after as { state: string }).state };
+      });
     },
   );
 
@@ -98,9 +240,12 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
         scheme: string;
         state: string;
         public_key: Uint8Array | null;
-      }>("SELECT id, name, scheme, state, public_key FROM wallets WHERE account_id = $1 ORDER BY created_ms", [
-        device.accountId,
-      ]);
+        threshold: number;
+        members: string | null;
+      }>(
+        "SELECT id, name, scheme, state, public_key, threshold, members FROM wallets WHERE account_id = $1 ORDER BY created_ms",
+        [device.accountId],
+      );
       return {
         wallets: rows.map((w) => ({
           id: w.id,
@@ -108,6 +253,8 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           scheme: w.scheme,
           state: w.state,
           publicKey: w.public_key === null ? null : Buffer.from(w.public_key).toString("hex"),
+          threshold: w.threshold,
+          members: w.members === null ? null : (JSON.parse(w.members) as string[]),
         })),
       };
     },
