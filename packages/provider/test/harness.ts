@@ -268,6 +268,14 @@ export async function addDevice(provider: TestProvider, first: TestDevice, email
   return device;
 }
 
+/** An account under `email` with `count` active devices, the first of which approved the others. */
+export async function deviceGroup(provider: TestProvider, email: string, count: number): Promise<TestDevice[]> {
+  const first = await activeDevice(provider, email);
+  const group = [first];
+  while (group.length < count) group.push(await addDevice(provider, first, email));
+  return group;
+}
+
 export interface TestWallet {
   walletId: string;
   share: Share;

@@ -10,14 +10,7 @@ import { type RelayPeer, runOverRelay, type SchemeName, scheme, wsRelayChannel }
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  activeDevice,
-  addDevice,
-  type DatabaseKind,
-  startTestProvider,
-  type TestDevice,
-  type TestProvider,
-} from "./harness.js";
+import { type DatabaseKind, deviceGroup, startTestProvider, type TestDevice, type TestProvider } from "./harness.js";
 
 interface Member {
   index: number;
@@ -43,12 +36,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("t-of-n wallets on %s", (kin
   let devices: TestDevice[];
   beforeAll(async () => {
     provider = await startTestProvider(kind);
-    const first = await activeDevice(provider, "quorum@example.com");
-    devices = [
-      first,
-      await addDevice(provider, first, "quorum@example.com"),
-      await addDevice(provider, first, "quorum@example.com"),
-    ];
+    devices = await deviceGroup(provider, "quorum@example.com", 3);
   });
   afterAll(async () => {
     await provider?.stop();

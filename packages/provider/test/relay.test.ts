@@ -21,8 +21,8 @@ import { hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   activeDevice,
-  addDevice,
   type DatabaseKind,
+  deviceGroup,
   startTestProvider,
   type TestDevice,
   type TestProvider,
@@ -33,12 +33,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("relay on %s", (kind) => {
   let devices: TestDevice[];
   beforeAll(async () => {
     provider = await startTestProvider(kind);
-    const first = await activeDevice(provider, "trio@example.com");
-    devices = [
-      first,
-      await addDevice(provider, first, "trio@example.com"),
-      await addDevice(provider, first, "trio@example.com"),
-    ];
+    devices = await deviceGroup(provider, "trio@example.com", 3);
   });
   afterAll(async () => {
     await provider?.stop();
