@@ -1,6 +1,7 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { describe, expect, it } from "vitest";
-import { bigintToBytes, CURVE_ORDER, Point, Reader, Writer } from "../src/codec/codec.js";
+import { bigintToBytes, bytesToBigint, CURVE_ORDER, Point, Reader, Writer } from "../src/codec/codec.js";
+import { modPow } from "../src/math/bigint.js";
 import { open, seal } from "../src/session/envelope.js";
 import { type Msg, type Party, ProtocolAbort } from "../src/session/party.js";
 import { runLocal } from "../src/session/run-local.js";
@@ -150,5 +151,38 @@ describe("runLocal", () => {
       save: () => new Uint8Array(),
     };
     expect(abortOf(() => runLocal([silent, silent])).reason).toMatch(/stalled/);
+  });
+});
+
+describe("modPow", () => {
+  /** Plain square-and-multiply, written independently of the code under test. */
+  const reference = (b: bigint, e: bigint, m: bigint) => {
+    let r = 1n % m;
+    b = ((b % m) + m) % m;
+    for (; e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) r = (r * b) % m;
+    return r;
+  };
+  const random = (bits: number) => bytesToBigint(crypto.getRandomValues(new Uint8Array(bits / 8)));
+
+  it("agrees with square-and-multiply on the OpenSSL path and every fallback", () => {
+    const odd = random(2048) | 1n | (1n << 2047n);
+    const square = odd * odd;
+    const prime = (1n << 1279n) - 1n;
+    const cases: [bigint, bigint, bigint][] = [
+      [random(2040), odd, square],
+      [random(1000), random(1024), odd],
+      [2n, random(1024), odd],
+      [3n, random(1000), prime],
+      [random(1200), random(1270), prime],
+      [square - 1n, random(512), square],
+      [random(2040), 0n, odd],
+      [random(2040), 1n, odd],
+      [random(2040), square + 7n, odd],
+      [random(2040), random(1024), odd + 1n],
+      [random(200), random(300), (1n << 255n) - 19n],
+    ];
+    for (const [b, e, m] of cases) expect(modPow(b, e, m)).toBe(reference(b, e, m));
+    const unit = random(1000) | 1n;
+    expect((modPow(unit, -5n, odd) * modPow(unit, 5n, odd)) % odd).toBe(1n);
   });
 });
