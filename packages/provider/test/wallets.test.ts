@@ -96,6 +96,25 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
     expect(ethereumAddress(recovered)).toBe(ethereumAddress(scheme("ecdsa2p").publicKey(ethWallet.share, "m/0/0")));
   });
 
+  it("many concurrent signings on one wallet all complete", async () => {
+    const runs = Array.from({ length: 12 }, async (_, i) => {
+      const transaction = ethTransfer({ nonce: 100 + i });
+      const asked = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
+        chain: "ethereum",
+        payload: transaction,
+        chainId: 1,
+      });
+      expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+      const session = (asked.body.sessions as SessionReply[])[0] as SessionReply;
+      const party = scheme("ecdsa2p").sign(ethWallet.share, {
+        sid: hexToBytes(session.sid),
+        message: ethereumSigningDigest(hexToBytes(transaction)),
+      });
+      return (await drive(device, party, session)).signature;
+    });
+    expect((await Promise.all(runs)).every((s) => typeof s === "string")).toBe(true);
+  });
+
   it("a contract call is denied by default: no session starts, the decision is audited", async () => {
     const transaction = ethTransfer({ data: "0xdeadbeef", gas: 60_000n });
     const asked = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {

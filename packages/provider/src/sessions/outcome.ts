@@ -10,6 +10,7 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../api/context.js";
 import { appendAudit } from "../audit/log.js";
 import type { Queryable } from "../store/database.js";
+import { lockWallet } from "../store/wallets.js";
 
 export interface RunContext {
   accountId: string;
@@ -40,14 +41,13 @@ export async function activateIfAgreed(
   tx: Queryable,
   run: RunContext & { walletId: string },
 ): Promise<void> {
+  await lockWallet(tx, run.walletId);
   const [wallet] = await tx.query<{
     scheme: string;
     members: string | null;
     public_key: Uint8Array | null;
     share: Uint8Array | null;
-  }>("SELECT scheme, members, public_key, share FROM wallets WHERE id = $1 AND state = 'creating' FOR UPDATE", [
-    run.walletId,
-  ]);
+  }>("SELECT scheme, members, public_key, share FROM wallets WHERE id = $1 AND state = 'creating'", [run.walletId]);
   if (wallet === undefined) return;
   const keys: string[] = [];
   let complete = true;

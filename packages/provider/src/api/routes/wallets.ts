@@ -213,7 +213,7 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
       const { id } = request.params as { id: string };
       const publicKey = hexToBytes((request.body as { publicKey: string }).publicKey);
       return ctx.db.transaction(async (tx) => {
-        const wallet = await findWallet(tx, id, device.accountId);
+        const wallet = await findWallet(tx, id, device.accountId, { lock: true });
         if (wallet.members === null || !(JSON.parse(wallet.members) as string[]).includes(device.id))
           throw forbidden("only a member device of a t-of-n wallet confirms its key");
         if (wallet.state !== "creating") throw conflict(`wallet is ${wallet.state}`);
