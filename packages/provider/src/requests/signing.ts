@@ -45,17 +45,20 @@ export async function startSigning(
   ctx: ProviderContext,
   tx: Queryable,
   wallet: WalletRow,
-  request: { id: string; path: string | null; signers: string | null },
+  /** `restart`: runs of this request may exist already (a release or a retry), supersede them. */
+  request: { id: string; path: string | null; signers: string | null; restart: boolean },
   device: { id: string; accountId: string },
 ): Promise<StartedSigning> {
-  await tx.query(
-    "UPDATE sessions SET status = 'failed', state = NULL, updated_ms = $2 WHERE sign_request_id = $1 AND status = 'running'",
-    [request.id, ctx.now()],
-  );
-  await tx.query(
-    "UPDATE relay_parties SET status = 'failed', state = NULL, updated_ms = $2 WHERE sign_request_id = $1 AND status = 'running'",
-    [request.id, ctx.now()],
-  );
+  if (request.restart) {
+    await tx.query(
+      "UPDATE sessions SET status = 'failed', state = NULL, updated_ms = $2 WHERE sign_request_id = $1 AND status = 'running'",
+      [request.id, ctx.now()],
+    );
+    await tx.query(
+      "UPDATE relay_parties SET status = 'failed', state = NULL, updated_ms = $2 WHERE sign_request_id = $1 AND status = 'running'",
+      [request.id, ctx.now()],
+    );
+  }
   const unsigned = await tx.query<{ idx: number; input: number | null; message: Uint8Array }>(
     "SELECT idx, input, message FROM request_signatures WHERE request_id = $1 AND signature IS NULL ORDER BY idx",
     [request.id],

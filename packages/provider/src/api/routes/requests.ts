@@ -225,7 +225,12 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
             ctx,
             tx,
             wallet,
-            { id: requestId, path: body.path ?? null, signers: signers === undefined ? null : JSON.stringify(signers) },
+            {
+              id: requestId,
+              path: body.path ?? null,
+              signers: signers === undefined ? null : JSON.stringify(signers),
+              restart: false,
+            },
             device,
           );
         return findRequest(tx, requestId, device.accountId);
@@ -405,7 +410,7 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
             throw new HttpError(409, "held", `the request still waits for ${Object.keys(waiting).join(", ")}`);
         } else if (row.status !== "signing" && row.status !== "failed")
           throw conflict(`a ${row.status} request cannot be signed`);
-        signing = await startSigning(ctx, tx, wallet, row, device);
+        signing = await startSigning(ctx, tx, wallet, { ...row, restart: true }, device);
         // Conditional: a cancel that committed meanwhile wins.
         const moved = await tx.query(
           "UPDATE sign_requests SET status = 'signing', signing_ms = COALESCE(signing_ms, $2) WHERE id = $1 AND status = $3 RETURNING id",
