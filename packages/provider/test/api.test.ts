@@ -9,7 +9,8 @@ import { signRequest } from "@keyshard/transport";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BODY_LIMIT } from "../src/api/server.js";
 import {
-  mailedCode,
+  activeDevice,
+  createWallet,
   type ProviderProcess,
   send,
   spawnProvider,
@@ -67,11 +68,18 @@ describe("a real provider process (npm start)", () => {
 describe("bad input gets a 4xx and the server keeps serving", () => {
   let provider: TestProvider;
   let device: TestDevice;
+  let walletId: string;
+  let requestId: string;
   beforeAll(async () => {
     provider = await startTestProvider("pglite");
-    device = new TestDevice(provider.url);
-    await device.request("POST", "/v1/devices", { identityKey: device.identityKey, email: "f@example.com", name: "f" });
-    await device.request("POST", "/v1/devices/verify", { code: await mailedCode(provider.mails, "f@example.com") });
+    device = await activeDevice(provider, "f@example.com");
+    walletId = (await createWallet(device, "fuzzed", "frost-ed25519")).walletId;
+    const denied = await device.request("POST", `/v1/wallets/${walletId}/sign-requests`, {
+      kind: "raw-hash",
+      chain: "solana",
+      payload: "00",
+    });
+    requestId = denied.body.requestId as string;
   });
   afterAll(async () => {
     await provider?.stop();
@@ -119,6 +127,24 @@ describe("bad input gets a 4xx and the server keeps serving", () => {
       { __proto__: { polluted: true } },
       { constructor: { prototype: { x: 1 } } },
       [[[[[[[[[[[]]]]]]]]]]],
+      { chain: "ethereum", payload: "02c0", chainId: 1 },
+      { chain: "solana", payload: "00" },
+      { chain: "solana", payload: "ff".repeat(200), signers: ["a".repeat(32)] },
+      { chain: "bitcoin", network: "regtest", payload: "70736274ff" },
+      { kind: "typed-data", chain: "ethereum", typedData: { domain: { chainId: "x" } }, chainId: 1 },
+      { kind: "raw-hash", chain: "ethereum", payload: "ab" },
+      { kind: "message", chain: "solana", payload: "00", path: "m/0" },
+      { policy: [{ name: "x", when: { window: { seconds: 1 } }, decision: "allow" }], totp: "123456" },
+      { policy: [{ name: "x", when: {}, decision: "delay", delaySeconds: 1e20 }], totp: "000000" },
+      { envelopes: [{ v: 1 }] },
+      { envelopes: [{ v: 1, sid: "00", from: "11", to: "22", round: 0, epk: "", ct: "", sig: "" }] },
+      { participants: ["a".repeat(32), "b".repeat(32)], purpose: "x" },
+      { signature: "00".repeat(64) },
+      { chain: "solana", address: "Vote111111111111111111111111111111111111111" },
+      { chain: "ethereum", address: "0xZZ" },
+      { publicKey: "00".repeat(32) },
+      { round: 0, messages: [{ from: 0, to: 1, payload: "!!" }] },
+      { name: "w", scheme: "dkls23", members: ["a".repeat(32)], threshold: 16 },
     ];
     const routes: [string, string][] = [
       ["POST", "/v1/devices"],
@@ -129,9 +155,31 @@ describe("bad input gets a 4xx and the server keeps serving", () => {
       ["GET", "/v1/account"],
       ["GET", "/v1/audit"],
       ["GET", "/v1/audit/verify?x=%00"],
+      ["POST", "/v1/wallets"],
+      ["POST", `/v1/wallets/${walletId}/sign-requests`],
+      ["GET", "/v1/sign-requests?status=held"],
+      ["GET", "/v1/sign-requests?status=%27%3B"],
+      ["GET", `/v1/sign-requests/${requestId}`],
+      ["POST", `/v1/sign-requests/${requestId}/approve`],
+      ["POST", `/v1/sign-requests/${requestId}/cancel`],
+      ["POST", `/v1/sign-requests/${requestId}/totp`],
+      ["POST", `/v1/sign-requests/${requestId}/sign`],
+      ["POST", "/v1/totp"],
+      ["POST", "/v1/totp/confirm"],
+      ["GET", `/v1/wallets/${walletId}/policy`],
+      ["POST", `/v1/wallets/${walletId}/policy`],
+      ["POST", `/v1/policy-changes/${requestId}/cancel`],
+      ["POST", `/v1/wallets/${walletId}/allow-list`],
+      ["POST", `/v1/wallets/${walletId}/allow-list/remove`],
+      ["POST", `/v1/wallets/${walletId}/confirm`],
+      ["POST", `/v1/sessions/${requestId}/round`],
+      ["POST", "/v1/relay"],
+      ["GET", "/v1/relay"],
+      ["GET", `/v1/relay/${requestId}/envelopes?after=-1`],
+      ["POST", `/v1/relay/${requestId}/envelopes`],
     ];
     const statuses = new Set<number>();
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 900; i++) {
       const [method, path] = routes[next() % routes.length] as [string, string];
       const value = values[next() % values.length];
       const raw =
