@@ -43,7 +43,9 @@ const toBytes = (x: bigint) => bigintToBytes(x, Math.ceil(bitLength(x) / 8));
  * the shared secret is base^exp mod m. Contexts are kept per modulus. OpenSSL refuses some
  * inputs as Diffie-Hellman keys (undefined is returned: BigInt computes those).
  */
-const nativePow = ((): ((b: bigint, e: bigint, m: bigint) => bigint | undefined) | undefined => {
+type NativePow = (b: bigint, e: bigint, m: bigint) => bigint | undefined;
+
+const nativePow = ((): NativePow | undefined => {
   const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const createDh = (runtime?.getBuiltinModule?.("node:crypto") as { createDiffieHellman?: CreateDh } | undefined)
     ?.createDiffieHellman;
@@ -73,14 +75,17 @@ const nativePow = ((): ((b: bigint, e: bigint, m: bigint) => bigint | undefined)
   }
 })();
 
+/** Whether exponentiations modulo m go to OpenSSL. */
+const nativeModulus = (m: bigint) => nativePow !== undefined && (m & 1n) === 1n && bitLength(m) >= NATIVE_MIN_BITS;
+
 /** base^exp mod m for exp ≥ 0 (negative exponents go through modInv). */
 export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
   if (m === 1n) return 0n;
   if (exp < 0n) return modPow(modInv(base, m), -exp, m);
   const b = mod(base, m);
-  // OpenSSL wants an odd modulus, a base in 2..m-2 and an exponent in 2..m-1.
-  if (nativePow && (m & 1n) === 1n && bitLength(m) >= NATIVE_MIN_BITS && b > 1n && b < m - 1n && exp > 1n && exp < m)
-    return nativePow(b, exp, m) ?? jsPow(b, exp, m);
+  // OpenSSL wants an odd modulus and a base in 2..m-2; exponents of any length above 1 work.
+  if (nativeModulus(m) && b > 1n && b < m - 1n && exp > 1n)
+    return (nativePow as NativePow)(b, exp, m) ?? jsPow(b, exp, m);
   return jsPow(b, exp, m);
 }
 
@@ -104,7 +109,8 @@ function jsPow(b: bigint, exp: bigint, m: bigint): bigint {
 
 /**
  * Precomputed powers of a fixed base: g^e for many e at a fraction of the cost. Exponents longer
- * than the table was built for fall back to plain exponentiation.
+ * than the table was built for fall back to plain exponentiation, and so does everything where
+ * OpenSSL does the exponentiation (no table is built then).
  */
 export class FixedBase {
   private readonly table: bigint[][] = [];
@@ -119,6 +125,8 @@ export class FixedBase {
     const w = FixedBase.W;
     let g = mod(base, modulus);
     this.base = g;
+    // OpenSSL's exponentiation beats the table and needs none of its memory.
+    if (nativeModulus(modulus)) return;
     for (let i = 0; i < Math.ceil(maxBits / w); i++) {
       const row: bigint[] = [1n, g];
       for (let d = 2; d < 1 << w; d++) row.push(((row[d - 1] as bigint) * g) % modulus);
@@ -129,7 +137,7 @@ export class FixedBase {
 
   pow(exp: bigint): bigint {
     if (exp < 0n) return modInv(this.pow(-exp), this.modulus);
-    if (bitLength(exp) > this.maxBits) return modPow(this.base, exp, this.modulus);
+    if (this.table.length === 0 || bitLength(exp) > this.maxBits) return modPow(this.base, exp, this.modulus);
     const w = BigInt(FixedBase.W);
     const mask = (1n << w) - 1n;
     let r = 1n;
