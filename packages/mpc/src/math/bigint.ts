@@ -41,7 +41,8 @@ const toBytes = (x: bigint) => bigintToBytes(x, Math.ceil(bitLength(x) / 8));
  * OpenSSL's exponentiation, if this runtime has it and it agrees with BigInt on a self-test:
  * a Diffie-Hellman context on modulus m, private key = the exponent, "peer key" = the base, so
  * the shared secret is base^exp mod m. Contexts are kept per modulus. OpenSSL refuses some
- * inputs as Diffie-Hellman keys (undefined is returned: BigInt computes those).
+ * inputs (keys it deems invalid, moduli above its size limit): undefined is returned and BigInt
+ * computes those.
  */
 type NativePow = (b: bigint, e: bigint, m: bigint) => bigint | undefined;
 
@@ -52,14 +53,14 @@ const nativePow = ((): NativePow | undefined => {
   if (createDh === undefined) return undefined;
   const contexts = new Map<bigint, DiffieHellman>();
   const pow = (b: bigint, e: bigint, m: bigint) => {
-    let dh = contexts.get(m);
-    if (dh === undefined) {
-      dh = createDh(toBytes(m), Uint8Array.of(2));
-      if (contexts.size >= NATIVE_CACHE) contexts.delete(contexts.keys().next().value as bigint);
-      contexts.set(m, dh);
-    }
-    dh.setPrivateKey(toBytes(e));
     try {
+      let dh = contexts.get(m);
+      if (dh === undefined) {
+        dh = createDh(toBytes(m), Uint8Array.of(2));
+        if (contexts.size >= NATIVE_CACHE) contexts.delete(contexts.keys().next().value as bigint);
+        contexts.set(m, dh);
+      }
+      dh.setPrivateKey(toBytes(e));
       return bytesToBigint(dh.computeSecret(toBytes(b)));
     } catch {
       return undefined;
