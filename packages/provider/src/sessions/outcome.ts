@@ -49,46 +49,38 @@ export async function activateIfAgreed(
     share: Uint8Array | null;
   }>("SELECT scheme, members, public_key, share FROM wallets WHERE id = $1 AND state = 'creating'", [run.walletId]);
   if (wallet === undefined) return;
-  const keys: string[] = [];
-  let complete = true;
-  if (wallet.members === null || wallet.share !== null) {
-    if (wallet.public_key === null) complete = false;
-    else keys.push(bytesToHex(new Uint8Array(wallet.public_key)));
-  }
-  if (wallet.members !== null) {
-    const devices = (JSON.parse(wallet.members) as string[]).filter((m) => m !== ctx.identityId);
-    const confirmed = await tx.query<{ device_id: string; public_key: Uint8Array }>(
-      "SELECT device_id, public_key FROM wallet_confirmations WHERE wallet_id = $1",
-      [run.walletId],
-    );
-    for (const c of confirmed) keys.push(bytesToHex(new Uint8Array(c.public_key)));
-    if (confirmed.length < devices.length) complete = false;
-    const providerMember = (JSON.parse(wallet.members) as string[]).includes(ctx.identityId);
-    if (providerMember && wallet.share === null) complete = false;
-  }
+  // Who reports a key: the provider when it holds a share (hybrid, or a member), and each device member.
+  const members = wallet.members === null ? null : (JSON.parse(wallet.members) as string[]);
+  const providerTakesPart = members === null || members.includes(ctx.identityId);
+  const deviceMembers = members?.filter((m) => m !== ctx.identityId) ?? [];
+  const confirmed =
+    deviceMembers.length === 0
+      ? []
+      : await tx.query<{ public_key: Uint8Array }>("SELECT public_key FROM wallet_confirmations WHERE wallet_id = $1", [
+          run.walletId,
+        ]);
+  const keys = confirmed.map((c) => bytesToHex(new Uint8Array(c.public_key)));
+  if (providerTakesPart && wallet.share !== null && wallet.public_key !== null)
+    keys.push(bytesToHex(new Uint8Array(wallet.public_key)));
   if (new Set(keys).size > 1) {
     await tx.query("UPDATE wallets SET state = 'failed' WHERE id = $1", [run.walletId]);
-    await appendAudit(tx, {
-      chain: run.accountId,
-      atMs: ctx.now(),
-      actor: run.actor,
-      action: "wallet.failed",
-      details: { wallet: run.walletId, reason: "members report different public keys" },
+    await auditRun(ctx, tx, run, "wallet.failed", {
+      wallet: run.walletId,
+      reason: "members report different public keys",
     });
     return;
   }
-  if (!complete) return;
+  if (keys.length < deviceMembers.length + (providerTakesPart ? 1 : 0)) return;
   await tx.query("UPDATE wallets SET state = 'active', public_key = $2 WHERE id = $1", [
     run.walletId,
     Buffer.from(keys[0] as string, "hex"),
   ]);
-  await appendAudit(tx, {
-    chain: run.accountId,
-    atMs: ctx.now(),
-    actor: run.actor,
-    action: "wallet.created",
-    details: { wallet: run.walletId, scheme: wallet.scheme, publicKey: keys[0] },
-  });
+  await auditRun(ctx, tx, run, "wallet.created", { wallet: run.walletId, scheme: wallet.scheme, publicKey: keys[0] });
+}
+
+/** An audit entry on the run's account chain, now. */
+function auditRun(ctx: ProviderContext, tx: Queryable, run: RunContext, action: string, details: object) {
+  return appendAudit(tx, { chain: run.accountId, atMs: ctx.now(), actor: run.actor, action, details });
 }
 
 export async function signatureMade(
@@ -109,13 +101,7 @@ export async function signatureMade(
   );
   if (Number(pending?.n) === 0) {
     await tx.query("UPDATE sign_requests SET status = 'signed' WHERE id = $1", [run.requestId]);
-    await appendAudit(tx, {
-      chain: run.accountId,
-      atMs: ctx.now(),
-      actor: run.actor,
-      action: "request.signed",
-      details: { request: run.requestId },
-    });
+    await auditRun(ctx, tx, run, "request.signed", { request: run.requestId });
   }
   return signature;
 }
@@ -128,11 +114,10 @@ export async function runFailed(
 ): Promise<void> {
   if (run.kind === "keygen") await tx.query("UPDATE wallets SET state = 'failed' WHERE id = $1", [run.walletId]);
   else await tx.query("UPDATE sign_requests SET status = 'failed' WHERE id = $1", [run.requestId]);
-  await appendAudit(tx, {
-    chain: run.accountId,
-    atMs: ctx.now(),
-    actor: run.actor,
-    action: "session.aborted",
-    details: { session: run.session, kind: run.kind, culprit: abort.culprit, reason: abort.reason },
+  await auditRun(ctx, tx, run, "session.aborted", {
+    session: run.session,
+    kind: run.kind,
+    culprit: abort.culprit,
+    reason: abort.reason,
   });
 }

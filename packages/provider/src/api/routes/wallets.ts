@@ -64,7 +64,7 @@ async function createHybrid(
     { id: randomUUID(), accountId: device.accountId, walletId, kind: "keygen", sid },
     party,
   );
-  return { session: { ...session, sid: Buffer.from(sid).toString("hex") }, party };
+  return { reply: { session: { ...session, sid: Buffer.from(sid).toString("hex") } }, party };
 }
 
 async function createMultiparty(
@@ -103,10 +103,12 @@ async function createMultiparty(
       scheme(body.scheme).keygen(relay.sid, providerIndex, quorum),
     );
   return {
-    relayId: relay.id,
-    sid: Buffer.from(relay.sid).toString("hex"),
-    threshold,
-    members: await memberViews(ctx, tx, members),
+    reply: {
+      relayId: relay.id,
+      sid: Buffer.from(relay.sid).toString("hex"),
+      threshold,
+      members: await memberViews(ctx, tx, members),
+    },
   };
 }
 
@@ -187,9 +189,8 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           ? createMultiparty(ctx, tx, device, walletId, body, members)
           : createHybrid(ctx, tx, device, walletId, body);
       });
-      if ("party" in created) ctx.parties.put(created.session.sessionId, 0, created.party);
-      const { party: _, ...shown } = created as typeof created & { party?: unknown };
-      return reply.code(201).send({ walletId, ...shown });
+      if ("party" in created) ctx.parties.put(created.reply.session.sessionId, 0, created.party);
+      return reply.code(201).send({ walletId, ...created.reply });
     },
   );
 
