@@ -15,7 +15,7 @@ import {
   type RoundReply,
   type Share,
   scheme,
-  signRequest,
+  signedFetch,
   WALLET_DEVICE,
 } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
@@ -26,18 +26,8 @@ const SEQUENTIAL_RUNS = 30;
 const THROUGHPUT_SECONDS = 20;
 
 const identity = newDeviceIdentity();
-async function call(url: string, method: string, path: string, body?: unknown) {
-  const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
-  const headers = signRequest(identity, { method, path, body: bytes });
-  const response = await fetch(url + path, {
-    method,
-    headers: { ...headers, ...(bytes.length > 0 && { "content-type": "application/json" }) },
-    ...(bytes.length > 0 && { body: Buffer.from(bytes) }),
-  });
-  const json = (await response.json()) as Record<string, unknown>;
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const call = (url: string, method: string, path: string, body?: unknown) =>
+  signedFetch(url, identity, method, path, body);
 
 interface Reply extends RoundReply {
   sid: string;

@@ -14,6 +14,7 @@ export {
   parseEnvelope,
   sealEnvelope,
 } from "./envelope.js";
+export { ProviderError, signedFetch } from "./http.js";
 export {
   approvalSigningBytes,
   type DeviceIdentity,

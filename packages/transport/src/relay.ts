@@ -10,6 +10,7 @@
 import type { Msg, Party } from "@keyshard/mpc";
 import WebSocket from "ws";
 import { type Envelope, EnvelopeError, openEnvelope, parseEnvelope, sealEnvelope } from "./envelope.js";
+import { signedFetch } from "./http.js";
 import { type DeviceIdentity, deviceId, signRequest } from "./identity.js";
 import { fromWire, toWire, type WireMessage } from "./messages.js";
 
@@ -155,26 +156,6 @@ export async function runOverRelay<T>(party: Party<T>, options: RelayRunOptions)
     }
   }
   return party.result();
-}
-
-async function signedFetch(
-  baseUrl: string,
-  identity: DeviceIdentity,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<Record<string, unknown>> {
-  const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
-  const headers = signRequest(identity, { method, path, body: bytes });
-  const response = await fetch(baseUrl + path, {
-    method,
-    headers: { ...headers, ...(bytes.length > 0 && { "content-type": "application/json" }) },
-    ...(bytes.length > 0 && { body: Buffer.from(bytes) }),
-  });
-  const text = await response.text();
-  const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  if (!response.ok) throw new RelayError(`relay ${method} ${path}: ${response.status} ${String(parsed.message ?? "")}`);
-  return parsed;
 }
 
 /** The HTTP fallback: posts envelopes, polls for new ones every `pollMs`. */
