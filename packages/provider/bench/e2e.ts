@@ -2,7 +2,8 @@
  * `npm run bench:provider [-- pglite|postgres]`: end-to-end hybrid signing over HTTP on
  * localhost — the device's party and signed requests in this process, a real provider process
  * (`npm start`) with its database. Prints one JSON line per measurement: sequential latency
- * (p50/p95), throughput with 16 concurrent clients, and the provider's memory: the most it held
+ * (p50/p95), throughput with 16 concurrent clients, the provider's CPU time per signature under
+ * that load (its own cost, apart from the clients' on the same cores), and the provider's memory: the most it held
  * during that load (sampled VmRSS) and its lifetime peak (VmHWM, which includes start-up: PGlite's
  * initdb alone peaks near 900 MB).
  */
@@ -61,6 +62,13 @@ async function sign(url: string, walletId: string, share: Share, nonce: number):
       (await call(url, "POST", `/v1/sessions/${session.sessionId}/round`, { round, messages })) as unknown as Reply,
   );
   if (!done.signature) throw new Error("no signature");
+}
+
+/** CPU time the provider process has used so far (user + system), in ms. */
+function cpuMs(child: ChildProcess): number {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  // utime and stime are the 14th and 15th fields of the whole line, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** The provider's resident memory now (VmRSS) or its lifetime peak (VmHWM, start-up included), in MB. */
@@ -125,6 +133,7 @@ async function run(database: "pglite" | "postgres"): Promise<void> {
     const sampler = setInterval(() => (rssUnderLoad = Math.max(rssUnderLoad, rss(child, "VmRSS"))), 200);
     const deadline = performance.now() + THROUGHPUT_SECONDS * 1000;
     const start = performance.now();
+    const cpuAtStart = cpuMs(child);
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
         while (performance.now() < deadline) {
@@ -134,6 +143,7 @@ async function run(database: "pglite" | "postgres"): Promise<void> {
       }),
     );
     clearInterval(sampler);
+    const serverCpu = cpuMs(child) - cpuAtStart;
     const seconds = (performance.now() - start) / 1000;
     console.log(
       JSON.stringify({
@@ -142,6 +152,7 @@ async function run(database: "pglite" | "postgres"): Promise<void> {
         seconds: Math.round(seconds * 10) / 10,
         signatures: completed,
         per_second: Math.round((completed / seconds) * 10) / 10,
+        server_cpu_ms_per_signature: Math.round(serverCpu / completed),
         server_rss_under_load_mb: Math.round(rssUnderLoad),
         server_peak_rss_mb: Math.round(rss(child, "VmHWM")),
       }),

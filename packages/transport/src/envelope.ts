@@ -14,6 +14,7 @@ import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import { signEd25519, verifyEd25519 } from "./ed25519.js";
 import { type DeviceIdentity, deviceId } from "./identity.js";
 
 export interface Envelope {
@@ -76,7 +77,7 @@ export function sealEnvelope(
   const k = key(x25519.getSharedSecret(ephemeral, ed25519.utils.toMontgomery(recipientKey)), head);
   // Each key seals one message, so a fixed nonce is safe.
   const ct = chacha20poly1305(k, new Uint8Array(12), head).encrypt(plaintext);
-  const sig = ed25519.sign(concatBytes(head, ct), sender.secretKey);
+  const sig = signEd25519(concatBytes(head, ct), sender.secretKey);
   return { ...partial, ct: Buffer.from(ct).toString("base64"), sig: bytesToHex(sig) };
 }
 
@@ -125,13 +126,8 @@ export function openEnvelope(
   if (e.from !== deviceId(senderKey)) throw new EnvelopeError("the envelope is not from the expected device");
   const head = header(e);
   const ct = new Uint8Array(Buffer.from(e.ct, "base64"));
-  let signed = false;
-  try {
-    signed = ed25519.verify(hexToBytes(e.sig), concatBytes(head, ct), senderKey, { zip215: false });
-  } catch {
-    signed = false;
-  }
-  if (!signed) throw new EnvelopeError("the envelope's signature does not verify");
+  if (!verifyEd25519(hexToBytes(e.sig), concatBytes(head, ct), senderKey))
+    throw new EnvelopeError("the envelope's signature does not verify");
   const slot = `${e.from}:${e.round}`;
   if (seen.has(slot)) throw new EnvelopeError("the envelope was replayed");
   let plaintext: Uint8Array;

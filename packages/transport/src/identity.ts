@@ -6,6 +6,7 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { signEd25519, verifyEd25519 } from "./ed25519.js";
 
 export interface DeviceIdentity {
   publicKey: Uint8Array;
@@ -61,7 +62,7 @@ export function signRequest(
 ): Record<string, string> {
   const timestamp = request.now ?? Date.now();
   const nonce = bytesToHex(crypto.getRandomValues(new Uint8Array(16)));
-  const signature = ed25519.sign(requestSigningBytes({ ...request, timestamp, nonce }), identity.secretKey);
+  const signature = signEd25519(requestSigningBytes({ ...request, timestamp, nonce }), identity.secretKey);
   return {
     [REQUEST_HEADERS.device]: deviceId(identity.publicKey),
     [REQUEST_HEADERS.timestamp]: String(timestamp),
@@ -71,11 +72,7 @@ export function signRequest(
 }
 
 export function verifyRequestSignature(publicKey: Uint8Array, request: RequestToSign, signature: Uint8Array): boolean {
-  try {
-    return ed25519.verify(signature, requestSigningBytes(request), publicKey, { zip215: false });
-  } catch {
-    return false;
-  }
+  return verifyEd25519(signature, requestSigningBytes(request), publicKey);
 }
 
 /**
@@ -88,7 +85,7 @@ export function approvalSigningBytes(requestId: string, payload: Uint8Array): Ui
 }
 
 export function signApproval(identity: DeviceIdentity, requestId: string, payload: Uint8Array): Uint8Array {
-  return ed25519.sign(approvalSigningBytes(requestId, payload), identity.secretKey);
+  return signEd25519(approvalSigningBytes(requestId, payload), identity.secretKey);
 }
 
 export function verifyApproval(
@@ -97,9 +94,5 @@ export function verifyApproval(
   payload: Uint8Array,
   signature: Uint8Array,
 ): boolean {
-  try {
-    return ed25519.verify(signature, approvalSigningBytes(requestId, payload), publicKey, { zip215: false });
-  } catch {
-    return false;
-  }
+  return verifyEd25519(signature, approvalSigningBytes(requestId, payload), publicKey);
 }

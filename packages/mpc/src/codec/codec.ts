@@ -5,6 +5,7 @@
  * party the bytes came from (null for local data such as a stored share).
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { hexToBytes } from "@noble/hashes/utils.js";
 import { ProtocolAbort } from "../session/party.js";
 
 export type Point = InstanceType<typeof secp256k1.Point>;
@@ -205,10 +206,14 @@ export function decodeLocal<T>(what: string, decode: () => T): T {
 
 export function bitLength(x: bigint): number {
   if (x < 0n) x = -x;
-  return x === 0n ? 0 : x.toString(2).length;
+  if (x === 0n) return 0;
+  // Hex, not binary: a quarter of the string for 4096-bit Paillier numbers.
+  const hex = x.toString(16);
+  return (hex.length - 1) * 4 + 32 - Math.clz32(Number.parseInt(hex[0] as string, 16));
 }
 
 const MASK64 = (1n << 64n) - 1n;
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 export function bytesToBigint(b: Uint8Array): bigint {
   if (b.length === 0) return 0n;
@@ -217,9 +222,9 @@ export function bytesToBigint(b: Uint8Array): bigint {
     const v = new DataView(b.buffer, b.byteOffset, 32);
     return (v.getBigUint64(0) << 192n) | (v.getBigUint64(8) << 128n) | (v.getBigUint64(16) << 64n) | v.getBigUint64(24);
   }
-  let hex = "";
-  for (const v of b) hex += v.toString(16).padStart(2, "0");
-  return BigInt(`0x${hex}`);
+  let hex = "0x";
+  for (const v of b) hex += HEX_BYTE[v];
+  return BigInt(hex);
 }
 
 /** Big-endian bytes; minimal length unless `len` is given. */
@@ -239,7 +244,6 @@ export function bigintToBytes(x: bigint, len?: number): Uint8Array {
   const n = hex.length / 2;
   if (len !== undefined && n > len) throw new RangeError("integer too large for field");
   const out = new Uint8Array(len ?? n);
-  const pad = out.length - n;
-  for (let i = 0; i < n; i++) out[pad + i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  out.set(hexToBytes(hex), out.length - n);
   return out;
 }
