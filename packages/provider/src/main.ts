@@ -11,12 +11,20 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+const delay = env.KEYSHARD_POLICY_DELAY_SECONDS;
+const policyDelaySeconds = delay === undefined ? undefined : Number(delay);
+if (policyDelaySeconds !== undefined && !(Number.isSafeInteger(policyDelaySeconds) && policyDelaySeconds >= 0)) {
+  console.error("KEYSHARD_POLICY_DELAY_SECONDS must be a whole number of seconds");
+  process.exit(2);
+}
+
 try {
   const provider = await startProvider({
     dataDir: env.KEYSHARD_DATA_DIR ?? "./data",
     databaseUrl: env.DATABASE_URL,
     masterKeyHex: env.KEYSHARD_MASTER_KEY,
     smtpUrl: env.KEYSHARD_SMTP_URL,
+    ...(policyDelaySeconds !== undefined && { policyDelayMs: policyDelaySeconds * 1000 }),
     host: env.HOST ?? "127.0.0.1",
     port,
     logger: env.KEYSHARD_LOG === "off" ? false : { level: env.KEYSHARD_LOG ?? "info" },

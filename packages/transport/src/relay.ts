@@ -37,6 +37,11 @@ export interface RelayRunOptions {
   channel: RelayChannel;
   /** Give up when no round completes for this long (default 60 s). */
   timeoutMs?: number;
+  /**
+   * The envelope round the protocol's round 0 travels in (default 0). Rounds before it belong to
+   * whatever ran first in the same session (a proposal the parties agreed on) and are refused.
+   */
+  firstRound?: number;
 }
 
 export class RelayError extends Error {
@@ -65,6 +70,7 @@ export class RoundBuffer {
     readonly index: number,
     readonly peers: readonly RelayPeer[],
     state?: RoundBufferState,
+    readonly firstRound = 0,
   ) {
     for (const peer of peers)
       if (deviceId(peer.identityKey) !== peer.deviceId)
@@ -89,6 +95,7 @@ export class RoundBuffer {
     const envelope = parseEnvelope(raw);
     const peer = this.#byDevice.get(envelope.from);
     if (peer === undefined) throw new EnvelopeError("an envelope from a device outside the session");
+    if (envelope.round < this.firstRound) throw new EnvelopeError("an envelope from before this run's first round");
     const { round, plaintext } = openEnvelope(this.identity, peer.identityKey, this.sid, envelope, this.#seen);
     let decoded: unknown;
     try {
@@ -130,8 +137,9 @@ export class RoundBuffer {
 /** Runs `party` to its result with the peers, through `channel`. */
 export async function runOverRelay<T>(party: Party<T>, options: RelayRunOptions): Promise<T> {
   const { channel } = options;
-  const buffer = new RoundBuffer(options.identity, options.sid, options.index, options.peers);
-  let round = 0;
+  const firstRound = options.firstRound ?? 0;
+  const buffer = new RoundBuffer(options.identity, options.sid, options.index, options.peers, undefined, firstRound);
+  let round = firstRound;
   await channel.send(buffer.seal(round, party.start()));
   let lastProgress = Date.now();
   const timeoutMs = options.timeoutMs ?? 60_000;

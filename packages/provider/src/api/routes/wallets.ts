@@ -261,6 +261,31 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
     },
   );
 
+  app.get(
+    "/v1/wallets/:id",
+    {
+      schema: {
+        summary: "One wallet; a t-of-n wallet with its members' identity keys in party order",
+        params: uuidParams,
+        response: { "4xx": errorSchema },
+      },
+    },
+    async (request) => {
+      const device = await authenticate(ctx, request);
+      const wallet = await findWallet(ctx.db, (request.params as { id: string }).id, device.accountId);
+      return {
+        id: wallet.id,
+        name: wallet.name,
+        scheme: wallet.scheme,
+        state: wallet.state,
+        publicKey: wallet.public_key === null ? null : Buffer.from(wallet.public_key).toString("hex"),
+        threshold: wallet.threshold,
+        members:
+          wallet.members === null ? null : await memberViews(ctx, ctx.db, JSON.parse(wallet.members) as string[]),
+      };
+    },
+  );
+
   app.post(
     "/v1/sessions/:id/round",
     {

@@ -1,0 +1,362 @@
+/**
+ * The `keyshard` commands: each reads its options, calls the `Wallet` SDK, and returns what to
+ * print for a person and for `--json`. Nothing here talks to the network or the disk by itself.
+ */
+import { readFileSync } from "node:fs";
+import type { BitcoinNetwork, TransactionDescription } from "@keyshard/chains";
+import { SCHEME_NAMES, type SchemeName } from "@keyshard/transport";
+import { Cosigner, type CosignerLogEntry, parseRules } from "../cosigner.js";
+import { WalletError } from "../errors.js";
+import { type Chain, type SignOutcome, Wallet } from "../wallet.js";
+import { askYesNo } from "./prompt.js";
+
+export interface CommandContext {
+  home: string;
+  values: Record<string, string | boolean | string[] | undefined>;
+  args: string[];
+  json: boolean;
+  passphrase(): Promise<string>;
+  progress(text: string): void;
+  /** A person at a terminal who can be asked. */
+  interactive: boolean;
+}
+
+export interface CommandResult {
+  human: string;
+  data: unknown;
+}
+
+type Command = (ctx: CommandContext) => Promise<CommandResult>;
+
+export const USAGE = `usage: keyshard <command> [options]   (--home DIR, --json, --yes everywhere)
+
+  init [--name NAME]                              new device identity and encrypted keystore
+  register --provider URL --email EMAIL           register this device with a provider
+  verify CODE                                     the code mailed to EMAIL
+  devices                                         the account's devices
+  devices approve DEVICE                          let another device of the account in
+  wallet create --name N [--scheme S] [--quorum T/N --with DEVICE…] [--policy FILE]
+  wallet list | wallet join                       list wallets; join key generations waiting for this device
+  address --wallet N --chain ethereum|bitcoin|solana [--path m/0/i] [--network mainnet|testnet|regtest]
+  send --wallet N --chain ethereum|solana --to ADDRESS --amount X [--rpc URL] [--totp CODE]
+       [--chain-id ID --nonce N] [--blockhash HASH] [--path m/0/i]
+  sign-message --wallet N (--message TEXT | --typed-data FILE) [--totp CODE]
+  requests [--status S] | approve ID | deny ID | cancel ID | resume ID
+  policy show --wallet N | policy set FILE --wallet N --totp CODE
+  totp enroll | totp confirm CODE
+  cosigner run [--rules FILE] [--once]
+  audit verify
+
+exit codes: 0 done, 1 failed, 2 usage, 3 held by the provider's policy
+`;
+
+function need(ctx: CommandContext, name: string, what: string): string {
+  const value = ctx.values[name];
+  if (typeof value !== "string" || value.length === 0) throw new WalletError("usage", `missing --${name} ${what}`);
+  return value;
+}
+
+function arg(ctx: CommandContext, index: number, what: string): string {
+  const value = ctx.args[index];
+  if (value === undefined) throw new WalletError("usage", `missing ${what}`);
+  return value;
+}
+
+function integer(ctx: CommandContext, name: string): number | undefined {
+  const value = ctx.values[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^\d{1,15}$/.test(value))
+    throw new WalletError("usage", `--${name} must be a whole number`);
+  return Number(value);
+}
+
+function readJson(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new WalletError("usage", `cannot read ${what} ${path}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new WalletError("usage", `${what} ${path} is not JSON`);
+  }
+}
+
+const CHAINS: readonly Chain[] = ["ethereum", "bitcoin", "solana"];
+
+function chainOf(ctx: CommandContext): Chain {
+  const chain = need(ctx, "chain", "ethereum|bitcoin|solana");
+  if (!CHAINS.includes(chain as Chain)) throw new WalletError("usage", `--chain is one of ${CHAINS.join(", ")}`);
+  return chain as Chain;
+}
+
+const open = async (ctx: CommandContext) => Wallet.open(ctx.home, await ctx.passphrase(), { progress: ctx.progress });
+
+const plain = (value: unknown) =>
+  JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v))) as unknown;
+
+export function describeForPeople(d: TransactionDescription): string {
+  const lines = [`${d.action} on ${d.network}`];
+  for (const t of d.transfers) lines.push(`  send ${t.text} to ${t.to}`);
+  for (const a of d.approvals) lines.push(`  allow ${a.spender} to take ${a.unlimited ? "EVERYTHING" : a.text}`);
+  for (const c of d.calls) lines.push(`  call ${c.name ?? c.selector} on ${c.contract}`);
+  lines.push(`  fee at most ${d.fee.text}`);
+  for (const w of d.warnings) lines.push(`  ! ${w}`);
+  return lines.join("\n");
+}
+
+function outcomeText(outcome: SignOutcome): string {
+  const lines = [];
+  if (outcome.transactionId) lines.push(`transaction ${outcome.transactionId}`);
+  if (outcome.receiptStatus !== undefined) lines.push(`receipt status ${outcome.receiptStatus}`);
+  if (!outcome.transactionId) lines.push(`signed: ${outcome.signed}`);
+  return lines.join("\n");
+}
+
+async function confirmOrStop(ctx: CommandContext, text: string): Promise<boolean> {
+  process.stderr.write(`${text}\n`);
+  return ctx.interactive ? askYesNo("sign this?") : true;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  async init(ctx) {
+    const name = typeof ctx.values.name === "string" ? ctx.values.name : "device";
+    const wallet = await Wallet.init(ctx.home, await ctx.passphrase(), { name });
+    return {
+      human: `device ${wallet.deviceId} created in ${ctx.home}; next: keyshard register --provider URL --email E`,
+      data: { deviceId: wallet.deviceId, home: ctx.home },
+    };
+  },
+
+  async register(ctx) {
+    const wallet = await open(ctx);
+    const reply = await wallet.register(need(ctx, "provider", "URL"), need(ctx, "email", "EMAIL"));
+    return {
+      human: `registered as ${reply.deviceId}; enter the code mailed to you: keyshard verify CODE`,
+      data: reply,
+    };
+  },
+
+  async verify(ctx) {
+    const reply = await (await open(ctx)).verify(arg(ctx, 0, "the CODE from the mail"));
+    const next =
+      reply.state === "active" ? "" : "; an active device of the account must approve it: keyshard devices approve ID";
+    return { human: `device ${reply.deviceId} is ${reply.state}${next}`, data: reply };
+  },
+
+  async devices(ctx) {
+    const account = await (await open(ctx)).account();
+    return {
+      human: account.devices.map((d) => `${d.id}  ${d.state.padEnd(18)} ${d.name}`).join("\n"),
+      data: account,
+    };
+  },
+
+  async "devices approve"(ctx) {
+    const reply = await (await open(ctx)).approveDevice(arg(ctx, 0, "the DEVICE id to approve"));
+    return { human: `device ${reply.deviceId} is ${reply.state}`, data: reply };
+  },
+
+  async "wallet create"(ctx) {
+    const schemeName = (ctx.values.scheme as string | undefined) ?? "ecdsa2p";
+    if (!SCHEME_NAMES.includes(schemeName as SchemeName))
+      throw new WalletError("usage", `--scheme is one of ${SCHEME_NAMES.join(", ")}`);
+    const quorum = ctx.values.quorum as string | undefined;
+    const match = quorum === undefined ? null : /^(\d{1,2})\/(\d{1,2})$/.exec(quorum);
+    if (quorum !== undefined && match === null) throw new WalletError("usage", "--quorum is T/N, e.g. 2/3");
+    const policy = typeof ctx.values.policy === "string" ? readJson(ctx.values.policy, "policy file") : undefined;
+    if (policy !== undefined && !Array.isArray(policy))
+      throw new WalletError("usage", "a policy file is a JSON list of rules");
+    const wallet = await open(ctx);
+    const created = await wallet.createWallet({
+      name: need(ctx, "name", "NAME"),
+      scheme: schemeName as SchemeName,
+      ...(match && { threshold: Number(match[1]), n: Number(match[2]) }),
+      ...(Array.isArray(ctx.values.with) && { devices: ctx.values.with }),
+      ...(policy !== undefined && { policy: policy as unknown[] }),
+    });
+    const { share: _share, ...shown } = created;
+    return { human: `wallet ${created.name} (${created.scheme}) made: ${created.id}`, data: shown };
+  },
+
+  async "wallet list"(ctx) {
+    const wallets = await (await open(ctx)).wallets();
+    return {
+      human:
+        wallets.length === 0
+          ? "no wallets yet: keyshard wallet create --name N"
+          : wallets
+              .map(
+                (w) =>
+                  `${w.name.padEnd(16)} ${w.scheme.padEnd(14)} ${w.members ? `${w.threshold}-of-${w.members.length}` : "hybrid"} ${w.state}`,
+              )
+              .join("\n"),
+      data: { wallets },
+    };
+  },
+
+  async "wallet join"(ctx) {
+    const joined = await (await open(ctx)).joinPendingWallets();
+    return {
+      human:
+        joined.length === 0
+          ? "no key generation waits for this device"
+          : joined.map((w) => `joined ${w.name}`).join("\n"),
+      data: { joined: joined.map(({ share: _share, ...w }) => w) },
+    };
+  },
+
+  async address(ctx) {
+    const network = ctx.values.network as BitcoinNetwork | undefined;
+    if (network !== undefined && !["mainnet", "testnet", "regtest"].includes(network))
+      throw new WalletError("usage", "--network is mainnet, testnet or regtest");
+    const address = (await open(ctx)).address(need(ctx, "wallet", "NAME"), chainOf(ctx), {
+      ...(typeof ctx.values.path === "string" && { path: ctx.values.path }),
+      ...(network && { network }),
+    });
+    return { human: address, data: { address } };
+  },
+
+  async send(ctx) {
+    const wallet = await open(ctx);
+    const chain = chainOf(ctx);
+    const outcome = await wallet.send({
+      wallet: need(ctx, "wallet", "NAME"),
+      chain,
+      to: need(ctx, "to", "ADDRESS"),
+      amount: need(ctx, "amount", "AMOUNT"),
+      ...(typeof ctx.values.rpc === "string" && { rpc: ctx.values.rpc }),
+      ...(typeof ctx.values.totp === "string" && { totp: ctx.values.totp }),
+      ...(typeof ctx.values.path === "string" && { path: ctx.values.path }),
+      ...(typeof ctx.values.blockhash === "string" && { blockhash: ctx.values.blockhash }),
+      ...(integer(ctx, "chain-id") !== undefined && { chainId: integer(ctx, "chain-id") }),
+      ...(integer(ctx, "nonce") !== undefined && { nonce: integer(ctx, "nonce") }),
+      confirm: (description) => confirmOrStop(ctx, describeForPeople(description)),
+    });
+    return { human: outcomeText(outcome), data: outcome };
+  },
+
+  async "sign-message"(ctx) {
+    const typedDataFile = ctx.values["typed-data"];
+    const message = ctx.values.message;
+    if ((typedDataFile === undefined) === (message === undefined))
+      throw new WalletError("usage", "give either --message TEXT or --typed-data FILE");
+    const outcome = await (await open(ctx)).signMessage(need(ctx, "wallet", "NAME"), {
+      ...(typeof message === "string" && { message: new TextEncoder().encode(message) }),
+      ...(typeof typedDataFile === "string" && {
+        typedData: readJson(typedDataFile, "typed data file") as Record<string, unknown>,
+      }),
+      ...(typeof ctx.values.totp === "string" && { totp: ctx.values.totp }),
+      ...(typeof ctx.values.path === "string" && { path: ctx.values.path }),
+    });
+    return { human: outcome.signed, data: outcome };
+  },
+
+  async requests(ctx) {
+    const { requests } = await (await open(ctx)).requests(ctx.values.status as string | undefined);
+    return {
+      human:
+        requests.length === 0
+          ? "no sign requests"
+          : requests
+              .map(
+                (r) =>
+                  `${r.requestId}  ${String(r.status).padEnd(9)} ${r.chain} ${r.rule ?? ""} ${r.waitingFor ? JSON.stringify(r.waitingFor) : ""}`,
+              )
+              .join("\n"),
+      data: plain({ requests }),
+    };
+  },
+
+  async approve(ctx) {
+    const reply = await (await open(ctx)).approve(arg(ctx, 0, "the request ID"), async (detail) =>
+      confirmOrStop(
+        ctx,
+        detail.description
+          ? describeForPeople(detail.description as TransactionDescription)
+          : `request ${String(detail.kind)}`,
+      ),
+    );
+    return { human: `approved; the request is ${String(reply.status)}`, data: plain(reply) };
+  },
+
+  async deny(ctx) {
+    const reply = await (await open(ctx)).cancel(arg(ctx, 0, "the request ID"));
+    return { human: `denied; the request is ${String(reply.status)}`, data: reply };
+  },
+
+  async cancel(ctx) {
+    const reply = await (await open(ctx)).cancel(arg(ctx, 0, "the request ID"));
+    return { human: `the request is ${String(reply.status)}`, data: reply };
+  },
+
+  async resume(ctx) {
+    const outcome = await (await open(ctx)).resume(arg(ctx, 0, "the request ID"));
+    return { human: outcomeText(outcome), data: outcome };
+  },
+
+  async "policy show"(ctx) {
+    const policy = await (await open(ctx)).policy(need(ctx, "wallet", "NAME"));
+    return { human: JSON.stringify(policy, null, 2), data: policy };
+  },
+
+  async "policy set"(ctx) {
+    const rules = readJson(arg(ctx, 0, "the policy FILE"), "policy file");
+    if (!Array.isArray(rules)) throw new WalletError("usage", "a policy file is a JSON list of rules");
+    const reply = await (await open(ctx)).setPolicy(need(ctx, "wallet", "NAME"), rules, need(ctx, "totp", "CODE"));
+    return {
+      human: `policy change ${String(reply.changeId)} takes effect at ${new Date(Number(reply.effectiveMs)).toISOString()} unless a device cancels it`,
+      data: reply,
+    };
+  },
+
+  async "totp enroll"(ctx) {
+    const reply = await (await open(ctx)).totpEnroll();
+    return {
+      human: `add this to your authenticator: ${reply.uri}\nthen confirm: keyshard totp confirm CODE`,
+      data: reply,
+    };
+  },
+
+  async "totp confirm"(ctx) {
+    const reply = await (await open(ctx)).totpConfirm(arg(ctx, 0, "the CODE from the authenticator"));
+    return { human: "TOTP enrolled", data: reply };
+  },
+
+  async "cosigner run"(ctx) {
+    const wallet = await open(ctx);
+    const rules =
+      typeof ctx.values.rules === "string" ? parseRules(readJson(ctx.values.rules, "rules file")) : undefined;
+    const report = (e: CosignerLogEntry) =>
+      process.stdout.write(
+        ctx.json ? `${JSON.stringify(e)}\n` : `${e.at} ${e.decision} ${e.chain} for ${e.wallet}: ${e.reason}\n`,
+      );
+    const cosigner = new Cosigner(wallet, ctx.home, {
+      ...(rules && { rules }),
+      ...(ctx.interactive && {
+        ask: (d: TransactionDescription) => confirmOrStop(ctx, describeForPeople(d)),
+      }),
+      report,
+      warn: (message: string) => ctx.progress(message),
+    });
+    if (ctx.values.once === true) {
+      await cosigner.poll();
+      return { human: "done", data: { done: true } };
+    }
+    ctx.progress(`cosigner ${wallet.deviceId} waiting for proposals (Ctrl-C stops)`);
+    const stop = new AbortController();
+    process.once("SIGINT", () => stop.abort());
+    process.once("SIGTERM", () => stop.abort());
+    await cosigner.run(stop.signal);
+    return { human: "stopped", data: { stopped: true } };
+  },
+
+  async "audit verify"(ctx) {
+    const reply = await (await open(ctx)).auditVerify();
+    if (reply.ok !== true)
+      throw new WalletError("audit-broken", `the account's audit chain is broken: ${JSON.stringify(reply)}`, reply);
+    return { human: `the audit chain holds: ${String(reply.length)} entries, head ${String(reply.head)}`, data: reply };
+  },
+};

@@ -1,0 +1,103 @@
+/**
+ * `keyshard`: the wallet device and the confirmation device on the command line. Every command
+ * takes `--home DIR` (or KEYSHARD_HOME) for the device's folder and `--json` for one JSON object
+ * on stdout; progress goes to stderr. Exit codes: 0 done, 1 failed, 2 usage, 3 held by a policy.
+ * Errors say what went wrong and what to do; no stack trace reaches the user.
+ */
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ChainError } from "@keyshard/chains";
+import { WalletError } from "../errors.js";
+import { KeystoreError } from "../keystore.js";
+import { COMMANDS, type CommandContext, USAGE } from "./commands.js";
+import { readPassphrase } from "./prompt.js";
+
+const OPTIONS = {
+  home: { type: "string" },
+  json: { type: "boolean" },
+  yes: { type: "boolean", short: "y" },
+  help: { type: "boolean", short: "h" },
+  name: { type: "string" },
+  provider: { type: "string" },
+  email: { type: "string" },
+  scheme: { type: "string" },
+  quorum: { type: "string" },
+  with: { type: "string", multiple: true },
+  policy: { type: "string" },
+  wallet: { type: "string" },
+  chain: { type: "string" },
+  path: { type: "string" },
+  network: { type: "string" },
+  to: { type: "string" },
+  amount: { type: "string" },
+  rpc: { type: "string" },
+  totp: { type: "string" },
+  "chain-id": { type: "string" },
+  nonce: { type: "string" },
+  blockhash: { type: "string" },
+  message: { type: "string" },
+  "typed-data": { type: "string" },
+  status: { type: "string" },
+  rules: { type: "string" },
+  once: { type: "boolean" },
+} as const;
+
+export const EXIT = { done: 0, failed: 1, usage: 2, held: 3 } as const;
+
+function exitCodeOf(e: unknown): number {
+  if (e instanceof WalletError) return e.code === "usage" ? EXIT.usage : e.code === "held" ? EXIT.held : EXIT.failed;
+  return EXIT.failed;
+}
+
+function messageOf(e: unknown): { error: string; message: string } {
+  if (e instanceof WalletError) return { error: e.code, message: e.message };
+  if (e instanceof KeystoreError) return { error: `keystore-${e.code}`, message: e.message };
+  if (e instanceof ChainError) return { error: `chain-${e.code}`, message: e.message };
+  if (e instanceof RangeError) return { error: "invalid", message: e.message };
+  return { error: "internal", message: `something unexpected failed: ${e instanceof Error ? e.message : String(e)}` };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const { values, positionals } = parsed;
+  const json = values.json === true;
+  const [first, second] = positionals;
+  const key =
+    first !== undefined && second !== undefined && `${first} ${second}` in COMMANDS ? `${first} ${second}` : first;
+  const command = key === undefined ? undefined : COMMANDS[key];
+  if (values.help || command === undefined) {
+    process.stderr.write(USAGE);
+    return values.help ? EXIT.done : EXIT.usage;
+  }
+  const args = positionals.slice(key?.split(" ").length ?? 1);
+  const ctx: CommandContext = {
+    home: values.home ?? process.env.KEYSHARD_HOME ?? join(homedir(), ".keyshard"),
+    values,
+    args,
+    json,
+    passphrase: () => readPassphrase(),
+    progress: (text) => process.stderr.write(`… ${text}\n`),
+    interactive: process.stdin.isTTY === true && values.yes !== true && !json,
+  };
+  try {
+    const { human, data } = await command(ctx);
+    process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human}\n`);
+    return EXIT.done;
+  } catch (e) {
+    const { error, message } = messageOf(e);
+    const details = e instanceof WalletError ? e.details : {};
+    if (json) process.stdout.write(`${JSON.stringify({ error, message, ...details })}\n`);
+    else process.stderr.write(`keyshard: ${message}\n`);
+    return exitCodeOf(e);
+  }
+}
+
+// Exit even if a socket or timer is still open: the command is over.
+process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,36 @@
+/**
+ * The device's calls to its provider: every one signed by the device's identity key
+ * (`@keyshard/transport`'s signedFetch), failures turned into `WalletError`s that say what to do.
+ */
+import { type DeviceIdentity, ProviderError, signedFetch } from "@keyshard/transport";
+import { WalletError } from "./errors.js";
+
+export class ProviderClient {
+  constructor(
+    readonly url: string,
+    private readonly identity: DeviceIdentity,
+  ) {}
+
+  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+    try {
+      return (await signedFetch(this.url, this.identity, method, path, body)) as T;
+    } catch (e) {
+      if (e instanceof ProviderError) {
+        const reason = e.message.replace(/^\S+ \S+: \d+ /, "");
+        if (e.status === 401)
+          throw new WalletError(
+            "not-registered",
+            `the provider does not know this device yet (${reason}): run \`keyshard register\` and \`keyshard verify\``,
+          );
+        throw new WalletError("provider-refused", `the provider refused: ${reason}`, {
+          status: e.status,
+          error: e.code,
+        });
+      }
+      throw new WalletError(
+        "provider-down",
+        `cannot reach the provider at ${this.url} (${e instanceof Error ? e.message : String(e)}): is it running, and is the URL right?`,
+      );
+    }
+  }
+}

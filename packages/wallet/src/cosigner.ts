@@ -1,0 +1,268 @@
+/**
+ * A confirmation device (`keyshard cosigner run`): a phone, a watch or a server that holds a share
+ * of t-of-n wallets and co-signs for the other devices. It joins key generations it is invited
+ * to, and for each proposal it decodes the bytes itself (never the proposer's summary), applies
+ * its own rules — e.g. "only ETH transfers under 0.05 to these addresses" — or asks, answers, and
+ * takes part only if it said yes. Every decision goes to its log with what the bytes do.
+ */
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
+import type { TransactionDescription } from "@keyshard/chains";
+import { runOverRelay, scheme, wsRelayChannel } from "@keyshard/transport";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import { parseAmount } from "./amount.js";
+import { WalletError } from "./errors.js";
+import { describeRequest, messagesToSign } from "./requests.js";
+import {
+  type Answer,
+  type Go,
+  openControl,
+  PROTOCOL_FIRST_ROUND,
+  type Proposal,
+  replaying,
+  sealControl,
+} from "./signing.js";
+import type { SignBody, StoredWallet } from "./state.js";
+import type { Wallet } from "./wallet.js";
+
+/** One permission: a transfer on `chain`, at most `maxAmount` in all, only to `to` when given. */
+export interface CosignerRule {
+  chain: "ethereum" | "solana";
+  /** Decimal, in the chain's coin (ETH, SOL). */
+  maxAmount?: string;
+  to?: string[];
+}
+
+const DECIMALS = { ethereum: 18, solana: 9 } as const;
+const COIN = { ethereum: "ETH", solana: "SOL" } as const;
+
+/** Reads a rules file's JSON (`{ "rules": [...] }`), refusing anything it does not understand. */
+export function parseRules(value: unknown): CosignerRule[] {
+  const rules = (value as { rules?: unknown })?.rules;
+  if (!Array.isArray(rules))
+    throw new WalletError("usage", 'a rules file is JSON: { "rules": [ { "chain": …, "maxAmount": …, "to": […] } ] }');
+  return rules.map((rule, i) => {
+    const r = rule as Record<string, unknown>;
+    const extra = Object.keys(r ?? {}).filter((k) => !["chain", "maxAmount", "to"].includes(k));
+    if (typeof r !== "object" || r === null || extra.length > 0)
+      throw new WalletError("usage", `rule ${i + 1}: only chain, maxAmount and to are understood`);
+    if (r.chain !== "ethereum" && r.chain !== "solana")
+      throw new WalletError("usage", `rule ${i + 1}: chain is ethereum or solana`);
+    if (r.maxAmount !== undefined) {
+      if (typeof r.maxAmount !== "string")
+        throw new WalletError("usage", `rule ${i + 1}: maxAmount is a decimal string`);
+      parseAmount(r.maxAmount, DECIMALS[r.chain], COIN[r.chain]);
+    }
+    if (r.to !== undefined && (!Array.isArray(r.to) || r.to.some((a) => typeof a !== "string")))
+      throw new WalletError("usage", `rule ${i + 1}: to is a list of addresses`);
+    return r as unknown as CosignerRule;
+  });
+}
+
+const sameAddress = (chain: CosignerRule["chain"], a: string, b: string) =>
+  chain === "ethereum" ? a.toLowerCase() === b.toLowerCase() : a === b;
+
+/** Whether one rule lets the described transaction through; the reason either way. */
+export function decide(rules: readonly CosignerRule[], d: TransactionDescription): { accept: boolean; reason: string } {
+  if (d.action !== "transfer" || d.approvals.length > 0 || d.calls.length > 0 || d.transfers.length === 0)
+    return { accept: false, reason: `a ${d.action}, and this device co-signs plain transfers only` };
+  if (d.transfers.some((t) => t.asset.contract !== undefined))
+    return { accept: false, reason: "a token transfer, and this device's rules cover the native coin only" };
+  const total = d.transfers.reduce((sum, t) => sum + t.value, 0n);
+  const reasons: string[] = [];
+  for (const [i, rule] of rules.entries()) {
+    if (rule.chain !== d.chain) continue;
+    if (rule.maxAmount !== undefined && total > parseAmount(rule.maxAmount, DECIMALS[rule.chain], COIN[rule.chain])) {
+      reasons.push(`rule ${i + 1}: over ${rule.maxAmount} ${COIN[rule.chain]}`);
+      continue;
+    }
+    const stranger = d.transfers.find((t) => rule.to && !rule.to.some((a) => sameAddress(rule.chain, a, t.to)));
+    if (stranger !== undefined) {
+      reasons.push(`rule ${i + 1}: ${stranger.to} is not in its list`);
+      continue;
+    }
+    return { accept: true, reason: `rule ${i + 1}` };
+  }
+  return { accept: false, reason: reasons.length > 0 ? reasons.join("; ") : `no rule covers ${d.chain}` };
+}
+
+export interface CosignerLogEntry {
+  at: string;
+  relayId: string;
+  wallet: string;
+  proposer: string;
+  chain: string;
+  decision: "signed" | "refused" | "failed" | "not-chosen";
+  reason: string;
+  description?: unknown;
+  signature?: string;
+}
+
+export interface CosignerOptions {
+  rules?: CosignerRule[];
+  /** Asked when no rule decides (an interactive terminal); absent: refuse. */
+  ask?: (description: TransactionDescription, body: SignBody) => Promise<boolean>;
+  /** Where each decision is also reported (the terminal). */
+  report?: (entry: CosignerLogEntry) => void;
+  /** Told when a look at the provider failed (it is down, say); the cosigner keeps trying. */
+  warn?: (message: string) => void;
+  pollMs?: number;
+}
+
+const PROPOSAL_WAIT_MS = 30_000;
+
+const json = (value: unknown) =>
+  JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+
+export class Cosigner {
+  private readonly handled = new Set<string>();
+
+  constructor(
+    private readonly wallet: Wallet,
+    private readonly home: string,
+    private readonly options: CosignerOptions = {},
+  ) {}
+
+  private log(entry: CosignerLogEntry): void {
+    appendFileSync(join(this.home, "cosigner.log"), `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    this.options.report?.(entry);
+  }
+
+  /** One look at the provider: joins waiting key generations and answers open proposals. */
+  async poll(): Promise<void> {
+    await this.wallet.joinPendingWallets();
+    const { sessions } = await this.wallet.relaySessions();
+    for (const session of sessions) {
+      if (this.handled.has(session.relayId) || session.createdBy === this.wallet.deviceId) continue;
+      const walletId = /^sign ([0-9a-f-]{36})$/.exec(session.purpose)?.[1];
+      if (walletId === undefined) continue;
+      this.handled.add(session.relayId);
+      let stored: StoredWallet;
+      try {
+        stored = this.wallet.find(walletId);
+      } catch {
+        continue;
+      }
+      await this.answer(stored, session).catch((e) =>
+        this.log({
+          at: new Date().toISOString(),
+          relayId: session.relayId,
+          wallet: stored.name,
+          proposer: session.createdBy,
+          chain: "?",
+          decision: "failed",
+          reason: e instanceof Error ? e.message : String(e),
+        }),
+      );
+    }
+  }
+
+  /** Polls until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await this.poll().catch((e) => this.options.warn?.(e instanceof Error ? e.message : String(e)));
+      await new Promise((r) => setTimeout(r, this.options.pollMs ?? 500));
+    }
+  }
+
+  private async answer(
+    stored: StoredWallet,
+    session: { relayId: string; sid: string; createdBy: string },
+  ): Promise<void> {
+    const proposer = stored.members?.find((m) => m.deviceId === session.createdBy && !m.provider);
+    if (proposer === undefined) return;
+    const ctx = this.wallet.runContext(stored);
+    const sid = hexToBytes(session.sid);
+    const channel = await wsRelayChannel(ctx.client.url, ctx.identity, session.relayId);
+    const base = { relayId: session.relayId, wallet: stored.name, proposer: proposer.deviceId };
+    try {
+      const seen = new Set<string>();
+      const taken: unknown[] = [];
+      const next = async <T extends { type: string }>(type: T["type"]): Promise<T> => {
+        const deadline = Date.now() + PROPOSAL_WAIT_MS;
+        for (;;) {
+          for (const raw of await channel.receive()) {
+            const value = openControl(ctx.identity, sid, proposer, raw, seen) as T | undefined;
+            if (value?.type === type) return value;
+            if (value === undefined) taken.push(raw);
+          }
+          if (Date.now() > deadline) throw new WalletError("signing-failed", `no ${type} from the proposer in time`);
+        }
+      };
+      const proposal = await next<Proposal>("proposal");
+      const body = proposal.body;
+      const at = () => new Date().toISOString();
+      let description: TransactionDescription | undefined;
+      let verdict: { accept: boolean; reason: string };
+      try {
+        if (proposal.walletId !== stored.id) throw new WalletError("usage", "the proposal names another wallet");
+        const publicKey = scheme(stored.scheme).publicKey(ctx.share, body.path);
+        description = describeRequest(body, publicKey);
+        if (description === undefined) throw new WalletError("usage", "not a transaction this device co-signs");
+        verdict =
+          this.options.rules !== undefined
+            ? decide(this.options.rules, description)
+            : this.options.ask !== undefined
+              ? (await this.options.ask(description, body))
+                ? { accept: true, reason: "approved by the person at this device" }
+                : { accept: false, reason: "declined by the person at this device" }
+              : { accept: false, reason: "no rules given and nobody to ask" };
+      } catch (e) {
+        verdict = { accept: false, reason: `cannot read the proposal: ${e instanceof Error ? e.message : String(e)}` };
+      }
+      const answer: Answer = {
+        type: "answer",
+        accept: verdict.accept,
+        ...(verdict.accept ? {} : { reason: verdict.reason }),
+      };
+      await channel.send([sealControl(ctx.identity, sid, proposer, 0, answer)]);
+      const entry = {
+        ...base,
+        chain: body.chain,
+        reason: verdict.reason,
+        ...(description && { description: json(description) }),
+      };
+      if (!verdict.accept) {
+        this.log({ at: at(), ...entry, decision: "refused" });
+        return;
+      }
+      const go = await next<Go>("go");
+      if (!go.signers.includes(stored.index) || !go.signers.includes(proposer.index)) {
+        this.log({ at: at(), ...entry, decision: "not-chosen" });
+        return;
+      }
+      const [message] = messagesToSign(body);
+      const party = scheme(stored.scheme).sign(ctx.share, {
+        sid,
+        message: message as Uint8Array,
+        signers: go.signers,
+        ...(body.path !== undefined && { path: body.path }),
+      });
+      const peers = go.signers
+        .filter((i) => i !== stored.index)
+        .map((i) => {
+          const m = stored.members?.find((x) => x.index === i);
+          if (m === undefined || m.provider)
+            throw new WalletError("signing-failed", `signer ${i} is not a device member`);
+          return { index: i, deviceId: m.deviceId, identityKey: hexToBytes(m.identityKey) };
+        });
+      const result = await runOverRelay(party, {
+        identity: ctx.identity,
+        sid,
+        index: stored.index,
+        peers,
+        channel: replaying(channel, taken),
+        timeoutMs: 60_000,
+        firstRound: PROTOCOL_FIRST_ROUND,
+      });
+      this.log({
+        at: at(),
+        ...entry,
+        decision: "signed",
+        signature: bytesToHex(scheme(stored.scheme).signatureBytes(result)),
+      });
+    } finally {
+      channel.close();
+    }
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * The device's side of signing runs:
+ *
+ * - **with the provider** (hybrid wallets, and t-of-n wallets where it is a party): the provider
+ *   decided and started its half; the device drives one session per signature over
+ *   /v1/sessions, or runs over the relay with the parties the request named;
+ * - **among devices only** (the provider relays and keeps nothing): the device proposes the bytes
+ *   to the other members in round 0 of a relay session, each online member decodes them itself
+ *   and answers, the proposer picks the first t − 1 that agreed and says so in round 1, and the
+ *   chosen parties run the protocol from round 2 on.
+ *
+ * Every peer key must be one the device stored when the wallet was made: the relay can delay a
+ * run but cannot join one.
+ */
+import {
+  type DeviceIdentity,
+  driveSession,
+  EnvelopeError,
+  openEnvelope,
+  parseEnvelope,
+  type RelayChannel,
+  type RelayPeer,
+  type RoundReply,
+  runOverRelay,
+  type Share,
+  scheme,
+  sealEnvelope,
+  wsRelayChannel,
+} from "@keyshard/transport";
+import { hexToBytes } from "@noble/hashes/utils.js";
+import type { ProviderClient } from "./client.js";
+import { WalletError } from "./errors.js";
+import type { Member, SignBody, StoredWallet } from "./state.js";
+
+export interface RunContext {
+  client: ProviderClient;
+  identity: DeviceIdentity;
+  wallet: StoredWallet;
+  share: Share;
+  progress(text: string): void;
+}
+
+const RUN_TIMEOUT_MS = 60_000;
+
+interface SessionStart extends RoundReply {
+  sid: string;
+  index: number;
+}
+
+interface RelayStart {
+  relayId: string;
+  sid: string;
+  index: number;
+  parties: number[];
+  members: Member[];
+}
+
+/** The peers of a run, each checked against the members the device stored for the wallet. */
+function peersOf(wallet: StoredWallet, announced: readonly Member[], parties: readonly number[]): RelayPeer[] {
+  const stored = wallet.members ?? [];
+  return parties
+    .filter((index) => index !== wallet.index)
+    .map((index) => {
+      const member = stored.find((m) => m.index === index);
+      const told = announced.find((m) => m.index === index);
+      if (member === undefined || (told !== undefined && told.identityKey !== member.identityKey))
+        throw new WalletError("signing-failed", `party ${index} of this run is not a member this device knows`);
+      return { index, deviceId: member.deviceId, identityKey: hexToBytes(member.identityKey) };
+    });
+}
+
+async function relayRun<T>(
+  ctx: RunContext,
+  relay: { relayId: string; sid: string },
+  party: Parameters<typeof runOverRelay<T>>[0],
+  peers: RelayPeer[],
+  options: { firstRound?: number; channel?: RelayChannel } = {},
+): Promise<T> {
+  const channel = options.channel ?? (await wsRelayChannel(ctx.client.url, ctx.identity, relay.relayId));
+  try {
+    return await runOverRelay(party, {
+      identity: ctx.identity,
+      sid: hexToBytes(relay.sid),
+      index: ctx.wallet.index,
+      peers,
+      channel,
+      timeoutMs: RUN_TIMEOUT_MS,
+      ...(options.firstRound !== undefined && { firstRound: options.firstRound }),
+    });
+  } finally {
+    channel.close();
+  }
+}
+
+/** Runs the device's half of what the provider started; signatures in the request's order. */
+export async function runWithProvider(
+  ctx: RunContext,
+  started: { sessions?: SessionStart[]; relays?: RelayStart[] },
+  messages: readonly Uint8Array[],
+  path: string | undefined,
+): Promise<Uint8Array[]> {
+  const walletScheme = scheme(ctx.wallet.scheme);
+  const out: Uint8Array[] = [];
+  const messageAt = (index: number) => {
+    const message = messages[index];
+    if (message === undefined)
+      throw new WalletError(
+        "signing-failed",
+        `the provider started a run for signature ${index}, which this request does not have`,
+      );
+    return message;
+  };
+  for (const session of started.sessions ?? []) {
+    ctx.progress(`signing with the provider (session ${session.sessionId})`);
+    const party = walletScheme.sign(ctx.share, {
+      sid: hexToBytes(session.sid),
+      message: messageAt(session.index),
+      ...(path !== undefined && { path }),
+    });
+    await driveSession(party, session, (round, wire) =>
+      ctx.client.call<SessionStart>("POST", `/v1/sessions/${session.sessionId}/round`, { round, messages: wire }),
+    );
+    out[session.index] = walletScheme.signatureBytes(party.result());
+  }
+  for (const relay of started.relays ?? []) {
+    ctx.progress(`signing over the relay with parties ${relay.parties.join(", ")}`);
+    const party = walletScheme.sign(ctx.share, {
+      sid: hexToBytes(relay.sid),
+      message: messageAt(relay.index),
+      signers: relay.parties,
+      ...(path !== undefined && { path }),
+    });
+    const result = await relayRun(ctx, relay, party, peersOf(ctx.wallet, relay.members, relay.parties));
+    out[relay.index] = walletScheme.signatureBytes(result);
+  }
+  if (out.length !== messages.length || out.some((s) => s === undefined))
+    throw new WalletError("signing-failed", "the provider did not start a run for every signature");
+  return out;
+}
+
+/** Round 0 from the proposer: what to sign, as bytes the members decode themselves. */
+export interface Proposal {
+  type: "proposal";
+  walletId: string;
+  body: SignBody;
+}
+/** Round 0 from a member: whether it co-signs, and why not. */
+export interface Answer {
+  type: "answer";
+  accept: boolean;
+  reason?: string;
+}
+/** Round 1 from the proposer: the parties that sign. */
+export interface Go {
+  type: "go";
+  signers: number[];
+}
+
+const PROPOSAL_ROUND = 0;
+const GO_ROUND = 1;
+/** The protocol's own rounds start here. */
+export const PROTOCOL_FIRST_ROUND = 2;
+
+const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+/** Opens a round-0/1 envelope from `from`; undefined for anything else (protocol rounds, junk). */
+export function openControl(
+  identity: DeviceIdentity,
+  sid: Uint8Array,
+  from: Member,
+  raw: unknown,
+  seen: Set<string>,
+): unknown {
+  try {
+    const envelope = parseEnvelope(raw);
+    if (envelope.from !== from.deviceId || envelope.round >= PROTOCOL_FIRST_ROUND) return undefined;
+    const { plaintext } = openEnvelope(identity, hexToBytes(from.identityKey), sid, envelope, seen);
+    return JSON.parse(new TextDecoder().decode(plaintext));
+  } catch (e) {
+    if (e instanceof EnvelopeError || e instanceof SyntaxError || e instanceof RangeError) return undefined;
+    throw e;
+  }
+}
+
+export const sealControl = (identity: DeviceIdentity, sid: Uint8Array, to: Member, round: number, value: unknown) =>
+  sealEnvelope(identity, hexToBytes(to.identityKey), { sid, round }, encode(value));
+
+/** A channel that first hands out envelopes already taken off the wire. */
+export function replaying(channel: RelayChannel, taken: unknown[]): RelayChannel {
+  let pending = taken;
+  return {
+    send: (envelopes) => channel.send(envelopes),
+    async receive() {
+      if (pending.length > 0) {
+        const out = pending;
+        pending = [];
+        return out;
+      }
+      return channel.receive();
+    },
+    close: () => channel.close(),
+  };
+}
+
+/** Proposes `body` to the other members and signs `message` with the first t − 1 that agree. */
+export async function runAmongDevices(
+  ctx: RunContext,
+  body: SignBody,
+  message: Uint8Array,
+  timeoutMs = RUN_TIMEOUT_MS,
+): Promise<Uint8Array> {
+  const { wallet } = ctx;
+  const others = (wallet.members ?? []).filter((m) => m.index !== wallet.index && !m.provider);
+  if (others.length + 1 < wallet.threshold)
+    throw new WalletError("signing-failed", "this wallet has too few device members to sign");
+  const relay = await ctx.client.call<{ relayId: string; sid: string }>("POST", "/v1/relay", {
+    participants: [deviceIdOfSelf(wallet), ...others.map((m) => m.deviceId)],
+    purpose: `sign ${wallet.id}`,
+  });
+  const sid = hexToBytes(relay.sid);
+  const channel = await wsRelayChannel(ctx.client.url, ctx.identity, relay.relayId);
+  try {
+    const proposal: Proposal = { type: "proposal", walletId: wallet.id, body };
+    await channel.send(others.map((m) => sealControl(ctx.identity, sid, m, PROPOSAL_ROUND, proposal)));
+    ctx.progress(`asked ${others.length} device(s) to co-sign; waiting for ${wallet.threshold - 1}`);
+    const accepted: Member[] = [];
+    const refused: string[] = [];
+    const seen = new Set<string>();
+    const deadline = Date.now() + timeoutMs;
+    const leftovers: unknown[] = [];
+    while (accepted.length < wallet.threshold - 1) {
+      if (Date.now() > deadline)
+        throw new WalletError(
+          "signing-failed",
+          `not enough devices answered within ${timeoutMs / 1000} s: is a cosigner running?`,
+        );
+      if (refused.length > others.length - (wallet.threshold - 1))
+        throw new WalletError("refused-by-device", `the other devices refused: ${refused.join("; ")}`);
+      for (const raw of await channel.receive()) {
+        const from = others.find((m) => (raw as { from?: unknown })?.from === m.deviceId);
+        const answer = from && (openControl(ctx.identity, sid, from, raw, seen) as Answer | undefined);
+        if (from === undefined || answer?.type !== "answer") {
+          leftovers.push(raw);
+          continue;
+        }
+        if (answer.accept === true) accepted.push(from);
+        else refused.push(`device ${from.deviceId}: ${String(answer.reason ?? "no reason given")}`);
+      }
+    }
+    const chosen = accepted.slice(0, wallet.threshold - 1);
+    const signers = [wallet.index, ...chosen.map((m) => m.index)].sort((a, b) => a - b);
+    const go: Go = { type: "go", signers };
+    await channel.send(others.map((m) => sealControl(ctx.identity, sid, m, GO_ROUND, go)));
+    ctx.progress(`signing with device(s) ${chosen.map((m) => m.deviceId).join(", ")}`);
+    const party = scheme(wallet.scheme).sign(ctx.share, {
+      sid,
+      message,
+      signers,
+      ...(body.path !== undefined && { path: body.path }),
+    });
+    const result = await relayRun(ctx, relay, party, peersOf(wallet, [], signers), {
+      firstRound: PROTOCOL_FIRST_ROUND,
+      channel: replaying(channel, leftovers),
+    });
+    return scheme(wallet.scheme).signatureBytes(result);
+  } finally {
+    channel.close();
+  }
+}
+
+function deviceIdOfSelf(wallet: StoredWallet): string {
+  const self = wallet.members?.find((m) => m.index === wallet.index);
+  if (self === undefined) throw new WalletError("signing-failed", "this device is not a member of the wallet");
+  return self.deviceId;
+}

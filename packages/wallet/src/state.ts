@@ -1,0 +1,57 @@
+/**
+ * What a device keeps in its keystore: its identity, the provider it registered with, its key
+ * shares with what it knows about each wallet's parties, and the sign requests it made that a
+ * policy holds (so that resuming one signs exactly the bytes this device built).
+ */
+import type { SchemeName } from "@keyshard/transport";
+
+export interface Member {
+  index: number;
+  deviceId: string;
+  /** Hex; its SHA-256 names the device, so the relay cannot swap it. */
+  identityKey: string;
+  provider: boolean;
+}
+
+export interface StoredWallet {
+  id: string;
+  name: string;
+  scheme: SchemeName;
+  /** The group public key, hex. */
+  publicKey: string;
+  /** This device's share, encoded by its scheme, hex. Only ever in the encrypted keystore. */
+  share: string;
+  /** This device's party index. */
+  index: number;
+  threshold: number;
+  /** Parties of a t-of-n wallet in index order; null for a hybrid wallet (device 0, provider 1). */
+  members: Member[] | null;
+}
+
+/** What the device asked the provider to co-sign: enough to check and finish it later. */
+export interface SignBody {
+  chain: "ethereum" | "solana" | "bitcoin";
+  kind?: "transaction" | "message" | "typed-data" | "raw-hash";
+  payload?: string;
+  typedData?: Record<string, unknown>;
+  chainId?: number;
+  network?: "mainnet" | "testnet" | "regtest";
+  path?: string;
+}
+
+export interface PendingRequest {
+  requestId: string;
+  walletId: string;
+  body: SignBody;
+  /** Where to broadcast once signed, if the command was given one. */
+  rpc?: string;
+}
+
+export interface DeviceState {
+  version: 1;
+  name: string;
+  identity: { secretKey: string; publicKey: string };
+  provider: { url: string; email: string } | null;
+  wallets: StoredWallet[];
+  pending: PendingRequest[];
+}

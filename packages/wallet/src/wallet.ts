@@ -1,0 +1,601 @@
+/**
+ * `Wallet`: the user's side of keyshard on one device, for embedding (the `keyshard` command line
+ * is one user of it). It owns the device's keystore and speaks to the provider; every signing run
+ * computes what it signs from bytes this device built or decoded itself.
+ *
+ *     const wallet = await Wallet.init(home, passphrase);
+ *     await wallet.register("https://provider.example", "me@example.com");
+ *     await wallet.verify(codeFromMail);
+ *     await wallet.createWallet({ name: "main" });
+ *     const { transactionId } = await wallet.sendEthereum({ wallet: "main", to, amount: "0.1", rpc });
+ */
+import { type BitcoinNetwork, ethereumAddress, p2trOutput, p2wpkhOutput, solanaAddress } from "@keyshard/chains";
+import { frost } from "@keyshard/mpc";
+import {
+  type DeviceIdentity,
+  deviceId,
+  driveSession,
+  isEcdsa,
+  newDeviceIdentity,
+  type RoundReply,
+  runOverRelay,
+  type SchemeName,
+  type Share,
+  scheme,
+  signApproval,
+  WALLET_DEVICE,
+  wsRelayChannel,
+} from "@keyshard/transport";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import { broadcastEthereum, buildEthereumTransfer, ethereumReceipt } from "./chains/ethereum.js";
+import { broadcastSolana, buildSolanaTransfer } from "./chains/solana.js";
+import { ProviderClient } from "./client.js";
+import { WalletError } from "./errors.js";
+import { Keystore } from "./keystore.js";
+import { describeRequest, finishRequest, messagesToSign } from "./requests.js";
+import { type RunContext, runAmongDevices, runWithProvider } from "./signing.js";
+import type { DeviceState, Member, PendingRequest, SignBody, StoredWallet } from "./state.js";
+
+export type Chain = "ethereum" | "bitcoin" | "solana";
+
+export interface SignOutcome {
+  requestId?: string;
+  /** Signed transaction (0x-hex for Ethereum, base64 for Solana) or signature (messages). */
+  signed: string;
+  /** Set once broadcast. */
+  transactionId?: string;
+  receiptStatus?: number;
+}
+
+export interface WalletOptions {
+  /** Where long steps report progress (default: nowhere). */
+  progress?: (text: string) => void;
+}
+
+const schemeFor = (chain: Chain) => (chain === "solana" ? "frost-ed25519" : "ecdsa2p");
+
+export class Wallet {
+  readonly progress: (text: string) => void;
+
+  private constructor(
+    private readonly store: Keystore<DeviceState>,
+    private state: DeviceState,
+    options: WalletOptions,
+  ) {
+    this.progress = options.progress ?? (() => {});
+  }
+
+  /** A new device: its identity key and an empty encrypted keystore in `home`. */
+  static async init(
+    home: string,
+    passphrase: string,
+    options: WalletOptions & { name?: string } = {},
+  ): Promise<Wallet> {
+    const identity = newDeviceIdentity();
+    const state: DeviceState = {
+      version: 1,
+      name: options.name ?? "device",
+      identity: { secretKey: bytesToHex(identity.secretKey), publicKey: bytesToHex(identity.publicKey) },
+      provider: null,
+      wallets: [],
+      pending: [],
+    };
+    return new Wallet(await Keystore.create(home, passphrase, state), state, options);
+  }
+
+  static async open(home: string, passphrase: string, options: WalletOptions = {}): Promise<Wallet> {
+    const { store, content } = await Keystore.open<DeviceState>(home, passphrase);
+    if (content?.version !== 1 || !Array.isArray(content.wallets))
+      throw new WalletError("keystore", "the keystore holds something this version does not read");
+    return new Wallet(store, content, options);
+  }
+
+  get identity(): DeviceIdentity {
+    return {
+      secretKey: hexToBytes(this.state.identity.secretKey),
+      publicKey: hexToBytes(this.state.identity.publicKey),
+    };
+  }
+
+  get deviceId(): string {
+    return deviceId(this.identity.publicKey);
+  }
+
+  get providerUrl(): string | undefined {
+    return this.state.provider?.url;
+  }
+
+  private get client(): ProviderClient {
+    if (this.state.provider === null)
+      throw new WalletError(
+        "not-registered",
+        "this device has no provider yet: run `keyshard register --provider URL --email E`",
+      );
+    return new ProviderClient(this.state.provider.url, this.identity);
+  }
+
+  /** Applies `change` to the keystore on disk (under its lock) and to this object. */
+  private async save(change: (state: DeviceState) => void): Promise<void> {
+    this.state = await this.store.update((state) => {
+      change(state);
+      return state;
+    });
+  }
+
+  // ── account ────────────────────────────────────────────────────────────────────────────────
+
+  async register(url: string, email: string): Promise<{ deviceId: string; state: string }> {
+    let base: string;
+    try {
+      base = new URL(url).origin;
+    } catch {
+      throw new WalletError("usage", `${url} is not a URL: give the provider's address, e.g. http://127.0.0.1:8080`);
+    }
+    const client = new ProviderClient(base, this.identity);
+    const reply = await client.call<{ deviceId: string; state: string }>("POST", "/v1/devices", {
+      identityKey: this.state.identity.publicKey,
+      email,
+      name: this.state.name,
+    });
+    await this.save((s) => void (s.provider = { url: base, email }));
+    return reply;
+  }
+
+  /** Proves the account's email with the mailed code; the first device is active at once. */
+  verify(code: string): Promise<{ deviceId: string; state: string }> {
+    if (!/^\d{6}$/.test(code)) throw new WalletError("usage", "the code is the 6 digits from the mail");
+    return this.client.call("POST", "/v1/devices/verify", { code });
+  }
+
+  account(): Promise<{ id: string; email: string; devices: { id: string; name: string; state: string }[] }> {
+    return this.client.call("GET", "/v1/account");
+  }
+
+  /** Lets another device of the account in (it registered with the same email and verified). */
+  approveDevice(id: string): Promise<{ deviceId: string; state: string }> {
+    if (!/^[0-9a-f]{32}$/.test(id))
+      throw new WalletError("usage", "a device id is 32 hex digits (see `keyshard devices`)");
+    return this.client.call("POST", `/v1/devices/${id}/approve`);
+  }
+
+  // ── wallets ────────────────────────────────────────────────────────────────────────────────
+
+  /** This device's wallets (from the keystore) with their state at the provider. */
+  async wallets(): Promise<(Omit<StoredWallet, "share"> & { state: string })[]> {
+    const remote = await this.client.call<{ wallets: { id: string; state: string }[] }>("GET", "/v1/wallets");
+    return this.state.wallets.map(({ share: _share, ...w }) => ({
+      ...w,
+      state: remote.wallets.find((r) => r.id === w.id)?.state ?? "unknown",
+    }));
+  }
+
+  /** The provider's open relay sessions this device takes part in. */
+  relaySessions(): Promise<{
+    sessions: { relayId: string; sid: string; purpose: string; createdBy: string; participants: string[] }[];
+  }> {
+    return this.client.call("GET", "/v1/relay");
+  }
+
+  find(name: string): StoredWallet {
+    const wallet = this.state.wallets.find((w) => w.name === name || w.id === name);
+    if (wallet === undefined)
+      throw new WalletError("unknown-wallet", `no wallet named ${name} on this device: see \`keyshard wallet list\``);
+    return wallet;
+  }
+
+  private share(wallet: StoredWallet): Share {
+    return scheme(wallet.scheme).decodeShare(hexToBytes(wallet.share));
+  }
+
+  /**
+   * Makes a new key. Without `devices`, a hybrid 2-of-2 with the provider; with them, a t-of-n
+   * wallet among this device and `devices`, plus the provider as a party when `n` counts it.
+   */
+  async createWallet(options: {
+    name: string;
+    scheme?: SchemeName;
+    threshold?: number;
+    n?: number;
+    devices?: string[];
+    policy?: unknown[];
+  }): Promise<StoredWallet> {
+    const schemeName = options.scheme ?? "ecdsa2p";
+    if (this.state.wallets.some((w) => w.name === options.name))
+      throw new WalletError("usage", `this device has a wallet named ${options.name} already`);
+    if (options.devices === undefined || options.devices.length === 0) {
+      if (options.n !== undefined && options.n !== 2)
+        throw new WalletError("usage", "a quorum over more than two parties needs --with DEVICE for each other device");
+      return this.createHybrid(options.name, schemeName, options.policy);
+    }
+    const devices = [this.deviceId, ...options.devices];
+    const n = options.n ?? devices.length + 1;
+    if (n !== devices.length && n !== devices.length + 1)
+      throw new WalletError(
+        "usage",
+        `--quorum T/${n} does not fit ${devices.length} devices: N is the number of devices, or one more when the provider is a party`,
+      );
+    const threshold = options.threshold ?? 2;
+    const created = await this.client.call<{
+      walletId: string;
+      relayId: string;
+      sid: string;
+      threshold: number;
+      members: Member[];
+    }>("POST", "/v1/wallets", {
+      name: options.name,
+      scheme: schemeName,
+      members: devices,
+      threshold,
+      provider: n === devices.length + 1,
+      ...(options.policy && { policy: options.policy }),
+    });
+    this.checkMembers(created.members, devices);
+    return this.joinKeygen({ id: created.walletId, name: options.name, scheme: schemeName, threshold }, created);
+  }
+
+  private async createHybrid(name: string, schemeName: SchemeName, policy?: unknown[]): Promise<StoredWallet> {
+    const created = await this.client.call<{
+      walletId: string;
+      session: RoundReply & { sid: string; publicKey?: string };
+    }>("POST", "/v1/wallets", { name, scheme: schemeName, ...(policy && { policy }) });
+    this.progress("making the key with the provider (distributed key generation)");
+    const party = scheme(schemeName).keygen(hexToBytes(created.session.sid), WALLET_DEVICE);
+    const sessionId = created.session.sessionId;
+    const done = await driveSession(party, created.session, (round, messages) =>
+      this.client.call<RoundReply & { sid: string; publicKey?: string }>("POST", `/v1/sessions/${sessionId}/round`, {
+        round,
+        messages,
+      }),
+    );
+    const share = party.result();
+    const publicKey = bytesToHex(scheme(schemeName).publicKey(share));
+    if (done.publicKey !== undefined && done.publicKey !== publicKey)
+      throw new WalletError("signing-failed", "the provider reports another public key than the one this device made");
+    const wallet: StoredWallet = {
+      id: created.walletId,
+      name,
+      scheme: schemeName,
+      publicKey,
+      share: bytesToHex(scheme(schemeName).encodeShare(share)),
+      index: WALLET_DEVICE,
+      threshold: 2,
+      members: null,
+    };
+    await this.save((s) => void s.wallets.push(wallet));
+    return wallet;
+  }
+
+  /** The members the provider lists must be the devices asked for, with keys that hash to their ids. */
+  private checkMembers(members: Member[], devices: string[]): void {
+    for (const [i, id] of devices.entries()) {
+      const m = members[i];
+      if (m === undefined || m.deviceId !== id || m.provider || deviceId(hexToBytes(m.identityKey)) !== id)
+        throw new WalletError("signing-failed", `the provider listed member ${i} wrongly; nothing was made`);
+    }
+  }
+
+  private async joinKeygen(
+    wallet: { id: string; name: string; scheme: SchemeName; threshold: number },
+    relay: { relayId: string; sid: string; members: Member[] },
+  ): Promise<StoredWallet> {
+    const index = relay.members.findIndex((m) => m.deviceId === this.deviceId);
+    if (index < 0) throw new WalletError("usage", `this device is not a member of wallet ${wallet.name}`);
+    this.progress(`making the key of ${wallet.name} with ${relay.members.length - 1} other part(ies) over the relay`);
+    const party = scheme(wallet.scheme).keygen(hexToBytes(relay.sid), index, {
+      t: wallet.threshold,
+      n: relay.members.length,
+    });
+    const channel = await wsRelayChannel(this.client.url, this.identity, relay.relayId);
+    let share: Share;
+    try {
+      share = await runOverRelay(party, {
+        identity: this.identity,
+        sid: hexToBytes(relay.sid),
+        index,
+        peers: relay.members
+          .filter((m) => m.index !== index)
+          .map((m) => ({ index: m.index, deviceId: m.deviceId, identityKey: hexToBytes(m.identityKey) })),
+        channel,
+        timeoutMs: 120_000,
+      });
+    } finally {
+      channel.close();
+    }
+    const publicKey = bytesToHex(scheme(wallet.scheme).publicKey(share));
+    const confirmed = await this.client.call<{ state: string }>("POST", `/v1/wallets/${wallet.id}/confirm`, {
+      publicKey,
+    });
+    const stored: StoredWallet = {
+      ...wallet,
+      publicKey,
+      share: bytesToHex(scheme(wallet.scheme).encodeShare(share)),
+      index,
+      members: relay.members,
+    };
+    await this.save((s) => void s.wallets.push(stored));
+    this.progress(`wallet ${wallet.name} is ${confirmed.state}`);
+    return stored;
+  }
+
+  /** Joins the key generation of every t-of-n wallet of the account that waits for this device. */
+  async joinPendingWallets(): Promise<StoredWallet[]> {
+    const sessions = await this.client.call<{
+      sessions: { relayId: string; sid: string; purpose: string; createdBy: string }[];
+    }>("GET", "/v1/relay");
+    const { wallets } = await this.client.call<{ wallets: { id: string; name: string; state: string }[] }>(
+      "GET",
+      "/v1/wallets",
+    );
+    const joined: StoredWallet[] = [];
+    for (const session of sessions.sessions) {
+      const name = /^keygen of wallet (.+)$/.exec(session.purpose)?.[1];
+      const remote = wallets.find((w) => w.name === name && w.state === "creating");
+      if (remote === undefined || session.createdBy === this.deviceId) continue;
+      if (this.state.wallets.some((w) => w.id === remote.id)) continue;
+      const detail = await this.client.call<{ scheme: SchemeName; threshold: number; members: Member[] }>(
+        "GET",
+        `/v1/wallets/${remote.id}`,
+      );
+      for (const m of detail.members)
+        if (!m.provider && deviceId(hexToBytes(m.identityKey)) !== m.deviceId)
+          throw new WalletError("signing-failed", `the provider gave a wrong key for member ${m.deviceId}`);
+      joined.push(
+        await this.joinKeygen(
+          { id: remote.id, name: remote.name, scheme: detail.scheme, threshold: detail.threshold },
+          { relayId: session.relayId, sid: session.sid, members: detail.members },
+        ),
+      );
+    }
+    return joined;
+  }
+
+  /** The wallet's address on `chain` (at `path` when given). */
+  address(name: string, chain: Chain, options: { path?: string; network?: BitcoinNetwork } = {}): string {
+    const wallet = this.find(name);
+    const share = this.share(wallet);
+    const publicKey = scheme(wallet.scheme).publicKey(share, options.path);
+    if (chain === "ethereum" && isEcdsa(wallet.scheme)) return ethereumAddress(publicKey);
+    if (chain === "solana" && wallet.scheme === "frost-ed25519") return solanaAddress(publicKey);
+    if (chain === "bitcoin" && isEcdsa(wallet.scheme))
+      return p2wpkhOutput(publicKey, options.network ?? "mainnet").address;
+    if (chain === "bitcoin" && wallet.scheme === "frost-taproot")
+      return p2trOutput(frost.secp256k1tr.internalKey(share as never, options.path), options.network ?? "mainnet")
+        .address;
+    throw new WalletError(
+      "usage",
+      `wallet ${wallet.name} is a ${wallet.scheme} key, which has no ${chain} address: make a ${schemeFor(chain)} wallet for ${chain}`,
+    );
+  }
+
+  // ── signing ────────────────────────────────────────────────────────────────────────────────
+
+  /** What a signing run of `wallet` needs (the cosigner runs them too). */
+  runContext(wallet: StoredWallet): RunContext {
+    return { client: this.client, identity: this.identity, wallet, share: this.share(wallet), progress: this.progress };
+  }
+
+  /** Signs `body` with `wallet`'s quorum; returns the signatures or throws `held` / `denied`. */
+  async sign(
+    name: string,
+    body: SignBody,
+    options: { totp?: string; rpc?: string } = {},
+  ): Promise<{ requestId?: string; signatures: Uint8Array[] }> {
+    const wallet = this.find(name);
+    const messages = messagesToSign(body);
+    const ctx = this.runContext(wallet);
+    const withProvider = wallet.members === null || wallet.members.some((m) => m.provider);
+    if (!withProvider) {
+      const [message] = messages;
+      if (messages.length !== 1 || message === undefined)
+        throw new WalletError("usage", "device-only wallets sign one message per run");
+      return { signatures: [await runAmongDevices(ctx, body, message)] };
+    }
+    const signers =
+      wallet.members === null
+        ? undefined
+        : [
+            this.deviceId,
+            ...wallet.members
+              .filter((m) => !m.provider && m.index !== wallet.index)
+              .slice(0, Math.max(0, wallet.threshold - 2))
+              .map((m) => m.deviceId),
+          ];
+    const reply = await this.client.call<{
+      requestId: string;
+      status: string;
+      rule: string | null;
+      waitingFor?: Record<string, unknown>;
+      sessions?: never[];
+      relays?: never[];
+    }>("POST", `/v1/wallets/${wallet.id}/sign-requests`, {
+      ...body,
+      ...(options.totp !== undefined && { totp: options.totp }),
+      ...(signers !== undefined && { signers }),
+    });
+    if (reply.status === "denied")
+      throw new WalletError("denied", `the provider's policy denies this (rule: ${reply.rule ?? "no rule matched"})`, {
+        requestId: reply.requestId,
+        rule: reply.rule,
+      });
+    if (reply.status === "held") {
+      const pending: PendingRequest = {
+        requestId: reply.requestId,
+        walletId: wallet.id,
+        body,
+        ...(options.rpc && { rpc: options.rpc }),
+      };
+      await this.save((s) => void s.pending.push(pending));
+      throw new WalletError(
+        "held",
+        `held by the provider's policy (rule: ${reply.rule}); waiting for ${Object.keys(reply.waitingFor ?? {}).join(", ")}. Request ${reply.requestId}: approve it from another device or give the code, then run \`keyshard resume ${reply.requestId}\``,
+        { requestId: reply.requestId, waitingFor: reply.waitingFor, rule: reply.rule },
+      );
+    }
+    return { requestId: reply.requestId, signatures: await runWithProvider(ctx, reply, messages, body.path) };
+  }
+
+  /** Finishes a request a policy held, once it waits for nothing: the bytes this device built, re-checked. */
+  async resume(requestId: string): Promise<SignOutcome> {
+    const pending = this.state.pending.find((p) => p.requestId === requestId);
+    if (pending === undefined)
+      throw new WalletError("usage", `this device made no held request ${requestId}: see \`keyshard requests\``);
+    const wallet = this.find(pending.walletId);
+    const stored = await this.client.call<{ payload: string; status: string }>("GET", `/v1/sign-requests/${requestId}`);
+    if (pending.body.payload !== undefined && stored.payload !== pending.body.payload)
+      throw new WalletError(
+        "signing-failed",
+        "the provider holds other bytes under this request than this device sent",
+      );
+    const started = await this.client.call<{ sessions?: never[]; relays?: never[] }>(
+      "POST",
+      `/v1/sign-requests/${requestId}/sign`,
+    );
+    const signatures = await runWithProvider(
+      this.runContext(wallet),
+      started,
+      messagesToSign(pending.body),
+      pending.body.path,
+    );
+    await this.save((s) => void (s.pending = s.pending.filter((p) => p.requestId !== requestId)));
+    return this.finish(wallet, pending.body, { requestId, signatures }, pending.rpc);
+  }
+
+  private async finish(
+    wallet: StoredWallet,
+    body: SignBody,
+    signed: { requestId?: string; signatures: Uint8Array[] },
+    rpc: string | undefined,
+  ): Promise<SignOutcome> {
+    const publicKey = scheme(wallet.scheme).publicKey(this.share(wallet), body.path);
+    const result = finishRequest(body, signed.signatures, publicKey);
+    const outcome: SignOutcome = { ...(signed.requestId && { requestId: signed.requestId }), signed: result };
+    if (rpc === undefined || (body.kind ?? "transaction") !== "transaction") return outcome;
+    this.progress(`broadcasting to ${rpc}`);
+    if (body.chain === "ethereum") {
+      const transactionId = await broadcastEthereum(rpc, result);
+      const receipt = await ethereumReceipt(rpc, transactionId);
+      return { ...outcome, transactionId, receiptStatus: receipt.status };
+    }
+    return { ...outcome, transactionId: await broadcastSolana(rpc, result) };
+  }
+
+  /** Describes, signs and (given an RPC) broadcasts a native transfer. */
+  async send(options: {
+    wallet: string;
+    chain: Chain;
+    to: string;
+    amount: string;
+    rpc?: string;
+    totp?: string;
+    path?: string;
+    chainId?: number;
+    nonce?: number;
+    blockhash?: string;
+    /** Sees what the bytes do before anything is signed; returning false stops. */
+    confirm?: (description: NonNullable<ReturnType<typeof describeRequest>>) => boolean | Promise<boolean>;
+  }): Promise<SignOutcome> {
+    const wallet = this.find(options.wallet);
+    const from = this.address(wallet.name, options.chain, { ...(options.path && { path: options.path }) });
+    let body: SignBody;
+    if (options.chain === "ethereum") {
+      const { bytes, chainId } = await buildEthereumTransfer({
+        from,
+        to: options.to,
+        amount: options.amount,
+        ...(options.rpc && { rpc: options.rpc }),
+        ...(options.chainId !== undefined && { chainId: options.chainId }),
+        ...(options.nonce !== undefined && { nonce: options.nonce }),
+      });
+      body = { chain: "ethereum", payload: bytesToHex(bytes), chainId };
+    } else if (options.chain === "solana") {
+      const bytes = await buildSolanaTransfer({
+        from,
+        to: options.to,
+        amount: options.amount,
+        ...(options.rpc && { rpc: options.rpc }),
+        ...(options.blockhash && { blockhash: options.blockhash }),
+      });
+      body = { chain: "solana", payload: bytesToHex(bytes) };
+    } else
+      throw new WalletError(
+        "usage",
+        "`keyshard send` moves ETH and SOL; Bitcoin spends go through PSBTs (not in this version)",
+      );
+    if (options.path !== undefined) body.path = options.path;
+    const description = describeRequest(body, scheme(wallet.scheme).publicKey(this.share(wallet), options.path));
+    if (description && options.confirm && !(await options.confirm(description)))
+      throw new WalletError("usage", "stopped before signing: nothing was sent");
+    const signed = await this.sign(wallet.name, body, {
+      ...(options.totp && { totp: options.totp }),
+      ...(options.rpc && { rpc: options.rpc }),
+    });
+    return this.finish(wallet, body, signed, options.rpc);
+  }
+
+  /** EIP-191 personal message or EIP-712 typed data, signed by an ECDSA wallet. */
+  async signMessage(
+    name: string,
+    input: { message?: Uint8Array; typedData?: Record<string, unknown>; path?: string; totp?: string },
+  ): Promise<SignOutcome> {
+    const wallet = this.find(name);
+    if (!isEcdsa(wallet.scheme))
+      throw new WalletError("usage", "message signing here is Ethereum's (EIP-191, EIP-712): use an ECDSA wallet");
+    const body: SignBody =
+      input.typedData !== undefined
+        ? { chain: "ethereum", kind: "typed-data", typedData: input.typedData }
+        : { chain: "ethereum", kind: "message", payload: bytesToHex(input.message ?? new Uint8Array()) };
+    if (input.path !== undefined) body.path = input.path;
+    const signed = await this.sign(wallet.name, body, input.totp ? { totp: input.totp } : {});
+    return this.finish(wallet, body, signed, undefined);
+  }
+
+  // ── held requests, approvals, policy ───────────────────────────────────────────────────────
+
+  requests(status?: string): Promise<{ requests: Record<string, unknown>[] }> {
+    return this.client.call("GET", `/v1/sign-requests${status ? `?status=${encodeURIComponent(status)}` : ""}`);
+  }
+
+  /** Reads a held request's bytes, describes them here, and approves exactly those bytes. */
+  async approve(
+    requestId: string,
+    confirm?: (detail: Record<string, unknown>) => boolean | Promise<boolean>,
+  ): Promise<Record<string, unknown>> {
+    const detail = await this.client.call<{
+      payload: string;
+      chain: SignBody["chain"];
+      kind: SignBody["kind"];
+      walletId: string;
+    }>("GET", `/v1/sign-requests/${requestId}`);
+    const body: SignBody = { chain: detail.chain, kind: detail.kind, payload: detail.payload };
+    const description = describeRequest(body);
+    if (confirm && !(await confirm({ ...detail, ...(description && { description }) })))
+      throw new WalletError("usage", "not approved");
+    const signature = signApproval(this.identity, requestId, hexToBytes(detail.payload));
+    return this.client.call("POST", `/v1/sign-requests/${requestId}/approve`, { signature: bytesToHex(signature) });
+  }
+
+  /** Cancels a held request (the requester's), or denies another device's. */
+  cancel(requestId: string): Promise<Record<string, unknown>> {
+    return this.client.call("POST", `/v1/sign-requests/${requestId}/cancel`);
+  }
+
+  policy(name: string): Promise<Record<string, unknown>> {
+    return this.client.call("GET", `/v1/wallets/${this.find(name).id}/policy`);
+  }
+
+  setPolicy(name: string, rules: unknown[], totp: string): Promise<Record<string, unknown>> {
+    return this.client.call("POST", `/v1/wallets/${this.find(name).id}/policy`, { policy: rules, totp });
+  }
+
+  totpEnroll(): Promise<{ secret: string; uri: string }> {
+    return this.client.call("POST", "/v1/totp", {});
+  }
+
+  totpConfirm(code: string): Promise<Record<string, unknown>> {
+    return this.client.call("POST", "/v1/totp/confirm", { code });
+  }
+
+  auditVerify(): Promise<Record<string, unknown>> {
+    return this.client.call("GET", "/v1/audit/verify");
+  }
+}
