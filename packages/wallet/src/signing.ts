@@ -209,6 +209,7 @@ export async function runAmongDevices(
   message: Uint8Array,
   timeoutMs = RUN_TIMEOUT_MS,
 ): Promise<Uint8Array> {
+  if (!(timeoutMs > 0)) throw new WalletError("usage", "the wait for cosigners must be positive");
   const { wallet } = ctx;
   const others = (wallet.members ?? []).filter((m) => m.index !== wallet.index && !m.provider);
   if (others.length + 1 < wallet.threshold)

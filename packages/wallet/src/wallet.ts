@@ -378,7 +378,8 @@ export class Wallet {
   async sign(
     name: string,
     body: SignBody,
-    options: { totp?: string; rpc?: string } = {},
+    /** `waitMs`: how long a device-only wallet waits for cosigners to agree. */
+    options: { totp?: string; rpc?: string; waitMs?: number } = {},
   ): Promise<{ requestId?: string; signatures: Uint8Array[] }> {
     const wallet = this.find(name);
     const messages = messagesToSign(body);
@@ -388,7 +389,7 @@ export class Wallet {
       const [message] = messages;
       if (messages.length !== 1 || message === undefined)
         throw new WalletError("usage", "device-only wallets sign one message per run");
-      return { signatures: [await runAmongDevices(ctx, body, message)] };
+      return { signatures: [await runAmongDevices(ctx, body, message, options.waitMs)] };
     }
     const signers =
       wallet.members === null
@@ -491,6 +492,7 @@ export class Wallet {
     chainId?: number;
     nonce?: number;
     blockhash?: string;
+    waitMs?: number;
     /** Sees what the bytes do before anything is signed; returning false stops. */
     confirm?: (description: NonNullable<ReturnType<typeof describeRequest>>) => boolean | Promise<boolean>;
   }): Promise<SignOutcome> {
@@ -528,6 +530,7 @@ export class Wallet {
     const signed = await this.sign(wallet.name, body, {
       ...(options.totp && { totp: options.totp }),
       ...(options.rpc && { rpc: options.rpc }),
+      ...(options.waitMs !== undefined && { waitMs: options.waitMs }),
     });
     return this.finish(wallet, body, signed, options.rpc);
   }

@@ -39,7 +39,7 @@ export const USAGE = `usage: keyshard <command> [options]   (--home DIR, --json,
   wallet list | wallet join                       list wallets; join key generations waiting for this device
   address --wallet N --chain ethereum|bitcoin|solana [--path m/0/i] [--network mainnet|testnet|regtest]
   send --wallet N --chain ethereum|solana --to ADDRESS --amount X [--rpc URL] [--totp CODE]
-       [--chain-id ID --nonce N] [--blockhash HASH] [--path m/0/i]
+       [--chain-id ID --nonce N] [--blockhash HASH] [--path m/0/i] [--wait SECONDS for cosigners]
   sign-message --wallet N (--message TEXT | --typed-data FILE) [--totp CODE]
   requests [--status S] | approve ID | deny ID | cancel ID | resume ID
   policy show --wallet N | policy set FILE --wallet N --totp CODE
@@ -233,6 +233,7 @@ export const COMMANDS: Record<string, Command> = {
       ...(typeof ctx.values.blockhash === "string" && { blockhash: ctx.values.blockhash }),
       ...(integer(ctx, "chain-id") !== undefined && { chainId: integer(ctx, "chain-id") }),
       ...(integer(ctx, "nonce") !== undefined && { nonce: integer(ctx, "nonce") }),
+      ...(integer(ctx, "wait") !== undefined && { waitMs: (integer(ctx, "wait") as number) * 1000 }),
       confirm: (description) => confirmOrStop(ctx, describeForPeople(description)),
     });
     return { human: outcomeText(outcome), data: outcome };

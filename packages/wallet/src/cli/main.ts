@@ -41,6 +41,7 @@ const OPTIONS = {
   status: { type: "string" },
   rules: { type: "string" },
   once: { type: "boolean" },
+  wait: { type: "string" },
 } as const;
 
 export const EXIT = { done: 0, failed: 1, usage: 2, held: 3 } as const;
