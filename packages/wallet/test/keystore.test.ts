@@ -1,0 +1,98 @@
+/**
+ * The keystore: encrypted at rest (no secret in the file), the passphrase checked, damage and
+ * tampering reported as such, mode 0600, and writes that a kill -9 cannot leave half done.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Keystore, KeystoreError } from "../src/keystore.js";
+
+const homes: string[] = [];
+const newHome = () => {
+  const home = mkdtempSync(join(tmpdir(), "keyshard-keystore-"));
+  homes.push(home);
+  return home;
+};
+afterAll(() => {
+  for (const h of homes) rmSync(h, { recursive: true, force: true });
+});
+
+const SECRET = "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2";
+
+async function failure(work: Promise<unknown>): Promise<KeystoreError> {
+  try {
+    await work;
+  } catch (e) {
+    expect(e).toBeInstanceOf(KeystoreError);
+    return e as KeystoreError;
+  }
+  throw new Error("expected a KeystoreError");
+}
+
+describe("keystore", () => {
+  it("keeps its content encrypted, mode 0600, and opens only with the passphrase", async () => {
+    const home = newHome();
+    await Keystore.create(home, "a long passphrase", { secret: SECRET });
+    const file = join(home, "keystore.json");
+    expect(readFileSync(file, "utf8")).not.toContain(SECRET);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect((await Keystore.open<{ secret: string }>(home, "a long passphrase")).content.secret).toBe(SECRET);
+    expect((await failure(Keystore.open(home, "another passphrase"))).code).toBe("wrong-passphrase");
+    expect((await failure(Keystore.create(home, "a long passphrase", {}))).code).toBe("exists");
+    expect((await failure(Keystore.open(newHome(), "a long passphrase"))).code).toBe("missing");
+    await expect(Keystore.create(newHome(), "short", {})).rejects.toThrow(RangeError);
+  });
+
+  it("reports a damaged file, an altered ciphertext and an altered header, without their content", async () => {
+    const home = newHome();
+    await Keystore.create(home, "a long passphrase", { secret: SECRET });
+    const file = join(home, "keystore.json");
+    const good = readFileSync(file, "utf8");
+    const parsed = JSON.parse(good);
+
+    writeFileSync(file, good.slice(0, good.length / 2));
+    expect((await failure(Keystore.open(home, "a long passphrase"))).code).toBe("corrupted");
+
+    const ct = Buffer.from(parsed.ciphertext, "base64");
+    ct[5] = (ct[5] as number) ^ 1;
+    writeFileSync(file, JSON.stringify({ ...parsed, ciphertext: ct.toString("base64") }));
+    const altered = await failure(Keystore.open(home, "a long passphrase"));
+    expect(altered.code).toBe("wrong-passphrase");
+    expect(altered.message).toContain("altered");
+
+    writeFileSync(file, JSON.stringify({ ...parsed, kdf: { ...parsed.kdf, N: 2 ** 15 } }));
+    expect((await failure(Keystore.open(home, "a long passphrase"))).code).toBe("wrong-passphrase");
+    writeFileSync(file, JSON.stringify({ ...parsed, kdf: { ...parsed.kdf, N: 2 ** 30 } }));
+    expect((await failure(Keystore.open(home, "a long passphrase"))).code).toBe("corrupted");
+  });
+
+  it("updates under a lock: concurrent updates lose nothing", async () => {
+    const home = newHome();
+    const store = await Keystore.create(home, "a long passphrase", { items: [] as number[] });
+    await Promise.all([1, 2, 3].map((i) => store.update((c) => void c.items.push(i))));
+    expect((await store.read()).items.sort()).toEqual([1, 2, 3]);
+  });
+
+  it("a write killed at any moment leaves the old content or the new, never a mix", async () => {
+    const home = newHome();
+    const file = join(home, "state");
+    writeFileSync(file, "original");
+    const fixture = new URL("./fixtures/keep-writing.ts", import.meta.url).pathname;
+    for (let round = 0; round < 4; round++) {
+      const child = spawn(process.execPath, ["--import", "tsx", fixture, file], { stdio: "ignore" });
+      await new Promise((r) => setTimeout(r, 1500 + Math.random() * 1000));
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+      const text = readFileSync(file, "utf8");
+      if (text !== "original") {
+        const n = Number(text.slice(0, 12));
+        expect(text.length).toBe(12 + 40_000_000 + String(n).length);
+        expect(text.endsWith(String(n))).toBe(true);
+      }
+    }
+    // Temporary files of killed writes may remain beside it; the file itself is whole.
+    expect(readdirSync(home).filter((f) => f === "state")).toEqual(["state"]);
+  });
+});
