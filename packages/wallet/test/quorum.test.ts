@@ -158,11 +158,11 @@ describe("keyshard 2-of-3 over three devices with a cosigner", () => {
       "--rpc",
       anvil.url,
       "--wait",
-      "8",
+      "20",
       "--json",
     ]);
     expect(refused.code).toBe(1);
-    expect(refused.json.error).toBe("refused-by-device");
+    expect(refused.json.error, cosigner.output()).toBe("refused-by-device");
     expect(refused.json.message).toContain("over 0.05 ETH");
     expect(await anvil.rpc("eth_getBalance", [BOB, "latest"])).toBe(before);
     const log = readFileSync(join(watch.home, "cosigner.log"), "utf8")
