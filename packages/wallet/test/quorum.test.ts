@@ -82,6 +82,13 @@ describe("keyshard 2-of-3 over three devices with a cosigner", () => {
     for (const d of [phone, watch, tablet]) d?.remove();
   });
 
+  /** The watch's cosigner log, one decision per line. */
+  const cosignerLog = () =>
+    readFileSync(join(watch.home, "cosigner.log"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+
   it("all three hold the same key; the wallets are active", async () => {
     for (const d of [phone, watch, tablet])
       expect((await d.ok(["address", "--wallet", "team", "--chain", "ethereum"])).address).toBe(
@@ -111,10 +118,7 @@ describe("keyshard 2-of-3 over three devices with a cosigner", () => {
       anvil.url,
     ]);
     expect(sent.receiptStatus).toBe(1);
-    const log = readFileSync(join(watch.home, "cosigner.log"), "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
+    const log = cosignerLog();
     expect(log.at(-1)).toMatchObject({ decision: "signed", chain: "ethereum", wallet: "team" });
     expect(log.at(-1).description.transfers[0].to.toLowerCase()).toBe(BOB);
     expect(log.at(-1).description.transfers[0].text).toBe("0.01 ETH");
@@ -165,10 +169,7 @@ describe("keyshard 2-of-3 over three devices with a cosigner", () => {
     expect(refused.json.error, cosigner.output()).toBe("refused-by-device");
     expect(refused.json.message).toContain("over 0.05 ETH");
     expect(await anvil.rpc("eth_getBalance", [BOB, "latest"])).toBe(before);
-    const log = readFileSync(join(watch.home, "cosigner.log"), "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
+    const log = cosignerLog();
     expect(log.at(-1)).toMatchObject({ decision: "refused", chain: "ethereum" });
     expect(log.at(-1).reason).toContain("over 0.05 ETH");
   });
