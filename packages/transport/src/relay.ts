@@ -203,15 +203,35 @@ export async function wsRelayChannel(
   const inbox: unknown[] = [];
   let wake: (() => void) | undefined;
   let failure: Error | undefined;
+  // Sends waiting for the relay to say it stored them: a send resolves only then, so closing
+  // right after one loses nothing.
+  const unacknowledged = new Map<number, { resolve(): void; reject(e: Error): void }>();
+  let nextId = 1;
+  const failAll = (e: Error) => {
+    for (const waiting of unacknowledged.values()) waiting.reject(e);
+    unacknowledged.clear();
+  };
   socket.on("message", (data) => {
     try {
       const message = JSON.parse(String(data)) as {
         type: string;
+        id?: number;
         envelopes?: { envelope: unknown }[];
         message?: string;
       };
       if (message.type === "envelopes") inbox.push(...(message.envelopes ?? []).map((e) => e.envelope));
-      if (message.type === "error") failure = new RelayError(`relay: ${message.message}`);
+      if (message.type === "stored" && message.id !== undefined) {
+        unacknowledged.get(message.id)?.resolve();
+        unacknowledged.delete(message.id);
+      }
+      if (message.type === "error") {
+        const error = new RelayError(`relay: ${message.message}`);
+        const waiting = message.id === undefined ? undefined : unacknowledged.get(message.id);
+        if (waiting !== undefined) {
+          waiting.reject(error);
+          unacknowledged.delete(message.id as number);
+        } else failure = error;
+      }
     } catch {
       failure = new RelayError("relay sent something that is not JSON");
     }
@@ -219,6 +239,7 @@ export async function wsRelayChannel(
   });
   socket.on("close", () => {
     failure ??= new RelayError("relay connection closed");
+    failAll(failure);
     wake?.();
   });
   await new Promise<void>((resolve, reject) => {
@@ -230,9 +251,13 @@ export async function wsRelayChannel(
   });
   socket.send(JSON.stringify({ type: "subscribe", relayId, after: 0 }));
   return {
-    async send(envelopes) {
-      if (failure) throw failure;
-      socket.send(JSON.stringify({ type: "send", relayId, envelopes }));
+    send(envelopes) {
+      if (failure) return Promise.reject(failure);
+      const id = nextId++;
+      return new Promise<void>((resolve, reject) => {
+        unacknowledged.set(id, { resolve, reject });
+        socket.send(JSON.stringify({ type: "send", id, relayId, envelopes }));
+      });
     },
     async receive() {
       if (failure) throw failure;

@@ -232,8 +232,8 @@ export async function runAmongDevices(
     while (accepted.length < wallet.threshold - 1) {
       if (Date.now() > deadline)
         throw new WalletError(
-          "signing-failed",
-          `not enough devices answered within ${timeoutMs / 1000} s: is a cosigner running?`,
+          refused.length > 0 ? "refused-by-device" : "signing-failed",
+          `not enough devices agreed within ${timeoutMs / 1000} s${refused.length > 0 ? ` (refused: ${refused.join("; ")})` : ": is a cosigner running?"}`,
         );
       if (refused.length > others.length - (wallet.threshold - 1))
         throw new WalletError("refused-by-device", `the other devices refused: ${refused.join("; ")}`);

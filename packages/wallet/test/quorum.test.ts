@@ -166,7 +166,7 @@ describe("keyshard 2-of-3 over three devices with a cosigner", () => {
       "--json",
     ]);
     expect(refused.code).toBe(1);
-    expect(refused.json.error, cosigner.output()).toBe("refused-by-device");
+    expect(refused.json.error, `${refused.json.message}\n${cosigner.output()}`).toBe("refused-by-device");
     expect(refused.json.message).toContain("over 0.05 ETH");
     expect(await anvil.rpc("eth_getBalance", [BOB, "latest"])).toBe(before);
     const log = cosignerLog();

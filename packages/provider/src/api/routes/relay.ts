@@ -48,7 +48,8 @@ const relaySessionSchema = {
 /** One socket: subscriptions to relay sessions, each pumping new envelopes to the device. */
 function serveSocket(ctx: ProviderContext, socket: WebSocket, device: AuthenticatedDevice): void {
   const stops: (() => void)[] = [];
-  const fail = (message: string) => socket.send(JSON.stringify({ type: "error", message }));
+  const fail = (message: string, id?: number) =>
+    socket.send(JSON.stringify({ type: "error", message, ...(id !== undefined && { id }) }));
   async function subscribe(relayId: string, after: number) {
     await findRelaySession(ctx.db, relayId, device);
     let cursor = after;
@@ -77,13 +78,17 @@ function serveSocket(ctx: ProviderContext, socket: WebSocket, device: Authentica
     await pump();
   }
   socket.on("message", (data) => {
+    let id: number | undefined;
     void (async () => {
       const message = JSON.parse(String(data)) as {
         type?: unknown;
+        id?: unknown;
         relayId?: unknown;
         after?: unknown;
         envelopes?: unknown;
       };
+      // A send may carry an id; the reply to it (stored or error) carries it back.
+      if (Number.isSafeInteger(message.id)) id = message.id as number;
       if (typeof message.relayId !== "string" || !/^[0-9a-f-]{36}$/.test(message.relayId))
         throw new HttpError(400, "invalid-request", "relayId must be a UUID");
       if (message.type === "subscribe") {
@@ -93,10 +98,11 @@ function serveSocket(ctx: ProviderContext, socket: WebSocket, device: Authentica
       } else if (message.type === "send") {
         if (!Array.isArray(message.envelopes) || message.envelopes.length > MAX_ENVELOPES)
           throw new HttpError(400, "invalid-request", `envelopes must be a list of at most ${MAX_ENVELOPES}`);
-        await relayPost(ctx, message.relayId, device, message.envelopes);
+        const stored = await relayPost(ctx, message.relayId, device, message.envelopes);
+        if (id !== undefined) socket.send(JSON.stringify({ type: "stored", id, stored }));
       } else throw new HttpError(400, "invalid-request", "type must be subscribe or send");
     })().catch((e) =>
-      fail(e instanceof HttpError ? e.message : e instanceof SyntaxError ? "not JSON" : "internal error"),
+      fail(e instanceof HttpError ? e.message : e instanceof SyntaxError ? "not JSON" : "internal error", id),
     );
   });
   socket.on("close", () => {
