@@ -8,17 +8,19 @@
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TransactionDescription } from "@keyshard/chains";
-import { runOverRelay, scheme, wsRelayChannel } from "@keyshard/transport";
+import { scheme, wsRelayChannel } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { parseAmount } from "./amount.js";
 import { WalletError } from "./errors.js";
-import { describeRequest, messagesToSign } from "./requests.js";
+import { describeRequest, messagesToSign, plainJson } from "./requests.js";
 import {
   type Answer,
   type Go,
   openControl,
   PROTOCOL_FIRST_ROUND,
   type Proposal,
+  peersOf,
+  relayRun,
   replaying,
   sealControl,
 } from "./signing.js";
@@ -110,9 +112,6 @@ export interface CosignerOptions {
 }
 
 const PROPOSAL_WAIT_MS = 30_000;
-
-const json = (value: unknown) =>
-  JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
 
 export class Cosigner {
   private readonly handled = new Set<string>();
@@ -220,7 +219,7 @@ export class Cosigner {
         ...base,
         chain: body.chain,
         reason: verdict.reason,
-        ...(description && { description: json(description) }),
+        ...(description && { description: plainJson(description) }),
       };
       if (!verdict.accept) {
         this.log({ at: at(), ...entry, decision: "refused" });
@@ -238,21 +237,13 @@ export class Cosigner {
         signers: go.signers,
         ...(body.path !== undefined && { path: body.path }),
       });
-      const peers = go.signers
-        .filter((i) => i !== stored.index)
-        .map((i) => {
-          const m = stored.members?.find((x) => x.index === i);
-          if (m === undefined || m.provider)
-            throw new WalletError("signing-failed", `signer ${i} is not a device member`);
-          return { index: i, deviceId: m.deviceId, identityKey: hexToBytes(m.identityKey) };
-        });
-      const result = await runOverRelay(party, {
-        identity: ctx.identity,
-        sid,
+      if (go.signers.some((i) => stored.members?.find((m) => m.index === i)?.provider !== false))
+        throw new WalletError("signing-failed", "the proposer named a signer that is not a device member");
+      const result = await relayRun(ctx, session, {
+        party,
         index: stored.index,
-        peers,
+        peers: peersOf(stored, [], go.signers),
         channel: replaying(channel, taken),
-        timeoutMs: 60_000,
         firstRound: PROTOCOL_FIRST_ROUND,
       });
       this.log({

@@ -52,6 +52,10 @@ export function describeRequest(body: SignBody, signer?: Uint8Array): Transactio
   return undefined;
 }
 
+/** A JSON-safe copy of a description or reply: bigints (amounts in base units) as decimal strings. */
+export const plainJson = (value: unknown): unknown =>
+  JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+
 export const recoverable = (signature: Uint8Array): RecoverableSignature => ({
   r: BigInt(`0x${bytesToHex(signature.subarray(0, 32))}`),
   s: BigInt(`0x${bytesToHex(signature.subarray(32, 64))}`),

@@ -55,8 +55,14 @@ interface RelayStart {
   members: Member[];
 }
 
+export const toPeer = (m: Member): RelayPeer => ({
+  index: m.index,
+  deviceId: m.deviceId,
+  identityKey: hexToBytes(m.identityKey),
+});
+
 /** The peers of a run, each checked against the members the device stored for the wallet. */
-function peersOf(wallet: StoredWallet, announced: readonly Member[], parties: readonly number[]): RelayPeer[] {
+export function peersOf(wallet: StoredWallet, announced: readonly Member[], parties: readonly number[]): RelayPeer[] {
   const stored = wallet.members ?? [];
   return parties
     .filter((index) => index !== wallet.index)
@@ -65,27 +71,33 @@ function peersOf(wallet: StoredWallet, announced: readonly Member[], parties: re
       const told = announced.find((m) => m.index === index);
       if (member === undefined || (told !== undefined && told.identityKey !== member.identityKey))
         throw new WalletError("signing-failed", `party ${index} of this run is not a member this device knows`);
-      return { index, deviceId: member.deviceId, identityKey: hexToBytes(member.identityKey) };
+      return toPeer(member);
     });
 }
 
-async function relayRun<T>(
-  ctx: RunContext,
+/** Runs `party` as party `index` of relay session `relay` (over `channel` if given), then closes it. */
+export async function relayRun<T>(
+  device: { client: ProviderClient; identity: DeviceIdentity },
   relay: { relayId: string; sid: string },
-  party: Parameters<typeof runOverRelay<T>>[0],
-  peers: RelayPeer[],
-  options: { firstRound?: number; channel?: RelayChannel } = {},
+  run: {
+    party: Parameters<typeof runOverRelay<T>>[0];
+    index: number;
+    peers: RelayPeer[];
+    firstRound?: number;
+    channel?: RelayChannel;
+    timeoutMs?: number;
+  },
 ): Promise<T> {
-  const channel = options.channel ?? (await wsRelayChannel(ctx.client.url, ctx.identity, relay.relayId));
+  const channel = run.channel ?? (await wsRelayChannel(device.client.url, device.identity, relay.relayId));
   try {
-    return await runOverRelay(party, {
-      identity: ctx.identity,
+    return await runOverRelay(run.party, {
+      identity: device.identity,
       sid: hexToBytes(relay.sid),
-      index: ctx.wallet.index,
-      peers,
+      index: run.index,
+      peers: run.peers,
       channel,
-      timeoutMs: RUN_TIMEOUT_MS,
-      ...(options.firstRound !== undefined && { firstRound: options.firstRound }),
+      timeoutMs: run.timeoutMs ?? RUN_TIMEOUT_MS,
+      ...(run.firstRound !== undefined && { firstRound: run.firstRound }),
     });
   } finally {
     channel.close();
@@ -130,10 +142,15 @@ export async function runWithProvider(
       signers: relay.parties,
       ...(path !== undefined && { path }),
     });
-    const result = await relayRun(ctx, relay, party, peersOf(ctx.wallet, relay.members, relay.parties));
+    const result = await relayRun(ctx, relay, {
+      party,
+      index: ctx.wallet.index,
+      peers: peersOf(ctx.wallet, relay.members, relay.parties),
+    });
     out[relay.index] = walletScheme.signatureBytes(result);
   }
-  if (out.length !== messages.length || out.some((s) => s === undefined))
+  // Checked by index: `some` would skip the holes a missing run leaves.
+  if (out.length !== messages.length || messages.some((_, i) => out[i] === undefined))
     throw new WalletError("signing-failed", "the provider did not start a run for every signature");
   return out;
 }
@@ -259,7 +276,10 @@ export async function runAmongDevices(
       signers,
       ...(body.path !== undefined && { path: body.path }),
     });
-    const result = await relayRun(ctx, relay, party, peersOf(wallet, [], signers), {
+    const result = await relayRun(ctx, relay, {
+      party,
+      index: wallet.index,
+      peers: peersOf(wallet, [], signers),
       firstRound: PROTOCOL_FIRST_ROUND,
       channel: replaying(channel, leftovers),
     });

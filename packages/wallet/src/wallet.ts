@@ -18,13 +18,11 @@ import {
   isEcdsa,
   newDeviceIdentity,
   type RoundReply,
-  runOverRelay,
   type SchemeName,
   type Share,
   scheme,
   signApproval,
   WALLET_DEVICE,
-  wsRelayChannel,
 } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { broadcastEthereum, buildEthereumTransfer, ethereumReceipt } from "./chains/ethereum.js";
@@ -33,7 +31,7 @@ import { ProviderClient } from "./client.js";
 import { WalletError } from "./errors.js";
 import { Keystore } from "./keystore.js";
 import { describeRequest, finishRequest, messagesToSign } from "./requests.js";
-import { type RunContext, runAmongDevices, runWithProvider } from "./signing.js";
+import { type RunContext, relayRun, runAmongDevices, runWithProvider, toPeer } from "./signing.js";
 import type { DeviceState, Member, PendingRequest, SignBody, StoredWallet } from "./state.js";
 
 export type Chain = "ethereum" | "bitcoin" | "solana";
@@ -183,8 +181,16 @@ export class Wallet {
     return wallet;
   }
 
+  /** Decoded shares by wallet id: a send needs the share for its address, its run and its result. */
+  private readonly decoded = new Map<string, Share>();
+
   private share(wallet: StoredWallet): Share {
-    return scheme(wallet.scheme).decodeShare(hexToBytes(wallet.share));
+    let share = this.decoded.get(wallet.id);
+    if (share === undefined) {
+      share = scheme(wallet.scheme).decodeShare(hexToBytes(wallet.share));
+      this.decoded.set(wallet.id, share);
+    }
+    return share;
   }
 
   /**
@@ -285,22 +291,12 @@ export class Wallet {
       t: wallet.threshold,
       n: relay.members.length,
     });
-    const channel = await wsRelayChannel(this.client.url, this.identity, relay.relayId);
-    let share: Share;
-    try {
-      share = await runOverRelay(party, {
-        identity: this.identity,
-        sid: hexToBytes(relay.sid),
-        index,
-        peers: relay.members
-          .filter((m) => m.index !== index)
-          .map((m) => ({ index: m.index, deviceId: m.deviceId, identityKey: hexToBytes(m.identityKey) })),
-        channel,
-        timeoutMs: 120_000,
-      });
-    } finally {
-      channel.close();
-    }
+    const share: Share = await relayRun({ client: this.client, identity: this.identity }, relay, {
+      party,
+      index,
+      peers: relay.members.filter((m) => m.index !== index).map(toPeer),
+      timeoutMs: 120_000,
+    });
     const publicKey = bytesToHex(scheme(wallet.scheme).publicKey(share));
     const confirmed = await this.client.call<{ state: string }>("POST", `/v1/wallets/${wallet.id}/confirm`, {
       publicKey,

@@ -7,6 +7,7 @@ import type { BitcoinNetwork, TransactionDescription } from "@keyshard/chains";
 import { SCHEME_NAMES, type SchemeName } from "@keyshard/transport";
 import { Cosigner, type CosignerLogEntry, parseRules } from "../cosigner.js";
 import { WalletError } from "../errors.js";
+import { plainJson } from "../requests.js";
 import { type Chain, type SignOutcome, Wallet } from "../wallet.js";
 import { askYesNo } from "./prompt.js";
 
@@ -93,9 +94,6 @@ function chainOf(ctx: CommandContext): Chain {
 }
 
 const open = async (ctx: CommandContext) => Wallet.open(ctx.home, await ctx.passphrase(), { progress: ctx.progress });
-
-const plain = (value: unknown) =>
-  JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v))) as unknown;
 
 export function describeForPeople(d: TransactionDescription): string {
   const lines = [`${d.action} on ${d.network}`];
@@ -267,7 +265,7 @@ export const COMMANDS: Record<string, Command> = {
                   `${r.requestId}  ${String(r.status).padEnd(9)} ${r.chain} ${r.rule ?? ""} ${r.waitingFor ? JSON.stringify(r.waitingFor) : ""}`,
               )
               .join("\n"),
-      data: plain({ requests }),
+      data: plainJson({ requests }),
     };
   },
 
@@ -280,7 +278,7 @@ export const COMMANDS: Record<string, Command> = {
           : `request ${String(detail.kind)}`,
       ),
     );
-    return { human: `approved; the request is ${String(reply.status)}`, data: plain(reply) };
+    return { human: `approved; the request is ${String(reply.status)}`, data: plainJson(reply) };
   },
 
   async deny(ctx) {
