@@ -15,6 +15,7 @@ import { ShareCache } from "./sessions/share-cache.js";
 import { openDatabase } from "./store/database.js";
 import { checkMasterKey, loadMasterKey } from "./store/master-key.js";
 import { loadProviderIdentity } from "./store/provider-identity.js";
+import { DEFAULT_BACKUP_DELAY_MS } from "./wallets/backups.js";
 
 export type { ProviderContext } from "./api/context.js";
 export { buildServer } from "./api/server.js";
@@ -36,6 +37,8 @@ export interface ProviderConfig {
   authRateLimit?: number;
   /** How long a policy change waits (default 48 hours). */
   policyDelayMs?: number;
+  /** How long a requested backup of the provider's share waits, cancellable (default 7 days). */
+  backupDelayMs?: number;
 }
 
 export interface RunningProvider {
@@ -72,6 +75,7 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
     now,
     authRateLimit: config.authRateLimit ?? 10,
     policyDelayMs: config.policyDelayMs ?? DEFAULT_POLICY_DELAY_MS,
+    backupDelayMs: config.backupDelayMs ?? DEFAULT_BACKUP_DELAY_MS,
   };
   await db.transaction((tx) =>
     appendAudit(tx, {

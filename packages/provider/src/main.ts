@@ -11,12 +11,19 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
-const delay = env.KEYSHARD_POLICY_DELAY_SECONDS;
-const policyDelaySeconds = delay === undefined ? undefined : Number(delay);
-if (policyDelaySeconds !== undefined && !(Number.isSafeInteger(policyDelaySeconds) && policyDelaySeconds >= 0)) {
-  console.error("KEYSHARD_POLICY_DELAY_SECONDS must be a whole number of seconds");
-  process.exit(2);
+/** A delay given in whole seconds by the environment variable `name`, in milliseconds. */
+function delayMs(name: string): number | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (!(Number.isSafeInteger(seconds) && seconds >= 0)) {
+    console.error(`${name} must be a whole number of seconds`);
+    process.exit(2);
+  }
+  return seconds * 1000;
 }
+const policyDelayMs = delayMs("KEYSHARD_POLICY_DELAY_SECONDS");
+const backupDelayMs = delayMs("KEYSHARD_BACKUP_DELAY_SECONDS");
 
 try {
   const provider = await startProvider({
@@ -24,7 +31,8 @@ try {
     databaseUrl: env.DATABASE_URL,
     masterKeyHex: env.KEYSHARD_MASTER_KEY,
     smtpUrl: env.KEYSHARD_SMTP_URL,
-    ...(policyDelaySeconds !== undefined && { policyDelayMs: policyDelaySeconds * 1000 }),
+    ...(policyDelayMs !== undefined && { policyDelayMs }),
+    ...(backupDelayMs !== undefined && { backupDelayMs }),
     host: env.HOST ?? "127.0.0.1",
     port,
     logger: env.KEYSHARD_LOG === "off" ? false : { level: env.KEYSHARD_LOG ?? "info" },

@@ -87,7 +87,7 @@ export interface TestProvider extends RunningProvider {
 
 export async function startTestProvider(
   kind: DatabaseKind,
-  options: { masterKeyHex?: string; authRateLimit?: number; policyDelayMs?: number } = {},
+  options: { masterKeyHex?: string; authRateLimit?: number; policyDelayMs?: number; backupDelayMs?: number } = {},
 ): Promise<TestProvider> {
   const dataDir = mkdtempSync(join(tmpdir(), "keyshard-provider-"));
   const postgres = kind === "postgres" ? await freshPostgres() : undefined;
@@ -100,6 +100,7 @@ export async function startTestProvider(
     smtpUrl: mailbox.url,
     authRateLimit: options.authRateLimit ?? 1000,
     ...(options.policyDelayMs !== undefined && { policyDelayMs: options.policyDelayMs }),
+    ...(options.backupDelayMs !== undefined && { backupDelayMs: options.backupDelayMs }),
     now: () => Date.now() + offset,
   });
   return {

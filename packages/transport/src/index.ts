@@ -30,6 +30,13 @@ export {
 } from "./identity.js";
 export { fromWire, MAX_PAYLOAD_BYTES, toWire, type WireMessage } from "./messages.js";
 export {
+  newRecoveryKey,
+  openRecoveryBox,
+  RecoveryBoxError,
+  type RecoveryKeyPair,
+  sealToRecoveryKey,
+} from "./recovery-box.js";
+export {
   httpRelayChannel,
   type RelayChannel,
   RelayError,
@@ -44,6 +51,7 @@ export {
   isEcdsa,
   PROVIDER,
   type Quorum,
+  reshareMembers,
   SCHEME_NAMES,
   type Scheme,
   type SchemeName,

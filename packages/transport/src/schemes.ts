@@ -2,7 +2,8 @@
  * The signature schemes of keyshard wallets behind one interface, so that the provider and the
  * devices drive every engine the same way: keygen and signing runs as `Party` objects, shares and
  * results as bytes. A hybrid wallet is 2-of-2 (wallet device = party 0, provider = party 1);
- * dkls23 and FROST also make t-of-n keys, signed by any `signers` of at least t.
+ * dkls23 and FROST also make t-of-n keys, signed by any `signers` of at least t. Every scheme
+ * refreshes its shares; dkls23 and FROST also reshare a key to other parties or another threshold.
  */
 import {
   compactSignature,
@@ -13,6 +14,8 @@ import {
   FrostShare,
   frost,
   type Party,
+  type ReshareMember,
+  type ReshareOptions,
   type Signature,
   type SignPrecomputation,
 } from "@keyshard/mpc";
@@ -63,7 +66,32 @@ export interface Scheme {
   signatureBytes(result: unknown): Uint8Array;
   /** The public key at `path`: 33 bytes compressed (ECDSA), 32 bytes (Ed25519, Taproot output key). */
   publicKey(share: Share, path?: string): Uint8Array;
+  /** New shares of the same key among the same parties; the result is the party's new share. */
+  refresh(share: Share, sid: Uint8Array): Party<unknown>;
+  restoreRefresh(share: Share, state: Uint8Array): Party<unknown>;
+  /**
+   * Moves a t-of-n key to another set of parties and/or threshold (multiparty schemes only): the
+   * result is the party's new share, or null for a party that leaves the key.
+   */
+  reshare(share: Share | null, options: ReshareOptions): Party<unknown>;
+  restoreReshare(state: Uint8Array): Party<unknown>;
 }
+
+/**
+ * The participants of a reshare from `current` to `next` members (ids in party order): one entry
+ * per member of `next`, in its order, with its index in `current` if it has one. A party's
+ * position in the run is so its index in the new key; members that leave take no part.
+ */
+export function reshareMembers(current: readonly string[], next: readonly string[]): ReshareMember[] {
+  return next.map((id, i) => {
+    const old = current.indexOf(id);
+    return { old: old < 0 ? null : old, new: i };
+  });
+}
+
+const twoOfTwoOnly = (): never => {
+  throw new RangeError("ecdsa2p keys are 2-of-2: only refresh changes them");
+};
 
 function ecdsaSignatureBytes(signature: Signature): Uint8Array {
   const out = new Uint8Array(65);
@@ -93,6 +121,10 @@ const ecdsa2pScheme: Scheme = {
   precompute: (share) => ((share as Ecdsa2pShare).index === 1 ? ecdsa2p.precompute(share as Ecdsa2pShare) : undefined),
   signatureBytes: (result) => ecdsaSignatureBytes(result as Signature),
   publicKey: (share, path) => ecdsa2p.publicKey(share as Ecdsa2pShare, path),
+  refresh: (share, sid) => ecdsa2p.refresh(share as Ecdsa2pShare, { sid }),
+  restoreRefresh: (share, state) => ecdsa2p.restoreRefresh(share as Ecdsa2pShare, state),
+  reshare: twoOfTwoOnly,
+  restoreReshare: twoOfTwoOnly,
 };
 
 const dkls23Scheme: Scheme = {
@@ -108,6 +140,10 @@ const dkls23Scheme: Scheme = {
   precompute: () => undefined,
   signatureBytes: (result) => ecdsaSignatureBytes(result as Signature),
   publicKey: (share, path) => dkls23.publicKey(share as DklsShare, path),
+  refresh: (share, sid) => dkls23.refresh(share as DklsShare, { sid }),
+  restoreRefresh: (_share, state) => dkls23.restoreReshare(state),
+  reshare: (share, options) => dkls23.reshare(share as DklsShare | null, options),
+  restoreReshare: (state) => dkls23.restoreReshare(state),
 };
 
 function frostScheme(name: "frost-ed25519" | "frost-taproot", engine: typeof frost.ed25519): Scheme {
@@ -124,6 +160,10 @@ function frostScheme(name: "frost-ed25519" | "frost-taproot", engine: typeof fro
     precompute: () => undefined,
     signatureBytes: (result) => result as Uint8Array,
     publicKey: (share, path) => engine.publicKey(share as FrostShare, path),
+    refresh: (share, sid) => engine.refresh(share as FrostShare, { sid }),
+    restoreRefresh: (_share, state) => engine.restoreReshare(state),
+    reshare: (share, options) => engine.reshare(share as FrostShare | null, options),
+    restoreReshare: (state) => engine.restoreReshare(state),
   };
 }
 

@@ -12,7 +12,9 @@ import { forgetExpiredNonces } from "./auth.js";
 import type { ProviderContext } from "./context.js";
 import { badRequest, HttpError } from "./errors.js";
 import { accountRoutes } from "./routes/account.js";
+import { backupRoutes } from "./routes/backups.js";
 import { deviceRoutes } from "./routes/devices.js";
+import { keyChangeRoutes } from "./routes/key-changes.js";
 import { policyRoutes } from "./routes/policies.js";
 import { relayRoutes } from "./routes/relay.js";
 import { requestRoutes } from "./routes/requests.js";
@@ -93,6 +95,8 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
   deviceRoutes(app, ctx);
   accountRoutes(app, ctx);
   walletRoutes(app, ctx);
+  keyChangeRoutes(app, ctx);
+  backupRoutes(app, ctx);
   requestRoutes(app, ctx);
   policyRoutes(app, ctx);
   await relayRoutes(app, ctx);

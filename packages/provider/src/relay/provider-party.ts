@@ -1,5 +1,6 @@
 /**
- * The provider as one party of a relayed t-of-n run (keygen, or signing what the policy allowed).
+ * The provider as one party of a relayed t-of-n run (keygen, a refresh or reshare, or signing what
+ * the policy allowed).
  * Its party lives in `relay_parties`: protocol state and the buffer of opened envelopes, both
  * sealed under the master key. Whenever envelopes for the provider arrive, one transaction locks
  * the row, opens them, runs every round that is complete, stores the outgoing envelopes and the
@@ -11,6 +12,7 @@ import { utf8ToBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../api/context.js";
 import { keyMade, runFailed, signatureMade } from "../sessions/outcome.js";
 import type { Queryable } from "../store/database.js";
+import { newShareMade } from "../wallets/key-changes.js";
 import { postEnvelopes, type RelaySession, readEnvelopes, relayEvents, storeEnvelopes } from "./relay.js";
 
 const stateContext = (relayId: string, round: number) => `relay-party:${relayId}:${round}`;
@@ -41,10 +43,12 @@ export interface ProviderRun {
   relay: RelaySession;
   accountId: string;
   walletId: string;
-  kind: "keygen" | "sign";
+  kind: "keygen" | "sign" | "reshare";
   signRequestId?: string;
   messageIndex?: number;
-  /** Member device ids by party index (the provider's own id at its index). */
+  /** The epoch a reshare makes. */
+  epoch?: number;
+  /** Member device ids by party index (the provider's own id at its index; a reshare's new members). */
   members: readonly string[];
   /** The party indices taking part in this run. */
   parties: readonly number[];
@@ -66,14 +70,15 @@ export async function startProviderParty(
   );
   await storeEnvelopes(tx, run.relay.id, ctx.identityId, buffer.seal(0, party.start()), ctx.now());
   await tx.query(
-    `INSERT INTO relay_parties (relay_id, wallet_id, kind, sign_request_id, message_index, party_index, parties, round, state, buffer, status, updated_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, 'running', $10)`,
+    `INSERT INTO relay_parties (relay_id, wallet_id, kind, sign_request_id, message_index, epoch, party_index, parties, round, state, buffer, status, updated_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, 'running', $11)`,
     [
       run.relay.id,
       run.walletId,
       run.kind,
       run.signRequestId ?? null,
       run.messageIndex ?? null,
+      run.epoch ?? null,
       run.partyIndex,
       JSON.stringify(run.parties),
       ctx.masterKey.seal(party.save(), stateContext(run.relay.id, 0)),
@@ -86,9 +91,10 @@ export async function startProviderParty(
 interface PartyRow {
   wallet_id: string;
   account_id: string;
-  kind: "keygen" | "sign";
+  kind: "keygen" | "sign" | "reshare";
   sign_request_id: string | null;
   message_index: number | null;
+  epoch: number | null;
   party_index: number;
   parties: string;
   round: number;
@@ -109,9 +115,10 @@ interface PartyRow {
 export async function advanceProviderParty(ctx: ProviderContext, relayId: string, actor: string): Promise<string[]> {
   return ctx.db.transaction(async (tx) => {
     const [row] = await tx.query<PartyRow>(
-      `SELECT p.wallet_id, w.account_id, p.kind, p.sign_request_id, p.message_index, p.party_index, p.parties, p.round,
-              p.state, p.buffer, p.cursor, r.sid, w.members, w.scheme, w.share
+      `SELECT p.wallet_id, w.account_id, p.kind, p.sign_request_id, p.message_index, p.epoch, p.party_index, p.parties,
+              p.round, p.state, p.buffer, p.cursor, r.sid, COALESCE(k.members, w.members) AS members, w.scheme, w.share
        FROM relay_parties p JOIN relay_sessions r ON r.id = p.relay_id JOIN wallets w ON w.id = p.wallet_id
+         LEFT JOIN key_changes k ON k.wallet_id = p.wallet_id AND k.epoch = p.epoch
        WHERE p.relay_id = $1 AND p.status = 'running' FOR UPDATE OF p`,
       [relayId],
     );
@@ -146,7 +153,12 @@ export async function advanceProviderParty(ctx: ProviderContext, relayId: string
       for (let incoming = buffer.take(round); incoming !== undefined; incoming = buffer.take(round)) {
         if (party === undefined) {
           const state = ctx.masterKey.open(new Uint8Array(row.state as Uint8Array), stateContext(relayId, row.round));
-          party = row.kind === "keygen" ? engine.restoreKeygen(state) : engine.restoreSign(share, state);
+          party =
+            row.kind === "keygen"
+              ? engine.restoreKeygen(state)
+              : row.kind === "reshare"
+                ? engine.restoreReshare(state)
+                : engine.restoreSign(share, state);
         }
         const out = incoming.length > 0 ? party.handle(incoming) : [];
         round++;
@@ -156,6 +168,8 @@ export async function advanceProviderParty(ctx: ProviderContext, relayId: string
         if (!party.done) continue;
         status = "done";
         if (row.kind === "keygen") await keyMade(ctx, tx, { ...run, walletId: row.wallet_id }, party.result());
+        else if (row.kind === "reshare")
+          await newShareMade(ctx, tx, { ...run, walletId: row.wallet_id, epoch: row.epoch as number }, party.result());
         else
           await signatureMade(
             ctx,
@@ -171,7 +185,14 @@ export async function advanceProviderParty(ctx: ProviderContext, relayId: string
       await runFailed(
         ctx,
         tx,
-        { ...run, kind: row.kind, walletId: row.wallet_id, requestId: row.sign_request_id, session: relayId },
+        {
+          ...run,
+          kind: row.kind,
+          walletId: row.wallet_id,
+          requestId: row.sign_request_id,
+          epoch: row.epoch,
+          session: relayId,
+        },
         e,
       );
     }

@@ -22,6 +22,7 @@ import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../api/context.js";
 import { badRequest, conflict, HttpError, notFound } from "../api/errors.js";
 import type { Queryable } from "../store/database.js";
+import { newShareMade } from "../wallets/key-changes.js";
 import { keyMade, runFailed, signatureMade } from "./outcome.js";
 
 export interface SessionReply {
@@ -48,17 +49,19 @@ export async function startSession(
     id: string;
     accountId: string;
     walletId: string;
-    kind: "keygen" | "sign";
+    kind: "keygen" | "sign" | "refresh";
     signRequestId?: string;
     messageIndex?: number;
+    /** The epoch a refresh makes. */
+    epoch?: number;
     sid: Uint8Array;
   },
   party: Party<unknown>,
 ): Promise<SessionReply> {
   const messages = toWire(party.start());
   await tx.query(
-    `INSERT INTO sessions (id, account_id, wallet_id, kind, sign_request_id, message_index, sid, round, state, status, updated_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, 'running', $9)`,
+    `INSERT INTO sessions (id, account_id, wallet_id, kind, sign_request_id, message_index, epoch, sid, round, state, status, updated_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, 'running', $10)`,
     [
       session.id,
       session.accountId,
@@ -66,6 +69,7 @@ export async function startSession(
       session.kind,
       session.signRequestId ?? null,
       session.messageIndex ?? null,
+      session.epoch ?? null,
       session.sid,
       ctx.masterKey.seal(party.save(), stateContext(session.id, 0)),
       ctx.now(),
@@ -76,9 +80,10 @@ export async function startSession(
 
 interface SessionRow {
   wallet_id: string;
-  kind: "keygen" | "sign";
+  kind: "keygen" | "sign" | "refresh";
   sign_request_id: string | null;
   message_index: number | null;
+  epoch: number | null;
   round: number;
   state: Uint8Array | null;
   last_input: Uint8Array | null;
@@ -104,7 +109,7 @@ export async function advanceSession(
   let live: { round: number; party: Party<unknown> } | undefined;
   const outcome = await ctx.db.transaction(async (tx): Promise<SessionReply | { abort: ProtocolAbort }> => {
     const [row] = await tx.query<SessionRow>(
-      `SELECT s.wallet_id, s.kind, s.sign_request_id, s.message_index, s.round, s.state, s.last_input, s.last_output, s.status, w.scheme, w.share
+      `SELECT s.wallet_id, s.kind, s.sign_request_id, s.message_index, s.epoch, s.round, s.state, s.last_input, s.last_output, s.status, w.scheme, w.share
        FROM sessions s JOIN wallets w ON w.id = s.wallet_id
        WHERE s.id = $1 AND s.account_id = $2 FOR UPDATE OF s`,
       [request.sessionId, request.accountId],
@@ -132,7 +137,8 @@ export async function advanceSession(
         new Uint8Array(row.state as Uint8Array),
         stateContext(request.sessionId, row.round),
       );
-      return row.kind === "keygen" ? engine.restoreKeygen(state) : engine.restoreSign(share, state);
+      if (row.kind === "keygen") return engine.restoreKeygen(state);
+      return row.kind === "refresh" ? engine.restoreRefresh(share, state) : engine.restoreSign(share, state);
     };
     let reply: SessionReply;
     try {
@@ -182,6 +188,10 @@ async function finish(
   const run = { accountId: request.accountId, actor: request.actor, scheme: row.scheme };
   if (row.kind === "keygen")
     return { publicKey: bytesToHex(await keyMade(ctx, tx, { ...run, walletId: row.wallet_id }, result)) };
+  if (row.kind === "refresh") {
+    const key = await newShareMade(ctx, tx, { ...run, walletId: row.wallet_id, epoch: row.epoch as number }, result);
+    return { publicKey: bytesToHex(key as Uint8Array) };
+  }
   const signature = await signatureMade(
     ctx,
     tx,
@@ -211,6 +221,7 @@ async function fail(
       kind: row.kind,
       walletId: row.wallet_id,
       requestId: row.sign_request_id,
+      epoch: row.epoch,
       session: request.sessionId,
     },
     abort,

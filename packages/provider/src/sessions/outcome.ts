@@ -1,7 +1,8 @@
 /**
  * What a finished or failed run of the provider's party changes, whichever way its messages came
  * (a two-party session over HTTP or a relayed multi-party run): a key share is sealed into its
- * wallet, a signature into its request, a failure into the wallet or request — each audited.
+ * wallet, a signature into its request, a failure into the wallet, request or key change — each
+ * audited (a refresh's or reshare's new share goes through `wallets/key-changes.ts`).
  * A t-of-n wallet becomes active only once every device member has reported the same public key
  * (and, when the provider is a member, the provider's own run agrees).
  */
@@ -11,6 +12,7 @@ import type { ProviderContext } from "../api/context.js";
 import { appendAudit } from "../audit/log.js";
 import type { Queryable } from "../store/database.js";
 import { lockWallet } from "../store/wallets.js";
+import { failKeyChange } from "../wallets/key-changes.js";
 
 export interface RunContext {
   accountId: string;
@@ -109,11 +111,19 @@ export async function signatureMade(
 export async function runFailed(
   ctx: ProviderContext,
   tx: Queryable,
-  run: RunContext & { kind: "keygen" | "sign"; walletId: string; requestId: string | null; session: string },
+  run: RunContext & {
+    kind: "keygen" | "sign" | "refresh" | "reshare";
+    walletId: string;
+    requestId: string | null;
+    epoch: number | null;
+    session: string;
+  },
   abort: { culprit: number | null; reason: string },
 ): Promise<void> {
   if (run.kind === "keygen") await tx.query("UPDATE wallets SET state = 'failed' WHERE id = $1", [run.walletId]);
-  else await tx.query("UPDATE sign_requests SET status = 'failed' WHERE id = $1", [run.requestId]);
+  else if (run.kind === "sign")
+    await tx.query("UPDATE sign_requests SET status = 'failed' WHERE id = $1", [run.requestId]);
+  else await failKeyChange(ctx, tx, { ...run, epoch: run.epoch as number }, abort.reason);
   await auditRun(ctx, tx, run, "session.aborted", {
     session: run.session,
     kind: run.kind,

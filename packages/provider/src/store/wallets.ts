@@ -8,13 +8,15 @@ export interface WalletRow {
   account_id: string;
   name: string;
   scheme: SchemeName;
-  state: "creating" | "active" | "failed";
+  state: "creating" | "active" | "failed" | "self-custodied";
   public_key: Uint8Array | null;
   share: Uint8Array | null;
   policy: string;
   threshold: number;
   /** Member ids in party order (t-of-n wallets), as JSON; null for a hybrid wallet. */
   members: string | null;
+  /** The key's epoch: 0 from keygen, one more after each committed refresh or reshare. */
+  epoch: number;
 }
 
 /**
@@ -33,7 +35,7 @@ export async function findWallet(
 ): Promise<WalletRow> {
   if (options.lock) await lockWallet(q, id);
   const [wallet] = await q.query<WalletRow>(
-    `SELECT id, account_id, name, scheme, state, public_key, share, policy, threshold, members FROM wallets
+    `SELECT id, account_id, name, scheme, state, public_key, share, policy, threshold, members, epoch FROM wallets
      WHERE id = $1 AND account_id = $2`,
     [id, accountId],
   );

@@ -139,6 +139,9 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
             path: { type: "string", pattern: PATH },
             totp: { type: "string", pattern: "^[0-9]{6}$" },
             signers: { type: "array", minItems: 1, maxItems: 15, items: { type: "string", pattern: "^[0-9a-f]{32}$" } },
+            // The key epoch the device signs with: after a refresh or reshare, a stale share is refused
+            // here instead of failing (and, for ecdsa2p, locking) in the middle of a run.
+            epoch: { type: "integer", minimum: 0 },
           },
         },
         response: { 201: requestSchema, "4xx": errorSchema },
@@ -147,7 +150,11 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
     async (request, reply) => {
       const device = await authenticate(ctx, request);
       const { id } = request.params as { id: string };
-      const { totp, signers, ...body } = request.body as SignRequestBody & { totp?: string; signers?: string[] };
+      const { totp, signers, epoch, ...body } = request.body as SignRequestBody & {
+        totp?: string;
+        signers?: string[];
+        epoch?: number;
+      };
       // A code given up front is checked (and spent) before the decision, which may not need it.
       if (totp !== undefined) await verifyAccountTotp(ctx, { id: device.accountId, actor: device.id }, totp);
       const requestId = randomUUID();
@@ -155,6 +162,10 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
       let signing: StartedSigning | undefined;
       const outcome = await ctx.db.transaction(async (tx) => {
         const wallet = await findWallet(tx, id, device.accountId, { lock: true, active: true });
+        if (epoch !== undefined && epoch !== wallet.epoch)
+          throw conflict(
+            `the wallet's shares are at epoch ${wallet.epoch}, not ${epoch}: update this device's share first`,
+          );
         if (wallet.share === null)
           throw conflict("the provider only relays for this wallet: its devices sign among themselves over /v1/relay");
         if ((wallet.members === null) !== (signers === undefined))

@@ -17,24 +17,12 @@ import { advanceSession, startSession } from "../../sessions/driver.js";
 import { activateIfAgreed } from "../../sessions/outcome.js";
 import type { Queryable } from "../../store/database.js";
 import { findWallet } from "../../store/wallets.js";
+import { findKeyChange } from "../../wallets/key-changes.js";
 import { memberViews } from "../../wallets/members.js";
 import { type AuthenticatedDevice, authenticate } from "../auth.js";
 import type { ProviderContext } from "../context.js";
 import { badRequest, conflict, errorSchema, forbidden } from "../errors.js";
-import { freeObject, uuidParams } from "../schemas.js";
-
-const sessionSchema = {
-  type: "object",
-  properties: {
-    sessionId: { type: "string" },
-    sid: { type: "string" },
-    round: { type: "integer" },
-    messages: { type: "array", items: freeObject },
-    done: { type: "boolean" },
-    publicKey: { type: "string" },
-    signature: { type: "string" },
-  },
-} as const;
+import { freeObject, sessionSchema, uuidParams } from "../schemas.js";
 
 interface CreateBody {
   name: string;
@@ -243,8 +231,9 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
         public_key: Uint8Array | null;
         threshold: number;
         members: string | null;
+        epoch: number;
       }>(
-        "SELECT id, name, scheme, state, public_key, threshold, members FROM wallets WHERE account_id = $1 ORDER BY created_ms",
+        "SELECT id, name, scheme, state, public_key, threshold, members, epoch FROM wallets WHERE account_id = $1 ORDER BY created_ms",
         [device.accountId],
       );
       return {
@@ -255,6 +244,7 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           state: w.state,
           publicKey: w.public_key === null ? null : Buffer.from(w.public_key).toString("hex"),
           threshold: w.threshold,
+          epoch: w.epoch,
           members: w.members === null ? null : (JSON.parse(w.members) as string[]),
         })),
       };
@@ -273,15 +263,32 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
     async (request) => {
       const device = await authenticate(ctx, request);
       const wallet = await findWallet(ctx.db, (request.params as { id: string }).id, device.accountId);
+      const change = await findKeyChange(ctx.db, wallet.id);
       return {
         id: wallet.id,
         name: wallet.name,
         scheme: wallet.scheme,
         state: wallet.state,
         publicKey: wallet.public_key === null ? null : Buffer.from(wallet.public_key).toString("hex"),
+        epoch: wallet.epoch,
         threshold: wallet.threshold,
         members:
           wallet.members === null ? null : await memberViews(ctx, ctx.db, JSON.parse(wallet.members) as string[]),
+        // The key change under way, for the devices that must take part in it.
+        change:
+          change === undefined
+            ? null
+            : {
+                epoch: change.epoch,
+                kind: change.kind,
+                threshold: change.threshold,
+                relayId: change.relay_id,
+                createdBy: change.created_by,
+                members:
+                  change.members === null
+                    ? null
+                    : await memberViews(ctx, ctx.db, JSON.parse(change.members) as string[]),
+              },
       };
     },
   );

@@ -1,0 +1,107 @@
+/** Backup by request of a hybrid wallet's provider share (see `wallets/backups.ts`). */
+import { hexToBytes } from "@noble/hashes/utils.js";
+import type { FastifyInstance } from "fastify";
+import { findWallet } from "../../store/wallets.js";
+import { backupStatus, cancelBackup, downloadBackup, requestBackup } from "../../wallets/backups.js";
+import { authenticate } from "../auth.js";
+import type { ProviderContext } from "../context.js";
+import { errorSchema } from "../errors.js";
+import { uuidParams } from "../schemas.js";
+
+const backupSchema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    walletId: { type: "string" },
+    status: { type: "string" },
+    requestedBy: { type: "string" },
+    requestedAt: { type: "string" },
+    readyAt: { type: "string" },
+    box: { type: "string" },
+  },
+} as const;
+
+export function backupRoutes(app: FastifyInstance, ctx: ProviderContext): void {
+  app.post(
+    "/v1/wallets/:id/backup",
+    {
+      schema: {
+        summary: "Ask for the provider's share, sealed to a recovery key, after the backup delay",
+        params: uuidParams,
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["recoveryKey"],
+          properties: { recoveryKey: { type: "string", pattern: "^[0-9a-f]{64}$" } },
+        },
+        response: { 201: backupSchema, "4xx": errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const device = await authenticate(ctx, request);
+      const recoveryKey = hexToBytes((request.body as { recoveryKey: string }).recoveryKey);
+      const backup = await ctx.db.transaction(async (tx) => {
+        const wallet = await findWallet(tx, (request.params as { id: string }).id, device.accountId, { lock: true });
+        return requestBackup(ctx, tx, device, wallet, recoveryKey);
+      });
+      ctx.notifier.kick();
+      return reply.code(201).send(backup);
+    },
+  );
+
+  app.get(
+    "/v1/wallets/:id/backup",
+    {
+      schema: {
+        summary: "The wallet's latest backup request",
+        params: uuidParams,
+        response: { 200: backupSchema, "4xx": errorSchema },
+      },
+    },
+    async (request) => {
+      const device = await authenticate(ctx, request);
+      const wallet = await findWallet(ctx.db, (request.params as { id: string }).id, device.accountId);
+      return backupStatus(ctx.db, wallet);
+    },
+  );
+
+  app.post(
+    "/v1/wallets/:id/backup/cancel",
+    {
+      schema: {
+        summary: "Cancel a waiting backup",
+        params: uuidParams,
+        response: { 200: backupSchema, "4xx": errorSchema },
+      },
+    },
+    async (request) => {
+      const device = await authenticate(ctx, request);
+      const backup = await ctx.db.transaction(async (tx) => {
+        const wallet = await findWallet(tx, (request.params as { id: string }).id, device.accountId, { lock: true });
+        return cancelBackup(ctx, tx, device, wallet);
+      });
+      ctx.notifier.kick();
+      return backup;
+    },
+  );
+
+  app.post(
+    "/v1/wallets/:id/backup/download",
+    {
+      schema: {
+        summary: "Once the delay has passed: the share sealed to the recovery key; the wallet becomes self-custodied",
+        params: uuidParams,
+        response: { 200: backupSchema, "4xx": errorSchema },
+      },
+    },
+    async (request) => {
+      const device = await authenticate(ctx, request);
+      const backup = await ctx.db.transaction(async (tx) => {
+        const wallet = await findWallet(tx, (request.params as { id: string }).id, device.accountId, { lock: true });
+        return downloadBackup(ctx, tx, device, wallet);
+      });
+      ctx.notifier.kick();
+      return backup;
+    },
+  );
+}

@@ -1,0 +1,178 @@
+/**
+ * Backup by request: the user may take the provider's share of a hybrid wallet and hold the whole
+ * key alone. The request waits `backupDelayMs` (7 days by default) while the account is told by
+ * mail, and any device of the account can cancel it meanwhile, so a thief holding one device
+ * cannot quietly take the provider out. Once the delay has passed, the share is released sealed to
+ * the recovery key named in the request, the provider forgets its share, and the wallet is marked
+ * self-custodied: from then on the provider neither co-signs nor enforces a policy for it.
+ */
+import { sealToRecoveryKey } from "@keyshard/transport";
+import type { ProviderContext } from "../api/context.js";
+import { badRequest, conflict, notFound } from "../api/errors.js";
+import { appendAudit } from "../audit/log.js";
+import type { Queryable } from "../store/database.js";
+import type { WalletRow } from "../store/wallets.js";
+
+export const DEFAULT_BACKUP_DELAY_MS = 7 * 24 * 60 * 60_000;
+
+interface BackupRow {
+  id: string;
+  wallet_id: string;
+  requested_by: string;
+  status: "waiting" | "cancelled" | "released";
+  requested_ms: string;
+  ready_ms: string;
+  recovery_key: Uint8Array;
+  box: Uint8Array | null;
+}
+
+export interface BackupView {
+  id: string;
+  walletId: string;
+  status: BackupRow["status"];
+  requestedBy: string;
+  requestedAt: string;
+  readyAt: string;
+}
+
+interface Requester {
+  id: string;
+  accountId: string;
+}
+
+/** What the released share is sealed under: the box opens for this wallet only. */
+export const backupBoxContext = (walletId: string) => `keyshard backup of wallet ${walletId}`;
+
+const view = (row: BackupRow): BackupView => ({
+  id: row.id,
+  walletId: row.wallet_id,
+  status: row.status,
+  requestedBy: row.requested_by,
+  requestedAt: new Date(Number(row.requested_ms)).toISOString(),
+  readyAt: new Date(Number(row.ready_ms)).toISOString(),
+});
+
+async function latest(q: Queryable, walletId: string): Promise<BackupRow | undefined> {
+  const [row] = await q.query<BackupRow>(
+    "SELECT * FROM backups WHERE wallet_id = $1 ORDER BY requested_ms DESC, id LIMIT 1",
+    [walletId],
+  );
+  return row;
+}
+
+async function record(
+  ctx: ProviderContext,
+  tx: Queryable,
+  device: Requester,
+  action: string,
+  details: object,
+  mail: { subject: string; body: string },
+) {
+  await appendAudit(tx, { chain: device.accountId, atMs: ctx.now(), actor: device.id, action, details });
+  await ctx.notifier.queueForAccount(tx, device.accountId, mail, ctx.now());
+}
+
+/** Starts the delay (the caller holds the wallet's lock). */
+export async function requestBackup(
+  ctx: ProviderContext,
+  tx: Queryable,
+  device: Requester,
+  wallet: WalletRow,
+  recoveryKey: Uint8Array,
+): Promise<BackupView> {
+  if (wallet.members !== null)
+    throw badRequest("backup by request releases a hybrid wallet's provider share; this wallet is t-of-n");
+  if (wallet.state !== "active" || wallet.share === null) throw conflict(`wallet is ${wallet.state}`);
+  const open = await latest(tx, wallet.id);
+  if (open?.status === "waiting") throw conflict(`a backup of this wallet already waits until ${view(open).readyAt}`);
+  const id = crypto.randomUUID();
+  const now = ctx.now();
+  await tx.query(
+    `INSERT INTO backups (id, wallet_id, account_id, requested_by, recovery_key, status, requested_ms, ready_ms)
+     VALUES ($1, $2, $3, $4, $5, 'waiting', $6, $7)`,
+    [id, wallet.id, device.accountId, device.id, recoveryKey, now, now + ctx.backupDelayMs],
+  );
+  const backup = view((await latest(tx, wallet.id)) as BackupRow);
+  await record(
+    ctx,
+    tx,
+    device,
+    "backup.requested",
+    { wallet: wallet.id, backup: id, readyAt: backup.readyAt },
+    {
+      subject: `keyshard: a backup of wallet ${wallet.name} was requested`,
+      body: `Device ${device.id} asked for the provider's share of wallet ${wallet.name}. It will be released on ${backup.readyAt}; from then on the provider no longer co-signs or applies your policies to this wallet.\nIf this was not you, cancel it from another device: keyshard backup cancel --wallet ${wallet.name}`,
+    },
+  );
+  return backup;
+}
+
+export async function backupStatus(q: Queryable, wallet: WalletRow): Promise<BackupView> {
+  const row = await latest(q, wallet.id);
+  if (row === undefined) throw notFound("no backup of this wallet was requested");
+  return view(row);
+}
+
+export async function cancelBackup(
+  ctx: ProviderContext,
+  tx: Queryable,
+  device: Requester,
+  wallet: WalletRow,
+): Promise<BackupView> {
+  const row = await latest(tx, wallet.id);
+  if (row?.status !== "waiting") throw conflict("no backup of this wallet is waiting");
+  await tx.query("UPDATE backups SET status = 'cancelled', finished_ms = $2 WHERE id = $1", [row.id, ctx.now()]);
+  await record(
+    ctx,
+    tx,
+    device,
+    "backup.cancelled",
+    { wallet: wallet.id, backup: row.id },
+    {
+      subject: `keyshard: the backup of wallet ${wallet.name} was cancelled`,
+      body: `Device ${device.id} cancelled the backup of wallet ${wallet.name}; the provider keeps its share.`,
+    },
+  );
+  return { ...view(row), status: "cancelled" };
+}
+
+/**
+ * The provider's share sealed to the request's recovery key, once the delay has passed. The first
+ * download releases it and ends the provider's part; later ones return the same box.
+ */
+export async function downloadBackup(
+  ctx: ProviderContext,
+  tx: Queryable,
+  device: Requester,
+  wallet: WalletRow,
+): Promise<BackupView & { box: string }> {
+  const row = await latest(tx, wallet.id);
+  if (row === undefined || row.status === "cancelled") throw notFound("no backup of this wallet is requested");
+  if (row.status === "released") return { ...view(row), box: Buffer.from(row.box as Uint8Array).toString("hex") };
+  if (ctx.now() < Number(row.ready_ms))
+    throw conflict(`the backup is released on ${view(row).readyAt}: download it then`);
+  if (wallet.share === null) throw conflict(`wallet is ${wallet.state}`);
+  const share = ctx.masterKey.open(new Uint8Array(wallet.share), `share:${wallet.id}`);
+  const box = sealToRecoveryKey(new Uint8Array(row.recovery_key), backupBoxContext(wallet.id), share);
+  await tx.query("UPDATE backups SET status = 'released', box = $2, finished_ms = $3 WHERE id = $1", [
+    row.id,
+    box,
+    ctx.now(),
+  ]);
+  await tx.query("UPDATE wallets SET state = 'self-custodied', share = NULL WHERE id = $1", [wallet.id]);
+  await tx.query("UPDATE key_changes SET status = 'abandoned' WHERE wallet_id = $1 AND status = 'running'", [
+    wallet.id,
+  ]);
+  await record(
+    ctx,
+    tx,
+    device,
+    "backup.released",
+    { wallet: wallet.id, backup: row.id },
+    {
+      subject: `keyshard: wallet ${wallet.name} is now self-custodied`,
+      body: `The provider's share of wallet ${wallet.name} was released to your recovery key and deleted here. The provider no longer co-signs or applies policies to this wallet.`,
+    },
+  );
+  return { ...view(row), status: "released", box: Buffer.from(box).toString("hex") };
+}
