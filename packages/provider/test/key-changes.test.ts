@@ -7,7 +7,7 @@
  */
 import { buildEthereumTransaction, ethereumSigningDigest } from "@keyshard/chains";
 import { runLocal } from "@keyshard/mpc";
-import { newRecoveryKey, openRecoveryBox, type Share, scheme } from "@keyshard/transport";
+import { backupBoxContext, newRecoveryKey, openRecoveryBox, type Share, scheme } from "@keyshard/transport";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -180,10 +180,8 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("refresh and backup on %s", 
     expect(released.body.status).toBe("released");
     // The box opens with the recovery key, for this wallet only.
     const box = hexToBytes(released.body.box as string);
-    expect(() => openRecoveryBox(newRecoveryKey(), `keyshard backup of wallet ${wallet.walletId}`, box)).toThrow();
-    const providerShare = ecdsa.decodeShare(
-      openRecoveryBox(recovery, `keyshard backup of wallet ${wallet.walletId}`, box),
-    );
+    expect(() => openRecoveryBox(newRecoveryKey(), backupBoxContext(wallet.walletId), box)).toThrow();
+    const providerShare = ecdsa.decodeShare(openRecoveryBox(recovery, backupBoxContext(wallet.walletId), box));
     // The provider signs nothing more for this wallet and no longer holds a share.
     const refused = await device.request("POST", `/v1/wallets/${wallet.walletId}/sign-requests`, {
       chain: "ethereum",

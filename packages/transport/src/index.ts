@@ -30,6 +30,7 @@ export {
 } from "./identity.js";
 export { fromWire, MAX_PAYLOAD_BYTES, toWire, type WireMessage } from "./messages.js";
 export {
+  backupBoxContext,
   newRecoveryKey,
   openRecoveryBox,
   RecoveryBoxError,

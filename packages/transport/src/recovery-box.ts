@@ -22,6 +22,9 @@ export class RecoveryBoxError extends Error {
   override readonly name = "RecoveryBoxError";
 }
 
+/** The context a backup of wallet `walletId` (the provider's share) is sealed under. */
+export const backupBoxContext = (walletId: string) => `keyshard backup of wallet ${walletId}`;
+
 export interface RecoveryKeyPair {
   /** X25519 secret key, 32 bytes. */
   secretKey: Uint8Array;

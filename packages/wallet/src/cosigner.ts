@@ -94,7 +94,7 @@ export interface CosignerLogEntry {
   wallet: string;
   proposer: string;
   chain: string;
-  decision: "signed" | "refused" | "failed" | "not-chosen";
+  decision: "signed" | "refused" | "failed" | "not-chosen" | "key-change";
   reason: string;
   description?: unknown;
   signature?: string;
@@ -127,9 +127,23 @@ export class Cosigner {
     this.options.report?.(entry);
   }
 
-  /** One look at the provider: joins waiting key generations and answers open proposals. */
+  /**
+   * One look at the provider: joins waiting key generations, refreshes and reshares, swaps in
+   * new shares whose epoch was committed, and answers open proposals.
+   */
   async poll(): Promise<void> {
     await this.wallet.joinPendingWallets();
+    for (const changed of await this.wallet.joinKeyChanges())
+      this.log({
+        at: new Date().toISOString(),
+        relayId: "",
+        wallet: changed.name,
+        proposer: "",
+        chain: "-",
+        decision: "key-change",
+        reason: `took part in a key change of ${changed.name}: epoch ${changed.next?.epoch ?? changed.epoch ?? 0}`,
+      });
+    await this.wallet.settleAll();
     const { sessions } = await this.wallet.relaySessions();
     for (const session of sessions) {
       if (this.handled.has(session.relayId) || session.createdBy === this.wallet.deviceId) continue;
@@ -165,12 +179,13 @@ export class Cosigner {
   }
 
   private async answer(
-    stored: StoredWallet,
+    known: StoredWallet,
     session: { relayId: string; sid: string; createdBy: string },
   ): Promise<void> {
+    let stored = known;
     const proposer = stored.members?.find((m) => m.deviceId === session.createdBy && !m.provider);
     if (proposer === undefined) return;
-    const ctx = this.wallet.runContext(stored);
+    let ctx = this.wallet.runContext(stored);
     const sid = hexToBytes(session.sid);
     const channel = await wsRelayChannel(ctx.client.url, ctx.identity, session.relayId);
     const base = { relayId: session.relayId, wallet: stored.name, proposer: proposer.deviceId };
@@ -195,6 +210,16 @@ export class Cosigner {
       let verdict: { accept: boolean; reason: string };
       try {
         if (proposal.walletId !== stored.id) throw new WalletError("usage", "the proposal names another wallet");
+        // The proposer may have seen a key change committed before this device looked.
+        if (proposal.epoch !== (stored.epoch ?? 0)) {
+          stored = await this.wallet.current(stored.id);
+          ctx = this.wallet.runContext(stored);
+        }
+        if (proposal.epoch !== (stored.epoch ?? 0))
+          throw new WalletError(
+            "stale-share",
+            `the proposer signs with epoch ${proposal.epoch} shares, this device with epoch ${stored.epoch ?? 0}`,
+          );
         const publicKey = scheme(stored.scheme).publicKey(ctx.share, body.path);
         description = describeRequest(body, publicKey);
         if (description === undefined) throw new WalletError("usage", "not a transaction this device co-signs");

@@ -15,6 +15,7 @@ export type WalletErrorCode =
   | "denied"
   | "refused-by-device"
   | "signing-failed"
+  | "stale-share"
   | "rpc-failed"
   | "keystore"
   | "audit-broken";

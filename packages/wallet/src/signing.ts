@@ -159,6 +159,8 @@ export async function runWithProvider(
 export interface Proposal {
   type: "proposal";
   walletId: string;
+  /** The key epoch the proposer signs with: members on another epoch's shares refuse. */
+  epoch: number;
   body: SignBody;
 }
 /** Round 0 from a member: whether it co-signs, and why not. */
@@ -238,7 +240,7 @@ export async function runAmongDevices(
   const sid = hexToBytes(relay.sid);
   const channel = await wsRelayChannel(ctx.client.url, ctx.identity, relay.relayId);
   try {
-    const proposal: Proposal = { type: "proposal", walletId: wallet.id, body };
+    const proposal: Proposal = { type: "proposal", walletId: wallet.id, epoch: wallet.epoch ?? 0, body };
     await channel.send(others.map((m) => sealControl(ctx.identity, sid, m, PROPOSAL_ROUND, proposal)));
     ctx.progress(`asked ${others.length} device(s) to co-sign; waiting for ${wallet.threshold - 1}`);
     const accepted: Member[] = [];

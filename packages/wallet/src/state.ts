@@ -1,7 +1,8 @@
 /**
  * What a device keeps in its keystore: its identity, the provider it registered with, its key
- * shares with what it knows about each wallet's parties, and the sign requests it made that a
- * policy holds (so that resuming one signs exactly the bytes this device built).
+ * shares with what it knows about each wallet's parties (and a new share waiting for its epoch to
+ * be committed), the sign requests it made that a policy holds (so that resuming one signs exactly
+ * the bytes this device built), and the recovery key backups are sealed to.
  */
 import type { SchemeName } from "@keyshard/transport";
 
@@ -25,6 +26,24 @@ export interface StoredWallet {
   index: number;
   threshold: number;
   /** Parties of a t-of-n wallet in index order; null for a hybrid wallet (device 0, provider 1). */
+  members: Member[] | null;
+  /** The key epoch `share` belongs to (absent: 0, from keygen). */
+  epoch?: number;
+  /** A refresh's or reshare's new share, kept beside `share` until the provider commits its epoch. */
+  next?: NextShare;
+  /**
+   * Set once the provider's share was released by backup (hex): the wallet is self-custodied and
+   * this device signs alone with both shares.
+   */
+  providerShare?: string;
+}
+
+export interface NextShare {
+  epoch: number;
+  /** The new share, hex. */
+  share: string;
+  index: number;
+  threshold: number;
   members: Member[] | null;
 }
 
@@ -54,4 +73,9 @@ export interface DeviceState {
   provider: { url: string; email: string } | null;
   wallets: StoredWallet[];
   pending: PendingRequest[];
+  /**
+   * The X25519 recovery key backups are sealed to (hex), made at the first backup request. It
+   * lives in this keystore for now; face recovery will regenerate it instead of storing it.
+   */
+  recovery?: { secretKey: string; publicKey: string };
 }

@@ -10,13 +10,17 @@
  *     const { transactionId } = await wallet.sendEthereum({ wallet: "main", to, amount: "0.1", rpc });
  */
 import { type BitcoinNetwork, ethereumAddress, p2trOutput, p2wpkhOutput, solanaAddress } from "@keyshard/chains";
-import { frost } from "@keyshard/mpc";
+import { frost, runLocal } from "@keyshard/mpc";
 import {
+  backupBoxContext,
   type DeviceIdentity,
   deviceId,
   driveSession,
   isEcdsa,
   newDeviceIdentity,
+  newRecoveryKey,
+  openRecoveryBox,
+  RecoveryBoxError,
   type RoundReply,
   type SchemeName,
   type Share,
@@ -29,10 +33,11 @@ import { broadcastEthereum, buildEthereumTransfer, ethereumReceipt } from "./cha
 import { broadcastSolana, buildSolanaTransfer } from "./chains/solana.js";
 import { ProviderClient } from "./client.js";
 import { WalletError } from "./errors.js";
+import { type RemoteWallet, remoteWallet, runKeyChange, startKeyChange } from "./key-changes.js";
 import { Keystore } from "./keystore.js";
 import { describeRequest, finishRequest, messagesToSign } from "./requests.js";
 import { type RunContext, relayRun, runAmongDevices, runWithProvider, toPeer } from "./signing.js";
-import type { DeviceState, Member, PendingRequest, SignBody, StoredWallet } from "./state.js";
+import type { DeviceState, Member, NextShare, PendingRequest, SignBody, StoredWallet } from "./state.js";
 
 export type Chain = "ethereum" | "bitcoin" | "solana";
 
@@ -51,6 +56,9 @@ export interface WalletOptions {
 }
 
 const schemeFor = (chain: Chain) => (chain === "solana" ? "frost-ed25519" : "ecdsa2p");
+
+/** How long the device that starts a key change waits for the other members to report theirs. */
+const COMMIT_WAIT_MS = 60_000;
 
 export class Wallet {
   readonly progress: (text: string) => void;
@@ -159,9 +167,9 @@ export class Wallet {
   // ── wallets ────────────────────────────────────────────────────────────────────────────────
 
   /** This device's wallets (from the keystore) with their state at the provider. */
-  async wallets(): Promise<(Omit<StoredWallet, "share"> & { state: string })[]> {
+  async wallets(): Promise<(Omit<StoredWallet, "share" | "next" | "providerShare"> & { state: string })[]> {
     const remote = await this.client.call<{ wallets: { id: string; state: string }[] }>("GET", "/v1/wallets");
-    return this.state.wallets.map(({ share: _share, ...w }) => ({
+    return this.state.wallets.map(({ share: _share, next: _next, providerShare: _provider, ...w }) => ({
       ...w,
       state: remote.wallets.find((r) => r.id === w.id)?.state ?? "unknown",
     }));
@@ -377,8 +385,10 @@ export class Wallet {
     /** `waitMs`: how long a device-only wallet waits for cosigners to agree. */
     options: { totp?: string; rpc?: string; waitMs?: number } = {},
   ): Promise<{ requestId?: string; signatures: Uint8Array[] }> {
-    const wallet = this.find(name);
     const messages = messagesToSign(body);
+    if (this.find(name).providerShare !== undefined)
+      return { signatures: messages.map((m) => this.signAlone(this.find(name), m, body.path)) };
+    const wallet = await this.current(name);
     const ctx = this.runContext(wallet);
     const withProvider = wallet.members === null || wallet.members.some((m) => m.provider);
     if (!withProvider) {
@@ -408,6 +418,7 @@ export class Wallet {
       ...body,
       ...(options.totp !== undefined && { totp: options.totp }),
       ...(signers !== undefined && { signers }),
+      epoch: wallet.epoch ?? 0,
     });
     if (reply.status === "denied")
       throw new WalletError("denied", `the provider's policy denies this (rule: ${reply.rule ?? "no rule matched"})`, {
@@ -436,7 +447,7 @@ export class Wallet {
     const pending = this.state.pending.find((p) => p.requestId === requestId);
     if (pending === undefined)
       throw new WalletError("usage", `this device made no held request ${requestId}: see \`keyshard requests\``);
-    const wallet = this.find(pending.walletId);
+    const wallet = await this.current(pending.walletId);
     const stored = await this.client.call<{ payload: string; status: string }>("GET", `/v1/sign-requests/${requestId}`);
     if (pending.body.payload !== undefined && stored.payload !== pending.body.payload)
       throw new WalletError(
@@ -546,6 +557,260 @@ export class Wallet {
     if (input.path !== undefined) body.path = input.path;
     const signed = await this.sign(wallet.name, body, input.totp ? { totp: input.totp } : {});
     return this.finish(wallet, body, signed, undefined);
+  }
+
+  /** Both shares of a self-custodied wallet, on this device: no provider, no policy. */
+  private signAlone(wallet: StoredWallet, message: Uint8Array, path: string | undefined): Uint8Array {
+    const engine = scheme(wallet.scheme);
+    const providerShare = engine.decodeShare(hexToBytes(wallet.providerShare as string));
+    const sid = crypto.getRandomValues(new Uint8Array(32));
+    const options = { sid, message, ...(path !== undefined && { path }) };
+    const [result] = runLocal([engine.sign(this.share(wallet), options), engine.sign(providerShare, options)]);
+    return engine.signatureBytes(result);
+  }
+
+  // ── key changes ────────────────────────────────────────────────────────────────────────────
+
+  private get link() {
+    return { client: this.client, identity: this.identity, progress: this.progress };
+  }
+
+  /** New shares of the same key, so the addresses stay; every member of a t-of-n wallet takes part. */
+  refresh(name: string): Promise<StoredWallet> {
+    return this.changeKey(name, {});
+  }
+
+  /** Moves a t-of-n wallet's key to other devices and/or another threshold; the addresses stay. */
+  async reshare(
+    name: string,
+    change: { add?: string[]; remove?: string[]; threshold?: number; n?: number },
+  ): Promise<StoredWallet> {
+    const wallet = this.find(name);
+    if (wallet.members === null)
+      throw new WalletError(
+        "usage",
+        `wallet ${wallet.name} is hybrid (2-of-2 with the provider): \`keyshard refresh\` renews its shares; reshare is for t-of-n wallets`,
+      );
+    const current = wallet.members.filter((m) => !m.provider).map((m) => m.deviceId);
+    for (const id of change.remove ?? [])
+      if (!current.includes(id)) throw new WalletError("usage", `device ${id} is not a member of ${wallet.name}`);
+    for (const id of change.add ?? []) {
+      if (!/^[0-9a-f]{32}$/.test(id))
+        throw new WalletError("usage", "a device id is 32 hex digits (see `keyshard devices`)");
+      if (current.includes(id)) throw new WalletError("usage", `device ${id} is a member of ${wallet.name} already`);
+    }
+    const devices = [...current.filter((id) => !change.remove?.includes(id)), ...(change.add ?? [])];
+    const withProvider = wallet.members.some((m) => m.provider) ? 1 : 0;
+    if (change.n !== undefined && change.n !== devices.length + withProvider)
+      throw new WalletError(
+        "usage",
+        `--quorum T/${change.n} does not fit: the wallet would have ${devices.length + withProvider} parties`,
+      );
+    return this.changeKey(name, { devices, ...(change.threshold !== undefined && { threshold: change.threshold }) });
+  }
+
+  private async changeKey(name: string, request: { devices?: string[]; threshold?: number }): Promise<StoredWallet> {
+    if (this.find(name).providerShare !== undefined)
+      throw new WalletError("usage", `wallet ${name} is self-custodied: there is no provider to change its key with`);
+    const wallet = await this.current(name);
+    const next = await startKeyChange(this.link, wallet, this.share(wallet), request);
+    return this.keep(wallet, next, COMMIT_WAIT_MS);
+  }
+
+  /**
+   * Stores `next` beside the current share (a newcomer's as its wallet), reports it, and swaps it
+   * in once the provider commits the epoch, waiting up to `waitMs` for the other members.
+   */
+  private async keep(
+    wallet: Pick<StoredWallet, "id" | "name" | "scheme" | "publicKey">,
+    next: NextShare,
+    waitMs: number,
+  ): Promise<StoredWallet> {
+    await this.save((s) => {
+      const stored = s.wallets.find((w) => w.id === wallet.id);
+      if (stored !== undefined) stored.next = next;
+      else
+        s.wallets.push({
+          id: wallet.id,
+          name: wallet.name,
+          scheme: wallet.scheme,
+          publicKey: wallet.publicKey,
+          share: next.share,
+          index: next.index,
+          threshold: next.threshold,
+          members: next.members,
+          epoch: next.epoch,
+        });
+    });
+    const deadline = Date.now() + waitMs;
+    let { committed } = await this.confirmNext(wallet.publicKey, wallet.id, next);
+    while (!committed && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      committed = (await remoteWallet(this.client, wallet.id)).epoch === next.epoch;
+    }
+    if (committed) await this.swap(wallet.id, next);
+    else this.progress(`the new shares of ${wallet.name} wait for the other members to report theirs`);
+    return this.find(wallet.id);
+  }
+
+  private confirmNext(publicKey: string, walletId: string, next: NextShare): Promise<{ committed: boolean }> {
+    return this.client.call("POST", `/v1/wallets/${walletId}/key-changes/${next.epoch}/confirm`, { publicKey });
+  }
+
+  private async swap(walletId: string, next: NextShare): Promise<void> {
+    await this.save((s) => {
+      const stored = s.wallets.find((w) => w.id === walletId);
+      if (stored === undefined || stored.next?.epoch !== next.epoch) return;
+      Object.assign(stored, {
+        share: next.share,
+        index: next.index,
+        threshold: next.threshold,
+        members: next.members ?? stored.members,
+        epoch: next.epoch,
+      });
+      delete stored.next;
+    });
+    this.decoded.delete(walletId);
+    this.progress(`wallet ${this.find(walletId).name} now signs with its epoch ${next.epoch} shares`);
+  }
+
+  /**
+   * The wallet with its share at the provider's epoch: a committed new share is swapped in first,
+   * one whose change failed is dropped. A share the wallet moved on from is refused here, before
+   * any run, with what happened.
+   */
+  async current(name: string): Promise<StoredWallet> {
+    let wallet = this.find(name);
+    const remote = await remoteWallet(this.client, wallet.id);
+    const next = wallet.next;
+    if (next !== undefined) {
+      if (remote.epoch === next.epoch) await this.swap(wallet.id, next);
+      else if (remote.change?.epoch === next.epoch) {
+        if ((await this.confirmNext(wallet.publicKey, wallet.id, next)).committed) await this.swap(wallet.id, next);
+      } else
+        await this.save((s) => {
+          const stored = s.wallets.find((w) => w.id === wallet.id);
+          if (stored?.next?.epoch === next.epoch) delete stored.next;
+        });
+      wallet = this.find(wallet.id);
+    }
+    const epoch = wallet.epoch ?? 0;
+    if (remote.epoch === epoch) return wallet;
+    if (remote.change?.epoch === epoch)
+      throw new WalletError(
+        "stale-share",
+        `this device's share of ${wallet.name} is for epoch ${epoch}, which waits for the other members to report theirs: try again shortly`,
+      );
+    const member = remote.members === null || remote.members.some((m) => m.deviceId === this.deviceId);
+    throw new WalletError(
+      "stale-share",
+      member
+        ? `wallet ${wallet.name} moved on to epoch ${remote.epoch} without this device's share: have a member refresh it while this device runs \`keyshard cosigner run\``
+        : `this device was removed from wallet ${wallet.name} (now at epoch ${remote.epoch}): its old share signs nothing`,
+    );
+  }
+
+  /** Brings every wallet with a new share waiting up to date (a cosigner does this as it polls). */
+  async settleAll(): Promise<void> {
+    for (const w of this.state.wallets) if (w.next !== undefined) await this.current(w.id).catch(() => undefined);
+  }
+
+  /** Takes part in every refresh or reshare of the account's wallets that waits for this device. */
+  async joinKeyChanges(): Promise<StoredWallet[]> {
+    const { sessions } = await this.relaySessions();
+    const joined: StoredWallet[] = [];
+    for (const session of sessions) {
+      const name = /^(?:refresh|reshare) of wallet (.+)$/.exec(session.purpose)?.[1];
+      if (name === undefined || session.createdBy === this.deviceId) continue;
+      const { wallets } = await this.client.call<{ wallets: { id: string; name: string }[] }>("GET", "/v1/wallets");
+      const listed = wallets.find((w) => w.name === name);
+      if (listed === undefined) continue;
+      const remote: RemoteWallet = await remoteWallet(this.client, listed.id);
+      const change = remote.change;
+      if (change?.relayId !== session.relayId || change.members === null || remote.members === null) continue;
+      const stored = this.state.wallets.find((w) => w.id === remote.id);
+      if (stored !== undefined && (stored.next?.epoch === change.epoch || stored.epoch === change.epoch)) continue;
+      const next = await runKeyChange(
+        this.link,
+        { scheme: remote.scheme, publicKey: stored?.publicKey ?? remote.publicKey },
+        stored ?? null,
+        stored === undefined ? null : this.share(stored),
+        {
+          epoch: change.epoch,
+          relayId: session.relayId,
+          sid: session.sid,
+          threshold: change.threshold,
+          members: change.members,
+          previous: remote.members,
+        },
+      );
+      joined.push(await this.keep(stored ?? remote, next, 0));
+    }
+    return joined;
+  }
+
+  // ── backup by request ──────────────────────────────────────────────────────────────────────
+
+  /** Asks for the provider's share of a hybrid wallet, sealed to this device's recovery key. */
+  async backupRequest(name: string): Promise<Record<string, unknown>> {
+    const wallet = this.find(name);
+    if (wallet.members !== null)
+      throw new WalletError("usage", "backup by request releases a hybrid wallet's provider share; this one is t-of-n");
+    if (this.state.recovery === undefined) {
+      const key = newRecoveryKey();
+      await this.save((s) => {
+        s.recovery ??= { secretKey: bytesToHex(key.secretKey), publicKey: bytesToHex(key.publicKey) };
+      });
+    }
+    const recoveryKey = (this.state.recovery as { publicKey: string }).publicKey;
+    return this.client.call("POST", `/v1/wallets/${wallet.id}/backup`, { recoveryKey });
+  }
+
+  backupStatus(name: string): Promise<Record<string, unknown>> {
+    return this.client.call("GET", `/v1/wallets/${this.find(name).id}/backup`);
+  }
+
+  backupCancel(name: string): Promise<Record<string, unknown>> {
+    return this.client.call("POST", `/v1/wallets/${this.find(name).id}/backup/cancel`);
+  }
+
+  /**
+   * Once the delay has passed: opens the released share with the recovery key, checks that the
+   * two shares sign under the wallet's key, and keeps it. The wallet then signs on this device alone.
+   */
+  async backupDownload(name: string): Promise<StoredWallet> {
+    const wallet = this.find(name);
+    const reply = await this.client.call<{ box: string }>("POST", `/v1/wallets/${wallet.id}/backup/download`);
+    const recovery = this.state.recovery;
+    if (recovery === undefined)
+      throw new WalletError(
+        "keystore",
+        "this device holds no recovery key: download the backup on the device that asked for it",
+      );
+    const engine = scheme(wallet.scheme);
+    let providerShare: Share;
+    try {
+      const bytes = openRecoveryBox(
+        { secretKey: hexToBytes(recovery.secretKey), publicKey: hexToBytes(recovery.publicKey) },
+        backupBoxContext(wallet.id),
+        hexToBytes(reply.box),
+      );
+      providerShare = engine.decodeShare(bytes);
+    } catch (e) {
+      if (e instanceof RecoveryBoxError || e instanceof RangeError || (e as { name?: string }).name === "ProtocolAbort")
+        throw new WalletError("signing-failed", `the released backup is not usable here: ${(e as Error).message}`);
+      throw e;
+    }
+    if (bytesToHex(engine.publicKey(providerShare)) !== wallet.publicKey)
+      throw new WalletError("signing-failed", "the released share belongs to another key");
+    const stored = { ...wallet, providerShare: bytesToHex(engine.encodeShare(providerShare)) };
+    // A signature made here proves the pair before the wallet relies on it.
+    this.signAlone(stored, crypto.getRandomValues(new Uint8Array(32)), undefined);
+    await this.save((s) => {
+      const w = s.wallets.find((x) => x.id === wallet.id);
+      if (w !== undefined) w.providerShare = stored.providerShare;
+    });
+    return this.find(wallet.id);
   }
 
   // ── held requests, approvals, policy ───────────────────────────────────────────────────────

@@ -6,7 +6,7 @@
  * the recovery key named in the request, the provider forgets its share, and the wallet is marked
  * self-custodied: from then on the provider neither co-signs nor enforces a policy for it.
  */
-import { sealToRecoveryKey } from "@keyshard/transport";
+import { backupBoxContext, sealToRecoveryKey } from "@keyshard/transport";
 import type { ProviderContext } from "../api/context.js";
 import { badRequest, conflict, notFound } from "../api/errors.js";
 import { appendAudit } from "../audit/log.js";
@@ -39,9 +39,6 @@ interface Requester {
   id: string;
   accountId: string;
 }
-
-/** What the released share is sealed under: the box opens for this wallet only. */
-export const backupBoxContext = (walletId: string) => `keyshard backup of wallet ${walletId}`;
 
 const view = (row: BackupRow): BackupView => ({
   id: row.id,

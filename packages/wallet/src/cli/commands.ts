@@ -8,6 +8,7 @@ import { SCHEME_NAMES, type SchemeName } from "@keyshard/transport";
 import { Cosigner, type CosignerLogEntry, parseRules } from "../cosigner.js";
 import { WalletError } from "../errors.js";
 import { plainJson } from "../requests.js";
+import type { StoredWallet } from "../state.js";
 import { type Chain, type SignOutcome, Wallet } from "../wallet.js";
 import { askYesNo } from "./prompt.js";
 
@@ -37,7 +38,12 @@ export const USAGE = `usage: keyshard <command> [options]   (--home DIR, --json,
   devices                                         the account's devices
   devices approve DEVICE                          let another device of the account in
   wallet create --name N [--scheme S] [--quorum T/N --with DEVICE…] [--policy FILE]
-  wallet list | wallet join                       list wallets; join key generations waiting for this device
+  wallet list | wallet join                       list wallets; join key generations and key changes waiting for this device
+  refresh --wallet N                              new shares of the same key (addresses unchanged)
+  reshare --wallet N [--add DEVICE…] [--remove DEVICE…] [--quorum T/N]
+                                                  move a t-of-n wallet's key to other devices (addresses unchanged)
+  backup request|status|cancel|download --wallet N
+                                                  the provider's share of a hybrid wallet, after its delay: then you sign alone
   address --wallet N --chain ethereum|bitcoin|solana [--path m/0/i] [--network mainnet|testnet|regtest]
   send --wallet N --chain ethereum|solana --to ADDRESS --amount X [--rpc URL] [--totp CODE]
        [--chain-id ID --nonce N] [--blockhash HASH] [--path m/0/i] [--wait SECONDS for cosigners]
@@ -91,6 +97,27 @@ function chainOf(ctx: CommandContext): Chain {
   const chain = need(ctx, "chain", "ethereum|bitcoin|solana");
   if (!CHAINS.includes(chain as Chain)) throw new WalletError("usage", `--chain is one of ${CHAINS.join(", ")}`);
   return chain as Chain;
+}
+
+function quorumOf(ctx: CommandContext): { t: number; n: number } | undefined {
+  const quorum = ctx.values.quorum;
+  if (quorum === undefined) return undefined;
+  const match = typeof quorum === "string" ? /^(\d{1,2})\/(\d{1,2})$/.exec(quorum) : null;
+  if (match === null) throw new WalletError("usage", "--quorum is T/N, e.g. 2/3");
+  return { t: Number(match[1]), n: Number(match[2]) };
+}
+
+/** A stored wallet as it may be printed: no share. */
+const shown = ({ share: _share, next, providerShare: _provider, ...w }: StoredWallet) => ({
+  ...w,
+  ...(next && { pendingEpoch: next.epoch }),
+});
+
+function keyChangeText(wallet: StoredWallet): string {
+  const parties = wallet.members ? `${wallet.threshold}-of-${wallet.members.length}` : "hybrid 2-of-2";
+  return wallet.next
+    ? `new shares of ${wallet.name} made (epoch ${wallet.next.epoch}); they take over once every member has reported theirs`
+    : `wallet ${wallet.name} is at epoch ${wallet.epoch ?? 0}, ${parties}; same key, same addresses`;
 }
 
 const open = async (ctx: CommandContext) => Wallet.open(ctx.home, await ctx.passphrase(), { progress: ctx.progress });
@@ -161,9 +188,7 @@ export const COMMANDS: Record<string, Command> = {
     const schemeName = (ctx.values.scheme as string | undefined) ?? "ecdsa2p";
     if (!SCHEME_NAMES.includes(schemeName as SchemeName))
       throw new WalletError("usage", `--scheme is one of ${SCHEME_NAMES.join(", ")}`);
-    const quorum = ctx.values.quorum as string | undefined;
-    const match = quorum === undefined ? null : /^(\d{1,2})\/(\d{1,2})$/.exec(quorum);
-    if (quorum !== undefined && match === null) throw new WalletError("usage", "--quorum is T/N, e.g. 2/3");
+    const quorum = quorumOf(ctx);
     const policy = typeof ctx.values.policy === "string" ? readJson(ctx.values.policy, "policy file") : undefined;
     if (policy !== undefined && !Array.isArray(policy))
       throw new WalletError("usage", "a policy file is a JSON list of rules");
@@ -171,12 +196,11 @@ export const COMMANDS: Record<string, Command> = {
     const created = await wallet.createWallet({
       name: need(ctx, "name", "NAME"),
       scheme: schemeName as SchemeName,
-      ...(match && { threshold: Number(match[1]), n: Number(match[2]) }),
+      ...(quorum && { threshold: quorum.t, n: quorum.n }),
       ...(Array.isArray(ctx.values.with) && { devices: ctx.values.with }),
       ...(policy !== undefined && { policy: policy as unknown[] }),
     });
-    const { share: _share, ...shown } = created;
-    return { human: `wallet ${created.name} (${created.scheme}) made: ${created.id}`, data: shown };
+    return { human: `wallet ${created.name} (${created.scheme}) made: ${created.id}`, data: shown(created) };
   },
 
   async "wallet list"(ctx) {
@@ -196,13 +220,58 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   async "wallet join"(ctx) {
-    const joined = await (await open(ctx)).joinPendingWallets();
+    const wallet = await open(ctx);
+    const joined = [...(await wallet.joinPendingWallets()), ...(await wallet.joinKeyChanges())];
     return {
       human:
         joined.length === 0
-          ? "no key generation waits for this device"
+          ? "no key generation or key change waits for this device"
           : joined.map((w) => `joined ${w.name}`).join("\n"),
-      data: { joined: joined.map(({ share: _share, ...w }) => w) },
+      data: { joined: joined.map(shown) },
+    };
+  },
+
+  async refresh(ctx) {
+    const changed = await (await open(ctx)).refresh(need(ctx, "wallet", "NAME"));
+    return { human: keyChangeText(changed), data: shown(changed) };
+  },
+
+  async reshare(ctx) {
+    const quorum = quorumOf(ctx);
+    const list = (name: string) => (Array.isArray(ctx.values[name]) ? (ctx.values[name] as string[]) : []);
+    if (list("add").length === 0 && list("remove").length === 0 && quorum === undefined)
+      throw new WalletError("usage", "say what changes: --add DEVICE, --remove DEVICE and/or --quorum T/N");
+    const changed = await (await open(ctx)).reshare(need(ctx, "wallet", "NAME"), {
+      add: list("add"),
+      remove: list("remove"),
+      ...(quorum && { threshold: quorum.t, n: quorum.n }),
+    });
+    return { human: keyChangeText(changed), data: shown(changed) };
+  },
+
+  async "backup request"(ctx) {
+    const reply = await (await open(ctx)).backupRequest(need(ctx, "wallet", "NAME"));
+    return {
+      human: `backup requested; the provider releases its share on ${String(reply.readyAt)} unless a device cancels it (the account was mailed). Then: keyshard backup download --wallet ${String(ctx.values.wallet)}`,
+      data: reply,
+    };
+  },
+
+  async "backup status"(ctx) {
+    const reply = await (await open(ctx)).backupStatus(need(ctx, "wallet", "NAME"));
+    return { human: `backup ${String(reply.status)}; ready on ${String(reply.readyAt)}`, data: reply };
+  },
+
+  async "backup cancel"(ctx) {
+    const reply = await (await open(ctx)).backupCancel(need(ctx, "wallet", "NAME"));
+    return { human: `backup ${String(reply.status)}; the provider keeps its share`, data: reply };
+  },
+
+  async "backup download"(ctx) {
+    const wallet = await (await open(ctx)).backupDownload(need(ctx, "wallet", "NAME"));
+    return {
+      human: `wallet ${wallet.name} is self-custodied: this device now signs alone, without the provider or its policy`,
+      data: { ...shown(wallet), custody: "self" },
     };
   },
 

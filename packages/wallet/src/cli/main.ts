@@ -24,6 +24,8 @@ const OPTIONS = {
   scheme: { type: "string" },
   quorum: { type: "string" },
   with: { type: "string", multiple: true },
+  add: { type: "string", multiple: true },
+  remove: { type: "string", multiple: true },
   policy: { type: "string" },
   wallet: { type: "string" },
   chain: { type: "string" },
