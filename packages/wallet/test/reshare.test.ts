@@ -1,0 +1,111 @@
+/**
+ * Resharing a 2-of-3 wallet among devices only (the provider relays) with the real `keyshard`
+ * bin: a fourth device is added, then one is removed, and every remaining device still has the
+ * same address. The removed device's old share signs nothing (it is told so), and the new
+ * quorum signs a transfer that lands on anvil. The watch takes part through `cosigner run`; the
+ * others through `wallet join`.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Anvil, startAnvil } from "../../chains/test/anvil.js";
+import { type ProviderProcess, spawnProvider, startMailbox } from "../../provider/test/harness.js";
+import { type Background, type Device, firstDevice, nextDevice } from "./cli.js";
+
+const BOB = "0x00000000000000000000000000000000000b0b00";
+
+/** Runs `wallet join` on `device` until it has joined `name` (a keygen or key change waiting for it). */
+async function joins(device: Device, name: string): Promise<void> {
+  for (let i = 0; i < 90; i++) {
+    const run = await device.ok(["wallet", "join"]);
+    if ((run.joined as { name: string }[]).some((j) => j.name === name)) return;
+  }
+  throw new Error(`the device never joined ${name}`);
+}
+
+describe("keyshard reshare: add a device, remove one, same addresses", () => {
+  let mailbox: Awaited<ReturnType<typeof startMailbox>>;
+  let provider: ProviderProcess;
+  let anvil: Anvil;
+  let phone: Device;
+  const devices = {} as Record<"watch" | "tablet" | "laptop", { device: Device; id: string }>;
+  let cosigner: Background;
+  let address: string;
+  beforeAll(async () => {
+    mailbox = await startMailbox();
+    provider = await spawnProvider({ KEYSHARD_SMTP_URL: mailbox.url });
+    anvil = await startAnvil();
+    const email = "erin@example.com";
+    phone = await firstDevice(provider.url, mailbox.mails, email);
+    for (const name of ["watch", "tablet", "laptop"] as const)
+      devices[name] = await nextDevice(provider.url, mailbox.mails, email, phone, name);
+    writeFileSync(
+      join(devices.watch.device.home, "rules.json"),
+      JSON.stringify({ rules: [{ chain: "ethereum", maxAmount: "0.05", to: [BOB] }] }),
+    );
+    cosigner = devices.watch.device.background([
+      "cosigner",
+      "run",
+      "--rules",
+      join(devices.watch.device.home, "rules.json"),
+    ]);
+    await Promise.all([
+      phone.ok([
+        "wallet",
+        "create",
+        "--name",
+        "team",
+        "--scheme",
+        "dkls23",
+        "--quorum",
+        "2/3",
+        "--with",
+        devices.watch.id,
+        "--with",
+        devices.tablet.id,
+      ]),
+      joins(devices.tablet.device, "team"),
+    ]);
+    address = String((await phone.ok(["address", "--wallet", "team", "--chain", "ethereum"])).address);
+  });
+  afterAll(async () => {
+    await cosigner?.stop();
+    await provider?.stop();
+    await mailbox?.close();
+    await anvil?.stop();
+    for (const d of [phone, ...Object.values(devices).map((d) => d.device)]) d?.remove();
+  });
+
+  const addressOf = async (device: Device) =>
+    (await device.ok(["address", "--wallet", "team", "--chain", "ethereum"])).address;
+
+  it("a fourth device is added: 2-of-4, the same address on every device", async () => {
+    const [reshared] = await Promise.all([
+      phone.ok(["reshare", "--wallet", "team", "--add", devices.laptop.id]),
+      joins(devices.tablet.device, "team"),
+      joins(devices.laptop.device, "team"),
+    ]);
+    expect(reshared).toMatchObject({ name: "team", epoch: 1, threshold: 2 });
+    expect((reshared.members as unknown[]).length).toBe(4);
+    for (const d of [phone, ...Object.values(devices).map((d) => d.device)]) expect(await addressOf(d)).toBe(address);
+  });
+
+  it("the tablet is removed: its old share signs nothing; the new quorum sends a transfer", async () => {
+    const [reshared] = await Promise.all([
+      phone.ok(["reshare", "--wallet", "team", "--remove", devices.tablet.id]),
+      joins(devices.laptop.device, "team"),
+    ]);
+    expect(reshared).toMatchObject({ epoch: 2, threshold: 2 });
+    expect((reshared.members as { deviceId: string }[]).map((m) => m.deviceId)).not.toContain(devices.tablet.id);
+    for (const d of [phone, devices.watch.device, devices.laptop.device]) expect(await addressOf(d)).toBe(address);
+
+    await anvil.rpc("anvil_setBalance", [address, "0xde0b6b3a7640000"]);
+    const args = ["send", "--wallet", "team", "--chain", "ethereum", "--to", BOB, "--amount", "0.01"];
+    const removed = await devices.tablet.device.run([...args, "--rpc", anvil.url, "--wait", "10"]);
+    expect(removed.code).toBe(1);
+    expect(removed.stderr).toMatch(/removed from wallet team/);
+
+    const sent = await phone.ok([...args, "--rpc", anvil.url, "--wait", "30"]);
+    expect(sent.receiptStatus).toBe(1);
+  });
+});
