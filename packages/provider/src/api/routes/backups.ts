@@ -1,9 +1,10 @@
 /** Backup by request of a hybrid wallet's provider share (see `wallets/backups.ts`). */
 import { hexToBytes } from "@noble/hashes/utils.js";
-import type { FastifyInstance } from "fastify";
-import { findWallet } from "../../store/wallets.js";
-import { backupStatus, cancelBackup, downloadBackup, requestBackup } from "../../wallets/backups.js";
-import { authenticate } from "../auth.js";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Queryable } from "../../store/database.js";
+import { findWallet, type WalletRow } from "../../store/wallets.js";
+import { type BackupView, backupStatus, cancelBackup, downloadBackup, requestBackup } from "../../wallets/backups.js";
+import { type AuthenticatedDevice, authenticate } from "../auth.js";
 import type { ProviderContext } from "../context.js";
 import { errorSchema } from "../errors.js";
 import { uuidParams } from "../schemas.js";
@@ -21,7 +22,25 @@ const backupSchema = {
   },
 } as const;
 
+type Change = (
+  ctx: ProviderContext,
+  tx: Queryable,
+  device: AuthenticatedDevice,
+  wallet: WalletRow,
+) => Promise<BackupView>;
+
 export function backupRoutes(app: FastifyInstance, ctx: ProviderContext): void {
+  /** Runs `change` on the request's wallet under its lock, then sends the mail it queued. */
+  async function changeBackup(request: FastifyRequest, change: Change): Promise<BackupView> {
+    const device = await authenticate(ctx, request);
+    const backup = await ctx.db.transaction(async (tx) => {
+      const wallet = await findWallet(tx, (request.params as { id: string }).id, device.accountId, { lock: true });
+      return change(ctx, tx, device, wallet);
+    });
+    ctx.notifier.kick();
+    return backup;
+  }
+
   app.post(
     "/v1/wallets/:id/backup",
     {
@@ -38,13 +57,10 @@ export function backupRoutes(app: FastifyInstance, ctx: ProviderContext): void {
       },
     },
     async (request, reply) => {
-      const device = await authenticate(ctx, request);
       const recoveryKey = hexToBytes((request.body as { recoveryKey: string }).recoveryKey);
-      const backup = await ctx.db.transaction(async (tx) => {
-        const wallet = await findWallet(tx, (request.params as { id: string }).id, device.accountId, { lock: true });
-        return requestBackup(ctx, tx, device, wallet, recoveryKey);
-      });
-      ctx.notifier.kick();
+      const backup = await changeBackup(request, (c, tx, device, wallet) =>
+        requestBackup(c, tx, device, wallet, recoveryKey),
+      );
       return reply.code(201).send(backup);
     },
   );
@@ -74,15 +90,7 @@ export function backupRoutes(app: FastifyInstance, ctx: ProviderContext): void {
         response: { 200: backupSchema, "4xx": errorSchema },
       },
     },
-    async (request) => {
-      const device = await authenticate(ctx, request);
-      const backup = await ctx.db.transaction(async (tx) => {
-        const wallet = await findWallet(tx, (request.params as { id: string }).id, device.accountId, { lock: true });
-        return cancelBackup(ctx, tx, device, wallet);
-      });
-      ctx.notifier.kick();
-      return backup;
-    },
+    (request) => changeBackup(request, cancelBackup),
   );
 
   app.post(
@@ -94,14 +102,6 @@ export function backupRoutes(app: FastifyInstance, ctx: ProviderContext): void {
         response: { 200: backupSchema, "4xx": errorSchema },
       },
     },
-    async (request) => {
-      const device = await authenticate(ctx, request);
-      const backup = await ctx.db.transaction(async (tx) => {
-        const wallet = await findWallet(tx, (request.params as { id: string }).id, device.accountId, { lock: true });
-        return downloadBackup(ctx, tx, device, wallet);
-      });
-      ctx.notifier.kick();
-      return backup;
-    },
+    (request) => changeBackup(request, downloadBackup),
   );
 }
