@@ -3,7 +3,8 @@
  * bin: a fourth device is added, then one is removed, and every remaining device still has the
  * same address. The removed device's old share signs nothing (it is told so), and the new
  * quorum signs a transfer that lands on anvil. The watch takes part through `cosigner run`; the
- * others through `wallet join`.
+ * others through `wallet join`. A wallet with the provider as a party reshares too: the provider
+ * passes its share on with the devices and co-signs with its new share.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -106,6 +107,40 @@ describe("keyshard reshare: add a device, remove one, same addresses", () => {
     expect(removed.stderr).toMatch(/removed from wallet team/);
 
     const sent = await phone.ok([...args, "--rpc", anvil.url, "--wait", "30"]);
+    expect(sent.receiptStatus).toBe(1);
+  });
+
+  it("with the provider as a party: a device is added, the provider reshares its share and co-signs after", async () => {
+    const { laptop, watch } = devices;
+    await Promise.all([
+      phone.ok(["wallet", "create", "--name", "vault", "--scheme", "dkls23", "--quorum", "2/3", "--with", laptop.id]),
+      joins(laptop.device, "vault"),
+    ]);
+    const vault = String((await phone.ok(["address", "--wallet", "vault", "--chain", "ethereum"])).address);
+    const [reshared] = await Promise.all([
+      phone.ok(["reshare", "--wallet", "vault", "--add", watch.id, "--quorum", "2/4"]),
+      joins(laptop.device, "vault"),
+    ]);
+    expect(reshared).toMatchObject({ epoch: 1, threshold: 2 });
+    const members = reshared.members as { deviceId: string; provider: boolean }[];
+    expect(members.map((m) => m.provider)).toEqual([false, false, false, true]);
+    for (const d of [phone, laptop.device, watch.device])
+      expect((await d.ok(["address", "--wallet", "vault", "--chain", "ethereum"])).address).toBe(vault);
+    // The phone and the provider sign: the provider's new share works.
+    await anvil.rpc("anvil_setBalance", [vault, "0xde0b6b3a7640000"]);
+    const sent = await phone.ok([
+      "send",
+      "--wallet",
+      "vault",
+      "--chain",
+      "ethereum",
+      "--to",
+      BOB,
+      "--amount",
+      "0.02",
+      "--rpc",
+      anvil.url,
+    ]);
     expect(sent.receiptStatus).toBe(1);
   });
 });
