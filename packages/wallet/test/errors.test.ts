@@ -40,6 +40,9 @@ describe("keyshard refuses bad input clearly", () => {
     expectClean(await phone.run(["address", "--wallet", "main", "--chain", "dogecoin"]), 2, /--chain is one of/);
     expectClean(await phone.run(["send", "--bogus"]), 2, /Unknown option/);
     expectClean(await phone.run(["wallet", "create", "--name", "x", "--quorum", "two"]), 2, /--quorum is T\/N/);
+    expectClean(await phone.run(["reshare", "--wallet", "main"]), 2, /say what changes/);
+    expectClean(await phone.run(["reshare", "--wallet", "main", "--quorum", "2/3"]), 2, /hybrid.*keyshard refresh/);
+    expectClean(await phone.run(["backup", "download", "--wallet", "main"]), 1, /no backup of this wallet/);
   });
 
   it("a wrong passphrase and a corrupted keystore exit 1 and say so", async () => {
