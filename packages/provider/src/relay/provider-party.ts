@@ -13,7 +13,14 @@ import type { ProviderContext } from "../api/context.js";
 import { keyMade, runFailed, signatureMade } from "../sessions/outcome.js";
 import type { Queryable } from "../store/database.js";
 import { newShareMade } from "../wallets/key-changes.js";
-import { postEnvelopes, type RelaySession, readEnvelopes, relayEvents, storeEnvelopes } from "./relay.js";
+import {
+  createRelaySession,
+  postEnvelopes,
+  type RelaySession,
+  readEnvelopes,
+  relayEvents,
+  storeEnvelopes,
+} from "./relay.js";
 
 const stateContext = (relayId: string, round: number) => `relay-party:${relayId}:${round}`;
 const bufferContext = (relayId: string) => `relay-buffer:${relayId}`;
@@ -86,6 +93,42 @@ export async function startProviderParty(
       ctx.now(),
     ],
   );
+}
+
+/**
+ * Opens the relay session of a run every member takes part in (keygen, refresh, reshare): the
+ * member devices, and the provider when it is one, whose party `providerParty` makes.
+ */
+export async function openMembersRun(
+  ctx: ProviderContext,
+  tx: Queryable,
+  device: { id: string; accountId: string },
+  run: { walletId: string; kind: "keygen" | "reshare"; epoch?: number; purpose: string; members: readonly string[] },
+  providerParty: (sid: Uint8Array, index: number) => Party<unknown>,
+): Promise<RelaySession> {
+  const providerIndex = run.members.indexOf(ctx.identityId);
+  const relay = await createRelaySession(ctx, tx, device, {
+    participants: run.members.filter((m) => m !== ctx.identityId),
+    purpose: run.purpose,
+    withProvider: providerIndex >= 0,
+  });
+  if (providerIndex >= 0)
+    await startProviderParty(
+      ctx,
+      tx,
+      {
+        relay,
+        accountId: device.accountId,
+        walletId: run.walletId,
+        kind: run.kind,
+        ...(run.epoch !== undefined && { epoch: run.epoch }),
+        members: run.members,
+        parties: run.members.map((_, i) => i),
+        partyIndex: providerIndex,
+      },
+      providerParty(relay.sid, providerIndex),
+    );
+  return relay;
 }
 
 interface PartyRow {

@@ -5,12 +5,10 @@
  * share, and the wallet moves to the new epoch once all have (see `wallets/key-changes.ts`).
  */
 import { randomUUID } from "node:crypto";
-import { type Party, ProtocolAbort } from "@keyshard/mpc";
 import { reshareMembers, scheme } from "@keyshard/transport";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import type { FastifyInstance } from "fastify";
-import { startProviderParty } from "../../relay/provider-party.js";
-import { createRelaySession } from "../../relay/relay.js";
+import { openMembersRun } from "../../relay/provider-party.js";
 import { startSession } from "../../sessions/driver.js";
 import type { Queryable } from "../../store/database.js";
 import { findWallet, type WalletRow } from "../../store/wallets.js";
@@ -18,7 +16,7 @@ import { beginKeyChange, confirmKeyChange, planReshare } from "../../wallets/key
 import { memberViews } from "../../wallets/members.js";
 import { type AuthenticatedDevice, authenticate } from "../auth.js";
 import type { ProviderContext } from "../context.js";
-import { badRequest, conflict, errorSchema, forbidden } from "../errors.js";
+import { badRequest, errorSchema, forbidden } from "../errors.js";
 import { freeObject, sessionSchema, uuidParams } from "../schemas.js";
 
 const DEVICE_ID = { type: "string", pattern: "^[0-9a-f]{32}$" } as const;
@@ -38,14 +36,7 @@ async function refreshHybrid(ctx: ProviderContext, tx: Queryable, device: Authen
   const who = { accountId: device.accountId, actor: device.id };
   const epoch = await beginKeyChange(ctx, tx, who, wallet, { kind: "refresh", members: null, threshold: 2 });
   const sid = crypto.getRandomValues(new Uint8Array(32));
-  let party: Party<unknown>;
-  try {
-    party = scheme(wallet.scheme).refresh(sharedShare(ctx, wallet), sid);
-  } catch (e) {
-    // ecdsa2p's party 1 has nothing to refresh from while a failed signature locks the share.
-    if (e instanceof ProtocolAbort || e instanceof RangeError) throw conflict(`cannot refresh now: ${e.message}`);
-    throw e;
-  }
+  const party = scheme(wallet.scheme).refresh(sharedShare(ctx, wallet), sid);
   const session = await startSession(
     ctx,
     tx,
@@ -68,45 +59,28 @@ async function changeMultiparty(
     devices: body.devices ?? current.filter((m) => m !== ctx.identityId),
     threshold: body.threshold ?? wallet.threshold,
   });
-  const kind =
-    members.join() === current.join() && (body.threshold ?? wallet.threshold) === wallet.threshold
-      ? "refresh"
-      : "reshare";
   const threshold = body.threshold ?? wallet.threshold;
+  const kind = members.join() === current.join() && threshold === wallet.threshold ? "refresh" : "reshare";
   const who = { accountId: device.accountId, actor: device.id };
   const epoch = await beginKeyChange(ctx, tx, who, wallet, { kind, members, threshold });
-  const relay = await createRelaySession(ctx, tx, device, {
-    participants: members.filter((m) => m !== ctx.identityId),
-    purpose: `${kind} of wallet ${wallet.name}`,
-    withProvider: members.includes(ctx.identityId),
-  });
+  const relay = await openMembersRun(
+    ctx,
+    tx,
+    device,
+    { walletId: wallet.id, kind: "reshare", epoch, purpose: `${kind} of wallet ${wallet.name}`, members },
+    (sid, index) =>
+      scheme(wallet.scheme).reshare(sharedShare(ctx, wallet), {
+        sid,
+        members: reshareMembers(current, members),
+        index,
+        threshold,
+      }),
+  );
   await tx.query("UPDATE key_changes SET relay_id = $3 WHERE wallet_id = $1 AND epoch = $2", [
     wallet.id,
     epoch,
     relay.id,
   ]);
-  const providerIndex = members.indexOf(ctx.identityId);
-  if (providerIndex >= 0)
-    await startProviderParty(
-      ctx,
-      tx,
-      {
-        relay,
-        accountId: device.accountId,
-        walletId: wallet.id,
-        kind: "reshare",
-        epoch,
-        members,
-        parties: members.map((_, i) => i),
-        partyIndex: providerIndex,
-      },
-      scheme(wallet.scheme).reshare(sharedShare(ctx, wallet), {
-        sid: relay.sid,
-        members: reshareMembers(current, members),
-        index: providerIndex,
-        threshold,
-      }),
-    );
   return {
     reply: {
       epoch,

@@ -11,8 +11,7 @@ import type { FastifyInstance } from "fastify";
 import { appendAudit } from "../../audit/log.js";
 import { canonicalJson } from "../../canonical-json.js";
 import { DEFAULT_POLICY, type Policy, parsePolicy } from "../../policy/policy.js";
-import { startProviderParty } from "../../relay/provider-party.js";
-import { createRelaySession } from "../../relay/relay.js";
+import { openMembersRun } from "../../relay/provider-party.js";
 import { advanceSession, startSession } from "../../sessions/driver.js";
 import { activateIfAgreed } from "../../sessions/outcome.js";
 import type { Queryable } from "../../store/database.js";
@@ -67,29 +66,14 @@ async function createMultiparty(
   const threshold = body.threshold ?? 2;
   if (members.length < 2 || threshold > members.length)
     throw badRequest(`a ${threshold}-of-${members.length} wallet is not possible`);
-  const devices = members.filter((m) => m !== ctx.identityId);
-  const relay = await createRelaySession(ctx, tx, device, {
-    participants: devices,
-    purpose: `keygen of wallet ${body.name}`,
-    withProvider: members.includes(ctx.identityId),
-  });
   const quorum = { t: threshold, n: members.length };
-  const providerIndex = members.indexOf(ctx.identityId);
-  if (providerIndex >= 0)
-    await startProviderParty(
-      ctx,
-      tx,
-      {
-        relay,
-        accountId: device.accountId,
-        walletId,
-        kind: "keygen",
-        members,
-        parties: members.map((_, i) => i),
-        partyIndex: providerIndex,
-      },
-      scheme(body.scheme).keygen(relay.sid, providerIndex, quorum),
-    );
+  const relay = await openMembersRun(
+    ctx,
+    tx,
+    device,
+    { walletId, kind: "keygen", purpose: `keygen of wallet ${body.name}`, members },
+    (sid, index) => scheme(body.scheme).keygen(sid, index, quorum),
+  );
   return {
     reply: {
       relayId: relay.id,
