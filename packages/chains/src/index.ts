@@ -14,6 +14,14 @@ export {
 } from "./bitcoin/address.js";
 export { type BitcoinDescribeOptions, describeBitcoin } from "./bitcoin/describe.js";
 export {
+  bip322Digest,
+  bip322EcdsaSignature,
+  bip322MessageHash,
+  bip322TaprootSignature,
+  signBitcoinMessage,
+  verifyBitcoinMessage,
+} from "./bitcoin/message.js";
+export {
   type BitcoinKeys,
   type BitcoinSigners,
   bitcoinSigningDigests,
@@ -21,6 +29,7 @@ export {
   finalizePsbt,
   ownedOutputs,
   type PsbtRequest,
+  previousOutput,
   readPsbt,
   type SpendableOutput,
   signPsbt,

@@ -19,6 +19,8 @@ export type SigningRequest =
   | { kind: "ethereum-typed-data"; typedData: TypedDataDefinition }
   /** One input of a PSBT; the digest is its BIP143 or BIP341 sighash. */
   | { kind: "bitcoin-psbt"; psbt: Uint8Array; input: number; network: BitcoinNetwork }
+  /** A BIP322 message; the digest is its virtual `to_sign` transaction's sighash. */
+  | { kind: "bitcoin-message"; message: Uint8Array }
   /** A compiled Solana message; Ed25519 signs these bytes themselves. */
   | { kind: "solana-message"; message: Uint8Array };
 

@@ -295,5 +295,20 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
       payload: Buffer.from(psbt).toString("hex"),
     });
     expect(foreign).toMatchObject({ status: 400, body: { error: "transaction-unsupported" } });
+
+    // A BIP322 message moves nothing, so the default policy denies it; the provider reads it for
+    // the wallet's own address at the path.
+    const message = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
+      chain: "bitcoin",
+      kind: "message",
+      network: "regtest",
+      path,
+      payload: Buffer.from("I own this").toString("hex"),
+    });
+    expect(message.body).toMatchObject({
+      status: "denied",
+      rule: null,
+      description: { kind: "message", chain: "bitcoin", address: mine.address, text: "I own this" },
+    });
   });
 });

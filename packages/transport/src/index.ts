@@ -49,6 +49,7 @@ export {
   wsRelayChannel,
 } from "./relay.js";
 export {
+  bitcoinKeys,
   isEcdsa,
   PROVIDER,
   type Quorum,

@@ -179,3 +179,18 @@ export function scheme(name: SchemeName): Scheme {
   if (found === undefined) throw new RangeError(`unknown scheme ${String(name)}`);
   return found;
 }
+
+/**
+ * The keys a wallet spends Bitcoin with at `path`: the compressed key of its P2WPKH output
+ * (ECDSA schemes) or the x-only internal key of its P2TR output (FROST on secp256k1); an Ed25519
+ * wallet has none.
+ */
+export function bitcoinKeys(
+  name: SchemeName,
+  share: Share,
+  path?: string,
+): { ecdsa?: Uint8Array[]; taproot?: Uint8Array[] } {
+  if (isEcdsa(name)) return { ecdsa: [scheme(name).publicKey(share, path)] };
+  if (name === "frost-taproot") return { taproot: [frost.secp256k1tr.internalKey(share as FrostShare, path)] };
+  return {};
+}

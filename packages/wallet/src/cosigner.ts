@@ -12,7 +12,7 @@ import { scheme, wsRelayChannel } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { parseAmount } from "./amount.js";
 import { WalletError } from "./errors.js";
-import { describeRequest, messagesToSign, plainJson } from "./requests.js";
+import { describeRequest, messagesToSign, plainJson, type RequestKey, requestKey } from "./requests.js";
 import {
   type Answer,
   type Go,
@@ -29,14 +29,14 @@ import type { Wallet } from "./wallet.js";
 
 /** One permission: a transfer on `chain`, at most `maxAmount` in all, only to `to` when given. */
 export interface CosignerRule {
-  chain: "ethereum" | "solana";
-  /** Decimal, in the chain's coin (ETH, SOL). */
+  chain: "ethereum" | "bitcoin" | "solana";
+  /** Decimal, in the chain's coin (ETH, BTC, SOL). */
   maxAmount?: string;
   to?: string[];
 }
 
-const DECIMALS = { ethereum: 18, solana: 9 } as const;
-const COIN = { ethereum: "ETH", solana: "SOL" } as const;
+const DECIMALS = { ethereum: 18, bitcoin: 8, solana: 9 } as const;
+const COIN = { ethereum: "ETH", bitcoin: "BTC", solana: "SOL" } as const;
 
 /** Reads a rules file's JSON (`{ "rules": [...] }`), refusing anything it does not understand. */
 export function parseRules(value: unknown): CosignerRule[] {
@@ -48,8 +48,8 @@ export function parseRules(value: unknown): CosignerRule[] {
     const extra = Object.keys(r ?? {}).filter((k) => !["chain", "maxAmount", "to"].includes(k));
     if (typeof r !== "object" || r === null || extra.length > 0)
       throw new WalletError("usage", `rule ${i + 1}: only chain, maxAmount and to are understood`);
-    if (r.chain !== "ethereum" && r.chain !== "solana")
-      throw new WalletError("usage", `rule ${i + 1}: chain is ethereum or solana`);
+    if (r.chain !== "ethereum" && r.chain !== "bitcoin" && r.chain !== "solana")
+      throw new WalletError("usage", `rule ${i + 1}: chain is ethereum, bitcoin or solana`);
     if (r.maxAmount !== undefined) {
       if (typeof r.maxAmount !== "string")
         throw new WalletError("usage", `rule ${i + 1}: maxAmount is a decimal string`);
@@ -61,8 +61,11 @@ export function parseRules(value: unknown): CosignerRule[] {
   });
 }
 
+/** Hex (Ethereum) and bech32 (Bitcoin) addresses are the same in either case; base58 ones are not. */
 const sameAddress = (chain: CosignerRule["chain"], a: string, b: string) =>
-  chain === "ethereum" ? a.toLowerCase() === b.toLowerCase() : a === b;
+  chain === "ethereum" || (chain === "bitcoin" && /^(bc|tb|bcrt)1/i.test(a))
+    ? a.toLowerCase() === b.toLowerCase()
+    : a === b;
 
 /** Whether one rule lets the described transaction through; the reason either way. */
 export function decide(rules: readonly CosignerRule[], d: TransactionDescription): { accept: boolean; reason: string } {
@@ -115,6 +118,8 @@ const PROPOSAL_WAIT_MS = 30_000;
 
 export class Cosigner {
   private readonly handled = new Set<string>();
+  /** Each request is judged once, however many signatures (runs) it needs. */
+  private readonly verdicts = new Map<string, Promise<{ accept: boolean; reason: string }>>();
 
   constructor(
     private readonly wallet: Wallet,
@@ -145,29 +150,34 @@ export class Cosigner {
       });
     await this.wallet.settleAll();
     const { sessions } = await this.wallet.relaySessions();
+    const joins: Promise<void>[] = [];
     for (const session of sessions) {
       if (this.handled.has(session.relayId) || session.createdBy === this.wallet.deviceId) continue;
-      const walletId = /^sign ([0-9a-f-]{36})$/.exec(session.purpose)?.[1];
-      if (walletId === undefined) continue;
+      const proposed = /^sign ([0-9a-f-]{36})$/.exec(session.purpose)?.[1];
+      const requested = /^signature (\d{1,4}) of request ([0-9a-f-]{36})$/.exec(session.purpose);
+      if (proposed === undefined && requested === null) continue;
       this.handled.add(session.relayId);
-      let stored: StoredWallet;
-      try {
-        stored = this.wallet.find(walletId);
-      } catch {
-        continue;
-      }
-      await this.answer(stored, session).catch((e) =>
+      // A request's runs, one per signature, go on side by side: the requester takes them in its
+      // own order and would wait forever for a device that took them in another.
+      const run =
+        proposed !== undefined
+          ? this.answer(proposed, session)
+          : this.joinRequest(Number(requested?.[1]), requested?.[2] as string, session);
+      const logged = run.catch((e) =>
         this.log({
           at: new Date().toISOString(),
           relayId: session.relayId,
-          wallet: stored.name,
+          wallet: proposed ?? "?",
           proposer: session.createdBy,
           chain: "?",
           decision: "failed",
           reason: e instanceof Error ? e.message : String(e),
         }),
       );
+      if (proposed !== undefined) await logged;
+      else joins.push(logged);
     }
+    await Promise.all(joins);
   }
 
   /** Polls until `signal` aborts. */
@@ -178,11 +188,26 @@ export class Cosigner {
     }
   }
 
-  private async answer(
-    known: StoredWallet,
-    session: { relayId: string; sid: string; createdBy: string },
-  ): Promise<void> {
-    let stored = known;
+  /** Whether this device's rules (or its person) let `description` through. */
+  private async judge(
+    description: TransactionDescription,
+    body: SignBody,
+  ): Promise<{ accept: boolean; reason: string }> {
+    if (this.options.rules !== undefined) return decide(this.options.rules, description);
+    if (this.options.ask === undefined) return { accept: false, reason: "no rules given and nobody to ask" };
+    return (await this.options.ask(description, body))
+      ? { accept: true, reason: "approved by the person at this device" }
+      : { accept: false, reason: "declined by the person at this device" };
+  }
+
+  /** A device-only wallet's proposal: read it, answer it, and sign if this device is chosen. */
+  private async answer(walletId: string, session: RelaySession): Promise<void> {
+    let stored: StoredWallet;
+    try {
+      stored = this.wallet.find(walletId);
+    } catch {
+      return;
+    }
     const proposer = stored.members?.find((m) => m.deviceId === session.createdBy && !m.provider);
     if (proposer === undefined) return;
     let ctx = this.wallet.runContext(stored);
@@ -207,6 +232,7 @@ export class Cosigner {
       const body = proposal.body;
       const at = () => new Date().toISOString();
       let description: TransactionDescription | undefined;
+      let message: Uint8Array | undefined;
       let verdict: { accept: boolean; reason: string };
       try {
         if (proposal.walletId !== stored.id) throw new WalletError("usage", "the proposal names another wallet");
@@ -220,17 +246,12 @@ export class Cosigner {
             "stale-share",
             `the proposer signs with epoch ${proposal.epoch} shares, this device with epoch ${stored.epoch ?? 0}`,
           );
-        const publicKey = scheme(stored.scheme).publicKey(ctx.share, body.path);
-        description = describeRequest(body, publicKey);
-        if (description === undefined) throw new WalletError("usage", "not a transaction this device co-signs");
-        verdict =
-          this.options.rules !== undefined
-            ? decide(this.options.rules, description)
-            : this.options.ask !== undefined
-              ? (await this.options.ask(description, body))
-                ? { accept: true, reason: "approved by the person at this device" }
-                : { accept: false, reason: "declined by the person at this device" }
-              : { accept: false, reason: "no rules given and nobody to ask" };
+        ({ description, message } = readRequest(
+          body,
+          requestKey(stored.scheme, ctx.share, body.path),
+          proposal.message,
+        ));
+        verdict = await this.judge(description, body);
       } catch (e) {
         verdict = { accept: false, reason: `cannot read the proposal: ${e instanceof Error ? e.message : String(e)}` };
       }
@@ -255,7 +276,6 @@ export class Cosigner {
         this.log({ at: at(), ...entry, decision: "not-chosen" });
         return;
       }
-      const [message] = messagesToSign(body);
       const party = scheme(stored.scheme).sign(ctx.share, {
         sid,
         message: message as Uint8Array,
@@ -281,4 +301,81 @@ export class Cosigner {
       channel.close();
     }
   }
+
+  /**
+   * A signature the provider co-signs with more than one device (a t-of-n wallet with the
+   * provider as a party and t > 2): the requester named this device as a signer. The request's
+   * bytes are read here from the provider's copy, judged by this device's own rules, and the
+   * run is joined only if they allow it.
+   */
+  private async joinRequest(index: number, requestId: string, session: RelaySession): Promise<void> {
+    const detail = await this.wallet.requestDetail(requestId);
+    let stored: StoredWallet;
+    try {
+      stored = this.wallet.find(detail.walletId);
+    } catch {
+      return;
+    }
+    if (detail.deviceId !== session.createdBy || detail.status !== "signing") return;
+    stored = await this.wallet.current(stored.id);
+    const members = stored.members;
+    if (members === null) return;
+    const ctx = this.wallet.runContext(stored);
+    const { body } = this.wallet.requestOf(detail);
+    const entry = { relayId: session.relayId, wallet: stored.name, proposer: detail.deviceId, chain: body.chain };
+    let description: TransactionDescription | undefined;
+    let message: Uint8Array | undefined;
+    let verdict: { accept: boolean; reason: string };
+    try {
+      ({ description, message } = readRequest(body, requestKey(stored.scheme, ctx.share, body.path), index));
+      if (!this.verdicts.has(requestId)) this.verdicts.set(requestId, this.judge(description, body));
+      verdict = await (this.verdicts.get(requestId) as Promise<{ accept: boolean; reason: string }>);
+    } catch (e) {
+      verdict = { accept: false, reason: `cannot read the request: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    const logged = { ...entry, reason: verdict.reason, ...(description && { description: plainJson(description) }) };
+    if (!verdict.accept) {
+      this.log({ at: new Date().toISOString(), ...logged, decision: "refused" });
+      return;
+    }
+    const parties = members
+      .filter((m) => m.provider || session.participants.includes(m.deviceId))
+      .map((m) => m.index)
+      .sort((a, b) => a - b);
+    if (!parties.includes(stored.index) || parties.length !== stored.threshold)
+      throw new WalletError("signing-failed", "the run's parties are not a quorum with this device and the provider");
+    const party = scheme(stored.scheme).sign(ctx.share, {
+      sid: hexToBytes(session.sid),
+      message: message as Uint8Array,
+      signers: parties,
+      ...(body.path !== undefined && { path: body.path }),
+    });
+    const result = await relayRun(ctx, session, { party, index: stored.index, peers: peersOf(stored, [], parties) });
+    this.log({
+      at: new Date().toISOString(),
+      ...logged,
+      decision: "signed",
+      signature: bytesToHex(scheme(stored.scheme).signatureBytes(result)),
+    });
+  }
+}
+
+interface RelaySession {
+  relayId: string;
+  sid: string;
+  createdBy: string;
+  participants: string[];
+}
+
+/** What a transaction does and its signature `index`'s message; throws for anything else. */
+function readRequest(
+  body: SignBody,
+  key: RequestKey,
+  index: unknown,
+): { description: TransactionDescription; message: Uint8Array } {
+  const description = describeRequest(body, key);
+  if (description === undefined) throw new WalletError("usage", "not a transaction this device co-signs");
+  const message = Number.isInteger(index) ? messagesToSign(body, key)[index as number] : undefined;
+  if (message === undefined) throw new WalletError("usage", `the bytes need no signature ${String(index)}`);
+  return { description, message };
 }

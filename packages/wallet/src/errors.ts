@@ -9,6 +9,7 @@ export type WalletErrorCode =
   | "unknown-wallet"
   | "invalid-address"
   | "invalid-amount"
+  | "insufficient-funds"
   | "provider-down"
   | "provider-refused"
   | "held"

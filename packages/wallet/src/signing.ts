@@ -19,6 +19,7 @@ import {
   openEnvelope,
   parseEnvelope,
   type RelayChannel,
+  RelayError,
   type RelayPeer,
   type RoundReply,
   runOverRelay,
@@ -99,6 +100,13 @@ export async function relayRun<T>(
       timeoutMs: run.timeoutMs ?? RUN_TIMEOUT_MS,
       ...(run.firstRound !== undefined && { firstRound: run.firstRound }),
     });
+  } catch (e) {
+    if (e instanceof RelayError)
+      throw new WalletError(
+        "signing-failed",
+        `the run over the relay stopped: ${e.message}; are the other parties' devices online (a cosigner running)?`,
+      );
+    throw e;
   } finally {
     channel.close();
   }
@@ -110,6 +118,8 @@ export async function runWithProvider(
   started: { sessions?: SessionStart[]; relays?: RelayStart[] },
   messages: readonly Uint8Array[],
   path: string | undefined,
+  /** How long a relayed run waits for the other parties (default 60 s). */
+  timeoutMs?: number,
 ): Promise<Uint8Array[]> {
   const walletScheme = scheme(ctx.wallet.scheme);
   const out: Uint8Array[] = [];
@@ -146,6 +156,7 @@ export async function runWithProvider(
       party,
       index: ctx.wallet.index,
       peers: peersOf(ctx.wallet, relay.members, relay.parties),
+      ...(timeoutMs !== undefined && { timeoutMs }),
     });
     out[relay.index] = walletScheme.signatureBytes(result);
   }
@@ -162,6 +173,8 @@ export interface Proposal {
   /** The key epoch the proposer signs with: members on another epoch's shares refuse. */
   epoch: number;
   body: SignBody;
+  /** Which of the body's signatures this run makes (a PSBT needs one per input). */
+  message: number;
 }
 /** Round 0 from a member: whether it co-signs, and why not. */
 export interface Answer {
@@ -221,11 +234,11 @@ export function replaying(channel: RelayChannel, taken: unknown[]): RelayChannel
   };
 }
 
-/** Proposes `body` to the other members and signs `message` with the first t − 1 that agree. */
+/** Proposes `body` to the other members and makes its signature `index` with the first t − 1 that agree. */
 export async function runAmongDevices(
   ctx: RunContext,
   body: SignBody,
-  message: Uint8Array,
+  { index, message }: { index: number; message: Uint8Array },
   timeoutMs = RUN_TIMEOUT_MS,
 ): Promise<Uint8Array> {
   if (!(timeoutMs > 0)) throw new WalletError("usage", "the wait for cosigners must be positive");
@@ -240,7 +253,13 @@ export async function runAmongDevices(
   const sid = hexToBytes(relay.sid);
   const channel = await wsRelayChannel(ctx.client.url, ctx.identity, relay.relayId);
   try {
-    const proposal: Proposal = { type: "proposal", walletId: wallet.id, epoch: wallet.epoch ?? 0, body };
+    const proposal: Proposal = {
+      type: "proposal",
+      walletId: wallet.id,
+      epoch: wallet.epoch ?? 0,
+      body,
+      message: index,
+    };
     await channel.send(others.map((m) => sealControl(ctx.identity, sid, m, PROPOSAL_ROUND, proposal)));
     ctx.progress(`asked ${others.length} device(s) to co-sign; waiting for ${wallet.threshold - 1}`);
     const accepted: Member[] = [];

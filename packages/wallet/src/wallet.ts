@@ -9,7 +9,14 @@
  *     await wallet.createWallet({ name: "main" });
  *     const { transactionId } = await wallet.sendEthereum({ wallet: "main", to, amount: "0.1", rpc });
  */
-import { type BitcoinNetwork, ethereumAddress, p2trOutput, p2wpkhOutput, solanaAddress } from "@keyshard/chains";
+import {
+  type BitcoinNetwork,
+  ethereumAddress,
+  ownedOutputs,
+  p2trOutput,
+  p2wpkhOutput,
+  solanaAddress,
+} from "@keyshard/chains";
 import { frost, runLocal } from "@keyshard/mpc";
 import {
   backupBoxContext,
@@ -29,13 +36,14 @@ import {
   WALLET_DEVICE,
 } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import { broadcastBitcoin, buildBitcoinTransfer } from "./chains/bitcoin.js";
 import { broadcastEthereum, buildEthereumTransfer, ethereumReceipt } from "./chains/ethereum.js";
 import { broadcastSolana, buildSolanaTransfer } from "./chains/solana.js";
 import { ProviderClient } from "./client.js";
 import { WalletError } from "./errors.js";
 import { type RemoteWallet, remoteWallet, runKeyChange, startKeyChange } from "./key-changes.js";
 import { Keystore } from "./keystore.js";
-import { describeRequest, finishRequest, messagesToSign } from "./requests.js";
+import { describeRequest, finishRequest, messagesToSign, type RequestKey, requestKey } from "./requests.js";
 import { type RunContext, relayRun, runAmongDevices, runWithProvider, toPeer } from "./signing.js";
 import type { DeviceState, Member, NextShare, PendingRequest, SignBody, StoredWallet } from "./state.js";
 
@@ -43,11 +51,29 @@ export type Chain = "ethereum" | "bitcoin" | "solana";
 
 export interface SignOutcome {
   requestId?: string;
-  /** Signed transaction (0x-hex for Ethereum, base64 for Solana) or signature (messages). */
+  /**
+   * Signed transaction (0x-hex for Ethereum, hex for Bitcoin, base64 for Solana) or signature
+   * (messages; base64 BIP322 witness for Bitcoin).
+   */
   signed: string;
-  /** Set once broadcast. */
+  /** Set once broadcast; for Bitcoin, as soon as the transaction is final. */
   transactionId?: string;
+  /** The address a Bitcoin message was signed for. */
+  address?: string;
   receiptStatus?: number;
+}
+
+/** A sign request as the provider shows it to the account's devices. */
+export interface RequestDetail {
+  requestId: string;
+  walletId: string;
+  deviceId: string;
+  payload: string;
+  chain: SignBody["chain"];
+  kind: SignBody["kind"];
+  path?: string | null;
+  status: string;
+  description?: { network?: string };
 }
 
 export interface WalletOptions {
@@ -199,6 +225,11 @@ export class Wallet {
       this.decoded.set(wallet.id, share);
     }
     return share;
+  }
+
+  /** The wallet's key at `path`, as requests need it. */
+  private keyOf(wallet: StoredWallet, path: string | undefined): RequestKey {
+    return requestKey(wallet.scheme, this.share(wallet), path);
   }
 
   /**
@@ -382,20 +413,26 @@ export class Wallet {
   async sign(
     name: string,
     body: SignBody,
-    /** `waitMs`: how long a device-only wallet waits for cosigners to agree. */
+    /** `waitMs`: how long a run waits for the other devices (cosigners) to take part. */
     options: { totp?: string; rpc?: string; waitMs?: number } = {},
   ): Promise<{ requestId?: string; signatures: Uint8Array[] }> {
-    const messages = messagesToSign(body);
-    if (this.find(name).providerShare !== undefined)
-      return { signatures: messages.map((m) => this.signAlone(this.find(name), m, body.path)) };
+    const stored = this.find(name);
+    if (stored.providerShare !== undefined)
+      return {
+        signatures: messagesToSign(body, this.keyOf(stored, body.path)).map((m) =>
+          this.signAlone(stored, m, body.path),
+        ),
+      };
     const wallet = await this.current(name);
     const ctx = this.runContext(wallet);
+    const messages = messagesToSign(body, this.keyOf(wallet, body.path));
     const withProvider = wallet.members === null || wallet.members.some((m) => m.provider);
     if (!withProvider) {
-      const [message] = messages;
-      if (messages.length !== 1 || message === undefined)
-        throw new WalletError("usage", "device-only wallets sign one message per run");
-      return { signatures: [await runAmongDevices(ctx, body, message, options.waitMs)] };
+      // One proposal and run per signature: a PSBT needs one for each input the wallet spends.
+      const signatures: Uint8Array[] = [];
+      for (const [index, message] of messages.entries())
+        signatures.push(await runAmongDevices(ctx, body, { index, message }, options.waitMs));
+      return { signatures };
     }
     const signers =
       wallet.members === null
@@ -439,7 +476,10 @@ export class Wallet {
         { requestId: reply.requestId, waitingFor: reply.waitingFor, rule: reply.rule },
       );
     }
-    return { requestId: reply.requestId, signatures: await runWithProvider(ctx, reply, messages, body.path) };
+    return {
+      requestId: reply.requestId,
+      signatures: await runWithProvider(ctx, reply, messages, body.path, options.waitMs),
+    };
   }
 
   /** Finishes a request a policy held, once it waits for nothing: the bytes this device built, re-checked. */
@@ -461,7 +501,7 @@ export class Wallet {
     const signatures = await runWithProvider(
       this.runContext(wallet),
       started,
-      messagesToSign(pending.body),
+      messagesToSign(pending.body, this.keyOf(wallet, pending.body.path)),
       pending.body.path,
     );
     await this.save((s) => void (s.pending = s.pending.filter((p) => p.requestId !== requestId)));
@@ -474,17 +514,25 @@ export class Wallet {
     signed: { requestId?: string; signatures: Uint8Array[] },
     rpc: string | undefined,
   ): Promise<SignOutcome> {
-    const publicKey = scheme(wallet.scheme).publicKey(this.share(wallet), body.path);
-    const result = finishRequest(body, signed.signatures, publicKey);
-    const outcome: SignOutcome = { ...(signed.requestId && { requestId: signed.requestId }), signed: result };
+    const finished = await finishRequest(body, signed.signatures, this.keyOf(wallet, body.path));
+    const outcome: SignOutcome = { ...(signed.requestId && { requestId: signed.requestId }), ...finished };
     if (rpc === undefined || (body.kind ?? "transaction") !== "transaction") return outcome;
     this.progress(`broadcasting to ${rpc}`);
     if (body.chain === "ethereum") {
-      const transactionId = await broadcastEthereum(rpc, result);
+      const transactionId = await broadcastEthereum(rpc, finished.signed);
       const receipt = await ethereumReceipt(rpc, transactionId);
       return { ...outcome, transactionId, receiptStatus: receipt.status };
     }
-    return { ...outcome, transactionId: await broadcastSolana(rpc, result) };
+    if (body.chain === "bitcoin") {
+      const transactionId = await broadcastBitcoin(rpc, finished.signed);
+      if (transactionId !== finished.transactionId)
+        throw new WalletError(
+          "rpc-failed",
+          `the node took the transaction as ${transactionId}, not ${finished.transactionId}`,
+        );
+      return outcome;
+    }
+    return { ...outcome, transactionId: await broadcastSolana(rpc, finished.signed) };
   }
 
   /** Describes, signs and (given an RPC) broadcasts a native transfer. */
@@ -499,12 +547,18 @@ export class Wallet {
     chainId?: number;
     nonce?: number;
     blockhash?: string;
+    /** Bitcoin: the network, the fee rate (sat/vB) and the coins to spend (a coins file's JSON). */
+    network?: BitcoinNetwork;
+    feeRate?: number;
+    coins?: unknown;
     waitMs?: number;
     /** Sees what the bytes do before anything is signed; returning false stops. */
     confirm?: (description: NonNullable<ReturnType<typeof describeRequest>>) => boolean | Promise<boolean>;
   }): Promise<SignOutcome> {
     const wallet = this.find(options.wallet);
-    const from = this.address(wallet.name, options.chain, { ...(options.path && { path: options.path }) });
+    const network = options.network ?? "mainnet";
+    const from = this.address(wallet.name, options.chain, { ...(options.path && { path: options.path }), network });
+    const key = this.keyOf(wallet, options.path);
     let body: SignBody;
     if (options.chain === "ethereum") {
       const { bytes, chainId } = await buildEthereumTransfer({
@@ -525,13 +579,22 @@ export class Wallet {
         ...(options.blockhash && { blockhash: options.blockhash }),
       });
       body = { chain: "solana", payload: bytesToHex(bytes) };
-    } else
-      throw new WalletError(
-        "usage",
-        "`keyshard send` moves ETH and SOL; Bitcoin spends go through PSBTs (not in this version)",
-      );
+    } else {
+      const [owner] = ownedOutputs(key.bitcoin, network);
+      if (owner === undefined) throw new WalletError("usage", `wallet ${wallet.name} has no Bitcoin address`);
+      const { psbt } = await buildBitcoinTransfer({
+        owner,
+        network,
+        to: options.to,
+        amount: options.amount,
+        ...(options.feeRate !== undefined && { feeRate: options.feeRate }),
+        ...(options.rpc && { rpc: options.rpc }),
+        ...(options.coins !== undefined && { coins: options.coins }),
+      });
+      body = { chain: "bitcoin", payload: bytesToHex(psbt), network };
+    }
     if (options.path !== undefined) body.path = options.path;
-    const description = describeRequest(body, scheme(wallet.scheme).publicKey(this.share(wallet), options.path));
+    const description = describeRequest(body, key);
     if (description && options.confirm && !(await options.confirm(description)))
       throw new WalletError("usage", "stopped before signing: nothing was sent");
     const signed = await this.sign(wallet.name, body, {
@@ -542,18 +605,42 @@ export class Wallet {
     return this.finish(wallet, body, signed, options.rpc);
   }
 
-  /** EIP-191 personal message or EIP-712 typed data, signed by an ECDSA wallet. */
+  /**
+   * EIP-191 personal message or EIP-712 typed data (Ethereum, an ECDSA wallet), or a BIP322
+   * simple signature of a message by the wallet's Bitcoin address (ECDSA: P2WPKH; FROST: P2TR).
+   */
   async signMessage(
     name: string,
-    input: { message?: Uint8Array; typedData?: Record<string, unknown>; path?: string; totp?: string },
+    input: {
+      chain?: "ethereum" | "bitcoin";
+      network?: BitcoinNetwork;
+      message?: Uint8Array;
+      typedData?: Record<string, unknown>;
+      path?: string;
+      totp?: string;
+    },
   ): Promise<SignOutcome> {
     const wallet = this.find(name);
-    if (!isEcdsa(wallet.scheme))
-      throw new WalletError("usage", "message signing here is Ethereum's (EIP-191, EIP-712): use an ECDSA wallet");
-    const body: SignBody =
-      input.typedData !== undefined
-        ? { chain: "ethereum", kind: "typed-data", typedData: input.typedData }
-        : { chain: "ethereum", kind: "message", payload: bytesToHex(input.message ?? new Uint8Array()) };
+    const chain = input.chain ?? "ethereum";
+    let body: SignBody;
+    if (chain === "bitcoin") {
+      if (!isEcdsa(wallet.scheme) && wallet.scheme !== "frost-taproot")
+        throw new WalletError("usage", `wallet ${wallet.name} is ${wallet.scheme}, which has no Bitcoin address`);
+      if (input.typedData !== undefined) throw new WalletError("usage", "typed data is Ethereum's (EIP-712)");
+      body = {
+        chain,
+        kind: "message",
+        payload: bytesToHex(input.message ?? new Uint8Array()),
+        network: input.network ?? "mainnet",
+      };
+    } else {
+      if (!isEcdsa(wallet.scheme))
+        throw new WalletError("usage", "Ethereum messages (EIP-191, EIP-712) need an ECDSA wallet");
+      body =
+        input.typedData !== undefined
+          ? { chain, kind: "typed-data", typedData: input.typedData }
+          : { chain, kind: "message", payload: bytesToHex(input.message ?? new Uint8Array()) };
+    }
     if (input.path !== undefined) body.path = input.path;
     const signed = await this.sign(wallet.name, body, input.totp ? { totp: input.totp } : {});
     return this.finish(wallet, body, signed, undefined);
@@ -824,18 +911,34 @@ export class Wallet {
     requestId: string,
     confirm?: (detail: Record<string, unknown>) => boolean | Promise<boolean>,
   ): Promise<Record<string, unknown>> {
-    const detail = await this.client.call<{
-      payload: string;
-      chain: SignBody["chain"];
-      kind: SignBody["kind"];
-      walletId: string;
-    }>("GET", `/v1/sign-requests/${requestId}`);
-    const body: SignBody = { chain: detail.chain, kind: detail.kind, payload: detail.payload };
-    const description = describeRequest(body);
+    const detail = await this.requestDetail(requestId);
+    const { body, key } = this.requestOf(detail);
+    const description = describeRequest(body, key);
     if (confirm && !(await confirm({ ...detail, ...(description && { description }) })))
       throw new WalletError("usage", "not approved");
     const signature = signApproval(this.identity, requestId, hexToBytes(detail.payload));
     return this.client.call("POST", `/v1/sign-requests/${requestId}/approve`, { signature: bytesToHex(signature) });
+  }
+
+  requestDetail(requestId: string): Promise<RequestDetail> {
+    return this.client.call("GET", `/v1/sign-requests/${requestId}`);
+  }
+
+  /**
+   * Another device's request as this device reads it: the bytes, and the wallet's key when this
+   * device holds a share of it (without it, a PSBT's change shows as a payment). Only the Bitcoin
+   * network, which changes how addresses are written and nothing that is signed, comes from the
+   * provider's reading.
+   */
+  requestOf(detail: RequestDetail): { body: SignBody; key?: RequestKey } {
+    const body: SignBody = { chain: detail.chain, kind: detail.kind, payload: detail.payload };
+    if (detail.path !== null && detail.path !== undefined) body.path = detail.path;
+    if (detail.chain === "bitcoin") {
+      const network = /^bitcoin:(mainnet|testnet|regtest)$/.exec(String(detail.description?.network ?? ""))?.[1];
+      body.network = (network ?? "mainnet") as BitcoinNetwork;
+    }
+    const held = this.state.wallets.find((w) => w.id === detail.walletId);
+    return { body, ...(held && { key: this.keyOf(held, body.path) }) };
   }
 
   /** Cancels a held request (the requester's), or denies another device's. */

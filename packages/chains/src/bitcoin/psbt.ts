@@ -258,6 +258,23 @@ export async function signPsbt(
   return { psbt: libraryCall("PSBT", () => view.tx.toPSBT(0)), signed };
 }
 
+/**
+ * Output `vout` of a raw transaction, with that transaction's id: a coin as its own bytes prove
+ * it, ready to be spent as a `SpendableOutput`.
+ */
+export function previousOutput(
+  transaction: Uint8Array,
+  vout: number,
+): { txid: string; vout: number; amount: bigint; script: Uint8Array } {
+  const tx = libraryCall("transaction", () => Transaction.fromRaw(transaction, { allowUnknownOutputs: true }));
+  if (!Number.isInteger(vout) || vout < 0 || vout >= tx.outputsLength)
+    throw new ChainError("invalid", `transaction ${tx.id} has no output ${vout}`);
+  const output = tx.getOutput(vout);
+  if (output.script === undefined || output.amount === undefined)
+    throw new ChainError("malformed", `output ${vout} of ${tx.id} is incomplete`);
+  return { txid: tx.id, vout, amount: output.amount, script: output.script };
+}
+
 /** Finalizes every input and returns the network serialization and its txid. */
 export function finalizePsbt(psbt: Uint8Array): { transaction: Uint8Array; txid: string } {
   const tx = libraryCall("PSBT", () => Transaction.fromPSBT(psbt, { allowUnknownOutputs: true }));
@@ -265,13 +282,24 @@ export function finalizePsbt(psbt: Uint8Array): { transaction: Uint8Array; txid:
   return { transaction: tx.extract(), txid: tx.id };
 }
 
-function checkEcdsa(digest: Uint8Array, r: bigint, s: bigint, publicKey: Uint8Array): Uint8Array {
+/** The DER encoding of a low-S ECDSA signature that verifies under `publicKey`; throws otherwise. */
+export function checkEcdsa(digest: Uint8Array, r: bigint, s: bigint, publicKey: Uint8Array): Uint8Array {
   try {
     const sig = new secp256k1.Signature(r, s);
     if (!sig.hasHighS() && secp256k1.verify(sig.toBytes("compact"), digest, publicKey, { prehash: false }))
       return sig.toBytes("der");
   } catch {}
   throw new ChainError("bad-signature", "ECDSA signature does not verify under the input's key");
+}
+
+/** r and s of a strict DER signature; undefined for anything else. */
+export function ecdsaFromDer(der: Uint8Array): { r: bigint; s: bigint } | undefined {
+  try {
+    const sig = secp256k1.Signature.fromBytes(der, "der");
+    return { r: sig.r, s: sig.s };
+  } catch {
+    return undefined;
+  }
 }
 
 /**

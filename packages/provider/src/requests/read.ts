@@ -5,6 +5,7 @@
  */
 import {
   type BitcoinNetwork,
+  bip322Digest,
   bitcoinSigningDigests,
   ChainError,
   type ChainName,
@@ -18,8 +19,8 @@ import {
   solanaAddress,
   typedDataDigest,
 } from "@keyshard/chains";
-import { type FrostShare, frost, parsePath } from "@keyshard/mpc";
-import { isEcdsa, type SchemeName, type Share, scheme } from "@keyshard/transport";
+import { parsePath } from "@keyshard/mpc";
+import { bitcoinKeys, isEcdsa, type SchemeName, type Share, scheme } from "@keyshard/transport";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { badRequest, HttpError } from "../api/errors.js";
 import type { RequestFacts, RequestKind } from "../policy/policy.js";
@@ -50,6 +51,8 @@ export interface ReadRequest {
   payload: Uint8Array;
   toSign: ToSign[];
 }
+
+const utf8 = (bytes: Uint8Array) => new TextDecoder("utf-8", { fatal: false }).decode(bytes);
 
 const chainFailure = (e: unknown) =>
   e instanceof ChainError ? new HttpError(400, `transaction-${e.code}`, e.message) : e;
@@ -93,9 +96,7 @@ function readTransaction(schemeName: SchemeName, share: Share, body: SignRequest
   }
   if (body.chain === "bitcoin" && (isEcdsa(schemeName) || schemeName === "frost-taproot")) {
     if (body.network === undefined) throw badRequest("a Bitcoin request needs network");
-    const keys = isEcdsa(schemeName)
-      ? { ecdsa: [scheme(schemeName).publicKey(share, body.path)] }
-      : { taproot: [frost.secp256k1tr.internalKey(share as FrostShare, body.path)] };
+    const keys = bitcoinKeys(schemeName, share, body.path);
     const description = describeBitcoin(payload, { network: body.network, keys });
     const digests = bitcoinSigningDigests(readPsbt(payload, body.network, ownedOutputs(keys, body.network)));
     if (digests.length === 0)
@@ -111,7 +112,7 @@ function readTransaction(schemeName: SchemeName, share: Share, body: SignRequest
 }
 
 /** Messages, typed data and hashes: never a transfer, so only rules naming their kind allow them. */
-function readOther(schemeName: SchemeName, body: SignRequestBody & { kind: RequestKind }): ReadRequest {
+function readOther(schemeName: SchemeName, share: Share, body: SignRequestBody & { kind: RequestKind }): ReadRequest {
   const facts = { kind: body.kind, chain: body.chain };
   if (body.kind === "raw-hash") {
     const payload = payloadBytes(body);
@@ -123,14 +124,24 @@ function readOther(schemeName: SchemeName, body: SignRequestBody & { kind: Reque
       toSign: [{ message: payload }],
     };
   }
+  if (body.chain === "bitcoin" && body.kind === "message") {
+    const payload = payloadBytes(body);
+    const [owner] = ownedOutputs(bitcoinKeys(schemeName, share, body.path), body.network ?? "mainnet");
+    if (owner === undefined) throw badRequest(`a ${schemeName} wallet has no Bitcoin address to sign for`);
+    return {
+      facts,
+      summary: { kind: body.kind, chain: body.chain, address: owner.address, text: utf8(payload), bytes: body.payload },
+      payload,
+      toSign: [{ message: bip322Digest(payload, owner) }],
+    };
+  }
   if (body.chain !== "ethereum" || !isEcdsa(schemeName))
     throw badRequest(`${body.kind} signing is for Ethereum (ECDSA) wallets`);
   if (body.kind === "message") {
     const payload = payloadBytes(body);
-    const text = new TextDecoder("utf-8", { fatal: false }).decode(payload);
     return {
       facts,
-      summary: { kind: body.kind, chain: body.chain, text, bytes: body.payload },
+      summary: { kind: body.kind, chain: body.chain, text: utf8(payload), bytes: body.payload },
       payload,
       toSign: [{ message: personalMessageDigest({ raw: payload }) }],
     };
@@ -153,7 +164,9 @@ export function readSignRequest(schemeName: SchemeName, share: Share, body: Sign
   checkPath(schemeName, body.path);
   try {
     const kind = body.kind ?? "transaction";
-    return kind === "transaction" ? readTransaction(schemeName, share, body) : readOther(schemeName, { ...body, kind });
+    return kind === "transaction"
+      ? readTransaction(schemeName, share, body)
+      : readOther(schemeName, share, { ...body, kind });
   } catch (e) {
     throw chainFailure(e);
   }

@@ -3,27 +3,55 @@ import { WalletError } from "../errors.js";
 
 let id = 0;
 
+/**
+ * The URL without credentials, and the basic-auth header they become: Bitcoin Core wants them,
+ * and fetch refuses URLs that carry them.
+ */
+function endpoint(url: string): { href: string; headers: Record<string, string> } {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new WalletError("usage", `${url} is not a URL: check --rpc`);
+  }
+  if (parsed.username !== "" || parsed.password !== "") {
+    const user = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+    headers.authorization = `Basic ${Buffer.from(user).toString("base64")}`;
+    parsed.username = "";
+    parsed.password = "";
+  }
+  return { href: parsed.href, headers };
+}
+
 export async function rpcCall<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const { href, headers } = endpoint(url);
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await fetch(href, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers,
       body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
     });
   } catch (e) {
     throw new WalletError(
       "rpc-failed",
-      `cannot reach the node at ${url} (${e instanceof Error ? e.message : String(e)}): check --rpc`,
+      `cannot reach the node at ${href} (${e instanceof Error ? e.message : String(e)}): check --rpc`,
     );
   }
-  let body: { result?: T; error?: { message?: string } };
+  if (response.status === 401 || response.status === 403)
+    throw new WalletError(
+      "rpc-failed",
+      `the node at ${href} refused the credentials: give --rpc http://USER:PASSWORD@HOST:PORT`,
+    );
+  // Bitcoin Core answers in JSON-RPC 1.0 style, with `"error": null` on success.
+  let body: { result?: T; error?: { message?: string } | null };
   try {
     body = (await response.json()) as typeof body;
   } catch {
-    throw new WalletError("rpc-failed", `the node at ${url} answered ${method} with something that is not JSON-RPC`);
+    throw new WalletError("rpc-failed", `the node at ${href} answered ${method} with something that is not JSON-RPC`);
   }
-  if (body.error !== undefined)
+  if (body.error !== undefined && body.error !== null)
     throw new WalletError("rpc-failed", `the node refused ${method}: ${String(body.error.message ?? "no reason")}`);
   return body.result as T;
 }

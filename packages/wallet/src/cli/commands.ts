@@ -45,9 +45,11 @@ export const USAGE = `usage: keyshard <command> [options]   (--home DIR, --json,
   backup request|status|cancel|download --wallet N
                                                   the provider's share of a hybrid wallet, after its delay: then you sign alone
   address --wallet N --chain ethereum|bitcoin|solana [--path m/0/i] [--network mainnet|testnet|regtest]
-  send --wallet N --chain ethereum|solana --to ADDRESS --amount X [--rpc URL] [--totp CODE]
+  send --wallet N --chain ethereum|bitcoin|solana --to ADDRESS --amount X [--rpc URL] [--totp CODE]
        [--chain-id ID --nonce N] [--blockhash HASH] [--path m/0/i] [--wait SECONDS for cosigners]
+       bitcoin: [--network N] [--coins FILE of {txid, vout, hex}, else found by --rpc (Bitcoin Core)] [--fee-rate SAT/VB]
   sign-message --wallet N (--message TEXT | --typed-data FILE) [--totp CODE]
+               [--chain bitcoin [--network N]: BIP322, for the wallet's Bitcoin address]
   requests [--status S] | approve ID | deny ID | cancel ID | resume ID
   policy show --wallet N | policy set FILE --wallet N --totp CODE
   totp enroll | totp confirm CODE
@@ -97,6 +99,13 @@ function chainOf(ctx: CommandContext): Chain {
   const chain = need(ctx, "chain", "ethereum|bitcoin|solana");
   if (!CHAINS.includes(chain as Chain)) throw new WalletError("usage", `--chain is one of ${CHAINS.join(", ")}`);
   return chain as Chain;
+}
+
+function networkOf(ctx: CommandContext): BitcoinNetwork | undefined {
+  const network = ctx.values.network;
+  if (network !== undefined && !["mainnet", "testnet", "regtest"].includes(network as string))
+    throw new WalletError("usage", "--network is mainnet, testnet or regtest");
+  return network as BitcoinNetwork | undefined;
 }
 
 function quorumOf(ctx: CommandContext): { t: number; n: number } | undefined {
@@ -276,9 +285,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   async address(ctx) {
-    const network = ctx.values.network as BitcoinNetwork | undefined;
-    if (network !== undefined && !["mainnet", "testnet", "regtest"].includes(network))
-      throw new WalletError("usage", "--network is mainnet, testnet or regtest");
+    const network = networkOf(ctx);
     const address = (await open(ctx)).address(need(ctx, "wallet", "NAME"), chainOf(ctx), {
       ...(typeof ctx.values.path === "string" && { path: ctx.values.path }),
       ...(network && { network }),
@@ -301,6 +308,9 @@ export const COMMANDS: Record<string, Command> = {
       ...(integer(ctx, "chain-id") !== undefined && { chainId: integer(ctx, "chain-id") }),
       ...(integer(ctx, "nonce") !== undefined && { nonce: integer(ctx, "nonce") }),
       ...(integer(ctx, "wait") !== undefined && { waitMs: (integer(ctx, "wait") as number) * 1000 }),
+      ...(networkOf(ctx) && { network: networkOf(ctx) }),
+      ...(integer(ctx, "fee-rate") !== undefined && { feeRate: integer(ctx, "fee-rate") }),
+      ...(typeof ctx.values.coins === "string" && { coins: readJson(ctx.values.coins, "coins file") }),
       confirm: (description) => confirmOrStop(ctx, describeForPeople(description)),
     });
     return { human: outcomeText(outcome), data: outcome };
@@ -311,7 +321,12 @@ export const COMMANDS: Record<string, Command> = {
     const message = ctx.values.message;
     if ((typedDataFile === undefined) === (message === undefined))
       throw new WalletError("usage", "give either --message TEXT or --typed-data FILE");
+    const chain = ctx.values.chain === undefined ? "ethereum" : chainOf(ctx);
+    if (chain === "solana") throw new WalletError("usage", "sign-message signs Ethereum and Bitcoin messages");
+    const network = networkOf(ctx);
     const outcome = await (await open(ctx)).signMessage(need(ctx, "wallet", "NAME"), {
+      chain,
+      ...(network && { network }),
       ...(typeof message === "string" && { message: new TextEncoder().encode(message) }),
       ...(typeof typedDataFile === "string" && {
         typedData: readJson(typedDataFile, "typed data file") as Record<string, unknown>,
@@ -319,7 +334,7 @@ export const COMMANDS: Record<string, Command> = {
       ...(typeof ctx.values.totp === "string" && { totp: ctx.values.totp }),
       ...(typeof ctx.values.path === "string" && { path: ctx.values.path }),
     });
-    return { human: outcome.signed, data: outcome };
+    return { human: outcome.address ? `${outcome.address}\n${outcome.signed}` : outcome.signed, data: outcome };
   },
 
   async requests(ctx) {

@@ -38,6 +38,8 @@ const OPTIONS = {
   "chain-id": { type: "string" },
   nonce: { type: "string" },
   blockhash: { type: "string" },
+  coins: { type: "string" },
+  "fee-rate": { type: "string" },
   message: { type: "string" },
   "typed-data": { type: "string" },
   status: { type: "string" },

@@ -50,6 +50,7 @@ const requestSchema = {
     description: freeObject,
     waitingFor: freeObject,
     payload: { type: "string" },
+    path: { type: ["string", "null"] },
     approvals: { type: "array", items: freeObject },
     signatures: { type: "array", items: freeObject },
     sessions: { type: "array", items: freeObject },
@@ -99,6 +100,7 @@ async function view(ctx: ProviderContext, q: Queryable, row: RequestRow, detail:
   return {
     ...base,
     payload: bytesToHex(new Uint8Array(row.payload)),
+    path: row.path,
     approvals: approvals.map((a) => ({ deviceId: a.device_id, atMs: Number(a.at_ms) })),
     signatures: signatures.map((s) => ({
       index: s.idx,
