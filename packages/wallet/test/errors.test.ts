@@ -142,7 +142,7 @@ describe("cosigner rules", () => {
 
   it("refuses rules files it does not understand", () => {
     expect(() => parseRules({})).toThrow(WalletError);
-    expect(() => parseRules({ rules: [{ chain: "dogecoin" }] })).toThrow(/chain is ethereum or solana/);
+    expect(() => parseRules({ rules: [{ chain: "dogecoin" }] })).toThrow(/chain is ethereum, bitcoin or solana/);
     expect(() => parseRules({ rules: [{ chain: "ethereum", maxAmount: "lots" }] })).toThrow(WalletError);
     expect(() => parseRules({ rules: [{ chain: "ethereum", anything: true }] })).toThrow(
       /only chain, maxAmount and to/,
