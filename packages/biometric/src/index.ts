@@ -1,0 +1,8 @@
+/**
+ * @keyshard/biometric — "the secret is in you": a face regenerates a recovery key without any
+ * image or embedding being stored. Face embeddings (face-api on TensorFlow.js WASM), the fuzzy
+ * extractor that turns them into stable bits, and the liveness checks run on the device.
+ */
+export { distance, EMBEDDING_SIZE, embedChip, faceApi, meanEmbedding } from "./embedding.js";
+export { BiometricError, type BiometricErrorCode } from "./errors.js";
+export { decodeImage, mirror, type RgbImage, readImage } from "./image.js";
