@@ -5,4 +5,13 @@
  */
 export { distance, EMBEDDING_SIZE, embedChip, faceApi, meanEmbedding } from "./embedding.js";
 export { BiometricError, type BiometricErrorCode } from "./errors.js";
+export { type DetectedFace, detectFace, EXPRESSIONS, type Expression, topExpression, yaw } from "./faces.js";
 export { decodeImage, mirror, type RgbImage, readImage } from "./image.js";
+export {
+  CHALLENGES,
+  type Challenge,
+  checkLiveness,
+  describeChallenge,
+  newChallenge,
+  parseChallenge,
+} from "./liveness.js";

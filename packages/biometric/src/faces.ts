@@ -1,0 +1,73 @@
+/**
+ * Faces in camera frames and photos: SSD MobileNet finds them, the 68-point landmark net places
+ * the jaw, eyes and nose, the expression net reads the expression. The largest face of a frame
+ * is the one that counts. A small image (a face chip) is placed on a larger grey canvas first,
+ * because the detector misses faces that fill the whole frame.
+ */
+import { faceApi } from "./embedding.js";
+import { BiometricError } from "./errors.js";
+import type { RgbImage } from "./image.js";
+
+export const EXPRESSIONS = ["neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised"] as const;
+export type Expression = (typeof EXPRESSIONS)[number];
+
+export interface DetectedFace {
+  /** The face's box in the frame's pixels. */
+  box: { x: number; y: number; width: number; height: number };
+  /** The 68 landmarks (iBUG 300-W order) in the frame's pixels. */
+  landmarks: { x: number; y: number }[];
+  /** Each expression's probability. */
+  expressions: Record<Expression, number>;
+}
+
+const CANVAS_MIN = 200;
+
+function padded(image: RgbImage): { image: RgbImage; dx: number; dy: number } {
+  if (image.width >= CANVAS_MIN || image.height >= CANVAS_MIN) return { image, dx: 0, dy: 0 };
+  const side = Math.max(image.width, image.height) * 3;
+  const data = new Uint8Array(side * side * 3).fill(128);
+  const dx = Math.floor((side - image.width) / 2);
+  const dy = Math.floor((side - image.height) / 2);
+  for (let y = 0; y < image.height; y++)
+    data.set(image.data.subarray(y * image.width * 3, (y + 1) * image.width * 3), ((y + dy) * side + dx) * 3);
+  return { image: { width: side, height: side, data }, dx, dy };
+}
+
+/** The largest face in the frame; `no-face` when there is none. */
+export async function detectFace(frame: RgbImage): Promise<DetectedFace> {
+  const api = await faceApi();
+  const { image, dx, dy } = padded(frame);
+  const input = api.tf.tensor3d(image.data, [image.height, image.width, 3], "int32");
+  try {
+    const found = await api
+      .detectAllFaces(input as never, new api.SsdMobilenetv1Options({ minConfidence: 0.5 }))
+      .withFaceLandmarks()
+      .withFaceExpressions();
+    const largest = found.sort((a, b) => b.detection.box.area - a.detection.box.area)[0];
+    if (largest === undefined) throw new BiometricError("no-face", "no face was found in the picture");
+    const box = largest.detection.box;
+    return {
+      box: { x: box.x - dx, y: box.y - dy, width: box.width, height: box.height },
+      landmarks: largest.landmarks.positions.map((p) => ({ x: p.x - dx, y: p.y - dy })),
+      expressions: Object.fromEntries(EXPRESSIONS.map((e) => [e, largest.expressions[e] ?? 0])) as Record<
+        Expression,
+        number
+      >,
+    };
+  } finally {
+    input.dispose();
+  }
+}
+
+/**
+ * How far the head is turned: where the nose tip lies between the two ends of the jaw line,
+ * from −1 (at the jaw end on the image's left) through 0 (facing the camera) to +1.
+ */
+export function yaw(face: DetectedFace): number {
+  const [left, right, nose] = [face.landmarks[0], face.landmarks[16], face.landmarks[30]];
+  if (left === undefined || right === undefined || nose === undefined || right.x === left.x) return 0;
+  return ((nose.x - left.x) / (right.x - left.x)) * 2 - 1;
+}
+
+export const topExpression = (face: DetectedFace): Expression =>
+  EXPRESSIONS.reduce((best, e) => (face.expressions[e] > face.expressions[best] ? e : best), EXPRESSIONS[0]);

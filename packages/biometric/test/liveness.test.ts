@@ -1,0 +1,61 @@
+/**
+ * Liveness on ../shared/faces: each expression picture answers its own challenge and fails every
+ * other one (a still photo of the wrong expression); a head turn needs a frame facing the camera
+ * and a frame turned the asked way, which a single still cannot give.
+ */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  CHALLENGES,
+  checkLiveness,
+  type DetectedFace,
+  detectFace,
+  EXPRESSIONS,
+  mirror,
+  newChallenge,
+  parseChallenge,
+  readImage,
+} from "../src/index.js";
+
+const FACES = new URL("../../../../shared/faces", import.meta.url).pathname;
+
+describe("liveness", () => {
+  const expressions = new Map<string, DetectedFace>();
+  let turned: DetectedFace;
+  let turnedMirrored: DetectedFace;
+  let frontal: DetectedFace;
+  beforeAll(async () => {
+    for (const file of readdirSync(join(FACES, "expressions")))
+      expressions.set(file.replace(/\.jpg$/, ""), await detectFace(readImage(join(FACES, "expressions", file))));
+    const scene = readImage(join(FACES, "scenes", "bbt2.jpg"));
+    turned = await detectFace(scene);
+    turnedMirrored = await detectFace(mirror(scene));
+    frontal = await detectFace(readImage(join(FACES, "scenes", "bbt1.jpg")));
+  });
+
+  it("a still photo passes only the challenge of its own expression", () => {
+    expect([...expressions.keys()].sort()).toEqual([...EXPRESSIONS].sort());
+    for (const [name, face] of expressions)
+      for (const expression of EXPRESSIONS.filter((e) => e !== "neutral"))
+        expect(checkLiveness([face], { kind: "expression", expression }).live, `${name} asked ${expression}`).toBe(
+          name === expression,
+        );
+  });
+
+  it("a head turn needs a frontal frame and a frame turned the asked way", () => {
+    expect(checkLiveness([frontal, turned], { kind: "turn", direction: "left" }).live).toBe(true);
+    expect(checkLiveness([frontal, turned], { kind: "turn", direction: "right" }).live).toBe(false);
+    expect(checkLiveness([frontal, turnedMirrored], { kind: "turn", direction: "right" }).live).toBe(true);
+    expect(checkLiveness([turned], { kind: "turn", direction: "left" })).toMatchObject({ live: false });
+    expect(checkLiveness([frontal], { kind: "turn", direction: "left" }).live).toBe(false);
+    expect(checkLiveness([], { kind: "turn", direction: "left" }).live).toBe(false);
+  });
+
+  it("challenges are drawn from the known set and read back strictly", () => {
+    for (let i = 0; i < 20; i++) expect(CHALLENGES).toContainEqual(newChallenge());
+    expect(parseChallenge({ kind: "turn", direction: "left" })).toEqual({ kind: "turn", direction: "left" });
+    for (const bad of [{ kind: "turn", direction: "up" }, { kind: "expression", expression: "neutral" }, null, "happy"])
+      expect(() => parseChallenge(bad)).toThrow(/not a liveness challenge/);
+  });
+});
