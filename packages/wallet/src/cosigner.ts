@@ -167,7 +167,7 @@ export class Cosigner {
         this.log({
           at: new Date().toISOString(),
           relayId: session.relayId,
-          wallet: proposed ?? "?",
+          wallet: this.nameOf(proposed),
           proposer: session.createdBy,
           chain: "?",
           decision: "failed",
@@ -178,6 +178,15 @@ export class Cosigner {
       else joins.push(logged);
     }
     await Promise.all(joins);
+  }
+
+  /** A wallet's name for the log, when this device holds it. */
+  private nameOf(walletId: string | undefined): string {
+    try {
+      return walletId === undefined ? "?" : this.wallet.find(walletId).name;
+    } catch {
+      return "?";
+    }
   }
 
   /** Polls until `signal` aborts. */
