@@ -19,7 +19,8 @@ const { values } = parseArgs({
     rounds: { type: "string" },
   },
 });
-const root = values.faces ?? new URL("../../../../shared/faces/people", import.meta.url).pathname;
+// Without --faces: the copy of ../shared/faces/people kept with the tests.
+const root = values.faces ?? new URL("../test/fixtures/faces/people", import.meta.url).pathname;
 const enrollImages = values.enroll === undefined ? 3 : Number(values.enroll);
 const rounds = values.rounds === undefined ? 10 : Number(values.rounds);
 if (!Number.isInteger(enrollImages) || enrollImages < 1 || !Number.isInteger(rounds) || rounds < 1) {

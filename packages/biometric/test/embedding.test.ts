@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BiometricError, decodeImage, distance, embedChip, readImage } from "../src/index.js";
 
-const PEOPLE = new URL("../../../../shared/faces/people", import.meta.url).pathname;
+import { PEOPLE } from "./faces.js";
 
 describe("face embeddings", () => {
   const embeddings: { person: string; embedding: Float32Array }[] = [];

@@ -20,7 +20,7 @@ function seeded(tag: string): (n: number) => Uint8Array {
   return (n) => sha256(new TextEncoder().encode(`${tag} ${counter++}`)).slice(0, n);
 }
 
-const PEOPLE = new URL("../../../../shared/faces/people", import.meta.url).pathname;
+import { PEOPLE } from "./faces.js";
 
 describe("fuzzy extractor on real faces", () => {
   const people = new Map<string, Float32Array[]>();

@@ -18,7 +18,7 @@ import {
   readImage,
 } from "../src/index.js";
 
-const FACES = new URL("../../../../shared/faces", import.meta.url).pathname;
+import { FACES } from "./faces.js";
 
 describe("liveness", () => {
   const expressions = new Map<string, DetectedFace>();
