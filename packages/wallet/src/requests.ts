@@ -8,6 +8,7 @@ import {
   attachEthereumSignature,
   attachSolanaSignatures,
   type BitcoinKeys,
+  type BitcoinNetwork,
   bip322Digest,
   bip322EcdsaSignature,
   bip322TaprootSignature,
@@ -17,6 +18,7 @@ import {
   describeSolana,
   ethereumSigningDigest,
   finalizePsbt,
+  type OwnedOutput,
   ownedOutputs,
   parseEthereumTransaction,
   personalMessageDigest,
@@ -53,12 +55,14 @@ const payloadOf = (body: SignBody) => {
 
 const networkOf = (body: SignBody) => body.network ?? "mainnet";
 
-/** The output a Bitcoin message is signed for: the wallet's address at the request's path. */
-function messageOwner(body: SignBody, key: RequestKey) {
-  const [owner] = ownedOutputs(key.bitcoin, networkOf(body));
+/** The wallet's Bitcoin output (P2WPKH or P2TR) on `network`: what it spends, pays change to and signs messages for. */
+export function bitcoinOutput(key: RequestKey, network: BitcoinNetwork): OwnedOutput {
+  const [owner] = ownedOutputs(key.bitcoin, network);
   if (owner === undefined) throw new WalletError("usage", "this wallet's key has no Bitcoin address");
   return owner;
 }
+
+const messageOwner = (body: SignBody, key: RequestKey) => bitcoinOutput(key, networkOf(body));
 
 /** Which inputs of the PSBT the wallet signs, with their sighashes, in the provider's order. */
 function psbtDigests(body: SignBody, key: RequestKey) {

@@ -9,15 +9,8 @@
  *     await wallet.createWallet({ name: "main" });
  *     const { transactionId } = await wallet.sendEthereum({ wallet: "main", to, amount: "0.1", rpc });
  */
-import {
-  type BitcoinNetwork,
-  ethereumAddress,
-  ownedOutputs,
-  p2trOutput,
-  p2wpkhOutput,
-  solanaAddress,
-} from "@keyshard/chains";
-import { frost, runLocal } from "@keyshard/mpc";
+import { type BitcoinNetwork, ethereumAddress, solanaAddress } from "@keyshard/chains";
+import { runLocal } from "@keyshard/mpc";
 import {
   backupBoxContext,
   type DeviceIdentity,
@@ -43,7 +36,14 @@ import { ProviderClient } from "./client.js";
 import { WalletError } from "./errors.js";
 import { type RemoteWallet, remoteWallet, runKeyChange, startKeyChange } from "./key-changes.js";
 import { Keystore } from "./keystore.js";
-import { describeRequest, finishRequest, messagesToSign, type RequestKey, requestKey } from "./requests.js";
+import {
+  bitcoinOutput,
+  describeRequest,
+  finishRequest,
+  messagesToSign,
+  type RequestKey,
+  requestKey,
+} from "./requests.js";
 import { type RunContext, relayRun, runAmongDevices, runWithProvider, toPeer } from "./signing.js";
 import type { DeviceState, Member, NextShare, PendingRequest, SignBody, StoredWallet } from "./state.js";
 
@@ -387,15 +387,11 @@ export class Wallet {
   /** The wallet's address on `chain` (at `path` when given). */
   address(name: string, chain: Chain, options: { path?: string; network?: BitcoinNetwork } = {}): string {
     const wallet = this.find(name);
-    const share = this.share(wallet);
-    const publicKey = scheme(wallet.scheme).publicKey(share, options.path);
-    if (chain === "ethereum" && isEcdsa(wallet.scheme)) return ethereumAddress(publicKey);
-    if (chain === "solana" && wallet.scheme === "frost-ed25519") return solanaAddress(publicKey);
-    if (chain === "bitcoin" && isEcdsa(wallet.scheme))
-      return p2wpkhOutput(publicKey, options.network ?? "mainnet").address;
-    if (chain === "bitcoin" && wallet.scheme === "frost-taproot")
-      return p2trOutput(frost.secp256k1tr.internalKey(share as never, options.path), options.network ?? "mainnet")
-        .address;
+    const key = this.keyOf(wallet, options.path);
+    if (chain === "ethereum" && isEcdsa(wallet.scheme)) return ethereumAddress(key.publicKey);
+    if (chain === "solana" && wallet.scheme === "frost-ed25519") return solanaAddress(key.publicKey);
+    if (chain === "bitcoin" && (isEcdsa(wallet.scheme) || wallet.scheme === "frost-taproot"))
+      return bitcoinOutput(key, options.network ?? "mainnet").address;
     throw new WalletError(
       "usage",
       `wallet ${wallet.name} is a ${wallet.scheme} key, which has no ${chain} address: make a ${schemeFor(chain)} wallet for ${chain}`,
@@ -580,10 +576,8 @@ export class Wallet {
       });
       body = { chain: "solana", payload: bytesToHex(bytes) };
     } else {
-      const [owner] = ownedOutputs(key.bitcoin, network);
-      if (owner === undefined) throw new WalletError("usage", `wallet ${wallet.name} has no Bitcoin address`);
       const { psbt } = await buildBitcoinTransfer({
-        owner,
+        owner: bitcoinOutput(key, network),
         network,
         to: options.to,
         amount: options.amount,
