@@ -14,6 +14,19 @@ export {
   parseEnvelope,
   sealEnvelope,
 } from "./envelope.js";
+export {
+  blindFaceSecret,
+  evaluateBlinded,
+  type FaceBlind,
+  faceBoxContext,
+  faceOprfKey,
+  faceWrapKey,
+  recoveryAuthKey,
+  signRecoveryClaim,
+  unwrapRecoveryKey,
+  verifyRecoveryClaim,
+  wrapRecoveryKey,
+} from "./face-key.js";
 export { ProviderError, signedFetch } from "./http.js";
 export {
   approvalSigningBytes,
