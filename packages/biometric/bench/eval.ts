@@ -1,6 +1,8 @@
 /**
- * `npm run bio:eval -- --faces DIR [--json] [--enroll K] [--rounds R]`: enrollment and recovery over a folder of
- * `person/*.png|jpg` face chips (see src/evaluation.ts for the protocol). Prints the rates, and with
+ * `npm run bio:eval -- --faces DIR [--json] [--enroll K] [--rounds R] [--mean others|shipped]`: enrollment
+ * and recovery over a folder of `person/*.png|jpg` pictures, each read as enrollment and recovery
+ * read them (see src/evaluation.ts for the protocol). `--mean shipped` centres every enrollment on
+ * the population mean keyshard ships instead of the other people's mean. Prints the rates, and with
  * --json one object: genuine_accept, false_accept, genuine_trials, impostor_trials,
  * offline_guess_bits.
  */
@@ -9,7 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { evaluate } from "../src/evaluation.js";
 import { MAX_ERRORS } from "../src/extractor.js";
-import { embedChip, readImage } from "../src/index.js";
+import { captureFace, POPULATION_MEAN, readImage } from "../src/index.js";
 
 const { values } = parseArgs({
   options: {
@@ -17,8 +19,13 @@ const { values } = parseArgs({
     json: { type: "boolean" },
     enroll: { type: "string" },
     rounds: { type: "string" },
+    mean: { type: "string" },
   },
 });
+if (values.mean !== undefined && values.mean !== "others" && values.mean !== "shipped") {
+  process.stderr.write("--mean is others (each person's leave-one-out mean, the default) or shipped\n");
+  process.exit(2);
+}
 // Without --faces: the copy of ../shared/faces/people kept with the tests.
 const root = values.faces ?? new URL("../test/fixtures/faces/people", import.meta.url).pathname;
 const enrollImages = values.enroll === undefined ? 3 : Number(values.enroll);
@@ -36,14 +43,16 @@ for (const person of readdirSync(root).sort()) {
     .filter((f) => /\.(png|jpe?g)$/i.test(f))
     .sort();
   if (files.length < 2) continue;
-  people.set(person, await Promise.all(files.map((f) => embedChip(readImage(join(folder, f))))));
+  const embeddings: Float32Array[] = [];
+  for (const f of files) embeddings.push((await captureFace([readImage(join(folder, f))])).embedding);
+  people.set(person, embeddings);
 }
 if (people.size < 2) {
   process.stderr.write(`${root} needs at least two people with two pictures each (person/*.png)\n`);
   process.exit(2);
 }
 
-const result = evaluate(people, { enrollImages, rounds });
+const result = evaluate(people, { enrollImages, rounds, ...(values.mean === "shipped" && { mean: POPULATION_MEAN }) });
 const summary = {
   genuine_accept: result.genuine_accept,
   false_accept: result.false_accept,
@@ -62,6 +71,8 @@ else {
       `genuine accept ${pct(summary.genuine_accept)} of ${summary.genuine_trials} (worst genuine: ${worst} bits)`,
       `false accept   ${pct(summary.false_accept)} of ${summary.impostor_trials} (closest impostor: ${closest} bits)`,
       `offline guessing without the OPRF: ${summary.offline_guess_bits} bits (${result.degreesOfFreedom.toFixed(1)} independent bits)`,
-    ].join("\n") + "\n",
+    ]
+      .join("\n")
+      .concat("\n"),
   );
 }

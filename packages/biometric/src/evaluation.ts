@@ -42,7 +42,13 @@ function choices(n: number, k: number): number[][] {
 export function evaluate(
   people: ReadonlyMap<string, readonly Float32Array[]>,
   /** `rounds`: each enrollment is repeated with fresh randomness (another rotation and secret). */
-  options: { enrollImages?: number; rounds?: number; random?: (n: number) => Uint8Array } = {},
+  options: {
+    enrollImages?: number;
+    rounds?: number;
+    random?: (n: number) => Uint8Array;
+    /** A fixed mean (the shipped one) instead of each person's leave-one-out mean. */
+    mean?: Float32Array;
+  } = {},
 ): EvaluationDetail {
   const enrollImages = options.enrollImages ?? 3;
   const rounds = options.rounds ?? 1;
@@ -50,7 +56,7 @@ export function evaluate(
   const impostorErrors: number[] = [];
   for (const [name, pictures] of people) {
     const others = [...people].filter(([other]) => other !== name);
-    const mean = meanEmbedding(others.map(([, p]) => meanEmbedding(p)));
+    const mean = options.mean ?? meanEmbedding(others.map(([, p]) => meanEmbedding(p)));
     const enrollments = choices(pictures.length, Math.min(enrollImages, pictures.length - 1));
     for (const chosen of Array.from({ length: rounds }, () => enrollments).flat()) {
       const { helper, secret } = enroll(

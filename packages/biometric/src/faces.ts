@@ -18,6 +18,8 @@ export interface DetectedFace {
   landmarks: { x: number; y: number }[];
   /** Each expression's probability. */
   expressions: Record<Expression, number>;
+  /** The face cut out along the box its landmarks align to: what the embedding is made from. */
+  chip: RgbImage;
 }
 
 const CANVAS_MIN = 200;
@@ -31,6 +33,24 @@ function padded(image: RgbImage): { image: RgbImage; dx: number; dy: number } {
   for (let y = 0; y < image.height; y++)
     data.set(image.data.subarray(y * image.width * 3, (y + 1) * image.width * 3), ((y + dy) * side + dx) * 3);
   return { image: { width: side, height: side, data }, dx, dy };
+}
+
+/** The square around `box`, clamped to the image. */
+function crop(image: RgbImage, box: { x: number; y: number; width: number; height: number }): RgbImage {
+  const side = Math.round(Math.max(box.width, box.height));
+  const x0 = Math.round(box.x + box.width / 2 - side / 2);
+  const y0 = Math.round(box.y + box.height / 2 - side / 2);
+  const data = new Uint8Array(side * side * 3).fill(128);
+  for (let y = 0; y < side; y++) {
+    const sy = y0 + y;
+    if (sy < 0 || sy >= image.height) continue;
+    for (let x = 0; x < side; x++) {
+      const sx = x0 + x;
+      if (sx < 0 || sx >= image.width) continue;
+      data.set(image.data.subarray((sy * image.width + sx) * 3, (sy * image.width + sx) * 3 + 3), (y * side + x) * 3);
+    }
+  }
+  return { width: side, height: side, data };
 }
 
 /** The largest face in the frame; `no-face` when there is none. */
@@ -48,6 +68,7 @@ export async function detectFace(frame: RgbImage): Promise<DetectedFace> {
     const box = largest.detection.box;
     return {
       box: { x: box.x - dx, y: box.y - dy, width: box.width, height: box.height },
+      chip: crop(image, largest.alignedRect.box),
       landmarks: largest.landmarks.positions.map((p) => ({ x: p.x - dx, y: p.y - dy })),
       expressions: Object.fromEntries(EXPRESSIONS.map((e) => [e, largest.expressions[e] ?? 0])) as Record<
         Expression,
