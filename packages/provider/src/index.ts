@@ -5,11 +5,14 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { deviceId } from "@keyshard/transport";
+import { randomBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "./api/context.js";
 import { buildServer, type ServerOptions } from "./api/server.js";
 import { appendAudit, SYSTEM_CHAIN } from "./audit/log.js";
 import { Notifier } from "./notify/notifier.js";
 import { DEFAULT_POLICY_DELAY_MS } from "./policy/changes.js";
+import { DEFAULT_FACE_ATTEMPTS_PER_DAY, DEFAULT_RECOVERY_HOLD_MS } from "./recovery/face.js";
+import { DEFAULT_HEIR_INACTIVITY_MS } from "./recovery/heirs.js";
 import { LiveParties } from "./sessions/live-parties.js";
 import { ShareCache } from "./sessions/share-cache.js";
 import { openDatabase } from "./store/database.js";
@@ -20,6 +23,7 @@ import { DEFAULT_BACKUP_DELAY_MS } from "./wallets/backups.js";
 export type { ProviderContext } from "./api/context.js";
 export { buildServer } from "./api/server.js";
 export { type AuditVerdict, verifyAudit } from "./audit/log.js";
+export { sweepHeirNotices } from "./recovery/heirs.js";
 export { type Database, openDatabase } from "./store/database.js";
 export { MasterKey, MasterKeyError } from "./store/master-key.js";
 
@@ -39,6 +43,13 @@ export interface ProviderConfig {
   policyDelayMs?: number;
   /** How long a requested backup of the provider's share waits, cancellable (default 7 days). */
   backupDelayMs?: number;
+  /** How long a face recovery holds outgoing transfers unless the old device confirms (default 72 hours). */
+  recoveryHoldMs?: number;
+  /** Face guesses per enrollment in 24 hours (default 5). */
+  faceAttemptsPerDay?: number;
+  /** An heir's inactivity threshold when the owner names none (default 365 days). */
+  heirInactivityMs?: number;
+  challengeRandom?: (n: number) => Uint8Array;
 }
 
 export interface RunningProvider {
@@ -76,6 +87,10 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
     authRateLimit: config.authRateLimit ?? 10,
     policyDelayMs: config.policyDelayMs ?? DEFAULT_POLICY_DELAY_MS,
     backupDelayMs: config.backupDelayMs ?? DEFAULT_BACKUP_DELAY_MS,
+    recoveryHoldMs: config.recoveryHoldMs ?? DEFAULT_RECOVERY_HOLD_MS,
+    faceAttemptsPerDay: config.faceAttemptsPerDay ?? DEFAULT_FACE_ATTEMPTS_PER_DAY,
+    heirInactivityMs: config.heirInactivityMs ?? DEFAULT_HEIR_INACTIVITY_MS,
+    challengeRandom: config.challengeRandom ?? randomBytes,
   };
   await db.transaction((tx) =>
     appendAudit(tx, {

@@ -24,6 +24,8 @@ function delayMs(name: string): number | undefined {
 }
 const policyDelayMs = delayMs("KEYSHARD_POLICY_DELAY_SECONDS");
 const backupDelayMs = delayMs("KEYSHARD_BACKUP_DELAY_SECONDS");
+const recoveryHoldMs = delayMs("KEYSHARD_RECOVERY_HOLD_SECONDS");
+const heirInactivityMs = delayMs("KEYSHARD_HEIR_INACTIVITY_SECONDS");
 
 try {
   const provider = await startProvider({
@@ -33,6 +35,8 @@ try {
     smtpUrl: env.KEYSHARD_SMTP_URL,
     ...(policyDelayMs !== undefined && { policyDelayMs }),
     ...(backupDelayMs !== undefined && { backupDelayMs }),
+    ...(recoveryHoldMs !== undefined && { recoveryHoldMs }),
+    ...(heirInactivityMs !== undefined && { heirInactivityMs }),
     host: env.HOST ?? "127.0.0.1",
     port,
     logger: env.KEYSHARD_LOG === "off" ? false : { level: env.KEYSHARD_LOG ?? "info" },

@@ -87,7 +87,15 @@ export interface TestProvider extends RunningProvider {
 
 export async function startTestProvider(
   kind: DatabaseKind,
-  options: { masterKeyHex?: string; authRateLimit?: number; policyDelayMs?: number; backupDelayMs?: number } = {},
+  options: {
+    masterKeyHex?: string;
+    authRateLimit?: number;
+    policyDelayMs?: number;
+    backupDelayMs?: number;
+    faceAttemptsPerDay?: number;
+    recoveryHoldMs?: number;
+    challengeRandom?: (n: number) => Uint8Array;
+  } = {},
 ): Promise<TestProvider> {
   const dataDir = mkdtempSync(join(tmpdir(), "keyshard-provider-"));
   const postgres = kind === "postgres" ? await freshPostgres() : undefined;
@@ -101,6 +109,9 @@ export async function startTestProvider(
     authRateLimit: options.authRateLimit ?? 1000,
     ...(options.policyDelayMs !== undefined && { policyDelayMs: options.policyDelayMs }),
     ...(options.backupDelayMs !== undefined && { backupDelayMs: options.backupDelayMs }),
+    ...(options.faceAttemptsPerDay !== undefined && { faceAttemptsPerDay: options.faceAttemptsPerDay }),
+    ...(options.recoveryHoldMs !== undefined && { recoveryHoldMs: options.recoveryHoldMs }),
+    ...(options.challengeRandom && { challengeRandom: options.challengeRandom }),
     now: () => Date.now() + offset,
   });
   return {

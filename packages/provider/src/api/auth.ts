@@ -7,6 +7,7 @@
 import { REQUEST_HEADERS, verifyRequestSignature } from "@keyshard/transport";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import type { FastifyRequest } from "fastify";
+import { touchAccount } from "../recovery/heirs.js";
 import type { ProviderContext } from "./context.js";
 import { forbidden, unauthorized } from "./errors.js";
 
@@ -73,6 +74,7 @@ export async function authenticate(
   const identityKey = new Uint8Array(row.identity_key);
   await checkSignedRequest(ctx, request, id, identityKey);
   if (!states.includes(row.state)) throw forbidden(`device is ${row.state}`);
+  if (row.state === "active") await touchAccount(ctx, row.account_id);
   return { id, accountId: row.account_id, state: row.state, identityKey };
 }
 

@@ -25,4 +25,12 @@ export interface ProviderContext {
   backupDelayMs: number;
   /** Requests per client and minute on the routes that send or check codes. */
   authRateLimit: number;
+  /** How long a face recovery holds the account's outgoing transfers unless an older device confirms. */
+  recoveryHoldMs: number;
+  /** OPRF evaluations (face guesses) per enrollment in any 24 hours. */
+  faceAttemptsPerDay: number;
+  /** An heir's inactivity threshold when the owner names none. */
+  heirInactivityMs: number;
+  /** Where liveness challenges take their randomness (tests fix it; otherwise the CSPRNG). */
+  challengeRandom: (n: number) => Uint8Array;
 }

@@ -8,6 +8,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { sweepHeirNotices } from "../recovery/heirs.js";
 import { forgetExpiredNonces } from "./auth.js";
 import type { ProviderContext } from "./context.js";
 import { badRequest, HttpError } from "./errors.js";
@@ -16,6 +17,7 @@ import { backupRoutes } from "./routes/backups.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { keyChangeRoutes } from "./routes/key-changes.js";
 import { policyRoutes } from "./routes/policies.js";
+import { recoveryRoutes } from "./routes/recovery.js";
 import { relayRoutes } from "./routes/relay.js";
 import { requestRoutes } from "./routes/requests.js";
 import { walletRoutes } from "./routes/wallets.js";
@@ -97,12 +99,24 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
   walletRoutes(app, ctx);
   keyChangeRoutes(app, ctx);
   backupRoutes(app, ctx);
+  recoveryRoutes(app, ctx);
   requestRoutes(app, ctx);
   policyRoutes(app, ctx);
   await relayRoutes(app, ctx);
 
   const sweep = setInterval(() => void forgetExpiredNonces(ctx).catch(() => {}), 60_000);
   sweep.unref();
-  app.addHook("onClose", async () => clearInterval(sweep));
+  const heirs = setInterval(
+    () =>
+      void sweepHeirNotices(ctx).catch((e) =>
+        app.log.error({ err: { message: (e as Error).message } }, "heir notices failed"),
+      ),
+    10 * 60_000,
+  );
+  heirs.unref();
+  app.addHook("onClose", async () => {
+    clearInterval(sweep);
+    clearInterval(heirs);
+  });
   return app;
 }

@@ -16,6 +16,7 @@ import { canonicalJson } from "../../canonical-json.js";
 import { verifyAccountTotp } from "../../policy/account-totp.js";
 import { currentPolicy } from "../../policy/changes.js";
 import { evaluatePolicy, longestWindowMs, REQUEST_KINDS } from "../../policy/policy.js";
+import { recoveryHoldUntil } from "../../recovery/face.js";
 import {
   approvalCount,
   holdOf,
@@ -182,6 +183,15 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
         );
         const hold = holdOf(decision, now);
         if (hold.totpNeeded && totp !== undefined) hold.totpNeeded = false;
+        // After a face recovery, transfers wait out the cooling-off on top of what the policy asks.
+        const recoveryHold =
+          read.facts.kind === "transaction" && hold.status !== "denied"
+            ? await recoveryHoldUntil(tx, device.accountId, now)
+            : null;
+        if (recoveryHold !== null) {
+          hold.status = "held";
+          hold.releaseMs = Math.max(hold.releaseMs ?? 0, recoveryHold);
+        }
         if (hold.status === "held" && !hold.totpNeeded && hold.approvalsNeeded === 0 && hold.releaseMs === null)
           hold.status = "signing";
         await tx.query(
@@ -222,6 +232,7 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
           decision: decision.decision,
           rule: decision.rule,
           description: read.summary,
+          ...(recoveryHold !== null && { recoveryHoldUntilMs: recoveryHold }),
         });
         if (hold.status === "held")
           await ctx.notifier.queueForAccount(
@@ -229,7 +240,7 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
             device.accountId,
             {
               subject: `keyshard: a request on wallet ${wallet.name} is held`,
-              body: `Device ${device.id} asked wallet ${wallet.name} to sign request ${requestId}; rule "${decision.rule}" holds it (${decision.decision}).\nIf this was not you, cancel it from another device.`,
+              body: `Device ${device.id} asked wallet ${wallet.name} to sign request ${requestId}; ${recoveryHold === null ? `rule "${decision.rule}" holds it (${decision.decision})` : `the cooling-off after a face recovery holds it until ${new Date(recoveryHold).toISOString()}`}.\nIf this was not you, cancel it from another device.`,
             },
             now,
           );
