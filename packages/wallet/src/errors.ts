@@ -19,7 +19,9 @@ export type WalletErrorCode =
   | "stale-share"
   | "rpc-failed"
   | "keystore"
-  | "audit-broken";
+  | "audit-broken"
+  | "liveness"
+  | "no-match";
 
 export class WalletError extends Error {
   override readonly name = "WalletError";

@@ -9,6 +9,7 @@
  *     await wallet.createWallet({ name: "main" });
  *     const { transactionId } = await wallet.sendEthereum({ wallet: "main", to, amount: "0.1", rpc });
  */
+import type { Challenge } from "@keyshard/biometric";
 import { type BitcoinNetwork, ethereumAddress, solanaAddress } from "@keyshard/chains";
 import { runLocal } from "@keyshard/mpc";
 import {
@@ -34,6 +35,7 @@ import { broadcastEthereum, buildEthereumTransfer, ethereumReceipt } from "./cha
 import { broadcastSolana, buildSolanaTransfer } from "./chains/solana.js";
 import { ProviderClient } from "./client.js";
 import { WalletError } from "./errors.js";
+import { enrollFaceAt, type FaceLink, type Recovered, recoverWithFace, sealRecoveryBoxes } from "./face-recovery.js";
 import { type RemoteWallet, remoteWallet, runKeyChange, startKeyChange } from "./key-changes.js";
 import { Keystore } from "./keystore.js";
 import {
@@ -307,6 +309,7 @@ export class Wallet {
       members: null,
     };
     await this.save((s) => void s.wallets.push(wallet));
+    await this.sealForRecovery(wallet);
     return wallet;
   }
 
@@ -753,6 +756,7 @@ export class Wallet {
     });
     this.decoded.delete(walletId);
     this.progress(`wallet ${this.find(walletId).name} now signs with its epoch ${next.epoch} shares`);
+    await this.sealForRecovery(this.find(walletId));
   }
 
   /**
@@ -892,6 +896,80 @@ export class Wallet {
       if (w !== undefined) w.providerShare = stored.providerShare;
     });
     return this.find(wallet.id);
+  }
+
+  // ── face recovery and heirs ────────────────────────────────────────────────────────────────
+
+  private get faceLink(): FaceLink & { deviceId: string } {
+    const provider = this.state.provider;
+    if (provider === null) throw new WalletError("not-registered", "register with a provider first");
+    return {
+      client: this.client,
+      email: provider.email,
+      wallets: () => this.state.wallets,
+      progress: this.progress,
+      deviceId: this.deviceId,
+    };
+  }
+
+  /**
+   * A hybrid wallet's share, sealed again to every face enrollment: after it is made and after
+   * each refresh, or a recovery would bring back a share that no longer signs.
+   */
+  private async sealForRecovery(wallet: StoredWallet): Promise<void> {
+    const sealed = await sealRecoveryBoxes(this.faceLink, wallet);
+    if (sealed > 0) this.progress(`sealed ${wallet.name}'s share for face recovery (${sealed} enrollments)`);
+  }
+
+  /** Enrolls the owner's face (pictures or frames) for recovery of every hybrid wallet. */
+  enrollFace(paths: readonly string[]): Promise<{ enrollmentId: string; wallets: number }> {
+    return enrollFaceAt(this.faceLink, paths);
+  }
+
+  /** Enrolls an heir's face: they may recover after the owner's inactivity (default 365 days). */
+  addHeir(email: string, paths: readonly string[], inactivityDays?: number) {
+    return enrollFaceAt(this.faceLink, paths, { email, ...(inactivityDays !== undefined && { inactivityDays }) });
+  }
+
+  async heirs(): Promise<Record<string, unknown>[]> {
+    const { enrollments } = await this.client.call<{ enrollments: Record<string, unknown>[] }>(
+      "GET",
+      "/v1/recovery/keys",
+    );
+    return enrollments.filter((e) => e.kind === "heir");
+  }
+
+  vetoHeir(id: string): Promise<Record<string, unknown>> {
+    return this.client.call("POST", `/v1/recovery/enrollments/${id}/veto`);
+  }
+
+  recoveries(): Promise<{ recoveries: Record<string, unknown>[] }> {
+    return this.client.call("GET", "/v1/recovery/recoveries");
+  }
+
+  decideRecovery(id: string, verb: "confirm" | "reject"): Promise<Record<string, unknown>> {
+    return this.client.call("POST", `/v1/recovery/recoveries/${id}/${verb}`);
+  }
+
+  /**
+   * On a new device (registered and verified under the email): recovers the hybrid wallets with
+   * the face, keeps them, and refreshes each one so that the lost device's share signs nothing.
+   */
+  async recover(paths: readonly string[], ready: (challenge: Challenge) => Promise<void>): Promise<Recovered> {
+    const recovered = await recoverWithFace(this.faceLink, paths, ready);
+    await this.save((s) => {
+      for (const w of recovered.wallets) {
+        if (s.wallets.some((x) => x.id === w.id)) continue;
+        const name = s.wallets.some((x) => x.name === w.name) ? `${w.name}-${w.id.slice(0, 8)}` : w.name;
+        s.wallets.push({ ...w, name });
+      }
+    });
+    const refreshed: StoredWallet[] = [];
+    for (const w of recovered.wallets) {
+      this.progress(`refreshing ${w.name}: the lost device's share stops signing`);
+      refreshed.push(await this.refresh(w.id));
+    }
+    return { ...recovered, wallets: refreshed };
   }
 
   // ── held requests, approvals, policy ───────────────────────────────────────────────────────

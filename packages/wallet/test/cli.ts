@@ -29,19 +29,39 @@ export class Device {
   readonly home = mkdtempSync(join(tmpdir(), "keyshard-home-"));
   constructor(readonly env: Record<string, string> = {}) {}
 
-  private spawn(args: string[], env: Record<string, string>) {
+  private spawn(args: string[], env: Record<string, string>, stdin: "ignore" | "pipe" = "ignore") {
     return spawn(process.execPath, [BIN, "--home", this.home, ...args], {
       env: { ...process.env, KEYSHARD_PASSPHRASE: PASSPHRASE, ...this.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [stdin, "pipe", "pipe"],
     });
   }
 
-  run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-    const child = this.spawn(args, env);
+  /**
+   * Runs with stdin open: each time stderr shows a prompt of `answers` (in order), its reply is
+   * typed in, as a person at the terminal would.
+   */
+  runAnswering(args: string[], answers: { prompt: RegExp; reply: () => Promise<string> }[]): Promise<Run> {
+    return this.run(args, {}, answers);
+  }
+
+  run(
+    args: string[],
+    env: Record<string, string> = {},
+    answers: { prompt: RegExp; reply: () => Promise<string> }[] = [],
+  ): Promise<Run> {
+    const child = this.spawn(args, env, answers.length > 0 ? "pipe" : "ignore");
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    let asked = 0;
+    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      const next = answers[asked];
+      if (next?.prompt.test(stderr)) {
+        asked++;
+        void next.reply().then((line) => child.stdin?.write(`${line}\n`));
+      }
+    });
     return new Promise((resolve) =>
       child.on("close", (code) => {
         let json: Record<string, unknown> = {};
@@ -65,8 +85,8 @@ export class Device {
   background(args: string[]): Background {
     const child = this.spawn(args, {});
     let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
     return {
       output: () => output,
       stop: () =>

@@ -3,6 +3,7 @@
  * print for a person and for `--json`. Nothing here talks to the network or the disk by itself.
  */
 import { readFileSync } from "node:fs";
+import { describeChallenge } from "@keyshard/biometric";
 import type { BitcoinNetwork, TransactionDescription } from "@keyshard/chains";
 import { SCHEME_NAMES, type SchemeName } from "@keyshard/transport";
 import { Cosigner, type CosignerLogEntry, parseRules } from "../cosigner.js";
@@ -10,7 +11,7 @@ import { WalletError } from "../errors.js";
 import { plainJson } from "../requests.js";
 import type { StoredWallet } from "../state.js";
 import { type Chain, type SignOutcome, Wallet } from "../wallet.js";
-import { askYesNo } from "./prompt.js";
+import { askLine, askYesNo } from "./prompt.js";
 
 export interface CommandContext {
   home: string;
@@ -55,6 +56,12 @@ export const USAGE = `usage: keyshard <command> [options]   (--home DIR, --json,
   totp enroll | totp confirm CODE
   cosigner run [--rules FILE] [--once]
   audit verify
+  enroll-face (--image FILE… | --frames DIR)     let your face recover your hybrid wallets on a new device
+  recover --provider URL --email E (--image FILE | --frames DIR) [--code CODE]
+                                                  on a new device: email code, liveness challenge, face; then refresh
+  recovery list | recovery confirm ID | recovery reject ID
+                                                  on an old device: lift a recovery's transfer hold, or revoke the recovered device
+  heir add --email E (--image FILE… | --frames DIR) [--after-days N] | heir list | heir veto ID
 
 exit codes: 0 done, 1 failed, 2 usage, 3 held by the provider's policy
 `;
@@ -129,6 +136,15 @@ function keyChangeText(wallet: StoredWallet): string {
     : `wallet ${wallet.name} is at epoch ${wallet.epoch ?? 0}, ${parties}; same key, same addresses`;
 }
 
+/** The pictures a face command reads: `--image` files, or every picture in `--frames DIR`. */
+function picturesOf(ctx: CommandContext): string[] {
+  const images = ctx.values.image as string[] | undefined;
+  const frames = ctx.values.frames as string | undefined;
+  if ((images === undefined) === (frames === undefined))
+    throw new WalletError("usage", "give the face as --image FILE (repeatable) or --frames DIR, not both");
+  return images ?? [frames as string];
+}
+
 const open = async (ctx: CommandContext) => Wallet.open(ctx.home, await ctx.passphrase(), { progress: ctx.progress });
 
 export function describeForPeople(d: TransactionDescription): string {
@@ -155,6 +171,101 @@ async function confirmOrStop(ctx: CommandContext, text: string): Promise<boolean
 }
 
 export const COMMANDS: Record<string, Command> = {
+  async "enroll-face"(ctx) {
+    const reply = await (await open(ctx)).enrollFace(picturesOf(ctx));
+    return {
+      human: `face enrolled (${reply.enrollmentId}); ${reply.wallets} hybrid wallet(s) can be recovered with it. No picture or embedding was stored.`,
+      data: reply,
+    };
+  },
+
+  async recover(ctx) {
+    const pictures = picturesOf(ctx);
+    const url = need(ctx, "provider", "URL");
+    const email = need(ctx, "email", "EMAIL");
+    const passphrase = await ctx.passphrase();
+    const name = typeof ctx.values.name === "string" ? ctx.values.name : "recovered device";
+    const wallet = await Wallet.open(ctx.home, passphrase, { progress: ctx.progress }).catch((e) => {
+      if ((e as { code?: string }).code !== "missing") throw e;
+      return Wallet.init(ctx.home, passphrase, { name, progress: ctx.progress });
+    });
+    if (wallet.providerUrl === undefined) {
+      await wallet.register(url, email);
+      const code = typeof ctx.values.code === "string" ? ctx.values.code : await askLine(`code mailed to ${email}: `);
+      await wallet.verify(code);
+    }
+    const recovered = await wallet.recover(pictures, async (challenge) => {
+      process.stderr.write(`liveness challenge: ${describeChallenge(challenge)} ${JSON.stringify(challenge)}\n`);
+      if (ctx.values.yes !== true) await askLine("capture the frames now, then press Enter: ");
+    });
+    const names = recovered.wallets.map((w) => w.name).join(", ");
+    return {
+      human: [
+        `recovered ${recovered.wallets.length} wallet(s) as ${recovered.kind}: ${names}; their shares are refreshed, the lost device's no longer sign`,
+        ...(recovered.holdUntil
+          ? [
+              `outgoing transfers are held until ${recovered.holdUntil} unless your old device confirms: keyshard recovery confirm ${recovered.recoveryId}`,
+            ]
+          : []),
+      ].join("\n"),
+      data: { ...recovered, wallets: recovered.wallets.map(shown) },
+    };
+  },
+
+  async "recovery list"(ctx) {
+    const { recoveries } = await (await open(ctx)).recoveries();
+    return {
+      human:
+        recoveries
+          .map((r) => `${r.id} ${r.status} device ${r.device} at ${r.at}, hold until ${r.holdUntil}`)
+          .join("\n") || "no face recoveries",
+      data: recoveries,
+    };
+  },
+
+  async "recovery confirm"(ctx) {
+    const reply = await (await open(ctx)).decideRecovery(arg(ctx, 0, "the recovery id"), "confirm");
+    return { human: `recovery ${String(reply.id)} confirmed: transfers are no longer held`, data: reply };
+  },
+
+  async "recovery reject"(ctx) {
+    const reply = await (await open(ctx)).decideRecovery(arg(ctx, 0, "the recovery id"), "reject");
+    return {
+      human: `recovery ${String(reply.id)} rejected: device ${String(reply.device)} is revoked. Refresh your wallets from this device.`,
+      data: reply,
+    };
+  },
+
+  async "heir add"(ctx) {
+    const days = integer(ctx, "after-days");
+    // The owner is reminded 30, 7 and 1 day before: a shorter threshold would skip reminders.
+    if (days !== undefined && (days < 30 || days > 3660))
+      throw new WalletError("usage", "--after-days is 30 to 3660 days of inactivity");
+    const reply = await (await open(ctx)).addHeir(need(ctx, "email", "EMAIL"), picturesOf(ctx), days);
+    return {
+      human: `heir ${String(ctx.values.email)} enrolled (${reply.enrollmentId}); they can recover ${reply.wallets} wallet(s) after your inactivity, after reminders to you. Veto with: keyshard heir veto ${reply.enrollmentId}`,
+      data: reply,
+    };
+  },
+
+  async "heir list"(ctx) {
+    const heirs = await (await open(ctx)).heirs();
+    return {
+      human:
+        heirs.map((h) => `${h.id} ${h.heirEmail} after ${h.inactivityDays} days of inactivity`).join("\n") ||
+        "no heirs",
+      data: heirs,
+    };
+  },
+
+  async "heir veto"(ctx) {
+    const reply = await (await open(ctx)).vetoHeir(arg(ctx, 0, "the heir's enrollment id"));
+    return {
+      human: `heir ${String(reply.heirEmail)} vetoed: they can never recover with this enrollment`,
+      data: reply,
+    };
+  },
+
   async init(ctx) {
     const name = typeof ctx.values.name === "string" ? ctx.values.name : "device";
     const wallet = await Wallet.init(ctx.home, await ctx.passphrase(), { name });

@@ -46,6 +46,10 @@ const OPTIONS = {
   rules: { type: "string" },
   once: { type: "boolean" },
   wait: { type: "string" },
+  image: { type: "string", multiple: true },
+  frames: { type: "string" },
+  code: { type: "string" },
+  "after-days": { type: "string" },
 } as const;
 
 export const EXIT = { done: 0, failed: 1, usage: 2, held: 3 } as const;

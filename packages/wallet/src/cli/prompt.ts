@@ -43,3 +43,16 @@ export async function askYesNo(question: string): Promise<boolean> {
   rl.close();
   return /^y(es)?$/i.test(answer.trim());
 }
+
+/** One line from stdin (a terminal or a pipe), after `question` on stderr. */
+export async function askLine(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
+  process.stderr.write(question);
+  const answer = await new Promise<string | undefined>((resolve) => {
+    rl.once("line", resolve);
+    rl.once("close", () => resolve(undefined));
+  });
+  rl.close();
+  if (answer === undefined) throw new WalletError("usage", "no answer: stdin was closed");
+  return answer.trim();
+}
