@@ -11,7 +11,9 @@ import { mailed, type ProviderProcess, spawnProvider, startMailbox } from "../..
 import { type Device, firstDevice } from "./cli.js";
 
 const BOB = "0x00000000000000000000000000000000000b0b00";
-const BACKUP_DELAY_SECONDS = 4;
+// Long enough that the early download below surely comes before it on a slow machine: the wait
+// is for the provider's release time, not a fixed sleep, so most of it overlaps the CLI runs.
+const BACKUP_DELAY_SECONDS = 20;
 
 describe("keyshard refresh and backup of a hybrid wallet", () => {
   let mailbox: Awaited<ReturnType<typeof startMailbox>>;
@@ -70,14 +72,17 @@ describe("keyshard refresh and backup of a hybrid wallet", () => {
   it("backup: refused before the delay, then the device alone signs with the provider stopped", async () => {
     const requested = await phone.ok(["backup", "request", "--wallet", "main"]);
     expect(requested).toMatchObject({ status: "waiting" });
+    const readyAt = Date.parse(String(requested.readyAt));
+    expect(readyAt).toBeGreaterThan(Date.now());
     expect(await mailed(mailbox.mails, "dana@example.com", "asked for the provider's share of wallet main")).toBe(true);
     const early = await phone.run(["backup", "download", "--wallet", "main"]);
+    expect(Date.now(), "the early download ran after the release time").toBeLessThan(readyAt);
     expect(early.code).toBe(1);
     expect(early.stderr).toMatch(/released on .*download it then/);
     expect(early.stderr).not.toMatch(/at .*\.ts:\d+/);
     expect((await phone.ok(["backup", "status", "--wallet", "main"])).status).toBe("waiting");
 
-    await new Promise((r) => setTimeout(r, BACKUP_DELAY_SECONDS * 1000 + 500));
+    await new Promise((r) => setTimeout(r, readyAt - Date.now() + 500));
     const downloaded = await phone.ok(["backup", "download", "--wallet", "main"]);
     expect(downloaded).toMatchObject({ name: "main", custody: "self" });
     expect(JSON.stringify(downloaded)).not.toMatch(/share/i);
