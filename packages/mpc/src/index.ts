@@ -6,7 +6,13 @@ export { bigintToBytes, bytesToBigint, CURVE_ORDER, Reader, Writer } from "./cod
 export type { DklsKeygenOptions, DklsSignOptions } from "./dkls23/index.js";
 export { DklsShare, dkls23 } from "./dkls23/index.js";
 export { compactSignature, type Signature, verifySignature } from "./ecdsa/signature.js";
-export type { KeygenOptions, RefreshOptions, SignOptions } from "./ecdsa2p/index.js";
+export type {
+  KeygenOptions,
+  PrecomputationKey,
+  RefreshOptions,
+  SignOptions,
+  SignPrecomputationParts,
+} from "./ecdsa2p/index.js";
 export { Ecdsa2pShare, ecdsa2p, PreParams, SignPrecomputation } from "./ecdsa2p/index.js";
 export type { FrostKeygenOptions, FrostSignOptions, ReshareMember, ReshareOptions } from "./frost/index.js";
 export { FrostShare, frost } from "./frost/index.js";

@@ -5,7 +5,7 @@ import { CURVE_ORDER, Point, Reader, Writer } from "../src/codec/codec.js";
 import { compactSignature, type Signature } from "../src/ecdsa/signature.js";
 import { Ecdsa2pShare, ecdsa2p } from "../src/ecdsa2p/index.js";
 import { SetupParty } from "../src/ecdsa2p/setup.js";
-import { SignParty } from "../src/ecdsa2p/sign.js";
+import { SignParty, SignPrecomputation } from "../src/ecdsa2p/sign.js";
 import { randomPrime } from "../src/math/primes.js";
 import { PaillierSecretKey } from "../src/paillier/paillier.js";
 import { open, seal } from "../src/session/envelope.js";
@@ -143,6 +143,34 @@ describe("ecdsa2p signing", () => {
     ]) as [Signature];
     expect(secp256k1.verify(compactSignature(sig), h, ecdsa2p.publicKey(shares[0]), { prehash: false })).toBe(true);
     expect(() => ecdsa2p.sign(shares[1], { sid: newSid(), messageHash: h, precomputed: pre })).toThrow(/already used/);
+  });
+
+  it("moves a precomputation made from public values alone to another thread, once", async () => {
+    const key = ecdsa2p.precomputationKey(shares[1]);
+    expect(() => ecdsa2p.precomputationKey(shares[0])).toThrow(/only party 1/);
+    // What a worker does: it has party 0's public values only, and posts the parts back.
+    const made = SignPrecomputation.forKey(structuredClone(key));
+    const parts = structuredClone(made.toParts());
+    expect(() => made.toParts()).toThrow(/already used/);
+    expect(Object.keys(key).sort()).toEqual(["encryptedX0", "paillierN", "ringPedersen"]);
+    const sid = newSid();
+    const h = randomHash();
+    const [sig] = runLocal([
+      ecdsa2p.sign(shares[0], { sid, messageHash: h }),
+      ecdsa2p.sign(shares[1], { sid, messageHash: h, precomputed: SignPrecomputation.fromParts(parts) }),
+    ]) as [Signature];
+    expect(secp256k1.verify(compactSignature(sig), h, ecdsa2p.publicKey(shares[0]), { prehash: false })).toBe(true);
+    // Parts for another key are refused when the run takes them, not used.
+    expect(() => SignPrecomputation.forKey({ ...key, ringPedersen: { ...key.ringPedersen, n: 7n } })).toThrow(
+      /ring-Pedersen/,
+    );
+    const foreign = SignPrecomputation.fromParts({
+      ...SignPrecomputation.forKey(key).toParts(),
+      n: key.paillierN + 2n,
+    });
+    expect(() => ecdsa2p.sign(shares[1], { sid: newSid(), messageHash: h, precomputed: foreign })).toThrow(
+      /another key/,
+    );
   });
 });
 

@@ -8,9 +8,17 @@ import { derive } from "../hd/derive.js";
 import type { Party } from "../session/party.js";
 import { type KeygenOptions, PreParams, type RefreshOptions, SetupParty } from "./setup.js";
 import { Ecdsa2pShare } from "./share.js";
-import { createSignParty, type SignOptions, SignParty, SignPrecomputation } from "./sign.js";
+import {
+  createSignParty,
+  type PrecomputationKey,
+  precomputationKey,
+  type SignOptions,
+  SignParty,
+  SignPrecomputation,
+  type SignPrecomputationParts,
+} from "./sign.js";
 
-export type { KeygenOptions, RefreshOptions, SignOptions };
+export type { KeygenOptions, PrecomputationKey, RefreshOptions, SignOptions, SignPrecomputationParts };
 export { Ecdsa2pShare, PreParams, SignPrecomputation };
 
 const DEFAULT_BITS = 2048;
@@ -40,6 +48,11 @@ export const ecdsa2p = {
   /** Party 1's message-independent signing work (a Paillier randomiser), to do ahead of time. */
   precompute(share: Ecdsa2pShare): SignPrecomputation {
     return SignPrecomputation.forShare(share);
+  },
+
+  /** Party 1: the public values `SignPrecomputation.forKey` needs, to precompute on another thread. */
+  precomputationKey(share: Ecdsa2pShare): PrecomputationKey {
+    return precomputationKey(share);
   },
 
   /** 33-byte compressed public key, optionally at a non-hardened path. */

@@ -28,14 +28,16 @@ import {
   writeSignature,
 } from "../ecdsa/signature.js";
 import { derive, MAX_PATH_LENGTH } from "../hd/derive.js";
-import { mod, modInv, modPow, randomBelow, randomUnit } from "../math/bigint.js";
-import { readCiphertext } from "../paillier/paillier.js";
+import { FixedBase, mod, modInv, modPow, randomBelow, randomUnit } from "../math/bigint.js";
+import { PaillierPublicKey, readCiphertext } from "../paillier/paillier.js";
 import { checkSid, equalBytes, SID_BYTES } from "../session/envelope.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
 import { TwoPartyRoundParty } from "../session/two-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import {
   AffinePrecomputation,
+  type AffinePrecomputationParts,
+  AffineProverTables,
   type AffineStatement,
   proveAffine,
   readAffineProof,
@@ -43,6 +45,7 @@ import {
   writeAffineProof,
 } from "../zk/paillier-affine.js";
 import { ELL, EPSILON } from "../zk/params.js";
+import type { RingPedersenParams } from "../zk/ring-pedersen.js";
 import { proveDlog, readSchnorr, type SchnorrProof, verifyDlog, writeSchnorr } from "../zk/schnorr.js";
 import { Transcript } from "../zk/transcript.js";
 import type { Ecdsa2pShare } from "./share.js";
@@ -69,20 +72,75 @@ export interface SignOptions {
 const A_BITS = 256;
 const Y_BITS = bitLength(RHO_BOUND * CURVE_ORDER + CURVE_ORDER);
 
+/**
+ * Party 0's public key material as party 1 signs with it, with its cached tables. A share is one;
+ * `PublicKeyView` is one built from the bare public values, so that precomputation can run on
+ * another thread without the share.
+ */
+type Party0Key = Pick<
+  Ecdsa2pShare,
+  "paillierPublic" | "ringPedersen" | "encryptedX0" | "encryptedX0Pow" | "affineTables"
+>;
+
+/** The public values party 1's precomputation reads: plain data, so it can be posted to a worker. */
+export interface PrecomputationKey {
+  paillierN: bigint;
+  encryptedX0: bigint;
+  ringPedersen: RingPedersenParams;
+}
+
+export function precomputationKey(share: Ecdsa2pShare): PrecomputationKey {
+  if (share.index !== 1) throw new RangeError("only party 1 precomputes");
+  return { paillierN: share.paillierPublic.n, encryptedX0: share.encryptedX0, ringPedersen: share.ringPedersen };
+}
+
+class PublicKeyView implements Party0Key {
+  readonly paillierPublic: PaillierPublicKey;
+  readonly ringPedersen: RingPedersenParams;
+  readonly encryptedX0: bigint;
+  private readonly cKeyTable: FixedBase;
+  private readonly tables: AffineProverTables;
+
+  constructor(key: PrecomputationKey) {
+    this.paillierPublic = new PaillierPublicKey(key.paillierN);
+    this.ringPedersen = key.ringPedersen;
+    this.encryptedX0 = key.encryptedX0;
+    if (key.ringPedersen.n !== key.paillierN) throw new RangeError("ring-Pedersen modulus is not N");
+    if (!this.paillierPublic.isCiphertext(key.encryptedX0)) throw new RangeError("invalid encrypted share");
+    this.cKeyTable = new FixedBase(key.encryptedX0, this.paillierPublic.n2, A_BITS + EPSILON + 2);
+    this.tables = new AffineProverTables(key.ringPedersen, Y_BITS);
+  }
+
+  encryptedX0Pow(k: bigint): bigint {
+    return this.cKeyTable.pow(k);
+  }
+
+  affineTables(): AffineProverTables {
+    return this.tables;
+  }
+}
+
 /** Enc(x₀ + SHIFT)^k mod N², through the share's cached table for Enc(x₀). */
-function shiftedKeyPow(share: Ecdsa2pShare, k: bigint): bigint {
+function shiftedKeyPow(share: Party0Key, k: bigint): bigint {
   const pk = share.paillierPublic;
   const table = share.encryptedX0Pow(k, A_BITS + EPSILON + 2);
   return (table * (1n + mod(k * SHIFT, pk.n) * pk.n)) % pk.n2;
 }
 
-function shiftedKey(share: Ecdsa2pShare): bigint {
+function shiftedKey(share: Party0Key): bigint {
   const pk = share.paillierPublic;
   return (share.encryptedX0 * (1n + mod(SHIFT, pk.n) * pk.n)) % pk.n2;
 }
 
-function affineStatement(share: Ecdsa2pShare): Omit<AffineStatement, "D"> {
+function affineStatement(share: Party0Key): Omit<AffineStatement, "D"> {
   return { pk: share.paillierPublic, rp: share.ringPedersen, C: shiftedKey(share), aBits: A_BITS, yBits: Y_BITS };
+}
+
+/** A precomputation as plain data, to move it from the thread that made it to the one that signs. */
+export interface SignPrecomputationParts {
+  n: bigint;
+  randomizer: bigint;
+  affine: AffinePrecomputationParts;
 }
 
 /**
@@ -100,13 +158,36 @@ export class SignPrecomputation {
 
   static forShare(share: Ecdsa2pShare): SignPrecomputation {
     if (share.index !== 1) throw new RangeError("only party 1 precomputes");
-    const pk = share.paillierPublic;
+    return SignPrecomputation.make(share);
+  }
+
+  /** The same work from party 0's public values alone (see `precomputationKey`). */
+  static forKey(key: PrecomputationKey): SignPrecomputation {
+    return SignPrecomputation.make(new PublicKeyView(key));
+  }
+
+  private static make(key: Party0Key): SignPrecomputation {
+    const pk = key.paillierPublic;
     const affine = AffinePrecomputation.create(
-      affineStatement(share),
-      (k) => shiftedKeyPow(share, k),
-      share.affineTables(Y_BITS),
+      affineStatement(key),
+      (k) => shiftedKeyPow(key, k),
+      key.affineTables(Y_BITS),
     );
     return new SignPrecomputation(pk.n, modPow(randomUnit(pk.n), pk.n, pk.n2), affine);
+  }
+
+  /**
+   * Gives up this object's values as plain data, once (this object is used up by it): the one
+   * precomputation moves to another thread rather than being copied there.
+   */
+  toParts(): SignPrecomputationParts {
+    const { randomizer, affine } = this.take(this.n);
+    return { n: this.n, randomizer, affine: affine.toParts() };
+  }
+
+  /** Takes over plain data made by `toParts`; the caller must hand each parts object here only once. */
+  static fromParts(parts: SignPrecomputationParts): SignPrecomputation {
+    return new SignPrecomputation(parts.n, parts.randomizer, AffinePrecomputation.fromParts(parts.affine));
   }
 
   /** Hands out the precomputed values once. */

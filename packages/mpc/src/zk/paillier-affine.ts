@@ -98,11 +98,31 @@ export class AffineVerifierTables {
   }
 }
 
+interface AffineSecrets {
+  alpha: bigint;
+  beta: bigint;
+  gamma: bigint;
+  delta: bigint;
+  m: bigint;
+  mu: bigint;
+}
+
+/** A precomputation as plain data (see `SignPrecomputation.toParts`). */
+export interface AffinePrecomputationParts {
+  secrets: AffineSecrets;
+  A: bigint;
+  E: bigint;
+  F: bigint;
+  tm: bigint;
+  tmu: bigint;
+  key: { n: bigint; C: bigint };
+}
+
 /** The message-independent half of one proof. Single use. */
 export class AffinePrecomputation {
   private used = false;
   private constructor(
-    private readonly secrets: { alpha: bigint; beta: bigint; gamma: bigint; delta: bigint; m: bigint; mu: bigint },
+    private readonly secrets: AffineSecrets,
     readonly A: bigint,
     readonly E: bigint,
     readonly F: bigint,
@@ -110,6 +130,16 @@ export class AffinePrecomputation {
     private readonly tmu: bigint,
     readonly key: { n: bigint; C: bigint },
   ) {}
+
+  /** Plain data for another thread; only its owner, a `SignPrecomputation` giving itself up, calls this. */
+  toParts(): AffinePrecomputationParts {
+    const { tm, tmu, ...secrets } = this.take(this.key.n, this.key.C);
+    return { secrets, A: this.A, E: this.E, F: this.F, tm, tmu, key: this.key };
+  }
+
+  static fromParts(p: AffinePrecomputationParts): AffinePrecomputation {
+    return new AffinePrecomputation(p.secrets, p.A, p.E, p.F, p.tm, p.tmu, p.key);
+  }
 
   /** `cPow(k)` returns C^k mod N² (callers pass a fixed-base table for their C). */
   static create(
