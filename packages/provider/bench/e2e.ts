@@ -2,10 +2,10 @@
  * `npm run bench:provider [-- pglite|postgres]`: end-to-end hybrid signing over HTTP on
  * localhost — the device's party and signed requests in this process, a real provider process
  * (`npm start`) with its database. Prints one JSON line per measurement: sequential latency
- * (p50/p95), throughput with 16 concurrent clients, the provider's CPU time per signature under
- * that load (its own cost, apart from the clients' on the same cores), and the provider's memory: the most it held
- * during that load (sampled VmRSS) and its lifetime peak (VmHWM, which includes start-up: PGlite's
- * initdb alone peaks near 900 MB).
+ * (p50/p95), throughput with 16 concurrent clients, the provider's and the clients' CPU time per
+ * signature under that load (all threads of each process; the two share the machine's cores),
+ * and the provider's memory: the most it held during that load (sampled VmRSS) and its lifetime
+ * peak (VmHWM, which includes start-up: PGlite's initdb alone peaks near 900 MB).
  */
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -134,6 +134,7 @@ async function run(database: "pglite" | "postgres"): Promise<void> {
     const deadline = performance.now() + THROUGHPUT_SECONDS * 1000;
     const start = performance.now();
     const cpuAtStart = cpuMs(child);
+    const clientCpuAtStart = process.cpuUsage();
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
         while (performance.now() < deadline) {
@@ -144,6 +145,10 @@ async function run(database: "pglite" | "postgres"): Promise<void> {
     );
     clearInterval(sampler);
     const serverCpu = cpuMs(child) - cpuAtStart;
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const runs = (how: string) =>
+      Number(metrics.match(new RegExp(`keyshard_ecdsa2p_sign_runs_total\\{precomputed="${how}"\\} (\\d+)`))?.[1]);
+    const clientCpu = process.cpuUsage(clientCpuAtStart);
     const seconds = (performance.now() - start) / 1000;
     console.log(
       JSON.stringify({
@@ -153,6 +158,8 @@ async function run(database: "pglite" | "postgres"): Promise<void> {
         signatures: completed,
         per_second: Math.round((completed / seconds) * 10) / 10,
         server_cpu_ms_per_signature: Math.round(serverCpu / completed),
+        client_cpu_ms_per_signature: Math.round((clientCpu.user + clientCpu.system) / 1000 / completed),
+        precomputed_ahead_share: Math.round((runs("ahead") / (runs("ahead") + runs("in-run"))) * 100) / 100,
         server_rss_under_load_mb: Math.round(rssUnderLoad),
         server_peak_rss_mb: Math.round(rss(child, "VmHWM")),
       }),

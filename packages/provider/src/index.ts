@@ -3,6 +3,7 @@
  * PostgreSQL), checks the master key against it, and serves the API.
  */
 import { mkdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { deviceId } from "@keyshard/transport";
 import { randomBytes } from "@noble/hashes/utils.js";
@@ -14,6 +15,7 @@ import { DEFAULT_POLICY_DELAY_MS } from "./policy/changes.js";
 import { DEFAULT_FACE_ATTEMPTS_PER_DAY, DEFAULT_RECOVERY_HOLD_MS } from "./recovery/face.js";
 import { DEFAULT_HEIR_INACTIVITY_MS } from "./recovery/heirs.js";
 import { LiveParties } from "./sessions/live-parties.js";
+import { PrecomputeThreads } from "./sessions/precompute-threads.js";
 import { ShareCache } from "./sessions/share-cache.js";
 import { openDatabase } from "./store/database.js";
 import { checkMasterKey, loadMasterKey } from "./store/master-key.js";
@@ -50,6 +52,8 @@ export interface ProviderConfig {
   /** An heir's inactivity threshold when the owner names none (default 365 days). */
   heirInactivityMs?: number;
   challengeRandom?: (n: number) => Uint8Array;
+  /** Worker threads making ecdsa2p signing precomputations (default: one per core but one, at least 1; 0 for none). */
+  precomputeThreads?: number;
 }
 
 export interface RunningProvider {
@@ -75,13 +79,14 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
   const now = config.now ?? Date.now;
   const notifier = new Notifier(db, { ...(config.smtpUrl && { smtpUrl: config.smtpUrl }), now });
   const identity = await loadProviderIdentity(db, key);
+  const threads = new PrecomputeThreads(config.precomputeThreads ?? Math.max(1, availableParallelism() - 1));
   const context: ProviderContext = {
     identity,
     identityId: deviceId(identity.publicKey),
     db,
     masterKey: key,
     notifier,
-    shares: new ShareCache(key),
+    shares: new ShareCache(key, threads),
     parties: new LiveParties(),
     now,
     authRateLimit: config.authRateLimit ?? 10,
@@ -111,6 +116,7 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
     async close() {
       await app.close();
       notifier.close();
+      await threads.close();
       await db.close();
     },
   };

@@ -26,6 +26,12 @@ const policyDelayMs = delayMs("KEYSHARD_POLICY_DELAY_SECONDS");
 const backupDelayMs = delayMs("KEYSHARD_BACKUP_DELAY_SECONDS");
 const recoveryHoldMs = delayMs("KEYSHARD_RECOVERY_HOLD_SECONDS");
 const heirInactivityMs = delayMs("KEYSHARD_HEIR_INACTIVITY_SECONDS");
+const threads = env.KEYSHARD_PRECOMPUTE_THREADS;
+const precomputeThreads = threads === undefined ? undefined : Number(threads);
+if (precomputeThreads !== undefined && !(Number.isInteger(precomputeThreads) && precomputeThreads >= 0)) {
+  console.error("KEYSHARD_PRECOMPUTE_THREADS must be a whole number");
+  process.exit(2);
+}
 
 try {
   const provider = await startProvider({
@@ -37,6 +43,7 @@ try {
     ...(backupDelayMs !== undefined && { backupDelayMs }),
     ...(recoveryHoldMs !== undefined && { recoveryHoldMs }),
     ...(heirInactivityMs !== undefined && { heirInactivityMs }),
+    ...(precomputeThreads !== undefined && { precomputeThreads }),
     host: env.HOST ?? "127.0.0.1",
     port,
     logger: env.KEYSHARD_LOG === "off" ? false : { level: env.KEYSHARD_LOG ?? "info" },

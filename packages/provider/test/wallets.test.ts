@@ -96,23 +96,45 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
     expect(ethereumAddress(recovered)).toBe(ethereumAddress(scheme("ecdsa2p").publicKey(ethWallet.share, "m/0/0")));
   });
 
-  it("many concurrent signings on one wallet all complete", async () => {
-    const runs = Array.from({ length: 12 }, async (_, i) => {
-      const transaction = ethTransfer({ nonce: 100 + i });
-      const asked = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
-        chain: "ethereum",
-        payload: transaction,
-        chainId: 1,
-      });
-      expect(asked.status, JSON.stringify(asked.body)).toBe(201);
-      const session = (asked.body.sessions as SessionReply[])[0] as SessionReply;
-      const party = scheme("ecdsa2p").sign(ethWallet.share, {
-        sid: hexToBytes(session.sid),
-        message: ethereumSigningDigest(hexToBytes(transaction)),
-      });
-      return (await drive(device, party, session)).signature;
+  /** A transfer with this nonce, co-signed; the signature checked against the wallet's key. */
+  const signTransfer = async (nonce: number) => {
+    const transaction = ethTransfer({ nonce });
+    const asked = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
+      chain: "ethereum",
+      payload: transaction,
+      chainId: 1,
     });
-    expect((await Promise.all(runs)).every((s) => typeof s === "string")).toBe(true);
+    expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+    const session = (asked.body.sessions as SessionReply[])[0] as SessionReply;
+    const digest = ethereumSigningDigest(hexToBytes(transaction));
+    const party = scheme("ecdsa2p").sign(ethWallet.share, { sid: hexToBytes(session.sid), message: digest });
+    const signature = hexToBytes((await drive(device, party, session)).signature as string);
+    expect(
+      secp256k1.verify(signature.subarray(0, 64), digest, scheme("ecdsa2p").publicKey(ethWallet.share), {
+        prehash: false,
+      }),
+    ).toBe(true);
+  };
+
+  /** How many of the provider's ecdsa2p runs took a precomputation made ahead (`ahead`) or made their own. */
+  const precomputedRuns = async (how: "ahead" | "in-run") => {
+    const metrics = await (await fetch(`${provider.url}/metrics`)).text();
+    return Number(metrics.match(new RegExp(`keyshard_ecdsa2p_sign_runs_total\\{precomputed="${how}"\\} (\\d+)`))?.[1]);
+  };
+
+  it("many concurrent signings on one wallet all complete", async () => {
+    await Promise.all(Array.from({ length: 12 }, (_, i) => signTransfer(100 + i)));
+  });
+
+  it("signing runs take precomputations made ahead on a worker thread", async () => {
+    const before = await precomputedRuns("ahead");
+    // The worker refills the wallet's pool between signatures; its first start loads the code.
+    for (let nonce = 200; nonce < 220 && (await precomputedRuns("ahead")) < before + 2; nonce++) {
+      await signTransfer(nonce);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(await precomputedRuns("ahead")).toBeGreaterThanOrEqual(before + 2);
+    expect(await precomputedRuns("in-run")).toBeGreaterThanOrEqual(1);
   });
 
   it("a contract call is denied by default: no session starts, the decision is audited", async () => {

@@ -7,7 +7,7 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
-import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import { sweepHeirNotices } from "../recovery/heirs.js";
 import { forgetExpiredNonces } from "./auth.js";
 import type { ProviderContext } from "./context.js";
@@ -69,6 +69,18 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
     labelNames: ["method", "route", "status"],
     registers: [metrics],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  });
+  const shares = ctx.shares;
+  new Counter({
+    name: "keyshard_ecdsa2p_sign_runs_total",
+    help: "The provider's ecdsa2p signing runs, by whether their precomputation was made ahead on a worker thread",
+    labelNames: ["precomputed"],
+    registers: [metrics],
+    collect() {
+      this.reset();
+      this.inc({ precomputed: "ahead" }, shares.handedOut.ahead);
+      this.inc({ precomputed: "in-run" }, shares.handedOut.none);
+    },
   });
   app.addHook("onResponse", async (request, reply) => {
     latency.observe(

@@ -2,42 +2,46 @@
  * Decoded key shares of this process, with precomputed signing work. Decoding an ecdsa2p share
  * rebuilds its Paillier tables (hundreds of milliseconds), so a share is decoded once and kept,
  * keyed by wallet and by a fingerprint of its sealed bytes (a refreshed share is a new entry).
- * ecdsa2p's message-independent work is done ahead, when the process is idle, and each piece is
- * handed out once. Nothing here is persisted: a replica that restarts simply starts cold.
+ * ecdsa2p's message-independent work is made ahead on worker threads (`precompute-threads.ts`)
+ * and each piece is handed out once; a run that finds none makes its own. Nothing here is
+ * persisted: a replica that restarts simply starts cold.
  */
 
+import { type Ecdsa2pShare, ecdsa2p, type SignPrecomputation } from "@keyshard/mpc";
 import { type SchemeName, type Share, scheme } from "@keyshard/transport";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { MasterKey } from "../store/master-key.js";
+import type { PrecomputeThreads } from "./precompute-threads.js";
 
 interface Entry {
+  walletId: string;
   fingerprint: string;
   scheme: SchemeName;
   share: Share;
-  precomputed: unknown[];
+  precomputed: SignPrecomputation[];
   refilling: boolean;
 }
 
 /** Precomputations kept per wallet. */
 const POOL = 2;
-/** The process counts as idle when no share was asked for during this long. */
-const IDLE_MS = 20;
 
 export class ShareCache {
   readonly #entries = new Map<string, Entry>();
   readonly #masterKey: MasterKey;
+  readonly #threads: PrecomputeThreads;
   readonly #capacity: number;
-  #lastUse = 0;
+  /** Precomputations handed to signing runs, by where they were made. */
+  readonly handedOut = { ahead: 0, none: 0 };
 
-  constructor(masterKey: MasterKey, capacity = 1000) {
+  constructor(masterKey: MasterKey, threads: PrecomputeThreads, capacity = 1000) {
     this.#masterKey = masterKey;
+    this.#threads = threads;
     this.#capacity = capacity;
   }
 
   /** The decoded share of `walletId`, whose sealed bytes are `sealed`. */
   get(walletId: string, schemeName: SchemeName, sealed: Uint8Array): Share {
-    this.#lastUse = performance.now();
     const fingerprint = bytesToHex(sha256(sealed));
     const cached = this.#entries.get(walletId);
     if (cached !== undefined && cached.fingerprint === fingerprint) {
@@ -47,32 +51,50 @@ export class ShareCache {
     }
     const share = scheme(schemeName).decodeShare(this.#masterKey.open(sealed, `share:${walletId}`));
     this.#entries.delete(walletId);
-    this.#entries.set(walletId, { fingerprint, scheme: schemeName, share, precomputed: [], refilling: false });
+    this.#entries.set(walletId, {
+      walletId,
+      fingerprint,
+      scheme: schemeName,
+      share,
+      precomputed: [],
+      refilling: false,
+    });
     while (this.#entries.size > this.#capacity) this.#entries.delete(this.#entries.keys().next().value as string);
     return share;
   }
 
-  /** One precomputation for the wallet's next signing run, never handed out twice; then refills. */
-  takePrecomputation(walletId: string): unknown {
-    this.#lastUse = performance.now();
+  /**
+   * One precomputation for the wallet's next signing run, never handed out twice, or undefined
+   * (the run then makes its own); the wallet's pool refills in the background.
+   */
+  takePrecomputation(walletId: string): SignPrecomputation | undefined {
     const entry = this.#entries.get(walletId);
-    const taken = entry?.precomputed.shift();
-    if (entry !== undefined) this.#refill(entry);
+    if (entry === undefined || !precomputes(entry)) return undefined;
+    const taken = entry.precomputed.shift();
+    if (taken === undefined) this.handedOut.none++;
+    else this.handedOut.ahead++;
+    this.#refill(entry);
     return taken;
   }
 
-  /** Precomputes while nothing else asks for shares: the work must not delay a signing in progress. */
+  /** Asks the threads for the pool's missing pieces, one at a time, while the entry is current. */
   #refill(entry: Entry): void {
-    if (entry.refilling || entry.precomputed.length >= POOL) return;
+    if (entry.refilling || entry.precomputed.length >= POOL || !this.#threads.enabled) return;
     entry.refilling = true;
-    const attempt = () => {
-      if (performance.now() - this.#lastUse < IDLE_MS) return void setTimeout(attempt, IDLE_MS).unref();
-      entry.refilling = false;
-      const piece = scheme(entry.scheme).precompute(entry.share);
-      if (piece === undefined) return;
-      entry.precomputed.push(piece);
-      this.#refill(entry);
-    };
-    setTimeout(attempt, IDLE_MS).unref();
+    this.#threads.make(ecdsa2p.precomputationKey(entry.share as Ecdsa2pShare)).then(
+      (made) => {
+        entry.refilling = false;
+        if (this.#entries.get(entry.walletId) !== entry) return;
+        entry.precomputed.push(made);
+        this.#refill(entry);
+      },
+      () => {
+        // A failed thread leaves the pool as it is; runs make their own until the next take retries.
+        entry.refilling = false;
+      },
+    );
   }
 }
+
+/** Only ecdsa2p's party 1 has message-independent signing work. */
+const precomputes = (entry: Entry) => entry.scheme === "ecdsa2p" && (entry.share as Ecdsa2pShare).index === 1;

@@ -4,8 +4,12 @@
  * everything above this file sees only `Database`.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { readdirSync, readFileSync } from "node:fs";
-import { PGlite } from "@electric-sql/pglite";
+import { execFile } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 
 export interface Queryable {
@@ -51,8 +55,26 @@ function guarded(db: Database): Database {
   };
 }
 
+/**
+ * PostgreSQL's default 128 MB of shared buffers would sit in PGlite's WebAssembly memory, inside
+ * the provider's process; a provider's working set is a small fraction of that.
+ */
+const PGLITE_SETTINGS = ["-c", "shared_buffers=16MB"];
+const PGLITE_CREATE = new URL("./pglite-create.mjs", import.meta.url);
+
 async function pglite(dir: string | null): Promise<Database> {
-  const client = dir === null ? new PGlite() : new PGlite(dir);
+  // Loaded only here: the module alone holds about 40 MB that a PostgreSQL provider does not need.
+  const { PGlite } = await import("@electric-sql/pglite");
+  // initdb peaks near 900 MB, and WebAssembly memory once grown is never given back: a new
+  // database folder is made by a short-lived process, so the server never carries that peak.
+  if (dir !== null && !existsSync(join(dir, "PG_VERSION"))) {
+    try {
+      await promisify(execFile)(process.execPath, [fileURLToPath(PGLITE_CREATE), dir]);
+    } catch (e) {
+      throw new Error(`could not create the PGlite database in ${dir}: ${(e as { stderr?: string }).stderr ?? e}`);
+    }
+  }
+  const client = new PGlite(dir ?? undefined, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
   await client.waitReady;
   const run = (q: Pick<PGlite, "query">) => ({
     async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
