@@ -53,15 +53,13 @@ export interface Scheme {
   /**
    * `message`: the 32-byte digest (ECDSA) or the message itself (Ed25519, BIP340 sighash).
    * `signers`: the parties taking part (default: both of a hybrid wallet).
-   * `precomputed`: from `precompute`, used once (ecdsa2p's party 1 only).
+   * `precomputed`: an ecdsa2p `SignPrecomputation`, used once (party 1 only).
    */
   sign(
     share: Share,
     options: { sid: Uint8Array; message: Uint8Array; path?: string; signers?: number[]; precomputed?: unknown },
   ): Party<unknown>;
   restoreSign(share: Share, state: Uint8Array): Party<unknown>;
-  /** The share holder's signing work that needs no message, done ahead of time; undefined when the scheme has none. */
-  precompute(share: Share): unknown;
   /** A finished signing run's signature: r ‖ s ‖ recovery id (ECDSA, 65 bytes) or 64 bytes. */
   signatureBytes(result: unknown): Uint8Array;
   /** The public key at `path`: 33 bytes compressed (ECDSA), 32 bytes (Ed25519, Taproot output key). */
@@ -118,7 +116,6 @@ const ecdsa2pScheme: Scheme = {
       ...(precomputed !== undefined && { precomputed: precomputed as SignPrecomputation }),
     }),
   restoreSign: (share, state) => ecdsa2p.restoreSign(share as Ecdsa2pShare, state),
-  precompute: (share) => ((share as Ecdsa2pShare).index === 1 ? ecdsa2p.precompute(share as Ecdsa2pShare) : undefined),
   signatureBytes: (result) => ecdsaSignatureBytes(result as Signature),
   publicKey: (share, path) => ecdsa2p.publicKey(share as Ecdsa2pShare, path),
   refresh: (share, sid) => ecdsa2p.refresh(share as Ecdsa2pShare, { sid }),
@@ -137,7 +134,6 @@ const dkls23Scheme: Scheme = {
   sign: (share, { sid, message, path, signers = [WALLET_DEVICE, PROVIDER] }) =>
     dkls23.sign(share as DklsShare, { sid, messageHash: message, signers, ...(path && { path }) }),
   restoreSign: (share, state) => dkls23.restoreSign(share as DklsShare, state),
-  precompute: () => undefined,
   signatureBytes: (result) => ecdsaSignatureBytes(result as Signature),
   publicKey: (share, path) => dkls23.publicKey(share as DklsShare, path),
   refresh: (share, sid) => dkls23.refresh(share as DklsShare, { sid }),
@@ -157,7 +153,6 @@ function frostScheme(name: "frost-ed25519" | "frost-taproot", engine: typeof fro
     sign: (share, { sid, message, path, signers = [WALLET_DEVICE, PROVIDER] }) =>
       engine.sign(share as FrostShare, { sid, message, signers, ...(path && { path }) }),
     restoreSign: (share, state) => engine.restoreSign(share as FrostShare, state),
-    precompute: () => undefined,
     signatureBytes: (result) => result as Uint8Array,
     publicKey: (share, path) => engine.publicKey(share as FrostShare, path),
     refresh: (share, sid) => engine.refresh(share as FrostShare, { sid }),
