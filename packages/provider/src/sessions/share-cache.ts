@@ -20,11 +20,15 @@ interface Entry {
   scheme: SchemeName;
   share: Share;
   precomputed: SignPrecomputation[];
-  refilling: boolean;
+  /** Precomputations asked of the threads and not yet back. */
+  pending: number;
 }
 
-/** Precomputations kept per wallet. */
-const POOL = 2;
+/**
+ * Precomputations kept, or on their way, per wallet. Several are asked for at once so that a
+ * worker goes straight from one to the next, without waiting for this thread to ask again.
+ */
+const POOL = 4;
 
 export class ShareCache {
   readonly #entries = new Map<string, Entry>();
@@ -57,7 +61,7 @@ export class ShareCache {
       scheme: schemeName,
       share,
       precomputed: [],
-      refilling: false,
+      pending: 0,
     });
     while (this.#entries.size > this.#capacity) this.#entries.delete(this.#entries.keys().next().value as string);
     return share;
@@ -77,22 +81,21 @@ export class ShareCache {
     return taken;
   }
 
-  /** Asks the threads for the pool's missing pieces, one at a time, while the entry is current. */
+  /** Asks the threads for the pool's missing pieces, while the entry is current. */
   #refill(entry: Entry): void {
-    if (entry.refilling || entry.precomputed.length >= POOL || !this.#threads.enabled) return;
-    entry.refilling = true;
-    this.#threads.make(ecdsa2p.precomputationKey(entry.share as Ecdsa2pShare)).then(
-      (made) => {
-        entry.refilling = false;
-        if (this.#entries.get(entry.walletId) !== entry) return;
-        entry.precomputed.push(made);
-        this.#refill(entry);
-      },
-      () => {
-        // A failed thread leaves the pool as it is; runs make their own until the next take retries.
-        entry.refilling = false;
-      },
-    );
+    while (entry.precomputed.length + entry.pending < POOL && this.#threads.enabled) {
+      entry.pending++;
+      this.#threads.make(ecdsa2p.precomputationKey(entry.share as Ecdsa2pShare)).then(
+        (made) => {
+          entry.pending--;
+          if (this.#entries.get(entry.walletId) === entry) entry.precomputed.push(made);
+        },
+        () => {
+          // A failed thread leaves the pool short; runs make their own until the next take asks again.
+          entry.pending--;
+        },
+      );
+    }
   }
 }
 
