@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Tests that start the provider as a process run the build `npm start` runs.
+    globalSetup: ["packages/provider/test/build-setup.ts"],
   },
 });

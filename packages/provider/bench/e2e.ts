@@ -148,6 +148,8 @@ async function run(database: "pglite" | "postgres"): Promise<void> {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     const runs = (how: string) =>
       Number(metrics.match(new RegExp(`keyshard_ecdsa2p_sign_runs_total\\{precomputed="${how}"\\} (\\d+)`))?.[1]);
+    const megabytes = (metric: string) =>
+      Math.round(Number(metrics.match(new RegExp(`^${metric} (\\d+)`, "m"))?.[1]) / 2 ** 20);
     const clientCpu = process.cpuUsage(clientCpuAtStart);
     const seconds = (performance.now() - start) / 1000;
     console.log(
@@ -162,6 +164,9 @@ async function run(database: "pglite" | "postgres"): Promise<void> {
         precomputed_ahead_share: Math.round((runs("ahead") / (runs("ahead") + runs("in-run"))) * 100) / 100,
         server_rss_under_load_mb: Math.round(rssUnderLoad),
         server_peak_rss_mb: Math.round(rss(child, "VmHWM")),
+        // Of the resident memory: the main thread's JavaScript heap, and memory outside it (PGlite's WebAssembly memory, buffers).
+        server_js_heap_mb: megabytes("nodejs_heap_size_total_bytes"),
+        server_external_mb: megabytes("nodejs_external_memory_bytes"),
       }),
     );
   } finally {

@@ -4,7 +4,7 @@
  * client for devices.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Party } from "@keyshard/mpc";
@@ -203,7 +203,10 @@ export async function mailed(mails: Mail[], email: string, text: string): Promis
   return false;
 }
 
-/** A provider process started as `npm start` starts it, in its own data folder. */
+/**
+ * A provider process started as `npm start` starts it — the bundle `build.mjs` makes, which
+ * vitest's global setup and `bench:provider` build first — in its own data folder.
+ */
 export interface ProviderProcess {
   url: string;
   child: ChildProcess;
@@ -214,9 +217,17 @@ export interface ProviderProcess {
   stop(): Promise<void>;
 }
 
+/** Node's arguments in `npm start`'s command, which runs the built provider after building it. */
+const START_ARGUMENTS = (() => {
+  const start: string = JSON.parse(readFileSync("package.json", "utf8")).scripts.start;
+  const run = start.split("&&").at(-1)?.trim().split(/\s+/) ?? [];
+  if (run[0] !== "node") throw new Error(`npm start's last command is not node: ${start}`);
+  return run.slice(1);
+})();
+
 export async function spawnProvider(env: Record<string, string> = {}): Promise<ProviderProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), "keyshard-process-"));
-  const child = spawn(process.execPath, ["--import", "tsx", "packages/provider/src/main.ts"], {
+  const child = spawn(process.execPath, START_ARGUMENTS, {
     env: { ...process.env, KEYSHARD_DATA_DIR: dataDir, PORT: "0", KEYSHARD_LOG: "off", DATABASE_URL: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,21 +1,37 @@
 /**
  * Two provider processes on one PostgreSQL database: a session whose rounds alternate between
  * them completes; one of them killed with SIGKILL in the middle of a round, the request retried
- * on the other completes; the audit chain stays valid and nothing is signed twice.
+ * on the other completes; the audit chain stays valid and nothing is signed twice. The replicas
+ * run the build `npm start` runs, worker threads included.
  */
 import { buildEthereumTransaction, ethereumSigningDigest } from "@keyshard/chains";
-import { driveSession, scheme, WALLET_DEVICE, type WireMessage } from "@keyshard/transport";
+import { driveSession, type Share, scheme, WALLET_DEVICE, type WireMessage } from "@keyshard/transport";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshPostgres, type ProviderProcess, type SessionReply, spawnProvider, TestDevice } from "./harness.js";
 
+const ethTransfer = (nonce: number) =>
+  buildEthereumTransaction({
+    chainId: 1,
+    nonce,
+    to: "0x00000000000000000000000000000000000b0b00",
+    value: 1n,
+    gas: 21_000n,
+    maxFeePerGas: 2n,
+    maxPriorityFeePerGas: 1n,
+  });
+
 describe("scale-out: two replicas on one PostgreSQL", () => {
   let database: Awaited<ReturnType<typeof freshPostgres>>;
   let a: ProviderProcess;
   let b: ProviderProcess;
   let sql: pg.Client;
+  // Made by the first test, used by the next.
+  let device: TestDevice;
+  let walletId: string;
+  let share: Share;
   beforeAll(async () => {
     database = await freshPostgres();
     const masterKey = bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
@@ -32,7 +48,7 @@ describe("scale-out: two replicas on one PostgreSQL", () => {
   });
 
   it("rounds alternate between replicas; a replica killed mid-round is replaced by the other", async () => {
-    const device = new TestDevice(a.url);
+    device = new TestDevice(a.url);
     await device.request("POST", "/v1/devices", {
       identityKey: device.identityKey,
       email: "scale@example.com",
@@ -59,19 +75,12 @@ describe("scale-out: two replicas on one PostgreSQL", () => {
     const keygen = created.body.session as SessionReply;
     const keyParty = scheme("ecdsa2p").keygen(hexToBytes(keygen.sid), WALLET_DEVICE);
     await driveSession(keyParty, keygen, alternate(keygen.sessionId));
-    const share = keyParty.result();
+    share = keyParty.result();
+    walletId = created.body.walletId as string;
 
     // Signing: round 0 is sent to A, which is killed while it may be running it; the same request
     // is retried on B, and the session finishes there.
-    const transaction = buildEthereumTransaction({
-      chainId: 1,
-      nonce: 0,
-      to: "0x00000000000000000000000000000000000b0b00",
-      value: 1n,
-      gas: 21_000n,
-      maxFeePerGas: 2n,
-      maxPriorityFeePerGas: 1n,
-    });
+    const transaction = ethTransfer(0);
     const asked = await device.request(
       "POST",
       `/v1/wallets/${created.body.walletId}/sign-requests`,
@@ -123,5 +132,36 @@ describe("scale-out: two replicas on one PostgreSQL", () => {
       action: string;
     }[];
     expect(actions.filter((e) => e.action === "request.signed")).toHaveLength(1);
+  });
+
+  it("the built provider's worker thread makes signing work ahead", async () => {
+    const aheadRuns = async () => {
+      const metrics = await (await fetch(`${b.url}/metrics`)).text();
+      return Number(metrics.match(/keyshard_ecdsa2p_sign_runs_total\{precomputed="ahead"\} (\d+)/)?.[1] ?? 0);
+    };
+    // The pool refills between signatures; the worker's first start loads its code.
+    for (let nonce = 1; nonce < 12 && (await aheadRuns()) === 0; nonce++) {
+      const transaction = ethTransfer(nonce);
+      const asked = await device.request(
+        "POST",
+        `/v1/wallets/${walletId}/sign-requests`,
+        { chain: "ethereum", payload: bytesToHex(transaction), chainId: 1 },
+        { url: b.url },
+      );
+      const session = (asked.body.sessions as SessionReply[])[0] as SessionReply;
+      const party = scheme("ecdsa2p").sign(share, {
+        sid: hexToBytes(session.sid),
+        message: ethereumSigningDigest(transaction),
+      });
+      await driveSession(
+        party,
+        session,
+        async (round, messages) =>
+          (await device.request("POST", `/v1/sessions/${session.sessionId}/round`, { round, messages }, { url: b.url }))
+            .body as unknown as SessionReply,
+      );
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(await aheadRuns()).toBeGreaterThan(0);
   });
 });

@@ -119,7 +119,8 @@ function postgres(url: string): Database {
   };
 }
 
-const MIGRATIONS = new URL("../../migrations/", import.meta.url);
+// Beside the package's sources, or copied beside the bundle that `build.mjs` makes of them.
+const MIGRATIONS = new URL(import.meta.url.endsWith(".ts") ? "../../migrations/" : "./migrations/", import.meta.url);
 
 /**
  * Applies every `migrations/NNN_name.sql` not yet recorded, each in its own transaction, under an

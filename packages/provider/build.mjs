@@ -1,0 +1,42 @@
+// `node packages/provider/build.mjs`: the provider as plain JavaScript in `packages/provider/dist/`,
+// which `npm start` runs. One bundle for the server and one for its precomputation thread, each
+// holding the workspace packages and libraries it imports. Run from TypeScript through a loader,
+// the server and every worker thread each carried the loader's own thread and a compiler, about
+// 100 MB of memory between them; bundled, the libraries also lose the code the provider never calls.
+import { cpSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = fileURLToPath(new URL(".", import.meta.url));
+const out = `${root}dist`;
+
+// Left to Node's resolver, because each reads files that sit beside its own code.
+const external = [
+  "@electric-sql/pglite", // its WebAssembly module and data files
+  "@fastify/swagger-ui", // the static pages it serves at /docs
+  "pg-native", // pg's optional native client, asked for only when installed
+];
+
+rmSync(out, { recursive: true, force: true });
+await build({
+  entryPoints: {
+    main: `${root}src/main.ts`,
+    // The name `precompute-threads.ts` starts its workers by, beside the code that starts them.
+    "precompute-worker": `${root}src/sessions/precompute-worker.ts`,
+  },
+  outdir: out,
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  external,
+  // Bundled CommonJS libraries call require(); an ES module has none unless given one.
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
+  logLevel: "warning",
+});
+// Beside the bundle, where `database.ts` looks for them in built form.
+cpSync(`${root}src/store/pglite-create.mjs`, `${out}/pglite-create.mjs`);
+cpSync(`${root}migrations`, `${out}/migrations`, { recursive: true });
