@@ -1,6 +1,6 @@
 /**
  * The provider's identity, authentication, authorization and audit, against PGlite and against
- * the machine's PostgreSQL: registration with a mailed code, approval of later devices, signed
+ * the machine's PostgreSQL: registration with a mailed code, approval and revocation of devices, signed
  * requests (replays, stale, altered and unsigned ones refused), another account's reach, the
  * audit chain and its tamper check, and the API's answers to bad input.
  */
@@ -8,12 +8,19 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REQUEST_HEADERS, signRequest } from "@keyshard/transport";
+import { buildSolTransfer, solanaAddress } from "@keyshard/chains";
+import { REQUEST_HEADERS, signApproval, signRequest } from "@keyshard/transport";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MasterKeyError, startProvider } from "../src/index.js";
 import {
+  activeDevice,
+  addDevice,
+  createWallet,
   type DatabaseKind,
   freshPostgres,
+  mailed,
   mailedCode,
   send,
   startTestProvider,
@@ -173,5 +180,83 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("provider identity on %s", (
       await postgres?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe.each<DatabaseKind>(["pglite", "postgres"])("device revocation on %s", (kind) => {
+  let provider: TestProvider;
+  beforeAll(async () => {
+    provider = await startTestProvider(kind);
+  });
+  afterAll(async () => {
+    await provider?.stop();
+  });
+
+  it("a device revokes another: shut out, its held request cancelled, its approval no longer counts", async () => {
+    const email = "revoke@example.com";
+    const phone = await activeDevice(provider, email);
+    const laptop = await addDevice(provider, phone, email);
+    const tablet = await addDevice(provider, phone, email);
+    const wallet = await createWallet(phone, "two-eyes", "frost-ed25519", [
+      { name: "two-eyes", when: {}, decision: "require-approvals", approvals: 1 },
+    ]);
+    provider.advance(48 * 3600_000); // approvals come only from established devices
+    const transfer = () =>
+      buildSolTransfer({
+        from: solanaAddress(hexToBytes(wallet.publicKey)),
+        to: solanaAddress(ed25519.getPublicKey(ed25519.utils.randomSecretKey())),
+        lamports: 5n,
+        recentBlockhash: solanaAddress(ed25519.getPublicKey(ed25519.utils.randomSecretKey())),
+      });
+    const ask = async (device: TestDevice, message: Uint8Array) =>
+      (
+        await device.request("POST", `/v1/wallets/${wallet.walletId}/sign-requests`, {
+          chain: "solana",
+          payload: bytesToHex(message),
+        })
+      ).body.requestId as string;
+    const waiting = async (id: string) => (await phone.request("GET", `/v1/sign-requests/${id}`)).body;
+
+    const message = transfer();
+    const phoneAsked = await ask(phone, message);
+    const approval = bytesToHex(signApproval(laptop.identity, phoneAsked, message));
+    expect(
+      (await laptop.request("POST", `/v1/sign-requests/${phoneAsked}/approve`, { signature: approval })).status,
+    ).toBe(200);
+    expect((await waiting(phoneAsked)).waitingFor).toEqual({});
+    const tabletAsked = await ask(tablet, transfer());
+
+    const revoked = await phone.request("POST", `/v1/devices/${laptop.id}/revoke`);
+    expect(revoked.body).toMatchObject({ deviceId: laptop.id, state: "revoked" });
+    expect(await laptop.request("GET", "/v1/account")).toMatchObject({
+      status: 403,
+      body: { message: "device is revoked" },
+    });
+    expect(await waiting(phoneAsked)).toMatchObject({
+      status: "held",
+      waitingFor: { approvals: { needed: 1, have: 0 } },
+    });
+    expect((await phone.request("POST", `/v1/sign-requests/${phoneAsked}/sign`)).status).toBe(409);
+
+    expect((await tablet.request("POST", `/v1/devices/${tablet.id}/revoke`)).status).toBe(200);
+    expect((await waiting(tabletAsked)).status).toBe("cancelled");
+
+    const stranger = await activeDevice(provider, "stranger-revoke@example.com");
+    expect((await stranger.request("POST", `/v1/devices/${phone.id}/revoke`)).status).toBe(404);
+    expect((await phone.request("POST", `/v1/devices/${laptop.id}/revoke`)).status).toBe(409);
+    // The last active device stays: with none, the next device to prove the email would be let in.
+    expect(await phone.request("POST", `/v1/devices/${phone.id}/revoke`)).toMatchObject({
+      status: 409,
+      body: { message: expect.stringContaining("last active device") },
+    });
+    expect((await phone.request("GET", "/v1/account")).status).toBe(200);
+
+    const audit = await phone.request("GET", "/v1/audit");
+    const revocations = (audit.body.entries as { action: string; details: { device: string } }[]).filter(
+      (e) => e.action === "device.revoked",
+    );
+    expect(revocations.map((e) => e.details.device)).toEqual([laptop.id, tablet.id]);
+    expect((await phone.request("GET", "/v1/audit/verify")).body).toMatchObject({ ok: true });
+    expect(await mailed(provider.mails, email, `revoked device ${laptop.id}`)).toBe(true);
   });
 });

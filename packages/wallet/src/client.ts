@@ -24,7 +24,7 @@ export class ProviderClient {
           );
         throw new WalletError("provider-refused", `the provider refused: ${reason}`, {
           status: e.status,
-          error: e.code,
+          providerError: e.code,
         });
       }
       throw new WalletError(

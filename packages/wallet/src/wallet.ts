@@ -187,9 +187,12 @@ export class Wallet {
 
   /** Lets another device of the account in (it registered with the same email and verified). */
   approveDevice(id: string): Promise<{ deviceId: string; state: string }> {
-    if (!/^[0-9a-f]{32}$/.test(id))
-      throw new WalletError("usage", "a device id is 32 hex digits (see `keyshard devices`)");
-    return this.client.call("POST", `/v1/devices/${id}/approve`);
+    return this.client.call("POST", `/v1/devices/${deviceIdArgument(id)}/approve`);
+  }
+
+  /** Shuts a device of the account out at the provider (this one included, unless it is the last active one). */
+  revokeDevice(id: string): Promise<{ deviceId: string; state: string }> {
+    return this.client.call("POST", `/v1/devices/${deviceIdArgument(id)}/revoke`);
   }
 
   // ── wallets ────────────────────────────────────────────────────────────────────────────────
@@ -1037,4 +1040,10 @@ export class Wallet {
   auditVerify(): Promise<Record<string, unknown>> {
     return this.client.call("GET", "/v1/audit/verify");
   }
+}
+
+function deviceIdArgument(id: string): string {
+  if (!/^[0-9a-f]{32}$/.test(id))
+    throw new WalletError("usage", "a device id is 32 hex digits (see `keyshard devices`)");
+  return id;
 }

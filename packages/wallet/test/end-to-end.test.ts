@@ -2,7 +2,7 @@
  * A new user from start to finish with the real `keyshard` bin, a real provider process and anvil:
  * init → register → verify (code from the provider's mail) → hybrid wallet → fund → send →
  * receipt status 1. Then a transfer over the policy's limit is held, approved by a second device
- * and signed.
+ * and signed; the second device is revoked and refused from then on.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Anvil, startAnvil } from "../../chains/test/anvil.js";
@@ -61,9 +61,15 @@ describe("keyshard, a new user on anvil", () => {
     expect(audit).toMatchObject({ ok: true });
   });
 
-  it("a transfer over the policy's limit is held (exit 3), approved by a second device, then signed", async () => {
+  it("a transfer over the policy's limit is held (exit 3), approved by a second device, then signed; the device is revoked", async () => {
     const phone = await firstDevice(provider.url, mailbox.mails, "bob@example.com");
-    const { device: laptop } = await nextDevice(provider.url, mailbox.mails, "bob@example.com", phone, "laptop");
+    const { device: laptop, id: laptopId } = await nextDevice(
+      provider.url,
+      mailbox.mails,
+      "bob@example.com",
+      phone,
+      "laptop",
+    );
     devices.push(phone, laptop);
     const policy = `${phone.home}/policy.json`;
     const { writeFileSync } = await import("node:fs");
@@ -105,5 +111,24 @@ describe("keyshard, a new user on anvil", () => {
     const resumed = await phone.ok(["resume", requestId]);
     expect(resumed.receiptStatus).toBe(1);
     expect((await balance(BOB)) - before).toBe(5n * 10n ** 17n);
+
+    // The laptop is lost: the phone shuts it out, and the laptop's next call is refused.
+    await phone.ok(["devices", "revoke", laptopId]);
+    const { devices: accountDevices } = await phone.ok(["devices"]);
+    expect(accountDevices).toContainEqual(expect.objectContaining({ id: laptopId, state: "revoked" }));
+    const refused = await laptop.run(["requests", "--json"]);
+    expect(refused.code).toBe(1);
+    expect(refused.json).toMatchObject({
+      error: "provider-refused",
+      message: expect.stringContaining("device is revoked"),
+      status: 403,
+      providerError: "forbidden",
+    });
+    // The last active device cannot shut itself out.
+    const phoneId = (accountDevices as { id: string; state: string }[]).find((d) => d.state === "active")?.id as string;
+    expect((await phone.run(["devices", "revoke", phoneId, "--json"])).json).toMatchObject({
+      error: "provider-refused",
+      message: expect.stringContaining("last active device"),
+    });
   });
 });

@@ -31,6 +31,7 @@ import type { ProviderContext } from "../api/context.js";
 import { badRequest, conflict, forbidden, HttpError, notFound } from "../api/errors.js";
 import { appendAudit } from "../audit/log.js";
 import { canonicalJson } from "../canonical-json.js";
+import { revokeDevice } from "../devices/revoke.js";
 import type { Queryable } from "../store/database.js";
 import { lockWallet } from "../store/wallets.js";
 import { heirReleased } from "./heirs.js";
@@ -502,7 +503,7 @@ export async function listRecoveries(q: Queryable, accountId: string): Promise<R
 
 /**
  * A device that was active before the recovery confirms it (the hold ends) or rejects it (the
- * recovered device is revoked and its held requests cancelled).
+ * recovered device is revoked: see `revokeDevice`).
  */
 export async function decideRecovery(
   ctx: ProviderContext,
@@ -536,10 +537,7 @@ export async function decideRecovery(
       [device.accountId, row.hold_until_ms],
     );
   } else {
-    await tx.query("UPDATE devices SET state = 'revoked' WHERE id = $1", [row.device_id]);
-    await tx.query("UPDATE sign_requests SET status = 'cancelled' WHERE device_id = $1 AND status = 'held'", [
-      row.device_id,
-    ]);
+    await revokeDevice(tx, row.device_id);
   }
   await record(ctx, tx, device.accountId, device.id, `face.recovery-${verdict}`, {
     recovery: id,

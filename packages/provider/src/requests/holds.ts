@@ -62,7 +62,11 @@ export function waitingFor(row: RequestRow, approvals: number, now: number): Wai
 }
 
 export async function approvalCount(q: Queryable, requestId: string): Promise<number> {
-  const [row] = await q.query<{ n: string }>("SELECT count(*) AS n FROM approvals WHERE request_id = $1", [requestId]);
+  // A revoked device's approval stays on record but vouches for nothing any more.
+  const [row] = await q.query<{ n: string }>(
+    "SELECT count(*) AS n FROM approvals a JOIN devices d ON d.id = a.device_id WHERE a.request_id = $1 AND d.state <> 'revoked'",
+    [requestId],
+  );
   return Number(row?.n ?? 0);
 }
 

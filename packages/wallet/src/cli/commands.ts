@@ -38,6 +38,7 @@ export const USAGE = `usage: keyshard <command> [options]   (--home DIR, --json,
   verify CODE                                     the code mailed to EMAIL
   devices                                         the account's devices
   devices approve DEVICE                          let another device of the account in
+  devices revoke DEVICE                           shut a lost or retired device of the account out
   wallet create --name N [--scheme S] [--quorum T/N --with DEVICE…] [--policy FILE]
   wallet list | wallet join                       list wallets; join key generations and key changes waiting for this device
   refresh --wallet N                              new shares of the same key (addresses unchanged)
@@ -302,6 +303,14 @@ export const COMMANDS: Record<string, Command> = {
   async "devices approve"(ctx) {
     const reply = await (await open(ctx)).approveDevice(arg(ctx, 0, "the DEVICE id to approve"));
     return { human: `device ${reply.deviceId} is ${reply.state}`, data: reply };
+  },
+
+  async "devices revoke"(ctx) {
+    const reply = await (await open(ctx)).revokeDevice(arg(ctx, 0, "the DEVICE id to revoke"));
+    return {
+      human: `device ${reply.deviceId} is revoked: the provider no longer answers it. Take its shares out of use: \`keyshard reshare --remove\` for t-of-n wallets, \`keyshard recover\` on a new device for hybrid wallets it held`,
+      data: reply,
+    };
   },
 
   async "wallet create"(ctx) {

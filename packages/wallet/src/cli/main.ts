@@ -102,7 +102,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const { error, message } = messageOf(e);
     const details = e instanceof WalletError ? e.details : {};
-    if (json) process.stdout.write(`${JSON.stringify({ error, message, ...details })}\n`);
+    // The code a program switches on comes last: no detail may stand in for it.
+    if (json) process.stdout.write(`${JSON.stringify({ ...details, error, message })}\n`);
     else process.stderr.write(`keyshard: ${message}\n`);
     return exitCodeOf(e);
   }

@@ -2,7 +2,8 @@
  * Device registration. A device proves it holds its identity key by signing the registration
  * itself, then proves the account's email by a one-time code. The first device of an account
  * becomes active at once; later ones wait for an active device of the account to approve them,
- * so that access to the mailbox alone never adds a device.
+ * so that access to the mailbox alone never adds a device. Any active device can revoke a device
+ * of its account, but never the last active one.
  */
 import { randomInt, randomUUID, timingSafeEqual } from "node:crypto";
 import { deviceId, REQUEST_HEADERS } from "@keyshard/transport";
@@ -10,7 +11,8 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { FastifyInstance } from "fastify";
 import { appendAudit } from "../../audit/log.js";
-import { authenticate, checkSignedRequest } from "../auth.js";
+import { revokeDevice } from "../../devices/revoke.js";
+import { authenticate, checkSignedRequest, type DeviceState } from "../auth.js";
 import type { ProviderContext } from "../context.js";
 import { badRequest, conflict, errorSchema, forbidden, type HttpError, notFound, unauthorized } from "../errors.js";
 import { codeRateLimit } from "../rate-limits.js";
@@ -220,6 +222,57 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
         });
       });
       return { deviceId: id, accountId: approver.accountId, state: "active" };
+    },
+  );
+
+  app.post(
+    "/v1/devices/:id/revoke",
+    {
+      schema: {
+        summary:
+          "An active device shuts a device of its account out, itself included, unless it is the last active one",
+        params: { type: "object", properties: { id: { type: "string", pattern: "^[0-9a-f]{32}$" } }, required: ["id"] },
+        response: { 200: deviceSchema, "4xx": errorSchema },
+      },
+    },
+    async (request) => {
+      const revoker = await authenticate(ctx, request);
+      const { id } = request.params as { id: string };
+      await ctx.db.transaction(async (tx) => {
+        // The account's active devices are locked, so two revocations at once cannot leave none.
+        const active = await tx.query<{ id: string }>(
+          "SELECT id FROM devices WHERE account_id = $1 AND state = 'active' ORDER BY id FOR UPDATE",
+          [revoker.accountId],
+        );
+        const [target] = await tx.query<{ state: DeviceState; name: string }>(
+          "SELECT state, name FROM devices WHERE id = $1 AND account_id = $2 FOR UPDATE",
+          [id, revoker.accountId],
+        );
+        if (target === undefined) throw notFound("no device of this account under that id");
+        if (target.state === "revoked") throw conflict("the device is already revoked");
+        // With no active device left, the next device to prove the email would be let in at once.
+        if (active.every((d) => d.id === id))
+          throw conflict("the account's last active device cannot be revoked: add or recover another first");
+        await revokeDevice(tx, id);
+        await appendAudit(tx, {
+          chain: revoker.accountId,
+          atMs: ctx.now(),
+          actor: revoker.id,
+          action: "device.revoked",
+          details: { device: id },
+        });
+        await ctx.notifier.queueForAccount(
+          tx,
+          revoker.accountId,
+          {
+            subject: "keyshard: a device was revoked",
+            body: `Device ${revoker.id} revoked device ${id} (${target.name}). Its held requests are cancelled and its approvals no longer count.\nIf you did not do this, a device of your account is in someone else's hands: recover with your face (keyshard recover) and revoke it.`,
+          },
+          ctx.now(),
+        );
+      });
+      ctx.notifier.kick();
+      return { deviceId: id, accountId: revoker.accountId, state: "revoked" };
     },
   );
 }

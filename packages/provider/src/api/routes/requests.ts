@@ -91,7 +91,7 @@ async function view(ctx: ProviderContext, q: Queryable, row: RequestRow, detail:
     rule: row.rule,
     description: JSON.parse(row.description) as Record<string, unknown>,
     createdMs: Number(row.created_ms),
-    ...(row.status === "held" && { waitingFor: waitingFor(row, approvals.length, ctx.now()) }),
+    ...(row.status === "held" && { waitingFor: waitingFor(row, await approvalCount(q, row.id), ctx.now()) }),
   };
   if (!detail) return base;
   const signatures = await q.query<{ idx: number; input: number | null; signature: Uint8Array | null }>(
