@@ -164,8 +164,10 @@ async function run(database: "pglite" | "postgres"): Promise<void> {
         precomputed_ahead_share: Math.round((runs("ahead") / (runs("ahead") + runs("in-run"))) * 100) / 100,
         server_rss_under_load_mb: Math.round(rssUnderLoad),
         server_peak_rss_mb: Math.round(rss(child, "VmHWM")),
-        // Of the resident memory: the main thread's JavaScript heap, and memory outside it (PGlite's WebAssembly memory, buffers).
+        // Of the resident memory: the main thread's JavaScript heap (and how much of it is in use, garbage
+        // not yet collected included), and memory outside it (PGlite's WebAssembly memory, buffers).
         server_js_heap_mb: megabytes("nodejs_heap_size_total_bytes"),
+        server_js_heap_used_mb: megabytes("nodejs_heap_size_used_bytes"),
         server_external_mb: megabytes("nodejs_external_memory_bytes"),
       }),
     );
