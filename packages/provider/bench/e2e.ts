@@ -9,7 +9,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { buildEthereumTransaction, ethereumSigningDigest } from "@keyshard/chains";
+import { ethereumSigningDigest } from "@keyshard/chains";
 import {
   driveSession,
   newDeviceIdentity,
@@ -20,7 +20,7 @@ import {
   WALLET_DEVICE,
 } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import { freshPostgres, mailedCode, spawnProvider, startMailbox } from "../test/harness.js";
+import { ethereumTransfer, freshPostgres, mailedCode, spawnProvider, startMailbox } from "../test/harness.js";
 
 const CLIENTS = 16;
 const SEQUENTIAL_RUNS = 30;
@@ -36,15 +36,7 @@ interface Reply extends RoundReply {
 }
 
 async function sign(url: string, walletId: string, share: Share, nonce: number): Promise<void> {
-  const transaction = buildEthereumTransaction({
-    chainId: 1,
-    nonce,
-    to: "0x00000000000000000000000000000000000b0b00",
-    value: 1n,
-    gas: 21_000n,
-    maxFeePerGas: 2n,
-    maxPriorityFeePerGas: 1n,
-  });
+  const transaction = ethereumTransfer(nonce);
   const asked = await call(url, "POST", `/v1/wallets/${walletId}/sign-requests`, {
     chain: "ethereum",
     payload: bytesToHex(transaction),

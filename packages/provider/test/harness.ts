@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildEthereumTransaction } from "@keyshard/chains";
 import type { Party } from "@keyshard/mpc";
 import {
   type DeviceIdentity,
@@ -251,6 +252,18 @@ export async function spawnProvider(env: Record<string, string> = {}): Promise<P
     },
   };
 }
+
+/** An unsigned 1-wei Ethereum transfer with `nonce`, the sign request the bench and the process tests make. */
+export const ethereumTransfer = (nonce: number): Uint8Array =>
+  buildEthereumTransaction({
+    chainId: 1,
+    nonce,
+    to: "0x00000000000000000000000000000000000b0b00",
+    value: 1n,
+    gas: 21_000n,
+    maxFeePerGas: 2n,
+    maxPriorityFeePerGas: 1n,
+  });
 
 /** The provider's reply to a session step, as the tests read it. */
 export interface SessionReply {

@@ -4,24 +4,20 @@
  * on the other completes; the audit chain stays valid and nothing is signed twice. The replicas
  * run the build `npm start` runs, worker threads included.
  */
-import { buildEthereumTransaction, ethereumSigningDigest } from "@keyshard/chains";
+import { ethereumSigningDigest } from "@keyshard/chains";
 import { driveSession, type Share, scheme, WALLET_DEVICE, type WireMessage } from "@keyshard/transport";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshPostgres, type ProviderProcess, type SessionReply, spawnProvider, TestDevice } from "./harness.js";
-
-const ethTransfer = (nonce: number) =>
-  buildEthereumTransaction({
-    chainId: 1,
-    nonce,
-    to: "0x00000000000000000000000000000000000b0b00",
-    value: 1n,
-    gas: 21_000n,
-    maxFeePerGas: 2n,
-    maxPriorityFeePerGas: 1n,
-  });
+import {
+  ethereumTransfer,
+  freshPostgres,
+  type ProviderProcess,
+  type SessionReply,
+  spawnProvider,
+  TestDevice,
+} from "./harness.js";
 
 describe("scale-out: two replicas on one PostgreSQL", () => {
   let database: Awaited<ReturnType<typeof freshPostgres>>;
@@ -80,7 +76,7 @@ describe("scale-out: two replicas on one PostgreSQL", () => {
 
     // Signing: round 0 is sent to A, which is killed while it may be running it; the same request
     // is retried on B, and the session finishes there.
-    const transaction = ethTransfer(0);
+    const transaction = ethereumTransfer(0);
     const asked = await device.request(
       "POST",
       `/v1/wallets/${created.body.walletId}/sign-requests`,
@@ -141,7 +137,7 @@ describe("scale-out: two replicas on one PostgreSQL", () => {
     };
     // The pool refills between signatures; the worker's first start loads its code.
     for (let nonce = 1; nonce < 12 && (await aheadRuns()) === 0; nonce++) {
-      const transaction = ethTransfer(nonce);
+      const transaction = ethereumTransfer(nonce);
       const asked = await device.request(
         "POST",
         `/v1/wallets/${walletId}/sign-requests`,

@@ -25,6 +25,12 @@ const deviceSchema = {
   required: ["deviceId", "state"],
 } as const;
 
+const deviceIdParams = {
+  type: "object",
+  properties: { id: { type: "string", pattern: "^[0-9a-f]{32}$" } },
+  required: ["id"],
+} as const;
+
 function codeMac(ctx: ProviderContext, device: string, code: string): Uint8Array {
   return ctx.masterKey.mac("email-code", utf8ToBytes(`${device}:${code}`));
 }
@@ -199,7 +205,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
     {
       schema: {
         summary: "An active device lets another device of its account in",
-        params: { type: "object", properties: { id: { type: "string", pattern: "^[0-9a-f]{32}$" } }, required: ["id"] },
+        params: deviceIdParams,
         response: { 200: deviceSchema, "4xx": errorSchema },
       },
     },
@@ -231,7 +237,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
       schema: {
         summary:
           "An active device shuts a device of its account out, itself included, unless it is the last active one",
-        params: { type: "object", properties: { id: { type: "string", pattern: "^[0-9a-f]{32}$" } }, required: ["id"] },
+        params: deviceIdParams,
         response: { 200: deviceSchema, "4xx": errorSchema },
       },
     },
