@@ -37,6 +37,6 @@ await build({
   },
   logLevel: "warning",
 });
-// Beside the bundle, where `database.ts` looks for them in built form.
+// Beside the bundle, where `pglite.ts` and `database.ts` look for them in built form.
 cpSync(`${root}src/store/pglite-create.mjs`, `${out}/pglite-create.mjs`);
 cpSync(`${root}migrations`, `${out}/migrations`, { recursive: true });

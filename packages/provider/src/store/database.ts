@@ -1,16 +1,12 @@
 /**
- * The provider's database: embedded PGlite (a data folder, or memory for tests) by default,
+ * The provider's database: embedded PGlite (`pglite.ts`; a data folder, or memory for tests) by default,
  * PostgreSQL when a connection string is given. Both run the same SQL from `migrations/`;
  * everything above this file sees only `Database`.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import type { PGlite } from "@electric-sql/pglite";
+import { readdirSync, readFileSync } from "node:fs";
 import pg from "pg";
+import { openPglite } from "./pglite.js";
 
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -23,10 +19,13 @@ export interface Database extends Queryable {
   readonly kind: "pglite" | "postgres";
 }
 
+/** Thrown by `transaction` when a statement failed inside it and was caught: nothing it did was kept. */
+export const ROLLED_BACK = "the transaction was rolled back";
+
 export type DatabaseLocation = { postgresUrl: string } | { pgliteDir: string | null };
 
 export async function openDatabase(location: DatabaseLocation): Promise<Database> {
-  const db = guarded("postgresUrl" in location ? postgres(location.postgresUrl) : await pglite(location.pgliteDir));
+  const db = guarded("postgresUrl" in location ? postgres(location.postgresUrl) : await openPglite(location.pgliteDir));
   await migrate(db);
   return db;
 }
@@ -34,6 +33,8 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
 /**
  * Refuses the database handle inside one of its own transactions: on PGlite (one connection)
  * that would wait for the transaction forever, on PostgreSQL it would quietly run outside it.
+ * Refuses a transaction's handle once the transaction has ended: its connection may by then be
+ * another transaction's.
  */
 function guarded(db: Database): Database {
   const inTransaction = new AsyncLocalStorage<true>();
@@ -49,43 +50,22 @@ function guarded(db: Database): Database {
     },
     transaction(work) {
       check();
-      return db.transaction((tx) => inTransaction.run(true, () => work(tx)));
+      return db.transaction(async (tx) => {
+        let open = true;
+        const handle: Queryable = {
+          async query(sql, params) {
+            if (!open) throw new Error("the transaction has ended");
+            return tx.query(sql, params);
+          },
+        };
+        try {
+          return await inTransaction.run(true, () => work(handle));
+        } finally {
+          open = false;
+        }
+      });
     },
     close: () => db.close(),
-  };
-}
-
-/**
- * PostgreSQL's default 128 MB of shared buffers would sit in PGlite's WebAssembly memory, inside
- * the provider's process; a provider's working set is a small fraction of that.
- */
-const PGLITE_SETTINGS = ["-c", "shared_buffers=16MB"];
-const PGLITE_CREATE = new URL("./pglite-create.mjs", import.meta.url);
-
-async function pglite(dir: string | null): Promise<Database> {
-  // Loaded only here: the module alone holds about 40 MB that a PostgreSQL provider does not need.
-  const { PGlite } = await import("@electric-sql/pglite");
-  // initdb peaks near 900 MB, and WebAssembly memory once grown is never given back: a new
-  // database folder is made by a short-lived process, so the server never carries that peak.
-  if (dir !== null && !existsSync(join(dir, "PG_VERSION"))) {
-    try {
-      await promisify(execFile)(process.execPath, [fileURLToPath(PGLITE_CREATE), dir]);
-    } catch (e) {
-      throw new Error(`could not create the PGlite database in ${dir}: ${(e as { stderr?: string }).stderr ?? e}`);
-    }
-  }
-  const client = new PGlite(dir ?? undefined, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
-  await client.waitReady;
-  const run = (q: Pick<PGlite, "query">) => ({
-    async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-      return (await q.query<T>(sql, params)).rows;
-    },
-  });
-  return {
-    kind: "pglite",
-    ...run(client),
-    transaction: (work) => client.transaction((tx) => work(run(tx))),
-    close: () => client.close(),
   };
 }
 
@@ -106,7 +86,8 @@ function postgres(url: string): Database {
       try {
         await client.query("BEGIN");
         const result = await work(run(client));
-        await client.query("COMMIT");
+        // A statement that failed inside the transaction turns COMMIT into a rollback.
+        if ((await client.query("COMMIT")).command !== "COMMIT") throw new Error(ROLLED_BACK);
         return result;
       } catch (e) {
         await client.query("ROLLBACK").catch(() => {});
