@@ -23,6 +23,7 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { Transaction } from "@scure/btc-signer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signatureMade } from "../src/sessions/outcome.js";
 import {
   activeDevice,
   createWallet,
@@ -124,6 +125,52 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
 
   it("many concurrent signings on one wallet all complete", async () => {
     await Promise.all(Array.from({ length: 12 }, (_, i) => signTransfer(100 + i)));
+  });
+
+  it("the last of a request's signatures marks it signed, also when two finish at once", async () => {
+    const asked = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
+      chain: "ethereum",
+      payload: ethTransfer({ nonce: 300 }),
+      chainId: 1,
+    });
+    const requestId = asked.body.requestId as string;
+    // A second message to sign, as a PSBT with two inputs has.
+    const { db } = provider.context;
+    await db.query("INSERT INTO request_signatures (request_id, idx, message) VALUES ($1, 1, $2)", [
+      requestId,
+      new Uint8Array(32),
+    ]);
+    const [{ account_id: accountId }] = (await db.query<{ account_id: string }>(
+      "SELECT account_id FROM sign_requests WHERE id = $1",
+      [requestId],
+    )) as [{ account_id: string }];
+    // A FROST result is the signature's bytes: the run's outcome without running a protocol.
+    const run = (messageIndex: number) => ({
+      accountId,
+      actor: device.id,
+      requestId,
+      messageIndex,
+      scheme: "frost-ed25519" as const,
+    });
+    // The first run's transaction stays open while the second one finishes.
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let firstDone = () => {};
+    const firstSigned = new Promise<void>((r) => (firstDone = r));
+    const first = db.transaction(async (tx) => {
+      await signatureMade(provider.context, tx, run(0), new Uint8Array(64).fill(1));
+      firstDone();
+      await held;
+    });
+    await firstSigned;
+    const second = db.transaction(async (tx) =>
+      signatureMade(provider.context, tx, run(1), new Uint8Array(64).fill(2)),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    await Promise.all([first, second]);
+    const [request] = await db.query<{ status: string }>("SELECT status FROM sign_requests WHERE id = $1", [requestId]);
+    expect(request?.status).toBe("signed");
   });
 
   it("signing runs take precomputations made ahead on a worker thread", async () => {

@@ -141,35 +141,34 @@ export async function advanceSession(
       return row.kind === "refresh" ? engine.restoreRefresh(share, state) : engine.restoreSign(share, state);
     };
     let reply: SessionReply;
+    let state: Uint8Array | null = null;
     try {
       const party = ctx.parties.take(request.sessionId, row.round) ?? restore();
       const messages = toWire(party.handle(incoming));
       reply = { sessionId: request.sessionId, round: row.round + 1, messages, done: party.done };
-      if (party.done) {
-        Object.assign(reply, await finish(ctx, tx, row, request, party.result()));
-        await tx.query("UPDATE sessions SET state = NULL, status = 'done', round = $2 WHERE id = $1", [
-          request.sessionId,
-          row.round + 1,
-        ]);
-      } else {
+      if (party.done) Object.assign(reply, await finish(ctx, tx, row, request, party.result()));
+      else {
         live = { round: row.round + 1, party };
-        await tx.query("UPDATE sessions SET state = $2, round = $3 WHERE id = $1", [
-          request.sessionId,
-          ctx.masterKey.seal(party.save(), stateContext(request.sessionId, row.round + 1)),
-          row.round + 1,
-        ]);
+        state = ctx.masterKey.seal(party.save(), stateContext(request.sessionId, row.round + 1));
       }
     } catch (e) {
       if (!(e instanceof ProtocolAbort)) throw e;
       await fail(ctx, tx, row, request, e);
       return { abort: e };
     }
-    await tx.query("UPDATE sessions SET last_input = $2, last_output = $3, updated_ms = $4 WHERE id = $1", [
-      request.sessionId,
-      inputHash,
-      ctx.masterKey.seal(utf8ToBytes(JSON.stringify(reply)), `reply:${request.sessionId}`),
-      ctx.now(),
-    ]);
+    // The round's outcome, and its reply for a retry of the same request, in one write.
+    await tx.query(
+      "UPDATE sessions SET state = $2, status = $3, round = $4, last_input = $5, last_output = $6, updated_ms = $7 WHERE id = $1",
+      [
+        request.sessionId,
+        state,
+        reply.done ? "done" : "running",
+        row.round + 1,
+        inputHash,
+        ctx.masterKey.seal(utf8ToBytes(JSON.stringify(reply)), `reply:${request.sessionId}`),
+        ctx.now(),
+      ],
+    );
     return reply;
   });
   if (live !== undefined && !("abort" in outcome)) ctx.parties.put(request.sessionId, live.round, live.party);

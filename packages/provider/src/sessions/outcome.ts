@@ -92,19 +92,20 @@ export async function signatureMade(
   result: unknown,
 ): Promise<Uint8Array> {
   const signature = scheme(run.scheme).signatureBytes(result);
+  // The runs of one request (a PSBT's inputs) may finish at the same moment on different
+  // connections: locking the request first makes the last of them see every other's signature.
+  await tx.query("SELECT id FROM sign_requests WHERE id = $1 FOR UPDATE", [run.requestId]);
   await tx.query("UPDATE request_signatures SET signature = $3 WHERE request_id = $1 AND idx = $2", [
     run.requestId,
     run.messageIndex,
     signature,
   ]);
-  const [pending] = await tx.query<{ n: string }>(
-    "SELECT count(*) AS n FROM request_signatures WHERE request_id = $1 AND signature IS NULL",
+  const completed = await tx.query(
+    `UPDATE sign_requests SET status = 'signed' WHERE id = $1
+       AND NOT EXISTS (SELECT 1 FROM request_signatures WHERE request_id = $1 AND signature IS NULL) RETURNING id`,
     [run.requestId],
   );
-  if (Number(pending?.n) === 0) {
-    await tx.query("UPDATE sign_requests SET status = 'signed' WHERE id = $1", [run.requestId]);
-    await auditRun(ctx, tx, run, "request.signed", { request: run.requestId });
-  }
+  if (completed.length === 1) await auditRun(ctx, tx, run, "request.signed", { request: run.requestId });
   return signature;
 }
 
