@@ -93,8 +93,9 @@ export async function signatureMade(
 ): Promise<Uint8Array> {
   const signature = scheme(run.scheme).signatureBytes(result);
   // The runs of one request (a PSBT's inputs) may finish at the same moment on different
-  // connections: locking the request first makes the last of them see every other's signature.
-  await tx.query("SELECT id FROM sign_requests WHERE id = $1 FOR UPDATE", [run.requestId]);
+  // connections: locking the request first (the lock its update takes anyway) makes the last of
+  // them see every other's signature.
+  await tx.query("SELECT id FROM sign_requests WHERE id = $1 FOR NO KEY UPDATE", [run.requestId]);
   await tx.query("UPDATE request_signatures SET signature = $3 WHERE request_id = $1 AND idx = $2", [
     run.requestId,
     run.messageIndex,
