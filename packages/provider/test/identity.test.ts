@@ -192,7 +192,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("device revocation on %s", (
     await provider?.stop();
   });
 
-  it("a device revokes another: shut out, its held request cancelled, its approval no longer counts", async () => {
+  it("a device revokes another: shut out, its held request cancelled, its approval marked and no longer counted", async () => {
     const email = "revoke@example.com";
     const phone = await activeDevice(provider, email);
     const laptop = await addDevice(provider, phone, email);
@@ -224,6 +224,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("device revocation on %s", (
       (await laptop.request("POST", `/v1/sign-requests/${phoneAsked}/approve`, { signature: approval })).status,
     ).toBe(200);
     expect((await waiting(phoneAsked)).waitingFor).toEqual({});
+    expect((await waiting(phoneAsked)).approvals).toEqual([{ deviceId: laptop.id, atMs: expect.any(Number) }]);
     const tabletAsked = await ask(tablet, transfer());
 
     const revoked = await phone.request("POST", `/v1/devices/${laptop.id}/revoke`);
@@ -235,6 +236,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("device revocation on %s", (
     expect(await waiting(phoneAsked)).toMatchObject({
       status: "held",
       waitingFor: { approvals: { needed: 1, have: 0 } },
+      approvals: [{ deviceId: laptop.id, atMs: expect.any(Number), revoked: true }],
     });
     expect((await phone.request("POST", `/v1/sign-requests/${phoneAsked}/sign`)).status).toBe(409);
 

@@ -77,10 +77,6 @@ async function findRequest(q: Queryable, id: string, accountId: string, lock = f
 }
 
 async function view(ctx: ProviderContext, q: Queryable, row: RequestRow, detail: boolean) {
-  const approvals = await q.query<{ device_id: string; at_ms: string }>(
-    "SELECT device_id, at_ms FROM approvals WHERE request_id = $1 ORDER BY at_ms",
-    [row.id],
-  );
   const base = {
     requestId: row.id,
     walletId: row.wallet_id,
@@ -94,6 +90,12 @@ async function view(ctx: ProviderContext, q: Queryable, row: RequestRow, detail:
     ...(row.status === "held" && { waitingFor: waitingFor(row, await approvalCount(q, row.id), ctx.now()) }),
   };
   if (!detail) return base;
+  // An approval by a device revoked since stays on record, marked: it no longer counts.
+  const approvals = await q.query<{ device_id: string; at_ms: string; revoked: boolean }>(
+    `SELECT a.device_id, a.at_ms, d.state = 'revoked' AS revoked FROM approvals a JOIN devices d ON d.id = a.device_id
+     WHERE a.request_id = $1 ORDER BY a.at_ms`,
+    [row.id],
+  );
   const signatures = await q.query<{ idx: number; input: number | null; signature: Uint8Array | null }>(
     "SELECT idx, input, signature FROM request_signatures WHERE request_id = $1 ORDER BY idx",
     [row.id],
@@ -102,7 +104,11 @@ async function view(ctx: ProviderContext, q: Queryable, row: RequestRow, detail:
     ...base,
     payload: bytesToHex(new Uint8Array(row.payload)),
     path: row.path,
-    approvals: approvals.map((a) => ({ deviceId: a.device_id, atMs: Number(a.at_ms) })),
+    approvals: approvals.map((a) => ({
+      deviceId: a.device_id,
+      atMs: Number(a.at_ms),
+      ...(a.revoked && { revoked: true }),
+    })),
     signatures: signatures.map((s) => ({
       index: s.idx,
       ...(s.input !== null && { input: s.input }),
