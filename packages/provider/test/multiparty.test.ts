@@ -204,4 +204,38 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("t-of-n wallets on %s", (kin
     expect((await ask({ scheme: "ecdsa2p", members: [d0.id, d1.id] })).status).toBe(400);
     expect((await ask({ threshold: 2 })).status).toBe(400);
   });
+
+  it("revoking a member says what its wallets keep, and refuses to strand one unless told to", async () => {
+    // From the tests above: "team" is d0, d1 and the provider; "devices-only" is d0, d1 and d2; both 2-of-3.
+    const [d0, d1, d2] = devices as [TestDevice, TestDevice, TestDevice];
+    const wallets = (await d0.request("GET", "/v1/wallets")).body.wallets as { id: string; name: string }[];
+    const idOf = (name: string) => wallets.find((w) => w.name === name)?.id;
+
+    const first = await d0.request("POST", `/v1/devices/${d2.id}/revoke`);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body.wallets).toEqual([
+      { walletId: idOf("devices-only"), name: "devices-only", threshold: 2, signersLeft: 2 },
+    ]);
+
+    // d1 as well would leave "devices-only" with d0 alone; "team" keeps d0 and the provider.
+    const refused = await d0.request("POST", `/v1/devices/${d1.id}/revoke`);
+    expect(refused).toMatchObject({
+      status: 409,
+      body: { message: expect.stringContaining("wallet devices-only would have 1 of the 2 signers it needs") },
+    });
+    expect((await d1.request("GET", "/v1/account")).status).toBe(200);
+    expect((await d0.request("POST", `/v1/devices/${d1.id}/revoke`, { strandWallets: "yes" })).status).toBe(400);
+
+    const stranded = await d0.request("POST", `/v1/devices/${d1.id}/revoke`, { strandWallets: true });
+    expect(stranded.status, JSON.stringify(stranded.body)).toBe(200);
+    expect(stranded.body.wallets).toEqual([
+      { walletId: idOf("devices-only"), name: "devices-only", threshold: 2, signersLeft: 1 },
+      { walletId: idOf("team"), name: "team", threshold: 2, signersLeft: 2 },
+    ]);
+    const entries = (await d0.request("GET", "/v1/audit")).body.entries as { action: string; details: object }[];
+    expect(entries.filter((e) => e.action === "device.revoked").map((e) => e.details)).toEqual([
+      { device: d2.id },
+      { device: d1.id, strandedWallets: [idOf("devices-only")] },
+    ]);
+  });
 });

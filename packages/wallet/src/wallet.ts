@@ -78,6 +78,15 @@ export interface RequestDetail {
   description?: { network?: string };
 }
 
+/** A t-of-n wallet a revoked device was a member of, as the provider reports it. */
+export interface RevokedMemberWallet {
+  walletId: string;
+  name: string;
+  threshold: number;
+  /** Members that can still sign: the account's active devices, and the provider when a member. */
+  signersLeft: number;
+}
+
 export interface WalletOptions {
   /** Where long steps report progress (default: nowhere). */
   progress?: (text: string) => void;
@@ -190,9 +199,20 @@ export class Wallet {
     return this.client.call("POST", `/v1/devices/${deviceIdArgument(id)}/approve`);
   }
 
-  /** Shuts a device of the account out at the provider (this one included, unless it is the last active one). */
-  revokeDevice(id: string): Promise<{ deviceId: string; state: string }> {
-    return this.client.call("POST", `/v1/devices/${deviceIdArgument(id)}/revoke`);
+  /**
+   * Shuts a device of the account out at the provider (this one included, unless it is the last
+   * active one). The reply lists the t-of-n wallets it was a member of and how many members can
+   * still sign each; the provider refuses to leave one below its threshold unless `strandWallets`.
+   */
+  revokeDevice(
+    id: string,
+    options: { strandWallets?: boolean } = {},
+  ): Promise<{ deviceId: string; state: string; wallets: RevokedMemberWallet[] }> {
+    return this.client.call(
+      "POST",
+      `/v1/devices/${deviceIdArgument(id)}/revoke`,
+      options.strandWallets ? { strandWallets: true } : undefined,
+    );
   }
 
   // ── wallets ────────────────────────────────────────────────────────────────────────────────

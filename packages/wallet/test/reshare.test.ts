@@ -143,4 +143,24 @@ describe("keyshard reshare: add a device, remove one, same addresses", () => {
     ]);
     expect(sent.receiptStatus).toBe(1);
   });
+
+  it("revoking members: each wallet's remaining signers are named, and stranding one needs --strand-wallets", async () => {
+    // team: phone, watch, laptop (2 of 3); vault: phone, laptop, watch and the provider (2 of 4).
+    const { laptop, watch } = devices;
+    const names = (reply: Record<string, unknown>) =>
+      (reply.wallets as { name: string; threshold: number; signersLeft: number }[]).map(
+        (w) => `${w.name} ${w.signersLeft}/${w.threshold}`,
+      );
+    const revokeLaptop = await phone.run(["devices", "revoke", laptop.id]);
+    expect(revokeLaptop.code, revokeLaptop.stderr).toBe(0);
+    expect(revokeLaptop.stdout).toContain(`keyshard reshare --wallet team --remove ${laptop.id}`);
+    const refused = await phone.run(["devices", "revoke", watch.id, "--json"]);
+    expect(refused.code).toBe(1);
+    expect(refused.json).toMatchObject({ error: "provider-refused", status: 409 });
+    expect(String(refused.json.message)).toContain("wallet team would have 1 of the 2 signers it needs");
+    expect(names(await phone.ok(["devices", "revoke", watch.id, "--strand-wallets"]))).toEqual([
+      "team 1/2",
+      "vault 2/2",
+    ]);
+  });
 });

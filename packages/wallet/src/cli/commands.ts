@@ -38,7 +38,8 @@ export const USAGE = `usage: keyshard <command> [options]   (--home DIR, --json,
   verify CODE                                     the code mailed to EMAIL
   devices                                         the account's devices
   devices approve DEVICE                          let another device of the account in
-  devices revoke DEVICE                           shut a lost or retired device of the account out
+  devices revoke DEVICE [--strand-wallets]        shut a lost or retired device of the account out (--strand-wallets:
+                                                  even when a t-of-n wallet is left without enough signers)
   wallet create --name N [--scheme S] [--quorum T/N --with DEVICE…] [--policy FILE]
   wallet list | wallet join                       list wallets; join key generations and key changes waiting for this device
   refresh --wallet N                              new shares of the same key (addresses unchanged)
@@ -306,9 +307,16 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   async "devices revoke"(ctx) {
-    const reply = await (await open(ctx)).revokeDevice(arg(ctx, 0, "the DEVICE id to revoke"));
+    const reply = await (await open(ctx)).revokeDevice(arg(ctx, 0, "the DEVICE id to revoke"), {
+      strandWallets: ctx.values["strand-wallets"] === true,
+    });
+    const wallets = reply.wallets.map((w) =>
+      w.signersLeft >= w.threshold
+        ? `\n  wallet ${w.name}: ${w.signersLeft} members can still sign (${w.threshold} needed): keyshard reshare --wallet ${w.name} --remove ${reply.deviceId}`
+        : `\n  wallet ${w.name}: ${w.signersLeft} members can still sign, ${w.threshold} are needed: it can no longer sign`,
+    );
     return {
-      human: `device ${reply.deviceId} is revoked: the provider no longer answers it. Take its shares out of use: \`keyshard reshare --remove\` for t-of-n wallets, \`keyshard recover\` on a new device for hybrid wallets it held`,
+      human: `device ${reply.deviceId} is revoked: the provider no longer answers it. Take its shares out of use${wallets.length > 0 ? `:${wallets.join("")}\n  and` : ":"} \`keyshard recover\` on a new device for hybrid wallets it held`,
       data: reply,
     };
   },

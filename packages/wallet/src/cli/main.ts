@@ -45,6 +45,7 @@ const OPTIONS = {
   status: { type: "string" },
   rules: { type: "string" },
   once: { type: "boolean" },
+  "strand-wallets": { type: "boolean" },
   wait: { type: "string" },
   image: { type: "string", multiple: true },
   frames: { type: "string" },

@@ -11,7 +11,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { FastifyInstance } from "fastify";
 import { appendAudit } from "../../audit/log.js";
-import { revokeDevice } from "../../devices/revoke.js";
+import { revokeDevice, walletsWithout } from "../../devices/revoke.js";
 import { authenticate, checkSignedRequest, type DeviceState } from "../auth.js";
 import type { ProviderContext } from "../context.js";
 import { badRequest, conflict, errorSchema, forbidden, type HttpError, notFound, unauthorized } from "../errors.js";
@@ -236,15 +236,44 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
     {
       schema: {
         summary:
-          "An active device shuts a device of its account out, itself included, unless it is the last active one",
+          "An active device shuts a device of its account out, itself included, unless it is the last active one or `strandWallets` is needed",
+        description:
+          "Lists the account's t-of-n wallets the device is a member of, with how many members could still sign without it. A revocation that would leave a wallet fewer signers than its threshold is refused (409) unless the body says `strandWallets: true`: such a wallet could neither sign nor reshare again.",
         params: deviceIdParams,
-        response: { 200: deviceSchema, "4xx": errorSchema },
+        // Optional: a revocation without a body is the usual one.
+        body: {
+          type: ["object", "null"],
+          additionalProperties: false,
+          properties: { strandWallets: { type: "boolean" } },
+        },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              ...deviceSchema.properties,
+              wallets: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: {
+                    walletId: { type: "string" },
+                    name: { type: "string" },
+                    threshold: { type: "integer" },
+                    signersLeft: { type: "integer" },
+                  },
+                },
+              },
+            },
+          },
+          "4xx": errorSchema,
+        },
       },
     },
     async (request) => {
       const revoker = await authenticate(ctx, request);
       const { id } = request.params as { id: string };
-      await ctx.db.transaction(async (tx) => {
+      const { strandWallets = false } = (request.body ?? {}) as { strandWallets?: boolean };
+      const wallets = await ctx.db.transaction(async (tx) => {
         // The account's active devices are locked, so two revocations at once cannot leave none.
         const active = await tx.query<{ id: string }>(
           "SELECT id FROM devices WHERE account_id = $1 AND state = 'active' ORDER BY id FOR UPDATE",
@@ -259,26 +288,37 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
         // With no active device left, the next device to prove the email would be let in at once.
         if (active.every((d) => d.id === id))
           throw conflict("the account's last active device cannot be revoked: add or recover another first");
+        const wallets = await walletsWithout(
+          tx,
+          { id: revoker.accountId, activeDevices: active.map((d) => d.id), providerId: ctx.identityId },
+          id,
+        );
+        const stranded = wallets.filter((w) => w.signersLeft < w.threshold);
+        if (stranded.length > 0 && !strandWallets)
+          throw conflict(
+            `without the device, ${stranded.map((w) => `wallet ${w.name} would have ${w.signersLeft} of the ${w.threshold} signers it needs`).join("; ")}: it could never sign or reshare again. Let the device take part in a reshare first, or revoke with strandWallets if it is lost anyway`,
+          );
         await revokeDevice(tx, id);
         await appendAudit(tx, {
           chain: revoker.accountId,
           atMs: ctx.now(),
           actor: revoker.id,
           action: "device.revoked",
-          details: { device: id },
+          details: { device: id, ...(stranded.length > 0 && { strandedWallets: stranded.map((w) => w.walletId) }) },
         });
         await ctx.notifier.queueForAccount(
           tx,
           revoker.accountId,
           {
             subject: "keyshard: a device was revoked",
-            body: `Device ${revoker.id} revoked device ${id} (${target.name}). Its held requests are cancelled and its approvals no longer count.\nIf you did not do this, a device of your account is in someone else's hands: recover with your face (keyshard recover) and revoke it.`,
+            body: `Device ${revoker.id} revoked device ${id} (${target.name}). Its held requests are cancelled and its approvals no longer count.${wallets.map((w) => `\nWallet ${w.name}: ${w.signersLeft} of its members can still sign, ${w.threshold} are needed${w.signersLeft >= w.threshold ? "; reshare it without the device" : "; it can no longer sign"}.`).join("")}\nIf you did not do this, a device of your account is in someone else's hands: recover with your face (keyshard recover) and revoke it.`,
           },
           ctx.now(),
         );
+        return wallets;
       });
       ctx.notifier.kick();
-      return { deviceId: id, accountId: revoker.accountId, state: "revoked" };
+      return { deviceId: id, accountId: revoker.accountId, state: "revoked", wallets };
     },
   );
 }
