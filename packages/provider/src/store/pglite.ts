@@ -61,6 +61,7 @@ class PgliteDatabase implements Database {
   readonly #pglite: PGliteModule;
   readonly #client: PGlite;
   readonly #prepared = new Map<string, Prepared>();
+  #names = 0;
   readonly #parsers: Record<number, (text: string) => unknown>;
   /** PGlite is one connection: a query outside a transaction waits for the transaction to end. */
   #connection: Promise<unknown> = Promise.resolve();
@@ -79,13 +80,24 @@ class PgliteDatabase implements Database {
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.#exclusive(async () => {
       await this.#simple("BEGIN");
+      // The transaction's statements go one at a time even when `work` does not wait for each
+      // (PGlite reads a statement's results back from one shared place), and all have ended
+      // before COMMIT or ROLLBACK.
+      let statements: Promise<unknown> = Promise.resolve();
+      const query = <R>(sql: string, params: unknown[] = []): Promise<R[]> => {
+        const run = statements.then(() => this.#run<R>(sql, params, false));
+        statements = run.catch(() => {});
+        return run;
+      };
       let result: T;
       try {
-        result = await work({ query: (sql, params = []) => this.#run(sql, params, false) });
+        result = await work({ query });
       } catch (e) {
+        await statements;
         await this.#simple("ROLLBACK");
         throw e;
       }
+      await statements;
       if ((await this.#simple("COMMIT")) !== "COMMIT") throw new Error(ROLLED_BACK);
       return result;
     });
@@ -138,7 +150,7 @@ class PgliteDatabase implements Database {
   /** Parses and describes a statement; it is kept under a name unless there are too many already. */
   async #prepare(sql: string): Promise<Prepared> {
     const { serialize } = this.#pglite.protocol;
-    const name = this.#prepared.size < MAX_PREPARED ? `s${this.#prepared.size}` : "";
+    const name = this.#prepared.size < MAX_PREPARED ? `s${this.#names++}` : "";
     const { messages } = await this.#client.execProtocol(
       Buffer.concat([serialize.parse({ name, text: sql }), serialize.describe({ type: "S", name }), serialize.sync()]),
       { syncToFs: false },

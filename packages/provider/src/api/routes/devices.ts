@@ -274,13 +274,15 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
       const { id } = request.params as { id: string };
       const { strandWallets = false } = (request.body ?? {}) as { strandWallets?: boolean };
       const wallets = await ctx.db.transaction(async (tx) => {
-        // The account's active devices are locked, so two revocations at once cannot leave none.
+        // The account's active devices are locked, so two revocations at once cannot leave none
+        // (not FOR UPDATE: that would also wait for, and deadlock with, an approval being recorded,
+        // whose reference to its device takes a key-share lock on the device's row).
         const active = await tx.query<{ id: string }>(
-          "SELECT id FROM devices WHERE account_id = $1 AND state = 'active' ORDER BY id FOR UPDATE",
+          "SELECT id FROM devices WHERE account_id = $1 AND state = 'active' ORDER BY id FOR NO KEY UPDATE",
           [revoker.accountId],
         );
         const [target] = await tx.query<{ state: DeviceState; name: string }>(
-          "SELECT state, name FROM devices WHERE id = $1 AND account_id = $2 FOR UPDATE",
+          "SELECT state, name FROM devices WHERE id = $1 AND account_id = $2 FOR NO KEY UPDATE",
           [id, revoker.accountId],
         );
         if (target === undefined) throw notFound("no device of this account under that id");
