@@ -261,4 +261,57 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("device revocation on %s", (
     expect((await phone.request("GET", "/v1/audit/verify")).body).toMatchObject({ ok: true });
     expect(await mailed(provider.mails, email, `revoked device ${laptop.id}`)).toBe(true);
   });
+
+  it("a revocation and an approval recorded at the same moment both go through", async () => {
+    // On PostgreSQL the two used to deadlock: revoke locked the account's devices, then waited for
+    // the held request that the approval had locked; the approval's reference to its device then
+    // waited for revoke's lock on that device.
+    const email = "revoke-race@example.com";
+    const phone = await activeDevice(provider, email);
+    const laptop = await addDevice(provider, phone, email);
+    const tablet = await addDevice(provider, phone, email);
+    const wallet = await createWallet(phone, "race", "frost-ed25519", [
+      { name: "two-eyes", when: {}, decision: "require-approvals", approvals: 1 },
+    ]);
+    const asked = await tablet.request("POST", `/v1/wallets/${wallet.walletId}/sign-requests`, {
+      chain: "solana",
+      payload: bytesToHex(
+        buildSolTransfer({
+          from: solanaAddress(hexToBytes(wallet.publicKey)),
+          to: solanaAddress(ed25519.getPublicKey(ed25519.utils.randomSecretKey())),
+          lamports: 5n,
+          recentBlockhash: solanaAddress(ed25519.getPublicKey(ed25519.utils.randomSecretKey())),
+        }),
+      ),
+    });
+    const requestId = asked.body.requestId as string;
+    expect(asked.body.status).toBe("held");
+
+    // The approval's two steps, as the approve route takes them, with the revocation between.
+    let locked = () => {};
+    const requestLocked = new Promise<void>((r) => (locked = r));
+    let proceed = () => {};
+    const revocationWaiting = new Promise<void>((r) => (proceed = r));
+    const approval = provider.context.db.transaction(async (tx) => {
+      await tx.query("SELECT id FROM sign_requests WHERE id = $1 FOR UPDATE", [requestId]);
+      locked();
+      await revocationWaiting;
+      await tx.query("INSERT INTO approvals (request_id, device_id, signature, at_ms) VALUES ($1, $2, $3, $4)", [
+        requestId,
+        laptop.id,
+        new Uint8Array(64),
+        provider.context.now(),
+      ]);
+    });
+    await requestLocked;
+    const revocation = phone.request("POST", `/v1/devices/${tablet.id}/revoke`);
+    await new Promise((r) => setTimeout(r, 300));
+    proceed();
+    await approval;
+    expect((await revocation).status).toBe(200);
+    expect((await phone.request("GET", `/v1/sign-requests/${requestId}`)).body).toMatchObject({
+      status: "cancelled",
+      approvals: [{ deviceId: laptop.id }],
+    });
+  });
 });
