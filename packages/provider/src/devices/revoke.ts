@@ -1,6 +1,6 @@
 /**
  * Revoking a device: the provider no longer authenticates it, its held requests are cancelled,
- * and its approvals stop counting (`approvalCount` skips revoked devices). What it already got
+ * and its approvals stop counting (`approvalsOf` marks them). What it already got
  * signed stays signed, and the shares it holds still exist on it: the user takes them out of use
  * by a reshare without it (t-of-n) or a recovery on a new device (hybrid). Used by a device of
  * the account (`POST /v1/devices/:id/revoke`) and by a rejected face recovery.

@@ -52,22 +52,30 @@ export interface Waiting {
   releaseMs?: number;
 }
 
-/** What a held request still waits for; empty when it may be signed. */
-export function waitingFor(row: RequestRow, approvals: number, now: number): Waiting {
-  const waiting: Waiting = {};
-  if (row.totp_needed) waiting.totp = true;
-  if (approvals < row.approvals_needed) waiting.approvals = { needed: row.approvals_needed, have: approvals };
-  if (row.release_ms !== null && Number(row.release_ms) > now) waiting.releaseMs = Number(row.release_ms);
-  return waiting;
+/** An approval on record; a revoked device's approval stays on record but vouches for nothing any more. */
+export interface Approval {
+  deviceId: string;
+  atMs: number;
+  counts: boolean;
 }
 
-export async function approvalCount(q: Queryable, requestId: string): Promise<number> {
-  // A revoked device's approval stays on record but vouches for nothing any more.
-  const [row] = await q.query<{ n: string }>(
-    "SELECT count(*) AS n FROM approvals a JOIN devices d ON d.id = a.device_id WHERE a.request_id = $1 AND d.state <> 'revoked'",
+export async function approvalsOf(q: Queryable, requestId: string): Promise<Approval[]> {
+  const rows = await q.query<{ device_id: string; at_ms: string; counts: boolean }>(
+    `SELECT a.device_id, a.at_ms, d.state <> 'revoked' AS counts FROM approvals a JOIN devices d ON d.id = a.device_id
+     WHERE a.request_id = $1 ORDER BY a.at_ms`,
     [requestId],
   );
-  return Number(row?.n ?? 0);
+  return rows.map((r) => ({ deviceId: r.device_id, atMs: Number(r.at_ms), counts: r.counts }));
+}
+
+/** What a held request still waits for; empty when it may be signed. */
+export function waitingFor(row: RequestRow, approvals: Approval[], now: number): Waiting {
+  const waiting: Waiting = {};
+  const have = approvals.filter((a) => a.counts).length;
+  if (row.totp_needed) waiting.totp = true;
+  if (have < row.approvals_needed) waiting.approvals = { needed: row.approvals_needed, have };
+  if (row.release_ms !== null && Number(row.release_ms) > now) waiting.releaseMs = Number(row.release_ms);
+  return waiting;
 }
 
 /** The allow-list and the transfers the wallet started signing within `windowMs`. */

@@ -18,7 +18,7 @@ import { currentPolicy } from "../../policy/changes.js";
 import { evaluatePolicy, longestWindowMs, REQUEST_KINDS } from "../../policy/policy.js";
 import { recoveryHoldUntil } from "../../recovery/face.js";
 import {
-  approvalCount,
+  approvalsOf,
   holdOf,
   REQUEST_COLUMNS,
   type RequestRow,
@@ -77,6 +77,7 @@ async function findRequest(q: Queryable, id: string, accountId: string, lock = f
 }
 
 async function view(ctx: ProviderContext, q: Queryable, row: RequestRow, detail: boolean) {
+  const approvals = row.status === "held" || detail ? await approvalsOf(q, row.id) : [];
   const base = {
     requestId: row.id,
     walletId: row.wallet_id,
@@ -87,15 +88,9 @@ async function view(ctx: ProviderContext, q: Queryable, row: RequestRow, detail:
     rule: row.rule,
     description: JSON.parse(row.description) as Record<string, unknown>,
     createdMs: Number(row.created_ms),
-    ...(row.status === "held" && { waitingFor: waitingFor(row, await approvalCount(q, row.id), ctx.now()) }),
+    ...(row.status === "held" && { waitingFor: waitingFor(row, approvals, ctx.now()) }),
   };
   if (!detail) return base;
-  // An approval by a device revoked since stays on record, marked: it no longer counts.
-  const approvals = await q.query<{ device_id: string; at_ms: string; revoked: boolean }>(
-    `SELECT a.device_id, a.at_ms, d.state = 'revoked' AS revoked FROM approvals a JOIN devices d ON d.id = a.device_id
-     WHERE a.request_id = $1 ORDER BY a.at_ms`,
-    [row.id],
-  );
   const signatures = await q.query<{ idx: number; input: number | null; signature: Uint8Array | null }>(
     "SELECT idx, input, signature FROM request_signatures WHERE request_id = $1 ORDER BY idx",
     [row.id],
@@ -104,11 +99,8 @@ async function view(ctx: ProviderContext, q: Queryable, row: RequestRow, detail:
     ...base,
     payload: bytesToHex(new Uint8Array(row.payload)),
     path: row.path,
-    approvals: approvals.map((a) => ({
-      deviceId: a.device_id,
-      atMs: Number(a.at_ms),
-      ...(a.revoked && { revoked: true }),
-    })),
+    // An approval by a device revoked since is listed, marked: it no longer counts.
+    approvals: approvals.map((a) => ({ deviceId: a.deviceId, atMs: a.atMs, ...(!a.counts && { revoked: true }) })),
     signatures: signatures.map((s) => ({
       index: s.idx,
       ...(s.input !== null && { input: s.input }),
@@ -435,7 +427,7 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
         const wallet = await findWallet(tx, found.wallet_id, device.accountId, { lock: true, active: true });
         const row = await findRequest(tx, id, device.accountId);
         if (row.status === "held") {
-          const waiting = waitingFor(row, await approvalCount(tx, row.id), ctx.now());
+          const waiting = waitingFor(row, await approvalsOf(tx, row.id), ctx.now());
           if (Object.keys(waiting).length > 0)
             throw new HttpError(409, "held", `the request still waits for ${Object.keys(waiting).join(", ")}`);
         } else if (row.status !== "signing" && row.status !== "failed")
