@@ -111,27 +111,45 @@ describe("Paillier encryption", () => {
 });
 
 describe("Paillier well-formedness checks", () => {
+  // The secret key's checks divide by its primes instead of taking a gcd; both must agree.
+  const checkers = () => [
+    { by: "the public key", key: pk },
+    { by: "the secret key", key: sk },
+  ];
+
   it("isCiphertext rejects 0, N², values above, and multiples of a factor", () => {
     const { c } = pk.encryptRandom(5n);
-    expect(pk.isCiphertext(c)).toBe(true);
-    expect(pk.isCiphertext(1n)).toBe(true);
-    expect(pk.isCiphertext(0n)).toBe(false);
-    expect(pk.isCiphertext(-c)).toBe(false);
-    expect(pk.isCiphertext(pk.n2)).toBe(false);
-    expect(pk.isCiphertext(pk.n2 + 1n)).toBe(false);
-    expect(pk.isCiphertext(sk.p)).toBe(false);
-    expect(pk.isCiphertext(7n * sk.p)).toBe(false);
-    expect(pk.isCiphertext(sk.q * sk.q)).toBe(false);
-    expect(pk.isCiphertext(n)).toBe(false);
+    for (const { by, key } of checkers()) {
+      expect(
+        [c, 1n].map((x) => key.isCiphertext(x)),
+        by,
+      ).toEqual([true, true]);
+      const bad = [0n, -c, pk.n2, pk.n2 + 1n, sk.p, 7n * sk.p, sk.q * sk.q, n];
+      expect(
+        bad.filter((x) => key.isCiphertext(x)),
+        by,
+      ).toEqual([]);
+    }
   });
 
   it("isUnit accepts exactly the units below N", () => {
-    expect(pk.isUnit(randomUnit(n))).toBe(true);
-    expect(pk.isUnit(0n)).toBe(false);
-    expect(pk.isUnit(n)).toBe(false);
-    expect(pk.isUnit(n + 1n)).toBe(false);
-    expect(pk.isUnit(sk.p)).toBe(false);
-    expect(pk.isUnit(3n * sk.q)).toBe(false);
+    const unit = randomUnit(n);
+    for (const { by, key } of checkers()) {
+      expect(key.isUnit(unit), by).toBe(true);
+      expect(
+        [0n, n, n + 1n, sk.p, 3n * sk.q].filter((x) => key.isUnit(x)),
+        by,
+      ).toEqual([]);
+    }
+  });
+
+  it("a secret key whose factors are not prime checks by gcd, and still finds their factors", () => {
+    const p = randomPrime(256);
+    const q = randomPrime(512);
+    const bad = PaillierSecretKey.fromPrimes(p * p, q);
+    expect(bad.isCiphertext(p)).toBe(false);
+    expect(bad.isUnit(5n * p)).toBe(false);
+    expect(bad.isCiphertext(bad.publicKey.encryptRandom(3n).c)).toBe(true);
   });
 });
 

@@ -347,7 +347,7 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
   private p0Round5(r: Reader): Msg[] {
     const sk = this.share.paillier;
     if (!sk) throw new ProtocolAbort(null, "party 0 share without Paillier key");
-    const c3 = readCiphertext(r, sk.publicKey);
+    const c3 = readCiphertext(r, sk);
     const proof = readAffineProof(r, affineStatement(this.share));
     r.end();
     // Checked again here, not only at start: restoring a state saved before this round must not

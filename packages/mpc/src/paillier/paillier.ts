@@ -183,6 +183,21 @@ export class PaillierSecretKey {
     return this.publicKey.withRandomness(m, crt(rp, k.p2, rq, k.q2, k.q2InvP2));
   }
 
+  /** As `publicKey.isCiphertext`; with known prime factors, two reductions replace the gcd. */
+  isCiphertext(c: bigint): boolean {
+    return c > 0n && c < this.publicKey.n2 && this.coprimeToN(c);
+  }
+
+  /** As `publicKey.isUnit`, likewise. */
+  isUnit(x: bigint): boolean {
+    return x > 0n && x < this.publicKey.n && this.coprimeToN(x);
+  }
+
+  private coprimeToN(x: bigint): boolean {
+    if (!this.precomputed().primes) return gcd(x, this.publicKey.n) === 1n;
+    return x % this.p !== 0n && x % this.q !== 0n;
+  }
+
   phi(): bigint {
     return (this.p - 1n) * (this.q - 1n);
   }
@@ -214,9 +229,13 @@ export function readPaillierSecretKey(r: Reader): PaillierSecretKey {
   return PaillierSecretKey.fromPrimes(r.bigint(PAILLIER_MAX_BITS / 2), r.bigint(PAILLIER_MAX_BITS / 2));
 }
 
-/** A ciphertext under `pk`, read strictly: in [1, N²) and a unit (Alpha-Rays-style group check). */
-export function readCiphertext(r: Reader, pk: PaillierPublicKey): bigint {
-  const c = r.below(pk.n2);
-  if (!pk.isCiphertext(c)) r.fail("not a valid Paillier ciphertext");
+/**
+ * A ciphertext under `key` (a public key, or the reader's own secret key, which checks it faster),
+ * read strictly: in [1, N²) and a unit (Alpha-Rays-style group check).
+ */
+export function readCiphertext(r: Reader, key: PaillierPublicKey | PaillierSecretKey): bigint {
+  const n2 = key instanceof PaillierSecretKey ? key.publicKey.n2 : key.n2;
+  const c = r.below(n2);
+  if (!key.isCiphertext(c)) r.fail("not a valid Paillier ciphertext");
   return c;
 }

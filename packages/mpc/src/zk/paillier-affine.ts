@@ -227,9 +227,10 @@ export function verifyAffine(
   const ry = 1n << BigInt(st.yBits + EPSILON);
   if (z1 > ra || z1 < -ra || z2 > ry || z2 < -ry) return false;
   if (bitLength(z3) > z3Bits(st, rp) || bitLength(z4) > z4Bits(st, rp)) return false;
-  if (!pk.isCiphertext(A) || !pk.isCiphertext(st.D) || !pk.isCiphertext(st.C)) return false;
+  if (!sk.isCiphertext(A) || !sk.isCiphertext(st.D) || !sk.isCiphertext(st.C)) return false;
+  // Ñ = N, so the Paillier key checks the ring-Pedersen elements too.
+  if (![E, F, S, T].every((x) => sk.isUnit(x))) return false;
   const g = new RingPedersenGroup(rp, { p: sk.p, q: sk.q, lambda: 0n });
-  if (!g.areUnits([E, F, S, T])) return false;
 
   const e = challenge(tr, st, { A, E, F, S, T });
   if (tables.commit(z1, z3) !== (E * g.pow(S, e)) % rp.n) return false;
