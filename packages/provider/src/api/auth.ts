@@ -32,13 +32,12 @@ function header(request: FastifyRequest, name: string): string {
   return value;
 }
 
-/** Checks the signature headers against `identityKey` and spends the nonce. */
-export async function checkSignedRequest(
+/** Checks the signature headers against `identityKey`; returns the nonce and its expiry, not yet spent. */
+function verifySignedHeaders(
   ctx: ProviderContext,
   request: FastifyRequest,
-  deviceId: string,
   identityKey: Uint8Array,
-): Promise<void> {
+): { nonce: string; expiresMs: number } {
   const timestamp = Number(header(request, REQUEST_HEADERS.timestamp));
   const nonce = header(request, REQUEST_HEADERS.nonce);
   const signature = header(request, REQUEST_HEADERS.signature);
@@ -51,11 +50,51 @@ export async function checkSignedRequest(
   const signed = { method: request.method, path: request.url, body: new Uint8Array(body), timestamp, nonce };
   if (!verifyRequestSignature(identityKey, signed, hexToBytes(signature)))
     throw unauthorized("request signature does not verify");
-  const spent = await ctx.db.query(
-    "INSERT INTO request_nonces (device_id, nonce, expires_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING nonce",
-    [deviceId, nonce, timestamp + 2 * REQUEST_WINDOW_MS],
-  );
+  return { nonce, expiresMs: timestamp + 2 * REQUEST_WINDOW_MS };
+}
+
+const SPEND_NONCE =
+  "INSERT INTO request_nonces (device_id, nonce, expires_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING nonce";
+
+/** Checks the signature headers against `identityKey` and spends the nonce (a device registering itself). */
+export async function checkSignedRequest(
+  ctx: ProviderContext,
+  request: FastifyRequest,
+  deviceId: string,
+  identityKey: Uint8Array,
+): Promise<void> {
+  const { nonce, expiresMs } = verifySignedHeaders(ctx, request, identityKey);
+  const spent = await ctx.db.query(SPEND_NONCE, [deviceId, nonce, expiresMs]);
   if (spent.length === 0) throw unauthorized("request was replayed");
+}
+
+interface KnownDevice {
+  accountId: string;
+  identityKey: Uint8Array;
+}
+
+/**
+ * Devices' identity keys and accounts, per database: neither ever changes for a device id (the id
+ * is a hash of the key), so a request from a known device needs one statement, which spends its
+ * nonce and reads the device's state (which does change, and is never cached).
+ */
+const knownDevices = new WeakMap<object, Map<string, KnownDevice>>();
+const KNOWN_DEVICES_MAX = 10_000;
+
+async function knownDevice(ctx: ProviderContext, id: string): Promise<KnownDevice> {
+  let known = knownDevices.get(ctx.db);
+  if (known === undefined) knownDevices.set(ctx.db, (known = new Map()));
+  const hit = known.get(id);
+  if (hit !== undefined) return hit;
+  const [row] = await ctx.db.query<{ account_id: string; identity_key: Uint8Array }>(
+    "SELECT account_id, identity_key FROM devices WHERE id = $1",
+    [id],
+  );
+  if (row === undefined) throw unauthorized("unknown device");
+  const device = { accountId: row.account_id, identityKey: new Uint8Array(row.identity_key) };
+  if (known.size >= KNOWN_DEVICES_MAX) known.delete(known.keys().next().value as string);
+  known.set(id, device);
+  return device;
 }
 
 /** Authenticates a registered device; only devices in `states` may use the route. */
@@ -66,16 +105,17 @@ export async function authenticate(
 ): Promise<AuthenticatedDevice> {
   const id = header(request, REQUEST_HEADERS.device);
   if (!HEX.test(id) || id.length !== 32) throw unauthorized("device id must be 16 bytes in hex");
-  const [row] = await ctx.db.query<{ account_id: string; state: DeviceState; identity_key: Uint8Array }>(
-    "SELECT account_id, state, identity_key FROM devices WHERE id = $1",
-    [id],
+  const { accountId, identityKey } = await knownDevice(ctx, id);
+  const { nonce, expiresMs } = verifySignedHeaders(ctx, request, identityKey);
+  const [row] = await ctx.db.query<{ state: DeviceState; fresh: boolean }>(
+    `WITH spent AS (${SPEND_NONCE}) SELECT state, EXISTS (SELECT 1 FROM spent) AS fresh FROM devices WHERE id = $1`,
+    [id, nonce, expiresMs],
   );
   if (row === undefined) throw unauthorized("unknown device");
-  const identityKey = new Uint8Array(row.identity_key);
-  await checkSignedRequest(ctx, request, id, identityKey);
+  if (!row.fresh) throw unauthorized("request was replayed");
   if (!states.includes(row.state)) throw forbidden(`device is ${row.state}`);
-  if (row.state === "active") await touchAccount(ctx, row.account_id);
-  return { id, accountId: row.account_id, state: row.state, identityKey };
+  if (row.state === "active") await touchAccount(ctx, accountId);
+  return { id, accountId, state: row.state, identityKey };
 }
 
 /** Drops nonces whose requests would be refused as stale anyway. */
