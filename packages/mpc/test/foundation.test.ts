@@ -1,6 +1,7 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { describe, expect, it } from "vitest";
 import { bigintToBytes, bytesToBigint, CURVE_ORDER, Point, Reader, Writer } from "../src/codec/codec.js";
+import { finishSignature, type Signature, verifySignature } from "../src/ecdsa/signature.js";
 import { modPow } from "../src/math/bigint.js";
 import { open, seal } from "../src/session/envelope.js";
 import { type Msg, type Party, ProtocolAbort } from "../src/session/party.js";
@@ -151,6 +152,81 @@ describe("runLocal", () => {
       save: () => new Uint8Array(),
     };
     expect(abortOf(() => runLocal([silent, silent])).reason).toMatch(/stalled/);
+  });
+});
+
+describe("ECDSA signature check", () => {
+  const secret = secp256k1.utils.randomSecretKey();
+  const Q = Point.fromBytes(secp256k1.getPublicKey(secret));
+  const signed = (hash: Uint8Array): Signature => {
+    const sig = secp256k1.Signature.fromBytes(
+      secp256k1.sign(hash, secret, { prehash: false, format: "recovered" }),
+      "recovered",
+    );
+    return { r: sig.r, s: sig.s, recovery: sig.recovery as number };
+  };
+
+  it("accepts @noble/curves' low-S signatures with their recovery ids, and only those", () => {
+    for (let i = 0; i < 8; i++) {
+      const hash = crypto.getRandomValues(new Uint8Array(32));
+      const sig = signed(hash);
+      expect(verifySignature(sig, hash, Q)).toBe(true);
+      const other = crypto.getRandomValues(new Uint8Array(32));
+      const wrong: Signature[] = [
+        { ...sig, recovery: sig.recovery ^ 1 },
+        { ...sig, recovery: sig.recovery ^ 2 },
+        { ...sig, recovery: 4 },
+        { ...sig, recovery: 0.5 },
+        { ...sig, s: CURVE_ORDER - sig.s },
+        { ...sig, s: CURVE_ORDER - sig.s, recovery: sig.recovery ^ 1 }, // the high-S twin: valid, but not low-S
+        { ...sig, r: sig.r + 1n },
+        { ...sig, r: 0n },
+        { ...sig, s: 0n },
+        { ...sig, r: sig.r + CURVE_ORDER },
+      ];
+      expect(wrong.filter((w) => verifySignature(w, hash, Q))).toEqual([]);
+      expect(verifySignature(sig, other, Q)).toBe(false);
+      expect(verifySignature(sig, hash, Q.double())).toBe(false);
+      expect(verifySignature(sig, hash.subarray(1), Q)).toBe(false);
+    }
+  });
+
+  it("reads recovery ids 2 and 3: a nonce point whose x is at least n", () => {
+    // No one can sign with such an R for a given key, but a key can be made for a given signature:
+    // Q = r⁻¹·(s·R − m·G) makes (r, s) valid with verification point R.
+    let R: Point | undefined;
+    for (let x = CURVE_ORDER + 1n; R === undefined; x++) {
+      try {
+        R = Point.fromBytes(Uint8Array.of(2, ...bigintToBytes(x, 32)));
+      } catch {}
+    }
+    const { x, y } = R.toAffine();
+    const hash = crypto.getRandomValues(new Uint8Array(32));
+    const m = bytesToBigint(hash) % CURVE_ORDER;
+    const r = x % CURVE_ORDER;
+    const s = 12345n;
+    const Fn = secp256k1.Point.Fn;
+    const key = R.multiply(s).subtract(Point.BASE.multiply(m)).multiply(Fn.inv(r));
+    const recovery = 2 | Number(y & 1n);
+    expect(verifySignature({ r, s, recovery }, hash, key)).toBe(true);
+    expect([recovery ^ 1, recovery ^ 2].filter((id) => verifySignature({ r, s, recovery: id }, hash, key))).toEqual([]);
+    expect(new secp256k1.Signature(r, s, recovery).recoverPublicKey(hash).equals(key)).toBe(true);
+  });
+
+  it("agrees with recovery on signatures finished from a nonce point (finishSignature)", () => {
+    for (let i = 0; i < 8; i++) {
+      const hash = crypto.getRandomValues(new Uint8Array(32));
+      const k = bytesToBigint(crypto.getRandomValues(new Uint8Array(32))) % CURVE_ORDER;
+      const x = bytesToBigint(secret) % CURVE_ORDER;
+      const R = Point.BASE.multiply(k);
+      const r = R.toAffine().x % CURVE_ORDER;
+      const m = bytesToBigint(hash) % CURVE_ORDER;
+      const kInv = secp256k1.Point.Fn.inv(k);
+      const sig = finishSignature(R, (kInv * ((m + r * x) % CURVE_ORDER)) % CURVE_ORDER);
+      expect(verifySignature(sig, hash, Q)).toBe(true);
+      const recovered = new secp256k1.Signature(sig.r, sig.s, sig.recovery).recoverPublicKey(hash);
+      expect(recovered.equals(Q)).toBe(true);
+    }
   });
 });
 
