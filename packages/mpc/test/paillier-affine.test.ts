@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { CURVE_ORDER, Reader, Writer } from "../src/codec/codec.js";
+import { bitLength, CURVE_ORDER, Reader, Writer } from "../src/codec/codec.js";
 import { modPow, randomBelow, randomUnit } from "../src/math/bigint.js";
 import { PaillierSecretKey } from "../src/paillier/paillier.js";
 import { ProtocolAbort } from "../src/session/party.js";
@@ -14,6 +14,7 @@ import {
   verifyAffine,
   writeAffineProof,
 } from "../src/zk/paillier-affine.js";
+import { EPSILON } from "../src/zk/params.js";
 import { ringPedersenFromPrimes } from "../src/zk/ring-pedersen.js";
 import { Transcript } from "../src/zk/transcript.js";
 
@@ -60,6 +61,16 @@ describe("Πaff (affine operation in range, verified by the key owner)", () => {
     const { st, proof, plainD } = prove(a, y);
     expect(plainD).toBe(a * x + y);
     expect(verify(st, proof, plainD)).toBe(true);
+  });
+
+  it("draws the ring-Pedersen masks of y (δ, μ) from a's ranges, as the paper does: z4 is no longer than z3", () => {
+    // z3 = γ + e·m and z4 = δ + e·μ with γ, δ ← ±2^{ℓa+ε}·Ñ and m, μ ← ±2^{ℓa}·Ñ, however long y is.
+    const bound = A_BITS + EPSILON + bitLength(base.rp.n) + 1;
+    for (let i = 0; i < 4; i++) {
+      const { proof } = prove(randomBelow(CURVE_ORDER), randomBelow(1n << BigInt(Y_BITS)));
+      expect(bitLength(proof.z3)).toBeLessThanOrEqual(bound);
+      expect(bitLength(proof.z4)).toBeLessThanOrEqual(bound);
+    }
   });
 
   it("accepts negative witnesses within range", () => {

@@ -9,12 +9,17 @@
  * modulus (as in CGGMP21), so it checks the Paillier relation by decryption rather than by
  * recomputing encryptions, and the prover sends no randomness response:
  *
- *   offline  α ← ±2^{ℓa+ε}, β ← ±2^{ℓy+ε}, γ, m ← ±2^{ℓa+ε}·Ñ, ±2^{ℓa}·Ñ, δ, μ ← ±2^{ℓy+ε}·Ñ, ±2^{ℓy}·Ñ;
+ *   offline  α ← ±2^{ℓa+ε}, β ← ±2^{ℓy+ε}, γ, δ ← ±2^{ℓa+ε}·Ñ, m, μ ← ±2^{ℓa}·Ñ;
  *            A = C^α·(1+N)^β·r^N, E = s^α t^γ, F = s^β t^δ, and t^m, t^μ
  *   online   S = s^a t^m, T = s^y t^μ;  e ← ±q (Fiat–Shamir);
  *            z1 = α + e·a, z2 = β + e·y, z3 = γ + e·m, z4 = δ + e·μ
  *   verify   Dec(A) + e·Dec(D) ≡ z1·Dec(C) + z2 (mod N);  s^{z1} t^{z3} = E·S^e, s^{z2} t^{z4} = F·T^e (mod Ñ);
  *            |z1| ≤ 2^{ℓa+ε}, |z2| ≤ 2^{ℓy+ε}.
+ *
+ * δ and μ are drawn as in the paper, from ℓa's ranges however long y is: μ only has to make t^μ
+ * near-uniform, so that T hides y, and δ only has to hide e·μ in z4; y itself is hidden in z2, by β.
+ * (Some implementations widen both to y's length; it costs two longer exponentiations and hides
+ * nothing more.)
  *
  * A's randomiser r^N is essential even though the verifier decrypts A: without it A/(1+N)^Dec(A)
  * would be a power of C's randomness, whose discrete log the key owner can take. Everything above
@@ -152,8 +157,8 @@ export class AffinePrecomputation {
     const beta = randomSigned(1n << BigInt(yBits + EPSILON));
     const gamma = randomSigned((1n << BigInt(aBits + EPSILON)) * rp.n);
     const m = randomSigned((1n << BigInt(aBits)) * rp.n);
-    const delta = randomSigned((1n << BigInt(yBits + EPSILON)) * rp.n);
-    const mu = randomSigned((1n << BigInt(yBits)) * rp.n);
+    const delta = randomSigned((1n << BigInt(aBits + EPSILON)) * rp.n);
+    const mu = randomSigned((1n << BigInt(aBits)) * rp.n);
     const rN = modPow(randomUnit(pk.n), pk.n, pk.n2);
     const A = (((cPow(alpha) * (1n + mod(beta, pk.n) * pk.n)) % pk.n2) * rN) % pk.n2;
     const E = (tables.s.pow(alpha) * tables.t.pow(gamma)) % rp.n;
@@ -241,6 +246,7 @@ export function verifyAffine(
 function z3Bits(st: AffineStatement, rp?: RingPedersenParams): number {
   return st.aBits + EPSILON + (rp ? bitLength(rp.n) : RING_PEDERSEN_MAX_BITS) + 2;
 }
+/** A decoding ceiling, not part of soundness: it still admits provers that drew δ from y's range. */
 function z4Bits(st: AffineStatement, rp?: RingPedersenParams): number {
   return st.yBits + EPSILON + (rp ? bitLength(rp.n) : RING_PEDERSEN_MAX_BITS) + 2;
 }
