@@ -21,7 +21,8 @@ export type WalletErrorCode =
   | "keystore"
   | "audit-broken"
   | "liveness"
-  | "no-match";
+  | "no-match"
+  | "face-models";
 
 export class WalletError extends Error {
   override readonly name = "WalletError";

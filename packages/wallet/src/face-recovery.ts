@@ -63,7 +63,7 @@ async function capture(paths: readonly string[]) {
     return await captureFace(readFrames(paths));
   } catch (e) {
     if (e instanceof BiometricError)
-      throw new WalletError(e.code === "models" ? "keystore" : "usage", `face: ${e.message}`);
+      throw new WalletError(e.code === "models" ? "face-models" : "usage", `face: ${e.message}`);
     throw e;
   }
 }
