@@ -191,6 +191,21 @@ describe("ECDSA signature check", () => {
     }
   });
 
+  it("refuses every signature for the point at infinity, and handles a message hash of 0 mod n", () => {
+    // For Q = 0 anyone could pick k, r = (k·G).x and s = m/k: the check must refuse the key itself.
+    const hash = crypto.getRandomValues(new Uint8Array(32));
+    const k = 7777n;
+    const R = Point.BASE.multiply(k).toAffine();
+    const m = bytesToBigint(hash) % CURVE_ORDER;
+    const forged = finishSignature(Point.BASE.multiply(k), (m * secp256k1.Point.Fn.inv(k)) % CURVE_ORDER);
+    expect(forged.r).toBe(R.x % CURVE_ORDER);
+    expect(verifySignature(forged, hash, Point.ZERO)).toBe(false);
+    const zero = bigintToBytes(CURVE_ORDER, 32);
+    const sig = signed(zero);
+    expect(verifySignature(sig, zero, Q)).toBe(true);
+    expect(verifySignature({ ...sig, recovery: sig.recovery ^ 1 }, zero, Q)).toBe(false);
+  });
+
   it("reads recovery ids 2 and 3: a nonce point whose x is at least n", () => {
     // No one can sign with such an R for a given key, but a key can be made for a given signature:
     // Q = r⁻¹·(s·R − m·G) makes (r, s) valid with verification point R.

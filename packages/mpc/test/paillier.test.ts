@@ -150,6 +150,15 @@ describe("Paillier well-formedness checks", () => {
     expect(bad.isCiphertext(p)).toBe(false);
     expect(bad.isUnit(5n * p)).toBe(false);
     expect(bad.isCiphertext(bad.publicKey.encryptRandom(3n).c)).toBe(true);
+    // Factors that fool a Fermat test: 341 = 11·31 (a base-2 pseudoprime), 1105 = 5·13·17 (Carmichael).
+    for (const [pseudo, factor] of [
+      [341n, 11n],
+      [1105n, 13n],
+    ]) {
+      const fooled = PaillierSecretKey.fromPrimes(pseudo as bigint, q);
+      expect(fooled.isUnit(factor as bigint)).toBe(false);
+      expect(fooled.isCiphertext((factor as bigint) * 3n)).toBe(false);
+    }
   });
 });
 

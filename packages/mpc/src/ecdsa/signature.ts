@@ -48,6 +48,8 @@ export function verifySignature(sig: Signature, messageHash: Uint8Array, publicK
   if (messageHash.length !== 32) return false;
   if (sig.r <= 0n || sig.r >= CURVE_ORDER || sig.s <= 0n || sig.s > CURVE_ORDER >> 1n) return false;
   if (!Number.isInteger(sig.recovery) || sig.recovery < 0 || sig.recovery > 3) return false;
+  // With Q = 0 the check would only ask X = (m/s)·G, which anyone can meet.
+  if (publicKey.is0()) return false;
   const sInv = modInv(sig.s, CURVE_ORDER);
   const X = Point.BASE.multiplyUnsafe(mod(hashToScalar(messageHash) * sInv, CURVE_ORDER)).add(
     publicKey.multiplyUnsafe(mod(sig.r * sInv, CURVE_ORDER)),

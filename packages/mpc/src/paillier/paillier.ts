@@ -8,7 +8,7 @@
  */
 import { bitLength, type Reader, type Writer } from "../codec/codec.js";
 import { crt, gcd, mod, modInv, modPow, randomUnit } from "../math/bigint.js";
-import { randomPrime } from "../math/primes.js";
+import { isProbablePrime, randomPrime } from "../math/primes.js";
 import { ProtocolAbort } from "../session/party.js";
 
 /** Smallest Paillier modulus accepted from a peer (CGGMP21 sets |N| ≥ 8ℓ = 2048 for ℓ = 256). */
@@ -82,7 +82,7 @@ interface Precomputed {
   /** Exponents for r^N mod p² (see encrypt). */
   qModPm1: bigint;
   pModQm1: bigint;
-  /** Whether p and q passed a primality test; the CRT encryption shortcut is only valid for primes. */
+  /** Whether p and q passed a primality test; the CRT encryption and unit-check shortcuts need primes. */
   primes: boolean;
 }
 
@@ -146,9 +146,9 @@ export class PaillierSecretKey {
       hq: inv(mod(-p, q), q),
       qModPm1: q % (p - 1n),
       pModQm1: p % (q - 1n),
-      // A base-2 Fermat test: enough to catch the deliberately composite factors of malformed test keys,
-      // whose holder is the only one affected if a pseudoprime slipped through.
-      primes: this.knownPrime || (modPow(2n, p - 1n, p) === 1n && modPow(2n, q - 1n, q) === 1n),
+      // Miller–Rabin, not a Fermat test: a Carmichael or base-2 pseudoprime factor would otherwise
+      // take the shortcuts, the unit checks on a peer's values among them.
+      primes: this.knownPrime || (isProbablePrime(p) && isProbablePrime(q)),
     };
     return this.pre;
   }
