@@ -73,6 +73,44 @@ describe("Πaff (affine operation in range, verified by the key owner)", () => {
     }
   });
 
+  it("still accepts a proof whose δ and μ were drawn from y's ranges (provers before the change)", () => {
+    const { pk, rp, C } = base;
+    const wide = (bits: number) => randomBelow((1n << BigInt(bits)) * rp.n);
+    const secrets = {
+      alpha: randomBelow(1n << BigInt(A_BITS + EPSILON)),
+      beta: randomBelow(1n << BigInt(Y_BITS + EPSILON)),
+      gamma: wide(A_BITS + EPSILON),
+      m: wide(A_BITS),
+      delta: wide(Y_BITS + EPSILON),
+      mu: wide(Y_BITS),
+    };
+    const commit = (u: bigint, v: bigint) => (modPow(rp.s, u, rp.n) * modPow(rp.t, v, rp.n)) % rp.n;
+    const A =
+      (((modPow(C, secrets.alpha, pk.n2) * (1n + (secrets.beta % pk.n) * pk.n)) % pk.n2) *
+        modPow(randomUnit(pk.n), pk.n, pk.n2)) %
+      pk.n2;
+    const pre = AffinePrecomputation.fromParts({
+      secrets,
+      A,
+      E: commit(secrets.alpha, secrets.gamma),
+      F: commit(secrets.beta, secrets.delta),
+      tm: modPow(rp.t, secrets.m, rp.n),
+      tmu: modPow(rp.t, secrets.mu, rp.n),
+      key: { n: pk.n, C },
+    });
+    const a = randomBelow(CURVE_ORDER);
+    const y = randomBelow(1n << BigInt(Y_BITS));
+    const D =
+      (((modPow(C, a, pk.n2) * (1n + (y % pk.n) * pk.n)) % pk.n2) * modPow(randomUnit(pk.n), pk.n, pk.n2)) % pk.n2;
+    const st = { ...base, D };
+    const proof = proveAffine(tr(), st, { a, y }, pre, prover);
+    expect(bitLength(proof.z4)).toBeGreaterThan(A_BITS + EPSILON + bitLength(rp.n) + 1);
+    const encoded = new Writer();
+    writeAffineProof(encoded, proof);
+    const decoded = readAffineProof(new Reader(encoded.finish(), 1), base);
+    expect(verify(st, decoded, sk.decryptSigned(D))).toBe(true);
+  });
+
   it("accepts negative witnesses within range", () => {
     const { st, proof, plainD } = prove(-5n, -(1n << 900n));
     expect(verify(st, proof, plainD)).toBe(true);
