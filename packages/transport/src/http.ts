@@ -39,6 +39,13 @@ export async function signedFetch(
     },
     bytes,
   );
+  // The dropped attempt reached the provider after all, which spent its nonce and may have acted.
+  if (response.retried && response.status === 401)
+    throw new ProviderError(
+      401,
+      "outcome-unknown",
+      `${method} ${path}: the connection dropped with the request sent, and the provider may have acted on it`,
+    );
   const ok = response.status >= 200 && response.status < 300;
   let parsed: Record<string, unknown> = {};
   try {
@@ -56,6 +63,8 @@ export async function signedFetch(
 }
 
 const REPLY_TIMEOUT_MS = 300_000;
+/** How a write to, or a read from, a connection the server has just closed fails. */
+const CLOSED_ON_REUSE = new Set(["ECONNRESET", "EPIPE"]);
 
 const clients = {
   "http:": { module: http, agent: new http.Agent({ keepAlive: true }) },
@@ -64,8 +73,9 @@ const clients = {
 
 /**
  * One HTTP exchange. A kept-alive connection that the server closed just as it was reused fails
- * before any reply; that request is sent once more on a new connection (the server never saw it,
- * and if it had, its nonce would be refused as a replay rather than acted on twice).
+ * before any reply; that request is sent once more, unchanged, on a new connection. Usually the
+ * server never saw it; if it did, the same nonce is refused as a replay rather than acted on
+ * twice, and the caller learns that the outcome is unknown. Redirects are not followed.
  */
 function send(
   url: URL,
@@ -73,7 +83,7 @@ function send(
   headers: Record<string, string>,
   body: Uint8Array,
   retried = false,
-): Promise<{ status: number; text: string }> {
+): Promise<{ status: number; text: string; retried: boolean }> {
   const client = clients[url.protocol as keyof typeof clients];
   if (client === undefined) return Promise.reject(new Error(`unsupported URL scheme ${url.protocol}`));
   return new Promise((resolve, reject) => {
@@ -81,14 +91,15 @@ function send(
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
       response.on("end", () =>
-        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8"), retried }),
       );
       response.on("error", reject);
     });
     // As global fetch did: a provider that stops answering fails the call instead of hanging it.
     request.setTimeout(REPLY_TIMEOUT_MS, () => request.destroy(new Error("the provider stopped answering")));
     request.on("error", (e: NodeJS.ErrnoException) => {
-      if (request.reusedSocket && e.code === "ECONNRESET" && !retried) resolve(send(url, method, headers, body, true));
+      if (request.reusedSocket && CLOSED_ON_REUSE.has(e.code ?? "") && !retried)
+        resolve(send(url, method, headers, body, true));
       else reject(e);
     });
     request.end(body);

@@ -114,6 +114,42 @@ describe("signedFetch", () => {
     expect(seen[3]?.socket).not.toBe(seen[2]?.socket);
   });
 
+  it("says the outcome is unknown when the dropped request had reached the provider (its retry is a replay)", async () => {
+    handler = (_, res) => json(res, 200, {});
+    await signedFetch(url, identity, "GET", "/v1/warm");
+    let first = true;
+    handler = (request, res) => {
+      if (first) {
+        first = false; // acted on, then the connection drops before the reply
+        (request.socket as import("node:net").Socket).destroy();
+        return;
+      }
+      json(res, 401, { error: "unauthorized", message: "request was replayed" });
+    };
+    await expect(signedFetch(url, identity, "POST", "/v1/act", { x: 1 })).rejects.toMatchObject({
+      status: 401,
+      code: "outcome-unknown",
+    });
+  });
+
+  it("does not resend a request whose new connection fails, nor follow redirects", async () => {
+    const fresh = http.createServer((req) => req.socket.destroy());
+    await new Promise<void>((resolve) => fresh.listen(0, "127.0.0.1", resolve));
+    const freshUrl = `http://127.0.0.1:${(fresh.address() as AddressInfo).port}`;
+    let arrived = 0;
+    fresh.on("request", () => arrived++);
+    await expect(signedFetch(freshUrl, identity, "POST", "/v1/x", {})).rejects.toThrow(/socket hang up|ECONNRESET/);
+    expect(arrived).toBe(1);
+    await new Promise((resolve) => fresh.close(resolve));
+    handler = (_, res) => {
+      res.writeHead(302, { location: "/elsewhere" });
+      res.end();
+    };
+    seen.length = 0;
+    await expect(signedFetch(url, identity, "GET", "/v1/moved")).rejects.toMatchObject({ status: 302 });
+    expect(seen.map((s) => s.url)).toEqual(["/v1/moved"]);
+  });
+
   it("fails with the network's error when nothing listens, and refuses other URL schemes", async () => {
     await expect(signedFetch("http://127.0.0.1:1", identity, "GET", "/v1/x")).rejects.toThrow(/ECONNREFUSED/);
     await expect(signedFetch("ftp://127.0.0.1", identity, "GET", "/v1/x")).rejects.toThrow(/unsupported URL scheme/);

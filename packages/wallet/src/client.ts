@@ -16,6 +16,11 @@ export class ProviderClient {
       return (await signedFetch(this.url, this.identity, method, path, body)) as T;
     } catch (e) {
       if (e instanceof ProviderError) {
+        if (e.code === "outcome-unknown")
+          throw new WalletError(
+            "provider-down",
+            "the connection to the provider dropped while it had the request, which it may have carried out: look at the wallet's requests before repeating it",
+          );
         const reason = e.message.replace(/^\S+ \S+: \d+ /, "");
         if (e.status === 401)
           throw new WalletError(

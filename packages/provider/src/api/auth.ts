@@ -76,7 +76,8 @@ interface KnownDevice {
 /**
  * Devices' identity keys and accounts, per database: neither ever changes for a device id (the id
  * is a hash of the key), so a request from a known device needs one statement, which spends its
- * nonce and reads the device's state (which does change, and is never cached).
+ * nonce and reads the device's state (which does change, and is never cached). Rows of devices
+ * are never deleted; a database restored under a running provider needs the provider restarted.
  */
 const knownDevices = new WeakMap<object, Map<string, KnownDevice>>();
 const KNOWN_DEVICES_MAX = 10_000;
