@@ -9,7 +9,9 @@ import type { Party } from "@keyshard/mpc";
 import { type RelayPeer, runOverRelay, type SchemeName, scheme, wsRelayChannel } from "@keyshard/transport";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { expireRelayParties } from "../src/relay/provider-party.js";
+import { RELAY_LIFETIME_MS } from "../src/relay/relay.js";
 import { type DatabaseKind, deviceGroup, startTestProvider, type TestDevice, type TestProvider } from "./harness.js";
 
 interface Member {
@@ -237,5 +239,48 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("t-of-n wallets on %s", (kin
       { device: d2.id },
       { device: d1.id, strandedWallets: [idOf("devices-only")] },
     ]);
+  });
+
+  it("the provider's party in a run whose relay session expired is failed by the sweep, its state erased", async () => {
+    // An account of its own, so that the wallets other tests count stay as they are.
+    const [d0, d1] = (await deviceGroup(provider, "abandoned@example.com", 2)) as [TestDevice, TestDevice];
+    devices.push(d0, d1);
+    const wallet = await createWallet("left", "dkls23", [d0, d1], true);
+    await confirmAll(wallet.walletId, [d0, d1], wallet.publicKey);
+    const ask = async (nonce: number) => {
+      const asked = await d1.request("POST", `/v1/wallets/${wallet.walletId}/sign-requests`, {
+        chain: "ethereum",
+        payload: bytesToHex(transfer(nonce)),
+        chainId: 1,
+        signers: [d1.id],
+      });
+      expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+      return {
+        requestId: asked.body.requestId as string,
+        relayId: (asked.body.relays as { relayId: string }[])[0]?.relayId,
+      };
+    };
+    const party = async (relayId: string | undefined) =>
+      (
+        await provider.context.db.query<{ status: string; state: Uint8Array | null }>(
+          "SELECT status, state FROM relay_parties WHERE relay_id = $1",
+          [relayId],
+        )
+      )[0];
+    const left = await ask(10); // no device ever runs its party
+    expect((await party(left.relayId))?.status).toBe("running");
+    // Back afterwards: the relay's WebSocket handshake in later tests signs with the real time.
+    provider.advance(RELAY_LIFETIME_MS + 60_000);
+    onTestFinished(() => provider.advance(-(RELAY_LIFETIME_MS + 60_000)));
+    const current = await ask(11);
+    expect(await expireRelayParties(provider.context)).toBeGreaterThanOrEqual(1);
+    expect(await party(left.relayId)).toEqual({ status: "failed", state: null });
+    expect((await party(current.relayId))?.status).toBe("running");
+    expect((await d1.request("GET", `/v1/sign-requests/${left.requestId}`)).body.status).toBe("failed");
+    const entries = (await d1.request("GET", "/v1/audit")).body.entries as { action: string; details: never }[];
+    expect(entries.filter((e) => e.action === "session.aborted").map((e) => e.details)).toContainEqual(
+      expect.objectContaining({ session: left.relayId, reason: "the relay session expired" }),
+    );
+    expect(await expireRelayParties(provider.context)).toBe(0);
   });
 });

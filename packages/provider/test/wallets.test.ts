@@ -23,6 +23,7 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { Transaction } from "@scure/btc-signer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expireIdleSessions, SESSION_IDLE_MS } from "../src/sessions/driver.js";
 import { signatureMade } from "../src/sessions/outcome.js";
 import {
   activeDevice,
@@ -227,6 +228,70 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
     expect(again.body).toEqual(first.body);
     const stale = await device.request("POST", `/v1/sessions/${session.sessionId}/round`, { round: 0, messages: [] });
     expect(stale.status).toBe(409);
+  });
+
+  /** A sign request for `payload` whose session has had its first round; returns what continues it. */
+  async function signingAfterOneRound(payload: string) {
+    const asked = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
+      chain: "ethereum",
+      payload,
+      chainId: 1,
+    });
+    const session = (asked.body.sessions as SessionReply[])[0] as SessionReply;
+    const party = scheme("ecdsa2p").sign(ethWallet.share, {
+      sid: hexToBytes(session.sid),
+      message: ethereumSigningDigest(hexToBytes(payload)),
+    });
+    const first = await device.request("POST", `/v1/sessions/${session.sessionId}/round`, {
+      round: 0,
+      messages: toWire(party.start()),
+    });
+    expect(first.status).toBe(200);
+    return { requestId: asked.body.requestId as string, sessionId: session.sessionId };
+  }
+
+  const sessionRow = async (id: string) =>
+    (
+      await provider.context.db.query<{ status: string; state: Uint8Array | null }>(
+        "SELECT status, state FROM sessions WHERE id = $1",
+        [id],
+      )
+    )[0];
+
+  it("a session idle for over an hour fails on its next round, its state erased; the request signs again", async () => {
+    const payload = ethTransfer({ nonce: 6 });
+    const { requestId, sessionId } = await signingAfterOneRound(payload);
+    expect((await sessionRow(sessionId))?.state).not.toBeNull();
+    provider.advance(SESSION_IDLE_MS + 60_000);
+    const late = await device.request("POST", `/v1/sessions/${sessionId}/round`, { round: 1, messages: [] });
+    expect(late.status).toBe(422);
+    expect(late.body.message).toMatch(/no round came for over an hour; start a new one/);
+    expect(await sessionRow(sessionId)).toEqual({ status: "failed", state: null });
+    expect((await device.request("GET", `/v1/sign-requests/${requestId}`)).body.status).toBe("failed");
+    const aborted = (await device.request("GET", "/v1/audit")).body.entries as { action: string; details: never }[];
+    expect(aborted.filter((e) => e.action === "session.aborted").map((e) => e.details)).toContainEqual(
+      expect.objectContaining({ session: sessionId, reason: "no round came for over an hour" }),
+    );
+    // The device starts the request's signing again, and it completes.
+    const again = await device.request("POST", `/v1/sign-requests/${requestId}/sign`);
+    expect(again.status).toBe(200);
+    const session = (again.body.sessions as SessionReply[])[0] as SessionReply;
+    const party = scheme("ecdsa2p").sign(ethWallet.share, {
+      sid: hexToBytes(session.sid),
+      message: ethereumSigningDigest(hexToBytes(payload)),
+    });
+    expect((await drive(device, party, session)).signature).toMatch(/^[0-9a-f]+$/);
+  });
+
+  it("the sweep fails idle sessions no device comes back to, and leaves the others alone", async () => {
+    const idle = await signingAfterOneRound(ethTransfer({ nonce: 7 }));
+    provider.advance(SESSION_IDLE_MS + 60_000);
+    const fresh = await signingAfterOneRound(ethTransfer({ nonce: 8 }));
+    expect(await expireIdleSessions(provider.context)).toBeGreaterThanOrEqual(1);
+    expect(await sessionRow(idle.sessionId)).toEqual({ status: "failed", state: null });
+    expect((await sessionRow(fresh.sessionId))?.status).toBe("running");
+    expect((await device.request("GET", `/v1/sign-requests/${idle.requestId}`)).body.status).toBe("failed");
+    expect(await expireIdleSessions(provider.context)).toBe(0);
   });
 
   it("a wrong-chain transaction and garbage are refused with a typed 400", async () => {

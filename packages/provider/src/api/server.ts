@@ -9,6 +9,8 @@ import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import { sweepHeirNotices } from "../recovery/heirs.js";
+import { expireRelayParties } from "../relay/provider-party.js";
+import { expireIdleSessions } from "../sessions/driver.js";
 import { forgetExpiredNonces } from "./auth.js";
 import type { ProviderContext } from "./context.js";
 import { badRequest, HttpError } from "./errors.js";
@@ -126,9 +128,18 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
     10 * 60_000,
   );
   heirs.unref();
+  const abandoned = setInterval(
+    () =>
+      void Promise.all([expireIdleSessions(ctx), expireRelayParties(ctx)]).catch((e) =>
+        app.log.error({ err: { message: (e as Error).message } }, "expiring abandoned runs failed"),
+      ),
+    5 * 60_000,
+  );
+  abandoned.unref();
   app.addHook("onClose", async () => {
     clearInterval(sweep);
     clearInterval(heirs);
+    clearInterval(abandoned);
   });
   return app;
 }

@@ -260,6 +260,57 @@ export async function advanceProviderParty(ctx: ProviderContext, relayId: string
 }
 
 /**
+ * Fails the provider's parties in relayed runs whose relay session has expired: no device can post
+ * to it any more, so the run can never go on. As with an abort, the party's sealed state is erased
+ * and its request, new wallet or key change marked failed. Returns how many, a batch at a time.
+ */
+export async function expireRelayParties(ctx: ProviderContext): Promise<number> {
+  const stale = await ctx.db.query<{ relay_id: string }>(
+    `SELECT p.relay_id FROM relay_parties p JOIN relay_sessions r ON r.id = p.relay_id
+     WHERE p.status = 'running' AND r.expires_ms <= $1 LIMIT 100`,
+    [ctx.now()],
+  );
+  let expired = 0;
+  for (const { relay_id: relayId } of stale)
+    expired += await ctx.db.transaction(async (tx) => {
+      const [row] = await tx.query<{
+        wallet_id: string;
+        account_id: string;
+        kind: PartyRow["kind"];
+        sign_request_id: string | null;
+        epoch: number | null;
+        scheme: SchemeName;
+      }>(
+        `SELECT p.wallet_id, w.account_id, p.kind, p.sign_request_id, p.epoch, w.scheme
+         FROM relay_parties p JOIN wallets w ON w.id = p.wallet_id
+         WHERE p.relay_id = $1 AND p.status = 'running' FOR UPDATE OF p`,
+        [relayId],
+      );
+      if (row === undefined) return 0;
+      const run = { accountId: row.account_id, actor: "provider", scheme: row.scheme };
+      await runFailed(
+        ctx,
+        tx,
+        {
+          ...run,
+          kind: row.kind,
+          walletId: row.wallet_id,
+          requestId: row.sign_request_id,
+          epoch: row.epoch,
+          session: relayId,
+        },
+        { culprit: null, reason: "the relay session expired" },
+      );
+      await tx.query("UPDATE relay_parties SET state = NULL, status = 'failed', updated_ms = $2 WHERE relay_id = $1", [
+        relayId,
+        ctx.now(),
+      ]);
+      return 1;
+    });
+  return expired;
+}
+
+/**
  * A device's post to the relay: stored, then — when some are for the provider — its party runs
  * at once, and everyone it answered is woken.
  */

@@ -5,6 +5,11 @@
  * state is sealed and committed before any reply leaves — so a saved state is used once, two
  * replicas never run the same round, and a crash mid-round loses nothing. A retried request with
  * the same body gets the stored reply instead of a second run.
+ *
+ * A session whose device sends nothing for `SESSION_IDLE_MS` fails as an aborted one does: its
+ * sealed state (a signing nonce among it) is erased and its request, new wallet or key change is
+ * marked failed, on its next round or by the periodic sweep, whichever comes first. A run cannot
+ * be resumed months later, and no secret state waits at rest for a device that has gone.
  */
 
 import { type Party, ProtocolAbort } from "@keyshard/mpc";
@@ -37,6 +42,9 @@ export interface SessionReply {
 }
 
 const stateContext = (id: string, round: number) => `session:${id}:${round}`;
+
+/** How long a running session may wait for its device's next round. */
+export const SESSION_IDLE_MS = 60 * 60_000;
 
 /**
  * Starts the provider's party of a new session inside the caller's transaction. The caller hands
@@ -89,9 +97,26 @@ interface SessionRow {
   last_input: Uint8Array | null;
   last_output: Uint8Array | null;
   status: "running" | "done" | "failed";
+  updated_ms: string;
   scheme: SchemeName;
   share: Uint8Array | null;
 }
+
+/** The session's row, locked, with its wallet's scheme and share; only within the account. */
+async function lockSession(tx: Queryable, sessionId: string, accountId: string): Promise<SessionRow | undefined> {
+  const [row] = await tx.query<SessionRow>(
+    `SELECT s.wallet_id, s.kind, s.sign_request_id, s.message_index, s.epoch, s.round, s.state, s.last_input, s.last_output,
+            s.status, s.updated_ms, w.scheme, w.share
+     FROM sessions s JOIN wallets w ON w.id = s.wallet_id
+     WHERE s.id = $1 AND s.account_id = $2 FOR UPDATE OF s`,
+    [sessionId, accountId],
+  );
+  return row;
+}
+
+const idle = (ctx: ProviderContext, row: SessionRow) =>
+  row.status === "running" && ctx.now() - Number(row.updated_ms) > SESSION_IDLE_MS;
+const IDLE_REASON = "no round came for over an hour";
 
 /** Runs one round of the device's messages; `rawBody` identifies a retry of the same request. */
 export async function advanceSession(
@@ -108,12 +133,7 @@ export async function advanceSession(
   const inputHash = sha256(request.rawBody);
   let live: { round: number; party: Party<unknown> } | undefined;
   const outcome = await ctx.db.transaction(async (tx): Promise<SessionReply | { abort: ProtocolAbort }> => {
-    const [row] = await tx.query<SessionRow>(
-      `SELECT s.wallet_id, s.kind, s.sign_request_id, s.message_index, s.epoch, s.round, s.state, s.last_input, s.last_output, s.status, w.scheme, w.share
-       FROM sessions s JOIN wallets w ON w.id = s.wallet_id
-       WHERE s.id = $1 AND s.account_id = $2 FOR UPDATE OF s`,
-      [request.sessionId, request.accountId],
-    );
+    const row = await lockSession(tx, request.sessionId, request.accountId);
     if (row === undefined) throw notFound("no such session in this account");
     const replay = row.last_input !== null && bytesToHex(new Uint8Array(row.last_input)) === bytesToHex(inputHash);
     if (replay && request.round === row.round - 1 && row.last_output !== null)
@@ -121,6 +141,12 @@ export async function advanceSession(
         new TextDecoder().decode(ctx.masterKey.open(new Uint8Array(row.last_output), `reply:${request.sessionId}`)),
       );
     if (row.status !== "running") throw conflict(`session is ${row.status}`);
+    if (idle(ctx, row)) {
+      const abort = new ProtocolAbort(null, IDLE_REASON);
+      await fail(ctx, tx, row, request, abort);
+      ctx.parties.drop(request.sessionId);
+      return { abort };
+    }
     if (request.round !== row.round) throw conflict(`session is at round ${row.round}, not ${request.round}`);
     let incoming: ReturnType<typeof fromWire>;
     try {
@@ -175,6 +201,26 @@ export async function advanceSession(
   if ("abort" in outcome)
     throw new HttpError(422, "protocol-abort", `the session was aborted: ${outcome.abort.reason}; start a new one`);
   return outcome;
+}
+
+/** Fails the sessions no device has advanced for `SESSION_IDLE_MS`, a batch at a time; returns how many. */
+export async function expireIdleSessions(ctx: ProviderContext): Promise<number> {
+  const stale = await ctx.db.query<{ id: string; account_id: string }>(
+    "SELECT id, account_id FROM sessions WHERE status = 'running' AND updated_ms < $1 ORDER BY updated_ms LIMIT 100",
+    [ctx.now() - SESSION_IDLE_MS],
+  );
+  let expired = 0;
+  for (const { id, account_id: accountId } of stale) {
+    expired += await ctx.db.transaction(async (tx) => {
+      // Locked and checked again: its device may have sent a round since the list was read.
+      const row = await lockSession(tx, id, accountId);
+      if (row === undefined || !idle(ctx, row)) return 0;
+      await fail(ctx, tx, row, { sessionId: id, accountId, actor: "provider" }, new ProtocolAbort(null, IDLE_REASON));
+      return 1;
+    });
+    ctx.parties.drop(id);
+  }
+  return expired;
 }
 
 async function finish(

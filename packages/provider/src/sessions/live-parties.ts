@@ -23,6 +23,11 @@ export class LiveParties {
     return live?.round === round ? live.party : undefined;
   }
 
+  /** Forgets the party of a session that ended without it (an idle session failed). */
+  drop(sessionId: string): void {
+    this.#parties.delete(sessionId);
+  }
+
   /** Keeps a party whose state at `round` has been committed. */
   put(sessionId: string, round: number, party: Party<unknown>): void {
     if (party.done) return;
