@@ -22,7 +22,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { Transaction } from "@scure/btc-signer";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { expireIdleSessions, SESSION_IDLE_MS } from "../src/sessions/driver.js";
 import { signatureMade } from "../src/sessions/outcome.js";
 import {
@@ -230,8 +230,8 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
     expect(stale.status).toBe(409);
   });
 
-  /** A sign request for `payload` whose session has had its first round; returns what continues it. */
-  async function signingAfterOneRound(payload: string) {
+  /** A sign request for `payload`, its session started by the provider; `firstRound` sends the device's. */
+  async function signing(payload: string) {
     const asked = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
       chain: "ethereum",
       payload,
@@ -242,12 +242,12 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
       sid: hexToBytes(session.sid),
       message: ethereumSigningDigest(hexToBytes(payload)),
     });
-    const first = await device.request("POST", `/v1/sessions/${session.sessionId}/round`, {
-      round: 0,
-      messages: toWire(party.start()),
-    });
-    expect(first.status).toBe(200);
-    return { requestId: asked.body.requestId as string, sessionId: session.sessionId };
+    const body = { round: 0, messages: toWire(party.start()) };
+    const firstRound = async () => {
+      const first = await device.request("POST", `/v1/sessions/${session.sessionId}/round`, body);
+      expect(first.status).toBe(200);
+    };
+    return { requestId: asked.body.requestId as string, sessionId: session.sessionId, body, firstRound };
   }
 
   const sessionRow = async (id: string) =>
@@ -258,15 +258,24 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
       )
     )[0];
 
+  /** Moves the provider's clock on for the rest of this test only. */
+  const later = (ms: number) => {
+    provider.advance(ms);
+    onTestFinished(() => provider.advance(-ms));
+  };
+
   it("a session idle for over an hour fails on its next round, its state erased; the request signs again", async () => {
     const payload = ethTransfer({ nonce: 6 });
-    const { requestId, sessionId } = await signingAfterOneRound(payload);
+    const { requestId, sessionId, body, firstRound } = await signing(payload);
+    await firstRound();
     expect((await sessionRow(sessionId))?.state).not.toBeNull();
-    provider.advance(SESSION_IDLE_MS + 60_000);
-    const late = await device.request("POST", `/v1/sessions/${sessionId}/round`, { round: 1, messages: [] });
+    later(SESSION_IDLE_MS + 60_000);
+    // Even the repeated first round, which would otherwise get its stored reply.
+    const late = await device.request("POST", `/v1/sessions/${sessionId}/round`, body);
     expect(late.status).toBe(422);
     expect(late.body.message).toMatch(/no round came for over an hour; start a new one/);
     expect(await sessionRow(sessionId)).toEqual({ status: "failed", state: null });
+    expect((await device.request("POST", `/v1/sessions/${sessionId}/round`, body)).status).toBe(409);
     expect((await device.request("GET", `/v1/sign-requests/${requestId}`)).body.status).toBe("failed");
     const aborted = (await device.request("GET", "/v1/audit")).body.entries as { action: string; details: never }[];
     expect(aborted.filter((e) => e.action === "session.aborted").map((e) => e.details)).toContainEqual(
@@ -283,13 +292,16 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
     expect((await drive(device, party, session)).signature).toMatch(/^[0-9a-f]+$/);
   });
 
-  it("the sweep fails idle sessions no device comes back to, and leaves the others alone", async () => {
-    const idle = await signingAfterOneRound(ethTransfer({ nonce: 7 }));
-    provider.advance(SESSION_IDLE_MS + 60_000);
-    const fresh = await signingAfterOneRound(ethTransfer({ nonce: 8 }));
+  it("the sweep fails sessions idle for an hour, and not those whose device sent a round within it", async () => {
+    const idle = await signing(ethTransfer({ nonce: 7 }));
+    await idle.firstRound();
+    const active = await signing(ethTransfer({ nonce: 8 }));
+    later(50 * 60_000);
+    await active.firstRound(); // 50 minutes after it started
+    later(20 * 60_000);
     expect(await expireIdleSessions(provider.context)).toBeGreaterThanOrEqual(1);
     expect(await sessionRow(idle.sessionId)).toEqual({ status: "failed", state: null });
-    expect((await sessionRow(fresh.sessionId))?.status).toBe("running");
+    expect((await sessionRow(active.sessionId))?.status).toBe("running");
     expect((await device.request("GET", `/v1/sign-requests/${idle.requestId}`)).body.status).toBe("failed");
     expect(await expireIdleSessions(provider.context)).toBe(0);
   });

@@ -10,6 +10,7 @@ import { type Party, ProtocolAbort } from "@keyshard/mpc";
 import { EnvelopeError, type RelayPeer, RoundBuffer, type SchemeName, scheme } from "@keyshard/transport";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../api/context.js";
+import { eachStale } from "../sessions/driver.js";
 import { keyMade, runFailed, signatureMade } from "../sessions/outcome.js";
 import type { Queryable } from "../store/database.js";
 import { newShareMade } from "../wallets/key-changes.js";
@@ -249,7 +250,9 @@ export async function advanceProviderParty(ctx: ProviderContext, relayId: string
           : party === undefined
             ? row.state
             : ctx.masterKey.seal(party.save(), stateContext(relayId, round)),
-        ctx.masterKey.seal(utf8ToBytes(JSON.stringify(buffer.toJSON())), bufferContext(relayId)),
+        status !== "running"
+          ? null
+          : ctx.masterKey.seal(utf8ToBytes(JSON.stringify(buffer.toJSON())), bufferContext(relayId)),
         cursor,
         status,
         ctx.now(),
@@ -261,8 +264,9 @@ export async function advanceProviderParty(ctx: ProviderContext, relayId: string
 
 /**
  * Fails the provider's parties in relayed runs whose relay session has expired: no device can post
- * to it any more, so the run can never go on. As with an abort, the party's sealed state is erased
- * and its request, new wallet or key change marked failed. Returns how many, a batch at a time.
+ * to it any more, so the run can never go on. As with an abort, the party's sealed state and
+ * buffer are erased and its request, new wallet or key change marked failed. Returns how many, a
+ * batch at a time. (Envelopes stored for it but not yet run are not run now: the relay is over.)
  */
 export async function expireRelayParties(ctx: ProviderContext): Promise<number> {
   const stale = await ctx.db.query<{ relay_id: string }>(
@@ -270,9 +274,8 @@ export async function expireRelayParties(ctx: ProviderContext): Promise<number> 
      WHERE p.status = 'running' AND r.expires_ms <= $1 LIMIT 100`,
     [ctx.now()],
   );
-  let expired = 0;
-  for (const { relay_id: relayId } of stale)
-    expired += await ctx.db.transaction(async (tx) => {
+  return eachStale(stale, ({ relay_id: relayId }) =>
+    ctx.db.transaction(async (tx) => {
       const [row] = await tx.query<{
         wallet_id: string;
         account_id: string;
@@ -286,7 +289,7 @@ export async function expireRelayParties(ctx: ProviderContext): Promise<number> 
          WHERE p.relay_id = $1 AND p.status = 'running' FOR UPDATE OF p`,
         [relayId],
       );
-      if (row === undefined) return 0;
+      if (row === undefined) return false;
       const run = { accountId: row.account_id, actor: "provider", scheme: row.scheme };
       await runFailed(
         ctx,
@@ -301,13 +304,13 @@ export async function expireRelayParties(ctx: ProviderContext): Promise<number> 
         },
         { culprit: null, reason: "the relay session expired" },
       );
-      await tx.query("UPDATE relay_parties SET state = NULL, status = 'failed', updated_ms = $2 WHERE relay_id = $1", [
-        relayId,
-        ctx.now(),
-      ]);
-      return 1;
-    });
-  return expired;
+      await tx.query(
+        "UPDATE relay_parties SET state = NULL, buffer = NULL, status = 'failed', updated_ms = $2 WHERE relay_id = $1",
+        [relayId, ctx.now()],
+      );
+      return true;
+    }),
+  );
 }
 
 /**

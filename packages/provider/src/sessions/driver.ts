@@ -7,9 +7,10 @@
  * the same body gets the stored reply instead of a second run.
  *
  * A session whose device sends nothing for `SESSION_IDLE_MS` fails as an aborted one does: its
- * sealed state (a signing nonce among it) is erased and its request, new wallet or key change is
- * marked failed, on its next round or by the periodic sweep, whichever comes first. A run cannot
- * be resumed months later, and no secret state waits at rest for a device that has gone.
+ * sealed state (a signing nonce among it) and stored reply are erased and its request, new wallet
+ * or key change is marked failed, on its next round or by the periodic sweep, whichever comes
+ * first. The session cannot be resumed later, and no secret state waits at rest for a device
+ * that has gone.
  */
 
 import { type Party, ProtocolAbort } from "@keyshard/mpc";
@@ -135,18 +136,19 @@ export async function advanceSession(
   const outcome = await ctx.db.transaction(async (tx): Promise<SessionReply | { abort: ProtocolAbort }> => {
     const row = await lockSession(tx, request.sessionId, request.accountId);
     if (row === undefined) throw notFound("no such session in this account");
-    const replay = row.last_input !== null && bytesToHex(new Uint8Array(row.last_input)) === bytesToHex(inputHash);
-    if (replay && request.round === row.round - 1 && row.last_output !== null)
-      return JSON.parse(
-        new TextDecoder().decode(ctx.masterKey.open(new Uint8Array(row.last_output), `reply:${request.sessionId}`)),
-      );
-    if (row.status !== "running") throw conflict(`session is ${row.status}`);
+    // Before the replay check: an idle session answers nothing more, not even a repeated reply.
     if (idle(ctx, row)) {
       const abort = new ProtocolAbort(null, IDLE_REASON);
       await fail(ctx, tx, row, request, abort);
       ctx.parties.drop(request.sessionId);
       return { abort };
     }
+    const replay = row.last_input !== null && bytesToHex(new Uint8Array(row.last_input)) === bytesToHex(inputHash);
+    if (replay && request.round === row.round - 1 && row.last_output !== null)
+      return JSON.parse(
+        new TextDecoder().decode(ctx.masterKey.open(new Uint8Array(row.last_output), `reply:${request.sessionId}`)),
+      );
+    if (row.status !== "running") throw conflict(`session is ${row.status}`);
     if (request.round !== row.round) throw conflict(`session is at round ${row.round}, not ${request.round}`);
     let incoming: ReturnType<typeof fromWire>;
     try {
@@ -206,20 +208,37 @@ export async function advanceSession(
 /** Fails the sessions no device has advanced for `SESSION_IDLE_MS`, a batch at a time; returns how many. */
 export async function expireIdleSessions(ctx: ProviderContext): Promise<number> {
   const stale = await ctx.db.query<{ id: string; account_id: string }>(
-    "SELECT id, account_id FROM sessions WHERE status = 'running' AND updated_ms < $1 ORDER BY updated_ms LIMIT 100",
+    "SELECT id, account_id FROM sessions WHERE status = 'running' AND updated_ms < $1 LIMIT 100",
     [ctx.now() - SESSION_IDLE_MS],
   );
-  let expired = 0;
-  for (const { id, account_id: accountId } of stale) {
-    expired += await ctx.db.transaction(async (tx) => {
+  return eachStale(stale, async ({ id, account_id: accountId }) => {
+    const expired = await ctx.db.transaction(async (tx) => {
       // Locked and checked again: its device may have sent a round since the list was read.
       const row = await lockSession(tx, id, accountId);
-      if (row === undefined || !idle(ctx, row)) return 0;
+      if (row === undefined || !idle(ctx, row)) return false;
       await fail(ctx, tx, row, { sessionId: id, accountId, actor: "provider" }, new ProtocolAbort(null, IDLE_REASON));
-      return 1;
+      return true;
     });
-    ctx.parties.drop(id);
+    if (expired) ctx.parties.drop(id);
+    return expired;
+  });
+}
+
+/**
+ * Runs `expire` on each stale row, each on its own; one that throws does not keep the others from
+ * being expired, and the first error is thrown once all have been tried. Returns how many expired.
+ */
+export async function eachStale<T>(rows: readonly T[], expire: (row: T) => Promise<boolean>): Promise<number> {
+  let expired = 0;
+  let failure: unknown;
+  for (const row of rows) {
+    try {
+      if (await expire(row)) expired++;
+    } catch (e) {
+      failure ??= e;
+    }
   }
+  if (failure !== undefined) throw failure;
   return expired;
 }
 
@@ -253,10 +272,10 @@ async function fail(
   request: { sessionId: string; accountId: string; actor: string },
   abort: ProtocolAbort,
 ): Promise<void> {
-  await tx.query("UPDATE sessions SET state = NULL, status = 'failed', updated_ms = $2 WHERE id = $1", [
-    request.sessionId,
-    ctx.now(),
-  ]);
+  await tx.query(
+    "UPDATE sessions SET state = NULL, last_output = NULL, status = 'failed', updated_ms = $2 WHERE id = $1",
+    [request.sessionId, ctx.now()],
+  );
   await runFailed(
     ctx,
     tx,
