@@ -151,6 +151,33 @@ interface PartyRow {
   share: Uint8Array | null;
 }
 
+type EndedRun = Pick<PartyRow, "wallet_id" | "account_id" | "kind" | "sign_request_id" | "epoch">;
+
+/** Marks what the provider's party in `relayId` was making (a request, a wallet, a key change) failed. */
+function partyFailed(
+  ctx: ProviderContext,
+  tx: Queryable,
+  relayId: string,
+  row: EndedRun,
+  actor: string,
+  abort: { culprit: number | null; reason: string },
+): Promise<void> {
+  return runFailed(
+    ctx,
+    tx,
+    {
+      accountId: row.account_id,
+      actor,
+      kind: row.kind,
+      walletId: row.wallet_id,
+      requestId: row.sign_request_id,
+      epoch: row.epoch,
+      session: relayId,
+    },
+    abort,
+  );
+}
+
 /**
  * Feeds the provider's party every envelope for it that arrived, runs the complete rounds, and
  * returns the devices it sent envelopes to (for the caller to wake). `actor` is the device whose
@@ -226,19 +253,7 @@ export async function advanceProviderParty(ctx: ProviderContext, relayId: string
     } catch (e) {
       if (!(e instanceof ProtocolAbort)) throw e;
       status = "failed";
-      await runFailed(
-        ctx,
-        tx,
-        {
-          ...run,
-          kind: row.kind,
-          walletId: row.wallet_id,
-          requestId: row.sign_request_id,
-          epoch: row.epoch,
-          session: relayId,
-        },
-        e,
-      );
+      await partyFailed(ctx, tx, relayId, row, actor, e);
     }
     await tx.query(
       "UPDATE relay_parties SET round = $2, state = $3, buffer = $4, cursor = $5, status = $6, updated_ms = $7 WHERE relay_id = $1",
@@ -276,34 +291,14 @@ export async function expireRelayParties(ctx: ProviderContext): Promise<number> 
   );
   return eachStale(stale, ({ relay_id: relayId }) =>
     ctx.db.transaction(async (tx) => {
-      const [row] = await tx.query<{
-        wallet_id: string;
-        account_id: string;
-        kind: PartyRow["kind"];
-        sign_request_id: string | null;
-        epoch: number | null;
-        scheme: SchemeName;
-      }>(
-        `SELECT p.wallet_id, w.account_id, p.kind, p.sign_request_id, p.epoch, w.scheme
+      const [row] = await tx.query<EndedRun>(
+        `SELECT p.wallet_id, w.account_id, p.kind, p.sign_request_id, p.epoch
          FROM relay_parties p JOIN wallets w ON w.id = p.wallet_id
          WHERE p.relay_id = $1 AND p.status = 'running' FOR UPDATE OF p`,
         [relayId],
       );
       if (row === undefined) return false;
-      const run = { accountId: row.account_id, actor: "provider", scheme: row.scheme };
-      await runFailed(
-        ctx,
-        tx,
-        {
-          ...run,
-          kind: row.kind,
-          walletId: row.wallet_id,
-          requestId: row.sign_request_id,
-          epoch: row.epoch,
-          session: relayId,
-        },
-        { culprit: null, reason: "the relay session expired" },
-      );
+      await partyFailed(ctx, tx, relayId, row, "provider", { culprit: null, reason: "the relay session expired" });
       await tx.query(
         "UPDATE relay_parties SET state = NULL, buffer = NULL, status = 'failed', updated_ms = $2 WHERE relay_id = $1",
         [relayId, ctx.now()],
