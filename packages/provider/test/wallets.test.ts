@@ -292,6 +292,17 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
     expect((await drive(device, party, session)).signature).toMatch(/^[0-9a-f]+$/);
   });
 
+  it("a failed request whose signing began over a day ago is not started again: a new one is decided anew", async () => {
+    const { requestId, firstRound } = await signing(ethTransfer({ nonce: 9 }));
+    await firstRound();
+    later(24 * 3_600_000 + 60_000);
+    await expireIdleSessions(provider.context);
+    expect((await device.request("GET", `/v1/sign-requests/${requestId}`)).body.status).toBe("failed");
+    const again = await device.request("POST", `/v1/sign-requests/${requestId}/sign`);
+    expect(again.status).toBe(409);
+    expect(again.body.message).toMatch(/signing began over a day ago; make a new request/);
+  });
+
   it("the sweep fails sessions idle for an hour, and not those whose device sent a round within it", async () => {
     const idle = await signing(ethTransfer({ nonce: 7 }));
     await idle.firstRound();

@@ -26,11 +26,13 @@ export interface RequestRow {
   approvals_needed: number;
   totp_needed: boolean;
   release_ms: string | null;
+  /** When its signing first began. */
+  signing_ms: string | null;
   created_ms: string;
 }
 
 export const REQUEST_COLUMNS =
-  "id, wallet_id, account_id, device_id, kind, chain, payload, path, signers, description, decision, rule, status, approvals_needed, totp_needed, release_ms, created_ms";
+  "id, wallet_id, account_id, device_id, kind, chain, payload, path, signers, description, decision, rule, status, approvals_needed, totp_needed, release_ms, signing_ms, created_ms";
 
 /** The columns a decision sets on a new request. */
 export function holdOf(decision: Decision, now: number) {

@@ -67,6 +67,12 @@ function started(ctx: ProviderContext, signing: StartedSigning | undefined) {
 }
 
 /** The account's request `id`, locked for update when `lock`; another account's does not exist. */
+/**
+ * How long after its signing began a failed request may be started again on the decision it got;
+ * later, a new request has the policy decide anew (it may have changed since, for good reason).
+ */
+const RESTART_WINDOW_MS = 24 * 3_600_000;
+
 async function findRequest(q: Queryable, id: string, accountId: string, lock = false): Promise<RequestRow> {
   const [row] = await q.query<RequestRow>(
     `SELECT ${REQUEST_COLUMNS} FROM sign_requests WHERE id = $1 AND account_id = $2${lock ? " FOR UPDATE" : ""}`,
@@ -432,6 +438,10 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
             throw new HttpError(409, "held", `the request still waits for ${Object.keys(waiting).join(", ")}`);
         } else if (row.status !== "signing" && row.status !== "failed")
           throw conflict(`a ${row.status} request cannot be signed`);
+        if (row.status === "failed" && ctx.now() - Number(row.signing_ms ?? row.created_ms) > RESTART_WINDOW_MS)
+          throw conflict(
+            "this request's signing began over a day ago; make a new request, for the policy to decide again",
+          );
         signing = await startSigning(ctx, tx, wallet, { ...row, restart: true }, device);
         // Conditional: a cancel that committed meanwhile wins.
         const moved = await tx.query(
