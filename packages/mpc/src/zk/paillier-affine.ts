@@ -79,12 +79,15 @@ export class AffineVerifierTables {
   private readonly p: { m: bigint; s: FixedBase; t: FixedBase };
   private readonly q: { m: bigint; s: FixedBase; t: FixedBase };
   private readonly qInvP: bigint;
+  /** Exponentiation mod Ñ through the trapdoor, for S^e and T^e. */
+  readonly group: RingPedersenGroup;
 
   constructor(
     readonly rp: RingPedersenParams,
     sk: PaillierSecretKey,
   ) {
     if (rp.n !== sk.publicKey.n) throw new RangeError("ring-Pedersen parameters are not over this key");
+    this.group = new RingPedersenGroup(rp, { p: sk.p, q: sk.q, lambda: 0n });
     const half = (m: bigint) => ({
       m,
       s: new FixedBase(rp.s % m, m, bitLength(m)),
@@ -235,8 +238,7 @@ export function verifyAffine(
   if (!sk.isCiphertext(A) || !sk.isCiphertext(st.D) || !sk.isCiphertext(st.C)) return false;
   // Ñ = N, so the Paillier key checks the ring-Pedersen elements too.
   if (![E, F, S, T].every((x) => sk.isUnit(x))) return false;
-  const g = new RingPedersenGroup(rp, { p: sk.p, q: sk.q, lambda: 0n });
-
+  const g = tables.group;
   const e = challenge(tr, st, { A, E, F, S, T });
   if (tables.commit(z1, z3) !== (E * g.pow(S, e)) % rp.n) return false;
   if (tables.commit(z2, z4) !== (F * g.pow(T, e)) % rp.n) return false;
