@@ -66,13 +66,13 @@ function started(ctx: ProviderContext, signing: StartedSigning | undefined) {
   return signing.relays.length > 0 ? { relays: signing.relays } : { sessions: signing.sessions };
 }
 
-/** The account's request `id`, locked for update when `lock`; another account's does not exist. */
 /**
  * How long after its signing began a failed request may be started again on the decision it got;
  * later, a new request has the policy decide anew (it may have changed since, for good reason).
  */
 const RESTART_WINDOW_MS = 24 * 3_600_000;
 
+/** The account's request `id`, locked for update when `lock`; another account's does not exist. */
 async function findRequest(q: Queryable, id: string, accountId: string, lock = false): Promise<RequestRow> {
   const [row] = await q.query<RequestRow>(
     `SELECT ${REQUEST_COLUMNS} FROM sign_requests WHERE id = $1 AND account_id = $2${lock ? " FOR UPDATE" : ""}`,
