@@ -15,6 +15,7 @@ const external = [
   "@electric-sql/pglite", // its WebAssembly module and data files
   "@fastify/swagger-ui", // the static pages it serves at /docs
   "pg-native", // pg's optional native client, asked for only when installed
+  "tiny-secp256k1", // its WebAssembly module
 ];
 
 rmSync(out, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { bigintToBytes, bytesToBigint, CURVE_ORDER, Point, Reader, Writer } from "../src/codec/codec.js";
 import { finishSignature, type Signature, verifySignature } from "../src/ecdsa/signature.js";
 import { modPow } from "../src/math/bigint.js";
+import { mul, mulBase, mulBaseAdd } from "../src/math/secp256k1.js";
 import { open, seal } from "../src/session/envelope.js";
 import { type Msg, type Party, ProtocolAbort } from "../src/session/party.js";
 import { runLocal } from "../src/session/run-local.js";
@@ -138,7 +139,61 @@ describe("commitments and Schnorr proofs", () => {
     expect(verifyDlog(t(), X.add(Point.BASE), proof)).toBe(false);
     expect(verifyDlog(new Transcript("other", sid, [0, 1]), X, proof)).toBe(false);
     expect(verifyDlog(t(), X, { ...proof, z: (proof.z + 1n) % CURVE_ORDER })).toBe(false);
+    expect(verifyDlog(t(), X, { ...proof, z: 0n })).toBe(false);
     expect(secp256k1.Point.BASE.equals(Point.BASE)).toBe(true);
+  });
+});
+
+describe("secp256k1 multiplication through libsecp256k1", () => {
+  const scalar = () => 1n + (bytesToBigint(crypto.getRandomValues(new Uint8Array(32))) % (CURVE_ORDER - 1n));
+  const affine = (P: Point) => {
+    const { x, y } = P.toAffine();
+    return [x.toString(16), y.toString(16)];
+  };
+
+  it("gives the standard multiples of G", () => {
+    expect(affine(mulBase(1n))).toEqual(affine(Point.BASE));
+    expect(affine(mulBase(2n))).toEqual([
+      "c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5",
+      "1ae168fea63dc339a3c58419466ceaeef7f632653266d0e1236431a950cfe52a",
+    ]);
+    expect(affine(mulBase(3n))).toEqual([
+      "f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9",
+      "388f7b0f632de8140fe337e62a37f3566500a99934c2231b6cb9fd7584b8e672",
+    ]);
+    expect(mulBase(CURVE_ORDER - 1n).equals(Point.BASE.negate())).toBe(true);
+  });
+
+  it("agrees with @noble/curves on random points and scalars", () => {
+    for (let i = 0; i < 20; i++) {
+      const [k, a, b] = [scalar(), scalar(), scalar()];
+      const P = Point.BASE.multiply(scalar());
+      expect(mulBase(k).equals(Point.BASE.multiply(k))).toBe(true);
+      expect(mul(P, k).equals(P.multiply(k))).toBe(true);
+      expect(mulBaseAdd(a, P, b).equals(Point.BASE.multiply(a).add(P.multiply(b)))).toBe(true);
+    }
+  });
+
+  it("handles zero terms and a sum at infinity", () => {
+    const a = scalar();
+    const P = Point.BASE.multiply(scalar());
+    expect(mulBaseAdd(0n, P, 0n).is0()).toBe(true);
+    expect(mulBaseAdd(a, P, 0n).equals(Point.BASE.multiply(a))).toBe(true);
+    expect(mulBaseAdd(0n, P, a).equals(P.multiply(a))).toBe(true);
+    expect(mulBaseAdd(a, Point.ZERO, a).equals(Point.BASE.multiply(a))).toBe(true);
+    expect(mulBaseAdd(a, Point.BASE, CURVE_ORDER - a).is0()).toBe(true);
+    expect(mul(Point.ZERO, a).is0()).toBe(true);
+  });
+
+  it("refuses scalars outside their range", () => {
+    for (const k of [0n, CURVE_ORDER, CURVE_ORDER + 1n, -1n]) {
+      expect(() => mulBase(k)).toThrow(RangeError);
+      expect(() => mul(Point.BASE, k)).toThrow(RangeError);
+    }
+    for (const k of [CURVE_ORDER, -1n]) {
+      expect(() => mulBaseAdd(k, Point.BASE, 1n)).toThrow(RangeError);
+      expect(() => mulBaseAdd(1n, Point.BASE, k)).toThrow(RangeError);
+    }
   });
 });
 

@@ -29,6 +29,7 @@ import { CURVES } from "../frost/curve.js";
 import { KeygenParty } from "../frost/keygen.js";
 import { type ReshareOptions, ReshareParty, readReshareOptions, writeReshareOptions } from "../frost/reshare.js";
 import { FrostShare } from "../frost/share.js";
+import { mulBase } from "../math/secp256k1.js";
 import { KAPPA } from "../ot/kos.js";
 import {
   readSenderKey,
@@ -471,7 +472,7 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
           if (peerSeedCommitment) p.peerSeedCommitment = peerSeedCommitment;
           const peerSeedHalf = r.optional(() => r.fixed(32));
           if (peerSeedHalf) p.peerSeedHalf = peerSeedHalf;
-          if (p.choices.some((c) => c > 1) || !bob.B.equals(Point.BASE.multiply(b))) r.fail("inconsistent state");
+          if (p.choices.some((c) => c > 1) || !bob.B.equals(mulBase(b))) r.fail("inconsistent state");
           return [j, p] as const;
         }),
       );

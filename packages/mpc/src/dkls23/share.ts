@@ -7,9 +7,10 @@
  * has signed with. Versioned encoding.
  */
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import { CURVE_ORDER, decodeLocal, Point, Reader, Writer } from "../codec/codec.js";
+import { CURVE_ORDER, decodeLocal, type Point, Reader, Writer } from "../codec/codec.js";
 import { CURVES } from "../frost/curve.js";
 import { interpolate } from "../frost/polynomial.js";
+import { mulBase } from "../math/secp256k1.js";
 import { KAPPA } from "../ot/kos.js";
 import { checkIndex, checkThreshold } from "../session/multi-party.js";
 import { ProtocolAbort } from "../session/party.js";
@@ -88,7 +89,7 @@ export class DklsShare {
     this.setupSid = f.setupSid;
     this.pairs = f.pairs;
     this.usedPresignatures = f.usedPresignatures ?? [];
-    if (!Point.BASE.multiply(f.x).equals(f.verifyingShares[f.index] as Point)) {
+    if (!mulBase(f.x).equals(f.verifyingShares[f.index] as Point)) {
       throw new ProtocolAbort(null, "share does not match its verifying share");
     }
     const first = new Map(f.verifyingShares.slice(0, f.t).map((X, i) => [i, X]));

@@ -21,12 +21,13 @@
  * `DklsFinishParty` (presign.ts), which a full run also uses for its last round.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToBigint, CURVE_ORDER, decodeLocal, Point, Reader, Writer } from "../codec/codec.js";
+import { bytesToBigint, CURVE_ORDER, decodeLocal, type Point, Reader, Writer } from "../codec/codec.js";
 import { hashToScalar, readSignature, type Signature, writeSignature } from "../ecdsa/signature.js";
 import { CURVES } from "../frost/curve.js";
 import { lagrangeAt } from "../frost/polynomial.js";
 import { derive, MAX_PATH_LENGTH } from "../hd/derive.js";
 import { mod, randomBelow } from "../math/bigint.js";
+import { mul, mulBase } from "../math/secp256k1.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
 import { checkSignerSet, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
@@ -179,7 +180,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     // Round 1: nonce and inversion mask; commit to Rᵢ; as Bob, start every multiplication.
     const r = 1n + randomBelow(CURVE_ORDER - 1n);
     const phi = 1n + randomBelow(CURVE_ORDER - 1n);
-    const R = Point.BASE.multiply(r);
+    const R = mulBase(r);
     const { commitment, opening } = commit(this.sid, this.index, R.toBytes(true));
     const peers = new Map<number, PeerRun>();
     const context = this.context();
@@ -213,7 +214,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     const st = this.st as SignState;
     const lambda = lagrangeAt(CURVES.secp256k1, this.signers, this.index);
     const sk = mod(lambda * (this.share.x + this.tweak) + this.zeroShare(), CURVE_ORDER);
-    const pk = Point.BASE.multiply(sk);
+    const pk = mulBase(sk);
     st.sk = sk;
     st.pk = pk;
     const out: Msg[] = [];
@@ -238,8 +239,8 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
       out.push(
         this.sendTo(j, 2, (w) => {
           writeAliceReply(w, answered.reply);
-          w.point(Point.BASE.multiply(cu));
-          w.point(Point.BASE.multiply(cv));
+          w.point(mulBase(cu));
+          w.point(mulBase(cv));
           w.scalar(mod(st.phi - peer.bob.b, CURVE_ORDER));
           w.point(pk);
           w.point(st.R);
@@ -280,10 +281,8 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
       if (!done.ok) this.ban(j, "multiplication check failed");
       const [du, dv] = done.d as [bigint, bigint];
       const chi = peer.bob.b;
-      if (!R.multiply(chi).equals(gammaU.add(Point.BASE.multiply(du))))
-        this.ban(j, "nonce does not match its multiplication");
-      if (!pk.multiply(chi).equals(gammaV.add(Point.BASE.multiply(dv))))
-        this.ban(j, "key share does not match its multiplication");
+      if (!mul(R, chi).equals(gammaU.add(mulBase(du)))) this.ban(j, "nonce does not match its multiplication");
+      if (!mul(pk, chi).equals(gammaV.add(mulBase(dv)))) this.ban(j, "key share does not match its multiplication");
       const [cu, cv] = peer.c as [bigint, bigint];
       Phi += psi;
       uSum += cu + du;

@@ -3,6 +3,7 @@
  */
 import { bigintToBytes, bytesToBigint, CURVE_ORDER, Point, type Reader, type Writer } from "../codec/codec.js";
 import { mod, modInv } from "../math/bigint.js";
+import { mulBaseAdd } from "../math/secp256k1.js";
 
 export interface Signature {
   r: bigint;
@@ -41,8 +42,7 @@ export function finishSignature(R: Point, s: bigint): Signature {
  * Low-S, and valid under `publicKey` with exactly this recovery id: the verification point
  * X = (m/s)·G + (r/s)·Q has X.x ≡ r, and X.x ≥ n and X.y's parity are what the recovery id says.
  * That is the point recovery would start from, so recovery with this id gives back Q (the tests
- * also check with @noble/curves' verify and recovery). Two separate multiplications here cost less
- * than recovery's combined one, and need no square root.
+ * also check with @noble/curves' verify and recovery), and it needs no square root.
  */
 export function verifySignature(sig: Signature, messageHash: Uint8Array, publicKey: Point): boolean {
   if (messageHash.length !== 32) return false;
@@ -51,9 +51,7 @@ export function verifySignature(sig: Signature, messageHash: Uint8Array, publicK
   // With Q = 0 the check would only ask X = (m/s)·G, which anyone can meet.
   if (publicKey.is0()) return false;
   const sInv = modInv(sig.s, CURVE_ORDER);
-  const X = Point.BASE.multiplyUnsafe(mod(hashToScalar(messageHash) * sInv, CURVE_ORDER)).add(
-    publicKey.multiplyUnsafe(mod(sig.r * sInv, CURVE_ORDER)),
-  );
+  const X = mulBaseAdd(mod(hashToScalar(messageHash) * sInv, CURVE_ORDER), publicKey, mod(sig.r * sInv, CURVE_ORDER));
   if (X.is0()) return false;
   const { x, y } = X.toAffine();
   const recovery = (x >= CURVE_ORDER ? 2 : 0) | Number(y & 1n);

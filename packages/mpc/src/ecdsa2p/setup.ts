@@ -21,8 +21,9 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
-import { CURVE_ORDER, decodeLocal, Point, Reader, Writer } from "../codec/codec.js";
+import { CURVE_ORDER, decodeLocal, type Point, Reader, Writer } from "../codec/codec.js";
 import { mod, randomBelow, randomUnit } from "../math/bigint.js";
+import { mulBase } from "../math/secp256k1.js";
 import {
   PAILLIER_MAX_BITS,
   PAILLIER_MIN_BITS,
@@ -206,7 +207,7 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
   private contribution0(): Uint8Array {
     const w = new Writer();
     if (this.mode === "keygen") {
-      w.point(Point.BASE.multiply(this.st.x as bigint));
+      w.point(mulBase(this.st.x as bigint));
       w.fixed(this.st.chainHalf as Uint8Array);
     } else {
       w.scalar(this.st.x as bigint);
@@ -249,7 +250,7 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     st.rp1 = rp1.params;
     st.rpSecret = rp1.secret;
     st.prmCommit = commitRingPedersen(rp1.params, rp1.secret);
-    const X1 = Point.BASE.multiply(st.x);
+    const X1 = mulBase(st.x);
     const dlog = this.mode === "keygen" ? proveDlog(this.tr("p1/dlog"), st.x, X1) : undefined;
     if (this.mode === "keygen") st.chainHalf = randomBytes(32);
     st.step = 2;
@@ -363,7 +364,7 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     if (this.mode === "keygen") {
       x0 = st.x as bigint;
       peerPublic = peer.point();
-      publicKey = Point.BASE.multiply(x0).add(peerPublic);
+      publicKey = mulBase(x0).add(peerPublic);
       check(!publicKey.is0(), null, "joint public key is the identity");
       chainCode = this.chainCode(st.chainHalf as Uint8Array, peer.fixed(32));
     } else {
@@ -371,12 +372,12 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
       const delta = mod(peer.scalar(true) + (st.x as bigint), CURVE_ORDER);
       x0 = mod(old.x + delta, CURVE_ORDER);
       check(x0 !== 0n, null, "refresh produced a zero share; run it again");
-      peerPublic = old.peerPublic.subtract(Point.BASE.multiply(delta));
+      peerPublic = old.peerPublic.subtract(mulBase(delta));
       publicKey = old.publicKey;
       chainCode = old.chainCode;
     }
     peer.end();
-    const X0 = Point.BASE.multiply(x0);
+    const X0 = mulBase(x0);
     const rho = randomUnit(sk.publicKey.n);
     const encrypted = this.plaintextOfShare(x0);
     const cKey = sk.encrypt(encrypted, rho);
@@ -425,7 +426,7 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
       const dlog = readSchnorr(r);
       check(verifyDlog(this.tr("p0/dlog"), X0, dlog), 0, "proof of knowledge of the share failed");
       x1 = st.x as bigint;
-      publicKey = X0.add(Point.BASE.multiply(x1));
+      publicKey = X0.add(mulBase(x1));
       check(!publicKey.is0(), null, "joint public key is the identity");
       chainCode = this.chainCode(half0, st.chainHalf as Uint8Array);
     } else {
@@ -435,7 +436,7 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
       const delta = mod(half0 + (st.x as bigint), CURVE_ORDER);
       x1 = mod(old.x - delta, CURVE_ORDER);
       check(x1 !== 0n, null, "refresh produced a zero share; run it again");
-      X0 = old.peerPublic.add(Point.BASE.multiply(delta));
+      X0 = old.peerPublic.add(mulBase(delta));
       publicKey = old.publicKey;
       chainCode = old.chainCode;
     }

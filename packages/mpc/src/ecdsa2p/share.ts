@@ -7,9 +7,10 @@
  * leaks nothing; the lock marks the incident, and a locked share refuses to sign until refreshed.
  * Callers must persist the share after every signing attempt so the lock survives restarts.
  */
-import { bigintToBytes, decodeLocal, Point, Reader, Writer } from "../codec/codec.js";
+import { bigintToBytes, decodeLocal, type Point, Reader, Writer } from "../codec/codec.js";
 import { derive } from "../hd/derive.js";
 import { FixedBase } from "../math/bigint.js";
+import { mulBase } from "../math/secp256k1.js";
 import {
   PAILLIER_MAX_BITS,
   PaillierPublicKey,
@@ -74,7 +75,7 @@ export class Ecdsa2pShare {
     if (f.chainCode.length !== 32) throw new ProtocolAbort(null, "chain code must be 32 bytes");
     if (f.ringPedersen.n !== this.paillierPublic.n) throw new ProtocolAbort(null, "ring-Pedersen modulus is not N");
     if (!this.paillierPublic.isCiphertext(encryptedX0)) throw new ProtocolAbort(null, "invalid encrypted share");
-    const own = Point.BASE.multiply(f.x);
+    const own = mulBase(f.x);
     if (!own.add(f.peerPublic).equals(f.publicKey))
       throw new ProtocolAbort(null, "share does not match its public key");
   }

@@ -18,7 +18,7 @@
  * P0's share (a tripwire; refresh unlocks it).
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bitLength, CURVE_ORDER, decodeLocal, Point, Reader, Writer } from "../codec/codec.js";
+import { bitLength, CURVE_ORDER, decodeLocal, type Point, Reader, Writer } from "../codec/codec.js";
 import {
   finishSignature,
   hashToScalar,
@@ -29,6 +29,7 @@ import {
 } from "../ecdsa/signature.js";
 import { derive, MAX_PATH_LENGTH } from "../hd/derive.js";
 import { FixedBase, mod, modInv, modPow, randomBelow, randomUnit } from "../math/bigint.js";
+import { mul, mulBase } from "../math/secp256k1.js";
 import { PaillierPublicKey, readCiphertext } from "../paillier/paillier.js";
 import { checkSid, equalBytes, SID_BYTES } from "../session/envelope.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
@@ -252,7 +253,7 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     if (this.index === 1) return [];
     // Round 1 (P0)
     const k = 1n + randomBelow(CURVE_ORDER - 1n);
-    const R0 = Point.BASE.multiply(k);
+    const R0 = mulBase(k);
     const proof = proveDlog(this.transcript.fork("p0/nonce"), k, R0);
     const { commitment, opening } = commit(this.sid, 0, nonceMessage(R0, proof));
     this.st = { step: 1, k, nonce: opening.nonce, committed: opening.message };
@@ -278,7 +279,7 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     r.end();
     check(equalBytes(theirInputs, this.inputsDigest()), 0, "parties disagree on the message, path or key");
     const k = 1n + randomBelow(CURVE_ORDER - 1n);
-    const R1 = Point.BASE.multiply(k);
+    const R1 = mulBase(k);
     const proof = proveDlog(this.transcript.fork("p1/nonce"), k, R1);
     this.st = { step: 2, k, commitment, pre: this.st.pre };
     return this.send(2, (w) => {
@@ -293,7 +294,7 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     r.end();
     check(verifyDlog(this.transcript.fork("p1/nonce"), R1, proof), 1, "proof of knowledge of the nonce failed");
     const st = this.st;
-    st.R = R1.multiply(st.k as bigint);
+    st.R = mul(R1, st.k as bigint);
     st.step = 3;
     return this.send(3, (w) => {
       w.fixed(st.nonce as Uint8Array);
@@ -317,7 +318,7 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     c.end();
     check(verifyDlog(this.transcript.fork("p0/nonce"), R0, nonceProof), 0, "proof of knowledge of the nonce failed");
     const k = st.k as bigint;
-    const R = R0.multiply(k);
+    const R = mul(R0, k);
     const rx = R.toAffine().x % CURVE_ORDER;
     check(rx !== 0n, null, "nonce point has r = 0; sign again");
 

@@ -5,7 +5,8 @@
  */
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha512 } from "@noble/hashes/sha2.js";
-import { bytesToBigint, CURVE_ORDER, Point } from "../codec/codec.js";
+import { bytesToBigint, CURVE_ORDER, type Point } from "../codec/codec.js";
+import { mulBase } from "../math/secp256k1.js";
 
 export const HARDENED_OFFSET = 0x80000000;
 
@@ -50,7 +51,7 @@ export function derive(publicKey: Point, chainCode: Uint8Array, path: string | u
     const il = bytesToBigint(I.subarray(0, 32));
     // BIP32: such an index is invalid (probability < 2^-127); the caller must skip it.
     if (il >= CURVE_ORDER) throw new DerivationError(`index ${index} yields an invalid child; use the next index`);
-    const child = il === 0n ? key : key.add(Point.BASE.multiply(il));
+    const child = il === 0n ? key : key.add(mulBase(il));
     if (child.is0()) throw new DerivationError(`index ${index} yields an invalid child; use the next index`);
     key = child;
     cc = I.slice(32);

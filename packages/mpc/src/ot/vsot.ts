@@ -17,8 +17,9 @@
  * every BigInt operation here (see the package's known limits).
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { CURVE_ORDER, Point, type Reader, type Writer } from "../codec/codec.js";
+import { CURVE_ORDER, type Point, type Reader, type Writer } from "../codec/codec.js";
 import { randomBelow } from "../math/bigint.js";
+import { mul, mulBase } from "../math/secp256k1.js";
 import { equalBytes } from "../session/envelope.js";
 import { proveDlog, readSchnorr, type SchnorrProof, verifyDlog, writeSchnorr } from "../zk/schnorr.js";
 import type { Transcript } from "../zk/transcript.js";
@@ -59,7 +60,7 @@ export interface SenderKey {
 
 export function senderKey(t: Transcript): SenderKey {
   const b = 1n + randomBelow(CURVE_ORDER - 1n);
-  const B = Point.BASE.multiply(b);
+  const B = mulBase(b);
   return { b, B, proof: proveDlog(t, b, B) };
 }
 
@@ -80,15 +81,14 @@ export function receiverChoose(
   choices: readonly number[],
 ): { ok: false } | { ok: true; A: Point[]; keys: Uint8Array[] } {
   if (!verifyDlog(t, sender.B, sender.proof)) return { ok: false };
-  // Every OT multiplies the same B: a fixed-base table pays for itself many times over.
-  const B = Point.fromBytes(sender.B.toBytes(true)).precompute(8, false);
+  const B = sender.B;
   const A: Point[] = [];
   const keys: Uint8Array[] = [];
   choices.forEach((omega, i) => {
     const a = 1n + randomBelow(CURVE_ORDER - 1n);
-    const aG = Point.BASE.multiply(a);
+    const aG = mulBase(a);
     A.push(omega ? aG.add(B) : aG);
-    keys.push(keyHash(sid, i, B.multiplyUnsafe(a)));
+    keys.push(keyHash(sid, i, mul(B, a)));
   });
   return { ok: true, A, keys };
 }
@@ -99,13 +99,13 @@ export function senderKeys(
   key: SenderKey,
   A: readonly Point[],
 ): { ok: false } | { ok: true; rho0: Uint8Array[]; rho1: Uint8Array[]; challenges: Uint8Array[] } {
-  const bB = key.B.multiplyUnsafe(key.b);
+  const bB = mul(key.B, key.b);
   const rho0: Uint8Array[] = [];
   const rho1: Uint8Array[] = [];
   const challenges: Uint8Array[] = [];
   for (const [i, Ai] of A.entries()) {
     if (Ai.is0() || Ai.equals(key.B)) return { ok: false };
-    const bA = Ai.multiplyUnsafe(key.b);
+    const bA = mul(Ai, key.b);
     const r0 = keyHash(sid, i, bA);
     const r1 = keyHash(sid, i, bA.subtract(bB));
     rho0.push(r0);

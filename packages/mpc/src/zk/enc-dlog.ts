@@ -13,8 +13,9 @@
  * range. The prover does not check its own witness, so a malicious party's proof is produced and then
  * rejected by the verifier, which is what the tests exercise.
  */
-import { bitLength, CURVE_ORDER, Point, type Reader, type Writer } from "../codec/codec.js";
+import { bitLength, CURVE_ORDER, type Point, type Reader, type Writer } from "../codec/codec.js";
 import { mod, modPow, randomSigned, randomUnit } from "../math/bigint.js";
+import { mulBase, mulBaseAdd } from "../math/secp256k1.js";
 import { PAILLIER_MAX_BITS, PaillierPublicKey, PaillierSecretKey } from "../paillier/paillier.js";
 import { ELL, EPSILON } from "./params.js";
 import {
@@ -109,7 +110,7 @@ export function proveEncDlog(tr: Transcript, input: EncDlogProverInput): EncDlog
 
   const S = g.commit(x, mu);
   const A = key.encrypt(alpha, r);
-  const Y = Point.BASE.multiply(mod(alpha, CURVE_ORDER));
+  const Y = mulBase(mod(alpha, CURVE_ORDER));
   const D = g.commit(alpha, gamma);
   const e = challenge(tr, st, { S, A, Y, D });
   return {
@@ -144,9 +145,8 @@ export function verifyEncDlog(
   if (z1 > range || z1 < -range || bitLength(z3) > z3Bits(rp)) return false;
 
   const e = challenge(tr, st, { S, A, Y, D });
-  // Cheapest check first: two curve multiplications on public values.
-  const lhsG = Point.BASE.multiplyUnsafe(mod(z1, CURVE_ORDER));
-  if (!lhsG.equals(Y.add(st.X.multiplyUnsafe(mod(e, CURVE_ORDER))))) return false;
+  // Cheapest check first: z1·G − e·X = Y.
+  if (!mulBaseAdd(mod(z1, CURVE_ORDER), st.X, mod(-e, CURVE_ORDER)).equals(Y)) return false;
   if (g.commit(z1, z3) !== (D * g.pow(S, e)) % rp.n) return false;
   return pk.encrypt(z1, z2) === (A * pk.mulPlain(st.C, e)) % pk.n2;
 }
