@@ -2,7 +2,7 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { describe, expect, it } from "vitest";
 import { bigintToBytes, bytesToBigint, CURVE_ORDER, Point, Reader, Writer } from "../src/codec/codec.js";
 import { finishSignature, type Signature, verifySignature } from "../src/ecdsa/signature.js";
-import { modPow } from "../src/math/bigint.js";
+import { FixedBase, modInv, modPow } from "../src/math/bigint.js";
 import { mul, mulBase, mulBaseAdd } from "../src/math/secp256k1.js";
 import { open, seal } from "../src/session/envelope.js";
 import { type Msg, type Party, ProtocolAbort } from "../src/session/party.js";
@@ -333,5 +333,17 @@ describe("modPow", () => {
     // Negative exponents go through the inverse; mod a prime every non-zero base has one.
     const unit = random(1000) | 1n;
     expect((modPow(unit, -5n, prime) * modPow(unit, 5n, prime)) % prime).toBe(1n);
+  });
+
+  it("fixed-base tables agree with it, for negative exponents and ones longer than the table too", () => {
+    // Mersenne primes, so every base is invertible: one for OpenSSL, one below its threshold (tables).
+    for (const m of [(1n << 1279n) - 1n, (1n << 521n) - 1n]) {
+      const g = random(500) | 1n;
+      const fixed = new FixedBase(g, m, 300);
+      for (const e of [0n, 1n, random(300), random(600)]) {
+        expect(fixed.pow(e)).toBe(reference(g, e, m));
+        expect(fixed.pow(-e)).toBe(reference(modInv(g, m), e, m));
+      }
+    }
   });
 });

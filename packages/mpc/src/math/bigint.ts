@@ -117,6 +117,8 @@ export class FixedBase {
   private readonly table: bigint[][] = [];
   private static readonly W = 5;
   private readonly base: bigint;
+  /** The same for base⁻¹, built on the first negative exponent: one inverse per base, not per call. */
+  private inverse?: FixedBase;
 
   constructor(
     base: bigint,
@@ -137,7 +139,10 @@ export class FixedBase {
   }
 
   pow(exp: bigint): bigint {
-    if (exp < 0n) return modInv(this.pow(-exp), this.modulus);
+    if (exp < 0n) {
+      this.inverse ??= new FixedBase(modInv(this.base, this.modulus), this.modulus, this.maxBits);
+      return this.inverse.pow(-exp);
+    }
     if (this.table.length === 0 || bitLength(exp) > this.maxBits) return modPow(this.base, exp, this.modulus);
     const w = BigInt(FixedBase.W);
     const mask = (1n << w) - 1n;
