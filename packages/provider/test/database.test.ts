@@ -95,6 +95,18 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("database on %s", (kind) => 
     await expect(Promise.resolve().then(() => handle?.query("SELECT 1"))).rejects.toThrow();
   });
 
+  it("a statement with parameters is prepared once on its connection, and kept there", async () => {
+    const sql = "SELECT n FROM things WHERE id = $1";
+    const prepared = await db.transaction(async (tx) => {
+      await tx.query(sql, ["dup2"]);
+      await tx.query(sql, ["kept1"]);
+      return tx.query<{ count: unknown }>("SELECT count(*) AS count FROM pg_prepared_statements WHERE statement = $1", [
+        sql,
+      ]);
+    });
+    expect(Number(prepared[0]?.count)).toBe(1);
+  });
+
   it("runs many more distinct statements than it keeps prepared", async () => {
     const results = [];
     for (let i = 0; i < 600; i++) results.push(await db.query<{ v: number }>(`SELECT $1::int + ${i} AS v`, [1]));

@@ -69,8 +69,11 @@ interface AuditRow {
   hash: Uint8Array;
 }
 
+const SELECT_CHAIN =
+  "SELECT chain, seq, at_ms, actor, action, details, prev_hash, hash FROM audit_log WHERE chain = $1 ORDER BY seq";
+
 export async function readAudit(db: Queryable, chain: string): Promise<AuditEntry[]> {
-  const rows = await db.query<AuditRow>("SELECT * FROM audit_log WHERE chain = $1 ORDER BY seq", [chain]);
+  const rows = await db.query<AuditRow>(SELECT_CHAIN, [chain]);
   return rows.map((r) => ({
     chain: r.chain,
     seq: Number(r.seq),
@@ -91,7 +94,7 @@ export interface AuditVerdict {
 }
 
 export async function verifyAudit(db: Queryable, chain: string): Promise<AuditVerdict> {
-  const rows = await db.query<AuditRow>("SELECT * FROM audit_log WHERE chain = $1 ORDER BY seq", [chain]);
+  const rows = await db.query<AuditRow>(SELECT_CHAIN, [chain]);
   let prev = GENESIS;
   for (const [i, r] of rows.entries()) {
     const seq = Number(r.seq);

@@ -56,6 +56,10 @@ export interface EnrollmentRow {
   created_ms: string;
 }
 
+/** Named, not `*`: a statement prepared by an older replica must not change shape under a new column. */
+const ENROLLMENT_COLUMNS =
+  "id, account_id, kind, email, helper, wrapped_key, recovery_key, auth_key, inactivity_ms, status, created_by, created_ms";
+
 export interface SealedBox {
   walletId: string;
   epoch: number;
@@ -92,7 +96,7 @@ async function emailOf(q: Queryable, accountId: string): Promise<string> {
 
 async function findEnrollment(q: Queryable, id: string, lock = false): Promise<EnrollmentRow> {
   const [row] = await q.query<EnrollmentRow>(
-    `SELECT * FROM face_enrollments WHERE id = $1${lock ? " FOR UPDATE" : ""}`,
+    `SELECT ${ENROLLMENT_COLUMNS} FROM face_enrollments WHERE id = $1${lock ? " FOR UPDATE" : ""}`,
     [id],
   );
   if (row === undefined) throw notFound("no such enrollment");
@@ -245,7 +249,7 @@ export async function completeEnrollment(
 /** The account's active enrollments, for sealing boxes and listing heirs. */
 export async function activeEnrollments(q: Queryable, accountId: string): Promise<EnrollmentRow[]> {
   return q.query<EnrollmentRow>(
-    "SELECT * FROM face_enrollments WHERE account_id = $1 AND status = 'active' ORDER BY created_ms, id",
+    `SELECT ${ENROLLMENT_COLUMNS} FROM face_enrollments WHERE account_id = $1 AND status = 'active' ORDER BY created_ms, id`,
     [accountId],
   );
 }
@@ -309,7 +313,7 @@ export async function recoverableEnrollments(
 ): Promise<EnrollmentRow[]> {
   const email = await emailOf(q, device.accountId);
   const rows = await q.query<EnrollmentRow>(
-    `SELECT * FROM face_enrollments WHERE status = 'active' AND
+    `SELECT ${ENROLLMENT_COLUMNS} FROM face_enrollments WHERE status = 'active' AND
        ((kind = 'owner' AND account_id = $1) OR (kind = 'heir' AND email = $2))
      ORDER BY created_ms, id`,
     [device.accountId, email],
@@ -326,7 +330,10 @@ async function recoverable(
   device: AuthenticatedDevice,
   id: string,
 ): Promise<EnrollmentRow> {
-  const [row] = await tx.query<EnrollmentRow>("SELECT * FROM face_enrollments WHERE id = $1 FOR UPDATE", [id]);
+  const [row] = await tx.query<EnrollmentRow>(
+    `SELECT ${ENROLLMENT_COLUMNS} FROM face_enrollments WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
   if (row === undefined || !(await mayRecover(ctx, tx, device, await emailOf(tx, device.accountId), row)))
     throw notFound("no enrollment this device may recover with under that id");
   return row;

@@ -69,13 +69,25 @@ function guarded(db: Database): Database {
   };
 }
 
+/** Statement texts prepared under a name on each connection; past this many, the rest run unnamed. */
+const MAX_PREPARED = 256;
+
 function postgres(url: string): Database {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle connection that the server drops (restart, failover) must not end the process.
   pool.on("error", () => {});
+  // A named statement is parsed and planned once per connection, not on every call. Only statements
+  // with parameters are named: the rest (migrations' DDL among them) keep the simple protocol.
+  const names = new Map<string, string>();
+  const nameOf = (sql: string, params: unknown[]) => {
+    if (params.length === 0) return undefined;
+    let name = names.get(sql);
+    if (name === undefined && names.size < MAX_PREPARED) names.set(sql, (name = `k${names.size}`));
+    return name;
+  };
   const run = (q: pg.Pool | pg.PoolClient) => ({
     async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-      return (await q.query(sql, params)).rows as T[];
+      return (await q.query({ name: nameOf(sql, params), text: sql, values: params })).rows as T[];
     },
   });
   return {

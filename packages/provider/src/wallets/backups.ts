@@ -51,7 +51,8 @@ const view = (row: BackupRow): BackupView => ({
 
 async function latest(q: Queryable, walletId: string): Promise<BackupRow | undefined> {
   const [row] = await q.query<BackupRow>(
-    "SELECT * FROM backups WHERE wallet_id = $1 ORDER BY requested_ms DESC, id LIMIT 1",
+    `SELECT id, wallet_id, requested_by, status, requested_ms, ready_ms, recovery_key, box FROM backups
+      WHERE wallet_id = $1 ORDER BY requested_ms DESC, id LIMIT 1`,
     [walletId],
   );
   return row;

@@ -33,6 +33,8 @@ export interface KeyChangeRow {
   created_by: string;
 }
 
+const KEY_CHANGE_COLUMNS = "wallet_id, epoch, kind, members, threshold, share, status, relay_id, created_by";
+
 interface Actor {
   accountId: string;
   /** The device whose request or message caused this, for the audit log. */
@@ -46,8 +48,14 @@ const audit = (ctx: ProviderContext, tx: Queryable, who: Actor, action: string, 
 export async function findKeyChange(q: Queryable, walletId: string, epoch?: number): Promise<KeyChangeRow | undefined> {
   const [row] =
     epoch === undefined
-      ? await q.query<KeyChangeRow>("SELECT * FROM key_changes WHERE wallet_id = $1 AND status = 'running'", [walletId])
-      : await q.query<KeyChangeRow>("SELECT * FROM key_changes WHERE wallet_id = $1 AND epoch = $2", [walletId, epoch]);
+      ? await q.query<KeyChangeRow>(
+          `SELECT ${KEY_CHANGE_COLUMNS} FROM key_changes WHERE wallet_id = $1 AND status = 'running'`,
+          [walletId],
+        )
+      : await q.query<KeyChangeRow>(
+          `SELECT ${KEY_CHANGE_COLUMNS} FROM key_changes WHERE wallet_id = $1 AND epoch = $2`,
+          [walletId, epoch],
+        );
   return row;
 }
 
