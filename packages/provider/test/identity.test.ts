@@ -13,6 +13,7 @@ import { REQUEST_HEADERS, signApproval, signRequest } from "@keyshard/transport"
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appendAudit } from "../src/audit/log.js";
 import { MasterKeyError, startProvider } from "../src/index.js";
 import {
   activeDevice,
@@ -159,6 +160,26 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("provider identity on %s", (
       account,
     ]);
     expect((await device.request("GET", "/v1/audit/verify")).body).toMatchObject({ ok: false, firstBroken: 1 });
+  });
+
+  it("an audit chain cut short is found, though every remaining link holds", async () => {
+    const device = await registerAndVerify(provider, "frank@example.com");
+    const account = (await device.request("GET", "/v1/account")).body.id as string;
+    const append = () =>
+      provider.context.db.transaction((tx) =>
+        appendAudit(tx, { chain: account, atMs: Date.now(), actor: "test", action: "test.event", details: {} }),
+      );
+    await append();
+    expect((await device.request("GET", "/v1/audit/verify")).body).toMatchObject({ ok: true, length: 3 });
+    await provider.context.db.query("DELETE FROM audit_log WHERE chain = $1 AND seq = 3", [account]);
+    expect((await device.request("GET", "/v1/audit/verify")).body).toMatchObject({
+      ok: false,
+      length: 2,
+      firstBroken: 3,
+    });
+    // A later entry links to the missing one, so the cut stays visible.
+    await append();
+    expect((await device.request("GET", "/v1/audit/verify")).body).toMatchObject({ ok: false, firstBroken: 3 });
   });
 
   it("a provider restarted on the same data refuses another master key", async () => {

@@ -37,25 +37,35 @@ export const SYSTEM_CHAIN = "system";
 
 /**
  * Appends to `chain` inside the caller's transaction, so the entry and the state change it
- * records commit together. The advisory lock orders appends to one chain across replicas.
+ * records commit together. One statement moves the chain's head and writes the entry: the head's
+ * row lock orders appends to one chain across replicas, and PostgreSQL computes the link from the
+ * head it holds (`sha256`), over the encoding `entryHash` reads back — `seq` is the encoding's
+ * last key, so the rest of it is made here and the number appended there.
  */
 export async function appendAudit(
   tx: Queryable,
   entry: { chain: string; atMs: number; actor: string; action: string; details: unknown },
 ): Promise<void> {
-  await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`audit:${entry.chain}`]);
-  const [last] = await tx.query<{ seq: string; hash: Uint8Array }>(
-    "SELECT seq, hash FROM audit_log WHERE chain = $1 ORDER BY seq DESC LIMIT 1",
-    [entry.chain],
-  );
-  const seq = last === undefined ? 1 : Number(last.seq) + 1;
-  const prev = last === undefined ? GENESIS : new Uint8Array(last.hash);
   const details = canonicalJson(entry.details);
-  const hash = entryHash(prev, entry.chain, seq, entry.atMs, entry.actor, entry.action, details);
+  const { chain, atMs, actor, action } = entry;
+  const beforeSeq = `${canonicalJson({ chain, atMs, actor, action, details }).slice(0, -1)},"seq":`;
+  const append = () =>
+    tx.query(
+      `WITH head AS (
+         UPDATE audit_heads SET seq = seq + 1, prev_hash = hash,
+           hash = sha256(hash || convert_to($2 || (seq + 1)::text || '}', 'UTF8'))
+         WHERE chain = $1 RETURNING seq, prev_hash, hash)
+       INSERT INTO audit_log (chain, seq, at_ms, actor, action, details, prev_hash, hash)
+         SELECT $1, seq, $3, $4, $5, $6, prev_hash, hash FROM head RETURNING seq`,
+      [chain, beforeSeq, atMs, actor, action, details],
+    );
+  if ((await append()).length > 0) return;
+  // A chain's first entry: its head starts at the genesis link.
   await tx.query(
-    "INSERT INTO audit_log (chain, seq, at_ms, actor, action, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    [entry.chain, seq, entry.atMs, entry.actor, entry.action, details, prev, hash],
+    "INSERT INTO audit_heads (chain, seq, prev_hash, hash) VALUES ($1, 0, $2, $2) ON CONFLICT DO NOTHING",
+    [chain, GENESIS],
   );
+  if ((await append()).length === 0) throw new Error("audit chain head missing");
 }
 
 interface AuditRow {
@@ -88,13 +98,17 @@ export async function readAudit(db: Queryable, chain: string): Promise<AuditEntr
 export interface AuditVerdict {
   ok: boolean;
   length: number;
-  /** The first entry whose link does not hold (missing, edited, or reordered before it). */
+  /** The first entry whose link does not hold (missing, edited, or reordered before it), or one past the end when entries were cut from it. */
   firstBroken?: number;
   head?: string;
 }
 
 export async function verifyAudit(db: Queryable, chain: string): Promise<AuditVerdict> {
   const rows = await db.query<AuditRow>(SELECT_CHAIN, [chain]);
+  const [head] = await db.query<{ seq: string; hash: Uint8Array }>(
+    "SELECT seq, hash FROM audit_heads WHERE chain = $1",
+    [chain],
+  );
   let prev = GENESIS;
   for (const [i, r] of rows.entries()) {
     const seq = Number(r.seq);
@@ -107,5 +121,8 @@ export async function verifyAudit(db: Queryable, chain: string): Promise<AuditVe
       return { ok: false, length: rows.length, firstBroken: i + 1 };
     prev = expected;
   }
+  // Entries cut from the end leave a chain whose links all hold: the head still names the last one.
+  if (Number(head?.seq ?? 0) !== rows.length || bytesToHex(new Uint8Array(head?.hash ?? GENESIS)) !== bytesToHex(prev))
+    return { ok: false, length: rows.length, firstBroken: rows.length + 1 };
   return { ok: true, length: rows.length, ...(rows.length > 0 && { head: bytesToHex(prev) }) };
 }
