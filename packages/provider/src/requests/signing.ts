@@ -41,15 +41,26 @@ export interface StartedSigning {
   parties: [sessionId: string, party: Party<unknown>][];
 }
 
+interface UnsignedMessage {
+  idx: number;
+  input: number | null;
+  message: Uint8Array;
+}
+
 export async function startSigning(
   ctx: ProviderContext,
   tx: Queryable,
   wallet: WalletRow,
-  /** `restart`: runs of this request may exist already (a release or a retry), supersede them. */
-  request: { id: string; path: string | null; signers: string | null; restart: boolean },
+  request: { id: string; path: string | null; signers: string | null },
   device: { id: string; accountId: string },
+  /**
+   * The request's messages when this transaction has just stored it, so no run of it exists yet.
+   * Without them the request is signed again (a release or a retry): its messages not yet signed
+   * are read, and runs of it still going are superseded.
+   */
+  fresh?: UnsignedMessage[],
 ): Promise<StartedSigning> {
-  if (request.restart) {
+  if (fresh === undefined) {
     await tx.query(
       "UPDATE sessions SET status = 'failed', state = NULL, updated_ms = $2 WHERE sign_request_id = $1 AND status = 'running'",
       [request.id, ctx.now()],
@@ -59,10 +70,12 @@ export async function startSigning(
       [request.id, ctx.now()],
     );
   }
-  const unsigned = await tx.query<{ idx: number; input: number | null; message: Uint8Array }>(
-    "SELECT idx, input, message FROM request_signatures WHERE request_id = $1 AND signature IS NULL ORDER BY idx",
-    [request.id],
-  );
+  const unsigned =
+    fresh ??
+    (await tx.query<UnsignedMessage>(
+      "SELECT idx, input, message FROM request_signatures WHERE request_id = $1 AND signature IS NULL ORDER BY idx",
+      [request.id],
+    ));
   const share = ctx.shares.get(wallet.id, wallet.scheme, new Uint8Array(wallet.share as Uint8Array));
   const started: StartedSigning = { sessions: [], relays: [], parties: [] };
   if (wallet.members !== null) {

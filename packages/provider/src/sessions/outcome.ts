@@ -94,17 +94,15 @@ export async function signatureMade(
   const signature = scheme(run.scheme).signatureBytes(result);
   // The runs of one request (a PSBT's inputs) may finish at the same moment on different
   // connections: locking the request first (the lock its update takes anyway) makes the last of
-  // them see every other's signature.
+  // them see every other's signature. (The update's condition does not see the signature its own
+  // first part stores, hence `idx <> $2`.)
   await tx.query("SELECT id FROM sign_requests WHERE id = $1 FOR NO KEY UPDATE", [run.requestId]);
-  await tx.query("UPDATE request_signatures SET signature = $3 WHERE request_id = $1 AND idx = $2", [
-    run.requestId,
-    run.messageIndex,
-    signature,
-  ]);
   const completed = await tx.query(
-    `UPDATE sign_requests SET status = 'signed' WHERE id = $1
-       AND NOT EXISTS (SELECT 1 FROM request_signatures WHERE request_id = $1 AND signature IS NULL) RETURNING id`,
-    [run.requestId],
+    `WITH stored AS (UPDATE request_signatures SET signature = $3 WHERE request_id = $1 AND idx = $2)
+     UPDATE sign_requests SET status = 'signed' WHERE id = $1
+       AND NOT EXISTS (SELECT 1 FROM request_signatures WHERE request_id = $1 AND idx <> $2 AND signature IS NULL)
+     RETURNING id`,
+    [run.requestId, run.messageIndex, signature],
   );
   if (completed.length === 1) await auditRun(ctx, tx, run, "request.signed", { request: run.requestId });
   return signature;

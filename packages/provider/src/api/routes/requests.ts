@@ -198,10 +198,11 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
         }
         if (hold.status === "held" && !hold.totpNeeded && hold.approvalsNeeded === 0 && hold.releaseMs === null)
           hold.status = "signing";
-        await tx.query(
+        const [row] = await tx.query<RequestRow>(
           `INSERT INTO sign_requests (id, wallet_id, account_id, device_id, kind, chain, payload, path, description, decision, rule, status,
              approvals_needed, totp_needed, release_ms, signing_ms, created_ms, signers)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+           RETURNING ${REQUEST_COLUMNS}`,
           [
             requestId,
             wallet.id,
@@ -257,11 +258,11 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
               id: requestId,
               path: body.path ?? null,
               signers: signers === undefined ? null : JSON.stringify(signers),
-              restart: false,
             },
             device,
+            read.toSign.map((item, idx) => ({ idx, input: item.input ?? null, message: item.message })),
           );
-        return findRequest(tx, requestId, device.accountId);
+        return row as RequestRow;
       });
       if (outcome.status === "held") ctx.notifier.kick();
       return reply.code(201).send({ ...(await view(ctx, ctx.db, outcome, false)), ...started(ctx, signing) });
@@ -442,7 +443,7 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
           throw conflict(
             "this request's signing began over a day ago; make a new request, for the policy to decide again",
           );
-        signing = await startSigning(ctx, tx, wallet, { ...row, restart: true }, device);
+        signing = await startSigning(ctx, tx, wallet, row, device);
         // Conditional: a cancel that committed meanwhile wins.
         const moved = await tx.query(
           "UPDATE sign_requests SET status = 'signing', signing_ms = COALESCE(signing_ms, $2) WHERE id = $1 AND status = $3 RETURNING id",
