@@ -54,6 +54,7 @@ export class Ecdsa2pShare {
   private cKeyTable: FixedBase | undefined;
   private affineTablesCache: AffineProverTables | undefined;
   private verifierTablesCache: AffineVerifierTables | undefined;
+  private fingerprintCache: Uint8Array | undefined;
 
   private constructor(
     index: 0 | 1,
@@ -184,6 +185,11 @@ export class Ecdsa2pShare {
 
   /** A short public fingerprint of the key state both parties share, to catch mismatched shares. */
   fingerprint(): Uint8Array {
+    this.fingerprintCache ??= this.encodeFingerprint();
+    return this.fingerprintCache.slice();
+  }
+
+  private encodeFingerprint(): Uint8Array {
     const w = new Writer();
     w.point(this.publicKey);
     w.point(this.party0Public);

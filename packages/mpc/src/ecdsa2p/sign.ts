@@ -216,6 +216,8 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
   private readonly childKey: Point;
   private readonly tweak: bigint;
   private readonly m: bigint;
+  /** Binds the run to what is being signed, where, and with which key state. */
+  private readonly inputsDigest: Uint8Array;
 
   constructor(
     readonly share: Ecdsa2pShare,
@@ -230,20 +232,16 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     const child = derive(share.publicKey, share.chainCode, path);
     this.childKey = child.publicKey;
     this.tweak = child.tweak;
-    this.transcript = new Transcript(PROTOCOL, sid, [0, 1]).append("inputs", this.inputsDigest());
+    const w = new Writer();
+    w.fixed(messageHash);
+    w.string(path ?? "m");
+    w.bytes(share.fingerprint());
+    this.inputsDigest = sha256(w.finish());
+    this.transcript = new Transcript(PROTOCOL, sid, [0, 1]).append("inputs", this.inputsDigest);
   }
 
   protected get step(): number {
     return this.st.step;
-  }
-
-  /** Binds the run to what is being signed, where, and with which key state. */
-  private inputsDigest(): Uint8Array {
-    const w = new Writer();
-    w.fixed(this.messageHash);
-    w.string(this.path ?? "m");
-    w.bytes(this.share.fingerprint());
-    return sha256(w.finish());
   }
 
   protected onStart(): Msg[] {
@@ -258,7 +256,7 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     const { commitment, opening } = commit(this.sid, 0, nonceMessage(R0, proof));
     this.st = { step: 1, k, nonce: opening.nonce, committed: opening.message };
     return this.send(1, (w) => {
-      w.fixed(this.inputsDigest());
+      w.fixed(this.inputsDigest);
       w.fixed(commitment);
     });
   }
@@ -277,7 +275,7 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     const theirInputs = r.fixed(32);
     const commitment = r.fixed(32);
     r.end();
-    check(equalBytes(theirInputs, this.inputsDigest()), 0, "parties disagree on the message, path or key");
+    check(equalBytes(theirInputs, this.inputsDigest), 0, "parties disagree on the message, path or key");
     const k = 1n + randomBelow(CURVE_ORDER - 1n);
     const R1 = mulBase(k);
     const proof = proveDlog(this.transcript.fork("p1/nonce"), k, R1);
