@@ -78,6 +78,22 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("database on %s", (kind) => 
     expect(ids.map((r) => r.id).sort()).toEqual(["kept1", "kept2"]);
   });
 
+  it("a transaction whose first statement fails keeps nothing, and the connections serve on", async () => {
+    for (let i = 0; i < 12; i++) {
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.query("INSERT INTO things (id) VALUES ($1)", ["kept1"]);
+          await tx.query("INSERT INTO things (id) VALUES ($1)", [`never${i}`]);
+        }),
+      ).rejects.toThrow(/duplicate key/);
+      await expect(db.transaction((tx) => tx.query("SELECT nope FROM things"))).rejects.toThrow(/nope/);
+    }
+    expect(await db.query("SELECT id FROM things WHERE id LIKE 'never%'")).toEqual([]);
+    const [row] = await db.transaction((tx) => tx.query<{ n: number }>("SELECT 1 + 1 AS n"));
+    expect(row?.n).toBe(2);
+    expect(await db.transaction(async () => "no statements")).toBe("no statements");
+  });
+
   it("statements a transaction does not wait for one by one still get their own results", async () => {
     const results = await db.transaction((tx) =>
       Promise.all(

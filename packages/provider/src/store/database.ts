@@ -95,14 +95,21 @@ function postgres(url: string): Database {
     ...run(pool),
     async transaction(work) {
       const client = await pool.connect();
+      let begun = false;
+      const handle: Queryable = {
+        query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+          if (begun) return run(client).query<T>(sql, params);
+          begun = true;
+          return beginWith<T>(client, { name: nameOf(sql, params), text: sql, values: params });
+        },
+      };
       try {
-        await client.query("BEGIN");
-        const result = await work(run(client));
+        const result = await work(handle);
         // A statement that failed inside the transaction turns COMMIT into a rollback.
-        if ((await client.query("COMMIT")).command !== "COMMIT") throw new Error(ROLLED_BACK);
+        if (begun && (await client.query("COMMIT")).command !== "COMMIT") throw new Error(ROLLED_BACK);
         return result;
       } catch (e) {
-        await client.query("ROLLBACK").catch(() => {});
+        if (begun) await client.query("ROLLBACK").catch(() => {});
         throw e;
       } finally {
         client.release();
@@ -110,6 +117,35 @@ function postgres(url: string): Database {
     },
     close: () => pool.end(),
   };
+}
+
+/**
+ * A transaction's first statement with BEGIN in front of it, in one round trip: the extended
+ * protocol's Parse, Bind and Execute of BEGIN go out in the same write as the statement's own
+ * messages and its Sync. The statement's result is the last of the two.
+ */
+function beginWith<T>(client: pg.PoolClient, config: pg.QueryConfig): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    // Extended even without parameters: the simple protocol would end the pipeline after BEGIN.
+    const extended = { ...config, queryMode: "extended" } as pg.QueryConfig;
+    const query = new BeginningQuery(extended, (error: Error | undefined, results: unknown) => {
+      if (error) return reject(error);
+      const all = results as pg.QueryResult | pg.QueryResult[];
+      resolve((Array.isArray(all) ? (all.at(-1) as pg.QueryResult) : all).rows as T[]);
+    });
+    client.query(query);
+  });
+}
+
+type Connection = { parse(m: { text: string }): void; bind(m: object): void; execute(m: object): void };
+
+class BeginningQuery extends pg.Query {
+  prepare(connection: Connection): void {
+    connection.parse({ text: "BEGIN" });
+    connection.bind({});
+    connection.execute({});
+    (pg.Query.prototype as unknown as { prepare(c: Connection): void }).prepare.call(this, connection);
+  }
 }
 
 // Beside the package's sources, or copied beside the bundle that `build.mjs` makes of them.
