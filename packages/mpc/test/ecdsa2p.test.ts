@@ -7,10 +7,11 @@ import { Ecdsa2pShare, ecdsa2p } from "../src/ecdsa2p/index.js";
 import { SetupParty } from "../src/ecdsa2p/setup.js";
 import { SignParty, SignPrecomputation } from "../src/ecdsa2p/sign.js";
 import { randomPrime } from "../src/math/primes.js";
-import { PaillierSecretKey } from "../src/paillier/paillier.js";
+import { PaillierSecretKey, writePaillierSecretKey } from "../src/paillier/paillier.js";
 import { open, seal } from "../src/session/envelope.js";
 import { type Msg, type Party, ProtocolAbort } from "../src/session/party.js";
 import { runLocal } from "../src/session/run-local.js";
+import { writeRingPedersenParams } from "../src/zk/ring-pedersen.js";
 import { breathe, expectAbort, mutations, newSid, randomHash, record, replayWith, roundOf } from "./helpers.js";
 
 function keygen(): [Ecdsa2pShare, Ecdsa2pShare] {
@@ -73,6 +74,40 @@ describe("ecdsa2p keygen", () => {
       if (thrown !== undefined) expect(thrown).toBeInstanceOf(ProtocolAbort);
     }
     expect(() => Ecdsa2pShare.fromBytes(crypto.getRandomValues(new Uint8Array(300)))).toThrow(ProtocolAbort);
+  });
+
+  it("party 0 keeps λ = log_t s, and a share whose λ does not match is refused", () => {
+    const [a] = shares;
+    const sk = a.paillier as PaillierSecretKey;
+    const lambda = a.ringPedersenLambda as bigint;
+    expect(lambda).toBeTypeOf("bigint");
+    expect(Ecdsa2pShare.fromBytes(a.toBytes()).ringPedersenLambda).toBe(lambda);
+    const fields = { ...a, locked: false };
+    expect(() => Ecdsa2pShare.forParty0(fields, sk, a.encryptedX0, lambda + 1n)).toThrow(/λ does not match/);
+  });
+
+  it("still reads and signs with a version 1 share of party 0, which has no λ", () => {
+    const [a, b] = shares;
+    const w = new Writer();
+    w.u8(1);
+    w.u8(0);
+    w.scalar(a.x);
+    w.point(a.publicKey);
+    w.point(a.peerPublic);
+    w.fixed(a.chainCode);
+    w.bool(false);
+    writeRingPedersenParams(w, a.ringPedersen);
+    writePaillierSecretKey(w, a.paillier as PaillierSecretKey);
+    w.bigint(a.encryptedX0);
+    const v1 = Ecdsa2pShare.fromBytes(w.finish());
+    expect(v1.ringPedersenLambda).toBeUndefined();
+    const messageHash = randomHash();
+    const [sig] = sign([v1, b], messageHash);
+    expect(
+      secp256k1.verify(compactSignature(sig as Signature), messageHash, a.publicKeyBytes(), { prehash: false }),
+    ).toBe(true);
+    // Written again, it is a version 2 share, still without λ.
+    expect(Ecdsa2pShare.fromBytes(v1.toBytes()).ringPedersenLambda).toBeUndefined();
   });
 });
 

@@ -28,6 +28,7 @@ let base: Omit<AffineStatement, "D">;
 let x: bigint; // Dec(C), known to the verifier
 let prover: AffineProverTables;
 let verifier: AffineVerifierTables;
+let verifierWithLambda: AffineVerifierTables;
 
 /** D = C^a · (1+N)^y · r^N and an honest proof of it. */
 function prove(a: bigint, y: bigint): { st: AffineStatement; proof: AffineProof; plainD: bigint } {
@@ -41,17 +42,23 @@ function prove(a: bigint, y: bigint): { st: AffineStatement; proof: AffineProof;
   return { st, proof: proveAffine(tr(), st, { a, y }, pre, prover), plainD: sk.decryptSigned(D) };
 }
 
-const verify = (st: AffineStatement, proof: AffineProof, plainD: bigint, t = tr()) =>
-  verifyAffine(t, st, proof, sk, { C: x, D: plainD }, verifier);
+/** Verifies with λ = log_t s and without it (shares made before λ was kept); the two must agree. */
+const verify = (st: AffineStatement, proof: AffineProof, plainD: bigint, t = tr) => {
+  const plain = { C: x, D: plainD };
+  const verdict = verifyAffine(t(), st, proof, sk, plain, verifier);
+  expect(verifyAffine(t(), st, proof, sk, plain, verifierWithLambda)).toBe(verdict);
+  return verdict;
+};
 
 beforeAll(() => {
   sk = PaillierSecretKey.generate(2048);
-  const rp = ringPedersenFromPrimes(sk.p, sk.q).params;
+  const { params: rp, secret } = ringPedersenFromPrimes(sk.p, sk.q);
   x = randomBelow(CURVE_ORDER);
   const C = sk.publicKey.encrypt(x, randomUnit(sk.publicKey.n));
   base = { pk: sk.publicKey, rp, C, aBits: A_BITS, yBits: Y_BITS };
   prover = new AffineProverTables(rp, Y_BITS);
   verifier = new AffineVerifierTables(rp, sk);
+  verifierWithLambda = new AffineVerifierTables(rp, sk, secret.lambda);
 });
 
 describe("Πaff (affine operation in range, verified by the key owner)", () => {
@@ -128,7 +135,7 @@ describe("Πaff (affine operation in range, verified by the key owner)", () => {
     const { st, proof, plainD } = prove(11n, 13n);
     const other = prove(11n, 14n);
     expect(verify(other.st, proof, other.plainD)).toBe(false);
-    expect(verify(st, proof, plainD, new Transcript("other", sid, [0, 1]))).toBe(false);
+    expect(verify(st, proof, plainD, () => new Transcript("other", sid, [0, 1]))).toBe(false);
     expect(verify(st, proof, plainD + 1n)).toBe(false);
   });
 

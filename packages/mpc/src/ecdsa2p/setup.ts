@@ -301,7 +301,6 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     st.seed = randomBytes(32);
     st.w = undefined;
     st.prmCommit = undefined;
-    st.rpSecret = undefined;
     st.step = 3;
     return this.send(3, (w) => {
       w.fixed(st.seed as Uint8Array);
@@ -388,6 +387,7 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
       { x: x0, publicKey, peerPublic, chainCode, locked: false, ringPedersen: st.rp0 as RingPedersenParams },
       sk,
       cKey,
+      st.rpSecret?.lambda,
     );
     const opening = this.contribution0();
     const nonce = st.nonce as Uint8Array;

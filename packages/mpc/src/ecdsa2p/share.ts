@@ -20,9 +20,15 @@ import {
 } from "../paillier/paillier.js";
 import { ProtocolAbort } from "../session/party.js";
 import { AffineProverTables, AffineVerifierTables } from "../zk/paillier-affine.js";
-import { type RingPedersenParams, readRingPedersenParams, writeRingPedersenParams } from "../zk/ring-pedersen.js";
+import {
+  RING_PEDERSEN_MAX_BITS,
+  type RingPedersenParams,
+  readRingPedersenParams,
+  writeRingPedersenParams,
+} from "../zk/ring-pedersen.js";
 
-const SHARE_VERSION = 1;
+/** 2 adds party 0's λ = log_t s; version 1 shares (without it) are still read. */
+const SHARE_VERSION = 2;
 
 interface CommonFields {
   x: bigint;
@@ -47,6 +53,8 @@ export class Ecdsa2pShare {
   readonly ringPedersen: RingPedersenParams;
   /** Party 0: the Paillier secret key. */
   readonly paillier: PaillierSecretKey | undefined;
+  /** Party 0: λ with s = t^λ in its ring-Pedersen parameters (absent from version 1 shares). */
+  readonly ringPedersenLambda: bigint | undefined;
   /** Enc(x₀) under party 0's Paillier key, as proven at keygen. */
   readonly encryptedX0: bigint;
   private readonly peerPaillierKey: PaillierPublicKey | undefined;
@@ -62,6 +70,7 @@ export class Ecdsa2pShare {
     paillier: PaillierSecretKey | undefined,
     encryptedX0: bigint,
     peerPaillier: PaillierPublicKey | undefined,
+    lambda?: bigint,
   ) {
     this.index = index;
     this.x = f.x;
@@ -71,6 +80,7 @@ export class Ecdsa2pShare {
     this.ringPedersen = f.ringPedersen;
     this.lockedFlag = f.locked;
     this.paillier = paillier;
+    this.ringPedersenLambda = lambda;
     this.encryptedX0 = encryptedX0;
     this.peerPaillierKey = peerPaillier;
     if (f.chainCode.length !== 32) throw new ProtocolAbort(null, "chain code must be 32 bytes");
@@ -81,8 +91,17 @@ export class Ecdsa2pShare {
       throw new ProtocolAbort(null, "share does not match its public key");
   }
 
-  static forParty0(f: CommonFields, paillier: PaillierSecretKey, encryptedX0: bigint): Ecdsa2pShare {
-    return new Ecdsa2pShare(0, f, paillier, encryptedX0, undefined);
+  static forParty0(
+    f: CommonFields,
+    paillier: PaillierSecretKey,
+    encryptedX0: bigint,
+    lambda: bigint | undefined,
+  ): Ecdsa2pShare {
+    const share = new Ecdsa2pShare(0, f, paillier, encryptedX0, undefined, lambda);
+    // A wrong λ would fail every honest proof, and each failure locks the share.
+    if (lambda !== undefined && share.affineVerifierTables().commit(1n, 0n) !== f.ringPedersen.s)
+      throw new ProtocolAbort(null, "λ does not match the ring-Pedersen parameters");
+    return share;
   }
 
   static forParty1(f: CommonFields, paillierN: bigint, encryptedX0: bigint): Ecdsa2pShare {
@@ -130,7 +149,7 @@ export class Ecdsa2pShare {
   affineVerifierTables(): AffineVerifierTables {
     if (!this.paillier) throw new ProtocolAbort(null, "only party 0 verifies signing proofs");
     if (!this.verifierTablesCache)
-      this.verifierTablesCache = new AffineVerifierTables(this.ringPedersen, this.paillier);
+      this.verifierTablesCache = new AffineVerifierTables(this.ringPedersen, this.paillier, this.ringPedersenLambda);
     return this.verifierTablesCache;
   }
 
@@ -149,8 +168,10 @@ export class Ecdsa2pShare {
     w.fixed(this.chainCode);
     w.bool(this.lockedFlag);
     writeRingPedersenParams(w, this.ringPedersen);
-    if (this.paillier) writePaillierSecretKey(w, this.paillier);
-    else w.bigint(this.paillierPublic.n);
+    if (this.paillier) {
+      writePaillierSecretKey(w, this.paillier);
+      w.optional(this.ringPedersenLambda, (v) => w.bigint(v));
+    } else w.bigint(this.paillierPublic.n);
     w.bigint(this.encryptedX0);
     return w.finish();
   }
@@ -160,7 +181,8 @@ export class Ecdsa2pShare {
   }
 
   private static decode(r: Reader): Ecdsa2pShare {
-    if (r.u8() !== SHARE_VERSION) r.fail("unknown share version");
+    const version = r.u8();
+    if (version !== 1 && version !== SHARE_VERSION) r.fail("unknown share version");
     const index = r.u8();
     if (index !== 0 && index !== 1) r.fail("share index must be 0 or 1");
     const f: CommonFields = {
@@ -173,9 +195,10 @@ export class Ecdsa2pShare {
     };
     if (index === 0) {
       const sk = readPaillierSecretKey(r);
+      const lambda = version === 1 ? undefined : r.optional(() => r.bigint(RING_PEDERSEN_MAX_BITS));
       const c = r.below(sk.publicKey.n2);
       r.end();
-      return Ecdsa2pShare.forParty0(f, sk, c);
+      return Ecdsa2pShare.forParty0(f, sk, c, lambda);
     }
     const n = r.bigint(PAILLIER_MAX_BITS);
     const c = r.below(n * n);
