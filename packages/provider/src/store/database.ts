@@ -139,6 +139,11 @@ function beginWith<T>(client: pg.PoolClient, config: pg.QueryConfig): Promise<T[
 
 type Connection = { parse(m: { text: string }): void; bind(m: object): void; execute(m: object): void };
 
+/**
+ * pg's own query, with BEGIN's messages written ahead of its own. It overrides `prepare`, the step
+ * that writes a query's extended-protocol messages (as pg-cursor builds on it too); the database
+ * tests fail if a pg release changes that.
+ */
 class BeginningQuery extends pg.Query {
   prepare(connection: Connection): void {
     connection.parse({ text: "BEGIN" });
