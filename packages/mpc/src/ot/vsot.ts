@@ -13,8 +13,8 @@
  * the keys it will use are the ones the challenge was made from. Every hash is bound to the
  * session (which names sender and receiver) and the OT's index.
  *
- * The receiver's and sender's secret scalars are used with variable-time multiplication, like
- * every BigInt operation here (see the package's known limits).
+ * The receiver's and sender's secret scalars are multiplied in constant time (libsecp256k1,
+ * `math/secp256k1.ts`); the hashing and the rest are not secret-dependent.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { CURVE_ORDER, type Point, type Reader, type Writer } from "../codec/codec.js";
@@ -81,14 +81,13 @@ export function receiverChoose(
   choices: readonly number[],
 ): { ok: false } | { ok: true; A: Point[]; keys: Uint8Array[] } {
   if (!verifyDlog(t, sender.B, sender.proof)) return { ok: false };
-  const B = sender.B;
   const A: Point[] = [];
   const keys: Uint8Array[] = [];
   choices.forEach((omega, i) => {
     const a = 1n + randomBelow(CURVE_ORDER - 1n);
     const aG = mulBase(a);
-    A.push(omega ? aG.add(B) : aG);
-    keys.push(keyHash(sid, i, mul(B, a)));
+    A.push(omega ? aG.add(sender.B) : aG);
+    keys.push(keyHash(sid, i, mul(sender.B, a)));
   });
   return { ok: true, A, keys };
 }

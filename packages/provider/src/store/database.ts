@@ -69,8 +69,11 @@ function guarded(db: Database): Database {
   };
 }
 
-/** Statement texts prepared under a name on each connection; past this many, the rest run unnamed. */
-const MAX_PREPARED = 256;
+/**
+ * Statement texts prepared under a name on a connection (PostgreSQL's or PGlite's). The provider's
+ * are fixed texts, far fewer than this; any beyond it run unnamed.
+ */
+export const MAX_PREPARED = 512;
 
 function postgres(url: string): Database {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
@@ -95,10 +98,11 @@ function postgres(url: string): Database {
     ...run(pool),
     async transaction(work) {
       const client = await pool.connect();
+      const queries = run(client);
       let begun = false;
       const handle: Queryable = {
         query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-          if (begun) return run(client).query<T>(sql, params);
+          if (begun) return queries.query<T>(sql, params);
           begun = true;
           return beginWith<T>(client, { name: nameOf(sql, params), text: sql, values: params });
         },

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { PGlite } from "@electric-sql/pglite";
-import { type Database, type Queryable, ROLLED_BACK } from "./database.js";
+import { type Database, MAX_PREPARED, type Queryable, ROLLED_BACK } from "./database.js";
 
 type PGliteModule = typeof import("@electric-sql/pglite");
 type BackendMessage = Awaited<ReturnType<PGlite["execProtocol"]>>["messages"][number];
@@ -26,8 +26,6 @@ type BackendMessage = Awaited<ReturnType<PGlite["execProtocol"]>>["messages"][nu
  */
 const SETTINGS = ["-c", "shared_buffers=16MB"];
 const CREATE = new URL("./pglite-create.mjs", import.meta.url);
-/** The provider's statements are fixed texts, far fewer than this; any beyond it run unnamed. */
-const MAX_PREPARED = 512;
 
 export async function openPglite(dir: string | null): Promise<Database> {
   // Loaded only here: the module alone holds about 40 MB that a PostgreSQL provider does not need.
