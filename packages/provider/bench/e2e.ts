@@ -17,6 +17,7 @@ import {
   type Share,
   scheme,
   signedFetch,
+  toWire,
   WALLET_DEVICE,
 } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
@@ -35,23 +36,25 @@ interface Reply extends RoundReply {
   signature?: string;
 }
 
+/** One signature as the wallet SDK makes it: the device's first round rides on the sign request. */
 async function sign(url: string, walletId: string, share: Share, nonce: number): Promise<void> {
   const transaction = ethereumTransfer(nonce);
+  const sid = crypto.getRandomValues(new Uint8Array(32));
+  const party = scheme("ecdsa2p").sign(share, { sid, message: ethereumSigningDigest(transaction) });
+  const first = party.start();
   const asked = await call(url, "POST", `/v1/wallets/${walletId}/sign-requests`, {
     chain: "ethereum",
     payload: bytesToHex(transaction),
     chainId: 1,
+    sessions: [{ sid: bytesToHex(sid), messages: toWire(first) }],
   });
   const session = (asked.sessions as Reply[])[0] as Reply;
-  const party = scheme("ecdsa2p").sign(share, {
-    sid: hexToBytes(session.sid),
-    message: ethereumSigningDigest(transaction),
-  });
   const done = await driveSession(
     party,
     session,
     async (round, messages) =>
       (await call(url, "POST", `/v1/sessions/${session.sessionId}/round`, { round, messages })) as unknown as Reply,
+    first,
   );
   if (!done.signature) throw new Error("no signature");
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildEthereumTransaction } from "@keyshard/chains";
-import type { Party } from "@keyshard/mpc";
+import type { Msg, Party } from "@keyshard/mpc";
 import {
   type DeviceIdentity,
   deviceId,
@@ -276,13 +276,26 @@ export interface SessionReply {
   signature?: string;
 }
 
-/** Drives the device's party against the provider until both are done; returns the last reply. */
-export function drive(device: TestDevice, party: Party<unknown>, first: SessionReply): Promise<SessionReply> {
-  return driveSession(party, first, async (round, messages) => {
-    const next = await device.request("POST", `/v1/sessions/${first.sessionId}/round`, { round, messages });
-    if (next.status !== 200) throw new Error(`round ${round}: ${next.status} ${JSON.stringify(next.body)}`);
-    return next.body as unknown as SessionReply;
-  });
+/**
+ * Drives the device's party against the provider until both are done; returns the last reply.
+ * `opened`: the party's first round, if it went with the sign request.
+ */
+export function drive(
+  device: TestDevice,
+  party: Party<unknown>,
+  first: SessionReply,
+  opened?: Msg[],
+): Promise<SessionReply> {
+  return driveSession(
+    party,
+    first,
+    async (round, messages) => {
+      const next = await device.request("POST", `/v1/sessions/${first.sessionId}/round`, { round, messages });
+      if (next.status !== 200) throw new Error(`round ${round}: ${next.status} ${JSON.stringify(next.body)}`);
+      return next.body as unknown as SessionReply;
+    },
+    opened,
+  );
 }
 
 /** A registered, verified first device of a new account under `email`. */

@@ -164,6 +164,15 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("t-of-n wallets on %s", (kin
       signers: [(devices[2] as TestDevice).id],
     });
     expect(outsider.status).toBe(400);
+    // The relay carries t-of-n runs: a first round for a two-party session has no place here.
+    const opened = await d1.request("POST", `/v1/wallets/${wallet.walletId}/sign-requests`, {
+      chain: "ethereum",
+      payload: bytesToHex(transfer(3)),
+      chainId: 1,
+      signers: [d1.id],
+      sessions: [{ sid: "00".repeat(32), messages: [] }],
+    });
+    expect(opened).toMatchObject({ status: 400, body: { message: expect.stringMatching(/hybrid wallets' requests/) } });
   });
 
   it("FROST 2-of-3 with the provider only relaying: it keeps no share and signs nothing", async () => {

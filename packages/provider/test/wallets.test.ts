@@ -17,10 +17,10 @@ import {
   solanaAddress,
 } from "@keyshard/chains";
 import { type FrostShare, frost } from "@keyshard/mpc";
-import { scheme, toWire } from "@keyshard/transport";
+import { driveSession, scheme, toWire } from "@keyshard/transport";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { hexToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { Transaction } from "@scure/btc-signer";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { expireIdleSessions, SESSION_IDLE_MS } from "../src/sessions/driver.js";
@@ -96,6 +96,94 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
       .recoverPublicKey(digest)
       .toBytes(true);
     expect(ethereumAddress(recovered)).toBe(ethereumAddress(scheme("ecdsa2p").publicKey(ethWallet.share, "m/0/0")));
+  });
+
+  /** A party for `transaction` under a sid the device draws, with the first round it sends along. */
+  const opened = (transaction: string, sid = crypto.getRandomValues(new Uint8Array(32))) => {
+    const party = scheme("ecdsa2p").sign(ethWallet.share, {
+      sid,
+      message: ethereumSigningDigest(hexToBytes(transaction)),
+    });
+    const first = party.start();
+    return { sid: bytesToHex(sid), party, first, opening: { sid: bytesToHex(sid), messages: toWire(first) } };
+  };
+  const requestCount = async () =>
+    Number((await provider.context.db.query<{ n: string }>("SELECT count(*) AS n FROM sign_requests"))[0]?.n);
+
+  it("the device's first round rides on the sign request: the reply answers it, and two more requests finish", async () => {
+    const transaction = ethTransfer({ nonce: 400 });
+    const own = opened(transaction);
+    const asked = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
+      chain: "ethereum",
+      payload: transaction,
+      chainId: 1,
+      sessions: [own.opening],
+    });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+    const session = (asked.body.sessions as SessionReply[])[0] as SessionReply;
+    expect(session).toMatchObject({ sid: own.sid, round: 1, done: false });
+    expect(session.messages).toHaveLength(1);
+    const rounds: number[] = [];
+    const done = await driveSession(
+      own.party,
+      session,
+      async (round, messages) => {
+        rounds.push(round);
+        return (await device.request("POST", `/v1/sessions/${session.sessionId}/round`, { round, messages }))
+          .body as unknown as SessionReply;
+      },
+      own.first,
+    );
+    expect(rounds).toEqual([1, 2]);
+    const digest = ethereumSigningDigest(hexToBytes(transaction));
+    expect(
+      secp256k1.verify(
+        hexToBytes(done.signature as string).subarray(0, 64),
+        digest,
+        scheme("ecdsa2p").publicKey(ethWallet.share),
+        {
+          prehash: false,
+        },
+      ),
+    ).toBe(true);
+  });
+
+  it("first rounds that cannot be taken are refused, and the refused request is not kept", async () => {
+    const before = await requestCount();
+    const transaction = ethTransfer({ nonce: 401 });
+    const ask = (sessions: unknown) =>
+      device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
+        chain: "ethereum",
+        payload: transaction,
+        chainId: 1,
+        sessions,
+      });
+    const own = opened(transaction);
+    // One round per signature: this request has one.
+    expect((await ask([own.opening, opened(transaction).opening])).status).toBe(400);
+    // Messages that claim to come from the provider.
+    const forged = { sid: own.sid, messages: own.opening.messages.map((m) => ({ ...m, from: 1 })) };
+    expect((await ask([forged])).status).toBe(400);
+    // A first round for other bytes: the parties disagree on the message.
+    const other = await ask([opened(ethTransfer({ nonce: 402 })).opening]);
+    expect(other).toMatchObject({ status: 422, body: { error: "protocol-abort" } });
+    expect(other.body.message).toMatch(/first round was refused: parties disagree on the message/);
+    expect(await requestCount()).toBe(before);
+
+    // A sid is used once: a second request under the same one is refused.
+    expect((await ask([own.opening])).status).toBe(201);
+    const again = opened(ethTransfer({ nonce: 403 }), hexToBytes(own.sid));
+    const reused = await device.request("POST", `/v1/wallets/${ethWallet.walletId}/sign-requests`, {
+      chain: "ethereum",
+      payload: ethTransfer({ nonce: 403 }),
+      chainId: 1,
+      sessions: [again.opening],
+    });
+    expect(reused).toMatchObject({
+      status: 409,
+      body: { message: expect.stringMatching(/session id was used before/) },
+    });
+    expect(await requestCount()).toBe(before + 1);
   });
 
   /** A transfer with this nonce, co-signed; the signature checked against the wallet's key. */
@@ -350,6 +438,20 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
     const party = scheme("frost-ed25519").sign(wallet.share, { sid: hexToBytes(session.sid), message });
     const done = await drive(device, party, session);
     expect(ed25519.verify(hexToBytes(done.signature as string), message, hexToBytes(wallet.publicKey))).toBe(true);
+
+    // Both FROST parties speak in round 1, so a first round sent with the request waits for round 0.
+    const sid = crypto.getRandomValues(new Uint8Array(32));
+    const own = scheme("frost-ed25519").sign(wallet.share, { sid, message });
+    const first = own.start();
+    const again = await device.request("POST", `/v1/wallets/${wallet.walletId}/sign-requests`, {
+      chain: "solana",
+      payload: Buffer.from(message).toString("hex"),
+      sessions: [{ sid: bytesToHex(sid), messages: toWire(first) }],
+    });
+    const started = (again.body.sessions as SessionReply[])[0] as SessionReply;
+    expect(started).toMatchObject({ sid: bytesToHex(sid), round: 0 });
+    const signed = await drive(device, own, started, first);
+    expect(ed25519.verify(hexToBytes(signed.signature as string), message, hexToBytes(wallet.publicKey))).toBe(true);
   });
 
   it("a Bitcoin PSBT gets one co-signed session per input the wallet owns, and finalizes", async () => {

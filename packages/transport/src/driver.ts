@@ -15,12 +15,23 @@ export interface RoundReply {
   done: boolean;
 }
 
+/**
+ * Most first rounds a sign request carries (one per signature): a request needing more, a PSBT with
+ * hundreds of inputs, starts its sessions the ordinary way.
+ */
+export const MAX_OPENINGS = 256;
+
+/**
+ * `opened` is the party's first round if the device already sent it with the request that started
+ * the session (see the provider's sign requests): a reply past round 0 says the provider took it.
+ */
 export async function driveSession<R extends RoundReply>(
   party: Party<unknown>,
   first: R,
   send: (round: number, messages: WireMessage[]) => Promise<R>,
+  opened?: Msg[],
 ): Promise<R> {
-  const rounds: Msg[][] = [party.start()];
+  const rounds: Msg[][] = opened !== undefined && first.round > 0 ? [] : [opened ?? party.start()];
   let reply = first;
   let incoming = fromWire(reply.messages, { from: PROVIDER, to: WALLET_DEVICE });
   for (;;) {

@@ -5,7 +5,7 @@
  * Everything public is exported from here.
  */
 
-export { driveSession, type RoundReply } from "./driver.js";
+export { driveSession, MAX_OPENINGS, type RoundReply } from "./driver.js";
 export {
   type Envelope,
   EnvelopeError,

@@ -12,10 +12,13 @@
  * Every peer key must be one the device stored when the wallet was made: the relay can delay a
  * run but cannot join one.
  */
+
+import type { Msg, Party } from "@keyshard/mpc";
 import {
   type DeviceIdentity,
   driveSession,
   EnvelopeError,
+  MAX_OPENINGS,
   openEnvelope,
   parseEnvelope,
   type RelayChannel,
@@ -26,9 +29,10 @@ import {
   type Share,
   scheme,
   sealEnvelope,
+  toWire,
   wsRelayChannel,
 } from "@keyshard/transport";
-import { hexToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { ProviderClient } from "./client.js";
 import { WalletError } from "./errors.js";
 import type { Member, SignBody, StoredWallet } from "./state.js";
@@ -112,7 +116,39 @@ export async function relayRun<T>(
   }
 }
 
-/** Runs the device's half of what the provider started; signatures in the request's order. */
+/** A hybrid wallet's session the device opened itself: its party, and the first round sent with the request. */
+export interface OpenedSession {
+  sid: string;
+  party: Party<unknown>;
+  first: Msg[];
+}
+
+/**
+ * One session per signature of a hybrid wallet's request, under sids this device draws, with the
+ * first rounds to send along with the request (`sessions` in its body): the provider answers them
+ * in its reply when it signs at once. Undefined for a request with too many signatures for that.
+ */
+export function openSessions(
+  ctx: RunContext,
+  messages: readonly Uint8Array[],
+  path: string | undefined,
+): OpenedSession[] | undefined {
+  if (messages.length > MAX_OPENINGS) return undefined;
+  return messages.map((message) => {
+    const sid = crypto.getRandomValues(new Uint8Array(32));
+    const party = scheme(ctx.wallet.scheme).sign(ctx.share, { sid, message, ...(path !== undefined && { path }) });
+    return { sid: bytesToHex(sid), party, first: party.start() };
+  });
+}
+
+/** The `sessions` of a request's body for `opened`. */
+export const openingsOf = (opened: readonly OpenedSession[]) =>
+  opened.map((o) => ({ sid: o.sid, messages: toWire(o.first) }));
+
+/**
+ * Runs the device's half of what the provider started; signatures in the request's order. A
+ * session under a sid of `opened` at its message's index continues that party.
+ */
 export async function runWithProvider(
   ctx: RunContext,
   started: { sessions?: SessionStart[]; relays?: RelayStart[] },
@@ -120,6 +156,7 @@ export async function runWithProvider(
   path: string | undefined,
   /** How long a relayed run waits for the other parties (default 60 s). */
   timeoutMs?: number,
+  opened?: readonly OpenedSession[],
 ): Promise<Uint8Array[]> {
   const walletScheme = scheme(ctx.wallet.scheme);
   const out: Uint8Array[] = [];
@@ -134,13 +171,21 @@ export async function runWithProvider(
   };
   for (const session of started.sessions ?? []) {
     ctx.progress(`signing with the provider (session ${session.sessionId})`);
-    const party = walletScheme.sign(ctx.share, {
-      sid: hexToBytes(session.sid),
-      message: messageAt(session.index),
-      ...(path !== undefined && { path }),
-    });
-    await driveSession(party, session, (round, wire) =>
-      ctx.client.call<SessionStart>("POST", `/v1/sessions/${session.sessionId}/round`, { round, messages: wire }),
+    const mine = opened?.[session.index];
+    const own = mine !== undefined && mine.sid === session.sid;
+    const party = own
+      ? mine.party
+      : walletScheme.sign(ctx.share, {
+          sid: hexToBytes(session.sid),
+          message: messageAt(session.index),
+          ...(path !== undefined && { path }),
+        });
+    await driveSession(
+      party,
+      session,
+      (round, wire) =>
+        ctx.client.call<SessionStart>("POST", `/v1/sessions/${session.sessionId}/round`, { round, messages: wire }),
+      own ? mine.first : undefined,
     );
     out[session.index] = walletScheme.signatureBytes(party.result());
   }

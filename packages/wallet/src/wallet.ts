@@ -46,7 +46,15 @@ import {
   type RequestKey,
   requestKey,
 } from "./requests.js";
-import { type RunContext, relayRun, runAmongDevices, runWithProvider, toPeer } from "./signing.js";
+import {
+  openingsOf,
+  openSessions,
+  type RunContext,
+  relayRun,
+  runAmongDevices,
+  runWithProvider,
+  toPeer,
+} from "./signing.js";
 import type { DeviceState, Member, NextShare, PendingRequest, SignBody, StoredWallet } from "./state.js";
 
 export type Chain = "ethereum" | "bitcoin" | "solana";
@@ -466,6 +474,7 @@ export class Wallet {
               .slice(0, Math.max(0, wallet.threshold - 2))
               .map((m) => m.deviceId),
           ];
+    const opened = wallet.members === null ? openSessions(ctx, messages, body.path) : undefined;
     const reply = await this.client.call<{
       requestId: string;
       status: string;
@@ -477,6 +486,7 @@ export class Wallet {
       ...body,
       ...(options.totp !== undefined && { totp: options.totp }),
       ...(signers !== undefined && { signers }),
+      ...(opened !== undefined && { sessions: openingsOf(opened) }),
       epoch: wallet.epoch ?? 0,
     });
     if (reply.status === "denied")
@@ -500,7 +510,7 @@ export class Wallet {
     }
     return {
       requestId: reply.requestId,
-      signatures: await runWithProvider(ctx, reply, messages, body.path, options.waitMs),
+      signatures: await runWithProvider(ctx, reply, messages, body.path, options.waitMs, opened),
     };
   }
 

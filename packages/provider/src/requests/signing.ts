@@ -38,13 +38,19 @@ export interface StartedSigning {
   sessions: SigningSession[];
   relays: RelayedSigning[];
   /** Hand each to `ctx.parties` once the transaction has committed. */
-  parties: [sessionId: string, party: Party<unknown>][];
+  parties: [sessionId: string, round: number, party: Party<unknown>][];
 }
 
 interface UnsignedMessage {
   idx: number;
   input: number | null;
   message: Uint8Array;
+}
+
+/** A device's first round of one signature's session, under the sid it chose (hex). */
+export interface DeviceOpening {
+  sid: string;
+  messages: unknown[];
 }
 
 export async function startSigning(
@@ -54,11 +60,12 @@ export async function startSigning(
   request: { id: string; path: string | null; signers: string | null },
   device: { id: string; accountId: string },
   /**
-   * The request's messages when this transaction has just stored it, so no run of it exists yet.
+   * The request's messages when this transaction has just stored it, so no run of it exists yet,
+   * with the device's first rounds if it sent them (hybrid wallets: one per message, in order).
    * Without them the request is signed again (a release or a retry): its messages not yet signed
    * are read, and runs of it still going are superseded.
    */
-  fresh?: UnsignedMessage[],
+  fresh?: { messages: UnsignedMessage[]; openings?: DeviceOpening[] },
 ): Promise<StartedSigning> {
   if (fresh === undefined) {
     await tx.query(
@@ -71,7 +78,7 @@ export async function startSigning(
     );
   }
   const unsigned =
-    fresh ??
+    fresh?.messages ??
     (await tx.query<UnsignedMessage>(
       "SELECT idx, input, message FROM request_signatures WHERE request_id = $1 AND signature IS NULL ORDER BY idx",
       [request.id],
@@ -124,7 +131,11 @@ export async function startSigning(
     return started;
   }
   for (const item of unsigned) {
-    const sid = crypto.getRandomValues(new Uint8Array(32));
+    const opening = fresh?.openings?.[item.idx];
+    const sid =
+      opening === undefined
+        ? crypto.getRandomValues(new Uint8Array(32))
+        : new Uint8Array(Buffer.from(opening.sid, "hex"));
     const precomputed = ctx.shares.takePrecomputation(wallet.id);
     const party = scheme(wallet.scheme).sign(share, {
       sid,
@@ -145,6 +156,7 @@ export async function startSigning(
         sid,
       },
       party,
+      opening?.messages,
     );
     started.sessions.push({
       ...reply,
@@ -152,7 +164,7 @@ export async function startSigning(
       index: item.idx,
       ...(item.input !== null && { input: item.input }),
     });
-    started.parties.push([reply.sessionId, party]);
+    started.parties.push([reply.sessionId, reply.round, party]);
   }
   return started;
 }

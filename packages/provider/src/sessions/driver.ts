@@ -49,7 +49,13 @@ export const SESSION_IDLE_MS = 60 * 60_000;
 
 /**
  * Starts the provider's party of a new session inside the caller's transaction. The caller hands
- * the party to `ctx.parties` once that transaction has committed.
+ * the party to `ctx.parties`, at the reply's round, once that transaction has committed.
+ *
+ * `opening` is the device's first round, sent with the request that starts the session under a
+ * sid the device chose: when the provider's party has nothing to say first (ecdsa2p), it answers
+ * that round at once and the session begins at round 1, a request sooner. Otherwise (FROST, whose
+ * parties both speak in round 1) the opening is left for the device to send as round 0. A sid
+ * already used by any session is refused.
  */
 export async function startSession(
   ctx: ProviderContext,
@@ -66,11 +72,18 @@ export async function startSession(
     sid: Uint8Array;
   },
   party: Party<unknown>,
+  opening?: unknown,
 ): Promise<SessionReply> {
-  const messages = toWire(party.start());
-  await tx.query(
+  let messages = toWire(party.start());
+  let round = 0;
+  if (opening !== undefined && messages.length === 0) {
+    messages = toWire(handleOpening(party, opening));
+    round = 1;
+  }
+  const inserted = await tx.query(
     `INSERT INTO sessions (id, account_id, wallet_id, kind, sign_request_id, message_index, epoch, sid, round, state, status, updated_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, 'running', $10)`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'running', $11)
+     ON CONFLICT (sid) DO NOTHING RETURNING id`,
     [
       session.id,
       session.accountId,
@@ -80,11 +93,37 @@ export async function startSession(
       session.messageIndex ?? null,
       session.epoch ?? null,
       session.sid,
-      ctx.masterKey.seal(party.save(), stateContext(session.id, 0)),
+      round,
+      ctx.masterKey.seal(party.save(), stateContext(session.id, round)),
       ctx.now(),
     ],
   );
-  return { sessionId: session.id, round: 0, messages, done: false };
+  if (inserted.length === 0) throw conflict("this session id was used before; draw a new one");
+  return { sessionId: session.id, round, messages, done: false };
+}
+
+/**
+ * The provider's answer to a device's first round. A bad one is the device's own request gone
+ * wrong (it disagrees on the message, say), not a run to record as failed: nothing is kept.
+ */
+function handleOpening(party: Party<unknown>, opening: unknown) {
+  const incoming = deviceMessages(opening);
+  try {
+    return party.handle(incoming);
+  } catch (e) {
+    if (e instanceof ProtocolAbort)
+      throw new HttpError(422, "protocol-abort", `the device's first round was refused: ${e.reason}`);
+    throw e;
+  }
+}
+
+/** A round of the device's messages as the request carried them; malformed ones are a 400. */
+function deviceMessages(messages: unknown) {
+  try {
+    return fromWire(messages, { from: WALLET_DEVICE, to: PROVIDER });
+  } catch (e) {
+    throw badRequest(e instanceof Error ? e.message : "malformed messages");
+  }
 }
 
 interface SessionRow {
@@ -150,12 +189,7 @@ export async function advanceSession(
       );
     if (row.status !== "running") throw conflict(`session is ${row.status}`);
     if (request.round !== row.round) throw conflict(`session is at round ${row.round}, not ${request.round}`);
-    let incoming: ReturnType<typeof fromWire>;
-    try {
-      incoming = fromWire(request.messages, { from: WALLET_DEVICE, to: PROVIDER });
-    } catch (e) {
-      throw badRequest(e instanceof Error ? e.message : "malformed messages");
-    }
+    const incoming = deviceMessages(request.messages);
     const engine = scheme(row.scheme);
     // Asking for the share also tells the share cache that signing is under way (see its idle rule).
     const share = row.share === null ? null : ctx.shares.get(row.wallet_id, row.scheme, new Uint8Array(row.share));

@@ -8,7 +8,7 @@
  * Lock order, everywhere: wallet row, then sessions, then the request row.
  */
 import { randomUUID } from "node:crypto";
-import { verifyApproval } from "@keyshard/transport";
+import { MAX_OPENINGS, verifyApproval } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { FastifyInstance } from "fastify";
 import { appendAudit } from "../../audit/log.js";
@@ -26,7 +26,7 @@ import {
   walletHistory,
 } from "../../requests/holds.js";
 import { readSignRequest, type SignRequestBody } from "../../requests/read.js";
-import { type StartedSigning, startSigning } from "../../requests/signing.js";
+import { type DeviceOpening, type StartedSigning, startSigning } from "../../requests/signing.js";
 import type { Queryable } from "../../store/database.js";
 import { findWallet } from "../../store/wallets.js";
 import { type AuthenticatedDevice, authenticate } from "../auth.js";
@@ -61,7 +61,7 @@ const requestSchema = {
 } as const;
 
 function started(ctx: ProviderContext, signing: StartedSigning | undefined) {
-  for (const [sessionId, party] of signing?.parties ?? []) ctx.parties.put(sessionId, 0, party);
+  for (const [sessionId, round, party] of signing?.parties ?? []) ctx.parties.put(sessionId, round, party);
   if (signing === undefined) return {};
   return signing.relays.length > 0 ? { relays: signing.relays } : { sessions: signing.sessions };
 }
@@ -149,6 +149,23 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
             // The key epoch the device signs with: after a refresh or reshare, a stale share is refused
             // here instead of failing (and, for ecdsa2p, locking) in the middle of a run.
             epoch: { type: "integer", minimum: 0 },
+            // Hybrid wallets: the device's first round of each signature's session, in the request's
+            // message order, under a sid it drew. If the request is signed at once, the provider
+            // answers those rounds in this reply (one request fewer); if it is held, they are unused.
+            sessions: {
+              type: "array",
+              minItems: 1,
+              maxItems: MAX_OPENINGS,
+              items: {
+                type: "object",
+                additionalProperties: false,
+                required: ["sid", "messages"],
+                properties: {
+                  sid: { type: "string", pattern: "^[0-9a-f]{64}$" },
+                  messages: { type: "array", maxItems: 16, items: freeObject },
+                },
+              },
+            },
           },
         },
         response: { 201: requestSchema, "4xx": errorSchema },
@@ -157,10 +174,17 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
     async (request, reply) => {
       const device = await authenticate(ctx, request);
       const { id } = request.params as { id: string };
-      const { totp, signers, epoch, ...body } = request.body as SignRequestBody & {
+      const {
+        totp,
+        signers,
+        epoch,
+        sessions: openings,
+        ...body
+      } = request.body as SignRequestBody & {
         totp?: string;
         signers?: string[];
         epoch?: number;
+        sessions?: DeviceOpening[];
       };
       // A code given up front is checked (and spent) before the decision, which may not need it.
       if (totp !== undefined) await verifyAccountTotp(ctx, { id: device.accountId, actor: device.id }, totp);
@@ -179,6 +203,8 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
           throw badRequest("signers go with t-of-n wallets, and only there");
         const share = ctx.shares.get(wallet.id, wallet.scheme, new Uint8Array(wallet.share as Uint8Array));
         const read = readSignRequest(wallet.scheme, share, body);
+        if (openings !== undefined && (wallet.members !== null || openings.length !== read.toSign.length))
+          throw badRequest("first rounds go with hybrid wallets' requests, one for each signature the request needs");
         const policy = await currentPolicy(ctx, tx, wallet);
         const decision = evaluatePolicy(
           policy,
@@ -260,7 +286,10 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
               signers: signers === undefined ? null : JSON.stringify(signers),
             },
             device,
-            read.toSign.map((item, idx) => ({ idx, input: item.input ?? null, message: item.message })),
+            {
+              messages: read.toSign.map((item, idx) => ({ idx, input: item.input ?? null, message: item.message })),
+              ...(openings !== undefined && { openings }),
+            },
           );
         return row as RequestRow;
       });
