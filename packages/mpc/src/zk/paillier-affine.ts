@@ -244,10 +244,14 @@ export function verifyAffine(
   if (!sk.isCiphertext(A) || !sk.isCiphertext(st.D) || !sk.isCiphertext(st.C)) return false;
   // Ñ = N, so the Paillier key checks the ring-Pedersen elements too.
   if (![E, F, S, T].every((x) => sk.isUnit(x))) return false;
-  const g = tables.group;
   const e = challenge(tr, st, { A, E, F, S, T });
-  if (tables.commit(z1, z3) !== (E * g.pow(S, e)) % rp.n) return false;
-  if (tables.commit(z2, z4) !== (F * g.pow(T, e)) % rp.n) return false;
+  // s^z1·t^z3 = E·S^e and s^z2·t^z4 = F·T^e; for a negative e, S^−e moves to the left-hand side
+  // instead of S being inverted (the same equation, as S and T are units).
+  const holds = (commitment: bigint, first: bigint, x: bigint) =>
+    e >= 0n
+      ? commitment === (first * tables.group.pow(x, e)) % rp.n
+      : (commitment * tables.group.pow(x, -e)) % rp.n === first;
+  if (!holds(tables.commit(z1, z3), E, S) || !holds(tables.commit(z2, z4), F, T)) return false;
   return mod(sk.decrypt(A) + e * plain.D - z1 * plain.C - z2, pk.n) === 0n;
 }
 
