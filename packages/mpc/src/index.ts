@@ -13,7 +13,7 @@ export type {
   SignOptions,
   SignPrecomputationParts,
 } from "./ecdsa2p/index.js";
-export { Ecdsa2pShare, ecdsa2p, PreParams, SignPrecomputation } from "./ecdsa2p/index.js";
+export { Ecdsa2pShare, ecdsa2p, PrecomputationTables, PreParams, SignPrecomputation } from "./ecdsa2p/index.js";
 export type { FrostKeygenOptions, FrostSignOptions, ReshareMember, ReshareOptions } from "./frost/index.js";
 export { FrostShare, frost } from "./frost/index.js";
 export { DerivationError, derive, parsePath } from "./hd/derive.js";

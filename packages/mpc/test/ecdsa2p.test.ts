@@ -5,7 +5,7 @@ import { CURVE_ORDER, Point, Reader, Writer } from "../src/codec/codec.js";
 import { compactSignature, type Signature } from "../src/ecdsa/signature.js";
 import { Ecdsa2pShare, ecdsa2p } from "../src/ecdsa2p/index.js";
 import { SetupParty } from "../src/ecdsa2p/setup.js";
-import { SignParty, SignPrecomputation } from "../src/ecdsa2p/sign.js";
+import { PrecomputationTables, SignParty, SignPrecomputation } from "../src/ecdsa2p/sign.js";
 import { randomPrime } from "../src/math/primes.js";
 import { PaillierSecretKey, writePaillierSecretKey } from "../src/paillier/paillier.js";
 import { open, seal } from "../src/session/envelope.js";
@@ -184,7 +184,11 @@ describe("ecdsa2p signing", () => {
     const key = ecdsa2p.precomputationKey(shares[1]);
     expect(() => ecdsa2p.precomputationKey(shares[0])).toThrow(/only party 1/);
     // What a worker does: it has party 0's public values only, and posts the parts back.
-    const made = SignPrecomputation.forKey(structuredClone(key));
+    const tables = new PrecomputationTables(structuredClone(key));
+    expect(tables.isFor(key)).toBe(true);
+    expect(tables.isFor({ ...key, encryptedX0: key.encryptedX0 + 1n })).toBe(false);
+    expect(tables.isFor({ ...key, ringPedersen: { ...key.ringPedersen, t: key.ringPedersen.s } })).toBe(false);
+    const made = SignPrecomputation.forKey(tables);
     const parts = structuredClone(made.toParts());
     expect(() => made.toParts()).toThrow(/already used/);
     expect(Object.keys(key).sort()).toEqual(["encryptedX0", "paillierN", "ringPedersen"]);
@@ -195,12 +199,19 @@ describe("ecdsa2p signing", () => {
       ecdsa2p.sign(shares[1], { sid, messageHash: h, precomputed: SignPrecomputation.fromParts(parts) }),
     ]) as [Signature];
     expect(secp256k1.verify(compactSignature(sig), h, ecdsa2p.publicKey(shares[0]), { prehash: false })).toBe(true);
+    // The tables serve the key's next precomputations too.
+    const again = newSid();
+    const [second] = runLocal([
+      ecdsa2p.sign(shares[0], { sid: again, messageHash: h }),
+      ecdsa2p.sign(shares[1], { sid: again, messageHash: h, precomputed: SignPrecomputation.forKey(tables) }),
+    ]) as [Signature];
+    expect(secp256k1.verify(compactSignature(second), h, ecdsa2p.publicKey(shares[0]), { prehash: false })).toBe(true);
     // Parts for another key are refused when the run takes them, not used.
-    expect(() => SignPrecomputation.forKey({ ...key, ringPedersen: { ...key.ringPedersen, n: 7n } })).toThrow(
+    expect(() => new PrecomputationTables({ ...key, ringPedersen: { ...key.ringPedersen, n: 7n } })).toThrow(
       /ring-Pedersen/,
     );
     const foreign = SignPrecomputation.fromParts({
-      ...SignPrecomputation.forKey(key).toParts(),
+      ...SignPrecomputation.forKey(tables).toParts(),
       n: key.paillierN + 2n,
     });
     expect(() => ecdsa2p.sign(shares[1], { sid: newSid(), messageHash: h, precomputed: foreign })).toThrow(

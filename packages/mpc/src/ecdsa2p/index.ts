@@ -11,6 +11,7 @@ import { Ecdsa2pShare } from "./share.js";
 import {
   createSignParty,
   type PrecomputationKey,
+  PrecomputationTables,
   precomputationKey,
   type SignOptions,
   SignParty,
@@ -19,7 +20,7 @@ import {
 } from "./sign.js";
 
 export type { KeygenOptions, PrecomputationKey, RefreshOptions, SignOptions, SignPrecomputationParts };
-export { Ecdsa2pShare, PreParams, SignPrecomputation };
+export { Ecdsa2pShare, PrecomputationTables, PreParams, SignPrecomputation };
 
 const DEFAULT_BITS = 2048;
 

@@ -75,8 +75,8 @@ const Y_BITS = bitLength(RHO_BOUND * CURVE_ORDER + CURVE_ORDER);
 
 /**
  * Party 0's public key material as party 1 signs with it, with its cached tables. A share is one;
- * `PublicKeyView` is one built from the bare public values, so that precomputation can run on
- * another thread without the share.
+ * `PrecomputationTables` is one built from the bare public values, so that precomputation can run
+ * on another thread without the share.
  */
 type Party0Key = Pick<
   Ecdsa2pShare,
@@ -95,14 +95,19 @@ export function precomputationKey(share: Ecdsa2pShare): PrecomputationKey {
   return { paillierN: share.paillierPublic.n, encryptedX0: share.encryptedX0, ringPedersen: share.ringPedersen };
 }
 
-class PublicKeyView implements Party0Key {
+/**
+ * Party 0's public values with party 1's tables for them, built once per key and reused by every
+ * precomputation under it: a thread that precomputes keeps one per key it serves (rebuilding the
+ * tables' inverses for negative exponents costs a tenth of a precomputation).
+ */
+export class PrecomputationTables implements Party0Key {
   readonly paillierPublic: PaillierPublicKey;
   readonly ringPedersen: RingPedersenParams;
   readonly encryptedX0: bigint;
   private readonly cKeyTable: FixedBase;
   private readonly tables: AffineProverTables;
 
-  constructor(key: PrecomputationKey) {
+  constructor(readonly key: PrecomputationKey) {
     this.paillierPublic = new PaillierPublicKey(key.paillierN);
     this.ringPedersen = key.ringPedersen;
     this.encryptedX0 = key.encryptedX0;
@@ -110,6 +115,18 @@ class PublicKeyView implements Party0Key {
     if (!this.paillierPublic.isCiphertext(key.encryptedX0)) throw new RangeError("invalid encrypted share");
     this.cKeyTable = new FixedBase(key.encryptedX0, this.paillierPublic.n2, A_BITS + EPSILON + 2);
     this.tables = new AffineProverTables(key.ringPedersen, Y_BITS);
+  }
+
+  /** Whether these tables are for `key`'s values. */
+  isFor(key: PrecomputationKey): boolean {
+    const rp = this.key.ringPedersen;
+    return (
+      key.paillierN === this.key.paillierN &&
+      key.encryptedX0 === this.key.encryptedX0 &&
+      key.ringPedersen.n === rp.n &&
+      key.ringPedersen.s === rp.s &&
+      key.ringPedersen.t === rp.t
+    );
   }
 
   encryptedX0Pow(k: bigint): bigint {
@@ -163,8 +180,8 @@ export class SignPrecomputation {
   }
 
   /** The same work from party 0's public values alone (see `precomputationKey`). */
-  static forKey(key: PrecomputationKey): SignPrecomputation {
-    return SignPrecomputation.make(new PublicKeyView(key));
+  static forKey(tables: PrecomputationTables): SignPrecomputation {
+    return SignPrecomputation.make(tables);
   }
 
   private static make(key: Party0Key): SignPrecomputation {
