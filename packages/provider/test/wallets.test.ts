@@ -4,6 +4,8 @@
  * from its own reading of the bytes; sessions resist stale rounds, retries and other accounts.
  */
 
+import { readdirSync, readFileSync } from "node:fs";
+import { getPriority } from "node:os";
 import {
   buildEthereumTransaction,
   buildPsbt,
@@ -270,6 +272,15 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(await precomputedRuns("ahead")).toBeGreaterThanOrEqual(before + 2);
+    // The worker thread runs at a lower priority than the request path (Linux: per-thread nice values).
+    if (process.platform === "linux") {
+      const nice = readdirSync("/proc/self/task").map((tid) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+      });
+      expect(nice).toContain(10);
+      expect(getPriority(process.pid)).toBe(0);
+    }
     expect(await precomputedRuns("in-run")).toBeGreaterThanOrEqual(1);
   });
 
