@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { eachStale } from "../src/sessions/driver.js";
+import { eachStale } from "../src/sessions/expiry.js";
 
 describe("the sweep of abandoned runs", () => {
   it("tries every stale row although one throws, counts those expired, then throws the first error", async () => {

@@ -77,8 +77,9 @@ export class AffineProverTables {
  * one exponentiation per prime instead of two.
  */
 export class AffineVerifierTables {
-  private readonly p: { m: bigint; s: FixedBase; t: FixedBase };
-  private readonly q: { m: bigint; s: FixedBase; t: FixedBase };
+  /** Per prime: the modulus and tables for t, and for s unless λ is known (then s^u = t^{λu}). */
+  private readonly p: { m: bigint; s?: FixedBase; t: FixedBase };
+  private readonly q: { m: bigint; s?: FixedBase; t: FixedBase };
   private readonly qInvP: bigint;
   /** Exponentiation mod Ñ through the trapdoor, for S^e and T^e. */
   readonly group: RingPedersenGroup;
@@ -93,7 +94,7 @@ export class AffineVerifierTables {
     this.group = new RingPedersenGroup(rp, { p: sk.p, q: sk.q, lambda: lambda ?? 0n });
     const half = (m: bigint) => ({
       m,
-      s: new FixedBase(rp.s % m, m, bitLength(m)),
+      ...(lambda === undefined && { s: new FixedBase(rp.s % m, m, bitLength(m)) }),
       t: new FixedBase(rp.t % m, m, bitLength(m)),
     });
     this.p = half(sk.p);
@@ -104,10 +105,10 @@ export class AffineVerifierTables {
   /** s^u · t^v mod Ñ. */
   commit(u: bigint, v: bigint): bigint {
     const lambda = this.lambda;
-    const at = (h: { m: bigint; s: FixedBase; t: FixedBase }) =>
-      lambda === undefined
-        ? (h.s.pow(mod(u, h.m - 1n)) * h.t.pow(mod(v, h.m - 1n))) % h.m
-        : h.t.pow(mod(lambda * u + v, h.m - 1n));
+    const at = (h: { m: bigint; s?: FixedBase; t: FixedBase }) =>
+      h.s === undefined
+        ? h.t.pow(mod((lambda as bigint) * u + v, h.m - 1n))
+        : (h.s.pow(mod(u, h.m - 1n)) * h.t.pow(mod(v, h.m - 1n))) % h.m;
     return crt(at(this.p), this.p.m, at(this.q), this.q.m, this.qInvP);
   }
 }

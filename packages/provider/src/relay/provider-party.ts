@@ -10,7 +10,7 @@ import { type Party, ProtocolAbort } from "@keyshard/mpc";
 import { EnvelopeError, type RelayPeer, RoundBuffer, type SchemeName, scheme } from "@keyshard/transport";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../api/context.js";
-import { eachStale } from "../sessions/driver.js";
+import { eachStale } from "../sessions/expiry.js";
 import { keyMade, runFailed, signatureMade } from "../sessions/outcome.js";
 import type { Queryable } from "../store/database.js";
 import { newShareMade } from "../wallets/key-changes.js";

@@ -29,6 +29,7 @@ import type { ProviderContext } from "../api/context.js";
 import { badRequest, conflict, HttpError, notFound } from "../api/errors.js";
 import type { Queryable } from "../store/database.js";
 import { newShareMade } from "../wallets/key-changes.js";
+import { eachStale } from "./expiry.js";
 import { keyMade, runFailed, signatureMade } from "./outcome.js";
 
 export interface SessionReply {
@@ -256,24 +257,6 @@ export async function expireIdleSessions(ctx: ProviderContext): Promise<number> 
     if (expired) ctx.parties.drop(id);
     return expired;
   });
-}
-
-/**
- * Runs `expire` on each stale row, each on its own; one that throws does not keep the others from
- * being expired, and the first error is thrown once all have been tried. Returns how many expired.
- */
-export async function eachStale<T>(rows: readonly T[], expire: (row: T) => Promise<boolean>): Promise<number> {
-  let expired = 0;
-  let failure: unknown;
-  for (const row of rows) {
-    try {
-      if (await expire(row)) expired++;
-    } catch (e) {
-      failure ??= e;
-    }
-  }
-  if (failure !== undefined) throw failure;
-  return expired;
 }
 
 async function finish(
