@@ -107,7 +107,7 @@ export class PrecomputationTables implements Party0Key {
   private readonly cKeyTable: FixedBase;
   private readonly tables: AffineProverTables;
 
-  constructor(readonly key: PrecomputationKey) {
+  constructor(key: PrecomputationKey) {
     this.paillierPublic = new PaillierPublicKey(key.paillierN);
     this.ringPedersen = key.ringPedersen;
     this.encryptedX0 = key.encryptedX0;
@@ -119,10 +119,10 @@ export class PrecomputationTables implements Party0Key {
 
   /** Whether these tables are for `key`'s values. */
   isFor(key: PrecomputationKey): boolean {
-    const rp = this.key.ringPedersen;
+    const rp = this.ringPedersen;
     return (
-      key.paillierN === this.key.paillierN &&
-      key.encryptedX0 === this.key.encryptedX0 &&
+      key.paillierN === this.paillierPublic.n &&
+      key.encryptedX0 === this.encryptedX0 &&
       key.ringPedersen.n === rp.n &&
       key.ringPedersen.s === rp.s &&
       key.ringPedersen.t === rp.t
