@@ -5,13 +5,14 @@ import { CURVE_ORDER, Point, Reader, Writer } from "../src/codec/codec.js";
 import { compactSignature, type Signature } from "../src/ecdsa/signature.js";
 import { Ecdsa2pShare, ecdsa2p } from "../src/ecdsa2p/index.js";
 import { SetupParty } from "../src/ecdsa2p/setup.js";
+import type { RingPedersenLogs } from "../src/ecdsa2p/share.js";
 import { PrecomputationTables, SignParty, SignPrecomputation } from "../src/ecdsa2p/sign.js";
 import { randomPrime } from "../src/math/primes.js";
 import { PaillierSecretKey, writePaillierSecretKey } from "../src/paillier/paillier.js";
 import { open, seal } from "../src/session/envelope.js";
 import { type Msg, type Party, ProtocolAbort } from "../src/session/party.js";
 import { runLocal } from "../src/session/run-local.js";
-import { writeRingPedersenParams } from "../src/zk/ring-pedersen.js";
+import { type RingPedersenParams, type RingPedersenSecret, writeRingPedersenParams } from "../src/zk/ring-pedersen.js";
 import { breathe, expectAbort, mutations, newSid, randomHash, record, replayWith, roundOf } from "./helpers.js";
 
 function keygen(): [Ecdsa2pShare, Ecdsa2pShare] {
@@ -76,38 +77,67 @@ describe("ecdsa2p keygen", () => {
     expect(() => Ecdsa2pShare.fromBytes(crypto.getRandomValues(new Uint8Array(300)))).toThrow(ProtocolAbort);
   });
 
-  it("party 0 keeps λ = log_t s, and a share whose λ does not match is refused", () => {
-    const [a] = shares;
+  it("party 0 keeps the logs of its ring-Pedersen bases, s and s′, and a share whose logs do not match is refused", () => {
+    const [a, b] = shares;
     const sk = a.paillier as PaillierSecretKey;
-    const lambda = a.ringPedersenLambda as bigint;
-    expect(lambda).toBeTypeOf("bigint");
-    expect(Ecdsa2pShare.fromBytes(a.toBytes()).ringPedersenLambda).toBe(lambda);
+    const logs = a.ringPedersenLogs as RingPedersenLogs;
+    expect(logs.s).toBeTypeOf("bigint");
+    expect(logs.s2).toBeTypeOf("bigint");
+    expect(a.ringPedersenS2).toBe(b.ringPedersenS2);
+    expect(a.ringPedersenS2).not.toBe(a.ringPedersen.s);
+    expect(Ecdsa2pShare.fromBytes(a.toBytes()).ringPedersenLogs).toEqual(logs);
     const fields = { ...a, locked: false };
-    expect(() => Ecdsa2pShare.forParty0(fields, sk, a.encryptedX0, lambda + 1n)).toThrow(/λ does not match/);
+    for (const wrong of [
+      { s: logs.s + 1n, s2: logs.s2 },
+      { s: logs.s, s2: (logs.s2 as bigint) + 1n },
+    ])
+      expect(() => Ecdsa2pShare.forParty0(fields, sk, a.encryptedX0, wrong)).toThrow(/λ does not match/);
+    expect(() => Ecdsa2pShare.forParty0(fields, sk, a.encryptedX0, { s: logs.s })).toThrow(/logs do not match/);
   });
 
-  it("still reads and signs with a version 1 share of party 0, which has no λ", () => {
-    const [a, b] = shares;
+  /** The shares as versions 1 and 2 wrote them: no second base, and for version 1 no λ either. */
+  function olderShare(share: Ecdsa2pShare, version: 1 | 2): Ecdsa2pShare {
     const w = new Writer();
-    w.u8(1);
-    w.u8(0);
-    w.scalar(a.x);
-    w.point(a.publicKey);
-    w.point(a.peerPublic);
-    w.fixed(a.chainCode);
+    w.u8(version);
+    w.u8(share.index);
+    w.scalar(share.x);
+    w.point(share.publicKey);
+    w.point(share.peerPublic);
+    w.fixed(share.chainCode);
     w.bool(false);
-    writeRingPedersenParams(w, a.ringPedersen);
-    writePaillierSecretKey(w, a.paillier as PaillierSecretKey);
-    w.bigint(a.encryptedX0);
-    const v1 = Ecdsa2pShare.fromBytes(w.finish());
-    expect(v1.ringPedersenLambda).toBeUndefined();
+    writeRingPedersenParams(w, share.ringPedersen);
+    if (share.paillier) {
+      writePaillierSecretKey(w, share.paillier);
+      if (version === 2) w.optional((share.ringPedersenLogs as RingPedersenLogs).s, (v) => w.bigint(v));
+    } else w.bigint(share.paillierPublic.n);
+    w.bigint(share.encryptedX0);
+    return Ecdsa2pShare.fromBytes(w.finish());
+  }
+
+  it.each([1, 2] as const)("still reads and signs with version %i shares, which have no second base", (version) => {
+    const [a, b] = shares;
+    const old: [Ecdsa2pShare, Ecdsa2pShare] = [olderShare(a, version), olderShare(b, version)];
+    expect(old[0].ringPedersenS2).toBeUndefined();
+    expect(old[1].ringPedersenS2).toBeUndefined();
+    expect(old[0].ringPedersenLogs).toEqual(version === 1 ? undefined : { s: a.ringPedersenLogs?.s });
     const messageHash = randomHash();
-    const [sig] = sign([v1, b], messageHash);
+    const [sig] = sign(old, messageHash);
     expect(
       secp256k1.verify(compactSignature(sig as Signature), messageHash, a.publicKeyBytes(), { prehash: false }),
     ).toBe(true);
-    // Written again, it is a version 2 share, still without λ.
-    expect(Ecdsa2pShare.fromBytes(v1.toBytes()).ringPedersenLambda).toBeUndefined();
+    // Written again, they are version 3 shares, still without s′ (and their fingerprints are unchanged).
+    const again = Ecdsa2pShare.fromBytes(old[0].toBytes());
+    expect(again.ringPedersenS2).toBeUndefined();
+    expect(again.ringPedersenLogs).toEqual(old[0].ringPedersenLogs);
+    expect(again.fingerprint()).toEqual(old[0].fingerprint());
+    // A share with s′ and one without are for different key states: they do not sign together.
+    expect(() => sign([a, old[1]], randomHash())).toThrow(ProtocolAbort);
+    // A refresh gives them a second base.
+    const sid = newSid();
+    const fresh = runLocal(old.map((s) => ecdsa2p.refresh(s, { sid }))) as [Ecdsa2pShare, Ecdsa2pShare];
+    expect(fresh[0].ringPedersenS2).toBeTypeOf("bigint");
+    expect(fresh[1].ringPedersenS2).toBe(fresh[0].ringPedersenS2);
+    expect(fresh[0].ringPedersenLogs?.s2).toBeTypeOf("bigint");
   });
 });
 
@@ -188,10 +218,11 @@ describe("ecdsa2p signing", () => {
     expect(tables.isFor(key)).toBe(true);
     expect(tables.isFor({ ...key, encryptedX0: key.encryptedX0 + 1n })).toBe(false);
     expect(tables.isFor({ ...key, ringPedersen: { ...key.ringPedersen, t: key.ringPedersen.s } })).toBe(false);
+    expect(tables.isFor({ ...key, ringPedersenS2: undefined })).toBe(false);
     const made = SignPrecomputation.forKey(tables);
     const parts = structuredClone(made.toParts());
     expect(() => made.toParts()).toThrow(/already used/);
-    expect(Object.keys(key).sort()).toEqual(["encryptedX0", "paillierN", "ringPedersen"]);
+    expect(Object.keys(key).sort()).toEqual(["encryptedX0", "paillierN", "ringPedersen", "ringPedersenS2"]);
     const sid = newSid();
     const h = randomHash();
     const [sig] = runLocal([
@@ -314,6 +345,20 @@ class LyingParty0 extends SetupParty {
   }
 }
 
+/**
+ * A party 0 whose second ring-Pedersen base is −t^λ′, outside ⟨t⟩ (−1 is not a square mod a Blum
+ * modulus): commitments under it would show party 0 something of y, so party 1 must refuse it.
+ */
+class OutsideBaseParty0 extends SetupParty {
+  constructor(sid: Uint8Array) {
+    super("keygen", 0, sid, 2048, undefined);
+  }
+  protected override secondBase(params: RingPedersenParams, secret: RingPedersenSecret) {
+    const honest = super.secondBase(params, secret);
+    return { params: { ...honest.params, s: params.n - honest.params.s }, secret: honest.secret };
+  }
+}
+
 function keygenWithPaillier(sk: PaillierSecretKey): Party<Ecdsa2pShare>[] {
   const sid = newSid();
   return [
@@ -344,6 +389,11 @@ describe("a malicious party 0 in keygen", () => {
   it("is caught using a modulus that is not Paillier–Blum", () => {
     const notBlum = PaillierSecretKey.fromPrimes(blumPrime(1024, 1n), blumPrime(1024, 3n));
     expectAbort(() => runLocal(keygenWithPaillier(notBlum)), 0, /Πmod/);
+  });
+
+  it("is caught using a second ring-Pedersen base outside ⟨t⟩", () => {
+    const sid = newSid();
+    expectAbort(() => runLocal([new OutsideBaseParty0(sid), ecdsa2p.keygen({ sid, index: 1 })]), 0, /second base/);
   });
 
   it("is caught encrypting a value out of range", () => {

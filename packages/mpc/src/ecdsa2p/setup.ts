@@ -2,9 +2,10 @@
  * Two-party ECDSA key generation and refresh (Lindell 2017, additive-share variant, with the
  * CGGMP21 proofs that make the Paillier part safe against BitForge and Alpha-Rays).
  *
- *   round 1  P0 → P1  commit(contribution₀); N; Πmod's w; P0's ring-Pedersen (N, s₀, t₀) and Πprm's A
+ *   round 1  P0 → P1  commit(contribution₀); N; Πmod's w; P0's ring-Pedersen (N, s₀, t₀) with a second
+ *                     base s₀′, and Πprm's A for s₀ and for s₀′
  *   round 2  P1 → P0  seed₁; contribution₁ (+ Schnorr PoK at keygen); P1's ring-Pedersen (Ñ, s₁, t₁) and Πprm's A
- *   round 3  P0 → P1  seed₀; Πmod(N) and P0's Πprm answers, challenged by seed₁
+ *   round 3  P0 → P1  seed₀; Πmod(N) and P0's two Πprm answers, challenged by seed₁
  *   round 4  P1 → P0  P1's Πprm answers, challenged by seed₀
  *   round 5  P0 → P1  open(contribution₀) (+ Schnorr PoK); c_key = Enc_N(x₀); Πfac(N); Πlog*(c_key, X₀)
  *   round 6  P1 → P0  confirmation: hash of the resulting public state
@@ -13,7 +14,8 @@
  * before the verifier's seed enters the challenge, so nobody can grind and 80 repetitions give a
  * statistical 2^−80. P0 verifies P1's Πprm before it uses (Ñ, s₁, t₁) in Πfac and Πlog*; P1
  * checks every proof before it keeps anything. P0's ring-Pedersen parameters over N are for the
- * proof P1 attaches to every signature (sign.ts).
+ * proof P1 attaches to every signature (sign.ts); the second base lets that proof commit to both
+ * of its values at once, and its own Πprm shows P1 that it hides them as s₀ does.
  *
  * At keygen the contributions are the public shares Xᵢ = xᵢ·G and chain-code halves; at refresh
  * they are the two halves of a joint random δ, and the new shares are x₀ + δ and x₁ − δ under a
@@ -54,9 +56,11 @@ import {
   writeBlumModulusProof,
 } from "../zk/paillier-blum.js";
 import {
+  anotherBase,
   commitRingPedersen,
   generateRingPedersen,
   proveRingPedersen,
+  RING_PEDERSEN_MAX_BITS,
   type RingPedersenCommitment,
   type RingPedersenParams,
   type RingPedersenSecret,
@@ -78,7 +82,8 @@ import { Transcript } from "../zk/transcript.js";
 import { Ecdsa2pShare } from "./share.js";
 
 export type SetupMode = "keygen" | "refresh";
-const STATE_VERSION = 1;
+/** 2: P0's second ring-Pedersen base and its Πprm. */
+const STATE_VERSION = 2;
 
 export interface KeygenOptions {
   sid: Uint8Array;
@@ -139,6 +144,10 @@ export interface SetupState {
   paillierN?: bigint; // P1
   w?: bigint; // Πmod's first message (P0's, and P1's copy)
   rp0?: RingPedersenParams; // P0's ring-Pedersen parameters over N
+  s2?: bigint; // P0's second base s₀′ = t₀^λ′ (P0's, and P1's copy)
+  lambda2?: bigint; // P0: λ′
+  prmCommit2?: RingPedersenCommitment; // P0: Πprm's first message for s₀′ and its secrets
+  peerPrmA2?: bigint[]; // P1: P0's Πprm first message for s₀′
   rp1?: RingPedersenParams; // P1's ring-Pedersen parameters
   rpSecret?: RingPedersenSecret; // this party's own trapdoor
   prmCommit?: RingPedersenCommitment; // this party's Πprm first message and its secrets
@@ -192,6 +201,10 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     st.rp0 = rp0.params;
     st.rpSecret = rp0.secret;
     st.prmCommit = commitRingPedersen(rp0.params, rp0.secret);
+    const second = this.secondBase(rp0.params, rp0.secret);
+    st.s2 = second.params.s;
+    st.lambda2 = second.secret.lambda;
+    st.prmCommit2 = commitRingPedersen(second.params, second.secret);
     st.step = 1;
     return this.send(1, (w) => {
       w.fixed(commitment);
@@ -200,7 +213,14 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
       w.bigint(st.w as bigint);
       writeRingPedersenParams(w, rp0.params);
       writeRingPedersenCommitment(w, (st.prmCommit as RingPedersenCommitment).A);
+      w.bigint(st.s2 as bigint);
+      writeRingPedersenCommitment(w, (st.prmCommit2 as RingPedersenCommitment).A);
     });
+  }
+
+  /** P0's ring-Pedersen parameters with its second base in place of s, as Πprm proves it. */
+  private secondBaseParams(): RingPedersenParams {
+    return { ...(this.st.rp0 as RingPedersenParams), s: this.st.s2 as bigint };
   }
 
   /** The bytes P0 commits to in round 1 and opens in round 5. */
@@ -240,6 +260,8 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     const rp0 = readRingPedersenParams(r);
     check(rp0.n === pk.n, 0, "ring-Pedersen modulus differs from the Paillier modulus");
     st.peerPrmA = readRingPedersenCommitment(r, rp0);
+    st.s2 = r.below(rp0.n);
+    st.peerPrmA2 = readRingPedersenCommitment(r, rp0);
     r.end();
     st.paillierN = pk.n;
     st.rp0 = rp0;
@@ -298,14 +320,23 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
       st.rpSecret as RingPedersenSecret,
       st.prmCommit,
     );
+    const secret = st.rpSecret as RingPedersenSecret;
+    const prm2 = proveRingPedersen(
+      this.seeded("p0/prm2", seed1),
+      this.secondBaseParams(),
+      { ...secret, lambda: st.lambda2 as bigint },
+      st.prmCommit2,
+    );
     st.seed = randomBytes(32);
     st.w = undefined;
     st.prmCommit = undefined;
+    st.prmCommit2 = undefined;
     st.step = 3;
     return this.send(3, (w) => {
       w.fixed(st.seed as Uint8Array);
       writeBlumModulusProof(w, mod);
       writeRingPedersenResponse(w, prm.z);
+      writeRingPedersenResponse(w, prm2.z);
     });
   }
 
@@ -316,6 +347,7 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     const seed0 = r.fixed(32);
     const mod = readBlumModulusProof(r, n);
     const z0 = readRingPedersenResponse(r, rp0);
+    const z0second = readRingPedersenResponse(r, rp0);
     r.end();
     check(mod.w === st.w, 0, "Πmod answers a different first message");
     check(
@@ -328,6 +360,14 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
       0,
       "ring-Pedersen parameter proof (Πprm) of party 0 failed",
     );
+    check(
+      verifyRingPedersen(this.seeded("p0/prm2", st.seed as Uint8Array), this.secondBaseParams(), {
+        A: st.peerPrmA2 as bigint[],
+        z: z0second,
+      }),
+      0,
+      "ring-Pedersen parameter proof (Πprm) of party 0's second base failed",
+    );
     const prm = proveRingPedersen(
       this.seeded("p1/prm", seed0),
       st.rp1 as RingPedersenParams,
@@ -336,6 +376,7 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     );
     st.w = undefined;
     st.peerPrmA = undefined;
+    st.peerPrmA2 = undefined;
     st.prmCommit = undefined;
     st.seed = undefined;
     st.step = 4;
@@ -384,10 +425,18 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     const logProof = proveEncDlog(this.tr("p0/log"), { key: sk, ringPedersen: rp, C: cKey, X: X0, x: encrypted, rho });
     const dlog0 = this.mode === "keygen" ? proveDlog(this.tr("p0/dlog"), x0, X0) : undefined;
     st.pending = Ecdsa2pShare.forParty0(
-      { x: x0, publicKey, peerPublic, chainCode, locked: false, ringPedersen: st.rp0 as RingPedersenParams },
+      {
+        x: x0,
+        publicKey,
+        peerPublic,
+        chainCode,
+        locked: false,
+        ringPedersen: st.rp0 as RingPedersenParams,
+        ringPedersenS2: st.s2,
+      },
       sk,
       cKey,
-      st.rpSecret?.lambda,
+      st.rpSecret && { s: st.rpSecret.lambda, s2: st.lambda2 },
     );
     const opening = this.contribution0();
     const nonce = st.nonce as Uint8Array;
@@ -452,7 +501,15 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
       "proof that Enc(x0) encrypts the discrete log of X0 in range (Πlog*) failed",
     );
     const share = Ecdsa2pShare.forParty1(
-      { x: x1, publicKey, peerPublic: X0, chainCode, locked: false, ringPedersen: st.rp0 as RingPedersenParams },
+      {
+        x: x1,
+        publicKey,
+        peerPublic: X0,
+        chainCode,
+        locked: false,
+        ringPedersen: st.rp0 as RingPedersenParams,
+        ringPedersenS2: st.s2,
+      },
       n,
       cKey,
     );
@@ -470,6 +527,14 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     this.st = { step: 6, pending: share };
     this.finish(share);
     return [];
+  }
+
+  /** P0's second ring-Pedersen base. Honest: a fresh t^λ′; the malicious-party tests override it. */
+  protected secondBase(
+    params: RingPedersenParams,
+    secret: RingPedersenSecret,
+  ): { params: RingPedersenParams; secret: RingPedersenSecret } {
+    return anotherBase(params, secret);
   }
 
   /** What P0 encrypts as its share. Honest: x₀ itself; the malicious-party tests override it. */
@@ -509,6 +574,10 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     w.optional(st.rpSecret, (v) => writeRingPedersenSecret(w, v));
     w.optional(st.prmCommit, (v) => writeRingPedersenCommitmentState(w, v));
     w.optional(st.peerPrmA, (v) => writeRingPedersenCommitment(w, v));
+    w.optional(st.s2, (v) => w.bigint(v));
+    w.optional(st.lambda2, (v) => w.bigint(v));
+    w.optional(st.prmCommit2, (v) => writeRingPedersenCommitmentState(w, v));
+    w.optional(st.peerPrmA2, (v) => writeRingPedersenCommitment(w, v));
     w.optional(st.seed, (v) => w.fixed(v));
     w.optional(st.peerContribution, (v) => w.bytes(v));
     w.optional(st.pending, (v) => w.bytes(v.toBytes()));
@@ -555,6 +624,17 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     st.peerPrmA = r.optional(() => {
       if (!peerRp) r.fail("peer Πprm commitment without parameters");
       return readRingPedersenCommitment(r, peerRp);
+    });
+    st.s2 = r.optional(() => r.bigint(RING_PEDERSEN_MAX_BITS));
+    st.lambda2 = r.optional(() => r.bigint(RING_PEDERSEN_MAX_BITS));
+    const rp0 = st.rp0;
+    st.prmCommit2 = r.optional(() => {
+      if (!rp0 || index !== 0) r.fail("second-base Πprm commitment out of place");
+      return readRingPedersenCommitmentState(r, rp0);
+    });
+    st.peerPrmA2 = r.optional(() => {
+      if (!rp0 || index !== 1) r.fail("second-base Πprm commitment out of place");
+      return readRingPedersenCommitment(r, rp0);
     });
     st.seed = r.optional(() => r.fixed(32));
     st.peerContribution = r.optional(() => r.bytes(256));

@@ -27,8 +27,12 @@ import {
   writeRingPedersenParams,
 } from "../zk/ring-pedersen.js";
 
-/** 2 adds party 0's λ = log_t s; version 1 shares (without it) are still read. */
-const SHARE_VERSION = 2;
+/**
+ * 3 adds party 0's second ring-Pedersen base s′ (and, for party 0, λ′ = log_t s′), which lets
+ * Πaff commit to both of its values at once; 2 added party 0's λ = log_t s. Shares of versions 1
+ * and 2 are still read, and sign with Πaff's separate commitments.
+ */
+const SHARE_VERSION = 3;
 
 interface CommonFields {
   x: bigint;
@@ -38,6 +42,14 @@ interface CommonFields {
   locked: boolean;
   /** Party 0's ring-Pedersen parameters over its Paillier modulus, for party 1's proofs to it. */
   ringPedersen: RingPedersenParams;
+  /** Party 0's second base s′ = t^λ′ for the same parameters (absent from shares before version 3). */
+  ringPedersenS2: bigint | undefined;
+}
+
+/** Party 0's logs to base t of its ring-Pedersen bases: λ, and λ′ when the share has s′. */
+export interface RingPedersenLogs {
+  s: bigint;
+  s2?: bigint;
 }
 
 export class Ecdsa2pShare {
@@ -51,10 +63,12 @@ export class Ecdsa2pShare {
   readonly chainCode: Uint8Array;
   /** Party 0's ring-Pedersen parameters over its Paillier modulus N (Πprm-proven at keygen). */
   readonly ringPedersen: RingPedersenParams;
+  /** Party 0's second ring-Pedersen base s′ ∈ ⟨t⟩ (Πprm-proven at keygen; absent before version 3). */
+  readonly ringPedersenS2: bigint | undefined;
   /** Party 0: the Paillier secret key. */
   readonly paillier: PaillierSecretKey | undefined;
-  /** Party 0: λ with s = t^λ in its ring-Pedersen parameters (absent from version 1 shares). */
-  readonly ringPedersenLambda: bigint | undefined;
+  /** Party 0: the logs of its ring-Pedersen bases to base t (absent from version 1 shares). */
+  readonly ringPedersenLogs: RingPedersenLogs | undefined;
   /** Enc(x₀) under party 0's Paillier key, as proven at keygen. */
   readonly encryptedX0: bigint;
   private readonly peerPaillierKey: PaillierPublicKey | undefined;
@@ -70,7 +84,7 @@ export class Ecdsa2pShare {
     paillier: PaillierSecretKey | undefined,
     encryptedX0: bigint,
     peerPaillier: PaillierPublicKey | undefined,
-    lambda?: bigint,
+    logs?: RingPedersenLogs,
   ) {
     this.index = index;
     this.x = f.x;
@@ -78,13 +92,16 @@ export class Ecdsa2pShare {
     this.peerPublic = f.peerPublic;
     this.chainCode = f.chainCode.slice();
     this.ringPedersen = f.ringPedersen;
+    this.ringPedersenS2 = f.ringPedersenS2;
     this.lockedFlag = f.locked;
     this.paillier = paillier;
-    this.ringPedersenLambda = lambda;
+    this.ringPedersenLogs = logs;
     this.encryptedX0 = encryptedX0;
     this.peerPaillierKey = peerPaillier;
     if (f.chainCode.length !== 32) throw new ProtocolAbort(null, "chain code must be 32 bytes");
     if (f.ringPedersen.n !== this.paillierPublic.n) throw new ProtocolAbort(null, "ring-Pedersen modulus is not N");
+    if (f.ringPedersenS2 !== undefined && !(f.ringPedersenS2 > 1n && f.ringPedersenS2 < f.ringPedersen.n))
+      throw new ProtocolAbort(null, "second ring-Pedersen base out of range");
     if (!this.paillierPublic.isCiphertext(encryptedX0)) throw new ProtocolAbort(null, "invalid encrypted share");
     const own = mulBase(f.x);
     if (!own.add(f.peerPublic).equals(f.publicKey))
@@ -95,11 +112,17 @@ export class Ecdsa2pShare {
     f: CommonFields,
     paillier: PaillierSecretKey,
     encryptedX0: bigint,
-    lambda: bigint | undefined,
+    logs: RingPedersenLogs | undefined,
   ): Ecdsa2pShare {
-    const share = new Ecdsa2pShare(0, f, paillier, encryptedX0, undefined, lambda);
+    const share = new Ecdsa2pShare(0, f, paillier, encryptedX0, undefined, logs);
+    if (logs === undefined) return share;
     // A wrong λ would fail every honest proof, and each failure locks the share.
-    if (lambda !== undefined && share.affineVerifierTables().commit(1n, 0n) !== f.ringPedersen.s)
+    const { s } = f.ringPedersen;
+    const s2 = f.ringPedersenS2;
+    if ((s2 === undefined) !== (logs.s2 === undefined))
+      throw new ProtocolAbort(null, "the share's ring-Pedersen logs do not match its bases");
+    const tables = share.affineVerifierTables();
+    if (tables.commit([s, 1n], 1n, 0n, 0n) !== s || (s2 !== undefined && tables.commit([1n, s2], 0n, 1n, 0n) !== s2))
       throw new ProtocolAbort(null, "λ does not match the ring-Pedersen parameters");
     return share;
   }
@@ -140,7 +163,7 @@ export class Ecdsa2pShare {
   /** Party 1: fixed-base tables for party 0's ring-Pedersen bases, built once per share. */
   affineTables(yBits: number): AffineProverTables {
     if (!this.affineTablesCache || this.affineTablesCache.yBits < yBits) {
-      this.affineTablesCache = new AffineProverTables(this.ringPedersen, yBits);
+      this.affineTablesCache = new AffineProverTables(this.ringPedersen, this.ringPedersenS2, yBits);
     }
     return this.affineTablesCache;
   }
@@ -149,7 +172,12 @@ export class Ecdsa2pShare {
   affineVerifierTables(): AffineVerifierTables {
     if (!this.paillier) throw new ProtocolAbort(null, "only party 0 verifies signing proofs");
     if (!this.verifierTablesCache)
-      this.verifierTablesCache = new AffineVerifierTables(this.ringPedersen, this.paillier, this.ringPedersenLambda);
+      this.verifierTablesCache = new AffineVerifierTables(
+        this.ringPedersen,
+        this.paillier,
+        this.ringPedersenS2,
+        this.ringPedersenLogs,
+      );
     return this.verifierTablesCache;
   }
 
@@ -168,9 +196,13 @@ export class Ecdsa2pShare {
     w.fixed(this.chainCode);
     w.bool(this.lockedFlag);
     writeRingPedersenParams(w, this.ringPedersen);
+    w.optional(this.ringPedersenS2, (v) => w.bigint(v));
     if (this.paillier) {
       writePaillierSecretKey(w, this.paillier);
-      w.optional(this.ringPedersenLambda, (v) => w.bigint(v));
+      w.optional(this.ringPedersenLogs, (v) => {
+        w.bigint(v.s);
+        w.optional(v.s2, (x) => w.bigint(x));
+      });
     } else w.bigint(this.paillierPublic.n);
     w.bigint(this.encryptedX0);
     return w.finish();
@@ -182,7 +214,7 @@ export class Ecdsa2pShare {
 
   private static decode(r: Reader): Ecdsa2pShare {
     const version = r.u8();
-    if (version !== 1 && version !== SHARE_VERSION) r.fail("unknown share version");
+    if (version < 1 || version > SHARE_VERSION) r.fail("unknown share version");
     const index = r.u8();
     if (index !== 0 && index !== 1) r.fail("share index must be 0 or 1");
     const f: CommonFields = {
@@ -192,13 +224,19 @@ export class Ecdsa2pShare {
       chainCode: r.fixed(32),
       locked: r.bool(),
       ringPedersen: readRingPedersenParams(r),
+      ringPedersenS2: undefined,
     };
+    if (version >= 3) f.ringPedersenS2 = r.optional(() => r.below(f.ringPedersen.n));
     if (index === 0) {
       const sk = readPaillierSecretKey(r);
-      const lambda = version === 1 ? undefined : r.optional(() => r.bigint(RING_PEDERSEN_MAX_BITS));
+      const log = () => r.bigint(RING_PEDERSEN_MAX_BITS);
+      const logs =
+        version === 1
+          ? undefined
+          : r.optional(() => ({ s: log(), ...(version >= 3 && { s2: r.optional(log) }) }) as RingPedersenLogs);
       const c = r.below(sk.publicKey.n2);
       r.end();
-      return Ecdsa2pShare.forParty0(f, sk, c, lambda);
+      return Ecdsa2pShare.forParty0(f, sk, c, logs);
     }
     const n = r.bigint(PAILLIER_MAX_BITS);
     const c = r.below(n * n);
@@ -220,6 +258,8 @@ export class Ecdsa2pShare {
     w.bytes(bigintToBytes(this.paillierPublic.n));
     w.bigint(this.encryptedX0);
     writeRingPedersenParams(w, this.ringPedersen);
+    // Shares without s′ keep the fingerprint they always had.
+    if (this.ringPedersenS2 !== undefined) w.bigint(this.ringPedersenS2);
     return w.finish();
   }
 }

@@ -80,7 +80,7 @@ const Y_BITS = bitLength(RHO_BOUND * CURVE_ORDER + CURVE_ORDER);
  */
 type Party0Key = Pick<
   Ecdsa2pShare,
-  "paillierPublic" | "ringPedersen" | "encryptedX0" | "encryptedX0Pow" | "affineTables"
+  "paillierPublic" | "ringPedersen" | "ringPedersenS2" | "encryptedX0" | "encryptedX0Pow" | "affineTables"
 >;
 
 /** The public values party 1's precomputation reads: plain data, so it can be posted to a worker. */
@@ -88,11 +88,17 @@ export interface PrecomputationKey {
   paillierN: bigint;
   encryptedX0: bigint;
   ringPedersen: RingPedersenParams;
+  ringPedersenS2: bigint | undefined;
 }
 
 export function precomputationKey(share: Ecdsa2pShare): PrecomputationKey {
   if (share.index !== 1) throw new RangeError("only party 1 precomputes");
-  return { paillierN: share.paillierPublic.n, encryptedX0: share.encryptedX0, ringPedersen: share.ringPedersen };
+  return {
+    paillierN: share.paillierPublic.n,
+    encryptedX0: share.encryptedX0,
+    ringPedersen: share.ringPedersen,
+    ringPedersenS2: share.ringPedersenS2,
+  };
 }
 
 /**
@@ -103,6 +109,7 @@ export function precomputationKey(share: Ecdsa2pShare): PrecomputationKey {
 export class PrecomputationTables implements Party0Key {
   readonly paillierPublic: PaillierPublicKey;
   readonly ringPedersen: RingPedersenParams;
+  readonly ringPedersenS2: bigint | undefined;
   readonly encryptedX0: bigint;
   private readonly cKeyTable: FixedBase;
   private readonly tables: AffineProverTables;
@@ -110,11 +117,12 @@ export class PrecomputationTables implements Party0Key {
   constructor(key: PrecomputationKey) {
     this.paillierPublic = new PaillierPublicKey(key.paillierN);
     this.ringPedersen = key.ringPedersen;
+    this.ringPedersenS2 = key.ringPedersenS2;
     this.encryptedX0 = key.encryptedX0;
     if (key.ringPedersen.n !== key.paillierN) throw new RangeError("ring-Pedersen modulus is not N");
     if (!this.paillierPublic.isCiphertext(key.encryptedX0)) throw new RangeError("invalid encrypted share");
     this.cKeyTable = new FixedBase(key.encryptedX0, this.paillierPublic.n2, A_BITS + EPSILON + 2);
-    this.tables = new AffineProverTables(key.ringPedersen, Y_BITS);
+    this.tables = new AffineProverTables(key.ringPedersen, key.ringPedersenS2, Y_BITS);
   }
 
   /** Whether these tables are for `key`'s values. */
@@ -125,7 +133,8 @@ export class PrecomputationTables implements Party0Key {
       key.encryptedX0 === this.encryptedX0 &&
       key.ringPedersen.n === rp.n &&
       key.ringPedersen.s === rp.s &&
-      key.ringPedersen.t === rp.t
+      key.ringPedersen.t === rp.t &&
+      key.ringPedersenS2 === this.ringPedersenS2
     );
   }
 
@@ -151,7 +160,14 @@ function shiftedKey(share: Party0Key): bigint {
 }
 
 function affineStatement(share: Party0Key): Omit<AffineStatement, "D"> {
-  return { pk: share.paillierPublic, rp: share.ringPedersen, C: shiftedKey(share), aBits: A_BITS, yBits: Y_BITS };
+  return {
+    pk: share.paillierPublic,
+    rp: share.ringPedersen,
+    s2: share.ringPedersenS2,
+    C: shiftedKey(share),
+    aBits: A_BITS,
+    yBits: Y_BITS,
+  };
 }
 
 /** A precomputation as plain data, to move it from the thread that made it to the one that signs. */

@@ -7,19 +7,27 @@
  *
  * The verifier owns the Paillier key and the ring-Pedersen parameters (Ñ, s, t) over the same
  * modulus (as in CGGMP21), so it checks the Paillier relation by decryption rather than by
- * recomputing encryptions, and the prover sends no randomness response:
+ * recomputing encryptions, and the prover sends no randomness response. The witness is committed
+ * under ring-Pedersen in one or two commitments j, each with a base uⱼ for a and vⱼ for y:
  *
- *   offline  α ← ±2^{ℓa+ε}, β ← ±2^{ℓy+ε}, γ, δ ← ±2^{ℓa+ε}·Ñ, m, μ ← ±2^{ℓa}·Ñ;
- *            A = C^α·(1+N)^β·r^N, E = s^α t^γ, F = s^β t^δ, and t^m, t^μ
- *   online   S = s^a t^m, T = s^y t^μ;  e ← ±q (Fiat–Shamir);
- *            z1 = α + e·a, z2 = β + e·y, z3 = γ + e·m, z4 = δ + e·μ
- *   verify   Dec(A) + e·Dec(D) ≡ z1·Dec(C) + z2 (mod N);  s^{z1} t^{z3} = E·S^e, s^{z2} t^{z4} = F·T^e (mod Ñ);
+ *   offline  α ← ±2^{ℓa+ε}, β ← ±2^{ℓy+ε}; for each j, γⱼ ← ±2^{ℓa+ε}·Ñ, mⱼ ← ±2^{ℓa}·Ñ;
+ *            A = C^α·(1+N)^β·r^N, Eⱼ = uⱼ^α·vⱼ^β·t^{γⱼ}, and t^{mⱼ}
+ *   online   Sⱼ = uⱼ^a·vⱼ^y·t^{mⱼ};  e ← ±q (Fiat–Shamir);  z1 = α + e·a, z2 = β + e·y, z3ⱼ = γⱼ + e·mⱼ
+ *   verify   Dec(A) + e·Dec(D) ≡ z1·Dec(C) + z2 (mod N);  uⱼ^{z1}·vⱼ^{z2}·t^{z3ⱼ} = Eⱼ·Sⱼ^e (mod Ñ);
  *            |z1| ≤ 2^{ℓa+ε}, |z2| ≤ 2^{ℓy+ε}.
  *
- * δ and μ are drawn as in the paper, from ℓa's ranges however long y is: μ only has to make t^μ
- * near-uniform, so that T hides y, and δ only has to hide e·μ in z4; y itself is hidden in z2, by β.
- * (Some implementations widen both to y's length; it costs two longer exponentiations and hides
- * nothing more.)
+ * The two layouts:
+ *  - **joint**: one commitment s^a·s′^y·t^m, when the verifier also published a second base
+ *    s′ = t^{λ′} with its own Πprm. It binds a and y together: this is Damgård–Fujisaki's integer
+ *    commitment with several bases (and Ñ's owner chose λ and λ′), so an opening of one value two
+ *    ways gives t^{λ·Δa + λ′·Δy + Δm} = 1, a multiple of ord(t), exactly as a double opening with one
+ *    base does; extraction then yields a = Δz1/Δe and y = Δz2/Δe as in CGGMP21's proof. It hides
+ *    both, since s, s′ ∈ ⟨t⟩ and m's range is 2^{ℓa} times Ñ. Against the separate layout it saves
+ *    the prover two exponentiations with exponents longer than Ñ (t^δ and t^μ) and the verifier one
+ *    check.
+ *  - **separate**: s^a·t^m and s^y·t^μ, as in CGGMP21, for keys made before the second base.
+ *    (Its second commitment's masks δ = γ₂ and μ = m₂ are drawn from a's ranges, as in the paper:
+ *    μ only has to make t^μ near-uniform, and δ only has to hide e·μ; y itself is hidden by β.)
  *
  * A's randomiser r^N is essential even though the verifier decrypts A: without it A/(1+N)^Dec(A)
  * would be a power of C's randomness, whose discrete log the key owner can take. Everything above
@@ -38,6 +46,8 @@ export interface AffineStatement {
   pk: PaillierPublicKey;
   /** The verifier's ring-Pedersen parameters, over pk.n. */
   rp: RingPedersenParams;
+  /** The verifier's second base s′ ∈ ⟨t⟩ (Πprm-proven), when its key has one: the joint layout. */
+  s2?: bigint;
   C: bigint;
   D: bigint;
   /** Bit bounds of the witness. */
@@ -45,70 +55,105 @@ export interface AffineStatement {
   yBits: number;
 }
 
+/** Per ring-Pedersen commitment j: Eⱼ, Sⱼ and z3ⱼ, in the same order. */
 export interface AffineProof {
   A: bigint;
-  E: bigint;
-  F: bigint;
-  S: bigint;
-  T: bigint;
+  E: bigint[];
+  S: bigint[];
   z1: bigint;
   z2: bigint;
-  z3: bigint;
-  z4: bigint;
+  z3: bigint[];
 }
 
-/** Fixed-base tables for s and t mod Ñ, built once per key and shared by every proof under it. */
+/** Each commitment's bases (uⱼ of a, vⱼ of y); 1 where a commitment leaves a witness out. */
+type CommitmentBases = readonly (readonly [bigint, bigint])[];
+
+function commitmentBases(rp: RingPedersenParams, s2: bigint | undefined): CommitmentBases {
+  return s2 === undefined
+    ? [
+        [rp.s, 1n],
+        [1n, rp.s],
+      ]
+    : [[rp.s, s2]];
+}
+
+/** Fixed-base tables for the bases mod Ñ, built once per key and shared by every proof under it. */
 export class AffineProverTables {
-  readonly s: FixedBase;
+  readonly bases: CommitmentBases;
   readonly t: FixedBase;
+  private readonly powers = new Map<bigint, FixedBase>();
   constructor(
     readonly rp: RingPedersenParams,
+    readonly s2: bigint | undefined,
     readonly yBits: number,
   ) {
-    const n = bitLength(rp.n);
-    this.s = new FixedBase(rp.s, rp.n, yBits + EPSILON + 2);
-    this.t = new FixedBase(rp.t, rp.n, yBits + EPSILON + n + 2);
+    this.bases = commitmentBases(rp, s2);
+    for (const b of [rp.s, s2 ?? rp.s]) this.powers.set(b, new FixedBase(b, rp.n, yBits + EPSILON + 2));
+    this.t = new FixedBase(rp.t, rp.n, yBits + EPSILON + bitLength(rp.n) + 2);
+  }
+
+  /** u^x · v^y · tw mod Ñ, for the commitment bases (u, v) and tw a power of t already computed. */
+  commit([u, v]: readonly [bigint, bigint], x: bigint, y: bigint, tw: bigint): bigint {
+    const pow = (b: bigint, e: bigint) => (b === 1n ? 1n : (this.powers.get(b) as FixedBase).pow(e));
+    return (((pow(u, x) * pow(v, y)) % this.rp.n) * tw) % this.rp.n;
   }
 }
 
+/** The verifier's tables for one prime of its modulus: t, and each base unless its log is known. */
+interface PrimeTables {
+  m: bigint;
+  t: FixedBase;
+  bases: Map<bigint, FixedBase>;
+}
+
 /**
- * The verifier's tables for s and t modulo each prime of its own modulus, built once per key. With
- * the trapdoor, s^u·t^v costs half-size exponentiations; with λ = log_t s as well, it is t^{λu+v},
- * one exponentiation per prime instead of two.
+ * The verifier's tables modulo each prime of its own modulus, built once per key. With the trapdoor,
+ * u^x·v^y·t^w costs half-size exponentiations; with the logs of the bases to base t as well, it is
+ * t^{log u·x + log v·y + w}, one exponentiation per prime.
  */
 export class AffineVerifierTables {
-  /** Per prime: the modulus and tables for t, and for s unless λ is known (then s^u = t^{λu}). */
-  private readonly p: { m: bigint; s?: FixedBase; t: FixedBase };
-  private readonly q: { m: bigint; s?: FixedBase; t: FixedBase };
+  readonly bases: CommitmentBases;
+  private readonly p: PrimeTables;
+  private readonly q: PrimeTables;
   private readonly qInvP: bigint;
-  /** Exponentiation mod Ñ through the trapdoor, for S^e and T^e. */
+  /** log_t of each base (and of 1), when the key owner kept them (shares made before it did not). */
+  private readonly logs: Map<bigint, bigint> | undefined;
+  /** Exponentiation mod Ñ through the trapdoor, for S^e. */
   readonly group: RingPedersenGroup;
 
   constructor(
     readonly rp: RingPedersenParams,
     sk: PaillierSecretKey,
-    /** log_t s, when the key owner kept it (shares made before it did not). */
-    private readonly lambda?: bigint,
+    readonly s2: bigint | undefined,
+    /** λ = log_t s and λ′ = log_t s′; either all of the key's bases or none. */
+    logs?: { s: bigint; s2?: bigint },
   ) {
     if (rp.n !== sk.publicKey.n) throw new RangeError("ring-Pedersen parameters are not over this key");
-    this.group = new RingPedersenGroup(rp, { p: sk.p, q: sk.q, lambda: lambda ?? 0n });
-    const half = (m: bigint) => ({
-      m,
-      ...(lambda === undefined && { s: new FixedBase(rp.s % m, m, bitLength(m)) }),
-      t: new FixedBase(rp.t % m, m, bitLength(m)),
-    });
-    this.p = half(sk.p);
-    this.q = half(sk.q);
+    if (logs !== undefined && (s2 === undefined) !== (logs.s2 === undefined))
+      throw new RangeError("the logs do not cover the bases");
+    this.bases = commitmentBases(rp, s2);
+    this.group = new RingPedersenGroup(rp, { p: sk.p, q: sk.q, lambda: logs?.s ?? 0n });
+    this.logs =
+      logs && new Map([[1n, 0n], [rp.s, logs.s], ...(s2 === undefined ? [] : [[s2, logs.s2 as bigint] as const])]);
+    const prime = (m: bigint): PrimeTables => {
+      const tables = new Map<bigint, FixedBase>();
+      if (logs === undefined) for (const b of [rp.s, s2 ?? rp.s]) tables.set(b, new FixedBase(b % m, m, bitLength(m)));
+      return { m, t: new FixedBase(rp.t % m, m, bitLength(m)), bases: tables };
+    };
+    this.p = prime(sk.p);
+    this.q = prime(sk.q);
     this.qInvP = modInv(sk.q, sk.p);
   }
 
-  /** s^u · t^v mod Ñ. */
-  commit(u: bigint, v: bigint): bigint {
-    const lambda = this.lambda;
-    const at = (h: { m: bigint; s?: FixedBase; t: FixedBase }) =>
-      h.s === undefined
-        ? h.t.pow(mod((lambda as bigint) * u + v, h.m - 1n))
-        : (h.s.pow(mod(u, h.m - 1n)) * h.t.pow(mod(v, h.m - 1n))) % h.m;
+  /** u^x · v^y · t^w mod Ñ for the commitment bases (u, v). */
+  commit([u, v]: readonly [bigint, bigint], x: bigint, y: bigint, w: bigint): bigint {
+    const logs = this.logs;
+    const at = (h: PrimeTables) => {
+      const order = h.m - 1n;
+      if (logs !== undefined) return h.t.pow(mod((logs.get(u) as bigint) * x + (logs.get(v) as bigint) * y + w, order));
+      const pow = (b: bigint, e: bigint) => (b === 1n ? 1n : (h.bases.get(b) as FixedBase).pow(mod(e, order)));
+      return (((pow(u, x) * pow(v, y)) % h.m) * h.t.pow(mod(w, order))) % h.m;
+    };
     return crt(at(this.p), this.p.m, at(this.q), this.q.m, this.qInvP);
   }
 }
@@ -116,20 +161,18 @@ export class AffineVerifierTables {
 interface AffineSecrets {
   alpha: bigint;
   beta: bigint;
-  gamma: bigint;
-  delta: bigint;
-  m: bigint;
-  mu: bigint;
+  /** Per commitment: its mask γⱼ in Eⱼ and its randomness mⱼ in Sⱼ. */
+  gamma: bigint[];
+  m: bigint[];
 }
 
 /** A precomputation as plain data (see `SignPrecomputation.toParts`). */
 export interface AffinePrecomputationParts {
   secrets: AffineSecrets;
   A: bigint;
-  E: bigint;
-  F: bigint;
-  tm: bigint;
-  tmu: bigint;
+  E: bigint[];
+  /** t^{mⱼ}. */
+  tm: bigint[];
   key: { n: bigint; C: bigint };
 }
 
@@ -139,21 +182,19 @@ export class AffinePrecomputation {
   private constructor(
     private readonly secrets: AffineSecrets,
     readonly A: bigint,
-    readonly E: bigint,
-    readonly F: bigint,
-    private readonly tm: bigint,
-    private readonly tmu: bigint,
+    readonly E: bigint[],
+    private readonly tm: bigint[],
     readonly key: { n: bigint; C: bigint },
   ) {}
 
   /** Plain data for another thread; only its owner, a `SignPrecomputation` giving itself up, calls this. */
   toParts(): AffinePrecomputationParts {
-    const { tm, tmu, ...secrets } = this.take(this.key.n, this.key.C);
-    return { secrets, A: this.A, E: this.E, F: this.F, tm, tmu, key: this.key };
+    const { tm, ...secrets } = this.take(this.key.n, this.key.C);
+    return { secrets, A: this.A, E: this.E, tm, key: this.key };
   }
 
   static fromParts(p: AffinePrecomputationParts): AffinePrecomputation {
-    return new AffinePrecomputation(p.secrets, p.A, p.E, p.F, p.tm, p.tmu, p.key);
+    return new AffinePrecomputation(p.secrets, p.A, p.E, p.tm, p.key);
   }
 
   /** `cPow(k)` returns C^k mod N² (callers pass a fixed-base table for their C). */
@@ -165,41 +206,33 @@ export class AffinePrecomputation {
     const { pk, rp, aBits, yBits } = st;
     const alpha = randomSigned(1n << BigInt(aBits + EPSILON));
     const beta = randomSigned(1n << BigInt(yBits + EPSILON));
-    const gamma = randomSigned((1n << BigInt(aBits + EPSILON)) * rp.n);
-    const m = randomSigned((1n << BigInt(aBits)) * rp.n);
-    const delta = randomSigned((1n << BigInt(aBits + EPSILON)) * rp.n);
-    const mu = randomSigned((1n << BigInt(aBits)) * rp.n);
+    const gamma = tables.bases.map(() => randomSigned((1n << BigInt(aBits + EPSILON)) * rp.n));
+    const m = tables.bases.map(() => randomSigned((1n << BigInt(aBits)) * rp.n));
     const rN = modPow(randomUnit(pk.n), pk.n, pk.n2);
     const A = (((cPow(alpha) * (1n + mod(beta, pk.n) * pk.n)) % pk.n2) * rN) % pk.n2;
-    const E = (tables.s.pow(alpha) * tables.t.pow(gamma)) % rp.n;
-    const F = (tables.s.pow(beta) * tables.t.pow(delta)) % rp.n;
-    return new AffinePrecomputation({ alpha, beta, gamma, delta, m, mu }, A, E, F, tables.t.pow(m), tables.t.pow(mu), {
-      n: pk.n,
-      C: st.C,
-    });
+    const E = tables.bases.map((b, j) => tables.commit(b, alpha, beta, tables.t.pow(gamma[j] as bigint)));
+    const tm = m.map((mj) => tables.t.pow(mj));
+    return new AffinePrecomputation({ alpha, beta, gamma, m }, A, E, tm, { n: pk.n, C: st.C });
   }
 
   /** Hands out the secrets once. */
-  take(n: bigint, C: bigint): AffinePrecomputation["secrets"] & { tm: bigint; tmu: bigint } {
+  take(n: bigint, C: bigint): AffineSecrets & { tm: bigint[] } {
     if (this.used) throw new RangeError("precomputation already used");
     if (n !== this.key.n || C !== this.key.C) throw new RangeError("precomputation belongs to another key");
     this.used = true;
-    return { ...this.secrets, tm: this.tm, tmu: this.tmu };
+    return { ...this.secrets, tm: this.tm };
   }
 }
 
-function challenge(tr: Transcript, st: AffineStatement, p: Pick<AffineProof, "A" | "E" | "F" | "S" | "T">): bigint {
-  tr.appendBigint("aff/N", st.pk.n)
-    .appendBigint("aff/s", st.rp.s)
-    .appendBigint("aff/t", st.rp.t)
-    .appendBigint("aff/C", st.C)
+function challenge(tr: Transcript, st: AffineStatement, p: Pick<AffineProof, "A" | "E" | "S">): bigint {
+  tr.appendBigint("aff/N", st.pk.n).appendBigint("aff/s", st.rp.s).appendBigint("aff/t", st.rp.t);
+  if (st.s2 !== undefined) tr.appendBigint("aff/s2", st.s2);
+  tr.appendBigint("aff/C", st.C)
     .appendBigint("aff/D", st.D)
     .append("aff/bounds", Uint8Array.of(st.aBits >> 8, st.aBits & 0xff, st.yBits >> 8, st.yBits & 0xff))
-    .appendBigint("aff/A", p.A)
-    .appendBigint("aff/E", p.E)
-    .appendBigint("aff/F", p.F)
-    .appendBigint("aff/S", p.S)
-    .appendBigint("aff/T", p.T);
+    .appendBigint("aff/A", p.A);
+  for (const E of p.E) tr.appendBigint("aff/E", E);
+  for (const S of p.S) tr.appendBigint("aff/S", S);
   return tr.challengeSignedScalar("aff/e");
 }
 
@@ -216,11 +249,15 @@ export function proveAffine(
 ): AffineProof {
   const k = pre.take(st.pk.n, st.C);
   const { a, y } = witness;
-  const S = (tables.s.pow(a) * k.tm) % st.rp.n;
-  const T = (tables.s.pow(y) * k.tmu) % st.rp.n;
-  const first = { A: pre.A, E: pre.E, F: pre.F, S, T };
+  const S = tables.bases.map((b, j) => tables.commit(b, a, y, k.tm[j] as bigint));
+  const first = { A: pre.A, E: pre.E, S };
   const e = challenge(tr, st, first);
-  return { ...first, z1: k.alpha + e * a, z2: k.beta + e * y, z3: k.gamma + e * k.m, z4: k.delta + e * k.mu };
+  return {
+    ...first,
+    z1: k.alpha + e * a,
+    z2: k.beta + e * y,
+    z3: k.gamma.map((g, j) => g + e * (k.m[j] as bigint)),
+  };
 }
 
 /**
@@ -236,54 +273,61 @@ export function verifyAffine(
   tables: AffineVerifierTables,
 ): boolean {
   const { pk, rp } = st;
-  const { A, E, F, S, T, z1, z2, z3, z4 } = proof;
-  if (sk.publicKey.n !== pk.n || rp.n !== pk.n || tables.rp !== rp) return false;
+  const { A, E, S, z1, z2, z3 } = proof;
+  if (sk.publicKey.n !== pk.n || rp.n !== pk.n || tables.rp !== rp || tables.s2 !== st.s2) return false;
+  const count = tables.bases.length;
+  if (E.length !== count || S.length !== count || z3.length !== count) return false;
   const ra = 1n << BigInt(st.aBits + EPSILON);
   const ry = 1n << BigInt(st.yBits + EPSILON);
   if (z1 > ra || z1 < -ra || z2 > ry || z2 < -ry) return false;
-  if (bitLength(z3) > z3Bits(st, rp) || bitLength(z4) > z4Bits(st, rp)) return false;
+  if (z3.some((z) => bitLength(z) > z3Bits(st, rp))) return false;
   if (!sk.isCiphertext(A) || !sk.isCiphertext(st.D) || !sk.isCiphertext(st.C)) return false;
   // Ñ = N, so the Paillier key checks the ring-Pedersen elements too.
-  if (![E, F, S, T].every((x) => sk.isUnit(x))) return false;
-  const e = challenge(tr, st, { A, E, F, S, T });
-  // s^z1·t^z3 = E·S^e and s^z2·t^z4 = F·T^e; for a negative e, S^−e moves to the left-hand side
-  // instead of S being inverted (the same equation, as S and T are units).
+  if (![...E, ...S].every((x) => sk.isUnit(x))) return false;
+  const e = challenge(tr, st, { A, E, S });
+  // uⱼ^z1·vⱼ^z2·t^z3ⱼ = Eⱼ·Sⱼ^e; for a negative e, Sⱼ^−e moves to the left-hand side instead of Sⱼ
+  // being inverted (the same equation, as Sⱼ is a unit).
   const holds = (commitment: bigint, first: bigint, x: bigint) =>
     e >= 0n
       ? commitment === (first * tables.group.pow(x, e)) % rp.n
       : (commitment * tables.group.pow(x, -e)) % rp.n === first;
-  if (!holds(tables.commit(z1, z3), E, S) || !holds(tables.commit(z2, z4), F, T)) return false;
+  for (let j = 0; j < count; j++) {
+    const bases = tables.bases[j] as readonly [bigint, bigint];
+    if (!holds(tables.commit(bases, z1, z2, z3[j] as bigint), E[j] as bigint, S[j] as bigint)) return false;
+  }
   return mod(sk.decrypt(A) + e * plain.D - z1 * plain.C - z2, pk.n) === 0n;
 }
 
-function z3Bits(st: AffineStatement, rp?: RingPedersenParams): number {
-  return st.aBits + EPSILON + (rp ? bitLength(rp.n) : RING_PEDERSEN_MAX_BITS) + 2;
-}
-/** A decoding ceiling, not part of soundness: it still admits provers that drew δ from y's range. */
-function z4Bits(st: AffineStatement, rp?: RingPedersenParams): number {
+/**
+ * A decoding ceiling for each z3ⱼ, not part of soundness: generous enough for masks drawn from y's
+ * ranges, as provers before the paper's ranges drew the separate layout's second one.
+ */
+function z3Bits(st: Pick<AffineStatement, "yBits">, rp?: RingPedersenParams): number {
   return st.yBits + EPSILON + (rp ? bitLength(rp.n) : RING_PEDERSEN_MAX_BITS) + 2;
 }
 
 export function writeAffineProof(w: Writer, p: AffineProof): void {
-  for (const v of [p.A, p.E, p.F, p.S, p.T]) w.bigint(v);
-  for (const v of [p.z1, p.z2, p.z3, p.z4]) w.signed(v);
+  w.bigint(p.A);
+  for (const v of [...p.E, ...p.S]) w.bigint(v);
+  for (const v of [p.z1, p.z2, ...p.z3]) w.signed(v);
 }
 
-/** Reads a proof for statement `st`: group elements below their moduli, responses within ceilings. */
+/**
+ * Reads a proof for statement `st`: as many commitments as its layout has, group elements below
+ * their moduli, responses within ceilings.
+ */
 export function readAffineProof(r: Reader, st: Omit<AffineStatement, "D" | "C">): AffineProof {
   const { pk, rp } = st;
   if (bitLength(pk.n) > PAILLIER_MAX_BITS) r.fail("modulus too large");
-  return {
-    A: r.below(pk.n2),
-    E: r.below(rp.n),
-    F: r.below(rp.n),
-    S: r.below(rp.n),
-    T: r.below(rp.n),
-    // Ceilings generous enough for a witness up to N: an out-of-range response from a malicious
-    // prover decodes and is then rejected as a failed proof, not as bad bytes.
-    z1: r.signed(bitLength(pk.n) + ELL + EPSILON + 2),
-    z2: r.signed(bitLength(pk.n) + ELL + EPSILON + 2),
-    z3: r.signed(z3Bits(st as AffineStatement, rp)),
-    z4: r.signed(z4Bits(st as AffineStatement, rp)),
-  };
+  const count = commitmentBases(rp, st.s2).length;
+  const elements = () => Array.from({ length: count }, () => r.below(rp.n));
+  const A = r.below(pk.n2);
+  const E = elements();
+  const S = elements();
+  // Ceilings generous enough for a witness up to N: an out-of-range response from a malicious
+  // prover decodes and is then rejected as a failed proof, not as bad bytes.
+  const z1 = r.signed(bitLength(pk.n) + ELL + EPSILON + 2);
+  const z2 = r.signed(bitLength(pk.n) + ELL + EPSILON + 2);
+  const z3 = Array.from({ length: count }, () => r.signed(z3Bits(st, rp)));
+  return { A, E, S, z1, z2, z3 };
 }

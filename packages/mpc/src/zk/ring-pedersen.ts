@@ -180,20 +180,39 @@ export function ringPedersenFromPrimes(
   secret: RingPedersenSecret;
 } {
   const n = p * q;
-  const phi = (p - 1n) * (q - 1n);
-  const qInvP = modInv(q, p);
   let t: bigint;
   do {
     const r = randomUnit(n);
     t = (r * r) % n;
   } while (t === 1n || t === n - 1n);
-  let lambda: bigint;
-  let s: bigint;
-  do {
-    lambda = randomBelow(phi);
-    s = crt(modPow(t, lambda % (p - 1n), p), p, modPow(t, lambda % (q - 1n), q), q, qInvP);
-  } while (s === 1n || s === n - 1n);
+  const { s, lambda } = drawBase(t, p, q, modInv(q, p));
   return { params: { n, s, t }, secret: { p, q, lambda } };
+}
+
+/**
+ * A further base s′ = t^λ′ for the same Ñ and t, drawn as s is, for commitments to several values
+ * at once (s^a·s′^b·t^m). Returned as parameters (Ñ, s′, t) with their own trapdoor, so that Πprm
+ * proves s′ ∈ ⟨t⟩ as it does s.
+ */
+export function anotherBase(
+  params: RingPedersenParams,
+  secret: RingPedersenSecret,
+): { params: RingPedersenParams; secret: RingPedersenSecret } {
+  const { p, q } = secret;
+  if (p * q !== params.n) throw new RangeError("ring-Pedersen trapdoor does not match the parameters");
+  const { s, lambda } = drawBase(params.t, p, q, modInv(q, p));
+  return { params: { ...params, s }, secret: { p, q, lambda } };
+}
+
+/** s = t^λ for λ uniform in [0, φ(Ñ)), other than ±1. */
+function drawBase(t: bigint, p: bigint, q: bigint, qInvP: bigint): { s: bigint; lambda: bigint } {
+  const n = p * q;
+  const phi = (p - 1n) * (q - 1n);
+  for (;;) {
+    const lambda = randomBelow(phi);
+    const s = crt(modPow(t, lambda % (p - 1n), p), p, modPow(t, lambda % (q - 1n), q), q, qInvP);
+    if (s !== 1n && s !== n - 1n) return { s, lambda };
+  }
 }
 
 function challenge(tr: Transcript, params: RingPedersenParams, A: readonly bigint[]): boolean[] {
