@@ -320,11 +320,10 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
       st.rpSecret as RingPedersenSecret,
       st.prmCommit,
     );
-    const secret = st.rpSecret as RingPedersenSecret;
     const prm2 = proveRingPedersen(
       this.seeded("p0/prm2", seed1),
       this.secondBaseParams(),
-      { ...secret, lambda: st.lambda2 as bigint },
+      { ...(st.rpSecret as RingPedersenSecret), lambda: st.lambda2 as bigint },
       st.prmCommit2,
     );
     st.seed = randomBytes(32);

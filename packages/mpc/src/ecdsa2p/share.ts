@@ -233,7 +233,10 @@ export class Ecdsa2pShare {
       const logs =
         version === 1
           ? undefined
-          : r.optional(() => ({ s: log(), ...(version >= 3 && { s2: r.optional(log) }) }) as RingPedersenLogs);
+          : r.optional((): RingPedersenLogs => {
+              const s = log();
+              return version >= 3 ? { s, s2: r.optional(log) } : { s };
+            });
       const c = r.below(sk.publicKey.n2);
       r.end();
       return Ecdsa2pShare.forParty0(f, sk, c, logs);

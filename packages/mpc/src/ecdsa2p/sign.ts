@@ -380,7 +380,8 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     const sk = this.share.paillier;
     if (!sk) throw new ProtocolAbort(null, "party 0 share without Paillier key");
     const c3 = readCiphertext(r, sk);
-    const proof = readAffineProof(r, affineStatement(this.share));
+    const base = affineStatement(this.share);
+    const proof = readAffineProof(r, base);
     r.end();
     // Checked again here, not only at start: restoring a state saved before this round must not
     // buy another decryption once the share is locked.
@@ -391,7 +392,7 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     try {
       // Signed decryption: Πaff bounds |a·(x₀ + shift) + y| far below N/2, so this is the exact integer.
       const plain = sk.decryptSigned(c3);
-      const statement = { ...affineStatement(this.share), D: c3 };
+      const statement = { ...base, D: c3 };
       check(
         verifyAffine(
           this.transcript.fork("p1/aff"),

@@ -77,6 +77,11 @@ function commitmentBases(rp: RingPedersenParams, s2: bigint | undefined): Commit
     : [[rp.s, s2]];
 }
 
+/** The distinct bases of a and y in a layout (s, and s′ if any), each of which gets a table. */
+function distinctBases(bases: CommitmentBases): bigint[] {
+  return [...new Set(bases.flat())].filter((b) => b !== 1n);
+}
+
 /** Fixed-base tables for the bases mod Ñ, built once per key and shared by every proof under it. */
 export class AffineProverTables {
   readonly bases: CommitmentBases;
@@ -88,7 +93,7 @@ export class AffineProverTables {
     readonly yBits: number,
   ) {
     this.bases = commitmentBases(rp, s2);
-    for (const b of [rp.s, s2 ?? rp.s]) this.powers.set(b, new FixedBase(b, rp.n, yBits + EPSILON + 2));
+    for (const b of distinctBases(this.bases)) this.powers.set(b, new FixedBase(b, rp.n, yBits + EPSILON + 2));
     this.t = new FixedBase(rp.t, rp.n, yBits + EPSILON + bitLength(rp.n) + 2);
   }
 
@@ -133,11 +138,17 @@ export class AffineVerifierTables {
       throw new RangeError("the logs do not cover the bases");
     this.bases = commitmentBases(rp, s2);
     this.group = new RingPedersenGroup(rp, { p: sk.p, q: sk.q, lambda: logs?.s ?? 0n });
-    this.logs =
-      logs && new Map([[1n, 0n], [rp.s, logs.s], ...(s2 === undefined ? [] : [[s2, logs.s2 as bigint] as const])]);
+    if (logs !== undefined) {
+      this.logs = new Map([
+        [1n, 0n],
+        [rp.s, logs.s],
+      ]);
+      if (s2 !== undefined) this.logs.set(s2, logs.s2 as bigint);
+    }
     const prime = (m: bigint): PrimeTables => {
       const tables = new Map<bigint, FixedBase>();
-      if (logs === undefined) for (const b of [rp.s, s2 ?? rp.s]) tables.set(b, new FixedBase(b % m, m, bitLength(m)));
+      if (logs === undefined)
+        for (const b of distinctBases(this.bases)) tables.set(b, new FixedBase(b % m, m, bitLength(m)));
       return { m, t: new FixedBase(rp.t % m, m, bitLength(m)), bases: tables };
     };
     this.p = prime(sk.p);
