@@ -101,21 +101,28 @@ function vsot(count: number) {
   if (!chosen.ok) throw new Error("proof failed");
   const keys = senderKeys(sid, key, chosen.A);
   if (!keys.ok) throw new Error("A refused");
-  const responses = receiverRespond(sid, chosen.keys, choices, keys.challenges);
-  const verified = senderVerify(sid, keys.rho0, keys.rho1, responses);
-  return { key, choices, chosen, keys, responses, verified };
+  const { responses, digest } = receiverRespond(sid, chosen.keys, choices, keys.challenges);
+  const verified = senderVerify(sid, keys.rho0, keys.rho1, keys.challenges, responses, digest);
+  return { key, choices, chosen, keys, responses, digest, verified };
 }
 
 describe("verified simplest OT (base OT)", () => {
   it("the receiver gets exactly the key of its choice", () => {
     const { choices, chosen, keys, verified } = vsot(16);
-    expect(verified.ok).toBe(true);
+    expect(verified.verdict).toBe("ok");
     choices.forEach((c, i) => {
       const mine = chosen.keys[i] as Uint8Array;
       expect(eq(mine, (c ? keys.rho1 : keys.rho0)[i] as Uint8Array)).toBe(true);
       expect(eq(mine, (c ? keys.rho0 : keys.rho1)[i] as Uint8Array)).toBe(false);
     });
     expect(receiverVerify(sid, chosen.keys, choices, keys.challenges, verified.openings)).toBe(true);
+  });
+
+  it("refuses choices that are not bits", () => {
+    const key = senderKey(transcript());
+    for (const bad of [2, -1, 0.5, Number.NaN]) {
+      expect(() => receiverChoose(transcript(), sid, key, [0, bad, 1])).toThrow(RangeError);
+    }
   });
 
   it("refuses a bad proof of the sender's key, and A = B", () => {
@@ -126,26 +133,35 @@ describe("verified simplest OT (base OT)", () => {
     expect(senderKeys(sid, key, [key.B]).ok).toBe(false);
   });
 
-  it("the sender catches a receiver answering for the other key", () => {
-    const { keys, responses, choices } = vsot(8);
+  it("the sender blames a receiver answering its challenges for the other key", () => {
+    const { keys, responses, digest } = vsot(8);
     // A receiver that flips its claimed choice in one response.
     const bad = responses.map((r, i) =>
-      i === 3 ? r.map((b, k) => b ^ ((keys.challenges[i] as Uint8Array)[k] as number)) : r,
+      Uint8Array.from(i === 3 ? r.map((b, k) => b ^ ((keys.challenges[i] as Uint8Array)[k] as number)) : r),
     );
-    expect(
-      senderVerify(
-        sid,
-        keys.rho0,
-        keys.rho1,
-        bad.map((r) => Uint8Array.from(r)),
-      ).ok,
-    ).toBe(false);
-    expect(choices).toHaveLength(8);
+    expect(senderVerify(sid, keys.rho0, keys.rho1, keys.challenges, bad, digest).verdict).toBe("receiver");
+  });
+
+  it("a receiver given a changed challenge: the sender blames nobody, the receiver's check fails", () => {
+    const { choices, chosen, keys } = vsot(16);
+    // One changed challenge where the choice is 1 (its response then fails) and one where it is 0.
+    const changed = [choices.indexOf(1), choices.indexOf(0)];
+    const got = keys.challenges.map((c, i) => (changed.includes(i) ? c.map((b) => b ^ 0x40) : c.slice()));
+    const { responses, digest } = receiverRespond(sid, chosen.keys, choices, got);
+    const verified = senderVerify(sid, keys.rho0, keys.rho1, keys.challenges, responses, digest);
+    expect(verified.verdict).toBe("challenges");
+    expect(receiverVerify(sid, chosen.keys, choices, got, verified.openings)).toBe(false);
+    // A changed challenge where the choice is 0 leaves the response right; the receiver still sees it.
+    const zeroOnly = keys.challenges.map((c, i) => (i === changed[1] ? c.map((b) => b ^ 0x40) : c.slice()));
+    const answer = receiverRespond(sid, chosen.keys, choices, zeroOnly);
+    const zeroVerified = senderVerify(sid, keys.rho0, keys.rho1, keys.challenges, answer.responses, answer.digest);
+    expect(zeroVerified.verdict).toBe("ok");
+    expect(receiverVerify(sid, chosen.keys, choices, zeroOnly, zeroVerified.openings)).toBe(false);
   });
 
   it("the receiver catches openings or challenges that do not match", () => {
     const { choices, chosen, keys, verified } = vsot(8);
-    expect(verified.ok).toBe(true);
+    expect(verified.verdict).toBe("ok");
     const openings = verified.openings.map(([a, b], i) => (i === 2 ? ([b, a] as [Uint8Array, Uint8Array]) : [a, b]));
     expect(receiverVerify(sid, chosen.keys, choices, keys.challenges, openings as [Uint8Array, Uint8Array][])).toBe(
       false,
@@ -191,6 +207,33 @@ describe("KOS OT extension", () => {
     expect(ones).toBeLessThan((3 * count) / 4);
   });
 
+  it("the columns are the OTs: the receiver's Tⱼ is the sender's Qⱼ ⊕ xⱼ·Δ, for every j", () => {
+    const base = baseOts();
+    const { message, output } = kosReceive(osid, base.seeds0, base.seeds1, count);
+    const sent = kosSend(osid, base.delta, base.chosen, message, count);
+    expect(sent.ok).toBe(true);
+    if (!sent.ok) return;
+    expect([...sent.delta]).toEqual(
+      Array.from({ length: KAPPA / 8 }, (_, b) =>
+        Array.from({ length: 8 }, (_, i) => (base.delta[8 * b + i] as number) << i).reduce((x, y) => x | y),
+      ),
+    );
+    for (let j = 0; j < count; j++) {
+      const expected = (sent.Q[j] as Uint8Array).map((q, b) => q ^ (output.choices[j] ? (sent.delta[b] as number) : 0));
+      expect(bytesToHex(output.T[j] as Uint8Array)).toBe(bytesToHex(expected));
+    }
+  });
+
+  it("refuses Δ that is not bits, and τ that is not a scalar mod n", () => {
+    const base = baseOts();
+    const { message, output } = kosReceive(osid, base.seeds0, base.seeds1, count);
+    const delta = base.delta.slice();
+    delta[5] = 2;
+    expect(() => kosSend(osid, delta, base.chosen, message, count)).toThrow(RangeError);
+    const tau = Array.from({ length: count }, () => [CURVE_ORDER]);
+    expect(() => transferReceive(osid, output, tau, new Uint8Array(32))).toThrow(RangeError);
+  });
+
   it("the consistency check fails on tampered u, x̃, t̃, or another session", () => {
     const base = baseOts();
     const { message } = kosReceive(osid, base.seeds0, base.seeds1, count);
@@ -228,7 +271,7 @@ describe("KOS OT extension", () => {
 
   it("base OTs from the verified simplest OT feed the extension", () => {
     const { choices, chosen, keys, verified } = vsot(KAPPA);
-    expect(verified.ok).toBe(true);
+    expect(verified.verdict).toBe("ok");
     // Roles swap: the base-OT sender is the extension receiver.
     const { message, output } = kosReceive(osid, keys.rho0, keys.rho1, count);
     const sent = kosSend(osid, Uint8Array.from(choices), chosen.keys, message, count);

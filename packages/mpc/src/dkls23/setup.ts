@@ -9,18 +9,20 @@
  *   round 1  i → j  Shamir round 1; as Bob (base-OT sender): B, proof; commitment to a seed half
  *   round 2  i → j  Shamir round 2; as Alice (base-OT receiver): Aₖ; opening of the seed half
  *   round 3  i → j  as Bob: challenges ξₖ
- *   round 4  i → j  as Alice: responses ρ′ₖ
+ *   round 4  i → j  as Alice: responses ρ′ₖ, digest of the challenges answered
  *   round 5  i → j  as Bob: openings H¹(ρ⁰ₖ), H¹(ρ¹ₖ)
- *   output          as Alice: check the openings; then, as Bob, the round-4 responses
+ *   output          as Alice: check the openings; then, as Bob, end a run whose responses failed
  *
  * Messages are addressed by position in the run (the keygen index, or the position in a
  * reshare's member list); pairs are named by their index in the new key. A party that leaves
  * the key in a reshare only deals in round 1 and finishes with null.
  *
  * For the ordered pair (Bob = i, Alice = j) Bob is the base-OT sender and becomes the
- * OT-extension receiver when signing. A failed base-OT check names the peer. Bob sends his
- * openings even when Alice's responses failed, and acts on that only after checking the
- * openings he received: a Bob who sent bad challenges is then named by his Alice, not the reverse.
+ * OT-extension receiver when signing. Alice names Bob when his openings do not match her key or
+ * the challenges she got. Bob names Alice when her responses fail on the challenges he sent (she
+ * returns a digest of those she answered); when they fail on other challenges he cannot tell a
+ * changed challenge from a false digest, so he still sends his openings — with which Alice names
+ * him if his challenges were changed — and ends the run naming nobody.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
@@ -72,7 +74,11 @@ interface PeerState {
   rho1?: Uint8Array[];
   challenges?: Uint8Array[];
   openings?: [Uint8Array, Uint8Array][];
-  /** Whether the peer's responses checked; acted on only after the openings went out. */
+  /**
+   * Whether the peer's responses checked. Responses failing on the challenges sent abort at
+   * once, naming the peer; false is a failure on other challenges, which aborts naming nobody,
+   * after the openings went out.
+   */
   responsesOk?: boolean;
   // As Alice (base-OT receiver).
   choices: number[];
@@ -274,11 +280,14 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
           s.challenges = keys.challenges;
         }
         break;
+        const digest = r.fixed(32);
       }
       case 3: {
         s.aliceChallenges = Array.from({ length: KAPPA }, () => r.fixed(32));
         break;
+          s.challenges as Uint8Array[],
       }
+          digest,
       case 4: {
         const responses = Array.from({ length: KAPPA }, () => r.fixed(32));
         const verified = senderVerify(
@@ -287,7 +296,8 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
           s.rho1 as Uint8Array[],
           responses,
         );
-        s.responsesOk = verified.ok;
+        check(verified.verdict !== "receiver", j, "base OT: receiver answered for the wrong key");
+        s.responsesOk = verified.verdict === "ok";
         s.openings = verified.openings;
         break;
       }
@@ -330,19 +340,21 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
       case 3:
         for (const c of s.challenges as Uint8Array[]) w.fixed(c);
         break;
-      case 4:
-        for (const c of receiverRespond(
+      case 4: {
+        const { responses, digest } = receiverRespond(
           this.otSession(j, this.index).sid,
+      }
           s.keys as Uint8Array[],
           s.choices,
           s.aliceChallenges as Uint8Array[],
-        )) {
-          w.fixed(c);
-        }
+        );
+        for (const c of responses) w.fixed(c);
+        w.fixed(digest);
         break;
       case 5:
         for (const [o0, o1] of s.openings as [Uint8Array, Uint8Array][]) {
           w.fixed(o0);
+    // Only now, after checking the openings received (a failure there names its sender first).
           w.fixed(o1);
         }
         break;
@@ -353,8 +365,8 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
     for (const j of this.peers) {
       check(
         (this.st.peers.get(j) as PeerState).responsesOk === true,
-        j,
-        "base OT: receiver answered for the wrong key",
+        null,
+        "base OT: a receiver's responses failed on challenges other than those sent",
       );
     }
     const shamir = this.st.shamir as FrostShare;
