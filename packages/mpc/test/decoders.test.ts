@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DklsShare, dkls23, type Presignature } from "../src/dkls23/index.js";
 import { FrostShare, frost } from "../src/frost/index.js";
 import { type Msg, type Party, ProtocolAbort } from "../src/session/party.js";
+import { asAnotherProcess } from "../src/session/round-party.js";
 import { runLocal } from "../src/session/run-local.js";
 import { newSid } from "./helpers.js";
 
@@ -42,16 +43,18 @@ function fuzz(valid: Uint8Array, decode: (bytes: Uint8Array) => unknown): void {
 /** Feeds random and mutated payloads to a party waiting for round `from`'s messages. */
 function fuzzRound(makeParty: () => Party<unknown>, valid: Msg[]): void {
   for (let k = 0; k < TRIALS / 2; k++) {
-    const party = makeParty();
     const msgs = valid.map((m) => ({
       ...m,
       payload: k % 2 ? mutate(m.payload) : crypto.getRandomValues(new Uint8Array(64)),
     }));
-    try {
-      party.handle(msgs);
-    } catch (e) {
-      expect(e, (e as Error).stack).toBeInstanceOf(ProtocolAbort);
-    }
+    // Each trial is a party of its own in the same session, as only another process could run.
+    asAnotherProcess(() => {
+      try {
+        makeParty().handle(msgs);
+      } catch (e) {
+        expect(e, (e as Error).stack).toBeInstanceOf(ProtocolAbort);
+      }
+    });
   }
 }
 
@@ -94,7 +97,7 @@ describe("decoders refuse garbage with a ProtocolAbort", () => {
     const message = new Uint8Array(32);
     const signRound1 = frost.secp256k1tr.sign(frostShares[1] as FrostShare, { sid, message, signers }).start();
     fuzzRound(() => {
-      const p = frost.secp256k1tr.sign(frostShares[0] as FrostShare, { sid: newSid(), message, signers });
+      const p = frost.secp256k1tr.sign(frostShares[0] as FrostShare, { sid, message, signers });
       p.start();
       return p;
     }, signRound1);

@@ -234,7 +234,7 @@ describe("dkls23", () => {
     expect(verifies(sigs[0] as Signature, h, dkls23.publicKey(shares[0] as DklsShare))).toBe(true);
   });
 
-  it("a signing state cannot answer twice (a pre-signature is used once)", () => {
+  it("a signing state cannot answer twice: its saved state resumes once", () => {
     const shares = copies(keys.get("2,2") as DklsShare[]);
     const sid = newSid();
     const h = randomHash();
@@ -243,8 +243,8 @@ describe("dkls23", () => {
     const saved = (parties[0] as Party<Signature>).save();
     const from1 = round1.filter((m) => m.from === 1);
     expect(dkls23.restoreSign(shares[0] as DklsShare, saved).handle(from1)).toHaveLength(1);
-    expectAbort(() => dkls23.restoreSign(shares[0] as DklsShare, saved).handle(from1), null, /already answered/);
-    expectAbort(() => (parties[0] as Party<Signature>).handle(from1), null, /already answered/);
+    expectAbort(() => dkls23.restoreSign(shares[0] as DklsShare, saved).handle(from1), null, /resumed already/);
+    expectAbort(() => (parties[0] as Party<Signature>).handle(from1), null, /resumed already/);
   });
 
   it("pre-signatures: rounds 1–2 without the message, then one round; each is used once", () => {

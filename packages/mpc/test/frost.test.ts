@@ -13,6 +13,7 @@ import { SignParty } from "../src/frost/sign.js";
 import { DerivationError } from "../src/hd/derive.js";
 import { open, seal } from "../src/session/envelope.js";
 import type { Msg, Party, ProtocolAbort } from "../src/session/party.js";
+import { asAnotherProcess } from "../src/session/round-party.js";
 import { runLocal } from "../src/session/run-local.js";
 import { breathe, expectAbort, expectBlamed, mutations, newSid, record, replayEach, runEach } from "./helpers.js";
 
@@ -347,12 +348,12 @@ for (const name of CURVE_NAMES) {
       const first = engine.restoreSign(shares[0] as FrostShare, saved);
       expect(first.handle(r1.filter((m) => m.from === 1))).toHaveLength(1);
       const second = engine.restoreSign(shares[0] as FrostShare, saved);
-      expectAbort(() => second.handle(r1.filter((m) => m.from === 1)), null, /already signed/);
+      expectAbort(() => second.handle(r1.filter((m) => m.from === 1)), null, /resumed already/);
       // Also through a share decoded afresh, as a service loads it for each request.
       const reloaded = engine.restoreSign(FrostShare.fromBytes((shares[0] as FrostShare).toBytes()), saved);
-      expectAbort(() => reloaded.handle(r1.filter((m) => m.from === 1)), null, /already signed/);
+      expectAbort(() => reloaded.handle(r1.filter((m) => m.from === 1)), null, /resumed already/);
       // And the live party whose state was saved cannot sign either.
-      expectAbort(() => p0.handle(r1.filter((m) => m.from === 1)), null, /already signed/);
+      expectAbort(() => p0.handle(r1.filter((m) => m.from === 1)), null, /resumed already/);
     });
 
     it("refuses bad options and foreign states", () => {
@@ -382,7 +383,7 @@ for (const name of CURVE_NAMES) {
         engine.reshare(null, { sid, members, index: 1, threshold: 2, publicKey: new Uint8Array(33) }),
       ).toThrow(RangeError);
       // An aborted run cannot be saved, so it cannot be restored and driven on.
-      const q = engine.sign(share, { sid, message: MESSAGE, signers: [0, 1] });
+      const q = engine.sign(share, { sid: newSid(), message: MESSAGE, signers: [0, 1] });
       q.start();
       expectAbort(() => q.handle([{ from: 1, to: null, payload: new Uint8Array(3) }]), 1);
       expectAbort(() => q.save(), 1);
@@ -431,12 +432,16 @@ for (const name of CURVE_NAMES) {
         const oldRound1 = old.sent.find((s) => s.step === 0 && s.msg.from === 1)?.msg as Msg;
         const protocol = `frost-${name}/keygen`;
         const body = open(oldRound1, protocol, oldSid, 1).rest();
-        const sid = newSid();
-        const rewrapped = { ...oldRound1, payload: seal(protocol, sid, 1, (w: Writer) => w.fixed(body)) };
-        for (const [replayed, reason] of [
-          [oldRound1, /another session/],
-          [rewrapped, /proof of knowledge/],
+        const rewrap = (sid: Uint8Array) => ({
+          ...oldRound1,
+          payload: seal(protocol, sid, 1, (w: Writer) => w.fixed(body)),
+        });
+        for (const [replay, reason] of [
+          [() => oldRound1, /another session/],
+          [rewrap, /proof of knowledge/],
         ] as const) {
+          const sid = newSid();
+          const replayed = replay(sid);
           const parties = [0, 1, 2].map((index) => engine.keygen({ sid, index, n: 3, t: 2 }));
           expectAbort(
             () => runLocal(parties, { intercept: (msg, step) => (step === 0 && msg.from === 1 ? replayed : msg) }),
@@ -452,6 +457,7 @@ for (const name of CURVE_NAMES) {
         const oldCommit = oldSign.sent.find((s) => s.step === 0 && s.msg.from === 1)?.msg as Msg;
         const signProtocol = `frost-${name}/sign`;
         const signBody = open(oldCommit, signProtocol, oldSid, 1).rest();
+        const sid = newSid();
         const rewrappedCommit = { ...oldCommit, payload: seal(signProtocol, sid, 1, (w: Writer) => w.fixed(signBody)) };
         const signers = [0, 1].map((i) =>
           engine.sign(shares[i] as FrostShare, { sid, message: MESSAGE, signers: [0, 1] }),
@@ -490,8 +496,10 @@ for (const name of CURVE_NAMES) {
       it("a party that equivocates its round-1 broadcast stops every honest party; none blames an honest one", () => {
         const sid = newSid();
         const parties = [0, 1, 2].map((index) => engine.keygen({ sid, index, n: 3, t: 2 }));
-        // A second, equally valid round-1 message of party 1, sent to party 2 only.
-        const twin = new KeygenParty(CURVES[name], { sid, index: 1, n: 3, t: 2 }).start()[0] as Msg;
+        // A second, equally valid round-1 message of party 1 (from another process), sent to party 2 only.
+        const twin = asAnotherProcess(
+          () => new KeygenParty(CURVES[name], { sid, index: 1, n: 3, t: 2 }).start()[0] as Msg,
+        );
         const round1 = parties.flatMap((p, i) =>
           i === 1
             ? [
@@ -514,10 +522,13 @@ for (const name of CURVE_NAMES) {
         const sid = newSid();
         const parties = [0, 1, 2].map((index) => engine.refresh(shares[index] as FrostShare, { sid }));
         // Party 1 sends party 0 a dealing of party 2's share (envelopes do not name the sender).
-        const forged = engine
-          .refresh(shares[2] as FrostShare, { sid })
-          .start()
-          .find((m) => m.to === 0) as Msg;
+        const forged = asAnotherProcess(
+          () =>
+            engine
+              .refresh(shares[2] as FrostShare, { sid })
+              .start()
+              .find((m) => m.to === 0) as Msg,
+        );
         expectAbort(
           () =>
             runLocal(parties, {

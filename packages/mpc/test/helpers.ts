@@ -4,6 +4,7 @@
  */
 import { expect } from "vitest";
 import { type Msg, type Party, ProtocolAbort } from "../src/session/party.js";
+import { asAnotherProcess } from "../src/session/round-party.js";
 import { runLocal } from "../src/session/run-local.js";
 
 /** Lets the test runner's worker talk to its parent during long CPU-bound loops. */
@@ -58,7 +59,8 @@ export function roundOf(rec: Recording, k: number): { msg: Msg; state: Uint8Arra
 
 /**
  * Replays the recording from the step where the k-th message is delivered, with that message
- * replaced, and runs the protocol to its end. (A message is handled one step after it is sent.)
+ * replaced, and runs the protocol to its end — as another process, since this one has already
+ * resumed those states in the recorded run. (A message is handled one step after it is sent.)
  * Parties that had finished by then stay finished.
  */
 export function replayWith<T>(
@@ -68,9 +70,12 @@ export function replayWith<T>(
   restore: (position: number, state: Uint8Array) => Party<T>,
 ): () => T[] {
   const { step } = rec.sent[k] as { step: number };
-  const parties = rec.indices.map((_, p) => restore(p, rec.states.get(`${step + 1}/${p}`) as Uint8Array));
   const inFlight = rec.sent.filter((s) => s.step === step).map((s) => (s === rec.sent[k] ? bad : s.msg));
-  return () => runLocal(parties, { resume: inFlight, indices: rec.indices });
+  return () =>
+    asAnotherProcess(() => {
+      const parties = rec.indices.map((_, p) => restore(p, rec.states.get(`${step + 1}/${p}`) as Uint8Array));
+      return runLocal(parties, { resume: inFlight, indices: rec.indices });
+    });
 }
 
 export type Outcome<T> = { result: T } | { abort: ProtocolAbort } | { stopped: true };
@@ -117,9 +122,11 @@ export function replayEach<T>(
   restore: (position: number, state: Uint8Array) => Party<T>,
 ): Outcome<T>[] {
   const { step } = rec.sent[k] as { step: number };
-  const parties = rec.indices.map((_, p) => restore(p, rec.states.get(`${step + 1}/${p}`) as Uint8Array));
   const inFlight = rec.sent.filter((s) => s.step === step).map((s) => (s === rec.sent[k] ? bad : s.msg));
-  return runEach(parties, { resume: inFlight, indices: rec.indices });
+  return asAnotherProcess(() => {
+    const parties = rec.indices.map((_, p) => restore(p, rec.states.get(`${step + 1}/${p}`) as Uint8Array));
+    return runEach(parties, { resume: inFlight, indices: rec.indices });
+  });
 }
 
 /**

@@ -8,7 +8,7 @@ import { derive } from "../hd/derive.js";
 import type { Party } from "../session/party.js";
 import { DklsFinishParty, type Presignature, presignatureFromBytes, presignatureToBytes } from "./presign.js";
 import { DklsSetupParty, type KeygenOptions } from "./setup.js";
-import { DklsShare } from "./share.js";
+import { DklsShare, MAX_OUTSTANDING_PRESIGNATURES } from "./share.js";
 import { DklsSignParty, type SignOptions } from "./sign.js";
 
 export type { KeygenOptions as DklsKeygenOptions, Presignature, SignOptions as DklsSignOptions };
@@ -27,10 +27,17 @@ export const dkls23 = {
   },
 
   /**
-   * Rounds 1–2 ahead of the message: a pre-signature, secret and single use (persist it like a
-   * share, consume it once). `signPresigned` then signs in one round.
+   * Rounds 1–2 ahead of the message: a pre-signature, secret and single use. The share lists it
+   * as outstanding when it is made: persist the share then, and again after `signPresigned`,
+   * which takes it off the list. At most MAX_OUTSTANDING_PRESIGNATURES are outstanding; past that
+   * this refuses before any message is sent.
    */
   presign(share: DklsShare, options: Omit<SignOptions, "messageHash">): Party<Presignature> {
+    if (share.outstandingPresignatures >= MAX_OUTSTANDING_PRESIGNATURES) {
+      throw new RangeError(
+        `this share has ${MAX_OUTSTANDING_PRESIGNATURES} pre-signatures outstanding: sign with or discard some first`,
+      );
+    }
     return new DklsSignParty(share, {
       sid: options.sid,
       signers: options.signers,

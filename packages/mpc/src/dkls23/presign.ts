@@ -4,11 +4,16 @@
  * digest of every signer's Rⱼ and pkⱼ. With a message hash m it gives the final share
  * wᵢ = m·φᵢ + rₓ·vᵢ; the signature is Σw / Σu.
  *
- * A pre-signature is secret and single use: two messages signed with one nonce give the key. The
- * share records the sessions of the latest pre-signatures it signed with (persist the share after
- * signing, as after a ban), and the process refuses one twice whatever copy it comes from.
+ * A pre-signature is secret and single use: two messages signed with one nonce give the key. It
+ * carries a random id drawn when it is made, and the share lists the ids it has issued and not
+ * used: a pre-signature signs only while listed, and signing takes it off the list. Persist the
+ * share after presigning (else the pre-signature cannot sign) and after signing, before sending
+ * (else it could sign again), as after a ban. No bound lets a used one back in: the share refuses
+ * to issue more than MAX_OUTSTANDING_PRESIGNATURES rather than forget any. The process also
+ * refuses a signing session twice, whatever copy of the share or pre-signature it comes from.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
+import { randomBytes } from "@noble/hashes/utils.js";
 import { CURVE_ORDER, decodeLocal, type Point, Reader, Writer } from "../codec/codec.js";
 import {
   finishSignature,
@@ -23,14 +28,18 @@ import { mod, modInv } from "../math/bigint.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
 import { checkSignerSet, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg } from "../session/party.js";
+import { openSaved } from "../session/round-party.js";
 import { SingleUse } from "../session/single-use.js";
-import type { DklsShare } from "./share.js";
+import { type DklsShare, PRESIGNATURE_ID_BYTES } from "./share.js";
 
-const PRESIGNATURE_VERSION = 1;
+/** Version 2 carries the id the share lists the pre-signature under; version 1 had none. */
+const PRESIGNATURE_VERSION = 2;
 /** The round the final shares travel in (after the two rounds of the pre-signature). */
 export const FINAL_ROUND = 3;
 
 export interface Presignature {
+  /** Drawn by the share that issued it, which lists it until it signs. */
+  id: Uint8Array;
   /** The key set-up it belongs to: a refresh or reshare makes it void. */
   setupSid: Uint8Array;
   sid: Uint8Array;
@@ -47,11 +56,16 @@ export interface Presignature {
   view: Uint8Array;
 }
 
-/** Pre-signatures finished in this process. */
+/**
+ * Signing sessions finished from a pre-signature in this process, as (sid, index): besides the
+ * share's list, it stops two pre-signatures of one nonce under different ids (a signing state
+ * restored twice) and two copies of the share each listing the same one.
+ */
 const finished = new SingleUse();
 
 export function writePresignature(w: Writer, p: Presignature): void {
   w.u8(PRESIGNATURE_VERSION);
+  w.fixed(p.id);
   w.fixed(p.setupSid);
   w.fixed(p.sid);
   w.u8(p.index);
@@ -65,13 +79,17 @@ export function writePresignature(w: Writer, p: Presignature): void {
 }
 
 export function readPresignature(r: Reader): Presignature {
-  if (r.u8() !== PRESIGNATURE_VERSION) r.fail("unknown pre-signature version");
+  const version = r.u8();
+  if (version === 1) r.fail("pre-signature of version 1, which its share does not list: it cannot sign");
+  if (version !== PRESIGNATURE_VERSION) r.fail("unknown pre-signature version");
+  const id = r.fixed(PRESIGNATURE_ID_BYTES);
   const setupSid = r.fixed(32);
   const sid = r.fixed(32);
   const index = r.u8();
   const signers = r.list(16, (r) => r.u8());
   const path = r.optional(() => r.string(MAX_PATH_LENGTH));
   const p: Presignature = {
+    id,
     setupSid,
     sid,
     index,
@@ -114,6 +132,8 @@ function finalDigest(p: Presignature, messageHash: Uint8Array): Uint8Array {
 export class DklsFinishParty extends MultiPartyRoundParty<Signature> {
   private readonly childKey: Point;
   private step_ = 0;
+  /** Whether the share must list the pre-signature: all but a full signing run's own. */
+  private issued = true;
 
   constructor(
     private readonly share: DklsShare,
@@ -130,8 +150,24 @@ export class DklsFinishParty extends MultiPartyRoundParty<Signature> {
     this.childKey = derive(share.publicKey, share.chainCode, pre.path).publicKey;
   }
 
+  /**
+   * The last round of a full signing run, with the pre-signature that run has just made. That one
+   * never reaches the caller, so the share does not list it (nor count it against the cap); its
+   * id is drawn here and listed nowhere, so no copy of it taken from a saved state can sign.
+   */
+  static inRun(share: DklsShare, pre: Omit<Presignature, "id">, messageHash: Uint8Array): DklsFinishParty {
+    const party = new DklsFinishParty(share, { ...pre, id: randomBytes(PRESIGNATURE_ID_BYTES) }, messageHash);
+    party.issued = false;
+    return party;
+  }
+
   protected get step(): number {
     return this.step_;
+  }
+  /** The session was claimed by the run that made the pre-signature; the pre-signature itself is
+   *  what this run spends. */
+  protected override get claimsSession(): boolean {
+    return false;
   }
   protected speakers(): readonly number[] {
     return this.pre.signers;
@@ -141,12 +177,16 @@ export class DklsFinishParty extends MultiPartyRoundParty<Signature> {
   }
 
   protected onStart(): Msg[] {
+    // Both are spent before either is checked: a pre-signature one of them refuses is void.
     const fresh = finished.claim(new Uint8Array([...this.pre.sid, this.pre.index]));
+    const listed = !this.issued || this.share.usePresignature(this.pre.id);
     check(
-      this.share.usePresignature(this.pre.sid) && fresh,
+      listed,
       null,
-      "this pre-signature has been used; a nonce signs one message only",
+      "this pre-signature is not outstanding in this share: it has been used, or the share as persisted " +
+        "never issued it; a nonce signs one message only",
     );
+    check(fresh, null, "this pre-signature has been used in this process; a nonce signs one message only");
     const { pre } = this;
     const rx = mod(pre.R.toAffine().x, CURVE_ORDER);
     const w = mod(hashToScalar(this.messageHash) * pre.phi + rx * pre.v, CURVE_ORDER);
@@ -201,7 +241,8 @@ export class DklsFinishParty extends MultiPartyRoundParty<Signature> {
   /** Rebuilds a saved final round (its share was sent already: restoring sends nothing new). */
   static restore(share: DklsShare, bytes: Uint8Array): DklsFinishParty {
     return decodeLocal("DKLs23 final-round state", () => {
-      const r = new Reader(bytes, null);
+      const { run, body } = openSaved(bytes);
+      const r = new Reader(body, null);
       if (r.u8() !== PRESIGNATURE_VERSION) r.fail("unknown state version");
       const pre = readPresignature(r);
       const messageHash = r.fixed(32);
@@ -211,7 +252,7 @@ export class DklsFinishParty extends MultiPartyRoundParty<Signature> {
       if (step !== FINAL_ROUND && step !== FINAL_ROUND + 1) r.fail("final round not started");
       const party = new DklsFinishParty(share, pre, messageHash);
       party.step_ = step;
-      party.restoreFlags(true, signature ? { value: signature } : undefined);
+      party.restoreRun(run, true, signature ? { value: signature } : undefined);
       return party;
     });
   }

@@ -47,7 +47,7 @@ import {
 import { checkSid } from "../session/envelope.js";
 import { checkIndex, checkThreshold, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, type Party } from "../session/party.js";
-import { SingleUse } from "../session/single-use.js";
+import { openSaved } from "../session/round-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import { Transcript } from "../zk/transcript.js";
 import { DklsShare, MAX_PARTIES, type PairSetup, pairSid } from "./share.js";
@@ -98,9 +98,6 @@ interface SetupState {
   shamir?: FrostShare;
   peers: Map<number, PeerState>;
 }
-
-/** Set-up rounds this process has handled. */
-const handledRounds = new SingleUse();
 
 /** The old key as a `frost` share on the plain secp256k1 suite, for its resharing protocol. */
 function asFrostShare(share: DklsShare): FrostShare {
@@ -226,10 +223,6 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
   }
 
   private round(round: number, from: Map<number, Reader>): Msg[] {
-    // Handling a round twice (a saved state restored twice) would let a peer see responses to
-    // two sets of challenges, which reveal this party's base-OT choices.
-    const once = new Uint8Array([...this.sid, this.index, round]);
-    check(handledRounds.claim(once), null, "this set-up round has been handled already; a state is restored once");
     // The Shamir protocol's messages ride in rounds 1 and 2.
     let shamirOut: Msg[] = [];
     if (round <= 2) {
@@ -280,21 +273,21 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
           s.challenges = keys.challenges;
         }
         break;
-        const digest = r.fixed(32);
       }
       case 3: {
         s.aliceChallenges = Array.from({ length: KAPPA }, () => r.fixed(32));
         break;
-          s.challenges as Uint8Array[],
       }
-          digest,
       case 4: {
         const responses = Array.from({ length: KAPPA }, () => r.fixed(32));
+        const digest = r.fixed(32);
         const verified = senderVerify(
           this.otSession(this.index, j).sid,
           s.rho0 as Uint8Array[],
           s.rho1 as Uint8Array[],
+          s.challenges as Uint8Array[],
           responses,
+          digest,
         );
         check(verified.verdict !== "receiver", j, "base OT: receiver answered for the wrong key");
         s.responsesOk = verified.verdict === "ok";
@@ -343,7 +336,6 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
       case 4: {
         const { responses, digest } = receiverRespond(
           this.otSession(j, this.index).sid,
-      }
           s.keys as Uint8Array[],
           s.choices,
           s.aliceChallenges as Uint8Array[],
@@ -351,10 +343,10 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
         for (const c of responses) w.fixed(c);
         w.fixed(digest);
         break;
+      }
       case 5:
         for (const [o0, o1] of s.openings as [Uint8Array, Uint8Array][]) {
           w.fixed(o0);
-    // Only now, after checking the openings received (a failure there names its sender first).
           w.fixed(o1);
         }
         break;
@@ -362,6 +354,7 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
   }
 
   private finishSetup(): Msg[] {
+    // Only now, after checking the openings received (a failure there names its sender first).
     for (const j of this.peers) {
       check(
         (this.st.peers.get(j) as PeerState).responsesOk === true,
@@ -435,7 +428,8 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
 
   static restore(bytes: Uint8Array, share: DklsShare | null = null): DklsSetupParty {
     return decodeLocal("DKLs23 set-up state", () => {
-      const r = new Reader(bytes, null);
+      const { run, body } = openSaved(bytes);
+      const r = new Reader(body, null);
       if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
       const plan = readPlan(r, share);
       const step = r.u8();
@@ -498,7 +492,7 @@ export class DklsSetupParty extends MultiPartyRoundParty<DklsShare | null> {
           : ReshareParty.restore(curveOf, shamirState)
         : null;
       const party = new DklsSetupParty(plan, st, inner);
-      party.restoreFlags(step > 0, done ? { value: result ?? null } : undefined);
+      party.restoreRun(run, step > 0, done ? { value: result ?? null } : undefined);
       return party;
     });
   }

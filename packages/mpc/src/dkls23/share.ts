@@ -3,10 +3,10 @@
  * party's verifying share Xⱼ = xⱼ·G, the chain code, and per other party the pairwise set-up the
  * signing multiplications reuse — the base OTs in both directions and a zero-sharing seed — plus
  * whether that party has been banned (a failed OT or multiplication check: engaging it again with
- * the same base OTs would leak them bit by bit) — and the sessions of the latest pre-signatures it
- * has signed with. Versioned encoding.
+ * the same base OTs would leak them bit by bit) — and the ids of the pre-signatures it has issued
+ * and not yet signed with. Versioned encoding.
  */
-import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex, hexToBytes, randomBytes } from "@noble/hashes/utils.js";
 import { CURVE_ORDER, decodeLocal, type Point, Reader, Writer } from "../codec/codec.js";
 import { CURVES } from "../frost/curve.js";
 import { interpolate } from "../frost/polynomial.js";
@@ -16,7 +16,8 @@ import { checkIndex, checkThreshold } from "../session/multi-party.js";
 import { ProtocolAbort } from "../session/party.js";
 import { type BaseOtsAsReceiver, type BaseOtsAsSender, gadget } from "./multiply.js";
 
-const SHARE_VERSION = 1;
+/** Version 2 records the pre-signatures outstanding; version 1 recorded the latest ones used. */
+const SHARE_VERSION = 2;
 export const MAX_PARTIES = 16;
 
 export interface PairSetup {
@@ -41,11 +42,19 @@ export interface DklsShareFields {
    *  every multiplication session is bound to it. */
   setupSid: Uint8Array;
   pairs: Map<number, PairSetup>;
-  usedPresignatures?: string[];
+  /** Ids of the pre-signatures issued and not yet used; a new share (keygen, refresh, reshare) has none. */
+  outstandingPresignatures?: Uint8Array[];
 }
 
-/** How many used pre-signature sessions a share remembers (sessions are fresh 32-byte ids). */
-const USED_PRESIGNATURES_KEPT = 256;
+/**
+ * How many pre-signatures a share has outstanding at most: past it the share refuses to make
+ * more, rather than forget one the caller still holds (which would fail only when it signs). It
+ * keeps the share's size bounded without a window a used pre-signature could fall out of.
+ */
+export const MAX_OUTSTANDING_PRESIGNATURES = 256;
+export const PRESIGNATURE_ID_BYTES = 32;
+/** Version 1's list of used pre-signature sessions, read and dropped. */
+const V1_USED_PRESIGNATURES_KEPT = 256;
 
 /** The session of the multiplications with `bob` and `alice` in one key (before the signing sid). */
 export function pairSid(setupSid: Uint8Array, bob: number, alice: number): Uint8Array {
@@ -68,8 +77,13 @@ export class DklsShare {
   readonly setupSid: Uint8Array;
   private readonly pairs: Map<number, PairSetup>;
   private readonly gadgets = new Map<string, bigint[]>();
-  /** Sessions whose pre-signature this share has signed with (the latest ones), persisted. */
-  private readonly usedPresignatures: string[];
+  /**
+   * Pre-signatures issued and not used yet, by id (hex), persisted. A pre-signature signs only
+   * while it is listed here and leaves it as it signs, so nothing aging out of a window can make
+   * a used one valid again: a used one, one made by a copy of the share that was never persisted,
+   * or one whose share was refreshed is simply not listed.
+   */
+  private readonly outstanding: Set<string>;
 
   constructor(f: DklsShareFields) {
     checkThreshold(f.n, f.t, MAX_PARTIES);
@@ -88,7 +102,15 @@ export class DklsShare {
     this.chainCode = f.chainCode;
     this.setupSid = f.setupSid;
     this.pairs = f.pairs;
-    this.usedPresignatures = f.usedPresignatures ?? [];
+    const ids = f.outstandingPresignatures ?? [];
+    this.outstanding = new Set(ids.map((id) => bytesToHex(id)));
+    if (
+      this.outstanding.size !== ids.length ||
+      ids.length > MAX_OUTSTANDING_PRESIGNATURES ||
+      ids.some((id) => id.length !== PRESIGNATURE_ID_BYTES)
+    ) {
+      throw new RangeError("malformed outstanding pre-signatures");
+    }
     if (!mulBase(f.x).equals(f.verifyingShares[f.index] as Point)) {
       throw new ProtocolAbort(null, "share does not match its verifying share");
     }
@@ -105,15 +127,41 @@ export class DklsShare {
   }
 
   /**
-   * Records that the pre-signature of session `sid` signs now; false if it signed before. Persist
-   * the share after it, as after a ban: the record is what stops a second use after a restart.
+   * Draws the id of a pre-signature being handed out and lists it as outstanding. Persist the
+   * share before the pre-signature is used: until then a restart loses the id, and with it only
+   * the pre-signature (it cannot sign).
    */
-  usePresignature(sid: Uint8Array): boolean {
-    const key = bytesToHex(sid);
-    if (this.usedPresignatures.includes(key)) return false;
-    if (this.usedPresignatures.length >= USED_PRESIGNATURES_KEPT) this.usedPresignatures.shift();
-    this.usedPresignatures.push(key);
-    return true;
+  issuePresignature(): Uint8Array {
+    if (this.outstanding.size >= MAX_OUTSTANDING_PRESIGNATURES) {
+      throw new ProtocolAbort(
+        null,
+        `this share has ${MAX_OUTSTANDING_PRESIGNATURES} pre-signatures outstanding, the most it keeps: ` +
+          "sign with or discard some before making more",
+      );
+    }
+    const id = randomBytes(PRESIGNATURE_ID_BYTES);
+    this.outstanding.add(bytesToHex(id));
+    return id;
+  }
+
+  /**
+   * Takes pre-signature `id` off the outstanding list as it signs; false if it was not on it
+   * (used already, or never issued by this share as persisted). Persist the share after it, and
+   * before sending what that signing produced, as after a ban: a restart from a copy that still
+   * lists the id would let the pre-signature sign a second message.
+   */
+  usePresignature(id: Uint8Array): boolean {
+    return this.outstanding.delete(bytesToHex(id));
+  }
+
+  /** Voids an outstanding pre-signature the caller will not use (lost, or unwanted): it frees a place. */
+  discardPresignature(id: Uint8Array): void {
+    this.outstanding.delete(bytesToHex(id));
+  }
+
+  /** How many pre-signatures are outstanding: issued, and neither used nor discarded. */
+  get outstandingPresignatures(): number {
+    return this.outstanding.size;
   }
 
   /** Marks a peer that failed an OT or multiplication check; it cannot sign with this share again. */
@@ -164,14 +212,15 @@ export class DklsShare {
       for (const s of p.asAlice.seeds) w.fixed(s);
       w.bool(p.banned);
     }
-    w.list(this.usedPresignatures, (w, key) => w.fixed(hexToBytes(key)));
+    w.list([...this.outstanding], (w, id) => w.fixed(hexToBytes(id)));
     return w.finish();
   }
 
   static fromBytes(bytes: Uint8Array): DklsShare {
     return decodeLocal("DKLs23 share", () => {
       const r = new Reader(bytes, null);
-      if (r.u8() !== SHARE_VERSION) r.fail("unknown share version");
+      const version = r.u8();
+      if (version !== 1 && version !== SHARE_VERSION) r.fail("unknown share version");
       const pub = new Reader(r.bytes(64 * 1024), null);
       const n = pub.u8();
       const t = pub.u8();
@@ -192,7 +241,11 @@ export class DklsShare {
         const delta = unpackBits(r.fixed(KAPPA / 8));
         pairs.set(j, { zeroSeed, asBob, asAlice: { delta, seeds: seeds() }, banned: r.bool() });
       }
-      const usedPresignatures = r.list(USED_PRESIGNATURES_KEPT, (r) => bytesToHex(r.fixed(32)));
+      let outstandingPresignatures: Uint8Array[] = [];
+      // Version 1 listed the sessions of used pre-signatures. None of its pre-signatures is
+      // outstanding here, so those made before the upgrade cannot sign: the safe side.
+      if (version === 1) r.list(V1_USED_PRESIGNATURES_KEPT, (r) => r.fixed(32));
+      else outstandingPresignatures = r.list(MAX_OUTSTANDING_PRESIGNATURES, (r) => r.fixed(PRESIGNATURE_ID_BYTES));
       r.end();
       if (index >= n || x >= CURVE_ORDER) r.fail("invalid share");
       return new DklsShare({
@@ -205,7 +258,7 @@ export class DklsShare {
         chainCode,
         setupSid,
         pairs,
-        usedPresignatures,
+        outstandingPresignatures,
       });
     });
   }

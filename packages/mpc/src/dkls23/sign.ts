@@ -1,8 +1,8 @@
 /**
  * DKLs23 signing (Doerner–Kondi–Lee–shelat 2023, Protocol 3.6) among the signers S:
  *
- *   round 1  i → j  context digest; commitment to Rᵢ = rᵢ·G; as Bob with j: OT-extension message
- *                   (χᵢⱼ = Bob's b)
+ *   round 1  i → j  context digest; commitment to Rᵢ = rᵢ·G; as Bob with j: a fresh nonce of his
+ *                   own for the multiplication's session, and the OT-extension message (χᵢⱼ = b)
  *   round 2  i → j  as Alice with j, input (rᵢ, skᵢ): her reply; Γᵘᵢⱼ = cᵘ·G, Γᵛᵢⱼ = cᵛ·G;
  *                   ψᵢⱼ = φᵢ − χᵢⱼ; pkᵢ = skᵢ·G; Rᵢ and the commitment's opening
  *   round 3  i → all  uᵢ = rᵢΦᵢ + Σⱼ(cᵘ + dᵘ), wᵢ = m·φᵢ + rₓ·vᵢ; digest of the message and every
@@ -21,6 +21,7 @@
  * `DklsFinishParty` (presign.ts), which a full run also uses for its last round.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
+import { randomBytes } from "@noble/hashes/utils.js";
 import { bytesToBigint, CURVE_ORDER, decodeLocal, type Point, Reader, Writer } from "../codec/codec.js";
 import { hashToScalar, readSignature, type Signature, writeSignature } from "../ecdsa/signature.js";
 import { CURVES } from "../frost/curve.js";
@@ -31,7 +32,7 @@ import { mul, mulBase } from "../math/secp256k1.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
 import { checkSignerSet, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
-import { SingleUse } from "../session/single-use.js";
+import { openSaved } from "../session/round-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import {
   aliceRespond,
@@ -48,7 +49,8 @@ import {
 import { DklsFinishParty, type Presignature, readPresignature, writePresignature } from "./presign.js";
 import { type DklsShare, pairSid } from "./share.js";
 
-const STATE_VERSION = 1;
+const STATE_VERSION = 2;
+const NONCE_BYTES = 32;
 
 export interface SignOptions {
   sid: Uint8Array;
@@ -62,6 +64,8 @@ export interface SignOptions {
 
 interface PeerRun {
   bob: BobState;
+  /** This party's fresh contribution to the session of its multiplication as Bob (round 1). */
+  bobNonce: Uint8Array;
   /** The peer's commitment to its nonce point (round 1). */
   commitment?: Uint8Array;
   /** As Alice with this peer (round 2): her shares of χⱼᵢ·(rᵢ, skᵢ). */
@@ -79,13 +83,6 @@ interface SignState {
   sk?: bigint;
   pk?: Point;
 }
-
-/**
- * Multiplication sessions this process has answered as Alice: answering one twice (a saved state
- * restored twice) against different extension messages under the same pads would leak the base
- * OTs.
- */
-const answeredSessions = new SingleUse();
 
 export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature> {
   private readonly signers: number[];
@@ -136,13 +133,19 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     return { 1: (m) => this.round2(m), 2: (m) => this.presignature(m) };
   }
 
-  /** The session of the multiplication with `bob` and `alice` in this signing run. */
-  private mulSid(bob: number, alice: number): Uint8Array {
+  /**
+   * The session of the multiplication with `bob` and `alice` in this signing run. Bob's nonce is
+   * his own fresh randomness: without it his OT-extension pads would be a function of what the
+   * caller and the peer chose, and three runs started under one sid would give Alice his choice
+   * bits by linear algebra, then his key share.
+   */
+  private mulSid(bob: number, alice: number, bobNonce: Uint8Array): Uint8Array {
     const w = new Writer();
     w.bytes(pairSid(this.share.setupSid, bob, alice));
     w.fixed(this.sid);
     w.list(this.signers, (w, s) => w.u8(s));
     w.optional(this.options.path, (p) => w.string(p));
+    w.fixed(bobNonce);
     return sha256(w.finish());
   }
 
@@ -185,11 +188,17 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     const peers = new Map<number, PeerRun>();
     const context = this.context();
     const out = this.peers.map((j) => {
-      const started = bobStart(this.mulSid(this.index, j), this.share.pair(j).asBob, this.share.gadget(this.index, j));
-      peers.set(j, { bob: started.state });
+      const bobNonce = randomBytes(NONCE_BYTES);
+      const started = bobStart(
+        this.mulSid(this.index, j, bobNonce),
+        this.share.pair(j).asBob,
+        this.share.gadget(this.index, j),
+      );
+      peers.set(j, { bob: started.state, bobNonce });
       return this.sendTo(j, 1, (w) => {
         w.fixed(context);
         w.fixed(commitment);
+        w.fixed(bobNonce);
         writeKosMessage(w, started.message);
       });
     });
@@ -224,15 +233,17 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
       check(equalBytes(rd.fixed(32), context), j, "signs with another key state, signer set or path");
       const peer = st.peers.get(j) as PeerRun;
       peer.commitment = rd.fixed(32);
+      const theirNonce = rd.fixed(NONCE_BYTES);
       const message = readKosMessage(rd);
       rd.end();
       // As Alice with j as Bob: input (rᵢ, skᵢ).
-      const sid = this.mulSid(j, this.index);
-      check(answeredSessions.claim(sid), null, "this signing state has already answered; it cannot be resumed twice");
-      const answered = aliceRespond(sid, this.share.pair(j).asAlice, this.share.gadget(j, this.index), message, [
-        st.r,
-        sk,
-      ]);
+      const answered = aliceRespond(
+        this.mulSid(j, this.index, theirNonce),
+        this.share.pair(j).asAlice,
+        this.share.gadget(j, this.index),
+        message,
+        [st.r, sk],
+      );
       if (!answered.ok) this.ban(j, "OT-extension consistency check failed");
       peer.c = answered.c;
       const [cu, cv] = answered.c as [bigint, bigint];
@@ -277,7 +288,12 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
         j,
         "nonce commitment opening does not match",
       );
-      const done = bobFinish(this.mulSid(this.index, j), peer.bob, this.share.gadget(this.index, j), reply);
+      const done = bobFinish(
+        this.mulSid(this.index, j, peer.bobNonce),
+        peer.bob,
+        this.share.gadget(this.index, j),
+        reply,
+      );
       if (!done.ok) this.ban(j, "multiplication check failed");
       const [du, dv] = done.d as [bigint, bigint];
       const chi = peer.bob.b;
@@ -304,7 +320,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
       view.point(Rs.get(j) as Point);
       view.point(pks.get(j) as Point);
     }
-    const pre: Presignature = {
+    const pre: Omit<Presignature, "id"> = {
       setupSid: this.share.setupSid,
       sid: this.sid,
       index: this.index,
@@ -319,10 +335,11 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     // The secrets that made the pre-signature are not needed any more.
     this.st = { ...st, step: 3, r: 0n, phi: 0n, sk: 0n, peers: new Map() };
     if (!this.options.messageHash) {
-      this.finish(pre);
+      // Listed in the share until it signs: persist the share with the pre-signature.
+      this.finish({ ...pre, id: this.share.issuePresignature() });
       return [];
     }
-    this.final = new DklsFinishParty(this.share, pre, this.options.messageHash);
+    this.final = DklsFinishParty.inRun(this.share, pre, this.options.messageHash);
     return this.final.start();
   }
 
@@ -349,6 +366,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
       w.list([...st.peers], (w, [j, p]) => {
         w.u8(j);
         writeBobState(w, p.bob);
+        w.fixed(p.bobNonce);
         w.optional(p.commitment, (c) => w.fixed(c));
         w.optional(p.c, (c) => {
           for (const x of c) w.scalar(x);
@@ -362,7 +380,8 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
 
   static restore(share: DklsShare, bytes: Uint8Array): DklsSignParty {
     return decodeLocal("DKLs23 signing state", () => {
-      const r = new Reader(bytes, null);
+      const { run, body } = openSaved(bytes);
+      const r = new Reader(body, null);
       if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
       if (!equalBytes(r.fixed(32), sha256(share.publicBytes()))) r.fail("state belongs to another key");
       if (r.u8() !== share.index) r.fail("state belongs to another party");
@@ -392,7 +411,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
             r.list(share.n, (r) => {
               const j = r.u8();
               const bob = readBobState(r);
-              const peer: PeerRun = { bob };
+              const peer: PeerRun = { bob, bobNonce: r.fixed(NONCE_BYTES) };
               const commitment = r.optional(() => r.fixed(32));
               if (commitment) peer.commitment = commitment;
               const c = r.optional(() => [r.scalar(true), r.scalar(true)]);
@@ -414,7 +433,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
       if (path !== undefined) options.path = path;
       const party = new DklsSignParty(share, options, st);
       if (final) party.final = DklsFinishParty.restore(share, final);
-      party.restoreFlags(st !== undefined, result ? { value: result } : undefined);
+      party.restoreRun(run, st !== undefined, result ? { value: result } : undefined);
       return party;
     });
   }

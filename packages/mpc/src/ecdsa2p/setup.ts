@@ -39,6 +39,7 @@ import {
 } from "../paillier/paillier.js";
 import { checkSid, equalBytes, SID_BYTES } from "../session/envelope.js";
 import { check, type Msg } from "../session/party.js";
+import { openSaved, type SavedRun } from "../session/round-party.js";
 import { TwoPartyRoundParty } from "../session/two-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import { proveEncDlog, readEncDlogProof, verifyEncDlog, writeEncDlogProof } from "../zk/enc-dlog.js";
@@ -585,10 +586,13 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
   }
 
   static restore(bytes: Uint8Array, old?: Ecdsa2pShare): SetupParty {
-    return decodeLocal("setup state", () => SetupParty.decode(new Reader(bytes, null), old));
+    return decodeLocal("setup state", () => {
+      const { run, body } = openSaved(bytes);
+      return SetupParty.decode(run, new Reader(body, null), old);
+    });
   }
 
-  private static decode(r: Reader, old: Ecdsa2pShare | undefined): SetupParty {
+  private static decode(run: SavedRun, r: Reader, old: Ecdsa2pShare | undefined): SetupParty {
     if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
     const protocol = r.string();
     if (protocol !== "ecdsa2p/keygen" && protocol !== "ecdsa2p/refresh") r.fail("not an ecdsa2p setup state");
@@ -642,7 +646,7 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     r.end();
     const party = new SetupParty(mode, index as 0 | 1, sid, bits, mode === "refresh" ? old : undefined, st);
     if (done && !st.pending) r.fail("finished state without a share");
-    party.restoreFlags(started, done ? { value: st.pending as Ecdsa2pShare } : undefined);
+    party.restoreRun(run, started, done ? { value: st.pending as Ecdsa2pShare } : undefined);
     return party;
   }
 }

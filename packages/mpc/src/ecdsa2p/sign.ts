@@ -33,6 +33,7 @@ import { mul, mulBase } from "../math/secp256k1.js";
 import { PaillierPublicKey, readCiphertext } from "../paillier/paillier.js";
 import { checkSid, equalBytes, SID_BYTES } from "../session/envelope.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
+import { openSaved, type SavedRun } from "../session/round-party.js";
 import { TwoPartyRoundParty } from "../session/two-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import {
@@ -457,10 +458,13 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
 
   /** Rebuilds a saved run. The share is passed in, not saved, so a lock lands on the caller's share. */
   static restore(share: Ecdsa2pShare, bytes: Uint8Array): SignParty {
-    return decodeLocal("signing state", () => SignParty.decode(share, new Reader(bytes, null)));
+    return decodeLocal("signing state", () => {
+      const { run, body } = openSaved(bytes);
+      return SignParty.decode(share, run, new Reader(body, null));
+    });
   }
 
-  private static decode(share: Ecdsa2pShare, r: Reader): SignParty {
+  private static decode(share: Ecdsa2pShare, run: SavedRun, r: Reader): SignParty {
     if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
     if (r.string() !== PROTOCOL) r.fail("not an ecdsa2p signing state");
     if (r.u8() !== share.index) r.fail("state belongs to the other party");
@@ -478,7 +482,7 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     st.signature = r.optional(() => readSignature(r));
     r.end();
     const party = new SignParty(share, sid, messageHash, path, st);
-    party.restoreFlags(started, st.signature ? { value: st.signature } : undefined);
+    party.restoreRun(run, started, st.signature ? { value: st.signature } : undefined);
     return party;
   }
 }

@@ -22,6 +22,7 @@ import { decodeLocal, Reader, Writer } from "../codec/codec.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
 import { checkIndex, checkThreshold, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
+import { openSaved } from "../session/round-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import { type FrostCurve, type RunCurve, readElement, readScalar } from "./curve.js";
 import { identifierHex, identifierOf } from "./polynomial.js";
@@ -269,7 +270,8 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
 
   static restore(curveOf: (name: string) => FrostCurve | undefined, bytes: Uint8Array): KeygenParty {
     return decodeLocal("FROST keygen state", () => {
-      const r = new Reader(bytes, null);
+      const { run, body } = openSaved(bytes);
+      const r = new Reader(body, null);
       if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
       const curve = curveOf(r.string(16));
       if (!curve) return r.fail("state belongs to another curve");
@@ -305,7 +307,7 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
               (step === 1 || (step === 2 && digest !== undefined && senders.length === n)));
       if (!wellFormed) r.fail("inconsistent keygen state");
       const party = new KeygenParty(curve, { sid, index, n, t }, st);
-      party.restoreFlags(step > 0, result ? { value: result } : undefined);
+      party.restoreRun(run, step > 0, result ? { value: result } : undefined);
       return party;
     });
   }

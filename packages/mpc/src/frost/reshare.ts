@@ -23,6 +23,7 @@ import { decodeLocal, Reader, Writer } from "../codec/codec.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
 import { checkIndex, checkThreshold, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
+import { openSaved } from "../session/round-party.js";
 import { type FrostCurve, type GroupPoint, type RunCurve, readElement, readScalar } from "./curve.js";
 import { evaluateCommitment, identifierHex, identifierOf, lagrangeAt } from "./polynomial.js";
 import { FrostShare, MAX_PARTIES, type PublicState, parsePublicState } from "./share.js";
@@ -297,7 +298,8 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
 
   static restore(curveOf: (name: string) => FrostCurve | undefined, bytes: Uint8Array): ReshareParty {
     return decodeLocal("FROST reshare state", () => {
-      const r = new Reader(bytes, null);
+      const { run, body } = openSaved(bytes);
+      const r = new Reader(body, null);
       if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
       const curve = curveOf(r.string(16));
       if (!curve) return r.fail("state belongs to another curve");
@@ -330,7 +332,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
             (step === 1 ||
               (step === 2 && digest !== undefined && oldState !== undefined && dealt.length === party.dealers.length));
       if (!wellFormed) r.fail("inconsistent reshare state");
-      party.restoreFlags(true, done ? { value: result ?? null } : undefined);
+      party.restoreRun(run, true, done ? { value: result ?? null } : undefined);
       return party;
     });
   }

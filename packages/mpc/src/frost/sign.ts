@@ -23,7 +23,7 @@ import { MAX_PATH_LENGTH } from "../hd/derive.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
 import { checkSignerSet, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
-import { SingleUse } from "../session/single-use.js";
+import { openSaved } from "../session/round-party.js";
 import { type RunCurve, readElement, readScalar } from "./curve.js";
 import { identifierHex } from "./polynomial.js";
 import type { FrostShare } from "./share.js";
@@ -31,9 +31,6 @@ import { type SigningKey, signingKey } from "./signing-key.js";
 
 const STATE_VERSION = 1;
 const MAX_MESSAGE_BYTES = 1 << 20;
-
-/** Nonce commitments that have signed in this process. */
-const spentNonces = new SingleUse();
 
 export interface SignOptions {
   sid: Uint8Array;
@@ -150,11 +147,6 @@ export class SignParty extends MultiPartyRoundParty<Uint8Array> {
       received.set(j, { identifier: identifierHex(curve, j), hiding, binding });
     }
     const commitments = this.signers.map((j) => (j === this.index ? own : (received.get(j) as NonceCommitments)));
-    check(
-      spentNonces.claim(new Uint8Array([...own.hiding, ...own.binding])),
-      null,
-      "these nonces have already signed; a signing state cannot be resumed twice",
-    );
     const z = curve.suite.signShare(this.key.secret, this.key.public, nonces, commitments, this.options.message);
     this.st = { step: 2, commitments, ownShare: z };
     return [this.broadcast(2, (w) => w.fixed(z))];
@@ -216,7 +208,8 @@ export class SignParty extends MultiPartyRoundParty<Uint8Array> {
   static restore(share: FrostShare, bytes: Uint8Array): SignParty {
     return decodeLocal("FROST signing state", () => {
       const { curve } = share;
-      const r = new Reader(bytes, null);
+      const { run, body } = openSaved(bytes);
+      const r = new Reader(body, null);
       if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
       if (!equalBytes(r.fixed(32), sha256(share.publicBytes()))) r.fail("state belongs to another key");
       if (r.u8() !== share.index) r.fail("state belongs to another party");
@@ -258,7 +251,7 @@ export class SignParty extends MultiPartyRoundParty<Uint8Array> {
         (step === 2 && points !== undefined && ownShare !== undefined) ||
         (step === 3 && done && signature !== undefined);
       if (!wellFormed) r.fail("inconsistent signing state");
-      party.restoreFlags(step > 0, done && signature ? { value: signature } : undefined);
+      party.restoreRun(run, step > 0, done && signature ? { value: signature } : undefined);
       return party;
     });
   }

@@ -12,14 +12,6 @@ import { check, type Msg, ProtocolAbort } from "./party.js";
 import { RoundParty } from "./round-party.js";
 
 export abstract class MultiPartyRoundParty<T> extends RoundParty<T> {
-  constructor(
-    readonly index: number,
-    readonly protocol: string,
-    readonly sid: Uint8Array,
-  ) {
-    super();
-  }
-
   /** The round this party has reached: it has sent its messages of that round (if it speaks in
    *  it) and waits for the others'. */
   protected abstract get step(): number;

@@ -21,10 +21,12 @@ export interface Party<T> {
   result(): T;
   /**
    * The whole state, to persist between requests; the protocol's `restore` rebuilds it.
-   * A saved state is single-use: restore it at most once and replace it with the next save.
-   * Restoring one state twice replays this party's nonces to a peer who can answer differently
-   * each time, which in ECDSA gives the peer the key. Storage must consume states atomically
-   * (compare-and-swap on a version), which the provider's session store does.
+   * A saved state is single use: its next step is taken once. It carries the run's random id and
+   * how many steps the run has taken; a process refuses a step it has taken before, however the
+   * state got back to it (a restored copy, the live party after a save). Across processes this
+   * rests on storage consuming each state once — a compare-and-swap keyed by `savedRun(bytes)`,
+   * or a row lock as in the provider's session store — since a state resumed twice would show a
+   * peer two answers to one commitment, which in ECDSA gives it the key.
    */
   save(): Uint8Array;
 }

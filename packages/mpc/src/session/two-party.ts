@@ -9,12 +9,10 @@ import { type Msg, ProtocolAbort } from "./party.js";
 import { RoundParty } from "./round-party.js";
 
 export abstract class TwoPartyRoundParty<T> extends RoundParty<T> {
-  constructor(
-    readonly index: 0 | 1,
-    readonly protocol: string,
-    readonly sid: Uint8Array,
-  ) {
-    super();
+  declare readonly index: 0 | 1;
+
+  constructor(index: 0 | 1, protocol: string, sid: Uint8Array) {
+    super(index, protocol, sid);
   }
 
   protected get peer(): 0 | 1 {
