@@ -18,4 +18,5 @@ export type { FrostKeygenOptions, FrostSignOptions, ReshareMember, ReshareOption
 export { FrostShare, frost } from "./frost/index.js";
 export { DerivationError, derive, parsePath } from "./hd/derive.js";
 export { type Msg, type Party, ProtocolAbort } from "./session/party.js";
+export { type SavedRun, savedRun } from "./session/round-party.js";
 export { type RunLocalOptions, runLocal } from "./session/run-local.js";
