@@ -2,7 +2,14 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { describe, expect, it } from "vitest";
 import { bigintToBytes, bytesToBigint, CURVE_ORDER, Point, Reader, Writer } from "../src/codec/codec.js";
 import { finishSignature, type Signature, verifySignature } from "../src/ecdsa/signature.js";
-import { FixedBase, modInv, modPow } from "../src/math/bigint.js";
+import {
+  FixedBase,
+  isConstantTimeModulus,
+  modInv,
+  modPow,
+  opensslModPow,
+  SecretExponentBase,
+} from "../src/math/bigint.js";
 import { mul, mulBase, mulBaseAdd } from "../src/math/secp256k1.js";
 import { open, seal } from "../src/session/envelope.js";
 import { type Msg, type Party, ProtocolAbort } from "../src/session/party.js";
@@ -308,7 +315,15 @@ describe("modPow", () => {
     for (; e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) r = (r * b) % m;
     return r;
   };
-  const random = (bits: number) => bytesToBigint(crypto.getRandomValues(new Uint8Array(bits / 8)));
+  const random = (bits: number) =>
+    bytesToBigint(crypto.getRandomValues(new Uint8Array(Math.ceil(bits / 8)))) >> BigInt((8 - (bits % 8)) % 8);
+  const modInvOrNull = (a: bigint, m: bigint) => {
+    try {
+      return modInv(a, m);
+    } catch {
+      return null;
+    }
+  };
 
   it("agrees with square-and-multiply on the OpenSSL path and every fallback", () => {
     const odd = random(2048) | 1n | (1n << 2047n);
@@ -333,6 +348,73 @@ describe("modPow", () => {
     // Negative exponents go through the inverse; mod a prime every non-zero base has one.
     const unit = random(1000) | 1n;
     expect((modPow(unit, -5n, prime) * modPow(unit, 5n, prime)) % prime).toBe(1n);
+  });
+
+  // The constant-time claims rest on OpenSSL computing these powers, not on a silent BigInt fallback:
+  // the checks below call the native path directly and require an answer from it.
+  const mersenne = (1n << 1279n) - 1n;
+  const hasOpenssl = isConstantTimeModulus(mersenne);
+
+  it.runIf(hasOpenssl)("OpenSSL computes the exponent shapes sent to it, longer than the modulus included", () => {
+    const odd = random(2048) | 1n | (1n << 2047n);
+    const shapes: [bigint, bigint, bigint][] = [
+      [random(2040), 2n, odd],
+      [random(2040), random(64), odd],
+      [random(2040), random(2048) | (1n << 2047n), odd],
+      // Πfac's masks: up to ℓ+ε+|N0|+|Ñ| = 4864 bits modulo a 2048-bit Ñ.
+      [random(2040), random(4864) | (1n << 4863n), odd],
+      [random(2040), random(9000), odd],
+      // Shifted secret exponents: exactly bits + 2 bits, top bits 11.
+      [random(2040), (3n << 2816n) + random(2816) - (1n << 2815n), odd],
+      [random(2040), random(1024), mersenne * mersenne],
+      [random(1200), random(1278), mersenne],
+    ];
+    for (const [b, e, m] of shapes) expect(opensslModPow(b, e, m)).toBe(reference(b, e, m));
+  });
+
+  it.runIf(hasOpenssl)("results 1 and m − 1, which OpenSSL's Diffie-Hellman refuses, still come from OpenSSL", () => {
+    // Mod a prime P, b^((P−1)/2) is the Legendre symbol: 1 or P − 1.
+    const half = (mersenne - 1n) / 2n;
+    const seen = new Set<bigint>();
+    for (const b of [2n, 3n, 5n, 7n, 11n, 13n, random(1200)]) {
+      const r = opensslModPow(b, half, mersenne);
+      expect(r).toBe(reference(b, half, mersenne));
+      seen.add(r as bigint);
+    }
+    expect(seen).toEqual(new Set([1n, mersenne - 1n]));
+    // Paillier decryption of an encryption of 0: c = r^P mod P², and c^(P−1) ≡ 1 (mod P²).
+    const p2 = mersenne * mersenne;
+    const c = modPow(random(2000), mersenne, p2);
+    expect(opensslModPow(c, mersenne - 1n, p2)).toBe(1n);
+    expect(modPow(c, mersenne - 1n, p2)).toBe(1n);
+    // A power that is 0 (a base sharing every prime of the modulus) is left to BigInt.
+    expect(opensslModPow(mersenne * 5n, 3n, p2)).toBeUndefined();
+    expect(modPow(mersenne * 5n, 3n, p2)).toBe(0n);
+  });
+
+  it("secret-exponent powers agree with it for every sign, length and route", () => {
+    const odd = random(2048) | 1n | (1n << 2047n);
+    // OpenSSL (a 2048-bit composite like Ñ, the prime P, P²) and BigInt (a 521-bit modulus).
+    for (const m of [odd, mersenne, mersenne * mersenne, (1n << 521n) - 1n]) {
+      let g = random(1000) | 1n;
+      while (modInvOrNull(g, m) === null) g += 2n;
+      const base = new SecretExponentBase(g, m);
+      const ref = (e: bigint) => (e < 0n ? reference(modInv(g, m), -e, m) : reference(g, e, m));
+      // Corrections from scratch (769, then 256 below every known one) and from shorter ones.
+      for (const bits of [769, 2304, 4864, 256]) {
+        const bound = 1n << BigInt(bits);
+        const exps = [0n, 1n, -1n, 2n, bound - 1n, 1n - bound, random(bits), -random(bits), random(bits - 8)];
+        for (const e of exps) expect(base.pow(e, bits)).toBe(ref(e));
+        // Beyond the bound (a cheating prover's witness): still the right power.
+        for (const e of [bound, -bound, bound * 3n + 5n, -(random(bits + 900) | (bound << 900n))])
+          expect(base.pow(e, bits)).toBe(ref(e));
+      }
+    }
+    // Bases 1 and m − 1 take the plain route.
+    const m = odd;
+    expect(new SecretExponentBase(1n, m).pow(-12345n, 64)).toBe(1n);
+    expect(new SecretExponentBase(m - 1n, m).pow(-12345n, 64)).toBe(m - 1n);
+    expect(new SecretExponentBase(m - 1n, m).pow(12344n, 64)).toBe(1n);
   });
 
   it("fixed-base tables agree with it, for negative exponents and ones longer than the table too", () => {

@@ -3,10 +3,21 @@
  * inverses, Jacobi symbols, CRT and uniform sampling from a CSPRNG.
  *
  * Under Node, large exponentiations run in OpenSSL through its Diffie-Hellman primitive (g^x mod p
- * for any odd p): Montgomery arithmetic, constant-time in the exponent, and several times faster
- * than BigInt. Elsewhere (browsers) they run in JavaScript BigInt, which offers no constant-time
- * arithmetic: exponentiations with secret exponents (Paillier decryption, root extraction) then
- * leak timing to a co-resident observer, as with every BigInt library. This is stated, not hidden.
+ * for any odd p). OpenSSL marks the private key BN_FLG_CONSTTIME, so the power is taken by
+ * BN_mod_exp_mont_consttime: a fixed window schedule with table lookups that do not depend on the
+ * exponent, constant-time in the exponent, the same sequence of Montgomery multiplications whatever
+ * the base, and several times faster than BigInt. Elsewhere (browsers), and for moduli outside
+ * OpenSSL's range, they run in JavaScript BigInt, which offers no constant-time arithmetic:
+ * exponentiations with secret exponents then leak timing to a co-resident observer, as with every
+ * BigInt library.
+ *
+ * What the route through Node does not hide: the exponent's length (the byte conversion here, and
+ * OpenSSL's own count of 64-bit words), the result's length in bytes (the shared secret loses its
+ * leading zero bytes before Node pads it back), whether the result is 0, 1 or m − 1 (OpenSSL
+ * refuses those; see nativePow), and, for a secret modulus, the one-time set-up of its context (a
+ * primality check and the Montgomery constants). SecretExponentBase gives secret exponents a fixed
+ * length. Everything else done with secrets in BigInt — products, reductions, inverses, CRT —
+ * stays variable-time.
  */
 import { randomBytes } from "@noble/hashes/utils.js";
 import { bigintToBytes, bitLength, bytesToBigint } from "../codec/codec.js";
@@ -32,6 +43,8 @@ type CreateDh = (prime: Uint8Array, generator: Uint8Array) => DiffieHellman;
 
 /** Moduli from this size up go to OpenSSL; below it the call overhead outweighs the gain. */
 const NATIVE_MIN_BITS = 1024;
+/** OpenSSL's ceiling for Diffie-Hellman moduli (OPENSSL_DH_MAX_MODULUS_BITS); above it BigInt computes. */
+const NATIVE_MAX_BITS = 10000;
 /** Moduli whose OpenSSL context is kept (a key's N², p², q², Ñ...): building one checks the modulus. */
 const NATIVE_CACHE = 1024;
 
@@ -40,9 +53,8 @@ const toBytes = (x: bigint) => bigintToBytes(x, Math.ceil(bitLength(x) / 8));
 /**
  * OpenSSL's exponentiation, if this runtime has it and it agrees with BigInt on a self-test:
  * a Diffie-Hellman context on modulus m, private key = the exponent, "peer key" = the base, so
- * the shared secret is base^exp mod m. Contexts are kept per modulus. OpenSSL refuses some
- * inputs (keys it deems invalid, moduli above its size limit): undefined is returned and BigInt
- * computes those.
+ * the shared secret is base^exp mod m. Contexts are kept per modulus. Takes 2 ≤ b ≤ m − 2 and
+ * e ≥ 1; undefined means OpenSSL did not compute the power and BigInt must.
  */
 type NativePow = (b: bigint, e: bigint, m: bigint) => bigint | undefined;
 
@@ -52,19 +64,40 @@ const nativePow = ((): NativePow | undefined => {
     ?.createDiffieHellman;
   if (createDh === undefined) return undefined;
   const contexts = new Map<bigint, DiffieHellman>();
-  const pow = (b: bigint, e: bigint, m: bigint) => {
+  const context = (m: bigint): DiffieHellman | undefined => {
+    let dh = contexts.get(m);
+    if (dh !== undefined) return dh;
     try {
-      let dh = contexts.get(m);
-      if (dh === undefined) {
-        dh = createDh(toBytes(m), Uint8Array.of(2));
-        if (contexts.size >= NATIVE_CACHE) contexts.delete(contexts.keys().next().value as bigint);
-        contexts.set(m, dh);
-      }
+      dh = createDh(toBytes(m), Uint8Array.of(2));
+    } catch {
+      return undefined;
+    }
+    if (contexts.size >= NATIVE_CACHE) contexts.delete(contexts.keys().next().value as bigint);
+    contexts.set(m, dh);
+    return dh;
+  };
+  const raw = (dh: DiffieHellman, b: bigint, e: bigint): bigint | undefined => {
+    try {
       dh.setPrivateKey(toBytes(e));
       return bytesToBigint(dh.computeSecret(toBytes(b)));
     } catch {
       return undefined;
     }
+  };
+  const pow = (b: bigint, e: bigint, m: bigint): bigint | undefined => {
+    const dh = context(m);
+    if (dh === undefined) return undefined;
+    const r = raw(dh, b, e);
+    if (r !== undefined) return r;
+    // Diffie-Hellman refuses a shared secret of 0, 1 or m − 1 (SP 800-56A's check), and nothing else
+    // within the modulus sizes sent here. Handing such a power to BigInt would run a secret exponent
+    // through the variable-time path exactly when a peer can arrange it (a Paillier ciphertext of 0
+    // decrypts through c^(p−1) ≡ 1 mod p²), so one more power in OpenSSL tells the three apart:
+    // b^(e+1) is b, m − b or 0, and b, m − b are never refused.
+    const next = raw(dh, b, e + 1n);
+    if (next === b) return 1n;
+    if (next === m - b) return m - 1n;
+    return undefined;
   };
   try {
     const m = (1n << 1279n) - 1n; // a Mersenne prime, odd and large enough to take the native path
@@ -77,7 +110,32 @@ const nativePow = ((): NativePow | undefined => {
 })();
 
 /** Whether exponentiations modulo m go to OpenSSL. */
-const nativeModulus = (m: bigint) => nativePow !== undefined && (m & 1n) === 1n && bitLength(m) >= NATIVE_MIN_BITS;
+const nativeModulus = (m: bigint) => {
+  if (nativePow === undefined || (m & 1n) === 0n) return false;
+  const bits = bitLength(m);
+  return bits >= NATIVE_MIN_BITS && bits <= NATIVE_MAX_BITS;
+};
+
+/**
+ * Whether exponentiations modulo m run in OpenSSL's constant-time code (Node, m odd, of 1024 to
+ * 10000 bits). Elsewhere they run in BigInt, where callers may as well take cheaper variable-time
+ * routes (shared squaring chains, tables).
+ */
+export function isConstantTimeModulus(m: bigint): boolean {
+  return nativeModulus(m);
+}
+
+/**
+ * b^e mod m computed by OpenSSL, or undefined where OpenSSL does not compute it (another runtime, a
+ * modulus outside isConstantTimeModulus, b ∉ [2, m−2] after reduction, e < 2): what modPow and
+ * SecretExponentBase send there, exposed so that tests can check the native path itself rather than
+ * a silent BigInt fallback.
+ */
+export function opensslModPow(b: bigint, e: bigint, m: bigint): bigint | undefined {
+  if (!nativeModulus(m) || e < 2n) return undefined;
+  const r = mod(b, m);
+  return r > 1n && r < m - 1n ? (nativePow as NativePow)(r, e, m) : undefined;
+}
 
 /** base^exp mod m for exp ≥ 0 (negative exponents go through modInv). */
 export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
@@ -152,6 +210,59 @@ export class FixedBase {
       if (d) r = (r * ((this.table[i] as bigint[])[d] as bigint)) % this.modulus;
     }
     return r;
+  }
+}
+
+/**
+ * Powers of one base to secret exponents, constant-time where OpenSSL computes them
+ * (isConstantTimeModulus); under BigInt it is modPow, no better and no worse.
+ *
+ * A signed exponent e with |e| < 2^bits (`bits` public: the range e was drawn from) is computed as
+ * base^(e + 3·2^bits) · base^(−3·2^bits). The shifted exponent lies in (2^(bits+1), 2^(bits+2)),
+ * positive and of the same length whatever e is, so OpenSSL sees neither e's sign (modPow would
+ * invert the base for a negative exponent, a whole extended Euclid) nor its length. The second
+ * factor is public and kept per length. The shift itself is one BigInt addition, whose cost in the
+ * engine can still depend on e's sign and length.
+ */
+export class SecretExponentBase {
+  private readonly base: bigint;
+  private readonly native: boolean;
+  /** base^(−3·2^bits) by bits. */
+  private readonly corrections = new Map<number, bigint>();
+
+  constructor(
+    base: bigint,
+    readonly modulus: bigint,
+  ) {
+    this.base = mod(base, modulus);
+    // Bases 0, 1 and m − 1 give away an exponent's parity in the result anyway; modPow takes them.
+    this.native = nativeModulus(modulus) && this.base > 1n && this.base < modulus - 1n;
+  }
+
+  /** base^exp mod m for |exp| < 2^bits; the base must be a unit (the shift is undone by its inverse). */
+  pow(exp: bigint, bits: number): bigint {
+    if (!this.native) return modPow(this.base, exp, this.modulus);
+    // Only a witness outside its range (a cheating prover's, or a test's) exceeds the bound; a wider
+    // shift still computes the right power.
+    if (exp >= 1n << BigInt(bits) || -exp >= 1n << BigInt(bits)) bits = bitLength(exp);
+    const m = this.modulus;
+    const shifted = exp + (3n << BigInt(bits));
+    const r = (nativePow as NativePow)(this.base, shifted, m) ?? jsPow(this.base, shifted, m);
+    return (r * this.correction(bits)) % m;
+  }
+
+  private correction(bits: number): bigint {
+    const known = this.corrections.get(bits);
+    if (known !== undefined) return known;
+    // base^(−3·2^k) is base^(−3·2^j) squared k − j times: start from the longest one already known.
+    let from = -1;
+    for (const j of this.corrections.keys()) if (j < bits && j > from) from = j;
+    const c =
+      from < 0
+        ? modPow(this.base, -(3n << BigInt(bits)), this.modulus)
+        : modPow(this.corrections.get(from) as bigint, 1n << BigInt(bits - from), this.modulus);
+    this.corrections.set(bits, c);
+    return c;
   }
 }
 

@@ -14,7 +14,15 @@
  * rejected by the verifier, which is what the tests exercise.
  */
 import { bitLength, CURVE_ORDER, type Point, type Reader, type Writer } from "../codec/codec.js";
-import { mod, modPow, randomSigned, randomUnit } from "../math/bigint.js";
+import {
+  isConstantTimeModulus,
+  mod,
+  modInv,
+  modPow,
+  randomSigned,
+  randomUnit,
+  SecretExponentBase,
+} from "../math/bigint.js";
 import { mulBase, mulBaseAdd } from "../math/secp256k1.js";
 import { PAILLIER_MAX_BITS, PaillierPublicKey, PaillierSecretKey } from "../paillier/paillier.js";
 import { ELL, EPSILON } from "./params.js";
@@ -93,12 +101,16 @@ function challenge(tr: Transcript, st: EncDlogStatement, c: { S: bigint; A: bigi
 /**
  * Πlog* prover. With the secret key the mask encryption A runs through CRT; the public key works too.
  * x and ρ are taken as given (no range or consistency check), see the module comment.
+ *
+ * x is party 0's key share, so every exponentiation involving x, ρ or a mask runs in OpenSSL where it
+ * can: S and D base by base with exponents shifted to a fixed length (SecretExponentBase), ρ^e with
+ * the public challenge as exponent, A through the Paillier key's own exponentiations. Y is a
+ * libsecp256k1 multiplication. z1 = α + e·x and z3 = γ + e·μ are BigInt arithmetic on secrets.
  */
 export function proveEncDlog(tr: Transcript, input: EncDlogProverInput): EncDlogProof {
   const { key, ringPedersen: rp, x, rho } = input;
   const n0 = (key instanceof PaillierSecretKey ? key.publicKey : key).n;
   const st: EncDlogStatement = { n: n0, ringPedersen: rp, C: input.C, X: input.X };
-  const g = new RingPedersenGroup(rp);
   const mask = 1n << BigInt(ELL + EPSILON);
   // α ≡ 0 (mod q) would make Y the identity, which has no wire encoding; it happens with
   // probability 2^−256, and redrawing changes the distribution by as little.
@@ -108,10 +120,22 @@ export function proveEncDlog(tr: Transcript, input: EncDlogProverInput): EncDlog
   const r = randomUnit(n0);
   const gamma = randomSigned(mask * rp.n);
 
-  const S = g.commit(x, mu);
+  // |v| < 2^bits for each range (the bounds ±2^ℓ and ±2^{ℓ+ε} are inclusive, hence the extra bit).
+  const bt = bitLength(rp.n);
+  let S: bigint;
+  let D: bigint;
+  if (isConstantTimeModulus(rp.n)) {
+    const s = new SecretExponentBase(rp.s, rp.n);
+    const t = new SecretExponentBase(rp.t, rp.n);
+    S = (s.pow(x, ELL + 1) * t.pow(mu, ELL + bt)) % rp.n;
+    D = (s.pow(alpha, ELL + EPSILON + 1) * t.pow(gamma, ELL + EPSILON + bt)) % rp.n;
+  } else {
+    const g = new RingPedersenGroup(rp);
+    S = g.commit(x, mu);
+    D = g.commit(alpha, gamma);
+  }
   const A = key.encrypt(alpha, r);
   const Y = mulBase(mod(alpha, CURVE_ORDER));
-  const D = g.commit(alpha, gamma);
   const e = challenge(tr, st, { S, A, Y, D });
   return {
     S,
@@ -119,9 +143,21 @@ export function proveEncDlog(tr: Transcript, input: EncDlogProverInput): EncDlog
     Y,
     D,
     z1: alpha + e * x,
-    z2: (r * modPow(rho, e, n0)) % n0,
+    z2: (r * rhoPow(rho, e, n0)) % n0,
     z3: gamma + e * mu,
   };
+}
+
+/**
+ * ρ^e mod N0 for the secret ρ and the public e. The power is taken with |e|; a negative e then needs
+ * an inverse, which runs in BigInt (extended Euclid, variable-time), so it is taken of ρ^|e|·u for a
+ * fresh random unit u, a value independent of ρ, and u multiplied back in.
+ */
+function rhoPow(rho: bigint, e: bigint, n0: bigint): bigint {
+  const power = modPow(rho, e < 0n ? -e : e, n0);
+  if (e >= 0n) return power;
+  const u = randomUnit(n0);
+  return (modInv((power * u) % n0, n0) * u) % n0;
 }
 
 /**

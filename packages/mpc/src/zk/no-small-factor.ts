@@ -16,7 +16,7 @@
  * into the transcript with the commitments.
  */
 import { bitLength, type Reader, type Writer } from "../codec/codec.js";
-import { isqrt, randomSigned } from "../math/bigint.js";
+import { isConstantTimeModulus, isqrt, randomSigned, SecretExponentBase } from "../math/bigint.js";
 import { PAILLIER_MAX_BITS, type PaillierSecretKey } from "../paillier/paillier.js";
 import { ELL, EPSILON } from "./params.js";
 import {
@@ -78,11 +78,19 @@ function challenge(
   return tr.challengeSignedScalar("fac/e");
 }
 
-/** Πfac prover for the factors of the Paillier key, under the verifier's ring-Pedersen parameters. */
+/**
+ * Πfac prover for the factors of the Paillier key, under the verifier's ring-Pedersen parameters.
+ *
+ * Every exponent here is secret (p, q and their masks), so under OpenSSL each power is taken on its
+ * own in constant time, with exponents shifted to a fixed length (SecretExponentBase) by the bit
+ * bounds of their ranges. Those bounds hold for any key with balanced factors; a key without them (a
+ * test's) costs longer shifts, not wrong results. Where BigInt computes anyway, the two-base chain of
+ * RingPedersenGroup is the cheaper variable-time route. The responses z = α + e·p etc. are BigInt
+ * arithmetic on secrets either way.
+ */
 export function proveNoSmallFactor(tr: Transcript, sk: PaillierSecretKey, rp: RingPedersenParams): NoSmallFactorProof {
   const { p, q } = sk;
   const n0 = sk.publicKey.n;
-  const g = new RingPedersenGroup(rp);
   const tn = rp.n;
   const sqrtN0 = isqrt(n0);
   const mask = 1n << BigInt(ELL + EPSILON);
@@ -95,11 +103,39 @@ export function proveNoSmallFactor(tr: Transcript, sk: PaillierSecretKey, rp: Ri
   const x = randomSigned(mask * tn);
   const y = randomSigned(mask * tn);
 
-  const P = g.commit(p, mu);
-  const Q = g.commit(q, nu);
-  const A = g.commit(alpha, x);
-  const B = g.commit(beta, y);
-  const T = g.pow2(Q, alpha, rp.t, r);
+  // |v| < 2^bits for each range above (√N0 < 2^⌈b0/2⌉, N0 < 2^b0, Ñ < 2^bt).
+  const b0 = bitLength(n0);
+  const bt = bitLength(tn);
+  const half = Math.ceil(b0 / 2);
+  const bits = {
+    factor: half,
+    alpha: ELL + EPSILON + half,
+    mu: ELL + bt,
+    x: ELL + EPSILON + bt,
+    r: ELL + EPSILON + b0 + bt,
+  };
+  let P: bigint;
+  let Q: bigint;
+  let A: bigint;
+  let B: bigint;
+  let T: bigint;
+  if (isConstantTimeModulus(tn)) {
+    const s = new SecretExponentBase(rp.s, tn);
+    const t = new SecretExponentBase(rp.t, tn);
+    const commit = (a: bigint, aBits: number, b: bigint, bBits: number) => (s.pow(a, aBits) * t.pow(b, bBits)) % tn;
+    P = commit(p, bits.factor, mu, bits.mu);
+    Q = commit(q, bits.factor, nu, bits.mu);
+    A = commit(alpha, bits.alpha, x, bits.x);
+    B = commit(beta, bits.alpha, y, bits.x);
+    T = (new SecretExponentBase(Q, tn).pow(alpha, bits.alpha) * t.pow(r, bits.r)) % tn;
+  } else {
+    const g = new RingPedersenGroup(rp);
+    P = g.commit(p, mu);
+    Q = g.commit(q, nu);
+    A = g.commit(alpha, x);
+    B = g.commit(beta, y);
+    T = g.pow2(Q, alpha, rp.t, r);
+  }
   const e = challenge(tr, n0, rp, { P, Q, A, B, T, sigma });
   const sigmaHat = sigma - nu * p;
   return {
