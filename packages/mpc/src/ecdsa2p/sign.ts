@@ -179,6 +179,16 @@ export interface SignPrecomputationParts {
 }
 
 /**
+ * k⁻¹ mod q for a secret nonce k. Extended Euclid's running time follows its input, and timings
+ * of nonce inverses over many signatures are what lattice attacks feed on, so it inverts k·u for a
+ * fresh random u and multiplies by u again.
+ */
+function nonceInverse(k: bigint): bigint {
+  const u = 1n + randomBelow(CURVE_ORDER - 1n);
+  return mod(modInv(mod(k * u, CURVE_ORDER), CURVE_ORDER) * u, CURVE_ORDER);
+}
+
+/**
  * Party 1's message-independent work for one signature: the randomiser r^N mod N² of c₃ and the
  * first half of the proof that c₃ is well formed. Single use, and never part of saved state: a
  * restored run draws fresh ones (reusing either would hand party 0 a discrete-log relation).
@@ -356,7 +366,7 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
 
     const share = this.share;
     const pk = share.paillierPublic;
-    const kInv = modInv(k, CURVE_ORDER);
+    const kInv = nonceInverse(k);
     const a = this.affineCoefficient(mod(kInv * rx, CURVE_ORDER));
     const b = mod(kInv * (this.m + rx * mod(share.x + this.tweak, CURVE_ORDER)), CURVE_ORDER);
     const y = b + randomBelow(RHO_BOUND) * CURVE_ORDER;
@@ -407,7 +417,7 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
         "proof that c3 is well formed (Πaff) failed; share locked until refresh",
       );
       const sPrime = mod(plain, CURVE_ORDER);
-      const s = mod(modInv(st.k as bigint, CURVE_ORDER) * sPrime, CURVE_ORDER);
+      const s = mod(nonceInverse(st.k as bigint) * sPrime, CURVE_ORDER);
       check(s !== 0n, 1, "signature has s = 0; share locked until refresh");
       const signature = finishSignature(st.R as Point, s);
       check(
