@@ -5,11 +5,14 @@
  * sealed under the master key. Whenever envelopes for the provider arrive, one transaction locks
  * the row, opens them, runs every round that is complete, stores the outgoing envelopes and the
  * next state — so, as with two-party sessions, any replica can continue and a state is used once.
+ * The row also claims the run's sid, before the party exists: the provider's parties never run
+ * twice under one sid.
  */
 import { type Party, ProtocolAbort } from "@keyshard/mpc";
 import { EnvelopeError, type RelayPeer, RoundBuffer, type SchemeName, scheme } from "@keyshard/transport";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../api/context.js";
+import { conflict } from "../api/errors.js";
 import { eachStale } from "../sessions/expiry.js";
 import { keyMade, runFailed, signatureMade } from "../sessions/outcome.js";
 import type { Queryable } from "../store/database.js";
@@ -63,23 +66,22 @@ export interface ProviderRun {
   partyIndex: number;
 }
 
-/** Starts the provider's party inside the caller's transaction and queues its first round. */
+/**
+ * Starts the provider's party, made by `makeParty` under the relay session's sid, inside the
+ * caller's transaction and queues its first round. The sid is claimed first (the unique index of
+ * 012): one the provider's parties ran under before is refused, and no party is made. The relay
+ * draws a fresh sid for every session today; this does not depend on it.
+ */
 export async function startProviderParty(
   ctx: ProviderContext,
   tx: Queryable,
   run: ProviderRun,
-  party: Party<unknown>,
+  makeParty: (sid: Uint8Array) => Party<unknown>,
 ): Promise<void> {
-  const buffer = new RoundBuffer(
-    ctx.identity,
-    run.relay.sid,
-    run.partyIndex,
-    await peersOf(ctx, tx, run.members, run.parties, run.partyIndex),
-  );
-  await storeEnvelopes(tx, run.relay.id, ctx.identityId, buffer.seal(0, party.start()), ctx.now());
-  await tx.query(
-    `INSERT INTO relay_parties (relay_id, wallet_id, kind, sign_request_id, message_index, epoch, party_index, parties, round, state, buffer, status, updated_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, 'running', $11)`,
+  const claimed = await tx.query(
+    `INSERT INTO relay_parties (relay_id, wallet_id, kind, sign_request_id, message_index, epoch, party_index, parties, round, sid, status, updated_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, 'running', $10)
+     ON CONFLICT (sid) DO NOTHING RETURNING relay_id`,
     [
       run.relay.id,
       run.walletId,
@@ -89,11 +91,25 @@ export async function startProviderParty(
       run.epoch ?? null,
       run.partyIndex,
       JSON.stringify(run.parties),
-      ctx.masterKey.seal(party.save(), stateContext(run.relay.id, 0)),
-      ctx.masterKey.seal(utf8ToBytes(JSON.stringify(buffer.toJSON())), bufferContext(run.relay.id)),
+      run.relay.sid,
       ctx.now(),
     ],
   );
+  if (claimed.length === 0)
+    throw conflict("the provider has taken part in a run under this session id; none is started");
+  const party = makeParty(run.relay.sid);
+  const buffer = new RoundBuffer(
+    ctx.identity,
+    run.relay.sid,
+    run.partyIndex,
+    await peersOf(ctx, tx, run.members, run.parties, run.partyIndex),
+  );
+  await storeEnvelopes(tx, run.relay.id, ctx.identityId, buffer.seal(0, party.start()), ctx.now());
+  await tx.query("UPDATE relay_parties SET state = $2, buffer = $3 WHERE relay_id = $1", [
+    run.relay.id,
+    ctx.masterKey.seal(party.save(), stateContext(run.relay.id, 0)),
+    ctx.masterKey.seal(utf8ToBytes(JSON.stringify(buffer.toJSON())), bufferContext(run.relay.id)),
+  ]);
 }
 
 /**
@@ -127,7 +143,7 @@ export async function openMembersRun(
         parties: run.members.map((_, i) => i),
         partyIndex: providerIndex,
       },
-      providerParty(relay.sid, providerIndex),
+      (sid) => providerParty(sid, providerIndex),
     );
   return relay;
 }
@@ -187,8 +203,8 @@ export async function advanceProviderParty(ctx: ProviderContext, relayId: string
   return ctx.db.transaction(async (tx) => {
     const [row] = await tx.query<PartyRow>(
       `SELECT p.wallet_id, w.account_id, p.kind, p.sign_request_id, p.message_index, p.epoch, p.party_index, p.parties,
-              p.round, p.state, p.buffer, p.cursor, r.sid, COALESCE(k.members, w.members) AS members, w.scheme, w.share
-       FROM relay_parties p JOIN relay_sessions r ON r.id = p.relay_id JOIN wallets w ON w.id = p.wallet_id
+              p.round, p.state, p.buffer, p.cursor, p.sid, COALESCE(k.members, w.members) AS members, w.scheme, w.share
+       FROM relay_parties p JOIN wallets w ON w.id = p.wallet_id
          LEFT JOIN key_changes k ON k.wallet_id = p.wallet_id AND k.epoch = p.epoch
        WHERE p.relay_id = $1 AND p.status = 'running' FOR UPDATE OF p`,
       [relayId],

@@ -97,12 +97,6 @@ export async function startSigning(
         withProvider: true,
       });
       const partyIndex = members.indexOf(ctx.identityId);
-      const party = scheme(wallet.scheme).sign(share, {
-        sid: relay.sid,
-        message: new Uint8Array(item.message),
-        signers: parties,
-        ...(request.path !== null && { path: request.path }),
-      });
       await startProviderParty(
         ctx,
         tx,
@@ -117,7 +111,13 @@ export async function startSigning(
           parties,
           partyIndex,
         },
-        party,
+        (sid) =>
+          scheme(wallet.scheme).sign(share, {
+            sid,
+            message: new Uint8Array(item.message),
+            signers: parties,
+            ...(request.path !== null && { path: request.path }),
+          }),
       );
       started.relays.push({
         relayId: relay.id,
@@ -136,14 +136,7 @@ export async function startSigning(
       opening === undefined
         ? crypto.getRandomValues(new Uint8Array(32))
         : new Uint8Array(Buffer.from(opening.sid, "hex"));
-    const precomputed = ctx.shares.takePrecomputation(wallet.id);
-    const party = scheme(wallet.scheme).sign(share, {
-      sid,
-      message: new Uint8Array(item.message),
-      ...(request.path !== null && { path: request.path }),
-      ...(precomputed !== undefined && { precomputed }),
-    });
-    const reply = await startSession(
+    const { reply, party } = await startSession(
       ctx,
       tx,
       {
@@ -155,7 +148,16 @@ export async function startSigning(
         messageIndex: item.idx,
         sid,
       },
-      party,
+      (claimed) => {
+        // Taken only once the sid is claimed: a refused sid spends no precomputation.
+        const precomputed = ctx.shares.takePrecomputation(wallet.id);
+        return scheme(wallet.scheme).sign(share, {
+          sid: claimed,
+          message: new Uint8Array(item.message),
+          ...(request.path !== null && { path: request.path }),
+          ...(precomputed !== undefined && { precomputed }),
+        });
+      },
       opening?.messages,
     );
     started.sessions.push({

@@ -13,6 +13,7 @@
  * that has gone.
  */
 
+import { randomUUID } from "node:crypto";
 import { type Party, ProtocolAbort } from "@keyshard/mpc";
 import {
   fromWire,
@@ -27,7 +28,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../api/context.js";
 import { badRequest, conflict, HttpError, notFound } from "../api/errors.js";
-import type { Queryable } from "../store/database.js";
+import type { Database, Queryable } from "../store/database.js";
 import { newShareMade } from "../wallets/key-changes.js";
 import { eachStale } from "./expiry.js";
 import { keyMade, runFailed, signatureMade } from "./outcome.js";
@@ -49,14 +50,19 @@ const stateContext = (id: string, round: number) => `session:${id}:${round}`;
 export const SESSION_IDLE_MS = 60 * 60_000;
 
 /**
- * Starts the provider's party of a new session inside the caller's transaction. The caller hands
- * the party to `ctx.parties`, at the reply's round, once that transaction has committed.
+ * Starts the provider's party of a new session inside the caller's transaction, made by
+ * `makeParty` under the session's sid, and returns it with the reply. The caller hands the party
+ * to `ctx.parties`, at the reply's round, once that transaction has committed.
  *
  * `opening` is the device's first round, sent with the request that starts the session under a
  * sid the device chose: when the provider's party has nothing to say first (ecdsa2p), it answers
  * that round at once and the session begins at round 1, a request sooner. Otherwise (FROST, whose
- * parties both speak in round 1) the opening is left for the device to send as round 0. A sid
- * already used by any session is refused.
+ * parties both speak in round 1) the opening is left for the device to send as round 0.
+ *
+ * The session's row claims its sid before the party is made: a sid any session has used (any
+ * wallet, scheme or kind; the unique index of 011 is the compare-and-swap) is refused with
+ * nothing run, not even the device's opening, and with replicas racing for one sid only the first
+ * to commit gets it.
  */
 export async function startSession(
   ctx: ProviderContext,
@@ -72,18 +78,15 @@ export async function startSession(
     epoch?: number;
     sid: Uint8Array;
   },
-  party: Party<unknown>,
+  makeParty: (sid: Uint8Array) => Party<unknown>,
   opening?: unknown,
-): Promise<SessionReply> {
-  let messages = toWire(party.start());
-  let round = 0;
-  if (opening !== undefined && messages.length === 0) {
-    messages = toWire(handleOpening(party, opening));
-    round = 1;
-  }
-  const inserted = await tx.query(
-    `INSERT INTO sessions (id, account_id, wallet_id, kind, sign_request_id, message_index, epoch, sid, round, state, status, updated_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'running', $11)
+): Promise<{ reply: SessionReply; party: Party<unknown> }> {
+  // A malformed first round is refused before any party exists: once one has started under a
+  // sid, that sid is spent.
+  const incoming = opening === undefined ? undefined : deviceMessages(opening);
+  const claimed = await tx.query(
+    `INSERT INTO sessions (id, account_id, wallet_id, kind, sign_request_id, message_index, epoch, sid, round, status, updated_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 'running', $9)
      ON CONFLICT (sid) DO NOTHING RETURNING id`,
     [
       session.id,
@@ -94,26 +97,88 @@ export async function startSession(
       session.messageIndex ?? null,
       session.epoch ?? null,
       session.sid,
-      round,
-      ctx.masterKey.seal(party.save(), stateContext(session.id, round)),
       ctx.now(),
     ],
   );
-  if (inserted.length === 0) throw conflict("this session id was used before; draw a new one");
-  return { sessionId: session.id, round, messages, done: false };
+  if (claimed.length === 0) throw conflict("this session id was used before; draw a new one");
+  const party = makeParty(session.sid);
+  let messages: WireMessage[];
+  try {
+    messages = toWire(party.start());
+  } catch (e) {
+    // The engine keeps its own record of the sessions this process started, which a transaction
+    // that failed after starting one (a first round refused) did not roll back.
+    if (e instanceof ProtocolAbort) throw conflict(`this session id cannot be used: ${e.reason}; draw a new one`);
+    throw e;
+  }
+  let round = 0;
+  if (incoming !== undefined && messages.length === 0) {
+    messages = toWire(handleOpening(party, incoming, session));
+    round = 1;
+  }
+  await tx.query("UPDATE sessions SET round = $2, state = $3 WHERE id = $1", [
+    session.id,
+    round,
+    ctx.masterKey.seal(party.save(), stateContext(session.id, round)),
+  ]);
+  return { reply: { sessionId: session.id, round, messages, done: false }, party };
+}
+
+/**
+ * A device's first round the provider's party refused. Its request is not kept, but the party did
+ * run under the sid: `keepingRefusedSids` records it once the request's transaction has rolled back.
+ */
+export class OpeningRefused extends HttpError {
+  constructor(
+    reason: string,
+    readonly spent: { accountId: string; walletId: string; sid: Uint8Array },
+  ) {
+    super(422, "protocol-abort", `the device's first round was refused: ${reason}`);
+  }
+}
+
+/**
+ * `ctx.db`'s transactions, except that one failing on a refused first round (whose request is
+ * not kept) keeps the refused round's sid taken, as a failed session of no request.
+ */
+export function keepingRefusedSids(ctx: ProviderContext): Pick<Database, "transaction"> {
+  return {
+    async transaction(work) {
+      try {
+        return await ctx.db.transaction(work);
+      } catch (e) {
+        if (e instanceof OpeningRefused) {
+          const { accountId, walletId, sid } = e.spent;
+          await ctx.db.query(
+            `INSERT INTO sessions (id, account_id, wallet_id, kind, sid, round, status, updated_ms)
+             VALUES ($1, $2, $3, 'sign', $4, 0, 'failed', $5) ON CONFLICT (sid) DO NOTHING`,
+            [randomUUID(), accountId, walletId, sid, ctx.now()],
+          );
+        }
+        throw e;
+      }
+    },
+  };
 }
 
 /**
  * The provider's answer to a device's first round. A bad one is the device's own request gone
- * wrong (it disagrees on the message, say), not a run to record as failed: nothing is kept.
+ * wrong (it disagrees on the message, say), not a run to record as failed: only its sid is kept.
  */
-function handleOpening(party: Party<unknown>, opening: unknown) {
-  const incoming = deviceMessages(opening);
+function handleOpening(
+  party: Party<unknown>,
+  incoming: ReturnType<typeof deviceMessages>,
+  session: { accountId: string; walletId: string; sid: Uint8Array },
+) {
   try {
     return party.handle(incoming);
   } catch (e) {
     if (e instanceof ProtocolAbort)
-      throw new HttpError(422, "protocol-abort", `the device's first round was refused: ${e.reason}`);
+      throw new OpeningRefused(e.reason, {
+        accountId: session.accountId,
+        walletId: session.walletId,
+        sid: session.sid,
+      });
     throw e;
   }
 }

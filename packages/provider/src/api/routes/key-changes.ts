@@ -36,12 +36,11 @@ async function refreshHybrid(ctx: ProviderContext, tx: Queryable, device: Authen
   const who = { accountId: device.accountId, actor: device.id };
   const epoch = await beginKeyChange(ctx, tx, who, wallet, { kind: "refresh", members: null, threshold: 2 });
   const sid = crypto.getRandomValues(new Uint8Array(32));
-  const party = scheme(wallet.scheme).refresh(sharedShare(ctx, wallet), sid);
-  const session = await startSession(
+  const { reply: session, party } = await startSession(
     ctx,
     tx,
     { id: randomUUID(), accountId: device.accountId, walletId: wallet.id, kind: "refresh", epoch, sid },
-    party,
+    (claimed) => scheme(wallet.scheme).refresh(sharedShare(ctx, wallet), claimed),
   );
   return { reply: { epoch, kind: "refresh", session: { ...session, sid: Buffer.from(sid).toString("hex") } }, party };
 }

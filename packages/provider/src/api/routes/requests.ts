@@ -27,6 +27,7 @@ import {
 } from "../../requests/holds.js";
 import { readSignRequest, type SignRequestBody } from "../../requests/read.js";
 import { type DeviceOpening, type StartedSigning, startSigning } from "../../requests/signing.js";
+import { keepingRefusedSids } from "../../sessions/driver.js";
 import type { Queryable } from "../../store/database.js";
 import { findWallet } from "../../store/wallets.js";
 import { type AuthenticatedDevice, authenticate } from "../auth.js";
@@ -191,7 +192,7 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
       const requestId = randomUUID();
       const now = ctx.now();
       let signing: StartedSigning | undefined;
-      const outcome = await ctx.db.transaction(async (tx) => {
+      const outcome = await keepingRefusedSids(ctx).transaction(async (tx) => {
         const wallet = await findWallet(tx, id, device.accountId, { lock: true, active: true });
         if (epoch !== undefined && epoch !== wallet.epoch)
           throw conflict(

@@ -44,12 +44,11 @@ async function createHybrid(
   if (body.threshold !== undefined || body.provider !== undefined)
     throw badRequest("threshold and provider go with members (a t-of-n wallet)");
   const sid = crypto.getRandomValues(new Uint8Array(32));
-  const party = scheme(body.scheme).keygen(sid, PROVIDER);
-  const session = await startSession(
+  const { reply: session, party } = await startSession(
     ctx,
     tx,
     { id: randomUUID(), accountId: device.accountId, walletId, kind: "keygen", sid },
-    party,
+    (claimed) => scheme(body.scheme).keygen(claimed, PROVIDER),
   );
   return { reply: { session: { ...session, sid: Buffer.from(sid).toString("hex") } }, party };
 }
