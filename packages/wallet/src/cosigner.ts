@@ -4,6 +4,10 @@
  * to, and for each proposal it decodes the bytes itself (never the proposer's summary), applies
  * its own rules — e.g. "only ETH transfers under 0.05 to these addresses" — or asks, answers, and
  * takes part only if it said yes. Every decision goes to its log with what the bytes do.
+ *
+ * The runs come from the provider's list of relay sessions, sid included, so the list is not
+ * trusted to be new: a run whose sid this device's share has used is refused (and logged), also
+ * after a restart, when the list still shows the sessions it took part in.
  */
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +17,7 @@ import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { parseAmount } from "./amount.js";
 import { WalletError } from "./errors.js";
 import { describeRequest, messagesToSign, plainJson, type RequestKey, requestKey } from "./requests.js";
+import { usedBy } from "./session-ids.js";
 import {
   type Answer,
   type Go,
@@ -115,6 +120,7 @@ export interface CosignerOptions {
 }
 
 const PROPOSAL_WAIT_MS = 30_000;
+const REUSED = "this device's share has taken part in a run under this session id before (a replayed session)";
 
 export class Cosigner {
   private readonly handled = new Set<string>();
@@ -260,7 +266,8 @@ export class Cosigner {
           requestKey(stored.scheme, ctx.share, body.path),
           proposal.message,
         ));
-        verdict = await this.judge(description, body);
+        // Before the rules, or the person at the device, are asked about a run it will not join.
+        verdict = usedBy(stored, sid) ? { accept: false, reason: REUSED } : await this.judge(description, body);
       } catch (e) {
         verdict = { accept: false, reason: `cannot read the proposal: ${e instanceof Error ? e.message : String(e)}` };
       }
@@ -285,14 +292,15 @@ export class Cosigner {
         this.log({ at: at(), ...entry, decision: "not-chosen" });
         return;
       }
+      if (go.signers.some((i) => stored.members?.find((m) => m.index === i)?.provider !== false))
+        throw new WalletError("signing-failed", "the proposer named a signer that is not a device member");
+      await ctx.claim([sid]);
       const party = scheme(stored.scheme).sign(ctx.share, {
         sid,
         message: message as Uint8Array,
         signers: go.signers,
         ...(body.path !== undefined && { path: body.path }),
       });
-      if (go.signers.some((i) => stored.members?.find((m) => m.index === i)?.provider !== false))
-        throw new WalletError("signing-failed", "the proposer named a signer that is not a device member");
       const result = await relayRun(ctx, session, {
         party,
         index: stored.index,
@@ -337,8 +345,11 @@ export class Cosigner {
     let verdict: { accept: boolean; reason: string };
     try {
       ({ description, message } = readRequest(body, requestKey(stored.scheme, ctx.share, body.path), index));
-      if (!this.verdicts.has(requestId)) this.verdicts.set(requestId, this.judge(description, body));
-      verdict = await (this.verdicts.get(requestId) as Promise<{ accept: boolean; reason: string }>);
+      if (usedBy(stored, session.sid)) verdict = { accept: false, reason: REUSED };
+      else {
+        if (!this.verdicts.has(requestId)) this.verdicts.set(requestId, this.judge(description, body));
+        verdict = await (this.verdicts.get(requestId) as Promise<{ accept: boolean; reason: string }>);
+      }
     } catch (e) {
       verdict = { accept: false, reason: `cannot read the request: ${e instanceof Error ? e.message : String(e)}` };
     }
@@ -353,6 +364,7 @@ export class Cosigner {
       .sort((a, b) => a - b);
     if (!parties.includes(stored.index) || parties.length !== stored.threshold)
       throw new WalletError("signing-failed", "the run's parties are not a quorum with this device and the provider");
+    await ctx.claim([session.sid]);
     const party = scheme(stored.scheme).sign(ctx.share, {
       sid: hexToBytes(session.sid),
       message: message as Uint8Array,

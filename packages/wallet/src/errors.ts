@@ -17,6 +17,8 @@ export type WalletErrorCode =
   | "refused-by-device"
   | "signing-failed"
   | "stale-share"
+  | "sid-reused"
+  | "refresh-needed"
   | "rpc-failed"
   | "keystore"
   | "audit-broken"

@@ -10,7 +10,9 @@
  * The result is a `NextShare` the device stores *beside* its current share and reports to the
  * provider; it replaces the current share only once the provider says the whole epoch is kept.
  * Member lists the provider announces are checked against what the device stored at keygen
- * (existing members) and against device ids (newcomers: a device id is its key's hash).
+ * (existing members) and against device ids (newcomers: a device id is its key's hash). A
+ * continuing member claims the run's sid for its current share before its party is made, as
+ * signing runs do; the new share's record starts with that sid.
  */
 import {
   type DeviceIdentity,
@@ -25,6 +27,7 @@ import {
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { ProviderClient } from "./client.js";
 import { WalletError } from "./errors.js";
+import { sidHex } from "./session-ids.js";
 import { relayRun, toPeer } from "./signing.js";
 import type { Member, NextShare, StoredWallet } from "./state.js";
 
@@ -52,6 +55,8 @@ interface DeviceLink {
   client: ProviderClient;
   identity: DeviceIdentity;
   progress(text: string): void;
+  /** Records `sid` as taken by `wallet`'s current share, or throws having recorded nothing. */
+  claim(wallet: StoredWallet, sid: string): Promise<void>;
 }
 
 /** A t-of-n change's relay run, as the provider announced it. */
@@ -89,6 +94,7 @@ export async function startKeyChange(
     );
   link.progress(`refreshing the shares of ${wallet.name} with the provider`);
   const session = started.session;
+  await link.claim(wallet, session.sid);
   const party = scheme(wallet.scheme).refresh(share, hexToBytes(session.sid));
   const done = await driveSession(party, session, (round, messages) =>
     link.client.call<RoundReply & { sid: string; publicKey?: string }>(
@@ -105,6 +111,7 @@ export async function startKeyChange(
     index: wallet.index,
     threshold: 2,
     members: null,
+    sid: session.sid,
   });
 }
 
@@ -126,6 +133,7 @@ export async function runKeyChange(
   link.progress(
     `passing the key on to ${change.members.length} part(ies), any ${change.threshold} signing (epoch ${change.epoch})`,
   );
+  if (wallet !== null) await link.claim(wallet, change.sid);
   const party = scheme(key.scheme).reshare(share, {
     sid: hexToBytes(change.sid),
     members: reshareMembers(
@@ -149,6 +157,7 @@ export async function runKeyChange(
     index,
     threshold: change.threshold,
     members: change.members,
+    sid: change.sid,
   });
 }
 
@@ -180,10 +189,11 @@ function checkAnnounced(wallet: StoredWallet | null, change: RelayChange): void 
 function kept(
   schemeName: SchemeName,
   publicKey: string,
-  next: { epoch: number; share: Share; index: number; threshold: number; members: Member[] | null },
+  next: { epoch: number; share: Share; index: number; threshold: number; members: Member[] | null; sid: string },
 ): NextShare {
   const engine = scheme(schemeName);
   if (bytesToHex(engine.publicKey(next.share)) !== publicKey)
     throw new WalletError("signing-failed", "the new share gives another key: the current shares stay");
-  return { ...next, share: bytesToHex(engine.encodeShare(next.share)) };
+  const { sid, ...rest } = next;
+  return { ...rest, share: bytesToHex(engine.encodeShare(next.share)), sids: [sidHex(sid)] };
 }

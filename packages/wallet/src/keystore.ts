@@ -6,6 +6,12 @@
  * file: the new content goes to a temporary file that is fsynced and then renamed over the old
  * one. Read-modify-write cycles hold a lock file, so a cosigner and a command on the same home
  * do not lose each other's changes.
+ *
+ * An open keystore keeps the key it derived and writes again under the same salt with a fresh
+ * random nonce: every protocol run records its session id here before its first message leaves,
+ * and two scrypt derivations per write (over a second each on a small device) would be paid by
+ * every signature. A 192-bit random nonce per write keeps the encryptions apart; the salt only
+ * has to keep one keystore's key apart from every other's, which it still does.
  */
 import {
   closeSync,
@@ -122,10 +128,19 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
 
 /** An encrypted JSON document in `home`, opened with a passphrase. */
 export class Keystore<T> {
+  /** The key of the file this object last opened or wrote, with the parameters it came from. */
+  private key: { kdf: Header["kdf"]; bytes: Uint8Array } | undefined;
+
   private constructor(
     readonly home: string,
     private readonly passphrase: string,
   ) {}
+
+  private keyFor(kdf: Header["kdf"]): Promise<Uint8Array> | Uint8Array {
+    const known = this.key;
+    if (known !== undefined && known.kdf.salt === kdf.salt && known.kdf.N === kdf.N) return known.bytes;
+    return deriveKey(this.passphrase, kdf);
+  }
 
   static exists(home: string): boolean {
     try {
@@ -160,12 +175,14 @@ export class Keystore<T> {
       throw new KeystoreError("missing", `no keystore in ${this.home}: run \`keyshard init\` first`);
     }
     const file = parseFile(text);
-    const key = await deriveKey(this.passphrase, file.kdf);
+    const key = await this.keyFor(file.kdf);
     let plaintext: Uint8Array;
     try {
       plaintext = xchacha20poly1305(key, hexToBytes(file.nonce), headerBytes(file)).decrypt(
         new Uint8Array(Buffer.from(file.ciphertext, "base64")),
       );
+      // Kept only once the passphrase proved right on this file.
+      this.key = { kdf: { ...KDF, N: file.kdf.N, salt: file.kdf.salt }, bytes: key };
     } catch {
       throw new KeystoreError(
         "wrong-passphrase",
@@ -179,16 +196,22 @@ export class Keystore<T> {
     }
   }
 
-  /** Encrypts `content` with a fresh salt and nonce and replaces the file atomically. */
+  /**
+   * Encrypts `content` with a fresh nonce and replaces the file atomically. The salt is the one
+   * of the key already derived, unless that key is weaker than this version makes: then a fresh
+   * salt at full cost.
+   */
   async write(content: T): Promise<void> {
+    const known = this.key?.kdf.N === KDF.N ? this.key : undefined;
     const header: Header = {
       keyshard: "keystore",
       version: 1,
-      kdf: { ...KDF, salt: bytesToHex(crypto.getRandomValues(new Uint8Array(16))) },
+      kdf: known?.kdf ?? { ...KDF, salt: bytesToHex(crypto.getRandomValues(new Uint8Array(16))) },
       cipher: "xchacha20-poly1305",
       nonce: bytesToHex(crypto.getRandomValues(new Uint8Array(24))),
     };
-    const key = await deriveKey(this.passphrase, header.kdf);
+    const key = known?.bytes ?? (await deriveKey(this.passphrase, header.kdf));
+    this.key = { kdf: header.kdf, bytes: key };
     const ciphertext = xchacha20poly1305(key, hexToBytes(header.nonce), headerBytes(header)).encrypt(
       utf8ToBytes(JSON.stringify(content)),
     );

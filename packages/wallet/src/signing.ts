@@ -10,7 +10,8 @@
  *   chosen parties run the protocol from round 2 on.
  *
  * Every peer key must be one the device stored when the wallet was made: the relay can delay a
- * run but cannot join one.
+ * run but cannot join one. Every sid is claimed for the share (`RunContext.claim`) before its
+ * party is made, whoever drew it: the relay cannot make the share take part twice under one.
  */
 
 import type { Msg, Party } from "@keyshard/mpc";
@@ -43,6 +44,12 @@ export interface RunContext {
   wallet: StoredWallet;
   share: Share;
   progress(text: string): void;
+  /**
+   * Records `sids` as taken by `share` in the keystore, or throws `sid-reused` (or
+   * `refresh-needed`, `stale-share`) having recorded none. Called before any party under them
+   * is made.
+   */
+  claim(sids: readonly (string | Uint8Array)[]): Promise<void>;
 }
 
 const RUN_TIMEOUT_MS = 60_000;
@@ -127,15 +134,18 @@ export interface OpenedSession {
  * One session per signature of a hybrid wallet's request, under sids this device draws, with the
  * first rounds to send along with the request (`sessions` in its body): the provider answers them
  * in its reply when it signs at once. Undefined for a request with too many signatures for that.
+ * The sids are claimed like any other: the provider could name one of them again later.
  */
-export function openSessions(
+export async function openSessions(
   ctx: RunContext,
   messages: readonly Uint8Array[],
   path: string | undefined,
-): OpenedSession[] | undefined {
+): Promise<OpenedSession[] | undefined> {
   if (messages.length > MAX_OPENINGS) return undefined;
-  return messages.map((message) => {
-    const sid = crypto.getRandomValues(new Uint8Array(32));
+  const sids = messages.map(() => crypto.getRandomValues(new Uint8Array(32)));
+  await ctx.claim(sids);
+  return messages.map((message, i) => {
+    const sid = sids[i] as Uint8Array;
     const party = scheme(ctx.wallet.scheme).sign(ctx.share, { sid, message, ...(path !== undefined && { path }) });
     return { sid: bytesToHex(sid), party, first: party.start() };
   });
@@ -169,10 +179,23 @@ export async function runWithProvider(
       );
     return message;
   };
-  for (const session of started.sessions ?? []) {
-    ctx.progress(`signing with the provider (session ${session.sessionId})`);
+  // A session continues the party this device opened for its signature only once; any other is
+  // a new party, under a sid claimed with the rest.
+  const continued = new Set<OpenedSession>();
+  const sessions = (started.sessions ?? []).map((session) => {
     const mine = opened?.[session.index];
-    const own = mine !== undefined && mine.sid === session.sid;
+    if (mine === undefined || mine.sid !== session.sid || continued.has(mine)) return { session };
+    continued.add(mine);
+    return { session, mine };
+  });
+  // All at once, before any party: a reply that names a used sid anywhere runs nothing.
+  await ctx.claim([
+    ...sessions.filter((s) => s.mine === undefined).map((s) => s.session.sid),
+    ...(started.relays ?? []).map((relay) => relay.sid),
+  ]);
+  for (const { session, mine } of sessions) {
+    ctx.progress(`signing with the provider (session ${session.sessionId})`);
+    const own = mine !== undefined;
     const party = own
       ? mine.party
       : walletScheme.sign(ctx.share, {
@@ -185,7 +208,7 @@ export async function runWithProvider(
       session,
       (round, wire) =>
         ctx.client.call<SessionStart>("POST", `/v1/sessions/${session.sessionId}/round`, { round, messages: wire }),
-      own ? mine.first : undefined,
+      mine?.first,
     );
     out[session.index] = walletScheme.signatureBytes(party.result());
   }
@@ -296,6 +319,7 @@ export async function runAmongDevices(
     purpose: `sign ${wallet.id}`,
   });
   const sid = hexToBytes(relay.sid);
+  await ctx.claim([sid]);
   const channel = await wsRelayChannel(ctx.client.url, ctx.identity, relay.relayId);
   try {
     const proposal: Proposal = {

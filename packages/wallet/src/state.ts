@@ -1,8 +1,9 @@
 /**
  * What a device keeps in its keystore: its identity, the provider it registered with, its key
  * shares with what it knows about each wallet's parties (and a new share waiting for its epoch to
- * be committed), the sign requests it made that a policy holds (so that resuming one signs exactly
- * the bytes this device built), and the recovery key backups are sealed to.
+ * be committed) and the session ids each share has taken part in, the sign requests it made that
+ * a policy holds (so that resuming one signs exactly the bytes this device built), and the
+ * recovery key backups are sealed to.
  */
 import type { SchemeName } from "@keyshard/transport";
 
@@ -29,6 +30,11 @@ export interface StoredWallet {
   members: Member[] | null;
   /** The key epoch `share` belongs to (absent: 0, from keygen). */
   epoch?: number;
+  /**
+   * The sids (hex) of the runs `share` has taken part in, each added before its party was made;
+   * see `session-ids.ts` for why it is kept per share and bounded by count. Absent: none known.
+   */
+  sids?: string[];
   /** A refresh's or reshare's new share, kept beside `share` until the provider commits its epoch. */
   next?: NextShare;
   /**
@@ -45,6 +51,8 @@ export interface NextShare {
   index: number;
   threshold: number;
   members: Member[] | null;
+  /** The record `share` starts with once swapped in: the sid of the run that made it. */
+  sids?: string[];
 }
 
 /** What the device asked the provider to co-sign: enough to check and finish it later. */

@@ -46,6 +46,7 @@ import {
   type RequestKey,
   requestKey,
 } from "./requests.js";
+import { claimIn, type RunKind, sidHex, usedBy } from "./session-ids.js";
 import {
   openingsOf,
   openSessions,
@@ -249,15 +250,19 @@ export class Wallet {
   }
 
   /** Decoded shares by wallet id: a send needs the share for its address, its run and its result. */
-  private readonly decoded = new Map<string, Share>();
+  private readonly decoded = new Map<string, { hex: string; share: Share }>();
 
+  /**
+   * `wallet`'s share, decoded. Matched on the encoding too: another process on this home may have
+   * swapped in a new share, and a run must use the share whose record it claims in.
+   */
   private share(wallet: StoredWallet): Share {
-    let share = this.decoded.get(wallet.id);
-    if (share === undefined) {
-      share = scheme(wallet.scheme).decodeShare(hexToBytes(wallet.share));
-      this.decoded.set(wallet.id, share);
+    let cached = this.decoded.get(wallet.id);
+    if (cached?.hex !== wallet.share) {
+      cached = { hex: wallet.share, share: scheme(wallet.scheme).decodeShare(hexToBytes(wallet.share)) };
+      this.decoded.set(wallet.id, cached);
     }
-    return share;
+    return cached.share;
   }
 
   /** The wallet's key at `path`, as requests need it. */
@@ -338,6 +343,7 @@ export class Wallet {
       index: WALLET_DEVICE,
       threshold: 2,
       members: null,
+      sids: [sidHex(created.session.sid)],
     };
     await this.save((s) => void s.wallets.push(wallet));
     await this.sealForRecovery(wallet);
@@ -380,6 +386,7 @@ export class Wallet {
       share: bytesToHex(scheme(wallet.scheme).encodeShare(share)),
       index,
       members: relay.members,
+      sids: [sidHex(relay.sid)],
     };
     await this.save((s) => void s.wallets.push(stored));
     this.progress(`wallet ${wallet.name} is ${confirmed.state}`);
@@ -436,7 +443,33 @@ export class Wallet {
 
   /** What a signing run of `wallet` needs (the cosigner runs them too). */
   runContext(wallet: StoredWallet): RunContext {
-    return { client: this.client, identity: this.identity, wallet, share: this.share(wallet), progress: this.progress };
+    return {
+      client: this.client,
+      identity: this.identity,
+      wallet,
+      share: this.share(wallet),
+      progress: this.progress,
+      claim: (sids) => this.claimSids(wallet, sids, "sign"),
+    };
+  }
+
+  /**
+   * Adds `sids` to the record of `wallet`'s share in the keystore on disk, under its lock, so that
+   * another process on this home (a cosigner beside a command) sees it too; throws, recording
+   * none, when one was used. The share must still be the keystore's: a share swapped out since
+   * `wallet` was read has lost its record with it, so it takes part in nothing more.
+   */
+  private async claimSids(wallet: StoredWallet, sids: readonly (string | Uint8Array)[], kind: RunKind): Promise<void> {
+    if (sids.length === 0) return;
+    await this.save((s) => {
+      const stored = s.wallets.find((w) => w.id === wallet.id);
+      if (stored === undefined || stored.share !== wallet.share)
+        throw new WalletError(
+          "stale-share",
+          `the share of wallet ${wallet.name} this run would use was replaced meanwhile: try again`,
+        );
+      claimIn(stored, sids, kind);
+    });
   }
 
   /** Signs `body` with `wallet`'s quorum; returns the signatures or throws `held` / `denied`. */
@@ -474,7 +507,7 @@ export class Wallet {
               .slice(0, Math.max(0, wallet.threshold - 2))
               .map((m) => m.deviceId),
           ];
-    const opened = wallet.members === null ? openSessions(ctx, messages, body.path) : undefined;
+    const opened = wallet.members === null ? await openSessions(ctx, messages, body.path) : undefined;
     const reply = await this.client.call<{
       requestId: string;
       status: string;
@@ -689,7 +722,12 @@ export class Wallet {
   // ── key changes ────────────────────────────────────────────────────────────────────────────
 
   private get link() {
-    return { client: this.client, identity: this.identity, progress: this.progress };
+    return {
+      client: this.client,
+      identity: this.identity,
+      progress: this.progress,
+      claim: (wallet: StoredWallet, sid: string) => this.claimSids(wallet, [sid], "key-change"),
+    };
   }
 
   /** New shares of the same key, so the addresses stay; every member of a t-of-n wallet takes part. */
@@ -757,6 +795,7 @@ export class Wallet {
           threshold: next.threshold,
           members: next.members,
           epoch: next.epoch,
+          sids: next.sids ?? [],
         });
     });
     const deadline = Date.now() + waitMs;
@@ -778,12 +817,14 @@ export class Wallet {
     await this.save((s) => {
       const stored = s.wallets.find((w) => w.id === walletId);
       if (stored === undefined || stored.next?.epoch !== next.epoch) return;
+      // The old share's record goes with it: nothing holds that share any more (see session-ids.ts).
       Object.assign(stored, {
         share: next.share,
         index: next.index,
         threshold: next.threshold,
         members: next.members ?? stored.members,
         epoch: next.epoch,
+        sids: next.sids ?? [],
       });
       delete stored.next;
     });
@@ -848,6 +889,11 @@ export class Wallet {
       if (change?.relayId !== session.relayId || change.members === null || remote.members === null) continue;
       const stored = this.state.wallets.find((w) => w.id === remote.id);
       if (stored !== undefined && (stored.next?.epoch === change.epoch || stored.epoch === change.epoch)) continue;
+      // A run this share took part in, listed again (after a restart, or by a relay replaying it).
+      if (stored !== undefined && usedBy(stored, session.sid)) {
+        this.progress(`not joining the ${change.kind} of ${stored.name} again: its session id was used before`);
+        continue;
+      }
       const next = await runKeyChange(
         this.link,
         { scheme: remote.scheme, publicKey: stored?.publicKey ?? remote.publicKey },
