@@ -6,6 +6,7 @@ import { expect } from "vitest";
 import { type Msg, type Party, ProtocolAbort } from "../src/session/party.js";
 import { asAnotherProcess } from "../src/session/round-party.js";
 import { runLocal } from "../src/session/run-local.js";
+import { anotherBase, type RingPedersenParams, ringPedersenFromPrimes } from "../src/zk/ring-pedersen.js";
 
 /** Lets the test runner's worker talk to its parent during long CPU-bound loops. */
 export const breathe = () => new Promise((resolve) => setImmediate(resolve));
@@ -156,4 +157,19 @@ export function mutations(msg: Msg, positions?: number[]): [string, Msg][] {
   out.push(["truncated", { ...msg, payload: p.slice(0, -1) }]);
   out.push(["extended", { ...msg, payload: new Uint8Array([...p, 0]) }]);
   return out;
+}
+
+/** Party 0's ring-Pedersen parameters over its Paillier modulus, with the second base s′ and the
+ *  logs of both bases, as two-party key generation makes them. */
+export function party0RingPedersen(
+  p: bigint,
+  q: bigint,
+): {
+  params: RingPedersenParams;
+  s2: bigint;
+  logs: { s: bigint; s2: bigint };
+} {
+  const own = ringPedersenFromPrimes(p, q);
+  const second = anotherBase(own.params, own.secret);
+  return { params: own.params, s2: second.params.s, logs: { s: own.secret.lambda, s2: second.secret.lambda } };
 }

@@ -15,8 +15,9 @@ import {
   writeAffineProof,
 } from "../src/zk/paillier-affine.js";
 import { EPSILON } from "../src/zk/params.js";
-import { anotherBase, type RingPedersenParams, ringPedersenFromPrimes } from "../src/zk/ring-pedersen.js";
+import type { RingPedersenParams } from "../src/zk/ring-pedersen.js";
 import { Transcript } from "../src/zk/transcript.js";
+import { party0RingPedersen } from "./helpers.js";
 
 const sid = new Uint8Array(32).fill(9);
 const tr = () => new Transcript("affine-test", sid, [0, 1]);
@@ -65,11 +66,7 @@ const verify = (st: AffineStatement, proof: AffineProof, plainD: bigint, t = tr)
 
 beforeAll(() => {
   sk = PaillierSecretKey.generate(2048);
-  const own = ringPedersenFromPrimes(sk.p, sk.q);
-  const second = anotherBase(own.params, own.secret);
-  rp = own.params;
-  s2 = second.params.s;
-  logs = { s: own.secret.lambda, s2: second.secret.lambda };
+  ({ params: rp, s2, logs } = party0RingPedersen(sk.p, sk.q));
   x = randomBelow(CURVE_ORDER);
   C = sk.publicKey.encrypt(x, randomUnit(sk.publicKey.n));
   const common = { pk: sk.publicKey, rp, C, aBits: A_BITS, yBits: Y_BITS };

@@ -23,14 +23,13 @@ import {
 import { type BlumModulusProof, proveBlumModulus, verifyBlumModulus } from "../src/zk/paillier-blum.js";
 import { BINARY_CHALLENGE_REPETITIONS, ELL, EPSILON } from "../src/zk/params.js";
 import {
-  anotherBase,
   generateRingPedersen,
   RingPedersenGroup,
   type RingPedersenParams,
   type RingPedersenSecret,
-  ringPedersenFromPrimes,
 } from "../src/zk/ring-pedersen.js";
 import { Transcript } from "../src/zk/transcript.js";
+import { party0RingPedersen } from "./helpers.js";
 
 const tr = (sid = "session-1"): Transcript => new Transcript("keyshard/test", new TextEncoder().encode(sid), [1, 2]);
 
@@ -48,11 +47,7 @@ let rp1Secret: RingPedersenSecret;
 
 beforeAll(() => {
   sk = PaillierSecretKey.generate(2048);
-  const own = ringPedersenFromPrimes(sk.p, sk.q);
-  const second = anotherBase(own.params, own.secret);
-  rp0 = own.params;
-  s2 = second.params.s;
-  logs0 = { s: own.secret.lambda, s2: second.secret.lambda };
+  ({ params: rp0, s2, logs: logs0 } = party0RingPedersen(sk.p, sk.q));
   ({ params: rp1, secret: rp1Secret } = generateRingPedersen(2048));
 });
 

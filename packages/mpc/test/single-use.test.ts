@@ -100,7 +100,7 @@ const cases: Case<never, unknown>[] = [
     name: "dkls23 refresh (the reshare protocol)",
     shares: () => dklsShares as never[],
     run: (s, sid) => s.map((share: DklsShare) => dkls23.refresh(share, { sid })),
-    restore: (s, p, b) => dkls23.restoreReshare(b),
+    restore: (_, __, b) => dkls23.restoreReshare(b),
   },
   {
     name: "dkls23 sign",

@@ -14,12 +14,16 @@ import {
   deviceId,
   driveSession,
   newDeviceIdentity,
+  type RelayChannel,
+  type RelayPeer,
+  runOverRelay,
   type SchemeName,
   type Share,
   scheme,
   signRequest,
   WALLET_DEVICE,
   type WireMessage,
+  wsRelayChannel,
 } from "@keyshard/transport";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import pg from "pg";
@@ -343,4 +347,52 @@ export async function createWallet(
   const party = scheme(schemeName).keygen(hexToBytes(session.sid), WALLET_DEVICE);
   const done = await drive(device, party, session);
   return { walletId: created.body.walletId as string, share: party.result(), publicKey: done.publicKey as string };
+}
+
+/** A member of a t-of-n wallet as the provider lists it. */
+export interface WalletMember {
+  index: number;
+  deviceId: string;
+  identityKey: string;
+  provider: boolean;
+}
+
+/**
+ * Runs the parties of the listed member devices through the relay (the provider runs its own):
+ * each device of `devices` whose member index is in `parties`, over its own WebSocket unless
+ * `channelOf` gives another channel.
+ */
+export function runMemberDevices<T>(
+  provider: TestProvider,
+  devices: readonly TestDevice[],
+  relay: { relayId: string; sid: string },
+  members: readonly WalletMember[],
+  parties: readonly number[],
+  party: (index: number, sid: Uint8Array) => Party<T>,
+  channelOf?: (device: TestDevice) => RelayChannel,
+): Promise<T[]> {
+  const sid = hexToBytes(relay.sid);
+  return Promise.all(
+    members
+      .filter((m) => parties.includes(m.index) && !m.provider)
+      .map(async (m) => {
+        const device = devices.find((d) => d.id === m.deviceId) as TestDevice;
+        const channel = channelOf?.(device) ?? (await wsRelayChannel(provider.url, device.identity, relay.relayId));
+        const peers: RelayPeer[] = members
+          .filter((p) => parties.includes(p.index) && p.index !== m.index)
+          .map((p) => ({ index: p.index, deviceId: p.deviceId, identityKey: hexToBytes(p.identityKey) }));
+        try {
+          return await runOverRelay(party(m.index, sid), {
+            identity: device.identity,
+            sid,
+            index: m.index,
+            peers,
+            channel,
+            timeoutMs: 30_000,
+          });
+        } finally {
+          channel.close();
+        }
+      }),
+  );
 }

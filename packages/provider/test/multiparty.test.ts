@@ -6,20 +6,23 @@
  */
 import { buildEthereumTransaction, ethereumAddress, ethereumSigningDigest } from "@keyshard/chains";
 import type { Party } from "@keyshard/mpc";
-import { type RelayPeer, runOverRelay, type SchemeName, scheme, wsRelayChannel } from "@keyshard/transport";
+import { type SchemeName, scheme } from "@keyshard/transport";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { expireRelayParties } from "../src/relay/provider-party.js";
 import { RELAY_LIFETIME_MS } from "../src/relay/relay.js";
-import { type DatabaseKind, deviceGroup, startTestProvider, type TestDevice, type TestProvider } from "./harness.js";
+import {
+  type DatabaseKind,
+  deviceGroup,
+  runMemberDevices,
+  startTestProvider,
+  type TestDevice,
+  type TestProvider,
+  type WalletMember,
+} from "./harness.js";
 
-interface Member {
-  index: number;
-  deviceId: string;
-  identityKey: string;
-  provider: boolean;
-}
+type Member = WalletMember;
 
 const transfer = (nonce: number, data?: `0x${string}`) =>
   buildEthereumTransaction({
@@ -44,40 +47,12 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("t-of-n wallets on %s", (kin
     await provider?.stop();
   });
 
-  const deviceOf = (m: Member) => devices.find((d) => d.id === m.deviceId) as TestDevice;
-
-  /** Runs each listed member device's party (the provider runs its own) through the relay. */
-  function runDevices<T>(
+  const runDevices = <T>(
     relay: { relayId: string; sid: string },
     members: Member[],
     parties: number[],
     party: (index: number, sid: Uint8Array) => Party<T>,
-  ) {
-    const sid = hexToBytes(relay.sid);
-    return Promise.all(
-      members
-        .filter((m) => parties.includes(m.index) && !m.provider)
-        .map(async (m) => {
-          const device = deviceOf(m);
-          const channel = await wsRelayChannel(provider.url, device.identity, relay.relayId);
-          const peers: RelayPeer[] = members
-            .filter((p) => parties.includes(p.index) && p.index !== m.index)
-            .map((p) => ({ index: p.index, deviceId: p.deviceId, identityKey: hexToBytes(p.identityKey) }));
-          try {
-            return await runOverRelay(party(m.index, sid), {
-              identity: device.identity,
-              sid,
-              index: m.index,
-              peers,
-              channel,
-              timeoutMs: 30_000,
-            });
-          } finally {
-            channel.close();
-          }
-        }),
-    );
-  }
+  ) => runMemberDevices(provider, devices, relay, members, parties, party);
 
   async function createWallet(name: string, schemeName: SchemeName, members: TestDevice[], withProvider: boolean) {
     const created = await members[0]?.request("POST", "/v1/wallets", {

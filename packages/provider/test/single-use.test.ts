@@ -8,17 +8,7 @@
  */
 import { buildSolTransfer, ethereumSigningDigest, solanaAddress } from "@keyshard/chains";
 import type { Party } from "@keyshard/mpc";
-import {
-  driveSession,
-  type RelayChannel,
-  type RelayPeer,
-  runOverRelay,
-  type Share,
-  scheme,
-  toWire,
-  type WireMessage,
-  wsRelayChannel,
-} from "@keyshard/transport";
+import { driveSession, type RelayChannel, type Share, scheme, toWire, type WireMessage } from "@keyshard/transport";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,19 +19,16 @@ import {
   type DatabaseKind,
   deviceGroup,
   ethereumTransfer,
+  runMemberDevices,
   type SessionReply,
   startTestProvider,
   type TestDevice,
   type TestProvider,
   type TestWallet,
+  type WalletMember,
 } from "./harness.js";
 
-interface Member {
-  index: number;
-  deviceId: string;
-  identityKey: string;
-  provider: boolean;
-}
+type Member = WalletMember;
 
 const solTransfer = (publicKey: string, lamports: bigint) =>
   buildSolTransfer({
@@ -196,38 +183,12 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("single use on %s", (kind) =
     let members: Member[];
     let shares: Share[];
 
-    /** Runs the listed member devices' parties over the relay (the provider runs its own). */
-    function runDevices<T>(
+    const runDevices = <T>(
       relay: { relayId: string; sid: string },
       parties: number[],
       party: (index: number, sid: Uint8Array) => Party<T>,
       channelOf?: (device: TestDevice) => RelayChannel,
-    ): Promise<T[]> {
-      const sid = hexToBytes(relay.sid);
-      return Promise.all(
-        members
-          .filter((m) => parties.includes(m.index) && !m.provider)
-          .map(async (m) => {
-            const device = m.deviceId === d0.id ? d0 : d1;
-            const channel = channelOf?.(device) ?? (await wsRelayChannel(provider.url, device.identity, relay.relayId));
-            const peers: RelayPeer[] = members
-              .filter((p) => parties.includes(p.index) && p.index !== m.index)
-              .map((p) => ({ index: p.index, deviceId: p.deviceId, identityKey: hexToBytes(p.identityKey) }));
-            try {
-              return await runOverRelay(party(m.index, sid), {
-                identity: device.identity,
-                sid,
-                index: m.index,
-                peers,
-                channel,
-                timeoutMs: 20_000,
-              });
-            } finally {
-              channel.close();
-            }
-          }),
-      );
-    }
+    ) => runMemberDevices(provider, [d0, d1], relay, members, parties, party, channelOf);
 
     /** A dkls23 signature by d1 and the provider: the request, and its relayed run. */
     async function askSignature(nonce: number) {
