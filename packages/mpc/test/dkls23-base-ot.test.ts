@@ -69,8 +69,8 @@ function expectOnly<T>(outcomes: Outcome<T>[], culprit: number): void {
 
 describe("DKLs23 set-up: blame in the base OTs", () => {
   for (const [n, t, runs] of [
-    [2, 2, 32],
-    [3, 2, 8],
+    [2, 2, 16],
+    [3, 2, 4],
   ] as const) {
     it(`(${n},${t}) a changed challenge ξₖ names its sender, never the receiver (${runs} runs)`, async () => {
       for (let run = 0; run < runs; run++) {
