@@ -61,7 +61,7 @@ export function openSaved(bytes: Uint8Array): { run: SavedRun; body: Uint8Array 
     const r = new Reader(bytes, null);
     if (r.u8() !== RUN_HEADER_VERSION) r.fail("unknown run header version");
     const run = { id: r.fixed(RUN_ID_BYTES), steps: r.u32() };
-    return { run, body: bytes.subarray(RUN_ID_BYTES + 5) };
+    return { run, body: r.rest() };
   });
 }
 
