@@ -80,3 +80,29 @@ export function amount(asset: Asset, value: bigint): Amount {
 export function newDescription(chain: ChainName, network: string, fee: Amount): TransactionDescription {
   return { chain, network, action: "transfer", transfers: [], change: [], approvals: [], calls: [], fee, warnings: [] };
 }
+
+/** One asset leaving the wallet in one request. */
+export interface Outflow {
+  asset: Asset;
+  /** Transfers and approvals of the asset, plus the fee when `withFee` and it is the native coin. */
+  value: bigint;
+}
+
+/**
+ * What a request takes out of the wallet, one entry per asset (tokens told apart by contract):
+ * transfers to others and approvals, and — unless `withFee` is false — the fee, as an outflow of
+ * the native coin even when no value of that coin moves. Limits on amounts read these totals, so
+ * a fee cannot carry value out that the transfers alone would not show.
+ */
+export function outflows(d: TransactionDescription, withFee = true): Outflow[] {
+  const byAsset = new Map<string, Outflow>();
+  const add = (asset: Asset, value: bigint) => {
+    const key = asset.contract ?? asset.symbol;
+    const seen = byAsset.get(key);
+    if (seen === undefined) byAsset.set(key, { asset, value });
+    else seen.value += value;
+  };
+  for (const t of [...d.transfers, ...d.approvals]) add(t.asset, t.value);
+  if (withFee) add(d.fee.asset, d.fee.value);
+  return [...byAsset.values()];
+}

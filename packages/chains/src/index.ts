@@ -44,6 +44,7 @@ export type {
   TokenApproval,
   TransactionDescription,
 } from "./describe.js";
+export { type Outflow, outflows } from "./describe.js";
 export { ChainError, type ChainErrorCode } from "./errors.js";
 export { keyshardAccount } from "./ethereum/account.js";
 export { ethereumAddress, parseEthereumAddress } from "./ethereum/address.js";
@@ -55,6 +56,7 @@ export {
   signTypedData,
   typedDataDigest,
 } from "./ethereum/message.js";
+export { NATIVE_COINS, nativeCoin } from "./ethereum/native.js";
 export { type Eip1193Provider, type KeyshardProviderOptions, keyshardProvider } from "./ethereum/provider.js";
 export { MAINNET_TOKENS, type TokenInfo } from "./ethereum/tokens.js";
 export {

@@ -5,6 +5,8 @@
  * (or Taproot's default), and every amount the fee depends on is one our signatures commit to.
  */
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { concatBytes } from "@noble/hashes/utils.js";
 import { hex } from "@scure/base";
 import { p2pkh, SigHash, Transaction } from "@scure/btc-signer";
 import { ChainError } from "../errors.js";
@@ -109,8 +111,8 @@ export interface PsbtView {
 }
 
 /**
- * Sighashes cost O(inputs × (inputs + outputs)) as btc-signer computes them; a bound keeps a
- * hostile PSBT from occupying a co-signer for minutes. Larger consolidations are split.
+ * A bound on what one PSBT makes a co-signer read and hash (its digests cost O(inputs + outputs),
+ * see `bitcoinSigningDigests`). Larger consolidations are split.
  */
 export const MAX_PSBT_INPUTS = 256;
 export const MAX_PSBT_OUTPUTS = 256;
@@ -191,22 +193,107 @@ export interface BitcoinSigners {
   taproot?: readonly TaprootSigner[];
 }
 
-/** The digest each input we own and have not signed yet needs, exactly as BIP143/BIP341 define it. */
+const u32le = (n: number) => {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, n >>> 0, true);
+  return out;
+};
+const u64le = (n: bigint) => {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, n, true);
+  return out;
+};
+/** A script with its CompactSize length, as transactions serialize it. */
+function varBytes(bytes: Uint8Array): Uint8Array {
+  const n = bytes.length;
+  const size =
+    n < 0xfd
+      ? Uint8Array.of(n)
+      : n <= 0xffff
+        ? Uint8Array.of(0xfd, n & 0xff, n >> 8)
+        : concatBytes(Uint8Array.of(0xfe), u32le(n));
+  return concatBytes(size, bytes);
+}
+const sha256d = (...parts: Uint8Array[]) => sha256(sha256(concatBytes(...parts)));
+const tapSighashTag = sha256(new TextEncoder().encode("TapSighash"));
+
+/**
+ * The parts of BIP143's and BIP341's SIGHASH_ALL messages that are the same for every input,
+ * hashed once per PSBT: btc-signer hashes them again for each input, which makes a PSBT's
+ * digests cost O(inputs × (inputs + outputs)).
+ */
+function sighashParts(view: PsbtView) {
+  const { tx } = view;
+  const inputs = Array.from({ length: tx.inputsLength }, (_, i) => tx.getInput(i));
+  const outpoints = inputs.map((i) => concatBytes((i.txid as Uint8Array).slice().reverse(), u32le(i.index as number)));
+  const sequences = inputs.map((i) => u32le(i.sequence as number));
+  const outputs = view.outputs.map((o) => concatBytes(u64le(o.amount), varBytes(o.script)));
+  const amounts = view.inputs.map((i) => u64le(i.amount));
+  const scripts = view.inputs.map((i) => varBytes(i.script));
+  const single = (parts: Uint8Array[]) => sha256(concatBytes(...parts));
+  return {
+    version: u32le(tx.version),
+    lockTime: u32le(tx.lockTime),
+    outpoints,
+    sequences,
+    v0: { prevouts: sha256d(...outpoints), sequences: sha256d(...sequences), outputs: sha256d(...outputs) },
+    v1: {
+      prevouts: single(outpoints),
+      amounts: single(amounts),
+      scripts: single(scripts),
+      sequences: single(sequences),
+      outputs: single(outputs),
+    },
+  };
+}
+
+/**
+ * The digest each input we own and have not signed yet needs, exactly as BIP143/BIP341 define it
+ * for the sighash types `readPsbt` lets through (SIGHASH_ALL, and Taproot's default).
+ */
 export function bitcoinSigningDigests(
   view: PsbtView,
 ): { index: number; owner: OwnedOutput; digest: Uint8Array; sighash: number }[] {
-  const scripts = view.inputs.map((i) => i.script);
-  const amounts = view.inputs.map((i) => i.amount);
-  const out = [];
-  for (const [index, input] of view.inputs.entries()) {
-    if (input.owner === undefined || input.signed) continue;
+  const toSign = view.inputs.flatMap((input, index) =>
+    input.owner === undefined || input.signed ? [] : [{ index, owner: input.owner, input }],
+  );
+  if (toSign.length === 0) return [];
+  const parts = sighashParts(view);
+  return toSign.map(({ index, owner, input }) => {
+    if (input.sighash !== SigHash.ALL && !(owner.type === "p2tr" && input.sighash === SigHash.DEFAULT))
+      throw new ChainError("unsupported", `input ${index} asks for sighash type ${input.sighash}`);
     const digest =
-      input.owner.type === "p2wpkh"
-        ? view.tx.preimageWitnessV0(index, p2pkh(input.owner.key).script, input.sighash, input.amount)
-        : view.tx.preimageWitnessV1(index, scripts, input.sighash, amounts);
-    out.push({ index, owner: input.owner, digest, sighash: input.sighash });
-  }
-  return out;
+      owner.type === "p2wpkh"
+        ? sha256d(
+            parts.version,
+            parts.v0.prevouts,
+            parts.v0.sequences,
+            parts.outpoints[index] as Uint8Array,
+            varBytes(p2pkh(owner.key).script),
+            u64le(input.amount),
+            parts.sequences[index] as Uint8Array,
+            parts.v0.outputs,
+            parts.lockTime,
+            u32le(input.sighash),
+          )
+        : sha256(
+            concatBytes(
+              tapSighashTag,
+              tapSighashTag,
+              Uint8Array.of(0, input.sighash),
+              parts.version,
+              parts.lockTime,
+              parts.v1.prevouts,
+              parts.v1.amounts,
+              parts.v1.scripts,
+              parts.v1.sequences,
+              parts.v1.outputs,
+              Uint8Array.of(0),
+              u32le(index),
+            ),
+          );
+    return { index, owner, digest, sighash: input.sighash };
+  });
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
- * What unsigned Ethereum transaction bytes do, decoded from the bytes alone: native value,
+ * What unsigned Ethereum transaction bytes do, decoded from the bytes alone: native value and
+ * fee in the coin of the chain id the bytes commit to (`native.ts`; never assumed to be Ether),
  * ERC-20 `transfer` / `transferFrom` / `approve` when the call data is exactly their canonical
  * ABI encoding, anything else reported as a contract call with its selector.
  */
 import { type Address, decodeFunctionData, encodeFunctionData, erc20Abi, getAddress, type Hex, maxUint256 } from "viem";
-import { type Asset, amount, newDescription, type TransactionDescription } from "../describe.js";
+import { amount, newDescription, type TransactionDescription } from "../describe.js";
 import { ChainError } from "../errors.js";
+import { nativeCoin } from "./native.js";
 import { MAINNET_TOKENS, type TokenInfo, tokenAsset } from "./tokens.js";
 import { parseEthereumTransaction } from "./transaction.js";
 
@@ -14,8 +16,6 @@ export interface EthereumDescribeOptions {
   chainId: number;
   /** Tokens the caller trusts in addition to `MAINNET_TOKENS`. */
   tokens?: readonly TokenInfo[];
-  /** Symbol of the chain's native coin; "ETH" unless given. */
-  nativeSymbol?: string;
 }
 
 const ERC20_FUNCTIONS = {
@@ -30,12 +30,16 @@ export function describeEthereum(bytes: Uint8Array, options: EthereumDescribeOpt
   const tx = parseEthereumTransaction(bytes);
   if (tx.chainId !== options.chainId)
     throw new ChainError("wrong-network", `transaction is for chain ${tx.chainId}, not chain ${options.chainId}`);
-  const native: Asset = { symbol: options.nativeSymbol ?? "ETH", decimals: 18, known: true };
+  const native = nativeCoin(tx.chainId);
   const tokens = [...MAINNET_TOKENS, ...(options.tokens ?? [])];
   const gasPrice = tx.type === "eip1559" ? (tx.maxFeePerGas ?? 0n) : (tx.gasPrice ?? 0n);
   const value = tx.value ?? 0n;
   const data = tx.data ?? "0x";
   const description = newDescription("ethereum", `eip155:${tx.chainId}`, amount(native, (tx.gas ?? 0n) * gasPrice));
+  if (!native.known)
+    description.warnings.push(
+      `chain ${tx.chainId}'s native coin is not one keyshard knows: value and fee are in its wei`,
+    );
   if (tx.to === undefined || tx.to === null) {
     description.action = "contract-deployment";
     description.calls.push({ contract: "(new contract)", selector: "", dataLength: (data.length - 2) / 2 });
