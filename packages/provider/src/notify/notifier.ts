@@ -1,7 +1,18 @@
 /**
- * Notifications to people (one-time codes, alerts). Every message is first written to the
- * `outbox` table in the transaction that caused it; `deliver` then sends what is pending through
- * SMTP when one is configured, claiming rows so that replicas never send a message twice.
+ * Notifications to people (one-time codes, alerts) through an outbox. Every message is first
+ * written to the `outbox` table in the transaction that caused it, so it exists exactly when what
+ * it tells of was committed. When SMTP is configured, a worker sends after commit:
+ *
+ * - it claims due messages for a lease in one short statement, so replicas never send a message
+ *   twice while the lease holds, and a crashed replica's claim lapses on its own;
+ * - it sends them outside any transaction, several at once, each bounded by a timeout: a slow or
+ *   silent SMTP server never holds a database connection (on PGlite the only one) nor other mail;
+ * - it records each outcome in another short statement. A temporary failure (4xx, timeout, lost
+ *   connection) is retried after an exponential backoff of that message alone, so a refused
+ *   recipient never holds back the rest; a permanent refusal (5xx), or too many attempts, marks
+ *   the message failed with the last error.
+ *
+ * Without SMTP, messages stay in the outbox.
  */
 import nodemailer, { type Transporter } from "nodemailer";
 import type { Database, Queryable } from "../store/database.js";
@@ -13,32 +24,84 @@ export interface Notification {
   body: string;
 }
 
+/** How the worker paces delivery; the defaults suit a server, tests shorten them. */
+export interface DeliveryOptions {
+  /** Messages in flight at once: a stalled send takes one slot, the others keep going. */
+  concurrency?: number;
+  /** How long one send may take before it counts as a temporary failure. */
+  sendTimeoutMs?: number;
+  /** How long a claim keeps other replicas off a message; must outlast a send. */
+  leaseMs?: number;
+  /** The wait after a first temporary failure, doubled after each further one up to `maxBackoffMs`. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Attempts after which a message that keeps failing temporarily is given up. */
+  maxAttempts?: number;
+  /** How often due messages are looked for unprompted: retries, lapsed leases, other replicas' mail. */
+  pollMs?: number;
+}
+
+const DEFAULTS: Required<DeliveryOptions> = {
+  concurrency: 4,
+  sendTimeoutMs: 30_000,
+  leaseMs: 5 * 60_000,
+  backoffMs: 30_000,
+  maxBackoffMs: 60 * 60_000,
+  maxAttempts: 8,
+  pollMs: 5000,
+};
+
+/** A message claimed by this worker; `attempts` counts this one and identifies the claim. */
+interface Claimed {
+  id: string;
+  recipient: string;
+  subject: string;
+  body: string;
+  attempts: number;
+}
+
 export class Notifier {
   readonly #db: Database;
   readonly #transport: Transporter | undefined;
   readonly #from: string;
   readonly #now: () => number;
-  readonly #timer: NodeJS.Timeout;
+  readonly #options: Required<DeliveryOptions>;
+  readonly #timer: NodeJS.Timeout | undefined;
+  /** Sends under way, by outbox id, each with the recording of its outcome. */
+  readonly #inFlight = new Map<string, Promise<void>>();
+  /** The claim under way, if any: one at a time, so a kick meanwhile only asks for another round. */
+  #claiming: Promise<void> | undefined;
+  #again = false;
+  #closed = false;
   /** Where delivery failures are reported (the server's logger once it exists). */
   log: { warn(details: object, message: string): void } = { warn: () => {} };
 
-  /**
-   * `smtpUrl` like smtp://user:pass@host:port; without it, messages stay in the outbox. Pending
-   * messages are retried every `retryMs`, so a mail queued where nobody kicks delivery still goes.
-   */
-  constructor(db: Database, options: { smtpUrl?: string; from?: string; now?: () => number; retryMs?: number } = {}) {
+  /** `smtpUrl` like smtp://user:pass@host:port; without it, messages stay in the outbox. */
+  constructor(db: Database, options: { smtpUrl?: string; from?: string; now?: () => number } & DeliveryOptions = {}) {
     this.#db = db;
-    this.#transport = options.smtpUrl ? nodemailer.createTransport(options.smtpUrl) : undefined;
     this.#from = options.from ?? "keyshard provider <no-reply@keyshard.invalid>";
     this.#now = options.now ?? Date.now;
-    this.#timer = setInterval(() => this.kick(), options.retryMs ?? 5000);
+    const given = Object.entries(options).filter(([name, value]) => name in DEFAULTS && value !== undefined);
+    this.#options = { ...DEFAULTS, ...Object.fromEntries(given) };
+    // A claim that lapsed while its send is still running would let another replica send it too.
+    if (this.#options.leaseMs <= this.#options.sendTimeoutMs) throw new Error("the lease must outlast a send");
+    if (options.smtpUrl === undefined) return;
+    const timeout = this.#options.sendTimeoutMs;
+    // nodemailer's own timeouts (minutes by default) also end the socket of a send given up on.
+    this.#transport = nodemailer.createTransport({
+      url: options.smtpUrl,
+      connectionTimeout: timeout,
+      greetingTimeout: timeout,
+      socketTimeout: timeout,
+    });
+    this.#timer = setInterval(() => this.kick(), this.#options.pollMs);
     this.#timer.unref();
   }
 
-  /** Queues a message inside the caller's transaction. */
+  /** Queues a message inside the caller's transaction; it is due at once. */
   async queue(tx: Queryable, message: Notification, nowMs: number): Promise<void> {
     await tx.query(
-      "INSERT INTO outbox (account_id, recipient, subject, body, created_ms) VALUES ($1, $2, $3, $4, $5)",
+      "INSERT INTO outbox (account_id, recipient, subject, body, created_ms, next_attempt_ms) VALUES ($1, $2, $3, $4, $5, $5)",
       [message.accountId, message.to, message.subject, message.body, nowMs],
     );
   }
@@ -55,35 +118,143 @@ export class Notifier {
     await this.queue(tx, { accountId, to: account.email, ...message }, nowMs);
   }
 
-  /** Sends pending messages; a failed send stays pending for the next call. Returns how many went out. */
-  async deliver(nowMs: number): Promise<number> {
-    if (this.#transport === undefined) return 0;
-    let sent = 0;
-    for (;;) {
-      const delivered = await this.#db.transaction(async (tx) => {
-        const [row] = await tx.query<{ id: string; recipient: string; subject: string; body: string }>(
-          "SELECT id, recipient, subject, body FROM outbox WHERE sent_ms IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
-        );
-        if (row === undefined) return false;
-        await this.#transport?.sendMail({ from: this.#from, to: row.recipient, subject: row.subject, text: row.body });
-        await tx.query("UPDATE outbox SET sent_ms = $1 WHERE id = $2", [nowMs, row.id]);
-        return true;
+  /** Starts sending what is due without waiting for it; call it after the queuing transaction committed. */
+  kick(): void {
+    if (this.#transport === undefined || this.#closed) return;
+    if (this.#claiming !== undefined) {
+      // The claim under way may have read the outbox before the caller's message was committed.
+      this.#again = true;
+      return;
+    }
+    this.#claiming = this.#fill()
+      .catch((e) => this.log.warn({ err: { message: String(e?.message ?? e) } }, "mail delivery failed"))
+      .finally(() => {
+        this.#claiming = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.kick();
+        }
       });
-      if (!delivered) return sent;
-      sent++;
+  }
+
+  /** Stops the worker: no new claims, and the sends under way (each bounded by its timeout) are recorded. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await this.#claiming;
+    await Promise.all(this.#inFlight.values());
+    this.#transport?.close();
+  }
+
+  /** Claims due messages into the free slots and starts them, as long as that fills every slot. */
+  async #fill(): Promise<void> {
+    for (;;) {
+      const free = this.#options.concurrency - this.#inFlight.size;
+      // A send that ends kicks again.
+      if (free <= 0) return;
+      const claimed = await this.#claim(free);
+      for (const message of claimed) this.#start(message);
+      if (claimed.length < free) return;
     }
   }
 
-  /** Starts delivery without waiting for it; a failure is logged and the mail stays queued. */
-  kick(): void {
-    if (this.#transport === undefined) return;
-    void this.deliver(this.#now()).catch((e) =>
-      this.log.warn({ err: { message: String(e?.message ?? e) } }, "mail delivery failed"),
+  /**
+   * Claims up to `limit` due messages: the earliest next attempts first, none under a live lease,
+   * none this worker is still sending (a clock moved ahead, as tests do, must not reclaim them).
+   * SKIP LOCKED and the lease condition, re-checked on a row another replica just claimed, keep
+   * two replicas off one message.
+   */
+  async #claim(limit: number): Promise<Claimed[]> {
+    const now = this.#now();
+    const rows = await this.#db.query<Claimed>(
+      `UPDATE outbox SET claimed_until_ms = $1, attempts = attempts + 1
+        WHERE id IN (
+          SELECT id FROM outbox
+           WHERE sent_ms IS NULL AND failed_ms IS NULL AND next_attempt_ms <= $2
+             AND (claimed_until_ms IS NULL OR claimed_until_ms <= $2) AND NOT (id = ANY($3::bigint[]))
+           ORDER BY next_attempt_ms, id LIMIT $4 FOR UPDATE SKIP LOCKED)
+        RETURNING id, recipient, subject, body, attempts`,
+      [now + this.#options.leaseMs, now, [...this.#inFlight.keys()], limit],
     );
+    return rows.map((row) => ({ ...row, id: String(row.id) }));
   }
 
-  close(): void {
-    clearInterval(this.#timer);
-    this.#transport?.close();
+  #start(message: Claimed): void {
+    const sending = this.#send(message)
+      .catch((e) => this.log.warn({ err: { message: String(e?.message ?? e) } }, "mail delivery failed"))
+      .finally(() => {
+        this.#inFlight.delete(message.id);
+        this.kick();
+      });
+    this.#inFlight.set(message.id, sending);
   }
+
+  /** Sends one claimed message, then records the outcome; nothing of the database is held meanwhile. */
+  async #send(message: Claimed): Promise<void> {
+    const transport = this.#transport as Transporter;
+    let failure: unknown;
+    try {
+      await within(
+        transport.sendMail({ from: this.#from, to: message.recipient, subject: message.subject, text: message.body }),
+        this.#options.sendTimeoutMs,
+      );
+    } catch (e) {
+      failure = e ?? new Error("send failed");
+    }
+    const now = this.#now();
+    if (failure === undefined) {
+      // Sent, even if the lease lapsed meanwhile and another replica has it: it went out.
+      await this.#db.query(
+        "UPDATE outbox SET sent_ms = $1, claimed_until_ms = NULL, last_error = NULL WHERE id = $2 AND sent_ms IS NULL",
+        [now, message.id],
+      );
+      return;
+    }
+    const error = errorText(failure);
+    const details = { outboxId: message.id, attempts: message.attempts, error };
+    // `attempts` matches only while the claim is still this worker's: a later claim's outcome wins.
+    if (permanent(failure) || message.attempts >= this.#options.maxAttempts) {
+      await this.#db.query(
+        "UPDATE outbox SET failed_ms = $1, claimed_until_ms = NULL, last_error = $2 WHERE id = $3 AND attempts = $4 AND sent_ms IS NULL",
+        [now, error, message.id, message.attempts],
+      );
+      this.log.warn(details, "mail not delivered: given up");
+    } else {
+      const backoff = Math.min(this.#options.backoffMs * 2 ** (message.attempts - 1), this.#options.maxBackoffMs);
+      await this.#db.query(
+        "UPDATE outbox SET next_attempt_ms = $1, claimed_until_ms = NULL, last_error = $2 WHERE id = $3 AND attempts = $4 AND sent_ms IS NULL",
+        [now + backoff, error, message.id, message.attempts],
+      );
+      this.log.warn(details, "mail not delivered: will retry");
+    }
+  }
+}
+
+/** `promise`, or a temporary failure once `ms` have passed without it settling. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: "ETIMEDOUT" })), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A 5xx reply is the server's final word on this message: sending it again would not change it. */
+function permanent(failure: unknown): boolean {
+  const code = (failure as { responseCode?: unknown }).responseCode;
+  return typeof code === "number" && code >= 500 && code < 600;
+}
+
+/**
+ * What went wrong, for the outbox and the log: the SMTP server's reply or the error's message, on
+ * one line. Never the message itself: its body holds one-time codes.
+ */
+function errorText(failure: unknown): string {
+  const { code, response, message } = failure as { code?: unknown; response?: unknown; message?: unknown };
+  const text = typeof response === "string" ? response : String(message ?? failure);
+  return [typeof code === "string" ? code : undefined, text]
+    .filter((part) => part !== undefined)
+    .join(": ")
+    .replace(/\s+/g, " ")
+    .slice(0, 500);
 }
