@@ -1,8 +1,8 @@
 /**
  * Policy rules on real descriptions: first match wins, every condition must hold for every
- * transfer, and nothing matches → deny; windows add up what the wallet already signed,
- * allow-list entries count after their cooling-off, and only rules naming a kind match messages,
- * typed data or hashes. Client-sent policies are read strictly.
+ * outflow, fees included, and nothing matches → deny; windows add up what the wallet already
+ * signed, allow-list entries count after their cooling-off, and only rules naming a kind match
+ * messages, typed data or hashes. Client-sent policies are read strictly.
  */
 import {
   buildEthereumTransaction,
@@ -19,12 +19,16 @@ import {
   type Policy,
   parsePolicy,
   type RequestFacts,
+  releaseRefusal,
   type WalletHistory,
 } from "../src/policy/policy.js";
 
 const BOB = parseEthereumAddress("0x00000000000000000000000000000000000b0b00");
 const EVE = parseEthereumAddress("0x0000000000000000000000000000000000000e0e");
 const USDC = parseEthereumAddress("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48");
+
+/** The fee of every transaction `eth` builds: 90 000 gas at 1 wei. */
+const FEE = 90_000n;
 
 function eth(fields: Record<string, unknown>) {
   const bytes = buildEthereumTransaction({
@@ -47,6 +51,13 @@ const tx = (fields: Record<string, unknown>): RequestFacts => ({
   chain: "ethereum",
   description: eth(fields),
 });
+const spent = (value: bigint, agoMs: number, network = "eip155:1") => ({
+  chain: "ethereum" as const,
+  network,
+  symbol: "ETH",
+  value,
+  atMs: NOW - agoMs,
+});
 const decide = (p: Policy, facts: RequestFacts, history = noHistory): Decision => evaluatePolicy(p, facts, history);
 
 const policy = parsePolicy([
@@ -56,13 +67,18 @@ const policy = parsePolicy([
     when: { chain: ["ethereum"], asset: ["ETH"], to: [BOB.toLowerCase()], maxAmount: "1000000000000000000" },
     decision: "allow",
   },
-  { name: "usdc", when: { action: ["token-transfer"], asset: ["USDC"], maxAmount: "5000000" }, decision: "allow" },
+  {
+    name: "usdc",
+    when: { action: ["token-transfer"], asset: ["USDC"], maxAmount: "5000000", maxFee: "90000" },
+    decision: "allow",
+  },
 ]);
 
 describe("policy evaluation", () => {
   it("first match wins; amounts, destinations and assets must all hold", () => {
-    expect(decide(policy, tx({ value: 10n ** 18n }))).toEqual({ decision: "allow", rule: "small-eth-to-bob" });
-    expect(decide(policy, tx({ value: 10n ** 18n + 1n }))).toEqual({ decision: "deny", rule: null });
+    // The fee is Ether leaving the wallet too.
+    expect(decide(policy, tx({ value: 10n ** 18n - FEE }))).toEqual({ decision: "allow", rule: "small-eth-to-bob" });
+    expect(decide(policy, tx({ value: 10n ** 18n - FEE + 1n }))).toEqual({ decision: "deny", rule: null });
     expect(decide(policy, tx({ to: EVE, value: 1n }))).toEqual({ decision: "deny", rule: "no-eve" });
     const usdc = (amount: bigint, to = BOB) => tx({ to: USDC, data: erc20TransferData(to, amount) });
     expect(decide(policy, usdc(5_000_000n))).toEqual({ decision: "allow", rule: "usdc" });
@@ -84,7 +100,9 @@ describe("policy evaluation", () => {
     // An approval's spender is a counterparty, and its allowance an amount.
     const approve = tx({ to: USDC, data: erc20ApproveData(EVE, 1n) });
     expect(decide(destination, approve).decision).toBe("deny");
-    const capped = parsePolicy([{ name: "usdc", when: { asset: ["USDC"], maxAmount: "5" }, decision: "allow" }]);
+    const capped = parsePolicy([
+      { name: "usdc", when: { asset: ["USDC"], maxAmount: "5", maxFee: "90000" }, decision: "allow" },
+    ]);
     expect(decide(capped, approve).rule).toBe("usdc");
     expect(decide(capped, tx({ to: USDC, data: erc20ApproveData(EVE, 6n) })).decision).toBe("deny");
   });
@@ -98,22 +116,110 @@ describe("policy evaluation", () => {
     const windowed = parsePolicy([
       {
         name: "daily",
-        when: { asset: ["ETH"], window: { seconds: 86_400, maxTotal: "1000" } },
+        when: { asset: ["ETH"], window: { seconds: 86_400, maxTotal: "1000000" } },
         decision: "allow",
       },
       { name: "over", when: { asset: ["ETH"] }, decision: "require-approvals", approvals: 2 },
     ]);
-    const spent = (value: bigint, agoMs: number) => ({ symbol: "ETH", value, atMs: NOW - agoMs });
     const history = (s: WalletHistory["spent"]) => ({ ...noHistory, spent: s });
-    expect(decide(windowed, tx({ value: 400n }), history([spent(600n, 3600_000)])).rule).toBe("daily");
-    expect(decide(windowed, tx({ value: 401n }), history([spent(600n, 3600_000)]))).toEqual({
+    const past = [spent(600_000n, 3600_000)];
+    expect(decide(windowed, tx({ value: 400_000n - FEE }), history(past)).rule).toBe("daily");
+    expect(decide(windowed, tx({ value: 400_001n - FEE }), history(past))).toEqual({
       decision: "require-approvals",
       rule: "over",
       approvals: 2,
     });
     // Older than the window, or another asset: not counted.
-    expect(decide(windowed, tx({ value: 1000n }), history([spent(600n, 86_400_001)])).rule).toBe("daily");
-    expect(decide(windowed, tx({ value: 1000n }), history([{ ...spent(600n, 1), symbol: "USDC" }])).rule).toBe("daily");
+    const full = 1_000_000n - FEE;
+    expect(decide(windowed, tx({ value: full }), history([spent(600_000n, 86_400_001)])).rule).toBe("daily");
+    expect(decide(windowed, tx({ value: full }), history([{ ...spent(600_000n, 1), symbol: "USDC" }])).rule).toBe(
+      "daily",
+    );
+  });
+
+  it("fees count as outflows of the native coin, each asset totalled over the request", () => {
+    const capped = parsePolicy([{ name: "small", when: { asset: ["ETH"], maxAmount: "100000" }, decision: "allow" }]);
+    expect(decide(capped, tx({ value: 0n, gas: 21_000n, maxFeePerGas: 1n })).rule).toBe("small");
+    // Nothing sent, 21 ETH burnt as fee.
+    expect(decide(capped, tx({ value: 0n, gas: 21_000n, maxFeePerGas: 10n ** 15n })).decision).toBe("deny");
+    // A token rule without a fee cap never allows the Ether the fee costs.
+    const usdc = tx({ to: USDC, data: erc20TransferData(BOB, 1n) });
+    expect(decide(parsePolicy([{ name: "u", when: { asset: ["USDC"] }, decision: "allow" }]), usdc).decision).toBe(
+      "deny",
+    );
+    // Another EVM chain's coin is not Ether, whatever its wei.
+    const rsk = describeEthereum(
+      buildEthereumTransaction({ chainId: 30, nonce: 0, to: BOB, value: 1n, gas: 21_000n, gasPrice: 1n } as never),
+      { chainId: 30 },
+    );
+    expect(decide(capped, { kind: "transaction", chain: "ethereum", description: rsk }).decision).toBe("deny");
+  });
+
+  it("fee caps bound the fee: in base units, or against the native value moved", () => {
+    const capped = parsePolicy([
+      { name: "fee", when: { asset: ["USDC"], maxFee: String(FEE) }, decision: "allow" },
+      { name: "share", when: { asset: ["ETH"], maxFeeBasisPoints: 100 }, decision: "allow" },
+    ]);
+    const usdc = (fields: Record<string, unknown>) => tx({ to: USDC, data: erc20TransferData(BOB, 1n), ...fields });
+    expect(decide(capped, usdc({})).rule).toBe("fee");
+    expect(decide(capped, usdc({ maxFeePerGas: 2n })).decision).toBe("deny");
+    // Ether sent along with the token call is not a fee: the rule lists no Ether.
+    expect(decide(capped, usdc({ value: 1n })).decision).toBe("deny");
+    // 1 %: a fee of 90 000 wei needs 9 000 000 wei sent; moving no Ether, only a zero fee passes.
+    expect(decide(capped, tx({ value: 9_000_000n })).rule).toBe("share");
+    expect(decide(capped, tx({ value: 8_999_999n })).decision).toBe("deny");
+    expect(decide(capped, tx({ value: 0n })).decision).toBe("deny");
+    expect(decide(capped, tx({ value: 0n, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n })).rule).toBe("share");
+    // A call keyshard cannot decode still has a fee its bytes fix.
+    const call = parsePolicy([{ name: "call", when: { to: [BOB], maxFee: String(FEE) }, decision: "allow" }]);
+    expect(decide(call, tx({ data: "0xdeadbeef" })).rule).toBe("call");
+    expect(decide(call, tx({ data: "0xdeadbeef", maxFeePerGas: 2n })).decision).toBe("deny");
+  });
+
+  it("a network condition picks networks, and a window counts only what they spent", () => {
+    const mainnet = parsePolicy([
+      {
+        name: "mainnet-daily",
+        when: { network: ["eip155:1"], asset: ["ETH"], window: { seconds: 86_400, maxTotal: "1000000" } },
+        decision: "allow",
+      },
+    ]);
+    const value = 500_000n - FEE;
+    const onSepolia = { ...noHistory, spent: [spent(600_000n, 1000, "eip155:11155111")] };
+    expect(decide(mainnet, tx({ value }), onSepolia).rule).toBe("mainnet-daily");
+    const onMainnet = { ...noHistory, spent: [spent(600_000n, 1000)] };
+    expect(decide(mainnet, tx({ value }), onMainnet).decision).toBe("deny");
+    const sepolia = describeEthereum(
+      buildEthereumTransaction({
+        chainId: 11155111,
+        nonce: 0,
+        to: BOB,
+        value: 1n,
+        gas: 21_000n,
+        gasPrice: 1n,
+      } as never),
+      { chainId: 11155111 },
+    );
+    expect(decide(mainnet, { kind: "transaction", chain: "ethereum", description: sepolia }).decision).toBe("deny");
+  });
+
+  it("a held request is released only while the rule that held it still matches", () => {
+    const held = parsePolicy([
+      {
+        name: "daily",
+        when: { asset: ["ETH"], window: { seconds: 86_400, maxTotal: "1000000" } },
+        decision: "delay",
+        delaySeconds: 60,
+      },
+    ]);
+    const facts = tx({ value: 500_000n - FEE });
+    expect(releaseRefusal(held, "daily", facts, noHistory)).toBeNull();
+    expect(releaseRefusal(held, "daily", facts, { ...noHistory, spent: [spent(500_001n, 1000)] })).toMatch(
+      /no longer matches/,
+    );
+    expect(releaseRefusal(held, "gone", facts, noHistory)).toMatch(/no longer in the wallet's policy/);
+    const denying = parsePolicy([{ name: "daily", when: {}, decision: "deny" }]);
+    expect(releaseRefusal(denying, "daily", facts, noHistory)).toMatch(/now denies/);
   });
 
   it("an allow-list entry counts only after its cooling-off period", () => {
@@ -169,6 +275,18 @@ describe("policy evaluation", () => {
       [{ name: "x", when: { asset: ["ETH"], window: { seconds: 1, maxTotal: "1" } }, decision: "allow" }],
       [{ name: "x", when: { kind: ["message"], maxAmount: "1" }, decision: "allow" }],
       [{ name: "x", when: { kind: ["picture"] }, decision: "allow" }],
+      [{ name: "x", when: { network: ["ethereum"] }, decision: "allow" }],
+      [{ name: "x", when: { network: ["eip155:01"] }, decision: "allow" }],
+      [{ name: "x", when: { network: ["bitcoin:signet"] }, decision: "allow" }],
+      [{ name: "x", when: { network: [] }, decision: "allow" }],
+      [{ name: "x", when: { maxFee: 5 }, decision: "allow" }],
+      [{ name: "x", when: { maxFee: "1.5" }, decision: "allow" }],
+      [{ name: "x", when: { maxFeeBasisPoints: -1 }, decision: "allow" }],
+      [{ name: "x", when: { maxFeeBasisPoints: 10_001 }, decision: "allow" }],
+      [{ name: "x", when: { maxFeeBasisPoints: 2.5 }, decision: "allow" }],
+      [{ name: "x", when: { maxFeeBasisPoints: "50" }, decision: "allow" }],
+      [{ name: "x", when: { kind: ["typed-data"], maxFee: "1" }, decision: "allow" }],
+      [{ name: "x", when: { kind: ["message"], network: ["eip155:1"] }, decision: "allow" }],
       [{ name: "x", when: {}, decision: "require-approvals" }],
       [{ name: "x", when: {}, decision: "require-approvals", approvals: 0 }],
       [{ name: "x", when: {}, decision: "allow", approvals: 1 }],
@@ -180,5 +298,18 @@ describe("policy evaluation", () => {
       ],
     ])
       expect(() => parsePolicy(bad)).toThrow();
+  });
+
+  it("reads networks and fee caps", () => {
+    const when = {
+      network: ["eip155:1", "bitcoin:mainnet", "solana"],
+      asset: ["USDC"],
+      maxFee: "10000000000000000",
+      maxFeeBasisPoints: 0,
+    };
+    expect(parsePolicy([{ name: "x", when, decision: "allow" }])).toEqual([{ name: "x", when, decision: "allow" }]);
+    expect(parsePolicy([{ name: "x", when: { maxFeeBasisPoints: 10_000 }, decision: "allow" }])[0]?.when).toEqual({
+      maxFeeBasisPoints: 10_000,
+    });
   });
 });

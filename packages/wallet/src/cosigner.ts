@@ -5,13 +5,20 @@
  * its own rules — e.g. "only ETH transfers under 0.05 to these addresses" — or asks, answers, and
  * takes part only if it said yes. Every decision goes to its log with what the bytes do.
  *
+ * A rule's amount bounds everything the request takes out of the wallet, counted as the
+ * provider's policy counts it (`outflows` of `@keyshard/chains`): the transfers plus the network
+ * fee the bytes allow, since a fee is paid from the wallet as surely as a transfer is. A rule's
+ * coin is the chain's own — Ether, bitcoin, SOL — and every outflow must be of it: the same
+ * Ethereum-format bytes spend RBTC or BNB on other chain ids, and a coin keyshard does not know
+ * is never taken for Ether.
+ *
  * The runs come from the provider's list of relay sessions, sid included, so the list is not
  * trusted to be new: a run whose sid this device's share has used is refused (and logged), also
  * after a restart, when the list still shows the sessions it took part in.
  */
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
-import type { TransactionDescription } from "@keyshard/chains";
+import { type Asset, outflows, type TransactionDescription } from "@keyshard/chains";
 import { scheme, wsRelayChannel } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { parseAmount } from "./amount.js";
@@ -32,10 +39,13 @@ import {
 import type { SignBody, StoredWallet } from "./state.js";
 import type { Wallet } from "./wallet.js";
 
-/** One permission: a transfer on `chain`, at most `maxAmount` in all, only to `to` when given. */
+/**
+ * One permission: a transfer of the chain's coin on `chain`, at most `maxAmount` in all, fee
+ * included, only to `to` when given.
+ */
 export interface CosignerRule {
   chain: "ethereum" | "bitcoin" | "solana";
-  /** Decimal, in the chain's coin (ETH, BTC, SOL). */
+  /** Decimal, in the chain's coin (ETH, BTC, SOL): transfers plus the fee of the whole request. */
   maxAmount?: string;
   to?: string[];
 }
@@ -72,18 +82,30 @@ const sameAddress = (chain: CosignerRule["chain"], a: string, b: string) =>
     ? a.toLowerCase() === b.toLowerCase()
     : a === b;
 
+/** The chain's own coin as its description names it: a known native asset with the rule's symbol. */
+const isCoin = (chain: CosignerRule["chain"], asset: Asset) =>
+  asset.known && asset.contract === undefined && asset.symbol === COIN[chain];
+
 /** Whether one rule lets the described transaction through; the reason either way. */
 export function decide(rules: readonly CosignerRule[], d: TransactionDescription): { accept: boolean; reason: string } {
   if (d.action !== "transfer" || d.approvals.length > 0 || d.calls.length > 0 || d.transfers.length === 0)
     return { accept: false, reason: `a ${d.action}, and this device co-signs plain transfers only` };
   if (d.transfers.some((t) => t.asset.contract !== undefined))
     return { accept: false, reason: "a token transfer, and this device's rules cover the native coin only" };
-  const total = d.transfers.reduce((sum, t) => sum + t.value, 0n);
+  const flows = outflows(d);
+  // Every rule on a chain is in that chain's one coin, so another coin is refused before any rule.
+  const foreign = flows.find((f) => !isCoin(d.chain, f.asset));
+  if (foreign !== undefined)
+    return {
+      accept: false,
+      reason: `pays in ${foreign.asset.symbol} on ${d.network}, and this device's rules are in ${COIN[d.chain]}`,
+    };
+  const total = flows.reduce((sum, f) => sum + f.value, 0n);
   const reasons: string[] = [];
   for (const [i, rule] of rules.entries()) {
     if (rule.chain !== d.chain) continue;
     if (rule.maxAmount !== undefined && total > parseAmount(rule.maxAmount, DECIMALS[rule.chain], COIN[rule.chain])) {
-      reasons.push(`rule ${i + 1}: over ${rule.maxAmount} ${COIN[rule.chain]}`);
+      reasons.push(`rule ${i + 1}: over ${rule.maxAmount} ${COIN[rule.chain]} with the fee`);
       continue;
     }
     const stranger = d.transfers.find((t) => rule.to && !rule.to.some((a) => sameAddress(rule.chain, a, t.to)));

@@ -9,8 +9,29 @@
  * conditions about transfers never match a request that is not a transaction; destination
  * conditions need at least one counterparty and cover the contracts of calls keyshard cannot
  * decode; asset and amount conditions never match such calls, whose effects are unknown.
+ *
+ * Amounts count everything that leaves the wallet. A request's outflow of an asset is the sum of
+ * its transfers to others (Bitcoin change excluded) and approvals of that asset, plus, for the
+ * chain's native coin, the network fee `@keyshard/chains` computed from the bytes (Ethereum gas
+ * limit × max fee per gas, Bitcoin inputs − outputs, Solana base + priority fee). An asset is
+ * its symbol on one network: the same symbol on another chain id is a different coin, and an EVM
+ * chain whose coin keyshard does not list has an unknown coin that no asset list matches.
+ * - `asset`: every outflow is of a known asset in the list, the fee's coin included; a rule
+ *   with a fee cap (`maxFee`, `maxFeeBasisPoints`) that does not list the native coin bounds the
+ *   fee by its cap instead, which is how a token rule allows paying the fee in another coin.
+ * - `maxAmount`: each asset's outflow over the whole request (the native coin's includes the
+ *   fee, unless a fee cap answers for it as above), not each output on its own.
+ * - `window`: the rule's one asset, summed over this request and every request whose signing
+ *   started within the window (fees included, failed runs too), on the chains and networks the
+ *   rule's own `chain` and `network` conditions name.
+ * - `maxFee`: the fee in base units of the native coin; `maxFeeBasisPoints`: fee × 10 000 ≤
+ *   basis points × native value transferred, so a request moving no native value passes only
+ *   with no fee. Both need the native coin to be known, and both bound calls keyshard cannot
+ *   decode too, whose fee the bytes still fix.
+ * A held request is checked again as it is released (`requests/holds.ts`): the rule that held it
+ * must still match the wallet's current policy and history then.
  */
-import type { Action, ChainName, TransactionDescription } from "@keyshard/chains";
+import { type Action, type ChainName, outflows, type TransactionDescription } from "@keyshard/chains";
 import { badRequest } from "../api/errors.js";
 
 export const REQUEST_KINDS = ["transaction", "message", "typed-data", "raw-hash"] as const;
@@ -19,20 +40,26 @@ export type RequestKind = (typeof REQUEST_KINDS)[number];
 export interface Match {
   kind?: RequestKind[];
   chain?: ChainName[];
+  /** Networks as descriptions name them: "eip155:<chain id>", "bitcoin:<network>", "solana". */
+  network?: string[];
   action?: Action[];
-  /** Asset symbols; every transfer must be of a known asset among them. */
+  /** Asset symbols; every outflow, the fee's included unless a fee cap bounds it, is of a known one. */
   asset?: string[];
   /** Destinations; every transfer must go to one of them. */
   to?: string[];
   /** Every destination is on the wallet's allow-list and was added at least this long ago. */
   allowListed?: { coolingOffSeconds: number };
-  /** Largest value of any one transfer, in base units (a decimal string). */
+  /** Largest outflow of each asset in the whole request, in base units (a decimal string). */
   maxAmount?: string;
   /**
-   * This request plus everything the wallet started signing in the last `seconds` (transfers and
-   * approvals) stays within `maxTotal` base units of the rule's one asset.
+   * This request plus everything the wallet started signing in the last `seconds` (transfers,
+   * approvals and fees) stays within `maxTotal` base units of the rule's one asset.
    */
   window?: { seconds: number; maxTotal: string };
+  /** Largest fee, in base units of the chain's native coin. */
+  maxFee?: string;
+  /** Largest fee as a share of the native value transferred, in hundredths of a percent. */
+  maxFeeBasisPoints?: number;
 }
 
 export const DECISIONS = ["allow", "deny", "require-totp", "require-approvals", "delay"] as const;
@@ -64,13 +91,24 @@ export interface RequestFacts {
   description?: TransactionDescription;
 }
 
+/** What one past request took out of the wallet in one known asset. */
+export interface Spent {
+  chain: ChainName;
+  network: string;
+  symbol: string;
+  /** Transfers and approvals, plus the fee for the native coin. */
+  value: bigint;
+  /** When its signing started. */
+  atMs: number;
+}
+
 /** The provider's records a rule may consult. */
 export interface WalletHistory {
   now: number;
   /** allowListKey(chain, address) → when it was added. */
   allowList: ReadonlyMap<string, number>;
-  /** Transfers and approvals of requests whose signing started. */
-  spent: readonly { symbol: string; value: bigint; atMs: number }[];
+  /** Outflows of requests whose signing started. */
+  spent: readonly Spent[];
 }
 
 export interface Decision {
@@ -93,7 +131,17 @@ export function normalizeAddress(chain: string, address: string): string {
 
 export const allowListKey = (chain: string, address: string) => `${chain}:${normalizeAddress(chain, address)}`;
 
-const TRANSFER_CONDITIONS = ["action", "asset", "to", "allowListed", "maxAmount", "window"] as const;
+const TRANSFER_CONDITIONS = [
+  "network",
+  "action",
+  "asset",
+  "to",
+  "allowListed",
+  "maxAmount",
+  "window",
+  "maxFee",
+  "maxFeeBasisPoints",
+] as const;
 
 function matches(match: Match, facts: RequestFacts, history: WalletHistory): boolean {
   if (!(match.kind ?? ["transaction"]).includes(facts.kind)) return false;
@@ -101,12 +149,16 @@ function matches(match: Match, facts: RequestFacts, history: WalletHistory): boo
   const d = facts.description;
   if (!TRANSFER_CONDITIONS.some((c) => match[c] !== undefined)) return true;
   if (d === undefined) return false;
+  if (match.network && !match.network.includes(d.network)) return false;
   if (match.action && !match.action.includes(d.action)) return false;
   // A call keyshard cannot decode may move anything: asset and amount conditions cannot bound it.
   const undecoded = d.action === "contract-call" || d.action === "contract-deployment";
-  const movements = [...d.transfers, ...d.approvals];
   if ((match.asset ?? match.maxAmount ?? match.window) !== undefined && undecoded) return false;
-  if (match.asset && !movements.every((t) => t.asset.known && match.asset?.includes(t.asset.symbol))) return false;
+  const native = d.fee.asset;
+  const feeCapped = match.maxFee !== undefined || match.maxFeeBasisPoints !== undefined;
+  // A fee cap answers for the fee of a rule that does not list the native coin (a token rule).
+  const flows = outflows(d, !(feeCapped && match.asset !== undefined && !match.asset.includes(native.symbol)));
+  if (match.asset && !flows.every((f) => f.asset.known && match.asset?.includes(f.asset.symbol))) return false;
   // Everyone the transaction deals with: recipients, spenders, and the contracts of undecoded calls.
   const counterparties = [
     ...d.transfers.map((t) => t.to),
@@ -125,15 +177,28 @@ function matches(match: Match, facts: RequestFacts, history: WalletHistory): boo
   }
   if (match.maxAmount !== undefined) {
     const max = BigInt(match.maxAmount);
-    if (!movements.every((t) => t.value <= max)) return false;
+    if (!flows.every((f) => f.value <= max)) return false;
   }
   if (match.window) {
-    // parsePolicy guarantees one asset, and the asset condition above that every transfer is in it.
+    // parsePolicy guarantees one asset, and the asset condition above that every outflow is of it.
     const symbol = (match.asset as string[])[0] as string;
     const since = history.now - match.window.seconds * 1000;
-    let total = movements.reduce((sum, t) => sum + t.value, 0n);
-    for (const s of history.spent) if (s.symbol === symbol && s.atMs > since) total += s.value;
+    let total = flows.reduce((sum, f) => sum + f.value, 0n);
+    for (const s of history.spent)
+      if (
+        s.symbol === symbol &&
+        s.atMs > since &&
+        (match.chain?.includes(s.chain) ?? true) &&
+        (match.network?.includes(s.network) ?? true)
+      )
+        total += s.value;
     if (total > BigInt(match.window.maxTotal)) return false;
+  }
+  if (feeCapped && !native.known) return false;
+  if (match.maxFee !== undefined && d.fee.value > BigInt(match.maxFee)) return false;
+  if (match.maxFeeBasisPoints !== undefined) {
+    const moved = d.transfers.filter((t) => t.asset.contract === undefined).reduce((sum, t) => sum + t.value, 0n);
+    if (d.fee.value * 10_000n > BigInt(match.maxFeeBasisPoints) * moved) return false;
   }
   return true;
 }
@@ -151,6 +216,25 @@ export function evaluatePolicy(policy: Policy, facts: RequestFacts, history: Wal
   return { decision: "deny", rule: null };
 }
 
+/**
+ * Why a held request may not be released after all, or null when it may: the rule that held it
+ * must still be in the wallet's policy, not deny, and still match with the history as it is now —
+ * other requests signed meanwhile count against its window.
+ */
+export function releaseRefusal(
+  policy: Policy,
+  ruleName: string | null,
+  facts: RequestFacts,
+  history: WalletHistory,
+): string | null {
+  const rule = policy.find((r) => r.name === ruleName);
+  if (rule === undefined) return `rule "${ruleName}" that held the request is no longer in the wallet's policy`;
+  if (rule.decision === "deny") return `rule "${rule.name}" now denies the request`;
+  if (!matches(rule.when, facts, history))
+    return `rule "${rule.name}" no longer matches the request: what the wallet signed meanwhile, the allow-list or the rule changed`;
+  return null;
+}
+
 /** The longest window any rule looks back over, in milliseconds: how much history to load. */
 export function longestWindowMs(policy: Policy): number {
   return Math.max(0, ...policy.map((r) => (r.when.window?.seconds ?? 0) * 1000));
@@ -164,6 +248,8 @@ const ACTIONS: readonly Action[] = [
   "contract-deployment",
 ];
 const BASE_UNITS = /^(0|[1-9][0-9]{0,77})$/;
+/** The networks descriptions name; a chain id with a leading zero would never match one. */
+const NETWORK = /^(eip155:[1-9][0-9]{0,15}|bitcoin:(mainnet|testnet|regtest)|solana)$/;
 const YEAR_SECONDS = 366 * 24 * 3600;
 
 function stringList(value: unknown, field: string, allowed?: readonly string[]): string[] {
@@ -198,17 +284,25 @@ function parseMatch(value: unknown, where: string): Match {
   const when = object(value, `${where}: when`, [
     "kind",
     "chain",
+    "network",
     "action",
     "asset",
     "to",
     "allowListed",
     "maxAmount",
     "window",
+    "maxFee",
+    "maxFeeBasisPoints",
   ]);
   const match: Match = {};
   if (when.kind !== undefined) match.kind = stringList(when.kind, "kind", REQUEST_KINDS) as RequestKind[];
   if (when.chain !== undefined)
     match.chain = stringList(when.chain, "chain", ["ethereum", "bitcoin", "solana"]) as ChainName[];
+  if (when.network !== undefined) {
+    match.network = stringList(when.network, "network");
+    if (!match.network.every((n) => NETWORK.test(n)))
+      throw badRequest(`${where}: a network is eip155:<chain id>, bitcoin:mainnet|testnet|regtest or solana`);
+  }
   if (when.action !== undefined) match.action = stringList(when.action, "action", ACTIONS) as Action[];
   if (when.asset !== undefined) match.asset = stringList(when.asset, "asset");
   if (when.to !== undefined) match.to = stringList(when.to, "to");
@@ -221,6 +315,13 @@ function parseMatch(value: unknown, where: string): Match {
     const w = object(when.window, `${where}: window`, ["seconds", "maxTotal"]);
     if (match.asset?.length !== 1) throw badRequest(`${where}: a window needs exactly one asset to add up`);
     match.window = { seconds: seconds(w.seconds, "window seconds", 60), maxTotal: baseUnits(w.maxTotal, "maxTotal") };
+  }
+  if (when.maxFee !== undefined) match.maxFee = baseUnits(when.maxFee, `${where}: maxFee`);
+  if (when.maxFeeBasisPoints !== undefined) {
+    const bps = when.maxFeeBasisPoints;
+    if (!Number.isSafeInteger(bps) || (bps as number) < 0 || (bps as number) > 10_000)
+      throw badRequest(`${where}: maxFeeBasisPoints is a whole number from 0 to 10000`);
+    match.maxFeeBasisPoints = bps as number;
   }
   if (match.kind && !match.kind.includes("transaction") && TRANSFER_CONDITIONS.some((c) => match[c] !== undefined))
     throw badRequest(`${where}: transfer conditions cannot match messages, typed data or hashes`);

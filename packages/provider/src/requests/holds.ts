@@ -1,11 +1,23 @@
 /**
  * What a sign request waits for, and the wallet history its policy reads. A held request records
  * each condition (TOTP code, approvals, time lock); signing may start only once every one is met,
- * and until then any device of the account can cancel it.
+ * and until then any device of the account can cancel it. As it is released, the rule that held
+ * it is checked again against the history of that moment: two requests held while each fitted a
+ * window cannot both be signed once together they exceed it.
  */
+import { type ChainName, outflows, type TransactionDescription } from "@keyshard/chains";
 import type { ProviderContext } from "../api/context.js";
-import { allowListKey, type Decision, type WalletHistory } from "../policy/policy.js";
+import { currentPolicy } from "../policy/changes.js";
+import {
+  allowListKey,
+  type Decision,
+  longestWindowMs,
+  type RequestKind,
+  releaseRefusal,
+  type WalletHistory,
+} from "../policy/policy.js";
 import type { Queryable } from "../store/database.js";
+import type { WalletRow } from "../store/wallets.js";
 
 export type RequestStatus = "denied" | "held" | "signing" | "signed" | "failed" | "cancelled";
 
@@ -80,7 +92,17 @@ export function waitingFor(row: RequestRow, approvals: Approval[], now: number):
   return waiting;
 }
 
-/** The allow-list and the transfers the wallet started signing within `windowMs`. */
+/**
+ * A transaction's description as stored with its request (canonical JSON, amounts as decimal
+ * strings), with its amounts read back as numbers.
+ */
+export function storedDescription(json: string): TransactionDescription {
+  const d = JSON.parse(json) as TransactionDescription;
+  for (const a of [...d.transfers, ...d.change, ...d.approvals, d.fee]) a.value = BigInt(a.value);
+  return d;
+}
+
+/** The allow-list and what the wallet started signing within `windowMs`, fees included. */
 export async function walletHistory(
   ctx: ProviderContext,
   q: Queryable,
@@ -101,11 +123,25 @@ export async function walletHistory(
       [walletId, now - windowMs],
     );
     for (const row of rows) {
-      type Moved = { value: string; asset: { symbol: string; known: boolean } }[];
-      const { transfers, approvals } = JSON.parse(row.description) as { transfers: Moved; approvals: Moved };
-      for (const t of [...transfers, ...approvals])
-        if (t.asset.known) spent.push({ symbol: t.asset.symbol, value: BigInt(t.value), atMs: Number(row.signing_ms) });
+      const d = storedDescription(row.description);
+      for (const { asset, value } of outflows(d))
+        if (asset.known)
+          spent.push({ chain: d.chain, network: d.network, symbol: asset.symbol, value, atMs: Number(row.signing_ms) });
     }
   }
   return { now, allowList, spent };
+}
+
+/**
+ * Why the held request `row` may not be released now, or null when it may (see `releaseRefusal`).
+ * The caller holds the wallet's lock, so no other request of the wallet starts signing meanwhile.
+ */
+export async function refusalAtRelease(ctx: ProviderContext, tx: Queryable, wallet: WalletRow, row: RequestRow) {
+  const policy = await currentPolicy(ctx, tx, wallet);
+  const facts = {
+    kind: row.kind as RequestKind,
+    chain: row.chain as ChainName,
+    ...(row.kind === "transaction" && { description: storedDescription(row.description) }),
+  };
+  return releaseRefusal(policy, row.rule, facts, await walletHistory(ctx, tx, wallet.id, longestWindowMs(policy)));
 }
