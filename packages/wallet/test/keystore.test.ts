@@ -3,7 +3,7 @@
  * tampering reported as such, mode 0600, and writes that a kill -9 cannot leave half done.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -81,8 +81,16 @@ describe("keystore", () => {
     writeFileSync(file, "original");
     const fixture = new URL("./fixtures/keep-writing.ts", import.meta.url).pathname;
     for (let round = 0; round < 4; round++) {
+      // The kill comes at a random moment after the child's first write begins (its temporary
+      // file appears), not at a fixed time after the spawn, which a busy machine may spend
+      // starting the child before it writes anything.
+      const watcher = watch(home);
       const child = spawn(process.execPath, ["--import", "tsx", fixture, file], { stdio: "ignore" });
-      await new Promise((r) => setTimeout(r, 1500 + Math.random() * 1000));
+      await new Promise<void>((resolve, reject) => {
+        watcher.once("change", () => resolve());
+        child.once("exit", (code) => reject(new Error(`the writer exited (${code}) before writing`)));
+      }).finally(() => watcher.close());
+      await new Promise((r) => setTimeout(r, Math.random() * 1000));
       child.kill("SIGKILL");
       await new Promise((r) => child.once("exit", r));
       const text = readFileSync(file, "utf8");
