@@ -43,6 +43,8 @@ export interface ProviderConfig {
   authRateLimit?: number;
   /** How long a policy change waits (default 48 hours). */
   policyDelayMs?: number;
+  /** How long a guarded account change (TOTP, face enrollment, heir, new device) waits (default: the policy delay). */
+  accountChangeDelayMs?: number;
   /** How long a requested backup of the provider's share waits, cancellable (default 7 days). */
   backupDelayMs?: number;
   /** How long a face recovery holds outgoing transfers unless the old device confirms (default 72 hours). */
@@ -91,6 +93,7 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
     now,
     authRateLimit: config.authRateLimit ?? 10,
     policyDelayMs: config.policyDelayMs ?? DEFAULT_POLICY_DELAY_MS,
+    accountChangeDelayMs: config.accountChangeDelayMs ?? config.policyDelayMs ?? DEFAULT_POLICY_DELAY_MS,
     backupDelayMs: config.backupDelayMs ?? DEFAULT_BACKUP_DELAY_MS,
     recoveryHoldMs: config.recoveryHoldMs ?? DEFAULT_RECOVERY_HOLD_MS,
     faceAttemptsPerDay: config.faceAttemptsPerDay ?? DEFAULT_FACE_ATTEMPTS_PER_DAY,
@@ -115,7 +118,7 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
     ...(createdFile && { createdKeyFile: createdFile }),
     async close() {
       await app.close();
-      notifier.close();
+      await notifier.close();
       await threads.close();
       await db.close();
     },

@@ -23,6 +23,7 @@ function delayMs(name: string): number | undefined {
   return seconds * 1000;
 }
 const policyDelayMs = delayMs("KEYSHARD_POLICY_DELAY_SECONDS");
+const accountChangeDelayMs = delayMs("KEYSHARD_ACCOUNT_CHANGE_DELAY_SECONDS");
 const backupDelayMs = delayMs("KEYSHARD_BACKUP_DELAY_SECONDS");
 const recoveryHoldMs = delayMs("KEYSHARD_RECOVERY_HOLD_SECONDS");
 const heirInactivityMs = delayMs("KEYSHARD_HEIR_INACTIVITY_SECONDS");
@@ -40,6 +41,7 @@ try {
     masterKeyHex: env.KEYSHARD_MASTER_KEY,
     smtpUrl: env.KEYSHARD_SMTP_URL,
     ...(policyDelayMs !== undefined && { policyDelayMs }),
+    ...(accountChangeDelayMs !== undefined && { accountChangeDelayMs }),
     ...(backupDelayMs !== undefined && { backupDelayMs }),
     ...(recoveryHoldMs !== undefined && { recoveryHoldMs }),
     ...(heirInactivityMs !== undefined && { heirInactivityMs }),

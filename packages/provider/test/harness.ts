@@ -59,17 +59,34 @@ export interface Mail {
   text: string;
 }
 
-/** An SMTP server on a free port that accepts everything and keeps it. */
-export async function startMailbox(): Promise<{ url: string; mails: Mail[]; close(): Promise<void> }> {
+/** How a test mailbox answers, for tests of delivery failures; by default it accepts everything. */
+export interface MailboxOptions {
+  /** An SMTP reply code (4xx temporary, 5xx permanent) refusing mail to `to`, or nothing to accept it. */
+  refuse?: (to: string) => number | undefined;
+  /** Awaited once a mail's data has arrived, before the server answers it: a pending promise stalls DATA. */
+  beforeAnswer?: (mail: Mail) => Promise<void> | void;
+}
+
+/** An SMTP server on a free port that keeps every mail it accepts. */
+export async function startMailbox(
+  options: MailboxOptions = {},
+): Promise<{ url: string; mails: Mail[]; close(): Promise<void> }> {
   const mails: Mail[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS"],
+    onRcptTo(address, _session, callback) {
+      const code = options.refuse?.(address.address);
+      if (code === undefined) return callback();
+      callback(Object.assign(new Error(`mailbox refuses ${address.address}`), { responseCode: code }));
+    },
     onData(stream, session, callback) {
       let text = "";
       stream.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
-      stream.on("end", () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address).join(","), text });
+      stream.on("end", async () => {
+        const mail = { to: session.envelope.rcptTo.map((r) => r.address).join(","), text };
+        await options.beforeAnswer?.(mail);
+        mails.push(mail);
         callback();
       });
     },
@@ -96,15 +113,17 @@ export async function startTestProvider(
     masterKeyHex?: string;
     authRateLimit?: number;
     policyDelayMs?: number;
+    accountChangeDelayMs?: number;
     backupDelayMs?: number;
     faceAttemptsPerDay?: number;
     recoveryHoldMs?: number;
     challengeRandom?: (n: number) => Uint8Array;
+    mailbox?: MailboxOptions;
   } = {},
 ): Promise<TestProvider> {
   const dataDir = mkdtempSync(join(tmpdir(), "keyshard-provider-"));
   const postgres = kind === "postgres" ? await freshPostgres() : undefined;
-  const mailbox = await startMailbox();
+  const mailbox = await startMailbox(options.mailbox);
   let offset = 0;
   const provider = await startProvider({
     dataDir,
@@ -113,6 +132,7 @@ export async function startTestProvider(
     smtpUrl: mailbox.url,
     authRateLimit: options.authRateLimit ?? 1000,
     ...(options.policyDelayMs !== undefined && { policyDelayMs: options.policyDelayMs }),
+    ...(options.accountChangeDelayMs !== undefined && { accountChangeDelayMs: options.accountChangeDelayMs }),
     ...(options.backupDelayMs !== undefined && { backupDelayMs: options.backupDelayMs }),
     ...(options.faceAttemptsPerDay !== undefined && { faceAttemptsPerDay: options.faceAttemptsPerDay }),
     ...(options.recoveryHoldMs !== undefined && { recoveryHoldMs: options.recoveryHoldMs }),
@@ -186,11 +206,14 @@ export async function send(
 }
 
 /** A mail's text with quoted-printable soft line breaks joined. */
-const mailText = (mail: Mail) => mail.text.replace(/=\r?\n/g, "");
+export const mailText = (mail: Mail) => mail.text.replace(/=\r?\n/g, "");
+
+/** Mail is sent after its transaction commits: a test waits for it, up to a bound only a lost mail reaches. */
+const MAIL_WAIT_MS = 20_000;
 
 /** The code in the `nth` code mail to `email` (counting from 1), waiting for it to arrive. */
 export async function mailedCode(mails: Mail[], email: string, nth = 1): Promise<string> {
-  for (let i = 0; i < 50; i++) {
+  for (const deadline = Date.now() + MAIL_WAIT_MS; Date.now() < deadline; ) {
     const codes = mails.filter((m) => m.to === email).flatMap((m) => mailText(m).match(/code is (\d{6})/)?.[1] ?? []);
     const code = codes[nth - 1];
     if (code) return code;
@@ -199,13 +222,13 @@ export async function mailedCode(mails: Mail[], email: string, nth = 1): Promise
   throw new Error(`no code mailed to ${email}`);
 }
 
-/** Waits for a mail to `email` whose text contains `text`; false if none comes within 5 s. */
-export async function mailed(mails: Mail[], email: string, text: string): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
+/** Waits for a mail to `email` whose text contains `text`; false if none comes within `withinMs`. */
+export async function mailed(mails: Mail[], email: string, text: string, withinMs = MAIL_WAIT_MS): Promise<boolean> {
+  for (const deadline = Date.now() + withinMs; Date.now() < deadline; ) {
     if (mails.some((m) => m.to === email && mailText(m).includes(text))) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return false;
+  return mails.some((m) => m.to === email && mailText(m).includes(text));
 }
 
 /**
@@ -239,7 +262,16 @@ export async function spawnProvider(env: Record<string, string> = {}): Promise<P
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-  for (let i = 0; i < 300 && !/listening on (\S+)/.test(output); i++) await new Promise((r) => setTimeout(r, 100));
+  // Until it says where it listens or exits: under load a start may take long, and the test's hook
+  // timeout bounds the wait.
+  await new Promise<void>((ready) => {
+    const check = () => {
+      if (/listening on (\S+)/.test(output)) ready();
+    };
+    child.stdout?.on("data", check);
+    child.stderr?.on("data", check);
+    child.once("exit", () => ready());
+  });
   const url = output.match(/listening on (http:\/\/\S+)/)?.[1];
   if (url === undefined) throw new Error(`the provider did not start: ${output}`);
   return {
@@ -310,14 +342,23 @@ export async function activeDevice(provider: TestProvider, email: string): Promi
   return device;
 }
 
-/** Another device of `first`'s account (`email`), verified by the mailed code and approved by `first`. */
-export async function addDevice(provider: TestProvider, first: TestDevice, email: string): Promise<TestDevice> {
+/**
+ * Another device of `first`'s account (`email`), verified by the mailed code, approved by `first`
+ * (with `totp`, where the account has one) and active once the clock has moved past the approval's delay.
+ */
+export async function addDevice(
+  provider: TestProvider,
+  first: TestDevice,
+  email: string,
+  totp?: string,
+): Promise<TestDevice> {
   const device = new TestDevice(provider.url, provider.now);
   const before = provider.mails.filter((m) => m.to === email && /code is/.test(mailText(m))).length;
   await device.request("POST", "/v1/devices", { identityKey: device.identityKey, email, name: "laptop" });
   await device.request("POST", "/v1/devices/verify", { code: await mailedCode(provider.mails, email, before + 1) });
-  const approved = await first.request("POST", `/v1/devices/${device.id}/approve`);
+  const approved = await first.request("POST", `/v1/devices/${device.id}/approve`, totp && { totp });
   if (approved.status !== 200) throw new Error(`approval failed: ${JSON.stringify(approved.body)}`);
+  provider.advance(provider.context.accountChangeDelayMs);
   return device;
 }
 

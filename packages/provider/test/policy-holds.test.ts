@@ -46,6 +46,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("policy holds on %s", (kind)
     expect((await owner.request("POST", "/v1/totp/confirm", { code: totp(totpSecret, provider.now()) })).status).toBe(
       200,
     );
+    provider.advance(provider.context.accountChangeDelayMs); // a new TOTP counts once its delay has passed
   });
   afterAll(async () => {
     await provider?.stop();
@@ -94,11 +95,12 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("policy holds on %s", (kind)
     const allowed = await ask(owner, wallet, first);
     expect(allowed).toMatchObject({ status: "signing", rule: "daily" });
     await sign(owner, wallet, first, allowed.sessions as SessionReply[]);
-    expect(await ask(owner, wallet, solana(wallet, BOB, 400_001n))).toMatchObject({ status: "denied", rule: null });
-    expect(await ask(owner, wallet, solana(wallet, BOB, 400_000n))).toMatchObject({ status: "signing" });
+    // Each transfer also pays its 5 000-lamport fee: 605 000 are spent.
+    expect(await ask(owner, wallet, solana(wallet, BOB, 390_001n))).toMatchObject({ status: "denied", rule: null });
+    expect(await ask(owner, wallet, solana(wallet, BOB, 390_000n))).toMatchObject({ status: "signing" });
     // The two signings leave the window a day later.
     provider.advance(24 * HOUR + 1000);
-    expect(await ask(owner, wallet, solana(wallet, BOB, 1_000_000n))).toMatchObject({ status: "signing" });
+    expect(await ask(owner, wallet, solana(wallet, BOB, 995_000n))).toMatchObject({ status: "signing" });
   });
 
   it("an allow-listed destination counts after its cooling-off; removal is immediate", async () => {
@@ -170,6 +172,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("policy holds on %s", (kind)
     const enrolled = await other.request("POST", "/v1/totp", {});
     const secret = base32.decode(enrolled.body.secret as string);
     await other.request("POST", "/v1/totp/confirm", { code: totp(secret, provider.now()) });
+    provider.advance(provider.context.accountChangeDelayMs);
     const wallet = await createWallet(other, "locked", "frost-ed25519", [
       { name: "always", when: {}, decision: "require-totp" },
     ]);
@@ -208,7 +211,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("policy holds on %s", (kind)
         signature: Buffer.from(signApproval(device.identity, id, bytes)).toString("hex"),
       });
     // A device added just now cannot vouch for anything yet: a thief with the mailbox could add one.
-    const tablet = await addDevice(provider, owner, "holds@example.com");
+    const tablet = await addDevice(provider, owner, "holds@example.com", code());
     expect(await approve(tablet, payload)).toMatchObject({ status: 403 });
     provider.advance(48 * HOUR);
     expect(await approve(owner, payload)).toMatchObject({ status: 403 });

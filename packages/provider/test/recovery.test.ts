@@ -109,7 +109,10 @@ async function enrollFace(
   }
   const done = await finish(boxes);
   expect(done.status, JSON.stringify(done.body)).toBe(200);
-  expect(done.body).toMatchObject({ id, status: "active", kind: heir ? "heir" : "owner" });
+  expect(done.body).toMatchObject({ id, status: "waiting", kind: heir ? "heir" : "owner" });
+  // Its change is due at once here: the device's next request applies it.
+  const keys = await device.request("GET", "/v1/recovery/keys");
+  expect(keys.body.enrollments).toContainEqual(expect.objectContaining({ id, status: "active" }));
   return { id, secret, recovery };
 }
 
@@ -152,7 +155,12 @@ async function verifiedDevice(provider: TestProvider, email: string, nth: number
 describe("face recovery", () => {
   let provider: TestProvider;
   beforeAll(async () => {
-    provider = await startTestProvider("pglite", { faceAttemptsPerDay: 3, recoveryHoldMs: 72 * 3600_000 });
+    // No account-change delay: an enrollment's wait and its cancellation are tested in account-changes.test.ts.
+    provider = await startTestProvider("pglite", {
+      faceAttemptsPerDay: 3,
+      recoveryHoldMs: 72 * 3600_000,
+      accountChangeDelayMs: 0,
+    });
   });
   afterAll(async () => {
     await provider?.stop();
@@ -190,7 +198,7 @@ describe("face recovery", () => {
         ).status,
       ).toBe(400);
     const enrolled = await enrollFace(phone, email, [wallet]);
-    expect(await mailed(provider.mails, email, "enrolled your face for recovery")).toBe(true);
+    expect(await mailed(provider.mails, email, "asked for a face enrollment")).toBe(true);
 
     // The rows: helper data (seed, indices, offset), a wrapped key, public keys — no embedding, no image.
     const rows = await provider.context.db.query<Record<string, unknown>>("SELECT * FROM face_enrollments");
@@ -208,6 +216,8 @@ describe("face recovery", () => {
     const stranger = new TestDevice(provider.url, provider.now);
     await stranger.request("POST", "/v1/devices", { identityKey: stranger.identityKey, email, name: "stranger" });
     expect((await stranger.request("GET", "/v1/recovery/enrollments")).status).toBe(403);
+    // The stranger's code mail holds the address's one code per window: the owner asks after it.
+    provider.advance(10 * 60_000 + 1000);
     const fresh = await verifiedDevice(provider, email, 3);
     const listed = await fresh.request("GET", "/v1/recovery/enrollments");
     expect(listed.status).toBe(200);
@@ -368,7 +378,7 @@ describe("face recovery", () => {
     // Open now, and the heir is told; the vetoed enrollment stays shut.
     expect(await visible()).toEqual([heir.id]);
     expect(await mailed(provider.mails, heirEmail, "you can now recover")).toBe(true);
-    expect(await mailed(provider.mails, "second@example.com", "you can now recover")).toBe(false);
+    expect(await mailed(provider.mails, "second@example.com", "you can now recover", 5000)).toBe(false);
 
     // The heir's face opens it; the wallet moves to the heir's account.
     const got = await tryFace(heirDevice, heirEmail, heir.id, heir.secret);

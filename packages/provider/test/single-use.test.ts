@@ -44,7 +44,9 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("single use on %s", (kind) =
   let d1: TestDevice;
   let accountId: string;
   beforeAll(async () => {
-    provider = await startTestProvider(kind);
+    // Devices join without the account-change wait (tested in account-changes.test.ts), so the
+    // clock the relay's sockets sign with stays the provider's.
+    provider = await startTestProvider(kind, { accountChangeDelayMs: 0 });
     [d0, d1] = (await deviceGroup(provider, "single-use@example.com", 2)) as [TestDevice, TestDevice];
     const [row] = await provider.context.db.query<{ account_id: string }>(
       "SELECT account_id FROM devices WHERE id = $1",

@@ -79,12 +79,16 @@ function boxOf(wallet: StoredWallet, recoveryKey: Uint8Array): string {
   );
 }
 
-/** Enrolls the face in `paths` for the owner, or for an heir named by `heir.email`. */
+/**
+ * Enrolls the face in `paths` for the owner, or for an heir named by `heir.email`; `totp`: the
+ * account's code, needed where it has a TOTP. The enrollment takes effect at `effectiveAt`.
+ */
 export async function enrollFaceAt(
   link: FaceLink,
   paths: readonly string[],
   heir?: { email: string; inactivityDays?: number },
-): Promise<{ enrollmentId: string; wallets: number }> {
+  totp?: string,
+): Promise<{ enrollmentId: string; wallets: number; effectiveAt: string }> {
   const face = await capture(paths);
   const { helper, secret } = enrollFace(face);
   const id = randomUUID();
@@ -103,13 +107,14 @@ export async function enrollFaceAt(
   const recovery = newRecoveryKey();
   const wrapped = wrapRecoveryKey(wrapKeyOf(blind, started.evaluated), id, recovery);
   const wallets = hybrid(link);
-  await link.client.call("PUT", `/v1/recovery/enrollments/${id}`, {
+  const done = await link.client.call<{ effectiveAt: string }>("PUT", `/v1/recovery/enrollments/${id}`, {
     wrappedKey: bytesToHex(wrapped),
     recoveryKey: bytesToHex(recovery.publicKey),
     authKey: bytesToHex(recoveryAuthKey(recovery).publicKey),
     boxes: wallets.map((w) => ({ walletId: w.id, epoch: w.epoch ?? 0, box: boxOf(w, recovery.publicKey) })),
+    ...(totp !== undefined && { totp }),
   });
-  return { enrollmentId: id, wallets: wallets.length };
+  return { enrollmentId: id, wallets: wallets.length, effectiveAt: done.effectiveAt };
 }
 
 function wrapKeyOf(blind: ReturnType<typeof blindFaceSecret>, evaluated: string): Uint8Array {

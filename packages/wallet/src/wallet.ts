@@ -203,9 +203,21 @@ export class Wallet {
     return this.client.call("GET", "/v1/account");
   }
 
-  /** Lets another device of the account in (it registered with the same email and verified). */
-  approveDevice(id: string): Promise<{ deviceId: string; state: string }> {
-    return this.client.call("POST", `/v1/devices/${deviceIdArgument(id)}/approve`);
+  /**
+   * Lets another device of the account in (it registered with the same email and verified), with
+   * the account's TOTP code where it has one; the device is active from `effectiveAt` on.
+   */
+  approveDevice(id: string, totp?: string): Promise<{ deviceId: string; state: string; effectiveAt: string }> {
+    return this.client.call("POST", `/v1/devices/${deviceIdArgument(id)}/approve`, totp && { totp });
+  }
+
+  /** The account's security changes still waiting out their delay (new TOTP, face, heir, backup, device). */
+  accountChanges(): Promise<{ changes: Record<string, unknown>[] }> {
+    return this.client.call("GET", "/v1/account-changes");
+  }
+
+  cancelAccountChange(id: string): Promise<Record<string, unknown>> {
+    return this.client.call("POST", `/v1/account-changes/${changeIdArgument(id)}/cancel`);
   }
 
   /**
@@ -915,8 +927,11 @@ export class Wallet {
 
   // ── backup by request ──────────────────────────────────────────────────────────────────────
 
-  /** Asks for the provider's share of a hybrid wallet, sealed to this device's recovery key. */
-  async backupRequest(name: string): Promise<Record<string, unknown>> {
+  /**
+   * Asks for the provider's share of a hybrid wallet, sealed to this device's recovery key (with
+   * the account's TOTP code where it has one).
+   */
+  async backupRequest(name: string, totp?: string): Promise<Record<string, unknown>> {
     const wallet = this.find(name);
     if (wallet.members !== null)
       throw new WalletError("usage", "backup by request releases a hybrid wallet's provider share; this one is t-of-n");
@@ -927,7 +942,7 @@ export class Wallet {
       });
     }
     const recoveryKey = (this.state.recovery as { publicKey: string }).publicKey;
-    return this.client.call("POST", `/v1/wallets/${wallet.id}/backup`, { recoveryKey });
+    return this.client.call("POST", `/v1/wallets/${wallet.id}/backup`, { recoveryKey, ...(totp && { totp }) });
   }
 
   backupStatus(name: string): Promise<Record<string, unknown>> {
@@ -1001,13 +1016,16 @@ export class Wallet {
   }
 
   /** Enrolls the owner's face (pictures or frames) for recovery of every hybrid wallet. */
-  enrollFace(paths: readonly string[]): Promise<{ enrollmentId: string; wallets: number }> {
-    return enrollFaceAt(this.faceLink, paths);
+  enrollFace(
+    paths: readonly string[],
+    totp?: string,
+  ): Promise<{ enrollmentId: string; wallets: number; effectiveAt: string }> {
+    return enrollFaceAt(this.faceLink, paths, undefined, totp);
   }
 
   /** Enrolls an heir's face: they may recover after the owner's inactivity (default 365 days). */
-  addHeir(email: string, paths: readonly string[], inactivityDays?: number) {
-    return enrollFaceAt(this.faceLink, paths, { email, ...(inactivityDays !== undefined && { inactivityDays }) });
+  addHeir(email: string, paths: readonly string[], inactivityDays?: number, totp?: string) {
+    return enrollFaceAt(this.faceLink, paths, { email, ...(inactivityDays !== undefined && { inactivityDays }) }, totp);
   }
 
   async heirs(): Promise<Record<string, unknown>[]> {
@@ -1105,8 +1123,9 @@ export class Wallet {
     return this.client.call("POST", `/v1/wallets/${this.find(name).id}/policy`, { policy: rules, totp });
   }
 
-  totpEnroll(): Promise<{ secret: string; uri: string }> {
-    return this.client.call("POST", "/v1/totp", {});
+  /** Starts a new TOTP; replacing the one in force needs its `current` code. */
+  totpEnroll(current?: string): Promise<{ secret: string; uri: string }> {
+    return this.client.call("POST", "/v1/totp", current === undefined ? {} : { code: current });
   }
 
   totpConfirm(code: string): Promise<Record<string, unknown>> {
@@ -1116,6 +1135,38 @@ export class Wallet {
   auditVerify(): Promise<Record<string, unknown>> {
     return this.client.call("GET", "/v1/audit/verify");
   }
+}
+
+/**
+ * Cancels a waiting security change of the account with the one-time token the provider mailed
+ * for it: no device is needed (the owner may have none left that they trust).
+ */
+export async function cancelAccountChangeWithToken(
+  providerUrl: string,
+  token: string,
+): Promise<Record<string, unknown>> {
+  let response: Response;
+  try {
+    response = await fetch(`${providerUrl.replace(/\/+$/, "")}/v1/account-changes/cancel`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token }),
+    });
+  } catch (e) {
+    throw new WalletError("provider-down", `cannot reach the provider at ${providerUrl} (${(e as Error).message})`);
+  }
+  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!response.ok)
+    throw new WalletError("provider-refused", `the provider refused: ${String(body.message ?? response.status)}`, {
+      status: response.status,
+      providerError: String(body.error ?? ""),
+    });
+  return body;
+}
+
+function changeIdArgument(id: string): string {
+  if (!/^[0-9a-f-]{36}$/.test(id)) throw new WalletError("usage", "a change id is a UUID (see `keyshard changes`)");
+  return id;
 }
 
 function deviceIdArgument(id: string): string {

@@ -18,7 +18,12 @@ describe("keyshard, a new user on anvil", () => {
   const devices: Device[] = [];
   beforeAll(async () => {
     mailbox = await startMailbox();
-    provider = await spawnProvider({ KEYSHARD_SMTP_URL: mailbox.url, KEYSHARD_POLICY_DELAY_SECONDS: "1" });
+    // Approvals and face enrollments take effect at once here; their delay is tested in the provider.
+    provider = await spawnProvider({
+      KEYSHARD_SMTP_URL: mailbox.url,
+      KEYSHARD_POLICY_DELAY_SECONDS: "1",
+      KEYSHARD_ACCOUNT_CHANGE_DELAY_SECONDS: "0",
+    });
     anvil = await startAnvil();
   });
   afterAll(async () => {

@@ -29,7 +29,11 @@ describe("keyshard face recovery", () => {
   const folders: string[] = [];
   const devices: Device[] = [];
   beforeAll(async () => {
-    provider = await startTestProvider("pglite", { challengeRandom: () => Uint8Array.of(challenge) });
+    // Approvals and face enrollments take effect at once here; their delay is tested in the provider.
+    provider = await startTestProvider("pglite", {
+      challengeRandom: () => Uint8Array.of(challenge),
+      accountChangeDelayMs: 0,
+    });
     phone = await firstDevice(provider.url, provider.mails, EMAIL);
   });
   afterAll(async () => {

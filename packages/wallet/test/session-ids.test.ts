@@ -48,7 +48,8 @@ describe("session ids are used once per share, on the device", () => {
   let watch: Wallet;
 
   beforeAll(async () => {
-    provider = await startTestProvider("pglite");
+    // Approvals and face enrollments take effect at once here; their delay is tested in the provider.
+    provider = await startTestProvider("pglite", { accountChangeDelayMs: 0 });
     relay = await startLyingRelay(provider.url);
     phoneHome = newHome();
     watchHome = newHome();

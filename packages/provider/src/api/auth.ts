@@ -7,6 +7,7 @@
 import { REQUEST_HEADERS, verifyRequestSignature } from "@keyshard/transport";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import type { FastifyRequest } from "fastify";
+import { applyDueChanges } from "../account/guarded-changes.js";
 import { touchAccount } from "../recovery/heirs.js";
 import type { ProviderContext } from "./context.js";
 import { forbidden, unauthorized } from "./errors.js";
@@ -14,7 +15,8 @@ import { forbidden, unauthorized } from "./errors.js";
 /** How far a request's timestamp may be from the server's clock. */
 export const REQUEST_WINDOW_MS = 5 * 60_000;
 
-export type DeviceState = "unverified" | "awaiting-approval" | "active" | "revoked";
+/** `approved`: an active device let it in, and the change that activates it is still waiting. */
+export type DeviceState = "unverified" | "awaiting-approval" | "approved" | "active" | "revoked";
 
 export interface AuthenticatedDevice {
   id: string;
@@ -108,12 +110,22 @@ export async function authenticate(
   if (!HEX.test(id) || id.length !== 32) throw unauthorized("device id must be 16 bytes in hex");
   const { accountId, identityKey } = await knownDevice(ctx, id);
   const { nonce, expiresMs } = verifySignedHeaders(ctx, request, identityKey);
-  const [row] = await ctx.db.query<{ state: DeviceState; fresh: boolean }>(
-    `WITH spent AS (${SPEND_NONCE}) SELECT state, EXISTS (SELECT 1 FROM spent) AS fresh FROM devices WHERE id = $1`,
-    [id, nonce, expiresMs],
+  // The same statement tells whether one of the account's guarded changes is due, so that it
+  // takes effect before the request reads the account (no extra round trip when none is).
+  const [row] = await ctx.db.query<{ state: DeviceState; fresh: boolean; due: boolean }>(
+    `WITH spent AS (${SPEND_NONCE}) SELECT state, EXISTS (SELECT 1 FROM spent) AS fresh,
+       EXISTS (SELECT 1 FROM account_changes WHERE account_id = devices.account_id AND status = 'pending' AND effective_ms <= $4) AS due
+     FROM devices WHERE id = $1`,
+    [id, nonce, expiresMs, ctx.now()],
   );
   if (row === undefined) throw unauthorized("unknown device");
   if (!row.fresh) throw unauthorized("request was replayed");
+  if (row.due) {
+    await ctx.db.transaction((tx) => applyDueChanges(ctx, tx, accountId));
+    ctx.notifier.kick();
+    const [now] = await ctx.db.query<{ state: DeviceState }>("SELECT state FROM devices WHERE id = $1", [id]);
+    row.state = (now as { state: DeviceState }).state;
+  }
   if (!states.includes(row.state)) throw forbidden(`device is ${row.state}`);
   if (row.state === "active") await touchAccount(ctx, accountId);
   return { id, accountId, state: row.state, identityKey };

@@ -21,6 +21,8 @@ export interface ProviderContext {
   now: () => number;
   /** How long a policy change waits, and how long a device must be active before it may approve. */
   policyDelayMs: number;
+  /** How long a guarded account change waits, cancellable (see `account/guarded-changes.ts`). */
+  accountChangeDelayMs: number;
   /** How long a requested backup of the provider's share waits before its release. */
   backupDelayMs: number;
   /** Requests per client and minute on the routes that send or check codes. */

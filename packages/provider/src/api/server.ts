@@ -8,6 +8,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { sweepDueChanges } from "../account/guarded-changes.js";
 import { sweepHeirNotices } from "../recovery/heirs.js";
 import { expireRelayParties } from "../relay/provider-party.js";
 import { expireIdleSessions } from "../sessions/driver.js";
@@ -15,6 +16,7 @@ import { forgetExpiredNonces } from "./auth.js";
 import type { ProviderContext } from "./context.js";
 import { badRequest, HttpError } from "./errors.js";
 import { accountRoutes } from "./routes/account.js";
+import { accountChangeRoutes } from "./routes/account-changes.js";
 import { backupRoutes } from "./routes/backups.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { keyChangeRoutes } from "./routes/key-changes.js";
@@ -26,6 +28,19 @@ import { walletRoutes } from "./routes/wallets.js";
 
 /** Largest request body; larger ones get 413 before anything reads them. */
 export const BODY_LIMIT = 1 << 20;
+
+/** PostgreSQL's SQLSTATE for a unique constraint violated, as PGlite reports it too. */
+const UNIQUE_VIOLATION = "23505";
+
+/**
+ * A JSON.parse reviver refusing NUL in any string or key of a body: PostgreSQL text cannot
+ * hold it, so it would otherwise fail as the server's error wherever such a string is stored.
+ */
+function refuseNul(key: string, value: unknown): unknown {
+  if (key.includes("\0") || (typeof value === "string" && value.includes("\0")))
+    throw badRequest("a string of the body contains a NUL character");
+  return value;
+}
 
 export interface ServerOptions {
   /** A pino logger config, or false for none (tests). */
@@ -45,9 +60,9 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
     (request as typeof request & { rawBody?: Buffer }).rawBody = body;
     if (body.length === 0) return done(null, undefined);
     try {
-      done(null, JSON.parse(body.toString("utf8")));
-    } catch {
-      done(badRequest("body is not valid JSON"), undefined);
+      done(null, JSON.parse(body.toString("utf8"), refuseNul));
+    } catch (e) {
+      done(e instanceof HttpError ? e : badRequest("body is not valid JSON"), undefined);
     }
   });
 
@@ -94,6 +109,9 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     if (error instanceof HttpError) return reply.code(error.status).send({ error: error.code, message: error.message });
     if (error.validation) return reply.code(400).send({ error: "invalid-request", message: error.message });
+    // Two requests racing for one name or id: the database kept the first, the second conflicts.
+    if (error.code === UNIQUE_VIOLATION)
+      return reply.code(409).send({ error: "conflict", message: "it exists already (made by a concurrent request)" });
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500)
       return reply.code(status).send({ error: error.code ?? "client-error", message: error.message });
@@ -110,6 +128,7 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
   );
   deviceRoutes(app, ctx);
   accountRoutes(app, ctx);
+  accountChangeRoutes(app, ctx);
   walletRoutes(app, ctx);
   keyChangeRoutes(app, ctx);
   backupRoutes(app, ctx);
@@ -128,6 +147,15 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
     10 * 60_000,
   );
   heirs.unref();
+  // Due account changes are applied by their account's next request; this covers idle accounts.
+  const changes = setInterval(
+    () =>
+      void sweepDueChanges(ctx).catch((e) =>
+        app.log.error({ err: { message: (e as Error).message } }, "applying due account changes failed"),
+      ),
+    60_000,
+  );
+  changes.unref();
   const abandoned = setInterval(
     () =>
       void Promise.all([expireIdleSessions(ctx), expireRelayParties(ctx)]).catch((e) =>
@@ -139,6 +167,7 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
   app.addHook("onClose", async () => {
     clearInterval(sweep);
     clearInterval(heirs);
+    clearInterval(changes);
     clearInterval(abandoned);
   });
   return app;

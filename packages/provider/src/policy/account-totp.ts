@@ -2,8 +2,15 @@
  * The account's second factor: one TOTP secret, sealed under the master key. A code is good
  * once (the accepted step is recorded); five wrong codes lock TOTP for 15 minutes and mail the
  * account, so that a stolen device cannot guess its way past a rule that asks for a code.
+ *
+ * A new secret (the first, or one replacing the secret in force) is kept apart until its first
+ * code confirms it, and then waits as a guarded account change (`account/guarded-changes.ts`):
+ * until that change takes effect the secret in force, if any, stays the only one that counts. A
+ * thief holding a device of an account without TOTP therefore cannot enroll a TOTP of their own and
+ * pass a rule that asks for a code before the owner has been mailed and could cancel it.
  */
 
+import { defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
 import type { ProviderContext } from "../api/context.js";
 import { HttpError } from "../api/errors.js";
 import { appendAudit } from "../audit/log.js";
@@ -17,66 +24,131 @@ const secretContext = (accountId: string) => `totp:${accountId}`;
 
 export const totpRequired = () => new HttpError(403, "totp-required", "a valid TOTP code is required");
 
-/** Makes a new secret unless a confirmed one exists (replacing that needs its code: see `replace`). */
-export async function startTotpEnrollment(
-  ctx: ProviderContext,
-  accountId: string,
-  options: { replace: boolean },
-): Promise<Uint8Array> {
+interface Account {
+  id: string;
+  actor: string;
+}
+
+/** Makes the next secret; the caller has checked the code of the secret in force, if any. */
+export async function startTotpEnrollment(ctx: ProviderContext, accountId: string): Promise<Uint8Array> {
   const secret = crypto.getRandomValues(new Uint8Array(20));
   await ctx.db.transaction(async (tx) => {
-    const [row] = await tx.query<{ confirmed: boolean }>(
-      "SELECT confirmed FROM totp WHERE account_id = $1 FOR UPDATE",
+    const [row] = await tx.query<{ next_change: string | null }>(
+      "SELECT next_change FROM totp WHERE account_id = $1 FOR UPDATE",
       [accountId],
     );
-    if (row?.confirmed && !options.replace)
-      throw new HttpError(409, "conflict", "TOTP is already enrolled; replacing it needs a current code");
+    if (row?.next_change != null)
+      throw new HttpError(409, "totp-change-pending", "a new TOTP already waits to take effect: cancel it first");
+    // Failures and a lock stay as they are: starting over must not reset the count of wrong codes.
     await tx.query(
-      `INSERT INTO totp (account_id, secret, confirmed, created_ms) VALUES ($1, $2, false, $3)
-       ON CONFLICT (account_id) DO UPDATE SET secret = EXCLUDED.secret, confirmed = false, last_step = 0, failures = 0, created_ms = EXCLUDED.created_ms`,
+      `INSERT INTO totp (account_id, secret, confirmed, next_secret, created_ms) VALUES ($1, NULL, false, $2, $3)
+       ON CONFLICT (account_id) DO UPDATE SET next_secret = EXCLUDED.next_secret, next_step = 0`,
       [accountId, ctx.masterKey.seal(secret, secretContext(accountId)), ctx.now()],
     );
   });
   return secret;
 }
 
+/** Whether the account has a TOTP in force (a new one counts only once its change took effect). */
 export async function totpEnrolled(q: Queryable, accountId: string): Promise<boolean> {
-  const [row] = await q.query<{ confirmed: boolean }>("SELECT confirmed FROM totp WHERE account_id = $1", [accountId]);
+  const [row] = await q.query<{ confirmed: boolean }>(
+    "SELECT confirmed AND secret IS NOT NULL AS confirmed FROM totp WHERE account_id = $1",
+    [accountId],
+  );
   return row?.confirmed === true;
 }
 
 /**
- * Checks `code` against the account's secret (confirmed, or the pending one when `confirming`)
- * and spends it. Failures are counted and committed before the error is thrown.
+ * The second factor a guarded change needs: where the account has a TOTP in force, a valid code of
+ * it (spent); where it has none, nothing — the change's delay and mail are then the only guard.
  */
-export async function verifyAccountTotp(
+export async function requireSecondFactor(
   ctx: ProviderContext,
-  account: { id: string; actor: string },
+  device: { id: string; accountId: string },
+  code?: string,
+) {
+  if (!(await totpEnrolled(ctx.db, device.accountId))) return;
+  if (code === undefined) throw totpRequired();
+  await verifyAccountTotp(ctx, { id: device.accountId, actor: device.id }, code);
+}
+
+/** Checks `code` against the secret in force and spends it. */
+export async function verifyAccountTotp(ctx: ProviderContext, account: Account, code: string): Promise<void> {
+  await checkCode(ctx, account, code, "current", async (tx, step) => {
+    await tx.query("UPDATE totp SET last_step = $2, failures = 0 WHERE account_id = $1", [account.id, step]);
+  });
+}
+
+/**
+ * Checks `code` against the next secret: it is confirmed, and waits as a guarded change to
+ * replace the secret in force (or to be the first).
+ */
+export async function confirmTotpEnrollment(
+  ctx: ProviderContext,
+  account: Account,
   code: string,
-  options: { confirming?: boolean } = {},
+): Promise<{ changeId: string; effectiveMs: number }> {
+  let change: { changeId: string; effectiveMs: number } | undefined;
+  await checkCode(ctx, account, code, "next", async (tx, step, replacing) => {
+    change = await requestGuardedChange(
+      ctx,
+      tx,
+      { id: account.actor, accountId: account.id },
+      {
+        kind: "totp",
+        subject: account.id,
+        summary: replacing ? "a replacement of your TOTP authenticator" : "a TOTP authenticator for your account",
+      },
+    );
+    await tx.query("UPDATE totp SET next_step = $2, next_change = $3, failures = 0 WHERE account_id = $1", [
+      account.id,
+      step,
+      change.changeId,
+    ]);
+  });
+  ctx.notifier.kick();
+  return change as { changeId: string; effectiveMs: number };
+}
+
+/**
+ * Checks `code` against the secret in force (`current`) or the one being enrolled (`next`); on
+ * success runs `accepted` in the same transaction. Failures are counted and committed before the
+ * error is thrown.
+ */
+async function checkCode(
+  ctx: ProviderContext,
+  account: Account,
+  code: string,
+  which: "current" | "next",
+  accepted: (tx: Queryable, step: number, replacing: boolean) => Promise<void>,
 ): Promise<void> {
-  const confirming = options.confirming === true;
   const error = await ctx.db.transaction(async (tx): Promise<HttpError | undefined> => {
     const [row] = await tx.query<{
-      secret: Uint8Array;
+      secret: Uint8Array | null;
       confirmed: boolean;
       last_step: string;
+      next_secret: Uint8Array | null;
+      next_change: string | null;
       failures: number;
       locked_until_ms: string;
-    }>("SELECT secret, confirmed, last_step, failures, locked_until_ms FROM totp WHERE account_id = $1 FOR UPDATE", [
-      account.id,
-    ]);
-    if (row === undefined || row.confirmed === confirming)
+    }>(
+      "SELECT secret, confirmed, last_step, next_secret, next_change, failures, locked_until_ms FROM totp WHERE account_id = $1 FOR UPDATE",
+      [account.id],
+    );
+    const inForce = row?.confirmed === true && row.secret !== null;
+    const sealed =
+      which === "current" ? (inForce ? row?.secret : null) : row?.next_change == null ? row?.next_secret : null;
+    if (row === undefined || sealed == null)
       return new HttpError(
         403,
         "totp-not-enrolled",
-        confirming ? "no TOTP enrollment to confirm" : "TOTP is not enrolled",
+        which === "next" ? "no TOTP enrollment to confirm" : "TOTP is not enrolled",
       );
     const now = ctx.now();
     if (Number(row.locked_until_ms) > now)
       return new HttpError(429, "totp-locked", "too many wrong TOTP codes; try again later");
-    const secret = ctx.masterKey.open(new Uint8Array(row.secret), secretContext(account.id));
-    const step = checkTotp(secret, code, now, Number(row.last_step));
+    const secret = ctx.masterKey.open(new Uint8Array(sealed), secretContext(account.id));
+    const step = checkTotp(secret, code, now, which === "current" ? Number(row.last_step) : 0);
     if (step === null) {
       const failures = row.failures + 1;
       const locked = failures >= FAILURES_BEFORE_LOCK;
@@ -105,18 +177,7 @@ export async function verifyAccountTotp(
       }
       return totpRequired();
     }
-    await tx.query("UPDATE totp SET last_step = $2, failures = 0, confirmed = true WHERE account_id = $1", [
-      account.id,
-      step,
-    ]);
-    if (confirming)
-      await appendAudit(tx, {
-        chain: account.id,
-        atMs: now,
-        actor: account.actor,
-        action: "totp.enrolled",
-        details: {},
-      });
+    await accepted(tx, step, inForce);
     return undefined;
   });
   if (error !== undefined) {
@@ -124,3 +185,19 @@ export async function verifyAccountTotp(
     throw error;
   }
 }
+
+defineChangeKind("totp", {
+  async apply(_ctx, tx, change) {
+    // The confirming code's step is spent for the new secret too.
+    await tx.query(
+      `UPDATE totp SET secret = next_secret, confirmed = true, last_step = next_step, failures = 0,
+         next_secret = NULL, next_step = 0, next_change = NULL WHERE next_change = $1`,
+      [change.id],
+    );
+  },
+  async cancel(_ctx, tx, change) {
+    await tx.query("UPDATE totp SET next_secret = NULL, next_step = 0, next_change = NULL WHERE next_change = $1", [
+      change.id,
+    ]);
+  },
+});

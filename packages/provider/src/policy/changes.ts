@@ -8,11 +8,12 @@
 import { randomUUID } from "node:crypto";
 import { bitcoinAddressScript, parseEthereumAddress, parseSolanaAddress } from "@keyshard/chains";
 import type { ProviderContext } from "../api/context.js";
-import { badRequest } from "../api/errors.js";
+import { badRequest, HttpError } from "../api/errors.js";
 import { appendAudit } from "../audit/log.js";
 import { canonicalJson } from "../canonical-json.js";
 import type { Queryable } from "../store/database.js";
 import type { WalletRow } from "../store/wallets.js";
+import { totpEnrolled } from "./account-totp.js";
 import { normalizeAddress, type Policy } from "./policy.js";
 
 export const DEFAULT_POLICY_DELAY_MS = 48 * 3600_000;
@@ -39,6 +40,19 @@ export async function currentPolicy(ctx: ProviderContext, tx: Queryable, wallet:
   return JSON.parse(policy) as Policy;
 }
 
+/**
+ * Refuses a policy with a require-TOTP rule on an account without a TOTP in force: nobody could
+ * pass the rule but whoever enrolls a TOTP next, and that may be a thief holding the device.
+ */
+export async function refuseUnenforceablePolicy(q: Queryable, accountId: string, policy: Policy): Promise<void> {
+  if (policy.some((rule) => rule.decision === "require-totp") && !(await totpEnrolled(q, accountId)))
+    throw new HttpError(
+      409,
+      "totp-not-enrolled",
+      "a policy that requires a TOTP code needs a TOTP in force on the account: enroll one and wait for it to take effect first",
+    );
+}
+
 export async function requestPolicyChange(
   ctx: ProviderContext,
   tx: Queryable,
@@ -46,6 +60,7 @@ export async function requestPolicyChange(
   actor: string,
   policy: Policy,
 ): Promise<{ changeId: string; effectiveMs: number }> {
+  await refuseUnenforceablePolicy(tx, wallet.account_id, policy);
   const changeId = randomUUID();
   const now = ctx.now();
   const effectiveMs = now + ctx.policyDelayMs;

@@ -281,19 +281,7 @@ function baseUnits(value: unknown, field: string): string {
 }
 
 function parseMatch(value: unknown, where: string): Match {
-  const when = object(value, `${where}: when`, [
-    "kind",
-    "chain",
-    "network",
-    "action",
-    "asset",
-    "to",
-    "allowListed",
-    "maxAmount",
-    "window",
-    "maxFee",
-    "maxFeeBasisPoints",
-  ]);
+  const when = object(value, `${where}: when`, ["kind", "chain", ...TRANSFER_CONDITIONS]);
   const match: Match = {};
   if (when.kind !== undefined) match.kind = stringList(when.kind, "kind", REQUEST_KINDS) as RequestKind[];
   if (when.chain !== undefined)

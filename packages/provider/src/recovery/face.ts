@@ -7,7 +7,11 @@
  *   enroll    an active device sends the helper data and a blinded face secret; the provider
  *             answers with the OPRF evaluation and, once the device has wrapped its recovery key,
  *             keeps it with the boxes of the device's hybrid-wallet shares (one per wallet, at the
- *             wallet's current epoch — all of them, or the enrollment is refused).
+ *             wallet's current epoch — all of them, or the enrollment is refused). Finishing
+ *             needs the account's TOTP code where one is in force (checked by the route) and is a
+ *             guarded account change (`account/guarded-changes.ts`): the enrollment waits out the
+ *             delay, cancellable, while the enrollment it would replace stays the one that
+ *             recovers; only then does it replace it.
  *   list      a device that proved the account's email by code (or, for an heir, whose own
  *             account's email the heir enrollment names, once it is open) gets the helper data.
  *   evaluate  one OPRF evaluation is one guess at the face: at most `faceAttemptsPerDay` per
@@ -26,6 +30,7 @@ import { parseHelperData } from "@keyshard/biometric";
 import { evaluateBlinded, faceOprfKey, RecoveryBoxError, verifyRecoveryClaim } from "@keyshard/transport";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { cancelChangeOf, defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
 import type { AuthenticatedDevice } from "../api/auth.js";
 import type { ProviderContext } from "../api/context.js";
 import { badRequest, conflict, forbidden, HttpError, notFound } from "../api/errors.js";
@@ -51,7 +56,8 @@ export interface EnrollmentRow {
   recovery_key: Uint8Array | null;
   auth_key: Uint8Array | null;
   inactivity_ms: string | null;
-  status: "pending" | "active" | "replaced" | "vetoed" | "claimed";
+  /** pending: started; waiting: finished, its change not yet in effect; cancelled: its change was. */
+  status: "pending" | "waiting" | "active" | "replaced" | "vetoed" | "claimed" | "cancelled";
   created_by: string;
   created_ms: string;
 }
@@ -186,14 +192,17 @@ export interface CompletedEnrollment {
   boxes: SealedBox[];
 }
 
-/** Keeps the wrapped recovery key and the boxes; a new owner enrollment replaces the old one. */
+/**
+ * Keeps the wrapped recovery key and the boxes; the enrollment then waits as a guarded change,
+ * and an owner enrollment replaces the old one only once that change takes effect.
+ */
 export async function completeEnrollment(
   ctx: ProviderContext,
   tx: Queryable,
   device: AuthenticatedDevice,
   id: string,
   done: CompletedEnrollment,
-): Promise<EnrollmentRow> {
+): Promise<{ row: EnrollmentRow; changeId: string; effectiveMs: number }> {
   const enrollment = await ownEnrollment(tx, device, id);
   if (enrollment.status !== "pending" || enrollment.created_by !== device.id)
     throw conflict("this enrollment is not waiting for this device");
@@ -206,15 +215,8 @@ export async function completeEnrollment(
   for (const w of wallets) await lockWallet(tx, w.id);
   checkBoxes(wallets, done.boxes);
   const now = ctx.now();
-  if (enrollment.kind === "owner") {
-    const replaced = await tx.query<{ id: string }>(
-      "UPDATE face_enrollments SET status = 'replaced', changed_ms = $2 WHERE account_id = $1 AND kind = 'owner' AND status = 'active' RETURNING id",
-      [device.accountId, now],
-    );
-    for (const r of replaced) await tx.query("DELETE FROM recovery_boxes WHERE enrollment_id = $1", [r.id]);
-  }
   await tx.query(
-    `UPDATE face_enrollments SET wrapped_key = $2, recovery_key = $3, auth_key = $4, status = 'active', changed_ms = $5
+    `UPDATE face_enrollments SET wrapped_key = $2, recovery_key = $3, auth_key = $4, status = 'waiting', changed_ms = $5
      WHERE id = $1`,
     [id, done.wrappedKey, done.recoveryKey, done.authKey, now],
   );
@@ -229,27 +231,56 @@ export async function completeEnrollment(
     ...(enrollment.kind === "heir" && { heir: enrollment.email, inactivityMs: Number(enrollment.inactivity_ms) }),
     wallets: done.boxes.map((b) => b.walletId),
   });
-  await ctx.notifier.queueForAccount(
-    tx,
-    device.accountId,
-    enrollment.kind === "owner"
-      ? {
-          subject: "keyshard: face recovery is set up",
-          body: `Device ${device.id} enrolled your face for recovery. No picture of you was stored.\nIf this was not you, replace the enrollment from a device you trust.`,
-        }
-      : {
-          subject: "keyshard: an heir was added",
-          body: `Device ${device.id} named ${enrollment.email} as heir. They can recover your wallets only after ${Math.round(Number(enrollment.inactivity_ms) / DAY_MS)} days without activity on your account, after reminders to you.\nIf this was not you, veto it: keyshard heir veto ${id}`,
-        },
-    now,
-  );
-  return findEnrollment(tx, id);
+  const change = await requestGuardedChange(ctx, tx, device, {
+    kind: enrollment.kind === "owner" ? "owner-enrollment" : "heir-enrollment",
+    subject: id,
+    summary:
+      enrollment.kind === "owner"
+        ? "a face enrollment that recovers your wallets on a new device, replacing the one you have (no picture is stored)"
+        : `${enrollment.email} as your heir, who could recover your wallets after ${Math.round(Number(enrollment.inactivity_ms) / DAY_MS)} days without activity on your account, after reminders to you`,
+  });
+  return { row: await findEnrollment(tx, id), ...change };
 }
 
-/** The account's active enrollments, for sealing boxes and listing heirs. */
+// An enrollment's change: taking effect, an owner enrollment replaces the account's active one
+// (whose boxes go); cancelled, the waiting enrollment and its boxes are dropped.
+for (const kind of ["owner-enrollment", "heir-enrollment"] as const)
+  defineChangeKind(kind, {
+    async apply(ctx, tx, change) {
+      const [enrollment] = await tx.query<{ account_id: string; kind: string }>(
+        "SELECT account_id, kind FROM face_enrollments WHERE id = $1 AND status = 'waiting' FOR UPDATE",
+        [change.subject],
+      );
+      if (enrollment === undefined) return;
+      const now = ctx.now();
+      if (enrollment.kind === "owner") {
+        const replaced = await tx.query<{ id: string }>(
+          "UPDATE face_enrollments SET status = 'replaced', changed_ms = $2 WHERE account_id = $1 AND kind = 'owner' AND status = 'active' RETURNING id",
+          [enrollment.account_id, now],
+        );
+        for (const r of replaced) await tx.query("DELETE FROM recovery_boxes WHERE enrollment_id = $1", [r.id]);
+      }
+      await tx.query("UPDATE face_enrollments SET status = 'active', changed_ms = $2 WHERE id = $1", [
+        change.subject,
+        now,
+      ]);
+    },
+    async cancel(ctx, tx, change) {
+      const cancelled = await tx.query(
+        "UPDATE face_enrollments SET status = 'cancelled', changed_ms = $2 WHERE id = $1 AND status = 'waiting' RETURNING id",
+        [change.subject, ctx.now()],
+      );
+      if (cancelled.length > 0) await tx.query("DELETE FROM recovery_boxes WHERE enrollment_id = $1", [change.subject]);
+    },
+  });
+
+/**
+ * The account's active enrollments and those waiting to take effect, for sealing boxes (a waiting
+ * one's boxes must be current when it takes effect) and listing heirs.
+ */
 export async function activeEnrollments(q: Queryable, accountId: string): Promise<EnrollmentRow[]> {
   return q.query<EnrollmentRow>(
-    `SELECT ${ENROLLMENT_COLUMNS} FROM face_enrollments WHERE account_id = $1 AND status = 'active' ORDER BY created_ms, id`,
+    `SELECT ${ENROLLMENT_COLUMNS} FROM face_enrollments WHERE account_id = $1 AND status IN ('active', 'waiting') ORDER BY created_ms, id`,
     [accountId],
   );
 }
@@ -574,8 +605,9 @@ export async function vetoHeir(
 ): Promise<EnrollmentRow> {
   const enrollment = await ownEnrollment(tx, device, id);
   if (enrollment.kind !== "heir") throw badRequest("only an heir's enrollment can be vetoed");
-  if (enrollment.status !== "active" && enrollment.status !== "pending")
+  if (!["active", "pending", "waiting"].includes(enrollment.status))
     throw conflict(`the heir enrollment is ${enrollment.status}`);
+  await cancelChangeOf(ctx, tx, device, "heir-enrollment", id);
   await tx.query("UPDATE face_enrollments SET status = 'vetoed', changed_ms = $2 WHERE id = $1", [id, ctx.now()]);
   await tx.query("DELETE FROM recovery_boxes WHERE enrollment_id = $1", [id]);
   await record(ctx, tx, device.accountId, device.id, "heir.vetoed", { enrollment: id, heir: enrollment.email });

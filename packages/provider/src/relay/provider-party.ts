@@ -13,6 +13,7 @@ import { EnvelopeError, type RelayPeer, RoundBuffer, type SchemeName, scheme } f
 import { utf8ToBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../api/context.js";
 import { conflict } from "../api/errors.js";
+import { checkRunQuota } from "../api/quotas.js";
 import { eachStale } from "../sessions/expiry.js";
 import { keyMade, runFailed, signatureMade } from "../sessions/outcome.js";
 import type { Queryable } from "../store/database.js";
@@ -78,6 +79,7 @@ export async function startProviderParty(
   run: ProviderRun,
   makeParty: (sid: Uint8Array) => Party<unknown>,
 ): Promise<void> {
+  await checkRunQuota(tx, run.accountId);
   const claimed = await tx.query(
     `INSERT INTO relay_parties (relay_id, wallet_id, kind, sign_request_id, message_index, epoch, party_index, parties, round, sid, status, updated_ms)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, 'running', $10)

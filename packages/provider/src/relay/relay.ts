@@ -11,7 +11,7 @@ import { EventEmitter } from "node:events";
 import { type Envelope, EnvelopeError, parseEnvelope } from "@keyshard/transport";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../api/context.js";
-import { badRequest, forbidden, notFound } from "../api/errors.js";
+import { badRequest, forbidden, HttpError, notFound } from "../api/errors.js";
 import { appendAudit } from "../audit/log.js";
 import type { Queryable } from "../store/database.js";
 
@@ -28,8 +28,36 @@ export interface RelaySession {
   expiresMs: number;
 }
 
-/** Fires `${relayId}:${deviceId}` when an envelope for that device is stored by this process. */
+/**
+ * Fires `${relayId}:${deviceId}` when an envelope for that device is stored by this process, and
+ * `DEVICE_REVOKED` with a device id when this process revoked it (other replicas' revocations
+ * reach open sockets by their poll of the devices' states).
+ */
 export const relayEvents = new EventEmitter().setMaxListeners(0);
+export const DEVICE_REVOKED = "device-revoked";
+
+/** Tells this process's open sockets of `deviceId` that it was revoked; call after the revocation commits. */
+export function announceRevocation(deviceId: string): void {
+  relayEvents.emit(DEVICE_REVOKED, deviceId);
+}
+
+/**
+ * Refuses envelopes from or to a device that is no longer active: authentication checks the
+ * sender once per HTTP request but only once per WebSocket, and the recipients not at all.
+ */
+async function checkActive(ctx: ProviderContext, from: string, recipients: string[]): Promise<void> {
+  const devices = [from, ...recipients.filter((to) => to !== ctx.identityId)];
+  const active = new Set(
+    (
+      await ctx.db.query<{ id: string }>("SELECT id FROM devices WHERE id = ANY($1::text[]) AND state = 'active'", [
+        devices,
+      ])
+    ).map((r) => r.id),
+  );
+  if (!active.has(from)) throw new HttpError(403, "device-revoked", "the sending device is no longer active");
+  if (devices.some((d) => !active.has(d)))
+    throw new HttpError(403, "device-revoked", "an envelope is addressed to a device that is no longer active");
+}
 
 /**
  * Opens a relay session among active devices of the account. Only the provider's own code adds
@@ -147,8 +175,9 @@ export async function postEnvelopes(
       throw badRequest("an envelope is addressed to a device outside the session");
     return envelope;
   });
-  await ctx.db.transaction((tx) => storeEnvelopes(tx, relayId, device.id, checked, ctx.now()));
   const recipients = [...new Set(checked.map((e) => e.to))];
+  await checkActive(ctx, device.id, recipients);
+  await ctx.db.transaction((tx) => storeEnvelopes(tx, relayId, device.id, checked, ctx.now()));
   for (const to of recipients) relayEvents.emit(`${relayId}:${to}`);
   return recipients;
 }

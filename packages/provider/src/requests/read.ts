@@ -23,6 +23,7 @@ import { parsePath } from "@keyshard/mpc";
 import { bitcoinKeys, isEcdsa, type SchemeName, type Share, scheme } from "@keyshard/transport";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { badRequest, HttpError } from "../api/errors.js";
+import { MAX_BITCOIN_INPUTS, quotaExceeded } from "../api/quotas.js";
 import type { RequestFacts, RequestKind } from "../policy/policy.js";
 
 /** A sign request as the client sends it (already schema-checked). */
@@ -97,8 +98,15 @@ function readTransaction(schemeName: SchemeName, share: Share, body: SignRequest
   if (body.chain === "bitcoin" && (isEcdsa(schemeName) || schemeName === "frost-taproot")) {
     if (body.network === undefined) throw badRequest("a Bitcoin request needs network");
     const keys = bitcoinKeys(schemeName, share, body.path);
+    const view = readPsbt(payload, body.network, ownedOutputs(keys, body.network));
+    // Each input is read, described and possibly signed in a run of its own: past the quota, a
+    // larger consolidation is split into several requests.
+    if (view.inputs.length > MAX_BITCOIN_INPUTS)
+      throw quotaExceeded(
+        `a Bitcoin request spends at most ${MAX_BITCOIN_INPUTS} inputs; this one has ${view.inputs.length}: split it`,
+      );
     const description = describeBitcoin(payload, { network: body.network, keys });
-    const digests = bitcoinSigningDigests(readPsbt(payload, body.network, ownedOutputs(keys, body.network)));
+    const digests = bitcoinSigningDigests(view);
     if (digests.length === 0)
       throw new HttpError(400, "transaction-unsupported", "the wallet signs none of the inputs");
     return {

@@ -28,6 +28,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../api/context.js";
 import { badRequest, conflict, HttpError, notFound } from "../api/errors.js";
+import { checkRunQuota } from "../api/quotas.js";
 import type { Database, Queryable } from "../store/database.js";
 import { newShareMade } from "../wallets/key-changes.js";
 import { eachStale } from "./expiry.js";
@@ -84,6 +85,7 @@ export async function startSession(
   // A malformed first round is refused before any party exists: once one has started under a
   // sid, that sid is spent.
   const incoming = opening === undefined ? undefined : deviceMessages(opening);
+  await checkRunQuota(tx, session.accountId);
   const claimed = await tx.query(
     `INSERT INTO sessions (id, account_id, wallet_id, kind, sign_request_id, message_index, epoch, sid, round, status, updated_ms)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 'running', $9)

@@ -1,12 +1,15 @@
 /**
  * Backup by request: the user may take the provider's share of a hybrid wallet and hold the whole
- * key alone. The request waits `backupDelayMs` (7 days by default) while the account is told by
- * mail, and any device of the account can cancel it meanwhile, so a thief holding one device
- * cannot quietly take the provider out. Once the delay has passed, the share is released sealed to
+ * key alone. The request needs the account's TOTP code where one is in force (checked by the
+ * route) and is a guarded account change (`account/guarded-changes.ts`): it waits `backupDelayMs`
+ * (7 days by default) while the account is told by mail, and any active device of the account
+ * (one added since included) or the mailed token can cancel it meanwhile, so a thief holding one
+ * device cannot quietly take the provider out. Once the delay has passed, the share is released sealed to
  * the recovery key named in the request, the provider forgets its share, and the wallet is marked
  * self-custodied: from then on the provider neither co-signs nor enforces a policy for it.
  */
 import { backupBoxContext, sealToRecoveryKey } from "@keyshard/transport";
+import { cancelChangeOf, defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
 import type { ProviderContext } from "../api/context.js";
 import { badRequest, conflict, notFound } from "../api/errors.js";
 import { appendAudit } from "../audit/log.js";
@@ -64,10 +67,10 @@ async function record(
   device: Requester,
   action: string,
   details: object,
-  mail: { subject: string; body: string },
+  mail?: { subject: string; body: string },
 ) {
   await appendAudit(tx, { chain: device.accountId, atMs: ctx.now(), actor: device.id, action, details });
-  await ctx.notifier.queueForAccount(tx, device.accountId, mail, ctx.now());
+  if (mail !== undefined) await ctx.notifier.queueForAccount(tx, device.accountId, mail, ctx.now());
 }
 
 /** Starts the delay (the caller holds the wallet's lock). */
@@ -91,17 +94,14 @@ export async function requestBackup(
     [id, wallet.id, device.accountId, device.id, recoveryKey, now, now + ctx.backupDelayMs],
   );
   const backup = view((await latest(tx, wallet.id)) as BackupRow);
-  await record(
-    ctx,
-    tx,
-    device,
-    "backup.requested",
-    { wallet: wallet.id, backup: id, readyAt: backup.readyAt },
-    {
-      subject: `keyshard: a backup of wallet ${wallet.name} was requested`,
-      body: `Device ${device.id} asked for the provider's share of wallet ${wallet.name}. It will be released on ${backup.readyAt}; from then on the provider no longer co-signs or applies your policies to this wallet.\nIf this was not you, cancel it from another device: keyshard backup cancel --wallet ${wallet.name}`,
-    },
-  );
+  await record(ctx, tx, device, "backup.requested", { wallet: wallet.id, backup: id, readyAt: backup.readyAt });
+  // The change mails the account; it takes effect when the share may be downloaded.
+  await requestGuardedChange(ctx, tx, device, {
+    kind: "backup",
+    subject: id,
+    summary: `the provider's share of wallet ${wallet.name} (a backup: the provider then no longer co-signs it or applies your policies to it)`,
+    delayMs: ctx.backupDelayMs,
+  });
   return backup;
 }
 
@@ -119,6 +119,9 @@ export async function cancelBackup(
 ): Promise<BackupView> {
   const row = await latest(tx, wallet.id);
   if (row?.status !== "waiting") throw conflict("no backup of this wallet is waiting");
+  // Its change, if still waiting, cancels it (audited and mailed there); past its delay, or
+  // requested before backups were account changes, the backup is cancelled here.
+  if (await cancelChangeOf(ctx, tx, device, "backup", row.id)) return { ...view(row), status: "cancelled" };
   await tx.query("UPDATE backups SET status = 'cancelled', finished_ms = $2 WHERE id = $1", [row.id, ctx.now()]);
   await record(
     ctx,
@@ -174,3 +177,14 @@ export async function downloadBackup(
   );
   return { ...view(row), status: "released", box: Buffer.from(box).toString("hex") };
 }
+
+defineChangeKind("backup", {
+  // Nothing to do when the delay has passed: the download checks it and releases the share.
+  async apply() {},
+  async cancel(ctx, tx, change) {
+    await tx.query("UPDATE backups SET status = 'cancelled', finished_ms = $2 WHERE id = $1 AND status = 'waiting'", [
+      change.subject,
+      ctx.now(),
+    ]);
+  },
+});

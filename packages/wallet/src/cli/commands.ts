@@ -10,7 +10,7 @@ import { Cosigner, type CosignerLogEntry, parseRules } from "../cosigner.js";
 import { WalletError } from "../errors.js";
 import { plainJson } from "../requests.js";
 import type { StoredWallet } from "../state.js";
-import { type Chain, type SignOutcome, Wallet } from "../wallet.js";
+import { type Chain, cancelAccountChangeWithToken, type SignOutcome, Wallet } from "../wallet.js";
 import { askLine, askYesNo } from "./prompt.js";
 
 export interface CommandContext {
@@ -37,7 +37,7 @@ export const USAGE = `usage: keyshard <command> [options]   (--home DIR, --json,
   register --provider URL --email EMAIL           register this device with a provider
   verify CODE                                     the code mailed to EMAIL
   devices                                         the account's devices
-  devices approve DEVICE                          let another device of the account in
+  devices approve DEVICE [--totp CODE]            let another device of the account in (active after the delay)
   devices revoke DEVICE [--strand-wallets]        shut a lost or retired device of the account out (--strand-wallets:
                                                   even when a t-of-n wallet is left without enough signers)
   wallet create --name N [--scheme S] [--quorum T/N --with DEVICE…] [--policy FILE]
@@ -45,7 +45,7 @@ export const USAGE = `usage: keyshard <command> [options]   (--home DIR, --json,
   refresh --wallet N                              new shares of the same key (addresses unchanged)
   reshare --wallet N [--add DEVICE…] [--remove DEVICE…] [--quorum T/N]
                                                   move a t-of-n wallet's key to other devices (addresses unchanged)
-  backup request|status|cancel|download --wallet N
+  backup request|status|cancel|download --wallet N [--totp CODE]
                                                   the provider's share of a hybrid wallet, after its delay: then you sign alone
   address --wallet N --chain ethereum|bitcoin|solana [--path m/0/i] [--network mainnet|testnet|regtest]
   send --wallet N --chain ethereum|bitcoin|solana --to ADDRESS --amount X [--rpc URL] [--totp CODE]
@@ -55,18 +55,27 @@ export const USAGE = `usage: keyshard <command> [options]   (--home DIR, --json,
                [--chain bitcoin [--network N]: BIP322, for the wallet's Bitcoin address]
   requests [--status S] | approve ID | deny ID | cancel ID | resume ID
   policy show --wallet N | policy set FILE --wallet N --totp CODE
-  totp enroll | totp confirm CODE
+  totp enroll [--totp CURRENT] | totp confirm CODE
+                                                  a new TOTP counts once its delay has passed (replacing one needs its code)
+  changes | changes cancel ID | changes cancel --token TOKEN --provider URL
+                                                  security changes waiting out their delay; cancel one (the token is in the mail)
   cosigner run [--rules FILE] [--once]
   audit verify
-  enroll-face (--image FILE… | --frames DIR)     let your face recover your hybrid wallets on a new device
+  enroll-face (--image FILE… | --frames DIR) [--totp CODE]
+                                                  let your face recover your hybrid wallets on a new device (after the delay)
   recover --provider URL --email E (--image FILE | --frames DIR) [--code CODE]
                                                   on a new device: email code, liveness challenge, face; then refresh
   recovery list | recovery confirm ID | recovery reject ID
                                                   on an old device: lift a recovery's transfer hold, or revoke the recovered device
-  heir add --email E (--image FILE… | --frames DIR) [--after-days N] | heir list | heir veto ID
+  heir add --email E (--image FILE… | --frames DIR) [--after-days N] [--totp CODE] | heir list | heir veto ID
 
 exit codes: 0 done, 1 failed, 2 usage, 3 held by the provider's policy
 `;
+
+/** The account's TOTP code, for the changes that need it where the account has a TOTP. */
+function totpOf(ctx: CommandContext): string | undefined {
+  return typeof ctx.values.totp === "string" ? ctx.values.totp : undefined;
+}
 
 function need(ctx: CommandContext, name: string, what: string): string {
   const value = ctx.values[name];
@@ -174,9 +183,9 @@ async function confirmOrStop(ctx: CommandContext, text: string): Promise<boolean
 
 export const COMMANDS: Record<string, Command> = {
   async "enroll-face"(ctx) {
-    const reply = await (await open(ctx)).enrollFace(picturesOf(ctx));
+    const reply = await (await open(ctx)).enrollFace(picturesOf(ctx), totpOf(ctx));
     return {
-      human: `face enrolled (${reply.enrollmentId}); ${reply.wallets} hybrid wallet(s) can be recovered with it. No picture or embedding was stored.`,
+      human: `face enrolled (${reply.enrollmentId}); from ${reply.effectiveAt}, unless cancelled, ${reply.wallets} hybrid wallet(s) can be recovered with it. No picture or embedding was stored.`,
       data: reply,
     };
   },
@@ -243,9 +252,9 @@ export const COMMANDS: Record<string, Command> = {
     // The owner is reminded 30, 7 and 1 day before: a shorter threshold would skip reminders.
     if (days !== undefined && (days < 30 || days > 3660))
       throw new WalletError("usage", "--after-days is 30 to 3660 days of inactivity");
-    const reply = await (await open(ctx)).addHeir(need(ctx, "email", "EMAIL"), picturesOf(ctx), days);
+    const reply = await (await open(ctx)).addHeir(need(ctx, "email", "EMAIL"), picturesOf(ctx), days, totpOf(ctx));
     return {
-      human: `heir ${String(ctx.values.email)} enrolled (${reply.enrollmentId}); they can recover ${reply.wallets} wallet(s) after your inactivity, after reminders to you. Veto with: keyshard heir veto ${reply.enrollmentId}`,
+      human: `heir ${String(ctx.values.email)} enrolled (${reply.enrollmentId}), in effect from ${reply.effectiveAt}; they can recover ${reply.wallets} wallet(s) after your inactivity, after reminders to you. Veto with: keyshard heir veto ${reply.enrollmentId}`,
       data: reply,
     };
   },
@@ -302,8 +311,30 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   async "devices approve"(ctx) {
-    const reply = await (await open(ctx)).approveDevice(arg(ctx, 0, "the DEVICE id to approve"));
-    return { human: `device ${reply.deviceId} is ${reply.state}`, data: reply };
+    const reply = await (await open(ctx)).approveDevice(arg(ctx, 0, "the DEVICE id to approve"), totpOf(ctx));
+    return {
+      human: `device ${reply.deviceId} is ${reply.state}; it becomes active on ${reply.effectiveAt} unless a device of the account cancels it`,
+      data: reply,
+    };
+  },
+
+  async changes(ctx) {
+    const { changes } = await (await open(ctx)).accountChanges();
+    return {
+      human:
+        changes.map((c) => `${String(c.id)} ${String(c.summary)}, from ${String(c.effectiveAt)}`).join("\n") ||
+        "no security change is waiting",
+      data: changes,
+    };
+  },
+
+  async "changes cancel"(ctx) {
+    const token = ctx.values.token;
+    const reply =
+      typeof token === "string"
+        ? await cancelAccountChangeWithToken(need(ctx, "provider", "URL"), token)
+        : await (await open(ctx)).cancelAccountChange(arg(ctx, 0, "the change ID (or --token TOKEN --provider URL)"));
+    return { human: `cancelled: ${String(reply.summary)}`, data: reply };
   },
 
   async "devices revoke"(ctx) {
@@ -387,7 +418,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   async "backup request"(ctx) {
-    const reply = await (await open(ctx)).backupRequest(need(ctx, "wallet", "NAME"));
+    const reply = await (await open(ctx)).backupRequest(need(ctx, "wallet", "NAME"), totpOf(ctx));
     return {
       human: `backup requested; the provider releases its share on ${String(reply.readyAt)} unless a device cancels it (the account was mailed). Then: keyshard backup download --wallet ${String(ctx.values.wallet)}`,
       data: reply,
@@ -524,16 +555,19 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   async "totp enroll"(ctx) {
-    const reply = await (await open(ctx)).totpEnroll();
+    const reply = await (await open(ctx)).totpEnroll(totpOf(ctx));
     return {
-      human: `add this to your authenticator: ${reply.uri}\nthen confirm: keyshard totp confirm CODE`,
+      human: `add this to your authenticator: ${reply.uri}\nthen confirm: keyshard totp confirm CODE (it counts once its delay has passed)`,
       data: reply,
     };
   },
 
   async "totp confirm"(ctx) {
     const reply = await (await open(ctx)).totpConfirm(arg(ctx, 0, "the CODE from the authenticator"));
-    return { human: "TOTP enrolled", data: reply };
+    return {
+      human: `TOTP confirmed; it counts from ${new Date(Number(reply.effectiveMs)).toISOString()} unless a device of the account cancels it`,
+      data: reply,
+    };
   },
 
   async "cosigner run"(ctx) {

@@ -35,6 +35,7 @@ const OPTIONS = {
   amount: { type: "string" },
   rpc: { type: "string" },
   totp: { type: "string" },
+  token: { type: "string" },
   "chain-id": { type: "string" },
   nonce: { type: "string" },
   blockhash: { type: "string" },

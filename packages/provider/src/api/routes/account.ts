@@ -35,8 +35,9 @@ export function accountRoutes(app: FastifyInstance, ctx: ProviderContext): void 
       const [account] = await ctx.db.query<{ email: string }>("SELECT email FROM accounts WHERE id = $1", [
         device.accountId,
       ]);
+      // An unverified device is anyone's registration under the address, not yet the account's.
       const devices = await ctx.db.query(
-        "SELECT id, name, state FROM devices WHERE account_id = $1 ORDER BY created_ms",
+        "SELECT id, name, state FROM devices WHERE account_id = $1 AND state <> 'unverified' ORDER BY created_ms",
         [device.accountId],
       );
       return { id: device.accountId, email: account?.email, devices };

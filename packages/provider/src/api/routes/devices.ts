@@ -2,19 +2,24 @@
  * Device registration. A device proves it holds its identity key by signing the registration
  * itself, then proves the account's email by a one-time code. The first device of an account
  * becomes active at once; later ones wait for an active device of the account to approve them,
- * so that access to the mailbox alone never adds a device. Any active device can revoke a device
- * of its account, but never the last active one.
+ * so that access to the mailbox alone never adds a device, and then for the approval's delay
+ * (`devices/approval.ts`), so that one stolen device cannot quietly add others. Any active device
+ * can revoke a device of its account, but never the last active one.
  */
 import { randomInt, randomUUID, timingSafeEqual } from "node:crypto";
 import { deviceId, REQUEST_HEADERS } from "@keyshard/transport";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { FastifyInstance } from "fastify";
+import { cancelChangeOf } from "../../account/guarded-changes.js";
 import { appendAudit } from "../../audit/log.js";
+import { approveDevice } from "../../devices/approval.js";
 import { revokeDevice, walletsWithout } from "../../devices/revoke.js";
+import { requireSecondFactor } from "../../policy/account-totp.js";
+import { announceRevocation } from "../../relay/relay.js";
 import { authenticate, checkSignedRequest, type DeviceState } from "../auth.js";
 import type { ProviderContext } from "../context.js";
-import { badRequest, conflict, errorSchema, forbidden, type HttpError, notFound, unauthorized } from "../errors.js";
+import { badRequest, conflict, errorSchema, forbidden, HttpError, notFound, unauthorized } from "../errors.js";
 import { codeRateLimit } from "../rate-limits.js";
 
 const CODE_LIFETIME_MS = 10 * 60_000;
@@ -35,6 +40,12 @@ function codeMac(ctx: ProviderContext, device: string, code: string): Uint8Array
   return ctx.masterKey.mac("email-code", utf8ToBytes(`${device}:${code}`));
 }
 
+/**
+ * Mails `device` a new code, unless a code went to the address less than a code's lifetime ago
+ * and was not used since: whoever knows an address can register keys under it, and each would
+ * otherwise mail its owner. The claim on the account's row is atomic, so concurrent registrations
+ * mail one code between them.
+ */
 async function issueCode(
   ctx: ProviderContext,
   tx: Parameters<Parameters<ProviderContext["db"]["transaction"]>[0]>[0],
@@ -42,6 +53,16 @@ async function issueCode(
   accountId: string,
   email: string,
 ) {
+  const claimed = await tx.query(
+    "UPDATE accounts SET code_mailed_ms = $2 WHERE id = $1 AND (code_mailed_ms IS NULL OR code_mailed_ms <= $3) RETURNING id",
+    [accountId, ctx.now(), ctx.now() - CODE_LIFETIME_MS],
+  );
+  if (claimed.length === 0)
+    throw new HttpError(
+      429,
+      "code-recently-sent",
+      "a verification code was mailed to this address less than 10 minutes ago and is not used yet: verify the device it was for, or try again later",
+    );
   const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
   await tx.query(
     `INSERT INTO email_codes (device_id, code_mac, expires_ms, attempts) VALUES ($1, $2, $3, 0)
@@ -107,13 +128,6 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           [id, accountId, identityKey, body.name, ctx.now()],
         );
         await issueCode(ctx, tx, id, accountId, email);
-        await appendAudit(tx, {
-          chain: accountId,
-          atMs: ctx.now(),
-          actor: id,
-          action: "device.registered",
-          details: { device: id, name: body.name },
-        });
         return accountId;
       });
       ctx.notifier.kick();
@@ -185,7 +199,17 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           device.id,
           state === "active" ? ctx.now() : null,
         ]);
-        await tx.query("UPDATE accounts SET verified = true WHERE id = $1", [device.accountId]);
+        await tx.query("UPDATE accounts SET verified = true, code_mailed_ms = NULL WHERE id = $1", [device.accountId]);
+        // Registered devices enter the account's audit once they prove the address: until then
+        // anyone could have registered them, and they are not the account's.
+        const [registered] = await tx.query<{ name: string }>("SELECT name FROM devices WHERE id = $1", [device.id]);
+        await appendAudit(tx, {
+          chain: device.accountId,
+          atMs: ctx.now(),
+          actor: device.id,
+          action: "device.registered",
+          details: { device: device.id, name: (registered as { name: string }).name },
+        });
         await appendAudit(tx, {
           chain: device.accountId,
           atMs: ctx.now(),
@@ -203,31 +227,43 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
   app.post(
     "/v1/devices/:id/approve",
     {
+      config: { rateLimit: codeRateLimit(ctx) },
       schema: {
-        summary: "An active device lets another device of its account in",
+        summary:
+          "An active device lets another device of its account in (with the TOTP code where one is enrolled): it becomes active once the account change has waited out its delay",
         params: deviceIdParams,
-        response: { 200: deviceSchema, "4xx": errorSchema },
+        // Optional: an account without TOTP approves without a body.
+        body: {
+          type: ["object", "null"],
+          additionalProperties: false,
+          properties: { totp: { type: "string", pattern: "^[0-9]{6}$" } },
+        },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              ...deviceSchema.properties,
+              changeId: { type: "string" },
+              effectiveAt: { type: "string" },
+            },
+          },
+          "4xx": errorSchema,
+        },
       },
     },
     async (request) => {
       const approver = await authenticate(ctx, request);
       const { id } = request.params as { id: string };
-      await ctx.db.transaction(async (tx) => {
-        const updated = await tx.query(
-          "UPDATE devices SET state = 'active', active_since_ms = $3 WHERE id = $1 AND account_id = $2 AND state = 'awaiting-approval' RETURNING id",
-          [id, approver.accountId, ctx.now()],
-        );
-        // Another account's device and a device not waiting look the same: nothing to approve here.
-        if (updated.length === 0) throw notFound("no device of this account awaits approval under that id");
-        await appendAudit(tx, {
-          chain: approver.accountId,
-          atMs: ctx.now(),
-          actor: approver.id,
-          action: "device.approved",
-          details: { device: id },
-        });
-      });
-      return { deviceId: id, accountId: approver.accountId, state: "active" };
+      await requireSecondFactor(ctx, approver, (request.body as { totp?: string } | null)?.totp);
+      const change = await ctx.db.transaction((tx) => approveDevice(ctx, tx, approver, id));
+      ctx.notifier.kick();
+      return {
+        deviceId: id,
+        accountId: approver.accountId,
+        state: "approved",
+        changeId: change.changeId,
+        effectiveAt: new Date(change.effectiveMs).toISOString(),
+      };
     },
   );
 
@@ -300,6 +336,8 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           throw conflict(
             `without the device, ${stranded.map((w) => `wallet ${w.name} would have ${w.signersLeft} of the ${w.threshold} signers it needs`).join("; ")}: it could never sign or reshare again. Let the device take part in a reshare first, or revoke with strandWallets if it is lost anyway`,
           );
+        // A device still waiting to become active: its change is cancelled with it.
+        await cancelChangeOf(ctx, tx, revoker, "device", id);
         await revokeDevice(tx, id);
         await appendAudit(tx, {
           chain: revoker.accountId,
@@ -319,6 +357,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
         );
         return wallets;
       });
+      announceRevocation(id);
       ctx.notifier.kick();
       return { deviceId: id, accountId: revoker.accountId, state: "revoked", wallets };
     },

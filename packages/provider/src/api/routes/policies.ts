@@ -1,13 +1,25 @@
 /**
- * The account's second factor and the wallets' rules. Enrolling TOTP needs no code the first
- * time and the current code to replace it. A policy change needs a TOTP code and then waits out
+ * The account's second factor and the wallets' rules. A new TOTP (the first, or a replacement,
+ * which needs the current code) counts only once its guarded change has waited out its delay
+ * (see `policy/account-totp.ts`). A policy change needs a TOTP code and then waits out
  * the policy delay, cancellable by any device; allow-list entries count only after their rule's
  * cooling-off period; removals and cancellations, which only tighten, take effect at once.
  */
 import type { FastifyInstance } from "fastify";
 import { appendAudit } from "../../audit/log.js";
-import { startTotpEnrollment, totpEnrolled, verifyAccountTotp } from "../../policy/account-totp.js";
-import { allowListAddress, currentPolicy, requestPolicyChange } from "../../policy/changes.js";
+import {
+  confirmTotpEnrollment,
+  requireSecondFactor,
+  startTotpEnrollment,
+  totpEnrolled,
+  verifyAccountTotp,
+} from "../../policy/account-totp.js";
+import {
+  allowListAddress,
+  currentPolicy,
+  refuseUnenforceablePolicy,
+  requestPolicyChange,
+} from "../../policy/changes.js";
 import { parsePolicy } from "../../policy/policy.js";
 import { base32Secret, otpauthUri } from "../../policy/totp.js";
 import { findWallet } from "../../store/wallets.js";
@@ -36,7 +48,7 @@ export function policyRoutes(app: FastifyInstance, ctx: ProviderContext): void {
       config: { rateLimit: codeRateLimit(ctx) },
       schema: {
         summary:
-          "Start TOTP enrollment: a new secret, confirmed by its first code (replacing one needs the current code)",
+          "Start TOTP enrollment: a new secret, confirmed by its first code (replacing one needs the current code); it counts once its account change has waited out its delay",
         body: { type: "object", additionalProperties: false, properties: { code: CODE } },
         response: {
           200: { type: "object", properties: { secret: { type: "string" }, uri: { type: "string" } } },
@@ -47,8 +59,8 @@ export function policyRoutes(app: FastifyInstance, ctx: ProviderContext): void {
     async (request) => {
       const device = await authenticate(ctx, request);
       const { code } = (request.body ?? {}) as { code?: string };
-      if (code !== undefined) await verifyAccountTotp(ctx, { id: device.accountId, actor: device.id }, code);
-      const secret = await startTotpEnrollment(ctx, device.accountId, { replace: code !== undefined });
+      await requireSecondFactor(ctx, device, code);
+      const secret = await startTotpEnrollment(ctx, device.accountId);
       const [account] = await ctx.db.query<{ email: string }>("SELECT email FROM accounts WHERE id = $1", [
         device.accountId,
       ]);
@@ -61,16 +73,27 @@ export function policyRoutes(app: FastifyInstance, ctx: ProviderContext): void {
     {
       config: { rateLimit: codeRateLimit(ctx) },
       schema: {
-        summary: "Confirm TOTP enrollment with a code from the authenticator",
+        summary:
+          "Confirm TOTP enrollment with a code from the authenticator: the new TOTP counts once the account change has waited out its delay",
         body: { type: "object", additionalProperties: false, required: ["code"], properties: { code: CODE } },
-        response: { 200: { type: "object", properties: { enrolled: { type: "boolean" } } }, "4xx": errorSchema },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              enrolled: { type: "boolean" },
+              changeId: { type: "string" },
+              effectiveMs: { type: "integer" },
+            },
+          },
+          "4xx": errorSchema,
+        },
       },
     },
     async (request) => {
       const device = await authenticate(ctx, request);
       const { code } = request.body as { code: string };
-      await verifyAccountTotp(ctx, { id: device.accountId, actor: device.id }, code, { confirming: true });
-      return { enrolled: true };
+      const change = await confirmTotpEnrollment(ctx, { id: device.accountId, actor: device.id }, code);
+      return { enrolled: false, ...change };
     },
   );
 
@@ -153,6 +176,7 @@ export function policyRoutes(app: FastifyInstance, ctx: ProviderContext): void {
       const body = request.body as { policy: unknown; totp: string };
       const policy = parsePolicy(body.policy);
       await findWallet(ctx.db, id, device.accountId, { active: true });
+      await refuseUnenforceablePolicy(ctx.db, device.accountId, policy);
       await verifyAccountTotp(ctx, { id: device.accountId, actor: device.id }, body.totp);
       const change = await ctx.db.transaction(async (tx) =>
         requestPolicyChange(ctx, tx, await findWallet(tx, id, device.accountId, { lock: true }), device.id, policy),

@@ -2,6 +2,7 @@
 import { newChallenge } from "@keyshard/biometric";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { FastifyInstance } from "fastify";
+import { requireSecondFactor } from "../../policy/account-totp.js";
 import {
   activeEnrollments,
   claimRecovery,
@@ -39,6 +40,8 @@ const enrollmentSchema = {
     inactivityDays: { type: "number" },
     recoveryKey: { type: "string" },
     createdAt: { type: "string" },
+    changeId: { type: "string" },
+    effectiveAt: { type: "string" },
   },
 } as const;
 const recoverySchema = {
@@ -123,13 +126,19 @@ export function recoveryRoutes(app: FastifyInstance, ctx: ProviderContext): void
     {
       schema: {
         summary:
-          "Finish an enrollment: the wrapped recovery key, its public keys, and the device's shares sealed to it",
+          "Finish an enrollment: the wrapped recovery key, its public keys, and the device's shares sealed to it; it takes effect once its account change has waited out its delay (needs the TOTP code where one is enrolled)",
         params: uuidParams,
         body: {
           type: "object",
           additionalProperties: false,
           required: ["wrappedKey", "recoveryKey", "authKey", "boxes"],
-          properties: { wrappedKey: hex(60), recoveryKey: hex(32), authKey: hex(32), boxes: boxesSchema },
+          properties: {
+            wrappedKey: hex(60),
+            recoveryKey: hex(32),
+            authKey: hex(32),
+            boxes: boxesSchema,
+            totp: { type: "string", pattern: "^[0-9]{6}$" },
+          },
         },
         response: { 200: enrollmentSchema, "4xx": errorSchema },
       },
@@ -141,8 +150,10 @@ export function recoveryRoutes(app: FastifyInstance, ctx: ProviderContext): void
         recoveryKey: string;
         authKey: string;
         boxes: { walletId: string; epoch: number; box: string }[];
+        totp?: string;
       };
-      const row = await ctx.db.transaction((tx) =>
+      await requireSecondFactor(ctx, device, body.totp);
+      const { row, changeId, effectiveMs } = await ctx.db.transaction((tx) =>
         completeEnrollment(ctx, tx, device, (request.params as { id: string }).id, {
           wrappedKey: hexToBytes(body.wrappedKey),
           recoveryKey: hexToBytes(body.recoveryKey),
@@ -151,7 +162,7 @@ export function recoveryRoutes(app: FastifyInstance, ctx: ProviderContext): void
         }),
       );
       ctx.notifier.kick();
-      return enrollmentView(row);
+      return { ...enrollmentView(row), changeId, effectiveAt: new Date(effectiveMs).toISOString() };
     },
   );
 
@@ -159,7 +170,8 @@ export function recoveryRoutes(app: FastifyInstance, ctx: ProviderContext): void
     "/v1/recovery/keys",
     {
       schema: {
-        summary: "The account's active enrollments and the recovery keys its shares are sealed to",
+        summary:
+          "The account's active enrollments, and those waiting to take effect, and the recovery keys its shares are sealed to",
         response: {
           200: { type: "object", properties: { enrollments: { type: "array", items: enrollmentSchema } } },
           "4xx": errorSchema,
@@ -230,6 +242,7 @@ export function recoveryRoutes(app: FastifyInstance, ctx: ProviderContext): void
     async (request) => {
       const device = await authenticate(ctx, request);
       const row = await ctx.db.transaction((tx) => vetoHeir(ctx, tx, device, (request.params as { id: string }).id));
+      ctx.notifier.kick();
       return enrollmentView(row);
     },
   );

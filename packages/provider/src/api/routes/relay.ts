@@ -4,11 +4,12 @@
  * The WebSocket is authenticated like any request: the upgrade carries the signed headers.
  */
 import websocket from "@fastify/websocket";
-import type { FastifyInstance } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { WebSocket } from "ws";
 import { relayPost } from "../../relay/provider-party.js";
 import {
   createRelaySession,
+  DEVICE_REVOKED,
   findRelaySession,
   openRelaySessions,
   readEnvelopes,
@@ -17,10 +18,13 @@ import {
 import { type AuthenticatedDevice, authenticate } from "../auth.js";
 import type { ProviderContext } from "../context.js";
 import { errorSchema, HttpError } from "../errors.js";
+import { MAX_SUBSCRIPTIONS, quotaExceeded } from "../quotas.js";
 import { freeObject, uuidParams } from "../schemas.js";
 
 const DEVICE_ID = { type: "string", pattern: "^[0-9a-f]{32}$" } as const;
 const MAX_ENVELOPES = 64;
+/** The close code of a socket whose device was revoked (4000-4999 are the application's). */
+export const REVOKED_CLOSE_CODE = 4403;
 /** How often a subscriber looks for envelopes stored by other replicas. */
 const POLL_MS = 250;
 
@@ -45,73 +49,183 @@ const relaySessionSchema = {
   },
 } as const;
 
+/** A frame the socket could not act on: the same error codes as the HTTP API's. */
+function errorFrame(e: unknown, id?: number): string {
+  const [error, message] =
+    e instanceof HttpError
+      ? [e.code, e.message]
+      : e instanceof SyntaxError
+        ? ["invalid-request", "a frame must be JSON"]
+        : ["internal", "internal error"];
+  return JSON.stringify({ type: "error", error, message, ...(id !== undefined && { id }) });
+}
+
+/**
+ * This process's open sockets, by device, and its relay subscriptions, by account. Each
+ * subscription polls the database, so an account gets at most `MAX_SUBSCRIPTIONS` of them here,
+ * and a socket subscribes to a relay session once.
+ */
+class OpenSockets {
+  readonly byDevice = new Map<string, Set<WebSocket>>();
+  private readonly subscriptions = new Map<string, number>();
+
+  add(deviceId: string, socket: WebSocket): void {
+    const sockets = this.byDevice.get(deviceId) ?? new Set();
+    this.byDevice.set(deviceId, sockets.add(socket));
+  }
+
+  remove(deviceId: string, socket: WebSocket): void {
+    const sockets = this.byDevice.get(deviceId);
+    sockets?.delete(socket);
+    if (sockets?.size === 0) this.byDevice.delete(deviceId);
+  }
+
+  subscribe(accountId: string): void {
+    const count = this.subscriptions.get(accountId) ?? 0;
+    if (count >= MAX_SUBSCRIPTIONS)
+      throw quotaExceeded(
+        `an account may hold at most ${MAX_SUBSCRIPTIONS} relay subscriptions at once: close sockets it no longer uses`,
+      );
+    this.subscriptions.set(accountId, count + 1);
+  }
+
+  unsubscribe(accountId: string, count: number): void {
+    const left = (this.subscriptions.get(accountId) ?? 0) - count;
+    if (left > 0) this.subscriptions.set(accountId, left);
+    else this.subscriptions.delete(accountId);
+  }
+
+  /** Closes every socket of a device that was revoked. */
+  revoked(deviceId: string): void {
+    for (const socket of this.byDevice.get(deviceId) ?? []) {
+      if (socket.readyState !== socket.OPEN) continue;
+      socket.send(errorFrame(new HttpError(403, "device-revoked", "the device was revoked")));
+      socket.close(REVOKED_CLOSE_CODE, "device revoked");
+    }
+  }
+
+  /**
+   * Closes the sockets of devices that are no longer active: a revocation by another replica
+   * reaches this one's sockets as its envelopes do, by polling the database.
+   */
+  async sweep(ctx: ProviderContext): Promise<void> {
+    if (this.byDevice.size === 0) return;
+    const gone = await ctx.db.query<{ id: string }>(
+      "SELECT id FROM devices WHERE id = ANY($1::text[]) AND state <> 'active'",
+      [[...this.byDevice.keys()]],
+    );
+    for (const { id } of gone) this.revoked(id);
+  }
+}
+
 /** One socket: subscriptions to relay sessions, each pumping new envelopes to the device. */
-function serveSocket(ctx: ProviderContext, socket: WebSocket, device: AuthenticatedDevice): void {
-  const stops: (() => void)[] = [];
-  const fail = (message: string, id?: number) =>
-    socket.send(JSON.stringify({ type: "error", message, ...(id !== undefined && { id }) }));
+function serveSocket(
+  ctx: ProviderContext,
+  open: OpenSockets,
+  log: FastifyBaseLogger,
+  socket: WebSocket,
+  device: AuthenticatedDevice,
+): void {
+  // Per relay session: where its pump reads from next, and how to stop it.
+  const subscriptions = new Map<string, { cursor: number; pump(): Promise<void>; stop(): void }>();
+  open.add(device.id, socket);
   async function subscribe(relayId: string, after: number) {
     await findRelaySession(ctx.db, relayId, device);
-    let cursor = after;
+    const existing = subscriptions.get(relayId);
+    // Subscribing again moves the cursor of the one subscription, so a client can ask for a replay.
+    if (existing !== undefined) {
+      existing.cursor = after;
+      return existing.pump();
+    }
+    if (socket.readyState !== socket.OPEN) return;
+    open.subscribe(device.accountId);
     let pumping = false;
-    const pump = async () => {
-      if (pumping) return;
-      pumping = true;
-      try {
-        const envelopes = await readEnvelopes(ctx.db, relayId, device.id, cursor);
-        if (envelopes.length > 0) {
-          cursor = (envelopes.at(-1) as { id: number }).id;
-          socket.send(JSON.stringify({ type: "envelopes", relayId, envelopes }));
+    const subscription = {
+      cursor: after,
+      async pump() {
+        if (pumping || !subscriptions.has(relayId)) return;
+        pumping = true;
+        try {
+          const envelopes = await readEnvelopes(ctx.db, relayId, device.id, subscription.cursor);
+          if (envelopes.length > 0) {
+            subscription.cursor = (envelopes.at(-1) as { id: number }).id;
+            socket.send(JSON.stringify({ type: "envelopes", relayId, envelopes }));
+          }
+        } finally {
+          pumping = false;
         }
-      } finally {
-        pumping = false;
-      }
+      },
+      stop() {
+        relayEvents.off(event, onEvent);
+        clearInterval(timer);
+      },
     };
     const event = `${relayId}:${device.id}`;
-    const onEvent = () => void pump().catch(() => {});
+    const onEvent = () => void subscription.pump().catch(() => {});
     relayEvents.on(event, onEvent);
     const timer = setInterval(onEvent, POLL_MS);
-    stops.push(() => {
-      relayEvents.off(event, onEvent);
-      clearInterval(timer);
-    });
-    await pump();
+    subscriptions.set(relayId, subscription);
+    await subscription.pump();
   }
   socket.on("message", (data) => {
     let id: number | undefined;
     void (async () => {
-      const message = JSON.parse(String(data)) as {
+      const message = JSON.parse(String(data)) as unknown;
+      if (typeof message !== "object" || message === null || Array.isArray(message))
+        throw new HttpError(400, "invalid-request", "a frame must be a JSON object");
+      const frame = message as {
         type?: unknown;
         id?: unknown;
         relayId?: unknown;
         after?: unknown;
         envelopes?: unknown;
       };
-      // A send may carry an id; the reply to it (stored or error) carries it back.
-      if (Number.isSafeInteger(message.id)) id = message.id as number;
-      if (typeof message.relayId !== "string" || !/^[0-9a-f-]{36}$/.test(message.relayId))
+      // A frame may carry an id; the reply to it (subscribed, stored or error) carries it back.
+      if (Number.isSafeInteger(frame.id)) id = frame.id as number;
+      if (typeof frame.relayId !== "string" || !/^[0-9a-f-]{36}$/.test(frame.relayId))
         throw new HttpError(400, "invalid-request", "relayId must be a UUID");
-      if (message.type === "subscribe") {
-        const after = message.after ?? 0;
+      if (frame.type === "subscribe") {
+        const after = frame.after ?? 0;
         if (!Number.isSafeInteger(after)) throw new HttpError(400, "invalid-request", "after must be an integer");
-        await subscribe(message.relayId, after as number);
-      } else if (message.type === "send") {
-        if (!Array.isArray(message.envelopes) || message.envelopes.length > MAX_ENVELOPES)
+        await subscribe(frame.relayId, after as number);
+        if (id !== undefined) socket.send(JSON.stringify({ type: "subscribed", id, relayId: frame.relayId }));
+      } else if (frame.type === "send") {
+        if (!Array.isArray(frame.envelopes) || frame.envelopes.length > MAX_ENVELOPES)
           throw new HttpError(400, "invalid-request", `envelopes must be a list of at most ${MAX_ENVELOPES}`);
-        const stored = await relayPost(ctx, message.relayId, device, message.envelopes);
+        const stored = await relayPost(ctx, frame.relayId, device, frame.envelopes);
         if (id !== undefined) socket.send(JSON.stringify({ type: "stored", id, stored }));
       } else throw new HttpError(400, "invalid-request", "type must be subscribe or send");
-    })().catch((e) =>
-      fail(e instanceof HttpError ? e.message : e instanceof SyntaxError ? "not JSON" : "internal error", id),
-    );
+    })().catch((e) => {
+      if (!(e instanceof HttpError) && !(e instanceof SyntaxError))
+        log.error({ err: { message: (e as Error).message, stack: (e as Error).stack } }, "relay frame failed");
+      if (socket.readyState === socket.OPEN) socket.send(errorFrame(e, id));
+    });
   });
   socket.on("close", () => {
-    for (const stop of stops) stop();
+    for (const subscription of subscriptions.values()) subscription.stop();
+    open.unsubscribe(device.accountId, subscriptions.size);
+    subscriptions.clear();
+    open.remove(device.id, socket);
   });
 }
 
 export async function relayRoutes(app: FastifyInstance, ctx: ProviderContext): Promise<void> {
   await app.register(websocket, { options: { maxPayload: 4 * 1024 * 1024 } });
+  const open = new OpenSockets();
+  const onRevoked = (deviceId: string) => open.revoked(deviceId);
+  relayEvents.on(DEVICE_REVOKED, onRevoked);
+  const sweep = setInterval(
+    () =>
+      void open
+        .sweep(ctx)
+        .catch((e) => app.log.error({ err: { message: (e as Error).message } }, "closing revoked sockets failed")),
+    POLL_MS,
+  );
+  sweep.unref();
+  app.addHook("onClose", async () => {
+    clearInterval(sweep);
+    relayEvents.off(DEVICE_REVOKED, onRevoked);
+  });
 
   app.post(
     "/v1/relay",
@@ -227,6 +341,7 @@ export async function relayRoutes(app: FastifyInstance, ctx: ProviderContext): P
         (request as typeof request & { device?: AuthenticatedDevice }).device = await authenticate(ctx, request);
       },
     },
-    (socket, request) => serveSocket(ctx, socket, (request as typeof request & { device: AuthenticatedDevice }).device),
+    (socket, request) =>
+      serveSocket(ctx, open, request.log, socket, (request as typeof request & { device: AuthenticatedDevice }).device),
   );
 }

@@ -22,6 +22,7 @@ import {
   holdOf,
   REQUEST_COLUMNS,
   type RequestRow,
+  refusalAtRelease,
   waitingFor,
   walletHistory,
 } from "../../requests/holds.js";
@@ -458,6 +459,7 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
       const device = await authenticate(ctx, request);
       const { id } = request.params as { id: string };
       let signing: StartedSigning | undefined;
+      let refusal: string | null = null;
       const row = await ctx.db.transaction(async (tx) => {
         const found = await findRequest(tx, id, device.accountId);
         if (found.device_id !== device.id) throw forbidden("only the requesting device can start signing");
@@ -467,6 +469,13 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
           const waiting = waitingFor(row, await approvalsOf(tx, row.id), ctx.now());
           if (Object.keys(waiting).length > 0)
             throw new HttpError(409, "held", `the request still waits for ${Object.keys(waiting).join(", ")}`);
+          // The denial is committed, then reported: the request must not be released later either.
+          refusal = await refusalAtRelease(ctx, tx, wallet, row);
+          if (refusal !== null) {
+            await tx.query("UPDATE sign_requests SET status = 'denied' WHERE id = $1 AND status = 'held'", [row.id]);
+            await audit(ctx, tx, device, "request.denied", { request: row.id, rule: row.rule, reason: refusal });
+            return row;
+          }
         } else if (row.status !== "signing" && row.status !== "failed")
           throw conflict(`a ${row.status} request cannot be signed`);
         if (row.status === "failed" && ctx.now() - Number(row.signing_ms ?? row.created_ms) > RESTART_WINDOW_MS)
@@ -483,6 +492,7 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
         if (row.status === "held") await audit(ctx, tx, device, "request.released", { request: row.id });
         return { ...row, status: "signing" as const };
       });
+      if (refusal !== null) throw new HttpError(409, "denied", `denied at release: ${refusal}`);
       return { ...(await view(ctx, ctx.db, row, false)), ...started(ctx, signing) };
     },
   );

@@ -10,6 +10,7 @@ import { hexToBytes } from "@noble/hashes/utils.js";
 import type { FastifyInstance } from "fastify";
 import { appendAudit } from "../../audit/log.js";
 import { canonicalJson } from "../../canonical-json.js";
+import { refuseUnenforceablePolicy } from "../../policy/changes.js";
 import { DEFAULT_POLICY, type Policy, parsePolicy } from "../../policy/policy.js";
 import { openMembersRun } from "../../relay/provider-party.js";
 import { advanceSession, startSession } from "../../sessions/driver.js";
@@ -122,6 +123,7 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
       const device = await authenticate(ctx, request);
       const body = request.body as CreateBody;
       const policy: Policy = body.policy === undefined ? DEFAULT_POLICY : parsePolicy(body.policy);
+      await refuseUnenforceablePolicy(ctx.db, device.accountId, policy);
       const walletId = randomUUID();
       const created = await ctx.db.transaction(async (tx) => {
         const taken = await tx.query("SELECT 1 FROM wallets WHERE account_id = $1 AND name = $2", [

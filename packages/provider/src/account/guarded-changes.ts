@@ -1,0 +1,259 @@
+/**
+ * Guarded account changes: what could undo the account's strongest policy (a new TOTP, a face
+ * enrollment, an heir, a backup of the provider's share, a new device) never takes effect at once.
+ * The route first asks for the account's TOTP code where one is in force (`requireSecondFactor`
+ * in `policy/account-totp.ts`); the change then waits out a delay, mailed to the account with a
+ * one-time cancel token, while any active device of the account or that token can cancel it. A
+ * thief holding one device can start such a change but not finish it before the owner notices.
+ *
+ * Each kind's module says what applying and cancelling do (`defineChangeKind`), so this module
+ * knows nothing of TOTP, faces or backups and they depend on it, not it on them. Every kind is
+ * requested only through the module that defines it, so its effects are known wherever a change of
+ * it can be due.
+ *
+ * Due changes are applied lazily by the account's next authenticated request (`authenticate`
+ * learns whether any is due from the statement it runs anyway) and by `sweepDueChanges`, which
+ * the server runs every minute for accounts nobody uses (an heir waits on another account) and so
+ * that the "took effect" mail goes out on time.
+ */
+import { randomUUID } from "node:crypto";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import type { ProviderContext } from "../api/context.js";
+import { conflict, HttpError, notFound } from "../api/errors.js";
+import { appendAudit } from "../audit/log.js";
+import type { Queryable } from "../store/database.js";
+
+export const CHANGE_KINDS = ["totp", "owner-enrollment", "heir-enrollment", "backup", "device"] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+
+export interface GuardedChange {
+  id: string;
+  account_id: string;
+  kind: ChangeKind;
+  subject: string;
+  summary: string;
+  requested_by: string;
+  requested_ms: string;
+  effective_ms: string;
+  status: "pending" | "applied" | "cancelled";
+}
+
+const COLUMNS = "id, account_id, kind, subject, summary, requested_by, requested_ms, effective_ms, status";
+
+/** What a kind's change does when it takes effect and when it is cancelled, in the caller's transaction. */
+export interface ChangeEffects {
+  apply(ctx: ProviderContext, tx: Queryable, change: GuardedChange): Promise<void>;
+  cancel(ctx: ProviderContext, tx: Queryable, change: GuardedChange): Promise<void>;
+}
+
+const effects = new Map<ChangeKind, ChangeEffects>();
+
+export function defineChangeKind(kind: ChangeKind, kindEffects: ChangeEffects): void {
+  effects.set(kind, kindEffects);
+}
+
+function effectsOf(kind: ChangeKind): ChangeEffects {
+  const found = effects.get(kind);
+  if (found === undefined) throw new Error(`no effects defined for account changes of kind ${kind}`);
+  return found;
+}
+
+/** A cancel token is 32 random bytes in hex; the provider keeps only its MAC. */
+const TOKEN = /^[0-9a-f]{64}$/;
+const tokenMac = (ctx: ProviderContext, token: string) => ctx.masterKey.mac("account-change-cancel", hexToBytes(token));
+
+const at = (ms: number | string) => new Date(Number(ms)).toISOString();
+
+/**
+ * Records `change` as waiting `delayMs` (the account-change delay unless given), audits it and
+ * mails the account with a cancel token. The caller has checked the second factor and kicks the
+ * notifier once the transaction commits.
+ */
+export async function requestGuardedChange(
+  ctx: ProviderContext,
+  tx: Queryable,
+  device: { id: string; accountId: string },
+  change: { kind: ChangeKind; subject: string; summary: string; delayMs?: number },
+): Promise<{ changeId: string; effectiveMs: number }> {
+  effectsOf(change.kind);
+  const changeId = randomUUID();
+  const now = ctx.now();
+  const effectiveMs = now + (change.delayMs ?? ctx.accountChangeDelayMs);
+  const token = bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
+  const inserted = await tx.query(
+    `INSERT INTO account_changes (id, account_id, kind, subject, summary, requested_by, requested_ms, effective_ms, status, cancel_mac)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9) ON CONFLICT DO NOTHING RETURNING id`,
+    [
+      changeId,
+      device.accountId,
+      change.kind,
+      change.subject,
+      change.summary,
+      device.id,
+      now,
+      effectiveMs,
+      tokenMac(ctx, token),
+    ],
+  );
+  if (inserted.length === 0) throw conflict(`a change of this ${change.kind} already waits: cancel it first`);
+  await appendAudit(tx, {
+    chain: device.accountId,
+    atMs: now,
+    actor: device.id,
+    action: "account-change.requested",
+    details: { change: changeId, kind: change.kind, subject: change.subject, effectiveMs },
+  });
+  await ctx.notifier.queueForAccount(
+    tx,
+    device.accountId,
+    {
+      subject: `keyshard: ${change.summary} waits until ${at(effectiveMs)}`,
+      body: `Device ${device.id} asked for ${change.summary}. It takes effect at ${at(effectiveMs)} unless it is cancelled before.\nIf this was not you, a device of yours may be in someone else's hands. Cancel it from any of your devices (keyshard changes cancel ${changeId}), or without a device with this one-time cancel token: ${token}\n(keyshard changes cancel --token ${token} --provider URL)`,
+    },
+    now,
+  );
+  return { changeId, effectiveMs };
+}
+
+/** Applies the account's changes whose delay has passed, oldest first. Returns how many. */
+export async function applyDueChanges(ctx: ProviderContext, tx: Queryable, accountId: string): Promise<number> {
+  const now = ctx.now();
+  const due = await tx.query<GuardedChange>(
+    `SELECT ${COLUMNS} FROM account_changes WHERE account_id = $1 AND status = 'pending' AND effective_ms <= $2
+     ORDER BY effective_ms, requested_ms FOR UPDATE`,
+    [accountId, now],
+  );
+  for (const change of due) {
+    await tx.query(
+      "UPDATE account_changes SET status = 'applied', finished_by = 'provider', finished_ms = $2 WHERE id = $1",
+      [change.id, now],
+    );
+    await effectsOf(change.kind).apply(ctx, tx, change);
+    await appendAudit(tx, {
+      chain: accountId,
+      atMs: now,
+      actor: "provider",
+      action: "account-change.applied",
+      details: { change: change.id, kind: change.kind, subject: change.subject, requestedBy: change.requested_by },
+    });
+    await ctx.notifier.queueForAccount(
+      tx,
+      accountId,
+      {
+        subject: `keyshard: ${change.summary} took effect`,
+        body: `${change.summary}, asked for by device ${change.requested_by} on ${at(change.requested_ms)}, took effect now that its delay has passed.\nIf this was not you, revoke that device and undo the change from a device you trust.`,
+      },
+      now,
+    );
+  }
+  return due.length;
+}
+
+/** Applies every account's due changes (the server runs it every minute). Returns how many. */
+export async function sweepDueChanges(ctx: ProviderContext): Promise<number> {
+  const accounts = await ctx.db.query<{ account_id: string }>(
+    "SELECT DISTINCT account_id FROM account_changes WHERE status = 'pending' AND effective_ms <= $1 LIMIT 1000",
+    [ctx.now()],
+  );
+  let applied = 0;
+  for (const { account_id } of accounts)
+    applied += await ctx.db.transaction((tx) => applyDueChanges(ctx, tx, account_id));
+  if (applied > 0) ctx.notifier.kick();
+  return applied;
+}
+
+export const changeView = (row: GuardedChange) => ({
+  id: row.id,
+  kind: row.kind,
+  subject: row.subject,
+  summary: row.summary,
+  requestedBy: row.requested_by,
+  requestedAt: at(row.requested_ms),
+  effectiveAt: at(row.effective_ms),
+  status: row.status,
+});
+
+/** The account's changes still waiting. */
+export async function pendingChanges(q: Queryable, accountId: string): Promise<GuardedChange[]> {
+  return q.query<GuardedChange>(
+    `SELECT ${COLUMNS} FROM account_changes WHERE account_id = $1 AND status = 'pending' ORDER BY effective_ms, id`,
+    [accountId],
+  );
+}
+
+/** Cancels `change` (locked, pending, not yet due) on behalf of `by`: a device id or "email". */
+async function cancel(ctx: ProviderContext, tx: Queryable, change: GuardedChange, by: string): Promise<GuardedChange> {
+  const now = ctx.now();
+  if (change.status !== "pending" || Number(change.effective_ms) <= now)
+    throw conflict(
+      `the change is ${change.status === "pending" ? "taking effect" : change.status}: it can no longer be cancelled`,
+    );
+  await tx.query("UPDATE account_changes SET status = 'cancelled', finished_by = $2, finished_ms = $3 WHERE id = $1", [
+    change.id,
+    by,
+    now,
+  ]);
+  await effectsOf(change.kind).cancel(ctx, tx, change);
+  await appendAudit(tx, {
+    chain: change.account_id,
+    atMs: now,
+    actor: by,
+    action: "account-change.cancelled",
+    details: { change: change.id, kind: change.kind, subject: change.subject },
+  });
+  await ctx.notifier.queueForAccount(
+    tx,
+    change.account_id,
+    {
+      subject: `keyshard: ${change.summary} was cancelled`,
+      body: `${change.summary}, asked for by device ${change.requested_by}, was cancelled ${by === "email" ? "with the mailed cancel token" : `by device ${by}`}. It will not take effect.`,
+    },
+    now,
+  );
+  return { ...change, status: "cancelled" };
+}
+
+/** An active device of the account cancels change `id` of its account. */
+export async function cancelChangeById(
+  ctx: ProviderContext,
+  tx: Queryable,
+  device: { id: string; accountId: string },
+  id: string,
+): Promise<GuardedChange> {
+  const [change] = await tx.query<GuardedChange>(
+    `SELECT ${COLUMNS} FROM account_changes WHERE id = $1 AND account_id = $2 FOR UPDATE`,
+    [id, device.accountId],
+  );
+  if (change === undefined) throw notFound("no such account change in this account");
+  return cancel(ctx, tx, change, device.id);
+}
+
+/** Whoever reads the account's mail cancels the change the token was mailed for. */
+export async function cancelChangeByToken(ctx: ProviderContext, tx: Queryable, token: string): Promise<GuardedChange> {
+  // The same answer for a malformed and an unknown token: the route tells nothing about which exist.
+  const unknown = new HttpError(404, "unknown-token", "no account change waits for this cancel token");
+  if (!TOKEN.test(token)) throw unknown;
+  const [change] = await tx.query<GuardedChange>(
+    `SELECT ${COLUMNS} FROM account_changes WHERE cancel_mac = $1 FOR UPDATE`,
+    [tokenMac(ctx, token)],
+  );
+  if (change === undefined) throw unknown;
+  return cancel(ctx, tx, change, "email");
+}
+
+/** Cancels the waiting change of `kind` for `subject`, if any (a backup cancelled by its own route). */
+export async function cancelChangeOf(
+  ctx: ProviderContext,
+  tx: Queryable,
+  device: { id: string; accountId: string },
+  kind: ChangeKind,
+  subject: string,
+): Promise<boolean> {
+  const [change] = await tx.query<GuardedChange>(
+    `SELECT ${COLUMNS} FROM account_changes WHERE kind = $1 AND subject = $2 AND account_id = $3 AND status = 'pending' FOR UPDATE`,
+    [kind, subject, device.accountId],
+  );
+  if (change === undefined) return false;
+  await cancel(ctx, tx, change, device.id);
+  return true;
+}

@@ -1,0 +1,255 @@
+/**
+ * What an outside attacker tried, against PGlite and PostgreSQL: a revoked device keeping its
+ * relay socket, registrations under someone else's address, quotas per account, and input that
+ * once reached the database or the socket handler unchecked. Every answer is a typed 4xx.
+ */
+import { buildPsbt, p2wpkhOutput } from "@keyshard/chains";
+import { sealEnvelope, signRequest } from "@keyshard/transport";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { hexToBytes } from "@noble/hashes/utils.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { MAX_BITCOIN_INPUTS, MAX_RUNNING_RUNS, MAX_SUBSCRIPTIONS } from "../src/api/quotas.js";
+import { REVOKED_CLOSE_CODE } from "../src/api/routes/relay.js";
+import { revokeDevice } from "../src/devices/revoke.js";
+import {
+  activeDevice,
+  createWallet,
+  type DatabaseKind,
+  deviceGroup,
+  startTestProvider,
+  TestDevice,
+  type TestProvider,
+} from "./harness.js";
+
+interface Frame {
+  type: string;
+  id?: number;
+  error?: string;
+  message?: string;
+  stored?: number;
+  relayId?: string;
+}
+
+/** A device's relay WebSocket, its frames as they come, and its close code once closed. */
+async function openSocket(provider: TestProvider, device: TestDevice) {
+  const path = "/v1/relay/ws";
+  const headers = signRequest(device.identity, { method: "GET", path, body: new Uint8Array(), now: provider.now() });
+  const socket = new WebSocket(provider.url.replace(/^http/, "ws") + path, { headers });
+  const frames: Frame[] = [];
+  const waiting: (() => void)[] = [];
+  socket.on("message", (data) => {
+    frames.push(JSON.parse(String(data)) as Frame);
+    for (const wake of waiting.splice(0)) wake();
+  });
+  const closed = new Promise<number>((resolve) => socket.on("close", (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("error", reject);
+  });
+  return {
+    socket,
+    closed,
+    /** The first frame from now on that `match` accepts. */
+    async next(match: (frame: Frame) => boolean): Promise<Frame> {
+      const from = frames.length;
+      for (;;) {
+        const found = frames.slice(from).find(match);
+        if (found) return found;
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+    },
+    /** Sends `frame` with `id` and waits for the answer carrying the id back. */
+    ask(id: number, frame: Record<string, unknown>): Promise<Frame> {
+      const answer = this.next((f) => f.id === id);
+      socket.send(JSON.stringify({ ...frame, id }));
+      return answer;
+    },
+  };
+}
+
+describe.each<DatabaseKind>(["pglite", "postgres"])("abuse on %s", (kind) => {
+  let provider: TestProvider;
+  beforeAll(async () => {
+    provider = await startTestProvider(kind);
+  });
+  afterAll(async () => {
+    await provider?.stop();
+  });
+
+  it("a revoked device's open relay sockets close, and the relay refuses envelopes from and to it", async () => {
+    const [a, b, c] = (await deviceGroup(provider, "revoked@example.com", 3)) as [TestDevice, TestDevice, TestDevice];
+    const opened = await a.request("POST", "/v1/relay", { participants: [a.id, b.id, c.id], purpose: "revocation" });
+    const relayId = opened.body.relayId as string;
+    const sid = hexToBytes(opened.body.sid as string);
+    const [socketA, socketB, socketC] = await Promise.all([
+      openSocket(provider, a),
+      openSocket(provider, b),
+      openSocket(provider, c),
+    ]);
+    for (const s of [socketA, socketB, socketC]) s.socket.send(JSON.stringify({ type: "subscribe", relayId }));
+    const toB = () => sealEnvelope(a.identity, b.identity.publicKey, { sid, round: 0 }, new Uint8Array([1]));
+    const fromB = sealEnvelope(b.identity, a.identity.publicKey, { sid, round: 0 }, new Uint8Array([2]));
+    expect((await a.request("POST", `/v1/relay/${relayId}/envelopes`, { envelopes: [toB()] })).status).toBe(200);
+
+    // Revoked by another device of the account: this process closes the socket at once.
+    expect((await a.request("POST", `/v1/devices/${b.id}/revoke`)).status).toBe(200);
+    expect(await socketB.closed).toBe(REVOKED_CLOSE_CODE);
+    // Revoked where this process did not see it (another replica): its poll of the devices finds it.
+    await provider.context.db.transaction((tx) => revokeDevice(tx, c.id));
+    expect(await socketC.closed).toBe(REVOKED_CLOSE_CODE);
+
+    const refusedTo = await a.request("POST", `/v1/relay/${relayId}/envelopes`, { envelopes: [toB()] });
+    expect(refusedTo).toMatchObject({ status: 403, body: { error: "device-revoked" } });
+    const refusedFrom = await b.request("POST", `/v1/relay/${relayId}/envelopes`, { envelopes: [fromB] });
+    expect(refusedFrom.status).toBe(403);
+    socketA.socket.send(JSON.stringify({ type: "send", id: 7, relayId, envelopes: [toB()] }));
+    expect(await socketA.next((f) => f.id === 7)).toMatchObject({ type: "error", error: "device-revoked" });
+    socketA.socket.close();
+  });
+
+  it("registrations under someone else's address mail it one code and never enter its account", async () => {
+    const email = "victim@example.com";
+    const owner = await activeDevice(provider, email);
+    const mailsBefore = await provider.context.db.query("SELECT id FROM outbox WHERE recipient = $1", [email]);
+    const attackers = Array.from({ length: 40 }, () => new TestDevice(provider.url, provider.now));
+    const replies = await Promise.all(
+      attackers.map((d) =>
+        d.request("POST", "/v1/devices", { identityKey: d.identityKey, email, name: `attacker ${d.id}` }),
+      ),
+    );
+    expect(replies.filter((r) => r.status === 201)).toHaveLength(1);
+    const refused = replies.filter((r) => r.status !== 201);
+    expect(refused).toHaveLength(39);
+    for (const r of refused) expect(r).toMatchObject({ status: 429, body: { error: "code-recently-sent" } });
+    // The outbox holds every mail before the request answers: one more for the address, no more.
+    const mails = await provider.context.db.query("SELECT id FROM outbox WHERE recipient = $1", [email]);
+    expect(mails.length - mailsBefore.length).toBe(1);
+
+    const account = await owner.request("GET", "/v1/account");
+    expect((account.body.devices as { id: string }[]).map((d) => d.id)).toEqual([owner.id]);
+    const audit = JSON.stringify((await owner.request("GET", "/v1/audit")).body);
+    for (const d of attackers) expect(audit).not.toContain(d.id);
+  });
+  it("an account's runs still going are capped", async () => {
+    const device = await activeDevice(provider, "runs@example.com");
+    // One keygen left running by its device, and as many more as the quota allows, made directly.
+    const first = await device.request("POST", "/v1/wallets", { name: "first", scheme: "frost-ed25519" });
+    expect(first.status).toBe(201);
+    const account = (await device.request("GET", "/v1/account")).body.id as string;
+    await provider.context.db.query(
+      `INSERT INTO sessions (id, account_id, wallet_id, kind, sid, round, status, updated_ms)
+       SELECT gen_random_uuid(), $1::uuid, $2::uuid, 'keygen', decode(md5(random()::text) || md5(random()::text), 'hex'), 0, 'running', $3::bigint
+       FROM generate_series(2, $4::int)`,
+      [account, first.body.walletId, provider.now(), MAX_RUNNING_RUNS],
+    );
+    const refused = await device.request("POST", "/v1/wallets", { name: "second", scheme: "frost-ed25519" });
+    expect(refused).toMatchObject({ status: 429, body: { error: "quota-exceeded" } });
+  });
+
+  it("a Bitcoin request with more inputs than the quota is refused before it is read further", async () => {
+    const device = await activeDevice(provider, "inputs@example.com");
+    const wallet = await createWallet(device, "btc", "frost-taproot");
+    const other = p2wpkhOutput(secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true), "regtest");
+    const psbt = buildPsbt({
+      network: "regtest",
+      inputs: Array.from({ length: MAX_BITCOIN_INPUTS + 1 }, (_, i) => ({
+        txid: i.toString(16).padStart(64, "0"),
+        vout: 0,
+        amount: 10_000n,
+        script: other.script,
+      })),
+      outputs: [{ address: other.address, amount: 1_000n }],
+    });
+    const refused = await device.request("POST", `/v1/wallets/${wallet.walletId}/sign-requests`, {
+      chain: "bitcoin",
+      network: "regtest",
+      payload: Buffer.from(psbt).toString("hex"),
+    });
+    expect(refused).toMatchObject({ status: 429, body: { error: "quota-exceeded" } });
+  });
+
+  it("relay subscriptions are one per socket and session, and capped per account", async () => {
+    const [a, b] = (await deviceGroup(provider, "subscriptions@example.com", 2)) as [TestDevice, TestDevice];
+    const relays: string[] = [];
+    for (let i = 0; i < 16; i++)
+      relays.push(
+        (await a.request("POST", "/v1/relay", { participants: [a.id, b.id], purpose: `s${i}` })).body.relayId as string,
+      );
+    let id = 0;
+    type Socket = Awaited<ReturnType<typeof openSocket>>;
+    const subscribe = (s: Socket, relayId: string) => s.ask(++id, { type: "subscribe", relayId });
+    const sockets = [await openSocket(provider, a)];
+    const first = sockets[0] as Socket;
+    // Asked twice on one socket: the one subscription, not a second poller counted against the quota.
+    expect((await subscribe(first, relays[0] as string)).type).toBe("subscribed");
+    let held = 0;
+    let refused: { socket: Socket; relayId: string; answer: Frame } | undefined;
+    while (refused === undefined) {
+      const socket = sockets.at(-1) as Socket;
+      for (const relayId of relays) {
+        const answer = await subscribe(socket, relayId);
+        if (answer.type !== "subscribed") {
+          refused = { socket, relayId, answer };
+          break;
+        }
+        held++;
+      }
+      if (refused === undefined) sockets.push(await openSocket(provider, b));
+    }
+    expect(held).toBe(MAX_SUBSCRIPTIONS);
+    expect(refused.answer).toMatchObject({ type: "error", error: "quota-exceeded" });
+    // The socket stays usable, and a closed socket gives its subscriptions back.
+    first.socket.close();
+    await first.closed;
+    expect((await subscribe(refused.socket, refused.relayId)).type).toBe("subscribed");
+    for (const socket of sockets) socket.socket.close();
+  });
+
+  it("NUL in any string of a body is refused with 400, not stored", async () => {
+    const device = new TestDevice(provider.url, provider.now);
+    const registered = await device.request("POST", "/v1/devices", {
+      identityKey: device.identityKey,
+      email: "nul@example.com",
+      name: "pho\u0000ne",
+    });
+    expect(registered).toMatchObject({ status: 400, body: { error: "invalid-request" } });
+    const owner = await activeDevice(provider, "nul2@example.com");
+    const wallet = await owner.request("POST", "/v1/wallets", { name: "w\u0000", scheme: "frost-ed25519" });
+    expect(wallet).toMatchObject({ status: 400, body: { error: "invalid-request" } });
+  });
+
+  it("concurrent creations of one wallet name and one registration: one succeeds, the rest conflict", async () => {
+    const owner = await activeDevice(provider, "race@example.com");
+    const creations = await Promise.all(
+      Array.from({ length: 5 }, () => owner.request("POST", "/v1/wallets", { name: "same", scheme: "frost-ed25519" })),
+    );
+    expect(creations.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
+    for (const r of creations.filter((r) => r.status === 409)) expect(r.body.error).toBe("conflict");
+    const device = new TestDevice(provider.url, provider.now);
+    const registrations = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        device.request("POST", "/v1/devices", {
+          identityKey: device.identityKey,
+          email: "race2@example.com",
+          name: "x",
+        }),
+      ),
+    );
+    expect(registrations.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+  });
+
+  it("a relay frame that is not a JSON object gets a typed error, and the socket stays usable", async () => {
+    const [a, b] = (await deviceGroup(provider, "frames@example.com", 2)) as [TestDevice, TestDevice];
+    const relayId = (await a.request("POST", "/v1/relay", { participants: [a.id, b.id], purpose: "frames" })).body
+      .relayId as string;
+    const socket = await openSocket(provider, a);
+    for (const frame of ["null", "42", "[1]", '"text"', "not json", "{"]) {
+      const answer = socket.next((f) => f.type === "error");
+      socket.socket.send(frame);
+      expect(await answer).toMatchObject({ type: "error", error: "invalid-request" });
+    }
+    expect(await socket.ask(1, { type: "subscribe", relayId })).toMatchObject({ type: "subscribed", relayId });
+    socket.socket.close();
+  });
+});
