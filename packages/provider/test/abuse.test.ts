@@ -3,10 +3,12 @@
  * relay socket, registrations under someone else's address, quotas per account, and input that
  * once reached the database or the socket handler unchecked. Every answer is a typed 4xx.
  */
+import { randomUUID } from "node:crypto";
+import { enroll, POPULATION_MEAN } from "@keyshard/biometric";
 import { buildPsbt, p2wpkhOutput } from "@keyshard/chains";
-import { sealEnvelope, signRequest } from "@keyshard/transport";
+import { blindFaceSecret, sealEnvelope, signRequest } from "@keyshard/transport";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { hexToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { MAX_BITCOIN_INPUTS, MAX_RUNNING_RUNS, MAX_SUBSCRIPTIONS } from "../src/api/quotas.js";
@@ -219,7 +221,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("abuse on %s", (kind) => {
     expect(wallet).toMatchObject({ status: 400, body: { error: "invalid-request" } });
   });
 
-  it("concurrent creations of one wallet name and one registration: one succeeds, the rest conflict", async () => {
+  it("concurrent creations of one wallet name, one registration and one enrollment id: one succeeds, the rest conflict", async () => {
     const owner = await activeDevice(provider, "race@example.com");
     const creations = await Promise.all(
       Array.from({ length: 5 }, () => owner.request("POST", "/v1/wallets", { name: "same", scheme: "frost-ed25519" })),
@@ -237,6 +239,18 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("abuse on %s", (kind) => {
       ),
     );
     expect(registrations.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+    const { helper } = enroll(
+      Float32Array.from({ length: 128 }, () => Math.random() - 0.5),
+      POPULATION_MEAN,
+    );
+    const id = randomUUID();
+    const blinded = bytesToHex(blindFaceSecret(id, "race@example.com", Uint8Array.of(1)).blinded);
+    const enrollments = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        owner.request("POST", "/v1/recovery/enrollments", { id, kind: "owner", helper, blinded }),
+      ),
+    );
+    expect(enrollments.map((r) => r.status).sort()).toEqual([201, 409, 409]);
   });
 
   it("a relay frame that is not a JSON object gets a typed error, and the socket stays usable", async () => {

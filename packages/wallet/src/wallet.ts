@@ -207,7 +207,10 @@ export class Wallet {
    * Lets another device of the account in (it registered with the same email and verified), with
    * the account's TOTP code where it has one; the device is active from `effectiveAt` on.
    */
-  approveDevice(id: string, totp?: string): Promise<{ deviceId: string; state: string; effectiveAt: string }> {
+  approveDevice(
+    id: string,
+    totp?: string,
+  ): Promise<{ deviceId: string; state: string; changeId: string; effectiveAt: string }> {
     return this.client.call("POST", `/v1/devices/${deviceIdArgument(id)}/approve`, totp && { totp });
   }
 

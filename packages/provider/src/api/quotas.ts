@@ -22,16 +22,22 @@ export const MAX_SUBSCRIPTIONS = 4 * MAX_BITCOIN_INPUTS;
 
 export const quotaExceeded = (message: string) => new HttpError(429, "quota-exceeded", message);
 
-/** Refuses a new run of the account's when `MAX_RUNNING_RUNS` of its runs are still going. */
-export async function checkRunQuota(q: Queryable, accountId: string): Promise<void> {
-  const [row] = await q.query<{ n: string }>(
-    `SELECT (SELECT count(*) FROM sessions WHERE account_id = $1 AND status = 'running')
-          + (SELECT count(*) FROM relay_parties p JOIN wallets w ON w.id = p.wallet_id
-             WHERE w.account_id = $1 AND p.status = 'running') AS n`,
-    [accountId],
-  );
-  if (Number(row?.n ?? 0) >= MAX_RUNNING_RUNS)
+/** How many runs of the account whose id is the statement's parameter `param` are still going. */
+export const runningRuns = (param: string) =>
+  `(SELECT count(*) FROM sessions WHERE account_id = ${param} AND status = 'running')
+   + (SELECT count(*) FROM relay_parties p JOIN wallets w ON w.id = p.wallet_id
+      WHERE w.account_id = ${param} AND p.status = 'running')`;
+
+/** Refuses a new run of an account that has `running` runs going already. */
+export function refuseOverRunQuota(running: number): void {
+  if (running >= MAX_RUNNING_RUNS)
     throw quotaExceeded(
       `the account has ${MAX_RUNNING_RUNS} signing or key runs going: finish or abandon some before starting more (idle ones expire)`,
     );
+}
+
+/** Refuses a new run of the account's when `MAX_RUNNING_RUNS` of its runs are still going. */
+export async function checkRunQuota(q: Queryable, accountId: string): Promise<void> {
+  const [row] = await q.query<{ n: string }>(`SELECT ${runningRuns("$1")} AS n`, [accountId]);
+  refuseOverRunQuota(Number(row?.n ?? 0));
 }

@@ -28,7 +28,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../api/context.js";
 import { badRequest, conflict, HttpError, notFound } from "../api/errors.js";
-import { checkRunQuota } from "../api/quotas.js";
+import { refuseOverRunQuota, runningRuns } from "../api/quotas.js";
 import type { Database, Queryable } from "../store/database.js";
 import { newShareMade } from "../wallets/key-changes.js";
 import { eachStale } from "./expiry.js";
@@ -85,11 +85,14 @@ export async function startSession(
   // A malformed first round is refused before any party exists: once one has started under a
   // sid, that sid is spent.
   const incoming = opening === undefined ? undefined : deviceMessages(opening);
-  await checkRunQuota(tx, session.accountId);
-  const claimed = await tx.query(
-    `INSERT INTO sessions (id, account_id, wallet_id, kind, sign_request_id, message_index, epoch, sid, round, status, updated_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 'running', $9)
-     ON CONFLICT (sid) DO NOTHING RETURNING id`,
+  // One statement claims the sid and counts the account's runs going (as they were before this
+  // one): the signing path's statements are what a single-connection database serialises on.
+  const [claimed] = await tx.query<{ id: string | null; running: string }>(
+    `WITH claimed AS (
+       INSERT INTO sessions (id, account_id, wallet_id, kind, sign_request_id, message_index, epoch, sid, round, status, updated_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 'running', $9)
+       ON CONFLICT (sid) DO NOTHING RETURNING id)
+     SELECT (SELECT id FROM claimed) AS id, ${runningRuns("$2")} AS running`,
     [
       session.id,
       session.accountId,
@@ -102,7 +105,8 @@ export async function startSession(
       ctx.now(),
     ],
   );
-  if (claimed.length === 0) throw conflict("this session id was used before; draw a new one");
+  refuseOverRunQuota(Number(claimed?.running ?? 0));
+  if (claimed?.id == null) throw conflict("this session id was used before; draw a new one");
   const party = makeParty(session.sid);
   let messages: WireMessage[];
   try {
