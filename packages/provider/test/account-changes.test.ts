@@ -25,6 +25,7 @@ import { base32 } from "@scure/base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { totp } from "../src/policy/totp.js";
 import {
+  activeDevice,
   addDevice,
   createWallet,
   type DatabaseKind,
@@ -194,6 +195,23 @@ describe.each(["pglite", "postgres"] as DatabaseKind[])("guarded account changes
     expect((await thief.request("POST", `${backupPath}/download`)).status).toBe(404);
     expect(await keys()).toEqual([`${ownerFace.face.id}:active`]);
     expect((await laptop.request("GET", "/v1/account-changes")).body.changes).toEqual([]);
+  });
+
+  it("a backup is released only once its change has taken effect, whatever its own ready time says", async () => {
+    const owner = await activeDevice(provider, "ready@example.com");
+    const wallet = await createWallet(owner, "kept", "frost-ed25519");
+    const path = `/v1/wallets/${wallet.walletId}/backup`;
+    const requested = await owner.request("POST", path, { recoveryKey: bytesToHex(newRecoveryKey().publicKey) });
+    expect(requested.status, JSON.stringify(requested.body)).toBe(201);
+    // The change waits an hour past the backup's own ready time (as after a clock step between them).
+    await provider.context.db.query(
+      "UPDATE account_changes SET effective_ms = effective_ms + $2 WHERE kind = 'backup' AND subject = $1",
+      [requested.body.id, HOUR],
+    );
+    provider.advance(BACKUP_DELAY + 1000);
+    expect(await owner.request("POST", `${path}/download`)).toMatchObject({ status: 409 });
+    provider.advance(HOUR);
+    expect((await owner.request("POST", `${path}/download`)).status).toBe(200);
   });
 
   it("the stolen device's first TOTP waits, passes no rule meanwhile, and is cancelled by the other device or the mailed token", async () => {

@@ -222,7 +222,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("fee limits on %s", (kind) =
     expect((await release(first.requestId)).body).toMatchObject({ status: "signing" });
     const refused = await release(second.requestId);
     expect(refused).toMatchObject({ status: 409, body: { error: "denied" } });
-    expect(refused.body.message).toMatch(/rule "daily" no longer matches/);
+    expect(refused.body.message).toMatch(/no rule of the wallet.s policy matches the request any more/);
     expect((await owner.request("GET", `/v1/sign-requests/${second.requestId}`)).body).toMatchObject({
       status: "denied",
       rule: "daily",
@@ -232,6 +232,6 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("fee limits on %s", (kind) =
     const denied = (audit.body.entries as { action: string; details: Record<string, unknown> }[]).find(
       (e) => e.action === "request.denied" && e.details.request === second.requestId,
     );
-    expect(denied?.details.reason).toMatch(/no longer matches/);
+    expect(denied?.details.reason).toMatch(/matches the request any more/);
   });
 });

@@ -203,23 +203,32 @@ describe("policy evaluation", () => {
     expect(decide(mainnet, { kind: "transaction", chain: "ethereum", description: sepolia }).decision).toBe("deny");
   });
 
-  it("a held request is released only while the rule that held it still matches", () => {
-    const held = parsePolicy([
-      {
-        name: "daily",
-        when: { asset: ["ETH"], window: { seconds: 86_400, maxTotal: "1000000" } },
-        decision: "delay",
-        delaySeconds: 60,
-      },
-    ]);
+  it("a held request is released only while the policy of the moment still holds it no harder", () => {
+    const daily = {
+      name: "daily",
+      when: { asset: ["ETH"], window: { seconds: 86_400, maxTotal: "1000000" } },
+      decision: "delay",
+      delaySeconds: 60,
+    };
+    const held = { rule: "daily", decision: "delay" as const, approvals: 0, delaySeconds: 60 };
+    const policy = parsePolicy([daily]);
     const facts = tx({ value: 500_000n - FEE });
-    expect(releaseRefusal(held, "daily", facts, noHistory)).toBeNull();
-    expect(releaseRefusal(held, "daily", facts, { ...noHistory, spent: [spent(500_001n, 1000)] })).toMatch(
-      /no longer matches/,
+    expect(releaseRefusal(policy, held, facts, noHistory)).toBeNull();
+    expect(releaseRefusal(policy, held, facts, { ...noHistory, spent: [spent(500_001n, 1000)] })).toMatch(
+      /no rule of the wallet's policy matches/,
     );
-    expect(releaseRefusal(held, "gone", facts, noHistory)).toMatch(/no longer in the wallet's policy/);
-    const denying = parsePolicy([{ name: "daily", when: {}, decision: "deny" }]);
-    expect(releaseRefusal(denying, "daily", facts, noHistory)).toMatch(/now denies/);
+    expect(releaseRefusal(policy, { ...held, rule: "gone" }, facts, noHistory)).toMatch(/not rule "gone"/);
+    // A deny rule the owner put first meanwhile, or the same rule now holding longer, stops the release.
+    const denyFirst = parsePolicy([{ name: "stop", when: {}, decision: "deny" }, daily]);
+    expect(releaseRefusal(denyFirst, held, facts, noHistory)).toMatch(/rule "stop" now denies/);
+    const longer = parsePolicy([{ ...daily, delaySeconds: 3600 }]);
+    expect(releaseRefusal(longer, held, facts, noHistory)).toMatch(/now holds requests 3600 s/);
+    const approvals = parsePolicy([{ name: "daily", when: daily.when, decision: "require-approvals", approvals: 2 }]);
+    expect(releaseRefusal(approvals, held, facts, noHistory)).toMatch(/now decides require-approvals/);
+    // Allowed outright by the policy of the moment: nothing left to wait for.
+    expect(
+      releaseRefusal(parsePolicy([{ name: "open", when: {}, decision: "allow" }]), held, facts, noHistory),
+    ).toBeNull();
   });
 
   it("an allow-list entry counts only after its cooling-off period", () => {
@@ -278,6 +287,8 @@ describe("policy evaluation", () => {
       [{ name: "x", when: { network: ["ethereum"] }, decision: "allow" }],
       [{ name: "x", when: { network: ["eip155:01"] }, decision: "allow" }],
       [{ name: "x", when: { network: ["bitcoin:signet"] }, decision: "allow" }],
+      // A PSBT does not commit to its network: a rule scoped by the client's label could be dodged.
+      [{ name: "x", when: { network: ["bitcoin:mainnet"] }, decision: "allow" }],
       [{ name: "x", when: { network: [] }, decision: "allow" }],
       [{ name: "x", when: { maxFee: 5 }, decision: "allow" }],
       [{ name: "x", when: { maxFee: "1.5" }, decision: "allow" }],
@@ -302,7 +313,7 @@ describe("policy evaluation", () => {
 
   it("reads networks and fee caps", () => {
     const when = {
-      network: ["eip155:1", "bitcoin:mainnet", "solana"],
+      network: ["eip155:1", "solana"],
       asset: ["USDC"],
       maxFee: "10000000000000000",
       maxFeeBasisPoints: 0,

@@ -28,8 +28,8 @@
  *   basis points × native value transferred, so a request moving no native value passes only
  *   with no fee. Both need the native coin to be known, and both bound calls keyshard cannot
  *   decode too, whose fee the bytes still fix.
- * A held request is checked again as it is released (`requests/holds.ts`): the rule that held it
- * must still match the wallet's current policy and history then.
+ * A held request is decided again as it is released (`requests/holds.ts`, `releaseRefusal`): the
+ * policy and history of that moment must allow it, or hold it under the same rule no harder.
  */
 import { type Action, type ChainName, outflows, type TransactionDescription } from "@keyshard/chains";
 import { badRequest } from "../api/errors.js";
@@ -40,7 +40,7 @@ export type RequestKind = (typeof REQUEST_KINDS)[number];
 export interface Match {
   kind?: RequestKind[];
   chain?: ChainName[];
-  /** Networks as descriptions name them: "eip155:<chain id>", "bitcoin:<network>", "solana". */
+  /** Networks as descriptions name them: "eip155:<chain id>" or "solana" (never Bitcoin's: see NETWORK). */
   network?: string[];
   action?: Action[];
   /** Asset symbols; every outflow, the fee's included unless a fee cap bounds it, is of a known one. */
@@ -216,22 +216,37 @@ export function evaluatePolicy(policy: Policy, facts: RequestFacts, history: Wal
   return { decision: "deny", rule: null };
 }
 
+/** What a held request was held for, and has waited out: its conditions are met when it is released. */
+export interface HeldFor {
+  rule: string | null;
+  decision: DecisionKind;
+  approvals: number;
+  /** How long it was time-locked, in seconds. */
+  delaySeconds: number;
+}
+
 /**
- * Why a held request may not be released after all, or null when it may: the rule that held it
- * must still be in the wallet's policy, not deny, and still match with the history as it is now —
- * other requests signed meanwhile count against its window.
+ * Why a held request may not be released after all, or null when it may. The whole policy of the
+ * moment decides again, with the history of the moment (other requests signed meanwhile count
+ * against a window; a rule the owner added meanwhile applies): it must now allow the request, or
+ * hold it under the same rule for no more than what the request has already waited out.
  */
 export function releaseRefusal(
   policy: Policy,
-  ruleName: string | null,
+  held: HeldFor,
   facts: RequestFacts,
   history: WalletHistory,
 ): string | null {
-  const rule = policy.find((r) => r.name === ruleName);
-  if (rule === undefined) return `rule "${ruleName}" that held the request is no longer in the wallet's policy`;
-  if (rule.decision === "deny") return `rule "${rule.name}" now denies the request`;
-  if (!matches(rule.when, facts, history))
-    return `rule "${rule.name}" no longer matches the request: what the wallet signed meanwhile, the allow-list or the rule changed`;
+  const now = evaluatePolicy(policy, facts, history);
+  if (now.decision === "allow") return null;
+  if (now.rule === null) return "no rule of the wallet's policy matches the request any more";
+  if (now.decision === "deny") return `rule "${now.rule}" now denies the request`;
+  if (now.rule !== held.rule || now.decision !== held.decision)
+    return `rule "${now.rule}" now decides ${now.decision}, not rule "${held.rule}" that held the request`;
+  if ((now.approvals ?? 0) > held.approvals)
+    return `rule "${now.rule}" now asks for ${now.approvals} approvals, the request had ${held.approvals}`;
+  if ((now.delaySeconds ?? 0) > held.delaySeconds)
+    return `rule "${now.rule}" now holds requests ${now.delaySeconds} s, the request waited ${held.delaySeconds} s`;
   return null;
 }
 
@@ -248,8 +263,12 @@ const ACTIONS: readonly Action[] = [
   "contract-deployment",
 ];
 const BASE_UNITS = /^(0|[1-9][0-9]{0,77})$/;
-/** The networks descriptions name; a chain id with a leading zero would never match one. */
-const NETWORK = /^(eip155:[1-9][0-9]{0,15}|bitcoin:(mainnet|testnet|regtest)|solana)$/;
+/**
+ * The networks a rule may name; a chain id with a leading zero would never match one. Bitcoin's
+ * are not among them: a PSBT does not commit to its network, so the one a request names is the
+ * client's word, and a rule (or a window) scoped by it would be the thief's to dodge.
+ */
+const NETWORK = /^(eip155:[1-9][0-9]{0,15}|solana)$/;
 const YEAR_SECONDS = 366 * 24 * 3600;
 
 function stringList(value: unknown, field: string, allowed?: readonly string[]): string[] {
@@ -289,7 +308,9 @@ function parseMatch(value: unknown, where: string): Match {
   if (when.network !== undefined) {
     match.network = stringList(when.network, "network");
     if (!match.network.every((n) => NETWORK.test(n)))
-      throw badRequest(`${where}: a network is eip155:<chain id>, bitcoin:mainnet|testnet|regtest or solana`);
+      throw badRequest(
+        `${where}: a network is eip155:<chain id> or solana (a PSBT does not say its network: use chain bitcoin)`,
+      );
   }
   if (when.action !== undefined) match.action = stringList(when.action, "action", ACTIONS) as Action[];
   if (when.asset !== undefined) match.asset = stringList(when.asset, "asset");

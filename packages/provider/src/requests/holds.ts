@@ -143,5 +143,12 @@ export async function refusalAtRelease(ctx: ProviderContext, tx: Queryable, wall
     chain: row.chain as ChainName,
     ...(row.kind === "transaction" && { description: storedDescription(row.description) }),
   };
-  return releaseRefusal(policy, row.rule, facts, await walletHistory(ctx, tx, wallet.id, longestWindowMs(policy)));
+  const held = {
+    rule: row.rule,
+    decision: row.decision,
+    approvals: row.approvals_needed,
+    // The lock was set from the same decision a moment before the row was stamped: round up.
+    delaySeconds: row.release_ms === null ? 0 : Math.ceil((Number(row.release_ms) - Number(row.created_ms)) / 1000),
+  };
+  return releaseRefusal(policy, held, facts, await walletHistory(ctx, tx, wallet.id, longestWindowMs(policy)));
 }

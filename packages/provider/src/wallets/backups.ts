@@ -153,13 +153,20 @@ export async function downloadBackup(
   if (ctx.now() < Number(row.ready_ms))
     throw conflict(`the backup is released on ${view(row).readyAt}: download it then`);
   if (wallet.share === null) throw conflict(`wallet is ${wallet.state}`);
+  // The guarded change decides, under its row lock: a cancel racing this download either lands
+  // first (the change is cancelled) or finds the change applied and is refused.
+  const [change] = await tx.query<{ status: string }>(
+    "SELECT status FROM account_changes WHERE kind = 'backup' AND subject = $1 FOR UPDATE",
+    [row.id],
+  );
+  if (change !== undefined && change.status !== "applied")
+    throw conflict(`the backup's change is ${change.status}: it is released once that change has taken effect`);
   const share = ctx.masterKey.open(new Uint8Array(wallet.share), `share:${wallet.id}`);
   const box = sealToRecoveryKey(new Uint8Array(row.recovery_key), backupBoxContext(wallet.id), share);
-  await tx.query("UPDATE backups SET status = 'released', box = $2, finished_ms = $3 WHERE id = $1", [
-    row.id,
-    box,
-    ctx.now(),
-  ]);
+  await tx.query(
+    "UPDATE backups SET status = 'released', box = $2, finished_ms = $3 WHERE id = $1 AND status = 'waiting'",
+    [row.id, box, ctx.now()],
+  );
   await tx.query("UPDATE wallets SET state = 'self-custodied', share = NULL WHERE id = $1", [wallet.id]);
   await tx.query("UPDATE key_changes SET status = 'abandoned' WHERE wallet_id = $1 AND status = 'running'", [
     wallet.id,
