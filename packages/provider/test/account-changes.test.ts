@@ -312,4 +312,43 @@ describe.each(["pglite", "postgres"] as DatabaseKind[])("guarded account changes
     const tablet = await addDevice(provider, laptop, email);
     expect((await tablet.request("GET", "/v1/account-changes")).status).toBe(200);
   });
+
+  it("the stolen device revokes the owner's other one: the mailed token lets it back in and revokes the thief's, and no device can undo a revocation", async () => {
+    const email = "revoked@example.com";
+    const [phone, laptop, tablet] = (await deviceGroup(provider, email, 3)) as [TestDevice, TestDevice, TestDevice];
+    const thief = phone;
+    const refusedAsRevoked = { status: 403, body: { message: "device is revoked" } };
+
+    const revoked = await thief.request("POST", `/v1/devices/${laptop.id}/revoke`, { strandWallets: true });
+    expect(revoked.body).toMatchObject({ deviceId: laptop.id, state: "revoked" });
+    expect(await laptop.request("GET", "/v1/account-changes")).toMatchObject(refusedAsRevoked);
+    const [change] = (await thief.request("GET", "/v1/account-changes")).body.changes as { id: string; kind: string }[];
+    expect(change).toMatchObject({ kind: "revocation" });
+    // Neither the thief's device nor another of the account's undoes a revocation: only the mailbox.
+    for (const device of [thief, tablet])
+      expect(await device.request("POST", `/v1/account-changes/${(change as { id: string }).id}/cancel`)).toMatchObject(
+        { status: 403, body: { error: "token-only-change" } },
+      );
+
+    const token = await cancelToken(
+      provider,
+      email,
+      `device ${laptop.id} is let back in and device ${thief.id} is revoked`,
+      1,
+    );
+    const undone = await fetch(`${provider.url}/v1/account-changes/cancel`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token }),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    expect(undone).toMatchObject({ status: 200, body: { kind: "revocation", status: "cancelled" } });
+    expect((await laptop.request("GET", "/v1/account-changes")).status).toBe(200);
+    expect(await thief.request("GET", "/v1/account-changes")).toMatchObject(refusedAsRevoked);
+
+    // The owner's own revocation stays once its window to be undone has passed.
+    expect((await laptop.request("POST", `/v1/devices/${tablet.id}/revoke`)).status).toBe(200);
+    provider.advance(provider.context.accountChangeDelayMs);
+    expect((await laptop.request("GET", "/v1/account-changes")).body.changes).toEqual([]);
+    expect(await tablet.request("GET", "/v1/account-changes")).toMatchObject(refusedAsRevoked);
+  });
 });

@@ -23,7 +23,7 @@ import { conflict, HttpError, notFound } from "../api/errors.js";
 import { appendAudit } from "../audit/log.js";
 import type { Queryable } from "../store/database.js";
 
-export const CHANGE_KINDS = ["totp", "owner-enrollment", "heir-enrollment", "backup", "device"] as const;
+export const CHANGE_KINDS = ["totp", "owner-enrollment", "heir-enrollment", "backup", "device", "revocation"] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 export interface GuardedChange {
@@ -44,6 +44,10 @@ const COLUMNS = "id, account_id, kind, subject, summary, requested_by, requested
 export interface ChangeEffects {
   apply(ctx: ProviderContext, tx: Queryable, change: GuardedChange): Promise<void>;
   cancel(ctx: ProviderContext, tx: Queryable, change: GuardedChange): Promise<void>;
+  /** Only the mailed token cancels a change of this kind: a device asking is refused (403). */
+  tokenOnly?: boolean;
+  /** Whether the account is mailed when a change of this kind takes effect (it is unless false). */
+  mailWhenApplied?: boolean;
 }
 
 const effects = new Map<ChangeKind, ChangeEffects>();
@@ -73,7 +77,14 @@ export async function requestGuardedChange(
   ctx: ProviderContext,
   tx: Queryable,
   device: { id: string; accountId: string },
-  change: { kind: ChangeKind; subject: string; summary: string; delayMs?: number },
+  change: {
+    kind: ChangeKind;
+    subject: string;
+    summary: string;
+    delayMs?: number;
+    /** The mail's text where the usual one would mislead; it must carry `token`. */
+    mail?: (token: string, effectiveAt: string) => { subject: string; body: string };
+  },
 ): Promise<{ changeId: string; effectiveMs: number }> {
   effectsOf(change.kind);
   const changeId = randomUUID();
@@ -106,7 +117,7 @@ export async function requestGuardedChange(
   await ctx.notifier.queueForAccount(
     tx,
     device.accountId,
-    {
+    change.mail?.(token, at(effectiveMs)) ?? {
       subject: `keyshard: ${change.summary} waits until ${at(effectiveMs)}`,
       body: `Device ${device.id} asked for ${change.summary}. It takes effect at ${at(effectiveMs)} unless it is cancelled before.\nIf this was not you, a device of yours may be in someone else's hands. Cancel it from any of your devices (keyshard changes cancel ${changeId}), or without a device with this one-time cancel token: ${token}\n(keyshard changes cancel --token ${token} --provider URL)`,
     },
@@ -128,7 +139,8 @@ export async function applyDueChanges(ctx: ProviderContext, tx: Queryable, accou
       "UPDATE account_changes SET status = 'applied', finished_by = 'provider', finished_ms = $2 WHERE id = $1",
       [change.id, now],
     );
-    await effectsOf(change.kind).apply(ctx, tx, change);
+    const kind = effectsOf(change.kind);
+    await kind.apply(ctx, tx, change);
     await appendAudit(tx, {
       chain: accountId,
       atMs: now,
@@ -136,6 +148,7 @@ export async function applyDueChanges(ctx: ProviderContext, tx: Queryable, accou
       action: "account-change.applied",
       details: { change: change.id, kind: change.kind, subject: change.subject, requestedBy: change.requested_by },
     });
+    if (kind.mailWhenApplied === false) continue;
     await ctx.notifier.queueForAccount(
       tx,
       accountId,
@@ -225,6 +238,12 @@ export async function cancelChangeById(
     [id, device.accountId],
   );
   if (change === undefined) throw notFound("no such account change in this account");
+  if (effectsOf(change.kind).tokenOnly)
+    throw new HttpError(
+      403,
+      "token-only-change",
+      `a change of kind ${change.kind} is cancelled only with the one-time token mailed to the account, never by a device`,
+    );
   return cancel(ctx, tx, change, device.id);
 }
 

@@ -8,7 +8,17 @@
  * A revoked device can no longer reach the relay, so it cannot take part in a t-of-n wallet's
  * signing or reshare either: `walletsWithout` tells which of the account's t-of-n wallets the
  * device is a member of and how many of their members could still sign.
+ *
+ * A device's revocation of another device takes effect at once, and is also recorded as a guarded
+ * change of kind "revocation" (`recordRevocation`): for the account-change delay, the one-time
+ * token mailed with it undoes it, letting the revoked device back in and revoking the device that
+ * revoked it. Only the token undoes it, never a device: a thief holding one device who revokes all
+ * the others leaves the owner the mailbox, and a thief's device could otherwise undo the owner's
+ * revocation of a second stolen one. Once the delay has passed nothing more happens.
  */
+import { defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
+import type { ProviderContext } from "../api/context.js";
+import { appendAudit } from "../audit/log.js";
 import type { Queryable } from "../store/database.js";
 
 export interface MemberWallet {
@@ -43,3 +53,70 @@ export async function revokeDevice(tx: Queryable, deviceId: string): Promise<voi
   await tx.query("UPDATE devices SET state = 'revoked' WHERE id = $1", [deviceId]);
   await tx.query("UPDATE sign_requests SET status = 'cancelled' WHERE device_id = $1 AND status = 'held'", [deviceId]);
 }
+
+/**
+ * Records that device `revoker` revoked the active device `revoked` (another one) in `tx`, so
+ * that the account's mailbox can undo it. The caller kicks the notifier once `tx` commits.
+ */
+export async function recordRevocation(
+  ctx: ProviderContext,
+  tx: Queryable,
+  revoker: { id: string; accountId: string },
+  revoked: { id: string; name: string },
+): Promise<{ changeId: string; effectiveMs: number }> {
+  return requestGuardedChange(ctx, tx, revoker, {
+    kind: "revocation",
+    subject: revoked.id,
+    summary: `the revocation of device ${revoked.name} (${revoked.id})`,
+    mail: (token, until) => ({
+      subject: `keyshard: device ${revoked.name} was revoked by device ${revoker.id}; it can be undone until ${until}`,
+      body: `Device ${revoker.id} revoked device ${revoked.id} (${revoked.name}).\nIf you did not do this, undo it before ${until}: device ${revoked.id} is let back in and device ${revoker.id} is revoked. Only this mail undoes it, no device can, with this one-time cancel token: ${token}\n(keyshard changes cancel --token ${token} --provider URL)\nIf you did, keep this mail to yourself: whoever uses the token lets the revoked device back in.`,
+    }),
+  });
+}
+
+defineChangeKind("revocation", {
+  tokenOnly: true,
+  // The revocation took effect when it was made: the end of the window to undo it changes nothing.
+  mailWhenApplied: false,
+  async apply() {},
+  async cancel(ctx, tx, change) {
+    const now = ctx.now();
+    const [reinstated] = await tx.query(
+      "UPDATE devices SET state = 'active' WHERE id = $1 AND account_id = $2 AND state = 'revoked' RETURNING id",
+      [change.subject, change.account_id],
+    );
+    if (reinstated !== undefined)
+      await appendAudit(tx, {
+        chain: change.account_id,
+        atMs: now,
+        actor: "email",
+        action: "device.reinstated",
+        details: { device: change.subject, change: change.id },
+      });
+    const [revoker] = await tx.query<{ state: string }>(
+      "SELECT state FROM devices WHERE id = $1 AND account_id = $2 FOR NO KEY UPDATE",
+      [change.requested_by, change.account_id],
+    );
+    const revokes = revoker !== undefined && revoker.state !== "revoked";
+    if (revokes) {
+      await revokeDevice(tx, change.requested_by);
+      await appendAudit(tx, {
+        chain: change.account_id,
+        atMs: now,
+        actor: "email",
+        action: "device.revoked",
+        details: { device: change.requested_by, change: change.id },
+      });
+    }
+    await ctx.notifier.queueForAccount(
+      tx,
+      change.account_id,
+      {
+        subject: "keyshard: a revocation was undone with the mailed token",
+        body: `The revocation of device ${change.subject} by device ${change.requested_by} was undone with the mailed token: device ${change.subject} is ${reinstated === undefined ? "not let back in (it is no longer revoked by it)" : "let back in"}, and device ${change.requested_by} ${revokes ? "is revoked" : "was revoked already"}.`,
+      },
+      now,
+    );
+  },
+});

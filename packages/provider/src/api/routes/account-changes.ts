@@ -1,10 +1,12 @@
 /**
  * The account's guarded changes (see `account/guarded-changes.ts`): any active device lists and
  * cancels them; the mailed one-time token cancels its change without a device, so that an owner
- * whose every device is lost or stolen can still stop a thief's change from the mailbox.
+ * whose every device is lost or stolen can still stop a thief's change from the mailbox. A
+ * revocation of another device is undone only with its token (`devices/revoke.ts`).
  */
 import type { FastifyInstance } from "fastify";
 import { cancelChangeById, cancelChangeByToken, changeView, pendingChanges } from "../../account/guarded-changes.js";
+import { announceRevocation } from "../../relay/relay.js";
 import { authenticate } from "../auth.js";
 import type { ProviderContext } from "../context.js";
 import { errorSchema } from "../errors.js";
@@ -47,7 +49,8 @@ export function accountChangeRoutes(app: FastifyInstance, ctx: ProviderContext):
     "/v1/account-changes/:id/cancel",
     {
       schema: {
-        summary: "Any active device of the account cancels a waiting security change",
+        summary:
+          "Any active device of the account cancels a waiting security change (not a revocation: only its mailed token undoes one, 403 `token-only-change`)",
         params: uuidParams,
         response: { 200: changeSchema, "4xx": errorSchema },
       },
@@ -81,6 +84,8 @@ export function accountChangeRoutes(app: FastifyInstance, ctx: ProviderContext):
     async (request) => {
       const { token } = request.body as { token: string };
       const change = await ctx.db.transaction((tx) => cancelChangeByToken(ctx, tx, token));
+      // An undone revocation revoked the device that made it: its open sockets close now.
+      if (change.kind === "revocation") announceRevocation(change.requested_by);
       ctx.notifier.kick();
       return changeView(change);
     },

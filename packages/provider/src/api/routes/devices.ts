@@ -14,7 +14,7 @@ import type { FastifyInstance } from "fastify";
 import { cancelChangeOf } from "../../account/guarded-changes.js";
 import { appendAudit } from "../../audit/log.js";
 import { approveDevice } from "../../devices/approval.js";
-import { revokeDevice, walletsWithout } from "../../devices/revoke.js";
+import { recordRevocation, revokeDevice, walletsWithout } from "../../devices/revoke.js";
 import { requireSecondFactor } from "../../policy/account-totp.js";
 import { announceRevocation } from "../../relay/relay.js";
 import { authenticate, checkSignedRequest, type DeviceState } from "../auth.js";
@@ -346,6 +346,10 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
           action: "device.revoked",
           details: { device: id, ...(stranded.length > 0 && { strandedWallets: stranded.map((w) => w.walletId) }) },
         });
+        // Another active device's revocation can be undone from the mailbox for a while: a thief
+        // holding one device who revokes the owner's others must not leave the owner without any.
+        if (id !== revoker.id && target.state === "active")
+          await recordRevocation(ctx, tx, revoker, { id, name: target.name });
         await ctx.notifier.queueForAccount(
           tx,
           revoker.accountId,
