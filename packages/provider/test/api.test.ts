@@ -3,7 +3,9 @@
  * to malformed, oversized and unknown requests, and a fuzz of every route that must never get a
  * 5xx or stop the server.
  */
-import { statSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { signRequest } from "@keyshard/transport";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +14,7 @@ import {
   activeDevice,
   createWallet,
   type ProviderProcess,
+  START_ARGUMENTS,
   send,
   spawnProvider,
   startTestProvider,
@@ -62,6 +65,69 @@ describe("a real provider process (npm start)", () => {
     });
     expect(reply.status).toBe(201);
     expect(reply.body.state).toBe("unverified");
+  });
+});
+
+describe("one provider per data folder", () => {
+  /** A provider started on `dataDir` that exits; fails the test (after stopping it) if it starts. */
+  async function refusedStart(dataDir: string): Promise<{ code: number | null; output: string }> {
+    const child = spawn(process.execPath, START_ARGUMENTS, {
+      env: { ...process.env, KEYSHARD_DATA_DIR: dataDir, PORT: "0", KEYSHARD_LOG: "off", DATABASE_URL: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    const read = (d: Buffer) => {
+      output += d.toString();
+      if (output.includes("listening on")) child.kill("SIGTERM");
+    };
+    child.stdout.on("data", read);
+    child.stderr.on("data", read);
+    const [code] = await once(child, "exit");
+    expect(output).not.toContain("listening on");
+    return { code, output };
+  }
+  const lockOf = (dataDir: string) => readFileSync(join(dataDir, "provider.lock"), "utf8");
+
+  it("a second provider on a running provider's folder exits with a message; the next start after a stop or a kill -9 runs", async () => {
+    const first = await spawnProvider();
+    const dataDir = first.dataDir;
+    try {
+      const refused = await refusedStart(dataDir);
+      expect(refused.code).not.toBe(0);
+      expect(refused.output).toContain(
+        `keyshard provider could not start: the data folder ${realpathSync(dataDir)} is in use by another provider (process ${first.child.pid};`,
+      );
+      expect(refused.output).not.toMatch(/\n\s+at /);
+      // Still the first one's lock, and it still serves.
+      expect(lockOf(dataDir).split("\n")[0]).toBe(String(first.child.pid));
+      expect((await fetch(`${first.url}/health`)).status).toBe(200);
+
+      first.child.kill("SIGTERM");
+      await once(first.child, "exit");
+      expect(() => lockOf(dataDir)).toThrow(/ENOENT/);
+
+      const second = await spawnProvider({ KEYSHARD_DATA_DIR: dataDir });
+      expect(second.output()).not.toContain("created the master key file");
+      second.child.kill("SIGKILL");
+      await once(second.child, "exit");
+      await second.stop();
+      // Left behind by the killed provider, whose pid runs no more.
+      expect(lockOf(dataDir).split("\n")[0]).toBe(String(second.child.pid));
+      const third = await spawnProvider({ KEYSHARD_DATA_DIR: dataDir });
+      third.child.kill("SIGTERM");
+      await once(third.child, "exit");
+      await third.stop();
+
+      // A lock naming a process that has exited.
+      const gone = spawnSync(process.execPath, ["-e", ""]).pid;
+      writeFileSync(join(dataDir, "provider.lock"), `${gone}\n${"ab".repeat(16)}\n`);
+      const fourth = await spawnProvider({ KEYSHARD_DATA_DIR: dataDir });
+      expect(lockOf(dataDir).split("\n")[0]).toBe(String(fourth.child.pid));
+      await fourth.stop();
+    } finally {
+      await first.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -246,7 +246,7 @@ export interface ProviderProcess {
 }
 
 /** Node's arguments in `npm start`'s command, which runs the built provider after building it. */
-const START_ARGUMENTS = (() => {
+export const START_ARGUMENTS = (() => {
   const start: string = JSON.parse(readFileSync("package.json", "utf8")).scripts.start;
   const run = start.split("&&").at(-1)?.trim().split(/\s+/) ?? [];
   if (run[0] !== "node") throw new Error(`npm start's last command is not node: ${start}`);
