@@ -17,6 +17,7 @@ import { DEFAULT_HEIR_INACTIVITY_MS } from "./recovery/heirs.js";
 import { LiveParties } from "./sessions/live-parties.js";
 import { PrecomputeThreads } from "./sessions/precompute-threads.js";
 import { ShareCache } from "./sessions/share-cache.js";
+import { type DataDirLock, lockDataDir } from "./store/data-lock.js";
 import { openDatabase } from "./store/database.js";
 import { checkMasterKey, loadMasterKey } from "./store/master-key.js";
 import { loadProviderIdentity } from "./store/provider-identity.js";
@@ -26,6 +27,7 @@ export type { ProviderContext } from "./api/context.js";
 export { buildServer } from "./api/server.js";
 export { type AuditVerdict, verifyAudit } from "./audit/log.js";
 export { sweepHeirNotices } from "./recovery/heirs.js";
+export { DataDirLockedError } from "./store/data-lock.js";
 export { type Database, openDatabase } from "./store/database.js";
 export { MasterKey, MasterKeyError } from "./store/master-key.js";
 
@@ -68,6 +70,17 @@ export interface RunningProvider {
 
 export async function startProvider(config: ProviderConfig): Promise<RunningProvider> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // One provider per data folder, also on PostgreSQL: the master key file is there.
+  const lock = lockDataDir(config.dataDir);
+  try {
+    return await startLocked(config, lock);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(config: ProviderConfig, lock: DataDirLock): Promise<RunningProvider> {
   const { key, createdFile } = loadMasterKey(config.masterKeyHex, join(config.dataDir, "master.key"));
   const db = await openDatabase(
     config.databaseUrl ? { postgresUrl: config.databaseUrl } : { pgliteDir: join(config.dataDir, "pglite") },
@@ -111,6 +124,10 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
   );
   const app = await buildServer(context, { logger: config.logger ?? false });
   notifier.log = app.log;
+  if (!notifier.mails)
+    app.log.warn(
+      "no SMTP server configured (KEYSHARD_SMTP_URL): mail is not sent; each message, one-time codes included, is written to this log instead, for a first run on one machine",
+    );
   const url = await app.listen({ host: config.host ?? "127.0.0.1", port: config.port ?? 0 });
   return {
     url,
@@ -121,6 +138,7 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
       await notifier.close();
       await threads.close();
       await db.close();
+      lock.release();
     },
   };
 }

@@ -193,6 +193,15 @@ export class Wallet {
     return reply;
   }
 
+  /**
+   * Asks the provider to mail a new code for this registered, not yet verified device. The provider
+   * mails an address at most one code per 10 minutes until one is used: sooner, this fails with
+   * `code-recently-sent`.
+   */
+  resendCode(): Promise<{ deviceId: string; state: string }> {
+    return this.client.call("POST", "/v1/devices/code");
+  }
+
   /** Proves the account's email with the mailed code; the first device is active at once. */
   verify(code: string): Promise<{ deviceId: string; state: string }> {
     if (!/^\d{6}$/.test(code)) throw new WalletError("usage", "the code is the 6 digits from the mail");

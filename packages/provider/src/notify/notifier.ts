@@ -12,7 +12,9 @@
  *   recipient never holds back the rest; a permanent refusal (5xx), or too many attempts, marks
  *   the message failed with the last error.
  *
- * Without SMTP, messages stay in the outbox.
+ * Without SMTP, messages stay in the outbox, and each one committed after this notifier started is
+ * written once to the log instead (recipient, subject and body): the way to read a code on a first
+ * run on one machine. With SMTP, no message's content is ever logged: bodies hold one-time codes.
  */
 import nodemailer, { type Transporter } from "nodemailer";
 import type { Database, Queryable } from "../store/database.js";
@@ -60,6 +62,9 @@ interface Claimed {
   attempts: number;
 }
 
+/** How far back the log of unsent mail (no SMTP server) looks for messages not yet written. */
+const LOG_LOOKBACK_MS = 10 * 60_000;
+
 export class Notifier {
   readonly #db: Database;
   readonly #transport: Transporter | undefined;
@@ -73,8 +78,20 @@ export class Notifier {
   #claiming: Promise<void> | undefined;
   #again = false;
   #closed = false;
-  /** Where delivery failures are reported (the server's logger once it exists). */
-  log: { warn(details: object, message: string): void } = { warn: () => {} };
+  /** Where delivery failures, and without SMTP the messages themselves, go (the server's logger once it exists). */
+  log: { warn(details: object, message: string): void; info(details: object, message: string): void } = {
+    warn: () => {},
+    info: () => {},
+  };
+  /** Without SMTP: when this notifier started, and the messages since then already written to the log. */
+  readonly #startedMs: number;
+  /** Messages written to the log, by id, with when they were queued; only the last `LOG_LOOKBACK_MS` are kept. */
+  readonly #logged = new Map<string, number>();
+
+  /** Whether messages are mailed; without SMTP they are written to the log instead. */
+  get mails(): boolean {
+    return this.#transport !== undefined;
+  }
 
   /** `smtpUrl` like smtp://user:pass@host:port; without it, messages stay in the outbox. */
   constructor(db: Database, options: { smtpUrl?: string; from?: string; now?: () => number } & DeliveryOptions = {}) {
@@ -85,6 +102,10 @@ export class Notifier {
     this.#options = { ...DEFAULTS, ...Object.fromEntries(given) };
     // A claim that lapsed while its send is still running would let another replica send it too.
     if (this.#options.leaseMs <= this.#options.sendTimeoutMs) throw new Error("the lease must outlast a send");
+    this.#startedMs = this.#now();
+    // Also without SMTP: a message queued without a kick is still logged.
+    this.#timer = setInterval(() => this.kick(), this.#options.pollMs);
+    this.#timer.unref();
     if (options.smtpUrl === undefined) return;
     const timeout = this.#options.sendTimeoutMs;
     // nodemailer's own timeouts (minutes by default) also end the socket of a send given up on.
@@ -94,8 +115,6 @@ export class Notifier {
       greetingTimeout: timeout,
       socketTimeout: timeout,
     });
-    this.#timer = setInterval(() => this.kick(), this.#options.pollMs);
-    this.#timer.unref();
   }
 
   /** Queues a message inside the caller's transaction; it is due at once. */
@@ -120,13 +139,13 @@ export class Notifier {
 
   /** Starts sending what is due without waiting for it; call it after the queuing transaction committed. */
   kick(): void {
-    if (this.#transport === undefined || this.#closed) return;
+    if (this.#closed) return;
     if (this.#claiming !== undefined) {
       // The claim under way may have read the outbox before the caller's message was committed.
       this.#again = true;
       return;
     }
-    this.#claiming = this.#fill()
+    this.#claiming = (this.#transport === undefined ? this.#logUnsent() : this.#fill())
       .catch((e) => this.log.warn({ err: { message: String(e?.message ?? e) } }, "mail delivery failed"))
       .finally(() => {
         this.#claiming = undefined;
@@ -144,6 +163,36 @@ export class Notifier {
     await this.#claiming;
     await Promise.all(this.#inFlight.values());
     this.#transport?.close();
+  }
+
+  /**
+   * Without SMTP: writes each unsent message committed since the start to the log, once. It only
+   * reads the outbox, which keeps every message as it is without SMTP.
+   */
+  async #logUnsent(): Promise<void> {
+    // A message commits within moments of being queued: looking back a while finds every one
+    // without the record of logged ones growing for as long as the provider runs.
+    const since = Math.max(this.#startedMs, this.#now() - LOG_LOOKBACK_MS);
+    for (const [id, createdMs] of this.#logged) if (createdMs < since) this.#logged.delete(id);
+    const rows = await this.#db.query<{
+      id: string;
+      recipient: string;
+      subject: string;
+      body: string;
+      created_ms: string;
+    }>(
+      `SELECT id, recipient, subject, body, created_ms FROM outbox
+        WHERE sent_ms IS NULL AND failed_ms IS NULL AND created_ms >= $1 AND NOT (id = ANY($2::bigint[]))
+        ORDER BY id`,
+      [since, [...this.#logged.keys()]],
+    );
+    for (const row of rows) {
+      this.#logged.set(String(row.id), Number(row.created_ms));
+      this.log.info(
+        { to: row.recipient, subject: row.subject, body: row.body },
+        "mail not sent (no SMTP server configured); its text follows",
+      );
+    }
   }
 
   /** Claims due messages into the free slots and starts them, as long as that fills every slot. */

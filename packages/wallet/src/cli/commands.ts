@@ -35,6 +35,8 @@ export const USAGE = `usage: keyshard <command> [options]   (--home DIR, --json,
 
   init [--name NAME]                              new device identity and encrypted keystore
   register --provider URL --email EMAIL           register this device with a provider
+  register --resend                               a new code for this registered, not yet verified device
+                                                  (at most one per 10 minutes until a code is used)
   verify CODE                                     the code mailed to EMAIL
   devices                                         the account's devices
   devices approve DEVICE [--totp CODE]            let another device of the account in (active after the delay)
@@ -181,6 +183,20 @@ async function confirmOrStop(ctx: CommandContext, text: string): Promise<boolean
   return ctx.interactive ? askYesNo("sign this?") : true;
 }
 
+/**
+ * The provider's refusal to mail another code as a message that says what to do and when to try
+ * again; other failures unchanged. `now` is when the code was asked for.
+ */
+export function codeNotResent(e: unknown, now: Date): unknown {
+  if (!(e instanceof WalletError) || e.details.providerError !== "code-recently-sent") return e;
+  const by = new Date(now.getTime() + 10 * 60_000);
+  return new WalletError(
+    "provider-refused",
+    `a code was mailed less than 10 minutes ago and is not used yet: enter it with keyshard verify CODE, or ask again with keyshard register --resend at ${by.toISOString()} at the latest (the provider mails at most one code per 10 minutes)`,
+    { ...e.details, retryBy: by.toISOString() },
+  );
+}
+
 export const COMMANDS: Record<string, Command> = {
   async "enroll-face"(ctx) {
     const reply = await (await open(ctx)).enrollFace(picturesOf(ctx), totpOf(ctx));
@@ -288,9 +304,18 @@ export const COMMANDS: Record<string, Command> = {
 
   async register(ctx) {
     const wallet = await open(ctx);
+    if (ctx.values.resend === true) {
+      const reply = await wallet.resendCode().catch((e) => {
+        throw codeNotResent(e, new Date());
+      });
+      return {
+        human: `a new code was mailed to the account's address (a provider without SMTP writes it to its log); enter it within 10 minutes: keyshard verify CODE`,
+        data: reply,
+      };
+    }
     const reply = await wallet.register(need(ctx, "provider", "URL"), need(ctx, "email", "EMAIL"));
     return {
-      human: `registered as ${reply.deviceId}; enter the code mailed to you: keyshard verify CODE`,
+      human: `registered as ${reply.deviceId}; enter the code mailed to you (a provider without SMTP writes it to its log): keyshard verify CODE; a new one: keyshard register --resend`,
       data: reply,
     };
   },

@@ -21,6 +21,7 @@ const OPTIONS = {
   name: { type: "string" },
   provider: { type: "string" },
   email: { type: "string" },
+  resend: { type: "boolean" },
   scheme: { type: "string" },
   quorum: { type: "string" },
   with: { type: "string", multiple: true },
