@@ -86,14 +86,16 @@ defineChangeKind("revocation", {
       "UPDATE devices SET state = 'active' WHERE id = $1 AND account_id = $2 AND state = 'revoked' RETURNING id",
       [change.subject, change.account_id],
     );
-    if (reinstated !== undefined)
-      await appendAudit(tx, {
+    // Both steps are the mailbox's doing, recorded against the change that allowed them.
+    const byMail = (action: string, device: string) =>
+      appendAudit(tx, {
         chain: change.account_id,
         atMs: now,
         actor: "email",
-        action: "device.reinstated",
-        details: { device: change.subject, change: change.id },
+        action,
+        details: { device, change: change.id },
       });
+    if (reinstated !== undefined) await byMail("device.reinstated", change.subject);
     const [revoker] = await tx.query<{ state: string }>(
       "SELECT state FROM devices WHERE id = $1 AND account_id = $2 FOR NO KEY UPDATE",
       [change.requested_by, change.account_id],
@@ -101,13 +103,7 @@ defineChangeKind("revocation", {
     const revokes = revoker !== undefined && revoker.state !== "revoked";
     if (revokes) {
       await revokeDevice(tx, change.requested_by);
-      await appendAudit(tx, {
-        chain: change.account_id,
-        atMs: now,
-        actor: "email",
-        action: "device.revoked",
-        details: { device: change.requested_by, change: change.id },
-      });
+      await byMail("device.revoked", change.requested_by);
     }
     await ctx.notifier.queueForAccount(
       tx,
