@@ -69,6 +69,14 @@ export {
   parseEthereumTransaction,
   signEthereumTransaction,
 } from "./ethereum/transaction.js";
+export {
+  describeTypedData,
+  type TypedDataApproval,
+  type TypedDataDescription,
+  type TypedDataOptions,
+  type TypedField,
+} from "./ethereum/typed-data.js";
+export { describeMessage, type MessageDescription } from "./message-description.js";
 export type { EcdsaSigner, Ed25519Signer, RecoverableSignature, TaprootSigner } from "./signer.js";
 export { describeSolana, type SolanaDescribeOptions } from "./solana/describe.js";
 export {
@@ -80,3 +88,4 @@ export {
   signSolanaTransaction,
   solanaAddress,
 } from "./solana/transfer.js";
+export { CHAIN_COINS, type CoinUnit, TOKEN_BASE_UNIT, unitOfNetwork, unitOfSymbol } from "./units.js";

@@ -4,10 +4,11 @@
  */
 import { hex } from "@scure/base";
 import { type Asset, amount, newDescription, type TransactionDescription } from "../describe.js";
+import { CHAIN_COINS } from "../units.js";
 import type { BitcoinNetwork } from "./address.js";
 import { type BitcoinKeys, ownedOutputs, readPsbt } from "./psbt.js";
 
-const BTC: Asset = { symbol: "BTC", decimals: 8, known: true };
+const BTC: Asset = { symbol: CHAIN_COINS.bitcoin.symbol, decimals: CHAIN_COINS.bitcoin.decimals, known: true };
 
 export interface BitcoinDescribeOptions {
   network: BitcoinNetwork;

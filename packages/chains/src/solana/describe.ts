@@ -19,9 +19,10 @@ import {
 } from "@solana-program/system";
 import { type Asset, amount, newDescription, type TransactionDescription } from "../describe.js";
 import { ChainError } from "../errors.js";
+import { CHAIN_COINS } from "../units.js";
 import { parseSolanaAddress, parseSolanaMessage, requiredSigners } from "./transfer.js";
 
-const SOL: Asset = { symbol: "SOL", decimals: 9, known: true };
+const SOL: Asset = { symbol: CHAIN_COINS.solana.symbol, decimals: CHAIN_COINS.solana.decimals, known: true };
 const LAMPORTS_PER_SIGNATURE = 5000n;
 /**
  * Compute units a transaction is given when it sets no limit: 3 000 per instruction of a builtin
