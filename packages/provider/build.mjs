@@ -3,12 +3,15 @@
 // holding the workspace packages and libraries it imports. Run from TypeScript through a loader,
 // the server and every worker thread each carried the loader's own thread and a compiler, about
 // 100 MB of memory between them; bundled, the libraries also lose the code the provider never calls.
-import { cpSync, rmSync } from "node:fs";
+import { cpSync, renameSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
-const out = `${root}dist`;
+const dist = `${root}dist`;
+// Built beside it and swapped in whole: a provider started from `dist` while another build runs
+// (parallel test runs each build first) never finds it half made or gone.
+const out = `${root}dist.building.${process.pid}`;
 
 // Left to Node's resolver, because each reads files that sit beside its own code.
 const external = [
@@ -41,3 +44,20 @@ await build({
 // Beside the bundle, where `pglite.ts` and `database.ts` look for them in built form.
 cpSync(`${root}src/store/pglite-create.mjs`, `${out}/pglite-create.mjs`);
 cpSync(`${root}migrations`, `${out}/migrations`, { recursive: true });
+const old = `${root}dist.old.${process.pid}`;
+// Another build may swap its own in between the two renames: then move that one aside too.
+for (;;) {
+  rmSync(old, { recursive: true, force: true });
+  try {
+    renameSync(dist, old);
+  } catch (e) {
+    if (e.code !== "ENOENT") throw e;
+  }
+  try {
+    renameSync(out, dist);
+    break;
+  } catch (e) {
+    if (e.code !== "ENOTEMPTY" && e.code !== "EEXIST") throw e;
+  }
+}
+rmSync(old, { recursive: true, force: true });

@@ -10,10 +10,9 @@ import { randomBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "./api/context.js";
 import { buildServer, type ServerOptions } from "./api/server.js";
 import { appendAudit, SYSTEM_CHAIN } from "./audit/log.js";
+import { type Delays, resolveDelays } from "./delays.js";
 import { Notifier } from "./notify/notifier.js";
-import { DEFAULT_POLICY_DELAY_MS } from "./policy/changes.js";
-import { DEFAULT_FACE_ATTEMPTS_PER_DAY, DEFAULT_RECOVERY_HOLD_MS } from "./recovery/face.js";
-import { DEFAULT_HEIR_INACTIVITY_MS } from "./recovery/heirs.js";
+import { DEFAULT_FACE_ATTEMPTS_PER_DAY } from "./recovery/face.js";
 import { LiveParties } from "./sessions/live-parties.js";
 import { PrecomputeThreads } from "./sessions/precompute-threads.js";
 import { ShareCache } from "./sessions/share-cache.js";
@@ -21,11 +20,11 @@ import { type DataDirLock, lockDataDir } from "./store/data-lock.js";
 import { openDatabase } from "./store/database.js";
 import { checkMasterKey, loadMasterKey } from "./store/master-key.js";
 import { loadProviderIdentity } from "./store/provider-identity.js";
-import { DEFAULT_BACKUP_DELAY_MS } from "./wallets/backups.js";
 
 export type { ProviderContext } from "./api/context.js";
 export { buildServer } from "./api/server.js";
 export { type AuditVerdict, verifyAudit } from "./audit/log.js";
+export { DELAY_SETTINGS, type Delays, DelayTooShortError, TRIAL_NOTICE } from "./delays.js";
 export { sweepHeirNotices } from "./recovery/heirs.js";
 export { DataDirLockedError } from "./store/data-lock.js";
 export { type Database, openDatabase } from "./store/database.js";
@@ -43,6 +42,11 @@ export interface ProviderConfig {
   logger?: ServerOptions["logger"];
   /** Requests per client and minute on the routes that send or check codes (default 10). */
   authRateLimit?: number;
+  /**
+   * Trial mode: delays may be set shorter than their production minimums, and every response
+   * says so. Without it, a delay below its minimum refuses the start (`DelayTooShortError`).
+   */
+  trial?: boolean;
   /** How long a policy change waits (default 48 hours). */
   policyDelayMs?: number;
   /** How long a guarded account change (TOTP, face enrollment, heir, new device) waits (default: the policy delay). */
@@ -63,24 +67,28 @@ export interface ProviderConfig {
 export interface RunningProvider {
   url: string;
   context: ProviderContext;
+  /** The delays in force. */
+  delays: Delays;
   /** Set when this start created the master key file. */
   createdKeyFile?: string;
   close(): Promise<void>;
 }
 
 export async function startProvider(config: ProviderConfig): Promise<RunningProvider> {
+  // Before anything is opened or created: a refused setting leaves nothing behind.
+  const delays = resolveDelays(config, config.trial === true);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   // One provider per data folder, also on PostgreSQL: the master key file is there.
   const lock = lockDataDir(config.dataDir);
   try {
-    return await startLocked(config, lock);
+    return await startLocked(config, lock, delays);
   } catch (e) {
     lock.release();
     throw e;
   }
 }
 
-async function startLocked(config: ProviderConfig, lock: DataDirLock): Promise<RunningProvider> {
+async function startLocked(config: ProviderConfig, lock: DataDirLock, delays: Delays): Promise<RunningProvider> {
   const { key, createdFile } = loadMasterKey(config.masterKeyHex, join(config.dataDir, "master.key"));
   const db = await openDatabase(
     config.databaseUrl ? { postgresUrl: config.databaseUrl } : { pgliteDir: join(config.dataDir, "pglite") },
@@ -105,12 +113,9 @@ async function startLocked(config: ProviderConfig, lock: DataDirLock): Promise<R
     parties: new LiveParties(),
     now,
     authRateLimit: config.authRateLimit ?? 10,
-    policyDelayMs: config.policyDelayMs ?? DEFAULT_POLICY_DELAY_MS,
-    accountChangeDelayMs: config.accountChangeDelayMs ?? config.policyDelayMs ?? DEFAULT_POLICY_DELAY_MS,
-    backupDelayMs: config.backupDelayMs ?? DEFAULT_BACKUP_DELAY_MS,
-    recoveryHoldMs: config.recoveryHoldMs ?? DEFAULT_RECOVERY_HOLD_MS,
+    ...delays,
+    trial: config.trial === true,
     faceAttemptsPerDay: config.faceAttemptsPerDay ?? DEFAULT_FACE_ATTEMPTS_PER_DAY,
-    heirInactivityMs: config.heirInactivityMs ?? DEFAULT_HEIR_INACTIVITY_MS,
     challengeRandom: config.challengeRandom ?? randomBytes,
   };
   await db.transaction((tx) =>
@@ -126,12 +131,13 @@ async function startLocked(config: ProviderConfig, lock: DataDirLock): Promise<R
   notifier.log = app.log;
   if (!notifier.mails)
     app.log.warn(
-      "no SMTP server configured (KEYSHARD_SMTP_URL): mail is not sent; each message, one-time codes included, is written to this log instead, for a first run on one machine",
+      "no SMTP server configured (KEYSHARD_SMTP_URL): mail is not sent; each message, one-time codes included, is written to this log instead and listed at /dev/mail on this provider (to this machine only), for a first run on one machine",
     );
   const url = await app.listen({ host: config.host ?? "127.0.0.1", port: config.port ?? 0 });
   return {
     url,
     context,
+    delays,
     ...(createdFile && { createdKeyFile: createdFile }),
     async close() {
       await app.close();

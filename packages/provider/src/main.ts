@@ -1,8 +1,9 @@
 /**
  * `npm start`: the provider on an embedded PGlite database in ./data, or on PostgreSQL when
- * DATABASE_URL is set. Configuration comes from the environment only.
+ * DATABASE_URL is set. Configuration comes from the environment only; packages/provider/README.md
+ * lists every setting.
  */
-import { startProvider } from "./index.js";
+import { DELAY_SETTINGS, type Delays, DelayTooShortError, startProvider, TRIAL_NOTICE } from "./index.js";
 
 const env = process.env;
 const port = env.PORT === undefined ? 8080 : Number(env.PORT);
@@ -22,11 +23,17 @@ function delayMs(name: string): number | undefined {
   }
   return seconds * 1000;
 }
-const policyDelayMs = delayMs("KEYSHARD_POLICY_DELAY_SECONDS");
-const accountChangeDelayMs = delayMs("KEYSHARD_ACCOUNT_CHANGE_DELAY_SECONDS");
-const backupDelayMs = delayMs("KEYSHARD_BACKUP_DELAY_SECONDS");
-const recoveryHoldMs = delayMs("KEYSHARD_RECOVERY_HOLD_SECONDS");
-const heirInactivityMs = delayMs("KEYSHARD_HEIR_INACTIVITY_SECONDS");
+const delays: Partial<Delays> = {};
+for (const [name, setting] of Object.entries(DELAY_SETTINGS) as [keyof Delays, string][]) {
+  const ms = delayMs(setting);
+  if (ms !== undefined) delays[name] = ms;
+}
+const trialSetting = env.KEYSHARD_TRIAL ?? "";
+if (!["", "0", "1"].includes(trialSetting)) {
+  console.error("KEYSHARD_TRIAL is 1 (trial mode: short delays, not for real funds) or 0");
+  process.exit(2);
+}
+const trial = trialSetting === "1";
 const threads = env.KEYSHARD_PRECOMPUTE_THREADS;
 const precomputeThreads = threads === undefined ? undefined : Number(threads);
 if (precomputeThreads !== undefined && !(Number.isInteger(precomputeThreads) && precomputeThreads >= 0)) {
@@ -40,11 +47,8 @@ try {
     databaseUrl: env.DATABASE_URL,
     masterKeyHex: env.KEYSHARD_MASTER_KEY,
     smtpUrl: env.KEYSHARD_SMTP_URL,
-    ...(policyDelayMs !== undefined && { policyDelayMs }),
-    ...(accountChangeDelayMs !== undefined && { accountChangeDelayMs }),
-    ...(backupDelayMs !== undefined && { backupDelayMs }),
-    ...(recoveryHoldMs !== undefined && { recoveryHoldMs }),
-    ...(heirInactivityMs !== undefined && { heirInactivityMs }),
+    ...delays,
+    trial,
     ...(precomputeThreads !== undefined && { precomputeThreads }),
     host: env.HOST ?? "127.0.0.1",
     port,
@@ -54,6 +58,11 @@ try {
     console.log(
       `created the master key file ${provider.createdKeyFile} (mode 0600): back it up, the shares are sealed under it`,
     );
+  // On stderr whatever the log level: whoever starts it must not miss it.
+  if (trial)
+    console.error(
+      `WARNING: trial mode (KEYSHARD_TRIAL=1): ${TRIAL_NOTICE}. Policy changes wait ${provider.delays.policyDelayMs / 1000} s, account changes ${provider.delays.accountChangeDelayMs / 1000} s, backups ${provider.delays.backupDelayMs / 1000} s.`,
+    );
   console.log(
     `keyshard provider listening on ${provider.url} (database: ${provider.context.db.kind}; API description at ${provider.url}/docs)`,
   );
@@ -61,6 +70,10 @@ try {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 } catch (e) {
+  if (e instanceof DelayTooShortError) {
+    console.error(`keyshard provider refuses to start: ${e.message}`);
+    process.exit(2);
+  }
   console.error(`keyshard provider could not start: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 }

@@ -131,6 +131,8 @@ export async function startTestProvider(
     ...(options.masterKeyHex && { masterKeyHex: options.masterKeyHex }),
     smtpUrl: mailbox.url,
     authRateLimit: options.authRateLimit ?? 1000,
+    // The tests move this provider's clock past delays of any length, and some use short ones.
+    trial: true,
     ...(options.policyDelayMs !== undefined && { policyDelayMs: options.policyDelayMs }),
     ...(options.accountChangeDelayMs !== undefined && { accountChangeDelayMs: options.accountChangeDelayMs }),
     ...(options.backupDelayMs !== undefined && { backupDelayMs: options.backupDelayMs }),

@@ -77,14 +77,22 @@ const policy = parsePolicy([
 describe("policy evaluation", () => {
   it("first match wins; amounts, destinations and assets must all hold", () => {
     // The fee is Ether leaving the wallet too.
-    expect(decide(policy, tx({ value: 10n ** 18n - FEE }))).toEqual({ decision: "allow", rule: "small-eth-to-bob" });
-    expect(decide(policy, tx({ value: 10n ** 18n - FEE + 1n }))).toEqual({ decision: "deny", rule: null });
-    expect(decide(policy, tx({ to: EVE, value: 1n }))).toEqual({ decision: "deny", rule: "no-eve" });
+    expect(decide(policy, tx({ value: 10n ** 18n - FEE }))).toEqual({
+      decision: "allow",
+      rule: "small-eth-to-bob",
+      ruleNumber: 2,
+    });
+    expect(decide(policy, tx({ value: 10n ** 18n - FEE + 1n }))).toEqual({
+      decision: "deny",
+      rule: null,
+      ruleNumber: null,
+    });
+    expect(decide(policy, tx({ to: EVE, value: 1n }))).toEqual({ decision: "deny", rule: "no-eve", ruleNumber: 1 });
     const usdc = (amount: bigint, to = BOB) => tx({ to: USDC, data: erc20TransferData(to, amount) });
-    expect(decide(policy, usdc(5_000_000n))).toEqual({ decision: "allow", rule: "usdc" });
+    expect(decide(policy, usdc(5_000_000n))).toEqual({ decision: "allow", rule: "usdc", ruleNumber: 3 });
     expect(decide(policy, usdc(5_000_001n)).decision).toBe("deny");
     // The destination of a token transfer is the recipient in the call data, not the token contract.
-    expect(decide(policy, usdc(1n, EVE))).toEqual({ decision: "deny", rule: "no-eve" });
+    expect(decide(policy, usdc(1n, EVE))).toEqual({ decision: "deny", rule: "no-eve", ruleNumber: 1 });
     expect(decide(policy, tx({ data: "0xdeadbeef" })).decision).toBe("deny");
   });
 
@@ -127,6 +135,7 @@ describe("policy evaluation", () => {
     expect(decide(windowed, tx({ value: 400_001n - FEE }), history(past))).toEqual({
       decision: "require-approvals",
       rule: "over",
+      ruleNumber: 2,
       approvals: 2,
     });
     // Older than the window, or another asset: not counted.
@@ -220,7 +229,7 @@ describe("policy evaluation", () => {
     expect(releaseRefusal(policy, { ...held, rule: "gone" }, facts, noHistory)).toMatch(/not rule "gone"/);
     // A deny rule the owner put first meanwhile, or the same rule now holding longer, stops the release.
     const denyFirst = parsePolicy([{ name: "stop", when: {}, decision: "deny" }, daily]);
-    expect(releaseRefusal(denyFirst, held, facts, noHistory)).toMatch(/rule "stop" now denies/);
+    expect(releaseRefusal(denyFirst, held, facts, noHistory)).toMatch(/rule 1 \("stop"\) now denies/);
     const longer = parsePolicy([{ ...daily, delaySeconds: 3600 }]);
     expect(releaseRefusal(longer, held, facts, noHistory)).toMatch(/now holds requests 3600 s/);
     const approvals = parsePolicy([{ name: "daily", when: daily.when, decision: "require-approvals", approvals: 2 }]);
@@ -244,6 +253,7 @@ describe("policy evaluation", () => {
     expect(decide(listed, tx({ value: 5n }), addedAgo(3599_000))).toEqual({
       decision: "delay",
       rule: "rest",
+      ruleNumber: 2,
       delaySeconds: 86_400,
     });
     expect(decide(listed, tx({ to: EVE, value: 5n }), addedAgo(10 ** 9)).rule).toBe("rest");
@@ -252,7 +262,7 @@ describe("policy evaluation", () => {
   it("messages, typed data and hashes match only rules that name their kind", () => {
     const permissive = parsePolicy([{ name: "anything", when: {}, decision: "allow" }]);
     const hash: RequestFacts = { kind: "raw-hash", chain: "ethereum" };
-    expect(decide(permissive, hash)).toEqual({ decision: "deny", rule: null });
+    expect(decide(permissive, hash)).toEqual({ decision: "deny", rule: null, ruleNumber: null });
     expect(decide(permissive, { kind: "typed-data", chain: "ethereum" }).decision).toBe("deny");
     // A transfer condition is never vacuously true for a request that moves nothing.
     const loose = parsePolicy([
@@ -260,7 +270,7 @@ describe("policy evaluation", () => {
     ]);
     expect(decide(loose, hash).decision).toBe("deny");
     const named = parsePolicy([{ name: "hashes", when: { kind: ["raw-hash"] }, decision: "require-totp" }]);
-    expect(decide(named, hash)).toEqual({ decision: "require-totp", rule: "hashes" });
+    expect(decide(named, hash)).toEqual({ decision: "require-totp", rule: "hashes", ruleNumber: 1 });
   });
 
   it("compares Solana addresses exactly and Ethereum addresses without case", () => {
@@ -309,6 +319,20 @@ describe("policy evaluation", () => {
       ],
     ])
       expect(() => parsePolicy(bad)).toThrow();
+  });
+
+  it("names a refused rule as people count rules, from 1, with the field", () => {
+    const second = (when: Record<string, unknown>) => () =>
+      parsePolicy([
+        { name: "first", when: {}, decision: "deny" },
+        { name: "big", when, decision: "allow" },
+      ]);
+    expect(second({ maxAmount: "0.5" })).toThrow(/^rule 2 \("big"\): maxAmount is a whole number of base units/);
+    expect(second({ chain: ["dogecoin"] })).toThrow(/^rule 2 \("big"\): chain has an unknown value/);
+    expect(second({ window: { seconds: 1, maxTotal: "1" }, asset: ["ETH"] })).toThrow(
+      /^rule 2 \("big"\): window seconds/,
+    );
+    expect(() => parsePolicy([{ name: "", when: {}, decision: "allow" }])).toThrow(/^rule 1 needs a name/);
   });
 
   it("reads networks and fee caps", () => {

@@ -578,7 +578,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
     expect(message.body).toMatchObject({
       status: "denied",
       rule: null,
-      description: { kind: "message", chain: "bitcoin", address: mine.address, text: "I own this" },
+      description: { kind: "message", chain: "bitcoin", address: mine.address, encoding: "text", shown: "I own this" },
     });
   });
 });

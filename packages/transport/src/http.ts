@@ -10,6 +10,9 @@ import http from "node:http";
 import https from "node:https";
 import { type DeviceIdentity, signRequest } from "./identity.js";
 
+/** The reply header of a provider in trial mode (shortened delays, not for real funds): its value says so. */
+export const TRIAL_HEADER = "keyshard-trial";
+
 export class ProviderError extends Error {
   override readonly name = "ProviderError";
   constructor(
@@ -27,6 +30,8 @@ export async function signedFetch(
   method: string,
   path: string,
   body?: unknown,
+  /** Sees every reply's headers, a refusal's too (the CLI warns of a provider in trial mode by one). */
+  onHeaders?: (headers: http.IncomingHttpHeaders) => void,
 ): Promise<Record<string, unknown>> {
   const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
   const headers = signRequest(identity, { method, path, body: bytes });
@@ -39,6 +44,7 @@ export async function signedFetch(
     },
     bytes,
   );
+  onHeaders?.(response.headers);
   // The dropped attempt reached the provider after all, which spent its nonce and may have acted.
   if (response.retried && response.status === 401)
     throw new ProviderError(
@@ -83,7 +89,7 @@ function send(
   headers: Record<string, string>,
   body: Uint8Array,
   retried = false,
-): Promise<{ status: number; text: string; retried: boolean }> {
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string; retried: boolean }> {
   const client = clients[url.protocol as keyof typeof clients];
   if (client === undefined) return Promise.reject(new Error(`unsupported URL scheme ${url.protocol}`));
   return new Promise((resolve, reject) => {
@@ -91,7 +97,12 @@ function send(
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
       response.on("end", () =>
-        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8"), retried }),
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          text: Buffer.concat(chunks).toString("utf8"),
+          retried,
+        }),
       );
       response.on("error", reject);
     });

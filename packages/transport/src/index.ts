@@ -27,7 +27,7 @@ export {
   verifyRecoveryClaim,
   wrapRecoveryKey,
 } from "./face-key.js";
-export { ProviderError, signedFetch } from "./http.js";
+export { ProviderError, signedFetch, TRIAL_HEADER } from "./http.js";
 export {
   approvalSigningBytes,
   type DeviceIdentity,
@@ -61,6 +61,7 @@ export {
   runOverRelay,
   wsRelayChannel,
 } from "./relay.js";
+export { REVOKED_CLOSE_CODE, type RelayWatch, watchRelay } from "./relay-watch.js";
 export {
   bitcoinKeys,
   isEcdsa,

@@ -10,7 +10,7 @@ import type { FastifyRequest } from "fastify";
 import { applyDueChanges } from "../account/guarded-changes.js";
 import { touchAccount } from "../recovery/heirs.js";
 import type { ProviderContext } from "./context.js";
-import { forbidden, unauthorized } from "./errors.js";
+import { forbidden, HttpError, unauthorized } from "./errors.js";
 
 /** How far a request's timestamp may be from the server's clock. */
 export const REQUEST_WINDOW_MS = 5 * 60_000;
@@ -126,6 +126,9 @@ export async function authenticate(
     const [now] = await ctx.db.query<{ state: DeviceState }>("SELECT state FROM devices WHERE id = $1", [id]);
     row.state = (now as { state: DeviceState }).state;
   }
+  // Its own code, so that a client tells "shut out for good" from a refusal it can act on.
+  if (row.state === "revoked" && !states.includes("revoked"))
+    throw new HttpError(403, "device-revoked", "device is revoked");
   if (!states.includes(row.state)) throw forbidden(`device is ${row.state}`);
   if (row.state === "active") await touchAccount(ctx, accountId);
   return { id, accountId, state: row.state, identityKey };

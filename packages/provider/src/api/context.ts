@@ -19,6 +19,8 @@ export interface ProviderContext {
   parties: LiveParties;
   /** Milliseconds since the epoch. */
   now: () => number;
+  /** Trial mode: delays may be below their production minimums, and every response says so. */
+  trial: boolean;
   /** How long a policy change waits, and how long a device must be active before it may approve. */
   policyDelayMs: number;
   /** How long a guarded account change waits, cancellable (see `account/guarded-changes.ts`). */

@@ -6,18 +6,21 @@
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import { TRIAL_HEADER } from "@keyshard/transport";
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from "fastify";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import { sweepDueChanges } from "../account/guarded-changes.js";
+import { TRIAL_NOTICE } from "../delays.js";
 import { sweepHeirNotices } from "../recovery/heirs.js";
 import { expireRelayParties } from "../relay/provider-party.js";
 import { expireIdleSessions } from "../sessions/driver.js";
 import { forgetExpiredNonces } from "./auth.js";
 import type { ProviderContext } from "./context.js";
-import { badRequest, HttpError } from "./errors.js";
+import { badRequest, HttpError, schemaErrorText } from "./errors.js";
 import { accountRoutes } from "./routes/account.js";
 import { accountChangeRoutes } from "./routes/account-changes.js";
 import { backupRoutes } from "./routes/backups.js";
+import { devMailRoutes } from "./routes/dev-mail.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { keyChangeRoutes } from "./routes/key-changes.js";
 import { policyRoutes } from "./routes/policies.js";
@@ -42,6 +45,36 @@ function refuseNul(key: string, value: unknown): unknown {
   return value;
 }
 
+/**
+ * A request's log level. Successful reads and relay traffic are what waiting devices repeat all day
+ * (a cosigner, a wallet following its request): debug, so that a provider at rest logs nothing.
+ * Changes, refusals and failures are worth a line; a refused signature or device, a warning.
+ */
+function requestLogLevel(method: string, route: string, status: number): "debug" | "info" | "warn" | "error" {
+  if (status >= 500) return "error";
+  if (status === 401 || status === 403) return "warn";
+  if (status >= 400) return "info";
+  return method === "GET" || method === "HEAD" || route.startsWith("/v1/relay") ? "debug" : "info";
+}
+
+/** Reply fields that say when something waited out takes effect. */
+const DELAY_FIELDS = /"(effectiveMs|effectiveAt|readyAt|releaseMs|availableAt|coolingOff\w*)":/;
+
+/**
+ * In trial mode every reply carries the trial header, and a JSON reply that says when a delay
+ * ends also says, in its body, that the delays are shortened: whoever reads only the body of
+ * "takes effect at …" must not take it for a production delay.
+ */
+function markTrial(app: FastifyInstance): void {
+  app.addHook("onSend", async (request, reply, payload) => {
+    reply.header(TRIAL_HEADER, TRIAL_NOTICE);
+    if (!request.url.startsWith("/v1/") || typeof payload !== "string" || !DELAY_FIELDS.test(payload)) return payload;
+    const body = JSON.parse(payload) as unknown;
+    if (typeof body !== "object" || body === null || Array.isArray(body)) return payload;
+    return JSON.stringify({ ...body, trial: TRIAL_NOTICE });
+  });
+}
+
 export interface ServerOptions {
   /** A pino logger config, or false for none (tests). */
   logger?: boolean | Record<string, unknown>;
@@ -50,6 +83,8 @@ export interface ServerOptions {
 export async function buildServer(ctx: ProviderContext, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
+    // One line per request, at a level by what it was: see the onResponse hook.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
   });
@@ -100,15 +135,23 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
     },
   });
   app.addHook("onResponse", async (request, reply) => {
-    latency.observe(
-      { method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
+    const route = request.routeOptions.url ?? "unmatched";
+    const status = reply.statusCode;
+    latency.observe({ method: request.method, route, status: String(status) }, reply.elapsedTime / 1000);
+    request.log[requestLogLevel(request.method, route, status)](
+      { method: request.method, path: request.url.split("?")[0], status, ms: Math.round(reply.elapsedTime) },
+      "request",
     );
   });
 
+  if (ctx.trial) markTrial(app);
+
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     if (error instanceof HttpError) return reply.code(error.status).send({ error: error.code, message: error.message });
-    if (error.validation) return reply.code(400).send({ error: "invalid-request", message: error.message });
+    if (error.validation)
+      return reply
+        .code(400)
+        .send({ error: "invalid-request", message: schemaErrorText(error, request.routeOptions.url) });
     // Two requests racing for one name or id: the database kept the first, the second conflicts.
     if (error.code === UNIQUE_VIOLATION)
       return reply.code(409).send({ error: "conflict", message: "it exists already (made by a concurrent request)" });
@@ -127,6 +170,7 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
     reply.type(metrics.contentType).send(await metrics.metrics()),
   );
   deviceRoutes(app, ctx);
+  devMailRoutes(app, ctx);
   accountRoutes(app, ctx);
   accountChangeRoutes(app, ctx);
   walletRoutes(app, ctx);

@@ -13,8 +13,8 @@
  *   the message failed with the last error.
  *
  * Without SMTP, messages stay in the outbox, and each one committed after this notifier started is
- * written once to the log instead (recipient, subject and body): the way to read a code on a first
- * run on one machine. With SMTP, no message's content is ever logged: bodies hold one-time codes.
+ * written once to the log instead (recipient, subject and body), and listed by the development
+ * mail viewer (`api/routes/dev-mail.ts`): the ways to read a code on a first run on one machine. With SMTP, no message's content is ever logged: bodies hold one-time codes.
  */
 import nodemailer, { type Transporter } from "nodemailer";
 import type { Database, Queryable } from "../store/database.js";
@@ -135,6 +135,31 @@ export class Notifier {
     const [account] = await tx.query<{ email: string }>("SELECT email FROM accounts WHERE id = $1", [accountId]);
     if (account === undefined) throw new Error("notification for an account that does not exist");
     await this.queue(tx, { accountId, to: account.email, ...message }, nowMs);
+  }
+
+  /**
+   * The newest messages not sent, newest first: what the development mail viewer shows when no
+   * SMTP server is configured (then no message is ever sent, and this is every message).
+   */
+  async unsent(limit: number): Promise<{ id: string; to: string; subject: string; body: string; createdMs: number }[]> {
+    const rows = await this.#db.query<{
+      id: string;
+      recipient: string;
+      subject: string;
+      body: string;
+      created_ms: string;
+    }>(
+      `SELECT id, recipient, subject, body, created_ms FROM outbox
+        WHERE sent_ms IS NULL AND failed_ms IS NULL ORDER BY created_ms DESC, id DESC LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      to: r.recipient,
+      subject: r.subject,
+      body: r.body,
+      createdMs: Number(r.created_ms),
+    }));
   }
 
   /** Starts sending what is due without waiting for it; call it after the queuing transaction committed. */

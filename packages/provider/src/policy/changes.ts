@@ -80,7 +80,7 @@ export async function requestPolicyChange(
     wallet.account_id,
     {
       subject: `keyshard: the policy of wallet ${wallet.name} will change`,
-      body: `Device ${actor} asked to change the policy of wallet ${wallet.name}. It takes effect at ${new Date(effectiveMs).toISOString()}.\nIf this was not you, cancel change ${changeId} from any of your devices before then.`,
+      body: `Device ${actor} asked to change the policy of wallet ${wallet.name}. It takes effect at ${new Date(effectiveMs).toISOString()}.\nIf this was not you, cancel it from any of your devices before then: keyshard policy cancel ${changeId}`,
     },
     now,
   );

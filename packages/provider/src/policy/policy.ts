@@ -115,6 +115,8 @@ export interface Decision {
   decision: DecisionKind;
   /** The rule that decided, or null when none matched (deny by default). */
   rule: string | null;
+  /** Its place in the policy, counted from 1 as people count (`ruleLabel`); null with `rule`. */
+  ruleNumber: number | null;
   approvals?: number;
   delaySeconds?: number;
 }
@@ -204,21 +206,33 @@ function matches(match: Match, facts: RequestFacts, history: WalletHistory): boo
 }
 
 export function evaluatePolicy(policy: Policy, facts: RequestFacts, history: WalletHistory): Decision {
-  for (const rule of policy) {
+  for (const [i, rule] of policy.entries()) {
     if (!matches(rule.when, facts, history)) continue;
     return {
       decision: rule.decision,
       rule: rule.name,
+      ruleNumber: i + 1,
       ...(rule.approvals !== undefined && { approvals: rule.approvals }),
       ...(rule.delaySeconds !== undefined && { delaySeconds: rule.delaySeconds }),
     };
   }
-  return { decision: "deny", rule: null };
+  return { decision: "deny", rule: null, ruleNumber: null };
+}
+
+/**
+ * A rule as people find it in what they read: its number, counted from 1 as `policy show` and a
+ * cosigner's rules count, and its name. A rule of an older request has no number: its name alone.
+ */
+export function ruleLabel(number: number | null, name: string | null): string {
+  if (name === null) return "no rule (none matched)";
+  return number === null ? `rule "${name}"` : `rule ${number} ("${name}")`;
 }
 
 /** What a held request was held for, and has waited out: its conditions are met when it is released. */
 export interface HeldFor {
   rule: string | null;
+  /** Absent or null for a request held before rules were numbered. */
+  ruleNumber?: number | null;
   decision: DecisionKind;
   approvals: number;
   /** How long it was time-locked, in seconds. */
@@ -240,13 +254,14 @@ export function releaseRefusal(
   const now = evaluatePolicy(policy, facts, history);
   if (now.decision === "allow") return null;
   if (now.rule === null) return "no rule of the wallet's policy matches the request any more";
-  if (now.decision === "deny") return `rule "${now.rule}" now denies the request`;
+  const rule = ruleLabel(now.ruleNumber, now.rule);
+  if (now.decision === "deny") return `${rule} now denies the request`;
   if (now.rule !== held.rule || now.decision !== held.decision)
-    return `rule "${now.rule}" now decides ${now.decision}, not rule "${held.rule}" that held the request`;
+    return `${rule} now decides ${now.decision}, not ${ruleLabel(held.ruleNumber ?? null, held.rule)} that held the request`;
   if ((now.approvals ?? 0) > held.approvals)
-    return `rule "${now.rule}" now asks for ${now.approvals} approvals, the request had ${held.approvals}`;
+    return `${rule} now asks for ${now.approvals} approvals, the request had ${held.approvals}`;
   if ((now.delaySeconds ?? 0) > held.delaySeconds)
-    return `rule "${now.rule}" now holds requests ${now.delaySeconds} s, the request waited ${held.delaySeconds} s`;
+    return `${rule} now holds requests ${now.delaySeconds} s, the request waited ${held.delaySeconds} s`;
   return null;
 }
 
@@ -302,28 +317,31 @@ function baseUnits(value: unknown, field: string): string {
 function parseMatch(value: unknown, where: string): Match {
   const when = object(value, `${where}: when`, ["kind", "chain", ...TRANSFER_CONDITIONS]);
   const match: Match = {};
-  if (when.kind !== undefined) match.kind = stringList(when.kind, "kind", REQUEST_KINDS) as RequestKind[];
+  if (when.kind !== undefined) match.kind = stringList(when.kind, `${where}: kind`, REQUEST_KINDS) as RequestKind[];
   if (when.chain !== undefined)
-    match.chain = stringList(when.chain, "chain", ["ethereum", "bitcoin", "solana"]) as ChainName[];
+    match.chain = stringList(when.chain, `${where}: chain`, ["ethereum", "bitcoin", "solana"]) as ChainName[];
   if (when.network !== undefined) {
-    match.network = stringList(when.network, "network");
+    match.network = stringList(when.network, `${where}: network`);
     if (!match.network.every((n) => NETWORK.test(n)))
       throw badRequest(
         `${where}: a network is eip155:<chain id> or solana (a PSBT does not say its network: use chain bitcoin)`,
       );
   }
-  if (when.action !== undefined) match.action = stringList(when.action, "action", ACTIONS) as Action[];
-  if (when.asset !== undefined) match.asset = stringList(when.asset, "asset");
-  if (when.to !== undefined) match.to = stringList(when.to, "to");
+  if (when.action !== undefined) match.action = stringList(when.action, `${where}: action`, ACTIONS) as Action[];
+  if (when.asset !== undefined) match.asset = stringList(when.asset, `${where}: asset`);
+  if (when.to !== undefined) match.to = stringList(when.to, `${where}: to`);
   if (when.allowListed !== undefined) {
     const a = object(when.allowListed, `${where}: allowListed`, ["coolingOffSeconds"]);
-    match.allowListed = { coolingOffSeconds: seconds(a.coolingOffSeconds, "coolingOffSeconds", 0) };
+    match.allowListed = { coolingOffSeconds: seconds(a.coolingOffSeconds, `${where}: coolingOffSeconds`, 0) };
   }
   if (when.maxAmount !== undefined) match.maxAmount = baseUnits(when.maxAmount, `${where}: maxAmount`);
   if (when.window !== undefined) {
     const w = object(when.window, `${where}: window`, ["seconds", "maxTotal"]);
     if (match.asset?.length !== 1) throw badRequest(`${where}: a window needs exactly one asset to add up`);
-    match.window = { seconds: seconds(w.seconds, "window seconds", 60), maxTotal: baseUnits(w.maxTotal, "maxTotal") };
+    match.window = {
+      seconds: seconds(w.seconds, `${where}: window seconds`, 60),
+      maxTotal: baseUnits(w.maxTotal, `${where}: window maxTotal`),
+    };
   }
   if (when.maxFee !== undefined) match.maxFee = baseUnits(when.maxFee, `${where}: maxFee`);
   if (when.maxFeeBasisPoints !== undefined) {
@@ -342,10 +360,11 @@ export function parsePolicy(value: unknown): Policy {
   if (!Array.isArray(value) || value.length > 100) throw badRequest("a policy is a list of at most 100 rules");
   const names = new Set<string>();
   return value.map((raw, i) => {
-    const where = `rule ${i}`;
-    const fields = object(raw, where, ["name", "when", "decision", "approvals", "delaySeconds"]);
+    const fields = object(raw, `rule ${i + 1}`, ["name", "when", "decision", "approvals", "delaySeconds"]);
     const { name, decision } = fields;
-    if (typeof name !== "string" || name.length === 0 || name.length > 64) throw badRequest(`${where} needs a name`);
+    if (typeof name !== "string" || name.length === 0 || name.length > 64)
+      throw badRequest(`rule ${i + 1} needs a name (1 to 64 characters)`);
+    const where = ruleLabel(i + 1, name);
     if (names.has(name)) throw badRequest(`${where}: another rule is named ${name}`);
     names.add(name);
     if (!DECISIONS.includes(decision as DecisionKind))
@@ -364,7 +383,8 @@ export function parsePolicy(value: unknown): Policy {
         throw badRequest(`${where}: approvals is from 1 to 16`);
       rule.approvals = fields.approvals as number;
     }
-    if (fields.delaySeconds !== undefined) rule.delaySeconds = seconds(fields.delaySeconds, "delaySeconds", 1);
+    if (fields.delaySeconds !== undefined)
+      rule.delaySeconds = seconds(fields.delaySeconds, `${where}: delaySeconds`, 1);
     return rule;
   });
 }

@@ -152,6 +152,28 @@ export async function openRelaySessions(ctx: ProviderContext, device: { id: stri
   return rows.map(toSession).filter((s) => s.participants.includes(device.id));
 }
 
+/**
+ * Sessions of `accountIds` created after `sinceMs`, with who takes part: what the relay's watchers
+ * are told of, by whichever replica they are connected to.
+ */
+export async function relaySessionsCreatedSince(
+  q: Queryable,
+  accountIds: readonly string[],
+  sinceMs: number,
+): Promise<{ id: string; participants: string[]; createdBy: string; createdMs: number }[]> {
+  const rows = await q.query<{ id: string; participants: string; created_by: string; created_ms: string }>(
+    // The expiry follows from the creation and is what the account index orders by.
+    "SELECT id, participants, created_by, created_ms FROM relay_sessions WHERE account_id = ANY($1::uuid[]) AND expires_ms > $2 AND created_ms > $3",
+    [accountIds, sinceMs + RELAY_LIFETIME_MS, sinceMs],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    participants: JSON.parse(r.participants) as string[],
+    createdBy: r.created_by,
+    createdMs: Number(r.created_ms),
+  }));
+}
+
 /** Checks and stores a device's envelopes; returns the devices they are for (each woken). */
 export async function postEnvelopes(
   ctx: ProviderContext,

@@ -34,6 +34,7 @@ export interface RequestRow {
   description: string;
   decision: Decision["decision"];
   rule: string | null;
+  rule_number: number | null;
   status: RequestStatus;
   approvals_needed: number;
   totp_needed: boolean;
@@ -44,7 +45,7 @@ export interface RequestRow {
 }
 
 export const REQUEST_COLUMNS =
-  "id, wallet_id, account_id, device_id, kind, chain, payload, path, signers, description, decision, rule, status, approvals_needed, totp_needed, release_ms, signing_ms, created_ms";
+  "id, wallet_id, account_id, device_id, kind, chain, payload, path, signers, description, decision, rule, rule_number, status, approvals_needed, totp_needed, release_ms, signing_ms, created_ms";
 
 /** The columns a decision sets on a new request. */
 export function holdOf(decision: Decision, now: number) {
@@ -145,6 +146,7 @@ export async function refusalAtRelease(ctx: ProviderContext, tx: Queryable, wall
   };
   const held = {
     rule: row.rule,
+    ruleNumber: row.rule_number,
     decision: row.decision,
     approvals: row.approvals_needed,
     // The lock was set from the same decision a moment before the row was stamped: round up.

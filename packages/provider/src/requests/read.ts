@@ -11,7 +11,9 @@ import {
   type ChainName,
   describeBitcoin,
   describeEthereum,
+  describeMessage,
   describeSolana,
+  describeTypedData,
   ethereumSigningDigest,
   ownedOutputs,
   personalMessageDigest,
@@ -52,8 +54,6 @@ export interface ReadRequest {
   payload: Uint8Array;
   toSign: ToSign[];
 }
-
-const utf8 = (bytes: Uint8Array) => new TextDecoder("utf-8", { fatal: false }).decode(bytes);
 
 const chainFailure = (e: unknown) =>
   e instanceof ChainError ? new HttpError(400, `transaction-${e.code}`, e.message) : e;
@@ -138,7 +138,7 @@ function readOther(schemeName: SchemeName, share: Share, body: SignRequestBody &
     if (owner === undefined) throw badRequest(`a ${schemeName} wallet has no Bitcoin address to sign for`);
     return {
       facts,
-      summary: { kind: body.kind, chain: body.chain, address: owner.address, text: utf8(payload), bytes: body.payload },
+      summary: { ...describeMessage("bitcoin", payload), address: owner.address, bytes: body.payload },
       payload,
       toSign: [{ message: bip322Digest(payload, owner) }],
     };
@@ -149,20 +149,18 @@ function readOther(schemeName: SchemeName, share: Share, body: SignRequestBody &
     const payload = payloadBytes(body);
     return {
       facts,
-      summary: { kind: body.kind, chain: body.chain, text: utf8(payload), bytes: body.payload },
+      summary: { ...describeMessage("ethereum", payload), bytes: body.payload },
       payload,
       toSign: [{ message: personalMessageDigest({ raw: payload }) }],
     };
   }
   if (body.typedData === undefined) throw badRequest("typedData is required");
   const typedData = body.typedData as Parameters<typeof typedDataDigest>[0];
-  const domainChain = (typedData.domain as { chainId?: unknown } | undefined)?.chainId;
-  if (domainChain !== undefined && body.chainId !== undefined && Number(domainChain) !== body.chainId)
-    throw new HttpError(400, "transaction-wrong-network", "typed data is for another chain");
+  const description = describeTypedData(typedData, body.chainId === undefined ? {} : { chainId: body.chainId });
   const message = typedDataDigest(typedData);
   return {
     facts,
-    summary: { kind: body.kind, chain: body.chain, domain: typedData.domain, primaryType: typedData.primaryType },
+    summary: { ...description, chain: body.chain },
     payload: new TextEncoder().encode(JSON.stringify(body.typedData)),
     toSign: [{ message }],
   };

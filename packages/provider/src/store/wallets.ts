@@ -8,7 +8,7 @@ export interface WalletRow {
   account_id: string;
   name: string;
   scheme: SchemeName;
-  state: "creating" | "active" | "failed" | "self-custodied";
+  state: "creating" | "active" | "failed" | "self-custodied" | "abandoned";
   public_key: Uint8Array | null;
   share: Uint8Array | null;
   policy: string;

@@ -135,6 +135,21 @@ export function deviceRoutes(app: FastifyInstance, ctx: ProviderContext): void {
     },
   );
 
+  app.get(
+    "/v1/devices/self",
+    {
+      schema: {
+        summary: "The calling device's own state, in any state short of revoked",
+        response: { 200: deviceSchema, "4xx": errorSchema },
+      },
+    },
+    async (request) => {
+      // A device that stopped between registering and verifying learns here where it stands.
+      const device = await authenticate(ctx, request, ["unverified", "awaiting-approval", "approved", "active"]);
+      return { deviceId: device.id, accountId: device.accountId, state: device.state };
+    },
+  );
+
   app.post(
     "/v1/devices/code",
     {

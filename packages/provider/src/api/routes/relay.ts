@@ -2,8 +2,14 @@
  * The relay's API: create a session among the account's devices, post sealed envelopes, and
  * receive them — over a WebSocket (pushed as they arrive) or, as the fallback, by polling HTTP.
  * The WebSocket is authenticated like any request: the upgrade carries the signed headers.
+ *
+ * A socket may also watch: it is then sent a notice whenever a relay session is opened that its
+ * device is invited to (a key generation, a key change, a proposal, a signature it is named for),
+ * so a cosigner waits on its socket instead of polling. Notices come from the same database poll
+ * that closes revoked sockets, so a session opened through another replica is noticed too.
  */
 import websocket from "@fastify/websocket";
+import { REVOKED_CLOSE_CODE } from "@keyshard/transport";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { WebSocket } from "ws";
 import { relayPost } from "../../relay/provider-party.js";
@@ -14,6 +20,7 @@ import {
   openRelaySessions,
   readEnvelopes,
   relayEvents,
+  relaySessionsCreatedSince,
 } from "../../relay/relay.js";
 import { type AuthenticatedDevice, authenticate } from "../auth.js";
 import type { ProviderContext } from "../context.js";
@@ -23,10 +30,13 @@ import { freeObject, uuidParams } from "../schemas.js";
 
 const DEVICE_ID = { type: "string", pattern: "^[0-9a-f]{32}$" } as const;
 const MAX_ENVELOPES = 64;
-/** The close code of a socket whose device was revoked (4000-4999 are the application's). */
-export const REVOKED_CLOSE_CODE = 4403;
 /** How often a subscriber looks for envelopes stored by other replicas. */
 const POLL_MS = 250;
+/**
+ * How far back the sweep looks for new relay sessions: a session whose insert commits late, or
+ * whose replica's clock is behind, is still noticed within this margin.
+ */
+const NOTICE_WINDOW_MS = 30_000;
 
 const sessionView = (s: Awaited<ReturnType<typeof findRelaySession>>) => ({
   relayId: s.id,
@@ -68,13 +78,22 @@ function errorFrame(e: unknown, id?: number): string {
 class OpenSockets {
   readonly byDevice = new Map<string, Set<WebSocket>>();
   private readonly subscriptions = new Map<string, number>();
+  /** Sockets told of new relay sessions their device is invited to. */
+  private readonly watchers = new Map<WebSocket, { deviceId: string; accountId: string }>();
+  /** Sessions already told of, by id, with their creation time: forgotten once out of the window. */
+  private readonly noticed = new Map<string, number>();
 
   add(deviceId: string, socket: WebSocket): void {
     const sockets = this.byDevice.get(deviceId) ?? new Set();
     this.byDevice.set(deviceId, sockets.add(socket));
   }
 
+  watch(socket: WebSocket, device: { id: string; accountId: string }): void {
+    this.watchers.set(socket, { deviceId: device.id, accountId: device.accountId });
+  }
+
   remove(deviceId: string, socket: WebSocket): void {
+    this.watchers.delete(socket);
     const sockets = this.byDevice.get(deviceId);
     sockets?.delete(socket);
     if (sockets?.size === 0) this.byDevice.delete(deviceId);
@@ -115,6 +134,27 @@ class OpenSockets {
       [[...this.byDevice.keys()]],
     );
     for (const { id } of gone) this.revoked(id);
+    await this.notice(ctx);
+  }
+
+  /** Tells watching sockets of the relay sessions opened since the last sweep that invite their device. */
+  private async notice(ctx: ProviderContext): Promise<void> {
+    const since = ctx.now() - NOTICE_WINDOW_MS;
+    for (const [id, createdMs] of this.noticed) if (createdMs <= since) this.noticed.delete(id);
+    if (this.watchers.size === 0) return;
+    const accounts = [...new Set([...this.watchers.values()].map((w) => w.accountId))];
+    for (const session of await relaySessionsCreatedSince(ctx.db, accounts, since)) {
+      if (this.noticed.has(session.id)) continue;
+      this.noticed.set(session.id, session.createdMs);
+      const frame = JSON.stringify({ type: "notice", relayId: session.id });
+      for (const [socket, watcher] of this.watchers)
+        if (
+          watcher.deviceId !== session.createdBy &&
+          session.participants.includes(watcher.deviceId) &&
+          socket.readyState === socket.OPEN
+        )
+          socket.send(frame);
+    }
   }
 }
 
@@ -180,8 +220,13 @@ function serveSocket(
         after?: unknown;
         envelopes?: unknown;
       };
-      // A frame may carry an id; the reply to it (subscribed, stored or error) carries it back.
+      // A frame may carry an id; the reply to it (watching, subscribed, stored or error) carries it back.
       if (Number.isSafeInteger(frame.id)) id = frame.id as number;
+      if (frame.type === "watch") {
+        open.watch(socket, device);
+        if (id !== undefined) socket.send(JSON.stringify({ type: "watching", id }));
+        return;
+      }
       if (typeof frame.relayId !== "string" || !/^[0-9a-f-]{36}$/.test(frame.relayId))
         throw new HttpError(400, "invalid-request", "relayId must be a UUID");
       if (frame.type === "subscribe") {
@@ -194,7 +239,7 @@ function serveSocket(
           throw new HttpError(400, "invalid-request", `envelopes must be a list of at most ${MAX_ENVELOPES}`);
         const stored = await relayPost(ctx, frame.relayId, device, frame.envelopes);
         if (id !== undefined) socket.send(JSON.stringify({ type: "stored", id, stored }));
-      } else throw new HttpError(400, "invalid-request", "type must be subscribe or send");
+      } else throw new HttpError(400, "invalid-request", "type must be watch, subscribe or send");
     })().catch((e) => {
       if (!(e instanceof HttpError) && !(e instanceof SyntaxError))
         log.error({ err: { message: (e as Error).message, stack: (e as Error).stack } }, "relay frame failed");

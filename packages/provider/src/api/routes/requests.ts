@@ -15,7 +15,7 @@ import { appendAudit } from "../../audit/log.js";
 import { canonicalJson } from "../../canonical-json.js";
 import { verifyAccountTotp } from "../../policy/account-totp.js";
 import { currentPolicy } from "../../policy/changes.js";
-import { evaluatePolicy, longestWindowMs, REQUEST_KINDS } from "../../policy/policy.js";
+import { evaluatePolicy, longestWindowMs, REQUEST_KINDS, ruleLabel } from "../../policy/policy.js";
 import { recoveryHoldUntil } from "../../recovery/face.js";
 import {
   approvalsOf,
@@ -50,6 +50,7 @@ const requestSchema = {
     chain: { type: "string" },
     status: { type: "string" },
     rule: { type: ["string", "null"] },
+    ruleNumber: { type: ["integer", "null"] },
     description: freeObject,
     waitingFor: freeObject,
     payload: { type: "string" },
@@ -94,6 +95,7 @@ async function view(ctx: ProviderContext, q: Queryable, row: RequestRow, detail:
     chain: row.chain,
     status: row.status,
     rule: row.rule,
+    ruleNumber: row.rule_number,
     description: JSON.parse(row.description) as Record<string, unknown>,
     createdMs: Number(row.created_ms),
     ...(row.status === "held" && { waitingFor: waitingFor(row, approvals, ctx.now()) }),
@@ -228,8 +230,8 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
           hold.status = "signing";
         const [row] = await tx.query<RequestRow>(
           `INSERT INTO sign_requests (id, wallet_id, account_id, device_id, kind, chain, payload, path, description, decision, rule, status,
-             approvals_needed, totp_needed, release_ms, signing_ms, created_ms, signers)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+             approvals_needed, totp_needed, release_ms, signing_ms, created_ms, signers, rule_number)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
            RETURNING ${REQUEST_COLUMNS}`,
           [
             requestId,
@@ -250,6 +252,7 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
             hold.status === "signing" ? now : null,
             now,
             signers === undefined ? null : JSON.stringify(signers),
+            decision.ruleNumber,
           ],
         );
         for (const [idx, item] of read.toSign.entries())
@@ -273,7 +276,7 @@ export function requestRoutes(app: FastifyInstance, ctx: ProviderContext): void 
             device.accountId,
             {
               subject: `keyshard: a request on wallet ${wallet.name} is held`,
-              body: `Device ${device.id} asked wallet ${wallet.name} to sign request ${requestId}; ${recoveryHold === null ? `rule "${decision.rule}" holds it (${decision.decision})` : `the cooling-off after a face recovery holds it until ${new Date(recoveryHold).toISOString()}`}.\nIf this was not you, cancel it from another device.`,
+              body: `Device ${device.id} asked wallet ${wallet.name} to sign request ${requestId}; ${recoveryHold === null ? `${ruleLabel(decision.ruleNumber, decision.rule)} holds it (${decision.decision})` : `the cooling-off after a face recovery holds it until ${new Date(recoveryHold).toISOString()}`}.\nIf this was not you, cancel it from another device.`,
             },
             now,
           );

@@ -2,7 +2,8 @@
  * Wallets. A hybrid wallet (2-of-2, the creating device party 0, the provider party 1) makes its
  * key over /v1/sessions, one round per request. A t-of-n wallet among the account's devices makes
  * it over the relay, with the provider as the last party or only as the relay; each device then
- * confirms the public key it got, and the wallet is active once all agree.
+ * confirms the public key it got, and the wallet is active once all agree. A wallet whose key
+ * generation never finished can be deleted, freeing its name (`wallets/abandon.ts`).
  */
 import { randomUUID } from "node:crypto";
 import { PROVIDER, SCHEME_NAMES, type SchemeName, scheme } from "@keyshard/transport";
@@ -17,6 +18,7 @@ import { advanceSession, startSession } from "../../sessions/driver.js";
 import { activateIfAgreed } from "../../sessions/outcome.js";
 import type { Queryable } from "../../store/database.js";
 import { findWallet } from "../../store/wallets.js";
+import { abandonWallet } from "../../wallets/abandon.js";
 import { findKeyChange } from "../../wallets/key-changes.js";
 import { memberViews } from "../../wallets/members.js";
 import { type AuthenticatedDevice, authenticate } from "../auth.js";
@@ -126,11 +128,16 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
       await refuseUnenforceablePolicy(ctx.db, device.accountId, policy);
       const walletId = randomUUID();
       const created = await ctx.db.transaction(async (tx) => {
-        const taken = await tx.query("SELECT 1 FROM wallets WHERE account_id = $1 AND name = $2", [
-          device.accountId,
-          body.name,
-        ]);
-        if (taken.length > 0) throw conflict(`a wallet named ${body.name} exists`);
+        const [taken] = await tx.query<{ state: string }>(
+          "SELECT state FROM wallets WHERE account_id = $1 AND name = $2 AND state <> 'abandoned'",
+          [device.accountId, body.name],
+        );
+        if (taken !== undefined)
+          throw conflict(
+            taken.state === "creating" || taken.state === "failed"
+              ? `a wallet named ${body.name} exists whose key generation never finished: delete it to use the name again`
+              : `a wallet named ${body.name} exists`,
+          );
         const members = body.members && [...body.members, ...(body.provider === false ? [] : [ctx.identityId])];
         await tx.query(
           "INSERT INTO wallets (id, account_id, name, scheme, state, policy, threshold, members, created_ms) VALUES ($1, $2, $3, $4, 'creating', $5, $6, $7, $8)",
@@ -218,7 +225,7 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
         members: string | null;
         epoch: number;
       }>(
-        "SELECT id, name, scheme, state, public_key, threshold, members, epoch FROM wallets WHERE account_id = $1 ORDER BY created_ms",
+        "SELECT id, name, scheme, state, public_key, threshold, members, epoch FROM wallets WHERE account_id = $1 AND state <> 'abandoned' ORDER BY created_ms",
         [device.accountId],
       );
       return {
@@ -275,6 +282,26 @@ export function walletRoutes(app: FastifyInstance, ctx: ProviderContext): void {
                     : await memberViews(ctx, ctx.db, JSON.parse(change.members) as string[]),
               },
       };
+    },
+  );
+
+  app.delete(
+    "/v1/wallets/:id",
+    {
+      schema: {
+        summary:
+          "Delete a wallet whose key generation never finished (any device of the account): its name is free again and its key generation ends",
+        params: uuidParams,
+        response: {
+          200: { type: "object", properties: { walletId: { type: "string" }, name: { type: "string" } } },
+          "4xx": errorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const device = await authenticate(ctx, request);
+      const { id } = request.params as { id: string };
+      return ctx.db.transaction((tx) => abandonWallet(ctx, tx, device, id));
     },
   );
 

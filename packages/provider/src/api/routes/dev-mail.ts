@@ -1,0 +1,77 @@
+/**
+ * The development mail viewer: with no SMTP server configured, GET /dev/mail shows the messages
+ * the provider could not send, newest first, one-time codes included (as a page; /dev/mail.json
+ * as JSON), so a first run on one machine needs no mail set-up.
+ *
+ * Those codes verify devices, so whoever reads them can add a device to any account being
+ * registered. The viewer therefore exists only without SMTP (with it, mail goes where it should and
+ * the route is not registered at all), and answers only:
+ * - connections from this machine (a loopback address on the socket itself, never a forwarded-for
+ *   header a client writes), so a provider listening on all interfaces shows nothing to the
+ *   network;
+ * - requests that name this machine as their Host, so a web page the developer visits cannot
+ *   read it through DNS rebinding (its name pointed at 127.0.0.1 leaves its own name as the Host).
+ * - requests no proxy forwarded: a reverse proxy on the same machine connects from loopback, and
+ *   may well send Host 127.0.0.1, on behalf of anyone.
+ * Messages are shown as text, never markup: a wallet or device name in a subject is the client's.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { ProviderContext } from "../context.js";
+import { forbidden } from "../errors.js";
+
+/** How many of the newest messages are shown. */
+const SHOWN = 50;
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+/** Headers a proxy adds; the socket's address is then the proxy's, not the client's. */
+const FORWARDED = ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip"];
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 addresses. */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith("::ffff:") ? address.slice(7) : address;
+  return address === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+function refuseUnlessLocal(request: FastifyRequest): void {
+  if (!isLoopback(request.socket.remoteAddress))
+    throw forbidden("the development mail viewer answers only connections from the provider's own machine");
+  if (FORWARDED.some((h) => request.headers[h] !== undefined))
+    throw forbidden("the development mail viewer does not answer requests forwarded by a proxy");
+  const host = (request.headers.host ?? "").replace(/:\d+$/, "").toLowerCase();
+  if (!LOOPBACK_HOSTS.has(host) && !isLoopback(host))
+    throw forbidden("the development mail viewer answers only requests to localhost or 127.0.0.1");
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** Codes on screen: nothing cached, nothing framed or run. */
+function keptPrivate(reply: FastifyReply): FastifyReply {
+  return reply
+    .header("cache-control", "no-store")
+    .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+    .header("x-content-type-options", "nosniff");
+}
+
+export function devMailRoutes(app: FastifyInstance, ctx: ProviderContext): void {
+  if (ctx.notifier.mails) return;
+  app.get("/dev/mail.json", { schema: { hide: true } }, async (request, reply) => {
+    refuseUnlessLocal(request);
+    return keptPrivate(reply).send({ messages: await ctx.notifier.unsent(SHOWN) });
+  });
+  app.get("/dev/mail", { schema: { hide: true } }, async (request, reply) => {
+    refuseUnlessLocal(request);
+    const messages = await ctx.notifier.unsent(SHOWN);
+    const items = messages.map(
+      (m) =>
+        `<article><h2>${escapeHtml(m.subject)}</h2><p>to ${escapeHtml(m.to)}, ${new Date(m.createdMs).toISOString()}</p><pre>${escapeHtml(m.body)}</pre></article>`,
+    );
+    const page = `<!doctype html><html><head><meta charset="utf-8"><title>keyshard: unsent mail</title>
+<style>body{font-family:sans-serif;max-width:50em;margin:2em auto}pre{white-space:pre-wrap;background:#f4f4f4;padding:1em}</style></head>
+<body><h1>Mail not sent (no SMTP server configured)</h1>
+<p>The newest ${SHOWN} messages, newest first. Reload for new ones; the same list as JSON: <a href="/dev/mail.json">/dev/mail.json</a>.</p>
+${items.length === 0 ? "<p>No messages yet.</p>" : items.join("\n")}
+</body></html>`;
+    return keptPrivate(reply).type("text/html; charset=utf-8").send(page);
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * Abandoning a wallet whose key generation never finished (interrupted, timed out or failed), so
+ * that its name can be used again. Any device of the account may do it: the key does not exist,
+ * so nothing can be lost or taken, and the alternative is a name burnt for good. A wallet whose
+ * key was made is never abandoned here: its shares may hold funds.
+ * The wallet's runs end with it: its key generation's relay session expires at once (so the
+ * devices still waiting in it stop, and `wallet join` no longer offers it) and the provider's
+ * parties and sessions in it fail, their sealed states erased.
+ */
+import type { ProviderContext } from "../api/context.js";
+import { conflict } from "../api/errors.js";
+import { appendAudit } from "../audit/log.js";
+import type { Queryable } from "../store/database.js";
+import { findWallet } from "../store/wallets.js";
+
+export async function abandonWallet(
+  ctx: ProviderContext,
+  tx: Queryable,
+  device: { id: string; accountId: string },
+  walletId: string,
+): Promise<{ walletId: string; name: string }> {
+  const wallet = await findWallet(tx, walletId, device.accountId, { lock: true });
+  if (wallet.state !== "creating" && wallet.state !== "failed")
+    throw conflict(
+      wallet.state === "abandoned"
+        ? `wallet ${wallet.name} was deleted already`
+        : `wallet ${wallet.name} has its key (${wallet.state}): only a wallet whose key generation never finished can be deleted`,
+    );
+  const now = ctx.now();
+  await tx.query("UPDATE wallets SET state = 'abandoned', share = NULL WHERE id = $1", [walletId]);
+  await tx.query(
+    "UPDATE relay_sessions SET expires_ms = $3 WHERE account_id = $1 AND purpose = $2 AND expires_ms > $3",
+    [device.accountId, `keygen of wallet ${wallet.name}`, now],
+  );
+  await tx.query(
+    "UPDATE relay_parties SET state = NULL, buffer = NULL, status = 'failed', updated_ms = $2 WHERE wallet_id = $1 AND status = 'running'",
+    [walletId, now],
+  );
+  await tx.query(
+    "UPDATE sessions SET state = NULL, status = 'failed', updated_ms = $2 WHERE wallet_id = $1 AND status = 'running'",
+    [walletId, now],
+  );
+  await appendAudit(tx, {
+    chain: device.accountId,
+    atMs: now,
+    actor: device.id,
+    action: "wallet.abandoned",
+    details: { wallet: walletId, name: wallet.name, was: wallet.state },
+  });
+  return { walletId, name: wallet.name };
+}
