@@ -9,11 +9,13 @@ export class ProviderClient {
   constructor(
     readonly url: string,
     private readonly identity: DeviceIdentity,
+    /** Sees every reply's headers. */
+    private readonly onHeaders?: (headers: Record<string, string | string[] | undefined>) => void,
   ) {}
 
   async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
     try {
-      return (await signedFetch(this.url, this.identity, method, path, body)) as T;
+      return (await signedFetch(this.url, this.identity, method, path, body, this.onHeaders)) as T;
     } catch (e) {
       if (e instanceof ProviderError) {
         if (e.code === "outcome-unknown")

@@ -15,14 +15,19 @@
  * The runs come from the provider's list of relay sessions, sid included, so the list is not
  * trusted to be new: a run whose sid this device's share has used is refused (and logged), also
  * after a restart, when the list still shows the sessions it took part in.
+ *
+ * It waits on the relay's push channel: the provider notices it of each session it is invited to,
+ * and only then does it read the list. A notice lost (a dropped socket, a provider restart) costs
+ * time, not work: it looks again after each reconnection and once a minute anyway. A device the
+ * provider revoked stops, since nothing it asks would ever be answered again.
  */
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Asset, outflows, type TransactionDescription } from "@keyshard/chains";
-import { scheme, wsRelayChannel } from "@keyshard/transport";
+import { type Asset, CHAIN_COINS, outflows, type TransactionDescription } from "@keyshard/chains";
+import { REVOKED_CLOSE_CODE, type RelayWatch, scheme, wsRelayChannel } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import { parseAmount } from "./amount.js";
-import { WalletError } from "./errors.js";
+import { readAmount, showAmount } from "./amount.js";
+import { isRevoked, WalletError } from "./errors.js";
 import { describeRequest, messagesToSign, plainJson, type RequestKey, requestKey } from "./requests.js";
 import { usedBy } from "./session-ids.js";
 import {
@@ -45,13 +50,10 @@ import type { Wallet } from "./wallet.js";
  */
 export interface CosignerRule {
   chain: "ethereum" | "bitcoin" | "solana";
-  /** Decimal, in the chain's coin (ETH, BTC, SOL): transfers plus the fee of the whole request. */
+  /** In the chain's coin ("0.05" ETH, BTC or SOL) or explicit base units ("21000 wei"): transfers plus the fee. */
   maxAmount?: string;
   to?: string[];
 }
-
-const DECIMALS = { ethereum: 18, bitcoin: 8, solana: 9 } as const;
-const COIN = { ethereum: "ETH", bitcoin: "BTC", solana: "SOL" } as const;
 
 /** Reads a rules file's JSON (`{ "rules": [...] }`), refusing anything it does not understand. */
 export function parseRules(value: unknown): CosignerRule[] {
@@ -67,8 +69,8 @@ export function parseRules(value: unknown): CosignerRule[] {
       throw new WalletError("usage", `rule ${i + 1}: chain is ethereum, bitcoin or solana`);
     if (r.maxAmount !== undefined) {
       if (typeof r.maxAmount !== "string")
-        throw new WalletError("usage", `rule ${i + 1}: maxAmount is a decimal string`);
-      parseAmount(r.maxAmount, DECIMALS[r.chain], COIN[r.chain]);
+        throw new WalletError("usage", `rule ${i + 1}: maxAmount is a string, like "0.05" or "21000 wei"`);
+      readAmount(r.maxAmount, CHAIN_COINS[r.chain], `rule ${i + 1}: maxAmount`);
     }
     if (r.to !== undefined && (!Array.isArray(r.to) || r.to.some((a) => typeof a !== "string")))
       throw new WalletError("usage", `rule ${i + 1}: to is a list of addresses`);
@@ -84,7 +86,7 @@ const sameAddress = (chain: CosignerRule["chain"], a: string, b: string) =>
 
 /** The chain's own coin as its description names it: a known native asset with the rule's symbol. */
 const isCoin = (chain: CosignerRule["chain"], asset: Asset) =>
-  asset.known && asset.contract === undefined && asset.symbol === COIN[chain];
+  asset.known && asset.contract === undefined && asset.symbol === CHAIN_COINS[chain].symbol;
 
 /** Whether one rule lets the described transaction through; the reason either way. */
 export function decide(rules: readonly CosignerRule[], d: TransactionDescription): { accept: boolean; reason: string } {
@@ -98,14 +100,15 @@ export function decide(rules: readonly CosignerRule[], d: TransactionDescription
   if (foreign !== undefined)
     return {
       accept: false,
-      reason: `pays in ${foreign.asset.symbol} on ${d.network}, and this device's rules are in ${COIN[d.chain]}`,
+      reason: `pays in ${foreign.asset.symbol} on ${d.network}, and this device's rules are in ${CHAIN_COINS[d.chain].symbol}`,
     };
   const total = flows.reduce((sum, f) => sum + f.value, 0n);
   const reasons: string[] = [];
   for (const [i, rule] of rules.entries()) {
     if (rule.chain !== d.chain) continue;
-    if (rule.maxAmount !== undefined && total > parseAmount(rule.maxAmount, DECIMALS[rule.chain], COIN[rule.chain])) {
-      reasons.push(`rule ${i + 1}: over ${rule.maxAmount} ${COIN[rule.chain]} with the fee`);
+    const limit = rule.maxAmount === undefined ? undefined : readAmount(rule.maxAmount, CHAIN_COINS[rule.chain]);
+    if (limit !== undefined && total > limit) {
+      reasons.push(`rule ${i + 1}: over ${showAmount(limit, CHAIN_COINS[rule.chain])} with the fee`);
       continue;
     }
     const stranger = d.transfers.find((t) => rule.to && !rule.to.some((a) => sameAddress(rule.chain, a, t.to)));
@@ -138,10 +141,33 @@ export interface CosignerOptions {
   report?: (entry: CosignerLogEntry) => void;
   /** Told when a look at the provider failed (it is down, say); the cosigner keeps trying. */
   warn?: (message: string) => void;
-  pollMs?: number;
+  /** How often it looks at the provider unprompted (default a minute): the push channel's safety net. */
+  safetyPollMs?: number;
 }
 
 const PROPOSAL_WAIT_MS = 30_000;
+const SAFETY_POLL_MS = 60_000;
+/** Waits between attempts to reopen the push channel: doubled after each failure, up to the most. */
+const RECONNECT_FIRST_MS = 1_000;
+const RECONNECT_MOST_MS = 60_000;
+
+const revoked = () =>
+  new WalletError(
+    "device-revoked",
+    "this device was revoked at the provider, so its cosigner stops: the account's other devices no longer count on it",
+  );
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
 const REUSED = "this device's share has taken part in a run under this session id before (a replayed session)";
 
 export class Cosigner {
@@ -162,9 +188,18 @@ export class Cosigner {
 
   /**
    * One look at the provider: joins waiting key generations, refreshes and reshares, swaps in
-   * new shares whose epoch was committed, and answers open proposals.
+   * new shares whose epoch was committed, and answers open proposals. Throws `device-revoked`
+   * once the provider has revoked this device.
    */
   async poll(): Promise<void> {
+    try {
+      await this.look();
+    } catch (e) {
+      throw isRevoked(e) ? revoked() : e;
+    }
+  }
+
+  private async look(): Promise<void> {
     await this.wallet.joinPendingWallets();
     for (const changed of await this.wallet.joinKeyChanges())
       this.log({
@@ -217,11 +252,67 @@ export class Cosigner {
     }
   }
 
-  /** Polls until `signal` aborts. */
+  /**
+   * Looks at the provider whenever the push channel says there is something to see, and every
+   * `safetyPollMs` anyway, until `signal` aborts. Throws `device-revoked` once the provider has
+   * revoked this device.
+   */
   async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      await this.poll().catch((e) => this.options.warn?.(e instanceof Error ? e.message : String(e)));
-      await new Promise((r) => setTimeout(r, this.options.pollMs ?? 500));
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    const wakeUp = new Wake();
+    let stoppedBy: WalletError | undefined;
+    const push = this.listen(stop.signal, wakeUp, () => {
+      stoppedBy = revoked();
+      stop.abort();
+    });
+    try {
+      while (!stop.signal.aborted) {
+        if (await wakeUp.wait(this.options.safetyPollMs ?? SAFETY_POLL_MS, stop.signal)) continue;
+        await this.poll().catch((e) => {
+          if (!(e instanceof WalletError && e.code === "device-revoked"))
+            return this.options.warn?.(e instanceof Error ? e.message : String(e));
+          stoppedBy = e;
+          stop.abort();
+        });
+      }
+    } finally {
+      stop.abort();
+      signal.removeEventListener("abort", onAbort);
+      await push;
+    }
+    if (stoppedBy !== undefined) throw stoppedBy;
+  }
+
+  /**
+   * Keeps the push channel open until `signal` aborts, waking `wakeUp` at each notice, after each
+   * (re)connection (notices sent while it was closed are lost) and after the first failed attempt
+   * (so the cosigner starts with a look even when the channel cannot open).
+   */
+  private async listen(signal: AbortSignal, wakeUp: Wake, onRevoked: () => void): Promise<void> {
+    let wait = RECONNECT_FIRST_MS;
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      let watch: RelayWatch;
+      try {
+        watch = await this.wallet.watchRelay(() => wakeUp.set());
+      } catch (e) {
+        if (attempt === 0) wakeUp.set();
+        this.options.warn?.(
+          `no push channel from the provider (${e instanceof Error ? e.message : String(e)}): trying again in ${wait / 1000} s`,
+        );
+        await sleep(wait, signal);
+        wait = Math.min(2 * wait, RECONNECT_MOST_MS);
+        continue;
+      }
+      wait = RECONNECT_FIRST_MS;
+      wakeUp.set();
+      const close = () => watch.close();
+      signal.addEventListener("abort", close, { once: true });
+      const { code } = await watch.closed;
+      signal.removeEventListener("abort", close);
+      if (code === REVOKED_CLOSE_CODE) return onRevoked();
+      if (!signal.aborted) await sleep(wait, signal);
     }
   }
 
@@ -399,6 +490,33 @@ export class Cosigner {
       ...logged,
       decision: "signed",
       signature: bytesToHex(scheme(stored.scheme).signatureBytes(result)),
+    });
+  }
+}
+
+/** A flag the push channel sets and the polling loop waits for. */
+class Wake {
+  private raised = false;
+  private woken: (() => void) | undefined;
+
+  set(): void {
+    this.raised = true;
+    this.woken?.();
+  }
+
+  /** Waits until set (and clears it), `ms` pass or `signal` aborts; true in the last case. */
+  wait(ms: number, signal: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        this.woken = undefined;
+        this.raised = false;
+        resolve(signal.aborted);
+      };
+      const timer = setTimeout(done, this.raised || signal.aborted ? 0 : ms);
+      this.woken = done;
+      signal.addEventListener("abort", done, { once: true });
     });
   }
 }

@@ -12,14 +12,20 @@ export type WalletErrorCode =
   | "insufficient-funds"
   | "provider-down"
   | "provider-refused"
+  /** The provider shut this device out for good: nothing it asks is answered any more. */
+  | "device-revoked"
   | "held"
   | "denied"
   | "refused-by-device"
   | "signing-failed"
+  /** A wallet's key generation stopped (deleted, failed or timed out): nothing was made. */
+  | "keygen-ended"
   | "stale-share"
   | "sid-reused"
   | "refresh-needed"
   | "rpc-failed"
+  /** Broadcast, but not seen mined in time: it can still be, and a retry sends the same transaction. */
+  | "unconfirmed"
   | "keystore"
   | "audit-broken"
   | "liveness"
@@ -37,3 +43,7 @@ export class WalletError extends Error {
     super(message);
   }
 }
+
+/** Whether `e` is the provider's refusal of a device it revoked. */
+export const isRevoked = (e: unknown): boolean =>
+  e instanceof WalletError && e.details.providerError === "device-revoked";

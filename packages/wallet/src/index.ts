@@ -14,5 +14,20 @@ export {
 } from "./cosigner.js";
 export { WalletError, type WalletErrorCode } from "./errors.js";
 export { Keystore, KeystoreError, writeFileAtomic } from "./keystore.js";
-export type { DeviceState, Member, PendingRequest, SignBody, StoredWallet } from "./state.js";
-export { type Chain, type SignOutcome, Wallet, type WalletOptions } from "./wallet.js";
+export type {
+  DeviceState,
+  Member,
+  PendingRequest,
+  SendIntent,
+  SentTransaction,
+  SignBody,
+  StoredWallet,
+} from "./state.js";
+export {
+  type AllowListEntry,
+  type Chain,
+  type SignOutcome,
+  type TransactionStatus,
+  Wallet,
+  type WalletOptions,
+} from "./wallet.js";

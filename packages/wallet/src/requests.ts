@@ -15,9 +15,12 @@ import {
   bitcoinSigningDigests,
   describeBitcoin,
   describeEthereum,
+  describeMessage,
   describeSolana,
+  describeTypedData,
   ethereumSigningDigest,
   finalizePsbt,
+  type MessageDescription,
   type OwnedOutput,
   ownedOutputs,
   parseEthereumTransaction,
@@ -28,6 +31,7 @@ import {
   signPsbt,
   solanaAddress,
   type TransactionDescription,
+  type TypedDataDescription,
   typedDataDigest,
 } from "@keyshard/chains";
 import { bitcoinKeys, type SchemeName, type Share, scheme } from "@keyshard/transport";
@@ -79,8 +83,7 @@ export function messagesToSign(body: SignBody, key: RequestKey): Uint8Array[] {
   if (body.chain === "ethereum") {
     if (kind === "transaction") return [ethereumSigningDigest(payloadOf(body))];
     if (kind === "message") return [personalMessageDigest({ raw: payloadOf(body) })];
-    if (kind === "typed-data" && body.typedData !== undefined)
-      return [typedDataDigest(body.typedData as Parameters<typeof typedDataDigest>[0])];
+    if (kind === "typed-data") return [typedDataDigest(typedDataOf(body) as Parameters<typeof typedDataDigest>[0])];
   }
   if (body.chain === "solana" && kind === "transaction") return [payloadOf(body)];
   if (body.chain === "bitcoin" && kind === "transaction") return psbtDigests(body, key).map((d) => d.digest);
@@ -102,6 +105,27 @@ export function describeRequest(body: SignBody, key?: RequestKey): TransactionDe
     return describeSolana(payloadOf(body), key === undefined ? {} : { signer: solanaAddress(key.publicKey) });
   return describeBitcoin(payloadOf(body), { network: networkOf(body), keys: key?.bitcoin ?? {} });
 }
+
+/** Typed data as sent, or as a held request carries it: the JSON the provider keeps and approvals sign. */
+function typedDataOf(body: SignBody): unknown {
+  if (body.typedData !== undefined) return body.typedData;
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payloadOf(body)));
+  } catch {
+    throw new WalletError("usage", "the request's typed data is not JSON");
+  }
+}
+
+/** What a message or typed data says, decoded here for the screen before signing; undefined for transactions. */
+export function describeMessageRequest(body: SignBody): MessageRequestDescription | undefined {
+  const kind = body.kind ?? "transaction";
+  if (kind === "message") return describeMessage(body.chain === "bitcoin" ? "bitcoin" : "ethereum", payloadOf(body));
+  if (kind === "typed-data")
+    return describeTypedData(typedDataOf(body), body.chainId === undefined ? {} : { chainId: body.chainId });
+  return undefined;
+}
+
+export type MessageRequestDescription = MessageDescription | TypedDataDescription;
 
 /** A JSON-safe copy of a description or reply: bigints (amounts in base units) as decimal strings. */
 export const plainJson = (value: unknown): unknown =>

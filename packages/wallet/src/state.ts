@@ -2,8 +2,9 @@
  * What a device keeps in its keystore: its identity, the provider it registered with, its key
  * shares with what it knows about each wallet's parties (and a new share waiting for its epoch to
  * be committed) and the session ids each share has taken part in, the sign requests it made that
- * a policy holds (so that resuming one signs exactly the bytes this device built), and the
- * recovery key backups are sealed to.
+ * a policy holds (so that resuming one signs exactly the bytes this device built), the
+ * transactions it sent (so that a retried send pays once), and the recovery key backups are
+ * sealed to.
  */
 import type { SchemeName } from "@keyshard/transport";
 
@@ -72,6 +73,47 @@ export interface PendingRequest {
   body: SignBody;
   /** Where to broadcast once signed, if the command was given one. */
   rpc?: string;
+  /** The send it came from, so that its broadcast is kept like any send's. */
+  intent?: SendIntent;
+}
+
+/** What a send asked for: a retry asks for the same, a new payment is a new send. */
+export interface SendIntent {
+  /** The recipient as typed (Ethereum: lower case). */
+  to: string;
+  /** In base units, decimal. */
+  amount: string;
+  path?: string;
+  /** Bitcoin: the network. */
+  network?: string;
+}
+
+/**
+ * A transaction this device signed for a send with a node to broadcast to, kept from before its
+ * broadcast: a retry of the same send finds it and broadcasts it again instead of signing a new
+ * one (which would pay twice), and `tx status` follows it.
+ */
+export interface SentTransaction extends SendIntent {
+  walletId: string;
+  chain: SignBody["chain"];
+  requestId?: string;
+  /** As broadcast: 0x-hex (Ethereum), hex (Bitcoin), base64 (Solana). */
+  signed: string;
+  transactionId: string;
+  /** What it stays valid by: Ethereum's sender, chain id and nonce; Solana's blockhash. */
+  from?: string;
+  chainId?: number;
+  nonce?: number;
+  blockhash?: string;
+  /** The node it went to; like everything here, only ever in the encrypted keystore. */
+  rpc: string;
+  /** When it was signed, ms since the epoch. */
+  at: number;
+  /**
+   * Set once its outcome is known — reported out (Ethereum: with its receipt), seen mined, or
+   * never to be mined: from then on the same send again is a new payment.
+   */
+  settled?: boolean;
 }
 
 export interface DeviceState {
@@ -81,6 +123,8 @@ export interface DeviceState {
   provider: { url: string; email: string } | null;
   wallets: StoredWallet[];
   pending: PendingRequest[];
+  /** The latest transactions sent, oldest first (absent: none yet). */
+  sent?: SentTransaction[];
   /**
    * The X25519 recovery key backups are sealed to (hex), made at the first backup request. It
    * lives in this keystore for now; face recovery will regenerate it instead of storing it.

@@ -22,26 +22,46 @@ import {
   newRecoveryKey,
   openRecoveryBox,
   RecoveryBoxError,
+  type RelayChannel,
+  type RelayWatch,
   type RoundReply,
   type SchemeName,
   type Share,
   scheme,
   signApproval,
+  TRIAL_HEADER,
   WALLET_DEVICE,
+  watchRelay,
+  wsRelayChannel,
 } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import { broadcastBitcoin, buildBitcoinTransfer } from "./chains/bitcoin.js";
-import { broadcastEthereum, buildEthereumTransfer, ethereumReceipt } from "./chains/ethereum.js";
-import { broadcastSolana, buildSolanaTransfer } from "./chains/solana.js";
+import { buildBitcoinTransfer } from "./chains/bitcoin.js";
+import { buildEthereumTransfer, ethereumReceipt } from "./chains/ethereum.js";
+import { nodeRefusal, shownUrl } from "./chains/rpc.js";
+import {
+  broadcastSent,
+  canStillBeMined,
+  KEPT_SENDS,
+  keptRecord,
+  keptSend,
+  onChainOf,
+  type SentState,
+  sendIntent,
+  sentState,
+} from "./chains/sent.js";
+import { buildSolanaTransfer } from "./chains/solana.js";
 import { ProviderClient } from "./client.js";
-import { WalletError } from "./errors.js";
+import { isRevoked, WalletError } from "./errors.js";
 import { enrollFaceAt, type FaceLink, type Recovered, recoverWithFace, sealRecoveryBoxes } from "./face-recovery.js";
 import { type RemoteWallet, remoteWallet, runKeyChange, startKeyChange } from "./key-changes.js";
 import { Keystore } from "./keystore.js";
+import { policyForPeople, policyForProvider, ruleLabel } from "./policy-units.js";
 import {
   bitcoinOutput,
+  describeMessageRequest,
   describeRequest,
   finishRequest,
+  type MessageRequestDescription,
   messagesToSign,
   type RequestKey,
   requestKey,
@@ -56,7 +76,16 @@ import {
   runWithProvider,
   toPeer,
 } from "./signing.js";
-import type { DeviceState, Member, NextShare, PendingRequest, SignBody, StoredWallet } from "./state.js";
+import type {
+  DeviceState,
+  Member,
+  NextShare,
+  PendingRequest,
+  SendIntent,
+  SentTransaction,
+  SignBody,
+  StoredWallet,
+} from "./state.js";
 
 export type Chain = "ethereum" | "bitcoin" | "solana";
 
@@ -72,7 +101,23 @@ export interface SignOutcome {
   /** The address a Bitcoin message was signed for. */
   address?: string;
   receiptStatus?: number;
+  /** Transactions: whether it went to a node (false: signed offline, for the user to broadcast). */
+  broadcast?: boolean;
+  /** Set when a retried send found its transaction from before: nothing new was signed. */
+  sentBefore?: true;
 }
+
+/** What became of a transaction this device sent, as `tx status` shows it. */
+export interface TransactionStatus {
+  transactionId: string;
+  requestId?: string;
+  state: SentState["state"];
+  /** The block (Solana: slot) it was mined in, when known. */
+  block?: number;
+}
+
+/** How long a send waits for an Ethereum receipt unless told otherwise. */
+const RECEIPT_WAIT_MS = 30_000;
 
 /** A sign request as the provider shows it to the account's devices. */
 export interface RequestDetail {
@@ -99,9 +144,16 @@ export interface RevokedMemberWallet {
 export interface WalletOptions {
   /** Where long steps report progress (default: nowhere). */
   progress?: (text: string) => void;
+  /** Where warnings about the provider go, each once (default: nowhere): a provider in trial mode. */
+  warn?: (text: string) => void;
 }
 
 const schemeFor = (chain: Chain) => (chain === "solana" ? "frost-ed25519" : "ecdsa2p");
+
+/** How long a key generation over the relay waits for a round from the other parties. */
+const KEYGEN_WAIT_MS = 120_000;
+/** How often a device waiting in a key generation asks whether the wallet was deleted meanwhile. */
+const KEYGEN_CHECK_MS = 2_000;
 
 /** How long the device that starts a key change waits for the other members to report theirs. */
 const COMMIT_WAIT_MS = 60_000;
@@ -115,7 +167,19 @@ export class Wallet {
     options: WalletOptions,
   ) {
     this.progress = options.progress ?? (() => {});
+    this.warn = options.warn ?? (() => {});
   }
+
+  private readonly warn: (text: string) => void;
+  private trialWarned = false;
+
+  /** Warns once when the provider says it runs in trial mode: its delays protect nothing real. */
+  private readonly noticeTrial = (headers: Record<string, string | string[] | undefined>): void => {
+    const notice = headers[TRIAL_HEADER];
+    if (notice === undefined || this.trialWarned) return;
+    this.trialWarned = true;
+    this.warn(`warning: the provider runs in trial mode (${String(notice)}): use it only to try keyshard out`);
+  };
 
   /** A new device: its identity key and an empty encrypted keystore in `home`. */
   static async init(
@@ -163,7 +227,7 @@ export class Wallet {
         "not-registered",
         "this device has no provider yet: run `keyshard register --provider URL --email E`",
       );
-    return new ProviderClient(this.state.provider.url, this.identity);
+    return new ProviderClient(this.state.provider.url, this.identity, this.noticeTrial);
   }
 
   /** Applies `change` to the keystore on disk (under its lock) and to this object. */
@@ -183,7 +247,7 @@ export class Wallet {
     } catch {
       throw new WalletError("usage", `${url} is not a URL: give the provider's address, e.g. http://127.0.0.1:8080`);
     }
-    const client = new ProviderClient(base, this.identity);
+    const client = new ProviderClient(base, this.identity, this.noticeTrial);
     const reply = await client.call<{ deviceId: string; state: string }>("POST", "/v1/devices", {
       identityKey: this.state.identity.publicKey,
       email,
@@ -208,6 +272,11 @@ export class Wallet {
     return this.client.call("POST", "/v1/devices/verify", { code });
   }
 
+  /** Where this device stands at the provider: "unverified" until its code is entered, then on. */
+  deviceState(): Promise<{ deviceId: string; state: string }> {
+    return this.client.call("GET", "/v1/devices/self");
+  }
+
   account(): Promise<{ id: string; email: string; devices: { id: string; name: string; state: string }[] }> {
     return this.client.call("GET", "/v1/account");
   }
@@ -229,7 +298,7 @@ export class Wallet {
   }
 
   cancelAccountChange(id: string): Promise<Record<string, unknown>> {
-    return this.client.call("POST", `/v1/account-changes/${changeIdArgument(id)}/cancel`);
+    return this.client.call("POST", `/v1/account-changes/${uuidArgument(id, "change", "keyshard changes")}/cancel`);
   }
 
   /**
@@ -250,13 +319,33 @@ export class Wallet {
 
   // ── wallets ────────────────────────────────────────────────────────────────────────────────
 
-  /** This device's wallets (from the keystore) with their state at the provider. */
+  /**
+   * This device's wallets (from the keystore) with their state at the provider, as far as this
+   * device is concerned: "removed" once a reshare left it out, "revoked device" once the device
+   * was shut out — its shares are still here, and sign nothing.
+   */
   async wallets(): Promise<(Omit<StoredWallet, "share" | "next" | "providerShare"> & { state: string })[]> {
-    const remote = await this.client.call<{ wallets: { id: string; state: string }[] }>("GET", "/v1/wallets");
+    let remote: { wallets: { id: string; state: string; members: string[] | null }[] } | undefined;
+    try {
+      remote = await this.client.call("GET", "/v1/wallets");
+    } catch (e) {
+      if (!isRevoked(e)) throw e;
+    }
+    const stateOf = (id: string) => {
+      if (remote === undefined) return "revoked device";
+      const r = remote.wallets.find((w) => w.id === id);
+      if (r === undefined) return "unknown";
+      return r.members !== null && !r.members.includes(this.deviceId) ? "removed" : r.state;
+    };
     return this.state.wallets.map(({ share: _share, next: _next, providerShare: _provider, ...w }) => ({
       ...w,
-      state: remote.wallets.find((r) => r.id === w.id)?.state ?? "unknown",
+      state: stateOf(w.id),
     }));
+  }
+
+  /** Tells `onNotice` of every relay session this device is invited to from now on (`watchRelay`). */
+  watchRelay(onNotice: (relayId: string) => void): Promise<RelayWatch> {
+    return watchRelay(this.client.url, this.identity, onNotice);
   }
 
   /** The provider's open relay sessions this device takes part in. */
@@ -295,8 +384,10 @@ export class Wallet {
   }
 
   /**
-   * Makes a new key. Without `devices`, a hybrid 2-of-2 with the provider; with them, a t-of-n
-   * wallet among this device and `devices`, plus the provider as a party when `n` counts it.
+   * Makes a new key. Without `devices`, a hybrid 2-of-2 with the provider (scheme ecdsa2p unless
+   * given); with them, a t-of-n wallet among this device and `devices` (scheme dkls23 unless given).
+   * `providerParty` says whether the provider holds a share of it; left out, it follows from `n`
+   * (one more than the devices: the provider is a party), and without `n` it is a party.
    */
   async createWallet(options: {
     name: string;
@@ -304,22 +395,32 @@ export class Wallet {
     threshold?: number;
     n?: number;
     devices?: string[];
+    providerParty?: boolean;
     policy?: unknown[];
   }): Promise<StoredWallet> {
-    const schemeName = options.scheme ?? "ecdsa2p";
     if (this.state.wallets.some((w) => w.name === options.name))
       throw new WalletError("usage", `this device has a wallet named ${options.name} already`);
     if (options.devices === undefined || options.devices.length === 0) {
-      if (options.n !== undefined && options.n !== 2)
-        throw new WalletError("usage", "a quorum over more than two parties needs --with DEVICE for each other device");
-      return this.createHybrid(options.name, schemeName, options.policy);
+      if ((options.n !== undefined && options.n !== 2) || options.providerParty === false)
+        throw new WalletError(
+          "usage",
+          "a wallet without other devices is hybrid: this device and the provider, 2-of-2; a t-of-n wallet needs --with DEVICE for each other device",
+        );
+      return this.createHybrid(
+        options.name,
+        options.scheme ?? "ecdsa2p",
+        options.policy && policyForProvider(options.policy),
+      );
     }
+    const schemeName = options.scheme ?? "dkls23";
     const devices = [this.deviceId, ...options.devices];
-    const n = options.n ?? devices.length + 1;
-    if (n !== devices.length && n !== devices.length + 1)
+    const providerParty = options.providerParty ?? (options.n === undefined || options.n === devices.length + 1);
+    const parties = devices.length + (providerParty ? 1 : 0);
+    const n = options.n ?? parties;
+    if (n !== parties)
       throw new WalletError(
         "usage",
-        `--quorum T/${n} does not fit ${devices.length} devices: N is the number of devices, or one more when the provider is a party`,
+        `--quorum T/${n} does not fit: N counts the parties, here ${devices.length} devices (this one and each --with)${providerParty ? " and the provider" : ""}, so ${parties}`,
       );
     const threshold = options.threshold ?? 2;
     const created = await this.client.call<{
@@ -333,8 +434,8 @@ export class Wallet {
       scheme: schemeName,
       members: devices,
       threshold,
-      provider: n === devices.length + 1,
-      ...(options.policy && { policy: options.policy }),
+      provider: providerParty,
+      ...(options.policy && { policy: policyForProvider(options.policy) }),
     });
     this.checkMembers(created.members, devices);
     return this.joinKeygen({ id: created.walletId, name: options.name, scheme: schemeName, threshold }, created);
@@ -394,12 +495,24 @@ export class Wallet {
       t: wallet.threshold,
       n: relay.members.length,
     });
-    const share: Share = await relayRun({ client: this.client, identity: this.identity }, relay, {
-      party,
-      index,
-      peers: relay.members.filter((m) => m.index !== index).map(toPeer),
-      timeoutMs: 120_000,
-    });
+    const channel = this.watchKeygen(await wsRelayChannel(this.client.url, this.identity, relay.relayId), wallet);
+    let share: Share;
+    try {
+      share = await relayRun({ client: this.client, identity: this.identity }, relay, {
+        party,
+        index,
+        peers: relay.members.filter((m) => m.index !== index).map(toPeer),
+        channel,
+        timeoutMs: KEYGEN_WAIT_MS,
+      });
+    } catch (e) {
+      if (!(e instanceof WalletError) || e.code !== "signing-failed") throw e;
+      throw new WalletError(
+        "keygen-ended",
+        `the key generation of wallet ${wallet.name} did not finish (${e.message}): run \`keyshard wallet join\` on the other devices while one of them runs it, or free the name with \`keyshard wallet delete --name ${wallet.name}\``,
+        { walletId: wallet.id },
+      );
+    }
     const publicKey = bytesToHex(scheme(wallet.scheme).publicKey(share));
     const confirmed = await this.client.call<{ state: string }>("POST", `/v1/wallets/${wallet.id}/confirm`, {
       publicKey,
@@ -415,6 +528,47 @@ export class Wallet {
     await this.save((s) => void s.wallets.push(stored));
     this.progress(`wallet ${wallet.name} is ${confirmed.state}`);
     return stored;
+  }
+
+  /**
+   * `channel`, stopping with a `keygen-ended` error soon after a device of the account deletes the
+   * wallet (or its key generation fails): the others then stop waiting for parties that will
+   * never come, instead of waiting out the whole run's timeout.
+   */
+  private watchKeygen(channel: RelayChannel, wallet: { id: string; name: string }): RelayChannel {
+    let checkedAt = Date.now();
+    return {
+      send: (envelopes) => channel.send(envelopes),
+      receive: async () => {
+        if (Date.now() - checkedAt >= KEYGEN_CHECK_MS) {
+          checkedAt = Date.now();
+          const { state } = await this.client.call<{ state: string }>("GET", `/v1/wallets/${wallet.id}`);
+          if (state === "abandoned" || state === "failed")
+            throw new WalletError(
+              "keygen-ended",
+              state === "abandoned"
+                ? `the key generation of wallet ${wallet.name} was deleted by a device of the account: nothing was made, and the name is free`
+                : `the key generation of wallet ${wallet.name} failed: nothing was made; free the name with \`keyshard wallet delete --name ${wallet.name}\``,
+              { walletId: wallet.id },
+            );
+        }
+        return channel.receive();
+      },
+      close: () => channel.close(),
+    };
+  }
+
+  /**
+   * Deletes a wallet whose key generation never finished (interrupted, timed out or failed), at the
+   * provider: its name is free again, and devices still waiting in its key generation stop. The
+   * provider refuses a wallet whose key was made.
+   */
+  async deleteWallet(name: string): Promise<{ walletId: string; name: string }> {
+    const { wallets } = await this.client.call<{ wallets: { id: string; name: string }[] }>("GET", "/v1/wallets");
+    const remote = wallets.find((w) => w.name === name || w.id === name);
+    if (remote === undefined)
+      throw new WalletError("unknown-wallet", `the account has no wallet named ${name}: see \`keyshard wallet list\``);
+    return this.client.call("DELETE", `/v1/wallets/${remote.id}`);
   }
 
   /** Joins the key generation of every t-of-n wallet of the account that waits for this device. */
@@ -501,7 +655,7 @@ export class Wallet {
     name: string,
     body: SignBody,
     /** `waitMs`: how long a run waits for the other devices (cosigners) to take part. */
-    options: { totp?: string; rpc?: string; waitMs?: number } = {},
+    options: { totp?: string; rpc?: string; waitMs?: number; intent?: SendIntent } = {},
   ): Promise<{ requestId?: string; signatures: Uint8Array[] }> {
     const stored = this.find(name);
     if (stored.providerShare !== undefined)
@@ -536,6 +690,7 @@ export class Wallet {
       requestId: string;
       status: string;
       rule: string | null;
+      ruleNumber: number | null;
       waitingFor?: Record<string, unknown>;
       sessions?: never[];
       relays?: never[];
@@ -547,22 +702,24 @@ export class Wallet {
       epoch: wallet.epoch ?? 0,
     });
     if (reply.status === "denied")
-      throw new WalletError("denied", `the provider's policy denies this (rule: ${reply.rule ?? "no rule matched"})`, {
-        requestId: reply.requestId,
-        rule: reply.rule,
-      });
+      throw new WalletError(
+        "denied",
+        `the provider's policy denies this (${reply.rule === null ? "no rule matched" : ruleLabel(reply.ruleNumber, reply.rule)})`,
+        { requestId: reply.requestId, rule: reply.rule, ruleNumber: reply.ruleNumber },
+      );
     if (reply.status === "held") {
       const pending: PendingRequest = {
         requestId: reply.requestId,
         walletId: wallet.id,
         body,
         ...(options.rpc && { rpc: options.rpc }),
+        ...(options.intent && { intent: options.intent }),
       };
       await this.save((s) => void s.pending.push(pending));
       throw new WalletError(
         "held",
-        `held by the provider's policy (rule: ${reply.rule}); waiting for ${Object.keys(reply.waitingFor ?? {}).join(", ")}. Request ${reply.requestId}: approve it from another device or give the code, then run \`keyshard resume ${reply.requestId}\``,
-        { requestId: reply.requestId, waitingFor: reply.waitingFor, rule: reply.rule },
+        `held by the provider's policy (${ruleLabel(reply.ruleNumber, reply.rule)}); waiting for ${Object.keys(reply.waitingFor ?? {}).join(", ")}. Request ${reply.requestId}: approve it from another device or give the code, then run \`keyshard resume ${reply.requestId}\``,
+        { requestId: reply.requestId, waitingFor: reply.waitingFor, rule: reply.rule, ruleNumber: reply.ruleNumber },
       );
     }
     return {
@@ -571,12 +728,17 @@ export class Wallet {
     };
   }
 
-  /** Finishes a request a policy held, once it waits for nothing: the bytes this device built, re-checked. */
-  async resume(requestId: string): Promise<SignOutcome> {
+  /**
+   * Finishes a request a policy held, once it waits for nothing: the bytes this device built,
+   * re-checked. `totp` gives the code a request held for one waits for.
+   */
+  async resume(requestId: string, options: { totp?: string } = {}): Promise<SignOutcome> {
     const pending = this.state.pending.find((p) => p.requestId === requestId);
     if (pending === undefined)
       throw new WalletError("usage", `this device made no held request ${requestId}: see \`keyshard requests\``);
     const wallet = await this.current(pending.walletId);
+    if (options.totp !== undefined)
+      await this.client.call("POST", `/v1/sign-requests/${requestId}/totp`, { code: options.totp });
     const stored = await this.client.call<{ payload: string; status: string }>("GET", `/v1/sign-requests/${requestId}`);
     if (pending.body.payload !== undefined && stored.payload !== pending.body.payload)
       throw new WalletError(
@@ -594,7 +756,7 @@ export class Wallet {
       pending.body.path,
     );
     await this.save((s) => void (s.pending = s.pending.filter((p) => p.requestId !== requestId)));
-    return this.finish(wallet, pending.body, { requestId, signatures }, pending.rpc);
+    return this.finish(wallet, pending.body, { requestId, signatures }, pending.rpc, pending.intent);
   }
 
   private async finish(
@@ -602,26 +764,157 @@ export class Wallet {
     body: SignBody,
     signed: { requestId?: string; signatures: Uint8Array[] },
     rpc: string | undefined,
+    intent?: SendIntent,
+    receiptWaitMs?: number,
   ): Promise<SignOutcome> {
-    const finished = await finishRequest(body, signed.signatures, this.keyOf(wallet, body.path));
+    const key = this.keyOf(wallet, body.path);
+    const finished = await finishRequest(body, signed.signatures, key);
     const outcome: SignOutcome = { ...(signed.requestId && { requestId: signed.requestId }), ...finished };
-    if (rpc === undefined || (body.kind ?? "transaction") !== "transaction") return outcome;
-    this.progress(`broadcasting to ${rpc}`);
-    if (body.chain === "ethereum") {
-      const transactionId = await broadcastEthereum(rpc, finished.signed);
-      const receipt = await ethereumReceipt(rpc, transactionId);
-      return { ...outcome, transactionId, receiptStatus: receipt.status };
-    }
-    if (body.chain === "bitcoin") {
-      const transactionId = await broadcastBitcoin(rpc, finished.signed);
-      if (transactionId !== finished.transactionId)
+    if ((body.kind ?? "transaction") !== "transaction") return outcome;
+    if (rpc === undefined) return { ...outcome, broadcast: false };
+    const sent = keptRecord({
+      walletId: wallet.id,
+      body,
+      publicKey: key.publicKey,
+      finished,
+      signatures: signed.signatures,
+      ...(signed.requestId && { requestId: signed.requestId }),
+      rpc,
+      // A held request from before sends were kept has no intent: it is broadcast, not kept.
+      intent: intent ?? { to: "", amount: "" },
+    });
+    // Kept before the broadcast: whatever happens next, a retry finds this transaction.
+    if (intent !== undefined) await this.save((s) => void (s.sent = [...(s.sent ?? []), sent].slice(-KEPT_SENDS)));
+    return this.deliver(wallet, sent, outcome, rpc, receiptWaitMs ?? RECEIPT_WAIT_MS);
+  }
+
+  /**
+   * Broadcasts a kept transaction through `rpc` (Ethereum: and waits for its receipt). A node that
+   * cannot be reached, or a receipt that does not come, leaves it kept for a retry, and the error
+   * says so; a node that refuses it settles it: it will not be mined, so a retry signs anew.
+   */
+  private async deliver(
+    wallet: StoredWallet,
+    sent: SentTransaction,
+    outcome: SignOutcome,
+    rpc: string,
+    receiptWaitMs: number,
+  ): Promise<SignOutcome> {
+    const id = sent.transactionId;
+    const follow = `follow it with \`keyshard tx status --wallet ${wallet.name} --chain ${sent.chain} ${id}\``;
+    this.progress(`broadcasting ${id} to ${shownUrl(rpc)}`);
+    try {
+      await broadcastSent(sent, rpc);
+    } catch (e) {
+      if (!(e instanceof WalletError)) throw e;
+      if (nodeRefusal(e) !== undefined) {
+        await this.settle(sent);
+        // A Bitcoin node without -txindex cannot say whether a transaction it refuses now was
+        // mined before: the person must look before paying anew.
+        const before = outcome.sentBefore ? ` If it was mined before, it has paid: ${follow}.` : "";
         throw new WalletError(
           "rpc-failed",
-          `the node took the transaction as ${transactionId}, not ${finished.transactionId}`,
+          `${e.message}. Transaction ${id} was not taken.${before} The same send again signs a new one`,
+          { transactionId: id },
         );
-      return outcome;
+      }
+      throw new WalletError(
+        e.code,
+        `${e.message}. Transaction ${id} is signed and kept: the same send again broadcasts it, it does not pay twice`,
+        { ...e.details, transactionId: id },
+      );
     }
-    return { ...outcome, transactionId: await broadcastSolana(rpc, finished.signed) };
+    const out = { ...outcome, transactionId: id, broadcast: true };
+    if (sent.chain === "ethereum") {
+      const receipt = await ethereumReceipt(rpc, id, receiptWaitMs);
+      if (receipt === undefined)
+        throw new WalletError(
+          "unconfirmed",
+          `transaction ${id} is out: the node took it, but it was not mined within ${receiptWaitMs / 1000} s. It can still be: ${follow}. The same send again broadcasts this transaction again, it does not pay twice`,
+          { transactionId: id, ...(sent.requestId && { requestId: sent.requestId }) },
+        );
+      await this.settle(sent);
+      return { ...out, receiptStatus: receipt.status };
+    }
+    await this.settle(sent);
+    return out;
+  }
+
+  /** Marks a kept transaction's outcome as known: the same send from now on is a new payment. */
+  private settle(sent: SentTransaction): Promise<void> {
+    return this.save((s) => {
+      for (const kept of s.sent ?? []) if (kept.transactionId === sent.transactionId) kept.settled = true;
+    });
+  }
+
+  /**
+   * A retry of a send whose transaction is kept and unsettled: that transaction's outcome if it
+   * was mined, the same transaction broadcast again if it still can be, and undefined — sign
+   * anew — only when it never can be (its nonce taken, its blockhash expired).
+   */
+  private async sendAgain(
+    wallet: StoredWallet,
+    chain: Chain,
+    intent: SendIntent,
+    rpc: string,
+    receiptWaitMs: number,
+  ): Promise<SignOutcome | undefined> {
+    const kept = keptSend(this.state.sent ?? [], wallet.id, chain, intent);
+    if (kept === undefined || !(await onChainOf(kept, rpc))) return undefined;
+    const now = await sentState(kept, rpc);
+    const outcome: SignOutcome = {
+      ...(kept.requestId && { requestId: kept.requestId }),
+      signed: kept.signed,
+      sentBefore: true,
+    };
+    if (now.state === "confirmed" || now.state === "failed") {
+      this.progress(`this send was made before: ${kept.transactionId} is mined; nothing new was signed`);
+      await this.settle(kept);
+      return {
+        ...outcome,
+        transactionId: kept.transactionId,
+        broadcast: true,
+        ...(chain === "ethereum" && { receiptStatus: now.state === "confirmed" ? 1 : 0 }),
+      };
+    }
+    if (canStillBeMined(now)) {
+      this.progress(`this send was signed before as ${kept.transactionId}, which can still be mined: sending it again`);
+      return this.deliver(wallet, kept, outcome, rpc, receiptWaitMs);
+    }
+    this.progress(
+      `${kept.transactionId}, signed before for this send, can never be mined (${now.state}): signing anew`,
+    );
+    await this.settle(kept);
+    return undefined;
+  }
+
+  /** What became of a transaction this device sent from `wallet` on `chain`, by its id or its request's. */
+  async transactionStatus(options: {
+    wallet: string;
+    chain: Chain;
+    id: string;
+    rpc?: string;
+  }): Promise<TransactionStatus> {
+    const wallet = this.find(options.wallet);
+    const kept = [...(this.state.sent ?? [])]
+      .reverse()
+      .find(
+        (s) =>
+          s.walletId === wallet.id &&
+          s.chain === options.chain &&
+          (s.transactionId === options.id || s.requestId === options.id),
+      );
+    if (kept === undefined)
+      throw new WalletError(
+        "usage",
+        `this device sent no ${options.chain} transaction or request ${options.id} from wallet ${wallet.name}`,
+      );
+    const now = await sentState(kept, options.rpc ?? kept.rpc);
+    return {
+      transactionId: kept.transactionId,
+      ...(kept.requestId && { requestId: kept.requestId }),
+      ...now,
+    };
   }
 
   /** Describes, signs and (given an RPC) broadcasts a native transfer. */
@@ -641,11 +934,19 @@ export class Wallet {
     feeRate?: number;
     coins?: unknown;
     waitMs?: number;
+    /** Ethereum: how long to wait for the receipt (default 30 s). */
+    receiptWaitMs?: number;
     /** Sees what the bytes do before anything is signed; returning false stops. */
     confirm?: (description: NonNullable<ReturnType<typeof describeRequest>>) => boolean | Promise<boolean>;
   }): Promise<SignOutcome> {
     const wallet = this.find(options.wallet);
     const network = options.network ?? "mainnet";
+    const intent = sendIntent(options.chain, options);
+    const receiptWaitMs = options.receiptWaitMs ?? RECEIPT_WAIT_MS;
+    if (options.rpc !== undefined) {
+      const again = await this.sendAgain(wallet, options.chain, intent, options.rpc, receiptWaitMs);
+      if (again !== undefined) return again;
+    }
     const from = this.address(wallet.name, options.chain, { ...(options.path && { path: options.path }), network });
     const key = this.keyOf(wallet, options.path);
     let body: SignBody;
@@ -688,13 +989,16 @@ export class Wallet {
       ...(options.totp && { totp: options.totp }),
       ...(options.rpc && { rpc: options.rpc }),
       ...(options.waitMs !== undefined && { waitMs: options.waitMs }),
+      intent,
     });
-    return this.finish(wallet, body, signed, options.rpc);
+    return this.finish(wallet, body, signed, options.rpc, intent, receiptWaitMs);
   }
 
   /**
    * EIP-191 personal message or EIP-712 typed data (Ethereum, an ECDSA wallet), or a BIP322
    * simple signature of a message by the wallet's Bitcoin address (ECDSA: P2WPKH; FROST: P2TR).
+   * `confirm` is shown what the message or typed data says, decoded here, and nothing is signed
+   * unless it returns true: a signature on unseen bytes can be a token approval.
    */
   async signMessage(
     name: string,
@@ -705,6 +1009,7 @@ export class Wallet {
       typedData?: Record<string, unknown>;
       path?: string;
       totp?: string;
+      confirm: (description: MessageRequestDescription) => boolean | Promise<boolean>;
     },
   ): Promise<SignOutcome> {
     const wallet = this.find(name);
@@ -729,6 +1034,8 @@ export class Wallet {
           : { chain, kind: "message", payload: bytesToHex(input.message ?? new Uint8Array()) };
     }
     if (input.path !== undefined) body.path = input.path;
+    if (!(await input.confirm(describeMessageRequest(body) as MessageRequestDescription)))
+      throw new WalletError("usage", "stopped before signing: nothing was signed");
     const signed = await this.sign(wallet.name, body, input.totp ? { totp: input.totp } : {});
     return this.finish(wallet, body, signed, undefined);
   }
@@ -900,6 +1207,9 @@ export class Wallet {
 
   /** Takes part in every refresh or reshare of the account's wallets that waits for this device. */
   async joinKeyChanges(): Promise<StoredWallet[]> {
+    // A change builds on the epoch before it: shares of an earlier change this device took part
+    // in are swapped in first, or their members would not match the new change's.
+    await this.settleAll();
     const { sessions } = await this.relaySessions();
     const joined: StoredWallet[] = [];
     for (const session of sessions) {
@@ -1049,7 +1359,7 @@ export class Wallet {
   }
 
   vetoHeir(id: string): Promise<Record<string, unknown>> {
-    return this.client.call("POST", `/v1/recovery/enrollments/${id}/veto`);
+    return this.client.call("POST", `/v1/recovery/enrollments/${uuidArgument(id, "heir", "keyshard heir list")}/veto`);
   }
 
   recoveries(): Promise<{ recoveries: Record<string, unknown>[] }> {
@@ -1057,7 +1367,10 @@ export class Wallet {
   }
 
   decideRecovery(id: string, verb: "confirm" | "reject"): Promise<Record<string, unknown>> {
-    return this.client.call("POST", `/v1/recovery/recoveries/${id}/${verb}`);
+    return this.client.call(
+      "POST",
+      `/v1/recovery/recoveries/${uuidArgument(id, "recovery", "keyshard recovery list")}/${verb}`,
+    );
   }
 
   /**
@@ -1094,15 +1407,15 @@ export class Wallet {
   ): Promise<Record<string, unknown>> {
     const detail = await this.requestDetail(requestId);
     const { body, key } = this.requestOf(detail);
-    const description = describeRequest(body, key);
-    if (confirm && !(await confirm({ ...detail, ...(description && { description }) })))
-      throw new WalletError("usage", "not approved");
+    const description = describeRequest(body, key) ?? describeMessageRequest(body);
+    // Only this device's own reading is shown: the provider's description of the request is not.
+    if (confirm && !(await confirm({ ...detail, description }))) throw new WalletError("usage", "not approved");
     const signature = signApproval(this.identity, requestId, hexToBytes(detail.payload));
     return this.client.call("POST", `/v1/sign-requests/${requestId}/approve`, { signature: bytesToHex(signature) });
   }
 
   requestDetail(requestId: string): Promise<RequestDetail> {
-    return this.client.call("GET", `/v1/sign-requests/${requestId}`);
+    return this.client.call("GET", `/v1/sign-requests/${uuidArgument(requestId, "request", "keyshard requests")}`);
   }
 
   /**
@@ -1124,15 +1437,66 @@ export class Wallet {
 
   /** Cancels a held request (the requester's), or denies another device's. */
   cancel(requestId: string): Promise<Record<string, unknown>> {
-    return this.client.call("POST", `/v1/sign-requests/${requestId}/cancel`);
+    return this.client.call(
+      "POST",
+      `/v1/sign-requests/${uuidArgument(requestId, "request", "keyshard requests")}/cancel`,
+    );
   }
 
-  policy(name: string): Promise<Record<string, unknown>> {
-    return this.client.call("GET", `/v1/wallets/${this.find(name).id}/policy`);
+  /** The wallet's policy and pending changes, amounts in coins where their asset is known (as `setPolicy` takes them). */
+  async policy(name: string): Promise<Record<string, unknown>> {
+    const reply = await this.client.call<{ policy: unknown; pending: { policy: unknown }[] }>(
+      "GET",
+      `/v1/wallets/${this.find(name).id}/policy`,
+    );
+    return {
+      ...reply,
+      policy: policyForPeople(reply.policy),
+      pending: reply.pending.map((p) => ({ ...p, policy: policyForPeople(p.policy) })),
+    };
   }
 
   setPolicy(name: string, rules: unknown[], totp: string): Promise<Record<string, unknown>> {
-    return this.client.call("POST", `/v1/wallets/${this.find(name).id}/policy`, { policy: rules, totp });
+    return this.client.call("POST", `/v1/wallets/${this.find(name).id}/policy`, {
+      policy: policyForProvider(rules),
+      totp,
+    });
+  }
+
+  /** Cancels a policy change still waiting out its delay (any device of the account may). */
+  cancelPolicyChange(changeId: string): Promise<{ cancelled: boolean }> {
+    return this.client.call(
+      "POST",
+      `/v1/policy-changes/${uuidArgument(changeId, "policy change", "keyshard policy show")}/cancel`,
+    );
+  }
+
+  /** The wallet's allow-list, each entry with when it counts for each rule that asks for one. */
+  async allowList(name: string): Promise<AllowListEntry[]> {
+    const policy = await this.policy(name);
+    return (policy.allowList as { chain: string; address: string; label: string; addedMs: number }[]).map((e) =>
+      withCoolingOff(e, policy.policy as PolicyRule[]),
+    );
+  }
+
+  /**
+   * Adds a destination to the wallet's allow-list. It counts for an `allowListed` rule only once
+   * the rule's cooling-off has passed (the account is mailed, and a device can remove it until then).
+   */
+  async allowListAdd(name: string, entry: { chain: Chain; address: string; label?: string }): Promise<AllowListEntry> {
+    const id = this.find(name).id;
+    const added = await this.client.call<{ address: string; addedMs: number }>(
+      "POST",
+      `/v1/wallets/${id}/allow-list`,
+      entry,
+    );
+    const policy = await this.client.call<{ policy: PolicyRule[] }>("GET", `/v1/wallets/${id}/policy`);
+    return withCoolingOff({ ...entry, label: entry.label ?? "", ...added }, policy.policy);
+  }
+
+  /** Takes a destination off the wallet's allow-list, at once. */
+  allowListRemove(name: string, entry: { chain: Chain; address: string }): Promise<{ removed: boolean }> {
+    return this.client.call("POST", `/v1/wallets/${this.find(name).id}/allow-list/remove`, entry);
   }
 
   /** Starts a new TOTP; replacing the one in force needs its `current` code. */
@@ -1176,9 +1540,44 @@ export async function cancelAccountChangeWithToken(
   return body;
 }
 
-function changeIdArgument(id: string): string {
-  if (!/^[0-9a-f-]{36}$/.test(id)) throw new WalletError("usage", "a change id is a UUID (see `keyshard changes`)");
+/**
+ * An id of the provider's (a request, a change) as a person typed it, checked here: a mistyped
+ * one is caught before it is sent, and named in the terms of the command that lists such ids.
+ */
+function uuidArgument(id: string, what: string, listedBy: string): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+    throw new WalletError(
+      "usage",
+      `"${id}" is not a ${what} id: those look like 3f0c2a1e-9b4d-4c6e-8a2f-0123456789ab (see \`${listedBy}\`)`,
+    );
   return id;
+}
+
+/** A policy rule as far as the allow-list needs it. */
+interface PolicyRule {
+  name: string;
+  when?: { allowListed?: { coolingOffSeconds: number } };
+}
+
+export interface AllowListEntry {
+  chain: string;
+  address: string;
+  label: string;
+  addedMs: number;
+  /** Per rule that matches allow-listed destinations: from when this entry counts for it. */
+  countsFrom: { rule: string; atMs: number }[];
+}
+
+function withCoolingOff(
+  entry: { chain: string; address: string; label: string; addedMs: number },
+  rules: readonly PolicyRule[],
+): AllowListEntry {
+  const countsFrom = rules.flatMap((rule) =>
+    rule.when?.allowListed === undefined
+      ? []
+      : [{ rule: rule.name, atMs: entry.addedMs + rule.when.allowListed.coolingOffSeconds * 1000 }],
+  );
+  return { ...entry, countsFrom };
 }
 
 function deviceIdArgument(id: string): string {

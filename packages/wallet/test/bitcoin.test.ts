@@ -29,7 +29,11 @@ describe("keyshard on Bitcoin (regtest)", () => {
   beforeAll(async () => {
     mailbox = await startMailbox();
     // Approvals and face enrollments take effect at once here; their delay is tested in the provider.
-    provider = await spawnProvider({ KEYSHARD_SMTP_URL: mailbox.url, KEYSHARD_ACCOUNT_CHANGE_DELAY_SECONDS: "0" });
+    provider = await spawnProvider({
+      KEYSHARD_SMTP_URL: mailbox.url,
+      KEYSHARD_ACCOUNT_CHANGE_DELAY_SECONDS: "0",
+      KEYSHARD_TRIAL: "1",
+    });
     node = await startBitcoinNode();
     phone = await firstDevice(provider.url, mailbox.mails, "dave@example.com");
     watch = await nextDevice(provider.url, mailbox.mails, "dave@example.com", phone, "watch");
@@ -180,7 +184,7 @@ describe("keyshard on Bitcoin (regtest)", () => {
     const accepted = node.accepted.length;
     const refused = await phone.run([
       ...["send", "--wallet", "vault", "--chain", "bitcoin", "--network", "regtest"],
-      ...["--to", BOB, "--amount", "0.2", "--rpc", node.url, "--wait", "8"],
+      ...["--to", BOB, "--amount", "0.2", "--rpc", node.url, "--wait", "8", "--yes"],
     ]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/cosigner running/);

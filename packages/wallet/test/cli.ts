@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Mail, mailedCode } from "../../provider/test/harness.js";
 
-const BIN = new URL("../bin/keyshard.js", import.meta.url).pathname;
+export const BIN = new URL("../bin/keyshard.js", import.meta.url).pathname;
 export const PASSPHRASE = "correct horse battery staple";
 
 export interface Run {
@@ -23,6 +23,8 @@ export interface Run {
 export interface Background {
   output(): string;
   stop(): Promise<number>;
+  /** Its exit code, once it exits by itself. */
+  exited: Promise<number>;
 }
 
 export class Device {
@@ -75,9 +77,12 @@ export class Device {
     );
   }
 
-  /** Runs and insists on exit code 0; returns the JSON reply. */
+  /**
+   * Runs as a script does — `--yes`: sign without being asked — and insists on exit code 0;
+   * returns the JSON reply.
+   */
   async ok(args: string[]): Promise<Record<string, unknown>> {
-    const run = await this.run([...args, "--json"]);
+    const run = await this.run([...args, "--json", "--yes"]);
     if (run.code !== 0) throw new Error(`keyshard ${args.join(" ")} exited ${run.code}: ${run.stdout} ${run.stderr}`);
     return run.json;
   }
@@ -89,9 +94,11 @@ export class Device {
     child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
     return {
       output: () => output,
+      exited: new Promise((resolve) => child.once("exit", (code) => resolve(code ?? -1))),
       stop: () =>
         new Promise((resolve) => {
-          if (child.exitCode !== null) return resolve(child.exitCode);
+          // Once stopped, a killed process has a signal and no exit code: it will not exit again.
+          if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode ?? -1);
           child.once("exit", (code) => resolve(code ?? -1));
           child.kill("SIGTERM");
         }),

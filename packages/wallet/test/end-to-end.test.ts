@@ -23,6 +23,7 @@ describe("keyshard, a new user on anvil", () => {
       KEYSHARD_SMTP_URL: mailbox.url,
       KEYSHARD_POLICY_DELAY_SECONDS: "1",
       KEYSHARD_ACCOUNT_CHANGE_DELAY_SECONDS: "0",
+      KEYSHARD_TRIAL: "1",
     });
     anvil = await startAnvil();
   });
@@ -81,7 +82,7 @@ describe("keyshard, a new user on anvil", () => {
     writeFileSync(
       policy,
       JSON.stringify([
-        { name: "small", when: { action: ["transfer"], maxAmount: "100000000000000000" }, decision: "allow" },
+        { name: "small", when: { action: ["transfer"], asset: ["ETH"], maxAmount: "0.1" }, decision: "allow" },
         { name: "large", when: { action: ["transfer"] }, decision: "require-approvals", approvals: 1 },
       ]),
     );
@@ -101,6 +102,7 @@ describe("keyshard, a new user on anvil", () => {
       "--rpc",
       anvil.url,
       "--json",
+      "--yes",
     ]);
     expect(held.code, held.stdout + held.stderr).toBe(3);
     expect(held.json).toMatchObject({ error: "held", rule: "large" });
@@ -109,7 +111,7 @@ describe("keyshard, a new user on anvil", () => {
     await new Promise((r) => setTimeout(r, 1100));
     const listed = await laptop.ok(["requests", "--status", "held"]);
     expect(listed.requests).toContainEqual(expect.objectContaining({ requestId }));
-    const self = await phone.run(["approve", requestId, "--json"]);
+    const self = await phone.run(["approve", requestId, "--json", "--yes"]);
     expect(self.code).toBe(1);
     await laptop.ok(["approve", requestId]);
     const before = await balance(BOB);
@@ -127,7 +129,7 @@ describe("keyshard, a new user on anvil", () => {
       error: "provider-refused",
       message: expect.stringContaining("device is revoked"),
       status: 403,
-      providerError: "forbidden",
+      providerError: "device-revoked",
     });
     // The last active device cannot shut itself out.
     const phoneId = (accountDevices as { id: string; state: string }[]).find((d) => d.state === "active")?.id as string;

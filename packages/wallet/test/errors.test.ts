@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ProviderProcess, spawnProvider, startMailbox } from "../../provider/test/harness.js";
-import { formatAmount, parseAmount } from "../src/amount.js";
 import { decide, parseRules } from "../src/cosigner.js";
 import { WalletError } from "../src/errors.js";
 import { Device, firstDevice, type Run } from "./cli.js";
@@ -90,19 +89,6 @@ describe("keyshard refuses bad input clearly", () => {
   it("a provider that goes down mid-use is named, not a stack trace", async () => {
     await provider.stop();
     expectClean(await phone.run(["wallet", "create", "--name", "w"]), 1, /cannot reach the provider/);
-  });
-});
-
-describe("amounts", () => {
-  it("parses exactly and refuses what does not fit the unit", () => {
-    expect(parseAmount("1", 18, "ETH")).toBe(10n ** 18n);
-    expect(parseAmount("0.000000000000000001", 18, "ETH")).toBe(1n);
-    expect(parseAmount("12.5", 9, "SOL")).toBe(12_500_000_000n);
-    for (const bad of ["", "1.", ".5", "1e3", "0x10", "-1", "1,5", "0", "0.0"])
-      expect(() => parseAmount(bad, 18, "ETH")).toThrow(WalletError);
-    expect(() => parseAmount("0.0000000001", 9, "SOL")).toThrow(/10 decimals; SOL has 9/);
-    expect(formatAmount(12_500_000_000n, 9)).toBe("12.5");
-    expect(formatAmount(1n, 18)).toBe("0.000000000000000001");
   });
 });
 

@@ -157,4 +157,29 @@ describe("keyshard face recovery", () => {
     expect(await recovered.ok(["heir", "veto", added.enrollmentId as string])).toMatchObject({ status: "vetoed" });
     expect(await recovered.ok(["heir", "list"])).toEqual([]);
   });
+
+  it("a recover stopped at the code prompt resumes with --code", async () => {
+    const device = new Device();
+    devices.push(device);
+    const nth = codesSoFar() + 1;
+    const dir = frames([picture("penny", 5)]);
+    const args = ["recover", "--provider", provider.url, "--email", EMAIL, "--frames", dir, "--name", "resumed"];
+    // No one types the code: the first run stops at its prompt, the device registered but unverified.
+    const stopped = await device.run([...args, "--json"]);
+    expect(stopped.code).toBe(2);
+    expect(stopped.stderr).toMatch(/code mailed to/);
+    const stateOf = async () =>
+      (await provider.context.db.query<{ state: string }>("SELECT state FROM devices WHERE name = 'resumed'")).map(
+        (d) => d.state,
+      );
+    expect(await stateOf()).toEqual(["unverified"]);
+    const code = await mailedCode(provider.mails, EMAIL, nth);
+    const resumed = await device.runAnswering(
+      [...args, "--code", code, "--json"],
+      [{ prompt: /press Enter/, reply: async () => "" }],
+    );
+    // Verified this time, without being asked again, it went on to the face (which is not amy's).
+    expect(await stateOf()).toEqual(["awaiting-approval"]);
+    expect(resumed.stderr).not.toMatch(/code mailed to|unverified/);
+  });
 });

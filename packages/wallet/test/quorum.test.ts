@@ -28,7 +28,11 @@ describe("keyshard 2-of-3 over three devices with a cosigner", () => {
   beforeAll(async () => {
     mailbox = await startMailbox();
     // Approvals and face enrollments take effect at once here; their delay is tested in the provider.
-    provider = await spawnProvider({ KEYSHARD_SMTP_URL: mailbox.url, KEYSHARD_ACCOUNT_CHANGE_DELAY_SECONDS: "0" });
+    provider = await spawnProvider({
+      KEYSHARD_SMTP_URL: mailbox.url,
+      KEYSHARD_ACCOUNT_CHANGE_DELAY_SECONDS: "0",
+      KEYSHARD_TRIAL: "1",
+    });
     anvil = await startAnvil();
     const email = "carol@example.com";
     phone = await firstDevice(provider.url, mailbox.mails, email);
@@ -165,6 +169,7 @@ describe("keyshard 2-of-3 over three devices with a cosigner", () => {
       "--wait",
       "20",
       "--json",
+      "--yes",
     ]);
     expect(refused.code).toBe(1);
     expect(refused.json.error, `${refused.json.message}\n${cosigner.output()}`).toBe("refused-by-device");

@@ -25,6 +25,7 @@ describe("keyshard refresh and backup of a hybrid wallet", () => {
     provider = await spawnProvider({
       KEYSHARD_SMTP_URL: mailbox.url,
       KEYSHARD_BACKUP_DELAY_SECONDS: String(BACKUP_DELAY_SECONDS),
+      KEYSHARD_TRIAL: "1",
     });
     anvil = await startAnvil();
     phone = await firstDevice(provider.url, mailbox.mails, "dana@example.com");
@@ -50,6 +51,7 @@ describe("keyshard refresh and backup of a hybrid wallet", () => {
       "--rpc",
       anvil.url,
       "--json",
+      "--yes",
     ]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     return run.json;

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mailedCode, startTestProvider, type TestProvider } from "../../provider/test/harness.js";
-import { codeNotResent } from "../src/cli/commands.js";
+import { codeNotResent } from "../src/cli/commands/account.js";
 import { WalletError } from "../src/errors.js";
 import { Wallet } from "../src/wallet.js";
 

@@ -36,7 +36,11 @@ describe("keyshard reshare: add a device, remove one, same addresses", () => {
   beforeAll(async () => {
     mailbox = await startMailbox();
     // Approvals and face enrollments take effect at once here; their delay is tested in the provider.
-    provider = await spawnProvider({ KEYSHARD_SMTP_URL: mailbox.url, KEYSHARD_ACCOUNT_CHANGE_DELAY_SECONDS: "0" });
+    provider = await spawnProvider({
+      KEYSHARD_SMTP_URL: mailbox.url,
+      KEYSHARD_ACCOUNT_CHANGE_DELAY_SECONDS: "0",
+      KEYSHARD_TRIAL: "1",
+    });
     anvil = await startAnvil();
     phone = await firstDevice(provider.url, mailbox.mails, EMAIL);
     // The laptop, which the first reshare adds, registers in that test: each device is four
@@ -106,9 +110,16 @@ describe("keyshard reshare: add a device, remove one, same addresses", () => {
 
     await anvil.rpc("anvil_setBalance", [address, "0xde0b6b3a7640000"]);
     const args = ["send", "--wallet", "team", "--chain", "ethereum", "--to", BOB, "--amount", "0.01"];
-    const removed = await devices.tablet.device.run([...args, "--rpc", anvil.url, "--wait", "10"]);
+    const removed = await devices.tablet.device.run([...args, "--rpc", anvil.url, "--wait", "10", "--yes"]);
     expect(removed.code).toBe(1);
     expect(removed.stderr).toMatch(/removed from wallet team/);
+    // Its list says so too, though the wallet itself is active.
+    expect((await devices.tablet.device.ok(["wallet", "list"])).wallets).toEqual([
+      expect.objectContaining({ name: "team", state: "removed" }),
+    ]);
+    expect((await phone.ok(["wallet", "list"])).wallets).toEqual([
+      expect.objectContaining({ name: "team", state: "active" }),
+    ]);
 
     const sent = await phone.ok([...args, "--rpc", anvil.url, "--wait", "30"]);
     expect(sent.receiptStatus).toBe(1);

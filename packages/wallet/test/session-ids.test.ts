@@ -175,7 +175,7 @@ describe("session ids are used once per share, on the device", () => {
     await phone.createWallet({ name: "pair", scheme: "frost-ed25519", devices: [watch.deviceId], n: 2 });
     await joined;
     const rules = [{ chain: "solana" as const, maxAmount: "1" }];
-    let cosigner = new Cosigner(watch, watchHome, { rules, pollMs: 50 });
+    let cosigner = new Cosigner(watch, watchHome, { rules });
     const log = (): CosignerLogEntry[] =>
       readFileSync(join(watchHome, "cosigner.log"), "utf8")
         .trim()
@@ -265,7 +265,7 @@ describe("session ids are used once per share, on the device", () => {
 
     // Restarted on the same home, with nothing in memory: the keystore's record refuses it again.
     watch = await Wallet.open(watchHome, PASSPHRASE);
-    cosigner = new Cosigner(watch, watchHome, { rules, pollMs: 50 });
+    cosigner = new Cosigner(watch, watchHome, { rules });
     await cosigner.poll();
     expect(
       log()

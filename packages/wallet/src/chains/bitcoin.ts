@@ -9,6 +9,7 @@ import {
   type BitcoinNetwork,
   bitcoinAddressScript,
   buildPsbt,
+  CHAIN_COINS,
   ChainError,
   type OwnedOutput,
   previousOutput,
@@ -17,7 +18,7 @@ import {
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { parseAmount } from "../amount.js";
 import { WalletError } from "../errors.js";
-import { rpcCall } from "./rpc.js";
+import { nodeRefusal, rpcCall } from "./rpc.js";
 
 /** One coin as a coins file lists it: the outpoint and the raw transaction that made it. */
 export interface CoinReference {
@@ -128,7 +129,7 @@ export async function buildBitcoinTransfer(input: BitcoinTransferInput): Promise
   } catch (e) {
     throw new WalletError("invalid-address", e instanceof ChainError ? e.message : `${input.to} is not an address`);
   }
-  const value = parseAmount(input.amount, 8, "BTC");
+  const value = parseAmount(input.amount, CHAIN_COINS.bitcoin);
   if (value < DUST) throw new WalletError("invalid-amount", `Bitcoin nodes do not relay payments under ${DUST} sat`);
   const feeRate = await feeRateOf(input);
   let coins: SpendableOutput[];
@@ -168,3 +169,19 @@ export async function buildBitcoinTransfer(input: BitcoinTransferInput): Promise
 /** Sends a signed transaction (hex) through a Bitcoin Core node; returns its txid. */
 export const broadcastBitcoin = (rpc: string, transaction: string) =>
   rpcCall<string>(rpc, "sendrawtransaction", [transaction]);
+
+/**
+ * What became of a transaction as far as the node can tell: in a block, in its mempool, or
+ * unknown to it (a node without `-txindex` knows a mined transaction only while it is in the mempool).
+ */
+export async function bitcoinTransactionState(
+  rpc: string,
+  txid: string,
+): Promise<{ state: "confirmed" | "pending" | "unknown" }> {
+  const found = await rpcCall<{ confirmations?: number }>(rpc, "getrawtransaction", [txid, true]).catch((e) => {
+    if (nodeRefusal(e) === undefined) throw e;
+    return undefined;
+  });
+  if (found === undefined) return { state: "unknown" };
+  return { state: (found.confirmations ?? 0) > 0 ? "confirmed" : "pending" };
+}

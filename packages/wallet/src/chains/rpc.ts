@@ -1,7 +1,23 @@
-/** JSON-RPC 2.0 over HTTP, as Ethereum and Solana nodes speak it; failures become `rpc-failed`. */
+/**
+ * JSON-RPC 2.0 over HTTP, as Ethereum and Solana nodes speak it; failures become `rpc-failed`.
+ * A node URL may carry a password (Bitcoin Core's basic auth): only `shownUrl` of it is ever
+ * printed, logged or put in an error.
+ */
 import { WalletError } from "../errors.js";
 
 let id = 0;
+
+/** `url` as it may be shown: user and password removed, even from text that does not parse as a URL. */
+export function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.href;
+  } catch {
+    return url.replace(/\/\/.*@/, "//");
+  }
+}
 
 /**
  * The URL without credentials, and the basic-auth header they become: Bitcoin Core wants them,
@@ -13,7 +29,7 @@ function endpoint(url: string): { href: string; headers: Record<string, string> 
   try {
     parsed = new URL(url);
   } catch {
-    throw new WalletError("usage", `${url} is not a URL: check --rpc`);
+    throw new WalletError("usage", `${shownUrl(url)} is not a URL: check --rpc`);
   }
   if (parsed.username !== "" || parsed.password !== "") {
     const user = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
@@ -51,7 +67,13 @@ export async function rpcCall<T>(url: string, method: string, params: unknown[] 
   } catch {
     throw new WalletError("rpc-failed", `the node at ${href} answered ${method} with something that is not JSON-RPC`);
   }
-  if (body.error !== undefined && body.error !== null)
-    throw new WalletError("rpc-failed", `the node refused ${method}: ${String(body.error.message ?? "no reason")}`);
+  if (body.error !== undefined && body.error !== null) {
+    const reason = String(body.error.message ?? "no reason");
+    throw new WalletError("rpc-failed", `the node refused ${method}: ${reason}`, { nodeError: reason });
+  }
   return body.result as T;
 }
+
+/** The node's own reason when it answered `e` as a refusal, undefined when it could not be asked. */
+export const nodeRefusal = (e: unknown): string | undefined =>
+  e instanceof WalletError && typeof e.details.nodeError === "string" ? e.details.nodeError : undefined;

@@ -7,17 +7,19 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ChainError } from "@keyshard/chains";
 import { WalletError } from "../errors.js";
-import { KeystoreError } from "../keystore.js";
-import { COMMANDS, type CommandContext, USAGE } from "./commands.js";
-import { readPassphrase } from "./prompt.js";
+import { COMMANDS, type CommandContext, groupOf, helpOf, USAGE } from "./commands/index.js";
+import { readNewPassphrase, readPassphrase } from "./prompt.js";
+
+/** This package's version, written in by the build (build.mjs). */
+declare const KEYSHARD_VERSION: string;
 
 const OPTIONS = {
   home: { type: "string" },
   json: { type: "boolean" },
   yes: { type: "boolean", short: "y" },
   help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
   name: { type: "string" },
   provider: { type: "string" },
   email: { type: "string" },
@@ -49,10 +51,14 @@ const OPTIONS = {
   once: { type: "boolean" },
   "strand-wallets": { type: "boolean" },
   wait: { type: "string" },
+  "wait-receipt": { type: "string" },
   image: { type: "string", multiple: true },
   frames: { type: "string" },
   code: { type: "string" },
   "after-days": { type: "string" },
+  address: { type: "string" },
+  label: { type: "string" },
+  "provider-party": { type: "string" },
 } as const;
 
 export const EXIT = { done: 0, failed: 1, usage: 2, held: 3 } as const;
@@ -62,8 +68,10 @@ function exitCodeOf(e: unknown): number {
   return EXIT.failed;
 }
 
-function messageOf(e: unknown): { error: string; message: string } {
+/** The error as a code and a sentence; the modules that define the other errors are loaded by then. */
+async function messageOf(e: unknown): Promise<{ error: string; message: string }> {
   if (e instanceof WalletError) return { error: e.code, message: e.message };
+  const [{ KeystoreError }, { ChainError }] = await Promise.all([import("../keystore.js"), import("@keyshard/chains")]);
   if (e instanceof KeystoreError) return { error: `keystore-${e.code}`, message: e.message };
   if (e instanceof ChainError) return { error: `chain-${e.code}`, message: e.message };
   if (e instanceof RangeError) return { error: "invalid", message: e.message };
@@ -80,30 +88,53 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   const json = values.json === true;
-  const [first, second] = positionals;
-  const key =
-    first !== undefined && second !== undefined && `${first} ${second}` in COMMANDS ? `${first} ${second}` : first;
-  const command = key === undefined ? undefined : COMMANDS[key];
-  if (values.help || command === undefined) {
-    process.stderr.write(USAGE);
-    return values.help ? EXIT.done : EXIT.usage;
+  if (values.version) {
+    process.stdout.write(`keyshard ${KEYSHARD_VERSION}\n`);
+    return EXIT.done;
   }
-  const args = positionals.slice(key?.split(" ").length ?? 1);
+  // `keyshard help send` is `keyshard send --help`.
+  const asksHelp = values.help === true || positionals[0] === "help";
+  const words = positionals[0] === "help" ? positionals.slice(1) : positionals;
+  const [first, second] = words;
+  if (first === undefined) {
+    if (asksHelp) process.stdout.write(USAGE);
+    else process.stderr.write(USAGE);
+    return asksHelp ? EXIT.done : EXIT.usage;
+  }
+  const key = second !== undefined && `${first} ${second}` in COMMANDS ? `${first} ${second}` : first;
+  const command = COMMANDS[key];
+  const group = groupOf(first);
+  if (command === undefined && group !== undefined && second === undefined) {
+    if (asksHelp) process.stdout.write(group);
+    else process.stderr.write(group);
+    return asksHelp ? EXIT.done : EXIT.usage;
+  }
+  if (command === undefined) {
+    const named = group !== undefined ? `${first} ${second}` : first;
+    process.stderr.write(`keyshard: unknown command ${named}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (asksHelp) {
+    process.stdout.write(helpOf(command));
+    return EXIT.done;
+  }
+  const args = words.slice(key.split(" ").length);
   const ctx: CommandContext = {
     home: values.home ?? process.env.KEYSHARD_HOME ?? join(homedir(), ".keyshard"),
     values,
     args,
     json,
     passphrase: () => readPassphrase(),
+    newPassphrase: () => readNewPassphrase(),
     progress: (text) => process.stderr.write(`… ${text}\n`),
     interactive: process.stdin.isTTY === true && values.yes !== true && !json,
   };
   try {
-    const { human, data } = await command(ctx);
+    const { human, data } = await command.run(ctx);
     process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human}\n`);
     return EXIT.done;
   } catch (e) {
-    const { error, message } = messageOf(e);
+    const { error, message } = await messageOf(e);
     const details = e instanceof WalletError ? e.details : {};
     // The code a program switches on comes last: no detail may stand in for it.
     if (json) process.stdout.write(`${JSON.stringify({ ...details, error, message })}\n`);
