@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { deviceId } from "@keyshard/transport";
 import { randomBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "./api/context.js";
+import { devMailUrl, newDevMailToken } from "./api/routes/dev-mail.js";
 import { buildServer, type ServerOptions } from "./api/server.js";
 import { appendAudit, SYSTEM_CHAIN } from "./audit/log.js";
 import { type Delays, resolveDelays } from "./delays.js";
@@ -109,6 +110,7 @@ async function startLocked(config: ProviderConfig, lock: DataDirLock, delays: De
     db,
     masterKey: key,
     notifier,
+    devMailToken: newDevMailToken(),
     shares: new ShareCache(key, threads),
     parties: new LiveParties(),
     now,
@@ -129,11 +131,12 @@ async function startLocked(config: ProviderConfig, lock: DataDirLock, delays: De
   );
   const app = await buildServer(context, { logger: config.logger ?? false });
   notifier.log = app.log;
+  const url = await app.listen({ host: config.host ?? "127.0.0.1", port: config.port ?? 0 });
+  // The viewer's secret address goes only where the codes it shows already are: this log.
   if (!notifier.mails)
     app.log.warn(
-      "no SMTP server configured (KEYSHARD_SMTP_URL): mail is not sent; each message, one-time codes included, is written to this log instead and listed at /dev/mail on this provider (to this machine only), for a first run on one machine",
+      `no SMTP server configured (KEYSHARD_SMTP_URL): mail is not sent; each message, one-time codes included, is written to this log instead and listed at ${devMailUrl(url, context.devMailToken)} (from this machine only; a new address each start), for a first run on one machine`,
     );
-  const url = await app.listen({ host: config.host ?? "127.0.0.1", port: config.port ?? 0 });
   return {
     url,
     context,

@@ -1,20 +1,25 @@
 /**
  * Deleting a wallet whose key generation never finished, on either database: its name is free
- * again, its runs end, and nobody can use the route on a wallet with a key or on another
- * account's wallet. And the delays: below their production minimums only in trial mode.
+ * again, its runs end, and nobody can use the route on a wallet with a key (also a t-of-n key made
+ * but not yet confirmed by every member device) or on another account's wallet. And the delays: below their production minimums only in trial mode.
  */
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scheme } from "@keyshard/transport";
+import { bytesToHex } from "@noble/hashes/utils.js";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DelayTooShortError, startProvider } from "../src/index.js";
 import {
   activeDevice,
   createWallet,
   type DatabaseKind,
   deviceGroup,
+  runMemberDevices,
   startTestProvider,
+  type TestDevice,
   type TestProvider,
+  type WalletMember,
 } from "./harness.js";
 
 describe.each<DatabaseKind>(["pglite", "postgres"])("deleting an unfinished wallet on %s", (kind) => {
@@ -102,6 +107,88 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("deleting an unfinished wall
     const refused = await stranger.request("DELETE", `/v1/wallets/${started.body.walletId}`);
     expect(refused.status).toBe(404);
     expect((await phone.request("GET", `/v1/wallets/${started.body.walletId}`)).body.state).toBe("creating");
+  });
+});
+
+describe.each<DatabaseKind>(["pglite", "postgres"])("a t-of-n wallet whose key was made, on %s", (kind) => {
+  let provider: TestProvider;
+  let devices: TestDevice[];
+  beforeAll(async () => {
+    // Devices join without the account-change wait, so the clock the relay's sockets sign with
+    // stays the provider's.
+    provider = await startTestProvider(kind, { accountChangeDelayMs: 0 });
+    devices = await deviceGroup(provider, `k-${kind}@example.com`, 2);
+  });
+  afterAll(async () => {
+    await provider?.stop();
+  });
+
+  /** Runs a 2-of-n key generation of `devices` (and the provider if `withProvider`) to its end. */
+  async function makeKey(name: string, withProvider: boolean) {
+    const created = await devices[0]?.request("POST", "/v1/wallets", {
+      name,
+      scheme: "dkls23",
+      members: devices.map((d) => d.id),
+      threshold: 2,
+      provider: withProvider,
+    });
+    expect(created?.status, JSON.stringify(created?.body)).toBe(201);
+    const body = created?.body as { walletId: string; relayId: string; sid: string; members: WalletMember[] };
+    const n = body.members.length;
+    const shares = await runMemberDevices(
+      provider,
+      devices,
+      body,
+      body.members,
+      body.members.map((m) => m.index),
+      (index, sid) => scheme("dkls23").keygen(sid, index, { t: 2, n }),
+    );
+    return { walletId: body.walletId, publicKey: bytesToHex(scheme("dkls23").publicKey(shares[0])) };
+  }
+
+  async function refusedAndKept(walletId: string) {
+    const refused = await (devices[1] as TestDevice).request("DELETE", `/v1/wallets/${walletId}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toContain("only a wallet whose key generation never finished can be deleted");
+    expect((await (devices[0] as TestDevice).request("GET", `/v1/wallets/${walletId}`)).body.state).toBe("creating");
+  }
+
+  const stored = async (walletId: string) =>
+    (
+      await provider.context.db.query<{ share: Uint8Array | null; public_key: Uint8Array | null }>(
+        "SELECT share, public_key FROM wallets WHERE id = $1",
+        [walletId],
+      )
+    )[0];
+
+  it("is not deleted once the provider's party stored its share, before any device confirmed", async () => {
+    const { walletId } = await makeKey("with-provider", true);
+    // The provider's party stores its share as its run ends, which the devices' runs may precede.
+    await vi.waitFor(async () => expect((await stored(walletId))?.public_key).not.toBeNull());
+    await refusedAndKept(walletId);
+    expect((await stored(walletId))?.share).not.toBeNull();
+  });
+
+  it("is not deleted once a member device confirmed its key, though another has not", async () => {
+    const { walletId, publicKey } = await makeKey("devices-only", false);
+    // No party of the provider: its row has no key until every device confirmed the same one.
+    expect((await stored(walletId))?.public_key).toBeNull();
+    const confirmed = await (devices[0] as TestDevice).request("POST", `/v1/wallets/${walletId}/confirm`, {
+      publicKey,
+    });
+    expect(confirmed.body.state).toBe("creating");
+    await refusedAndKept(walletId);
+  });
+
+  it("is deleted once it failed, its key refused: the devices reported different keys", async () => {
+    const { walletId, publicKey } = await makeKey("disagreed", true);
+    const [first, second] = devices as [TestDevice, TestDevice];
+    await first.request("POST", `/v1/wallets/${walletId}/confirm`, { publicKey });
+    const wrong = `${publicKey.slice(0, -2)}${publicKey.endsWith("00") ? "01" : "00"}`;
+    expect((await second.request("POST", `/v1/wallets/${walletId}/confirm`, { publicKey: wrong })).body.state).toBe(
+      "failed",
+    );
+    expect((await second.request("DELETE", `/v1/wallets/${walletId}`)).status).toBe(200);
   });
 });
 

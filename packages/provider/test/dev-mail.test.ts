@@ -1,12 +1,13 @@
 /**
- * The development mail viewer: without SMTP, the unsent mail (codes included) is listed at
- * /dev/mail for this machine only; from another address, through a proxy, under a foreign Host
- * name (DNS rebinding), or with SMTP configured, there is nothing to read.
+ * The development mail viewer: without SMTP, the unsent mail (codes included) is listed under a
+ * secret path printed only in the provider's start warning, for this machine only; without that
+ * path (as a same-machine forwarder passes on a remote request), from another address, through a
+ * proxy, under a foreign Host name (DNS rebinding), or with SMTP configured, there is nothing to read.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildServer } from "../src/api/server.js";
 import { type RunningProvider, startProvider } from "../src/index.js";
 import { type ProviderProcess, spawnProvider, startTestProvider, TestDevice } from "./harness.js";
@@ -17,15 +18,27 @@ interface Listed {
 
 describe("the mail viewer of a provider without SMTP", () => {
   let provider: ProviderProcess;
+  /** The viewer's address, as the start warning gives it. */
+  let viewer: string;
   beforeAll(async () => {
     provider = await spawnProvider({ KEYSHARD_LOG: "info", KEYSHARD_SMTP_URL: "" });
+    // The logger writes on its own schedule: the warning may follow the start's last line.
+    viewer = await vi.waitFor(
+      () => {
+        const announced = provider.output().match(/listed at (http:\/\/\S+\/dev\/mail\/[\w-]{22}) /)?.[1];
+        if (announced === undefined) throw new Error("the start warning has not named the mail viewer");
+        return announced;
+      },
+      { timeout: 10_000 },
+    );
   });
   afterAll(async () => {
     await provider?.stop();
   });
 
   it("is announced at start, lists the codes newest first, and a listed code verifies the device", async () => {
-    expect(provider.output()).toMatch(/no SMTP server configured .* listed at \/dev\/mail .*this machine only/);
+    expect(provider.output()).toMatch(/no SMTP server configured .* listed at http\S+ \(from this machine only/);
+    expect(viewer.startsWith(`${provider.url}/dev/mail/`)).toBe(true);
     const first = new TestDevice(provider.url);
     const second = new TestDevice(provider.url);
     for (const [device, email] of [
@@ -36,23 +49,33 @@ describe("the mail viewer of a provider without SMTP", () => {
         (await device.request("POST", "/v1/devices", { identityKey: device.identityKey, email, name: "laptop" }))
           .status,
       ).toBe(201);
-    const reply = await fetch(`${provider.url}/dev/mail.json`);
+    const reply = await fetch(`${viewer}.json`);
     expect(reply.status).toBe(200);
     expect(reply.headers.get("cache-control")).toBe("no-store");
     const { messages } = (await reply.json()) as Listed;
     expect(messages.map((m) => m.to)).toEqual(["second@example.com", "first@example.com"]);
     const code = messages[1]?.body.match(/code is (\d{6})/)?.[1] as string;
     expect((await first.request("POST", "/v1/devices/verify", { code })).body.state).toBe("active");
-    const page = await fetch(`${provider.url}/dev/mail`);
+    const page = await fetch(viewer);
     expect(page.headers.get("content-type")).toMatch(/^text\/html/);
     expect(await page.text()).toContain(`code is ${code}`);
+  });
+
+  it("without its token, or with another, is a route like any missing one, even from this machine", async () => {
+    const token = viewer.split("/").at(-1) as string;
+    const wrong = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
+    for (const path of ["/dev/mail", "/dev/mail.json", "/dev/mail/", `/dev/mail/${wrong}`, `/dev/mail/${wrong}.json`]) {
+      const reply = await fetch(`${provider.url}${path}`);
+      expect(reply.status, path).toBe(404);
+      expect(await reply.json()).toEqual({ error: "not-found", message: `no route GET ${path}` });
+    }
   });
 
   it("shows nothing to a request naming another host (DNS rebinding) or forwarded by a proxy", async () => {
     const { request } = await import("node:http");
     const get = (headers: Record<string, string>) =>
       new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const r = request(`${provider.url}/dev/mail.json`, { headers }, (res) => {
+        const r = request(`${viewer}.json`, { headers }, (res) => {
           let text = "";
           res.on("data", (d: Buffer) => (text += d.toString()));
           res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
@@ -94,16 +117,49 @@ describe("the mail viewer's address check", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  const viewerPath = () => `/dev/mail/${provider.context.devMailToken}`;
+
+  it("has a token of 128 random bits, new at each start", async () => {
+    expect(provider.context.devMailToken).toMatch(/^[\w-]{22}$/);
+    const other = await startProvider({
+      dataDir: join(dataDir, "other"),
+      precomputeThreads: 0,
+    });
+    try {
+      expect(other.context.devMailToken).toMatch(/^[\w-]{22}$/);
+      expect(other.context.devMailToken).not.toBe(provider.context.devMailToken);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("without its token answers 404 to a loopback socket, a loopback Host and no proxy header", async () => {
+    const app = await buildServer(provider.context);
+    for (const url of ["/dev/mail", "/dev/mail.json", "/dev/mail/", `/dev/mail/${"A".repeat(22)}.json`]) {
+      const reply = await app.inject({ url, remoteAddress: "127.0.0.1", headers: { host: "127.0.0.1" } });
+      expect(reply.statusCode, url).toBe(404);
+      expect(reply.body).not.toContain("123456");
+    }
+    // Not 403 to another address either: without the token, nothing says the viewer is there.
+    const remote = await app.inject({
+      url: "/dev/mail/x.json",
+      remoteAddress: "203.0.113.7",
+      headers: { host: "a.example" },
+    });
+    expect(remote.statusCode).toBe(404);
+    await app.close();
+  });
+
   it("refuses every address but loopback, whatever the route", async () => {
     const app = await buildServer(provider.context);
     for (const remoteAddress of ["203.0.113.7", "10.0.0.1", "::ffff:192.168.1.2", "fe80::1", "2001:db8::1"])
-      for (const url of ["/dev/mail", "/dev/mail.json"]) {
+      for (const url of [viewerPath(), `${viewerPath()}.json`]) {
         const reply = await app.inject({ url, remoteAddress, headers: { host: "127.0.0.1" } });
         expect(reply.statusCode, `${remoteAddress} ${url}`).toBe(403);
         expect(reply.body).not.toContain("123456");
       }
     for (const remoteAddress of ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"]) {
-      const reply = await app.inject({ url: "/dev/mail.json", remoteAddress, headers: { host: "localhost" } });
+      const reply = await app.inject({ url: `${viewerPath()}.json`, remoteAddress, headers: { host: "localhost" } });
       expect(reply.statusCode, remoteAddress).toBe(200);
     }
     await app.close();
@@ -111,7 +167,7 @@ describe("the mail viewer's address check", () => {
 
   it("shows a message's text as text: markup in a subject is not run", async () => {
     const app = await buildServer(provider.context);
-    const page = await app.inject({ url: "/dev/mail", remoteAddress: "127.0.0.1", headers: { host: "localhost" } });
+    const page = await app.inject({ url: viewerPath(), remoteAddress: "127.0.0.1", headers: { host: "localhost" } });
     expect(page.body).toContain("&#60;script&#62;alert(1)&#60;/script&#62;");
     expect(page.body).not.toContain("<script>");
     expect(page.headers["content-security-policy"]).toMatch(/default-src 'none'/);
@@ -125,13 +181,13 @@ describe("a provider with SMTP", () => {
     try {
       const app = await buildServer(provider.context);
       const reply = await app.inject({
-        url: "/dev/mail.json",
+        url: `/dev/mail/${provider.context.devMailToken}.json`,
         remoteAddress: "127.0.0.1",
         headers: { host: "localhost" },
       });
       expect(reply.statusCode).toBe(404);
       await app.close();
-      expect((await fetch(`${provider.url}/dev/mail`)).status).toBe(404);
+      expect((await fetch(`${provider.url}/dev/mail/${provider.context.devMailToken}`)).status).toBe(404);
     } finally {
       await provider.stop();
     }

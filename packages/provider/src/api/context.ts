@@ -13,6 +13,8 @@ export interface ProviderContext {
   db: Database;
   masterKey: MasterKey;
   notifier: Notifier;
+  /** This start's secret path segment of the development mail viewer (used without SMTP only). */
+  devMailToken: string;
   /** Decoded shares and precomputed signing work of this process. */
   shares: ShareCache;
   /** Running sessions' parties of this process (the database holds their states too). */

@@ -2,7 +2,8 @@
  * Abandoning a wallet whose key generation never finished (interrupted, timed out or failed), so
  * that its name can be used again. Any device of the account may do it: the key does not exist,
  * so nothing can be lost or taken, and the alternative is a name burnt for good. A wallet whose
- * key was made is never abandoned here: its shares may hold funds.
+ * key was made is never abandoned here, even one still waiting for its member devices to confirm
+ * the key: its shares may hold funds. A failed one may be, whatever it holds: its key was refused.
  * The wallet's runs end with it: its key generation's relay session expires at once (so the
  * devices still waiting in it stop, and `wallet join` no longer offers it) and the provider's
  * parties and sessions in it fail, their sealed states erased.
@@ -12,6 +13,17 @@ import { conflict } from "../api/errors.js";
 import { appendAudit } from "../audit/log.js";
 import type { Queryable } from "../store/database.js";
 import { findWallet } from "../store/wallets.js";
+
+/**
+ * A t-of-n wallet stays `creating` until every member device confirms its key, but the key is made
+ * before that: the provider's party stores its share and the public key as its run ends, and each
+ * device that confirms has stored its own share. Deleting it then would erase the provider's share
+ * while those devices keep theirs, of a key that may already hold funds.
+ */
+async function anyConfirmation(tx: Queryable, walletId: string): Promise<boolean> {
+  const rows = await tx.query("SELECT 1 FROM wallet_confirmations WHERE wallet_id = $1 LIMIT 1", [walletId]);
+  return rows.length > 0;
+}
 
 export async function abandonWallet(
   ctx: ProviderContext,
@@ -25,6 +37,10 @@ export async function abandonWallet(
       wallet.state === "abandoned"
         ? `wallet ${wallet.name} was deleted already`
         : `wallet ${wallet.name} has its key (${wallet.state}): only a wallet whose key generation never finished can be deleted`,
+    );
+  if (wallet.state === "creating" && (wallet.public_key !== null || (await anyConfirmation(tx, walletId))))
+    throw conflict(
+      `wallet ${wallet.name} has its key, made but not yet confirmed by every member device: only a wallet whose key generation never finished can be deleted`,
     );
   const now = ctx.now();
   await tx.query("UPDATE wallets SET state = 'abandoned', share = NULL WHERE id = $1", [walletId]);

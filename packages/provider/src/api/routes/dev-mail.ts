@@ -1,20 +1,27 @@
 /**
- * The development mail viewer: with no SMTP server configured, GET /dev/mail shows the messages
- * the provider could not send, newest first, one-time codes included (as a page; /dev/mail.json
- * as JSON), so a first run on one machine needs no mail set-up.
+ * The development mail viewer: with no SMTP server configured, the messages the provider could not
+ * send, newest first, one-time codes included, are shown at /dev/mail/<token> (as a page; with
+ * `.json` appended as JSON), so a first run on one machine needs no mail set-up.
  *
  * Those codes verify devices, so whoever reads them can add a device to any account being
  * registered. The viewer therefore exists only without SMTP (with it, mail goes where it should and
  * the route is not registered at all), and answers only:
+ * - requests naming its token, random for each start and printed, as the viewer's full address,
+ *   only in the provider's start warning: the log holds the codes anyway, so reading the viewer
+ *   needs nothing the log's reader does not already have. This is what a forwarder on this machine
+ *   cannot pass on: stunnel, HAProxy in tcp mode, socat, ssh -R, kubectl port-forward or a bare
+ *   nginx proxy_pass connect from loopback, may send a loopback Host and add no forwarding header,
+ *   on behalf of anyone. Any other path gets the same 404 as a route that does not exist, so a
+ *   guess learns not even that the viewer is there; the token is compared in constant time.
  * - connections from this machine (a loopback address on the socket itself, never a forwarded-for
  *   header a client writes), so a provider listening on all interfaces shows nothing to the
- *   network;
+ *   network even to whoever saw the address;
  * - requests that name this machine as their Host, so a web page the developer visits cannot
  *   read it through DNS rebinding (its name pointed at 127.0.0.1 leaves its own name as the Host).
- * - requests no proxy forwarded: a reverse proxy on the same machine connects from loopback, and
- *   may well send Host 127.0.0.1, on behalf of anyone.
+ * - requests no proxy says it forwarded.
  * Messages are shown as text, never markup: a wallet or device name in a subject is the client's.
  */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ProviderContext } from "../context.js";
 import { forbidden } from "../errors.js";
@@ -53,23 +60,42 @@ function keptPrivate(reply: FastifyReply): FastifyReply {
     .header("x-content-type-options", "nosniff");
 }
 
+/** A new viewer token: 128 random bits, base64url. */
+export const newDevMailToken = () => randomBytes(16).toString("base64url");
+
+/**
+ * The viewer's address for the start warning, on the server's address `serverUrl`: a provider
+ * listening on all interfaces is reached, as the viewer requires, at a loopback address.
+ */
+export function devMailUrl(serverUrl: string, token: string): string {
+  const url = new URL(`/dev/mail/${token}`, serverUrl);
+  if (url.hostname === "0.0.0.0") url.hostname = "127.0.0.1";
+  if (url.hostname === "[::]") url.hostname = "[::1]";
+  return url.href;
+}
+
+/** Equal digests of equal length: the comparison takes as long whatever the guess. */
+const digest = (text: string) => createHash("sha256").update(text).digest();
+const isToken = (candidate: string, token: string) => timingSafeEqual(digest(candidate), digest(token));
+
 export function devMailRoutes(app: FastifyInstance, ctx: ProviderContext): void {
   if (ctx.notifier.mails) return;
-  app.get("/dev/mail.json", { schema: { hide: true } }, async (request, reply) => {
-    refuseUnlessLocal(request);
-    return keptPrivate(reply).send({ messages: await ctx.notifier.unsent(SHOWN) });
-  });
-  app.get("/dev/mail", { schema: { hide: true } }, async (request, reply) => {
+  app.get("/dev/mail/:view", { schema: { hide: true } }, async (request, reply) => {
+    const { view } = request.params as { view: string };
+    const json = view.endsWith(".json");
+    if (!isToken(json ? view.slice(0, -".json".length) : view, ctx.devMailToken)) return reply.callNotFound();
     refuseUnlessLocal(request);
     const messages = await ctx.notifier.unsent(SHOWN);
+    if (json) return keptPrivate(reply).send({ messages });
     const items = messages.map(
       (m) =>
         `<article><h2>${escapeHtml(m.subject)}</h2><p>to ${escapeHtml(m.to)}, ${new Date(m.createdMs).toISOString()}</p><pre>${escapeHtml(m.body)}</pre></article>`,
     );
+    // The JSON link is relative: the page's own address holds the token.
     const page = `<!doctype html><html><head><meta charset="utf-8"><title>keyshard: unsent mail</title>
 <style>body{font-family:sans-serif;max-width:50em;margin:2em auto}pre{white-space:pre-wrap;background:#f4f4f4;padding:1em}</style></head>
 <body><h1>Mail not sent (no SMTP server configured)</h1>
-<p>The newest ${SHOWN} messages, newest first. Reload for new ones; the same list as JSON: <a href="/dev/mail.json">/dev/mail.json</a>.</p>
+<p>The newest ${SHOWN} messages, newest first. Reload for new ones; the same list <a href="${ctx.devMailToken}.json">as JSON</a>.</p>
 ${items.length === 0 ? "<p>No messages yet.</p>" : items.join("\n")}
 </body></html>`;
     return keptPrivate(reply).type("text/html; charset=utf-8").send(page);
