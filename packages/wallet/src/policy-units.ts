@@ -78,6 +78,25 @@ function amountFields(when: Fields) {
 }
 
 /**
+ * Policy files once took base units as bare numbers, as the provider's API still does: read as
+ * coins, "500000000000000000" for 0.5 ETH would lift the limit a quintillion-fold, silently. A bare
+ * whole number with as many digits as the coin has decimals (six at least) is a limit no one
+ * means in coins, so it must say its unit either way.
+ */
+const lookLikeBaseUnits = (value: string, unit: CoinUnit) =>
+  unit.decimals >= 6 && /^\d+$/.test(value) && value.length >= unit.decimals;
+
+function refuseBaseUnitsAsCoins(value: string, unit: CoinUnit | undefined, what: string): void {
+  const bare = value.trim();
+  if (unit === undefined || !lookLikeBaseUnits(bare, unit)) return;
+  const coins = unit.symbol ? `${bare} ${unit.symbol}` : `${bare}.0`;
+  throw new WalletError(
+    "invalid-amount",
+    `${what}: "${value}" would be ${bare} coins; say which you mean: "${bare} ${unit.baseUnit}" or "${coins}"`,
+  );
+}
+
+/**
  * A policy as a person wrote it → the provider's form, amounts in base units. Errors name the
  * rule (from 1) and the field. Everything else is left for the provider to check.
  */
@@ -92,6 +111,7 @@ export function policyForProvider(rules: unknown): unknown[] {
       const what = `${ruleLabel(i + 1, rule.name)}: ${key === "maxTotal" ? "window maxTotal" : key}`;
       if (typeof value !== "string")
         throw new WalletError("invalid-amount", `${what} is an amount in quotes, like "0.5" or "21000 wei"`);
+      refuseBaseUnitsAsCoins(value, unit, what);
       holder[key] = readAmount(value, unit, what, `to write it in coins, ${hint}`).toString();
     }
     return copy;
@@ -107,7 +127,9 @@ export function policyForPeople(rules: unknown): unknown[] {
     for (const { holder, key, unit } of amountFields(copy.when)) {
       const value = holder[key];
       if (typeof value !== "string" || !/^[0-9]+$/.test(value)) continue;
-      holder[key] = unit === undefined ? `${value} ${TOKEN_BASE_UNIT}` : showAmount(BigInt(value), unit);
+      const shown = unit === undefined ? `${value} ${TOKEN_BASE_UNIT}` : showAmount(BigInt(value), unit);
+      // Read back, a bare whole number this long would be refused as base units in disguise.
+      holder[key] = unit !== undefined && lookLikeBaseUnits(shown, unit) ? `${shown}.0` : shown;
     }
     return copy;
   });

@@ -105,6 +105,30 @@ describe("policies in coins", () => {
     expect(policyForProvider(shown)).toEqual(sent);
   });
 
+  it("refuses a bare number long enough to be base units from an older policy file, either way round", () => {
+    const rule = (when: Record<string, unknown>) => [{ name: "cap", when, decision: "allow" }];
+    expect(() => policyForProvider(rule({ asset: ["ETH"], maxAmount: "500000000000000000" }))).toThrow(
+      /rule 1 \("cap"\): maxAmount: "500000000000000000" would be 500000000000000000 coins; say which you mean: "500000000000000000 wei" or "500000000000000000 ETH"/,
+    );
+    expect(() => policyForProvider(rule({ asset: ["USDC"], maxAmount: "100000000" }))).toThrow(/"100000000 USDC"/);
+    expect(() => policyForProvider(rule({ asset: ["USDC", "USDT"], maxAmount: "1000000" }))).toThrow(/"1000000\.0"/);
+    // Said either way, it is taken.
+    expect(policyForProvider(rule({ asset: ["USDC"], maxAmount: "100000000 USDC" }))).toEqual(
+      rule({ asset: ["USDC"], maxAmount: "100000000000000" }),
+    );
+    expect(policyForProvider(rule({ asset: ["USDC"], maxAmount: "100000000 base units" }))).toEqual(
+      rule({ asset: ["USDC"], maxAmount: "100000000" }),
+    );
+    // Short numbers are plainly coins; a large limit shown without a symbol reads back as it was.
+    expect(policyForProvider(rule({ asset: ["BTC"], maxAmount: "2" }))).toEqual(
+      rule({ asset: ["BTC"], maxAmount: "200000000" }),
+    );
+    const large = rule({ asset: ["USDC", "USDT"], maxAmount: "1000000000000" });
+    const shown = policyForPeople(large) as { when: Record<string, unknown> }[];
+    expect(shown[0]?.when.maxAmount).toBe("1000000.0");
+    expect(policyForProvider(shown)).toEqual(large);
+  });
+
   it("refuses coins it cannot count, naming the rule from 1 and the field", () => {
     const refused = (when: Record<string, unknown>) => () =>
       policyForProvider([

@@ -138,7 +138,17 @@ export async function ethereumTransactionState(
   const used = BigInt(await rpcCall<string>(rpc, "eth_getTransactionCount", [sent.from, "latest"]));
   const receipt = await ethereumReceipt(rpc, sent.transactionId, 0);
   if (receipt) return { state: receipt.status === 1 ? "confirmed" : "failed", block: receipt.blockNumber };
+  const known = await rpcCall<{ blockNumber: string | null } | null>(rpc, "eth_getTransactionByHash", [
+    sent.transactionId,
+  ]);
+  // Mined, by the transaction's own record, while the receipt is not served yet (a node behind a
+  // load balancer whose backends lag one another): its nonce is used by this very transaction,
+  // so taking it for replaced would pay a second time.
+  if (known !== null && known.blockNumber !== null)
+    throw new WalletError(
+      "rpc-failed",
+      `the node has ${sent.transactionId} in block ${Number(BigInt(known.blockNumber))} but no receipt for it yet: ask again shortly`,
+    );
   if (used > BigInt(sent.nonce)) return { state: "replaced" };
-  const pooled = await rpcCall<unknown>(rpc, "eth_getTransactionByHash", [sent.transactionId]);
-  return { state: pooled === null ? "unknown" : "pending" };
+  return { state: known === null ? "unknown" : "pending" };
 }

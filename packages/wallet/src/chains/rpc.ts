@@ -1,21 +1,22 @@
 /**
  * JSON-RPC 2.0 over HTTP, as Ethereum and Solana nodes speak it; failures become `rpc-failed`.
- * A node URL may carry a password (Bitcoin Core's basic auth): only `shownUrl` of it is ever
- * printed, logged or put in an error.
+ * A node URL may carry a password (Bitcoin Core's basic auth) or an API key: only `shownUrl` of
+ * it is ever printed, logged or put in an error.
  */
 import { WalletError } from "../errors.js";
 
 let id = 0;
 
-/** `url` as it may be shown: user and password removed, even from text that does not parse as a URL. */
+/**
+ * `url` as it may be shown: its origin alone. Besides a password in its user part, a node URL
+ * often carries an API key in its path or query (`/v3/KEY`, `?api-key=KEY`).
+ */
 export function shownUrl(url: string): string {
   try {
-    const parsed = new URL(url);
-    parsed.username = "";
-    parsed.password = "";
-    return parsed.href;
+    const { origin } = new URL(url);
+    return origin === "null" ? "the --rpc address" : origin;
   } catch {
-    return url.replace(/\/\/.*@/, "//");
+    return "the --rpc address";
   }
 }
 
@@ -29,7 +30,7 @@ function endpoint(url: string): { href: string; headers: Record<string, string> 
   try {
     parsed = new URL(url);
   } catch {
-    throw new WalletError("usage", `${shownUrl(url)} is not a URL: check --rpc`);
+    throw new WalletError("usage", "--rpc is not a URL: give the node's address, e.g. http://127.0.0.1:8545");
   }
   if (parsed.username !== "" || parsed.password !== "") {
     const user = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
@@ -52,20 +53,23 @@ export async function rpcCall<T>(url: string, method: string, params: unknown[] 
   } catch (e) {
     throw new WalletError(
       "rpc-failed",
-      `cannot reach the node at ${href} (${e instanceof Error ? e.message : String(e)}): check --rpc`,
+      `cannot reach the node at ${shownUrl(url)} (${e instanceof Error ? e.message : String(e)}): check --rpc`,
     );
   }
   if (response.status === 401 || response.status === 403)
     throw new WalletError(
       "rpc-failed",
-      `the node at ${href} refused the credentials: give --rpc http://USER:PASSWORD@HOST:PORT`,
+      `the node at ${shownUrl(url)} refused the credentials: give --rpc http://USER:PASSWORD@HOST:PORT`,
     );
   // Bitcoin Core answers in JSON-RPC 1.0 style, with `"error": null` on success.
   let body: { result?: T; error?: { message?: string } | null };
   try {
     body = (await response.json()) as typeof body;
   } catch {
-    throw new WalletError("rpc-failed", `the node at ${href} answered ${method} with something that is not JSON-RPC`);
+    throw new WalletError(
+      "rpc-failed",
+      `the node at ${shownUrl(url)} answered ${method} with something that is not JSON-RPC`,
+    );
   }
   if (body.error !== undefined && body.error !== null) {
     const reason = String(body.error.message ?? "no reason");
