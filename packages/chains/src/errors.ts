@@ -3,6 +3,8 @@
  * the provider's API) can map it without parsing text; messages name the offending field, never
  * key material.
  */
+import { oneLineText } from "./message-description.js";
+
 export type ChainErrorCode =
   /** The bytes do not decode as the format they claim to be. */
   | "malformed"
@@ -33,7 +35,8 @@ export function decodeOrThrow<T>(what: string, decode: () => T): T {
     return decode();
   } catch (e) {
     if (e instanceof ChainError) throw e;
-    const reason = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    // A decoder's message may quote the offending value, which could hold escape codes.
+    const reason = oneLineText(e instanceof Error ? (e.message.split("\n")[0] as string) : String(e));
     throw new ChainError("malformed", `${what} does not decode: ${reason}`);
   }
 }

@@ -322,6 +322,109 @@ describe("EIP-712 typed data", () => {
       expect((thrown as ChainError).code).toBe("malformed");
     }
   });
+
+  const malformed = expect.objectContaining({ code: "malformed" });
+  /** Escape codes that move the cursor up over the approval lines, erase them, and draw a harmless message. */
+  const REDRAW = "\u001b[12A\u001b[0J  EIP-712 typed data: Mail";
+
+  it("refuses bytes that are no strict hex, which viem would sign as text that redraws the screen", () => {
+    const data = erc2612(1n);
+    const withBytes = (type: string, memo: string) => ({
+      ...data,
+      types: {
+        ...data.types,
+        Note: [{ name: "memo", type }],
+        Permit: [...data.types.Permit, { name: "note", type: "Note" }],
+      },
+      message: { ...data.message, note: { memo } },
+    });
+    // viem hashes each of these, so only the description stands between them and a signature.
+    for (const [type, memo] of [
+      ["bytes", REDRAW],
+      ["bytes32", REDRAW.slice(0, 32)],
+      ["bytes2", "0x123"],
+    ] as const) {
+      expect(typedDataDigest(withBytes(type, memo) as never)).toHaveLength(32);
+      expect(() => describeTypedData(withBytes(type, memo))).toThrow(malformed);
+    }
+    const shown = describeTypedData(withBytes("bytes4", "0xdeadBEEF"));
+    expect(field(field(shown.fields, "note").fields ?? [], "memo").value).toBe("0xdeadBEEF");
+
+    const salted = (salt: string) => ({
+      ...data,
+      types: { ...data.types, EIP712Domain: [...domainType, { name: "salt", type: "bytes32" }] },
+      domain: { ...data.domain, salt },
+    });
+    for (const salt of [REDRAW.slice(0, 32), `0x${"a".repeat(63)}`]) {
+      expect(typedDataDigest(salted(salt) as never)).toHaveLength(32);
+      expect(() => describeTypedData(salted(salt))).toThrow(malformed);
+    }
+    expect(describeTypedData(salted(`0x${"ab".repeat(32)}`)).domain.salt).toBe(`0x${"ab".repeat(32)}`);
+  });
+
+  it("writes out control characters in every name, type and value it shows", () => {
+    const data = erc2612(1n);
+    const d = describeTypedData({
+      ...data,
+      types: {
+        ...data.types,
+        Note: [{ name: `memo${REDRAW}`, type: "string" }],
+        Permit: [...data.types.Permit, { name: `note${REDRAW}`, type: "Note" }],
+      },
+      domain: { ...data.domain, version: REDRAW },
+      message: { ...data.message, [`note${REDRAW}`]: { [`memo${REDRAW}`]: REDRAW, [`extra${REDRAW}`]: 1 } },
+    });
+    const shown: string[] = [];
+    const collect = (value: unknown): void => {
+      if (typeof value === "string") shown.push(value);
+      else if (typeof value === "object" && value !== null) for (const v of Object.values(value)) collect(v);
+    };
+    collect(d);
+    expect(shown.some((s) => s.includes("\\u{1b}[12A"))).toBe(true);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+    expect(shown.filter((s) => /[\u0000-\u001f]/.test(s))).toEqual([]);
+    // Refused data is quoted in the error, which is shown too.
+    expect(() => describeTypedData({ ...data, message: { ...data.message, spender: REDRAW } })).toThrow(
+      expect.objectContaining({ code: "malformed", message: expect.stringContaining("\\u{1b}[12A") }),
+    );
+  });
+
+  it("refuses a domain that shows fields its EIP712Domain type leaves unsigned", () => {
+    const data = erc2612(1n);
+    const without = (name: string) => domainType.filter((f) => f.name !== name);
+    // Shown as a Permit on USDC, this signature would be valid for any contract that accepts it.
+    const anyContract = { ...data, types: { ...data.types, EIP712Domain: without("verifyingContract") } };
+    for (const input of [
+      anyContract,
+      // Without a domain type, viem hashes the standard fields only.
+      { ...data, types: { Permit: data.types.Permit }, domain: { ...data.domain, chain: 1 } },
+      { ...data, types: { Permit: data.types.Permit }, domain: { ...data.domain, salt: null } },
+      // A field EIP-712 does not define, or a standard one hashed as another type, is no domain a wallet can show.
+      {
+        ...data,
+        types: { ...data.types, EIP712Domain: [...domainType, { name: "owner", type: "address" }] },
+        domain: { ...data.domain, owner: OTHER },
+      },
+      {
+        ...data,
+        types: { ...data.types, EIP712Domain: [...without("chainId"), { name: "chainId", type: "string" }] },
+        domain: { ...data.domain, chainId: "1" },
+      },
+    ]) {
+      expect(typedDataDigest(input as never)).toHaveLength(32);
+      expect(() => describeTypedData(input)).toThrow(malformed);
+    }
+  });
+
+  it("describes a domain whose type leaves out chainId as bound to no chain, whatever chainId it carries", () => {
+    const data = erc2612(1n);
+    const types = { ...data.types, EIP712Domain: domainType.filter((f) => f.name !== "chainId") };
+    expect(() => describeTypedData({ ...data, types }, { chainId: 1 })).toThrow(malformed);
+    const { chainId: _, ...domain } = data.domain;
+    const d = describeTypedData({ ...data, types, domain }, { chainId: 1 });
+    expect(d.domain).toEqual({ name: "USD Coin", version: "2", verifyingContract: USDC });
+    expect(d.warnings).toContain("the domain names no chain: the signature is valid on every chain");
+  });
 });
 
 describe("messages (EIP-191, BIP322)", () => {

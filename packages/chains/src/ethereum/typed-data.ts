@@ -2,14 +2,24 @@
  * What EIP-712 typed data says, for the screen before it is signed: the domain, the primary
  * type and every signed field (nested structs and arrays, addresses checksummed, integers in
  * full), read along the types exactly as the digest hashes them — a key of the message that no
- * type names is not signed, so it is not shown as if it were, only warned about.
+ * type names is not signed, so it is not shown as if it were, only warned about; a domain key
+ * left unsigned, or `bytes` that are no hex (viem would sign them as text), is refused.
  *
  * Token approvals are named as such, since signing one hands tokens over with no transaction
  * to see: ERC-2612 `Permit`, DAI's `Permit` (allowed: true is unlimited), and Uniswap Permit2's
  * `PermitSingle`, `PermitBatch` and the `PermitTransferFrom` family, each known by its exact
  * type; any other type that reads like an approval is warned about.
  */
-import { type Address, getAddress, hashTypedData, maxUint256, type TypedDataDefinition, validateTypedData } from "viem";
+import {
+  type Address,
+  getAddress,
+  getTypesForEIP712Domain,
+  hashTypedData,
+  isHex,
+  maxUint256,
+  type TypedDataDefinition,
+  validateTypedData,
+} from "viem";
 import { type Asset, amount, type TokenApproval } from "../describe.js";
 import { ChainError, decodeOrThrow } from "../errors.js";
 import { oneLineText } from "../message-description.js";
@@ -79,7 +89,10 @@ function describeValid(
 ): TypedDataDescription {
   const { types, message } = typedData;
   const primaryType = oneLineText(typedData.primaryType);
-  const domain = readDomain((typedData.domain ?? {}) as Struct);
+  const domain = readDomain(
+    (types.EIP712Domain as Types[string] | undefined) ?? getTypesForEIP712Domain({ domain: typedData.domain }),
+    (typedData.domain ?? {}) as Struct,
+  );
   if (options.chainId !== undefined && domain.chainId !== undefined && domain.chainId !== options.chainId)
     throw new ChainError("wrong-network", `typed data is for chain ${domain.chainId}, not chain ${options.chainId}`);
   const warnings: string[] = [];
@@ -108,13 +121,38 @@ function describeValid(
   return { kind: "typed-data", domain, primaryType, fields, ...(approval && { approval }), warnings };
 }
 
-function readDomain(domain: Struct): TypedDataDescription["domain"] {
+/** The fields EIP-712 defines for a domain, each with the type a contract hashes it as. */
+const DOMAIN_FIELDS = new Map([
+  ["name", "string"],
+  ["version", "string"],
+  ["chainId", "uint256"],
+  ["verifyingContract", "address"],
+  ["salt", "bytes32"],
+]);
+
+/**
+ * The domain as the digest hashes it: only the fields `listed` (the data's own `EIP712Domain`
+ * type, or those viem derives from the domain's keys). A domain key the list leaves out would be
+ * shown but not signed — a contract or chain the signature is not bound to — so it is refused,
+ * as is a field EIP-712 does not define (hashing already refuses a listed field the domain lacks).
+ */
+function readDomain(listed: Types[string], domain: Struct): TypedDataDescription["domain"] {
+  const names = new Set(listed.map((f) => f.name));
+  const unsigned = Object.keys(domain).filter((k) => domain[k] !== undefined && !names.has(k));
+  if (unsigned.length > 0)
+    throw new Error(
+      `the domain carries ${unsigned.map((k) => oneLineText(k)).join(", ")}, which its EIP712Domain type leaves unsigned`,
+    );
+  for (const { name, type } of listed) {
+    if (DOMAIN_FIELDS.get(name) !== type)
+      throw new Error(`the domain field ${oneLineText(name)} (${oneLineText(type)}) is not one EIP-712 defines`);
+  }
   const out: TypedDataDescription["domain"] = {};
   if (domain.name !== undefined) out.name = oneLineText(String(domain.name));
   if (domain.version !== undefined) out.version = oneLineText(String(domain.version));
-  if (domain.chainId !== undefined) out.chainId = Number(domain.chainId);
+  if (domain.chainId !== undefined) out.chainId = Number(readAtom("uint256", domain.chainId, "the domain's chainId"));
   if (domain.verifyingContract !== undefined) out.verifyingContract = getAddress(String(domain.verifyingContract));
-  if (domain.salt !== undefined) out.salt = String(domain.salt);
+  if (domain.salt !== undefined) out.salt = readAtom("bytes32", domain.salt, "the domain's salt");
   return out;
 }
 
@@ -127,7 +165,9 @@ function readStruct(types: Types, type: string, value: unknown, path: string, wa
     warnings.push(
       `${path} carries ${ignored.map((k) => oneLineText(k)).join(", ")}, which the signature does not cover`,
     );
-  return members.map((m) => readField(types, m.name, m.type, struct[m.name], `${path}.${m.name}`, warnings));
+  return members.map((m) =>
+    readField(types, m.name, m.type, struct[m.name], `${path}.${oneLineText(m.name)}`, warnings),
+  );
 }
 
 function readField(
@@ -149,15 +189,31 @@ function readField(
     };
   }
   if (types[type] !== undefined) return { ...shown, fields: readStruct(types, type, value, path, warnings) };
-  return { ...shown, value: readAtom(type, value) };
+  return { ...shown, value: readAtom(type, value, path) };
 }
 
-function readAtom(type: string, value: unknown): string {
+/** `path` names the value in the error when it is refused. */
+function readAtom(type: string, value: unknown, path: string): string {
   if (type === "address") return getAddress(String(value));
   if (type === "bool") return String(value);
   if (/^u?int\d*$/.test(type)) return BigInt(value as bigint | string | number).toString();
   if (type === "string") return `"${oneLineText(String(value))}"`;
-  return String(value);
+  const bytes = /^bytes(\d*)$/.exec(type);
+  if (bytes !== null) {
+    // viem hashes a `bytes` value that is no hex as its UTF-8 text, which could hold escape codes
+    // that redraw the screen; odd-length hex would be padded on a side the eye cannot tell.
+    const size = bytes[1] === "" ? undefined : Number(bytes[1]);
+    if (
+      typeof value !== "string" ||
+      !isHex(value, { strict: true }) ||
+      value.length % 2 !== 0 ||
+      (size !== undefined && value.length !== 2 + 2 * size)
+    )
+      throw new Error(`${path} is not ${size === undefined ? "whole bytes" : `${size} bytes`} written as 0x-hex`);
+    return value;
+  }
+  // Validation admits no other atomic type; a new one must be read here before it can be shown.
+  throw new Error(`${path} has a type keyshard cannot show`);
 }
 
 /** Whether any type reachable from `type` has a field named like an approval (spender, operator…). */
