@@ -65,6 +65,26 @@ interface Claimed {
 /** How far back the log of unsent mail (no SMTP server) looks for messages not yet written. */
 const LOG_LOOKBACK_MS = 10 * 60_000;
 
+/** A message still in the outbox, as the log and the development mail viewer show it. */
+export interface UnsentMessage {
+  id: string;
+  to: string;
+  subject: string;
+  body: string;
+  createdMs: number;
+}
+
+const UNSENT_COLUMNS = "id, recipient, subject, body, created_ms";
+type UnsentRow = { id: string; recipient: string; subject: string; body: string; created_ms: string };
+
+const unsentMessage = (r: UnsentRow): UnsentMessage => ({
+  id: String(r.id),
+  to: r.recipient,
+  subject: r.subject,
+  body: r.body,
+  createdMs: Number(r.created_ms),
+});
+
 export class Notifier {
   readonly #db: Database;
   readonly #transport: Transporter | undefined;
@@ -141,25 +161,13 @@ export class Notifier {
    * The newest messages not sent, newest first: what the development mail viewer shows when no
    * SMTP server is configured (then no message is ever sent, and this is every message).
    */
-  async unsent(limit: number): Promise<{ id: string; to: string; subject: string; body: string; createdMs: number }[]> {
-    const rows = await this.#db.query<{
-      id: string;
-      recipient: string;
-      subject: string;
-      body: string;
-      created_ms: string;
-    }>(
-      `SELECT id, recipient, subject, body, created_ms FROM outbox
+  async unsent(limit: number): Promise<UnsentMessage[]> {
+    const rows = await this.#db.query<UnsentRow>(
+      `SELECT ${UNSENT_COLUMNS} FROM outbox
         WHERE sent_ms IS NULL AND failed_ms IS NULL ORDER BY created_ms DESC, id DESC LIMIT $1`,
       [limit],
     );
-    return rows.map((r) => ({
-      id: String(r.id),
-      to: r.recipient,
-      subject: r.subject,
-      body: r.body,
-      createdMs: Number(r.created_ms),
-    }));
+    return rows.map(unsentMessage);
   }
 
   /** Starts sending what is due without waiting for it; call it after the queuing transaction committed. */
@@ -199,24 +207,15 @@ export class Notifier {
     // without the record of logged ones growing for as long as the provider runs.
     const since = Math.max(this.#startedMs, this.#now() - LOG_LOOKBACK_MS);
     for (const [id, createdMs] of this.#logged) if (createdMs < since) this.#logged.delete(id);
-    const rows = await this.#db.query<{
-      id: string;
-      recipient: string;
-      subject: string;
-      body: string;
-      created_ms: string;
-    }>(
-      `SELECT id, recipient, subject, body, created_ms FROM outbox
+    const rows = await this.#db.query<UnsentRow>(
+      `SELECT ${UNSENT_COLUMNS} FROM outbox
         WHERE sent_ms IS NULL AND failed_ms IS NULL AND created_ms >= $1 AND NOT (id = ANY($2::bigint[]))
         ORDER BY id`,
       [since, [...this.#logged.keys()]],
     );
-    for (const row of rows) {
-      this.#logged.set(String(row.id), Number(row.created_ms));
-      this.log.info(
-        { to: row.recipient, subject: row.subject, body: row.body },
-        "mail not sent (no SMTP server configured); its text follows",
-      );
+    for (const { id, to, subject, body, createdMs } of rows.map(unsentMessage)) {
+      this.#logged.set(id, createdMs);
+      this.log.info({ to, subject, body }, "mail not sent (no SMTP server configured); its text follows");
     }
   }
 
