@@ -1,0 +1,2 @@
+/** @keyshard/api — placeholder, filled by the contract. */
+export {};

@@ -1,0 +1,2 @@
+/** @keyshard/recovery — placeholder. */
+export {};
