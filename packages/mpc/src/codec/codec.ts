@@ -14,7 +14,7 @@ export const Point = secp256k1.Point;
 export const CURVE_ORDER: bigint = secp256k1.Point.Fn.ORDER;
 
 /** Hard ceiling on any length prefix, so a hostile prefix cannot make us allocate gigabytes. */
-const MAX_FIELD = 1 << 24;
+export const MAX_FIELD = 1 << 24;
 
 export class Writer {
   private chunks: Uint8Array[] = [];

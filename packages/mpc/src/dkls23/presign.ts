@@ -15,6 +15,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { CURVE_ORDER, decodeLocal, type Point, Reader, Writer } from "../codec/codec.js";
+import { decodeAll, fixed, literal, record, union, version } from "../codec/schema.js";
 import {
   finishSignature,
   hashToScalar,
@@ -36,6 +37,10 @@ import { type DklsShare, PRESIGNATURE_ID_BYTES } from "./share.js";
 const PRESIGNATURE_VERSION = 2;
 /** The round the final shares travel in (after the two rounds of the pre-signature). */
 export const FINAL_ROUND = 3;
+/** A finished run's step: the final round handled. */
+const SIGNED = 4;
+/** 3: state typed by step (was the pre-signature's version, 2, with a bare step and result). */
+const STATE_VERSION = 3;
 
 export interface Presignature {
   /** Drawn by the share that issued it, which lists it until it signs. */
@@ -131,7 +136,7 @@ function finalDigest(p: Presignature, messageHash: Uint8Array): Uint8Array {
 /** The final round of a signing run, from a pre-signature: broadcast (uᵢ, wᵢ), then combine. */
 export class DklsFinishParty extends MultiPartyRoundParty<Signature> {
   private readonly childKey: Point;
-  private step_ = 0;
+  private st: FinishState = { step: 0 };
   /** Whether the share must list the pre-signature: all but a full signing run's own. */
   private issued = true;
 
@@ -162,7 +167,7 @@ export class DklsFinishParty extends MultiPartyRoundParty<Signature> {
   }
 
   protected get step(): number {
-    return this.step_;
+    return this.st.step;
   }
   /** The session was claimed by the run that made the pre-signature; the pre-signature itself is
    *  what this run spends. */
@@ -190,7 +195,7 @@ export class DklsFinishParty extends MultiPartyRoundParty<Signature> {
     const { pre } = this;
     const rx = mod(pre.R.toAffine().x, CURVE_ORDER);
     const w = mod(hashToScalar(this.messageHash) * pre.phi + rx * pre.v, CURVE_ORDER);
-    this.step_ = FINAL_ROUND;
+    this.st = { step: FINAL_ROUND };
     return [
       this.broadcast(FINAL_ROUND, (wr) => {
         wr.scalar(pre.u);
@@ -223,37 +228,57 @@ export class DklsFinishParty extends MultiPartyRoundParty<Signature> {
       null,
       "signature does not verify: a signer sent a bad final share",
     );
-    this.step_ = FINAL_ROUND + 1;
+    this.st = { step: SIGNED, signature };
     this.finish(signature);
     return [];
   }
 
-  protected saveState(): Uint8Array {
-    const w = new Writer();
-    w.u8(PRESIGNATURE_VERSION);
-    writePresignature(w, this.pre);
-    w.fixed(this.messageHash);
-    w.u8(this.step_);
-    w.optional(this.done ? this.result() : undefined, (sig) => writeSignature(w, sig));
-    return w.finish();
+  protected saveState(w: Writer): void {
+    savedFinish.write(w, { version: STATE_VERSION, pre: this.pre, messageHash: this.messageHash, state: this.st });
   }
 
   /** Rebuilds a saved final round (its share was sent already: restoring sends nothing new). */
   static restore(share: DklsShare, bytes: Uint8Array): DklsFinishParty {
     return decodeLocal("DKLs23 final-round state", () => {
       const { run, body } = openSaved(bytes);
-      const r = new Reader(body, null);
-      if (r.u8() !== PRESIGNATURE_VERSION) r.fail("unknown state version");
-      const pre = readPresignature(r);
-      const messageHash = r.fixed(32);
-      const step = r.u8();
-      const signature = r.optional(() => readSignature(r));
-      r.end();
-      if (step !== FINAL_ROUND && step !== FINAL_ROUND + 1) r.fail("final round not started");
-      const party = new DklsFinishParty(share, pre, messageHash);
-      party.step_ = step;
-      party.restoreRun(run, true, signature ? { value: signature } : undefined);
+      const r: Reader = new Reader(body, null);
+      const saved = decodeAll(savedFinish, r);
+      const st = saved.state;
+      if (st.step === 0) r.fail("final round not started");
+      const party = new DklsFinishParty(share, saved.pre, saved.messageHash);
+      party.st = st;
+      party.restoreRun(run, true, st.step === SIGNED ? { value: st.signature } : undefined);
       return party;
     });
   }
 }
+
+/** Before the final round. */
+interface Unstarted {
+  step: 0;
+}
+/** This signer's final share is out; waiting for the others'. */
+interface Sent {
+  step: typeof FINAL_ROUND;
+}
+/** The signature is made and verified. */
+interface Signed {
+  step: typeof SIGNED;
+  signature: Signature;
+}
+type FinishState = Unstarted | Sent | Signed;
+
+// Saved-state layout: declared once for save and restore.
+const savedFinish = record<{ version: number; pre: Presignature; messageHash: Uint8Array; state: FinishState }>({
+  version: version(STATE_VERSION),
+  pre: { write: writePresignature, read: (r) => readPresignature(r) },
+  messageHash: fixed(32),
+  state: union<FinishState, "step">("step", {
+    0: record<Unstarted>({ step: literal(0) }),
+    [FINAL_ROUND]: record<Sent>({ step: literal(FINAL_ROUND) }),
+    [SIGNED]: record<Signed>({
+      step: literal(SIGNED),
+      signature: { write: writeSignature, read: (r) => readSignature(r) },
+    }),
+  }),
+});

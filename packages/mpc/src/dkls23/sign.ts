@@ -23,6 +23,23 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { bytesToBigint, CURVE_ORDER, decodeLocal, type Point, Reader, Writer } from "../codec/codec.js";
+import {
+  bytesUpTo,
+  type Codec,
+  decodeAll,
+  fixed,
+  list,
+  literal,
+  map,
+  optional,
+  point,
+  record,
+  scalarOrZero,
+  string,
+  u8,
+  union,
+  version,
+} from "../codec/schema.js";
 import { hashToScalar, readSignature, type Signature, writeSignature } from "../ecdsa/signature.js";
 import { CURVES } from "../frost/curve.js";
 import { lagrangeAt } from "../frost/polynomial.js";
@@ -32,7 +49,7 @@ import { mul, mulBase } from "../math/secp256k1.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
 import { checkSignerSet, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
-import { openSaved } from "../session/round-party.js";
+import { openSaved, stateAt } from "../session/round-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import {
   aliceRespond,
@@ -47,9 +64,10 @@ import {
   writeKosMessage,
 } from "./multiply.js";
 import { DklsFinishParty, type Presignature, readPresignature, writePresignature } from "./presign.js";
-import { type DklsShare, pairSid } from "./share.js";
+import { type DklsShare, MAX_PARTIES, pairSid } from "./share.js";
 
-const STATE_VERSION = 2;
+/** 3: state typed by step (was one record with optional fields). */
+const STATE_VERSION = 3;
 const NONCE_BYTES = 32;
 
 export interface SignOptions {
@@ -62,34 +80,62 @@ export interface SignOptions {
   path?: string;
 }
 
-interface PeerRun {
+/** What this party holds towards one peer after round 1: its multiplication as Bob, started. */
+interface BobRun {
   bob: BobState;
-  /** This party's fresh contribution to the session of its multiplication as Bob (round 1). */
+  /** This party's fresh contribution to the session of its multiplication as Bob. */
   bobNonce: Uint8Array;
-  /** The peer's commitment to its nonce point (round 1). */
-  commitment?: Uint8Array;
-  /** As Alice with this peer (round 2): her shares of χⱼᵢ·(rᵢ, skᵢ). */
-  c?: bigint[];
 }
 
-interface SignState {
-  step: number;
+/** What this party holds towards one peer after round 2. */
+interface PeerRun extends BobRun {
+  /** The peer's commitment to its nonce point. */
+  commitment: Uint8Array;
+  /** As Alice with this peer: her shares cᵘ, cᵛ of χⱼᵢ·(rᵢ, skᵢ). */
+  cu: bigint;
+  cv: bigint;
+}
+
+/** Before round 1. */
+interface Unstarted {
+  step: 0;
+}
+
+/** After round 1: nonce rᵢ, mask φᵢ, Rᵢ committed to; a multiplication started with each peer. */
+interface Committed {
+  step: 1;
   r: bigint;
   phi: bigint;
   R: Point;
+  /** The opening of the commitment to Rᵢ. */
   nonce: Uint8Array;
-  peers: Map<number, PeerRun>;
-  /** Round 2 on: this party's additive key share skᵢ and pkᵢ = skᵢ·G. */
-  sk?: bigint;
-  pk?: Point;
+  peers: Map<number, BobRun>;
 }
+
+/** After round 2: the additive key share skᵢ and pkᵢ = skᵢ·G are out, Rᵢ opened. */
+interface Answered {
+  step: 2;
+  r: bigint;
+  phi: bigint;
+  R: Point;
+  sk: bigint;
+  pk: Point;
+  peers: Map<number, PeerRun>;
+}
+
+/** The pre-signature is made: the final round (if any) is `DklsFinishParty`'s. */
+interface Presigned {
+  step: 3;
+}
+
+type SignState = Unstarted | Committed | Answered | Presigned;
 
 export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature> {
   private readonly signers: number[];
   private readonly peers: number[];
   private readonly tweak: bigint;
   private readonly childKey: Point;
-  private st: SignState | undefined;
+  private st: SignState = { step: 0 };
   /** The final round, once the pre-signature is made (when a message was given). */
   private final: DklsFinishParty | undefined;
 
@@ -110,11 +156,11 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     const derived = derive(share.publicKey, share.chainCode, options.path);
     this.tweak = derived.tweak;
     this.childKey = derived.publicKey;
-    this.st = st;
+    if (st) this.st = st;
   }
 
   protected get step(): number {
-    return this.st?.step ?? 0;
+    return this.st.step;
   }
 
   /** Round 3 is the final round's, run by the pre-signature's DklsFinishParty. */
@@ -130,7 +176,10 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     return this.signers;
   }
   protected get handlers(): Record<number, (from: Map<number, Reader>) => Msg[]> {
-    return { 1: (m) => this.round2(m), 2: (m) => this.presignature(m) };
+    return {
+      1: (m) => this.round2(stateAt(this.st, 1), m),
+      2: (m) => this.presignature(stateAt(this.st, 2), m),
+    };
   }
 
   /**
@@ -185,7 +234,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     const phi = 1n + randomBelow(CURVE_ORDER - 1n);
     const R = mulBase(r);
     const { commitment, opening } = commit(this.sid, this.index, R.toBytes(true));
-    const peers = new Map<number, PeerRun>();
+    const peers = new Map<number, BobRun>();
     const context = this.context();
     const out = this.peers.map((j) => {
       const bobNonce = randomBytes(NONCE_BYTES);
@@ -219,20 +268,19 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     throw new ProtocolAbort(j, `${reason}; party banned from signing with this share until a refresh`);
   }
 
-  private round2(from: Map<number, Reader>): Msg[] {
-    const st = this.st as SignState;
+  private round2(st: Committed, from: Map<number, Reader>): Msg[] {
     const lambda = lagrangeAt(CURVES.secp256k1, this.signers, this.index);
     const sk = mod(lambda * (this.share.x + this.tweak) + this.zeroShare(), CURVE_ORDER);
     const pk = mulBase(sk);
-    st.sk = sk;
-    st.pk = pk;
+    const peers = new Map<number, PeerRun>();
     const out: Msg[] = [];
     const context = this.context();
     for (const [j, rd] of from) {
       this.refuseBanned(j);
       check(equalBytes(rd.fixed(32), context), j, "signs with another key state, signer set or path");
-      const peer = st.peers.get(j) as PeerRun;
-      peer.commitment = rd.fixed(32);
+      const bob = st.peers.get(j);
+      check(bob !== undefined, null, "no multiplication with this party");
+      const commitment = rd.fixed(32);
       const theirNonce = rd.fixed(NONCE_BYTES);
       const message = readKosMessage(rd);
       rd.end();
@@ -245,33 +293,32 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
         [st.r, sk],
       );
       if (!answered.ok) this.ban(j, "OT-extension consistency check failed");
-      peer.c = answered.c;
       const [cu, cv] = answered.c as [bigint, bigint];
+      peers.set(j, { ...bob, commitment, cu, cv });
       out.push(
         this.sendTo(j, 2, (w) => {
           writeAliceReply(w, answered.reply);
           w.point(mulBase(cu));
           w.point(mulBase(cv));
-          w.scalar(mod(st.phi - peer.bob.b, CURVE_ORDER));
+          w.scalar(mod(st.phi - bob.bob.b, CURVE_ORDER));
           w.point(pk);
           w.point(st.R);
           w.fixed(st.nonce);
         }),
       );
     }
-    st.step = 2;
+    this.st = { step: 2, r: st.r, phi: st.phi, R: st.R, sk, pk, peers };
     return out;
   }
 
   /** After round 2: every check, then the pre-signature; with a message, round 3 starts. */
-  private presignature(from: Map<number, Reader>): Msg[] {
-    const st = this.st as SignState;
-    const sk = st.sk as bigint;
+  private presignature(st: Answered, from: Map<number, Reader>): Msg[] {
+    const sk = st.sk;
     let Phi = st.phi;
     let uSum = 0n;
     let vSum = 0n;
     const Rs = new Map<number, Point>([[this.index, st.R]]);
-    const pks = new Map<number, Point>([[this.index, st.pk as Point]]);
+    const pks = new Map<number, Point>([[this.index, st.pk]]);
     for (const [j, rd] of from) {
       const reply = readAliceReply(rd);
       const gammaU = rd.point();
@@ -282,9 +329,10 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
       const nonce = rd.fixed(32);
       rd.end();
       this.refuseBanned(j);
-      const peer = st.peers.get(j) as PeerRun;
+      const peer = st.peers.get(j);
+      check(peer !== undefined, null, "no multiplication with this party");
       check(
-        verifyOpening(this.sid, j, peer.commitment as Uint8Array, { nonce, message: R.toBytes(true) }),
+        verifyOpening(this.sid, j, peer.commitment, { nonce, message: R.toBytes(true) }),
         j,
         "nonce commitment opening does not match",
       );
@@ -299,10 +347,9 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
       const chi = peer.bob.b;
       if (!mul(R, chi).equals(gammaU.add(mulBase(du)))) this.ban(j, "nonce does not match its multiplication");
       if (!mul(pk, chi).equals(gammaV.add(mulBase(dv)))) this.ban(j, "key share does not match its multiplication");
-      const [cu, cv] = peer.c as [bigint, bigint];
       Phi += psi;
-      uSum += cu + du;
-      vSum += cv + dv;
+      uSum += peer.cu + du;
+      vSum += peer.cv + dv;
       Rs.set(j, R);
       pks.set(j, pk);
     }
@@ -333,7 +380,7 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     };
     if (this.options.path !== undefined) pre.path = this.options.path;
     // The secrets that made the pre-signature are not needed any more.
-    this.st = { ...st, step: 3, r: 0n, phi: 0n, sk: 0n, peers: new Map() };
+    this.st = { step: 3 };
     if (!this.options.messageHash) {
       // Listed in the share until it signs: persist the share with the pre-signature.
       this.finish({ ...pre, id: this.share.issuePresignature() });
@@ -343,98 +390,116 @@ export class DklsSignParty extends MultiPartyRoundParty<Signature | Presignature
     return this.final.start();
   }
 
-  protected saveState(): Uint8Array {
-    const w = new Writer();
-    w.u8(STATE_VERSION);
-    w.fixed(sha256(this.share.publicBytes()));
-    w.u8(this.index);
-    w.fixed(this.sid);
-    w.optional(this.options.messageHash, (h) => w.fixed(h));
-    w.list(this.signers, (w, s) => w.u8(s));
-    w.optional(this.options.path, (p) => w.string(p));
-    const result = this.done ? this.result() : undefined;
-    w.u8(result === undefined ? 0 : "R" in result ? 2 : 1);
-    if (result && "R" in result) writePresignature(w, result);
-    else if (result) writeSignature(w, result);
-    w.optional(this.final?.save(), (b) => w.bytes(b));
-    w.optional(this.st, (st) => {
-      w.u8(st.step);
-      w.scalar(st.r);
-      w.scalar(st.phi);
-      w.point(st.R);
-      w.fixed(st.nonce);
-      w.list([...st.peers], (w, [j, p]) => {
-        w.u8(j);
-        writeBobState(w, p.bob);
-        w.fixed(p.bobNonce);
-        w.optional(p.commitment, (c) => w.fixed(c));
-        w.optional(p.c, (c) => {
-          for (const x of c) w.scalar(x);
-        });
-      });
-      w.optional(st.sk, (x) => w.scalar(x));
-      w.optional(st.pk, (p) => w.point(p));
+  protected saveState(w: Writer): void {
+    savedSign.write(w, {
+      version: STATE_VERSION,
+      keyDigest: sha256(this.share.publicBytes()),
+      index: this.index,
+      sid: this.sid,
+      messageHash: this.options.messageHash,
+      signers: this.signers,
+      path: this.options.path,
+      result: this.done ? this.result() : undefined,
+      final: this.final?.save(),
+      state: this.st,
     });
-    return w.finish();
   }
 
   static restore(share: DklsShare, bytes: Uint8Array): DklsSignParty {
     return decodeLocal("DKLs23 signing state", () => {
       const { run, body } = openSaved(bytes);
-      const r = new Reader(body, null);
-      if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
-      if (!equalBytes(r.fixed(32), sha256(share.publicBytes()))) r.fail("state belongs to another key");
-      if (r.u8() !== share.index) r.fail("state belongs to another party");
-      const sid = r.fixed(32);
-      const messageHash = r.optional(() => r.fixed(32));
-      const signers = r.list(share.n, (r) => r.u8());
-      const path = r.optional(() => r.string(MAX_PATH_LENGTH));
-      const kind = r.u8();
-      const result =
-        kind === 0
-          ? undefined
-          : kind === 1
-            ? readSignature(r)
-            : kind === 2
-              ? readPresignature(r)
-              : r.fail("bad result");
-      const final = r.optional(() => r.bytes(1 << 12));
-      const st = r.optional(() => {
-        const step = r.u8();
-        const state: SignState = {
-          step,
-          r: r.scalar(true),
-          phi: r.scalar(true),
-          R: r.point(),
-          nonce: r.fixed(32),
-          peers: new Map(
-            r.list(share.n, (r) => {
-              const j = r.u8();
-              const bob = readBobState(r);
-              const peer: PeerRun = { bob, bobNonce: r.fixed(NONCE_BYTES) };
-              const commitment = r.optional(() => r.fixed(32));
-              if (commitment) peer.commitment = commitment;
-              const c = r.optional(() => [r.scalar(true), r.scalar(true)]);
-              if (c) peer.c = c;
-              return [j, peer] as const;
-            }),
-          ),
-        };
-        const sk = r.optional(() => r.scalar(true));
-        if (sk !== undefined) state.sk = sk;
-        const pk = r.optional(() => r.point());
-        if (pk) state.pk = pk;
-        if ((sk === undefined) !== (pk === undefined)) r.fail("inconsistent signing state");
-        return state;
-      });
-      r.end();
-      const options: SignOptions = { sid, signers };
-      if (messageHash) options.messageHash = messageHash;
-      if (path !== undefined) options.path = path;
+      const r: Reader = new Reader(body, null);
+      const saved = decodeAll(savedSign, r);
+      if (!equalBytes(saved.keyDigest, sha256(share.publicBytes()))) r.fail("state belongs to another key");
+      if (saved.index !== share.index) r.fail("state belongs to another party");
+      const st = saved.state;
+      const options: SignOptions = { sid: saved.sid, signers: saved.signers };
+      if (saved.messageHash) options.messageHash = saved.messageHash;
+      if (saved.path !== undefined) options.path = saved.path;
       const party = new DklsSignParty(share, options, st);
-      if (final) party.final = DklsFinishParty.restore(share, final);
-      party.restoreRun(run, st !== undefined, result ? { value: result } : undefined);
+      if ("peers" in st && !sameKeys(st.peers, party.peers)) r.fail("inconsistent signing state");
+      if (saved.final) party.final = DklsFinishParty.restore(share, saved.final);
+      party.restoreRun(run, st.step > 0, saved.result ? { value: saved.result } : undefined);
       return party;
     });
   }
 }
+
+/** Whether `map` has an entry for each of `keys` and no other. */
+function sameKeys(map: Map<number, unknown>, keys: readonly number[]): boolean {
+  return map.size === keys.length && keys.every((k) => map.has(k));
+}
+
+// Saved-state layout: each state's fields, declared once for save and restore.
+
+const bobState: Codec<BobState> = { write: writeBobState, read: (r) => readBobState(r) };
+const bobNonce = fixed(NONCE_BYTES);
+const partyIndex = u8;
+
+const signState = union<SignState, "step">("step", {
+  0: record<Unstarted>({ step: literal(0) }),
+  1: record<Committed>({
+    step: literal(1),
+    r: scalarOrZero,
+    phi: scalarOrZero,
+    R: point,
+    nonce: fixed(32),
+    peers: map(partyIndex, record<BobRun>({ bob: bobState, bobNonce }), MAX_PARTIES),
+  }),
+  2: record<Answered>({
+    step: literal(2),
+    r: scalarOrZero,
+    phi: scalarOrZero,
+    R: point,
+    sk: scalarOrZero,
+    pk: point,
+    peers: map(
+      partyIndex,
+      record<PeerRun>({ bob: bobState, bobNonce, commitment: fixed(32), cu: scalarOrZero, cv: scalarOrZero }),
+      MAX_PARTIES,
+    ),
+  }),
+  3: record<Presigned>({ step: literal(3) }),
+});
+
+/** A finished run's output: none yet, a signature, or (without a message) a pre-signature. */
+const outcome: Codec<Signature | Presignature | undefined> = {
+  write: (w, result) => {
+    w.u8(result === undefined ? 0 : "R" in result ? 2 : 1);
+    if (result && "R" in result) writePresignature(w, result);
+    else if (result) writeSignature(w, result);
+  },
+  read: (r) => {
+    const kind = r.u8();
+    if (kind === 0) return undefined;
+    if (kind === 1) return readSignature(r);
+    if (kind === 2) return readPresignature(r);
+    return r.fail("bad result");
+  },
+};
+
+const savedSign = record<{
+  version: number;
+  /** Digest of the key's public state. */
+  keyDigest: Uint8Array;
+  index: number;
+  sid: Uint8Array;
+  messageHash: Uint8Array | undefined;
+  signers: number[];
+  path: string | undefined;
+  result: Signature | Presignature | undefined;
+  /** The final round's own saved state, once it runs. */
+  final: Uint8Array | undefined;
+  state: SignState;
+}>({
+  version: version(STATE_VERSION),
+  keyDigest: fixed(32),
+  index: u8,
+  sid: fixed(32),
+  messageHash: optional(fixed(32)),
+  signers: list(partyIndex, MAX_PARTIES),
+  path: optional(string(MAX_PATH_LENGTH)),
+  result: outcome,
+  final: optional(bytesUpTo(1 << 12)),
+  state: signState,
+});

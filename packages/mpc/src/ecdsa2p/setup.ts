@@ -23,7 +23,24 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
-import { CURVE_ORDER, decodeLocal, type Point, Reader, Writer } from "../codec/codec.js";
+import { CURVE_ORDER, decodeLocal, MAX_FIELD, type Point, Reader, Writer } from "../codec/codec.js";
+import {
+  bigint,
+  bool,
+  bytesUpTo,
+  type Codec,
+  decodeAll,
+  fixed,
+  literal,
+  optional,
+  record,
+  scalar,
+  string,
+  u8,
+  u32,
+  union,
+  version,
+} from "../codec/schema.js";
 import { mod, randomBelow, randomUnit } from "../math/bigint.js";
 import { mulBase } from "../math/secp256k1.js";
 import {
@@ -39,7 +56,7 @@ import {
 } from "../paillier/paillier.js";
 import { checkSid, equalBytes, SID_BYTES } from "../session/envelope.js";
 import { check, type Msg } from "../session/party.js";
-import { openSaved, type SavedRun } from "../session/round-party.js";
+import { openSaved, stateAt } from "../session/round-party.js";
 import { TwoPartyRoundParty } from "../session/two-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import { proveEncDlog, readEncDlogProof, verifyEncDlog, writeEncDlogProof } from "../zk/enc-dlog.js";
@@ -83,8 +100,8 @@ import { Transcript } from "../zk/transcript.js";
 import { Ecdsa2pShare } from "./share.js";
 
 export type SetupMode = "keygen" | "refresh";
-/** 2: P0's second ring-Pedersen base and its Πprm. */
-const STATE_VERSION = 2;
+/** 3: state typed by step (was one record of optional fields). */
+const STATE_VERSION = 3;
 
 export interface KeygenOptions {
   sid: Uint8Array;
@@ -101,6 +118,12 @@ export interface RefreshOptions {
   prepared?: PreParams;
 }
 
+/** A ring-Pedersen modulus with its trapdoor. */
+interface RingPedersenKey {
+  params: RingPedersenParams;
+  secret: RingPedersenSecret;
+}
+
 /**
  * The message-independent, expensive part of a keygen or refresh, made ahead of time (as
  * tss-lib's PreParams): party 0's Paillier key, or party 1's ring-Pedersen modulus. Single use:
@@ -112,7 +135,7 @@ export class PreParams {
     readonly index: 0 | 1,
     readonly bits: number,
     private readonly paillier: PaillierSecretKey | undefined,
-    private readonly ringPedersen: { params: RingPedersenParams; secret: RingPedersenSecret } | undefined,
+    private readonly ringPedersen: RingPedersenKey | undefined,
   ) {}
 
   static generate(index: 0 | 1, bits: number): PreParams {
@@ -125,38 +148,114 @@ export class PreParams {
   }
 
   /** The starting state of a setup run that uses these parameters (once). */
-  take(index: 0 | 1, bits: number): SetupState {
+  take(index: 0 | 1, bits: number): Unstarted {
     if (this.used) throw new RangeError("pre-parameters already used");
     if (index !== this.index || bits !== this.bits)
       throw new RangeError("pre-parameters are for another party or size");
     this.used = true;
-    return { step: 0, paillier: this.paillier, rp1: this.ringPedersen?.params, rpSecret: this.ringPedersen?.secret };
+    return { step: 0, paillier: this.paillier, ringPedersen: this.ringPedersen };
   }
 }
 
-/** Mutable state of a run, kept flat so that save() writes exactly what restore() reads. */
-export interface SetupState {
-  step: number;
-  x?: bigint; // own share (keygen) or δ half (refresh)
-  chainHalf?: Uint8Array; // keygen only
-  nonce?: Uint8Array; // P0's commitment opening
-  commitment?: Uint8Array; // P1's copy of P0's commitment
-  paillier?: PaillierSecretKey; // P0
-  paillierN?: bigint; // P1
-  w?: bigint; // Πmod's first message (P0's, and P1's copy)
-  rp0?: RingPedersenParams; // P0's ring-Pedersen parameters over N
-  s2?: bigint; // P0's second base s₀′ = t₀^λ′ (P0's, and P1's copy)
-  lambda2?: bigint; // P0: λ′
-  prmCommit2?: RingPedersenCommitment; // P0: Πprm's first message for s₀′ and its secrets
-  peerPrmA2?: bigint[]; // P1: P0's Πprm first message for s₀′
-  rp1?: RingPedersenParams; // P1's ring-Pedersen parameters
-  rpSecret?: RingPedersenSecret; // this party's own trapdoor
-  prmCommit?: RingPedersenCommitment; // this party's Πprm first message and its secrets
-  peerPrmA?: bigint[]; // the peer's Πprm first message
-  seed?: Uint8Array; // the seed this party contributed to the peer's challenges
-  peerContribution?: Uint8Array; // P0: P1's contribution, used once P1's Πprm has verified
-  pending?: Ecdsa2pShare; // the resulting share, before the run finishes
+/**
+ * What a party contributes: at keygen its share xᵢ and its half of the chain code, at refresh its
+ * half of δ.
+ */
+type Contribution = { mode: "keygen"; x: bigint; chainHalf: Uint8Array } | { mode: "refresh"; x: bigint };
+
+/** Either party before round 1: the pre-parameters it was given, if any. */
+interface Unstarted {
+  step: 0;
+  paillier?: PaillierSecretKey;
+  ringPedersen?: RingPedersenKey;
 }
+
+/** P0 after round 1: committed to its contribution, waiting for P1's contribution and seed. */
+interface P0Committed {
+  step: 1;
+  mine: Contribution;
+  /** The opening of the commitment to `mine`. */
+  nonce: Uint8Array;
+  paillier: PaillierSecretKey;
+  /** Πmod's first message. */
+  w: bigint;
+  /** P0's ring-Pedersen parameters over N, their trapdoor and Πprm's first message for them. */
+  rp0: RingPedersenParams;
+  rpSecret: RingPedersenSecret;
+  prmCommit: RingPedersenCommitment;
+  /** The second base s₀′ = t₀^λ′ and Πprm's first message for it. */
+  s2: bigint;
+  lambda2: bigint;
+  prmCommit2: RingPedersenCommitment;
+}
+
+/** P1 after round 2: holds P0's commitment and first messages, has sent its seed. */
+interface P1Seeded {
+  step: 2;
+  /** P0's commitment to its contribution. */
+  commitment: Uint8Array;
+  /** P0's Πmod first message. */
+  w: bigint;
+  /** P0's ring-Pedersen parameters (over its Paillier N), its second base and Πprm first messages. */
+  rp0: RingPedersenParams;
+  peerPrmA: bigint[];
+  s2: bigint;
+  peerPrmA2: bigint[];
+  /** The seed of P0's challenges. */
+  seed: Uint8Array;
+  mine: Contribution;
+  /** P1's ring-Pedersen parameters, their trapdoor and Πprm's first message for them. */
+  rp1: RingPedersenParams;
+  rpSecret: RingPedersenSecret;
+  prmCommit: RingPedersenCommitment;
+}
+
+/** P0 after round 3: has proven N and its parameters; holds P1's contribution until P1's Πprm verifies. */
+interface P0Proven {
+  step: 3;
+  mine: Contribution;
+  nonce: Uint8Array;
+  paillier: PaillierSecretKey;
+  rp0: RingPedersenParams;
+  rpSecret: RingPedersenSecret;
+  s2: bigint;
+  lambda2: bigint;
+  /** P1's contribution, PoK checked. */
+  peerContribution: Uint8Array;
+  /** P1's ring-Pedersen parameters and Πprm first message. */
+  rp1: RingPedersenParams;
+  peerPrmA: bigint[];
+  /** The seed of P1's challenges. */
+  seed: Uint8Array;
+}
+
+/** P1 after round 4: has checked P0's proofs and answered its own; waits for P0's opening. */
+interface P1Proven {
+  step: 4;
+  commitment: Uint8Array;
+  rp0: RingPedersenParams;
+  s2: bigint;
+  mine: Contribution;
+  rp1: RingPedersenParams;
+  rpSecret: RingPedersenSecret;
+}
+
+/** P0 after round 5: its new share, kept only if P1 confirms the same key. */
+interface Confirming {
+  step: 5;
+  share: Ecdsa2pShare;
+}
+
+/** Either party once the run is done. */
+interface Done {
+  step: 6;
+  share: Ecdsa2pShare;
+}
+
+type SetupState = Unstarted | P0Committed | P1Seeded | P0Proven | P1Proven | Confirming | Done;
+
+/** The steps each party's state can be at. */
+const STEPS_OF: Record<0 | 1, readonly SetupState["step"][]> = { 0: [0, 1, 3, 5, 6], 1: [0, 2, 4, 6] };
 
 export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
   private readonly transcript: Transcript;
@@ -168,7 +267,7 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     readonly bits: number,
     /** The share being refreshed (refresh only). */
     readonly old: Ecdsa2pShare | undefined,
-    /** Starting state; a caller may supply P0's Paillier key (generated ahead of time). */
+    /** Starting state; a caller may supply pre-parameters (generated ahead of time). */
     private st: SetupState = { step: 0 },
   ) {
     super(index, `ecdsa2p/${mode}`, sid);
@@ -187,63 +286,56 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     return this.st.step;
   }
 
+  /** A fresh contribution of this party for this run's mode. */
+  private contribute(): Contribution {
+    const x = 1n + randomBelow(CURVE_ORDER - 1n);
+    return this.mode === "keygen" ? { mode: "keygen", x, chainHalf: randomBytes(32) } : { mode: "refresh", x };
+  }
+
   protected onStart(): Msg[] {
     if (this.index === 1) return [];
     // Round 1 (P0): commit to the contribution; N with Πmod's and Πprm's first messages.
-    const st = this.st;
-    st.x = 1n + randomBelow(CURVE_ORDER - 1n);
-    if (this.mode === "keygen") st.chainHalf = randomBytes(32);
-    const { commitment, opening } = commit(this.sid, 0, this.contribution0());
-    st.nonce = opening.nonce;
-    const sk = (st.paillier ??= PaillierSecretKey.generate(this.bits));
-    st.w = blumModulusCommitment(sk.publicKey.n);
+    const st = stateAt(this.st, 0);
+    const mine = this.contribute();
+    const { commitment, opening } = commit(this.sid, 0, contributionBytes(mine));
+    const sk = st.paillier ?? PaillierSecretKey.generate(this.bits);
     // N doubles as P0's ring-Pedersen modulus, for the proof P1 attaches to every signature.
     const rp0 = ringPedersenFromPrimes(sk.p, sk.q);
-    st.rp0 = rp0.params;
-    st.rpSecret = rp0.secret;
-    st.prmCommit = commitRingPedersen(rp0.params, rp0.secret);
     const second = this.secondBase(rp0.params, rp0.secret);
-    st.s2 = second.params.s;
-    st.lambda2 = second.secret.lambda;
-    st.prmCommit2 = commitRingPedersen(second.params, second.secret);
-    st.step = 1;
+    const next: P0Committed = {
+      step: 1,
+      mine,
+      nonce: opening.nonce,
+      paillier: sk,
+      w: blumModulusCommitment(sk.publicKey.n),
+      rp0: rp0.params,
+      rpSecret: rp0.secret,
+      prmCommit: commitRingPedersen(rp0.params, rp0.secret),
+      s2: second.params.s,
+      lambda2: second.secret.lambda,
+      prmCommit2: commitRingPedersen(second.params, second.secret),
+    };
+    this.st = next;
     return this.send(1, (w) => {
       w.fixed(commitment);
       if (this.old) w.fixed(sha256(this.old.fingerprint()));
       writePaillierPublicKey(w, sk.publicKey);
-      w.bigint(st.w as bigint);
-      writeRingPedersenParams(w, rp0.params);
-      writeRingPedersenCommitment(w, (st.prmCommit as RingPedersenCommitment).A);
-      w.bigint(st.s2 as bigint);
-      writeRingPedersenCommitment(w, (st.prmCommit2 as RingPedersenCommitment).A);
+      w.bigint(next.w);
+      writeRingPedersenParams(w, next.rp0);
+      writeRingPedersenCommitment(w, next.prmCommit.A);
+      w.bigint(next.s2);
+      writeRingPedersenCommitment(w, next.prmCommit2.A);
     });
-  }
-
-  /** P0's ring-Pedersen parameters with its second base in place of s, as Πprm proves it. */
-  private secondBaseParams(): RingPedersenParams {
-    return { ...(this.st.rp0 as RingPedersenParams), s: this.st.s2 as bigint };
-  }
-
-  /** The bytes P0 commits to in round 1 and opens in round 5. */
-  private contribution0(): Uint8Array {
-    const w = new Writer();
-    if (this.mode === "keygen") {
-      w.point(mulBase(this.st.x as bigint));
-      w.fixed(this.st.chainHalf as Uint8Array);
-    } else {
-      w.scalar(this.st.x as bigint);
-    }
-    return w.finish();
   }
 
   protected get handlers(): Record<number, (r: Reader) => Msg[]> {
     return {
-      1: (r) => this.p1Round2(r),
-      2: (r) => this.p0Round3(r),
-      3: (r) => this.p1Round4(r),
-      4: (r) => this.p0Round5(r),
-      5: (r) => this.p1Round6(r),
-      6: (r) => this.p0Finish(r),
+      1: (r) => this.p1Round2(stateAt(this.st, 0), r),
+      2: (r) => this.p0Round3(stateAt(this.st, 1), r),
+      3: (r) => this.p1Round4(stateAt(this.st, 2), r),
+      4: (r) => this.p0Round5(stateAt(this.st, 3), r),
+      5: (r) => this.p1Round6(stateAt(this.st, 4), r),
+      6: (r) => this.p0Finish(stateAt(this.st, 5), r),
     };
   }
 
@@ -252,48 +344,53 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     return this.tr(label).append("verifier-seed", seed);
   }
 
-  private p1Round2(r: Reader): Msg[] {
-    const st = this.st;
-    st.commitment = r.fixed(32);
+  private p1Round2(st: Unstarted, r: Reader): Msg[] {
+    const commitment = r.fixed(32);
     if (this.old) check(equalBytes(r.fixed(32), sha256(this.old.fingerprint())), 0, "shares are not from the same key");
     const pk = readPaillierPublicKey(r);
-    st.w = r.below(pk.n);
+    const w = r.below(pk.n);
     const rp0 = readRingPedersenParams(r);
     check(rp0.n === pk.n, 0, "ring-Pedersen modulus differs from the Paillier modulus");
-    st.peerPrmA = readRingPedersenCommitment(r, rp0);
-    st.s2 = r.below(rp0.n);
-    st.peerPrmA2 = readRingPedersenCommitment(r, rp0);
+    const peerPrmA = readRingPedersenCommitment(r, rp0);
+    const s2 = r.below(rp0.n);
+    const peerPrmA2 = readRingPedersenCommitment(r, rp0);
     r.end();
-    st.paillierN = pk.n;
-    st.rp0 = rp0;
 
-    st.seed = randomBytes(32);
-    st.x = 1n + randomBelow(CURVE_ORDER - 1n);
-    const rp1 = st.rp1 && st.rpSecret ? { params: st.rp1, secret: st.rpSecret } : generateRingPedersen(this.bits);
-    st.rp1 = rp1.params;
-    st.rpSecret = rp1.secret;
-    st.prmCommit = commitRingPedersen(rp1.params, rp1.secret);
-    const X1 = mulBase(st.x);
-    const dlog = this.mode === "keygen" ? proveDlog(this.tr("p1/dlog"), st.x, X1) : undefined;
-    if (this.mode === "keygen") st.chainHalf = randomBytes(32);
-    st.step = 2;
-    return this.send(2, (w) => {
-      w.fixed(st.seed as Uint8Array);
-      if (dlog) {
-        w.point(X1);
-        writeSchnorr(w, dlog);
-        w.fixed(st.chainHalf as Uint8Array);
+    const seed = randomBytes(32);
+    const mine = this.contribute();
+    const rp1 = st.ringPedersen ?? generateRingPedersen(this.bits);
+    const prmCommit = commitRingPedersen(rp1.params, rp1.secret);
+    const X1 = mulBase(mine.x);
+    const dlog = mine.mode === "keygen" ? proveDlog(this.tr("p1/dlog"), mine.x, X1) : undefined;
+    this.st = {
+      step: 2,
+      commitment,
+      w,
+      rp0,
+      peerPrmA,
+      s2,
+      peerPrmA2,
+      seed,
+      mine,
+      rp1: rp1.params,
+      rpSecret: rp1.secret,
+      prmCommit,
+    };
+    return this.send(2, (out) => {
+      out.fixed(seed);
+      if (mine.mode === "keygen" && dlog) {
+        out.point(X1);
+        writeSchnorr(out, dlog);
+        out.fixed(mine.chainHalf);
       } else {
-        w.scalar(st.x as bigint);
+        out.scalar(mine.x);
       }
-      writeRingPedersenParams(w, rp1.params);
-      writeRingPedersenCommitment(w, (st.prmCommit as RingPedersenCommitment).A);
+      writeRingPedersenParams(out, rp1.params);
+      writeRingPedersenCommitment(out, prmCommit.A);
     });
   }
 
-  private p0Round3(r: Reader): Msg[] {
-    const st = this.st;
-    const sk = st.paillier as PaillierSecretKey;
+  private p0Round3(st: P0Committed, r: Reader): Msg[] {
     const seed1 = r.fixed(32);
     // P1's contribution is checked now (its PoK) but used only after P1's Πprm verifies.
     const contribution = new Writer();
@@ -310,106 +407,97 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     const rp1 = readRingPedersenParams(r);
     const peerPrmA = readRingPedersenCommitment(r, rp1);
     r.end();
-    st.peerContribution = contribution.finish();
-    st.rp1 = rp1;
-    st.peerPrmA = peerPrmA;
 
-    const mod = proveBlumModulus(this.seeded("p0/mod", seed1), sk, st.w as bigint);
-    const prm = proveRingPedersen(
-      this.seeded("p0/prm", seed1),
-      st.rp0 as RingPedersenParams,
-      st.rpSecret as RingPedersenSecret,
-      st.prmCommit,
-    );
+    const mod = proveBlumModulus(this.seeded("p0/mod", seed1), st.paillier, st.w);
+    const prm = proveRingPedersen(this.seeded("p0/prm", seed1), st.rp0, st.rpSecret, st.prmCommit);
     const prm2 = proveRingPedersen(
       this.seeded("p0/prm2", seed1),
-      this.secondBaseParams(),
-      { ...(st.rpSecret as RingPedersenSecret), lambda: st.lambda2 as bigint },
+      secondBaseParams(st),
+      { ...st.rpSecret, lambda: st.lambda2 },
       st.prmCommit2,
     );
-    st.seed = randomBytes(32);
-    st.w = undefined;
-    st.prmCommit = undefined;
-    st.prmCommit2 = undefined;
-    st.step = 3;
+    const seed = randomBytes(32);
+    this.st = {
+      step: 3,
+      mine: st.mine,
+      nonce: st.nonce,
+      paillier: st.paillier,
+      rp0: st.rp0,
+      rpSecret: st.rpSecret,
+      s2: st.s2,
+      lambda2: st.lambda2,
+      peerContribution: contribution.finish(),
+      rp1,
+      peerPrmA,
+      seed,
+    };
     return this.send(3, (w) => {
-      w.fixed(st.seed as Uint8Array);
+      w.fixed(seed);
       writeBlumModulusProof(w, mod);
       writeRingPedersenResponse(w, prm.z);
       writeRingPedersenResponse(w, prm2.z);
     });
   }
 
-  private p1Round4(r: Reader): Msg[] {
-    const st = this.st;
-    const n = st.paillierN as bigint;
-    const rp0 = st.rp0 as RingPedersenParams;
+  private p1Round4(st: P1Seeded, r: Reader): Msg[] {
+    const n = st.rp0.n;
     const seed0 = r.fixed(32);
     const mod = readBlumModulusProof(r, n);
-    const z0 = readRingPedersenResponse(r, rp0);
-    const z0second = readRingPedersenResponse(r, rp0);
+    const z0 = readRingPedersenResponse(r, st.rp0);
+    const z0second = readRingPedersenResponse(r, st.rp0);
     r.end();
     check(mod.w === st.w, 0, "Πmod answers a different first message");
+    check(verifyBlumModulus(this.seeded("p0/mod", st.seed), n, mod), 0, "Paillier modulus proof (Πmod) failed");
     check(
-      verifyBlumModulus(this.seeded("p0/mod", st.seed as Uint8Array), n, mod),
-      0,
-      "Paillier modulus proof (Πmod) failed",
-    );
-    check(
-      verifyRingPedersen(this.seeded("p0/prm", st.seed as Uint8Array), rp0, { A: st.peerPrmA as bigint[], z: z0 }),
+      verifyRingPedersen(this.seeded("p0/prm", st.seed), st.rp0, { A: st.peerPrmA, z: z0 }),
       0,
       "ring-Pedersen parameter proof (Πprm) of party 0 failed",
     );
     check(
-      verifyRingPedersen(this.seeded("p0/prm2", st.seed as Uint8Array), this.secondBaseParams(), {
-        A: st.peerPrmA2 as bigint[],
-        z: z0second,
-      }),
+      verifyRingPedersen(this.seeded("p0/prm2", st.seed), secondBaseParams(st), { A: st.peerPrmA2, z: z0second }),
       0,
       "ring-Pedersen parameter proof (Πprm) of party 0's second base failed",
     );
-    const prm = proveRingPedersen(
-      this.seeded("p1/prm", seed0),
-      st.rp1 as RingPedersenParams,
-      st.rpSecret as RingPedersenSecret,
-      st.prmCommit,
-    );
-    st.w = undefined;
-    st.peerPrmA = undefined;
-    st.peerPrmA2 = undefined;
-    st.prmCommit = undefined;
-    st.seed = undefined;
-    st.step = 4;
+    const prm = proveRingPedersen(this.seeded("p1/prm", seed0), st.rp1, st.rpSecret, st.prmCommit);
+    this.st = {
+      step: 4,
+      commitment: st.commitment,
+      rp0: st.rp0,
+      s2: st.s2,
+      mine: st.mine,
+      rp1: st.rp1,
+      rpSecret: st.rpSecret,
+    };
     return this.send(4, (w) => writeRingPedersenResponse(w, prm.z));
   }
 
-  private p0Round5(r: Reader): Msg[] {
-    const st = this.st;
-    const sk = st.paillier as PaillierSecretKey;
-    const rp = st.rp1 as RingPedersenParams;
+  private p0Round5(st: P0Proven, r: Reader): Msg[] {
+    const sk = st.paillier;
+    const rp = st.rp1;
     const z1 = readRingPedersenResponse(r, rp);
     r.end();
     check(
-      verifyRingPedersen(this.seeded("p1/prm", st.seed as Uint8Array), rp, { A: st.peerPrmA as bigint[], z: z1 }),
+      verifyRingPedersen(this.seeded("p1/prm", st.seed), rp, { A: st.peerPrmA, z: z1 }),
       1,
       "ring-Pedersen parameter proof (Πprm) of party 1 failed",
     );
 
     // The new share x₀' and the public state both parties will hold.
-    const peer = new Reader(st.peerContribution as Uint8Array, 1);
+    const peer = new Reader(st.peerContribution, 1);
+    const mine = st.mine;
     let x0: bigint;
     let publicKey: Point;
     let peerPublic: Point;
     let chainCode: Uint8Array;
-    if (this.mode === "keygen") {
-      x0 = st.x as bigint;
+    if (mine.mode === "keygen") {
+      x0 = mine.x;
       peerPublic = peer.point();
       publicKey = mulBase(x0).add(peerPublic);
       check(!publicKey.is0(), null, "joint public key is the identity");
-      chainCode = this.chainCode(st.chainHalf as Uint8Array, peer.fixed(32));
+      chainCode = this.chainCode(mine.chainHalf, peer.fixed(32));
     } else {
       const old = this.old as Ecdsa2pShare;
-      const delta = mod(peer.scalar(true) + (st.x as bigint), CURVE_ORDER);
+      const delta = mod(peer.scalar(true) + mine.x, CURVE_ORDER);
       x0 = mod(old.x + delta, CURVE_ORDER);
       check(x0 !== 0n, null, "refresh produced a zero share; run it again");
       peerPublic = old.peerPublic.subtract(mulBase(delta));
@@ -423,28 +511,18 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     const cKey = sk.encrypt(encrypted, rho);
     const facProof = proveNoSmallFactor(this.tr("p0/fac"), sk, rp);
     const logProof = proveEncDlog(this.tr("p0/log"), { key: sk, ringPedersen: rp, C: cKey, X: X0, x: encrypted, rho });
-    const dlog0 = this.mode === "keygen" ? proveDlog(this.tr("p0/dlog"), x0, X0) : undefined;
-    st.pending = Ecdsa2pShare.forParty0(
-      {
-        x: x0,
-        publicKey,
-        peerPublic,
-        chainCode,
-        locked: false,
-        ringPedersen: st.rp0 as RingPedersenParams,
-        ringPedersenS2: st.s2,
-      },
+    const dlog0 = mine.mode === "keygen" ? proveDlog(this.tr("p0/dlog"), x0, X0) : undefined;
+    const share = Ecdsa2pShare.forParty0(
+      { x: x0, publicKey, peerPublic, chainCode, locked: false, ringPedersen: st.rp0, ringPedersenS2: st.s2 },
       sk,
       cKey,
-      st.rpSecret && { s: st.rpSecret.lambda, s2: st.lambda2 },
+      { s: st.rpSecret.lambda, s2: st.lambda2 },
     );
-    const opening = this.contribution0();
-    const nonce = st.nonce as Uint8Array;
     // From here on only the share is needed.
-    this.st = { step: 5, pending: st.pending };
+    this.st = { step: 5, share };
     return this.send(5, (w) => {
-      w.fixed(nonce);
-      w.bytes(opening);
+      w.fixed(st.nonce);
+      w.bytes(contributionBytes(mine));
       if (dlog0) writeSchnorr(w, dlog0);
       w.bigint(cKey);
       writeNoSmallFactorProof(w, facProof);
@@ -452,37 +530,37 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     });
   }
 
-  private p1Round6(r: Reader): Msg[] {
-    const st = this.st;
-    const n = st.paillierN as bigint;
-    const rp = st.rp1 as RingPedersenParams;
+  private p1Round6(st: P1Proven, r: Reader): Msg[] {
+    const n = st.rp0.n;
+    const rp = st.rp1;
     const nonce = r.fixed(32);
     const opened = r.bytes(128);
     check(
-      verifyOpening(this.sid, 0, st.commitment as Uint8Array, { nonce, message: opened }),
+      verifyOpening(this.sid, 0, st.commitment, { nonce, message: opened }),
       0,
       "commitment opening does not match",
     );
     const c = new Reader(opened, 0);
+    const mine = st.mine;
     let X0: Point;
     let publicKey: Point;
     let x1: bigint;
     let chainCode: Uint8Array;
-    if (this.mode === "keygen") {
+    if (mine.mode === "keygen") {
       X0 = c.point();
       const half0 = c.fixed(32);
       c.end();
       const dlog = readSchnorr(r);
       check(verifyDlog(this.tr("p0/dlog"), X0, dlog), 0, "proof of knowledge of the share failed");
-      x1 = st.x as bigint;
+      x1 = mine.x;
       publicKey = X0.add(mulBase(x1));
       check(!publicKey.is0(), null, "joint public key is the identity");
-      chainCode = this.chainCode(half0, st.chainHalf as Uint8Array);
+      chainCode = this.chainCode(half0, mine.chainHalf);
     } else {
       const half0 = c.scalar(true);
       c.end();
       const old = this.old as Ecdsa2pShare;
-      const delta = mod(half0 + (st.x as bigint), CURVE_ORDER);
+      const delta = mod(half0 + mine.x, CURVE_ORDER);
       x1 = mod(old.x - delta, CURVE_ORDER);
       check(x1 !== 0n, null, "refresh produced a zero share; run it again");
       X0 = old.peerPublic.add(mulBase(delta));
@@ -501,39 +579,27 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
       "proof that Enc(x0) encrypts the discrete log of X0 in range (Πlog*) failed",
     );
     const share = Ecdsa2pShare.forParty1(
-      {
-        x: x1,
-        publicKey,
-        peerPublic: X0,
-        chainCode,
-        locked: false,
-        ringPedersen: st.rp0 as RingPedersenParams,
-        ringPedersenS2: st.s2,
-      },
+      { x: x1, publicKey, peerPublic: X0, chainCode, locked: false, ringPedersen: st.rp0, ringPedersenS2: st.s2 },
       n,
       cKey,
     );
     // Only the share survives in the state: the trapdoor and intermediate secrets are dropped.
-    this.st = { step: 6, pending: share };
+    this.st = { step: 6, share };
     this.finish(share);
     return this.send(6, (w) => w.fixed(confirmation(share)));
   }
 
-  private p0Finish(r: Reader): Msg[] {
+  private p0Finish(st: Confirming, r: Reader): Msg[] {
     const theirs = r.fixed(32);
     r.end();
-    const share = this.st.pending as Ecdsa2pShare;
-    check(equalBytes(theirs, confirmation(share)), 1, "party 1 confirmed a different key");
-    this.st = { step: 6, pending: share };
-    this.finish(share);
+    check(equalBytes(theirs, confirmation(st.share)), 1, "party 1 confirmed a different key");
+    this.st = { step: 6, share: st.share };
+    this.finish(st.share);
     return [];
   }
 
   /** P0's second ring-Pedersen base. Honest: a fresh t^λ′; the malicious-party tests override it. */
-  protected secondBase(
-    params: RingPedersenParams,
-    secret: RingPedersenSecret,
-  ): { params: RingPedersenParams; secret: RingPedersenSecret } {
+  protected secondBase(params: RingPedersenParams, secret: RingPedersenSecret): RingPedersenKey {
     return anotherBase(params, secret);
   }
 
@@ -551,107 +617,177 @@ export class SetupParty extends TwoPartyRoundParty<Ecdsa2pShare> {
     return sha256(w.finish());
   }
 
-  protected saveState(): Uint8Array {
-    const st = this.st;
-    const w = new Writer();
-    w.u8(STATE_VERSION);
-    w.string(this.protocol);
-    w.u8(this.index);
-    w.fixed(this.sid);
-    w.u32(this.bits);
-    w.optional(this.old, (v) => w.fixed(sha256(v.fingerprint())));
-    w.bool(this.started);
-    w.u8(st.step);
-    w.optional(st.x, (v) => w.scalar(v));
-    w.optional(st.chainHalf, (v) => w.fixed(v));
-    w.optional(st.nonce, (v) => w.fixed(v));
-    w.optional(st.commitment, (v) => w.fixed(v));
-    w.optional(st.paillier, (v) => writePaillierSecretKey(w, v));
-    w.optional(st.paillierN, (v) => w.bigint(v));
-    w.optional(st.w, (v) => w.bigint(v));
-    w.optional(st.rp0, (v) => writeRingPedersenParams(w, v));
-    w.optional(st.rp1, (v) => writeRingPedersenParams(w, v));
-    w.optional(st.rpSecret, (v) => writeRingPedersenSecret(w, v));
-    w.optional(st.prmCommit, (v) => writeRingPedersenCommitmentState(w, v));
-    w.optional(st.peerPrmA, (v) => writeRingPedersenCommitment(w, v));
-    w.optional(st.s2, (v) => w.bigint(v));
-    w.optional(st.lambda2, (v) => w.bigint(v));
-    w.optional(st.prmCommit2, (v) => writeRingPedersenCommitmentState(w, v));
-    w.optional(st.peerPrmA2, (v) => writeRingPedersenCommitment(w, v));
-    w.optional(st.seed, (v) => w.fixed(v));
-    w.optional(st.peerContribution, (v) => w.bytes(v));
-    w.optional(st.pending, (v) => w.bytes(v.toBytes()));
-    w.bool(this.done);
-    return w.finish();
+  protected saveState(w: Writer): void {
+    savedSetup.write(w, {
+      version: STATE_VERSION,
+      protocol: this.protocol,
+      index: this.index,
+      sid: this.sid,
+      bits: this.bits,
+      oldFingerprint: this.old && sha256(this.old.fingerprint()),
+      started: this.started,
+      state: this.st,
+    });
   }
 
   static restore(bytes: Uint8Array, old?: Ecdsa2pShare): SetupParty {
     return decodeLocal("setup state", () => {
       const { run, body } = openSaved(bytes);
-      return SetupParty.decode(run, new Reader(body, null), old);
+      const r: Reader = new Reader(body, null);
+      const saved = decodeAll(savedSetup, r);
+      const { protocol, index, state } = saved;
+      if (protocol !== "ecdsa2p/keygen" && protocol !== "ecdsa2p/refresh") r.fail("not an ecdsa2p setup state");
+      const mode = protocol === "ecdsa2p/keygen" ? "keygen" : "refresh";
+      if (index !== 0 && index !== 1) r.fail("bad index");
+      if (!STEPS_OF[index].includes(state.step)) r.fail("state of the other party");
+      if ("mine" in state && state.mine.mode !== mode) r.fail("inconsistent refresh state");
+      if ((mode === "refresh") !== (saved.oldFingerprint !== undefined)) r.fail("inconsistent refresh state");
+      if (saved.oldFingerprint && !(old && equalBytes(saved.oldFingerprint, sha256(old.fingerprint())))) {
+        r.fail("state belongs to the refresh of another share");
+      }
+      const party = new SetupParty(mode, index, saved.sid, saved.bits, mode === "refresh" ? old : undefined, state);
+      party.restoreRun(run, saved.started, state.step === 6 ? { value: state.share } : undefined);
+      return party;
     });
   }
+}
 
-  private static decode(run: SavedRun, r: Reader, old: Ecdsa2pShare | undefined): SetupParty {
-    if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
-    const protocol = r.string();
-    if (protocol !== "ecdsa2p/keygen" && protocol !== "ecdsa2p/refresh") r.fail("not an ecdsa2p setup state");
-    const mode = protocol === "ecdsa2p/keygen" ? "keygen" : "refresh";
-    const index = r.u8();
-    if (index !== 0 && index !== 1) r.fail("bad index");
-    const sid = r.fixed(SID_BYTES);
-    const bits = r.u32();
-    const oldFingerprint = r.optional(() => r.fixed(32));
-    if ((mode === "refresh") !== (oldFingerprint !== undefined)) r.fail("inconsistent refresh state");
-    if (oldFingerprint && !(old && equalBytes(oldFingerprint, sha256(old.fingerprint())))) {
-      r.fail("state belongs to the refresh of another share");
-    }
-    const started = r.bool();
-    const st: SetupState = { step: r.u8() };
-    st.x = r.optional(() => r.scalar());
-    st.chainHalf = r.optional(() => r.fixed(32));
-    st.nonce = r.optional(() => r.fixed(32));
-    st.commitment = r.optional(() => r.fixed(32));
-    st.paillier = r.optional(() => readPaillierSecretKey(r));
-    st.paillierN = r.optional(() => r.bigint(PAILLIER_MAX_BITS));
-    st.w = r.optional(() => r.bigint(PAILLIER_MAX_BITS));
-    st.rp0 = r.optional(() => readRingPedersenParams(r));
-    st.rp1 = r.optional(() => readRingPedersenParams(r));
-    st.rpSecret = r.optional(() => readRingPedersenSecret(r));
-    const ownRp = index === 0 ? st.rp0 : st.rp1;
-    st.prmCommit = r.optional(() => {
-      if (!ownRp) r.fail("Πprm commitment without parameters");
-      return readRingPedersenCommitmentState(r, ownRp);
-    });
-    const peerRp = index === 0 ? st.rp1 : st.rp0;
-    st.peerPrmA = r.optional(() => {
-      if (!peerRp) r.fail("peer Πprm commitment without parameters");
-      return readRingPedersenCommitment(r, peerRp);
-    });
-    st.s2 = r.optional(() => r.bigint(RING_PEDERSEN_MAX_BITS));
-    st.lambda2 = r.optional(() => r.bigint(RING_PEDERSEN_MAX_BITS));
-    const rp0 = st.rp0;
-    st.prmCommit2 = r.optional(() => {
-      if (!rp0 || index !== 0) r.fail("second-base Πprm commitment out of place");
-      return readRingPedersenCommitmentState(r, rp0);
-    });
-    st.peerPrmA2 = r.optional(() => {
-      if (!rp0 || index !== 1) r.fail("second-base Πprm commitment out of place");
-      return readRingPedersenCommitment(r, rp0);
-    });
-    st.seed = r.optional(() => r.fixed(32));
-    st.peerContribution = r.optional(() => r.bytes(256));
-    st.pending = r.optional(() => Ecdsa2pShare.fromBytes(r.bytes()));
-    const done = r.bool();
-    r.end();
-    const party = new SetupParty(mode, index as 0 | 1, sid, bits, mode === "refresh" ? old : undefined, st);
-    if (done && !st.pending) r.fail("finished state without a share");
-    party.restoreRun(run, started, done ? { value: st.pending as Ecdsa2pShare } : undefined);
-    return party;
+/** P0's ring-Pedersen parameters with its second base in place of s, as Πprm proves it. */
+function secondBaseParams(st: { rp0: RingPedersenParams; s2: bigint }): RingPedersenParams {
+  return { ...st.rp0, s: st.s2 };
+}
+
+/** The bytes P0 commits to in round 1 and opens in round 5. */
+function contributionBytes(mine: Contribution): Uint8Array {
+  const w = new Writer();
+  if (mine.mode === "keygen") {
+    w.point(mulBase(mine.x));
+    w.fixed(mine.chainHalf);
+  } else {
+    w.scalar(mine.x);
   }
+  return w.finish();
 }
 
 /** What P1 sends back so that P0 keeps its share only if P1 holds the same key. */
 function confirmation(share: Ecdsa2pShare): Uint8Array {
   return sha256(share.fingerprint());
 }
+
+// Saved-state layout: each state's fields, declared once for save and restore.
+
+const paillierSecretKey: Codec<PaillierSecretKey> = {
+  write: writePaillierSecretKey,
+  read: (r) => readPaillierSecretKey(r),
+};
+const ringPedersenParams: Codec<RingPedersenParams> = {
+  write: writeRingPedersenParams,
+  read: (r) => readRingPedersenParams(r),
+};
+const ringPedersenSecret: Codec<RingPedersenSecret> = {
+  write: writeRingPedersenSecret,
+  read: (r) => readRingPedersenSecret(r),
+};
+const ringPedersenModulusBits = bigint(RING_PEDERSEN_MAX_BITS);
+const bytes32 = fixed(32);
+
+/** Πprm's first message with its secrets, checked against the parameters `params` picks from the fields before it. */
+function prmCommitState<C>(params: (st: C) => RingPedersenParams): Codec<RingPedersenCommitment, C> {
+  return { write: writeRingPedersenCommitmentState, read: (r, st) => readRingPedersenCommitmentState(r, params(st)) };
+}
+
+/** A peer's Πprm first message, checked against the parameters `params` picks from the fields before it. */
+function prmCommitment<C>(params: (st: C) => RingPedersenParams): Codec<bigint[], C> {
+  return { write: writeRingPedersenCommitment, read: (r, st) => readRingPedersenCommitment(r, params(st)) };
+}
+
+const share: Codec<Ecdsa2pShare> = {
+  write: (w, s) => w.bytes(s.toBytes()),
+  read: (r) => Ecdsa2pShare.fromBytes(r.bytes(MAX_FIELD)),
+};
+
+const contribution = union<Contribution, "mode">("mode", {
+  keygen: record({ mode: literal("keygen"), x: scalar, chainHalf: bytes32 }),
+  refresh: record({ mode: literal("refresh"), x: scalar }),
+});
+
+const setupState = union<SetupState, "step">("step", {
+  0: record<Unstarted>({
+    step: literal(0),
+    paillier: optional(paillierSecretKey),
+    ringPedersen: optional(record<RingPedersenKey>({ params: ringPedersenParams, secret: ringPedersenSecret })),
+  }),
+  1: record<P0Committed>({
+    step: literal(1),
+    mine: contribution,
+    nonce: bytes32,
+    paillier: paillierSecretKey,
+    w: bigint(PAILLIER_MAX_BITS),
+    rp0: ringPedersenParams,
+    rpSecret: ringPedersenSecret,
+    prmCommit: prmCommitState((st: P0Committed) => st.rp0),
+    s2: ringPedersenModulusBits,
+    lambda2: ringPedersenModulusBits,
+    prmCommit2: prmCommitState((st: P0Committed) => st.rp0),
+  }),
+  2: record<P1Seeded>({
+    step: literal(2),
+    commitment: bytes32,
+    w: bigint(PAILLIER_MAX_BITS),
+    rp0: ringPedersenParams,
+    peerPrmA: prmCommitment((st: P1Seeded) => st.rp0),
+    s2: ringPedersenModulusBits,
+    peerPrmA2: prmCommitment((st: P1Seeded) => st.rp0),
+    seed: bytes32,
+    mine: contribution,
+    rp1: ringPedersenParams,
+    rpSecret: ringPedersenSecret,
+    prmCommit: prmCommitState((st: P1Seeded) => st.rp1),
+  }),
+  3: record<P0Proven>({
+    step: literal(3),
+    mine: contribution,
+    nonce: bytes32,
+    paillier: paillierSecretKey,
+    rp0: ringPedersenParams,
+    rpSecret: ringPedersenSecret,
+    s2: ringPedersenModulusBits,
+    lambda2: ringPedersenModulusBits,
+    peerContribution: bytesUpTo(256),
+    rp1: ringPedersenParams,
+    peerPrmA: prmCommitment((st: P0Proven) => st.rp1),
+    seed: bytes32,
+  }),
+  4: record<P1Proven>({
+    step: literal(4),
+    commitment: bytes32,
+    rp0: ringPedersenParams,
+    s2: ringPedersenModulusBits,
+    mine: contribution,
+    rp1: ringPedersenParams,
+    rpSecret: ringPedersenSecret,
+  }),
+  5: record<Confirming>({ step: literal(5), share }),
+  6: record<Done>({ step: literal(6), share }),
+});
+
+const savedSetup = record<{
+  version: number;
+  protocol: string;
+  index: number;
+  sid: Uint8Array;
+  bits: number;
+  /** The refreshed share's fingerprint (refresh only). */
+  oldFingerprint: Uint8Array | undefined;
+  started: boolean;
+  state: SetupState;
+}>({
+  version: version(STATE_VERSION),
+  protocol: string(1024),
+  index: u8,
+  sid: fixed(SID_BYTES),
+  bits: u32,
+  oldFingerprint: optional(bytes32),
+  started: bool,
+  state: setupState,
+});

@@ -20,6 +20,23 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bitLength, CURVE_ORDER, decodeLocal, type Point, Reader, Writer } from "../codec/codec.js";
 import {
+  bool,
+  bytesUpTo,
+  type Codec,
+  decodeAll,
+  fixed,
+  inMemoryOnly,
+  literal,
+  optional,
+  point,
+  record,
+  scalar,
+  string,
+  u8,
+  union,
+  version,
+} from "../codec/schema.js";
+import {
   finishSignature,
   hashToScalar,
   readSignature,
@@ -33,7 +50,7 @@ import { mul, mulBase } from "../math/secp256k1.js";
 import { PaillierPublicKey, readCiphertext } from "../paillier/paillier.js";
 import { checkSid, equalBytes, SID_BYTES } from "../session/envelope.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
-import { openSaved, type SavedRun } from "../session/round-party.js";
+import { openSaved, stateAt } from "../session/round-party.js";
 import { TwoPartyRoundParty } from "../session/two-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import {
@@ -53,7 +70,8 @@ import { Transcript } from "../zk/transcript.js";
 import type { Ecdsa2pShare } from "./share.js";
 
 const PROTOCOL = "ecdsa2p/sign";
-const STATE_VERSION = 1;
+/** 2: state typed by step (was one record of optional fields). */
+const STATE_VERSION = 2;
 const STAT = 128n;
 /** Added to x₀ inside the ciphertext: ≥ every |x₀| that Πlog* admits, and ≡ 0 mod n. */
 const SHIFT = CURVE_ORDER << BigInt(ELL + EPSILON);
@@ -244,16 +262,52 @@ export class SignPrecomputation {
   }
 }
 
-interface SignState {
-  step: number;
-  k?: bigint;
-  nonce?: Uint8Array; // P0's commitment opening
-  committed?: Uint8Array; // P0: the committed (R₀, PoK) bytes
-  commitment?: Uint8Array; // P1's copy
-  R?: Point;
-  pre?: { randomizer: bigint; affine: AffinePrecomputation }; // P1, in memory only
-  signature?: Signature;
+/** P1's precomputed values for this run, held in memory only. */
+type Precomputed = { randomizer: bigint; affine: AffinePrecomputation };
+
+/** Either party before round 1 (P1 with the precomputation it was given, if any). */
+interface Unstarted {
+  step: 0;
+  pre?: Precomputed;
 }
+
+/** P0 after round 1: committed to R₀ = k₀·G and its PoK. */
+interface P0Committed {
+  step: 1;
+  k: bigint;
+  /** The commitment's opening and the committed (R₀, PoK) bytes. */
+  nonce: Uint8Array;
+  committed: Uint8Array;
+}
+
+/** P1 after round 2: has sent R₁; holds P0's commitment. */
+interface P1Committed {
+  step: 2;
+  k: bigint;
+  commitment: Uint8Array;
+  pre?: Precomputed;
+}
+
+/** P0 after round 3: has opened R₀; knows R. */
+interface P0Opened {
+  step: 3;
+  k: bigint;
+  R: Point;
+}
+
+/** P1 after round 4: has sent c₃; waits for the signature on R. */
+interface P1Answered {
+  step: 4;
+  R: Point;
+}
+
+/** Either party once it holds the verified signature. */
+interface Signed {
+  step: 5;
+  signature: Signature;
+}
+
+type SignState = Unstarted | P0Committed | P1Committed | P0Opened | P1Answered | Signed;
 
 export class SignParty extends TwoPartyRoundParty<Signature> {
   private readonly transcript: Transcript;
@@ -307,15 +361,15 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
 
   protected get handlers(): Record<number, (r: Reader) => Msg[]> {
     return {
-      1: (r) => this.p1Round2(r),
-      2: (r) => this.p0Round3(r),
-      3: (r) => this.p1Round4(r),
-      4: (r) => this.p0Round5(r),
-      5: (r) => this.p1Finish(r),
+      1: (r) => this.p1Round2(stateAt(this.st, 0), r),
+      2: (r) => this.p0Round3(stateAt(this.st, 1), r),
+      3: (r) => this.p1Round4(stateAt(this.st, 2), r),
+      4: (r) => this.p0Round5(stateAt(this.st, 3), r),
+      5: (r) => this.p1Finish(stateAt(this.st, 4), r),
     };
   }
 
-  private p1Round2(r: Reader): Msg[] {
+  private p1Round2(st: Unstarted, r: Reader): Msg[] {
     const theirInputs = r.fixed(32);
     const commitment = r.fixed(32);
     r.end();
@@ -323,34 +377,31 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     const k = 1n + randomBelow(CURVE_ORDER - 1n);
     const R1 = mulBase(k);
     const proof = proveDlog(this.transcript.fork("p1/nonce"), k, R1);
-    this.st = { step: 2, k, commitment, pre: this.st.pre };
+    this.st = { step: 2, k, commitment, pre: st.pre };
     return this.send(2, (w) => {
       w.point(R1);
       writeSchnorr(w, proof);
     });
   }
 
-  private p0Round3(r: Reader): Msg[] {
+  private p0Round3(st: P0Committed, r: Reader): Msg[] {
     const R1 = r.point();
     const proof = readSchnorr(r);
     r.end();
     check(verifyDlog(this.transcript.fork("p1/nonce"), R1, proof), 1, "proof of knowledge of the nonce failed");
-    const st = this.st;
-    st.R = mul(R1, st.k as bigint);
-    st.step = 3;
+    this.st = { step: 3, k: st.k, R: mul(R1, st.k) };
     return this.send(3, (w) => {
-      w.fixed(st.nonce as Uint8Array);
-      w.bytes(st.committed as Uint8Array);
+      w.fixed(st.nonce);
+      w.bytes(st.committed);
     });
   }
 
-  private p1Round4(r: Reader): Msg[] {
+  private p1Round4(st: P1Committed, r: Reader): Msg[] {
     const nonce = r.fixed(32);
     const opened = r.bytes(256);
     r.end();
-    const st = this.st;
     check(
-      verifyOpening(this.sid, 0, st.commitment as Uint8Array, { nonce, message: opened }),
+      verifyOpening(this.sid, 0, st.commitment, { nonce, message: opened }),
       0,
       "nonce commitment opening does not match",
     );
@@ -359,7 +410,7 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     const nonceProof = readSchnorr(c);
     c.end();
     check(verifyDlog(this.transcript.fork("p0/nonce"), R0, nonceProof), 0, "proof of knowledge of the nonce failed");
-    const k = st.k as bigint;
+    const k = st.k;
     const R = mul(R0, k);
     const rx = R.toAffine().x % CURVE_ORDER;
     check(rx !== 0n, null, "nonce point has r = 0; sign again");
@@ -387,7 +438,7 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     return a;
   }
 
-  private p0Round5(r: Reader): Msg[] {
+  private p0Round5(st: P0Opened, r: Reader): Msg[] {
     const sk = this.share.paillier;
     if (!sk) throw new ProtocolAbort(null, "party 0 share without Paillier key");
     const c3 = readCiphertext(r, sk);
@@ -397,7 +448,6 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     // Checked again here, not only at start: restoring a state saved before this round must not
     // buy another decryption once the share is locked.
     check(!this.share.locked, null, "share is locked after a failed signature; refresh it before signing again");
-    const st = this.st;
     // From here on outcomes depend on decryptions of P1's ciphertexts. Πaff makes them predictable to
     // P1 (so they leak nothing); the lock on any failure is a tripwire on top.
     try {
@@ -417,9 +467,9 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
         "proof that c3 is well formed (Πaff) failed; share locked until refresh",
       );
       const sPrime = mod(plain, CURVE_ORDER);
-      const s = mod(nonceInverse(st.k as bigint) * sPrime, CURVE_ORDER);
+      const s = mod(nonceInverse(st.k) * sPrime, CURVE_ORDER);
       check(s !== 0n, 1, "signature has s = 0; share locked until refresh");
-      const signature = finishSignature(st.R as Point, s);
+      const signature = finishSignature(st.R, s);
       check(
         verifySignature(signature, this.messageHash, this.childKey),
         1,
@@ -434,66 +484,44 @@ export class SignParty extends TwoPartyRoundParty<Signature> {
     }
   }
 
-  private p1Finish(r: Reader): Msg[] {
+  private p1Finish(st: P1Answered, r: Reader): Msg[] {
     const signature = readSignature(r);
     r.end();
-    const R = this.st.R as Point;
-    check(signature.r === R.toAffine().x % CURVE_ORDER, 0, "signature is for another nonce");
+    check(signature.r === st.R.toAffine().x % CURVE_ORDER, 0, "signature is for another nonce");
     check(verifySignature(signature, this.messageHash, this.childKey), 0, "signature does not verify");
     this.st = { step: 5, signature };
     this.finish(signature);
     return [];
   }
 
-  protected saveState(): Uint8Array {
-    const st = this.st;
-    const w = new Writer();
-    w.u8(STATE_VERSION);
-    w.string(PROTOCOL);
-    w.u8(this.index);
-    w.fixed(this.sid);
-    w.fixed(this.messageHash);
-    w.optional(this.path, (v) => w.string(v));
-    w.fixed(sha256(this.share.fingerprint()));
-    w.bool(this.started);
-    w.u8(st.step);
-    w.optional(st.k, (v) => w.scalar(v));
-    w.optional(st.nonce, (v) => w.fixed(v));
-    w.optional(st.committed, (v) => w.bytes(v));
-    w.optional(st.commitment, (v) => w.fixed(v));
-    w.optional(st.R, (v) => w.point(v));
-    w.optional(st.signature, (v) => writeSignature(w, v));
-    return w.finish();
+  protected saveState(w: Writer): void {
+    savedSign.write(w, {
+      version: STATE_VERSION,
+      protocol: PROTOCOL,
+      index: this.index,
+      sid: this.sid,
+      messageHash: this.messageHash,
+      path: this.path,
+      shareFingerprint: sha256(this.share.fingerprint()),
+      started: this.started,
+      state: this.st,
+    });
   }
 
   /** Rebuilds a saved run. The share is passed in, not saved, so a lock lands on the caller's share. */
   static restore(share: Ecdsa2pShare, bytes: Uint8Array): SignParty {
     return decodeLocal("signing state", () => {
       const { run, body } = openSaved(bytes);
-      return SignParty.decode(share, run, new Reader(body, null));
+      const r: Reader = new Reader(body, null);
+      const saved = decodeAll(savedSign, r);
+      if (saved.protocol !== PROTOCOL) r.fail("not an ecdsa2p signing state");
+      if (saved.index !== share.index) r.fail("state belongs to the other party");
+      if (!equalBytes(saved.shareFingerprint, sha256(share.fingerprint()))) r.fail("state belongs to another share");
+      const st = saved.state;
+      const party = new SignParty(share, saved.sid, saved.messageHash, saved.path, st);
+      party.restoreRun(run, saved.started, st.step === 5 ? { value: st.signature } : undefined);
+      return party;
     });
-  }
-
-  private static decode(share: Ecdsa2pShare, run: SavedRun, r: Reader): SignParty {
-    if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
-    if (r.string() !== PROTOCOL) r.fail("not an ecdsa2p signing state");
-    if (r.u8() !== share.index) r.fail("state belongs to the other party");
-    const sid = r.fixed(SID_BYTES);
-    const messageHash = r.fixed(32);
-    const path = r.optional(() => r.string(MAX_PATH_LENGTH));
-    if (!equalBytes(r.fixed(32), sha256(share.fingerprint()))) r.fail("state belongs to another share");
-    const started = r.bool();
-    const st: SignState = { step: r.u8() };
-    st.k = r.optional(() => r.scalar());
-    st.nonce = r.optional(() => r.fixed(32));
-    st.committed = r.optional(() => r.bytes(256));
-    st.commitment = r.optional(() => r.fixed(32));
-    st.R = r.optional(() => r.point());
-    st.signature = r.optional(() => readSignature(r));
-    r.end();
-    const party = new SignParty(share, sid, messageHash, path, st);
-    party.restoreRun(run, started, st.signature ? { value: st.signature } : undefined);
-    return party;
   }
 }
 
@@ -509,3 +537,40 @@ export function createSignParty(share: Ecdsa2pShare, options: SignOptions): Sign
   const pre = options.precomputed?.take(share.paillierPublic.n);
   return new SignParty(share, options.sid, options.messageHash, options.path, { step: 0, pre });
 }
+
+// Saved-state layout: each state's fields, declared once for save and restore.
+
+const bytes32 = fixed(32);
+const signature: Codec<Signature> = { write: writeSignature, read: (r) => readSignature(r) };
+
+const signState = union<SignState, "step">("step", {
+  // P1's precomputation is never saved: a restored run draws a fresh one.
+  0: record<Unstarted>({ step: literal(0), pre: inMemoryOnly() }),
+  1: record<P0Committed>({ step: literal(1), k: scalar, nonce: bytes32, committed: bytesUpTo(256) }),
+  2: record<P1Committed>({ step: literal(2), k: scalar, commitment: bytes32, pre: inMemoryOnly() }),
+  3: record<P0Opened>({ step: literal(3), k: scalar, R: point }),
+  4: record<P1Answered>({ step: literal(4), R: point }),
+  5: record<Signed>({ step: literal(5), signature }),
+});
+
+const savedSign = record<{
+  version: number;
+  protocol: string;
+  index: number;
+  sid: Uint8Array;
+  messageHash: Uint8Array;
+  path: string | undefined;
+  shareFingerprint: Uint8Array;
+  started: boolean;
+  state: SignState;
+}>({
+  version: version(STATE_VERSION),
+  protocol: string(1024),
+  index: u8,
+  sid: fixed(SID_BYTES),
+  messageHash: bytes32,
+  path: optional(string(MAX_PATH_LENGTH)),
+  shareFingerprint: bytes32,
+  started: bool,
+  state: signState,
+});

@@ -18,17 +18,31 @@
 import type { DKG_Round1, DKG_Secret } from "@noble/curves/abstract/frost.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
-import { decodeLocal, Reader, Writer } from "../codec/codec.js";
+import { decodeLocal, MAX_FIELD, Reader, Writer } from "../codec/codec.js";
+import {
+  type Codec,
+  decodeAll,
+  fixed,
+  list,
+  literal,
+  map,
+  record,
+  string,
+  u8,
+  union,
+  version,
+} from "../codec/schema.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
 import { checkIndex, checkThreshold, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
-import { openSaved } from "../session/round-party.js";
+import { openSaved, stateAt } from "../session/round-party.js";
 import { commit, verifyOpening } from "../zk/commitment.js";
 import { type FrostCurve, type RunCurve, readElement, readScalar } from "./curve.js";
 import { identifierHex, identifierOf } from "./polynomial.js";
 import { CHAIN_CODE_BYTES, FrostShare, MAX_PARTIES } from "./share.js";
 
-const STATE_VERSION = 1;
+/** 2: state typed by step (was one record of optional fields). */
+const STATE_VERSION = 2;
 
 export interface KeygenOptions {
   sid: Uint8Array;
@@ -44,15 +58,34 @@ interface Round1 {
   chainCommitment: Uint8Array;
 }
 
-interface KeygenState {
-  step: number;
-  coefficients?: bigint[];
-  chainHalf?: Uint8Array;
-  chainNonce?: Uint8Array;
-  /** Every party's round-1 message, this party's included. */
-  round1?: Map<number, Round1>;
-  digest?: Uint8Array;
+/** Before round 1. */
+interface Unstarted {
+  step: 0;
 }
+/** After round 1: this party's polynomial and chain-code half; the round-1 messages so far. */
+interface Dealt {
+  step: 1;
+  coefficients: bigint[];
+  chainHalf: Uint8Array;
+  chainNonce: Uint8Array;
+  /** Every party's round-1 message received so far, this party's included. */
+  round1: Map<number, Round1>;
+}
+/** After round 2: every round-1 message, and their digest this party sent. */
+interface Shared {
+  step: 2;
+  coefficients: bigint[];
+  chainHalf: Uint8Array;
+  chainNonce: Uint8Array;
+  round1: Map<number, Round1>;
+  digest: Uint8Array;
+}
+/** The share is made. */
+interface Finished {
+  step: 3;
+  share: FrostShare;
+}
+type KeygenState = Unstarted | Dealt | Shared | Finished;
 
 export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
   /** The curve for this run, its suite bound to the session. */
@@ -84,7 +117,10 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
     return this.parties;
   }
   protected get handlers(): Record<number, (from: Map<number, Reader>) => Msg[]> {
-    return { 1: (m) => this.round2(m), 2: (m) => this.finishKeygen(m) };
+    return {
+      1: (m) => this.round2(stateAt(this.st, 1), m),
+      2: (m) => this.finishKeygen(stateAt(this.st, 2), m),
+    };
   }
 
   private get signers() {
@@ -92,16 +128,16 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
   }
 
   /** noble's round state, rebuilt from ours (it is plain data). */
-  private dkgSecret(): DKG_Secret {
-    const own = this.st.round1?.get(this.index);
+  private dkgSecret(st: Dealt | Shared): DKG_Secret {
+    const own = st.round1.get(this.index);
     const secret = {
       identifier: identifierOf(this.index),
-      coefficients: [...(this.st.coefficients as bigint[])],
+      coefficients: [...st.coefficients],
       commitment: own?.commitment ?? [],
       signers: this.signers,
-      step: this.st.step,
+      step: st.step,
     } as unknown as DKG_Secret;
-    if (this.st.step === 2) secret.round1Cache = this.othersPackages();
+    if (st.step === 2) secret.round1Cache = this.othersPackages(st.round1);
     return secret;
   }
 
@@ -113,9 +149,8 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
     } as DKG_Round1;
   }
 
-  private othersPackages(): DKG_Round1[] {
-    const round1 = this.st.round1 as Map<number, Round1>;
-    return this.parties.filter((j) => j !== this.index).map((j) => this.package(j, round1.get(j) as Round1));
+  private othersPackages(round1: Map<number, Round1>): DKG_Round1[] {
+    return this.parties.filter((j) => j !== this.index).map((j) => this.package(j, sent(round1, j)));
   }
 
   protected onStart(): Msg[] {
@@ -135,22 +170,22 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
     return [this.broadcast(1, (w) => writeRound1(w, own))];
   }
 
-  private round2(from: Map<number, Reader>): Msg[] {
-    const round1 = this.st.round1 as Map<number, Round1>;
+  private round2(st: Dealt, from: Map<number, Reader>): Msg[] {
+    const round1 = st.round1;
     for (const [j, r] of from) {
       round1.set(j, readRound1(r, this.run, this.options.t));
       r.end();
     }
-    const secret = this.dkgSecret();
+    const secret = this.dkgSecret(st);
     let shares: Record<string, { signingShare: Uint8Array }>;
     try {
-      shares = this.run.suite.DKG.round2(secret, this.othersPackages());
+      shares = this.run.suite.DKG.round2(secret, this.othersPackages(round1));
     } catch {
-      throw new ProtocolAbort(this.findBadProof(), "proof of knowledge of the secret coefficient failed");
+      throw new ProtocolAbort(this.findBadProof(round1), "proof of knowledge of the secret coefficient failed");
     }
-    const digest = this.round1Digest();
-    this.st = { ...this.st, step: 2, digest };
-    const { chainNonce, chainHalf } = this.st as Required<KeygenState>;
+    const digest = this.round1Digest(round1);
+    const { chainNonce, chainHalf } = st;
+    this.st = { ...st, step: 2, digest };
     return this.parties
       .filter((j) => j !== this.index)
       .map((j) =>
@@ -167,16 +202,15 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
    * noble checks the round-1 packages as a batch and its error does not say whose proof failed:
    * check each package alone, beside throwaway packages under unused identifiers, to name it.
    */
-  private findBadProof(): number | null {
+  private findBadProof(round1: Map<number, Round1>): number | null {
     const t = this.options.t;
     const signers = { min: t, max: t };
     const fresh = (k: number) => this.run.suite.DKG.round1(identifierHex(this.curve, this.options.n + k), signers);
-    const round1 = this.st.round1 as Map<number, Round1>;
     for (const j of this.parties) {
       if (j === this.index) continue;
       const fillers = Array.from({ length: t - 2 }, (_, k) => fresh(k + 1).public);
       try {
-        this.run.suite.DKG.round2(fresh(0).secret, [this.package(j, round1.get(j) as Round1), ...fillers]);
+        this.run.suite.DKG.round2(fresh(0).secret, [this.package(j, sent(round1, j)), ...fillers]);
       } catch {
         return j;
       }
@@ -184,16 +218,15 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
     return null;
   }
 
-  private round1Digest(): Uint8Array {
+  private round1Digest(round1: Map<number, Round1>): Uint8Array {
     const w = new Writer();
     w.string("keyshard/frost/keygen-round1/v1");
-    for (const j of this.parties) writeRound1(w, (this.st.round1 as Map<number, Round1>).get(j) as Round1);
+    for (const j of this.parties) writeRound1(w, sent(round1, j));
     return sha256(w.finish());
   }
 
-  private finishKeygen(from: Map<number, Reader>): Msg[] {
+  private finishKeygen(st: Shared, from: Map<number, Reader>): Msg[] {
     const { curve } = this;
-    const st = this.st as Required<KeygenState>;
     const ownId = identifierHex(curve, this.index);
     const round2: { identifier: string; signingShare: Uint8Array }[] = [];
     const halves = new Map<number, Uint8Array>([[this.index, st.chainHalf]]);
@@ -204,16 +237,16 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
       const half = r.fixed(CHAIN_CODE_BYTES);
       digests.set(j, r.fixed(32));
       r.end();
-      const sent = st.round1.get(j) as Round1;
+      const theirs = sent(st.round1, j);
       check(
-        verifyOpening(this.sid, j, sent.chainCommitment, { nonce, message: half }),
+        verifyOpening(this.sid, j, theirs.chainCommitment, { nonce, message: half }),
         j,
         "chain-code opening does not match",
       );
       try {
         this.run.suite.validateSecret(
           { identifier: ownId, signingShare },
-          { signers: this.signers, commitments: sent.commitment, verifyingShares: {} },
+          { signers: this.signers, commitments: theirs.commitment, verifyingShares: {} },
         );
       } catch {
         throw new ProtocolAbort(j, "secret share does not match its commitments");
@@ -225,7 +258,7 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
     for (const digest of digests.values()) {
       check(equalBytes(digest, st.digest), null, "parties received different round-1 messages");
     }
-    const key = this.run.suite.DKG.round3(this.dkgSecret(), this.othersPackages(), round2 as never);
+    const key = this.run.suite.DKG.round3(this.dkgSecret(st), this.othersPackages(st.round1), round2 as never);
     const chain = new Writer();
     chain.string("keyshard/frost/chain-code/v1");
     for (const j of this.parties) chain.fixed(halves.get(j) as Uint8Array);
@@ -239,78 +272,53 @@ export class KeygenParty extends MultiPartyRoundParty<FrostShare> {
       verifyingShares: this.parties.map((j) => key.public.verifyingShares[identifierHex(curve, j)] as Uint8Array),
       chainCode: sha256(chain.finish()),
     });
-    this.st = { step: 3 };
+    this.st = { step: 3, share };
     this.finish(share);
     return [];
   }
 
-  protected saveState(): Uint8Array {
-    const w = new Writer();
-    const st = this.st;
-    w.u8(STATE_VERSION);
-    w.string(this.curve.name);
-    w.fixed(this.sid);
-    w.u8(this.options.n);
-    w.u8(this.options.t);
-    w.u8(this.index);
-    w.u8(st.step);
-    w.optional(this.done ? this.result().toBytes() : undefined, (b) => w.bytes(b));
-    w.optional(st.coefficients, (cs) => w.list(cs, (w, c) => w.fixed(this.curve.Fn.toBytes(c))));
-    w.optional(st.chainHalf, (b) => w.fixed(b));
-    w.optional(st.chainNonce, (b) => w.fixed(b));
-    w.optional(st.round1, (m) =>
-      w.list([...m], (w, [j, msg]) => {
-        w.u8(j);
-        writeRound1(w, msg);
-      }),
-    );
-    w.optional(st.digest, (b) => w.fixed(b));
-    return w.finish();
+  protected saveState(w: Writer): void {
+    keygenLayout(this.curve).write(w, {
+      version: STATE_VERSION,
+      curve: this.curve.name,
+      sid: this.sid,
+      n: this.options.n,
+      t: this.options.t,
+      index: this.index,
+      state: this.st,
+    });
   }
 
   static restore(curveOf: (name: string) => FrostCurve | undefined, bytes: Uint8Array): KeygenParty {
     return decodeLocal("FROST keygen state", () => {
       const { run, body } = openSaved(bytes);
-      const r = new Reader(body, null);
+      const r: Reader = new Reader(body, null);
       if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
       const curve = curveOf(r.string(16));
       if (!curve) return r.fail("state belongs to another curve");
-      const sid = r.fixed(32);
-      const n = r.u8();
-      const t = r.u8();
-      const index = r.u8();
-      const step = r.u8();
-      const result = r.optional(() => FrostShare.fromBytes(r.bytes()));
-      const st: KeygenState = { step };
-      const coefficients = r.optional(() => r.list(t, () => readScalar(r, curve)));
-      if (coefficients) st.coefficients = coefficients.map((c) => curve.Fn.fromBytes(c));
-      const chainHalf = r.optional(() => r.fixed(CHAIN_CODE_BYTES));
-      if (chainHalf) st.chainHalf = chainHalf;
-      const chainNonce = r.optional(() => r.fixed(32));
-      if (chainNonce) st.chainNonce = chainNonce;
-      const round1 = r.optional(() => r.list(n, (r) => [r.u8(), readRound1(r, curve, t)] as const));
-      if (round1) st.round1 = new Map(round1);
-      const digest = r.optional(() => r.fixed(32));
-      if (digest) st.digest = digest;
-      r.end();
-      const senders = round1?.map(([j]) => j) ?? [];
-      const wellFormed =
-        step === 3
-          ? result !== undefined
-          : step === 0 ||
-            (coefficients !== undefined &&
-              chainHalf !== undefined &&
-              chainNonce !== undefined &&
-              new Set(senders).size === senders.length &&
-              senders.every((j) => j < n) &&
-              senders.includes(index) &&
-              (step === 1 || (step === 2 && digest !== undefined && senders.length === n)));
-      if (!wellFormed) r.fail("inconsistent keygen state");
-      const party = new KeygenParty(curve, { sid, index, n, t }, st);
-      party.restoreRun(run, step > 0, result ? { value: result } : undefined);
+      const saved = decodeAll(keygenLayout(curve), new Reader(body, null));
+      const { n, t, index, state: st } = saved;
+      if (st.step === 1 || st.step === 2) {
+        const senders = [...st.round1.keys()];
+        const wellFormed =
+          st.coefficients.length <= t &&
+          senders.every((j) => j < n && sent(st.round1, j).commitment.length === t) &&
+          senders.includes(index) &&
+          (st.step === 1 || senders.length === n);
+        if (!wellFormed) r.fail("inconsistent keygen state");
+      }
+      const party = new KeygenParty(curve, { sid: saved.sid, index, n, t }, st);
+      party.restoreRun(run, st.step > 0, st.step === 3 ? { value: st.share } : undefined);
       return party;
     });
   }
+}
+
+/** Party j's round-1 message, which every state from round 1 on holds for the parties it lists. */
+function sent(round1: Map<number, Round1>, j: number): Round1 {
+  const m = round1.get(j);
+  if (!m) throw new ProtocolAbort(null, "no round-1 message of this party");
+  return m;
 }
 
 function writeRound1(w: Writer, m: Round1): void {
@@ -326,4 +334,63 @@ function readRound1(r: Reader, curve: FrostCurve, t: number): Round1 {
   const proofZ = readScalar(r, curve, true);
   const chainCommitment = r.fixed(32);
   return { commitment, proof: new Uint8Array([...proofR, ...proofZ]), chainCommitment };
+}
+
+// Saved-state layout: each state's fields, declared once for save and restore. Scalars and
+// elements are the curve's, so there is one layout per curve, made when first used.
+
+interface SavedKeygen {
+  version: number;
+  curve: string;
+  sid: Uint8Array;
+  n: number;
+  t: number;
+  index: number;
+  state: KeygenState;
+}
+
+const keygenLayouts = new Map<string, Codec<SavedKeygen>>();
+
+function keygenLayout(curve: FrostCurve): Codec<SavedKeygen> {
+  const known = keygenLayouts.get(curve.name);
+  if (known) return known;
+  const coefficient: Codec<bigint> = {
+    write: (w, c) => w.fixed(curve.Fn.toBytes(c)),
+    read: (r) => curve.Fn.fromBytes(readScalar(r, curve)),
+  };
+  const element: Codec<Uint8Array> = { write: (w, e) => w.fixed(e), read: (r) => readElement(r, curve) };
+  const round1 = record<Round1>({
+    commitment: list(element, MAX_PARTIES),
+    // The proof is a Schnorr signature (R, z) in the suite's encoding.
+    proof: {
+      write: (w, proof) => w.fixed(proof),
+      read: (r) => new Uint8Array([...readElement(r, curve), ...readScalar(r, curve, true)]),
+    },
+    chainCommitment: fixed(32),
+  });
+  const dealt = {
+    coefficients: list(coefficient, MAX_PARTIES),
+    chainHalf: fixed(CHAIN_CODE_BYTES),
+    chainNonce: fixed(32),
+    round1: map(u8, round1, MAX_PARTIES),
+  };
+  const layout = record<SavedKeygen>({
+    version: version(STATE_VERSION),
+    curve: string(16),
+    sid: fixed(32),
+    n: u8,
+    t: u8,
+    index: u8,
+    state: union<KeygenState, "step">("step", {
+      0: record<Unstarted>({ step: literal(0) }),
+      1: record<Dealt>({ step: literal(1), ...dealt }),
+      2: record<Shared>({ step: literal(2), ...dealt, digest: fixed(32) }),
+      3: record<Finished>({
+        step: literal(3),
+        share: { write: (w, share) => w.bytes(share.toBytes()), read: (r) => FrostShare.fromBytes(r.bytes(MAX_FIELD)) },
+      }),
+    }),
+  });
+  keygenLayouts.set(curve.name, layout);
+  return layout;
 }

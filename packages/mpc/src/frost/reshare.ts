@@ -19,17 +19,33 @@
  * share as the secret.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { decodeLocal, Reader, Writer } from "../codec/codec.js";
+import { decodeLocal, MAX_FIELD, Reader, Writer } from "../codec/codec.js";
+import {
+  bytesUpTo,
+  type Codec,
+  decodeAll,
+  fixed,
+  list,
+  literal,
+  map,
+  optional,
+  record,
+  string,
+  u8,
+  union,
+  version,
+} from "../codec/schema.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
 import { checkIndex, checkThreshold, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
-import { openSaved } from "../session/round-party.js";
+import { openSaved, stateAt } from "../session/round-party.js";
 import { type FrostCurve, type GroupPoint, type RunCurve, readElement, readScalar } from "./curve.js";
 import { evaluateCommitment, identifierHex, identifierOf, lagrangeAt } from "./polynomial.js";
 import { FrostShare, MAX_PARTIES, type PublicState, parsePublicState } from "./share.js";
 import { outputKey } from "./signing-key.js";
 
-const STATE_VERSION = 1;
+/** 2: state typed by step (was one record of optional fields). */
+const STATE_VERSION = 2;
 
 /** One participant of a reshare: its index in the old key (if any) and in the new one (if any). */
 export interface ReshareMember {
@@ -54,14 +70,32 @@ interface Dealing {
   value: Uint8Array;
 }
 
-interface ReshareState {
-  step: number;
-  /** The old key's public state, as every dealer sent it. */
-  oldState?: Uint8Array;
-  /** Dealings received (and this party's own), by member position. */
-  dealings?: Map<number, Dealing>;
-  digest?: Uint8Array;
+/** Before round 1 (never restored: such a run is created anew). */
+interface Unstarted {
+  step: 0;
 }
+/** After round 1: a dealer has dealt (and kept its own dealing); a newcomer waits. */
+interface Dealt {
+  step: 1;
+  /** The old key's public state: a dealer's own; a newcomer has none yet. */
+  oldState: Uint8Array | undefined;
+  /** Dealings so far (a receiving dealer's own), by member position. */
+  dealings: Map<number, Dealing>;
+}
+/** After round 2: every dealing is checked; their digest is out. */
+interface Received {
+  step: 2;
+  /** The old key's public state, as every dealer stated it. */
+  oldState: Uint8Array;
+  dealings: Map<number, Dealing>;
+  digest: Uint8Array;
+}
+/** Finished: a share of the new key, or none (a dealer leaving the key). */
+interface Finished {
+  step: 3;
+  share: FrostShare | undefined;
+}
+type ReshareState = Unstarted | Dealt | Received | Finished;
 
 export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
   readonly dealers: number[];
@@ -120,7 +154,10 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
     return round === 1 ? this.dealers : this.receivers;
   }
   protected get handlers(): Record<number, (from: Map<number, Reader>) => Msg[]> {
-    return { 1: (m) => this.round2(m), 2: (m) => this.finishReshare(m) };
+    return {
+      1: (m) => this.round2(stateAt(this.st, 1), m),
+      2: (m) => this.finishReshare(stateAt(this.st, 2), m),
+    };
   }
 
   private newIndexOf(position: number): number {
@@ -128,7 +165,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
   }
 
   protected onStart(): Msg[] {
-    this.st = { step: 1 };
+    this.st = { step: 1, oldState: undefined, dealings: new Map() };
     if (this.me.old === null) return [];
     // Round 1 (dealers): share sᵢ afresh among the new parties.
     const share = this.share as FrostShare;
@@ -154,7 +191,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
       );
     }
     if (this.me.new === null) {
-      this.st = { step: 3 };
+      this.st = { step: 3, share: undefined };
       this.finish(null);
     } else {
       this.st = { step: 1, oldState, dealings: new Map([[this.index, { commitment, value: valueFor(this.index) }]]) };
@@ -162,9 +199,9 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
     return out;
   }
 
-  private round2(from: Map<number, Reader>): Msg[] {
+  private round2(st: Dealt, from: Map<number, Reader>): Msg[] {
     const { curve } = this;
-    const dealings = this.st.dealings ?? new Map<number, Dealing>();
+    const dealings = st.dealings;
     const stated = new Map<number, Uint8Array>();
     for (const [p, r] of from) {
       stated.set(p, r.bytes(64 * 1024));
@@ -175,7 +212,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
     // Each dealing is checked against the state its own dealer stated, so a bad one names its
     // dealer; a dealer checks the others' states against its own, a newcomer against its
     // expected key (and then that all dealers stated the same).
-    const own = this.st.oldState;
+    const own = st.oldState;
     const ownState = own ? parsePublicState(own, null) : undefined;
     for (const [p, s] of stated) {
       let pub: PublicState;
@@ -191,7 +228,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
           "reshares a key other than the expected one",
         );
       }
-      this.checkDealing(p, pub, dealings.get(p) as Dealing);
+      this.checkDealing(p, pub, dealingOf(dealings, p));
     }
     const oldState = own ?? (stated.values().next().value as Uint8Array);
     for (const s of stated.values()) check(equalBytes(s, oldState), null, "dealers disagree on the key's public state");
@@ -227,14 +264,13 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
     w.bytes(oldState);
     writeMembers(w, this.options.members);
     w.u8(this.options.threshold);
-    for (const p of this.dealers) for (const c of (dealings.get(p) as Dealing).commitment) w.fixed(c);
+    for (const p of this.dealers) for (const c of dealingOf(dealings, p).commitment) w.fixed(c);
     return sha256(w.finish());
   }
 
-  private finishReshare(from: Map<number, Reader>): Msg[] {
+  private finishReshare(st: Received, from: Map<number, Reader>): Msg[] {
     const { curve } = this;
     const { Fn } = curve;
-    const st = this.st as Required<ReshareState>;
     for (const [p, r] of from) {
       const digest = r.fixed(32);
       r.end();
@@ -245,7 +281,7 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
     let value = Fn.ZERO;
     const combined: GroupPoint[] = [];
     this.dealers.forEach((p, k) => {
-      const d = st.dealings.get(p) as Dealing;
+      const d = dealingOf(st.dealings, p);
       const lambda = lagrangeAt(curve, oldIndices, oldIndices[k] as number);
       value = Fn.add(value, Fn.mul(lambda, Fn.fromBytes(d.value)));
       d.commitment.forEach((c, i) => {
@@ -270,72 +306,50 @@ export class ReshareParty extends MultiPartyRoundParty<FrostShare | null> {
       ),
       chainCode: old.chainCode,
     });
-    this.st = { step: 3 };
+    this.st = { step: 3, share };
     this.finish(share);
     return [];
   }
 
-  protected saveState(): Uint8Array {
-    const w = new Writer();
-    const st = this.st;
-    w.u8(STATE_VERSION);
-    w.string(this.curve.name);
-    writeReshareOptions(w, this.options);
-    w.u8(st.step);
-    w.bool(this.done);
-    w.optional(this.done ? (this.result() ?? undefined) : undefined, (s) => w.bytes(s.toBytes()));
-    w.optional(st.oldState, (b) => w.bytes(b));
-    w.optional(st.dealings, (m) =>
-      w.list([...m], (w, [p, d]) => {
-        w.u8(p);
-        for (const c of d.commitment) w.fixed(c);
-        w.fixed(d.value);
-      }),
-    );
-    w.optional(st.digest, (b) => w.fixed(b));
-    return w.finish();
+  protected saveState(w: Writer): void {
+    reshareLayout(this.curve).write(w, {
+      version: STATE_VERSION,
+      curve: this.curve.name,
+      options: this.options,
+      state: this.st,
+    });
   }
 
   static restore(curveOf: (name: string) => FrostCurve | undefined, bytes: Uint8Array): ReshareParty {
     return decodeLocal("FROST reshare state", () => {
       const { run, body } = openSaved(bytes);
-      const r = new Reader(body, null);
+      const r: Reader = new Reader(body, null);
       if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
       const curve = curveOf(r.string(16));
       if (!curve) return r.fail("state belongs to another curve");
-      const options = readReshareOptions(r);
-      const step = r.u8();
-      const done = r.bool();
-      const result = r.optional(() => FrostShare.fromBytes(r.bytes()));
-      const st: ReshareState = { step };
-      const oldState = r.optional(() => r.bytes(64 * 1024));
-      if (oldState) st.oldState = oldState;
-      const dealings = r.optional(() =>
-        r.list(2 * MAX_PARTIES, (r) => {
-          const p = r.u8();
-          const commitment = Array.from({ length: options.threshold }, () => readElement(r, curve));
-          return [p, { commitment, value: readScalar(r, curve) }] as const;
-        }),
-      );
-      if (dealings) st.dealings = new Map(dealings);
-      const digest = r.optional(() => r.fixed(32));
-      if (digest) st.digest = digest;
-      r.end();
-      if (step === 0) r.fail("a reshare that has not started is not restored; create it anew");
+      const { options, state: st } = decodeAll(reshareLayout(curve), new Reader(body, null));
+      if (st.step === 0) r.fail("a reshare that has not started is not restored; create it anew");
       const party = new ReshareParty(curve, null, options, st);
-      const dealt = dealings?.map(([p]) => p) ?? [];
-      const wellFormed =
-        step === 3
-          ? done
-          : new Set(dealt).size === dealt.length &&
-            dealt.every((p) => party.dealers.includes(p)) &&
-            (step === 1 ||
-              (step === 2 && digest !== undefined && oldState !== undefined && dealt.length === party.dealers.length));
-      if (!wellFormed) r.fail("inconsistent reshare state");
-      party.restoreRun(run, true, done ? { value: result ?? null } : undefined);
+      if (st.step !== 3) {
+        const dealt = [...st.dealings.keys()];
+        const wellFormed =
+          dealt.every(
+            (p) => party.dealers.includes(p) && dealingOf(st.dealings, p).commitment.length === options.threshold,
+          ) &&
+          (st.step === 1 || dealt.length === party.dealers.length);
+        if (!wellFormed) r.fail("inconsistent reshare state");
+      }
+      party.restoreRun(run, true, st.step === 3 ? { value: st.share ?? null } : undefined);
       return party;
     });
   }
+}
+
+/** Dealer p's dealing, which every state from round 2 on holds for every dealer. */
+function dealingOf(dealings: Map<number, Dealing>, p: number): Dealing {
+  const d = dealings.get(p);
+  if (!d) throw new ProtocolAbort(null, "no dealing of this dealer");
+  return d;
 }
 
 function positions(members: ReshareMember[], pick: (m: ReshareMember) => boolean): number[] {
@@ -381,4 +395,50 @@ export function readReshareOptions(r: Reader): ReshareOptions {
   const options: ReshareOptions = { sid, members, index, threshold };
   if (publicKey) options.publicKey = publicKey;
   return options;
+}
+
+// Saved-state layout: each state's fields, declared once for save and restore. Scalars and
+// elements are the curve's, so there is one layout per curve, made when first used.
+
+interface SavedReshare {
+  version: number;
+  curve: string;
+  options: ReshareOptions;
+  state: ReshareState;
+}
+
+const reshareLayouts = new Map<string, Codec<SavedReshare>>();
+
+function reshareLayout(curve: FrostCurve): Codec<SavedReshare> {
+  const known = reshareLayouts.get(curve.name);
+  if (known) return known;
+  const element: Codec<Uint8Array> = { write: (w, e) => w.fixed(e), read: (r) => readElement(r, curve) };
+  const dealings = map(
+    u8,
+    record<Dealing>({
+      commitment: list(element, MAX_PARTIES),
+      value: { write: (w, v) => w.fixed(v), read: (r) => readScalar(r, curve) },
+    }),
+    2 * MAX_PARTIES,
+  );
+  const oldState = bytesUpTo(64 * 1024);
+  const layout = record<SavedReshare>({
+    version: version(STATE_VERSION),
+    curve: string(16),
+    options: { write: writeReshareOptions, read: (r) => readReshareOptions(r) },
+    state: union<ReshareState, "step">("step", {
+      0: record<Unstarted>({ step: literal(0) }),
+      1: record<Dealt>({ step: literal(1), oldState: optional(oldState), dealings }),
+      2: record<Received>({ step: literal(2), oldState, dealings, digest: fixed(32) }),
+      3: record<Finished>({
+        step: literal(3),
+        share: optional({
+          write: (w, share) => w.bytes(share.toBytes()),
+          read: (r) => FrostShare.fromBytes(r.bytes(MAX_FIELD)),
+        }),
+      }),
+    }),
+  });
+  reshareLayouts.set(curve.name, layout);
+  return layout;
 }

@@ -19,17 +19,32 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { decodeLocal, Reader, Writer } from "../codec/codec.js";
+import {
+  bytesUpTo,
+  type Codec,
+  decodeAll,
+  fixed,
+  list,
+  literal,
+  optional,
+  record,
+  string,
+  u8,
+  union,
+  version,
+} from "../codec/schema.js";
 import { MAX_PATH_LENGTH } from "../hd/derive.js";
 import { checkSid, equalBytes } from "../session/envelope.js";
 import { checkSignerSet, MultiPartyRoundParty } from "../session/multi-party.js";
 import { check, type Msg, ProtocolAbort } from "../session/party.js";
-import { openSaved } from "../session/round-party.js";
-import { type RunCurve, readElement, readScalar } from "./curve.js";
+import { openSaved, stateAt } from "../session/round-party.js";
+import { type FrostCurve, type RunCurve, readElement, readScalar } from "./curve.js";
 import { identifierHex } from "./polynomial.js";
-import type { FrostShare } from "./share.js";
+import { type FrostShare, MAX_PARTIES } from "./share.js";
 import { type SigningKey, signingKey } from "./signing-key.js";
 
-const STATE_VERSION = 1;
+/** 2: state typed by step (was one record of optional fields). */
+const STATE_VERSION = 2;
 const MAX_MESSAGE_BYTES = 1 << 20;
 
 export interface SignOptions {
@@ -51,13 +66,28 @@ interface NonceCommitments extends Nonces {
   identifier: string;
 }
 
-interface SignState {
-  step: number;
-  nonces?: Nonces;
-  own?: NonceCommitments;
-  commitments?: NonceCommitments[];
-  ownShare?: Uint8Array;
+/** Before round 1. */
+interface Unstarted {
+  step: 0;
 }
+/** After round 1: this party's nonces and their commitments are out. */
+interface Committed {
+  step: 1;
+  nonces: Nonces;
+  own: NonceCommitments;
+}
+/** After round 2: every signer's commitments, in signer order, and this party's share are out. */
+interface Shared {
+  step: 2;
+  commitments: NonceCommitments[];
+  ownShare: Uint8Array;
+}
+/** The signature is made and verified. */
+interface Signed {
+  step: 3;
+  signature: Uint8Array;
+}
+type SignState = Unstarted | Committed | Shared | Signed;
 
 /** Source of nonce randomness; only the RFC 9591 vector tests replace it. */
 export type NonceRandomness = ((bytes?: number) => Uint8Array<ArrayBuffer>) | undefined;
@@ -111,7 +141,10 @@ export class SignParty extends MultiPartyRoundParty<Uint8Array> {
   }
 
   protected get handlers(): Record<number, (from: Map<number, Reader>) => Msg[]> {
-    return { 1: (m) => this.round2(m), 2: (m) => this.finishSigning(m) };
+    return {
+      1: (m) => this.round2(stateAt(this.st, 1), m),
+      2: (m) => this.finishSigning(stateAt(this.st, 2), m),
+    };
   }
 
   protected onStart(): Msg[] {
@@ -134,10 +167,9 @@ export class SignParty extends MultiPartyRoundParty<Uint8Array> {
     this.curve.trust(own.binding);
   }
 
-  private round2(from: Map<number, Reader>): Msg[] {
+  private round2(st: Committed, from: Map<number, Reader>): Msg[] {
     const { curve } = this;
-    const { nonces, own } = this.st;
-    if (!nonces || !own) throw new ProtocolAbort(null, "signing state has no nonces");
+    const { nonces, own } = st;
     const received = new Map<number, NonceCommitments>();
     for (const [j, r] of from) {
       check(equalBytes(r.fixed(32), this.context), j, "signs a different message, key, path or signer set");
@@ -152,9 +184,9 @@ export class SignParty extends MultiPartyRoundParty<Uint8Array> {
     return [this.broadcast(2, (w) => w.fixed(z))];
   }
 
-  private finishSigning(from: Map<number, Reader>): Msg[] {
+  private finishSigning(st: Shared, from: Map<number, Reader>): Msg[] {
     const { curve } = this;
-    const { commitments, ownShare } = this.st as Required<SignState>;
+    const { commitments, ownShare } = st;
     const shares: Record<string, Uint8Array> = { [identifierHex(curve, this.index)]: ownShare };
     for (const [j, r] of from) {
       shares[identifierHex(curve, j)] = readScalar(r, curve, true);
@@ -169,90 +201,104 @@ export class SignParty extends MultiPartyRoundParty<Uint8Array> {
       const culprit = this.signers.find((j) => cheaters.includes(identifierHex(curve, j)));
       throw new ProtocolAbort(culprit ?? null, "signature share does not verify");
     }
-    this.st = { step: 3 };
+    this.st = { step: 3, signature };
     this.finish(signature);
     return [];
   }
 
-  protected saveState(): Uint8Array {
-    const w = new Writer();
-    w.u8(STATE_VERSION);
-    w.fixed(sha256(this.share.publicBytes()));
-    w.u8(this.index);
-    w.fixed(this.options.sid);
-    w.bytes(this.options.message);
-    w.list(this.signers, (w, s) => w.u8(s));
-    w.optional(this.options.path, (p) => w.string(p));
-    w.optional(this.options.merkleRoot, (m) => w.fixed(m));
-    w.u8(this.st.step);
-    w.bool(this.done);
-    w.optional(this.st.nonces, (n) => {
-      w.fixed(n.hiding);
-      w.fixed(n.binding);
+  protected saveState(w: Writer): void {
+    signLayout(this.share.curve).write(w, {
+      version: STATE_VERSION,
+      keyDigest: sha256(this.share.publicBytes()),
+      index: this.index,
+      sid: this.options.sid,
+      message: this.options.message,
+      signers: this.signers,
+      path: this.options.path,
+      merkleRoot: this.options.merkleRoot,
+      state: this.st,
     });
-    w.optional(this.st.own, (c) => {
-      w.fixed(c.hiding);
-      w.fixed(c.binding);
-    });
-    w.optional(this.st.commitments, (list) =>
-      w.list(list, (w, c) => {
-        w.fixed(c.hiding);
-        w.fixed(c.binding);
-      }),
-    );
-    w.optional(this.st.ownShare, (z) => w.fixed(z));
-    w.optional(this.done ? this.result() : undefined, (sig) => w.bytes(sig));
-    return w.finish();
   }
 
   static restore(share: FrostShare, bytes: Uint8Array): SignParty {
     return decodeLocal("FROST signing state", () => {
       const { curve } = share;
       const { run, body } = openSaved(bytes);
-      const r = new Reader(body, null);
-      if (r.u8() !== STATE_VERSION) r.fail("unknown state version");
-      if (!equalBytes(r.fixed(32), sha256(share.publicBytes()))) r.fail("state belongs to another key");
-      if (r.u8() !== share.index) r.fail("state belongs to another party");
-      const sid = r.fixed(32);
-      const message = r.bytes(MAX_MESSAGE_BYTES);
-      const signers = r.list(share.n, (r) => r.u8());
-      const path = r.optional(() => r.string(MAX_PATH_LENGTH));
-      const merkleRoot = r.optional(() => r.fixed(32));
-      const step = r.u8();
-      const done = r.bool();
-      const nonces = r.optional(() => ({ hiding: readScalar(r, curve), binding: readScalar(r, curve) }));
-      const own = r.optional(() => ({
-        identifier: identifierHex(curve, share.index),
-        hiding: readElement(r, curve),
-        binding: readElement(r, curve),
-      }));
-      const points = r.optional(() =>
-        r.list(share.n, (r) => ({ hiding: readElement(r, curve), binding: readElement(r, curve) })),
-      );
-      const ownShare = r.optional(() => readScalar(r, curve, true));
-      const signature = r.optional(() => r.bytes(64));
-      r.end();
-      const options: SignOptions = { sid, message, signers };
-      if (path !== undefined) options.path = path;
-      if (merkleRoot !== undefined) options.merkleRoot = merkleRoot;
-      const st: SignState = { step };
-      if (nonces) st.nonces = nonces;
-      if (own) st.own = own;
-      if (ownShare) st.ownShare = ownShare;
+      const r: Reader = new Reader(body, null);
+      const saved = decodeAll(signLayout(curve), r);
+      if (!equalBytes(saved.keyDigest, sha256(share.publicBytes()))) r.fail("state belongs to another key");
+      if (saved.index !== share.index) r.fail("state belongs to another party");
+      const options: SignOptions = { sid: saved.sid, message: saved.message, signers: saved.signers };
+      if (saved.path !== undefined) options.path = saved.path;
+      if (saved.merkleRoot !== undefined) options.merkleRoot = saved.merkleRoot;
+      const st = saved.state;
       const party = new SignParty(share, options, st);
-      if (own) party.trustOwn(own);
-      if (points) {
-        if (points.length !== party.signers.length) r.fail("commitment list does not match the signers");
-        st.commitments = points.map((p, i) => ({ ...p, identifier: identifierHex(curve, party.signers[i] as number) }));
-      }
       const wellFormed =
-        step === 0 ||
-        (step === 1 && nonces !== undefined && own !== undefined) ||
-        (step === 2 && points !== undefined && ownShare !== undefined) ||
-        (step === 3 && done && signature !== undefined);
+        st.step === 1
+          ? st.own.identifier === identifierHex(curve, share.index)
+          : st.step !== 2 ||
+            (st.commitments.length === party.signers.length &&
+              st.commitments.every((c, i) => c.identifier === identifierHex(curve, party.signers[i] as number)));
       if (!wellFormed) r.fail("inconsistent signing state");
-      party.restoreRun(run, step > 0, done && signature ? { value: signature } : undefined);
+      if (st.step === 1) party.trustOwn(st.own);
+      party.restoreRun(run, st.step > 0, st.step === 3 ? { value: st.signature } : undefined);
       return party;
     });
   }
+}
+
+// Saved-state layout: each state's fields, declared once for save and restore. Scalars and
+// elements are the curve's, so there is one layout per curve, made when first used.
+
+interface SavedSign {
+  version: number;
+  /** Digest of the key's public state. */
+  keyDigest: Uint8Array;
+  index: number;
+  sid: Uint8Array;
+  message: Uint8Array;
+  signers: number[];
+  path: string | undefined;
+  merkleRoot: Uint8Array | undefined;
+  state: SignState;
+}
+
+const signLayouts = new Map<string, Codec<SavedSign>>();
+
+function signLayout(curve: FrostCurve): Codec<SavedSign> {
+  const known = signLayouts.get(curve.name);
+  if (known) return known;
+  const element: Codec<Uint8Array> = { write: (w, e) => w.fixed(e), read: (r) => readElement(r, curve) };
+  const nonce: Codec<Uint8Array> = { write: (w, x) => w.fixed(x), read: (r) => readScalar(r, curve) };
+  const commitments = record<NonceCommitments>({
+    identifier: string(2 * curve.scalarBytes),
+    hiding: element,
+    binding: element,
+  });
+  const layout = record<SavedSign>({
+    version: version(STATE_VERSION),
+    keyDigest: fixed(32),
+    index: u8,
+    sid: fixed(32),
+    message: bytesUpTo(MAX_MESSAGE_BYTES),
+    signers: list(u8, MAX_PARTIES),
+    path: optional(string(MAX_PATH_LENGTH)),
+    merkleRoot: optional(fixed(32)),
+    state: union<SignState, "step">("step", {
+      0: record<Unstarted>({ step: literal(0) }),
+      1: record<Committed>({
+        step: literal(1),
+        nonces: record<Nonces>({ hiding: nonce, binding: nonce }),
+        own: commitments,
+      }),
+      2: record<Shared>({
+        step: literal(2),
+        commitments: list(commitments, MAX_PARTIES),
+        ownShare: { write: (w, z) => w.fixed(z), read: (r) => readScalar(r, curve, true) },
+      }),
+      3: record<Signed>({ step: literal(3), signature: bytesUpTo(64) }),
+    }),
+  });
+  signLayouts.set(curve.name, layout);
+  return layout;
 }

@@ -55,6 +55,19 @@ function stepKey(id: Uint8Array, step: number): Uint8Array {
   return w.finish();
 }
 
+/**
+ * `state` if it is at `step`, narrowed to that step's type; a party whose state is at another
+ * step has no such round to handle.
+ */
+export function stateAt<T extends { step: number }, S extends T["step"]>(state: T, step: S): Extract<T, { step: S }> {
+  if (!isAt(state, step)) throw new ProtocolAbort(null, "no round expected");
+  return state;
+}
+
+function isAt<T extends { step: number }, S extends T["step"]>(state: T, step: S): state is Extract<T, { step: S }> {
+  return state.step === step;
+}
+
 /** The run header of a saved state, and the engine's state after it. */
 export function openSaved(bytes: Uint8Array): { run: SavedRun; body: Uint8Array } {
   return decodeLocal("saved state", () => {
@@ -128,7 +141,7 @@ export abstract class RoundParty<T> implements Party<T> {
     w.u8(RUN_HEADER_VERSION);
     w.fixed(this.singleUse.id);
     w.u32(this.singleUse.steps);
-    w.fixed(this.saveState());
+    this.saveState(w);
     return w.finish();
   }
 
@@ -141,7 +154,8 @@ export abstract class RoundParty<T> implements Party<T> {
     return true;
   }
 
-  protected abstract saveState(): Uint8Array;
+  /** Writes the engine's state after the run header. */
+  protected abstract saveState(w: Writer): void;
   protected abstract onStart(): Msg[];
   protected abstract onRound(incoming: Msg[]): Msg[];
 
