@@ -3,8 +3,7 @@
  * `describe` computes it from the bytes that will be signed and from nothing a client claims.
  */
 import { formatUnits } from "viem";
-
-export type ChainName = "ethereum" | "bitcoin" | "solana";
+import type { ChainName } from "./names.js";
 
 export interface Asset {
   /** "ETH", "BTC", "SOL", a token's symbol, or "?" for a token keyshard does not know. */

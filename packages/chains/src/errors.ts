@@ -17,15 +17,20 @@ export type ChainErrorCode =
   /** A value outside what the chain accepts (negative fee, amount too large, bad address…). */
   | "invalid"
   /** The signer returned a signature that does not verify under the key it claims. */
-  | "bad-signature";
+  | "bad-signature"
+  /** The bytes hold more than the caller's limits let it read (inputs of a PSBT). */
+  | "too-large"
+  /** The request around the bytes lacks a field its kind needs or has one it does not accept. */
+  | "invalid-request";
 
 export class ChainError extends Error {
   override readonly name = "ChainError";
   constructor(
     readonly code: ChainErrorCode,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -37,6 +42,6 @@ export function decodeOrThrow<T>(what: string, decode: () => T): T {
     if (e instanceof ChainError) throw e;
     // A decoder's message may quote the offending value, which could hold escape codes.
     const reason = oneLineText(e instanceof Error ? (e.message.split("\n")[0] as string) : String(e));
-    throw new ChainError("malformed", `${what} does not decode: ${reason}`);
+    throw new ChainError("malformed", `${what} does not decode: ${reason}`, { cause: e });
   }
 }

@@ -2,10 +2,22 @@
  * @keyshard/chains — Bitcoin, Ethereum and Solana for keys that are never whole: addresses from
  * a (derived) public key, unsigned transactions, the exact digest to sign, attaching a verified
  * signature, and `describe*`: what the bytes really do, for a device's screen and a policy.
- * Everything public is exported from here; nothing else is an entry point.
+ * Sign requests are read through one registry of chain adapters (`adapterOf`), by the device and
+ * the provider alike. Everything public is exported from here; the only other entry point,
+ * `@keyshard/chains/names`, holds the lists of chain, network and kind names without any chain's code.
  */
 export {
-  type BitcoinNetwork,
+  type ChainAdapter,
+  type ChainNetworks,
+  checkAccepted,
+  type ReadLimits,
+  type RequestDescription,
+  type SignatureAlgorithm,
+  type SignedResult,
+  type SigningKey,
+  type ToSign,
+} from "./adapter.js";
+export {
   bitcoinAddressScript,
   type OwnedOutput,
   p2trOutput,
@@ -34,17 +46,17 @@ export {
   type SpendableOutput,
   signPsbt,
 } from "./bitcoin/psbt.js";
-export type {
-  Action,
-  Amount,
-  Asset,
-  ChainName,
-  ContractCall,
-  Movement,
-  TokenApproval,
-  TransactionDescription,
+export {
+  type Action,
+  type Amount,
+  type Asset,
+  type ContractCall,
+  type Movement,
+  type Outflow,
+  outflows,
+  type TokenApproval,
+  type TransactionDescription,
 } from "./describe.js";
-export { type Outflow, outflows } from "./describe.js";
 export { ChainError, type ChainErrorCode } from "./errors.js";
 export { keyshardAccount } from "./ethereum/account.js";
 export { ethereumAddress, parseEthereumAddress } from "./ethereum/address.js";
@@ -77,7 +89,30 @@ export {
   type TypedField,
 } from "./ethereum/typed-data.js";
 export { describeMessage, type MessageDescription } from "./message-description.js";
-export type { EcdsaSigner, Ed25519Signer, RecoverableSignature, TaprootSigner } from "./signer.js";
+export {
+  BITCOIN_NETWORKS,
+  type BitcoinNetwork,
+  CHAIN_NAMES,
+  type ChainName,
+  REQUEST_KINDS,
+  type RequestKind,
+} from "./names.js";
+export { adapterOf } from "./registry.js";
+export {
+  MAX_PAYLOAD_HEX,
+  MAX_TYPED_DATA_PROPERTIES,
+  PATH_PATTERN,
+  PAYLOAD_PATTERN,
+  parseSigningRequest,
+  type SigningRequest,
+} from "./request.js";
+export type {
+  EcdsaSigner,
+  Ed25519Signer,
+  RecoverableSignature,
+  SigningContext,
+  TaprootSigner,
+} from "./signer.js";
 export { describeSolana, type SolanaDescribeOptions } from "./solana/describe.js";
 export {
   attachSolanaSignatures,

@@ -5,13 +5,13 @@
  * attached to anything.
  *
  * A digest alone says nothing a person or a policy can judge, so every call also carries the
- * `SigningRequest` it was computed from. A co-signer (the provider, a confirmation device)
+ * `SigningContext` it was computed from. A co-signer (the provider, a confirmation device)
  * describes the request itself, recomputes the digest from it, and signs only if both agree.
  */
 import type { TypedDataDefinition } from "viem";
-import type { BitcoinNetwork } from "./bitcoin/address.js";
+import type { BitcoinNetwork } from "./names.js";
 
-export type SigningRequest =
+export type SigningContext =
   /** Unsigned transaction bytes (EIP-1559 or EIP-155); the digest is their Keccak-256. */
   | { kind: "ethereum-transaction"; transaction: Uint8Array }
   /** EIP-191 `personal_sign` of these bytes. */
@@ -36,18 +36,18 @@ export interface RecoverableSignature {
 export interface EcdsaSigner {
   /** The 33-byte compressed public key of the (already derived) signing key. */
   readonly publicKey: Uint8Array;
-  signDigest(digest: Uint8Array, request: SigningRequest): Promise<RecoverableSignature>;
+  signDigest(digest: Uint8Array, context: SigningContext): Promise<RecoverableSignature>;
 }
 
 /** A Taproot key that signs 32-byte sighashes with BIP340 under its BIP86-tweaked output key. */
 export interface TaprootSigner {
   /** The 32-byte x-only internal key; the output key is derived from it as BIP86 says. */
   readonly internalKey: Uint8Array;
-  signSchnorr(digest: Uint8Array, request: SigningRequest): Promise<Uint8Array>;
+  signSchnorr(digest: Uint8Array, context: SigningContext): Promise<Uint8Array>;
 }
 
 /** An Ed25519 key (Solana) that signs messages with RFC 8032 Ed25519. */
 export interface Ed25519Signer {
   readonly publicKey: Uint8Array;
-  signEd25519(message: Uint8Array, request: SigningRequest): Promise<Uint8Array>;
+  signEd25519(message: Uint8Array, context: SigningContext): Promise<Uint8Array>;
 }

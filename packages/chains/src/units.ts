@@ -3,9 +3,10 @@
  * unit, and the assets a policy may name by symbol. This is the one place that knows them, so a
  * wallet converting "0.5" ETH and a provider describing a transfer can never disagree.
  */
-import type { ChainName } from "./describe.js";
+
 import { NATIVE_COINS } from "./ethereum/native.js";
 import { MAINNET_TOKENS, type TokenInfo } from "./ethereum/tokens.js";
+import type { ChainName } from "./names.js";
 
 export interface CoinUnit {
   /** What people write after an amount in coins: "ETH", "BTC", "USDC". */

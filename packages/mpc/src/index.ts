@@ -17,6 +17,21 @@ export { Ecdsa2pShare, ecdsa2p, PrecomputationTables, PreParams, SignPrecomputat
 export type { FrostKeygenOptions, FrostSignOptions, ReshareMember, ReshareOptions } from "./frost/index.js";
 export { FrostShare, frost } from "./frost/index.js";
 export { DerivationError, derive, parsePath } from "./hd/derive.js";
+export { bitcoinKeys, reshareMembers, SCHEME_NAMES, scheme } from "./schemes/registry.js";
+export {
+  PROVIDER,
+  type Quorum,
+  type Scheme,
+  type SchemeName,
+  type SchemeOf,
+  type SchemeTypes,
+  type Share,
+  type ShareOf,
+  type SignatureAlgorithm,
+  type SignResultOf,
+  type SignRunOptions,
+  WALLET_DEVICE,
+} from "./schemes/scheme.js";
 export { type Msg, type Party, ProtocolAbort } from "./session/party.js";
 export { type SavedRun, savedRun } from "./session/round-party.js";
 export { type RunLocalOptions, runLocal } from "./session/run-local.js";

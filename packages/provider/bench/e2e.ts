@@ -10,16 +10,8 @@
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { ethereumSigningDigest } from "@keyshard/chains";
-import {
-  driveSession,
-  newDeviceIdentity,
-  type RoundReply,
-  type Share,
-  scheme,
-  signedFetch,
-  toWire,
-  WALLET_DEVICE,
-} from "@keyshard/transport";
+import { type ShareOf, scheme, WALLET_DEVICE } from "@keyshard/mpc";
+import { driveSession, newDeviceIdentity, type RoundReply, signedFetch, toWire } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { ethereumTransfer, freshPostgres, mailedCode, spawnProvider, startMailbox } from "../test/harness.js";
 
@@ -37,7 +29,7 @@ interface Reply extends RoundReply {
 }
 
 /** One signature as the wallet SDK makes it: the device's first round rides on the sign request. */
-async function sign(url: string, walletId: string, share: Share, nonce: number): Promise<void> {
+async function sign(url: string, walletId: string, share: ShareOf<"ecdsa2p">, nonce: number): Promise<void> {
   const transaction = ethereumTransfer(nonce);
   const sid = crypto.getRandomValues(new Uint8Array(32));
   const party = scheme("ecdsa2p").sign(share, { sid, message: ethereumSigningDigest(transaction) });

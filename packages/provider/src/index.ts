@@ -7,11 +7,12 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { deviceId } from "@keyshard/transport";
 import { randomBytes } from "@noble/hashes/utils.js";
-import type { ProviderContext } from "./api/context.js";
-import { devMailUrl, newDevMailToken } from "./api/routes/dev-mail.js";
-import { buildServer, type ServerOptions } from "./api/server.js";
 import { appendAudit, SYSTEM_CHAIN } from "./audit/log.js";
+import type { ProviderContext } from "./context.js";
 import { type Delays, resolveDelays } from "./delays.js";
+import { devMailUrl, newDevMailToken } from "./http/routes/dev-mail.js";
+import { buildServer, type ServerOptions } from "./http/server.js";
+import { startJobs } from "./jobs.js";
 import { Notifier } from "./notify/notifier.js";
 import { DEFAULT_FACE_ATTEMPTS_PER_DAY } from "./recovery/face.js";
 import { LiveParties } from "./sessions/live-parties.js";
@@ -22,14 +23,16 @@ import { openDatabase } from "./store/database.js";
 import { checkMasterKey, loadMasterKey } from "./store/master-key.js";
 import { loadProviderIdentity } from "./store/provider-identity.js";
 
-export type { ProviderContext } from "./api/context.js";
-export { buildServer } from "./api/server.js";
 export { type AuditVerdict, verifyAudit } from "./audit/log.js";
+export type { ProviderContext } from "./context.js";
 export { DELAY_SETTINGS, type Delays, DelayTooShortError, TRIAL_NOTICE } from "./delays.js";
+export { buildServer } from "./http/server.js";
+export { startJobs } from "./jobs.js";
 export { sweepHeirNotices } from "./recovery/heirs.js";
 export { DataDirLockedError } from "./store/data-lock.js";
-export { type Database, openDatabase } from "./store/database.js";
+export { openDatabase } from "./store/database.js";
 export { MasterKey, MasterKeyError } from "./store/master-key.js";
+export type { Database } from "./store/queryable.js";
 
 export interface ProviderConfig {
   /** Holds the PGlite database (unless `databaseUrl`) and the master key file (unless `masterKeyHex`). */
@@ -132,6 +135,7 @@ async function startLocked(config: ProviderConfig, lock: DataDirLock, delays: De
   const app = await buildServer(context, { logger: config.logger ?? false });
   notifier.log = app.log;
   const url = await app.listen({ host: config.host ?? "127.0.0.1", port: config.port ?? 0 });
+  const stopJobs = startJobs(context, app.log);
   // The viewer's secret address goes only where the codes it shows already are: this log.
   if (!notifier.mails)
     app.log.warn(
@@ -143,6 +147,7 @@ async function startLocked(config: ProviderConfig, lock: DataDirLock, delays: De
     delays,
     ...(createdFile && { createdKeyFile: createdFile }),
     async close() {
+      stopJobs();
       await app.close();
       await notifier.close();
       await threads.close();

@@ -6,7 +6,7 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { scheme } from "@keyshard/transport";
+import { type ShareOf, scheme } from "@keyshard/mpc";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DelayTooShortError, startProvider } from "../src/index.js";
@@ -143,7 +143,10 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("a t-of-n wallet whose key w
       body.members.map((m) => m.index),
       (index, sid) => scheme("dkls23").keygen(sid, index, { t: 2, n }),
     );
-    return { walletId: body.walletId, publicKey: bytesToHex(scheme("dkls23").publicKey(shares[0])) };
+    return {
+      walletId: body.walletId,
+      publicKey: bytesToHex(scheme("dkls23").publicKey(shares[0] as ShareOf<"dkls23">)),
+    };
   }
 
   async function refusedAndKept(walletId: string) {

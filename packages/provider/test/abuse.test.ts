@@ -6,13 +6,14 @@
 import { randomUUID } from "node:crypto";
 import { enroll, POPULATION_MEAN } from "@keyshard/biometric";
 import { buildPsbt, p2wpkhOutput } from "@keyshard/chains";
-import { blindFaceSecret, REVOKED_CLOSE_CODE, sealEnvelope, signRequest } from "@keyshard/transport";
+import { blindFaceSecret } from "@keyshard/recovery";
+import { REVOKED_CLOSE_CODE, sealEnvelope, signRequest } from "@keyshard/transport";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { MAX_BITCOIN_INPUTS, MAX_RUNNING_RUNS, MAX_SUBSCRIPTIONS } from "../src/api/quotas.js";
 import { revokeDevice } from "../src/devices/revoke.js";
+import { MAX_BITCOIN_INPUTS, MAX_RUNNING_RUNS, MAX_SUBSCRIPTIONS } from "../src/quotas.js";
 import {
   activeDevice,
   createWallet,

@@ -19,7 +19,7 @@ import {
   signRecoveryClaim,
   unwrapRecoveryKey,
   wrapRecoveryKey,
-} from "@keyshard/transport";
+} from "@keyshard/recovery";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { base32 } from "@scure/base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -9,7 +9,7 @@ import { readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { signRequest } from "@keyshard/transport";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BODY_LIMIT } from "../src/api/server.js";
+import { BODY_LIMIT } from "../src/http/plugins/json-body.js";
 import {
   activeDevice,
   createWallet,
@@ -170,6 +170,24 @@ describe("bad input gets a 4xx and the server keeps serving", () => {
       body: "x",
     });
     expect(text.status).toBe(415);
+  });
+
+  it("a policy the schema refuses is refused in the policy's words, naming the rule and the field", async () => {
+    const bad = [{ name: "big", when: { maxAmount: 5 }, decision: "allow" }];
+    for (const [path, body] of [
+      [`/v1/wallets/${walletId}/policy`, { policy: bad, totp: "123456" }],
+      ["/v1/wallets", { name: "badly-ruled", scheme: "ecdsa2p", policy: bad }],
+    ] as const) {
+      const reply = await device.request("POST", path, body);
+      expect(reply.status).toBe(400);
+      expect(reply.body).toEqual({
+        error: "invalid-request",
+        message: 'rule 1 ("big"): maxAmount is a whole number of base units, as a string',
+      });
+    }
+    const spec = await (await fetch(`${provider.url}/docs/json`)).json();
+    const change = spec.paths["/v1/wallets/{id}/policy"].post.requestBody.content["application/json"].schema;
+    expect(change.properties.policy.items.properties.decision.enum).toContain("require-approvals");
   });
 
   it("fuzz: random bodies, signed and unsigned, on every route never get a 5xx", async () => {

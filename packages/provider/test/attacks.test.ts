@@ -6,8 +6,18 @@
  * - the provider alone — its database and master key, so its decrypted share — cannot sign.
  */
 import { buildEthereumTransaction, ethereumSigningDigest } from "@keyshard/chains";
-import { type Ecdsa2pShare, ecdsa2p, type FrostShare, frost, ProtocolAbort, runLocal } from "@keyshard/mpc";
-import { scheme, signApproval, toWire, WALLET_DEVICE } from "@keyshard/transport";
+import {
+  type Ecdsa2pShare,
+  ecdsa2p,
+  type FrostShare,
+  frost,
+  ProtocolAbort,
+  runLocal,
+  type SignResultOf,
+  scheme,
+  WALLET_DEVICE,
+} from "@keyshard/mpc";
+import { signApproval, toWire } from "@keyshard/transport";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
@@ -50,7 +60,7 @@ const verifies = (signature: Uint8Array, digest: Uint8Array, publicKey: Uint8Arr
 describe.each<DatabaseKind>(["pglite", "postgres"])("attacks on %s", (kind) => {
   let provider: TestProvider;
   let thief: TestDevice;
-  let wallet: TestWallet;
+  let wallet: TestWallet<"ecdsa2p">;
   beforeAll(async () => {
     provider = await startTestProvider(kind);
     thief = await activeDevice(provider, "victim@example.com");
@@ -170,7 +180,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("attacks on %s", (kind) => {
         ecdsa2p.sign(forged, { sid: signSid, messageHash: digest }),
         ecdsa2p.sign(providerShare, { sid: signSid, messageHash: digest }),
       ]);
-      signature = scheme("ecdsa2p").signatureBytes(results[0] ?? results[1]);
+      signature = scheme("ecdsa2p").signatureBytes((results[0] ?? results[1]) as SignResultOf<"ecdsa2p">);
     } catch (e) {
       expect(e).toBeInstanceOf(ProtocolAbort);
     }

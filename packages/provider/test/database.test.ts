@@ -4,7 +4,8 @@
  * leaves the connection usable, and a transaction's handle ends with it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Database, openDatabase, ROLLED_BACK } from "../src/store/database.js";
+import { openDatabase } from "../src/store/database.js";
+import { type Database, ROLLED_BACK } from "../src/store/queryable.js";
 import { type DatabaseKind, freshPostgres } from "./harness.js";
 
 describe.each<DatabaseKind>(["pglite", "postgres"])("database on %s", (kind) => {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { buildServer } from "../src/api/server.js";
+import { buildServer } from "../src/http/server.js";
 import { type RunningProvider, startProvider } from "../src/index.js";
 import { type ProviderProcess, spawnProvider, startTestProvider, TestDevice } from "./harness.js";
 

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildEthereumTransaction } from "@keyshard/chains";
-import type { Msg, Party } from "@keyshard/mpc";
+import { type Msg, type Party, type SchemeName, type ShareOf, scheme, WALLET_DEVICE } from "@keyshard/mpc";
 import {
   type DeviceIdentity,
   deviceId,
@@ -17,11 +17,7 @@ import {
   type RelayChannel,
   type RelayPeer,
   runOverRelay,
-  type SchemeName,
-  type Share,
-  scheme,
   signRequest,
-  WALLET_DEVICE,
   type WireMessage,
   wsRelayChannel,
 } from "@keyshard/transport";
@@ -372,18 +368,18 @@ export async function deviceGroup(provider: TestProvider, email: string, count: 
   return group;
 }
 
-export interface TestWallet {
+export interface TestWallet<N extends SchemeName = SchemeName> {
   walletId: string;
-  share: Share;
+  share: ShareOf<N>;
   publicKey: string;
 }
 
-export async function createWallet(
+export async function createWallet<N extends SchemeName>(
   device: TestDevice,
   name: string,
-  schemeName: SchemeName,
+  schemeName: N,
   policy?: unknown[],
-): Promise<TestWallet> {
+): Promise<TestWallet<N>> {
   const created = await device.request("POST", "/v1/wallets", { name, scheme: schemeName, ...(policy && { policy }) });
   if (created.status !== 201) throw new Error(`wallet creation: ${JSON.stringify(created.body)}`);
   const session = created.body.session as SessionReply;

@@ -6,8 +6,8 @@
  * the provider signs nothing for the wallet and the user alone does.
  */
 import { buildEthereumTransaction, ethereumSigningDigest } from "@keyshard/chains";
-import { runLocal } from "@keyshard/mpc";
-import { backupBoxContext, newRecoveryKey, openRecoveryBox, type Share, scheme } from "@keyshard/transport";
+import { runLocal, type ShareOf, type SignResultOf, scheme } from "@keyshard/mpc";
+import { backupBoxContext, newRecoveryKey, openRecoveryBox } from "@keyshard/recovery";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -51,7 +51,7 @@ function signs(signature: Uint8Array, digest: Uint8Array, publicKey: string): bo
 describe.each<DatabaseKind>(["pglite", "postgres"])("refresh and backup on %s", (kind) => {
   let provider: TestProvider;
   let device: TestDevice;
-  let wallet: TestWallet;
+  let wallet: TestWallet<"ecdsa2p">;
   let nonce = 0;
   beforeAll(async () => {
     provider = await startTestProvider(kind, { backupDelayMs: 2 * DAY });
@@ -63,7 +63,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("refresh and backup on %s", 
   });
 
   /** Asks the provider to co-sign a transfer with `share` at `epoch`; the signature, or the refusal. */
-  async function sign(share: Share, epoch: number): Promise<{ status: number; signature?: Uint8Array }> {
+  async function sign(share: ShareOf<"ecdsa2p">, epoch: number): Promise<{ status: number; signature?: Uint8Array }> {
     const payload = transfer(nonce++);
     const asked = await device.request("POST", `/v1/wallets/${wallet.walletId}/sign-requests`, {
       chain: "ethereum",
@@ -82,7 +82,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("refresh and backup on %s", 
 
   const epochOf = async () => (await device.request("GET", `/v1/wallets/${wallet.walletId}`)).body.epoch as number;
 
-  async function refresh(): Promise<{ epoch: number; share: Share; publicKey: string }> {
+  async function refresh(): Promise<{ epoch: number; share: ShareOf<"ecdsa2p">; publicKey: string }> {
     const started = await device.request("POST", `/v1/wallets/${wallet.walletId}/key-changes`, {});
     expect(started.status, JSON.stringify(started.body)).toBe(201);
     const session = started.body.session as SessionReply;
@@ -206,7 +206,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("refresh and backup on %s", 
       ecdsa.sign(wallet.share, { sid, message: digest }),
       ecdsa.sign(providerShare, { sid, message: digest }),
     ]);
-    expect(signs(ecdsa.signatureBytes(signature), digest, wallet.publicKey)).toBe(true);
+    expect(signs(ecdsa.signatureBytes(signature as SignResultOf<"ecdsa2p">), digest, wallet.publicKey)).toBe(true);
     expect((await device.request("GET", "/v1/audit/verify")).body.ok).toBe(true);
   });
 });

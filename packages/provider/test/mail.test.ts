@@ -10,7 +10,8 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Notifier } from "../src/notify/notifier.js";
-import { type Database, openDatabase } from "../src/store/database.js";
+import { openDatabase } from "../src/store/database.js";
+import type { Database } from "../src/store/queryable.js";
 import {
   activeDevice,
   type DatabaseKind,

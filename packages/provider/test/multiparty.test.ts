@@ -5,8 +5,7 @@
  * a wallet whose members disagree fails.
  */
 import { buildEthereumTransaction, ethereumAddress, ethereumSigningDigest } from "@keyshard/chains";
-import type { Party } from "@keyshard/mpc";
-import { type SchemeName, scheme } from "@keyshard/transport";
+import { type Party, type SchemeName, type Share, type ShareOf, type SignResultOf, scheme } from "@keyshard/mpc";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
@@ -74,7 +73,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("t-of-n wallets on %s", (kin
       body.members.map((m) => m.index),
       (index, sid) => scheme(schemeName).keygen(sid, index, { t: 2, n }),
     );
-    const publicKey = bytesToHex(scheme(schemeName).publicKey(shares[0]));
+    const publicKey = bytesToHex(scheme(schemeName).publicKey(shares[0] as Share));
     return { ...body, shares, publicKey };
   }
 
@@ -108,9 +107,13 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("t-of-n wallets on %s", (kin
     expect(relay.parties).toEqual([1, 2]);
     const digest = ethereumSigningDigest(transaction);
     const [result] = await runDevices(relay, relay.members, relay.parties, (index, sid) =>
-      scheme("dkls23").sign(wallet.shares[index], { sid, message: digest, signers: relay.parties }),
+      scheme("dkls23").sign(wallet.shares[index] as ShareOf<"dkls23">, {
+        sid,
+        message: digest,
+        signers: relay.parties,
+      }),
     );
-    const signature = scheme("dkls23").signatureBytes(result);
+    const signature = scheme("dkls23").signatureBytes(result as SignResultOf<"dkls23">);
     const recovered = secp256k1.Signature.fromBytes(signature.subarray(0, 64), "compact")
       .addRecoveryBit(signature[64] as number)
       .recoverPublicKey(digest)

@@ -5,7 +5,8 @@
  * transactions, and policy changes that wait out their delay.
  */
 import { buildSolTransfer, solanaAddress } from "@keyshard/chains";
-import { scheme, signApproval } from "@keyshard/transport";
+import { scheme } from "@keyshard/mpc";
+import { signApproval } from "@keyshard/transport";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { base32 } from "@scure/base";
@@ -76,7 +77,12 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("policy holds on %s", (kind)
   }
 
   /** Runs the device's side of every session and checks the signature under the wallet's key. */
-  async function sign(device: TestDevice, wallet: TestWallet, message: Uint8Array, sessions: SessionReply[]) {
+  async function sign(
+    device: TestDevice,
+    wallet: TestWallet<"frost-ed25519">,
+    message: Uint8Array,
+    sessions: SessionReply[],
+  ) {
     expect(sessions).toHaveLength(1);
     const session = sessions[0] as SessionReply;
     const party = scheme("frost-ed25519").sign(wallet.share, { sid: hexToBytes(session.sid), message });

@@ -4,6 +4,7 @@
  * signed, allow-list entries count after their cooling-off, and only rules naming a kind match
  * messages, typed data or hashes. Client-sent policies are read strictly.
  */
+import type { Policy } from "@keyshard/api";
 import {
   buildEthereumTransaction,
   describeEthereum,
@@ -16,7 +17,6 @@ import {
   allowListKey,
   type Decision,
   evaluatePolicy,
-  type Policy,
   parsePolicy,
   type RequestFacts,
   releaseRefusal,

@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { enroll, POPULATION_MEAN } from "@keyshard/biometric";
 import { buildSolTransfer, solanaAddress } from "@keyshard/chains";
+import { scheme } from "@keyshard/mpc";
 import {
   blindFaceSecret,
   faceBoxContext,
@@ -16,12 +17,11 @@ import {
   openRecoveryBox,
   type RecoveryKeyPair,
   recoveryAuthKey,
-  scheme,
   sealToRecoveryKey,
   signRecoveryClaim,
   unwrapRecoveryKey,
   wrapRecoveryKey,
-} from "@keyshard/transport";
+} from "@keyshard/recovery";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -53,7 +53,7 @@ interface Enrolled {
   recovery: RecoveryKeyPair;
 }
 
-const sealShare = (wallet: TestWallet, recovery: RecoveryKeyPair) =>
+const sealShare = (wallet: TestWallet<"frost-ed25519">, recovery: RecoveryKeyPair) =>
   bytesToHex(
     sealToRecoveryKey(
       recovery.publicKey,
@@ -68,7 +68,7 @@ const sealShare = (wallet: TestWallet, recovery: RecoveryKeyPair) =>
 async function enrollFace(
   device: TestDevice,
   email: string,
-  wallets: TestWallet[],
+  wallets: TestWallet<"frost-ed25519">[],
   heir?: { email: string; inactivityDays?: number },
 ): Promise<Enrolled> {
   const id = randomUUID();

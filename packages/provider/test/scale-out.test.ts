@@ -5,7 +5,8 @@
  * run the build `npm start` runs, worker threads included.
  */
 import { ethereumSigningDigest } from "@keyshard/chains";
-import { driveSession, type Share, scheme, WALLET_DEVICE, type WireMessage } from "@keyshard/transport";
+import { type ShareOf, scheme, WALLET_DEVICE } from "@keyshard/mpc";
+import { driveSession, type WireMessage } from "@keyshard/transport";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import pg from "pg";
@@ -27,7 +28,7 @@ describe("scale-out: two replicas on one PostgreSQL", () => {
   // Made by the first test, used by the next.
   let device: TestDevice;
   let walletId: string;
-  let share: Share;
+  let share: ShareOf<"ecdsa2p">;
   beforeAll(async () => {
     database = await freshPostgres();
     const masterKey = bytesToHex(crypto.getRandomValues(new Uint8Array(32)));

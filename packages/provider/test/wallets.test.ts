@@ -18,8 +18,8 @@ import {
   signPsbt,
   solanaAddress,
 } from "@keyshard/chains";
-import { type FrostShare, frost } from "@keyshard/mpc";
-import { driveSession, scheme, toWire } from "@keyshard/transport";
+import { type FrostShare, frost, type ShareOf, scheme } from "@keyshard/mpc";
+import { driveSession, toWire } from "@keyshard/transport";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
@@ -42,7 +42,7 @@ import {
 describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kind) => {
   let provider: TestProvider;
   let device: TestDevice;
-  let ethWallet: TestWallet;
+  let ethWallet: TestWallet<"ecdsa2p">;
   beforeAll(async () => {
     provider = await startTestProvider(kind);
     device = await activeDevice(provider, "owner@example.com");
@@ -491,7 +491,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
     async function cosigner(
       walletId: string,
       schemeName: "ecdsa2p" | "frost-taproot",
-      share: unknown,
+      share: ShareOf<"ecdsa2p" | "frost-taproot">,
       psbtBytes: Uint8Array,
       p?: string,
     ) {

@@ -3,9 +3,8 @@
  * per request, in order, whatever the protocol's shape (alternating like ecdsa2p, or both parties
  * speaking at once like FROST). `send` is the transport: it posts a round and returns the reply.
  */
-import type { Msg, Party } from "@keyshard/mpc";
+import { type Msg, type Party, PROVIDER, WALLET_DEVICE } from "@keyshard/mpc";
 import { fromWire, toWire, type WireMessage } from "./messages.js";
-import { PROVIDER, WALLET_DEVICE } from "./schemes.js";
 
 export interface RoundReply {
   sessionId: string;

@@ -139,7 +139,7 @@ export function openEnvelope(
     plaintext = chacha20poly1305(k, new Uint8Array(12), head).decrypt(ct);
   } catch (err) {
     if (err instanceof EnvelopeError) throw err;
-    throw new EnvelopeError("the envelope does not decrypt");
+    throw new EnvelopeError("the envelope does not decrypt", { cause: err });
   }
   seen.add(slot);
   return { round: e.round, plaintext };

@@ -33,7 +33,7 @@ export async function watchRelay(
   );
   await new Promise<void>((resolve, reject) => {
     // A refused upgrade (the device revoked, the provider down) comes as an error, then a close.
-    socket.on("error", (e) => reject(new RelayError(`relay connection failed: ${e.message}`)));
+    socket.on("error", (e) => reject(new RelayError(`relay connection failed: ${e.message}`, { cause: e })));
     socket.once("close", () => reject(new RelayError("relay connection closed")));
     socket.once("open", () => socket.send(JSON.stringify({ type: "watch", id: 1 })));
     socket.on("message", (data) => {

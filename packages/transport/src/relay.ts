@@ -100,8 +100,8 @@ export class RoundBuffer {
     let decoded: unknown;
     try {
       decoded = JSON.parse(new TextDecoder().decode(plaintext));
-    } catch {
-      throw new EnvelopeError("an envelope's content is not JSON");
+    } catch (e) {
+      throw new EnvelopeError("an envelope's content is not JSON", { cause: e });
     }
     const messages = fromWire(decoded, { from: peer.index, to: this.index });
     const batch = this.#rounds.get(round) ?? new Map<number, Msg[]>();
@@ -232,8 +232,8 @@ export async function wsRelayChannel(
           unacknowledged.delete(message.id as number);
         } else failure = error;
       }
-    } catch {
-      failure = new RelayError("relay sent something that is not JSON");
+    } catch (e) {
+      failure = new RelayError("relay sent something that is not JSON", { cause: e });
     }
     wake?.();
   });

@@ -22,21 +22,29 @@ export class ProviderClient {
           throw new WalletError(
             "provider-down",
             "the connection to the provider dropped while it had the request, which it may have carried out: look at the wallet's requests before repeating it",
+            {},
+            { cause: e },
           );
         const reason = e.message.replace(/^\S+ \S+: \d+ /, "");
         if (e.status === 401)
           throw new WalletError(
             "not-registered",
-            `the provider does not know this device yet (${reason}): run \`keyshard register\` and \`keyshard verify\``,
+            `the provider does not know this device yet (${reason})`,
+            {},
+            { cause: e, next: { step: "register-and-verify" } },
           );
-        throw new WalletError("provider-refused", `the provider refused: ${reason}`, {
-          status: e.status,
-          providerError: e.code,
-        });
+        throw new WalletError(
+          "provider-refused",
+          `the provider refused: ${reason}`,
+          { status: e.status, providerError: e.code },
+          { cause: e },
+        );
       }
       throw new WalletError(
         "provider-down",
         `cannot reach the provider at ${this.url} (${e instanceof Error ? e.message : String(e)}): is it running, and is the URL right?`,
+        {},
+        { cause: e },
       );
     }
   }

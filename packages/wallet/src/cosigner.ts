@@ -21,14 +21,31 @@
  * time, not work: it looks again after each reconnection and once a minute anyway. A device the
  * provider revoked stops, since nothing it asks would ever be answered again.
  */
+
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Asset, CHAIN_COINS, outflows, type TransactionDescription } from "@keyshard/chains";
-import { REVOKED_CLOSE_CODE, type RelayWatch, scheme, wsRelayChannel } from "@keyshard/transport";
+import {
+  type Asset,
+  adapterOf,
+  CHAIN_COINS,
+  CHAIN_NAMES,
+  type ChainName,
+  outflows,
+  type SigningKey,
+  type SigningRequest,
+  type TransactionDescription,
+} from "@keyshard/chains";
+import { scheme } from "@keyshard/mpc";
+import { REVOKED_CLOSE_CODE, type RelayWatch, wsRelayChannel } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { readAmount, showAmount } from "./amount.js";
+import { type Device, deviceOf } from "./device/device.js";
 import { isRevoked, WalletError } from "./errors.js";
-import { describeRequest, messagesToSign, plainJson, type RequestKey, requestKey } from "./requests.js";
+import { requestDetail, requestOf } from "./flows/approvals.js";
+import { current, joinKeyChanges, settleAll } from "./flows/key-change.js";
+import { joinPendingWallets } from "./flows/keygen.js";
+import { relaySessions, watchRelaySessions } from "./flows/wallets.js";
+import { describeRequest, messagesToSign, plainJson, requestKey } from "./requests.js";
 import { usedBy } from "./session-ids.js";
 import {
   type Answer,
@@ -41,7 +58,7 @@ import {
   replaying,
   sealControl,
 } from "./signing.js";
-import type { SignBody, StoredWallet } from "./state.js";
+import type { StoredWallet } from "./state.js";
 import type { Wallet } from "./wallet.js";
 
 /**
@@ -49,7 +66,7 @@ import type { Wallet } from "./wallet.js";
  * included, only to `to` when given.
  */
 export interface CosignerRule {
-  chain: "ethereum" | "bitcoin" | "solana";
+  chain: ChainName;
   /** In the chain's coin ("0.05" ETH, BTC or SOL) or explicit base units ("21000 wei"): transfers plus the fee. */
   maxAmount?: string;
   to?: string[];
@@ -65,12 +82,16 @@ export function parseRules(value: unknown): CosignerRule[] {
     const extra = Object.keys(r ?? {}).filter((k) => !["chain", "maxAmount", "to"].includes(k));
     if (typeof r !== "object" || r === null || extra.length > 0)
       throw new WalletError("usage", `rule ${i + 1}: only chain, maxAmount and to are understood`);
-    if (r.chain !== "ethereum" && r.chain !== "bitcoin" && r.chain !== "solana")
-      throw new WalletError("usage", `rule ${i + 1}: chain is ethereum, bitcoin or solana`);
+    const chain = CHAIN_NAMES.find((name) => name === r.chain);
+    if (chain === undefined)
+      throw new WalletError(
+        "usage",
+        `rule ${i + 1}: chain is ${CHAIN_NAMES.slice(0, -1).join(", ")} or ${CHAIN_NAMES.at(-1)}`,
+      );
     if (r.maxAmount !== undefined) {
       if (typeof r.maxAmount !== "string")
         throw new WalletError("usage", `rule ${i + 1}: maxAmount is a string, like "0.05" or "21000 wei"`);
-      readAmount(r.maxAmount, CHAIN_COINS[r.chain], `rule ${i + 1}: maxAmount`);
+      readAmount(r.maxAmount, CHAIN_COINS[chain], `rule ${i + 1}: maxAmount`);
     }
     if (r.to !== undefined && (!Array.isArray(r.to) || r.to.some((a) => typeof a !== "string")))
       throw new WalletError("usage", `rule ${i + 1}: to is a list of addresses`);
@@ -78,11 +99,11 @@ export function parseRules(value: unknown): CosignerRule[] {
   });
 }
 
-/** Hex (Ethereum) and bech32 (Bitcoin) addresses are the same in either case; base58 ones are not. */
-const sameAddress = (chain: CosignerRule["chain"], a: string, b: string) =>
-  chain === "ethereum" || (chain === "bitcoin" && /^(bc|tb|bcrt)1/i.test(a))
-    ? a.toLowerCase() === b.toLowerCase()
-    : a === b;
+/** Whether two addresses are one, as the chain compares addresses. */
+const sameAddress = (chain: ChainName, a: string, b: string) => {
+  const { normalizeAddress } = adapterOf(chain);
+  return normalizeAddress(a) === normalizeAddress(b);
+};
 
 /** The chain's own coin as its description names it: a known native asset with the rule's symbol. */
 const isCoin = (chain: CosignerRule["chain"], asset: Asset) =>
@@ -136,7 +157,7 @@ export interface CosignerLogEntry {
 export interface CosignerOptions {
   rules?: CosignerRule[];
   /** Asked when no rule decides (an interactive terminal); absent: refuse. */
-  ask?: (description: TransactionDescription, body: SignBody) => Promise<boolean>;
+  ask?: (description: TransactionDescription, body: SigningRequest) => Promise<boolean>;
   /** Where each decision is also reported (the terminal). */
   report?: (entry: CosignerLogEntry) => void;
   /** Told when a look at the provider failed (it is down, say); the cosigner keeps trying. */
@@ -175,11 +196,16 @@ export class Cosigner {
   /** Each request is judged once, however many signatures (runs) it needs. */
   private readonly verdicts = new Map<string, Promise<{ accept: boolean; reason: string }>>();
 
+  /** The device behind `wallet`: its runs need the identity key and the decoded shares. */
+  readonly #device: Device;
+
   constructor(
-    private readonly wallet: Wallet,
+    wallet: Wallet,
     private readonly home: string,
     private readonly options: CosignerOptions = {},
-  ) {}
+  ) {
+    this.#device = deviceOf(wallet);
+  }
 
   private log(entry: CosignerLogEntry): void {
     appendFileSync(join(this.home, "cosigner.log"), `${JSON.stringify(entry)}\n`, { mode: 0o600 });
@@ -200,8 +226,8 @@ export class Cosigner {
   }
 
   private async look(): Promise<void> {
-    await this.wallet.joinPendingWallets();
-    for (const changed of await this.wallet.joinKeyChanges())
+    await joinPendingWallets(this.#device);
+    for (const changed of await joinKeyChanges(this.#device))
       this.log({
         at: new Date().toISOString(),
         relayId: "",
@@ -211,11 +237,11 @@ export class Cosigner {
         decision: "key-change",
         reason: `took part in a key change of ${changed.name}: epoch ${changed.next?.epoch ?? changed.epoch ?? 0}`,
       });
-    await this.wallet.settleAll();
-    const { sessions } = await this.wallet.relaySessions();
+    await settleAll(this.#device);
+    const { sessions } = await relaySessions(this.#device);
     const joins: Promise<void>[] = [];
     for (const session of sessions) {
-      if (this.handled.has(session.relayId) || session.createdBy === this.wallet.deviceId) continue;
+      if (this.handled.has(session.relayId) || session.createdBy === this.#device.deviceId) continue;
       const proposed = /^sign ([0-9a-f-]{36})$/.exec(session.purpose)?.[1];
       const requested = /^signature (\d{1,4}) of request ([0-9a-f-]{36})$/.exec(session.purpose);
       if (proposed === undefined && requested === null) continue;
@@ -246,7 +272,7 @@ export class Cosigner {
   /** A wallet's name for the log, when this device holds it. */
   private nameOf(walletId: string | undefined): string {
     try {
-      return walletId === undefined ? "?" : this.wallet.find(walletId).name;
+      return walletId === undefined ? "?" : this.#device.find(walletId).name;
     } catch {
       return "?";
     }
@@ -295,7 +321,7 @@ export class Cosigner {
     for (let attempt = 0; !signal.aborted; attempt++) {
       let watch: RelayWatch;
       try {
-        watch = await this.wallet.watchRelay(() => wakeUp.set());
+        watch = await watchRelaySessions(this.#device, () => wakeUp.set());
       } catch (e) {
         if (attempt === 0) wakeUp.set();
         this.options.warn?.(
@@ -319,7 +345,7 @@ export class Cosigner {
   /** Whether this device's rules (or its person) let `description` through. */
   private async judge(
     description: TransactionDescription,
-    body: SignBody,
+    body: SigningRequest,
   ): Promise<{ accept: boolean; reason: string }> {
     if (this.options.rules !== undefined) return decide(this.options.rules, description);
     if (this.options.ask === undefined) return { accept: false, reason: "no rules given and nobody to ask" };
@@ -332,13 +358,13 @@ export class Cosigner {
   private async answer(walletId: string, session: RelaySession): Promise<void> {
     let stored: StoredWallet;
     try {
-      stored = this.wallet.find(walletId);
+      stored = this.#device.find(walletId);
     } catch {
       return;
     }
     const proposer = stored.members?.find((m) => m.deviceId === session.createdBy && !m.provider);
     if (proposer === undefined) return;
-    let ctx = this.wallet.runContext(stored);
+    let ctx = this.#device.runContext(stored);
     const sid = hexToBytes(session.sid);
     const channel = await wsRelayChannel(ctx.client.url, ctx.identity, session.relayId);
     const base = { relayId: session.relayId, wallet: stored.name, proposer: proposer.deviceId };
@@ -366,8 +392,8 @@ export class Cosigner {
         if (proposal.walletId !== stored.id) throw new WalletError("usage", "the proposal names another wallet");
         // The proposer may have seen a key change committed before this device looked.
         if (proposal.epoch !== (stored.epoch ?? 0)) {
-          stored = await this.wallet.current(stored.id);
-          ctx = this.wallet.runContext(stored);
+          stored = await current(this.#device, stored.id);
+          ctx = this.#device.runContext(stored);
         }
         if (proposal.epoch !== (stored.epoch ?? 0))
           throw new WalletError(
@@ -439,19 +465,19 @@ export class Cosigner {
    * run is joined only if they allow it.
    */
   private async joinRequest(index: number, requestId: string, session: RelaySession): Promise<void> {
-    const detail = await this.wallet.requestDetail(requestId);
+    const detail = await requestDetail(this.#device, requestId);
     let stored: StoredWallet;
     try {
-      stored = this.wallet.find(detail.walletId);
+      stored = this.#device.find(detail.walletId);
     } catch {
       return;
     }
     if (detail.deviceId !== session.createdBy || detail.status !== "signing") return;
-    stored = await this.wallet.current(stored.id);
+    stored = await current(this.#device, stored.id);
     const members = stored.members;
     if (members === null) return;
-    const ctx = this.wallet.runContext(stored);
-    const { body } = this.wallet.requestOf(detail);
+    const ctx = this.#device.runContext(stored);
+    const { body } = requestOf(this.#device, detail);
     const entry = { relayId: session.relayId, wallet: stored.name, proposer: detail.deviceId, chain: body.chain };
     let description: TransactionDescription | undefined;
     let message: Uint8Array | undefined;
@@ -530,8 +556,8 @@ interface RelaySession {
 
 /** What a transaction does and its signature `index`'s message; throws for anything else. */
 function readRequest(
-  body: SignBody,
-  key: RequestKey,
+  body: SigningRequest,
+  key: SigningKey,
   index: unknown,
 ): { description: TransactionDescription; message: Uint8Array } {
   const description = describeRequest(body, key);

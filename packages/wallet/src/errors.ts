@@ -32,15 +32,55 @@ export type WalletErrorCode =
   | "no-match"
   | "face-models";
 
+/**
+ * What the person can do about an error, as data: each program using the SDK (the command line
+ * is one) says it in its own terms. Not part of `details`, which a program reads as the error's facts.
+ */
+export type NextStep =
+  /** The device has no provider yet: register it. */
+  | { step: "register" }
+  /** The provider does not know the device: register it and verify the mailed code. */
+  | { step: "register-and-verify" }
+  /** The wallet named is not there: list the wallets. */
+  | { step: "list-wallets" }
+  /** A key generation that did not finish: join it on the other devices, or delete it to free the name. */
+  | { step: "join-or-delete-wallet"; wallet: string }
+  /** A key generation that failed: delete it to free the name. */
+  | { step: "delete-wallet"; wallet: string }
+  /** A held request: resume it once it waits for nothing. */
+  | { step: "resume"; requestId: string }
+  /** The request named is not this device's held one: list the account's requests. */
+  | { step: "list-requests" }
+  /** A transaction sent before: follow what became of it. */
+  | { step: "transaction-status"; wallet: string; chain: string; transactionId: string }
+  /** A hybrid wallet's shares are renewed by a refresh. */
+  | { step: "refresh" }
+  /** A wallet whose share record is full: refresh it. */
+  | { step: "refresh-wallet"; wallet: string }
+  /** This device must take part in a key change the others run: run its cosigner. */
+  | { step: "run-cosigner" }
+  /** An id mistyped: list the ids of its kind. */
+  | { step: "list"; of: "device" | "request" | "change" | "heir" | "recovery" | "policy change" };
+
+export interface WalletErrorOptions extends ErrorOptions {
+  next?: NextStep;
+}
+
 export class WalletError extends Error {
   override readonly name = "WalletError";
+  /** What the person can do about it, when there is something to do. */
+  readonly next: NextStep | undefined;
+
   constructor(
     readonly code: WalletErrorCode,
     message: string,
     /** Machine-readable context (a request id, what a hold waits for); never secrets. */
     readonly details: Record<string, unknown> = {},
+    /** `cause`: the failure this one reports, kept for whoever debugs it; `next`: what to do. */
+    options: WalletErrorOptions = {},
   ) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.next = options.next;
   }
 }
 

@@ -22,6 +22,7 @@ import {
   readFrames,
   reproduceFace,
 } from "@keyshard/biometric";
+import { SCHEME_NAMES, type SchemeName, scheme } from "@keyshard/mpc";
 import {
   blindFaceSecret,
   faceBoxContext,
@@ -31,16 +32,14 @@ import {
   RecoveryBoxError,
   type RecoveryKeyPair,
   recoveryAuthKey,
-  SCHEME_NAMES,
-  type SchemeName,
-  scheme,
   sealToRecoveryKey,
   signRecoveryClaim,
   unwrapRecoveryKey,
   wrapRecoveryKey,
-} from "@keyshard/transport";
+} from "@keyshard/recovery";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { ProviderClient } from "./client.js";
+import type { Device } from "./device/device.js";
 import { WalletError } from "./errors.js";
 import type { StoredWallet } from "./state.js";
 
@@ -63,7 +62,7 @@ async function capture(paths: readonly string[]) {
     return await captureFace(readFrames(paths));
   } catch (e) {
     if (e instanceof BiometricError)
-      throw new WalletError(e.code === "models" ? "face-models" : "usage", `face: ${e.message}`);
+      throw new WalletError(e.code === "models" ? "face-models" : "usage", `face: ${e.message}`, {}, { cause: e });
     throw e;
   }
 }
@@ -121,7 +120,12 @@ function wrapKeyOf(blind: ReturnType<typeof blindFaceSecret>, evaluated: string)
   try {
     return faceWrapKey(blind, hexToBytes(evaluated));
   } catch (e) {
-    throw new WalletError("provider-refused", `the provider's OPRF answer is not usable: ${(e as Error).message}`);
+    throw new WalletError(
+      "provider-refused",
+      `the provider's OPRF answer is not usable: ${(e as Error).message}`,
+      {},
+      { cause: e },
+    );
   }
 }
 
@@ -145,9 +149,10 @@ function walletFromBox(recovery: RecoveryKeyPair, box: { walletId: string; epoch
       new TextDecoder().decode(openRecoveryBox(recovery, faceBoxContext(box.walletId), hexToBytes(box.box))),
     );
   } catch (e) {
-    throw new WalletError("signing-failed", `a recovered box does not open: ${(e as Error).message}`);
+    throw new WalletError("signing-failed", `a recovered box does not open: ${(e as Error).message}`, {}, { cause: e });
   }
-  const bad = (why: string) => new WalletError("signing-failed", `the recovered box of ${box.walletId} ${why}`);
+  const bad = (why: string, cause?: unknown) =>
+    new WalletError("signing-failed", `the recovered box of ${box.walletId} ${why}`, {}, { cause });
   const { id, name, scheme: s, publicKey, share, index, threshold, members, epoch } = content;
   if (id !== box.walletId || epoch !== box.epoch) throw bad("is for another wallet or epoch");
   if (typeof name !== "string" || typeof publicKey !== "string" || typeof share !== "string") throw bad("is malformed");
@@ -159,7 +164,7 @@ function walletFromBox(recovery: RecoveryKeyPair, box: { walletId: string; epoch
       throw bad("holds a share of another key");
   } catch (e) {
     if (e instanceof WalletError) throw e;
-    throw bad(`holds no share: ${(e as Error).message}`);
+    throw bad(`holds no share: ${(e as Error).message}`, e);
   }
   return { id, name, scheme: s as SchemeName, publicKey, share, index: 0, threshold: 2, members: null, epoch };
 }
@@ -193,8 +198,13 @@ export async function recoverWithFace(
   let challenge: Challenge;
   try {
     challenge = parseChallenge(listed.challenge);
-  } catch {
-    throw new WalletError("provider-refused", "the provider's liveness challenge is not one this device knows");
+  } catch (e) {
+    throw new WalletError(
+      "provider-refused",
+      "the provider's liveness challenge is not one this device knows",
+      {},
+      { cause: e },
+    );
   }
   await ready(challenge);
   const face = await capture(paths);
@@ -243,4 +253,26 @@ export async function recoverWithFace(
     };
   }
   throw new WalletError("no-match", "this face does not match any enrollment open to this device");
+}
+
+/** The face link of `device`: its provider, its account's email and its wallets. */
+export function faceLink(device: Device): FaceLink & { deviceId: string } {
+  const provider = device.state.provider;
+  if (provider === null) throw new WalletError("not-registered", "register with a provider first");
+  return {
+    client: device.client,
+    email: provider.email,
+    wallets: () => device.state.wallets,
+    progress: device.progress,
+    deviceId: device.deviceId,
+  };
+}
+
+/**
+ * A hybrid wallet's share, sealed again to every face enrollment: after it is made and after
+ * each refresh, or a recovery would bring back a share that no longer signs.
+ */
+export async function sealForRecovery(device: Device, wallet: StoredWallet): Promise<void> {
+  const sealed = await sealRecoveryBoxes(faceLink(device), wallet);
+  if (sealed > 0) device.progress(`sealed ${wallet.name}'s share for face recovery (${sealed} enrollments)`);
 }

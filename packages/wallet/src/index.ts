@@ -12,22 +12,39 @@ export {
   decide,
   parseRules,
 } from "./cosigner.js";
-export { WalletError, type WalletErrorCode } from "./errors.js";
+export { type NextStep, WalletError, type WalletErrorCode } from "./errors.js";
+export type { RequestToApprove } from "./flows/approvals.js";
+export type { TransactionQuery } from "./flows/delivery.js";
+export type { MemberChange } from "./flows/key-change.js";
+export type { NewWallet } from "./flows/keygen.js";
+export type { AllowListAddition } from "./flows/policies.js";
+export type { MessageInput, SendOptions, SignOptions } from "./flows/sign.js";
 export { Keystore, KeystoreError, writeFileAtomic } from "./keystore.js";
+export type { Member, SendIntent } from "./state.js";
 export type {
-  DeviceState,
-  Member,
-  PendingRequest,
-  SendIntent,
-  SentTransaction,
-  SignBody,
-  StoredWallet,
-} from "./state.js";
-export {
-  type AllowListEntry,
-  type Chain,
-  type SignOutcome,
-  type TransactionStatus,
-  Wallet,
-  type WalletOptions,
-} from "./wallet.js";
+  Account,
+  AccountChange,
+  AllowListEntry,
+  ApprovedDevice,
+  AuditVerdict,
+  BackupStatus,
+  DeviceStanding,
+  EnrolledFace,
+  Enrollment,
+  PendingChange,
+  RecoveredWallets,
+  RecoveryView,
+  RelaySession,
+  RequestDetail,
+  RequestSummary,
+  RevokedDevice,
+  RevokedMemberWallet,
+  SignOutcome,
+  TotpConfirmation,
+  TransactionStatus,
+  WaitingFor,
+  WalletInfo,
+  WalletPolicy,
+  WalletSummary,
+} from "./types.js";
+export { Wallet, type WalletOptions } from "./wallet.js";

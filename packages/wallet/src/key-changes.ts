@@ -14,16 +14,8 @@
  * continuing member claims the run's sid for its current share before its party is made, as
  * signing runs do; the new share's record starts with that sid.
  */
-import {
-  type DeviceIdentity,
-  deviceId,
-  driveSession,
-  type RoundReply,
-  reshareMembers,
-  type SchemeName,
-  type Share,
-  scheme,
-} from "@keyshard/transport";
+import { reshareMembers, type SchemeName, type Share, scheme } from "@keyshard/mpc";
+import { type DeviceIdentity, deviceId, driveSession, type RoundReply } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { ProviderClient } from "./client.js";
 import { WalletError } from "./errors.js";

@@ -36,8 +36,9 @@ export class KeystoreError extends Error {
   constructor(
     readonly code: KeystoreErrorCode,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -78,8 +79,10 @@ function parseFile(text: string): KeystoreFile {
   let file: KeystoreFile;
   try {
     file = JSON.parse(text) as KeystoreFile;
-  } catch {
-    throw new KeystoreError("corrupted", "the keystore is not valid JSON: it is damaged; restore it from a backup");
+  } catch (e) {
+    throw new KeystoreError("corrupted", "the keystore is not valid JSON: it is damaged; restore it from a backup", {
+      cause: e,
+    });
   }
   const kdf = file?.kdf;
   const ok =
@@ -171,8 +174,8 @@ export class Keystore<T> {
     let text: string;
     try {
       text = readFileSync(join(this.home, FILE), "utf8");
-    } catch {
-      throw new KeystoreError("missing", `no keystore in ${this.home}: run \`keyshard init\` first`);
+    } catch (e) {
+      throw new KeystoreError("missing", `no keystore in ${this.home}: run \`keyshard init\` first`, { cause: e });
     }
     const file = parseFile(text);
     const key = await this.keyFor(file.kdf);
@@ -183,15 +186,17 @@ export class Keystore<T> {
       );
       // Kept only once the passphrase proved right on this file.
       this.key = { kdf: { ...KDF, N: file.kdf.N, salt: file.kdf.salt }, bytes: key };
-    } catch {
+    } catch (e) {
       throw new KeystoreError(
         "wrong-passphrase",
         "the keystore does not open with this passphrase (wrong passphrase, or the file was altered)",
+        { cause: e },
       );
     }
     try {
       return JSON.parse(new TextDecoder().decode(plaintext)) as T;
     } catch {
+      // Without its cause: the parser's message quotes the decrypted content, which holds the keys.
       throw new KeystoreError("corrupted", "the keystore's content is damaged; restore it from a backup");
     }
   }

@@ -10,6 +10,7 @@
  * A rule that names none may still bound amounts, in base units only: "0.5" of an unnamed asset
  * could be 0.5 ETH or 0.5 of a 6-decimal token, a million-fold difference.
  */
+import type { Match } from "@keyshard/api";
 import {
   CHAIN_COINS,
   type ChainName,
@@ -22,6 +23,16 @@ import { readAmount, showAmount } from "./amount.js";
 import { WalletError } from "./errors.js";
 
 type Fields = Record<string, unknown>;
+/** Conditions as a person wrote them: the contract's fields (`@keyshard/api`), their values not yet checked. */
+type WrittenMatch = { [Field in keyof Match]?: unknown };
+/** A field of a rule that is an amount (in coins for people, in base units for the provider), where it is. */
+interface AmountField {
+  holder: Fields;
+  key: keyof Pick<Match, "maxAmount" | "maxFee"> | keyof Pick<NonNullable<Match["window"]>, "maxTotal">;
+  unit: CoinUnit | undefined;
+  /** What to add to a rule for coins to be countable. */
+  hint: string;
+}
 
 const isObject = (v: unknown): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
 const strings = (v: unknown): string[] | undefined =>
@@ -40,7 +51,7 @@ function common(units: (CoinUnit | undefined)[]): CoinUnit | undefined {
 }
 
 /** The unit of a rule's amounts (its assets') and of its fee cap (its native coin's), where known. */
-function unitsOf(when: Fields): { amount?: CoinUnit; fee?: CoinUnit } {
+function unitsOf(when: WrittenMatch): { amount?: CoinUnit; fee?: CoinUnit } {
   const assets = strings(when.asset);
   const networks = strings(when.network);
   const chains = strings(when.chain)?.filter((c): c is ChainName => c in CHAIN_COINS);
@@ -67,12 +78,12 @@ export const ruleLabel = (number: number | null, name: unknown) => {
 };
 
 /** The amount fields of a rule's `when`, each with the unit it is in and what to add for coins. */
-function amountFields(when: Fields) {
+function amountFields(when: Fields & WrittenMatch): AmountField[] {
   const units = unitsOf(when);
   const window = isObject(when.window) ? when.window : undefined;
   return [
     { holder: when, key: "maxAmount", unit: units.amount, hint: 'name its asset, e.g. "asset": ["ETH"]' },
-    ...(window ? [{ holder: window, key: "maxTotal", unit: units.amount, hint: "name its one asset" }] : []),
+    ...(window ? [{ holder: window, key: "maxTotal" as const, unit: units.amount, hint: "name its one asset" }] : []),
     { holder: when, key: "maxFee", unit: units.fee, hint: 'name its chain or network, e.g. "chain": ["ethereum"]' },
   ];
 }

@@ -83,7 +83,9 @@ export function claimIn(wallet: StoredWallet, sids: readonly (string | Uint8Arra
   if (record.length + fresh.length > bound)
     throw new WalletError(
       "refresh-needed",
-      `this device's share of wallet ${wallet.name} has taken part in ${record.length} runs, as many as one share records: refresh the wallet (\`keyshard refresh --wallet ${wallet.name}\`; its key and addresses stay) and sign again`,
+      `this device's share of wallet ${wallet.name} has taken part in ${record.length} runs, as many as one share records: refresh the wallet`,
+      {},
+      { next: { step: "refresh-wallet", wallet: wallet.name } },
     );
   wallet.sids = [...record, ...fresh];
 }

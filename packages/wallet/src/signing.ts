@@ -14,7 +14,8 @@
  * party is made, whoever drew it: the relay cannot make the share take part twice under one.
  */
 
-import type { Msg, Party } from "@keyshard/mpc";
+import type { SigningRequest } from "@keyshard/chains";
+import { type Msg, type Party, type Share, type SignResultOf, scheme } from "@keyshard/mpc";
 import {
   type DeviceIdentity,
   driveSession,
@@ -27,8 +28,6 @@ import {
   type RelayPeer,
   type RoundReply,
   runOverRelay,
-  type Share,
-  scheme,
   sealEnvelope,
   toWire,
   wsRelayChannel,
@@ -36,7 +35,7 @@ import {
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { ProviderClient } from "./client.js";
 import { WalletError } from "./errors.js";
-import type { Member, SignBody, StoredWallet } from "./state.js";
+import type { Member, StoredWallet } from "./state.js";
 
 export interface RunContext {
   client: ProviderClient;
@@ -116,6 +115,8 @@ export async function relayRun<T>(
       throw new WalletError(
         "signing-failed",
         `the run over the relay stopped: ${e.message}; are the other parties' devices online (a cosigner running)?`,
+        {},
+        { cause: e },
       );
     throw e;
   } finally {
@@ -126,7 +127,7 @@ export async function relayRun<T>(
 /** A hybrid wallet's session the device opened itself: its party, and the first round sent with the request. */
 export interface OpenedSession {
   sid: string;
-  party: Party<unknown>;
+  party: Party<SignResultOf>;
   first: Msg[];
 }
 
@@ -240,7 +241,7 @@ export interface Proposal {
   walletId: string;
   /** The key epoch the proposer signs with: members on another epoch's shares refuse. */
   epoch: number;
-  body: SignBody;
+  body: SigningRequest;
   /** Which of the body's signatures this run makes (a PSBT needs one per input). */
   message: number;
 }
@@ -305,7 +306,7 @@ export function replaying(channel: RelayChannel, taken: unknown[]): RelayChannel
 /** Proposes `body` to the other members and makes its signature `index` with the first t − 1 that agree. */
 export async function runAmongDevices(
   ctx: RunContext,
-  body: SignBody,
+  body: SigningRequest,
   { index, message }: { index: number; message: Uint8Array },
   timeoutMs = RUN_TIMEOUT_MS,
 ): Promise<Uint8Array> {

@@ -6,7 +6,8 @@
  * transactions it sent (so that a retried send pays once), and the recovery key backups are
  * sealed to.
  */
-import type { SchemeName } from "@keyshard/transport";
+import type { SigningRequest } from "@keyshard/chains";
+import type { SchemeName } from "@keyshard/mpc";
 
 export interface Member {
   index: number;
@@ -56,21 +57,10 @@ export interface NextShare {
   sids?: string[];
 }
 
-/** What the device asked the provider to co-sign: enough to check and finish it later. */
-export interface SignBody {
-  chain: "ethereum" | "solana" | "bitcoin";
-  kind?: "transaction" | "message" | "typed-data" | "raw-hash";
-  payload?: string;
-  typedData?: Record<string, unknown>;
-  chainId?: number;
-  network?: "mainnet" | "testnet" | "regtest";
-  path?: string;
-}
-
 export interface PendingRequest {
   requestId: string;
   walletId: string;
-  body: SignBody;
+  body: SigningRequest;
   /** Where to broadcast once signed, if the command was given one. */
   rpc?: string;
   /** The send it came from, so that its broadcast is kept like any send's. */
@@ -95,7 +85,7 @@ export interface SendIntent {
  */
 export interface SentTransaction extends SendIntent {
   walletId: string;
-  chain: SignBody["chain"];
+  chain: SigningRequest["chain"];
   requestId?: string;
   /** As broadcast: 0x-hex (Ethereum), hex (Bitcoin), base64 (Solana). */
   signed: string;

@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { totp } from "../../provider/src/policy/totp.js";
 import { mailedCode, mailText, startTestProvider, type TestProvider } from "../../provider/test/harness.js";
 import { WalletError } from "../src/errors.js";
-import { cancelAccountChangeWithToken, Wallet } from "../src/wallet.js";
+import { cancelAccountChangeWithToken } from "../src/flows/register.js";
+import { Wallet } from "../src/wallet.js";
 import { Device, PASSPHRASE } from "./cli.js";
 
 /** Far longer than this file runs: no change here takes effect by the clock, only by being let through. */

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Anvil, startAnvil } from "../../chains/test/anvil.js";
 import { hotp, TOTP_STEP_MS, totpStep } from "../../provider/src/policy/totp.js";
 import { type ProviderProcess, spawnProvider, startMailbox } from "../../provider/test/harness.js";
+import { deviceOf } from "../src/device/device.js";
 import { Wallet } from "../src/wallet.js";
 import { type Device, firstDevice, nextDevice, PASSPHRASE } from "./cli.js";
 
@@ -257,7 +258,7 @@ describe("keyshard controls against a provider in trial mode", () => {
   /** A signed request as `device` itself makes it, with its identity key from its keystore. */
   async function signedAs(device: Device, method: string, path: string): Promise<Record<string, unknown>> {
     const wallet = await Wallet.open(device.home, PASSPHRASE);
-    return signedFetch(provider.url, wallet.identity, method, path);
+    return signedFetch(provider.url, deviceOf(wallet).identity, method, path);
   }
 });
 

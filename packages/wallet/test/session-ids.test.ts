@@ -5,17 +5,20 @@
  * Each is refused with `sid-reused` before anything is sent; so is the cosigner's, after a
  * restart on the same home.
  */
+
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { SigningRequest } from "@keyshard/chains";
 import { buildSolTransfer } from "@keyshard/chains";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mailedCode, startTestProvider, type TestProvider } from "../../provider/test/harness.js";
 import { Cosigner, type CosignerLogEntry } from "../src/cosigner.js";
+import { deviceOf } from "../src/device/device.js";
 import { WalletError } from "../src/errors.js";
 import { claimIn, MAX_RUNS_PER_SHARE } from "../src/session-ids.js";
-import type { SignBody, StoredWallet } from "../src/state.js";
+import type { StoredWallet } from "../src/state.js";
 import { Wallet } from "../src/wallet.js";
 import { type LyingRelay, startLyingRelay } from "./lying-relay.js";
 
@@ -70,7 +73,7 @@ describe("session ids are used once per share, on the device", () => {
   });
 
   /** A Solana transfer of `lamports` from `wallet`'s address. */
-  const transfer = (wallet: Wallet, name: string, lamports: bigint): SignBody => ({
+  const transfer = (wallet: Wallet, name: string, lamports: bigint): SigningRequest => ({
     chain: "solana",
     payload: bytesToHex(
       buildSolTransfer({
@@ -126,16 +129,18 @@ describe("session ids are used once per share, on the device", () => {
     expect((await refusal(reopened.refresh("hot"))).code).toBe("sid-reused");
     expect(rounds()).toBe(signed);
     // Nothing was recorded or kept for the refused run.
-    expect(reopened.find("hot").next).toBeUndefined();
+    expect(deviceOf(reopened).find("hot").next).toBeUndefined();
     expect(reopened.find("hot").sids).toHaveLength(6);
 
     // A refresh replaces the share, and the old share's record goes with it: the new share's
     // starts from the refresh's sid, and a process still holding the old share runs nothing more.
     const stale = await Wallet.open(phoneHome, PASSPHRASE);
     const refreshed = await reopened.refresh("hot");
-    expect(refreshed.share).not.toBe(stale.find("hot").share);
+    expect(deviceOf(reopened).find("hot").share).not.toBe(deviceOf(stale).find("hot").share);
     expect(refreshed.sids).toHaveLength(1);
-    const late = stale.runContext(stale.find("hot")).claim([crypto.getRandomValues(new Uint8Array(32))]);
+    const late = deviceOf(stale)
+      .runContext(deviceOf(stale).find("hot"))
+      .claim([crypto.getRandomValues(new Uint8Array(32))]);
     expect((await refusal(late)).code).toBe("stale-share");
     expect((await Wallet.open(phoneHome, PASSPHRASE)).find("hot").sids).toEqual(refreshed.sids);
     phone = reopened;

@@ -4,8 +4,7 @@
  */
 import { Address, NETWORK, OutScript, p2tr, p2wpkh, TEST_NETWORK } from "@scure/btc-signer";
 import { ChainError } from "../errors.js";
-
-export type BitcoinNetwork = "mainnet" | "testnet" | "regtest";
+import type { BitcoinNetwork } from "../names.js";
 
 type NetworkParams = typeof NETWORK;
 

@@ -4,8 +4,8 @@
  */
 import { hex } from "@scure/base";
 import { type Asset, amount, newDescription, type TransactionDescription } from "../describe.js";
+import type { BitcoinNetwork } from "../names.js";
 import { CHAIN_COINS } from "../units.js";
-import type { BitcoinNetwork } from "./address.js";
 import { type BitcoinKeys, ownedOutputs, readPsbt } from "./psbt.js";
 
 const BTC: Asset = { symbol: CHAIN_COINS.bitcoin.symbol, decimals: CHAIN_COINS.bitcoin.decimals, known: true };

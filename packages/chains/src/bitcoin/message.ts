@@ -9,15 +9,9 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { base64, hex } from "@scure/base";
 import { p2pkh, RawWitness, SigHash, Transaction } from "@scure/btc-signer";
 import { ChainError } from "../errors.js";
+import type { BitcoinNetwork } from "../names.js";
 import type { EcdsaSigner, RecoverableSignature, TaprootSigner } from "../signer.js";
-import {
-  type BitcoinNetwork,
-  bitcoinAddressScript,
-  type OwnedOutput,
-  p2trOutput,
-  p2wpkhOutput,
-  taprootOutputKey,
-} from "./address.js";
+import { bitcoinAddressScript, type OwnedOutput, p2trOutput, p2wpkhOutput, taprootOutputKey } from "./address.js";
 import { checkEcdsa, ecdsaFromDer } from "./psbt.js";
 
 const TAG = sha256(new TextEncoder().encode("BIP0322-signed-message"));

@@ -10,9 +10,9 @@ import { concatBytes } from "@noble/hashes/utils.js";
 import { hex } from "@scure/base";
 import { p2pkh, SigHash, Transaction } from "@scure/btc-signer";
 import { ChainError } from "../errors.js";
+import type { BitcoinNetwork } from "../names.js";
 import type { EcdsaSigner, TaprootSigner } from "../signer.js";
 import {
-  type BitcoinNetwork,
   bitcoinAddressScript,
   type OwnedOutput,
   p2trOutput,

@@ -1,7 +1,7 @@
 /**
  * Guarded account changes: what could undo the account's strongest policy (a new TOTP, a face
  * enrollment, an heir, a backup of the provider's share, a new device) never takes effect at once.
- * The route first asks for the account's TOTP code where one is in force (`requireSecondFactor`
+ * Whoever requests one first asks for the account's TOTP code where one is in force (`requireSecondFactor`
  * in `policy/account-totp.ts`); the change then waits out a delay, mailed to the account with a
  * one-time cancel token, while any active device of the account or that token can cancel it. A
  * thief holding one device can start such a change but not finish it before the owner notices.
@@ -13,15 +13,15 @@
  *
  * Due changes are applied lazily by the account's next authenticated request (`authenticate`
  * learns whether any is due from the statement it runs anyway) and by `sweepDueChanges`, which
- * the server runs every minute for accounts nobody uses (an heir waits on another account) and so
- * that the "took effect" mail goes out on time.
+ * the provider's jobs (`jobs.ts`) run every minute for accounts nobody uses (an heir waits on
+ * another account) and so that the "took effect" mail goes out on time.
  */
 import { randomUUID } from "node:crypto";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import type { ProviderContext } from "../api/context.js";
-import { conflict, HttpError, notFound } from "../api/errors.js";
 import { appendAudit } from "../audit/log.js";
-import type { Queryable } from "../store/database.js";
+import type { ProviderContext } from "../context.js";
+import { conflict, notFound, ProviderError } from "../errors.js";
+import type { Queryable } from "../store/queryable.js";
 
 export const CHANGE_KINDS = ["totp", "owner-enrollment", "heir-enrollment", "backup", "device", "revocation"] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
@@ -48,6 +48,8 @@ export interface ChangeEffects {
   tokenOnly?: boolean;
   /** Whether the account is mailed when a change of this kind takes effect (it is unless false). */
   mailWhenApplied?: boolean;
+  /** What follows once a device's or the mailed token's cancel of a change of this kind has committed. */
+  afterCancel?(change: GuardedChange): void;
 }
 
 const effects = new Map<ChangeKind, ChangeEffects>();
@@ -226,38 +228,50 @@ async function cancel(ctx: ProviderContext, tx: Queryable, change: GuardedChange
   return { ...change, status: "cancelled" };
 }
 
+/** Runs the kind's follow-up of a committed cancel, and sends the mails it queued. */
+function cancelCommitted(ctx: ProviderContext, change: GuardedChange): GuardedChange {
+  effectsOf(change.kind).afterCancel?.(change);
+  ctx.notifier.kick();
+  return change;
+}
+
 /** An active device of the account cancels change `id` of its account. */
 export async function cancelChangeById(
   ctx: ProviderContext,
-  tx: Queryable,
   device: { id: string; accountId: string },
   id: string,
 ): Promise<GuardedChange> {
-  const [change] = await tx.query<GuardedChange>(
-    `SELECT ${COLUMNS} FROM account_changes WHERE id = $1 AND account_id = $2 FOR UPDATE`,
-    [id, device.accountId],
-  );
-  if (change === undefined) throw notFound("no such account change in this account");
-  if (effectsOf(change.kind).tokenOnly)
-    throw new HttpError(
-      403,
-      "token-only-change",
-      `a change of kind ${change.kind} is cancelled only with the one-time token mailed to the account, never by a device`,
+  const change = await ctx.db.transaction(async (tx) => {
+    const [change] = await tx.query<GuardedChange>(
+      `SELECT ${COLUMNS} FROM account_changes WHERE id = $1 AND account_id = $2 FOR UPDATE`,
+      [id, device.accountId],
     );
-  return cancel(ctx, tx, change, device.id);
+    if (change === undefined) throw notFound("no such account change in this account");
+    if (effectsOf(change.kind).tokenOnly)
+      throw new ProviderError(
+        "forbidden",
+        "token-only-change",
+        `a change of kind ${change.kind} is cancelled only with the one-time token mailed to the account, never by a device`,
+      );
+    return cancel(ctx, tx, change, device.id);
+  });
+  return cancelCommitted(ctx, change);
 }
 
 /** Whoever reads the account's mail cancels the change the token was mailed for. */
-export async function cancelChangeByToken(ctx: ProviderContext, tx: Queryable, token: string): Promise<GuardedChange> {
+export async function cancelChangeByToken(ctx: ProviderContext, token: string): Promise<GuardedChange> {
   // The same answer for a malformed and an unknown token: the route tells nothing about which exist.
-  const unknown = new HttpError(404, "unknown-token", "no account change waits for this cancel token");
+  const unknown = new ProviderError("not-found", "unknown-token", "no account change waits for this cancel token");
   if (!TOKEN.test(token)) throw unknown;
-  const [change] = await tx.query<GuardedChange>(
-    `SELECT ${COLUMNS} FROM account_changes WHERE cancel_mac = $1 FOR UPDATE`,
-    [tokenMac(ctx, token)],
-  );
-  if (change === undefined) throw unknown;
-  return cancel(ctx, tx, change, "email");
+  const change = await ctx.db.transaction(async (tx) => {
+    const [change] = await tx.query<GuardedChange>(
+      `SELECT ${COLUMNS} FROM account_changes WHERE cancel_mac = $1 FOR UPDATE`,
+      [tokenMac(ctx, token)],
+    );
+    if (change === undefined) throw unknown;
+    return cancel(ctx, tx, change, "email");
+  });
+  return cancelCommitted(ctx, change);
 }
 
 /** Cancels the waiting change of `kind` for `subject`, if any (a backup cancelled by its own route). */

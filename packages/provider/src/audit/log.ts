@@ -6,7 +6,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { canonicalJson } from "../canonical-json.js";
-import type { Queryable } from "../store/database.js";
+import type { Queryable } from "../store/queryable.js";
 
 export interface AuditEntry {
   chain: string;

@@ -1,19 +1,36 @@
 /**
  * Letting a new device into an account. An active device approves it with the account's TOTP code
- * where one is in force (checked by the route); the device is then `approved` and becomes active
- * only once its guarded change (`account/guarded-changes.ts`) has waited out its delay, mailed to
- * the account and cancellable by its other devices or the mailed token. A thief holding one device
- * and the mailbox cannot quietly add devices of their own; cancelling revokes the newcomer.
+ * where one is in force; the device is then `approved` and becomes active only once its guarded
+ * change (`account/guarded-changes.ts`) has waited out its delay, mailed to the account and
+ * cancellable by its other devices or the mailed token. A thief holding one device and the mailbox
+ * cannot quietly add devices of their own; cancelling revokes the newcomer.
  */
 
 import { defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
-import type { ProviderContext } from "../api/context.js";
-import { notFound } from "../api/errors.js";
 import { appendAudit } from "../audit/log.js";
-import type { Queryable } from "../store/database.js";
+import type { ProviderContext } from "../context.js";
+import { notFound } from "../errors.js";
+import { requireSecondFactor } from "../policy/account-totp.js";
+import type { Queryable } from "../store/queryable.js";
 import { revokeDevice } from "./revoke.js";
 
+/**
+ * The active device `approver` approves device `id` of its account, with the account's TOTP code
+ * `totp` where one is in force. Returns the change that makes the device active.
+ */
 export async function approveDevice(
+  ctx: ProviderContext,
+  approver: { id: string; accountId: string },
+  id: string,
+  totp: string | undefined,
+): Promise<{ changeId: string; effectiveMs: number }> {
+  await requireSecondFactor(ctx, approver, totp);
+  const change = await ctx.db.transaction((tx) => markApproved(ctx, tx, approver, id));
+  ctx.notifier.kick();
+  return change;
+}
+
+async function markApproved(
   ctx: ProviderContext,
   tx: Queryable,
   approver: { id: string; accountId: string },

@@ -16,10 +16,13 @@
  * the others leaves the owner the mailbox, and a thief's device could otherwise undo the owner's
  * revocation of a second stolen one. Once the delay has passed nothing more happens.
  */
-import { defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
-import type { ProviderContext } from "../api/context.js";
+import { cancelChangeOf, defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
 import { appendAudit } from "../audit/log.js";
-import type { Queryable } from "../store/database.js";
+import type { ProviderContext } from "../context.js";
+import { conflict, notFound } from "../errors.js";
+import { announceRevocation } from "../relay/relay.js";
+import { lockAccountDevice, lockActiveDevices } from "../store/devices.js";
+import type { Queryable } from "../store/queryable.js";
 
 export interface MemberWallet {
   walletId: string;
@@ -55,6 +58,65 @@ export async function revokeDevice(tx: Queryable, deviceId: string): Promise<voi
 }
 
 /**
+ * The active device `revoker` revokes device `id` of its account (itself included), unless it is
+ * the account's last active one, or the revocation would leave a t-of-n wallet fewer signers than
+ * its threshold and `strandWallets` is not given. Returns the wallets the device was a member of.
+ */
+export async function revokeByDevice(
+  ctx: ProviderContext,
+  revoker: { id: string; accountId: string },
+  id: string,
+  strandWallets: boolean,
+): Promise<MemberWallet[]> {
+  const wallets = await ctx.db.transaction(async (tx) => {
+    const active = await lockActiveDevices(tx, revoker.accountId);
+    const target = await lockAccountDevice(tx, id, revoker.accountId);
+    if (target === undefined) throw notFound("no device of this account under that id");
+    if (target.state === "revoked") throw conflict("the device is already revoked");
+    // With no active device left, the next device to prove the email would be let in at once.
+    if (active.every((d) => d === id))
+      throw conflict("the account's last active device cannot be revoked: add or recover another first");
+    const wallets = await walletsWithout(
+      tx,
+      { id: revoker.accountId, activeDevices: active, providerId: ctx.identityId },
+      id,
+    );
+    const stranded = wallets.filter((w) => w.signersLeft < w.threshold);
+    if (stranded.length > 0 && !strandWallets)
+      throw conflict(
+        `without the device, ${stranded.map((w) => `wallet ${w.name} would have ${w.signersLeft} of the ${w.threshold} signers it needs`).join("; ")}: it could never sign or reshare again. Let the device take part in a reshare first, or revoke with strandWallets if it is lost anyway`,
+      );
+    // A device still waiting to become active: its change is cancelled with it.
+    await cancelChangeOf(ctx, tx, revoker, "device", id);
+    await revokeDevice(tx, id);
+    await appendAudit(tx, {
+      chain: revoker.accountId,
+      atMs: ctx.now(),
+      actor: revoker.id,
+      action: "device.revoked",
+      details: { device: id, ...(stranded.length > 0 && { strandedWallets: stranded.map((w) => w.walletId) }) },
+    });
+    // Another active device's revocation can be undone from the mailbox for a while: a thief
+    // holding one device who revokes the owner's others must not leave the owner without any.
+    if (id !== revoker.id && target.state === "active")
+      await recordRevocation(ctx, tx, revoker, { id, name: target.name });
+    await ctx.notifier.queueForAccount(
+      tx,
+      revoker.accountId,
+      {
+        subject: "keyshard: a device was revoked",
+        body: `Device ${revoker.id} revoked device ${id} (${target.name}). Its held requests are cancelled and its approvals no longer count.${wallets.map((w) => `\nWallet ${w.name}: ${w.signersLeft} of its members can still sign, ${w.threshold} are needed${w.signersLeft >= w.threshold ? "; reshare it without the device" : "; it can no longer sign"}.`).join("")}\nIf you did not do this, a device of your account is in someone else's hands: recover with your face (keyshard recover) and revoke it.`,
+      },
+      ctx.now(),
+    );
+    return wallets;
+  });
+  announceRevocation(id);
+  ctx.notifier.kick();
+  return wallets;
+}
+
+/**
  * Records that device `revoker` revoked the active device `revoked` (another one) in `tx`, so
  * that the account's mailbox can undo it. The caller kicks the notifier once `tx` commits.
  */
@@ -80,6 +142,8 @@ defineChangeKind("revocation", {
   // The revocation took effect when it was made: the end of the window to undo it changes nothing.
   mailWhenApplied: false,
   async apply() {},
+  // An undone revocation revoked the device that made it: its open sockets close now.
+  afterCancel: (change) => announceRevocation(change.requested_by),
   async cancel(ctx, tx, change) {
     const now = ctx.now();
     const [reinstated] = await tx.query(

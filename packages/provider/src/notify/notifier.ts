@@ -17,7 +17,7 @@
  * mail viewer (`api/routes/dev-mail.ts`): the ways to read a code on a first run on one machine. With SMTP, no message's content is ever logged: bodies hold one-time codes.
  */
 import nodemailer, { type Transporter } from "nodemailer";
-import type { Database, Queryable } from "../store/database.js";
+import type { Database, Queryable } from "../store/queryable.js";
 
 export interface Notification {
   accountId: string | null;

@@ -11,10 +11,10 @@
  */
 
 import { defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
-import type { ProviderContext } from "../api/context.js";
-import { HttpError } from "../api/errors.js";
 import { appendAudit } from "../audit/log.js";
-import type { Queryable } from "../store/database.js";
+import type { ProviderContext } from "../context.js";
+import { ProviderError } from "../errors.js";
+import type { Queryable } from "../store/queryable.js";
 import { checkTotp } from "./totp.js";
 
 const FAILURES_BEFORE_LOCK = 5;
@@ -22,7 +22,7 @@ const LOCK_MS = 15 * 60_000;
 
 const secretContext = (accountId: string) => `totp:${accountId}`;
 
-export const totpRequired = () => new HttpError(403, "totp-required", "a valid TOTP code is required");
+export const totpRequired = () => new ProviderError("forbidden", "totp-required", "a valid TOTP code is required");
 
 interface Account {
   id: string;
@@ -38,7 +38,11 @@ export async function startTotpEnrollment(ctx: ProviderContext, accountId: strin
       [accountId],
     );
     if (row?.next_change != null)
-      throw new HttpError(409, "totp-change-pending", "a new TOTP already waits to take effect: cancel it first");
+      throw new ProviderError(
+        "conflict",
+        "totp-change-pending",
+        "a new TOTP already waits to take effect: cancel it first",
+      );
     // Failures and a lock stay as they are: starting over must not reset the count of wrong codes.
     await tx.query(
       `INSERT INTO totp (account_id, secret, confirmed, next_secret, created_ms) VALUES ($1, NULL, false, $2, $3)
@@ -122,7 +126,7 @@ async function checkCode(
   which: "current" | "next",
   accepted: (tx: Queryable, step: number, replacing: boolean) => Promise<void>,
 ): Promise<void> {
-  const error = await ctx.db.transaction(async (tx): Promise<HttpError | undefined> => {
+  const error = await ctx.db.transaction(async (tx): Promise<ProviderError | undefined> => {
     const [row] = await tx.query<{
       secret: Uint8Array | null;
       confirmed: boolean;
@@ -139,14 +143,14 @@ async function checkCode(
     const sealed =
       which === "current" ? (inForce ? row?.secret : null) : row?.next_change == null ? row?.next_secret : null;
     if (row === undefined || sealed == null)
-      return new HttpError(
-        403,
+      return new ProviderError(
+        "forbidden",
         "totp-not-enrolled",
         which === "next" ? "no TOTP enrollment to confirm" : "TOTP is not enrolled",
       );
     const now = ctx.now();
     if (Number(row.locked_until_ms) > now)
-      return new HttpError(429, "totp-locked", "too many wrong TOTP codes; try again later");
+      return new ProviderError("limited", "totp-locked", "too many wrong TOTP codes; try again later");
     const secret = ctx.masterKey.open(new Uint8Array(sealed), secretContext(account.id));
     const step = checkTotp(secret, code, now, which === "current" ? Number(row.last_step) : 0);
     if (step === null) {

@@ -6,15 +6,15 @@
  * Allow-list entries take effect after the cooling-off period their rule names.
  */
 import { randomUUID } from "node:crypto";
-import { bitcoinAddressScript, parseEthereumAddress, parseSolanaAddress } from "@keyshard/chains";
-import type { ProviderContext } from "../api/context.js";
-import { badRequest, HttpError } from "../api/errors.js";
+import type { Policy } from "@keyshard/api";
+import { adapterOf, type ChainName } from "@keyshard/chains";
 import { appendAudit } from "../audit/log.js";
 import { canonicalJson } from "../canonical-json.js";
-import type { Queryable } from "../store/database.js";
+import type { ProviderContext } from "../context.js";
+import { invalid, ProviderError } from "../errors.js";
+import type { Queryable } from "../store/queryable.js";
 import type { WalletRow } from "../store/wallets.js";
 import { totpEnrolled } from "./account-totp.js";
-import { normalizeAddress, type Policy } from "./policy.js";
 
 export const DEFAULT_POLICY_DELAY_MS = 48 * 3600_000;
 
@@ -46,8 +46,8 @@ export async function currentPolicy(ctx: ProviderContext, tx: Queryable, wallet:
  */
 export async function refuseUnenforceablePolicy(q: Queryable, accountId: string, policy: Policy): Promise<void> {
   if (policy.some((rule) => rule.decision === "require-totp") && !(await totpEnrolled(q, accountId)))
-    throw new HttpError(
-      409,
+    throw new ProviderError(
+      "conflict",
       "totp-not-enrolled",
       "a policy that requires a TOTP code needs a TOTP in force on the account: enroll one and wait for it to take effect first",
     );
@@ -88,23 +88,8 @@ export async function requestPolicyChange(
 }
 
 /** The canonical form of an address the chain accepts, or 400. */
-export function allowListAddress(chain: string, address: string): string {
-  try {
-    if (chain === "ethereum") parseEthereumAddress(address);
-    else if (chain === "solana") parseSolanaAddress(address);
-    else if (!(["mainnet", "testnet", "regtest"] as const).some((n) => isBitcoinAddress(address, n)))
-      throw new Error("not a Bitcoin address");
-  } catch {
-    throw badRequest(`${address} is not a valid ${chain} address`);
-  }
-  return normalizeAddress(chain, address);
-}
-
-function isBitcoinAddress(address: string, network: "mainnet" | "testnet" | "regtest"): boolean {
-  try {
-    bitcoinAddressScript(address, network);
-    return true;
-  } catch {
-    return false;
-  }
+export function allowListAddress(chain: ChainName, address: string): string {
+  const adapter = adapterOf(chain);
+  if (!adapter.isAddress(address)) throw invalid(`${address} is not a valid ${chain} address`);
+  return adapter.normalizeAddress(address);
 }

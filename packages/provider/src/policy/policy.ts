@@ -31,52 +31,9 @@
  * A held request is decided again as it is released (`requests/holds.ts`, `releaseRefusal`): the
  * policy and history of that moment must allow it, or hold it under the same rule no harder.
  */
-import { type Action, type ChainName, outflows, type TransactionDescription } from "@keyshard/chains";
-import { badRequest } from "../api/errors.js";
-
-export const REQUEST_KINDS = ["transaction", "message", "typed-data", "raw-hash"] as const;
-export type RequestKind = (typeof REQUEST_KINDS)[number];
-
-export interface Match {
-  kind?: RequestKind[];
-  chain?: ChainName[];
-  /** Networks as descriptions name them: "eip155:<chain id>" or "solana" (never Bitcoin's: see NETWORK). */
-  network?: string[];
-  action?: Action[];
-  /** Asset symbols; every outflow, the fee's included unless a fee cap bounds it, is of a known one. */
-  asset?: string[];
-  /** Destinations; every transfer must go to one of them. */
-  to?: string[];
-  /** Every destination is on the wallet's allow-list and was added at least this long ago. */
-  allowListed?: { coolingOffSeconds: number };
-  /** Largest outflow of each asset in the whole request, in base units (a decimal string). */
-  maxAmount?: string;
-  /**
-   * This request plus everything the wallet started signing in the last `seconds` (transfers,
-   * approvals and fees) stays within `maxTotal` base units of the rule's one asset.
-   */
-  window?: { seconds: number; maxTotal: string };
-  /** Largest fee, in base units of the chain's native coin. */
-  maxFee?: string;
-  /** Largest fee as a share of the native value transferred, in hundredths of a percent. */
-  maxFeeBasisPoints?: number;
-}
-
-export const DECISIONS = ["allow", "deny", "require-totp", "require-approvals", "delay"] as const;
-export type DecisionKind = (typeof DECISIONS)[number];
-
-export interface Rule {
-  name: string;
-  when: Match;
-  /** What a match decides. (Not `then`: an object with `then` is a thenable to `await`.) */
-  decision: DecisionKind;
-  /** For require-approvals: how many of the account's other devices must approve. */
-  approvals?: number;
-  /** For delay: how long the request is held (cancellable meanwhile). */
-  delaySeconds?: number;
-}
-
-export type Policy = Rule[];
+import { checkPolicy, type DecisionKind, type Match, type Policy, ruleLabel, TRANSFER_CONDITIONS } from "@keyshard/api";
+import { adapterOf, type ChainName, outflows, type RequestKind, type TransactionDescription } from "@keyshard/chains";
+import { invalid } from "../errors.js";
 
 /** A new wallet's policy unless its creator gives one: plain and token transfers only. */
 export const DEFAULT_POLICY: Policy = [
@@ -121,31 +78,12 @@ export interface Decision {
   delaySeconds?: number;
 }
 
-/**
- * How the policy compares addresses: Ethereum and bech32 addresses ignore case, so they are
- * lower-cased; base58 addresses (Solana, legacy Bitcoin) are case-sensitive and kept as written.
- */
-export function normalizeAddress(chain: string, address: string): string {
-  if (chain === "ethereum") return address.toLowerCase();
-  if (chain === "bitcoin" && /^(bc|tb|bcrt)1/i.test(address)) return address.toLowerCase();
-  return address;
-}
+/** An allow-list entry's key: the address as its chain compares addresses (case folded where it ignores case). */
+export const allowListKey = (chain: ChainName, address: string) =>
+  `${chain}:${adapterOf(chain).normalizeAddress(address)}`;
 
-export const allowListKey = (chain: string, address: string) => `${chain}:${normalizeAddress(chain, address)}`;
-
-const TRANSFER_CONDITIONS = [
-  "network",
-  "action",
-  "asset",
-  "to",
-  "allowListed",
-  "maxAmount",
-  "window",
-  "maxFee",
-  "maxFeeBasisPoints",
-] as const;
-
-function matches(match: Match, facts: RequestFacts, history: WalletHistory): boolean {
+/** Whether a rule's conditions all hold; a rule without `when` has none. */
+function matches(match: Match = {}, facts: RequestFacts, history: WalletHistory): boolean {
   if (!(match.kind ?? ["transaction"]).includes(facts.kind)) return false;
   if (match.chain && !match.chain.includes(facts.chain)) return false;
   const d = facts.description;
@@ -169,8 +107,9 @@ function matches(match: Match, facts: RequestFacts, history: WalletHistory): boo
   ];
   if ((match.to ?? match.allowListed) !== undefined && counterparties.length === 0) return false;
   if (match.to) {
-    const allowed = new Set(match.to.map((a) => normalizeAddress(d.chain, a)));
-    if (!counterparties.every((to) => allowed.has(normalizeAddress(d.chain, to)))) return false;
+    const { normalizeAddress } = adapterOf(d.chain);
+    const allowed = new Set(match.to.map(normalizeAddress));
+    if (!counterparties.every((to) => allowed.has(normalizeAddress(to)))) return false;
   }
   if (match.allowListed) {
     const matureBefore = history.now - match.allowListed.coolingOffSeconds * 1000;
@@ -182,7 +121,7 @@ function matches(match: Match, facts: RequestFacts, history: WalletHistory): boo
     if (!flows.every((f) => f.value <= max)) return false;
   }
   if (match.window) {
-    // parsePolicy guarantees one asset, and the asset condition above that every outflow is of it.
+    // checkPolicy guarantees one asset, and the asset condition above that every outflow is of it.
     const symbol = (match.asset as string[])[0] as string;
     const since = history.now - match.window.seconds * 1000;
     let total = flows.reduce((sum, f) => sum + f.value, 0n);
@@ -217,15 +156,6 @@ export function evaluatePolicy(policy: Policy, facts: RequestFacts, history: Wal
     };
   }
   return { decision: "deny", rule: null, ruleNumber: null };
-}
-
-/**
- * A rule as people find it in what they read: its number, counted from 1 as `policy show` and a
- * cosigner's rules count, and its name. A rule of an older request has no number: its name alone.
- */
-export function ruleLabel(number: number | null, name: string | null): string {
-  if (name === null) return "no rule (none matched)";
-  return number === null ? `rule "${name}"` : `rule ${number} ("${name}")`;
 }
 
 /** What a held request was held for, and has waited out: its conditions are met when it is released. */
@@ -267,124 +197,16 @@ export function releaseRefusal(
 
 /** The longest window any rule looks back over, in milliseconds: how much history to load. */
 export function longestWindowMs(policy: Policy): number {
-  return Math.max(0, ...policy.map((r) => (r.when.window?.seconds ?? 0) * 1000));
+  return Math.max(0, ...policy.map((r) => (r.when?.window?.seconds ?? 0) * 1000));
 }
 
-const ACTIONS: readonly Action[] = [
-  "transfer",
-  "token-transfer",
-  "token-approval",
-  "contract-call",
-  "contract-deployment",
-];
-const BASE_UNITS = /^(0|[1-9][0-9]{0,77})$/;
 /**
- * The networks a rule may name; a chain id with a leading zero would never match one. Bitcoin's
- * are not among them: a PSBT does not commit to its network, so the one a request names is the
- * client's word, and a rule (or a window) scoped by it would be the thief's to dodge.
+ * Reads a policy sent by a client, refusing anything it does not understand: the contract's
+ * schema, then what the schema cannot say (`checkPolicy`). A rule without conditions is stored
+ * with an empty `when`, as it is shown back.
  */
-const NETWORK = /^(eip155:[1-9][0-9]{0,15}|solana)$/;
-const YEAR_SECONDS = 366 * 24 * 3600;
-
-function stringList(value: unknown, field: string, allowed?: readonly string[]): string[] {
-  if (!Array.isArray(value) || value.length === 0 || value.length > 256 || !value.every((v) => typeof v === "string"))
-    throw badRequest(`${field} must be a non-empty list of strings`);
-  if (value.some((v) => v.length === 0 || v.length > 128)) throw badRequest(`${field} has an empty or overlong entry`);
-  if (allowed && !value.every((v) => allowed.includes(v))) throw badRequest(`${field} has an unknown value`);
-  return value;
-}
-
-function seconds(value: unknown, field: string, min: number): number {
-  if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > YEAR_SECONDS)
-    throw badRequest(`${field} is a whole number of seconds from ${min} to ${YEAR_SECONDS}`);
-  return value as number;
-}
-
-function object(value: unknown, field: string, keys: readonly string[]): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw badRequest(`${field} must be an object`);
-  const unknown = Object.keys(value).find((k) => !keys.includes(k));
-  if (unknown !== undefined) throw badRequest(`${field} has an unknown field ${unknown}`);
-  return value as Record<string, unknown>;
-}
-
-function baseUnits(value: unknown, field: string): string {
-  if (typeof value !== "string" || !BASE_UNITS.test(value))
-    throw badRequest(`${field} is a whole number of base units, as a string`);
-  return value;
-}
-
-function parseMatch(value: unknown, where: string): Match {
-  const when = object(value, `${where}: when`, ["kind", "chain", ...TRANSFER_CONDITIONS]);
-  const match: Match = {};
-  if (when.kind !== undefined) match.kind = stringList(when.kind, `${where}: kind`, REQUEST_KINDS) as RequestKind[];
-  if (when.chain !== undefined)
-    match.chain = stringList(when.chain, `${where}: chain`, ["ethereum", "bitcoin", "solana"]) as ChainName[];
-  if (when.network !== undefined) {
-    match.network = stringList(when.network, `${where}: network`);
-    if (!match.network.every((n) => NETWORK.test(n)))
-      throw badRequest(
-        `${where}: a network is eip155:<chain id> or solana (a PSBT does not say its network: use chain bitcoin)`,
-      );
-  }
-  if (when.action !== undefined) match.action = stringList(when.action, `${where}: action`, ACTIONS) as Action[];
-  if (when.asset !== undefined) match.asset = stringList(when.asset, `${where}: asset`);
-  if (when.to !== undefined) match.to = stringList(when.to, `${where}: to`);
-  if (when.allowListed !== undefined) {
-    const a = object(when.allowListed, `${where}: allowListed`, ["coolingOffSeconds"]);
-    match.allowListed = { coolingOffSeconds: seconds(a.coolingOffSeconds, `${where}: coolingOffSeconds`, 0) };
-  }
-  if (when.maxAmount !== undefined) match.maxAmount = baseUnits(when.maxAmount, `${where}: maxAmount`);
-  if (when.window !== undefined) {
-    const w = object(when.window, `${where}: window`, ["seconds", "maxTotal"]);
-    if (match.asset?.length !== 1) throw badRequest(`${where}: a window needs exactly one asset to add up`);
-    match.window = {
-      seconds: seconds(w.seconds, `${where}: window seconds`, 60),
-      maxTotal: baseUnits(w.maxTotal, `${where}: window maxTotal`),
-    };
-  }
-  if (when.maxFee !== undefined) match.maxFee = baseUnits(when.maxFee, `${where}: maxFee`);
-  if (when.maxFeeBasisPoints !== undefined) {
-    const bps = when.maxFeeBasisPoints;
-    if (!Number.isSafeInteger(bps) || (bps as number) < 0 || (bps as number) > 10_000)
-      throw badRequest(`${where}: maxFeeBasisPoints is a whole number from 0 to 10000`);
-    match.maxFeeBasisPoints = bps as number;
-  }
-  if (match.kind && !match.kind.includes("transaction") && TRANSFER_CONDITIONS.some((c) => match[c] !== undefined))
-    throw badRequest(`${where}: transfer conditions cannot match messages, typed data or hashes`);
-  return match;
-}
-
-/** Reads a policy sent by a client, refusing anything it does not understand. */
 export function parsePolicy(value: unknown): Policy {
-  if (!Array.isArray(value) || value.length > 100) throw badRequest("a policy is a list of at most 100 rules");
-  const names = new Set<string>();
-  return value.map((raw, i) => {
-    const fields = object(raw, `rule ${i + 1}`, ["name", "when", "decision", "approvals", "delaySeconds"]);
-    const { name, decision } = fields;
-    if (typeof name !== "string" || name.length === 0 || name.length > 64)
-      throw badRequest(`rule ${i + 1} needs a name (1 to 64 characters)`);
-    const where = ruleLabel(i + 1, name);
-    if (names.has(name)) throw badRequest(`${where}: another rule is named ${name}`);
-    names.add(name);
-    if (!DECISIONS.includes(decision as DecisionKind))
-      throw badRequest(`${where}: decision must be one of ${DECISIONS.join(", ")}`);
-    const rule: Rule = { name, when: parseMatch(fields.when ?? {}, where), decision: decision as DecisionKind };
-    if ((decision === "require-approvals") !== (fields.approvals !== undefined))
-      throw badRequest(`${where}: approvals goes with require-approvals, and only there`);
-    if ((decision === "delay") !== (fields.delaySeconds !== undefined))
-      throw badRequest(`${where}: delaySeconds goes with delay, and only there`);
-    if (fields.approvals !== undefined) {
-      if (
-        !Number.isSafeInteger(fields.approvals) ||
-        (fields.approvals as number) < 1 ||
-        (fields.approvals as number) > 16
-      )
-        throw badRequest(`${where}: approvals is from 1 to 16`);
-      rule.approvals = fields.approvals as number;
-    }
-    if (fields.delaySeconds !== undefined)
-      rule.delaySeconds = seconds(fields.delaySeconds, `${where}: delaySeconds`, 1);
-    return rule;
-  });
+  const checked = checkPolicy(value);
+  if ("refusal" in checked) throw invalid(checked.refusal);
+  return checked.policy.map((rule) => (rule.when === undefined ? { ...rule, when: {} } : rule));
 }

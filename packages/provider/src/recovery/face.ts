@@ -8,7 +8,7 @@
  *             answers with the OPRF evaluation and, once the device has wrapped its recovery key,
  *             keeps it with the boxes of the device's hybrid-wallet shares (one per wallet, at the
  *             wallet's current epoch — all of them, or the enrollment is refused). Finishing
- *             needs the account's TOTP code where one is in force (checked by the route) and is a
+ *             needs the account's TOTP code where one is in force and is a
  *             guarded account change (`account/guarded-changes.ts`): the enrollment waits out the
  *             delay, cancellable, while the enrollment it would replace stays the one that
  *             recovers; only then does it replace it.
@@ -27,24 +27,25 @@
  */
 import { randomUUID } from "node:crypto";
 import { parseHelperData } from "@keyshard/biometric";
-import { evaluateBlinded, faceOprfKey, RecoveryBoxError, verifyRecoveryClaim } from "@keyshard/transport";
+import { evaluateBlinded, faceOprfKey, RecoveryBoxError, verifyRecoveryClaim } from "@keyshard/recovery";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { cancelChangeOf, defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
-import type { AuthenticatedDevice } from "../api/auth.js";
-import type { ProviderContext } from "../api/context.js";
-import { badRequest, conflict, forbidden, HttpError, notFound } from "../api/errors.js";
 import { appendAudit } from "../audit/log.js";
 import { canonicalJson } from "../canonical-json.js";
+import type { ProviderContext } from "../context.js";
+import type { AuthenticatedDevice } from "../devices/authenticated.js";
 import { revokeDevice } from "../devices/revoke.js";
-import type { Queryable } from "../store/database.js";
-import { lockWallet } from "../store/wallets.js";
+import { conflict, forbidden, invalid, notFound, ProviderError } from "../errors.js";
+import { requireSecondFactor } from "../policy/account-totp.js";
+import { accountEmail } from "../store/accounts.js";
+import type { Queryable } from "../store/queryable.js";
+import { findWallet, lockWallet } from "../store/wallets.js";
 import { heirReleased } from "./heirs.js";
 
 export const DEFAULT_RECOVERY_HOLD_MS = 72 * 60 * 60_000;
 export const DEFAULT_FACE_ATTEMPTS_PER_DAY = 5;
 const DAY_MS = 24 * 60 * 60_000;
-export const MAX_BOX_BYTES = 16 * 1024;
 
 export interface EnrollmentRow {
   id: string;
@@ -79,7 +80,7 @@ function evaluate(ctx: ProviderContext, enrollmentId: string, blinded: Uint8Arra
   try {
     return evaluateBlinded(oprfKey(ctx, enrollmentId), blinded);
   } catch (e) {
-    if (e instanceof RecoveryBoxError) throw badRequest(e.message);
+    if (e instanceof RecoveryBoxError) throw invalid(e.message);
     throw e;
   }
 }
@@ -95,9 +96,9 @@ async function record(
   await appendAudit(tx, { chain, atMs: ctx.now(), actor, action, details });
 }
 
+/** The account's address: every account has one. */
 async function emailOf(q: Queryable, accountId: string): Promise<string> {
-  const [account] = await q.query<{ email: string }>("SELECT email FROM accounts WHERE id = $1", [accountId]);
-  return (account as { email: string }).email;
+  return (await accountEmail(q, accountId)) as string;
 }
 
 async function findEnrollment(q: Queryable, id: string, lock = false): Promise<EnrollmentRow> {
@@ -122,7 +123,8 @@ export interface NewEnrollment {
   id: string;
   kind: "owner" | "heir";
   heirEmail?: string;
-  inactivityMs?: number;
+  /** An heir's inactivity threshold; the provider's default unless given. */
+  inactivityDays?: number;
   helper: unknown;
   blinded: Uint8Array;
 }
@@ -130,38 +132,43 @@ export interface NewEnrollment {
 /** Starts an enrollment: keeps its helper data and answers the blinded face secret. */
 export async function startEnrollment(
   ctx: ProviderContext,
-  tx: Queryable,
   device: AuthenticatedDevice,
   enrollment: NewEnrollment,
 ): Promise<{ evaluated: Uint8Array; email: string }> {
-  let helper: ReturnType<typeof parseHelperData>;
-  try {
-    helper = parseHelperData(enrollment.helper);
-  } catch (e) {
-    throw badRequest((e as Error).message);
-  }
-  const accountEmail = await emailOf(tx, device.accountId);
-  if ((enrollment.kind === "heir") !== (enrollment.heirEmail !== undefined))
-    throw badRequest("an heir enrollment names the heir's email, and only it");
-  const email = enrollment.kind === "heir" ? (enrollment.heirEmail as string).toLowerCase() : accountEmail;
-  if (enrollment.kind === "heir" && email === accountEmail) throw badRequest("an heir has an email of their own");
-  const taken = await tx.query("SELECT 1 FROM face_enrollments WHERE id = $1", [enrollment.id]);
-  if (taken.length > 0) throw conflict("an enrollment with this id exists");
-  await tx.query(
-    `INSERT INTO face_enrollments (id, account_id, kind, email, helper, inactivity_ms, status, created_by, created_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)`,
-    [
-      enrollment.id,
-      device.accountId,
-      enrollment.kind,
-      email,
-      canonicalJson(helper),
-      enrollment.kind === "heir" ? enrollment.inactivityMs : null,
-      device.id,
-      ctx.now(),
-    ],
-  );
-  return { evaluated: evaluate(ctx, enrollment.id, enrollment.blinded), email };
+  if (enrollment.kind === "owner" && enrollment.inactivityDays !== undefined)
+    throw invalid("inactivityDays goes with an heir");
+  const inactivityMs =
+    enrollment.inactivityDays === undefined ? ctx.heirInactivityMs : enrollment.inactivityDays * DAY_MS;
+  return ctx.db.transaction(async (tx) => {
+    let helper: ReturnType<typeof parseHelperData>;
+    try {
+      helper = parseHelperData(enrollment.helper);
+    } catch (e) {
+      throw invalid((e as Error).message);
+    }
+    const accountEmail = await emailOf(tx, device.accountId);
+    if ((enrollment.kind === "heir") !== (enrollment.heirEmail !== undefined))
+      throw invalid("an heir enrollment names the heir's email, and only it");
+    const email = enrollment.kind === "heir" ? (enrollment.heirEmail as string).toLowerCase() : accountEmail;
+    if (enrollment.kind === "heir" && email === accountEmail) throw invalid("an heir has an email of their own");
+    const taken = await tx.query("SELECT 1 FROM face_enrollments WHERE id = $1", [enrollment.id]);
+    if (taken.length > 0) throw conflict("an enrollment with this id exists");
+    await tx.query(
+      `INSERT INTO face_enrollments (id, account_id, kind, email, helper, inactivity_ms, status, created_by, created_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)`,
+      [
+        enrollment.id,
+        device.accountId,
+        enrollment.kind,
+        email,
+        canonicalJson(helper),
+        enrollment.kind === "heir" ? inactivityMs : null,
+        device.id,
+        ctx.now(),
+      ],
+    );
+    return { evaluated: evaluate(ctx, enrollment.id, enrollment.blinded), email };
+  });
 }
 
 /** The account's active hybrid wallets, whose device shares every enrollment must hold boxes of. */
@@ -174,15 +181,15 @@ async function hybridWallets(tx: Queryable, accountId: string): Promise<{ id: st
 
 function checkBoxes(wallets: readonly { id: string; epoch: number }[], boxes: readonly SealedBox[]): void {
   const given = new Map(boxes.map((b) => [b.walletId, b]));
-  if (given.size !== boxes.length) throw badRequest("one box per wallet");
+  if (given.size !== boxes.length) throw invalid("one box per wallet");
   for (const box of boxes) {
     const wallet = wallets.find((w) => w.id === box.walletId);
-    if (wallet === undefined) throw badRequest(`wallet ${box.walletId} is not an active hybrid wallet of this account`);
+    if (wallet === undefined) throw invalid(`wallet ${box.walletId} is not an active hybrid wallet of this account`);
     if (wallet.epoch !== box.epoch)
       throw conflict(`wallet ${box.walletId} is at epoch ${wallet.epoch}, not ${box.epoch}: seal its current share`);
   }
   const missing = wallets.find((w) => !given.has(w.id));
-  if (missing !== undefined) throw badRequest(`no box for wallet ${missing.id}: seal every hybrid wallet's share`);
+  if (missing !== undefined) throw invalid(`no box for wallet ${missing.id}: seal every hybrid wallet's share`);
 }
 
 export interface CompletedEnrollment {
@@ -198,48 +205,53 @@ export interface CompletedEnrollment {
  */
 export async function completeEnrollment(
   ctx: ProviderContext,
-  tx: Queryable,
   device: AuthenticatedDevice,
   id: string,
   done: CompletedEnrollment,
+  totp: string | undefined,
 ): Promise<{ row: EnrollmentRow; changeId: string; effectiveMs: number }> {
-  const enrollment = await ownEnrollment(tx, device, id);
-  if (enrollment.status !== "pending" || enrollment.created_by !== device.id)
-    throw conflict("this enrollment is not waiting for this device");
-  try {
-    ed25519.Point.fromBytes(done.authKey);
-  } catch {
-    throw badRequest("authKey is not an Ed25519 public key");
-  }
-  const wallets = await hybridWallets(tx, device.accountId);
-  for (const w of wallets) await lockWallet(tx, w.id);
-  checkBoxes(wallets, done.boxes);
-  const now = ctx.now();
-  await tx.query(
-    `UPDATE face_enrollments SET wrapped_key = $2, recovery_key = $3, auth_key = $4, status = 'waiting', changed_ms = $5
-     WHERE id = $1`,
-    [id, done.wrappedKey, done.recoveryKey, done.authKey, now],
-  );
-  for (const box of done.boxes)
+  await requireSecondFactor(ctx, device, totp);
+  const completed = await ctx.db.transaction(async (tx) => {
+    const enrollment = await ownEnrollment(tx, device, id);
+    if (enrollment.status !== "pending" || enrollment.created_by !== device.id)
+      throw conflict("this enrollment is not waiting for this device");
+    try {
+      ed25519.Point.fromBytes(done.authKey);
+    } catch {
+      throw invalid("authKey is not an Ed25519 public key");
+    }
+    const wallets = await hybridWallets(tx, device.accountId);
+    for (const w of wallets) await lockWallet(tx, w.id);
+    checkBoxes(wallets, done.boxes);
+    const now = ctx.now();
     await tx.query(
-      "INSERT INTO recovery_boxes (enrollment_id, wallet_id, epoch, box, updated_ms) VALUES ($1, $2, $3, $4, $5)",
-      [id, box.walletId, box.epoch, box.box, now],
+      `UPDATE face_enrollments SET wrapped_key = $2, recovery_key = $3, auth_key = $4, status = 'waiting', changed_ms = $5
+       WHERE id = $1`,
+      [id, done.wrappedKey, done.recoveryKey, done.authKey, now],
     );
-  await record(ctx, tx, device.accountId, device.id, `face.enrolled`, {
-    enrollment: id,
-    kind: enrollment.kind,
-    ...(enrollment.kind === "heir" && { heir: enrollment.email, inactivityMs: Number(enrollment.inactivity_ms) }),
-    wallets: done.boxes.map((b) => b.walletId),
+    for (const box of done.boxes)
+      await tx.query(
+        "INSERT INTO recovery_boxes (enrollment_id, wallet_id, epoch, box, updated_ms) VALUES ($1, $2, $3, $4, $5)",
+        [id, box.walletId, box.epoch, box.box, now],
+      );
+    await record(ctx, tx, device.accountId, device.id, `face.enrolled`, {
+      enrollment: id,
+      kind: enrollment.kind,
+      ...(enrollment.kind === "heir" && { heir: enrollment.email, inactivityMs: Number(enrollment.inactivity_ms) }),
+      wallets: done.boxes.map((b) => b.walletId),
+    });
+    const change = await requestGuardedChange(ctx, tx, device, {
+      kind: enrollment.kind === "owner" ? "owner-enrollment" : "heir-enrollment",
+      subject: id,
+      summary:
+        enrollment.kind === "owner"
+          ? "a face enrollment that recovers your wallets on a new device, replacing the one you have (no picture is stored)"
+          : `${enrollment.email} as your heir, who could recover your wallets after ${Math.round(Number(enrollment.inactivity_ms) / DAY_MS)} days without activity on your account, after reminders to you`,
+    });
+    return { row: await findEnrollment(tx, id), ...change };
   });
-  const change = await requestGuardedChange(ctx, tx, device, {
-    kind: enrollment.kind === "owner" ? "owner-enrollment" : "heir-enrollment",
-    subject: id,
-    summary:
-      enrollment.kind === "owner"
-        ? "a face enrollment that recovers your wallets on a new device, replacing the one you have (no picture is stored)"
-        : `${enrollment.email} as your heir, who could recover your wallets after ${Math.round(Number(enrollment.inactivity_ms) / DAY_MS)} days without activity on your account, after reminders to you`,
-  });
-  return { row: await findEnrollment(tx, id), ...change };
+  ctx.notifier.kick();
+  return completed;
 }
 
 // An enrollment's change: taking effect, an owner enrollment replaces the account's active one
@@ -285,32 +297,40 @@ export async function activeEnrollments(q: Queryable, accountId: string): Promis
   );
 }
 
-/** A wallet's new boxes after a refresh (or its first, for a new wallet): one per active enrollment. */
-export async function replaceBoxes(
+/**
+ * The device's share of the account's hybrid wallet `walletId` at `epoch`, sealed again to every
+ * active enrollment (after a refresh, or the first boxes of a new wallet). Returns how many boxes.
+ */
+export async function resealBoxes(
   ctx: ProviderContext,
-  tx: Queryable,
   device: AuthenticatedDevice,
-  wallet: { id: string; epoch: number; members: string | null; state: string },
+  walletId: string,
+  epoch: number,
   boxes: readonly { enrollmentId: string; box: Uint8Array }[],
 ): Promise<number> {
-  if (wallet.members !== null || wallet.state !== "active")
-    throw conflict("face recovery keeps the device share of active hybrid wallets only");
-  const enrollments = await activeEnrollments(tx, device.accountId);
-  const given = new Set(boxes.map((b) => b.enrollmentId));
-  if (given.size !== boxes.length) throw badRequest("one box per enrollment");
-  for (const b of boxes)
-    if (!enrollments.some((e) => e.id === b.enrollmentId)) throw badRequest(`no active enrollment ${b.enrollmentId}`);
-  const missing = enrollments.find((e) => !given.has(e.id));
-  if (missing !== undefined) throw badRequest(`no box for enrollment ${missing.id}`);
-  const now = ctx.now();
-  for (const b of boxes)
-    await tx.query(
-      `INSERT INTO recovery_boxes (enrollment_id, wallet_id, epoch, box, updated_ms) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (enrollment_id, wallet_id) DO UPDATE SET epoch = EXCLUDED.epoch, box = EXCLUDED.box, updated_ms = EXCLUDED.updated_ms`,
-      [b.enrollmentId, wallet.id, wallet.epoch, b.box, now],
-    );
-  await record(ctx, tx, device.accountId, device.id, "face.boxes-sealed", { wallet: wallet.id, epoch: wallet.epoch });
-  return boxes.length;
+  return ctx.db.transaction(async (tx) => {
+    const wallet = await findWallet(tx, walletId, device.accountId, { lock: true });
+    if (wallet.epoch !== epoch)
+      throw invalid(`the wallet is at epoch ${wallet.epoch}, not ${epoch}: seal its current share`);
+    if (wallet.members !== null || wallet.state !== "active")
+      throw conflict("face recovery keeps the device share of active hybrid wallets only");
+    const enrollments = await activeEnrollments(tx, device.accountId);
+    const given = new Set(boxes.map((b) => b.enrollmentId));
+    if (given.size !== boxes.length) throw invalid("one box per enrollment");
+    for (const b of boxes)
+      if (!enrollments.some((e) => e.id === b.enrollmentId)) throw invalid(`no active enrollment ${b.enrollmentId}`);
+    const missing = enrollments.find((e) => !given.has(e.id));
+    if (missing !== undefined) throw invalid(`no box for enrollment ${missing.id}`);
+    const now = ctx.now();
+    for (const b of boxes)
+      await tx.query(
+        `INSERT INTO recovery_boxes (enrollment_id, wallet_id, epoch, box, updated_ms) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (enrollment_id, wallet_id) DO UPDATE SET epoch = EXCLUDED.epoch, box = EXCLUDED.box, updated_ms = EXCLUDED.updated_ms`,
+        [b.enrollmentId, wallet.id, wallet.epoch, b.box, now],
+      );
+    await record(ctx, tx, device.accountId, device.id, "face.boxes-sealed", { wallet: wallet.id, epoch: wallet.epoch });
+    return boxes.length;
+  });
 }
 
 // ── recovery ───────────────────────────────────────────────────────────────────────────────────
@@ -419,7 +439,11 @@ export async function evaluateAttempt(
   });
   ctx.notifier.kick();
   if (refused)
-    throw new HttpError(429, "too-many-attempts", "too many face attempts for this enrollment: try again in 24 hours");
+    throw new ProviderError(
+      "limited",
+      "too-many-attempts",
+      "too many face attempts for this enrollment: try again in 24 hours",
+    );
   return { evaluated: evaluate(ctx, id, blinded), enrollment, attemptsLeft: ctx.faceAttemptsPerDay - used };
 }
 
@@ -432,78 +456,81 @@ export interface Claimed {
 /** The device proved the recovery key: it gets the boxes; an owner's device becomes active. */
 export async function claimRecovery(
   ctx: ProviderContext,
-  tx: Queryable,
   device: AuthenticatedDevice,
   id: string,
   signature: Uint8Array,
 ): Promise<Claimed> {
-  const enrollment = await recoverable(ctx, tx, device, id);
-  if (!verifyRecoveryClaim(new Uint8Array(enrollment.auth_key as Uint8Array), id, device.id, signature)) {
-    await record(ctx, tx, enrollment.account_id, device.id, "face.claim-refused", { enrollment: id });
-    throw forbidden("the recovery proof does not verify");
-  }
-  const now = ctx.now();
-  const boxes = (
-    await tx.query<{ wallet_id: string; epoch: number; box: Uint8Array }>(
-      "SELECT wallet_id, epoch, box FROM recovery_boxes WHERE enrollment_id = $1 ORDER BY wallet_id",
-      [id],
-    )
-  ).map((b) => ({ walletId: b.wallet_id, epoch: b.epoch, box: new Uint8Array(b.box) }));
-  if (enrollment.kind === "heir") {
-    // The wallets move to the heir's account, and the heir enrollment is spent.
-    for (const b of boxes) {
-      await lockWallet(tx, b.walletId);
-      await tx.query(
-        "UPDATE wallets SET account_id = $2, name = name || ' (inherited ' || $3 || ')' WHERE id = $1 AND account_id = $4",
-        [b.walletId, device.accountId, new Date(now).toISOString().slice(0, 10), enrollment.account_id],
-      );
-      await tx.query("DELETE FROM recovery_boxes WHERE wallet_id = $1", [b.walletId]);
+  const claimed = await ctx.db.transaction(async (tx) => {
+    const enrollment = await recoverable(ctx, tx, device, id);
+    if (!verifyRecoveryClaim(new Uint8Array(enrollment.auth_key as Uint8Array), id, device.id, signature)) {
+      await record(ctx, tx, enrollment.account_id, device.id, "face.claim-refused", { enrollment: id });
+      throw forbidden("the recovery proof does not verify");
     }
-    await tx.query("UPDATE face_enrollments SET status = 'claimed', changed_ms = $2 WHERE id = $1", [id, now]);
-    for (const chain of [enrollment.account_id, device.accountId])
-      await record(ctx, tx, chain, device.id, "heir.claimed", {
-        enrollment: id,
-        heirAccount: device.accountId,
-        wallets: boxes.map((b) => b.walletId),
-      });
+    const now = ctx.now();
+    const boxes = (
+      await tx.query<{ wallet_id: string; epoch: number; box: Uint8Array }>(
+        "SELECT wallet_id, epoch, box FROM recovery_boxes WHERE enrollment_id = $1 ORDER BY wallet_id",
+        [id],
+      )
+    ).map((b) => ({ walletId: b.wallet_id, epoch: b.epoch, box: new Uint8Array(b.box) }));
+    if (enrollment.kind === "heir") {
+      // The wallets move to the heir's account, and the heir enrollment is spent.
+      for (const b of boxes) {
+        await lockWallet(tx, b.walletId);
+        await tx.query(
+          "UPDATE wallets SET account_id = $2, name = name || ' (inherited ' || $3 || ')' WHERE id = $1 AND account_id = $4",
+          [b.walletId, device.accountId, new Date(now).toISOString().slice(0, 10), enrollment.account_id],
+        );
+        await tx.query("DELETE FROM recovery_boxes WHERE wallet_id = $1", [b.walletId]);
+      }
+      await tx.query("UPDATE face_enrollments SET status = 'claimed', changed_ms = $2 WHERE id = $1", [id, now]);
+      for (const chain of [enrollment.account_id, device.accountId])
+        await record(ctx, tx, chain, device.id, "heir.claimed", {
+          enrollment: id,
+          heirAccount: device.accountId,
+          wallets: boxes.map((b) => b.walletId),
+        });
+      await ctx.notifier.queueForAccount(
+        tx,
+        enrollment.account_id,
+        {
+          subject: "keyshard: your heir took over your wallets",
+          body: `After the inactivity you set, your heir (${enrollment.email}) recovered the wallets ${boxes.map((b) => b.walletId).join(", ")} with their face.`,
+        },
+        now,
+      );
+      return { recoveryId: null, holdUntilMs: null, boxes };
+    }
+    const recoveryId = randomUUID();
+    const holdUntilMs = now + ctx.recoveryHoldMs;
+    await tx.query("UPDATE devices SET state = 'active', active_since_ms = $2 WHERE id = $1 AND state <> 'active'", [
+      device.id,
+      now,
+    ]);
+    await tx.query(
+      `INSERT INTO face_recoveries (id, enrollment_id, account_id, device_id, at_ms, hold_until_ms, status)
+       VALUES ($1, $2, $3, $4, $5, $6, 'holding')`,
+      [recoveryId, id, device.accountId, device.id, now, holdUntilMs],
+    );
+    await record(ctx, tx, device.accountId, device.id, "face.recovered", {
+      recovery: recoveryId,
+      enrollment: id,
+      device: device.id,
+      holdUntilMs,
+    });
     await ctx.notifier.queueForAccount(
       tx,
-      enrollment.account_id,
+      device.accountId,
       {
-        subject: "keyshard: your heir took over your wallets",
-        body: `After the inactivity you set, your heir (${enrollment.email}) recovered the wallets ${boxes.map((b) => b.walletId).join(", ")} with their face.`,
+        subject: "keyshard: your wallet was recovered on a new device",
+        body: `Device ${device.id} recovered your wallets with your face. Outgoing transfers are held until ${new Date(holdUntilMs).toISOString()}.\nIf this was you, confirm it from your old device to lift the hold: keyshard recovery confirm ${recoveryId}\nIf it was not, reject it from your old device: keyshard recovery reject ${recoveryId}`,
       },
       now,
     );
-    return { recoveryId: null, holdUntilMs: null, boxes };
-  }
-  const recoveryId = randomUUID();
-  const holdUntilMs = now + ctx.recoveryHoldMs;
-  await tx.query("UPDATE devices SET state = 'active', active_since_ms = $2 WHERE id = $1 AND state <> 'active'", [
-    device.id,
-    now,
-  ]);
-  await tx.query(
-    `INSERT INTO face_recoveries (id, enrollment_id, account_id, device_id, at_ms, hold_until_ms, status)
-     VALUES ($1, $2, $3, $4, $5, $6, 'holding')`,
-    [recoveryId, id, device.accountId, device.id, now, holdUntilMs],
-  );
-  await record(ctx, tx, device.accountId, device.id, "face.recovered", {
-    recovery: recoveryId,
-    enrollment: id,
-    device: device.id,
-    holdUntilMs,
+    return { recoveryId, holdUntilMs, boxes };
   });
-  await ctx.notifier.queueForAccount(
-    tx,
-    device.accountId,
-    {
-      subject: "keyshard: your wallet was recovered on a new device",
-      body: `Device ${device.id} recovered your wallets with your face. Outgoing transfers are held until ${new Date(holdUntilMs).toISOString()}.\nIf this was you, confirm it from your old device to lift the hold: keyshard recovery confirm ${recoveryId}\nIf it was not, reject it from your old device: keyshard recovery reject ${recoveryId}`,
-    },
-    now,
-  );
-  return { recoveryId, holdUntilMs, boxes };
+  ctx.notifier.kick();
+  return claimed;
 }
 
 // ── after a recovery ───────────────────────────────────────────────────────────────────────────
@@ -545,73 +572,76 @@ export async function listRecoveries(q: Queryable, accountId: string): Promise<R
  */
 export async function decideRecovery(
   ctx: ProviderContext,
-  tx: Queryable,
   device: AuthenticatedDevice,
   id: string,
   verdict: "confirmed" | "rejected",
 ): Promise<RecoveryView> {
-  const [row] = await tx.query<{ device_id: string; at_ms: string; hold_until_ms: string; status: string }>(
-    "SELECT device_id, at_ms, hold_until_ms, status FROM face_recoveries WHERE id = $1 AND account_id = $2 FOR UPDATE",
-    [id, device.accountId],
-  );
-  if (row === undefined) throw notFound("no such recovery in this account");
-  if (row.status !== "holding") throw conflict(`the recovery is already ${row.status}`);
-  const [me] = await tx.query<{ active_since_ms: string | null }>("SELECT active_since_ms FROM devices WHERE id = $1", [
-    device.id,
-  ]);
-  if (device.id === row.device_id || me?.active_since_ms == null || Number(me.active_since_ms) >= Number(row.at_ms))
-    throw forbidden("only a device that was active before the recovery can decide on it");
-  const now = ctx.now();
-  await tx.query("UPDATE face_recoveries SET status = $2, decided_by = $3, decided_ms = $4 WHERE id = $1", [
-    id,
-    verdict,
-    device.id,
-    now,
-  ]);
-  if (verdict === "confirmed") {
-    // Held requests that waited only for this hold wait no longer (a policy's own delay stays).
-    await tx.query(
-      "UPDATE sign_requests SET release_ms = NULL WHERE account_id = $1 AND status = 'held' AND decision <> 'delay' AND release_ms = $2",
-      [device.accountId, row.hold_until_ms],
+  const decided = await ctx.db.transaction(async (tx) => {
+    const [row] = await tx.query<{ device_id: string; at_ms: string; hold_until_ms: string; status: string }>(
+      "SELECT device_id, at_ms, hold_until_ms, status FROM face_recoveries WHERE id = $1 AND account_id = $2 FOR UPDATE",
+      [id, device.accountId],
     );
-  } else {
-    await revokeDevice(tx, row.device_id);
-  }
-  await record(ctx, tx, device.accountId, device.id, `face.recovery-${verdict}`, {
-    recovery: id,
-    device: row.device_id,
+    if (row === undefined) throw notFound("no such recovery in this account");
+    if (row.status !== "holding") throw conflict(`the recovery is already ${row.status}`);
+    const [me] = await tx.query<{ active_since_ms: string | null }>(
+      "SELECT active_since_ms FROM devices WHERE id = $1",
+      [device.id],
+    );
+    if (device.id === row.device_id || me?.active_since_ms == null || Number(me.active_since_ms) >= Number(row.at_ms))
+      throw forbidden("only a device that was active before the recovery can decide on it");
+    const now = ctx.now();
+    await tx.query("UPDATE face_recoveries SET status = $2, decided_by = $3, decided_ms = $4 WHERE id = $1", [
+      id,
+      verdict,
+      device.id,
+      now,
+    ]);
+    if (verdict === "confirmed") {
+      // Held requests that waited only for this hold wait no longer (a policy's own delay stays).
+      await tx.query(
+        "UPDATE sign_requests SET release_ms = NULL WHERE account_id = $1 AND status = 'held' AND decision <> 'delay' AND release_ms = $2",
+        [device.accountId, row.hold_until_ms],
+      );
+    } else {
+      await revokeDevice(tx, row.device_id);
+    }
+    await record(ctx, tx, device.accountId, device.id, `face.recovery-${verdict}`, {
+      recovery: id,
+      device: row.device_id,
+    });
+    await ctx.notifier.queueForAccount(
+      tx,
+      device.accountId,
+      {
+        subject: `keyshard: recovery ${verdict}`,
+        body:
+          verdict === "confirmed"
+            ? `Device ${device.id} confirmed the recovery on device ${row.device_id}; transfers are no longer held.`
+            : `Device ${device.id} rejected the recovery on device ${row.device_id}; that device is revoked. If the recovered device refreshed the wallet's shares, the old device's share no longer signs: refresh again from a trusted device.`,
+      },
+      now,
+    );
+    return (await listRecoveries(tx, device.accountId)).find((r) => r.id === id) as RecoveryView;
   });
-  await ctx.notifier.queueForAccount(
-    tx,
-    device.accountId,
-    {
-      subject: `keyshard: recovery ${verdict}`,
-      body:
-        verdict === "confirmed"
-          ? `Device ${device.id} confirmed the recovery on device ${row.device_id}; transfers are no longer held.`
-          : `Device ${device.id} rejected the recovery on device ${row.device_id}; that device is revoked. If the recovered device refreshed the wallet's shares, the old device's share no longer signs: refresh again from a trusted device.`,
-    },
-    now,
-  );
-  return (await listRecoveries(tx, device.accountId)).find((r) => r.id === id) as RecoveryView;
+  ctx.notifier.kick();
+  return decided;
 }
 
 /** The owner vetoes an heir: the enrollment and its boxes are gone for good. */
-export async function vetoHeir(
-  ctx: ProviderContext,
-  tx: Queryable,
-  device: AuthenticatedDevice,
-  id: string,
-): Promise<EnrollmentRow> {
-  const enrollment = await ownEnrollment(tx, device, id);
-  if (enrollment.kind !== "heir") throw badRequest("only an heir's enrollment can be vetoed");
-  if (!["active", "pending", "waiting"].includes(enrollment.status))
-    throw conflict(`the heir enrollment is ${enrollment.status}`);
-  await cancelChangeOf(ctx, tx, device, "heir-enrollment", id);
-  await tx.query("UPDATE face_enrollments SET status = 'vetoed', changed_ms = $2 WHERE id = $1", [id, ctx.now()]);
-  await tx.query("DELETE FROM recovery_boxes WHERE enrollment_id = $1", [id]);
-  await record(ctx, tx, device.accountId, device.id, "heir.vetoed", { enrollment: id, heir: enrollment.email });
-  return findEnrollment(tx, id);
+export async function vetoHeir(ctx: ProviderContext, device: AuthenticatedDevice, id: string): Promise<EnrollmentRow> {
+  const vetoed = await ctx.db.transaction(async (tx) => {
+    const enrollment = await ownEnrollment(tx, device, id);
+    if (enrollment.kind !== "heir") throw invalid("only an heir's enrollment can be vetoed");
+    if (!["active", "pending", "waiting"].includes(enrollment.status))
+      throw conflict(`the heir enrollment is ${enrollment.status}`);
+    await cancelChangeOf(ctx, tx, device, "heir-enrollment", id);
+    await tx.query("UPDATE face_enrollments SET status = 'vetoed', changed_ms = $2 WHERE id = $1", [id, ctx.now()]);
+    await tx.query("DELETE FROM recovery_boxes WHERE enrollment_id = $1", [id]);
+    await record(ctx, tx, device.accountId, device.id, "heir.vetoed", { enrollment: id, heir: enrollment.email });
+    return findEnrollment(tx, id);
+  });
+  ctx.notifier.kick();
+  return vetoed;
 }
 
 export const enrollmentView = (row: EnrollmentRow) => ({

@@ -7,13 +7,14 @@
  * `sweepHeirNotices` sends the reminders (and tells the heir when the enrollment opens); the
  * server runs it periodically, and tests run it after moving the clock.
  */
-import type { ProviderContext } from "../api/context.js";
+import { MIN_HEIR_INACTIVITY_DAYS } from "@keyshard/api";
 import { appendAudit } from "../audit/log.js";
-import type { Queryable } from "../store/database.js";
+import type { ProviderContext } from "../context.js";
+import type { Queryable } from "../store/queryable.js";
 
 const DAY_MS = 24 * 60 * 60_000;
 export const DEFAULT_HEIR_INACTIVITY_MS = 365 * DAY_MS;
-export const MIN_HEIR_INACTIVITY_MS = 30 * DAY_MS;
+export const MIN_HEIR_INACTIVITY_MS = MIN_HEIR_INACTIVITY_DAYS * DAY_MS;
 /** Reminders to the owner, in days before the release. */
 export const REMINDER_DAYS = [30, 7, 1] as const;
 /** Activity is written at most this often per account and process (it is read in days). */

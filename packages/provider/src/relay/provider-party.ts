@@ -8,15 +8,15 @@
  * The row also claims the run's sid, before the party exists: the provider's parties never run
  * twice under one sid.
  */
-import { type Party, ProtocolAbort } from "@keyshard/mpc";
-import { EnvelopeError, type RelayPeer, RoundBuffer, type SchemeName, scheme } from "@keyshard/transport";
+import { type Party, ProtocolAbort, type SchemeName, type Share, scheme } from "@keyshard/mpc";
+import { EnvelopeError, type RelayPeer, RoundBuffer } from "@keyshard/transport";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
-import type { ProviderContext } from "../api/context.js";
-import { conflict } from "../api/errors.js";
-import { checkRunQuota } from "../api/quotas.js";
+import type { ProviderContext } from "../context.js";
+import { conflict } from "../errors.js";
+import { checkRunQuota } from "../quotas.js";
 import { eachStale } from "../sessions/expiry.js";
 import { keyMade, runFailed, signatureMade } from "../sessions/outcome.js";
-import type { Queryable } from "../store/database.js";
+import type { Queryable } from "../store/queryable.js";
 import { newShareMade } from "../wallets/key-changes.js";
 import {
   createRelaySession,
@@ -247,7 +247,7 @@ export async function advanceProviderParty(ctx: ProviderContext, relayId: string
               ? engine.restoreKeygen(state)
               : row.kind === "reshare"
                 ? engine.restoreReshare(state)
-                : engine.restoreSign(share, state);
+                : engine.restoreSign(share as Share, state);
         }
         const out = incoming.length > 0 ? party.handle(incoming) : [];
         round++;

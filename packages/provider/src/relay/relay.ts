@@ -10,10 +10,10 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { type Envelope, EnvelopeError, parseEnvelope } from "@keyshard/transport";
 import { bytesToHex } from "@noble/hashes/utils.js";
-import type { ProviderContext } from "../api/context.js";
-import { badRequest, forbidden, HttpError, notFound } from "../api/errors.js";
 import { appendAudit } from "../audit/log.js";
-import type { Queryable } from "../store/database.js";
+import type { ProviderContext } from "../context.js";
+import { forbidden, invalid, notFound, ProviderError } from "../errors.js";
+import type { Queryable } from "../store/queryable.js";
 
 /** A relay session stays open this long after its creation. */
 export const RELAY_LIFETIME_MS = 60 * 60_000;
@@ -54,9 +54,14 @@ async function checkActive(ctx: ProviderContext, from: string, recipients: strin
       ])
     ).map((r) => r.id),
   );
-  if (!active.has(from)) throw new HttpError(403, "device-revoked", "the sending device is no longer active");
+  if (!active.has(from))
+    throw new ProviderError("forbidden", "device-revoked", "the sending device is no longer active");
   if (devices.some((d) => !active.has(d)))
-    throw new HttpError(403, "device-revoked", "an envelope is addressed to a device that is no longer active");
+    throw new ProviderError(
+      "forbidden",
+      "device-revoked",
+      "an envelope is addressed to a device that is no longer active",
+    );
 }
 
 /**
@@ -70,14 +75,14 @@ export async function createRelaySession(
   request: { participants: string[]; purpose: string; withProvider?: boolean },
 ): Promise<RelaySession> {
   const participants = request.withProvider ? [...request.participants, ctx.identityId] : request.participants;
-  if (!participants.includes(device.id)) throw badRequest("the creating device must take part");
-  if (new Set(participants).size !== participants.length) throw badRequest("a device takes part once");
+  if (!participants.includes(device.id)) throw invalid("the creating device must take part");
+  if (new Set(participants).size !== participants.length) throw invalid("a device takes part once");
   const active = await tx.query<{ id: string }>(
     "SELECT id FROM devices WHERE account_id = $1 AND state = 'active' AND id = ANY($2::text[])",
     [device.accountId, request.participants],
   );
   if (active.length !== request.participants.length)
-    throw badRequest("every participant must be an active device of the account");
+    throw invalid("every participant must be an active device of the account");
   const session: RelaySession = {
     id: randomUUID(),
     sid: crypto.getRandomValues(new Uint8Array(32)),
@@ -189,12 +194,12 @@ export async function postEnvelopes(
     try {
       envelope = parseEnvelope(raw);
     } catch (e) {
-      throw badRequest(e instanceof EnvelopeError ? e.message : "malformed envelope");
+      throw invalid(e instanceof EnvelopeError ? e.message : "malformed envelope");
     }
-    if (envelope.sid !== sid) throw badRequest("an envelope belongs to another session");
+    if (envelope.sid !== sid) throw invalid("an envelope belongs to another session");
     if (envelope.from !== device.id) throw forbidden("a device posts only its own envelopes");
     if (envelope.to === device.id || !session.participants.includes(envelope.to))
-      throw badRequest("an envelope is addressed to a device outside the session");
+      throw invalid("an envelope is addressed to a device outside the session");
     return envelope;
   });
   const recipients = [...new Set(checked.map((e) => e.to))];
@@ -221,6 +226,15 @@ export async function storeEnvelopes(
       "INSERT INTO relay_envelopes (relay_id, from_device, to_device, envelope, created_ms) VALUES ($1, $2, $3, $4, $5)",
       [relayId, from, envelope.to, JSON.stringify(envelope), nowMs],
     );
+}
+
+/** Of the devices `ids`, those no longer active (revoked, or never let in). */
+export async function inactiveDevices(q: Queryable, ids: string[]): Promise<string[]> {
+  const rows = await q.query<{ id: string }>(
+    "SELECT id FROM devices WHERE id = ANY($1::text[]) AND state <> 'active'",
+    [ids],
+  );
+  return rows.map((row) => row.id);
 }
 
 /** Envelopes for `device` stored after `after` (an envelope id), oldest first. */

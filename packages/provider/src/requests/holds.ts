@@ -5,47 +5,14 @@
  * it is checked again against the history of that moment: two requests held while each fitted a
  * window cannot both be signed once together they exceed it.
  */
-import { type ChainName, outflows, type TransactionDescription } from "@keyshard/chains";
-import type { ProviderContext } from "../api/context.js";
+import type { RequestStatus } from "@keyshard/api";
+import { type ChainName, outflows, type RequestKind, type TransactionDescription } from "@keyshard/chains";
+import type { ProviderContext } from "../context.js";
 import { currentPolicy } from "../policy/changes.js";
-import {
-  allowListKey,
-  type Decision,
-  longestWindowMs,
-  type RequestKind,
-  releaseRefusal,
-  type WalletHistory,
-} from "../policy/policy.js";
-import type { Queryable } from "../store/database.js";
+import { allowListKey, type Decision, longestWindowMs, releaseRefusal, type WalletHistory } from "../policy/policy.js";
+import type { Queryable } from "../store/queryable.js";
+import type { RequestRow } from "../store/sign-requests.js";
 import type { WalletRow } from "../store/wallets.js";
-
-export type RequestStatus = "denied" | "held" | "signing" | "signed" | "failed" | "cancelled";
-
-export interface RequestRow {
-  id: string;
-  wallet_id: string;
-  account_id: string;
-  device_id: string;
-  kind: string;
-  chain: string;
-  payload: Uint8Array;
-  path: string | null;
-  signers: string | null;
-  description: string;
-  decision: Decision["decision"];
-  rule: string | null;
-  rule_number: number | null;
-  status: RequestStatus;
-  approvals_needed: number;
-  totp_needed: boolean;
-  release_ms: string | null;
-  /** When its signing first began. */
-  signing_ms: string | null;
-  created_ms: string;
-}
-
-export const REQUEST_COLUMNS =
-  "id, wallet_id, account_id, device_id, kind, chain, payload, path, signers, description, decision, rule, rule_number, status, approvals_needed, totp_needed, release_ms, signing_ms, created_ms";
 
 /** The columns a decision sets on a new request. */
 export function holdOf(decision: Decision, now: number) {
@@ -111,7 +78,7 @@ export async function walletHistory(
   windowMs: number,
 ): Promise<WalletHistory> {
   const now = ctx.now();
-  const listed = await q.query<{ chain: string; address: string; added_ms: string }>(
+  const listed = await q.query<{ chain: ChainName; address: string; added_ms: string }>(
     "SELECT chain, address, added_ms FROM allow_list WHERE wallet_id = $1",
     [walletId],
   );

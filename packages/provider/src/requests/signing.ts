@@ -5,13 +5,12 @@
  * is superseded — failed — so that a device that lost a reply can start again.
  */
 import { randomUUID } from "node:crypto";
-import type { Party } from "@keyshard/mpc";
-import { scheme } from "@keyshard/transport";
-import type { ProviderContext } from "../api/context.js";
+import { type Party, scheme } from "@keyshard/mpc";
+import type { ProviderContext } from "../context.js";
 import { startProviderParty } from "../relay/provider-party.js";
 import { createRelaySession } from "../relay/relay.js";
 import { type SessionReply, startSession } from "../sessions/driver.js";
-import type { Queryable } from "../store/database.js";
+import type { Queryable } from "../store/queryable.js";
 import type { WalletRow } from "../store/wallets.js";
 import { type MemberView, memberViews, signingParties } from "../wallets/members.js";
 

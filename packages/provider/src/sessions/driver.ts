@@ -14,22 +14,14 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { type Party, ProtocolAbort } from "@keyshard/mpc";
-import {
-  fromWire,
-  PROVIDER,
-  type SchemeName,
-  scheme,
-  toWire,
-  WALLET_DEVICE,
-  type WireMessage,
-} from "@keyshard/transport";
+import { type Party, PROVIDER, ProtocolAbort, type SchemeName, type Share, scheme, WALLET_DEVICE } from "@keyshard/mpc";
+import { fromWire, toWire, type WireMessage } from "@keyshard/transport";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
-import type { ProviderContext } from "../api/context.js";
-import { badRequest, conflict, HttpError, notFound } from "../api/errors.js";
-import { refuseOverRunQuota, runningRuns } from "../api/quotas.js";
-import type { Database, Queryable } from "../store/database.js";
+import type { ProviderContext } from "../context.js";
+import { conflict, invalid, notFound, ProviderError } from "../errors.js";
+import { refuseOverRunQuota, runningRuns } from "../quotas.js";
+import type { Database, Queryable } from "../store/queryable.js";
 import { newShareMade } from "../wallets/key-changes.js";
 import { eachStale } from "./expiry.js";
 import { keyMade, runFailed, signatureMade } from "./outcome.js";
@@ -134,12 +126,12 @@ export async function startSession(
  * A device's first round the provider's party refused. Its request is not kept, but the party did
  * run under the sid: `keepingRefusedSids` records it once the request's transaction has rolled back.
  */
-export class OpeningRefused extends HttpError {
+export class OpeningRefused extends ProviderError {
   constructor(
     reason: string,
     readonly spent: { accountId: string; walletId: string; sid: Uint8Array },
   ) {
-    super(422, "protocol-abort", `the device's first round was refused: ${reason}`);
+    super("aborted", "protocol-abort", `the device's first round was refused: ${reason}`);
   }
 }
 
@@ -194,7 +186,7 @@ function deviceMessages(messages: unknown) {
   try {
     return fromWire(messages, { from: WALLET_DEVICE, to: PROVIDER });
   } catch (e) {
-    throw badRequest(e instanceof Error ? e.message : "malformed messages");
+    throw invalid(e instanceof Error ? e.message : "malformed messages");
   }
 }
 
@@ -272,7 +264,9 @@ export async function advanceSession(
         stateContext(request.sessionId, row.round),
       );
       if (row.kind === "keygen") return engine.restoreKeygen(state);
-      return row.kind === "refresh" ? engine.restoreRefresh(share, state) : engine.restoreSign(share, state);
+      return row.kind === "refresh"
+        ? engine.restoreRefresh(share as Share, state)
+        : engine.restoreSign(share as Share, state);
     };
     let reply: SessionReply;
     let state: Uint8Array | null = null;
@@ -307,7 +301,11 @@ export async function advanceSession(
   });
   if (live !== undefined && !("abort" in outcome)) ctx.parties.put(request.sessionId, live.round, live.party);
   if ("abort" in outcome)
-    throw new HttpError(422, "protocol-abort", `the session was aborted: ${outcome.abort.reason}; start a new one`);
+    throw new ProviderError(
+      "aborted",
+      "protocol-abort",
+      `the session was aborted: ${outcome.abort.reason}; start a new one`,
+    );
   return outcome;
 }
 

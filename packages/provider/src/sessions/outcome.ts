@@ -6,11 +6,11 @@
  * A t-of-n wallet becomes active only once every device member has reported the same public key
  * (and, when the provider is a member, the provider's own run agrees).
  */
-import { type SchemeName, scheme } from "@keyshard/transport";
+import { type SchemeName, type Share, type SignResultOf, scheme } from "@keyshard/mpc";
 import { bytesToHex } from "@noble/hashes/utils.js";
-import type { ProviderContext } from "../api/context.js";
 import { appendAudit } from "../audit/log.js";
-import type { Queryable } from "../store/database.js";
+import type { ProviderContext } from "../context.js";
+import type { Queryable } from "../store/queryable.js";
 import { lockWallet } from "../store/wallets.js";
 import { failKeyChange } from "../wallets/key-changes.js";
 
@@ -27,10 +27,10 @@ export async function keyMade(
   share: unknown,
 ): Promise<Uint8Array> {
   const engine = scheme(run.scheme);
-  const key = engine.publicKey(share);
+  const key = engine.publicKey(share as Share);
   await tx.query("UPDATE wallets SET share = $2, public_key = $3 WHERE id = $1", [
     run.walletId,
-    ctx.masterKey.seal(engine.encodeShare(share), `share:${run.walletId}`),
+    ctx.masterKey.seal(engine.encodeShare(share as Share), `share:${run.walletId}`),
     key,
   ]);
   await activateIfAgreed(ctx, tx, run);
@@ -91,7 +91,7 @@ export async function signatureMade(
   run: RunContext & { requestId: string; messageIndex: number; scheme: SchemeName },
   result: unknown,
 ): Promise<Uint8Array> {
-  const signature = scheme(run.scheme).signatureBytes(result);
+  const signature = scheme(run.scheme).signatureBytes(result as SignResultOf);
   // The runs of one request (a PSBT's inputs) may finish at the same moment on different
   // connections: locking the request first (the lock its update takes anyway) makes the last of
   // them see every other's signature. (The update's condition does not see the signature its own

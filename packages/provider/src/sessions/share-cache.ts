@@ -7,8 +7,14 @@
  * persisted: a replica that restarts simply starts cold.
  */
 
-import { type Ecdsa2pShare, ecdsa2p, type SignPrecomputation } from "@keyshard/mpc";
-import { type SchemeName, type Share, scheme } from "@keyshard/transport";
+import {
+  type Ecdsa2pShare,
+  ecdsa2p,
+  type SchemeName,
+  type Share,
+  type SignPrecomputation,
+  scheme,
+} from "@keyshard/mpc";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { MasterKey } from "../store/master-key.js";

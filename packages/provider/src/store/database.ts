@@ -1,26 +1,13 @@
 /**
  * The provider's database: embedded PGlite (`pglite.ts`; a data folder, or memory for tests) by default,
  * PostgreSQL when a connection string is given. Both run the same SQL from `migrations/`;
- * everything above this file sees only `Database`.
+ * everything above this file sees only `Database` (`queryable.ts`).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { readdirSync, readFileSync } from "node:fs";
 import pg from "pg";
 import { openPglite } from "./pglite.js";
-
-export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
-}
-
-export interface Database extends Queryable {
-  /** Runs `work` in one transaction; an exception rolls it back. */
-  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
-  readonly kind: "pglite" | "postgres";
-}
-
-/** Thrown by `transaction` when a statement failed inside it and was caught: nothing it did was kept. */
-export const ROLLED_BACK = "the transaction was rolled back";
+import { type Database, MAX_PREPARED, type Queryable, ROLLED_BACK } from "./queryable.js";
 
 export type DatabaseLocation = { postgresUrl: string } | { pgliteDir: string | null };
 
@@ -68,12 +55,6 @@ function guarded(db: Database): Database {
     close: () => db.close(),
   };
 }
-
-/**
- * Statement texts prepared under a name on a connection (PostgreSQL's or PGlite's). The provider's
- * are fixed texts, far fewer than this; any beyond it run unnamed.
- */
-export const MAX_PREPARED = 512;
 
 function postgres(url: string): Database {
   const pool = new pg.Pool({ connectionString: url, max: 10 });

@@ -9,7 +9,7 @@ import { hkdf } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
-import type { Database } from "./database.js";
+import type { Database } from "./queryable.js";
 
 const KEY_BYTES = 32;
 const NONCE_BYTES = 24;

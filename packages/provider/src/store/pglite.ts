@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { PGlite } from "@electric-sql/pglite";
-import { type Database, MAX_PREPARED, type Queryable, ROLLED_BACK } from "./database.js";
+import { type Database, MAX_PREPARED, type Queryable, ROLLED_BACK } from "./queryable.js";
 
 type PGliteModule = typeof import("@electric-sql/pglite");
 type BackendMessage = Awaited<ReturnType<PGlite["execProtocol"]>>["messages"][number];

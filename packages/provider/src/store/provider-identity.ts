@@ -4,8 +4,8 @@
  */
 import { type DeviceIdentity, newDeviceIdentity } from "@keyshard/transport";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import type { Database } from "./database.js";
 import type { MasterKey } from "./master-key.js";
+import type { Database } from "./queryable.js";
 
 const CONTEXT = "meta:provider-identity";
 

@@ -1,7 +1,7 @@
-/** Reading a wallet row on behalf of an account: another account's wallet does not exist for it. */
-import type { SchemeName } from "@keyshard/transport";
-import { conflict, notFound } from "../api/errors.js";
-import type { Queryable } from "./database.js";
+/** The rows of wallets: created, confirmed and listed, and read on behalf of an account (another account's wallet does not exist for it). */
+import type { SchemeName } from "@keyshard/mpc";
+import { conflict, notFound } from "../errors.js";
+import type { Queryable } from "./queryable.js";
 
 export interface WalletRow {
   id: string;
@@ -47,4 +47,88 @@ export async function findWallet(
 /** The wallet's lock (see `findWallet`); taking it again in the same transaction is harmless. */
 export async function lockWallet(q: Queryable, id: string): Promise<void> {
   await q.query("SELECT pg_advisory_xact_lock(1, hashtext($1))", [id]);
+}
+
+/** The wallet's key is now its owner's alone: the provider forgets its share and any key change stops. */
+export async function markSelfCustodied(q: Queryable, id: string): Promise<void> {
+  await q.query("UPDATE wallets SET state = 'self-custodied', share = NULL WHERE id = $1", [id]);
+  await q.query("UPDATE key_changes SET status = 'abandoned' WHERE wallet_id = $1 AND status = 'running'", [id]);
+}
+
+/** The state of the account's wallet named `name` that is not abandoned, if there is one. */
+export async function walletNamed(q: Queryable, accountId: string, name: string): Promise<string | undefined> {
+  const [taken] = await q.query<{ state: string }>(
+    "SELECT state FROM wallets WHERE account_id = $1 AND name = $2 AND state <> 'abandoned'",
+    [accountId, name],
+  );
+  return taken?.state;
+}
+
+export async function insertWallet(
+  q: Queryable,
+  wallet: {
+    id: string;
+    accountId: string;
+    name: string;
+    scheme: SchemeName;
+    /** Canonical JSON. */
+    policy: string;
+    threshold: number;
+    /** Member ids in party order, as JSON; null for a hybrid wallet. */
+    members: string | null;
+    createdMs: number;
+  },
+): Promise<void> {
+  await q.query(
+    "INSERT INTO wallets (id, account_id, name, scheme, state, policy, threshold, members, created_ms) VALUES ($1, $2, $3, $4, 'creating', $5, $6, $7, $8)",
+    [
+      wallet.id,
+      wallet.accountId,
+      wallet.name,
+      wallet.scheme,
+      wallet.policy,
+      wallet.threshold,
+      wallet.members,
+      wallet.createdMs,
+    ],
+  );
+}
+
+/** Records the public key a member device got; false if it confirmed already. */
+export async function insertConfirmation(
+  q: Queryable,
+  walletId: string,
+  deviceId: string,
+  publicKey: Uint8Array,
+  atMs: number,
+): Promise<boolean> {
+  const inserted = await q.query(
+    "INSERT INTO wallet_confirmations (wallet_id, device_id, public_key, at_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING device_id",
+    [walletId, deviceId, publicKey, atMs],
+  );
+  return inserted.length > 0;
+}
+
+export async function walletState(q: Queryable, id: string): Promise<string> {
+  const [row] = await q.query<{ state: string }>("SELECT state FROM wallets WHERE id = $1", [id]);
+  return (row as { state: string }).state;
+}
+
+export interface WalletSummaryRow {
+  id: string;
+  name: string;
+  scheme: string;
+  state: string;
+  public_key: Uint8Array | null;
+  threshold: number;
+  members: string | null;
+  epoch: number;
+}
+
+/** The account's wallets that are not abandoned, oldest first. */
+export async function accountWallets(q: Queryable, accountId: string): Promise<WalletSummaryRow[]> {
+  return q.query<WalletSummaryRow>(
+    "SELECT id, name, scheme, state, public_key, threshold, members, epoch FROM wallets WHERE account_id = $1 AND state <> 'abandoned' ORDER BY created_ms",
+    [accountId],
+  );
 }

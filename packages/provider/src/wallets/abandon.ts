@@ -8,10 +8,11 @@
  * devices still waiting in it stop, and `wallet join` no longer offers it) and the provider's
  * parties and sessions in it fail, their sealed states erased.
  */
-import type { ProviderContext } from "../api/context.js";
-import { conflict } from "../api/errors.js";
+
 import { appendAudit } from "../audit/log.js";
-import type { Queryable } from "../store/database.js";
+import type { ProviderContext } from "../context.js";
+import { conflict } from "../errors.js";
+import type { Queryable } from "../store/queryable.js";
 import { findWallet } from "../store/wallets.js";
 
 /**

@@ -13,12 +13,12 @@
  *      the new epoch and drop their old shares; a device left out of the new epoch drops its own.
  * A change that fails or is superseded before step 3 leaves epoch e as it was.
  */
-import { type SchemeName, scheme } from "@keyshard/transport";
+import { type SchemeName, type Share, scheme } from "@keyshard/mpc";
 import { bytesToHex } from "@noble/hashes/utils.js";
-import type { ProviderContext } from "../api/context.js";
-import { badRequest, conflict, forbidden, notFound } from "../api/errors.js";
 import { appendAudit } from "../audit/log.js";
-import type { Queryable } from "../store/database.js";
+import type { ProviderContext } from "../context.js";
+import { conflict, forbidden, invalid, notFound } from "../errors.js";
+import type { Queryable } from "../store/queryable.js";
 import { lockWallet, type WalletRow } from "../store/wallets.js";
 
 export interface KeyChangeRow {
@@ -112,7 +112,7 @@ export async function newShareMade(
 ): Promise<Uint8Array | null> {
   if (share === null) return null;
   const engine = scheme(run.scheme);
-  const key = engine.publicKey(share);
+  const key = engine.publicKey(share as Share);
   const [wallet] = await tx.query<{ public_key: Uint8Array }>("SELECT public_key FROM wallets WHERE id = $1", [
     run.walletId,
   ]);
@@ -123,7 +123,7 @@ export async function newShareMade(
   await tx.query("UPDATE key_changes SET share = $3 WHERE wallet_id = $1 AND epoch = $2 AND status = 'running'", [
     run.walletId,
     run.epoch,
-    ctx.masterKey.seal(engine.encodeShare(share), `share:${run.walletId}`),
+    ctx.masterKey.seal(engine.encodeShare(share as Share), `share:${run.walletId}`),
   ]);
   await commitIfKept(ctx, tx, run);
   return key;
@@ -217,6 +217,11 @@ async function commitIfKept(
   return true;
 }
 
+/** Names the relay session of the change's run (t-of-n wallets). */
+export async function setKeyChangeRelay(q: Queryable, walletId: string, epoch: number, relayId: string): Promise<void> {
+  await q.query("UPDATE key_changes SET relay_id = $3 WHERE wallet_id = $1 AND epoch = $2", [walletId, epoch, relayId]);
+}
+
 /**
  * Checks a requested reshare of a t-of-n wallet and gives the new member list in party order
  * (the provider stays a member at the end when it is one now).
@@ -228,12 +233,12 @@ export function planReshare(
 ): string[] {
   const old = JSON.parse(wallet.members as string) as string[];
   const members = [...request.devices, ...(old.includes(ctx.identityId) ? [ctx.identityId] : [])];
-  if (new Set(members).size !== members.length) throw badRequest("a device is a member once");
+  if (new Set(members).size !== members.length) throw invalid("a device is a member once");
   if (request.threshold < 2 || request.threshold > members.length)
-    throw badRequest(`a ${request.threshold}-of-${members.length} wallet is not possible`);
+    throw invalid(`a ${request.threshold}-of-${members.length} wallet is not possible`);
   const dealers = members.filter((m) => old.includes(m)).length;
   if (dealers < wallet.threshold)
-    throw badRequest(
+    throw invalid(
       `at least ${wallet.threshold} of the current members must stay to pass the key on (${dealers} would)`,
     );
   return members;

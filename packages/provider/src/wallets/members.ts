@@ -3,9 +3,9 @@
  * index when it takes part. Devices learn their peers' identity keys from here and check each
  * against its device id (a hash of the key), so the provider cannot slip in a key of its own.
  */
-import type { ProviderContext } from "../api/context.js";
-import { badRequest } from "../api/errors.js";
-import type { Queryable } from "../store/database.js";
+import type { ProviderContext } from "../context.js";
+import { invalid } from "../errors.js";
+import type { Queryable } from "../store/queryable.js";
 
 export interface MemberView {
   index: number;
@@ -45,9 +45,9 @@ export function signingParties(
   const indices = new Set<number>();
   for (const id of [...signers, ctx.identityId]) {
     const index = members.indexOf(id);
-    if (index < 0) throw badRequest(`device ${id} is not a member of this wallet`);
+    if (index < 0) throw invalid(`device ${id} is not a member of this wallet`);
     indices.add(index);
   }
-  if (indices.size < threshold) throw badRequest(`this wallet needs ${threshold} signers`);
+  if (indices.size < threshold) throw invalid(`this wallet needs ${threshold} signers`);
   return [...indices].sort((a, b) => a - b);
 }

@@ -79,7 +79,7 @@ function coinFrom(coin: CoinReference, owner: OwnedOutput): SpendableOutput {
   try {
     output = previousOutput(hexToBytes(coin.hex), coin.vout);
   } catch (e) {
-    throw new WalletError("usage", `the transaction given for ${coin.txid}: ${(e as Error).message}`);
+    throw new WalletError("usage", `the transaction given for ${coin.txid}: ${(e as Error).message}`, {}, { cause: e });
   }
   if (output.txid !== coin.txid.toLowerCase())
     throw new WalletError("usage", `the transaction given for ${coin.txid} is ${output.txid}`);
@@ -127,7 +127,12 @@ export async function buildBitcoinTransfer(input: BitcoinTransferInput): Promise
   try {
     destination = bitcoinAddressScript(input.to, input.network);
   } catch (e) {
-    throw new WalletError("invalid-address", e instanceof ChainError ? e.message : `${input.to} is not an address`);
+    throw new WalletError(
+      "invalid-address",
+      e instanceof ChainError ? e.message : `${input.to} is not an address`,
+      {},
+      { cause: e },
+    );
   }
   const value = parseAmount(input.amount, CHAIN_COINS.bitcoin);
   if (value < DUST) throw new WalletError("invalid-amount", `Bitcoin nodes do not relay payments under ${DUST} sat`);

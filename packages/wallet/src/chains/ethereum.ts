@@ -27,10 +27,12 @@ const GWEI = 10n ** 9n;
 function checkedAddress(text: string): `0x${string}` {
   try {
     return parseEthereumAddress(text) as `0x${string}`;
-  } catch {
+  } catch (e) {
     throw new WalletError(
       "invalid-address",
       `${text} is not an Ethereum address (0x and 40 hex digits, checksum if mixed case)`,
+      {},
+      { cause: e },
     );
   }
 }

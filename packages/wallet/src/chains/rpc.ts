@@ -29,8 +29,13 @@ function endpoint(url: string): { href: string; headers: Record<string, string> 
   let parsed: URL;
   try {
     parsed = new URL(url);
-  } catch {
-    throw new WalletError("usage", "--rpc is not a URL: give the node's address, e.g. http://127.0.0.1:8545");
+  } catch (e) {
+    throw new WalletError(
+      "usage",
+      "--rpc is not a URL: give the node's address, e.g. http://127.0.0.1:8545",
+      {},
+      { cause: e },
+    );
   }
   if (parsed.username !== "" || parsed.password !== "") {
     const user = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
@@ -54,6 +59,8 @@ export async function rpcCall<T>(url: string, method: string, params: unknown[] 
     throw new WalletError(
       "rpc-failed",
       `cannot reach the node at ${shownUrl(url)} (${e instanceof Error ? e.message : String(e)}): check --rpc`,
+      {},
+      { cause: e },
     );
   }
   if (response.status === 401 || response.status === 403)
@@ -65,10 +72,12 @@ export async function rpcCall<T>(url: string, method: string, params: unknown[] 
   let body: { result?: T; error?: { message?: string } | null };
   try {
     body = (await response.json()) as typeof body;
-  } catch {
+  } catch (e) {
     throw new WalletError(
       "rpc-failed",
       `the node at ${shownUrl(url)} answered ${method} with something that is not JSON-RPC`,
+      {},
+      { cause: e },
     );
   }
   if (body.error !== undefined && body.error !== null) {

@@ -5,13 +5,14 @@
  * What the chain says about it decides: only a transaction that can no longer be mined (its
  * nonce taken by another, its blockhash expired) gives way to a new one.
  */
+import type { SigningRequest } from "@keyshard/chains";
 import { CHAIN_COINS, ethereumAddress, parseEthereumTransaction, parseSolanaMessage } from "@keyshard/chains";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { base58 } from "@scure/base";
 import { parseAmount } from "../amount.js";
 import { WalletError } from "../errors.js";
-import type { SendIntent, SentTransaction, SignBody } from "../state.js";
+import type { SendIntent, SentTransaction } from "../state.js";
 import { bitcoinTransactionState, broadcastBitcoin } from "./bitcoin.js";
 import { broadcastEthereum, ethereumTransactionState } from "./ethereum.js";
 import { nodeRefusal, rpcCall } from "./rpc.js";
@@ -29,7 +30,7 @@ export type SentState =
 
 /** What a send asks for, in the form its kept transaction is found by. */
 export function sendIntent(
-  chain: SignBody["chain"],
+  chain: SigningRequest["chain"],
   options: { to: string; amount: string; path?: string; network?: string },
 ): SendIntent {
   const to = options.to.trim();
@@ -46,7 +47,7 @@ export function sendIntent(
 export function keptSend(
   sent: readonly SentTransaction[],
   walletId: string,
-  chain: SignBody["chain"],
+  chain: SigningRequest["chain"],
   intent: SendIntent,
 ): SentTransaction | undefined {
   return [...sent]
@@ -72,7 +73,7 @@ export async function onChainOf(sent: SentTransaction, rpc: string): Promise<boo
 /** What is kept of a send's signed transaction, before it is broadcast. */
 export function keptRecord(input: {
   walletId: string;
-  body: SignBody;
+  body: SigningRequest;
   /** The wallet's key at the body's path. */
   publicKey: Uint8Array;
   finished: { signed: string; transactionId?: string };
@@ -105,7 +106,7 @@ export function keptRecord(input: {
 
 /** The id a chain will know the signed transaction by, before any node has seen it. */
 function transactionIdOf(
-  chain: SignBody["chain"],
+  chain: SigningRequest["chain"],
   finished: { signed: string; transactionId?: string },
   signatures: readonly Uint8Array[],
 ): string {

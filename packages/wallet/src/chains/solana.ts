@@ -21,8 +21,13 @@ export interface SolanaTransferInput {
 export async function buildSolanaTransfer(input: SolanaTransferInput): Promise<Uint8Array> {
   try {
     parseSolanaAddress(input.to);
-  } catch {
-    throw new WalletError("invalid-address", `${input.to} is not a Solana address (base58 of 32 bytes)`);
+  } catch (e) {
+    throw new WalletError(
+      "invalid-address",
+      `${input.to} is not a Solana address (base58 of 32 bytes)`,
+      {},
+      { cause: e },
+    );
   }
   const lamports = parseAmount(input.amount, CHAIN_COINS.solana);
   if (lamports > MAX_LAMPORTS)

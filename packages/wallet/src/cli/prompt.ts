@@ -60,10 +60,12 @@ export async function askToSign(): Promise<boolean> {
   let answer: string;
   try {
     answer = await askLine("sign this? [y/N] ");
-  } catch {
+  } catch (e) {
     throw new WalletError(
       "usage",
       'nothing was signed: "sign this?" got no answer (stdin is closed); answer y on stdin, or pass --yes to sign without being asked',
+      {},
+      { cause: e },
     );
   }
   return /^y(es)?$/i.test(answer);

@@ -158,7 +158,7 @@ example: keyshard changes cancel --token abc… --provider http://localhost:8080
       const token = ctx.values.token;
       const reply =
         typeof token === "string"
-          ? await (await sdk()).cancelAccountChangeWithToken(need(ctx, "provider", "URL"), token)
+          ? await (await sdk()).Wallet.cancelAccountChangeWithToken(need(ctx, "provider", "URL"), token)
           : await (await open(ctx)).cancelAccountChange(arg(ctx, 0, "the change ID (or --token TOKEN --provider URL)"));
       return { human: `cancelled: ${String(reply.summary)}`, data: reply };
     },

@@ -12,7 +12,9 @@ example: keyshard audit verify`,
     async run(ctx) {
       const reply = await (await open(ctx)).auditVerify();
       if (reply.ok !== true)
-        throw new WalletError("audit-broken", `the account's audit chain is broken: ${JSON.stringify(reply)}`, reply);
+        throw new WalletError("audit-broken", `the account's audit chain is broken: ${JSON.stringify(reply)}`, {
+          ...reply,
+        });
       return {
         human: `the audit chain holds: ${String(reply.length)} entries, head ${String(reply.head)}`,
         data: reply,

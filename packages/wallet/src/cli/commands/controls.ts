@@ -3,14 +3,14 @@
  * change still waiting out its delay, and the wallet's allow-list, whose new entries count only
  * after their rule's cooling-off.
  */
-import type { AllowListEntry } from "../../wallet.js";
+import type { AllowListEntry, WalletPolicy } from "../../types.js";
 import { arg, type Command, chainOf, need, open } from "./options.js";
 
 const at = (ms: number) => new Date(ms).toISOString();
 
 /** The lines `policy show` adds for changes still waiting: each with its id, its time and how to stop it. */
-export function pendingChangesText(policy: Record<string, unknown>): string {
-  const pending = (policy.pending ?? []) as { changeId: string; requestedBy: string; effectiveMs: number }[];
+export function pendingChangesText(policy: Pick<WalletPolicy, "pending">): string {
+  const pending = policy.pending ?? [];
   if (pending.length === 0) return "";
   const lines = pending.map(
     (p) =>

@@ -1,18 +1,11 @@
 /** How the commands show wallets, transactions and outcomes to a person, and ask before signing. */
 import type { TransactionDescription } from "@keyshard/chains";
-import type { StoredWallet } from "../../state.js";
-import type { SignOutcome } from "../../wallet.js";
+import type { SignOutcome, WalletInfo } from "../../types.js";
 import { askToSign } from "../prompt.js";
 import type { CommandContext } from "./options.js";
 
-/** A stored wallet as it may be printed: no share. */
-export const shown = ({ share: _share, next, providerShare: _provider, ...w }: StoredWallet) => ({
-  ...w,
-  ...(next && { pendingEpoch: next.epoch }),
-});
-
 /** Which parties a new wallet's key has, and what that means for the provider's policy. */
-export function partiesText(wallet: StoredWallet): string {
+export function partiesText(wallet: WalletInfo): string {
   if (wallet.members === null)
     return `${wallet.scheme}, hybrid 2-of-2: this device and the provider, which co-signs only what its policy allows`;
   const others = wallet.members.filter((m) => !m.provider).length - 1;
@@ -23,10 +16,10 @@ export function partiesText(wallet: StoredWallet): string {
     : `${quorum}: ${devices}; the provider is not a party: it only relays, and no policy of its applies`;
 }
 
-export function keyChangeText(wallet: StoredWallet): string {
+export function keyChangeText(wallet: WalletInfo): string {
   const parties = wallet.members ? `${wallet.threshold}-of-${wallet.members.length}` : "hybrid 2-of-2";
-  return wallet.next
-    ? `new shares of ${wallet.name} made (epoch ${wallet.next.epoch}); they take over once every member has reported theirs`
+  return wallet.pendingEpoch !== undefined
+    ? `new shares of ${wallet.name} made (epoch ${wallet.pendingEpoch}); they take over once every member has reported theirs`
     : `wallet ${wallet.name} is at epoch ${wallet.epoch ?? 0}, ${parties}; same key, same addresses`;
 }
 

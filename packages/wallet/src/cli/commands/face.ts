@@ -4,7 +4,6 @@
  */
 import { WalletError } from "../../errors.js";
 import { askLine } from "../prompt.js";
-import { shown } from "./display.js";
 import { arg, type Command, integer, need, open, picturesOf, reporting, sdk, totpOf } from "./options.js";
 
 const RECOVERY_HELP = `On an old device of the account: list face recoveries; confirm one to lift its hold on outgoing
@@ -73,7 +72,7 @@ example: keyshard recover --provider http://localhost:8080 --email me@example.co
               ]
             : []),
         ].join("\n"),
-        data: { ...recovered, wallets: recovered.wallets.map(shown) },
+        data: recovered,
       };
     },
   },

@@ -3,10 +3,13 @@
  * readers of its options and arguments, which turn a bad value into a usage error that names it.
  * The SDK is imported only when a command opens the device, so `--help` and `--version` stay fast.
  */
+
 import { readFileSync } from "node:fs";
-import type { BitcoinNetwork } from "@keyshard/chains";
+import type { ChainName } from "@keyshard/chains";
+import { BITCOIN_NETWORKS, type BitcoinNetwork, CHAIN_NAMES } from "@keyshard/chains/names";
 import { WalletError } from "../../errors.js";
-import type { Chain, Wallet } from "../../wallet.js";
+
+import type { Wallet } from "../../wallet.js";
 
 export interface CommandContext {
   home: string;
@@ -65,27 +68,27 @@ export function readJson(path: string, what: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
-  } catch {
-    throw new WalletError("usage", `cannot read ${what} ${path}`);
+  } catch (e) {
+    throw new WalletError("usage", `cannot read ${what} ${path}`, {}, { cause: e });
   }
   try {
     return JSON.parse(text);
-  } catch {
-    throw new WalletError("usage", `${what} ${path} is not JSON`);
+  } catch (e) {
+    throw new WalletError("usage", `${what} ${path} is not JSON`, {}, { cause: e });
   }
 }
 
-const CHAINS: readonly Chain[] = ["ethereum", "bitcoin", "solana"];
+const CHAINS: readonly ChainName[] = CHAIN_NAMES;
 
-export function chainOf(ctx: CommandContext): Chain {
+export function chainOf(ctx: CommandContext): ChainName {
   const chain = need(ctx, "chain", "ethereum|bitcoin|solana");
-  if (!CHAINS.includes(chain as Chain)) throw new WalletError("usage", `--chain is one of ${CHAINS.join(", ")}`);
-  return chain as Chain;
+  if (!CHAINS.includes(chain as ChainName)) throw new WalletError("usage", `--chain is one of ${CHAINS.join(", ")}`);
+  return chain as ChainName;
 }
 
 export function networkOf(ctx: CommandContext): BitcoinNetwork | undefined {
   const network = ctx.values.network;
-  if (network !== undefined && !["mainnet", "testnet", "regtest"].includes(network as string))
+  if (network !== undefined && !(BITCOIN_NETWORKS as readonly unknown[]).includes(network))
     throw new WalletError("usage", "--network is mainnet, testnet or regtest");
   return network as BitcoinNetwork | undefined;
 }

@@ -2,6 +2,7 @@
 import type { TransactionDescription } from "@keyshard/chains";
 import { WalletError } from "../../errors.js";
 import type { MessageRequestDescription } from "../../requests.js";
+import type { RequestSummary } from "../../types.js";
 import { confirmOrStop, describeForPeople, outcomeText } from "./display.js";
 import { messageForPeople, requestForPeople } from "./message-view.js";
 import { arg, type Command, chainOf, integer, need, networkOf, open, readJson, totpOf } from "./options.js";
@@ -10,7 +11,7 @@ import { arg, type Command, chainOf, integer, need, networkOf, open, readJson, t
 const plainJson = async (value: unknown) => (await import("../../requests.js")).plainJson(value);
 
 /** What a listed request moves, as the provider decoded it ("0.5 ETH to 0x…, "), amounts in coins. */
-function movesOf(request: Record<string, unknown>): string {
+function movesOf(request: RequestSummary): string {
   const transfers =
     (request.description as { transfers?: { text: string; to: string }[] } | undefined)?.transfers ?? [];
   return transfers.map((t) => `${t.text} to ${t.to}, `).join("");
@@ -116,7 +117,7 @@ example: keyshard requests --status held`,
             : requests
                 .map(
                   (r) =>
-                    `${r.requestId}  ${String(r.status).padEnd(9)} ${r.chain} ${movesOf(r)}${r.rule ? ruleLabel((r.ruleNumber as number | null) ?? null, r.rule) : ""} ${r.waitingFor ? JSON.stringify(r.waitingFor) : ""}`,
+                    `${r.requestId}  ${String(r.status).padEnd(9)} ${r.chain} ${movesOf(r)}${r.rule ? ruleLabel(r.ruleNumber ?? null, r.rule) : ""} ${r.waitingFor ? JSON.stringify(r.waitingFor) : ""}`,
                 )
                 .join("\n"),
         data: await plainJson({ requests }),

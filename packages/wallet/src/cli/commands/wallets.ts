@@ -1,7 +1,7 @@
+import type { SchemeName } from "@keyshard/mpc";
 /** Wallets: create, list and join key generations; new shares (refresh, reshare); the hybrid backup; addresses. */
-import type { SchemeName } from "@keyshard/transport";
 import { WalletError } from "../../errors.js";
-import { keyChangeText, partiesText, shown } from "./display.js";
+import { keyChangeText, partiesText } from "./display.js";
 import {
   type Command,
   type CommandContext,
@@ -53,7 +53,7 @@ examples: keyshard wallet create --name savings
           keyshard wallet create --name team --with LAPTOP_ID --with TABLET_ID --quorum 2/4
           keyshard wallet create --name family --with LAPTOP_ID --quorum 2/2 --provider-party no`,
     async run(ctx) {
-      const { SCHEME_NAMES } = await import("@keyshard/transport");
+      const { SCHEME_NAMES } = await import("@keyshard/mpc");
       const schemeName = ctx.values.scheme as string | undefined;
       if (schemeName !== undefined && !SCHEME_NAMES.includes(schemeName as SchemeName))
         throw new WalletError("usage", `--scheme is one of ${SCHEME_NAMES.join(", ")}`);
@@ -75,7 +75,7 @@ examples: keyshard wallet create --name savings
       });
       return {
         human: `wallet ${created.name} made: ${created.id}\n${partiesText(created)}`,
-        data: { ...shown(created), providerParty: created.members === null || created.members.some((m) => m.provider) },
+        data: { ...created, providerParty: created.members === null || created.members.some((m) => m.provider) },
       };
     },
   },
@@ -139,7 +139,7 @@ example: keyshard wallet join --wait 60`,
           joined.length === 0
             ? "no key generation or key change waits for this device"
             : joined.map((w) => `joined ${w.name}`).join("\n"),
-        data: { joined: joined.map(shown) },
+        data: { joined },
       };
     },
   },
@@ -153,7 +153,7 @@ keyshard wallet join.
 example: keyshard refresh --wallet savings`,
     async run(ctx) {
       const changed = await (await open(ctx)).refresh(need(ctx, "wallet", "NAME"));
-      return { human: keyChangeText(changed), data: shown(changed) };
+      return { human: keyChangeText(changed), data: changed };
     },
   },
 
@@ -174,7 +174,7 @@ example: keyshard reshare --wallet team --remove 3f2a… --add 9c1d…`,
         remove: list("remove"),
         ...(quorum && { threshold: quorum.t, n: quorum.n }),
       });
-      return { human: keyChangeText(changed), data: shown(changed) };
+      return { human: keyChangeText(changed), data: changed };
     },
   },
 
@@ -200,7 +200,7 @@ example: keyshard reshare --wallet team --remove 3f2a… --add 9c1d…`,
     const wallet = await (await open(ctx)).backupDownload(need(ctx, "wallet", "NAME"));
     return {
       human: `wallet ${wallet.name} is self-custodied: this device now signs alone, without the provider or its policy`,
-      data: { ...shown(wallet), custody: "self" },
+      data: { ...wallet, custody: "self" },
     };
   }),
 

@@ -1,0 +1,62 @@
+/**
+ * The contract of the account's second factor (TOTP enrollment) and of wallets' rules: the policy
+ * in force and its pending changes, a policy change, and the allow-list.
+ */
+import { CHAIN_NAMES, type ChainName } from "@keyshard/chains";
+import { type Static, Type } from "typebox";
+import { FreeObject, StringEnum, TotpCode } from "./common.js";
+import { Policy } from "./policy.js";
+
+/** Starting an enrollment: replacing a TOTP in force needs its current code. */
+export const TotpStart = Type.Object({ code: Type.Optional(TotpCode) }, { additionalProperties: false });
+export type TotpStart = Static<typeof TotpStart>;
+
+export const TotpSecret = Type.Object({ secret: Type.Optional(Type.String()), uri: Type.Optional(Type.String()) });
+export type TotpSecret = Static<typeof TotpSecret>;
+
+export const TotpConfirmed = Type.Object({
+  enrolled: Type.Optional(Type.Boolean()),
+  changeId: Type.Optional(Type.String()),
+  effectiveMs: Type.Optional(Type.Integer()),
+});
+export type TotpConfirmed = Static<typeof TotpConfirmed>;
+
+export const WalletRules = Type.Object({
+  policy: Type.Optional(Policy),
+  pending: Type.Optional(Type.Array(FreeObject)),
+  allowList: Type.Optional(Type.Array(FreeObject)),
+  totpEnrolled: Type.Optional(Type.Boolean()),
+});
+export type WalletRules = Static<typeof WalletRules>;
+
+/** A new policy with the account's TOTP code. */
+export const PolicyChangeRequest = Type.Object({ policy: Policy, totp: TotpCode }, { additionalProperties: false });
+export type PolicyChangeRequest = Static<typeof PolicyChangeRequest>;
+
+export const PolicyChangeAccepted = Type.Object({
+  changeId: Type.Optional(Type.String()),
+  effectiveMs: Type.Optional(Type.Integer()),
+});
+export type PolicyChangeAccepted = Static<typeof PolicyChangeAccepted>;
+
+export const PolicyChangeCancelled = Type.Object({ cancelled: Type.Optional(Type.Boolean()) });
+export type PolicyChangeCancelled = Static<typeof PolicyChangeCancelled>;
+
+export const AllowListEntry = Type.Object(
+  {
+    chain: StringEnum<ChainName>(CHAIN_NAMES),
+    address: Type.String({ minLength: 1, maxLength: 128 }),
+    label: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type AllowListEntry = Static<typeof AllowListEntry>;
+
+export const AllowListAdded = Type.Object({
+  address: Type.Optional(Type.String()),
+  addedMs: Type.Optional(Type.Integer()),
+});
+export type AllowListAdded = Static<typeof AllowListAdded>;
+
+export const AllowListRemoved = Type.Object({ removed: Type.Optional(Type.Boolean()) });
+export type AllowListRemoved = Static<typeof AllowListRemoved>;

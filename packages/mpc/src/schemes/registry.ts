@@ -1,0 +1,55 @@
+/**
+ * The signature schemes of keyshard wallets by name. A hybrid wallet is 2-of-2 (wallet device =
+ * party 0, provider = party 1); dkls23 and FROST also make t-of-n keys, signed by any `signers`
+ * of at least t. Every scheme refreshes its shares; dkls23 and FROST also reshare a key to other
+ * parties or another threshold.
+ */
+import { type FrostShare, frost } from "../frost/index.js";
+import type { ReshareMember } from "../frost/reshare.js";
+import { dkls23Scheme, ecdsa2pScheme } from "./ecdsa.js";
+import { frostEd25519Scheme, frostTaprootScheme } from "./frost.js";
+import type { SchemeName, SchemeOf, Share } from "./scheme.js";
+
+const SCHEMES: { readonly [N in SchemeName]: SchemeOf<N> } = {
+  ecdsa2p: ecdsa2pScheme,
+  dkls23: dkls23Scheme,
+  "frost-ed25519": frostEd25519Scheme,
+  "frost-taproot": frostTaprootScheme,
+};
+
+export const SCHEME_NAMES = Object.keys(SCHEMES) as readonly SchemeName[];
+
+/** The scheme called `name`; a union of names gives a scheme over the union of their shares. */
+export function scheme<N extends SchemeName>(name: N): SchemeOf<N> {
+  // Own keys only: a name from storage or a request must not reach Object.prototype.
+  if (!Object.hasOwn(SCHEMES, name)) throw new RangeError(`unknown scheme ${String(name)}`);
+  return SCHEMES[name] as SchemeOf<N>;
+}
+
+/**
+ * The participants of a reshare from `current` to `next` members (ids in party order): one entry
+ * per member of `next`, in its order, with its index in `current` if it has one. A party's
+ * position in the run is so its index in the new key; members that leave take no part.
+ */
+export function reshareMembers(current: readonly string[], next: readonly string[]): ReshareMember[] {
+  return next.map((id, i) => {
+    const old = current.indexOf(id);
+    return { old: old < 0 ? null : old, new: i };
+  });
+}
+
+/**
+ * The keys a wallet spends Bitcoin with at `path`: the compressed key of its P2WPKH output
+ * (ECDSA schemes) or the x-only internal key of its P2TR output (BIP340); an Ed25519 wallet has
+ * none.
+ */
+export function bitcoinKeys(
+  name: SchemeName,
+  share: Share,
+  path?: string,
+): { ecdsa?: Uint8Array[]; taproot?: Uint8Array[] } {
+  const entry = scheme(name);
+  if (entry.algorithm === "ecdsa") return { ecdsa: [entry.publicKey(share, path)] };
+  if (entry.algorithm === "bip340") return { taproot: [frost.secp256k1tr.internalKey(share as FrostShare, path)] };
+  return {};
+}

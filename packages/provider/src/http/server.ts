@@ -1,0 +1,67 @@
+/**
+ * The provider's HTTP server: Fastify with a TypeBox schema on every route (from `@keyshard/api`),
+ * its plugins (JSON bodies, authentication, errors, metrics, logs, trial mode, /docs) and routes.
+ * It serves requests only: the background jobs that keep the database tidy (`jobs.ts`) are started
+ * by `startProvider`; whoever builds a server alone starts them with `startJobs`.
+ */
+import rateLimit from "@fastify/rate-limit";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { LogController } from "fastify";
+import type { ProviderContext } from "../context.js";
+import type { App } from "./app.js";
+import { authPlugin } from "./plugins/auth.js";
+import { docsPlugin } from "./plugins/docs.js";
+import { errorsPlugin } from "./plugins/errors.js";
+import { BODY_LIMIT, jsonBodyPlugin } from "./plugins/json-body.js";
+import { metricsPlugin } from "./plugins/metrics.js";
+import { requestLogPlugin } from "./plugins/request-log.js";
+import { trialPlugin } from "./plugins/trial.js";
+import { accountRoutes } from "./routes/account.js";
+import { accountChangeRoutes } from "./routes/account-changes.js";
+import { backupRoutes } from "./routes/backups.js";
+import { devMailRoutes } from "./routes/dev-mail.js";
+import { deviceRoutes } from "./routes/devices.js";
+import { keyChangeRoutes } from "./routes/key-changes.js";
+import { policyRoutes } from "./routes/policies.js";
+import { recoveryRoutes } from "./routes/recovery.js";
+import { relayRoutes } from "./routes/relay.js";
+import { requestRoutes } from "./routes/requests.js";
+import { walletRoutes } from "./routes/wallets.js";
+
+export interface ServerOptions {
+  /** A pino logger config, or false for none (tests). */
+  logger?: boolean | Record<string, unknown>;
+}
+
+export async function buildServer(ctx: ProviderContext, options: ServerOptions = {}): Promise<App> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // One line per request, at a level by what it was: see `plugins/request-log.ts`.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  jsonBodyPlugin(app);
+  await docsPlugin(app);
+  await app.register(rateLimit, { global: false });
+  if (ctx.trial) trialPlugin(app);
+  errorsPlugin(app);
+  authPlugin(app, ctx);
+  metricsPlugin(app, ctx);
+  requestLogPlugin(app);
+
+  app.get("/health", { schema: { hide: true } }, async () => ({ ok: true, database: ctx.db.kind }));
+  deviceRoutes(app, ctx);
+  devMailRoutes(app, ctx);
+  accountRoutes(app, ctx);
+  accountChangeRoutes(app, ctx);
+  walletRoutes(app, ctx);
+  keyChangeRoutes(app, ctx);
+  backupRoutes(app, ctx);
+  recoveryRoutes(app, ctx);
+  requestRoutes(app, ctx);
+  policyRoutes(app, ctx);
+  await relayRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,61 @@
+/**
+ * The account's sign requests, as its devices see them: listing and reading them, approving a
+ * held one after describing its bytes here (never by the provider's description), and
+ * cancelling or denying one.
+ */
+import type { BitcoinNetwork, SigningKey, SigningRequest } from "@keyshard/chains";
+import { signApproval } from "@keyshard/transport";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import type { Device } from "../device/device.js";
+import { WalletError } from "../errors.js";
+import { describeMessageRequest, describeRequest } from "../requests.js";
+
+import type { RequestDetail, RequestSummary } from "../types.js";
+import { uuidArgument } from "./arguments.js";
+
+export const requests = (device: Device, status?: string): Promise<{ requests: RequestSummary[] }> =>
+  device.client.call("GET", `/v1/sign-requests${status ? `?status=${encodeURIComponent(status)}` : ""}`);
+
+export const requestDetail = (device: Device, requestId: string): Promise<RequestDetail> =>
+  device.client.call("GET", `/v1/sign-requests/${uuidArgument(requestId, "request")}`);
+
+/** A request with this device's own reading of its bytes, as an approval is asked about it. */
+export type RequestToApprove = Omit<RequestDetail, "description"> & {
+  description: ReturnType<typeof describeRequest> | ReturnType<typeof describeMessageRequest>;
+};
+
+/** Reads a held request's bytes, describes them here, and approves exactly those bytes. */
+export async function approve(
+  device: Device,
+  requestId: string,
+  confirm?: (request: RequestToApprove) => boolean | Promise<boolean>,
+): Promise<RequestSummary> {
+  const detail = await requestDetail(device, requestId);
+  const { body, key } = requestOf(device, detail);
+  const description = describeRequest(body, key) ?? describeMessageRequest(body);
+  // Only this device's own reading is shown: the provider's description of the request is not.
+  if (confirm && !(await confirm({ ...detail, description }))) throw new WalletError("usage", "not approved");
+  const signature = signApproval(device.identity, requestId, hexToBytes(detail.payload));
+  return device.client.call("POST", `/v1/sign-requests/${requestId}/approve`, { signature: bytesToHex(signature) });
+}
+
+/**
+ * Another device's request as this device reads it: the bytes, and the wallet's key when this
+ * device holds a share of it (without it, a PSBT's change shows as a payment). Only the Bitcoin
+ * network, which changes how addresses are written and nothing that is signed, comes from the
+ * provider's reading.
+ */
+export function requestOf(device: Device, detail: RequestDetail): { body: SigningRequest; key?: SigningKey } {
+  const body: SigningRequest = { chain: detail.chain, kind: detail.kind, payload: detail.payload };
+  if (detail.path !== null && detail.path !== undefined) body.path = detail.path;
+  if (detail.chain === "bitcoin") {
+    const network = /^bitcoin:(mainnet|testnet|regtest)$/.exec(String(detail.description?.network ?? ""))?.[1];
+    body.network = (network ?? "mainnet") as BitcoinNetwork;
+  }
+  const held = device.state.wallets.find((w) => w.id === detail.walletId);
+  return { body, ...(held && { key: device.keyOf(held, body.path) }) };
+}
+
+/** Cancels a held request (the requester's), or denies another device's. */
+export const cancel = (device: Device, requestId: string): Promise<RequestSummary> =>
+  device.client.call("POST", `/v1/sign-requests/${uuidArgument(requestId, "request")}/cancel`);

@@ -1,0 +1,258 @@
+/**
+ * Making a wallet's key: a hybrid 2-of-2 with the provider (driven over /v1/sessions), or a
+ * t-of-n wallet among devices (and the provider, when it is a party) over the relay, which the
+ * other devices join from the provider's list of waiting key generations. A key generation that
+ * never finished can be deleted, freeing its name.
+ */
+import { type SchemeName, type Share, scheme, WALLET_DEVICE } from "@keyshard/mpc";
+import { deviceId, driveSession, type RelayChannel, type RoundReply, wsRelayChannel } from "@keyshard/transport";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import type { Device } from "../device/device.js";
+import { WalletError } from "../errors.js";
+import { sealForRecovery } from "../face-recovery.js";
+import { policyForProvider } from "../policy-units.js";
+import { sidHex } from "../session-ids.js";
+import { relayRun, toPeer } from "../signing.js";
+import type { Member, StoredWallet } from "../state.js";
+
+/** How long a key generation over the relay waits for a round from the other parties. */
+const KEYGEN_WAIT_MS = 120_000;
+/** How often a device waiting in a key generation asks whether the wallet was deleted meanwhile. */
+const KEYGEN_CHECK_MS = 2_000;
+
+export interface NewWallet {
+  name: string;
+  scheme?: SchemeName;
+  threshold?: number;
+  n?: number;
+  /** The other devices of a t-of-n wallet; none: a hybrid wallet with the provider. */
+  devices?: string[];
+  /** Whether the provider holds a share of a t-of-n wallet. */
+  providerParty?: boolean;
+  policy?: unknown[];
+}
+
+export async function createWallet(device: Device, options: NewWallet): Promise<StoredWallet> {
+  if (device.state.wallets.some((w) => w.name === options.name))
+    throw new WalletError("usage", `this device has a wallet named ${options.name} already`);
+  if (options.devices === undefined || options.devices.length === 0) {
+    if ((options.n !== undefined && options.n !== 2) || options.providerParty === false)
+      throw new WalletError(
+        "usage",
+        "a wallet without other devices is hybrid: this device and the provider, 2-of-2; a t-of-n wallet needs --with DEVICE for each other device",
+      );
+    return createHybrid(
+      device,
+      options.name,
+      options.scheme ?? "ecdsa2p",
+      options.policy && policyForProvider(options.policy),
+    );
+  }
+  const schemeName = options.scheme ?? "dkls23";
+  const devices = [device.deviceId, ...options.devices];
+  const providerParty = options.providerParty ?? (options.n === undefined || options.n === devices.length + 1);
+  const parties = devices.length + (providerParty ? 1 : 0);
+  const n = options.n ?? parties;
+  if (n !== parties)
+    throw new WalletError(
+      "usage",
+      `--quorum T/${n} does not fit: N counts the parties, here ${devices.length} devices (this one and each --with)${providerParty ? " and the provider" : ""}, so ${parties}`,
+    );
+  const threshold = options.threshold ?? 2;
+  const created = await device.client.call<{
+    walletId: string;
+    relayId: string;
+    sid: string;
+    threshold: number;
+    members: Member[];
+  }>("POST", "/v1/wallets", {
+    name: options.name,
+    scheme: schemeName,
+    members: devices,
+    threshold,
+    provider: providerParty,
+    ...(options.policy && { policy: policyForProvider(options.policy) }),
+  });
+  checkMembers(created.members, devices);
+  return joinKeygen(device, { id: created.walletId, name: options.name, scheme: schemeName, threshold }, created);
+}
+
+async function createHybrid(
+  device: Device,
+  name: string,
+  schemeName: SchemeName,
+  policy?: unknown[],
+): Promise<StoredWallet> {
+  const created = await device.client.call<{
+    walletId: string;
+    session: RoundReply & { sid: string; publicKey?: string };
+  }>("POST", "/v1/wallets", { name, scheme: schemeName, ...(policy && { policy }) });
+  device.progress("making the key with the provider (distributed key generation)");
+  const party = scheme(schemeName).keygen(hexToBytes(created.session.sid), WALLET_DEVICE);
+  const sessionId = created.session.sessionId;
+  const done = await driveSession(party, created.session, (round, messages) =>
+    device.client.call<RoundReply & { sid: string; publicKey?: string }>("POST", `/v1/sessions/${sessionId}/round`, {
+      round,
+      messages,
+    }),
+  );
+  const share = party.result();
+  const publicKey = bytesToHex(scheme(schemeName).publicKey(share));
+  if (done.publicKey !== undefined && done.publicKey !== publicKey)
+    throw new WalletError("signing-failed", "the provider reports another public key than the one this device made");
+  const wallet: StoredWallet = {
+    id: created.walletId,
+    name,
+    scheme: schemeName,
+    publicKey,
+    share: bytesToHex(scheme(schemeName).encodeShare(share)),
+    index: WALLET_DEVICE,
+    threshold: 2,
+    members: null,
+    sids: [sidHex(created.session.sid)],
+  };
+  await device.save((s) => void s.wallets.push(wallet));
+  await sealForRecovery(device, wallet);
+  return wallet;
+}
+
+/** The members the provider lists must be the devices asked for, with keys that hash to their ids. */
+function checkMembers(members: Member[], devices: string[]): void {
+  for (const [i, id] of devices.entries()) {
+    const m = members[i];
+    if (m === undefined || m.deviceId !== id || m.provider || deviceId(hexToBytes(m.identityKey)) !== id)
+      throw new WalletError("signing-failed", `the provider listed member ${i} wrongly; nothing was made`);
+  }
+}
+
+async function joinKeygen(
+  device: Device,
+  wallet: { id: string; name: string; scheme: SchemeName; threshold: number },
+  relay: { relayId: string; sid: string; members: Member[] },
+): Promise<StoredWallet> {
+  const index = relay.members.findIndex((m) => m.deviceId === device.deviceId);
+  if (index < 0) throw new WalletError("usage", `this device is not a member of wallet ${wallet.name}`);
+  device.progress(`making the key of ${wallet.name} with ${relay.members.length - 1} other part(ies) over the relay`);
+  const party = scheme(wallet.scheme).keygen(hexToBytes(relay.sid), index, {
+    t: wallet.threshold,
+    n: relay.members.length,
+  });
+  const channel = watchKeygen(device, await wsRelayChannel(device.client.url, device.identity, relay.relayId), wallet);
+  let share: Share;
+  try {
+    share = await relayRun({ client: device.client, identity: device.identity }, relay, {
+      party,
+      index,
+      peers: relay.members.filter((m) => m.index !== index).map(toPeer),
+      channel,
+      timeoutMs: KEYGEN_WAIT_MS,
+    });
+  } catch (e) {
+    if (!(e instanceof WalletError) || e.code !== "signing-failed") throw e;
+    throw new WalletError(
+      "keygen-ended",
+      `the key generation of wallet ${wallet.name} did not finish (${e.message})`,
+      { walletId: wallet.id },
+      { cause: e, next: { step: "join-or-delete-wallet", wallet: wallet.name } },
+    );
+  }
+  const publicKey = bytesToHex(scheme(wallet.scheme).publicKey(share));
+  const confirmed = await device.client.call<{ state: string }>("POST", `/v1/wallets/${wallet.id}/confirm`, {
+    publicKey,
+  });
+  const stored: StoredWallet = {
+    ...wallet,
+    publicKey,
+    share: bytesToHex(scheme(wallet.scheme).encodeShare(share)),
+    index,
+    members: relay.members,
+    sids: [sidHex(relay.sid)],
+  };
+  await device.save((s) => void s.wallets.push(stored));
+  device.progress(`wallet ${wallet.name} is ${confirmed.state}`);
+  return stored;
+}
+
+/**
+ * `channel`, stopping with a `keygen-ended` error soon after a device of the account deletes the
+ * wallet (or its key generation fails): the others then stop waiting for parties that will
+ * never come, instead of waiting out the whole run's timeout.
+ */
+function watchKeygen(device: Device, channel: RelayChannel, wallet: { id: string; name: string }): RelayChannel {
+  let checkedAt = Date.now();
+  return {
+    send: (envelopes) => channel.send(envelopes),
+    receive: async () => {
+      if (Date.now() - checkedAt >= KEYGEN_CHECK_MS) {
+        checkedAt = Date.now();
+        const { state } = await device.client.call<{ state: string }>("GET", `/v1/wallets/${wallet.id}`);
+        if (state === "abandoned" || state === "failed")
+          throw state === "abandoned"
+            ? new WalletError(
+                "keygen-ended",
+                `the key generation of wallet ${wallet.name} was deleted by a device of the account: nothing was made, and the name is free`,
+                { walletId: wallet.id },
+              )
+            : new WalletError(
+                "keygen-ended",
+                `the key generation of wallet ${wallet.name} failed: nothing was made`,
+                { walletId: wallet.id },
+                { next: { step: "delete-wallet", wallet: wallet.name } },
+              );
+      }
+      return channel.receive();
+    },
+    close: () => channel.close(),
+  };
+}
+
+/**
+ * Deletes a wallet whose key generation never finished (interrupted, timed out or failed), at the
+ * provider: its name is free again, and devices still waiting in its key generation stop. The
+ * provider refuses a wallet whose key was made.
+ */
+export async function deleteWallet(device: Device, name: string): Promise<{ walletId: string; name: string }> {
+  const { wallets } = await device.client.call<{ wallets: { id: string; name: string }[] }>("GET", "/v1/wallets");
+  const remote = wallets.find((w) => w.name === name || w.id === name);
+  if (remote === undefined)
+    throw new WalletError(
+      "unknown-wallet",
+      `the account has no wallet named ${name}`,
+      {},
+      { next: { step: "list-wallets" } },
+    );
+  return device.client.call("DELETE", `/v1/wallets/${remote.id}`);
+}
+
+/** Joins the key generation of every t-of-n wallet of the account that waits for this device. */
+export async function joinPendingWallets(device: Device): Promise<StoredWallet[]> {
+  const sessions = await device.client.call<{
+    sessions: { relayId: string; sid: string; purpose: string; createdBy: string }[];
+  }>("GET", "/v1/relay");
+  const { wallets } = await device.client.call<{ wallets: { id: string; name: string; state: string }[] }>(
+    "GET",
+    "/v1/wallets",
+  );
+  const joined: StoredWallet[] = [];
+  for (const session of sessions.sessions) {
+    const name = /^keygen of wallet (.+)$/.exec(session.purpose)?.[1];
+    const remote = wallets.find((w) => w.name === name && w.state === "creating");
+    if (remote === undefined || session.createdBy === device.deviceId) continue;
+    if (device.state.wallets.some((w) => w.id === remote.id)) continue;
+    const detail = await device.client.call<{ scheme: SchemeName; threshold: number; members: Member[] }>(
+      "GET",
+      `/v1/wallets/${remote.id}`,
+    );
+    for (const m of detail.members)
+      if (!m.provider && deviceId(hexToBytes(m.identityKey)) !== m.deviceId)
+        throw new WalletError("signing-failed", `the provider gave a wrong key for member ${m.deviceId}`);
+    joined.push(
+      await joinKeygen(
+        device,
+        { id: remote.id, name: remote.name, scheme: detail.scheme, threshold: detail.threshold },
+        { relayId: session.relayId, sid: session.sid, members: detail.members },
+      ),
+    );
+  }
+  return joined;
+}

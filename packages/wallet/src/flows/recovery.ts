@@ -1,0 +1,64 @@
+/**
+ * Face recovery and heirs, as the account's devices use them: enrolling the owner's face or an
+ * heir's, watching and deciding recoveries, and recovering the hybrid wallets on a new device
+ * (then refreshing them, so that the lost device's share signs nothing). The face and the
+ * boxes themselves are handled in `face-recovery.ts`.
+ */
+import type { Challenge } from "@keyshard/biometric";
+import type { Device } from "../device/device.js";
+import { enrollFaceAt, faceLink, type Recovered, recoverWithFace } from "../face-recovery.js";
+import type { StoredWallet } from "../state.js";
+import type { EnrolledFace, Enrollment, RecoveryView } from "../types.js";
+import { uuidArgument } from "./arguments.js";
+import { refresh } from "./key-change.js";
+
+export const enrollFace = (device: Device, paths: readonly string[], totp?: string): Promise<EnrolledFace> =>
+  enrollFaceAt(faceLink(device), paths, undefined, totp);
+
+/** An heir: who they are, and how long the owner must be inactive before they may recover. */
+export interface Heir {
+  email: string;
+  inactivityDays?: number;
+}
+
+export const addHeir = (device: Device, heir: Heir, paths: readonly string[], totp?: string): Promise<EnrolledFace> =>
+  enrollFaceAt(faceLink(device), paths, heir, totp);
+
+export async function heirs(device: Device): Promise<Enrollment[]> {
+  const { enrollments } = await device.client.call<{ enrollments: Enrollment[] }>("GET", "/v1/recovery/keys");
+  return enrollments.filter((e) => e.kind === "heir");
+}
+
+export const vetoHeir = (device: Device, id: string): Promise<Enrollment> =>
+  device.client.call("POST", `/v1/recovery/enrollments/${uuidArgument(id, "heir")}/veto`);
+
+export const recoveries = (device: Device): Promise<{ recoveries: RecoveryView[] }> =>
+  device.client.call("GET", "/v1/recovery/recoveries");
+
+export const decideRecovery = (device: Device, id: string, verb: "confirm" | "reject"): Promise<RecoveryView> =>
+  device.client.call("POST", `/v1/recovery/recoveries/${uuidArgument(id, "recovery")}/${verb}`);
+
+/**
+ * On a new device (registered and verified under the email): recovers the hybrid wallets with
+ * the face, keeps them, and refreshes each one so that the lost device's share signs nothing.
+ */
+export async function recover(
+  device: Device,
+  paths: readonly string[],
+  ready: (challenge: Challenge) => Promise<void>,
+): Promise<Recovered> {
+  const recovered = await recoverWithFace(faceLink(device), paths, ready);
+  await device.save((s) => {
+    for (const w of recovered.wallets) {
+      if (s.wallets.some((x) => x.id === w.id)) continue;
+      const name = s.wallets.some((x) => x.name === w.name) ? `${w.name}-${w.id.slice(0, 8)}` : w.name;
+      s.wallets.push({ ...w, name });
+    }
+  });
+  const refreshed: StoredWallet[] = [];
+  for (const w of recovered.wallets) {
+    device.progress(`refreshing ${w.name}: the lost device's share stops signing`);
+    refreshed.push(await refresh(device, w.id));
+  }
+  return { ...recovered, wallets: refreshed };
+}
