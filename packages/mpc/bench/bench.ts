@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- name-filter]`: one JSON line per benchmark, as DESIGN.md specifies.
+ * `npm run bench [-- name-filter]`: one JSON line per benchmark,
+ * `{"bench":"ecdsa2p.sign","parties":2,"threshold":2,"runs":50,"p50_ms":…,"p95_ms":…}`.
  * All parties run in this process, so the figures are compute only (no network), summed over
  * the parties.
  */
