@@ -159,9 +159,9 @@ describe("refusals", () => {
     expect(refusal({ name: "\u{1F600}".repeat(40), when: {}, decision: "allow" })).toBe(
       "rule 2 needs a name (1 to 64 characters)",
     );
-    expect(checkPolicy([{ name: "a", when: {}, decision: "allow" }, ,])).toEqual({
-      refusal: "a policy is a list of rules",
-    });
+    const sparse: unknown[] = [{ name: "a", when: {}, decision: "allow" }];
+    sparse.length = 2;
+    expect(checkPolicy(sparse)).toEqual({ refusal: "a policy is a list of rules" });
     expect(refusalOfWhen({ to: [null] })).toBe(`${where}to must be a non-empty list of strings`);
     expect(refusalOfWhen({ kind: ["picture"] })).toBe(`${where}kind has an unknown value`);
     expect(refusalOfWhen({ chain: ["dogecoin"] })).toBe(`${where}chain has an unknown value`);
