@@ -99,8 +99,8 @@ export function readSignRequest(schemeName: SchemeName, share: Share, request: S
     const adapter = adapterOf(request.chain);
     const key = signingKey(schemeName, share, request.path);
     checkAccepted(adapter, request, key.algorithm);
-    const toSign = adapter.digests(request, key, { maxInputs: MAX_BITCOIN_INPUTS });
     const description = adapter.describe(request, key);
+    const toSign = adapter.digests(request, key, { maxInputs: MAX_BITCOIN_INPUTS });
     return {
       facts: factsOf(request, description),
       summary: summaryOf(request, description),
