@@ -57,7 +57,7 @@ import {
   relayRun,
   replaying,
   sealControl,
-} from "./signing.js";
+} from "./runs/signing.js";
 import type { StoredWallet } from "./state.js";
 import type { Wallet } from "./wallet.js";
 

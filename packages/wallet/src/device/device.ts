@@ -13,7 +13,7 @@ import { WalletError } from "../errors.js";
 import { Keystore } from "../keystore.js";
 import { requestKey } from "../requests.js";
 import { claimIn, type RunKind } from "../session-ids.js";
-import type { RunContext } from "../signing.js";
+import type { RunContext } from "../runs/signing.js";
 import type { DeviceState, StoredWallet } from "../state.js";
 
 export interface DeviceOptions {

@@ -7,7 +7,7 @@
 import type { Device } from "../device/device.js";
 import { WalletError } from "../errors.js";
 import { sealForRecovery } from "../face-recovery.js";
-import { type RemoteWallet, remoteWallet, runKeyChange, startKeyChange } from "../key-changes.js";
+import { type RemoteWallet, remoteWallet, runKeyChange, startKeyChange } from "../runs/key-change.js";
 import { usedBy } from "../session-ids.js";
 import type { NextShare, StoredWallet } from "../state.js";
 import { deviceIdArgument } from "./arguments.js";

@@ -12,7 +12,7 @@ import { WalletError } from "../errors.js";
 import { sealForRecovery } from "../face-recovery.js";
 import { policyForProvider } from "../policy-units.js";
 import { sidHex } from "../session-ids.js";
-import { relayRun, toPeer } from "../signing.js";
+import { relayRun, toPeer } from "../runs/signing.js";
 import type { Member, StoredWallet } from "../state.js";
 
 /** How long a key generation over the relay waits for a round from the other parties. */

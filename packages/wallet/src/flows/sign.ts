@@ -21,7 +21,7 @@ import {
   type MessageRequestDescription,
   messagesToSign,
 } from "../requests.js";
-import { openingsOf, openSessions, runAmongDevices, runWithProvider } from "../signing.js";
+import { openingsOf, openSessions, runAmongDevices, runWithProvider } from "../runs/signing.js";
 import type { PendingRequest, SendIntent, StoredWallet } from "../state.js";
 import type { SignOutcome, WaitingFor } from "../types.js";
 import { finish, RECEIPT_WAIT_MS, sendAgain } from "./delivery.js";

@@ -17,11 +17,11 @@
 import { reshareMembers, type SchemeName, type Share, scheme } from "@keyshard/mpc";
 import { type DeviceIdentity, deviceId, driveSession, type RoundReply } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import type { ProviderClient } from "./client.js";
-import { WalletError } from "./errors.js";
-import { sidHex } from "./session-ids.js";
+import type { ProviderClient } from "../client.js";
+import { WalletError } from "../errors.js";
+import { sidHex } from "../session-ids.js";
 import { relayRun, toPeer } from "./signing.js";
-import type { Member, NextShare, StoredWallet } from "./state.js";
+import type { Member, NextShare, StoredWallet } from "../state.js";
 
 /** A wallet as the provider describes it, with the key change under way if any. */
 export interface RemoteWallet {

@@ -33,9 +33,9 @@ import {
   wsRelayChannel,
 } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import type { ProviderClient } from "./client.js";
-import { WalletError } from "./errors.js";
-import type { Member, StoredWallet } from "./state.js";
+import type { ProviderClient } from "../client.js";
+import { WalletError } from "../errors.js";
+import type { Member, StoredWallet } from "../state.js";
 
 export interface RunContext {
   client: ProviderClient;
