@@ -39,7 +39,7 @@ const PRESIGNATURE_VERSION = 2;
 export const FINAL_ROUND = 3;
 /** A finished run's step: the final round handled. */
 const SIGNED = 4;
-/** 3: state typed by step (was the pre-signature's version, 2, with a bare step and result). */
+/** The saved state's format, typed by step: a state saved in another format is refused on restore. */
 const STATE_VERSION = 3;
 
 export interface Presignature {

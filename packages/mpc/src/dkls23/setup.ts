@@ -67,7 +67,7 @@ import { commit, verifyOpening } from "../zk/commitment.js";
 import { Transcript } from "../zk/transcript.js";
 import { DklsShare, MAX_PARTIES, type PairSetup, pairSid } from "./share.js";
 
-/** 2: state typed by step (was one record of optional fields per peer). */
+/** The saved state's format, typed by step: a state saved in another format is refused on restore. */
 const STATE_VERSION = 2;
 /** The step of a finished run: after its five rounds. */
 const FINISHED = 6;

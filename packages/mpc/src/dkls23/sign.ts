@@ -66,7 +66,7 @@ import {
 import { DklsFinishParty, type Presignature, readPresignature, writePresignature } from "./presign.js";
 import { type DklsShare, MAX_PARTIES, pairSid } from "./share.js";
 
-/** 3: state typed by step (was one record with optional fields). */
+/** The saved state's format, typed by step: a state saved in another format is refused on restore. */
 const STATE_VERSION = 3;
 const NONCE_BYTES = 32;
 

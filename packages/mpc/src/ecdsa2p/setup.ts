@@ -100,7 +100,7 @@ import { Transcript } from "../zk/transcript.js";
 import { Ecdsa2pShare } from "./share.js";
 
 export type SetupMode = "keygen" | "refresh";
-/** 3: state typed by step (was one record of optional fields). */
+/** The saved state's format, typed by step: a state saved in another format is refused on restore. */
 const STATE_VERSION = 3;
 
 export interface KeygenOptions {

@@ -70,7 +70,7 @@ import { Transcript } from "../zk/transcript.js";
 import type { Ecdsa2pShare } from "./share.js";
 
 const PROTOCOL = "ecdsa2p/sign";
-/** 2: state typed by step (was one record of optional fields). */
+/** The saved state's format, typed by step: a state saved in another format is refused on restore. */
 const STATE_VERSION = 2;
 const STAT = 128n;
 /** Added to x₀ inside the ciphertext: ≥ every |x₀| that Πlog* admits, and ≡ 0 mod n. */

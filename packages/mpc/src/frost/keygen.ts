@@ -41,7 +41,7 @@ import { type FrostCurve, type RunCurve, readElement, readScalar } from "./curve
 import { identifierHex, identifierOf } from "./polynomial.js";
 import { CHAIN_CODE_BYTES, FrostShare, MAX_PARTIES } from "./share.js";
 
-/** 2: state typed by step (was one record of optional fields). */
+/** The saved state's format, typed by step: a state saved in another format is refused on restore. */
 const STATE_VERSION = 2;
 
 export interface KeygenOptions {

@@ -44,7 +44,7 @@ import { evaluateCommitment, identifierHex, identifierOf, lagrangeAt } from "./p
 import { FrostShare, MAX_PARTIES, type PublicState, parsePublicState } from "./share.js";
 import { outputKey } from "./signing-key.js";
 
-/** 2: state typed by step (was one record of optional fields). */
+/** The saved state's format, typed by step: a state saved in another format is refused on restore. */
 const STATE_VERSION = 2;
 
 /** One participant of a reshare: its index in the old key (if any) and in the new one (if any). */

@@ -43,7 +43,7 @@ import { identifierHex } from "./polynomial.js";
 import { type FrostShare, MAX_PARTIES } from "./share.js";
 import { type SigningKey, signingKey } from "./signing-key.js";
 
-/** 2: state typed by step (was one record of optional fields). */
+/** The saved state's format, typed by step: a state saved in another format is refused on restore. */
 const STATE_VERSION = 2;
 const MAX_MESSAGE_BYTES = 1 << 20;
 
