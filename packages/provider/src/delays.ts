@@ -4,10 +4,10 @@
  * minimums. A delay set too short by mistake would quietly remove a defence, so without trial mode
  * the provider refuses to start with one; with it, every response says so (see `api/server.ts`).
  */
-import { DEFAULT_POLICY_DELAY_MS } from "./policy/changes.js";
 import { DEFAULT_RECOVERY_HOLD_MS } from "./recovery/face.js";
 import { DEFAULT_HEIR_INACTIVITY_MS, MIN_HEIR_INACTIVITY_MS } from "./recovery/heirs.js";
 import { DEFAULT_BACKUP_DELAY_MS } from "./wallets/backups.js";
+import { DEFAULT_POLICY_DELAY_MS } from "./wallets/policy-changes.js";
 
 export interface Delays {
   /** A policy change's wait; also how long a device must be active before it may approve another. */

@@ -5,6 +5,7 @@
  */
 import { quotaExceeded } from "./errors.js";
 import type { Queryable } from "./store/queryable.js";
+import { countRunningRuns } from "./store/running-runs.js";
 
 /** Runs the provider takes part in for one account that have not finished, failed or expired. */
 export const MAX_RUNNING_RUNS = 128;
@@ -20,12 +21,6 @@ export const MAX_BITCOIN_INPUTS = 64;
  */
 export const MAX_SUBSCRIPTIONS = 4 * MAX_BITCOIN_INPUTS;
 
-/** How many runs of the account whose id is the statement's parameter `param` are still going. */
-export const runningRuns = (param: string) =>
-  `(SELECT count(*) FROM sessions WHERE account_id = ${param} AND status = 'running')
-   + (SELECT count(*) FROM relay_parties p JOIN wallets w ON w.id = p.wallet_id
-      WHERE w.account_id = ${param} AND p.status = 'running')`;
-
 /** Refuses a new run of an account that has `running` runs going already. */
 export function refuseOverRunQuota(running: number): void {
   if (running >= MAX_RUNNING_RUNS)
@@ -36,6 +31,5 @@ export function refuseOverRunQuota(running: number): void {
 
 /** Refuses a new run of the account's when `MAX_RUNNING_RUNS` of its runs are still going. */
 export async function checkRunQuota(q: Queryable, accountId: string): Promise<void> {
-  const [row] = await q.query<{ n: string }>(`SELECT ${runningRuns("$1")} AS n`, [accountId]);
-  refuseOverRunQuota(Number(row?.n ?? 0));
+  refuseOverRunQuota(await countRunningRuns(q, accountId));
 }

@@ -133,6 +133,14 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("refresh and backup on %s", 
     });
     expect(confirmed.status).toBe(409);
     expect(await epochOf()).toBe(before);
+    // The failure is kept, not rolled back with the refusal: the change is over, and audited.
+    const [change] = await provider.context.db.query<{ status: string }>(
+      "SELECT status FROM key_changes WHERE wallet_id = $1 AND epoch = $2",
+      [wallet.walletId, next.epoch],
+    );
+    expect(change?.status).toBe("failed");
+    const audited = await device.request("GET", "/v1/audit");
+    expect((audited.body.entries as { action: string }[]).map((e) => e.action)).toContain("key-change.failed");
     expect((await sign(wallet.share, before)).status).toBe(201);
     // A device of another account cannot start or confirm anything on this wallet.
     const stranger = await activeDevice(provider, "stranger@example.com");

@@ -275,6 +275,10 @@ describe("face recovery", () => {
     expect((await fresh.request("POST", `/v1/recovery/recoveries/${recoveryId}/confirm`)).status).toBe(403);
     const confirmed = await phone.request("POST", `/v1/recovery/recoveries/${recoveryId}/confirm`);
     expect(confirmed.body).toMatchObject({ status: "confirmed", device: fresh.id });
+    // The refused proofs are in the account's audit log: a refusal is kept, not rolled back with it.
+    const audit = await phone.request("GET", "/v1/audit");
+    const refusals = (audit.body.entries as { action: string }[]).filter((e) => e.action === "face.claim-refused");
+    expect(refusals).toHaveLength(2);
     const after = await fresh.request("POST", `/v1/wallets/${wallet.walletId}/sign-requests`, {
       chain: "solana",
       payload: solana(wallet),

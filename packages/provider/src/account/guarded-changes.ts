@@ -2,7 +2,7 @@
  * Guarded account changes: what could undo the account's strongest policy (a new TOTP, a face
  * enrollment, an heir, a backup of the provider's share, a new device) never takes effect at once.
  * Whoever requests one first asks for the account's TOTP code where one is in force (`requireSecondFactor`
- * in `policy/account-totp.ts`); the change then waits out a delay, mailed to the account with a
+ * in `totp.ts`); the change then waits out a delay, mailed to the account with a
  * one-time cancel token, while any active device of the account or that token can cancel it. A
  * thief holding one device can start such a change but not finish it before the owner notices.
  *
@@ -21,24 +21,19 @@ import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { appendAudit } from "../audit/log.js";
 import type { ProviderContext } from "../context.js";
 import { conflict, notFound, ProviderError } from "../errors.js";
+import {
+  accountsWithDueChanges,
+  type ChangeKind,
+  type GuardedChange,
+  insertAccountChange,
+  lockAccountChange,
+  lockChangeByCancelMac,
+  lockDueChanges,
+  lockPendingChangeOf,
+  markChangeApplied,
+  markChangeCancelled,
+} from "../store/account-changes.js";
 import type { Queryable } from "../store/queryable.js";
-
-export const CHANGE_KINDS = ["totp", "owner-enrollment", "heir-enrollment", "backup", "device", "revocation"] as const;
-export type ChangeKind = (typeof CHANGE_KINDS)[number];
-
-export interface GuardedChange {
-  id: string;
-  account_id: string;
-  kind: ChangeKind;
-  subject: string;
-  summary: string;
-  requested_by: string;
-  requested_ms: string;
-  effective_ms: string;
-  status: "pending" | "applied" | "cancelled";
-}
-
-const COLUMNS = "id, account_id, kind, subject, summary, requested_by, requested_ms, effective_ms, status";
 
 /** What a kind's change does when it takes effect and when it is cancelled, in the caller's transaction. */
 export interface ChangeEffects {
@@ -93,22 +88,18 @@ export async function requestGuardedChange(
   const now = ctx.now();
   const effectiveMs = now + (change.delayMs ?? ctx.accountChangeDelayMs);
   const token = bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
-  const inserted = await tx.query(
-    `INSERT INTO account_changes (id, account_id, kind, subject, summary, requested_by, requested_ms, effective_ms, status, cancel_mac)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9) ON CONFLICT DO NOTHING RETURNING id`,
-    [
-      changeId,
-      device.accountId,
-      change.kind,
-      change.subject,
-      change.summary,
-      device.id,
-      now,
-      effectiveMs,
-      tokenMac(ctx, token),
-    ],
-  );
-  if (inserted.length === 0) throw conflict(`a change of this ${change.kind} already waits: cancel it first`);
+  const inserted = await insertAccountChange(tx, {
+    id: changeId,
+    accountId: device.accountId,
+    kind: change.kind,
+    subject: change.subject,
+    summary: change.summary,
+    requestedBy: device.id,
+    requestedMs: now,
+    effectiveMs,
+    cancelMac: tokenMac(ctx, token),
+  });
+  if (!inserted) throw conflict(`a change of this ${change.kind} already waits: cancel it first`);
   await appendAudit(tx, {
     chain: device.accountId,
     atMs: now,
@@ -131,16 +122,9 @@ export async function requestGuardedChange(
 /** Applies the account's changes whose delay has passed, oldest first. Returns how many. */
 export async function applyDueChanges(ctx: ProviderContext, tx: Queryable, accountId: string): Promise<number> {
   const now = ctx.now();
-  const due = await tx.query<GuardedChange>(
-    `SELECT ${COLUMNS} FROM account_changes WHERE account_id = $1 AND status = 'pending' AND effective_ms <= $2
-     ORDER BY effective_ms, requested_ms FOR UPDATE`,
-    [accountId, now],
-  );
+  const due = await lockDueChanges(tx, accountId, now);
   for (const change of due) {
-    await tx.query(
-      "UPDATE account_changes SET status = 'applied', finished_by = 'provider', finished_ms = $2 WHERE id = $1",
-      [change.id, now],
-    );
+    await markChangeApplied(tx, change.id, now);
     const kind = effectsOf(change.kind);
     await kind.apply(ctx, tx, change);
     await appendAudit(tx, {
@@ -166,13 +150,9 @@ export async function applyDueChanges(ctx: ProviderContext, tx: Queryable, accou
 
 /** Applies every account's due changes (the server runs it every minute). Returns how many. */
 export async function sweepDueChanges(ctx: ProviderContext): Promise<number> {
-  const accounts = await ctx.db.query<{ account_id: string }>(
-    "SELECT DISTINCT account_id FROM account_changes WHERE status = 'pending' AND effective_ms <= $1 LIMIT 1000",
-    [ctx.now()],
-  );
   let applied = 0;
-  for (const { account_id } of accounts)
-    applied += await ctx.db.transaction((tx) => applyDueChanges(ctx, tx, account_id));
+  for (const accountId of await accountsWithDueChanges(ctx.db, ctx.now()))
+    applied += await ctx.db.transaction((tx) => applyDueChanges(ctx, tx, accountId));
   if (applied > 0) ctx.notifier.kick();
   return applied;
 }
@@ -188,14 +168,6 @@ export const changeView = (row: GuardedChange) => ({
   status: row.status,
 });
 
-/** The account's changes still waiting. */
-export async function pendingChanges(q: Queryable, accountId: string): Promise<GuardedChange[]> {
-  return q.query<GuardedChange>(
-    `SELECT ${COLUMNS} FROM account_changes WHERE account_id = $1 AND status = 'pending' ORDER BY effective_ms, id`,
-    [accountId],
-  );
-}
-
 /** Cancels `change` (locked, pending, not yet due) on behalf of `by`: a device id or "email". */
 async function cancel(ctx: ProviderContext, tx: Queryable, change: GuardedChange, by: string): Promise<GuardedChange> {
   const now = ctx.now();
@@ -203,11 +175,7 @@ async function cancel(ctx: ProviderContext, tx: Queryable, change: GuardedChange
     throw conflict(
       `the change is ${change.status === "pending" ? "taking effect" : change.status}: it can no longer be cancelled`,
     );
-  await tx.query("UPDATE account_changes SET status = 'cancelled', finished_by = $2, finished_ms = $3 WHERE id = $1", [
-    change.id,
-    by,
-    now,
-  ]);
+  await markChangeCancelled(tx, change.id, by, now);
   await effectsOf(change.kind).cancel(ctx, tx, change);
   await appendAudit(tx, {
     chain: change.account_id,
@@ -242,10 +210,7 @@ export async function cancelChangeById(
   id: string,
 ): Promise<GuardedChange> {
   const change = await ctx.db.transaction(async (tx) => {
-    const [change] = await tx.query<GuardedChange>(
-      `SELECT ${COLUMNS} FROM account_changes WHERE id = $1 AND account_id = $2 FOR UPDATE`,
-      [id, device.accountId],
-    );
+    const change = await lockAccountChange(tx, id, device.accountId);
     if (change === undefined) throw notFound("no such account change in this account");
     if (effectsOf(change.kind).tokenOnly)
       throw new ProviderError(
@@ -264,10 +229,7 @@ export async function cancelChangeByToken(ctx: ProviderContext, token: string): 
   const unknown = new ProviderError("not-found", "unknown-token", "no account change waits for this cancel token");
   if (!TOKEN.test(token)) throw unknown;
   const change = await ctx.db.transaction(async (tx) => {
-    const [change] = await tx.query<GuardedChange>(
-      `SELECT ${COLUMNS} FROM account_changes WHERE cancel_mac = $1 FOR UPDATE`,
-      [tokenMac(ctx, token)],
-    );
+    const change = await lockChangeByCancelMac(tx, tokenMac(ctx, token));
     if (change === undefined) throw unknown;
     return cancel(ctx, tx, change, "email");
   });
@@ -282,10 +244,7 @@ export async function cancelChangeOf(
   kind: ChangeKind,
   subject: string,
 ): Promise<boolean> {
-  const [change] = await tx.query<GuardedChange>(
-    `SELECT ${COLUMNS} FROM account_changes WHERE kind = $1 AND subject = $2 AND account_id = $3 AND status = 'pending' FOR UPDATE`,
-    [kind, subject, device.accountId],
-  );
+  const change = await lockPendingChangeOf(tx, kind, subject, device.accountId);
   if (change === undefined) return false;
   await cancel(ctx, tx, change, device.id);
   return true;

@@ -4,6 +4,7 @@
  * Exit code 0 when all chains hold, 1 when one does not, 2 when the database cannot be read.
  */
 import { join } from "node:path";
+import { auditChainNames } from "../store/audit.js";
 import { openDatabase } from "../store/database.js";
 import { verifyAudit } from "./log.js";
 
@@ -14,9 +15,9 @@ try {
       ? { postgresUrl: env.DATABASE_URL }
       : { pgliteDir: join(env.KEYSHARD_DATA_DIR ?? "./data", "pglite") },
   );
-  const chains = await db.query<{ chain: string }>("SELECT DISTINCT chain FROM audit_log ORDER BY chain");
+  const chains = await auditChainNames(db);
   let broken = 0;
-  for (const { chain } of chains) {
+  for (const chain of chains) {
     const verdict = await verifyAudit(db, chain);
     if (verdict.ok) console.log(`ok      ${chain}  ${verdict.length} entries, head ${verdict.head}`);
     else {

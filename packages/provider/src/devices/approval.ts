@@ -7,11 +7,13 @@
  */
 
 import { defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
+import { requireSecondFactor } from "../account/totp.js";
 import { appendAudit } from "../audit/log.js";
 import type { ProviderContext } from "../context.js";
 import { notFound } from "../errors.js";
-import { requireSecondFactor } from "../policy/account-totp.js";
+import { activateApprovedDevice, markDeviceApproved } from "../store/devices.js";
 import type { Queryable } from "../store/queryable.js";
+import { deviceState } from "../store/request-auth.js";
 import { revokeDevice } from "./revoke.js";
 
 /**
@@ -36,12 +38,9 @@ async function markApproved(
   approver: { id: string; accountId: string },
   id: string,
 ): Promise<{ changeId: string; effectiveMs: number }> {
-  const [device] = await tx.query<{ name: string }>(
-    "UPDATE devices SET state = 'approved' WHERE id = $1 AND account_id = $2 AND state = 'awaiting-approval' RETURNING name",
-    [id, approver.accountId],
-  );
+  const name = await markDeviceApproved(tx, id, approver.accountId);
   // Another account's device and a device not waiting look the same: nothing to approve here.
-  if (device === undefined) throw notFound("no device of this account awaits approval under that id");
+  if (name === undefined) throw notFound("no device of this account awaits approval under that id");
   await appendAudit(tx, {
     chain: approver.accountId,
     atMs: ctx.now(),
@@ -52,19 +51,15 @@ async function markApproved(
   return requestGuardedChange(ctx, tx, approver, {
     kind: "device",
     subject: id,
-    summary: `a new device in your account, ${device.name} (${id})`,
+    summary: `a new device in your account, ${name} (${id})`,
   });
 }
 
 defineChangeKind("device", {
   async apply(ctx, tx, change) {
-    await tx.query("UPDATE devices SET state = 'active', active_since_ms = $2 WHERE id = $1 AND state = 'approved'", [
-      change.subject,
-      ctx.now(),
-    ]);
+    await activateApprovedDevice(tx, change.subject, ctx.now());
   },
   async cancel(_ctx, tx, change) {
-    const [device] = await tx.query<{ state: string }>("SELECT state FROM devices WHERE id = $1", [change.subject]);
-    if (device?.state === "approved") await revokeDevice(tx, change.subject);
+    if ((await deviceState(tx, change.subject)) === "approved") await revokeDevice(tx, change.subject);
   },
 });

@@ -21,8 +21,10 @@ import { appendAudit } from "../audit/log.js";
 import type { ProviderContext } from "../context.js";
 import { conflict, notFound } from "../errors.js";
 import { announceRevocation } from "../relay/relay.js";
-import { lockAccountDevice, lockActiveDevices } from "../store/devices.js";
+import { lockAccountDevice, lockActiveDevices, markDeviceRevoked, reinstateRevokedDevice } from "../store/devices.js";
 import type { Queryable } from "../store/queryable.js";
+import { cancelHeldRequestsOf } from "../store/sign-requests.js";
+import { activeMultipartyWallets } from "../store/wallets.js";
 
 export interface MemberWallet {
   walletId: string;
@@ -38,10 +40,7 @@ export async function walletsWithout(
   account: { id: string; activeDevices: string[]; providerId: string },
   deviceId: string,
 ): Promise<MemberWallet[]> {
-  const wallets = await tx.query<{ id: string; name: string; threshold: number; members: string }>(
-    "SELECT id, name, threshold, members FROM wallets WHERE account_id = $1 AND state = 'active' AND members IS NOT NULL ORDER BY name",
-    [account.id],
-  );
+  const wallets = await activeMultipartyWallets(tx, account.id);
   const signers = new Set([...account.activeDevices, account.providerId]);
   signers.delete(deviceId);
   return wallets.flatMap((w) => {
@@ -53,8 +52,8 @@ export async function walletsWithout(
 }
 
 export async function revokeDevice(tx: Queryable, deviceId: string): Promise<void> {
-  await tx.query("UPDATE devices SET state = 'revoked' WHERE id = $1", [deviceId]);
-  await tx.query("UPDATE sign_requests SET status = 'cancelled' WHERE device_id = $1 AND status = 'held'", [deviceId]);
+  await markDeviceRevoked(tx, deviceId);
+  await cancelHeldRequestsOf(tx, deviceId);
 }
 
 /**
@@ -146,10 +145,7 @@ defineChangeKind("revocation", {
   afterCancel: (change) => announceRevocation(change.requested_by),
   async cancel(ctx, tx, change) {
     const now = ctx.now();
-    const [reinstated] = await tx.query(
-      "UPDATE devices SET state = 'active' WHERE id = $1 AND account_id = $2 AND state = 'revoked' RETURNING id",
-      [change.subject, change.account_id],
-    );
+    const reinstated = await reinstateRevokedDevice(tx, change.subject, change.account_id);
     // Both steps are the mailbox's doing, recorded against the change that allowed them.
     const byMail = (action: string, device: string) =>
       appendAudit(tx, {
@@ -159,11 +155,8 @@ defineChangeKind("revocation", {
         action,
         details: { device, change: change.id },
       });
-    if (reinstated !== undefined) await byMail("device.reinstated", change.subject);
-    const [revoker] = await tx.query<{ state: string }>(
-      "SELECT state FROM devices WHERE id = $1 AND account_id = $2 FOR NO KEY UPDATE",
-      [change.requested_by, change.account_id],
-    );
+    if (reinstated) await byMail("device.reinstated", change.subject);
+    const revoker = await lockAccountDevice(tx, change.requested_by, change.account_id);
     const revokes = revoker !== undefined && revoker.state !== "revoked";
     if (revokes) {
       await revokeDevice(tx, change.requested_by);
@@ -174,7 +167,7 @@ defineChangeKind("revocation", {
       change.account_id,
       {
         subject: "keyshard: a revocation was undone with the mailed token",
-        body: `The revocation of device ${change.subject} by device ${change.requested_by} was undone with the mailed token: device ${change.subject} is ${reinstated === undefined ? "not let back in (it is no longer revoked by it)" : "let back in"}, and device ${change.requested_by} ${revokes ? "is revoked" : "was revoked already"}.`,
+        body: `The revocation of device ${change.subject} by device ${change.requested_by} was undone with the mailed token: device ${change.subject} is ${reinstated ? "let back in" : "not let back in (it is no longer revoked by it)"}, and device ${change.requested_by} ${revokes ? "is revoked" : "was revoked already"}.`,
       },
       now,
     );

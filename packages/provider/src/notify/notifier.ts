@@ -14,9 +14,21 @@
  *
  * Without SMTP, messages stay in the outbox, and each one committed after this notifier started is
  * written once to the log instead (recipient, subject and body), and listed by the development
- * mail viewer (`api/routes/dev-mail.ts`): the ways to read a code on a first run on one machine. With SMTP, no message's content is ever logged: bodies hold one-time codes.
+ * mail viewer (`http/routes/dev-mail.ts`): the ways to read a code on a first run on one machine. With SMTP, no message's content is ever logged: bodies hold one-time codes.
  */
 import nodemailer, { type Transporter } from "nodemailer";
+import { accountEmail } from "../store/accounts.js";
+import {
+  type ClaimedMessage,
+  claimDueMessages,
+  insertOutboxMessage,
+  markFailed,
+  markSent,
+  newestUnsent,
+  scheduleRetry,
+  type UnsentMessage,
+  unsentSince,
+} from "../store/outbox.js";
 import type { Database, Queryable } from "../store/queryable.js";
 
 export interface Notification {
@@ -53,37 +65,8 @@ const DEFAULTS: Required<DeliveryOptions> = {
   pollMs: 5000,
 };
 
-/** A message claimed by this worker; `attempts` counts this one and identifies the claim. */
-interface Claimed {
-  id: string;
-  recipient: string;
-  subject: string;
-  body: string;
-  attempts: number;
-}
-
 /** How far back the log of unsent mail (no SMTP server) looks for messages not yet written. */
 const LOG_LOOKBACK_MS = 10 * 60_000;
-
-/** A message still in the outbox, as the log and the development mail viewer show it. */
-export interface UnsentMessage {
-  id: string;
-  to: string;
-  subject: string;
-  body: string;
-  createdMs: number;
-}
-
-const UNSENT_COLUMNS = "id, recipient, subject, body, created_ms";
-type UnsentRow = { id: string; recipient: string; subject: string; body: string; created_ms: string };
-
-const unsentMessage = (r: UnsentRow): UnsentMessage => ({
-  id: String(r.id),
-  to: r.recipient,
-  subject: r.subject,
-  body: r.body,
-  createdMs: Number(r.created_ms),
-});
 
 export class Notifier {
   readonly #db: Database;
@@ -139,10 +122,7 @@ export class Notifier {
 
   /** Queues a message inside the caller's transaction; it is due at once. */
   async queue(tx: Queryable, message: Notification, nowMs: number): Promise<void> {
-    await tx.query(
-      "INSERT INTO outbox (account_id, recipient, subject, body, created_ms, next_attempt_ms) VALUES ($1, $2, $3, $4, $5, $5)",
-      [message.accountId, message.to, message.subject, message.body, nowMs],
-    );
+    await insertOutboxMessage(tx, message, nowMs);
   }
 
   /** Queues a message to the account's email address inside the caller's transaction. */
@@ -152,9 +132,9 @@ export class Notifier {
     message: { subject: string; body: string },
     nowMs: number,
   ): Promise<void> {
-    const [account] = await tx.query<{ email: string }>("SELECT email FROM accounts WHERE id = $1", [accountId]);
-    if (account === undefined) throw new Error("notification for an account that does not exist");
-    await this.queue(tx, { accountId, to: account.email, ...message }, nowMs);
+    const to = await accountEmail(tx, accountId);
+    if (to === undefined) throw new Error("notification for an account that does not exist");
+    await this.queue(tx, { accountId, to, ...message }, nowMs);
   }
 
   /**
@@ -162,12 +142,7 @@ export class Notifier {
    * SMTP server is configured (then no message is ever sent, and this is every message).
    */
   async unsent(limit: number): Promise<UnsentMessage[]> {
-    const rows = await this.#db.query<UnsentRow>(
-      `SELECT ${UNSENT_COLUMNS} FROM outbox
-        WHERE sent_ms IS NULL AND failed_ms IS NULL ORDER BY created_ms DESC, id DESC LIMIT $1`,
-      [limit],
-    );
-    return rows.map(unsentMessage);
+    return newestUnsent(this.#db, limit);
   }
 
   /** Starts sending what is due without waiting for it; call it after the queuing transaction committed. */
@@ -178,7 +153,8 @@ export class Notifier {
       this.#again = true;
       return;
     }
-    this.#claiming = (this.#transport === undefined ? this.#logUnsent() : this.#fill())
+    const transport = this.#transport;
+    this.#claiming = (transport === undefined ? this.#logUnsent() : this.#fill(transport))
       .catch((e) => this.log.warn({ err: { message: String(e?.message ?? e) } }, "mail delivery failed"))
       .finally(() => {
         this.#claiming = undefined;
@@ -207,53 +183,41 @@ export class Notifier {
     // without the record of logged ones growing for as long as the provider runs.
     const since = Math.max(this.#startedMs, this.#now() - LOG_LOOKBACK_MS);
     for (const [id, createdMs] of this.#logged) if (createdMs < since) this.#logged.delete(id);
-    const rows = await this.#db.query<UnsentRow>(
-      `SELECT ${UNSENT_COLUMNS} FROM outbox
-        WHERE sent_ms IS NULL AND failed_ms IS NULL AND created_ms >= $1 AND NOT (id = ANY($2::bigint[]))
-        ORDER BY id`,
-      [since, [...this.#logged.keys()]],
-    );
-    for (const { id, to, subject, body, createdMs } of rows.map(unsentMessage)) {
+    const messages = await unsentSince(this.#db, since, [...this.#logged.keys()]);
+    for (const { id, to, subject, body, createdMs } of messages) {
       this.#logged.set(id, createdMs);
       this.log.info({ to, subject, body }, "mail not sent (no SMTP server configured); its text follows");
     }
   }
 
   /** Claims due messages into the free slots and starts them, as long as that fills every slot. */
-  async #fill(): Promise<void> {
+  async #fill(transport: Transporter): Promise<void> {
     for (;;) {
       const free = this.#options.concurrency - this.#inFlight.size;
       // A send that ends kicks again.
       if (free <= 0) return;
       const claimed = await this.#claim(free);
-      for (const message of claimed) this.#start(message);
+      for (const message of claimed) this.#start(transport, message);
       if (claimed.length < free) return;
     }
   }
 
   /**
-   * Claims up to `limit` due messages: the earliest next attempts first, none under a live lease,
-   * none this worker is still sending (a clock moved ahead, as tests do, must not reclaim them).
-   * SKIP LOCKED and the lease condition, re-checked on a row another replica just claimed, keep
-   * two replicas off one message.
+   * Claims up to `limit` due messages for a lease, none this worker is still sending (a clock
+   * moved ahead, as tests do, must not reclaim them).
    */
-  async #claim(limit: number): Promise<Claimed[]> {
+  async #claim(limit: number): Promise<ClaimedMessage[]> {
     const now = this.#now();
-    const rows = await this.#db.query<Claimed>(
-      `UPDATE outbox SET claimed_until_ms = $1, attempts = attempts + 1
-        WHERE id IN (
-          SELECT id FROM outbox
-           WHERE sent_ms IS NULL AND failed_ms IS NULL AND next_attempt_ms <= $2
-             AND (claimed_until_ms IS NULL OR claimed_until_ms <= $2) AND NOT (id = ANY($3::bigint[]))
-           ORDER BY next_attempt_ms, id LIMIT $4 FOR UPDATE SKIP LOCKED)
-        RETURNING id, recipient, subject, body, attempts`,
-      [now + this.#options.leaseMs, now, [...this.#inFlight.keys()], limit],
-    );
-    return rows.map((row) => ({ ...row, id: String(row.id) }));
+    return claimDueMessages(this.#db, {
+      leaseUntilMs: now + this.#options.leaseMs,
+      nowMs: now,
+      skipIds: [...this.#inFlight.keys()],
+      limit,
+    });
   }
 
-  #start(message: Claimed): void {
-    const sending = this.#send(message)
+  #start(transport: Transporter, message: ClaimedMessage): void {
+    const sending = this.#send(transport, message)
       .catch((e) => this.log.warn({ err: { message: String(e?.message ?? e) } }, "mail delivery failed"))
       .finally(() => {
         this.#inFlight.delete(message.id);
@@ -263,8 +227,7 @@ export class Notifier {
   }
 
   /** Sends one claimed message, then records the outcome; nothing of the database is held meanwhile. */
-  async #send(message: Claimed): Promise<void> {
-    const transport = this.#transport as Transporter;
+  async #send(transport: Transporter, message: ClaimedMessage): Promise<void> {
     let failure: unknown;
     try {
       await within(
@@ -277,27 +240,18 @@ export class Notifier {
     const now = this.#now();
     if (failure === undefined) {
       // Sent, even if the lease lapsed meanwhile and another replica has it: it went out.
-      await this.#db.query(
-        "UPDATE outbox SET sent_ms = $1, claimed_until_ms = NULL, last_error = NULL WHERE id = $2 AND sent_ms IS NULL",
-        [now, message.id],
-      );
+      await markSent(this.#db, message.id, now);
       return;
     }
     const error = errorText(failure);
     const details = { outboxId: message.id, attempts: message.attempts, error };
     // `attempts` matches only while the claim is still this worker's: a later claim's outcome wins.
     if (permanent(failure) || message.attempts >= this.#options.maxAttempts) {
-      await this.#db.query(
-        "UPDATE outbox SET failed_ms = $1, claimed_until_ms = NULL, last_error = $2 WHERE id = $3 AND attempts = $4 AND sent_ms IS NULL",
-        [now, error, message.id, message.attempts],
-      );
+      await markFailed(this.#db, message, now, error);
       this.log.warn(details, "mail not delivered: given up");
     } else {
       const backoff = Math.min(this.#options.backoffMs * 2 ** (message.attempts - 1), this.#options.maxBackoffMs);
-      await this.#db.query(
-        "UPDATE outbox SET next_attempt_ms = $1, claimed_until_ms = NULL, last_error = $2 WHERE id = $3 AND attempts = $4 AND sent_ms IS NULL",
-        [now + backoff, error, message.id, message.attempts],
-      );
+      await scheduleRetry(this.#db, message, now + backoff, error);
       this.log.warn(details, "mail not delivered: will retry");
     }
   }

@@ -31,41 +31,57 @@ import { evaluateBlinded, faceOprfKey, RecoveryBoxError, verifyRecoveryClaim } f
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { cancelChangeOf, defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
+import { requireSecondFactor } from "../account/totp.js";
 import { appendAudit } from "../audit/log.js";
 import { canonicalJson } from "../canonical-json.js";
 import type { ProviderContext } from "../context.js";
 import type { AuthenticatedDevice } from "../devices/authenticated.js";
 import { revokeDevice } from "../devices/revoke.js";
 import { conflict, forbidden, invalid, notFound, ProviderError } from "../errors.js";
-import { requireSecondFactor } from "../policy/account-totp.js";
 import { accountEmail } from "../store/accounts.js";
+import { activateRecoveredDevice } from "../store/devices.js";
+import { attemptsSince, insertAttempt } from "../store/face-attempts.js";
+import {
+  activateEnrollment,
+  activeEnrollments,
+  activeEnrollmentsFor,
+  cancelWaitingEnrollment,
+  type EnrollmentRow,
+  enrollmentExists,
+  findEnrollment,
+  insertEnrollment,
+  lockWaitingEnrollment,
+  markEnrollmentClaimed,
+  markEnrollmentVetoed,
+  markEnrollmentWaiting,
+  replaceActiveOwnerEnrollments,
+} from "../store/face-enrollments.js";
+import {
+  insertRecovery,
+  latestRecoveries,
+  lockRecovery,
+  markRecoveryDecided,
+  type RecoveryRow,
+} from "../store/face-recoveries.js";
 import type { Queryable } from "../store/queryable.js";
-import { findWallet, lockWallet } from "../store/wallets.js";
+import {
+  deleteEnrollmentBoxes,
+  deleteWalletBoxes,
+  enrollmentBoxes,
+  insertRecoveryBox,
+  upsertRecoveryBox,
+} from "../store/recovery-boxes.js";
+import { activeSince, releaseRecoveryHeldRequests } from "../store/sign-requests.js";
+import { activeHybridWallets, findWallet, lockWallet, transferWalletToHeir } from "../store/wallets.js";
 import { heirReleased } from "./heirs.js";
 
 export const DEFAULT_RECOVERY_HOLD_MS = 72 * 60 * 60_000;
 export const DEFAULT_FACE_ATTEMPTS_PER_DAY = 5;
 const DAY_MS = 24 * 60 * 60_000;
 
-export interface EnrollmentRow {
-  id: string;
-  account_id: string;
-  kind: "owner" | "heir";
-  email: string;
-  helper: string;
-  wrapped_key: Uint8Array | null;
-  recovery_key: Uint8Array | null;
-  auth_key: Uint8Array | null;
-  inactivity_ms: string | null;
-  /** pending: started; waiting: finished, its change not yet in effect; cancelled: its change was. */
-  status: "pending" | "waiting" | "active" | "replaced" | "vetoed" | "claimed" | "cancelled";
-  created_by: string;
-  created_ms: string;
-}
-
-/** Named, not `*`: a statement prepared by an older replica must not change shape under a new column. */
-const ENROLLMENT_COLUMNS =
-  "id, account_id, kind, email, helper, wrapped_key, recovery_key, auth_key, inactivity_ms, status, created_by, created_ms";
+// The routes list enrollments, and sign requests read the recovery hold, through this service.
+export { recoveryHoldUntil } from "../store/face-recoveries.js";
+export { activeEnrollments };
 
 export interface SealedBox {
   walletId: string;
@@ -101,20 +117,16 @@ async function emailOf(q: Queryable, accountId: string): Promise<string> {
   return (await accountEmail(q, accountId)) as string;
 }
 
-async function findEnrollment(q: Queryable, id: string, lock = false): Promise<EnrollmentRow> {
-  const [row] = await q.query<EnrollmentRow>(
-    `SELECT ${ENROLLMENT_COLUMNS} FROM face_enrollments WHERE id = $1${lock ? " FOR UPDATE" : ""}`,
-    [id],
-  );
-  if (row === undefined) throw notFound("no such enrollment");
+/** The account's own enrollment `id`, locked, for an active device of it, or 404. */
+async function ownEnrollment(q: Queryable, device: AuthenticatedDevice, id: string): Promise<EnrollmentRow> {
+  const row = await findEnrollment(q, id, true);
+  if (row === undefined || row.account_id !== device.accountId) throw notFound("no such enrollment");
   return row;
 }
 
-/** The account's own enrollment `id` for an active device of it, or 404. */
-async function ownEnrollment(q: Queryable, device: AuthenticatedDevice, id: string): Promise<EnrollmentRow> {
-  const row = await findEnrollment(q, id, true);
-  if (row.account_id !== device.accountId) throw notFound("no such enrollment");
-  return row;
+/** Enrollment `id` as this transaction just wrote it. */
+async function writtenEnrollment(q: Queryable, id: string): Promise<EnrollmentRow> {
+  return (await findEnrollment(q, id)) as EnrollmentRow;
 }
 
 // ── enrollment ─────────────────────────────────────────────────────────────────────────────────
@@ -151,32 +163,19 @@ export async function startEnrollment(
       throw invalid("an heir enrollment names the heir's email, and only it");
     const email = enrollment.kind === "heir" ? (enrollment.heirEmail as string).toLowerCase() : accountEmail;
     if (enrollment.kind === "heir" && email === accountEmail) throw invalid("an heir has an email of their own");
-    const taken = await tx.query("SELECT 1 FROM face_enrollments WHERE id = $1", [enrollment.id]);
-    if (taken.length > 0) throw conflict("an enrollment with this id exists");
-    await tx.query(
-      `INSERT INTO face_enrollments (id, account_id, kind, email, helper, inactivity_ms, status, created_by, created_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)`,
-      [
-        enrollment.id,
-        device.accountId,
-        enrollment.kind,
-        email,
-        canonicalJson(helper),
-        enrollment.kind === "heir" ? inactivityMs : null,
-        device.id,
-        ctx.now(),
-      ],
-    );
+    if (await enrollmentExists(tx, enrollment.id)) throw conflict("an enrollment with this id exists");
+    await insertEnrollment(tx, {
+      id: enrollment.id,
+      accountId: device.accountId,
+      kind: enrollment.kind,
+      email,
+      helper: canonicalJson(helper),
+      inactivityMs: enrollment.kind === "heir" ? inactivityMs : null,
+      createdBy: device.id,
+      createdMs: ctx.now(),
+    });
     return { evaluated: evaluate(ctx, enrollment.id, enrollment.blinded), email };
   });
-}
-
-/** The account's active hybrid wallets, whose device shares every enrollment must hold boxes of. */
-async function hybridWallets(tx: Queryable, accountId: string): Promise<{ id: string; epoch: number }[]> {
-  return tx.query<{ id: string; epoch: number }>(
-    "SELECT id, epoch FROM wallets WHERE account_id = $1 AND state = 'active' AND members IS NULL ORDER BY id",
-    [accountId],
-  );
 }
 
 function checkBoxes(wallets: readonly { id: string; epoch: number }[], boxes: readonly SealedBox[]): void {
@@ -220,20 +219,13 @@ export async function completeEnrollment(
     } catch {
       throw invalid("authKey is not an Ed25519 public key");
     }
-    const wallets = await hybridWallets(tx, device.accountId);
+    // Every enrollment holds a box of each of these wallets' device share.
+    const wallets = await activeHybridWallets(tx, device.accountId);
     for (const w of wallets) await lockWallet(tx, w.id);
     checkBoxes(wallets, done.boxes);
     const now = ctx.now();
-    await tx.query(
-      `UPDATE face_enrollments SET wrapped_key = $2, recovery_key = $3, auth_key = $4, status = 'waiting', changed_ms = $5
-       WHERE id = $1`,
-      [id, done.wrappedKey, done.recoveryKey, done.authKey, now],
-    );
-    for (const box of done.boxes)
-      await tx.query(
-        "INSERT INTO recovery_boxes (enrollment_id, wallet_id, epoch, box, updated_ms) VALUES ($1, $2, $3, $4, $5)",
-        [id, box.walletId, box.epoch, box.box, now],
-      );
+    await markEnrollmentWaiting(tx, id, done, now);
+    for (const box of done.boxes) await insertRecoveryBox(tx, id, box, now);
     await record(ctx, tx, device.accountId, device.id, `face.enrolled`, {
       enrollment: id,
       kind: enrollment.kind,
@@ -248,7 +240,7 @@ export async function completeEnrollment(
           ? "a face enrollment that recovers your wallets on a new device, replacing the one you have (no picture is stored)"
           : `${enrollment.email} as your heir, who could recover your wallets after ${Math.round(Number(enrollment.inactivity_ms) / DAY_MS)} days without activity on your account, after reminders to you`,
     });
-    return { row: await findEnrollment(tx, id), ...change };
+    return { row: await writtenEnrollment(tx, id), ...change };
   });
   ctx.notifier.kick();
   return completed;
@@ -259,43 +251,18 @@ export async function completeEnrollment(
 for (const kind of ["owner-enrollment", "heir-enrollment"] as const)
   defineChangeKind(kind, {
     async apply(ctx, tx, change) {
-      const [enrollment] = await tx.query<{ account_id: string; kind: string }>(
-        "SELECT account_id, kind FROM face_enrollments WHERE id = $1 AND status = 'waiting' FOR UPDATE",
-        [change.subject],
-      );
+      const enrollment = await lockWaitingEnrollment(tx, change.subject);
       if (enrollment === undefined) return;
       const now = ctx.now();
-      if (enrollment.kind === "owner") {
-        const replaced = await tx.query<{ id: string }>(
-          "UPDATE face_enrollments SET status = 'replaced', changed_ms = $2 WHERE account_id = $1 AND kind = 'owner' AND status = 'active' RETURNING id",
-          [enrollment.account_id, now],
-        );
-        for (const r of replaced) await tx.query("DELETE FROM recovery_boxes WHERE enrollment_id = $1", [r.id]);
-      }
-      await tx.query("UPDATE face_enrollments SET status = 'active', changed_ms = $2 WHERE id = $1", [
-        change.subject,
-        now,
-      ]);
+      if (enrollment.kind === "owner")
+        for (const replaced of await replaceActiveOwnerEnrollments(tx, enrollment.account_id, now))
+          await deleteEnrollmentBoxes(tx, replaced);
+      await activateEnrollment(tx, change.subject, now);
     },
     async cancel(ctx, tx, change) {
-      const cancelled = await tx.query(
-        "UPDATE face_enrollments SET status = 'cancelled', changed_ms = $2 WHERE id = $1 AND status = 'waiting' RETURNING id",
-        [change.subject, ctx.now()],
-      );
-      if (cancelled.length > 0) await tx.query("DELETE FROM recovery_boxes WHERE enrollment_id = $1", [change.subject]);
+      if (await cancelWaitingEnrollment(tx, change.subject, ctx.now())) await deleteEnrollmentBoxes(tx, change.subject);
     },
   });
-
-/**
- * The account's active enrollments and those waiting to take effect, for sealing boxes (a waiting
- * one's boxes must be current when it takes effect) and listing heirs.
- */
-export async function activeEnrollments(q: Queryable, accountId: string): Promise<EnrollmentRow[]> {
-  return q.query<EnrollmentRow>(
-    `SELECT ${ENROLLMENT_COLUMNS} FROM face_enrollments WHERE account_id = $1 AND status IN ('active', 'waiting') ORDER BY created_ms, id`,
-    [accountId],
-  );
-}
 
 /**
  * The device's share of the account's hybrid wallet `walletId` at `epoch`, sealed again to every
@@ -314,6 +281,7 @@ export async function resealBoxes(
       throw invalid(`the wallet is at epoch ${wallet.epoch}, not ${epoch}: seal its current share`);
     if (wallet.members !== null || wallet.state !== "active")
       throw conflict("face recovery keeps the device share of active hybrid wallets only");
+    // Waiting enrollments too: their boxes must be current when they take effect.
     const enrollments = await activeEnrollments(tx, device.accountId);
     const given = new Set(boxes.map((b) => b.enrollmentId));
     if (given.size !== boxes.length) throw invalid("one box per enrollment");
@@ -323,11 +291,7 @@ export async function resealBoxes(
     if (missing !== undefined) throw invalid(`no box for enrollment ${missing.id}`);
     const now = ctx.now();
     for (const b of boxes)
-      await tx.query(
-        `INSERT INTO recovery_boxes (enrollment_id, wallet_id, epoch, box, updated_ms) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (enrollment_id, wallet_id) DO UPDATE SET epoch = EXCLUDED.epoch, box = EXCLUDED.box, updated_ms = EXCLUDED.updated_ms`,
-        [b.enrollmentId, wallet.id, wallet.epoch, b.box, now],
-      );
+      await upsertRecoveryBox(tx, b.enrollmentId, { walletId: wallet.id, epoch: wallet.epoch, box: b.box }, now);
     await record(ctx, tx, device.accountId, device.id, "face.boxes-sealed", { wallet: wallet.id, epoch: wallet.epoch });
     return boxes.length;
   });
@@ -363,12 +327,7 @@ export async function recoverableEnrollments(
   device: AuthenticatedDevice,
 ): Promise<EnrollmentRow[]> {
   const email = await emailOf(q, device.accountId);
-  const rows = await q.query<EnrollmentRow>(
-    `SELECT ${ENROLLMENT_COLUMNS} FROM face_enrollments WHERE status = 'active' AND
-       ((kind = 'owner' AND account_id = $1) OR (kind = 'heir' AND email = $2))
-     ORDER BY created_ms, id`,
-    [device.accountId, email],
-  );
+  const rows = await activeEnrollmentsFor(q, device.accountId, email);
   const open: EnrollmentRow[] = [];
   for (const row of rows) if (await mayRecover(ctx, q, device, email, row)) open.push(row);
   return open;
@@ -381,10 +340,7 @@ async function recoverable(
   device: AuthenticatedDevice,
   id: string,
 ): Promise<EnrollmentRow> {
-  const [row] = await tx.query<EnrollmentRow>(
-    `SELECT ${ENROLLMENT_COLUMNS} FROM face_enrollments WHERE id = $1 FOR UPDATE`,
-    [id],
-  );
+  const row = await findEnrollment(tx, id, true);
   if (row === undefined || !(await mayRecover(ctx, tx, device, await emailOf(tx, device.accountId), row)))
     throw notFound("no enrollment this device may recover with under that id");
   return row;
@@ -401,11 +357,7 @@ export async function evaluateAttempt(
   // The attempt commits before the answer is computed, and stays counted whatever happens next.
   const { enrollment, used, refused } = await ctx.db.transaction(async (tx) => {
     const enrollment = await recoverable(ctx, tx, device, id);
-    const [count] = await tx.query<{ n: string }>(
-      "SELECT count(*) AS n FROM face_attempts WHERE enrollment_id = $1 AND at_ms > $2",
-      [id, now - DAY_MS],
-    );
-    const used = Number(count?.n ?? 0);
+    const used = await attemptsSince(tx, id, now - DAY_MS);
     const chain = enrollment.account_id;
     if (used >= ctx.faceAttemptsPerDay) {
       await record(ctx, tx, chain, device.id, "face.attempt-refused", { enrollment: id, device: device.id });
@@ -420,11 +372,7 @@ export async function evaluateAttempt(
       );
       return { enrollment, used, refused: true };
     }
-    await tx.query("INSERT INTO face_attempts (enrollment_id, device_id, at_ms) VALUES ($1, $2, $3)", [
-      id,
-      device.id,
-      now,
-    ]);
+    await insertAttempt(tx, id, device.id, now);
     await record(ctx, tx, chain, device.id, "face.attempt", { enrollment: id, device: device.id, attempt: used + 1 });
     await ctx.notifier.queueForAccount(
       tx,
@@ -463,27 +411,30 @@ export async function claimRecovery(
   const claimed = await ctx.db.transaction(async (tx) => {
     const enrollment = await recoverable(ctx, tx, device, id);
     if (!verifyRecoveryClaim(new Uint8Array(enrollment.auth_key as Uint8Array), id, device.id, signature)) {
+      // Recorded in a transaction that commits: the refusal is thrown once it is kept.
       await record(ctx, tx, enrollment.account_id, device.id, "face.claim-refused", { enrollment: id });
-      throw forbidden("the recovery proof does not verify");
+      return "refused" as const;
     }
     const now = ctx.now();
-    const boxes = (
-      await tx.query<{ wallet_id: string; epoch: number; box: Uint8Array }>(
-        "SELECT wallet_id, epoch, box FROM recovery_boxes WHERE enrollment_id = $1 ORDER BY wallet_id",
-        [id],
-      )
-    ).map((b) => ({ walletId: b.wallet_id, epoch: b.epoch, box: new Uint8Array(b.box) }));
+    const boxes = (await enrollmentBoxes(tx, id)).map((b) => ({
+      walletId: b.wallet_id,
+      epoch: b.epoch,
+      box: new Uint8Array(b.box),
+    }));
     if (enrollment.kind === "heir") {
       // The wallets move to the heir's account, and the heir enrollment is spent.
       for (const b of boxes) {
         await lockWallet(tx, b.walletId);
-        await tx.query(
-          "UPDATE wallets SET account_id = $2, name = name || ' (inherited ' || $3 || ')' WHERE id = $1 AND account_id = $4",
-          [b.walletId, device.accountId, new Date(now).toISOString().slice(0, 10), enrollment.account_id],
+        await transferWalletToHeir(
+          tx,
+          b.walletId,
+          enrollment.account_id,
+          device.accountId,
+          new Date(now).toISOString().slice(0, 10),
         );
-        await tx.query("DELETE FROM recovery_boxes WHERE wallet_id = $1", [b.walletId]);
+        await deleteWalletBoxes(tx, b.walletId);
       }
-      await tx.query("UPDATE face_enrollments SET status = 'claimed', changed_ms = $2 WHERE id = $1", [id, now]);
+      await markEnrollmentClaimed(tx, id, now);
       for (const chain of [enrollment.account_id, device.accountId])
         await record(ctx, tx, chain, device.id, "heir.claimed", {
           enrollment: id,
@@ -503,15 +454,15 @@ export async function claimRecovery(
     }
     const recoveryId = randomUUID();
     const holdUntilMs = now + ctx.recoveryHoldMs;
-    await tx.query("UPDATE devices SET state = 'active', active_since_ms = $2 WHERE id = $1 AND state <> 'active'", [
-      device.id,
-      now,
-    ]);
-    await tx.query(
-      `INSERT INTO face_recoveries (id, enrollment_id, account_id, device_id, at_ms, hold_until_ms, status)
-       VALUES ($1, $2, $3, $4, $5, $6, 'holding')`,
-      [recoveryId, id, device.accountId, device.id, now, holdUntilMs],
-    );
+    await activateRecoveredDevice(tx, device.id, now);
+    await insertRecovery(tx, {
+      id: recoveryId,
+      enrollmentId: id,
+      accountId: device.accountId,
+      deviceId: device.id,
+      atMs: now,
+      holdUntilMs,
+    });
     await record(ctx, tx, device.accountId, device.id, "face.recovered", {
       recovery: recoveryId,
       enrollment: id,
@@ -529,20 +480,12 @@ export async function claimRecovery(
     );
     return { recoveryId, holdUntilMs, boxes };
   });
+  if (claimed === "refused") throw forbidden("the recovery proof does not verify");
   ctx.notifier.kick();
   return claimed;
 }
 
 // ── after a recovery ───────────────────────────────────────────────────────────────────────────
-
-/** Until when the account's outgoing transfers wait for a recovery's cooling-off, or null. */
-export async function recoveryHoldUntil(q: Queryable, accountId: string, now: number): Promise<number | null> {
-  const [row] = await q.query<{ until: string | null }>(
-    "SELECT max(hold_until_ms) AS until FROM face_recoveries WHERE account_id = $1 AND status = 'holding' AND hold_until_ms > $2",
-    [accountId, now],
-  );
-  return row?.until == null ? null : Number(row.until);
-}
 
 export interface RecoveryView {
   id: string;
@@ -552,18 +495,16 @@ export interface RecoveryView {
   status: string;
 }
 
+const recoveryView = (r: RecoveryRow): RecoveryView => ({
+  id: r.id,
+  device: r.device_id,
+  at: new Date(Number(r.at_ms)).toISOString(),
+  holdUntil: new Date(Number(r.hold_until_ms)).toISOString(),
+  status: r.status,
+});
+
 export async function listRecoveries(q: Queryable, accountId: string): Promise<RecoveryView[]> {
-  const rows = await q.query<{ id: string; device_id: string; at_ms: string; hold_until_ms: string; status: string }>(
-    "SELECT id, device_id, at_ms, hold_until_ms, status FROM face_recoveries WHERE account_id = $1 ORDER BY at_ms DESC LIMIT 20",
-    [accountId],
-  );
-  return rows.map((r) => ({
-    id: r.id,
-    device: r.device_id,
-    at: new Date(Number(r.at_ms)).toISOString(),
-    holdUntil: new Date(Number(r.hold_until_ms)).toISOString(),
-    status: r.status,
-  }));
+  return (await latestRecoveries(q, accountId)).map(recoveryView);
 }
 
 /**
@@ -577,31 +518,17 @@ export async function decideRecovery(
   verdict: "confirmed" | "rejected",
 ): Promise<RecoveryView> {
   const decided = await ctx.db.transaction(async (tx) => {
-    const [row] = await tx.query<{ device_id: string; at_ms: string; hold_until_ms: string; status: string }>(
-      "SELECT device_id, at_ms, hold_until_ms, status FROM face_recoveries WHERE id = $1 AND account_id = $2 FOR UPDATE",
-      [id, device.accountId],
-    );
+    const row = await lockRecovery(tx, id, device.accountId);
     if (row === undefined) throw notFound("no such recovery in this account");
     if (row.status !== "holding") throw conflict(`the recovery is already ${row.status}`);
-    const [me] = await tx.query<{ active_since_ms: string | null }>(
-      "SELECT active_since_ms FROM devices WHERE id = $1",
-      [device.id],
-    );
+    const me = await activeSince(tx, device.id);
     if (device.id === row.device_id || me?.active_since_ms == null || Number(me.active_since_ms) >= Number(row.at_ms))
       throw forbidden("only a device that was active before the recovery can decide on it");
     const now = ctx.now();
-    await tx.query("UPDATE face_recoveries SET status = $2, decided_by = $3, decided_ms = $4 WHERE id = $1", [
-      id,
-      verdict,
-      device.id,
-      now,
-    ]);
+    await markRecoveryDecided(tx, id, verdict, device.id, now);
     if (verdict === "confirmed") {
       // Held requests that waited only for this hold wait no longer (a policy's own delay stays).
-      await tx.query(
-        "UPDATE sign_requests SET release_ms = NULL WHERE account_id = $1 AND status = 'held' AND decision <> 'delay' AND release_ms = $2",
-        [device.accountId, row.hold_until_ms],
-      );
+      await releaseRecoveryHeldRequests(tx, device.accountId, row.hold_until_ms);
     } else {
       await revokeDevice(tx, row.device_id);
     }
@@ -621,7 +548,7 @@ export async function decideRecovery(
       },
       now,
     );
-    return (await listRecoveries(tx, device.accountId)).find((r) => r.id === id) as RecoveryView;
+    return recoveryView({ ...row, id, status: verdict });
   });
   ctx.notifier.kick();
   return decided;
@@ -635,10 +562,10 @@ export async function vetoHeir(ctx: ProviderContext, device: AuthenticatedDevice
     if (!["active", "pending", "waiting"].includes(enrollment.status))
       throw conflict(`the heir enrollment is ${enrollment.status}`);
     await cancelChangeOf(ctx, tx, device, "heir-enrollment", id);
-    await tx.query("UPDATE face_enrollments SET status = 'vetoed', changed_ms = $2 WHERE id = $1", [id, ctx.now()]);
-    await tx.query("DELETE FROM recovery_boxes WHERE enrollment_id = $1", [id]);
+    await markEnrollmentVetoed(tx, id, ctx.now());
+    await deleteEnrollmentBoxes(tx, id);
     await record(ctx, tx, device.accountId, device.id, "heir.vetoed", { enrollment: id, heir: enrollment.email });
-    return findEnrollment(tx, id);
+    return writtenEnrollment(tx, id);
   });
   ctx.notifier.kick();
   return vetoed;

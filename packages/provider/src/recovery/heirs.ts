@@ -10,6 +10,15 @@
 import { MIN_HEIR_INACTIVITY_DAYS } from "@keyshard/api";
 import { appendAudit } from "../audit/log.js";
 import type { ProviderContext } from "../context.js";
+import { recordAccountActivity } from "../store/accounts.js";
+import {
+  activeHeirs,
+  findHeir,
+  type HeirNoticeRow,
+  type HeirRow,
+  heirNotices,
+  insertHeirNotice,
+} from "../store/heirs.js";
 import type { Queryable } from "../store/queryable.js";
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -27,24 +36,7 @@ export async function touchAccount(ctx: ProviderContext, accountId: string): Pro
   const now = ctx.now();
   if (now - (written.get(accountId) ?? Number.NEGATIVE_INFINITY) < ACTIVITY_RESOLUTION_MS) return;
   written.set(accountId, now);
-  await ctx.db.query(
-    "UPDATE accounts SET last_active_ms = $2 WHERE id = $1 AND (last_active_ms IS NULL OR last_active_ms < $2)",
-    [accountId, now],
-  );
-}
-
-export interface HeirRow {
-  id: string;
-  account_id: string;
-  email: string;
-  inactivity_ms: string;
-  status: string;
-  last_active_ms: string;
-}
-
-interface Notice {
-  days: number;
-  sent_ms: string;
+  await recordAccountActivity(ctx.db, accountId, now);
 }
 
 /**
@@ -52,53 +44,35 @@ interface Notice {
  * reminder of this stretch of inactivity is still owed. A reminder sent late still gives the
  * owner a full day after it.
  */
-export function opensAt(heir: HeirRow, notices: readonly Notice[]): number | null {
+export function opensAt(heir: HeirRow, notices: readonly HeirNoticeRow[]): number | null {
   if (heir.status !== "active" || !REMINDER_DAYS.every((d) => notices.some((n) => n.days === d))) return null;
-  const last = notices.find((n) => n.days === REMINDER_DAYS[REMINDER_DAYS.length - 1]) as Notice;
+  const last = notices.find((n) => n.days === REMINDER_DAYS[REMINDER_DAYS.length - 1]) as HeirNoticeRow;
   return Math.max(Number(heir.last_active_ms) + Number(heir.inactivity_ms), Number(last.sent_ms) + DAY_MS);
-}
-
-const HEIR_COLUMNS = `e.id, e.account_id, e.email, e.inactivity_ms, e.status, a.last_active_ms`;
-
-async function noticesOf(q: Queryable, heir: HeirRow): Promise<Notice[]> {
-  return q.query<Notice>("SELECT days, sent_ms FROM heir_notices WHERE enrollment_id = $1 AND active_ms = $2", [
-    heir.id,
-    heir.last_active_ms,
-  ]);
 }
 
 /** Whether the heir enrollment `id` is open now. */
 export async function heirReleased(ctx: ProviderContext, q: Queryable, id: string): Promise<boolean> {
-  const [heir] = await q.query<HeirRow>(
-    `SELECT ${HEIR_COLUMNS} FROM face_enrollments e JOIN accounts a ON a.id = e.account_id WHERE e.id = $1 AND e.kind = 'heir'`,
-    [id],
-  );
+  const heir = await findHeir(q, id);
   if (heir === undefined) return false;
-  const at = opensAt(heir, await noticesOf(q, heir));
+  const at = opensAt(heir, await heirNotices(q, heir));
   return at !== null && ctx.now() >= at;
 }
 
 /** Sends every reminder and release notice that is due. Returns how many went out. */
 export async function sweepHeirNotices(ctx: ProviderContext): Promise<number> {
   const now = ctx.now();
-  const heirs = await ctx.db.query<HeirRow>(
-    `SELECT ${HEIR_COLUMNS} FROM face_enrollments e JOIN accounts a ON a.id = e.account_id
-     WHERE e.kind = 'heir' AND e.status = 'active'`,
-  );
+  const heirs = await activeHeirs(ctx.db);
   let sent = 0;
   for (const heir of heirs) {
     sent += await ctx.db.transaction(async (tx) => {
       let count = 0;
       const releaseMs = Number(heir.last_active_ms) + Number(heir.inactivity_ms);
-      const notices = await noticesOf(tx, heir);
+      const notices = await heirNotices(tx, heir);
       const record = async (days: number) => {
-        const inserted = await tx.query(
-          "INSERT INTO heir_notices (enrollment_id, active_ms, days, sent_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING days",
-          [heir.id, heir.last_active_ms, days, now],
-        );
+        const inserted = await insertHeirNotice(tx, heir, days, now);
         notices.push({ days, sent_ms: String(now) });
-        count += inserted.length;
-        return inserted.length > 0;
+        if (inserted) count += 1;
+        return inserted;
       };
       for (const days of REMINDER_DAYS) {
         if (now < releaseMs - days * DAY_MS || notices.some((n) => n.days === days)) continue;

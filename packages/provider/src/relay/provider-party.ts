@@ -8,7 +8,7 @@
  * The row also claims the run's sid, before the party exists: the provider's parties never run
  * twice under one sid.
  */
-import { type Party, ProtocolAbort, type SchemeName, type Share, scheme } from "@keyshard/mpc";
+import { type Party, ProtocolAbort, type Share, type SignResultOf, scheme } from "@keyshard/mpc";
 import { EnvelopeError, type RelayPeer, RoundBuffer } from "@keyshard/transport";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../context.js";
@@ -16,7 +16,21 @@ import { conflict } from "../errors.js";
 import { checkRunQuota } from "../quotas.js";
 import { eachStale } from "../sessions/expiry.js";
 import { keyMade, runFailed, signatureMade } from "../sessions/outcome.js";
+import { heldShare } from "../sessions/share-cache.js";
+import { identityKeys } from "../store/devices.js";
 import type { Queryable } from "../store/queryable.js";
+import {
+  claimRelayParty,
+  expiredRunningParties,
+  lockRunningParty,
+  lockRunningPartyRun,
+  markPartyFailed,
+  type PartyRunRow,
+  type RelayPartyKind,
+  type RunningPartyRow,
+  saveParty,
+  saveStartedParty,
+} from "../store/relay-parties.js";
 import { newShareMade } from "../wallets/key-changes.js";
 import {
   createRelaySession,
@@ -39,9 +53,9 @@ async function peersOf(
   me: number,
 ): Promise<RelayPeer[]> {
   const ids = parties.filter((i) => i !== me).map((i) => ({ index: i, deviceId: members[i] as string }));
-  const keys = await q.query<{ id: string; identity_key: Uint8Array }>(
-    "SELECT id, identity_key FROM devices WHERE id = ANY($1::text[])",
-    [ids.map((p) => p.deviceId)],
+  const keys = await identityKeys(
+    q,
+    ids.map((p) => p.deviceId),
   );
   const byId = new Map(keys.map((k) => [k.id, new Uint8Array(k.identity_key)]));
   return ids.map((p) => {
@@ -51,11 +65,18 @@ async function peersOf(
   });
 }
 
-export interface ProviderRun {
+/** What the provider's party of each kind of relayed run makes (a member leaving in a reshare: no share). */
+interface PartyResults {
+  keygen: Share;
+  reshare: Share | null;
+  sign: SignResultOf;
+}
+
+export interface ProviderRun<K extends RelayPartyKind = RelayPartyKind> {
   relay: RelaySession;
   accountId: string;
   walletId: string;
-  kind: "keygen" | "sign" | "reshare";
+  kind: K;
   signRequestId?: string;
   messageIndex?: number;
   /** The epoch a reshare makes. */
@@ -73,32 +94,29 @@ export interface ProviderRun {
  * 012): one the provider's parties ran under before is refused, and no party is made. The relay
  * draws a fresh sid for every session today; this does not depend on it.
  */
-export async function startProviderParty(
+export async function startProviderParty<K extends RelayPartyKind>(
   ctx: ProviderContext,
   tx: Queryable,
-  run: ProviderRun,
-  makeParty: (sid: Uint8Array) => Party<unknown>,
+  run: ProviderRun<K>,
+  makeParty: (sid: Uint8Array) => Party<PartyResults[K]>,
 ): Promise<void> {
   await checkRunQuota(tx, run.accountId);
-  const claimed = await tx.query(
-    `INSERT INTO relay_parties (relay_id, wallet_id, kind, sign_request_id, message_index, epoch, party_index, parties, round, sid, status, updated_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, 'running', $10)
-     ON CONFLICT (sid) DO NOTHING RETURNING relay_id`,
-    [
-      run.relay.id,
-      run.walletId,
-      run.kind,
-      run.signRequestId ?? null,
-      run.messageIndex ?? null,
-      run.epoch ?? null,
-      run.partyIndex,
-      JSON.stringify(run.parties),
-      run.relay.sid,
-      ctx.now(),
-    ],
+  const claimed = await claimRelayParty(
+    tx,
+    {
+      relayId: run.relay.id,
+      walletId: run.walletId,
+      kind: run.kind,
+      signRequestId: run.signRequestId ?? null,
+      messageIndex: run.messageIndex ?? null,
+      epoch: run.epoch ?? null,
+      partyIndex: run.partyIndex,
+      parties: JSON.stringify(run.parties),
+      sid: run.relay.sid,
+    },
+    ctx.now(),
   );
-  if (claimed.length === 0)
-    throw conflict("the provider has taken part in a run under this session id; none is started");
+  if (!claimed) throw conflict("the provider has taken part in a run under this session id; none is started");
   const party = makeParty(run.relay.sid);
   const buffer = new RoundBuffer(
     ctx.identity,
@@ -107,11 +125,12 @@ export async function startProviderParty(
     await peersOf(ctx, tx, run.members, run.parties, run.partyIndex),
   );
   await storeEnvelopes(tx, run.relay.id, ctx.identityId, buffer.seal(0, party.start()), ctx.now());
-  await tx.query("UPDATE relay_parties SET state = $2, buffer = $3 WHERE relay_id = $1", [
+  await saveStartedParty(
+    tx,
     run.relay.id,
     ctx.masterKey.seal(party.save(), stateContext(run.relay.id, 0)),
     ctx.masterKey.seal(utf8ToBytes(JSON.stringify(buffer.toJSON())), bufferContext(run.relay.id)),
-  ]);
+  );
 }
 
 /**
@@ -123,7 +142,7 @@ export async function openMembersRun(
   tx: Queryable,
   device: { id: string; accountId: string },
   run: { walletId: string; kind: "keygen" | "reshare"; epoch?: number; purpose: string; members: readonly string[] },
-  providerParty: (sid: Uint8Array, index: number) => Party<unknown>,
+  providerParty: (sid: Uint8Array, index: number) => Party<Share | null>,
 ): Promise<RelaySession> {
   const providerIndex = run.members.indexOf(ctx.identityId);
   const relay = await createRelaySession(ctx, tx, device, {
@@ -150,33 +169,61 @@ export async function openMembersRun(
   return relay;
 }
 
-interface PartyRow {
-  wallet_id: string;
-  account_id: string;
-  kind: "keygen" | "sign" | "reshare";
-  sign_request_id: string | null;
-  message_index: number | null;
-  epoch: number | null;
-  party_index: number;
-  parties: string;
-  round: number;
-  state: Uint8Array | null;
-  buffer: Uint8Array;
-  cursor: string;
-  sid: Uint8Array;
-  members: string;
-  scheme: SchemeName;
-  share: Uint8Array | null;
+/** A running party restored from its row, with what it makes. */
+type PartyRun =
+  | { kind: "keygen"; party: Party<Share> }
+  | { kind: "reshare"; epoch: number; party: Party<Share | null> }
+  | { kind: "sign"; requestId: string; messageIndex: number; party: Party<SignResultOf> };
+
+/** The party of the running row, restored from its sealed state (which needs the wallet's `share` to sign). */
+function restoreParty(ctx: ProviderContext, relayId: string, row: RunningPartyRow, share: Share | null): PartyRun {
+  const engine = scheme(row.scheme);
+  const state = ctx.masterKey.open(new Uint8Array(row.state), stateContext(relayId, row.round));
+  switch (row.kind) {
+    case "keygen":
+      return { kind: "keygen", party: engine.restoreKeygen(state) };
+    case "reshare":
+      return { kind: "reshare", epoch: row.epoch, party: engine.restoreReshare(state) };
+    case "sign":
+      return {
+        kind: "sign",
+        requestId: row.sign_request_id,
+        messageIndex: row.message_index,
+        party: engine.restoreSign(heldShare(share), state),
+      };
+  }
 }
 
-type EndedRun = Pick<PartyRow, "wallet_id" | "account_id" | "kind" | "sign_request_id" | "epoch">;
+/** Stores what the finished run made: a wallet's share, a key change's new share, or a signature. */
+async function partyFinished(
+  ctx: ProviderContext,
+  tx: Queryable,
+  run: { accountId: string; actor: string; scheme: RunningPartyRow["scheme"]; walletId: string },
+  finished: PartyRun,
+): Promise<void> {
+  switch (finished.kind) {
+    case "keygen":
+      await keyMade(ctx, tx, run, finished.party.result());
+      return;
+    case "reshare":
+      await newShareMade(ctx, tx, { ...run, epoch: finished.epoch }, finished.party.result());
+      return;
+    case "sign":
+      await signatureMade(
+        ctx,
+        tx,
+        { ...run, requestId: finished.requestId, messageIndex: finished.messageIndex },
+        finished.party.result(),
+      );
+  }
+}
 
 /** Marks what the provider's party in `relayId` was making (a request, a wallet, a key change) failed. */
 function partyFailed(
   ctx: ProviderContext,
   tx: Queryable,
   relayId: string,
-  row: EndedRun,
+  row: PartyRunRow,
   actor: string,
   abort: { culprit: number | null; reason: string },
 ): Promise<void> {
@@ -203,14 +250,7 @@ function partyFailed(
  */
 export async function advanceProviderParty(ctx: ProviderContext, relayId: string, actor: string): Promise<string[]> {
   return ctx.db.transaction(async (tx) => {
-    const [row] = await tx.query<PartyRow>(
-      `SELECT p.wallet_id, w.account_id, p.kind, p.sign_request_id, p.message_index, p.epoch, p.party_index, p.parties,
-              p.round, p.state, p.buffer, p.cursor, p.sid, COALESCE(k.members, w.members) AS members, w.scheme, w.share
-       FROM relay_parties p JOIN wallets w ON w.id = p.wallet_id
-         LEFT JOIN key_changes k ON k.wallet_id = p.wallet_id AND k.epoch = p.epoch
-       WHERE p.relay_id = $1 AND p.status = 'running' FOR UPDATE OF p`,
-      [relayId],
-    );
+    const row = await lockRunningParty(tx, relayId);
     if (row === undefined) return [];
     const members = JSON.parse(row.members) as string[];
     const parties = JSON.parse(row.parties) as number[];
@@ -231,41 +271,27 @@ export async function advanceProviderParty(ctx: ProviderContext, relayId: string
         if (!(e instanceof EnvelopeError) && !(e instanceof RangeError)) throw e;
       }
     }
-    const engine = scheme(row.scheme);
     const share = row.share === null ? null : ctx.shares.get(row.wallet_id, row.scheme, new Uint8Array(row.share));
     let round = row.round;
-    let party: Party<unknown> | undefined;
+    let run: PartyRun | undefined;
     let status: "running" | "done" | "failed" = "running";
     const sentTo = new Set<string>();
-    const run = { accountId: row.account_id, actor, scheme: row.scheme };
     try {
       for (let incoming = buffer.take(round); incoming !== undefined; incoming = buffer.take(round)) {
-        if (party === undefined) {
-          const state = ctx.masterKey.open(new Uint8Array(row.state as Uint8Array), stateContext(relayId, row.round));
-          party =
-            row.kind === "keygen"
-              ? engine.restoreKeygen(state)
-              : row.kind === "reshare"
-                ? engine.restoreReshare(state)
-                : engine.restoreSign(share as Share, state);
-        }
-        const out = incoming.length > 0 ? party.handle(incoming) : [];
+        run ??= restoreParty(ctx, relayId, row, share);
+        const out = incoming.length > 0 ? run.party.handle(incoming) : [];
         round++;
         const envelopes = buffer.seal(round, out);
         await storeEnvelopes(tx, relayId, ctx.identityId, envelopes, ctx.now());
         for (const e of envelopes) sentTo.add(e.to);
-        if (!party.done) continue;
+        if (!run.party.done) continue;
         status = "done";
-        if (row.kind === "keygen") await keyMade(ctx, tx, { ...run, walletId: row.wallet_id }, party.result());
-        else if (row.kind === "reshare")
-          await newShareMade(ctx, tx, { ...run, walletId: row.wallet_id, epoch: row.epoch as number }, party.result());
-        else
-          await signatureMade(
-            ctx,
-            tx,
-            { ...run, requestId: row.sign_request_id as string, messageIndex: row.message_index as number },
-            party.result(),
-          );
+        await partyFinished(
+          ctx,
+          tx,
+          { accountId: row.account_id, actor, scheme: row.scheme, walletId: row.wallet_id },
+          run,
+        );
         break;
       }
     } catch (e) {
@@ -273,24 +299,22 @@ export async function advanceProviderParty(ctx: ProviderContext, relayId: string
       status = "failed";
       await partyFailed(ctx, tx, relayId, row, actor, e);
     }
-    await tx.query(
-      "UPDATE relay_parties SET round = $2, state = $3, buffer = $4, cursor = $5, status = $6, updated_ms = $7 WHERE relay_id = $1",
-      [
-        relayId,
-        round,
+    await saveParty(tx, relayId, {
+      round,
+      state:
         status !== "running"
           ? null
-          : party === undefined
+          : run === undefined
             ? row.state
-            : ctx.masterKey.seal(party.save(), stateContext(relayId, round)),
+            : ctx.masterKey.seal(run.party.save(), stateContext(relayId, round)),
+      buffer:
         status !== "running"
           ? null
           : ctx.masterKey.seal(utf8ToBytes(JSON.stringify(buffer.toJSON())), bufferContext(relayId)),
-        cursor,
-        status,
-        ctx.now(),
-      ],
-    );
+      cursor,
+      status,
+      nowMs: ctx.now(),
+    });
     return [...sentTo];
   });
 }
@@ -302,25 +326,13 @@ export async function advanceProviderParty(ctx: ProviderContext, relayId: string
  * batch at a time. (Envelopes stored for it but not yet run are not run now: the relay is over.)
  */
 export async function expireRelayParties(ctx: ProviderContext): Promise<number> {
-  const stale = await ctx.db.query<{ relay_id: string }>(
-    `SELECT p.relay_id FROM relay_parties p JOIN relay_sessions r ON r.id = p.relay_id
-     WHERE p.status = 'running' AND r.expires_ms <= $1 LIMIT 100`,
-    [ctx.now()],
-  );
+  const stale = await expiredRunningParties(ctx.db, ctx.now());
   return eachStale(stale, ({ relay_id: relayId }) =>
     ctx.db.transaction(async (tx) => {
-      const [row] = await tx.query<EndedRun>(
-        `SELECT p.wallet_id, w.account_id, p.kind, p.sign_request_id, p.epoch
-         FROM relay_parties p JOIN wallets w ON w.id = p.wallet_id
-         WHERE p.relay_id = $1 AND p.status = 'running' FOR UPDATE OF p`,
-        [relayId],
-      );
+      const row = await lockRunningPartyRun(tx, relayId);
       if (row === undefined) return false;
       await partyFailed(ctx, tx, relayId, row, "provider", { culprit: null, reason: "the relay session expired" });
-      await tx.query(
-        "UPDATE relay_parties SET state = NULL, buffer = NULL, status = 'failed', updated_ms = $2 WHERE relay_id = $1",
-        [relayId, ctx.now()],
-      );
+      await markPartyFailed(tx, relayId, ctx.now());
       return true;
     }),
   );

@@ -13,7 +13,20 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { appendAudit } from "../audit/log.js";
 import type { ProviderContext } from "../context.js";
 import { forbidden, invalid, notFound, ProviderError } from "../errors.js";
+import { activeAccountDevicesAmong, activeDevicesAmong } from "../store/devices.js";
 import type { Queryable } from "../store/queryable.js";
+import {
+  envelopesAfter,
+  findRelaySessionRow,
+  insertEnvelope,
+  insertRelaySession,
+  lockRelaySession,
+  openAccountRelaySessions,
+  type RelaySessionRow,
+  relaySessionsCreatedAfter,
+} from "../store/relay.js";
+
+export { inactiveDevices } from "../store/devices.js";
 
 /** A relay session stays open this long after its creation. */
 export const RELAY_LIFETIME_MS = 60 * 60_000;
@@ -47,13 +60,7 @@ export function announceRevocation(deviceId: string): void {
  */
 async function checkActive(ctx: ProviderContext, from: string, recipients: string[]): Promise<void> {
   const devices = [from, ...recipients.filter((to) => to !== ctx.identityId)];
-  const active = new Set(
-    (
-      await ctx.db.query<{ id: string }>("SELECT id FROM devices WHERE id = ANY($1::text[]) AND state = 'active'", [
-        devices,
-      ])
-    ).map((r) => r.id),
-  );
+  const active = new Set(await activeDevicesAmong(ctx.db, devices));
   if (!active.has(from))
     throw new ProviderError("forbidden", "device-revoked", "the sending device is no longer active");
   if (devices.some((d) => !active.has(d)))
@@ -77,10 +84,7 @@ export async function createRelaySession(
   const participants = request.withProvider ? [...request.participants, ctx.identityId] : request.participants;
   if (!participants.includes(device.id)) throw invalid("the creating device must take part");
   if (new Set(participants).size !== participants.length) throw invalid("a device takes part once");
-  const active = await tx.query<{ id: string }>(
-    "SELECT id FROM devices WHERE account_id = $1 AND state = 'active' AND id = ANY($2::text[])",
-    [device.accountId, request.participants],
-  );
+  const active = await activeAccountDevicesAmong(tx, device.accountId, request.participants);
   if (active.length !== request.participants.length)
     throw invalid("every participant must be an active device of the account");
   const session: RelaySession = {
@@ -91,20 +95,16 @@ export async function createRelaySession(
     createdBy: device.id,
     expiresMs: ctx.now() + RELAY_LIFETIME_MS,
   };
-  await tx.query(
-    `INSERT INTO relay_sessions (id, account_id, sid, purpose, participants, created_by, created_ms, expires_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [
-      session.id,
-      device.accountId,
-      session.sid,
-      session.purpose,
-      JSON.stringify(participants),
-      device.id,
-      ctx.now(),
-      session.expiresMs,
-    ],
-  );
+  await insertRelaySession(tx, {
+    id: session.id,
+    accountId: device.accountId,
+    sid: session.sid,
+    purpose: session.purpose,
+    participants: JSON.stringify(participants),
+    createdBy: device.id,
+    createdMs: ctx.now(),
+    expiresMs: session.expiresMs,
+  });
   await appendAudit(tx, {
     chain: device.accountId,
     atMs: ctx.now(),
@@ -115,16 +115,7 @@ export async function createRelaySession(
   return session;
 }
 
-interface RelayRow {
-  id: string;
-  sid: Uint8Array;
-  purpose: string;
-  participants: string;
-  created_by: string;
-  expires_ms: string;
-}
-
-const toSession = (row: RelayRow): RelaySession => ({
+const toSession = (row: RelaySessionRow): RelaySession => ({
   id: row.id,
   sid: new Uint8Array(row.sid),
   purpose: row.purpose,
@@ -139,10 +130,7 @@ export async function findRelaySession(
   id: string,
   device: { id: string; accountId: string },
 ): Promise<RelaySession> {
-  const [row] = await q.query<RelayRow>(
-    "SELECT id, sid, purpose, participants, created_by, expires_ms FROM relay_sessions WHERE id = $1 AND account_id = $2",
-    [id, device.accountId],
-  );
+  const row = await findRelaySessionRow(q, id, device.accountId);
   const session = row === undefined ? undefined : toSession(row);
   if (session === undefined || !session.participants.includes(device.id)) throw notFound("no such relay session");
   return session;
@@ -150,10 +138,7 @@ export async function findRelaySession(
 
 /** Open sessions `device` takes part in: how a cosigner learns it is invited. */
 export async function openRelaySessions(ctx: ProviderContext, device: { id: string; accountId: string }) {
-  const rows = await ctx.db.query<RelayRow>(
-    "SELECT id, sid, purpose, participants, created_by, expires_ms FROM relay_sessions WHERE account_id = $1 AND expires_ms > $2 ORDER BY created_ms DESC LIMIT 100",
-    [device.accountId, ctx.now()],
-  );
+  const rows = await openAccountRelaySessions(ctx.db, device.accountId, ctx.now());
   return rows.map(toSession).filter((s) => s.participants.includes(device.id));
 }
 
@@ -166,11 +151,7 @@ export async function relaySessionsCreatedSince(
   accountIds: readonly string[],
   sinceMs: number,
 ): Promise<{ id: string; participants: string[]; createdBy: string; createdMs: number }[]> {
-  const rows = await q.query<{ id: string; participants: string; created_by: string; created_ms: string }>(
-    // The expiry follows from the creation and is what the account index orders by.
-    "SELECT id, participants, created_by, created_ms FROM relay_sessions WHERE account_id = ANY($1::uuid[]) AND expires_ms > $2 AND created_ms > $3",
-    [accountIds, sinceMs + RELAY_LIFETIME_MS, sinceMs],
-  );
+  const rows = await relaySessionsCreatedAfter(q, accountIds, sinceMs, sinceMs + RELAY_LIFETIME_MS);
   return rows.map((r) => ({
     id: r.id,
     participants: JSON.parse(r.participants) as string[],
@@ -220,21 +201,9 @@ export async function storeEnvelopes(
   envelopes: readonly Envelope[],
   nowMs: number,
 ): Promise<void> {
-  await tx.query("SELECT id FROM relay_sessions WHERE id = $1 FOR UPDATE", [relayId]);
+  await lockRelaySession(tx, relayId);
   for (const envelope of envelopes)
-    await tx.query(
-      "INSERT INTO relay_envelopes (relay_id, from_device, to_device, envelope, created_ms) VALUES ($1, $2, $3, $4, $5)",
-      [relayId, from, envelope.to, JSON.stringify(envelope), nowMs],
-    );
-}
-
-/** Of the devices `ids`, those no longer active (revoked, or never let in). */
-export async function inactiveDevices(q: Queryable, ids: string[]): Promise<string[]> {
-  const rows = await q.query<{ id: string }>(
-    "SELECT id FROM devices WHERE id = ANY($1::text[]) AND state <> 'active'",
-    [ids],
-  );
-  return rows.map((row) => row.id);
+    await insertEnvelope(tx, { relayId, from, to: envelope.to, json: JSON.stringify(envelope), createdMs: nowMs });
 }
 
 /** Envelopes for `device` stored after `after` (an envelope id), oldest first. */
@@ -244,9 +213,6 @@ export async function readEnvelopes(
   deviceId: string,
   after: number,
 ): Promise<{ id: number; envelope: unknown }[]> {
-  const rows = await q.query<{ id: string; envelope: string }>(
-    "SELECT id, envelope FROM relay_envelopes WHERE relay_id = $1 AND to_device = $2 AND id > $3 ORDER BY id LIMIT $4",
-    [relayId, deviceId, after, MAX_READ],
-  );
+  const rows = await envelopesAfter(q, relayId, deviceId, after, MAX_READ);
   return rows.map((r) => ({ id: Number(r.id), envelope: JSON.parse(r.envelope) as unknown }));
 }

@@ -6,22 +6,21 @@
  * window cannot both be signed once together they exceed it.
  */
 import type { RequestStatus } from "@keyshard/api";
-import { type ChainName, outflows, type RequestKind, type TransactionDescription } from "@keyshard/chains";
+import { outflows, type TransactionDescription } from "@keyshard/chains";
 import type { ProviderContext } from "../context.js";
-import { currentPolicy } from "../policy/changes.js";
 import { allowListKey, type Decision, longestWindowMs, releaseRefusal, type WalletHistory } from "../policy/policy.js";
+import { allowListAddedTimes } from "../store/allow-list.js";
 import type { Queryable } from "../store/queryable.js";
-import type { RequestRow } from "../store/sign-requests.js";
+import { type RequestRow, requestApprovals, transactionsSigningSince } from "../store/sign-requests.js";
 import type { WalletRow } from "../store/wallets.js";
+import { currentPolicy } from "../wallets/policy-changes.js";
 
 /** The columns a decision sets on a new request. */
 export function holdOf(decision: Decision, now: number) {
+  const status: RequestStatus =
+    decision.decision === "allow" ? "signing" : decision.decision === "deny" ? "denied" : "held";
   return {
-    status: (decision.decision === "allow"
-      ? "signing"
-      : decision.decision === "deny"
-        ? "denied"
-        : "held") as RequestStatus,
+    status,
     approvalsNeeded: decision.decision === "require-approvals" ? (decision.approvals as number) : 0,
     totpNeeded: decision.decision === "require-totp",
     releaseMs: decision.decision === "delay" ? now + (decision.delaySeconds as number) * 1000 : null,
@@ -42,11 +41,7 @@ export interface Approval {
 }
 
 export async function approvalsOf(q: Queryable, requestId: string): Promise<Approval[]> {
-  const rows = await q.query<{ device_id: string; at_ms: string; counts: boolean }>(
-    `SELECT a.device_id, a.at_ms, d.state <> 'revoked' AS counts FROM approvals a JOIN devices d ON d.id = a.device_id
-     WHERE a.request_id = $1 ORDER BY a.at_ms`,
-    [requestId],
-  );
+  const rows = await requestApprovals(q, requestId);
   return rows.map((r) => ({ deviceId: r.device_id, atMs: Number(r.at_ms), counts: r.counts }));
 }
 
@@ -78,18 +73,12 @@ export async function walletHistory(
   windowMs: number,
 ): Promise<WalletHistory> {
   const now = ctx.now();
-  const listed = await q.query<{ chain: ChainName; address: string; added_ms: string }>(
-    "SELECT chain, address, added_ms FROM allow_list WHERE wallet_id = $1",
-    [walletId],
-  );
+  const listed = await allowListAddedTimes(q, walletId);
   const allowList = new Map(listed.map((e) => [allowListKey(e.chain, e.address), Number(e.added_ms)]));
   const spent: WalletHistory["spent"][number][] = [];
   if (windowMs > 0) {
     // Failed runs count too: a device may have learned the signature before making the run fail.
-    const rows = await q.query<{ description: string; signing_ms: string }>(
-      "SELECT description, signing_ms FROM sign_requests WHERE wallet_id = $1 AND kind = 'transaction' AND signing_ms > $2",
-      [walletId, now - windowMs],
-    );
+    const rows = await transactionsSigningSince(q, walletId, now - windowMs);
     for (const row of rows) {
       const d = storedDescription(row.description);
       for (const { asset, value } of outflows(d))
@@ -107,8 +96,8 @@ export async function walletHistory(
 export async function refusalAtRelease(ctx: ProviderContext, tx: Queryable, wallet: WalletRow, row: RequestRow) {
   const policy = await currentPolicy(ctx, tx, wallet);
   const facts = {
-    kind: row.kind as RequestKind,
-    chain: row.chain as ChainName,
+    kind: row.kind,
+    chain: row.chain,
     ...(row.kind === "transaction" && { description: storedDescription(row.description) }),
   };
   const held = {

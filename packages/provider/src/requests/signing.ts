@@ -5,12 +5,17 @@
  * is superseded — failed — so that a device that lost a reply can start again.
  */
 import { randomUUID } from "node:crypto";
-import { type Party, scheme } from "@keyshard/mpc";
+import { scheme } from "@keyshard/mpc";
 import type { ProviderContext } from "../context.js";
 import { startProviderParty } from "../relay/provider-party.js";
 import { createRelaySession } from "../relay/relay.js";
 import { type SessionReply, startSession } from "../sessions/driver.js";
+import type { SessionParty } from "../sessions/live-parties.js";
+import { heldShare } from "../sessions/share-cache.js";
 import type { Queryable } from "../store/queryable.js";
+import { failRequestParties } from "../store/relay-parties.js";
+import { failRequestSessions } from "../store/sessions.js";
+import { unsignedMessages } from "../store/sign-requests.js";
 import type { WalletRow } from "../store/wallets.js";
 import { type MemberView, memberViews, signingParties } from "../wallets/members.js";
 
@@ -37,7 +42,7 @@ export interface StartedSigning {
   sessions: SigningSession[];
   relays: RelayedSigning[];
   /** Hand each to `ctx.parties` once the transaction has committed. */
-  parties: [sessionId: string, round: number, party: Party<unknown>][];
+  parties: [sessionId: string, round: number, party: SessionParty][];
 }
 
 interface UnsignedMessage {
@@ -67,22 +72,13 @@ export async function startSigning(
   fresh?: { messages: UnsignedMessage[]; openings?: DeviceOpening[] },
 ): Promise<StartedSigning> {
   if (fresh === undefined) {
-    await tx.query(
-      "UPDATE sessions SET status = 'failed', state = NULL, updated_ms = $2 WHERE sign_request_id = $1 AND status = 'running'",
-      [request.id, ctx.now()],
-    );
-    await tx.query(
-      "UPDATE relay_parties SET status = 'failed', state = NULL, updated_ms = $2 WHERE sign_request_id = $1 AND status = 'running'",
-      [request.id, ctx.now()],
-    );
+    await failRequestSessions(tx, request.id, ctx.now());
+    await failRequestParties(tx, request.id, ctx.now());
   }
-  const unsigned =
-    fresh?.messages ??
-    (await tx.query<UnsignedMessage>(
-      "SELECT idx, input, message FROM request_signatures WHERE request_id = $1 AND signature IS NULL ORDER BY idx",
-      [request.id],
-    ));
-  const share = ctx.shares.get(wallet.id, wallet.scheme, new Uint8Array(wallet.share as Uint8Array));
+  const unsigned: UnsignedMessage[] = fresh?.messages ?? (await unsignedMessages(tx, request.id));
+  const share = heldShare(
+    wallet.share === null ? null : ctx.shares.get(wallet.id, wallet.scheme, new Uint8Array(wallet.share)),
+  );
   const started: StartedSigning = { sessions: [], relays: [], parties: [] };
   if (wallet.members !== null) {
     const members = JSON.parse(wallet.members) as string[];

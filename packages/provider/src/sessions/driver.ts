@@ -14,17 +14,38 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { type Party, PROVIDER, ProtocolAbort, type SchemeName, type Share, scheme, WALLET_DEVICE } from "@keyshard/mpc";
+import {
+  type Party,
+  PROVIDER,
+  ProtocolAbort,
+  type Share,
+  type SignResultOf,
+  scheme,
+  WALLET_DEVICE,
+} from "@keyshard/mpc";
 import { fromWire, toWire, type WireMessage } from "@keyshard/transport";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../context.js";
 import { conflict, invalid, notFound, ProviderError } from "../errors.js";
-import { refuseOverRunQuota, runningRuns } from "../quotas.js";
+import { refuseOverRunQuota } from "../quotas.js";
 import type { Database, Queryable } from "../store/queryable.js";
+import {
+  claimSession,
+  idleSessions,
+  keepRefusedSid,
+  lockSession,
+  markSessionFailed,
+  type SessionKind,
+  type SessionRow,
+  saveRound,
+  saveStartedSession,
+} from "../store/sessions.js";
 import { newShareMade } from "../wallets/key-changes.js";
 import { eachStale } from "./expiry.js";
+import type { SessionParty, SessionPartyOf, SessionResults } from "./live-parties.js";
 import { keyMade, runFailed, signatureMade } from "./outcome.js";
+import { heldShare } from "./share-cache.js";
 
 export interface SessionReply {
   sessionId: string;
@@ -57,48 +78,42 @@ export const SESSION_IDLE_MS = 60 * 60_000;
  * nothing run, not even the device's opening, and with replicas racing for one sid only the first
  * to commit gets it.
  */
-export async function startSession(
+export async function startSession<K extends SessionKind>(
   ctx: ProviderContext,
   tx: Queryable,
   session: {
     id: string;
     accountId: string;
     walletId: string;
-    kind: "keygen" | "sign" | "refresh";
+    kind: K;
     signRequestId?: string;
     messageIndex?: number;
     /** The epoch a refresh makes. */
     epoch?: number;
     sid: Uint8Array;
   },
-  makeParty: (sid: Uint8Array) => Party<unknown>,
+  makeParty: (sid: Uint8Array) => Party<SessionResults[K]>,
   opening?: unknown,
-): Promise<{ reply: SessionReply; party: Party<unknown> }> {
+): Promise<{ reply: SessionReply; party: SessionPartyOf<K> }> {
   // A malformed first round is refused before any party exists: once one has started under a
   // sid, that sid is spent.
   const incoming = opening === undefined ? undefined : deviceMessages(opening);
-  // One statement claims the sid and counts the account's runs going (as they were before this
-  // one): the signing path's statements are what a single-connection database serialises on.
-  const [claimed] = await tx.query<{ id: string | null; running: string }>(
-    `WITH claimed AS (
-       INSERT INTO sessions (id, account_id, wallet_id, kind, sign_request_id, message_index, epoch, sid, round, status, updated_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 'running', $9)
-       ON CONFLICT (sid) DO NOTHING RETURNING id)
-     SELECT (SELECT id FROM claimed) AS id, ${runningRuns("$2")} AS running`,
-    [
-      session.id,
-      session.accountId,
-      session.walletId,
-      session.kind,
-      session.signRequestId ?? null,
-      session.messageIndex ?? null,
-      session.epoch ?? null,
-      session.sid,
-      ctx.now(),
-    ],
+  const { claimed, runningBefore } = await claimSession(
+    tx,
+    {
+      id: session.id,
+      accountId: session.accountId,
+      walletId: session.walletId,
+      kind: session.kind,
+      signRequestId: session.signRequestId ?? null,
+      messageIndex: session.messageIndex ?? null,
+      epoch: session.epoch ?? null,
+      sid: session.sid,
+    },
+    ctx.now(),
   );
-  refuseOverRunQuota(Number(claimed?.running ?? 0));
-  if (claimed?.id == null) throw conflict("this session id was used before; draw a new one");
+  refuseOverRunQuota(runningBefore);
+  if (!claimed) throw conflict("this session id was used before; draw a new one");
   const party = makeParty(session.sid);
   let messages: WireMessage[];
   try {
@@ -114,12 +129,8 @@ export async function startSession(
     messages = toWire(handleOpening(party, incoming, session));
     round = 1;
   }
-  await tx.query("UPDATE sessions SET round = $2, state = $3 WHERE id = $1", [
-    session.id,
-    round,
-    ctx.masterKey.seal(party.save(), stateContext(session.id, round)),
-  ]);
-  return { reply: { sessionId: session.id, round, messages, done: false }, party };
+  await saveStartedSession(tx, session.id, round, ctx.masterKey.seal(party.save(), stateContext(session.id, round)));
+  return { reply: { sessionId: session.id, round, messages, done: false }, party: { kind: session.kind, party } };
 }
 
 /**
@@ -146,12 +157,7 @@ export function keepingRefusedSids(ctx: ProviderContext): Pick<Database, "transa
         return await ctx.db.transaction(work);
       } catch (e) {
         if (e instanceof OpeningRefused) {
-          const { accountId, walletId, sid } = e.spent;
-          await ctx.db.query(
-            `INSERT INTO sessions (id, account_id, wallet_id, kind, sid, round, status, updated_ms)
-             VALUES ($1, $2, $3, 'sign', $4, 0, 'failed', $5) ON CONFLICT (sid) DO NOTHING`,
-            [randomUUID(), accountId, walletId, sid, ctx.now()],
-          );
+          await keepRefusedSid(ctx.db, { id: randomUUID(), ...e.spent }, ctx.now());
         }
         throw e;
       }
@@ -163,8 +169,8 @@ export function keepingRefusedSids(ctx: ProviderContext): Pick<Database, "transa
  * The provider's answer to a device's first round. A bad one is the device's own request gone
  * wrong (it disagrees on the message, say), not a run to record as failed: only its sid is kept.
  */
-function handleOpening(
-  party: Party<unknown>,
+function handleOpening<T>(
+  party: Party<T>,
   incoming: ReturnType<typeof deviceMessages>,
   session: { accountId: string; walletId: string; sid: Uint8Array },
 ) {
@@ -190,32 +196,42 @@ function deviceMessages(messages: unknown) {
   }
 }
 
-interface SessionRow {
-  wallet_id: string;
-  kind: "keygen" | "sign" | "refresh";
-  sign_request_id: string | null;
-  message_index: number | null;
-  epoch: number | null;
-  round: number;
-  state: Uint8Array | null;
-  last_input: Uint8Array | null;
-  last_output: Uint8Array | null;
-  status: "running" | "done" | "failed";
-  updated_ms: string;
-  scheme: SchemeName;
-  share: Uint8Array | null;
-}
+/** A running session's party at its round, with what it makes. */
+type SessionRun =
+  | { kind: "keygen"; party: Party<Share> }
+  | { kind: "refresh"; epoch: number; party: Party<Share> }
+  | { kind: "sign"; requestId: string; messageIndex: number; party: Party<SignResultOf> };
 
-/** The session's row, locked, with its wallet's scheme and share; only within the account. */
-async function lockSession(tx: Queryable, sessionId: string, accountId: string): Promise<SessionRow | undefined> {
-  const [row] = await tx.query<SessionRow>(
-    `SELECT s.wallet_id, s.kind, s.sign_request_id, s.message_index, s.epoch, s.round, s.state, s.last_input, s.last_output,
-            s.status, s.updated_ms, w.scheme, w.share
-     FROM sessions s JOIN wallets w ON w.id = s.wallet_id
-     WHERE s.id = $1 AND s.account_id = $2 FOR UPDATE OF s`,
-    [sessionId, accountId],
-  );
-  return row;
+/**
+ * The party of the running session `row` at its round: the one this process holds live, or else
+ * one restored from the sealed state (which needs the wallet's `share` to sign or refresh).
+ */
+function sessionRun(
+  ctx: ProviderContext,
+  sessionId: string,
+  row: Extract<SessionRow, { status: "running" }>,
+  share: Share | null,
+): SessionRun {
+  const live: SessionParty | undefined = ctx.parties.take(sessionId, row.round);
+  const engine = scheme(row.scheme);
+  const state = () => ctx.masterKey.open(new Uint8Array(row.state), stateContext(sessionId, row.round));
+  switch (row.kind) {
+    case "keygen":
+      return { kind: "keygen", party: live?.kind === "keygen" ? live.party : engine.restoreKeygen(state()) };
+    case "refresh":
+      return {
+        kind: "refresh",
+        epoch: row.epoch,
+        party: live?.kind === "refresh" ? live.party : engine.restoreRefresh(heldShare(share), state()),
+      };
+    case "sign":
+      return {
+        kind: "sign",
+        requestId: row.sign_request_id,
+        messageIndex: row.message_index,
+        party: live?.kind === "sign" ? live.party : engine.restoreSign(heldShare(share), state()),
+      };
+  }
 }
 
 const idle = (ctx: ProviderContext, row: SessionRow) =>
@@ -235,7 +251,7 @@ export async function advanceSession(
   },
 ): Promise<SessionReply> {
   const inputHash = sha256(request.rawBody);
-  let live: { round: number; party: Party<unknown> } | undefined;
+  let live: { round: number; party: SessionParty } | undefined;
   const outcome = await ctx.db.transaction(async (tx): Promise<SessionReply | { abort: ProtocolAbort }> => {
     const row = await lockSession(tx, request.sessionId, request.accountId);
     if (row === undefined) throw notFound("no such session in this account");
@@ -254,49 +270,32 @@ export async function advanceSession(
     if (row.status !== "running") throw conflict(`session is ${row.status}`);
     if (request.round !== row.round) throw conflict(`session is at round ${row.round}, not ${request.round}`);
     const incoming = deviceMessages(request.messages);
-    const engine = scheme(row.scheme);
-    // Asking for the share also tells the share cache that signing is under way (see its idle rule).
+    // Asking for the share also marks it recently used, so the share cache keeps it while runs need it.
     const share = row.share === null ? null : ctx.shares.get(row.wallet_id, row.scheme, new Uint8Array(row.share));
-    // Only a party this process does not hold live is restored from the database.
-    const restore = () => {
-      const state = ctx.masterKey.open(
-        new Uint8Array(row.state as Uint8Array),
-        stateContext(request.sessionId, row.round),
-      );
-      if (row.kind === "keygen") return engine.restoreKeygen(state);
-      return row.kind === "refresh"
-        ? engine.restoreRefresh(share as Share, state)
-        : engine.restoreSign(share as Share, state);
-    };
     let reply: SessionReply;
     let state: Uint8Array | null = null;
     try {
-      const party = ctx.parties.take(request.sessionId, row.round) ?? restore();
-      const messages = toWire(party.handle(incoming));
-      reply = { sessionId: request.sessionId, round: row.round + 1, messages, done: party.done };
-      if (party.done) Object.assign(reply, await finish(ctx, tx, row, request, party.result()));
+      const run = sessionRun(ctx, request.sessionId, row, share);
+      const messages = toWire(run.party.handle(incoming));
+      reply = { sessionId: request.sessionId, round: row.round + 1, messages, done: run.party.done };
+      if (run.party.done) Object.assign(reply, await finish(ctx, tx, row, request, run));
       else {
-        live = { round: row.round + 1, party };
-        state = ctx.masterKey.seal(party.save(), stateContext(request.sessionId, row.round + 1));
+        live = { round: row.round + 1, party: run };
+        state = ctx.masterKey.seal(run.party.save(), stateContext(request.sessionId, row.round + 1));
       }
     } catch (e) {
       if (!(e instanceof ProtocolAbort)) throw e;
       await fail(ctx, tx, row, request, e);
       return { abort: e };
     }
-    // The round's outcome, and its reply for a retry of the same request, in one write.
-    await tx.query(
-      "UPDATE sessions SET state = $2, status = $3, round = $4, last_input = $5, last_output = $6, updated_ms = $7 WHERE id = $1",
-      [
-        request.sessionId,
-        state,
-        reply.done ? "done" : "running",
-        row.round + 1,
-        inputHash,
-        ctx.masterKey.seal(utf8ToBytes(JSON.stringify(reply)), `reply:${request.sessionId}`),
-        ctx.now(),
-      ],
-    );
+    await saveRound(tx, request.sessionId, {
+      state,
+      status: reply.done ? "done" : "running",
+      round: row.round + 1,
+      inputHash,
+      reply: ctx.masterKey.seal(utf8ToBytes(JSON.stringify(reply)), `reply:${request.sessionId}`),
+      nowMs: ctx.now(),
+    });
     return reply;
   });
   if (live !== undefined && !("abort" in outcome)) ctx.parties.put(request.sessionId, live.round, live.party);
@@ -311,10 +310,7 @@ export async function advanceSession(
 
 /** Fails the sessions no device has advanced for `SESSION_IDLE_MS`, a batch at a time; returns how many. */
 export async function expireIdleSessions(ctx: ProviderContext): Promise<number> {
-  const stale = await ctx.db.query<{ id: string; account_id: string }>(
-    "SELECT id, account_id FROM sessions WHERE status = 'running' AND updated_ms < $1 LIMIT 100",
-    [ctx.now() - SESSION_IDLE_MS],
-  );
+  const stale = await idleSessions(ctx.db, ctx.now() - SESSION_IDLE_MS);
   return eachStale(stale, async ({ id, account_id: accountId }) => {
     const expired = await ctx.db.transaction(async (tx) => {
       // Locked and checked again: its device may have sent a round since the list was read.
@@ -333,22 +329,27 @@ async function finish(
   tx: Queryable,
   row: SessionRow,
   request: { sessionId: string; accountId: string; actor: string },
-  result: unknown,
+  finished: SessionRun,
 ): Promise<Partial<SessionReply>> {
-  const run = { accountId: request.accountId, actor: request.actor, scheme: row.scheme };
-  if (row.kind === "keygen")
-    return { publicKey: bytesToHex(await keyMade(ctx, tx, { ...run, walletId: row.wallet_id }, result)) };
-  if (row.kind === "refresh") {
-    const key = await newShareMade(ctx, tx, { ...run, walletId: row.wallet_id, epoch: row.epoch as number }, result);
-    return { publicKey: bytesToHex(key as Uint8Array) };
+  const run = { accountId: request.accountId, actor: request.actor, scheme: row.scheme, walletId: row.wallet_id };
+  switch (finished.kind) {
+    case "keygen":
+      return { publicKey: bytesToHex(await keyMade(ctx, tx, run, finished.party.result())) };
+    case "refresh": {
+      const key = await newShareMade(ctx, tx, { ...run, epoch: finished.epoch }, finished.party.result());
+      // A refresh keeps every party: its new share, never null, gives a key.
+      return { publicKey: bytesToHex(key as Uint8Array) };
+    }
+    case "sign": {
+      const signature = await signatureMade(
+        ctx,
+        tx,
+        { ...run, requestId: finished.requestId, messageIndex: finished.messageIndex },
+        finished.party.result(),
+      );
+      return { signature: bytesToHex(signature) };
+    }
   }
-  const signature = await signatureMade(
-    ctx,
-    tx,
-    { ...run, requestId: row.sign_request_id as string, messageIndex: row.message_index as number },
-    result,
-  );
-  return { signature: bytesToHex(signature) };
 }
 
 async function fail(
@@ -358,10 +359,7 @@ async function fail(
   request: { sessionId: string; accountId: string; actor: string },
   abort: ProtocolAbort,
 ): Promise<void> {
-  await tx.query(
-    "UPDATE sessions SET state = NULL, last_output = NULL, status = 'failed', updated_ms = $2 WHERE id = $1",
-    [request.sessionId, ctx.now()],
-  );
+  await markSessionFailed(tx, request.sessionId, ctx.now());
   await runFailed(
     ctx,
     tx,

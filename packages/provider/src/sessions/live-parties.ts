@@ -6,10 +6,26 @@
  * the database, and a round handled by another replica makes this copy stale (its round no
  * longer matches) and it is never used.
  */
-import type { Party } from "@keyshard/mpc";
+import type { Party, Share, SignResultOf } from "@keyshard/mpc";
+import type { SessionKind } from "../store/sessions.js";
+
+/** What the party of each kind of session makes. */
+export interface SessionResults {
+  keygen: Share;
+  refresh: Share;
+  sign: SignResultOf;
+}
+
+/** The provider's party of a session of kind `K`, tagged with it so that its result keeps its type. */
+export interface SessionPartyOf<K extends SessionKind> {
+  kind: K;
+  party: Party<SessionResults[K]>;
+}
+
+export type SessionParty = { [K in SessionKind]: SessionPartyOf<K> }[SessionKind];
 
 export class LiveParties {
-  readonly #parties = new Map<string, { round: number; party: Party<unknown> }>();
+  readonly #parties = new Map<string, { round: number; live: SessionParty }>();
   readonly #capacity: number;
 
   constructor(capacity = 10_000) {
@@ -17,10 +33,10 @@ export class LiveParties {
   }
 
   /** Removes and returns the party of `sessionId` if it is at `round`. */
-  take(sessionId: string, round: number): Party<unknown> | undefined {
-    const live = this.#parties.get(sessionId);
+  take(sessionId: string, round: number): SessionParty | undefined {
+    const kept = this.#parties.get(sessionId);
     this.#parties.delete(sessionId);
-    return live?.round === round ? live.party : undefined;
+    return kept?.round === round ? kept.live : undefined;
   }
 
   /** Forgets the party of a session that ended without it (an idle session failed). */
@@ -29,9 +45,9 @@ export class LiveParties {
   }
 
   /** Keeps a party whose state at `round` has been committed. */
-  put(sessionId: string, round: number, party: Party<unknown>): void {
-    if (party.done) return;
-    this.#parties.set(sessionId, { round, party });
+  put(sessionId: string, round: number, live: SessionParty): void {
+    if (live.party.done) return;
+    this.#parties.set(sessionId, { round, live });
     while (this.#parties.size > this.#capacity) this.#parties.delete(this.#parties.keys().next().value as string);
   }
 }

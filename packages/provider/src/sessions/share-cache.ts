@@ -17,6 +17,7 @@ import {
 } from "@keyshard/mpc";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { conflict } from "../errors.js";
 import type { MasterKey } from "../store/master-key.js";
 import type { PrecomputeThreads } from "./precompute-threads.js";
 
@@ -107,3 +108,13 @@ export class ShareCache {
 
 /** Only ecdsa2p's party 1 has message-independent signing work. */
 const precomputes = (entry: Entry) => entry.scheme === "ecdsa2p" && (entry.share as Ecdsa2pShare).index === 1;
+
+/**
+ * The share a run of the provider's needs: it holds none of a wallet whose devices keep the whole
+ * key (taken into self-custody, or a t-of-n wallet it only relays for). A device can reach this by
+ * sending a round of a run that outlived its wallet's share, so it is a conflict, not a fault.
+ */
+export function heldShare(share: Share | null): Share {
+  if (share === null) throw conflict("the provider holds no share of this wallet");
+  return share;
+}

@@ -41,3 +41,11 @@ export async function claimCodeMail(
 export async function markAccountVerified(q: Queryable, accountId: string): Promise<void> {
   await q.query("UPDATE accounts SET verified = true, code_mailed_ms = NULL WHERE id = $1", [accountId]);
 }
+
+/** The owner was active at `nowMs`; a later activity already recorded stays. */
+export async function recordAccountActivity(q: Queryable, accountId: string, nowMs: number): Promise<void> {
+  await q.query(
+    "UPDATE accounts SET last_active_ms = $2 WHERE id = $1 AND (last_active_ms IS NULL OR last_active_ms < $2)",
+    [accountId, nowMs],
+  );
+}

@@ -1,4 +1,5 @@
 /** The rows of wallets' allow-lists: destinations a policy's rules may name, each with when it was added. */
+import type { ChainName } from "@keyshard/chains";
 import type { Queryable } from "./queryable.js";
 
 export interface AllowListRow {
@@ -12,6 +13,17 @@ export interface AllowListRow {
 export async function allowListOf(q: Queryable, walletId: string): Promise<AllowListRow[]> {
   return q.query<AllowListRow>(
     "SELECT chain, address, label, added_ms FROM allow_list WHERE wallet_id = $1 ORDER BY added_ms",
+    [walletId],
+  );
+}
+
+/** When each entry of the wallet's allow-list was added, in no order: what the policy's rules read. */
+export async function allowListAddedTimes(
+  q: Queryable,
+  walletId: string,
+): Promise<{ chain: ChainName; address: string; added_ms: string }[]> {
+  return q.query<{ chain: ChainName; address: string; added_ms: string }>(
+    "SELECT chain, address, added_ms FROM allow_list WHERE wallet_id = $1",
     [walletId],
   );
 }

@@ -1,4 +1,7 @@
-/** The statements on devices: registration, verification, the account's list, and the locks a revocation takes. */
+/**
+ * The statements on devices: registration, verification, approval, revocation and its undoing,
+ * the account's list, and the locks a revocation takes.
+ */
 import type { DeviceState } from "../devices/authenticated.js";
 import type { Queryable } from "./queryable.js";
 
@@ -74,4 +77,79 @@ export async function lockAccountDevice(
     [id, accountId],
   );
   return device;
+}
+
+/** A device that recovered the account is active from `nowMs`, unless it already was. */
+export async function activateRecoveredDevice(q: Queryable, id: string, nowMs: number): Promise<void> {
+  await q.query("UPDATE devices SET state = 'active', active_since_ms = $2 WHERE id = $1 AND state <> 'active'", [
+    id,
+    nowMs,
+  ]);
+}
+
+/** A device waiting for approval in the account is approved; its name, or undefined if none waited under `id`. */
+export async function markDeviceApproved(q: Queryable, id: string, accountId: string): Promise<string | undefined> {
+  const [device] = await q.query<{ name: string }>(
+    "UPDATE devices SET state = 'approved' WHERE id = $1 AND account_id = $2 AND state = 'awaiting-approval' RETURNING name",
+    [id, accountId],
+  );
+  return device?.name;
+}
+
+/** An approved device is active from `nowMs`; a device no longer approved is left as it is. */
+export async function activateApprovedDevice(q: Queryable, id: string, nowMs: number): Promise<void> {
+  await q.query("UPDATE devices SET state = 'active', active_since_ms = $2 WHERE id = $1 AND state = 'approved'", [
+    id,
+    nowMs,
+  ]);
+}
+
+export async function markDeviceRevoked(q: Queryable, id: string): Promise<void> {
+  await q.query("UPDATE devices SET state = 'revoked' WHERE id = $1", [id]);
+}
+
+/** The account's device `id` is active again if it is revoked; false if it was not. */
+export async function reinstateRevokedDevice(q: Queryable, id: string, accountId: string): Promise<boolean> {
+  const reinstated = await q.query(
+    "UPDATE devices SET state = 'active' WHERE id = $1 AND account_id = $2 AND state = 'revoked' RETURNING id",
+    [id, accountId],
+  );
+  return reinstated.length > 0;
+}
+
+/** The identity keys of the devices among `ids` (ids of no device are left out). */
+export async function identityKeys(
+  q: Queryable,
+  ids: readonly string[],
+): Promise<{ id: string; identity_key: Uint8Array }[]> {
+  return q.query<{ id: string; identity_key: Uint8Array }>(
+    "SELECT id, identity_key FROM devices WHERE id = ANY($1::text[])",
+    [ids],
+  );
+}
+
+/** Of the devices `ids`, those active. */
+export async function activeDevicesAmong(q: Queryable, ids: string[]): Promise<string[]> {
+  const rows = await q.query<{ id: string }>("SELECT id FROM devices WHERE id = ANY($1::text[]) AND state = 'active'", [
+    ids,
+  ]);
+  return rows.map((r) => r.id);
+}
+
+/** Of the devices `ids`, those that are active devices of the account. */
+export async function activeAccountDevicesAmong(q: Queryable, accountId: string, ids: string[]): Promise<string[]> {
+  const rows = await q.query<{ id: string }>(
+    "SELECT id FROM devices WHERE account_id = $1 AND state = 'active' AND id = ANY($2::text[])",
+    [accountId, ids],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Of the devices `ids`, those no longer active (revoked, or never let in). */
+export async function inactiveDevices(q: Queryable, ids: string[]): Promise<string[]> {
+  const rows = await q.query<{ id: string }>(
+    "SELECT id FROM devices WHERE id = ANY($1::text[]) AND state <> 'active'",
+    [ids],
+  );
+  return rows.map((row) => row.id);
 }

@@ -1,5 +1,46 @@
-/** Reading and cancelling wallets' pending policy changes (they are made and applied in `policy/changes.ts`). */
+/** The rows of wallets' policy changes: requested, applied once due, listed and cancelled (the rules are in `wallets/policy-changes.ts`). */
 import type { Queryable } from "./queryable.js";
+
+export async function insertPolicyChange(
+  q: Queryable,
+  change: {
+    id: string;
+    walletId: string;
+    /** Canonical JSON. */
+    policy: string;
+    requestedBy: string;
+    requestedMs: number;
+    effectiveMs: number;
+  },
+): Promise<void> {
+  await q.query(
+    "INSERT INTO policy_changes (id, wallet_id, policy, requested_by, requested_ms, effective_ms, status) VALUES ($1, $2, $3, $4, $5, $6, 'pending')",
+    [change.id, change.walletId, change.policy, change.requestedBy, change.requestedMs, change.effectiveMs],
+  );
+}
+
+/** The wallet's pending changes whose delay has passed at `nowMs`, in the order they take effect. */
+export async function duePolicyChanges(
+  q: Queryable,
+  walletId: string,
+  nowMs: number,
+): Promise<{ id: string; policy: string; requested_by: string }[]> {
+  return q.query<{ id: string; policy: string; requested_by: string }>(
+    "SELECT id, policy, requested_by FROM policy_changes WHERE wallet_id = $1 AND status = 'pending' AND effective_ms <= $2 ORDER BY effective_ms, requested_ms",
+    [walletId, nowMs],
+  );
+}
+
+/** The change is applied: its policy becomes the wallet's. */
+export async function applyPolicyChange(
+  q: Queryable,
+  walletId: string,
+  changeId: string,
+  policy: string,
+): Promise<void> {
+  await q.query("UPDATE policy_changes SET status = 'applied' WHERE id = $1", [changeId]);
+  await q.query("UPDATE wallets SET policy = $2 WHERE id = $1", [walletId, policy]);
+}
 
 export interface PendingPolicyChangeRow {
   id: string;

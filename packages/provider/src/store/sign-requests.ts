@@ -3,6 +3,7 @@
  * sessions, then the request row (`findRequest` with `lock`).
  */
 import type { RequestStatus } from "@keyshard/api";
+import type { ChainName, RequestKind } from "@keyshard/chains";
 import { notFound } from "../errors.js";
 import type { Decision } from "../policy/policy.js";
 import type { Queryable } from "./queryable.js";
@@ -12,8 +13,8 @@ export interface RequestRow {
   wallet_id: string;
   account_id: string;
   device_id: string;
-  kind: string;
-  chain: string;
+  kind: RequestKind;
+  chain: ChainName;
   payload: Uint8Array;
   path: string | null;
   signers: string | null;
@@ -153,6 +154,18 @@ export async function insertApproval(
   return inserted.length > 0;
 }
 
+/** The request's approvals in the order given; `counts` is false for a revoked device's. */
+export async function requestApprovals(
+  q: Queryable,
+  requestId: string,
+): Promise<{ device_id: string; at_ms: string; counts: boolean }[]> {
+  return q.query<{ device_id: string; at_ms: string; counts: boolean }>(
+    `SELECT a.device_id, a.at_ms, d.state <> 'revoked' AS counts FROM approvals a JOIN devices d ON d.id = a.device_id
+     WHERE a.request_id = $1 ORDER BY a.at_ms`,
+    [requestId],
+  );
+}
+
 /** Since when the device is active (null: it is not), or undefined for no such device. */
 export async function activeSince(
   q: Queryable,
@@ -184,4 +197,75 @@ export async function moveToSigning(q: Queryable, id: string, from: RequestStatu
     [id, nowMs, from],
   );
   return moved.length > 0;
+}
+
+/**
+ * The account's held requests whose release was a recovery's hold ending at `holdUntilMs` are
+ * released now; a policy's own delay stays.
+ */
+export async function releaseRecoveryHeldRequests(q: Queryable, accountId: string, holdUntilMs: string): Promise<void> {
+  await q.query(
+    "UPDATE sign_requests SET release_ms = NULL WHERE account_id = $1 AND status = 'held' AND decision <> 'delay' AND release_ms = $2",
+    [accountId, holdUntilMs],
+  );
+}
+
+/** Cancels the device's requests still held. */
+export async function cancelHeldRequestsOf(q: Queryable, deviceId: string): Promise<void> {
+  await q.query("UPDATE sign_requests SET status = 'cancelled' WHERE device_id = $1 AND status = 'held'", [deviceId]);
+}
+
+/** The request's messages not yet signed, in order (`input`: the Bitcoin input each signs for). */
+export async function unsignedMessages(
+  q: Queryable,
+  requestId: string,
+): Promise<{ idx: number; input: number | null; message: Uint8Array }[]> {
+  return q.query<{ idx: number; input: number | null; message: Uint8Array }>(
+    "SELECT idx, input, message FROM request_signatures WHERE request_id = $1 AND signature IS NULL ORDER BY idx",
+    [requestId],
+  );
+}
+
+/**
+ * Stores the signature of the request's message `idx`; true when that was its last one missing,
+ * and the request is now signed. The runs of one request (a PSBT's inputs) may finish at the same
+ * moment on different connections: locking the request first (the lock its update takes anyway)
+ * makes the last of them see every other's signature. (The update's condition does not see the
+ * signature its own first part stores, hence `idx <> $2`.)
+ */
+export async function storeSignature(
+  q: Queryable,
+  requestId: string,
+  idx: number,
+  signature: Uint8Array,
+): Promise<boolean> {
+  await q.query("SELECT id FROM sign_requests WHERE id = $1 FOR NO KEY UPDATE", [requestId]);
+  const completed = await q.query(
+    `WITH stored AS (UPDATE request_signatures SET signature = $3 WHERE request_id = $1 AND idx = $2)
+     UPDATE sign_requests SET status = 'signed' WHERE id = $1
+       AND NOT EXISTS (SELECT 1 FROM request_signatures WHERE request_id = $1 AND idx <> $2 AND signature IS NULL)
+     RETURNING id`,
+    [requestId, idx, signature],
+  );
+  return completed.length === 1;
+}
+
+/** A run of the request failed (`id` null: the run was of no request, and nothing changes). */
+export async function markRequestFailed(q: Queryable, id: string | null): Promise<void> {
+  await q.query("UPDATE sign_requests SET status = 'failed' WHERE id = $1", [id]);
+}
+
+/**
+ * The wallet's transaction requests whose signing began after `sinceMs`, failed ones among them,
+ * with their stored descriptions.
+ */
+export async function transactionsSigningSince(
+  q: Queryable,
+  walletId: string,
+  sinceMs: number,
+): Promise<{ description: string; signing_ms: string }[]> {
+  return q.query<{ description: string; signing_ms: string }>(
+    "SELECT description, signing_ms FROM sign_requests WHERE wallet_id = $1 AND kind = 'transaction' AND signing_ms > $2",
+    [walletId, sinceMs],
+  );
 }

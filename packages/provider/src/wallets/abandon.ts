@@ -13,18 +13,10 @@ import { appendAudit } from "../audit/log.js";
 import type { ProviderContext } from "../context.js";
 import { conflict } from "../errors.js";
 import type { Queryable } from "../store/queryable.js";
-import { findWallet } from "../store/wallets.js";
-
-/**
- * A t-of-n wallet stays `creating` until every member device confirms its key, but the key is made
- * before that: the provider's party stores its share and the public key as its run ends, and each
- * device that confirms has stored its own share. Deleting it then would erase the provider's share
- * while those devices keep theirs, of a key that may already hold funds.
- */
-async function anyConfirmation(tx: Queryable, walletId: string): Promise<boolean> {
-  const rows = await tx.query("SELECT 1 FROM wallet_confirmations WHERE wallet_id = $1 LIMIT 1", [walletId]);
-  return rows.length > 0;
-}
+import { expireRelaySessionsOf } from "../store/relay.js";
+import { failWalletParties } from "../store/relay-parties.js";
+import { failWalletSessions } from "../store/sessions.js";
+import { anyConfirmation, findWallet, markAbandoned } from "../store/wallets.js";
 
 export async function abandonWallet(
   ctx: ProviderContext,
@@ -39,24 +31,19 @@ export async function abandonWallet(
         ? `wallet ${wallet.name} was deleted already`
         : `wallet ${wallet.name} has its key (${wallet.state}): only a wallet whose key generation never finished can be deleted`,
     );
+  // A t-of-n wallet stays `creating` until every member device confirms its key, but the key is
+  // made before that: the provider's party stores its share and the public key as its run ends,
+  // and each device that confirms has stored its own share. Deleting it then would erase the
+  // provider's share while those devices keep theirs, of a key that may already hold funds.
   if (wallet.state === "creating" && (wallet.public_key !== null || (await anyConfirmation(tx, walletId))))
     throw conflict(
       `wallet ${wallet.name} has its key, made but not yet confirmed by every member device: only a wallet whose key generation never finished can be deleted`,
     );
   const now = ctx.now();
-  await tx.query("UPDATE wallets SET state = 'abandoned', share = NULL WHERE id = $1", [walletId]);
-  await tx.query(
-    "UPDATE relay_sessions SET expires_ms = $3 WHERE account_id = $1 AND purpose = $2 AND expires_ms > $3",
-    [device.accountId, `keygen of wallet ${wallet.name}`, now],
-  );
-  await tx.query(
-    "UPDATE relay_parties SET state = NULL, buffer = NULL, status = 'failed', updated_ms = $2 WHERE wallet_id = $1 AND status = 'running'",
-    [walletId, now],
-  );
-  await tx.query(
-    "UPDATE sessions SET state = NULL, status = 'failed', updated_ms = $2 WHERE wallet_id = $1 AND status = 'running'",
-    [walletId, now],
-  );
+  await markAbandoned(tx, walletId);
+  await expireRelaySessionsOf(tx, device.accountId, `keygen of wallet ${wallet.name}`, now);
+  await failWalletParties(tx, walletId, now);
+  await failWalletSessions(tx, walletId, now);
   await appendAudit(tx, {
     chain: device.accountId,
     atMs: now,

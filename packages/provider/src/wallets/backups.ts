@@ -9,10 +9,10 @@
  */
 import { backupBoxContext, sealToRecoveryKey } from "@keyshard/recovery";
 import { cancelChangeOf, defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
+import { requireSecondFactor } from "../account/totp.js";
 import { appendAudit } from "../audit/log.js";
 import type { ProviderContext } from "../context.js";
 import { conflict, invalid, notFound } from "../errors.js";
-import { requireSecondFactor } from "../policy/account-totp.js";
 import {
   type BackupRow,
   cancelWaitingBackup,

@@ -9,12 +9,13 @@ import type { KeyChangeRequest } from "@keyshard/api";
 import { reshareMembers, type Share, scheme } from "@keyshard/mpc";
 import type { ProviderContext } from "../context.js";
 import type { AuthenticatedDevice } from "../devices/authenticated.js";
-import { forbidden, invalid } from "../errors.js";
+import { conflict, forbidden, invalid } from "../errors.js";
 import { openMembersRun } from "../relay/provider-party.js";
 import { startSession } from "../sessions/driver.js";
+import { setKeyChangeRelay } from "../store/key-changes.js";
 import type { Queryable } from "../store/queryable.js";
 import { findWallet, type WalletRow } from "../store/wallets.js";
-import { beginKeyChange, confirmKeyChange, planReshare, setKeyChangeRelay } from "./key-changes.js";
+import { beginKeyChange, confirmKeyChange, planReshare } from "./key-changes.js";
 import { memberViews } from "./members.js";
 
 function sharedShare(ctx: ProviderContext, wallet: WalletRow): Share | null {
@@ -98,14 +99,14 @@ export async function startKeyChange(
 }
 
 /** A device of the new epoch reports that it keeps its new share, with the public key it got. */
-export function confirmNewShare(
+export async function confirmNewShare(
   ctx: ProviderContext,
   device: AuthenticatedDevice,
   walletId: string,
   epoch: number,
   publicKey: Uint8Array,
 ) {
-  return ctx.db.transaction(async (tx) => {
+  const confirmed = await ctx.db.transaction(async (tx) => {
     const wallet = await findWallet(tx, walletId, device.accountId, { lock: true });
     return confirmKeyChange(
       ctx,
@@ -114,4 +115,6 @@ export function confirmNewShare(
       publicKey,
     );
   });
+  if ("failed" in confirmed) throw conflict(confirmed.failed);
+  return confirmed;
 }

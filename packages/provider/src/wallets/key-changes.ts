@@ -18,22 +18,20 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { appendAudit } from "../audit/log.js";
 import type { ProviderContext } from "../context.js";
 import { conflict, forbidden, invalid, notFound } from "../errors.js";
+import {
+  abandonRunningKeyChanges,
+  commitKeyChange,
+  failRunningKeyChange,
+  findKeyChange,
+  insertKeyChange,
+  insertKeyChangeConfirmation,
+  type KeyChangeRow,
+  keyChangeConfirmedDevices,
+  lastKeyChangeEpoch,
+  storeKeyChangeShare,
+} from "../store/key-changes.js";
 import type { Queryable } from "../store/queryable.js";
-import { lockWallet, type WalletRow } from "../store/wallets.js";
-
-export interface KeyChangeRow {
-  wallet_id: string;
-  epoch: number;
-  kind: "refresh" | "reshare";
-  members: string | null;
-  threshold: number;
-  share: Uint8Array | null;
-  status: "running" | "committed" | "abandoned" | "failed";
-  relay_id: string | null;
-  created_by: string;
-}
-
-const KEY_CHANGE_COLUMNS = "wallet_id, epoch, kind, members, threshold, share, status, relay_id, created_by";
+import { lockWallet, type WalletRow, walletPublicKey } from "../store/wallets.js";
 
 interface Actor {
   accountId: string;
@@ -43,21 +41,6 @@ interface Actor {
 
 const audit = (ctx: ProviderContext, tx: Queryable, who: Actor, action: string, details: object) =>
   appendAudit(tx, { chain: who.accountId, atMs: ctx.now(), actor: who.actor, action, details });
-
-/** The change that would make `epoch`, or the wallet's running change when `epoch` is omitted. */
-export async function findKeyChange(q: Queryable, walletId: string, epoch?: number): Promise<KeyChangeRow | undefined> {
-  const [row] =
-    epoch === undefined
-      ? await q.query<KeyChangeRow>(
-          `SELECT ${KEY_CHANGE_COLUMNS} FROM key_changes WHERE wallet_id = $1 AND status = 'running'`,
-          [walletId],
-        )
-      : await q.query<KeyChangeRow>(
-          `SELECT ${KEY_CHANGE_COLUMNS} FROM key_changes WHERE wallet_id = $1 AND epoch = $2`,
-          [walletId, epoch],
-        );
-  return row;
-}
 
 /**
  * Opens the wallet's next epoch (the caller holds the wallet's lock). A change still running is
@@ -70,30 +53,18 @@ export async function beginKeyChange(
   wallet: WalletRow & { epoch: number },
   change: { kind: "refresh" | "reshare"; members: string[] | null; threshold: number },
 ): Promise<number> {
-  const abandoned = await tx.query<{ epoch: number }>(
-    "UPDATE key_changes SET status = 'abandoned' WHERE wallet_id = $1 AND status = 'running' RETURNING epoch",
-    [wallet.id],
-  );
-  for (const a of abandoned)
-    await audit(ctx, tx, who, "key-change.abandoned", { wallet: wallet.id, epoch: a.epoch, reason: "superseded" });
-  const [last] = await tx.query<{ epoch: number | null }>(
-    "SELECT max(epoch) AS epoch FROM key_changes WHERE wallet_id = $1",
-    [wallet.id],
-  );
-  const epoch = Math.max(wallet.epoch, Number(last?.epoch ?? 0)) + 1;
-  await tx.query(
-    `INSERT INTO key_changes (wallet_id, epoch, kind, members, threshold, status, created_by, created_ms)
-     VALUES ($1, $2, $3, $4, $5, 'running', $6, $7)`,
-    [
-      wallet.id,
-      epoch,
-      change.kind,
-      change.members === null ? null : JSON.stringify(change.members),
-      change.threshold,
-      who.actor,
-      ctx.now(),
-    ],
-  );
+  for (const abandoned of await abandonRunningKeyChanges(tx, wallet.id))
+    await audit(ctx, tx, who, "key-change.abandoned", { wallet: wallet.id, epoch: abandoned, reason: "superseded" });
+  const epoch = Math.max(wallet.epoch, await lastKeyChangeEpoch(tx, wallet.id)) + 1;
+  await insertKeyChange(tx, {
+    walletId: wallet.id,
+    epoch,
+    kind: change.kind,
+    members: change.members === null ? null : JSON.stringify(change.members),
+    threshold: change.threshold,
+    createdBy: who.actor,
+    createdMs: ctx.now(),
+  });
   await audit(ctx, tx, who, "key-change.started", {
     wallet: wallet.id,
     epoch,
@@ -113,18 +84,17 @@ export async function newShareMade(
   if (share === null) return null;
   const engine = scheme(run.scheme);
   const key = engine.publicKey(share as Share);
-  const [wallet] = await tx.query<{ public_key: Uint8Array }>("SELECT public_key FROM wallets WHERE id = $1", [
-    run.walletId,
-  ]);
-  if (wallet === undefined || bytesToHex(new Uint8Array(wallet.public_key)) !== bytesToHex(key)) {
+  const walletKey = await walletPublicKey(tx, run.walletId);
+  if (walletKey === undefined || bytesToHex(new Uint8Array(walletKey)) !== bytesToHex(key)) {
     await failKeyChange(ctx, tx, run, "the new shares give another public key");
     return key;
   }
-  await tx.query("UPDATE key_changes SET share = $3 WHERE wallet_id = $1 AND epoch = $2 AND status = 'running'", [
+  await storeKeyChangeShare(
+    tx,
     run.walletId,
     run.epoch,
     ctx.masterKey.seal(engine.encodeShare(share as Share), `share:${run.walletId}`),
-  ]);
+  );
   await commitIfKept(ctx, tx, run);
   return key;
 }
@@ -136,11 +106,7 @@ export async function failKeyChange(
   run: Actor & { walletId: string; epoch: number },
   reason: string,
 ): Promise<void> {
-  const failed = await tx.query(
-    "UPDATE key_changes SET status = 'failed' WHERE wallet_id = $1 AND epoch = $2 AND status = 'running' RETURNING epoch",
-    [run.walletId, run.epoch],
-  );
-  if (failed.length > 0)
+  if (await failRunningKeyChange(tx, run.walletId, run.epoch))
     await audit(ctx, tx, run, "key-change.failed", { wallet: run.walletId, epoch: run.epoch, reason });
 }
 
@@ -156,31 +122,27 @@ function providerTakesPart(ctx: ProviderContext, change: KeyChangeRow): boolean 
 
 /**
  * A device member of the new epoch reports that it keeps its new share. Reporting twice is
- * harmless (a device that lost the answer asks again); a different key fails the change.
+ * harmless (a device that lost the answer asks again); a different key fails the change, which
+ * the caller keeps (commits) before it tells the device so: `{ failed: reason }`.
  */
 export async function confirmKeyChange(
   ctx: ProviderContext,
   tx: Queryable,
   who: Actor & { walletId: string; epoch: number },
   publicKey: Uint8Array,
-): Promise<{ epoch: number; committed: boolean }> {
+): Promise<{ epoch: number; committed: boolean } | { failed: string }> {
   await lockWallet(tx, who.walletId);
   const change = await findKeyChange(tx, who.walletId, who.epoch);
   if (change === undefined) throw notFound("no such key change of this wallet");
   if (!devicesOf(ctx, change).includes(who.actor)) throw forbidden("this device gets no share in that key change");
   if (change.status === "committed") return { epoch: change.epoch, committed: true };
   if (change.status !== "running") throw conflict(`that key change is ${change.status}`);
-  const [wallet] = await tx.query<{ public_key: Uint8Array }>("SELECT public_key FROM wallets WHERE id = $1", [
-    who.walletId,
-  ]);
-  if (bytesToHex(new Uint8Array((wallet as { public_key: Uint8Array }).public_key)) !== bytesToHex(publicKey)) {
+  const walletKey = (await walletPublicKey(tx, who.walletId)) as Uint8Array;
+  if (bytesToHex(new Uint8Array(walletKey)) !== bytesToHex(publicKey)) {
     await failKeyChange(ctx, tx, who, `device ${who.actor} reports another public key`);
-    throw conflict("that is not the wallet's public key: the key change failed and the old shares stay");
+    return { failed: "that is not the wallet's public key: the key change failed and the old shares stay" };
   }
-  await tx.query(
-    "INSERT INTO key_change_confirmations (wallet_id, epoch, device_id, public_key, at_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-    [who.walletId, who.epoch, who.actor, publicKey, ctx.now()],
-  );
+  await insertKeyChangeConfirmation(tx, who.walletId, who.epoch, who.actor, publicKey, ctx.now());
   return { epoch: who.epoch, committed: await commitIfKept(ctx, tx, who) };
 }
 
@@ -194,20 +156,9 @@ async function commitIfKept(
   const change = await findKeyChange(tx, run.walletId, run.epoch);
   if (change?.status !== "running") return false;
   if (providerTakesPart(ctx, change) && change.share === null) return false;
-  const confirmed = await tx.query<{ device_id: string }>(
-    "SELECT device_id FROM key_change_confirmations WHERE wallet_id = $1 AND epoch = $2",
-    [run.walletId, run.epoch],
-  );
-  const have = new Set(confirmed.map((c) => c.device_id));
+  const have = new Set(await keyChangeConfirmedDevices(tx, run.walletId, run.epoch));
   if (!devicesOf(ctx, change).every((d) => have.has(d))) return false;
-  await tx.query(
-    "UPDATE wallets SET share = $2, epoch = $3, members = COALESCE($4, members), threshold = $5 WHERE id = $1",
-    [run.walletId, change.share, change.epoch, change.members, change.threshold],
-  );
-  await tx.query("UPDATE key_changes SET status = 'committed', share = NULL WHERE wallet_id = $1 AND epoch = $2", [
-    run.walletId,
-    run.epoch,
-  ]);
+  await commitKeyChange(tx, change);
   await audit(ctx, tx, run, "key-change.committed", {
     wallet: run.walletId,
     epoch: change.epoch,
@@ -215,11 +166,6 @@ async function commitIfKept(
     ...(change.members && { members: JSON.parse(change.members), threshold: change.threshold }),
   });
   return true;
-}
-
-/** Names the relay session of the change's run (t-of-n wallets). */
-export async function setKeyChangeRelay(q: Queryable, walletId: string, epoch: number, relayId: string): Promise<void> {
-  await q.query("UPDATE key_changes SET relay_id = $3 WHERE wallet_id = $1 AND epoch = $2", [walletId, epoch, relayId]);
 }
 
 /**

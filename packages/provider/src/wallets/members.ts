@@ -5,6 +5,7 @@
  */
 import type { ProviderContext } from "../context.js";
 import { invalid } from "../errors.js";
+import { identityKeys } from "../store/devices.js";
 import type { Queryable } from "../store/queryable.js";
 
 export interface MemberView {
@@ -19,11 +20,9 @@ export async function memberViews(
   q: Queryable,
   members: readonly string[],
 ): Promise<MemberView[]> {
-  const rows = await q.query<{ id: string; identity_key: Uint8Array }>(
-    "SELECT id, identity_key FROM devices WHERE id = ANY($1::text[])",
-    [members],
+  const keys = new Map(
+    (await identityKeys(q, members)).map((r) => [r.id, Buffer.from(r.identity_key).toString("hex")]),
   );
-  const keys = new Map(rows.map((r) => [r.id, Buffer.from(r.identity_key).toString("hex")]));
   return members.map((deviceId, index) => {
     const provider = deviceId === ctx.identityId;
     return {

@@ -5,16 +5,17 @@
  * take effect at once.
  */
 import type { ChainName } from "@keyshard/chains";
+import { verifyAccountTotp } from "../account/totp.js";
 import { appendAudit } from "../audit/log.js";
 import type { ProviderContext } from "../context.js";
 import type { AuthenticatedDevice } from "../devices/authenticated.js";
 import { conflict, notFound } from "../errors.js";
-import { totpEnrolled, verifyAccountTotp } from "../policy/account-totp.js";
-import { allowListAddress, currentPolicy, refuseUnenforceablePolicy, requestPolicyChange } from "../policy/changes.js";
 import { parsePolicy } from "../policy/policy.js";
 import { allowListOf, deleteAllowListEntry, insertAllowListEntry } from "../store/allow-list.js";
 import { cancelPendingPolicyChange, findPolicyChange, pendingPolicyChanges } from "../store/policy-changes.js";
+import { totpEnrolled } from "../store/totp.js";
 import { findWallet } from "../store/wallets.js";
+import { allowListAddress, currentPolicy, refuseUnenforceablePolicy, requestPolicyChange } from "./policy-changes.js";
 
 /** The wallet's policy in force, its pending changes and its allow-list. */
 export function walletRules(ctx: ProviderContext, device: AuthenticatedDevice, walletId: string) {

@@ -13,11 +13,11 @@ import { canonicalJson } from "../canonical-json.js";
 import type { ProviderContext } from "../context.js";
 import type { AuthenticatedDevice } from "../devices/authenticated.js";
 import { conflict, forbidden, invalid } from "../errors.js";
-import { refuseUnenforceablePolicy } from "../policy/changes.js";
 import { DEFAULT_POLICY, parsePolicy } from "../policy/policy.js";
 import { openMembersRun } from "../relay/provider-party.js";
 import { startSession } from "../sessions/driver.js";
 import { activateIfAgreed } from "../sessions/outcome.js";
+import { findKeyChange } from "../store/key-changes.js";
 import type { Queryable } from "../store/queryable.js";
 import {
   accountWallets,
@@ -27,8 +27,8 @@ import {
   walletNamed,
   walletState,
 } from "../store/wallets.js";
-import { findKeyChange } from "./key-changes.js";
 import { memberViews } from "./members.js";
+import { refuseUnenforceablePolicy } from "./policy-changes.js";
 
 async function createHybrid(
   ctx: ProviderContext,

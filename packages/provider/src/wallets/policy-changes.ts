@@ -2,7 +2,7 @@
  * Changing what a wallet's policy allows. A new policy needs a TOTP code (checked by the route)
  * and then waits out a delay (default 48 h) during which the account is mailed and any of its
  * devices can cancel it: a thief holding the wallet device cannot loosen the rules in time to use
- * them. Due changes are applied by whoever reads the policy next, under the wallet's row lock.
+ * them. Due changes are applied by whoever reads the policy next, under the wallet's lock.
  * Allow-list entries take effect after the cooling-off period their rule names.
  */
 import { randomUUID } from "node:crypto";
@@ -12,23 +12,20 @@ import { appendAudit } from "../audit/log.js";
 import { canonicalJson } from "../canonical-json.js";
 import type { ProviderContext } from "../context.js";
 import { invalid, ProviderError } from "../errors.js";
+import { applyPolicyChange, duePolicyChanges, insertPolicyChange } from "../store/policy-changes.js";
 import type { Queryable } from "../store/queryable.js";
+import { totpEnrolled } from "../store/totp.js";
 import type { WalletRow } from "../store/wallets.js";
-import { totpEnrolled } from "./account-totp.js";
 
 export const DEFAULT_POLICY_DELAY_MS = 48 * 3600_000;
 
-/** The wallet's policy now, applying changes whose delay has passed. The caller holds the wallet's row lock. */
+/** The wallet's policy now, applying changes whose delay has passed. The caller holds the wallet's lock. */
 export async function currentPolicy(ctx: ProviderContext, tx: Queryable, wallet: WalletRow): Promise<Policy> {
-  const due = await tx.query<{ id: string; policy: string; requested_by: string }>(
-    "SELECT id, policy, requested_by FROM policy_changes WHERE wallet_id = $1 AND status = 'pending' AND effective_ms <= $2 ORDER BY effective_ms, requested_ms",
-    [wallet.id, ctx.now()],
-  );
+  const due = await duePolicyChanges(tx, wallet.id, ctx.now());
   let policy = wallet.policy;
   for (const change of due) {
     policy = change.policy;
-    await tx.query("UPDATE policy_changes SET status = 'applied' WHERE id = $1", [change.id]);
-    await tx.query("UPDATE wallets SET policy = $2 WHERE id = $1", [wallet.id, policy]);
+    await applyPolicyChange(tx, wallet.id, change.id, policy);
     await appendAudit(tx, {
       chain: wallet.account_id,
       atMs: ctx.now(),
@@ -64,10 +61,14 @@ export async function requestPolicyChange(
   const changeId = randomUUID();
   const now = ctx.now();
   const effectiveMs = now + ctx.policyDelayMs;
-  await tx.query(
-    "INSERT INTO policy_changes (id, wallet_id, policy, requested_by, requested_ms, effective_ms, status) VALUES ($1, $2, $3, $4, $5, $6, 'pending')",
-    [changeId, wallet.id, canonicalJson(policy), actor, now, effectiveMs],
-  );
+  await insertPolicyChange(tx, {
+    id: changeId,
+    walletId: wallet.id,
+    policy: canonicalJson(policy),
+    requestedBy: actor,
+    requestedMs: now,
+    effectiveMs,
+  });
   await appendAudit(tx, {
     chain: wallet.account_id,
     atMs: now,

@@ -4,18 +4,29 @@
  * account, so that a stolen device cannot guess its way past a rule that asks for a code.
  *
  * A new secret (the first, or one replacing the secret in force) is kept apart until its first
- * code confirms it, and then waits as a guarded account change (`account/guarded-changes.ts`):
+ * code confirms it, and then waits as a guarded account change (`guarded-changes.ts`):
  * until that change takes effect the secret in force, if any, stays the only one that counts. A
  * thief holding a device of an account without TOTP therefore cannot enroll a TOTP of their own and
  * pass a rule that asks for a code before the owner has been mailed and could cancel it.
  */
 
-import { defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
 import { appendAudit } from "../audit/log.js";
 import type { ProviderContext } from "../context.js";
 import { ProviderError } from "../errors.js";
+import { checkTotp } from "../policy/totp.js";
 import type { Queryable } from "../store/queryable.js";
-import { checkTotp } from "./totp.js";
+import {
+  dropNextTotpSecret,
+  lockTotp,
+  lockTotpNextChange,
+  markNextTotpConfirmed,
+  promoteNextTotpSecret,
+  saveNextTotpSecret,
+  setTotpFailures,
+  spendTotpStep,
+  totpEnrolled,
+} from "../store/totp.js";
+import { defineChangeKind, requestGuardedChange } from "./guarded-changes.js";
 
 const FAILURES_BEFORE_LOCK = 5;
 const LOCK_MS = 15 * 60_000;
@@ -33,33 +44,15 @@ interface Account {
 export async function startTotpEnrollment(ctx: ProviderContext, accountId: string): Promise<Uint8Array> {
   const secret = crypto.getRandomValues(new Uint8Array(20));
   await ctx.db.transaction(async (tx) => {
-    const [row] = await tx.query<{ next_change: string | null }>(
-      "SELECT next_change FROM totp WHERE account_id = $1 FOR UPDATE",
-      [accountId],
-    );
-    if (row?.next_change != null)
+    if ((await lockTotpNextChange(tx, accountId)) != null)
       throw new ProviderError(
         "conflict",
         "totp-change-pending",
         "a new TOTP already waits to take effect: cancel it first",
       );
-    // Failures and a lock stay as they are: starting over must not reset the count of wrong codes.
-    await tx.query(
-      `INSERT INTO totp (account_id, secret, confirmed, next_secret, created_ms) VALUES ($1, NULL, false, $2, $3)
-       ON CONFLICT (account_id) DO UPDATE SET next_secret = EXCLUDED.next_secret, next_step = 0`,
-      [accountId, ctx.masterKey.seal(secret, secretContext(accountId)), ctx.now()],
-    );
+    await saveNextTotpSecret(tx, accountId, ctx.masterKey.seal(secret, secretContext(accountId)), ctx.now());
   });
   return secret;
-}
-
-/** Whether the account has a TOTP in force (a new one counts only once its change took effect). */
-export async function totpEnrolled(q: Queryable, accountId: string): Promise<boolean> {
-  const [row] = await q.query<{ confirmed: boolean }>(
-    "SELECT confirmed AND secret IS NOT NULL AS confirmed FROM totp WHERE account_id = $1",
-    [accountId],
-  );
-  return row?.confirmed === true;
 }
 
 /**
@@ -78,9 +71,7 @@ export async function requireSecondFactor(
 
 /** Checks `code` against the secret in force and spends it. */
 export async function verifyAccountTotp(ctx: ProviderContext, account: Account, code: string): Promise<void> {
-  await checkCode(ctx, account, code, "current", async (tx, step) => {
-    await tx.query("UPDATE totp SET last_step = $2, failures = 0 WHERE account_id = $1", [account.id, step]);
-  });
+  await checkCode(ctx, account, code, "current", (tx, step) => spendTotpStep(tx, account.id, step));
 }
 
 /**
@@ -104,11 +95,7 @@ export async function confirmTotpEnrollment(
         summary: replacing ? "a replacement of your TOTP authenticator" : "a TOTP authenticator for your account",
       },
     );
-    await tx.query("UPDATE totp SET next_step = $2, next_change = $3, failures = 0 WHERE account_id = $1", [
-      account.id,
-      step,
-      change.changeId,
-    ]);
+    await markNextTotpConfirmed(tx, account.id, step, change.changeId);
   });
   ctx.notifier.kick();
   return change as { changeId: string; effectiveMs: number };
@@ -127,18 +114,7 @@ async function checkCode(
   accepted: (tx: Queryable, step: number, replacing: boolean) => Promise<void>,
 ): Promise<void> {
   const error = await ctx.db.transaction(async (tx): Promise<ProviderError | undefined> => {
-    const [row] = await tx.query<{
-      secret: Uint8Array | null;
-      confirmed: boolean;
-      last_step: string;
-      next_secret: Uint8Array | null;
-      next_change: string | null;
-      failures: number;
-      locked_until_ms: string;
-    }>(
-      "SELECT secret, confirmed, last_step, next_secret, next_change, failures, locked_until_ms FROM totp WHERE account_id = $1 FOR UPDATE",
-      [account.id],
-    );
+    const row = await lockTotp(tx, account.id);
     const inForce = row?.confirmed === true && row.secret !== null;
     const sealed =
       which === "current" ? (inForce ? row?.secret : null) : row?.next_change == null ? row?.next_secret : null;
@@ -156,11 +132,7 @@ async function checkCode(
     if (step === null) {
       const failures = row.failures + 1;
       const locked = failures >= FAILURES_BEFORE_LOCK;
-      await tx.query("UPDATE totp SET failures = $2, locked_until_ms = $3 WHERE account_id = $1", [
-        account.id,
-        locked ? 0 : failures,
-        locked ? now + LOCK_MS : 0,
-      ]);
+      await setTotpFailures(tx, account.id, locked ? 0 : failures, locked ? now + LOCK_MS : 0);
       if (locked) {
         await ctx.notifier.queueForAccount(
           tx,
@@ -191,17 +163,6 @@ async function checkCode(
 }
 
 defineChangeKind("totp", {
-  async apply(_ctx, tx, change) {
-    // The confirming code's step is spent for the new secret too.
-    await tx.query(
-      `UPDATE totp SET secret = next_secret, confirmed = true, last_step = next_step, failures = 0,
-         next_secret = NULL, next_step = 0, next_change = NULL WHERE next_change = $1`,
-      [change.id],
-    );
-  },
-  async cancel(_ctx, tx, change) {
-    await tx.query("UPDATE totp SET next_secret = NULL, next_step = 0, next_change = NULL WHERE next_change = $1", [
-      change.id,
-    ]);
-  },
+  apply: (_ctx, tx, change) => promoteNextTotpSecret(tx, change.id),
+  cancel: (_ctx, tx, change) => dropNextTotpSecret(tx, change.id),
 });
