@@ -4,25 +4,13 @@
  * shows of each kind is unchanged; refusals keep their codes, and typed data bound to another
  * chain than the request's is refused here exactly as on the device.
  */
-import { adapterOf, type SigningRequest } from "@keyshard/chains";
+import { adapterOf, parseSigningRequest, type SigningRequest } from "@keyshard/chains";
 import { bitcoinKeys, runLocal, type SchemeName, type Share, scheme } from "@keyshard/mpc";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { MAIL_TYPED_DATA } from "../../chains/test/fixtures/typed-data.js";
 import { ProviderError } from "../src/errors.js";
-import { readSignRequest } from "../src/requests/read.js";
-
-const typedData = {
-  types: {
-    EIP712Domain: [
-      { name: "name", type: "string" },
-      { name: "chainId", type: "uint256" },
-    ],
-    Mail: [{ name: "contents", type: "string" }],
-  },
-  primaryType: "Mail",
-  domain: { name: "Mail", chainId: 1 },
-  message: { contents: "hello" },
-};
+import { parseSignRequest, readSignRequest } from "../src/requests/read.js";
 
 const text = (s: string) => bytesToHex(new TextEncoder().encode(s));
 
@@ -65,11 +53,11 @@ describe("readSignRequest", () => {
     expect(read.summary).toMatchObject({ kind: "message", chain: "ethereum", shown: "hi", bytes: message.payload });
     expect(bytesToHex(read.payload)).toBe(message.payload);
 
-    const typed: SigningRequest = { kind: "typed-data", chain: "ethereum", typedData, chainId: 1 };
+    const typed: SigningRequest = { kind: "typed-data", chain: "ethereum", typedData: MAIL_TYPED_DATA, chainId: 1 };
     const readTyped = readSignRequest("dkls23", ecdsa, typed);
     expect(readTyped.toSign).toEqual(adapterDigests("dkls23", ecdsa, typed));
     expect(readTyped.summary).toMatchObject({ kind: "typed-data", chain: "ethereum", primaryType: "Mail" });
-    expect(new TextDecoder().decode(readTyped.payload)).toBe(JSON.stringify(typedData));
+    expect(new TextDecoder().decode(readTyped.payload)).toBe(JSON.stringify(MAIL_TYPED_DATA));
 
     const hash: SigningRequest = { kind: "raw-hash", chain: "solana", payload: "cd".repeat(32) };
     const readHash = readSignRequest("dkls23", ecdsa, hash);
@@ -84,7 +72,12 @@ describe("readSignRequest", () => {
 
   it("refuses typed data for another chain than the request's, and keeps refusals' codes", () => {
     const wrongChain = refusal(() =>
-      readSignRequest("dkls23", ecdsa, { kind: "typed-data", chain: "ethereum", typedData, chainId: 5 }),
+      readSignRequest("dkls23", ecdsa, {
+        kind: "typed-data",
+        chain: "ethereum",
+        typedData: MAIL_TYPED_DATA,
+        chainId: 5,
+      }),
     );
     expect(wrongChain).toMatchObject({ kind: "invalid", code: "transaction-wrong-network" });
     for (const request of [
@@ -101,5 +94,29 @@ describe("readSignRequest", () => {
     ).toMatchObject({
       code: "transaction-malformed",
     });
+  });
+
+  it("reads a body's request with the devices' parser, and what it refuses is the client's mistake, in its words", () => {
+    const typed = { kind: "typed-data", chain: "ethereum", typedData: MAIL_TYPED_DATA, chainId: 1 };
+    expect(parseSignRequest(typed)).toEqual(parseSigningRequest(typed));
+    const parserWords = (body: unknown) => {
+      try {
+        parseSigningRequest(body);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error("accepted");
+    };
+    for (const body of [
+      null,
+      { chain: "ethereum", totp: "123456" },
+      { chain: "dogecoin" },
+      { chain: "solana", payload: "AB" },
+    ])
+      expect(refusal(() => parseSignRequest(body))).toMatchObject({
+        kind: "invalid",
+        code: "invalid-request",
+        message: parserWords(body),
+      });
   });
 });

@@ -9,30 +9,18 @@ import { adapterOf, ChainError } from "@keyshard/chains";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { describe, expect, it } from "vitest";
+import { MAIL_TYPED_DATA } from "../../chains/test/fixtures/typed-data.js";
 import { WalletError } from "../src/errors.js";
 import { describeMessageRequest, messagesToSign } from "../src/requests.js";
 
 const publicKey = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true);
 const key: SigningKey = { algorithm: "ecdsa", publicKey, bitcoin: { ecdsa: [publicKey] } };
 
-const typedData = {
-  types: {
-    EIP712Domain: [
-      { name: "name", type: "string" },
-      { name: "chainId", type: "uint256" },
-    ],
-    Mail: [{ name: "contents", type: "string" }],
-  },
-  primaryType: "Mail",
-  domain: { name: "Mail", chainId: 1 },
-  message: { contents: "hello" },
-};
-
 const hexOf = (s: string) => bytesToHex(new TextEncoder().encode(s));
 
 describe("the device's reading of a request", () => {
   it("refuses typed data for another chain than the request's, as the provider does", () => {
-    const body: SigningRequest = { kind: "typed-data", chain: "ethereum", typedData, chainId: 5 };
+    const body: SigningRequest = { kind: "typed-data", chain: "ethereum", typedData: MAIL_TYPED_DATA, chainId: 5 };
     expect(() => messagesToSign(body, key)).toThrow(ChainError);
     expect(() => messagesToSign(body, key)).toThrow(/typed data is for chain 1, not chain 5/);
     expect(() => describeMessageRequest(body)).toThrow(/typed data is for chain 1, not chain 5/);
@@ -44,8 +32,12 @@ describe("the device's reading of a request", () => {
   });
 
   it("signs a held request's detail as the request that was sent", () => {
-    const sent: SigningRequest = { kind: "typed-data", chain: "ethereum", typedData };
-    const held: SigningRequest = { kind: "typed-data", chain: "ethereum", payload: hexOf(JSON.stringify(typedData)) };
+    const sent: SigningRequest = { kind: "typed-data", chain: "ethereum", typedData: MAIL_TYPED_DATA };
+    const held: SigningRequest = {
+      kind: "typed-data",
+      chain: "ethereum",
+      payload: hexOf(JSON.stringify(MAIL_TYPED_DATA)),
+    };
     expect(messagesToSign(held, key)).toEqual(messagesToSign(sent, key));
     const message: SigningRequest = { kind: "message", chain: "bitcoin", payload: hexOf("hi") };
     expect(messagesToSign(message, key)).toEqual(messagesToSign({ ...message, network: "mainnet" }, key));

@@ -4,7 +4,8 @@
  * violations put in words. Anything else is the server's fault (500) and is logged without request
  * bodies, so no secret a client sent can reach a log.
  */
-import { policyViolationText } from "@keyshard/api";
+import { isDeepStrictEqual } from "node:util";
+import { Policy, policyViolationText } from "@keyshard/api";
 import { type ErrorKind, ProviderError } from "../errors.js";
 
 /** A refusal of the HTTP layer itself, with its status. */
@@ -128,19 +129,37 @@ function validationMessage(violation: SchemaViolation, context: string, noun: st
   }
 }
 
+/** The route a request was for, as Fastify keeps it: its URL pattern and its schemas. */
+interface RouteOfRequest {
+  url?: string | undefined;
+  schema?: { body?: unknown } | undefined;
+}
+
+/**
+ * Whether the route's body carries a policy document at `/policy`: its `policy` property is the
+ * API's `Policy` schema. `Type.Optional` marks a copy of the schema it is given, so it is known by
+ * its content; a field that is only named `policy` is worded like any other.
+ */
+function bodyCarriesPolicy(route: RouteOfRequest): boolean {
+  const property = (route.schema?.body as { properties?: Record<string, unknown> } | undefined)?.properties?.policy;
+  return property !== undefined && isDeepStrictEqual(property, Policy);
+}
+
 /** The message for a request its route's schema refused (Fastify stops at the first violation). */
 export function schemaErrorText(
   error: { validation?: SchemaViolation[]; validationContext?: string },
-  routeUrl: string | undefined,
+  route: RouteOfRequest,
   body: unknown,
 ): string {
   const [first] = error.validation ?? [];
   if (first === undefined) return "the request is not valid";
+  const context = error.validationContext ?? "body";
+  const inPolicy = first.instancePath === "/policy" || first.instancePath.startsWith("/policy/");
   // A policy's refusal names its rule and field, in the words the policy's own check uses.
-  if (error.validationContext === "body" && /^\/policy(\/|$)/.test(first.instancePath))
+  if (context === "body" && inPolicy && bodyCarriesPolicy(route))
     return policyViolationText(
       { ...first, instancePath: first.instancePath.slice("/policy".length) },
       (body as { policy?: unknown } | null)?.policy,
     );
-  return validationMessage(first, error.validationContext ?? "body", idNoun(routeUrl));
+  return validationMessage(first, context, idNoun(route.url));
 }

@@ -10,6 +10,7 @@ import {
   type BitcoinKeys,
   ChainError,
   checkAccepted,
+  parseSigningRequest,
   type RequestDescription,
   type SigningKey,
   type SigningRequest,
@@ -20,9 +21,6 @@ import { hexToBytes } from "@noble/hashes/utils.js";
 import { invalid, ProviderError, quotaExceeded } from "../errors.js";
 import type { RequestFacts } from "../policy/policy.js";
 import { MAX_BITCOIN_INPUTS } from "../quotas.js";
-
-/** A sign request as the client sends it (already schema-checked). */
-export type SignRequestBody = SigningRequest;
 
 export interface ReadRequest {
   facts: RequestFacts;
@@ -39,6 +37,18 @@ function chainFailure(e: unknown): unknown {
   if (e.code === "invalid-request") return invalid(e.message);
   if (e.code === "too-large") return quotaExceeded(e.message);
   return new ProviderError("invalid", `transaction-${e.code}`, e.message, { cause: e });
+}
+
+/**
+ * The request part of a client's sign request, through the parser the devices read requests with,
+ * so the two cannot differ on what a request is; a malformed field is the client's mistake.
+ */
+export function parseSignRequest(value: unknown): SigningRequest {
+  try {
+    return parseSigningRequest(value);
+  } catch (e) {
+    throw chainFailure(e);
+  }
 }
 
 function checkPath(schemeName: SchemeName, path: string | undefined): void {
@@ -93,7 +103,7 @@ const factsOf = (request: SigningRequest, description: RequestDescription): Requ
     ? { kind: "transaction", chain: request.chain, description: description.transaction }
     : { kind: description.kind, chain: request.chain };
 
-export function readSignRequest(schemeName: SchemeName, share: Share, request: SignRequestBody): ReadRequest {
+export function readSignRequest(schemeName: SchemeName, share: Share, request: SigningRequest): ReadRequest {
   checkPath(schemeName, request.path);
   try {
     const adapter = adapterOf(request.chain);

@@ -11,13 +11,12 @@ import { randomUUID } from "node:crypto";
 import { type RequestStatus, ruleLabel, type SignRequestCreate } from "@keyshard/api";
 import { verifyApproval } from "@keyshard/transport";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { verifyAccountTotp } from "../account/totp.js";
 import { appendAudit } from "../audit/log.js";
 import { canonicalJson } from "../canonical-json.js";
 import type { ProviderContext } from "../context.js";
 import type { AuthenticatedDevice } from "../devices/authenticated.js";
 import { conflict, forbidden, invalid, ProviderError } from "../errors.js";
-import { verifyAccountTotp } from "../policy/account-totp.js";
-import { currentPolicy } from "../policy/changes.js";
 import { evaluatePolicy, longestWindowMs } from "../policy/policy.js";
 import { recoveryHoldUntil } from "../recovery/face.js";
 import { keepingRefusedSids } from "../sessions/driver.js";
@@ -37,8 +36,9 @@ import {
   requestSignatures,
 } from "../store/sign-requests.js";
 import { findWallet } from "../store/wallets.js";
+import { currentPolicy } from "../wallets/policy-changes.js";
 import { approvalsOf, holdOf, refusalAtRelease, waitingFor, walletHistory } from "./holds.js";
-import { readSignRequest } from "./read.js";
+import { parseSignRequest, readSignRequest } from "./read.js";
 import { type StartedSigning, startSigning } from "./signing.js";
 
 /**
@@ -103,6 +103,8 @@ export async function createSignRequest(
   walletId: string,
   { totp, signers, epoch, sessions: openings, ...body }: SignRequestCreate,
 ) {
+  // Checked before anything is spent or looked up, as the route's schema checks it.
+  const request = parseSignRequest(body);
   // A code given up front is checked (and spent) before the decision, which may not need it.
   if (totp !== undefined) await verifyAccountTotp(ctx, { id: device.accountId, actor: device.id }, totp);
   const requestId = randomUUID();
@@ -119,7 +121,7 @@ export async function createSignRequest(
     if ((wallet.members === null) !== (signers === undefined))
       throw invalid("signers go with t-of-n wallets, and only there");
     const share = ctx.shares.get(wallet.id, wallet.scheme, new Uint8Array(wallet.share as Uint8Array));
-    const read = readSignRequest(wallet.scheme, share, body);
+    const read = readSignRequest(wallet.scheme, share, request);
     if (openings !== undefined && (wallet.members !== null || openings.length !== read.toSign.length))
       throw invalid("first rounds go with hybrid wallets' requests, one for each signature the request needs");
     const policy = await currentPolicy(ctx, tx, wallet);
@@ -147,9 +149,9 @@ export async function createSignRequest(
       accountId: device.accountId,
       deviceId: device.id,
       kind: read.facts.kind,
-      chain: body.chain,
+      chain: request.chain,
       payload: read.payload,
-      path: body.path ?? null,
+      path: request.path ?? null,
       description: canonicalJson(read.summary),
       decision: decision.decision,
       rule: decision.rule,
@@ -187,7 +189,7 @@ export async function createSignRequest(
         ctx,
         tx,
         wallet,
-        { id: requestId, path: body.path ?? null, signers: signers === undefined ? null : JSON.stringify(signers) },
+        { id: requestId, path: request.path ?? null, signers: signers === undefined ? null : JSON.stringify(signers) },
         device,
         {
           messages: read.toSign.map((item, idx) => ({ idx, input: item.input ?? null, message: item.message })),

@@ -17,7 +17,7 @@ export function errorsPlugin(app: App): void {
     if (error.validation)
       return reply
         .code(400)
-        .send({ error: "invalid-request", message: schemaErrorText(error, request.routeOptions.url, request.body) });
+        .send({ error: "invalid-request", message: schemaErrorText(error, request.routeOptions, request.body) });
     // Two requests racing for one name or id: the database kept the first, the second conflicts.
     if (error.code === UNIQUE_VIOLATION)
       return reply.code(409).send({ error: "conflict", message: "it exists already (made by a concurrent request)" });
