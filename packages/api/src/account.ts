@@ -6,25 +6,31 @@ export const AccountEmail = Type.String({ maxLength: 254, pattern: "^[^@\\s]+@[^
 
 /** The account with its devices, unverified registrations left out. */
 export const Account = Type.Object({
-  id: Type.Optional(Type.String()),
+  id: Type.String(),
+  // Absent only if the account row were gone, which an authenticated device's never is.
   email: Type.Optional(Type.String()),
-  devices: Type.Optional(
-    Type.Array(
-      Type.Object({
-        id: Type.Optional(Type.String()),
-        name: Type.Optional(Type.String()),
-        state: Type.Optional(Type.String()),
-      }),
-    ),
-  ),
+  devices: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), state: Type.String() })),
 });
 export type Account = Static<typeof Account>;
 
 /** The audit chain recomputed: its length, its head, and the first link that does not hold. */
 export const AuditVerification = Type.Object({
-  ok: Type.Optional(Type.Boolean()),
-  length: Type.Optional(Type.Integer()),
+  ok: Type.Boolean(),
+  length: Type.Integer(),
   firstBroken: Type.Optional(Type.Integer()),
   head: Type.Optional(Type.String()),
 });
 export type AuditVerification = Static<typeof AuditVerification>;
+
+/** The account's audit chain, oldest entry first. */
+export interface AuditLog {
+  entries: {
+    chain: string;
+    seq: number;
+    atMs: number;
+    actor: string;
+    action: string;
+    details: unknown;
+    hash: string;
+  }[];
+}

@@ -4,11 +4,11 @@ import { Hex, TotpCode } from "./common.js";
 
 /** A backup request as the provider shows it; `box` is there once the share is released. */
 export const Backup = Type.Object({
-  id: Type.Optional(Type.String()),
-  walletId: Type.Optional(Type.String()),
-  status: Type.Optional(Type.String()),
-  requestedBy: Type.Optional(Type.String()),
-  requestedAt: Type.Optional(Type.String()),
+  id: Type.String(),
+  walletId: Type.String(),
+  status: Type.String(),
+  requestedBy: Type.String(),
+  requestedAt: Type.String(),
   readyAt: Type.Optional(Type.String()),
   box: Type.Optional(Type.String()),
 });

@@ -44,11 +44,11 @@ export type DeviceApproval = Static<typeof DeviceApproval>;
 
 /** An approved device, and the account change that makes it active. */
 export const ApprovedDevice = Type.Object({
-  deviceId: Type.Optional(Type.String()),
-  accountId: Type.Optional(Type.String()),
-  state: Type.Optional(Type.String()),
-  changeId: Type.Optional(Type.String()),
-  effectiveAt: Type.Optional(Type.String()),
+  deviceId: Type.String(),
+  accountId: Type.String(),
+  state: Type.String(),
+  changeId: Type.String(),
+  effectiveAt: Type.String(),
 });
 export type ApprovedDevice = Static<typeof ApprovedDevice>;
 
@@ -60,18 +60,18 @@ export type DeviceRevocation = Static<typeof DeviceRevocation>;
 
 /** A t-of-n wallet the revoked device was a member of, and how many members can still sign. */
 export const WalletWithoutDevice = Type.Object({
-  walletId: Type.Optional(Type.String()),
-  name: Type.Optional(Type.String()),
-  threshold: Type.Optional(Type.Integer()),
-  signersLeft: Type.Optional(Type.Integer()),
+  walletId: Type.String(),
+  name: Type.String(),
+  threshold: Type.Integer(),
+  signersLeft: Type.Integer(),
 });
 export type WalletWithoutDevice = Static<typeof WalletWithoutDevice>;
 
 /** A revoked device and the wallets it leaves behind. */
 export const RevokedDevice = Type.Object({
-  deviceId: Type.Optional(Type.String()),
-  accountId: Type.Optional(Type.String()),
-  state: Type.Optional(Type.String()),
-  wallets: Type.Optional(Type.Array(WalletWithoutDevice)),
+  deviceId: Type.String(),
+  accountId: Type.String(),
+  state: Type.String(),
+  wallets: Type.Array(WalletWithoutDevice),
 });
 export type RevokedDevice = Static<typeof RevokedDevice>;

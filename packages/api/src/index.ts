@@ -8,6 +8,7 @@ export * from "./account-changes.js";
 export * from "./backups.js";
 export * from "./common.js";
 export * from "./devices.js";
+export * from "./endpoints.js";
 export * from "./key-changes.js";
 export * from "./policies.js";
 export * from "./policy.js";

@@ -14,8 +14,8 @@ export type KeyChangeRequest = Static<typeof KeyChangeRequest>;
 
 /** The change's first session round (hybrid), or its relay session with the old and new members (t-of-n). */
 export const KeyChangeStarted = Type.Object({
-  epoch: Type.Optional(Type.Integer()),
-  kind: Type.Optional(Type.String()),
+  epoch: Type.Integer(),
+  kind: Type.String(),
   session: Type.Optional(SessionReply),
   relayId: Type.Optional(Type.String()),
   sid: Type.Optional(Type.String()),
@@ -32,7 +32,7 @@ export const KeyChangeParams = Type.Object({
 export type KeyChangeParams = Static<typeof KeyChangeParams>;
 
 export const KeyChangeConfirmed = Type.Object({
-  epoch: Type.Optional(Type.Integer()),
-  committed: Type.Optional(Type.Boolean()),
+  epoch: Type.Integer(),
+  committed: Type.Boolean(),
 });
 export type KeyChangeConfirmed = Static<typeof KeyChangeConfirmed>;

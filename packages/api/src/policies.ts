@@ -4,28 +4,32 @@
  */
 import { CHAIN_NAMES, type ChainName } from "@keyshard/chains";
 import { type Static, Type } from "typebox";
-import { FreeObject, StringEnum, TotpCode } from "./common.js";
+import { StringEnum, TotpCode } from "./common.js";
 import { Policy } from "./policy.js";
 
 /** Starting an enrollment: replacing a TOTP in force needs its current code. */
 export const TotpStart = Type.Object({ code: Type.Optional(TotpCode) }, { additionalProperties: false });
 export type TotpStart = Static<typeof TotpStart>;
 
-export const TotpSecret = Type.Object({ secret: Type.Optional(Type.String()), uri: Type.Optional(Type.String()) });
+export const TotpSecret = Type.Object({ secret: Type.String(), uri: Type.String() });
 export type TotpSecret = Static<typeof TotpSecret>;
 
 export const TotpConfirmed = Type.Object({
-  enrolled: Type.Optional(Type.Boolean()),
-  changeId: Type.Optional(Type.String()),
-  effectiveMs: Type.Optional(Type.Integer()),
+  enrolled: Type.Boolean(),
+  changeId: Type.String(),
+  effectiveMs: Type.Integer(),
 });
 export type TotpConfirmed = Static<typeof TotpConfirmed>;
 
 export const WalletRules = Type.Object({
-  policy: Type.Optional(Policy),
-  pending: Type.Optional(Type.Array(FreeObject)),
-  allowList: Type.Optional(Type.Array(FreeObject)),
-  totpEnrolled: Type.Optional(Type.Boolean()),
+  policy: Policy,
+  pending: Type.Array(
+    Type.Object({ changeId: Type.String(), policy: Policy, requestedBy: Type.String(), effectiveMs: Type.Integer() }),
+  ),
+  allowList: Type.Array(
+    Type.Object({ chain: Type.String(), address: Type.String(), label: Type.String(), addedMs: Type.Integer() }),
+  ),
+  totpEnrolled: Type.Boolean(),
 });
 export type WalletRules = Static<typeof WalletRules>;
 
@@ -34,12 +38,12 @@ export const PolicyChangeRequest = Type.Object({ policy: Policy, totp: TotpCode 
 export type PolicyChangeRequest = Static<typeof PolicyChangeRequest>;
 
 export const PolicyChangeAccepted = Type.Object({
-  changeId: Type.Optional(Type.String()),
-  effectiveMs: Type.Optional(Type.Integer()),
+  changeId: Type.String(),
+  effectiveMs: Type.Integer(),
 });
 export type PolicyChangeAccepted = Static<typeof PolicyChangeAccepted>;
 
-export const PolicyChangeCancelled = Type.Object({ cancelled: Type.Optional(Type.Boolean()) });
+export const PolicyChangeCancelled = Type.Object({ cancelled: Type.Boolean() });
 export type PolicyChangeCancelled = Static<typeof PolicyChangeCancelled>;
 
 export const AllowListEntry = Type.Object(
@@ -53,10 +57,10 @@ export const AllowListEntry = Type.Object(
 export type AllowListEntry = Static<typeof AllowListEntry>;
 
 export const AllowListAdded = Type.Object({
-  address: Type.Optional(Type.String()),
-  addedMs: Type.Optional(Type.Integer()),
+  address: Type.String(),
+  addedMs: Type.Integer(),
 });
 export type AllowListAdded = Static<typeof AllowListAdded>;
 
-export const AllowListRemoved = Type.Object({ removed: Type.Optional(Type.Boolean()) });
+export const AllowListRemoved = Type.Object({ removed: Type.Boolean() });
 export type AllowListRemoved = Static<typeof AllowListRemoved>;

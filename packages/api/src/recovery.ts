@@ -5,7 +5,7 @@
  */
 import { type Static, Type } from "typebox";
 import { AccountEmail } from "./account.js";
-import { FreeObject, Hex, TotpCode } from "./common.js";
+import { FreeObject, Hex, StringEnum, TotpCode } from "./common.js";
 
 /** The largest sealed share the provider keeps. */
 export const MAX_BOX_BYTES = 16 * 1024;
@@ -19,6 +19,8 @@ const Uuid = Type.String({ format: "uuid" });
 /** A sealed share: hex, two digits per byte. */
 const BoxHex = Type.String({ pattern: "^([0-9a-f]{2})+$", maxLength: MAX_BOX_BYTES * 2 });
 const StringOrNull = Type.Unsafe<string | null>({ type: ["string", "null"] });
+/** Whose face an enrollment is: the account owner's, or an heir's. */
+const EnrollmentKind = StringEnum<"owner" | "heir">(["owner", "heir"]);
 
 /** A device's share of a hybrid wallet at an epoch, sealed to an enrollment's recovery key. */
 export const SealedBoxes = Type.Array(
@@ -29,26 +31,26 @@ export type SealedBoxes = Static<typeof SealedBoxes>;
 
 /** An enrollment as the account sees it; `changeId` and `effectiveAt` when finishing it started its delay. */
 export const Enrollment = Type.Object({
-  id: Type.Optional(Type.String()),
-  kind: Type.Optional(Type.String()),
-  status: Type.Optional(Type.String()),
+  id: Type.String(),
+  kind: Type.String(),
+  status: Type.String(),
   heirEmail: Type.Optional(Type.String()),
   inactivityDays: Type.Optional(Type.Number()),
   recoveryKey: Type.Optional(Type.String()),
-  createdAt: Type.Optional(Type.String()),
+  createdAt: Type.String(),
   changeId: Type.Optional(Type.String()),
   effectiveAt: Type.Optional(Type.String()),
 });
 export type Enrollment = Static<typeof Enrollment>;
 
-export const EnrollmentList = Type.Object({ enrollments: Type.Optional(Type.Array(Enrollment)) });
+export const EnrollmentList = Type.Object({ enrollments: Type.Array(Enrollment) });
 export type EnrollmentList = Static<typeof EnrollmentList>;
 
 /** Starts an enrollment with the helper data and the blinded face secret. */
 export const EnrollmentStart = Type.Object(
   {
     id: Uuid,
-    kind: Type.Unsafe<"owner" | "heir">({ type: "string", enum: ["owner", "heir"] }),
+    kind: EnrollmentKind,
     heirEmail: Type.Optional(AccountEmail),
     inactivityDays: Type.Optional(
       Type.Integer({ minimum: MIN_HEIR_INACTIVITY_DAYS, maximum: MAX_HEIR_INACTIVITY_DAYS }),
@@ -62,9 +64,9 @@ export type EnrollmentStart = Static<typeof EnrollmentStart>;
 
 /** The started enrollment: the address it recovers for, and the OPRF evaluation of the blinded secret. */
 export const EnrollmentStarted = Type.Object({
-  id: Type.Optional(Type.String()),
-  email: Type.Optional(Type.String()),
-  evaluated: Type.Optional(Type.String()),
+  id: Type.String(),
+  email: Type.String(),
+  evaluated: Type.String(),
 });
 export type EnrollmentStarted = Static<typeof EnrollmentStarted>;
 
@@ -87,21 +89,14 @@ export const RecoveryBoxesUpdate = Type.Object(
 );
 export type RecoveryBoxesUpdate = Static<typeof RecoveryBoxesUpdate>;
 
-export const RecoveryBoxesSealed = Type.Object({ sealed: Type.Optional(Type.Integer()) });
+export const RecoveryBoxesSealed = Type.Object({ sealed: Type.Integer() });
 export type RecoveryBoxesSealed = Static<typeof RecoveryBoxesSealed>;
 
 /** The enrollments a device may recover with, their helper data, and a liveness challenge. */
 export const RecoverableEnrollments = Type.Object({
-  challenge: Type.Optional(FreeObject),
-  enrollments: Type.Optional(
-    Type.Array(
-      Type.Object({
-        id: Type.Optional(Type.String()),
-        kind: Type.Optional(Type.String()),
-        email: Type.Optional(Type.String()),
-        helper: Type.Optional(FreeObject),
-      }),
-    ),
+  challenge: FreeObject,
+  enrollments: Type.Array(
+    Type.Object({ id: Type.String(), kind: EnrollmentKind, email: Type.String(), helper: FreeObject }),
   ),
 });
 export type RecoverableEnrollments = Static<typeof RecoverableEnrollments>;
@@ -112,10 +107,10 @@ export type FaceGuess = Static<typeof FaceGuess>;
 
 /** The guess evaluated, with what the device needs to try it, and the guesses left today. */
 export const FaceGuessReply = Type.Object({
-  evaluated: Type.Optional(Type.String()),
-  wrappedKey: Type.Optional(Type.String()),
-  recoveryKey: Type.Optional(Type.String()),
-  attemptsLeft: Type.Optional(Type.Integer()),
+  evaluated: Type.String(),
+  wrappedKey: Type.String(),
+  recoveryKey: Type.String(),
+  attemptsLeft: Type.Integer(),
 });
 export type FaceGuessReply = Static<typeof FaceGuessReply>;
 
@@ -125,21 +120,21 @@ export type RecoveryClaim = Static<typeof RecoveryClaim>;
 
 /** The device's shares, sealed; for an owner's recovery, the recovery and until when transfers are held. */
 export const ClaimedRecovery = Type.Object({
-  recoveryId: Type.Optional(StringOrNull),
-  holdUntil: Type.Optional(StringOrNull),
-  boxes: Type.Optional(SealedBoxes),
+  recoveryId: StringOrNull,
+  holdUntil: StringOrNull,
+  boxes: SealedBoxes,
 });
 export type ClaimedRecovery = Static<typeof ClaimedRecovery>;
 
 /** A face recovery of the account, and whether an older device decided on it. */
 export const Recovery = Type.Object({
-  id: Type.Optional(Type.String()),
-  device: Type.Optional(Type.String()),
-  at: Type.Optional(Type.String()),
-  holdUntil: Type.Optional(Type.String()),
-  status: Type.Optional(Type.String()),
+  id: Type.String(),
+  device: Type.String(),
+  at: Type.String(),
+  holdUntil: Type.String(),
+  status: Type.String(),
 });
 export type Recovery = Static<typeof Recovery>;
 
-export const RecoveryList = Type.Object({ recoveries: Type.Optional(Type.Array(Recovery)) });
+export const RecoveryList = Type.Object({ recoveries: Type.Array(Recovery) });
 export type RecoveryList = Static<typeof RecoveryList>;

@@ -9,12 +9,12 @@ import { FreeObject, Hex } from "./common.js";
 export const MAX_ENVELOPES = 64;
 
 export const RelaySession = Type.Object({
-  relayId: Type.Optional(Type.String()),
-  sid: Type.Optional(Type.String()),
-  purpose: Type.Optional(Type.String()),
-  participants: Type.Optional(Type.Array(Type.String())),
-  createdBy: Type.Optional(Type.String()),
-  expiresMs: Type.Optional(Type.Integer()),
+  relayId: Type.String(),
+  sid: Type.String(),
+  purpose: Type.String(),
+  participants: Type.Array(Type.String()),
+  createdBy: Type.String(),
+  expiresMs: Type.Integer(),
 });
 export type RelaySession = Static<typeof RelaySession>;
 
@@ -28,7 +28,7 @@ export const RelaySessionRequest = Type.Object(
 );
 export type RelaySessionRequest = Static<typeof RelaySessionRequest>;
 
-export const RelaySessionList = Type.Object({ sessions: Type.Optional(Type.Array(RelaySession)) });
+export const RelaySessionList = Type.Object({ sessions: Type.Array(RelaySession) });
 export type RelaySessionList = Static<typeof RelaySessionList>;
 
 export const EnvelopePost = Type.Object(
@@ -37,7 +37,7 @@ export const EnvelopePost = Type.Object(
 );
 export type EnvelopePost = Static<typeof EnvelopePost>;
 
-export const EnvelopesStored = Type.Object({ stored: Type.Optional(Type.Integer()) });
+export const EnvelopesStored = Type.Object({ stored: Type.Integer() });
 export type EnvelopesStored = Static<typeof EnvelopesStored>;
 
 /** Envelopes after the one whose id is `after` (none: from the start). */
@@ -47,5 +47,5 @@ export const EnvelopeQuery = Type.Object(
 );
 export type EnvelopeQuery = Static<typeof EnvelopeQuery>;
 
-export const EnvelopeList = Type.Object({ envelopes: Type.Optional(Type.Array(FreeObject)) });
+export const EnvelopeList = Type.Object({ envelopes: Type.Array(FreeObject) });
 export type EnvelopeList = Static<typeof EnvelopeList>;

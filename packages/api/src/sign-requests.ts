@@ -58,25 +58,47 @@ export const SignRequestCreate = Type.Object(
 );
 export type SignRequestCreate = Static<typeof SignRequestCreate>;
 
+/** What a held request waits for: the account's TOTP code, approvals, a delay's end. */
+export const WaitingFor = Type.Object({
+  totp: Type.Optional(Type.Boolean()),
+  approvals: Type.Optional(Type.Object({ needed: Type.Integer(), have: Type.Integer() })),
+  releaseMs: Type.Optional(Type.Integer()),
+});
+export type WaitingFor = Static<typeof WaitingFor>;
+
 /** A sign request as the provider shows it; the bytes, approvals and signatures only when read alone. */
 export const SignRequest = Type.Object({
-  requestId: Type.Optional(Type.String()),
-  walletId: Type.Optional(Type.String()),
-  deviceId: Type.Optional(Type.String()),
-  kind: Type.Optional(Type.String()),
-  chain: Type.Optional(Type.String()),
-  status: Type.Optional(Type.String()),
-  rule: Type.Optional(Nullable<string>("string")),
-  ruleNumber: Type.Optional(Nullable<number>("integer")),
-  description: Type.Optional(FreeObject),
-  waitingFor: Type.Optional(FreeObject),
+  requestId: Type.String(),
+  walletId: Type.String(),
+  deviceId: Type.String(),
+  kind: Type.String(),
+  chain: Type.String(),
+  status: Type.String(),
+  rule: Nullable<string>("string"),
+  ruleNumber: Nullable<number>("integer"),
+  /** The provider's reading of the bytes: for orientation, never trusted by a device. */
+  description: FreeObject,
+  /** Only while the request is held. */
+  waitingFor: Type.Optional(WaitingFor),
   payload: Type.Optional(Type.String()),
   path: Type.Optional(Nullable<string>("string")),
-  approvals: Type.Optional(Type.Array(FreeObject)),
-  signatures: Type.Optional(Type.Array(FreeObject)),
+  /** An approval by a device revoked since is listed, marked: it no longer counts. */
+  approvals: Type.Optional(
+    Type.Array(Type.Object({ deviceId: Type.String(), atMs: Type.Integer(), revoked: Type.Optional(Type.Boolean()) })),
+  ),
+  signatures: Type.Optional(
+    Type.Array(
+      Type.Object({
+        index: Type.Integer(),
+        input: Type.Optional(Type.Integer()),
+        signature: Nullable<string>("string"),
+      }),
+    ),
+  ),
+  /** When the provider started signing at once: its first round of each two-party session, or the relay runs. */
   sessions: Type.Optional(Type.Array(FreeObject)),
   relays: Type.Optional(Type.Array(FreeObject)),
-  createdMs: Type.Optional(Type.Integer()),
+  createdMs: Type.Integer(),
 });
 export type SignRequest = Static<typeof SignRequest>;
 
@@ -86,7 +108,7 @@ export const SignRequestQuery = Type.Object(
 );
 export type SignRequestQuery = Static<typeof SignRequestQuery>;
 
-export const SignRequestList = Type.Object({ requests: Type.Optional(Type.Array(SignRequest)) });
+export const SignRequestList = Type.Object({ requests: Type.Array(SignRequest) });
 export type SignRequestList = Static<typeof SignRequestList>;
 
 /** Another device's approval: its signature over the request id and bytes. */

@@ -26,7 +26,7 @@ export type WalletCreate = Static<typeof WalletCreate>;
 
 /** A new hybrid wallet's first session round, or a new t-of-n wallet's relay session and members. */
 export const WalletCreated = Type.Object({
-  walletId: Type.Optional(Type.String()),
+  walletId: Type.String(),
   session: Type.Optional(SessionReply),
   relayId: Type.Optional(Type.String()),
   sid: Type.Optional(Type.String()),
@@ -35,12 +35,12 @@ export const WalletCreated = Type.Object({
 });
 export type WalletCreated = Static<typeof WalletCreated>;
 
-export const WalletState = Type.Object({ state: Type.Optional(Type.String()) });
+export const WalletState = Type.Object({ state: Type.String() });
 export type WalletState = Static<typeof WalletState>;
 
 export const WalletDeleted = Type.Object({
-  walletId: Type.Optional(Type.String()),
-  name: Type.Optional(Type.String()),
+  walletId: Type.String(),
+  name: Type.String(),
 });
 export type WalletDeleted = Static<typeof WalletDeleted>;
 
@@ -53,3 +53,46 @@ export const SessionRound = Type.Object(
   { additionalProperties: false },
 );
 export type SessionRound = Static<typeof SessionRound>;
+
+/** A party of a t-of-n wallet, in party order: a device of the account, or the provider. */
+export interface WalletMember {
+  index: number;
+  deviceId: string;
+  /** Hex; its SHA-256 names the device, so the relay cannot swap it. */
+  identityKey: string;
+  provider: boolean;
+}
+
+/** The account's wallets; `members` are device ids in party order (t-of-n), or null (hybrid). */
+export interface WalletList {
+  wallets: {
+    id: string;
+    name: string;
+    scheme: string;
+    state: string;
+    publicKey: string | null;
+    threshold: number;
+    epoch: number;
+    members: string[] | null;
+  }[];
+}
+
+/** One wallet, with its members and the key change under way, if any. */
+export interface WalletDetail {
+  id: string;
+  name: string;
+  scheme: string;
+  state: string;
+  publicKey: string | null;
+  epoch: number;
+  threshold: number;
+  members: WalletMember[] | null;
+  change: {
+    epoch: number;
+    kind: "refresh" | "reshare";
+    threshold: number;
+    relayId: string | null;
+    createdBy: string;
+    members: WalletMember[] | null;
+  } | null;
+}

@@ -2,8 +2,40 @@
  * The device's calls to its provider: every one signed by the device's identity key
  * (`@keyshard/transport`'s signedFetch), failures turned into `WalletError`s that say what to do.
  */
+import type { BodyOf, Endpoint, ParamsOf, QueryOf, ReplyOf } from "@keyshard/api";
 import { type DeviceIdentity, ProviderError, signedFetch } from "@keyshard/transport";
 import { WalletError } from "./errors.js";
+
+/**
+ * What a request to `E` carries: its path parameters, its query and its body, each where the
+ * endpoint has one. A body that the contract lets be null may be left out.
+ */
+export type RequestInput<E extends Endpoint> = (ParamsOf<E> extends undefined
+  ? { params?: never }
+  : { params: ParamsOf<E> }) &
+  (QueryOf<E> extends undefined ? { query?: never } : { query?: QueryOf<E> }) &
+  (BodyOf<E> extends undefined
+    ? { body?: never }
+    : null extends BodyOf<E>
+      ? { body?: BodyOf<E> }
+      : { body: BodyOf<E> });
+
+/** `path` with each `:name` replaced by its parameter, URI-encoded. */
+function fillPath(path: string, params: Record<string, string> | undefined): string {
+  return path.replace(/:(\w+)/g, (_, name: string) => {
+    const value = params?.[name];
+    if (value === undefined) throw new TypeError(`no value for the path parameter ${name} of ${path}`);
+    return encodeURIComponent(value);
+  });
+}
+
+/** `?name=value&…` of the query's fields that are set, URI-encoded; empty when none is. */
+function queryString(query: Record<string, string | undefined> | undefined): string {
+  const fields = Object.entries(query ?? {}).filter((field): field is [string, string] => field[1] !== undefined);
+  return fields.length === 0
+    ? ""
+    : `?${fields.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join("&")}`;
+}
 
 export class ProviderClient {
   constructor(
@@ -13,9 +45,23 @@ export class ProviderClient {
     private readonly onHeaders?: (headers: Record<string, string | string[] | undefined>) => void,
   ) {}
 
-  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+  /** Calls `endpoint` of the provider's contract (`endpoints` of `@keyshard/api`). */
+  request<E extends Endpoint>(
+    endpoint: E,
+    ...[input]: Record<never, never> extends RequestInput<E> ? [RequestInput<E>?] : [RequestInput<E>]
+  ): Promise<ReplyOf<E>> {
+    const { params, query, body } = (input ?? {}) as {
+      params?: Record<string, string>;
+      query?: Record<string, string>;
+      body?: unknown;
+    };
+    const path = fillPath(endpoint.path, params) + queryString(query);
+    return this.send(endpoint.method, path, body) as Promise<ReplyOf<E>>;
+  }
+
+  private async send(method: string, path: string, body: unknown): Promise<unknown> {
     try {
-      return (await signedFetch(this.url, this.identity, method, path, body, this.onHeaders)) as T;
+      return await signedFetch(this.url, this.identity, method, path, body, this.onHeaders);
     } catch (e) {
       if (e instanceof ProviderError) {
         if (e.code === "outcome-unknown")

@@ -46,7 +46,6 @@ import { current, joinKeyChanges, settleAll } from "./flows/key-change.js";
 import { joinPendingWallets } from "./flows/keygen.js";
 import { relaySessions, watchRelaySessions } from "./flows/wallets.js";
 import { describeRequest, messagesToSign, plainJson, requestKey } from "./requests.js";
-import { usedBy } from "./session-ids.js";
 import {
   type Answer,
   type Go,
@@ -58,6 +57,7 @@ import {
   replaying,
   sealControl,
 } from "./runs/signing.js";
+import { usedBy } from "./session-ids.js";
 import type { StoredWallet } from "./state.js";
 import type { Wallet } from "./wallet.js";
 

@@ -10,6 +10,7 @@
  * key that unwraps the recovery key.
  */
 import { randomUUID } from "node:crypto";
+import { endpoints } from "@keyshard/api";
 import {
   BiometricError,
   type Challenge,
@@ -22,7 +23,7 @@ import {
   readFrames,
   reproduceFace,
 } from "@keyshard/biometric";
-import { SCHEME_NAMES, type SchemeName, scheme } from "@keyshard/mpc";
+import { isSchemeName, scheme } from "@keyshard/mpc";
 import {
   blindFaceSecret,
   faceBoxContext,
@@ -41,6 +42,7 @@ import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { ProviderClient } from "./client.js";
 import type { Device } from "./device/device.js";
 import { WalletError } from "./errors.js";
+import { present } from "./replies.js";
 import type { StoredWallet } from "./state.js";
 
 /** What face recovery needs of the wallet: its provider link and its hybrid wallets. */
@@ -49,11 +51,6 @@ export interface FaceLink {
   email: string;
   wallets(): StoredWallet[];
   progress(message: string): void;
-}
-
-interface EnrollmentKey {
-  id: string;
-  recoveryKey: string;
 }
 
 /** The face from pictures or frames, with biometric errors turned into the wallet's. */
@@ -93,27 +90,32 @@ export async function enrollFaceAt(
   const id = randomUUID();
   const email = (heir?.email ?? link.email).toLowerCase();
   const blind = blindFaceSecret(id, email, secret);
-  const started = await link.client.call<{ email: string; evaluated: string }>("POST", "/v1/recovery/enrollments", {
-    id,
-    kind: heir ? "heir" : "owner",
-    ...(heir && { heirEmail: email }),
-    ...(heir?.inactivityDays !== undefined && { inactivityDays: heir.inactivityDays }),
-    helper,
-    blinded: bytesToHex(blind.blinded),
+  const started = await link.client.request(endpoints.startEnrollment, {
+    body: {
+      id,
+      kind: heir ? "heir" : "owner",
+      ...(heir && { heirEmail: email }),
+      ...(heir?.inactivityDays !== undefined && { inactivityDays: heir.inactivityDays }),
+      helper,
+      blinded: bytesToHex(blind.blinded),
+    },
   });
   if (started.email !== email)
     throw new WalletError("provider-refused", `the provider bound the enrollment to ${started.email}, not ${email}`);
   const recovery = newRecoveryKey();
   const wrapped = wrapRecoveryKey(wrapKeyOf(blind, started.evaluated), id, recovery);
   const wallets = hybrid(link);
-  const done = await link.client.call<{ effectiveAt: string }>("PUT", `/v1/recovery/enrollments/${id}`, {
-    wrappedKey: bytesToHex(wrapped),
-    recoveryKey: bytesToHex(recovery.publicKey),
-    authKey: bytesToHex(recoveryAuthKey(recovery).publicKey),
-    boxes: wallets.map((w) => ({ walletId: w.id, epoch: w.epoch ?? 0, box: boxOf(w, recovery.publicKey) })),
-    ...(totp !== undefined && { totp }),
+  const done = await link.client.request(endpoints.completeEnrollment, {
+    params: { id },
+    body: {
+      wrappedKey: bytesToHex(wrapped),
+      recoveryKey: bytesToHex(recovery.publicKey),
+      authKey: bytesToHex(recoveryAuthKey(recovery).publicKey),
+      boxes: wallets.map((w) => ({ walletId: w.id, epoch: w.epoch ?? 0, box: boxOf(w, recovery.publicKey) })),
+      ...(totp !== undefined && { totp }),
+    },
   });
-  return { enrollmentId: id, wallets: wallets.length, effectiveAt: done.effectiveAt };
+  return { enrollmentId: id, wallets: wallets.length, effectiveAt: present(done.effectiveAt, "effective time") };
 }
 
 function wrapKeyOf(blind: ReturnType<typeof blindFaceSecret>, evaluated: string): Uint8Array {
@@ -132,11 +134,17 @@ function wrapKeyOf(blind: ReturnType<typeof blindFaceSecret>, evaluated: string)
 /** Seals a hybrid wallet's current share to every enrollment again (a new wallet, a refresh). */
 export async function sealRecoveryBoxes(link: FaceLink, wallet: StoredWallet): Promise<number> {
   if (wallet.members !== null || wallet.providerShare !== undefined) return 0;
-  const { enrollments } = await link.client.call<{ enrollments: EnrollmentKey[] }>("GET", "/v1/recovery/keys");
+  const { enrollments } = await link.client.request(endpoints.recoveryKeys);
   if (enrollments.length === 0) return 0;
-  const reply = await link.client.call<{ sealed: number }>("PUT", `/v1/wallets/${wallet.id}/recovery-boxes`, {
-    epoch: wallet.epoch ?? 0,
-    boxes: enrollments.map((e) => ({ enrollmentId: e.id, box: boxOf(wallet, hexToBytes(e.recoveryKey)) })),
+  const reply = await link.client.request(endpoints.resealRecoveryBoxes, {
+    params: { id: wallet.id },
+    body: {
+      epoch: wallet.epoch ?? 0,
+      boxes: enrollments.map((e) => ({
+        enrollmentId: e.id,
+        box: boxOf(wallet, hexToBytes(present(e.recoveryKey, "recovery key"))),
+      })),
+    },
   });
   return reply.sealed;
 }
@@ -156,9 +164,9 @@ function walletFromBox(recovery: RecoveryKeyPair, box: { walletId: string; epoch
   const { id, name, scheme: s, publicKey, share, index, threshold, members, epoch } = content;
   if (id !== box.walletId || epoch !== box.epoch) throw bad("is for another wallet or epoch");
   if (typeof name !== "string" || typeof publicKey !== "string" || typeof share !== "string") throw bad("is malformed");
-  if (!SCHEME_NAMES.includes(s as SchemeName) || members !== null || index !== 0 || threshold !== 2)
+  if (typeof s !== "string" || !isSchemeName(s) || members !== null || index !== 0 || threshold !== 2)
     throw bad("is not a hybrid wallet's device share");
-  const engine = scheme(s as SchemeName);
+  const engine = scheme(s);
   try {
     if (bytesToHex(engine.publicKey(engine.decodeShare(hexToBytes(share)))) !== publicKey)
       throw bad("holds a share of another key");
@@ -166,7 +174,7 @@ function walletFromBox(recovery: RecoveryKeyPair, box: { walletId: string; epoch
     if (e instanceof WalletError) throw e;
     throw bad(`holds no share: ${(e as Error).message}`, e);
   }
-  return { id, name, scheme: s as SchemeName, publicKey, share, index: 0, threshold: 2, members: null, epoch };
+  return { id, name, scheme: s, publicKey, share, index: 0, threshold: 2, members: null, epoch };
 }
 
 export interface Recovered {
@@ -186,10 +194,7 @@ export async function recoverWithFace(
   paths: readonly string[],
   ready: (challenge: Challenge) => Promise<void>,
 ): Promise<Recovered> {
-  const listed = await link.client.call<{
-    challenge: unknown;
-    enrollments: { id: string; kind: "owner" | "heir"; email: string; helper: unknown }[];
-  }>("GET", "/v1/recovery/enrollments");
+  const listed = await link.client.request(endpoints.recoverableEnrollments);
   if (listed.enrollments.length === 0)
     throw new WalletError(
       "provider-refused",
@@ -221,11 +226,10 @@ export async function recoverWithFace(
     }
     link.progress(`the face decodes against enrollment ${enrollment.id}: asking the provider (one counted attempt)`);
     const blind = blindFaceSecret(enrollment.id, enrollment.email, secret);
-    const answer = await link.client.call<{ evaluated: string; wrappedKey: string; recoveryKey: string }>(
-      "POST",
-      `/v1/recovery/enrollments/${enrollment.id}/evaluate`,
-      { blinded: bytesToHex(blind.blinded) },
-    );
+    const answer = await link.client.request(endpoints.evaluateFaceGuess, {
+      params: { id: enrollment.id },
+      body: { blinded: bytesToHex(blind.blinded) },
+    });
     let recovery: RecoveryKeyPair;
     try {
       recovery = unwrapRecoveryKey(
@@ -238,12 +242,9 @@ export async function recoverWithFace(
       if (e instanceof RecoveryBoxError) continue;
       throw e;
     }
-    const claimed = await link.client.call<{
-      recoveryId: string | null;
-      holdUntil: string | null;
-      boxes: { walletId: string; epoch: number; box: string }[];
-    }>("POST", `/v1/recovery/enrollments/${enrollment.id}/claim`, {
-      signature: bytesToHex(signRecoveryClaim(recovery, enrollment.id, link.deviceId)),
+    const claimed = await link.client.request(endpoints.claimRecovery, {
+      params: { id: enrollment.id },
+      body: { signature: bytesToHex(signRecoveryClaim(recovery, enrollment.id, link.deviceId)) },
     });
     return {
       kind: enrollment.kind,

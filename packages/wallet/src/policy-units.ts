@@ -10,7 +10,7 @@
  * A rule that names none may still bound amounts, in base units only: "0.5" of an unnamed asset
  * could be 0.5 ETH or 0.5 of a 6-decimal token, a million-fold difference.
  */
-import type { Match } from "@keyshard/api";
+import type { Match, Policy } from "@keyshard/api";
 import {
   CHAIN_COINS,
   type ChainName,
@@ -109,11 +109,12 @@ function refuseBaseUnitsAsCoins(value: string, unit: CoinUnit | undefined, what:
 
 /**
  * A policy as a person wrote it → the provider's form, amounts in base units. Errors name the
- * rule (from 1) and the field. Everything else is left for the provider to check.
+ * rule (from 1) and the field. Everything else is left for the provider to check, which says
+ * what is wrong: the rules are typed as its contract's policy, not checked against it here.
  */
-export function policyForProvider(rules: unknown): unknown[] {
+export function policyForProvider(rules: unknown): Policy {
   if (!Array.isArray(rules)) throw new WalletError("usage", "a policy is a JSON list of rules");
-  return rules.map((rule, i) => {
+  const converted: unknown[] = rules.map((rule, i) => {
     if (!isObject(rule) || !isObject(rule.when)) return rule;
     const copy = structuredClone(rule) as Fields & { when: Fields };
     for (const { holder, key, unit, hint } of amountFields(copy.when)) {
@@ -127,6 +128,7 @@ export function policyForProvider(rules: unknown): unknown[] {
     }
     return copy;
   });
+  return converted as Policy;
 }
 
 /** The provider's policy → amounts as people read them: coins where the unit is known, else "N base units". */

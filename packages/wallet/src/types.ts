@@ -1,9 +1,9 @@
 /**
  * The data the `Wallet` SDK hands back: what a send or a signature came to, and the provider's
- * replies as the device reads them (the shapes its routes answer with), so that a program using
- * the SDK gets named fields instead of loose records.
+ * replies as the device reads them (the shapes of the API contract, `@keyshard/api`), so that a
+ * program using the SDK gets named fields instead of loose records.
  */
-import type { SigningRequest } from "@keyshard/chains";
+import type * as Api from "@keyshard/api";
 import type { SentState } from "./chains/sent.js";
 import type { StoredWallet } from "./state.js";
 
@@ -53,77 +53,29 @@ export interface RecoveredWallets {
 }
 
 /** This device as the provider sees it: "unverified" until its code is entered, then on. */
-export interface DeviceStanding {
-  deviceId: string;
-  state: string;
-}
+export type DeviceStanding = Api.Device;
 
-export interface Account {
-  id: string;
-  email: string;
-  devices: { id: string; name: string; state: string }[];
-}
+export type Account = Api.Account & { email: string };
 
 /** A device let in: it is active from `effectiveAt` on. */
-export interface ApprovedDevice extends DeviceStanding {
-  changeId: string;
-  effectiveAt: string;
-}
+export type ApprovedDevice = Api.ApprovedDevice;
 
-/** A t-of-n wallet a revoked device was a member of, as the provider reports it. */
-export interface RevokedMemberWallet {
-  walletId: string;
-  name: string;
-  threshold: number;
-  /** Members that can still sign: the account's active devices, and the provider when a member. */
-  signersLeft: number;
-}
+/** A t-of-n wallet a revoked device was a member of; `signersLeft`: its members that can still sign. */
+export type RevokedMemberWallet = Api.WalletWithoutDevice;
 
-export interface RevokedDevice extends DeviceStanding {
-  wallets: RevokedMemberWallet[];
-}
+export type RevokedDevice = Api.RevokedDevice;
 
 /** A security change of the account waiting out its delay (new TOTP, face, heir, backup, device). */
-export interface AccountChange {
-  id: string;
-  kind: string;
-  subject: string;
-  summary: string;
-  requestedBy: string;
-  requestedAt: string;
-  effectiveAt: string;
-  status: string;
-}
+export type AccountChange = Api.AccountChange;
 
 /** An open relay session this device takes part in. */
-export interface RelaySession {
-  relayId: string;
-  sid: string;
-  purpose: string;
-  createdBy: string;
-  participants: string[];
-}
+export type RelaySession = Api.RelaySession;
 
 /** A request for a hybrid wallet's provider share, released after the backup delay. */
-export interface BackupStatus {
-  id: string;
-  walletId: string;
-  status: string;
-  requestedBy: string;
-  requestedAt: string;
-  readyAt: string;
-}
+export type BackupStatus = Api.Backup;
 
 /** A face enrolled for recovery: the owner's, or an heir's after the owner's inactivity. */
-export interface Enrollment {
-  id: string;
-  kind: string;
-  status: string;
-  heirEmail?: string;
-  inactivityDays?: number;
-  recoveryKey?: string;
-  createdAt: string;
-}
+export type Enrollment = Api.Enrollment;
 
 /** A face enrolled, once its delay has passed. */
 export interface EnrolledFace {
@@ -133,56 +85,21 @@ export interface EnrolledFace {
 }
 
 /** A recovery of the account's wallets on a new device, held until confirmed or its hold ends. */
-export interface RecoveryView {
-  id: string;
-  device: string;
-  at: string;
-  holdUntil: string;
-  status: string;
-}
+export type RecoveryView = Api.Recovery;
 
 /** What a held request waits for: the account's TOTP code, approvals, a delay's end. */
-export interface WaitingFor {
-  totp?: true;
-  approvals?: { needed: number; have: number };
-  releaseMs?: number;
-}
+export type WaitingFor = Api.WaitingFor;
 
 /** A sign request as the provider lists it to the account's devices. */
-export interface RequestSummary {
-  requestId: string;
-  walletId: string;
-  deviceId: string;
-  kind: SigningRequest["kind"];
-  chain: SigningRequest["chain"];
-  status: string;
-  rule: string | null;
-  ruleNumber: number | null;
-  /** The provider's reading of the bytes: shown for orientation, never trusted. */
-  description: Record<string, unknown>;
-  createdMs: number;
-  /** What a held request waits for. */
-  waitingFor?: WaitingFor;
-}
+export type RequestSummary = Api.SignRequest;
 
-/** A sign request with its bytes, approvals and signatures. */
-export interface RequestDetail extends Omit<RequestSummary, "description"> {
-  payload: string;
-  path?: string | null;
-  description?: { network?: string } & Record<string, unknown>;
-  approvals?: { deviceId: string; atMs: number; revoked?: true }[];
-  signatures?: { index: number; input?: number; signature: string | null }[];
-}
+/** A sign request read alone: with its bytes, approvals and signatures. */
+export type RequestDetail = Api.SignRequest & { payload: string };
 
 /** A policy change, or a TOTP enrollment, waiting out its delay. */
-export interface PendingChange {
-  changeId: string;
-  effectiveMs: number;
-}
+export type PendingChange = Api.PolicyChangeAccepted;
 
-export interface TotpConfirmation extends PendingChange {
-  enrolled: boolean;
-}
+export type TotpConfirmation = Api.TotpConfirmed;
 
 /** A wallet's policy in force (amounts in coins where their asset is known), pending changes and allow-list. */
 export interface WalletPolicy {
@@ -202,10 +119,4 @@ export interface AllowListEntry {
 }
 
 /** The provider's check of the account's audit chain. */
-export interface AuditVerdict {
-  ok: boolean;
-  length: number;
-  /** The first entry whose link does not hold, or one past the end when entries were cut from it. */
-  firstBroken?: number;
-  head?: string;
-}
+export type AuditVerdict = Api.AuditVerification;

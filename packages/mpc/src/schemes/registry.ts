@@ -19,10 +19,15 @@ const SCHEMES: { readonly [N in SchemeName]: SchemeOf<N> } = {
 
 export const SCHEME_NAMES = Object.keys(SCHEMES) as readonly SchemeName[];
 
+/**
+ * Whether `name` names a scheme, as a name read from storage, a request or a reply is checked:
+ * own keys only, so that such a name never reaches Object.prototype.
+ */
+export const isSchemeName = (name: string): name is SchemeName => Object.hasOwn(SCHEMES, name);
+
 /** The scheme called `name`; a union of names gives a scheme over the union of their shares. */
 export function scheme<N extends SchemeName>(name: N): SchemeOf<N> {
-  // Own keys only: a name from storage or a request must not reach Object.prototype.
-  if (!Object.hasOwn(SCHEMES, name)) throw new RangeError(`unknown scheme ${String(name)}`);
+  if (!isSchemeName(name)) throw new RangeError(`unknown scheme ${String(name)}`);
   return SCHEMES[name] as SchemeOf<N>;
 }
 

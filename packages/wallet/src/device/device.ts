@@ -12,8 +12,8 @@ import { ProviderClient } from "../client.js";
 import { WalletError } from "../errors.js";
 import { Keystore } from "../keystore.js";
 import { requestKey } from "../requests.js";
-import { claimIn, type RunKind } from "../session-ids.js";
 import type { RunContext } from "../runs/signing.js";
+import { claimIn, type RunKind } from "../session-ids.js";
 import type { DeviceState, StoredWallet } from "../state.js";
 
 export interface DeviceOptions {

@@ -3,7 +3,16 @@
  * held one after describing its bytes here (never by the provider's description), and
  * cancelling or denying one.
  */
-import type { BitcoinNetwork, SigningKey, SigningRequest } from "@keyshard/chains";
+import { endpoints, REQUEST_STATUSES, type RequestStatus } from "@keyshard/api";
+import {
+  type BitcoinNetwork,
+  CHAIN_NAMES,
+  type ChainName,
+  REQUEST_KINDS,
+  type RequestKind,
+  type SigningKey,
+  type SigningRequest,
+} from "@keyshard/chains";
 import { signApproval } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { Device } from "../device/device.js";
@@ -13,11 +22,24 @@ import { describeMessageRequest, describeRequest } from "../requests.js";
 import type { RequestDetail, RequestSummary } from "../types.js";
 import { uuidArgument } from "./arguments.js";
 
-export const requests = (device: Device, status?: string): Promise<{ requests: RequestSummary[] }> =>
-  device.client.call("GET", `/v1/sign-requests${status ? `?status=${encodeURIComponent(status)}` : ""}`);
+function requestStatus(status: string): RequestStatus {
+  const known = REQUEST_STATUSES.find((s) => s === status);
+  if (known === undefined)
+    throw new WalletError("usage", `${status} is no request status: one of ${REQUEST_STATUSES.join(", ")}`);
+  return known;
+}
 
-export const requestDetail = (device: Device, requestId: string): Promise<RequestDetail> =>
-  device.client.call("GET", `/v1/sign-requests/${uuidArgument(requestId, "request")}`);
+export const requests = (device: Device, status?: string): Promise<{ requests: RequestSummary[] }> =>
+  device.client.request(endpoints.signRequests, { query: status ? { status: requestStatus(status) } : {} });
+
+export async function requestDetail(device: Device, requestId: string): Promise<RequestDetail> {
+  const detail = await device.client.request(endpoints.signRequest, {
+    params: { id: uuidArgument(requestId, "request") },
+  });
+  const { payload } = detail;
+  if (payload === undefined) throw new WalletError("provider-refused", "the provider sent a request without its bytes");
+  return { ...detail, payload };
+}
 
 /** A request with this device's own reading of its bytes, as an approval is asked about it. */
 export type RequestToApprove = Omit<RequestDetail, "description"> & {
@@ -36,7 +58,10 @@ export async function approve(
   // Only this device's own reading is shown: the provider's description of the request is not.
   if (confirm && !(await confirm({ ...detail, description }))) throw new WalletError("usage", "not approved");
   const signature = signApproval(device.identity, requestId, hexToBytes(detail.payload));
-  return device.client.call("POST", `/v1/sign-requests/${requestId}/approve`, { signature: bytesToHex(signature) });
+  return device.client.request(endpoints.approveSignRequest, {
+    params: { id: requestId },
+    body: { signature: bytesToHex(signature) },
+  });
 }
 
 /**
@@ -46,16 +71,24 @@ export async function approve(
  * provider's reading.
  */
 export function requestOf(device: Device, detail: RequestDetail): { body: SigningRequest; key?: SigningKey } {
-  const body: SigningRequest = { chain: detail.chain, kind: detail.kind, payload: detail.payload };
+  const { chain, kind } = detail;
+  if (!isChain(chain) || !isKind(kind))
+    throw new WalletError("provider-refused", `the provider lists a request of an unknown kind: ${chain} ${kind}`);
+  const body: SigningRequest = { chain, kind, payload: detail.payload };
   if (detail.path !== null && detail.path !== undefined) body.path = detail.path;
-  if (detail.chain === "bitcoin") {
-    const network = /^bitcoin:(mainnet|testnet|regtest)$/.exec(String(detail.description?.network ?? ""))?.[1];
+  if (chain === "bitcoin") {
+    const { description } = detail;
+    const named = "network" in description ? String(description.network) : "";
+    const network = /^bitcoin:(mainnet|testnet|regtest)$/.exec(named)?.[1];
     body.network = (network ?? "mainnet") as BitcoinNetwork;
   }
   const held = device.state.wallets.find((w) => w.id === detail.walletId);
   return { body, ...(held && { key: device.keyOf(held, body.path) }) };
 }
 
+const isChain = (chain: string): chain is ChainName => (CHAIN_NAMES as readonly string[]).includes(chain);
+const isKind = (kind: string): kind is RequestKind => (REQUEST_KINDS as readonly string[]).includes(kind);
+
 /** Cancels a held request (the requester's), or denies another device's. */
 export const cancel = (device: Device, requestId: string): Promise<RequestSummary> =>
-  device.client.call("POST", `/v1/sign-requests/${uuidArgument(requestId, "request")}/cancel`);
+  device.client.request(endpoints.cancelSignRequest, { params: { id: uuidArgument(requestId, "request") } });

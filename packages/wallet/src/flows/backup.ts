@@ -3,6 +3,7 @@
  * key of this device, after a delay the account is told about. Once downloaded and checked, the
  * wallet signs on this device alone.
  */
+import { endpoints } from "@keyshard/api";
 import { type Share, scheme } from "@keyshard/mpc";
 import { backupBoxContext, newRecoveryKey, openRecoveryBox, RecoveryBoxError } from "@keyshard/recovery";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
@@ -27,14 +28,17 @@ export async function backupRequest(device: Device, name: string, totp?: string)
     });
   }
   const recoveryKey = (device.state.recovery as { publicKey: string }).publicKey;
-  return device.client.call("POST", `/v1/wallets/${wallet.id}/backup`, { recoveryKey, ...(totp && { totp }) });
+  return device.client.request(endpoints.requestBackup, {
+    params: { id: wallet.id },
+    body: { recoveryKey, ...(totp && { totp }) },
+  });
 }
 
 export const backupStatus = (device: Device, name: string): Promise<BackupStatus> =>
-  device.client.call("GET", `/v1/wallets/${device.find(name).id}/backup`);
+  device.client.request(endpoints.backupStatus, { params: { id: device.find(name).id } });
 
 export const backupCancel = (device: Device, name: string): Promise<BackupStatus> =>
-  device.client.call("POST", `/v1/wallets/${device.find(name).id}/backup/cancel`);
+  device.client.request(endpoints.cancelBackup, { params: { id: device.find(name).id } });
 
 /**
  * Once the delay has passed: opens the released share with the recovery key, checks that the
@@ -42,7 +46,8 @@ export const backupCancel = (device: Device, name: string): Promise<BackupStatus
  */
 export async function backupDownload(device: Device, name: string): Promise<StoredWallet> {
   const wallet = device.find(name);
-  const reply = await device.client.call<{ box: string }>("POST", `/v1/wallets/${wallet.id}/backup/download`);
+  const { box } = await device.client.request(endpoints.downloadBackup, { params: { id: wallet.id } });
+  if (box === undefined) throw new WalletError("provider-refused", "the provider released no share");
   const recovery = device.state.recovery;
   if (recovery === undefined)
     throw new WalletError(
@@ -55,7 +60,7 @@ export async function backupDownload(device: Device, name: string): Promise<Stor
     const bytes = openRecoveryBox(
       { secretKey: hexToBytes(recovery.secretKey), publicKey: hexToBytes(recovery.publicKey) },
       backupBoxContext(wallet.id),
-      hexToBytes(reply.box),
+      hexToBytes(box),
     );
     providerShare = engine.decodeShare(bytes);
   } catch (e) {

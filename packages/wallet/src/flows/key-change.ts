@@ -4,10 +4,12 @@
  * in `key-changes.ts`; here a new share is kept beside the current one and swapped in once the
  * provider commits its epoch, and the changes other members start are joined.
  */
+import { endpoints } from "@keyshard/api";
 import type { Device } from "../device/device.js";
 import { WalletError } from "../errors.js";
 import { sealForRecovery } from "../face-recovery.js";
-import { type RemoteWallet, remoteWallet, runKeyChange, startKeyChange } from "../runs/key-change.js";
+import { present, schemeOf } from "../replies.js";
+import { remoteWallet, runKeyChange, startKeyChange } from "../runs/key-change.js";
 import { usedBy } from "../session-ids.js";
 import type { NextShare, StoredWallet } from "../state.js";
 import { deviceIdArgument } from "./arguments.js";
@@ -54,7 +56,8 @@ export async function reshare(device: Device, name: string, change: MemberChange
   if (change.n !== undefined && change.n !== devices.length + withProvider)
     throw new WalletError(
       "usage",
-      `--quorum T/${change.n} does not fit: the wallet would have ${devices.length + withProvider} parties`,
+      `\`n\` is ${change.n}, but the wallet would have ${devices.length + withProvider} parties`,
+      { parameter: "n" },
     );
   return changeKey(device, name, {
     devices,
@@ -112,13 +115,11 @@ async function keep(
   return device.find(wallet.id);
 }
 
-const confirmNext = (
-  device: Device,
-  publicKey: string,
-  walletId: string,
-  next: NextShare,
-): Promise<{ committed: boolean }> =>
-  device.client.call("POST", `/v1/wallets/${walletId}/key-changes/${next.epoch}/confirm`, { publicKey });
+const confirmNext = (device: Device, publicKey: string, walletId: string, next: NextShare) =>
+  device.client.request(endpoints.confirmKeyChange, {
+    params: { id: walletId, epoch: String(next.epoch) },
+    body: { publicKey },
+  });
 
 async function swap(device: Device, walletId: string, next: NextShare): Promise<void> {
   await device.save((s) => {
@@ -196,10 +197,10 @@ export async function joinKeyChanges(device: Device): Promise<StoredWallet[]> {
   for (const session of sessions) {
     const name = /^(?:refresh|reshare) of wallet (.+)$/.exec(session.purpose)?.[1];
     if (name === undefined || session.createdBy === device.deviceId) continue;
-    const { wallets } = await device.client.call<{ wallets: { id: string; name: string }[] }>("GET", "/v1/wallets");
+    const { wallets } = await device.client.request(endpoints.wallets);
     const listed = wallets.find((w) => w.name === name);
     if (listed === undefined) continue;
-    const remote: RemoteWallet = await remoteWallet(device.client, listed.id);
+    const remote = await remoteWallet(device.client, listed.id);
     const change = remote.change;
     if (change?.relayId !== session.relayId || change.members === null || remote.members === null) continue;
     const stored = device.state.wallets.find((w) => w.id === remote.id);
@@ -209,9 +210,13 @@ export async function joinKeyChanges(device: Device): Promise<StoredWallet[]> {
       device.progress(`not joining the ${change.kind} of ${stored.name} again: its session id was used before`);
       continue;
     }
+    const key = {
+      scheme: schemeOf(remote.scheme),
+      publicKey: present(stored?.publicKey ?? remote.publicKey, "public key"),
+    };
     const next = await runKeyChange(
       linkOf(device),
-      { scheme: remote.scheme, publicKey: stored?.publicKey ?? remote.publicKey },
+      key,
       stored ?? null,
       stored === undefined ? null : device.share(stored),
       {
@@ -223,7 +228,7 @@ export async function joinKeyChanges(device: Device): Promise<StoredWallet[]> {
         previous: remote.members,
       },
     );
-    joined.push(await keep(device, stored ?? remote, next, 0));
+    joined.push(await keep(device, stored ?? { ...remote, ...key }, next, 0));
   }
   return joined;
 }

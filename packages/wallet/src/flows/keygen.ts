@@ -4,15 +4,17 @@
  * other devices join from the provider's list of waiting key generations. A key generation that
  * never finished can be deleted, freeing its name.
  */
+import { endpoints, type Policy } from "@keyshard/api";
 import { type SchemeName, type Share, scheme, WALLET_DEVICE } from "@keyshard/mpc";
-import { deviceId, driveSession, type RelayChannel, type RoundReply, wsRelayChannel } from "@keyshard/transport";
+import { deviceId, driveSession, type RelayChannel, wsRelayChannel } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { Device } from "../device/device.js";
 import { WalletError } from "../errors.js";
 import { sealForRecovery } from "../face-recovery.js";
 import { policyForProvider } from "../policy-units.js";
+import { membersOf, present, schemeOf, startedSession } from "../replies.js";
+import { relayRun, sessionRounds, toPeer } from "../runs/signing.js";
 import { sidHex } from "../session-ids.js";
-import { relayRun, toPeer } from "../runs/signing.js";
 import type { Member, StoredWallet } from "../state.js";
 
 /** How long a key generation over the relay waits for a round from the other parties. */
@@ -39,7 +41,8 @@ export async function createWallet(device: Device, options: NewWallet): Promise<
     if ((options.n !== undefined && options.n !== 2) || options.providerParty === false)
       throw new WalletError(
         "usage",
-        "a wallet without other devices is hybrid: this device and the provider, 2-of-2; a t-of-n wallet needs --with DEVICE for each other device",
+        "a wallet without other devices is hybrid: this device and the provider, 2-of-2; a t-of-n wallet needs each other device's id in `devices`",
+        { parameter: "devices" },
       );
     return createHybrid(
       device,
@@ -56,46 +59,42 @@ export async function createWallet(device: Device, options: NewWallet): Promise<
   if (n !== parties)
     throw new WalletError(
       "usage",
-      `--quorum T/${n} does not fit: N counts the parties, here ${devices.length} devices (this one and each --with)${providerParty ? " and the provider" : ""}, so ${parties}`,
+      `\`n\` is ${n}, but it counts the parties: here ${devices.length} devices (this one and those in \`devices\`)${providerParty ? " and the provider" : ""}, so ${parties}`,
+      { parameter: "n" },
     );
   const threshold = options.threshold ?? 2;
-  const created = await device.client.call<{
-    walletId: string;
-    relayId: string;
-    sid: string;
-    threshold: number;
-    members: Member[];
-  }>("POST", "/v1/wallets", {
-    name: options.name,
-    scheme: schemeName,
-    members: devices,
-    threshold,
-    provider: providerParty,
-    ...(options.policy && { policy: policyForProvider(options.policy) }),
+  const created = await device.client.request(endpoints.createWallet, {
+    body: {
+      name: options.name,
+      scheme: schemeName,
+      members: devices,
+      threshold,
+      provider: providerParty,
+      ...(options.policy && { policy: policyForProvider(options.policy) }),
+    },
   });
-  checkMembers(created.members, devices);
-  return joinKeygen(device, { id: created.walletId, name: options.name, scheme: schemeName, threshold }, created);
+  const relay = {
+    relayId: present(created.relayId, "relay session"),
+    sid: present(created.sid, "session id"),
+    members: membersOf(created.members),
+  };
+  checkMembers(relay.members, devices);
+  return joinKeygen(device, { id: created.walletId, name: options.name, scheme: schemeName, threshold }, relay);
 }
 
 async function createHybrid(
   device: Device,
   name: string,
   schemeName: SchemeName,
-  policy?: unknown[],
+  policy?: Policy,
 ): Promise<StoredWallet> {
-  const created = await device.client.call<{
-    walletId: string;
-    session: RoundReply & { sid: string; publicKey?: string };
-  }>("POST", "/v1/wallets", { name, scheme: schemeName, ...(policy && { policy }) });
+  const created = await device.client.request(endpoints.createWallet, {
+    body: { name, scheme: schemeName, ...(policy && { policy }) },
+  });
+  const session = startedSession(created.session);
   device.progress("making the key with the provider (distributed key generation)");
-  const party = scheme(schemeName).keygen(hexToBytes(created.session.sid), WALLET_DEVICE);
-  const sessionId = created.session.sessionId;
-  const done = await driveSession(party, created.session, (round, messages) =>
-    device.client.call<RoundReply & { sid: string; publicKey?: string }>("POST", `/v1/sessions/${sessionId}/round`, {
-      round,
-      messages,
-    }),
-  );
+  const party = scheme(schemeName).keygen(hexToBytes(session.sid), WALLET_DEVICE);
+  const done = await driveSession(party, session, sessionRounds(device.client, session.sessionId));
   const share = party.result();
   const publicKey = bytesToHex(scheme(schemeName).publicKey(share));
   if (done.publicKey !== undefined && done.publicKey !== publicKey)
@@ -109,7 +108,7 @@ async function createHybrid(
     index: WALLET_DEVICE,
     threshold: 2,
     members: null,
-    sids: [sidHex(created.session.sid)],
+    sids: [sidHex(session.sid)],
   };
   await device.save((s) => void s.wallets.push(wallet));
   await sealForRecovery(device, wallet);
@@ -157,8 +156,9 @@ async function joinKeygen(
     );
   }
   const publicKey = bytesToHex(scheme(wallet.scheme).publicKey(share));
-  const confirmed = await device.client.call<{ state: string }>("POST", `/v1/wallets/${wallet.id}/confirm`, {
-    publicKey,
+  const confirmed = await device.client.request(endpoints.confirmWalletKey, {
+    params: { id: wallet.id },
+    body: { publicKey },
   });
   const stored: StoredWallet = {
     ...wallet,
@@ -185,7 +185,7 @@ function watchKeygen(device: Device, channel: RelayChannel, wallet: { id: string
     receive: async () => {
       if (Date.now() - checkedAt >= KEYGEN_CHECK_MS) {
         checkedAt = Date.now();
-        const { state } = await device.client.call<{ state: string }>("GET", `/v1/wallets/${wallet.id}`);
+        const { state } = await device.client.request(endpoints.wallet, { params: { id: wallet.id } });
         if (state === "abandoned" || state === "failed")
           throw state === "abandoned"
             ? new WalletError(
@@ -212,7 +212,7 @@ function watchKeygen(device: Device, channel: RelayChannel, wallet: { id: string
  * provider refuses a wallet whose key was made.
  */
 export async function deleteWallet(device: Device, name: string): Promise<{ walletId: string; name: string }> {
-  const { wallets } = await device.client.call<{ wallets: { id: string; name: string }[] }>("GET", "/v1/wallets");
+  const { wallets } = await device.client.request(endpoints.wallets);
   const remote = wallets.find((w) => w.name === name || w.id === name);
   if (remote === undefined)
     throw new WalletError(
@@ -221,36 +221,29 @@ export async function deleteWallet(device: Device, name: string): Promise<{ wall
       {},
       { next: { step: "list-wallets" } },
     );
-  return device.client.call("DELETE", `/v1/wallets/${remote.id}`);
+  return device.client.request(endpoints.deleteWallet, { params: { id: remote.id } });
 }
 
 /** Joins the key generation of every t-of-n wallet of the account that waits for this device. */
 export async function joinPendingWallets(device: Device): Promise<StoredWallet[]> {
-  const sessions = await device.client.call<{
-    sessions: { relayId: string; sid: string; purpose: string; createdBy: string }[];
-  }>("GET", "/v1/relay");
-  const { wallets } = await device.client.call<{ wallets: { id: string; name: string; state: string }[] }>(
-    "GET",
-    "/v1/wallets",
-  );
+  const sessions = await device.client.request(endpoints.relaySessions);
+  const { wallets } = await device.client.request(endpoints.wallets);
   const joined: StoredWallet[] = [];
   for (const session of sessions.sessions) {
     const name = /^keygen of wallet (.+)$/.exec(session.purpose)?.[1];
     const remote = wallets.find((w) => w.name === name && w.state === "creating");
     if (remote === undefined || session.createdBy === device.deviceId) continue;
     if (device.state.wallets.some((w) => w.id === remote.id)) continue;
-    const detail = await device.client.call<{ scheme: SchemeName; threshold: number; members: Member[] }>(
-      "GET",
-      `/v1/wallets/${remote.id}`,
-    );
-    for (const m of detail.members)
+    const detail = await device.client.request(endpoints.wallet, { params: { id: remote.id } });
+    const members = present(detail.members, "members");
+    for (const m of members)
       if (!m.provider && deviceId(hexToBytes(m.identityKey)) !== m.deviceId)
         throw new WalletError("signing-failed", `the provider gave a wrong key for member ${m.deviceId}`);
     joined.push(
       await joinKeygen(
         device,
-        { id: remote.id, name: remote.name, scheme: detail.scheme, threshold: detail.threshold },
-        { relayId: session.relayId, sid: session.sid, members: detail.members },
+        { id: remote.id, name: remote.name, scheme: schemeOf(detail.scheme), threshold: detail.threshold },
+        { relayId: session.relayId, sid: session.sid, members },
       ),
     );
   }

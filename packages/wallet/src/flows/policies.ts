@@ -3,6 +3,7 @@
  * for people, in base units for the provider) and its allow-list with each entry's cooling-off,
  * the account's TOTP, and the check of its audit chain.
  */
+import { endpoints } from "@keyshard/api";
 import type { ChainName } from "@keyshard/chains";
 import type { Device } from "../device/device.js";
 import { policyForPeople, policyForProvider } from "../policy-units.js";
@@ -11,7 +12,7 @@ import { uuidArgument } from "./arguments.js";
 
 /** The wallet's policy and pending changes, amounts in coins where their asset is known (as `setPolicy` takes them). */
 export async function policy(device: Device, name: string): Promise<WalletPolicy> {
-  const reply = await device.client.call<WalletPolicy>("GET", `/v1/wallets/${device.find(name).id}/policy`);
+  const reply = await device.client.request(endpoints.walletRules, { params: { id: device.find(name).id } });
   return {
     ...reply,
     policy: policyForPeople(reply.policy),
@@ -20,13 +21,13 @@ export async function policy(device: Device, name: string): Promise<WalletPolicy
 }
 
 export const setPolicy = (device: Device, name: string, rules: unknown[], totp: string): Promise<PendingChange> =>
-  device.client.call("POST", `/v1/wallets/${device.find(name).id}/policy`, {
-    policy: policyForProvider(rules),
-    totp,
+  device.client.request(endpoints.changePolicy, {
+    params: { id: device.find(name).id },
+    body: { policy: policyForProvider(rules), totp },
   });
 
 export const cancelPolicyChange = (device: Device, changeId: string): Promise<{ cancelled: boolean }> =>
-  device.client.call("POST", `/v1/policy-changes/${uuidArgument(changeId, "policy change")}/cancel`);
+  device.client.request(endpoints.cancelPolicyChange, { params: { id: uuidArgument(changeId, "policy change") } });
 
 /** A policy rule as far as the allow-list needs it. */
 interface PolicyRule {
@@ -65,12 +66,8 @@ export interface AllowListAddition {
  */
 export async function allowListAdd(device: Device, name: string, entry: AllowListAddition): Promise<AllowListEntry> {
   const id = device.find(name).id;
-  const added = await device.client.call<{ address: string; addedMs: number }>(
-    "POST",
-    `/v1/wallets/${id}/allow-list`,
-    entry,
-  );
-  const rules = await device.client.call<{ policy: PolicyRule[] }>("GET", `/v1/wallets/${id}/policy`);
+  const added = await device.client.request(endpoints.addToAllowList, { params: { id }, body: entry });
+  const rules = await device.client.request(endpoints.walletRules, { params: { id } });
   return withCoolingOff({ ...entry, label: entry.label ?? "", ...added }, rules.policy);
 }
 
@@ -79,12 +76,12 @@ export const allowListRemove = (
   name: string,
   entry: { chain: ChainName; address: string },
 ): Promise<{ removed: boolean }> =>
-  device.client.call("POST", `/v1/wallets/${device.find(name).id}/allow-list/remove`, entry);
+  device.client.request(endpoints.removeFromAllowList, { params: { id: device.find(name).id }, body: entry });
 
 export const totpEnroll = (device: Device, current?: string): Promise<{ secret: string; uri: string }> =>
-  device.client.call("POST", "/v1/totp", current === undefined ? {} : { code: current });
+  device.client.request(endpoints.startTotp, { body: current === undefined ? {} : { code: current } });
 
 export const totpConfirm = (device: Device, code: string): Promise<TotpConfirmation> =>
-  device.client.call("POST", "/v1/totp/confirm", { code });
+  device.client.request(endpoints.confirmTotp, { body: { code } });
 
-export const auditVerify = (device: Device): Promise<AuditVerdict> => device.client.call("GET", "/v1/audit/verify");
+export const auditVerify = (device: Device): Promise<AuditVerdict> => device.client.request(endpoints.verifyAudit);

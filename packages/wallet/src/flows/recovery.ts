@@ -4,6 +4,7 @@
  * (then refreshing them, so that the lost device's share signs nothing). The face and the
  * boxes themselves are handled in `face-recovery.ts`.
  */
+import { endpoints } from "@keyshard/api";
 import type { Challenge } from "@keyshard/biometric";
 import type { Device } from "../device/device.js";
 import { enrollFaceAt, faceLink, type Recovered, recoverWithFace } from "../face-recovery.js";
@@ -25,18 +26,20 @@ export const addHeir = (device: Device, heir: Heir, paths: readonly string[], to
   enrollFaceAt(faceLink(device), paths, heir, totp);
 
 export async function heirs(device: Device): Promise<Enrollment[]> {
-  const { enrollments } = await device.client.call<{ enrollments: Enrollment[] }>("GET", "/v1/recovery/keys");
+  const { enrollments } = await device.client.request(endpoints.recoveryKeys);
   return enrollments.filter((e) => e.kind === "heir");
 }
 
 export const vetoHeir = (device: Device, id: string): Promise<Enrollment> =>
-  device.client.call("POST", `/v1/recovery/enrollments/${uuidArgument(id, "heir")}/veto`);
+  device.client.request(endpoints.vetoHeir, { params: { id: uuidArgument(id, "heir") } });
 
 export const recoveries = (device: Device): Promise<{ recoveries: RecoveryView[] }> =>
-  device.client.call("GET", "/v1/recovery/recoveries");
+  device.client.request(endpoints.recoveries);
 
 export const decideRecovery = (device: Device, id: string, verb: "confirm" | "reject"): Promise<RecoveryView> =>
-  device.client.call("POST", `/v1/recovery/recoveries/${uuidArgument(id, "recovery")}/${verb}`);
+  device.client.request(verb === "confirm" ? endpoints.confirmRecovery : endpoints.rejectRecovery, {
+    params: { id: uuidArgument(id, "recovery") },
+  });
 
 /**
  * On a new device (registered and verified under the email): recovers the hybrid wallets with

@@ -3,6 +3,7 @@
  * account's other devices in or shutting them out, and the account's security changes waiting
  * out their delay (which the owner can also cancel from a mailed link, with no device at all).
  */
+import { endpoints } from "@keyshard/api";
 import type { Device } from "../device/device.js";
 import { WalletError } from "../errors.js";
 import type { Account, AccountChange, ApprovedDevice, DeviceStanding, RevokedDevice } from "../types.js";
@@ -20,45 +21,51 @@ export async function register(device: Device, url: string, email: string): Prom
       { cause: e },
     );
   }
-  const reply = await device.clientAt(base).call<DeviceStanding>("POST", "/v1/devices", {
-    identityKey: device.state.identity.publicKey,
-    email,
-    name: device.state.name,
+  const reply = await device.clientAt(base).request(endpoints.registerDevice, {
+    body: { identityKey: device.state.identity.publicKey, email, name: device.state.name },
   });
   await device.save((s) => void (s.provider = { url: base, email }));
   return reply;
 }
 
-export const resendCode = (device: Device): Promise<DeviceStanding> => device.client.call("POST", "/v1/devices/code");
+export const resendCode = (device: Device): Promise<DeviceStanding> =>
+  device.client.request(endpoints.resendDeviceCode);
 
 export function verify(device: Device, code: string): Promise<DeviceStanding> {
   if (!/^\d{6}$/.test(code)) throw new WalletError("usage", "the code is the 6 digits from the mail");
-  return device.client.call("POST", "/v1/devices/verify", { code });
+  return device.client.request(endpoints.verifyDevice, { body: { code } });
 }
 
-export const deviceState = (device: Device): Promise<DeviceStanding> => device.client.call("GET", "/v1/devices/self");
+export const deviceState = (device: Device): Promise<DeviceStanding> => device.client.request(endpoints.deviceSelf);
 
-export const account = (device: Device): Promise<Account> => device.client.call("GET", "/v1/account");
+export async function account(device: Device): Promise<Account> {
+  const reply = await device.client.request(endpoints.account);
+  const { email } = reply;
+  if (email === undefined) throw new WalletError("provider-refused", "the provider knows no address for the account");
+  return { ...reply, email };
+}
 
 export const approveDevice = (device: Device, id: string, totp?: string): Promise<ApprovedDevice> =>
-  device.client.call("POST", `/v1/devices/${deviceIdArgument(id)}/approve`, totp && { totp });
+  device.client.request(endpoints.approveDevice, {
+    params: { id: deviceIdArgument(id) },
+    ...(totp !== undefined && { body: { totp } }),
+  });
 
 export const accountChanges = (device: Device): Promise<{ changes: AccountChange[] }> =>
-  device.client.call("GET", "/v1/account-changes");
+  device.client.request(endpoints.accountChanges);
 
 export const cancelAccountChange = (device: Device, id: string): Promise<AccountChange> =>
-  device.client.call("POST", `/v1/account-changes/${uuidArgument(id, "change")}/cancel`);
+  device.client.request(endpoints.cancelAccountChange, { params: { id: uuidArgument(id, "change") } });
 
 export const revokeDevice = (
   device: Device,
   id: string,
   options: { strandWallets?: boolean },
 ): Promise<RevokedDevice> =>
-  device.client.call(
-    "POST",
-    `/v1/devices/${deviceIdArgument(id)}/revoke`,
-    options.strandWallets ? { strandWallets: true } : undefined,
-  );
+  device.client.request(endpoints.revokeDevice, {
+    params: { id: deviceIdArgument(id) },
+    ...(options.strandWallets && { body: { strandWallets: true } }),
+  });
 
 /**
  * Cancels a waiting security change of the account with the one-time token the provider mailed
@@ -67,7 +74,7 @@ export const revokeDevice = (
 export async function cancelAccountChangeWithToken(providerUrl: string, token: string): Promise<AccountChange> {
   let response: Response;
   try {
-    response = await fetch(`${providerUrl.replace(/\/+$/, "")}/v1/account-changes/cancel`, {
+    response = await fetch(`${providerUrl.replace(/\/+$/, "")}${endpoints.cancelAccountChangeByToken.path}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ token }),

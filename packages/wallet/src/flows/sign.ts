@@ -4,6 +4,7 @@
  * hold the request), among the devices alone, or — a wallet whose backup was downloaded — on
  * this device alone. A held request is resumed from the bytes this device kept, re-checked.
  */
+import { endpoints } from "@keyshard/api";
 import type { BitcoinNetwork, ChainName, SigningRequest } from "@keyshard/chains";
 import { runLocal, type SignResultOf, scheme } from "@keyshard/mpc";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
@@ -23,7 +24,7 @@ import {
 } from "../requests.js";
 import { openingsOf, openSessions, runAmongDevices, runWithProvider } from "../runs/signing.js";
 import type { PendingRequest, SendIntent, StoredWallet } from "../state.js";
-import type { SignOutcome, WaitingFor } from "../types.js";
+import type { SignOutcome } from "../types.js";
 import { finish, RECEIPT_WAIT_MS, sendAgain } from "./delivery.js";
 import { current } from "./key-change.js";
 import { address } from "./wallets.js";
@@ -72,20 +73,15 @@ export async function sign(
             .map((m) => m.deviceId),
         ];
   const opened = wallet.members === null ? await openSessions(ctx, messages, body.path) : undefined;
-  const reply = await device.client.call<{
-    requestId: string;
-    status: string;
-    rule: string | null;
-    ruleNumber: number | null;
-    waitingFor?: WaitingFor;
-    sessions?: never[];
-    relays?: never[];
-  }>("POST", `/v1/wallets/${wallet.id}/sign-requests`, {
-    ...body,
-    ...(options.totp !== undefined && { totp: options.totp }),
-    ...(signers !== undefined && { signers }),
-    ...(opened !== undefined && { sessions: openingsOf(opened) }),
-    epoch: wallet.epoch ?? 0,
+  const reply = await device.client.request(endpoints.createSignRequest, {
+    params: { id: wallet.id },
+    body: {
+      ...body,
+      ...(options.totp !== undefined && { totp: options.totp }),
+      ...(signers !== undefined && { signers }),
+      ...(opened !== undefined && { sessions: openingsOf(opened) }),
+      epoch: wallet.epoch ?? 0,
+    },
   });
   if (reply.status === "denied")
     throw new WalletError(
@@ -130,14 +126,14 @@ export async function resume(device: Device, requestId: string, options: { totp?
     );
   const wallet = await current(device, pending.walletId);
   if (options.totp !== undefined)
-    await device.client.call("POST", `/v1/sign-requests/${requestId}/totp`, { code: options.totp });
-  const stored = await device.client.call<{ payload: string; status: string }>("GET", `/v1/sign-requests/${requestId}`);
+    await device.client.request(endpoints.giveSignRequestTotp, {
+      params: { id: requestId },
+      body: { code: options.totp },
+    });
+  const stored = await device.client.request(endpoints.signRequest, { params: { id: requestId } });
   if (pending.body.payload !== undefined && stored.payload !== pending.body.payload)
     throw new WalletError("signing-failed", "the provider holds other bytes under this request than this device sent");
-  const started = await device.client.call<{ sessions?: never[]; relays?: never[] }>(
-    "POST",
-    `/v1/sign-requests/${requestId}/sign`,
-  );
+  const started = await device.client.request(endpoints.startSigning, { params: { id: requestId } });
   const signatures = await runWithProvider(
     device.runContext(wallet),
     started,

@@ -2,6 +2,7 @@
  * This device's wallets as it holds them: their state at the provider, their addresses on each
  * chain, and the provider's relay sessions they take part in.
  */
+import { endpoints, type WalletList } from "@keyshard/api";
 import { adapterOf, type BitcoinNetwork, type ChainName } from "@keyshard/chains";
 import { SCHEME_NAMES, scheme } from "@keyshard/mpc";
 import { type RelayWatch, watchRelay } from "@keyshard/transport";
@@ -22,9 +23,9 @@ export const walletInfo = ({ share: _share, next, providerShare: _provider, ...w
  * nothing).
  */
 export async function wallets(device: Device): Promise<WalletSummary[]> {
-  let remote: { wallets: { id: string; state: string; members: string[] | null }[] } | undefined;
+  let remote: WalletList | undefined;
   try {
-    remote = await device.client.call("GET", "/v1/wallets");
+    remote = await device.client.request(endpoints.wallets);
   } catch (e) {
     if (!isRevoked(e)) throw e;
   }
@@ -61,7 +62,7 @@ export function address(
 }
 
 export const relaySessions = (device: Device): Promise<{ sessions: RelaySession[] }> =>
-  device.client.call("GET", "/v1/relay");
+  device.client.request(endpoints.relaySessions);
 
 export const watchRelaySessions = (device: Device, onNotice: (relayId: string) => void): Promise<RelayWatch> =>
   watchRelay(device.client.url, device.identity, onNotice);

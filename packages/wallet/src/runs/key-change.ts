@@ -14,34 +14,16 @@
  * continuing member claims the run's sid for its current share before its party is made, as
  * signing runs do; the new share's record starts with that sid.
  */
+import { endpoints, type KeyChangeStarted } from "@keyshard/api";
 import { reshareMembers, type SchemeName, type Share, scheme } from "@keyshard/mpc";
-import { type DeviceIdentity, deviceId, driveSession, type RoundReply } from "@keyshard/transport";
+import { type DeviceIdentity, deviceId, driveSession } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { ProviderClient } from "../client.js";
 import { WalletError } from "../errors.js";
+import { membersOf, present, startedSession } from "../replies.js";
 import { sidHex } from "../session-ids.js";
-import { relayRun, toPeer } from "./signing.js";
 import type { Member, NextShare, StoredWallet } from "../state.js";
-
-/** A wallet as the provider describes it, with the key change under way if any. */
-export interface RemoteWallet {
-  id: string;
-  name: string;
-  scheme: SchemeName;
-  state: string;
-  publicKey: string;
-  epoch: number;
-  threshold: number;
-  members: Member[] | null;
-  change: {
-    epoch: number;
-    kind: "refresh" | "reshare";
-    threshold: number;
-    relayId: string | null;
-    createdBy: string;
-    members: Member[] | null;
-  } | null;
-}
+import { relayRun, sessionRounds, toPeer } from "./signing.js";
 
 interface DeviceLink {
   client: ProviderClient;
@@ -63,8 +45,19 @@ interface RelayChange {
 
 const RUN_TIMEOUT_MS = 120_000;
 
+/** A wallet as the provider describes it, with the key change under way if any. */
 export const remoteWallet = (client: ProviderClient, id: string) =>
-  client.call<RemoteWallet>("GET", `/v1/wallets/${id}`);
+  client.request(endpoints.wallet, { params: { id } });
+
+/** A t-of-n change's relay run, from the reply that started it. */
+const relayChange = (started: KeyChangeStarted): RelayChange => ({
+  epoch: started.epoch,
+  relayId: present(started.relayId, "relay session"),
+  sid: present(started.sid, "session id"),
+  threshold: present(started.threshold, "threshold"),
+  members: membersOf(started.members),
+  previous: membersOf(started.previous),
+});
 
 /** Starts a key change as its initiator and runs this device's part of it. */
 export async function startKeyChange(
@@ -73,28 +66,20 @@ export async function startKeyChange(
   share: Share,
   request: { devices?: string[]; threshold?: number },
 ): Promise<NextShare> {
-  const started = await link.client.call<
-    Partial<RelayChange> & { epoch: number; kind: string; session?: RoundReply & { sid: string; publicKey?: string } }
-  >("POST", `/v1/wallets/${wallet.id}/key-changes`, request);
+  const started = await link.client.request(endpoints.startKeyChange, { params: { id: wallet.id }, body: request });
   if (started.session === undefined)
     return runKeyChange(
       link,
       { scheme: wallet.scheme, publicKey: wallet.publicKey },
       wallet,
       share,
-      started as RelayChange,
+      relayChange(started),
     );
   link.progress(`refreshing the shares of ${wallet.name} with the provider`);
-  const session = started.session;
+  const session = startedSession(started.session);
   await link.claim(wallet, session.sid);
   const party = scheme(wallet.scheme).refresh(share, hexToBytes(session.sid));
-  const done = await driveSession(party, session, (round, messages) =>
-    link.client.call<RoundReply & { sid: string; publicKey?: string }>(
-      "POST",
-      `/v1/sessions/${session.sessionId}/round`,
-      { round, messages },
-    ),
-  );
+  const done = await driveSession(party, session, sessionRounds(link.client, session.sessionId));
   if (done.publicKey !== wallet.publicKey)
     throw new WalletError("signing-failed", "the provider's new share gives another key: the current shares stay");
   return kept(wallet.scheme, wallet.publicKey, {

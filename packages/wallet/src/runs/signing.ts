@@ -14,6 +14,7 @@
  * party is made, whoever drew it: the relay cannot make the share take part twice under one.
  */
 
+import { endpoints, type SignRequest } from "@keyshard/api";
 import type { SigningRequest } from "@keyshard/chains";
 import { type Msg, type Party, type Share, type SignResultOf, scheme } from "@keyshard/mpc";
 import {
@@ -26,15 +27,16 @@ import {
   type RelayChannel,
   RelayError,
   type RelayPeer,
-  type RoundReply,
   runOverRelay,
   sealEnvelope,
   toWire,
+  type WireMessage,
   wsRelayChannel,
 } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { ProviderClient } from "../client.js";
 import { WalletError } from "../errors.js";
+import { relayedSigning, sessionRound, signingSession } from "../replies.js";
 import type { Member, StoredWallet } from "../state.js";
 
 export interface RunContext {
@@ -52,19 +54,6 @@ export interface RunContext {
 }
 
 const RUN_TIMEOUT_MS = 60_000;
-
-interface SessionStart extends RoundReply {
-  sid: string;
-  index: number;
-}
-
-interface RelayStart {
-  relayId: string;
-  sid: string;
-  index: number;
-  parties: number[];
-  members: Member[];
-}
 
 export const toPeer = (m: Member): RelayPeer => ({
   index: m.index,
@@ -124,6 +113,10 @@ export async function relayRun<T>(
   }
 }
 
+/** What sends the device's rounds of two-party session `sessionId` for `driveSession`, each reply checked. */
+export const sessionRounds = (client: ProviderClient, sessionId: string) => (round: number, messages: WireMessage[]) =>
+  client.request(endpoints.sessionRound, { params: { id: sessionId }, body: { round, messages } }).then(sessionRound);
+
 /** A hybrid wallet's session the device opened itself: its party, and the first round sent with the request. */
 export interface OpenedSession {
   sid: string;
@@ -162,7 +155,7 @@ export const openingsOf = (opened: readonly OpenedSession[]) =>
  */
 export async function runWithProvider(
   ctx: RunContext,
-  started: { sessions?: SessionStart[]; relays?: RelayStart[] },
+  started: Pick<SignRequest, "sessions" | "relays">,
   messages: readonly Uint8Array[],
   path: string | undefined,
   /** How long a relayed run waits for the other parties (default 60 s). */
@@ -183,16 +176,17 @@ export async function runWithProvider(
   // A session continues the party this device opened for its signature only once; any other is
   // a new party, under a sid claimed with the rest.
   const continued = new Set<OpenedSession>();
-  const sessions = (started.sessions ?? []).map((session) => {
+  const sessions = (started.sessions ?? []).map(signingSession).map((session) => {
     const mine = opened?.[session.index];
     if (mine === undefined || mine.sid !== session.sid || continued.has(mine)) return { session };
     continued.add(mine);
     return { session, mine };
   });
+  const relays = (started.relays ?? []).map(relayedSigning);
   // All at once, before any party: a reply that names a used sid anywhere runs nothing.
   await ctx.claim([
     ...sessions.filter((s) => s.mine === undefined).map((s) => s.session.sid),
-    ...(started.relays ?? []).map((relay) => relay.sid),
+    ...relays.map((r) => r.sid),
   ]);
   for (const { session, mine } of sessions) {
     ctx.progress(`signing with the provider (session ${session.sessionId})`);
@@ -204,16 +198,10 @@ export async function runWithProvider(
           message: messageAt(session.index),
           ...(path !== undefined && { path }),
         });
-    await driveSession(
-      party,
-      session,
-      (round, wire) =>
-        ctx.client.call<SessionStart>("POST", `/v1/sessions/${session.sessionId}/round`, { round, messages: wire }),
-      mine?.first,
-    );
+    await driveSession(party, session, sessionRounds(ctx.client, session.sessionId), mine?.first);
     out[session.index] = walletScheme.signatureBytes(party.result());
   }
-  for (const relay of started.relays ?? []) {
+  for (const relay of relays) {
     ctx.progress(`signing over the relay with parties ${relay.parties.join(", ")}`);
     const party = walletScheme.sign(ctx.share, {
       sid: hexToBytes(relay.sid),
@@ -315,9 +303,8 @@ export async function runAmongDevices(
   const others = (wallet.members ?? []).filter((m) => m.index !== wallet.index && !m.provider);
   if (others.length + 1 < wallet.threshold)
     throw new WalletError("signing-failed", "this wallet has too few device members to sign");
-  const relay = await ctx.client.call<{ relayId: string; sid: string }>("POST", "/v1/relay", {
-    participants: [deviceIdOfSelf(wallet), ...others.map((m) => m.deviceId)],
-    purpose: `sign ${wallet.id}`,
+  const relay = await ctx.client.request(endpoints.openRelaySession, {
+    body: { participants: [deviceIdOfSelf(wallet), ...others.map((m) => m.deviceId)], purpose: `sign ${wallet.id}` },
   });
   const sid = hexToBytes(relay.sid);
   await ctx.claim([sid]);

@@ -3,17 +3,7 @@
  * `devices/approval.ts` and `devices/revoke.ts`). Registration is signed by the key it registers,
  * so it is checked here against that key rather than a registered device's.
  */
-import {
-  ApprovedDevice,
-  Device,
-  DeviceApproval,
-  DeviceIdParams,
-  DeviceRegistration,
-  DeviceRevocation,
-  DeviceVerification,
-  ErrorBody,
-  RevokedDevice,
-} from "@keyshard/api";
+import { endpoints } from "@keyshard/api";
 import { deviceId, REQUEST_HEADERS } from "@keyshard/transport";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
@@ -23,22 +13,20 @@ import { registerDevice, resendCode, verifyDevice } from "../../devices/registra
 import { revokeByDevice } from "../../devices/revoke.js";
 import { invalid } from "../../errors.js";
 import type { App } from "../app.js";
+import { route } from "../endpoint.js";
 import { unauthorized } from "../errors.js";
 import { checkSignedRequest } from "../plugins/auth.js";
 import { codeRateLimit } from "../rate-limits.js";
 
 export function deviceRoutes(app: App, ctx: ProviderContext): void {
-  app.post(
-    "/v1/devices",
+  route(
+    app,
+    endpoints.registerDevice,
     {
       config: { rateLimit: codeRateLimit(ctx) },
-      schema: {
-        summary: "Register a device identity key under an email (signed by that key)",
-        body: DeviceRegistration,
-        response: { 201: Device, "4xx": ErrorBody },
-      },
+      summary: "Register a device identity key under an email (signed by that key)",
     },
-    async (request, reply) => {
+    async (request) => {
       const { email, name } = request.body;
       const identityKey = hexToBytes(request.body.identityKey);
       try {
@@ -51,19 +39,17 @@ export function deviceRoutes(app: App, ctx: ProviderContext): void {
         throw unauthorized("device header does not match identityKey");
       await checkSignedRequest(ctx, request, id, identityKey);
       const accountId = await registerDevice(ctx, { id, identityKey, email, name });
-      return reply.code(201).send({ deviceId: id, accountId, state: "unverified" });
+      return { deviceId: id, accountId, state: "unverified" };
     },
   );
 
-  app.get(
-    "/v1/devices/self",
+  route(
+    app,
+    endpoints.deviceSelf,
     {
       // A device that stopped between registering and verifying learns here where it stands.
       config: { auth: ["unverified", "awaiting-approval", "approved", "active"] },
-      schema: {
-        summary: "The calling device's own state, in any state short of revoked",
-        response: { 200: Device, "4xx": ErrorBody },
-      },
+      summary: "The calling device's own state, in any state short of revoked",
     },
     async (request) => ({
       deviceId: request.device.id,
@@ -72,14 +58,12 @@ export function deviceRoutes(app: App, ctx: ProviderContext): void {
     }),
   );
 
-  app.post(
-    "/v1/devices/code",
+  route(
+    app,
+    endpoints.resendDeviceCode,
     {
       config: { rateLimit: codeRateLimit(ctx), auth: ["unverified"] },
-      schema: {
-        summary: "Send a new email code to an unverified device",
-        response: { 200: Device, "4xx": ErrorBody },
-      },
+      summary: "Send a new email code to an unverified device",
     },
     async (request) => {
       await resendCode(ctx, request.device);
@@ -87,15 +71,12 @@ export function deviceRoutes(app: App, ctx: ProviderContext): void {
     },
   );
 
-  app.post(
-    "/v1/devices/verify",
+  route(
+    app,
+    endpoints.verifyDevice,
     {
       config: { rateLimit: codeRateLimit(ctx), auth: ["unverified"] },
-      schema: {
-        summary: "Prove the account's email with the one-time code",
-        body: DeviceVerification,
-        response: { 200: Device, "4xx": ErrorBody },
-      },
+      summary: "Prove the account's email with the one-time code",
     },
     async (request) => {
       const state = await verifyDevice(ctx, request.device, request.body.code);
@@ -103,17 +84,13 @@ export function deviceRoutes(app: App, ctx: ProviderContext): void {
     },
   );
 
-  app.post(
-    "/v1/devices/:id/approve",
+  route(
+    app,
+    endpoints.approveDevice,
     {
       config: { rateLimit: codeRateLimit(ctx), auth: ["active"] },
-      schema: {
-        summary:
-          "An active device lets another device of its account in (with the TOTP code where one is enrolled): it becomes active once the account change has waited out its delay",
-        params: DeviceIdParams,
-        body: DeviceApproval,
-        response: { 200: ApprovedDevice, "4xx": ErrorBody },
-      },
+      summary:
+        "An active device lets another device of its account in (with the TOTP code where one is enrolled): it becomes active once the account change has waited out its delay",
     },
     async (request) => {
       const { id } = request.params;
@@ -128,19 +105,15 @@ export function deviceRoutes(app: App, ctx: ProviderContext): void {
     },
   );
 
-  app.post(
-    "/v1/devices/:id/revoke",
+  route(
+    app,
+    endpoints.revokeDevice,
     {
       config: { auth: ["active"] },
-      schema: {
-        summary:
-          "An active device shuts a device of its account out, itself included, unless it is the last active one or `strandWallets` is needed",
-        description:
-          "Lists the account's t-of-n wallets the device is a member of, with how many members could still sign without it. A revocation that would leave a wallet fewer signers than its threshold is refused (409) unless the body says `strandWallets: true`: such a wallet could neither sign nor reshare again.",
-        params: DeviceIdParams,
-        body: DeviceRevocation,
-        response: { 200: RevokedDevice, "4xx": ErrorBody },
-      },
+      summary:
+        "An active device shuts a device of its account out, itself included, unless it is the last active one or `strandWallets` is needed",
+      description:
+        "Lists the account's t-of-n wallets the device is a member of, with how many members could still sign without it. A revocation that would leave a wallet fewer signers than its threshold is refused (409) unless the body says `strandWallets: true`: such a wallet could neither sign nor reshare again.",
     },
     async (request) => {
       const { id } = request.params;

@@ -1,22 +1,5 @@
 /** Face recovery and heirs (see `recovery/face.ts` for the steps and their checks). */
-import {
-  ClaimedRecovery,
-  Enrollment,
-  EnrollmentCompletion,
-  EnrollmentList,
-  EnrollmentStart,
-  EnrollmentStarted,
-  ErrorBody,
-  FaceGuess,
-  FaceGuessReply,
-  RecoverableEnrollments,
-  Recovery,
-  RecoveryBoxesSealed,
-  RecoveryBoxesUpdate,
-  RecoveryClaim,
-  RecoveryList,
-  UuidParams,
-} from "@keyshard/api";
+import { endpoints } from "@keyshard/api";
 import { newChallenge } from "@keyshard/biometric";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../../context.js";
@@ -34,22 +17,20 @@ import {
   vetoHeir,
 } from "../../recovery/face.js";
 import type { App } from "../app.js";
+import { route } from "../endpoint.js";
 import { codeRateLimit } from "../rate-limits.js";
 
 export function recoveryRoutes(app: App, ctx: ProviderContext): void {
   // ── enrollment (an active device) ────────────────────────────────────────────────────────────
 
-  app.post(
-    "/v1/recovery/enrollments",
+  route(
+    app,
+    endpoints.startEnrollment,
     {
       config: { auth: ["active"] },
-      schema: {
-        summary: "Start a face enrollment (the owner's, or an heir's): helper data and the blinded face secret",
-        body: EnrollmentStart,
-        response: { 201: EnrollmentStarted, "4xx": ErrorBody },
-      },
+      summary: "Start a face enrollment (the owner's, or an heir's): helper data and the blinded face secret",
     },
-    async (request, reply) => {
+    async (request) => {
       const { id, kind, heirEmail, inactivityDays, helper, blinded } = request.body;
       const started = await startEnrollment(ctx, request.device, {
         id,
@@ -59,21 +40,17 @@ export function recoveryRoutes(app: App, ctx: ProviderContext): void {
         helper,
         blinded: hexToBytes(blinded),
       });
-      return reply.code(201).send({ id, email: started.email, evaluated: bytesToHex(started.evaluated) });
+      return { id, email: started.email, evaluated: bytesToHex(started.evaluated) };
     },
   );
 
-  app.put(
-    "/v1/recovery/enrollments/:id",
+  route(
+    app,
+    endpoints.completeEnrollment,
     {
       config: { auth: ["active"] },
-      schema: {
-        summary:
-          "Finish an enrollment: the wrapped recovery key, its public keys, and the device's shares sealed to it; it takes effect once its account change has waited out its delay (needs the TOTP code where one is enrolled)",
-        params: UuidParams,
-        body: EnrollmentCompletion,
-        response: { 200: Enrollment, "4xx": ErrorBody },
-      },
+      summary:
+        "Finish an enrollment: the wrapped recovery key, its public keys, and the device's shares sealed to it; it takes effect once its account change has waited out its delay (needs the TOTP code where one is enrolled)",
     },
     async (request) => {
       const { wrappedKey, recoveryKey, authKey, boxes, totp } = request.body;
@@ -93,31 +70,25 @@ export function recoveryRoutes(app: App, ctx: ProviderContext): void {
     },
   );
 
-  app.get(
-    "/v1/recovery/keys",
+  route(
+    app,
+    endpoints.recoveryKeys,
     {
       config: { auth: ["active"] },
-      schema: {
-        summary:
-          "The account's active enrollments, and those waiting to take effect, and the recovery keys its shares are sealed to",
-        response: { 200: EnrollmentList, "4xx": ErrorBody },
-      },
+      summary:
+        "The account's active enrollments, and those waiting to take effect, and the recovery keys its shares are sealed to",
     },
     async (request) => ({
       enrollments: (await activeEnrollments(ctx.db, request.device.accountId)).map(enrollmentView),
     }),
   );
 
-  app.put(
-    "/v1/wallets/:id/recovery-boxes",
+  route(
+    app,
+    endpoints.resealRecoveryBoxes,
     {
       config: { auth: ["active"] },
-      schema: {
-        summary: "The device's share of a hybrid wallet, sealed again to every enrollment (after a refresh)",
-        params: UuidParams,
-        body: RecoveryBoxesUpdate,
-        response: { 200: RecoveryBoxesSealed, "4xx": ErrorBody },
-      },
+      summary: "The device's share of a hybrid wallet, sealed again to every enrollment (after a refresh)",
     },
     async (request) => {
       const { epoch, boxes } = request.body;
@@ -132,29 +103,21 @@ export function recoveryRoutes(app: App, ctx: ProviderContext): void {
     },
   );
 
-  app.post(
-    "/v1/recovery/enrollments/:id/veto",
-    {
-      config: { auth: ["active"] },
-      schema: {
-        summary: "The owner vetoes an heir",
-        params: UuidParams,
-        response: { 200: Enrollment, "4xx": ErrorBody },
-      },
-    },
+  route(
+    app,
+    endpoints.vetoHeir,
+    { config: { auth: ["active"] }, summary: "The owner vetoes an heir" },
     async (request) => enrollmentView(await vetoHeir(ctx, request.device, request.params.id)),
   );
 
   // ── recovery (a device that proved the email by code) ────────────────────────────────────────
 
-  app.get(
-    "/v1/recovery/enrollments",
+  route(
+    app,
+    endpoints.recoverableEnrollments,
     {
       config: { rateLimit: codeRateLimit(ctx), auth: ["awaiting-approval", "active"] },
-      schema: {
-        summary: "The enrollments this device may recover with, their helper data, and a liveness challenge",
-        response: { 200: RecoverableEnrollments, "4xx": ErrorBody },
-      },
+      summary: "The enrollments this device may recover with, their helper data, and a liveness challenge",
     },
     async (request) => {
       const rows = await recoverableEnrollments(ctx, ctx.db, request.device);
@@ -165,16 +128,12 @@ export function recoveryRoutes(app: App, ctx: ProviderContext): void {
     },
   );
 
-  app.post(
-    "/v1/recovery/enrollments/:id/evaluate",
+  route(
+    app,
+    endpoints.evaluateFaceGuess,
     {
       config: { rateLimit: codeRateLimit(ctx), auth: ["awaiting-approval", "active"] },
-      schema: {
-        summary: "One face guess: the OPRF evaluation of a blinded face secret (counted, limited, mailed)",
-        params: UuidParams,
-        body: FaceGuess,
-        response: { 200: FaceGuessReply, "4xx": ErrorBody },
-      },
+      summary: "One face guess: the OPRF evaluation of a blinded face secret (counted, limited, mailed)",
     },
     async (request) => {
       const { evaluated, enrollment, attemptsLeft } = await evaluateAttempt(
@@ -192,16 +151,12 @@ export function recoveryRoutes(app: App, ctx: ProviderContext): void {
     },
   );
 
-  app.post(
-    "/v1/recovery/enrollments/:id/claim",
+  route(
+    app,
+    endpoints.claimRecovery,
     {
       config: { rateLimit: codeRateLimit(ctx), auth: ["awaiting-approval", "active"] },
-      schema: {
-        summary: "Prove the recovery key: the device's shares, sealed; an owner's device becomes active",
-        params: UuidParams,
-        body: RecoveryClaim,
-        response: { 200: ClaimedRecovery, "4xx": ErrorBody },
-      },
+      summary: "Prove the recovery key: the device's shares, sealed; an owner's device becomes active",
     },
     async (request) => {
       const claimed = await claimRecovery(ctx, request.device, request.params.id, hexToBytes(request.body.signature));
@@ -215,35 +170,30 @@ export function recoveryRoutes(app: App, ctx: ProviderContext): void {
 
   // ── after a recovery (the account's older devices) ───────────────────────────────────────────
 
-  app.get(
-    "/v1/recovery/recoveries",
-    {
-      config: { auth: ["active"] },
-      schema: {
-        summary: "The account's recent face recoveries",
-        response: { 200: RecoveryList, "4xx": ErrorBody },
-      },
-    },
+  route(
+    app,
+    endpoints.recoveries,
+    { config: { auth: ["active"] }, summary: "The account's recent face recoveries" },
     async (request) => ({ recoveries: await listRecoveries(ctx.db, request.device.accountId) }),
   );
 
-  for (const [verb, verdict] of [
-    ["confirm", "confirmed"],
-    ["reject", "rejected"],
-  ] as const)
-    app.post(
-      `/v1/recovery/recoveries/:id/${verb}`,
-      {
-        config: { auth: ["active"] },
-        schema: {
-          summary:
-            verb === "confirm"
-              ? "A device older than the recovery confirms it: the transfer hold ends"
-              : "A device older than the recovery rejects it: the recovered device is revoked",
-          params: UuidParams,
-          response: { 200: Recovery, "4xx": ErrorBody },
-        },
-      },
-      (request) => decideRecovery(ctx, request.device, request.params.id, verdict),
-    );
+  route(
+    app,
+    endpoints.confirmRecovery,
+    {
+      config: { auth: ["active"] },
+      summary: "A device older than the recovery confirms it: the transfer hold ends",
+    },
+    (request) => decideRecovery(ctx, request.device, request.params.id, "confirmed"),
+  );
+
+  route(
+    app,
+    endpoints.rejectRecovery,
+    {
+      config: { auth: ["active"] },
+      summary: "A device older than the recovery rejects it: the recovered device is revoked",
+    },
+    (request) => decideRecovery(ctx, request.device, request.params.id, "rejected"),
+  );
 }

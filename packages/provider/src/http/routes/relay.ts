@@ -9,18 +9,7 @@
  * that closes revoked sockets, so a session opened through another replica is noticed too.
  */
 import websocket from "@fastify/websocket";
-import {
-  EnvelopeList,
-  EnvelopePost,
-  EnvelopeQuery,
-  EnvelopesStored,
-  ErrorBody,
-  MAX_ENVELOPES,
-  RelaySession,
-  RelaySessionList,
-  RelaySessionRequest,
-  UuidParams,
-} from "@keyshard/api";
+import { endpoints, MAX_ENVELOPES } from "@keyshard/api";
 import { REVOKED_CLOSE_CODE } from "@keyshard/transport";
 import type { FastifyBaseLogger } from "fastify";
 import type { WebSocket } from "ws";
@@ -40,6 +29,7 @@ import {
   relaySessionsCreatedSince,
 } from "../../relay/relay.js";
 import type { App } from "../app.js";
+import { route } from "../endpoint.js";
 import { refusal } from "../errors.js";
 
 /** How often a subscriber looks for envelopes stored by other replicas. */
@@ -269,73 +259,43 @@ export async function relayRoutes(app: App, ctx: ProviderContext): Promise<void>
     relayEvents.off(DEVICE_REVOKED, onRevoked);
   });
 
-  app.post(
-    "/v1/relay",
+  route(
+    app,
+    endpoints.openRelaySession,
     {
       config: { auth: ["active"] },
-      schema: {
-        summary: "Open a relay session among active devices of the account (party order as given)",
-        body: RelaySessionRequest,
-        response: { 201: RelaySession, "4xx": ErrorBody },
-      },
+      summary: "Open a relay session among active devices of the account (party order as given)",
     },
-    async (request, reply) => {
-      const session = await ctx.db.transaction((tx) => createRelaySession(ctx, tx, request.device, request.body));
-      return reply.code(201).send(sessionView(session));
-    },
+    async (request) =>
+      sessionView(await ctx.db.transaction((tx) => createRelaySession(ctx, tx, request.device, request.body))),
   );
 
-  app.get(
-    "/v1/relay",
-    {
-      config: { auth: ["active"] },
-      schema: {
-        summary: "Open relay sessions the device takes part in",
-        response: { 200: RelaySessionList, "4xx": ErrorBody },
-      },
-    },
+  route(
+    app,
+    endpoints.relaySessions,
+    { config: { auth: ["active"] }, summary: "Open relay sessions the device takes part in" },
     async (request) => ({ sessions: (await openRelaySessions(ctx, request.device)).map(sessionView) }),
   );
 
-  app.get(
-    "/v1/relay/:id",
-    {
-      config: { auth: ["active"] },
-      schema: {
-        summary: "One relay session",
-        params: UuidParams,
-        response: { 200: RelaySession, "4xx": ErrorBody },
-      },
-    },
-    async (request) => sessionView(await findRelaySession(ctx.db, request.params.id, request.device)),
+  route(app, endpoints.relaySession, { config: { auth: ["active"] }, summary: "One relay session" }, async (request) =>
+    sessionView(await findRelaySession(ctx.db, request.params.id, request.device)),
   );
 
-  app.post(
-    "/v1/relay/:id/envelopes",
-    {
-      config: { auth: ["active"] },
-      schema: {
-        summary: "Post sealed envelopes from this device to others in the session",
-        params: UuidParams,
-        body: EnvelopePost,
-        response: { 200: EnvelopesStored, "4xx": ErrorBody },
-      },
-    },
+  route(
+    app,
+    endpoints.postEnvelopes,
+    { config: { auth: ["active"] }, summary: "Post sealed envelopes from this device to others in the session" },
     async (request) => ({
       stored: await relayPost(ctx, request.params.id, request.device, request.body.envelopes),
     }),
   );
 
-  app.get(
-    "/v1/relay/:id/envelopes",
+  route(
+    app,
+    endpoints.envelopes,
     {
       config: { auth: ["active"] },
-      schema: {
-        summary: "Envelopes for this device after an envelope id (the HTTP fallback of the WebSocket)",
-        params: UuidParams,
-        querystring: EnvelopeQuery,
-        response: { 200: EnvelopeList, "4xx": ErrorBody },
-      },
+      summary: "Envelopes for this device after an envelope id (the HTTP fallback of the WebSocket)",
     },
     async (request) => {
       const { id } = request.params;

@@ -1,14 +1,5 @@
 /** Sign requests over HTTP (see `requests/sign-requests.ts`). */
-import {
-  ApprovalBody,
-  ErrorBody,
-  SignRequest,
-  SignRequestCreate,
-  SignRequestList,
-  SignRequestQuery,
-  TotpBody,
-  UuidParams,
-} from "@keyshard/api";
+import { endpoints } from "@keyshard/api";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../../context.js";
 import {
@@ -21,100 +12,73 @@ import {
   signSignRequest,
 } from "../../requests/sign-requests.js";
 import type { App } from "../app.js";
+import { route } from "../endpoint.js";
 import { codeRateLimit } from "../rate-limits.js";
 
 export function requestRoutes(app: App, ctx: ProviderContext): void {
-  app.post(
-    "/v1/wallets/:id/sign-requests",
+  route(
+    app,
+    endpoints.createSignRequest,
     {
       config: { auth: ["active"] },
-      schema: {
-        summary: "Ask the provider to co-sign; it decides by the wallet's policy (signing, held or denied)",
-        params: UuidParams,
-        body: SignRequestCreate,
-        response: { 201: SignRequest, "4xx": ErrorBody },
-      },
+      summary: "Ask the provider to co-sign; it decides by the wallet's policy (signing, held or denied)",
     },
-    async (request, reply) =>
-      reply.code(201).send(await createSignRequest(ctx, request.device, request.params.id, request.body)),
+    (request) => createSignRequest(ctx, request.device, request.params.id, request.body),
   );
 
-  app.get(
-    "/v1/sign-requests",
+  route(
+    app,
+    endpoints.signRequests,
     {
       config: { auth: ["active"] },
-      schema: {
-        summary: "The account's latest sign requests, optionally only those in one status",
-        querystring: SignRequestQuery,
-        response: { 200: SignRequestList, "4xx": ErrorBody },
-      },
+      summary: "The account's latest sign requests, optionally only those in one status",
     },
     async (request) => ({ requests: await listSignRequests(ctx, request.device, request.query.status) }),
   );
 
-  app.get(
-    "/v1/sign-requests/:id",
-    {
-      config: { auth: ["active"] },
-      schema: {
-        summary: "One request with its bytes, approvals and signatures",
-        params: UuidParams,
-        response: { 200: SignRequest, "4xx": ErrorBody },
-      },
-    },
+  route(
+    app,
+    endpoints.signRequest,
+    { config: { auth: ["active"] }, summary: "One request with its bytes, approvals and signatures" },
     (request) => signRequestDetail(ctx, request.device, request.params.id),
   );
 
-  app.post(
-    "/v1/sign-requests/:id/approve",
+  route(
+    app,
+    endpoints.approveSignRequest,
     {
       config: { auth: ["active"] },
-      schema: {
-        summary: "Another device of the account approves a held request: its signature over the request id and bytes",
-        params: UuidParams,
-        body: ApprovalBody,
-        response: { 200: SignRequest, "4xx": ErrorBody },
-      },
+      summary: "Another device of the account approves a held request: its signature over the request id and bytes",
     },
     (request) => approveSignRequest(ctx, request.device, request.params.id, hexToBytes(request.body.signature)),
   );
 
-  app.post(
-    "/v1/sign-requests/:id/cancel",
+  route(
+    app,
+    endpoints.cancelSignRequest,
     {
       config: { auth: ["active"] },
-      schema: {
-        summary: "Any device of the account cancels (or, for another device's request, denies) a held request",
-        params: UuidParams,
-        response: { 200: SignRequest, "4xx": ErrorBody },
-      },
+      summary: "Any device of the account cancels (or, for another device's request, denies) a held request",
     },
     (request) => cancelSignRequest(ctx, request.device, request.params.id),
   );
 
-  app.post(
-    "/v1/sign-requests/:id/totp",
+  route(
+    app,
+    endpoints.giveSignRequestTotp,
     {
       config: { rateLimit: codeRateLimit(ctx), auth: ["active"] },
-      schema: {
-        summary: "Give the TOTP code a held request waits for",
-        params: UuidParams,
-        body: TotpBody,
-        response: { 200: SignRequest, "4xx": ErrorBody },
-      },
+      summary: "Give the TOTP code a held request waits for",
     },
     (request) => giveRequestTotp(ctx, request.device, request.params.id, request.body.code),
   );
 
-  app.post(
-    "/v1/sign-requests/:id/sign",
+  route(
+    app,
+    endpoints.startSigning,
     {
       config: { auth: ["active"] },
-      schema: {
-        summary: "The requesting device starts (or restarts) signing once nothing is waited for",
-        params: UuidParams,
-        response: { 200: SignRequest, "4xx": ErrorBody },
-      },
+      summary: "The requesting device starts (or restarts) signing once nothing is waited for",
     },
     (request) => signSignRequest(ctx, request.device, request.params.id),
   );

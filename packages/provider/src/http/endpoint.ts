@@ -1,0 +1,49 @@
+/**
+ * A route registered from its entry in the API contract's endpoint table (`@keyshard/api`): the
+ * method, path and schemas come from there, the route file gives its configuration (auth, rate
+ * limit), its documentation and its handler, whose reply is sent with the endpoint's status.
+ */
+import { type BodyOf, type Endpoint, ErrorBody, type ParamsOf, type QueryOf, type ReplyOf } from "@keyshard/api";
+import type { FastifyContextConfig, FastifyRequest } from "fastify";
+import type { App } from "./app.js";
+
+export interface RouteOptions {
+  config?: FastifyContextConfig;
+  summary: string;
+  description?: string;
+}
+
+/** A request to `E`, its input already checked against the endpoint's schemas. */
+export type EndpointRequest<E extends Endpoint> = FastifyRequest<{
+  Params: ParamsOf<E>;
+  Querystring: QueryOf<E>;
+  Body: BodyOf<E>;
+}>;
+
+export function route<E extends Endpoint>(
+  app: App,
+  endpoint: E,
+  options: RouteOptions,
+  handler: (request: EndpointRequest<E>) => ReplyOf<E> | Promise<ReplyOf<E>>,
+): void {
+  const { method, path, params, querystring, body, status, reply } = endpoint;
+  app.route({
+    method,
+    url: path,
+    ...(options.config && { config: options.config }),
+    schema: {
+      summary: options.summary,
+      ...(options.description !== undefined && { description: options.description }),
+      ...(params && { params }),
+      ...(querystring && { querystring }),
+      ...(body && { body }),
+      response: { ...(reply && { [status]: reply }), "4xx": ErrorBody },
+    },
+    // Fastify checked the input against these same schemas, so the request has their types; the
+    // reply's type was checked against the endpoint's where `handler` was given.
+    handler: async (request, res) => {
+      res.code(status);
+      return (await handler(request as EndpointRequest<E>)) as never;
+    },
+  });
+}
