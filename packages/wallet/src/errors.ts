@@ -2,6 +2,10 @@
  * What can go wrong on the device, as one typed error with a code a program can switch on and a
  * message a person can act on (what went wrong and what to do). The command line maps codes to
  * exit codes: usage mistakes 2, requests held by a policy 3, everything else 1.
+ *
+ * Messages speak the SDK's words, not a program's: an input is named by the SDK parameter that
+ * gives it, in backticks (`rpc`, `chainId`), and the one at fault is in `details.parameter`, so a
+ * program with other words for its inputs (the command line's options) can say them instead.
  */
 export type WalletErrorCode =
   | "usage"
@@ -37,6 +41,8 @@ export type WalletErrorCode =
  * is one) says it in its own terms. Not part of `details`, which a program reads as the error's facts.
  */
 export type NextStep =
+  /** The home has no keystore: make the device there (`Wallet.init`). */
+  | { step: "init" }
   /** The device has no provider yet: register it. */
   | { step: "register" }
   /** The provider does not know the device: register it and verify the mailed code. */
@@ -74,7 +80,10 @@ export class WalletError extends Error {
   constructor(
     readonly code: WalletErrorCode,
     message: string,
-    /** Machine-readable context (a request id, what a hold waits for); never secrets. */
+    /**
+     * Machine-readable context (a request id, what a hold waits for, the `parameter` at fault);
+     * never secrets.
+     */
     readonly details: Record<string, unknown> = {},
     /** `cause`: the failure this one reports, kept for whoever debugs it; `next`: what to do. */
     options: WalletErrorOptions = {},

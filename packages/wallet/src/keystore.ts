@@ -28,17 +28,22 @@ import { join } from "node:path";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { scryptAsync } from "@noble/hashes/scrypt.js";
 import { bytesToHex, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import type { NextStep } from "./errors.js";
 
 export type KeystoreErrorCode = "missing" | "exists" | "wrong-passphrase" | "corrupted" | "locked";
 
 export class KeystoreError extends Error {
   override readonly name = "KeystoreError";
+  /** What the person can do about it, when there is something to do. */
+  readonly next: NextStep | undefined;
+
   constructor(
     readonly code: KeystoreErrorCode,
     message: string,
-    options?: ErrorOptions,
+    options: ErrorOptions & { next?: NextStep } = {},
   ) {
-    super(message, options);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.next = options.next;
   }
 }
 
@@ -175,7 +180,7 @@ export class Keystore<T> {
     try {
       text = readFileSync(join(this.home, FILE), "utf8");
     } catch (e) {
-      throw new KeystoreError("missing", `no keystore in ${this.home}: run \`keyshard init\` first`, { cause: e });
+      throw new KeystoreError("missing", `no keystore in ${this.home}`, { cause: e, next: { step: "init" } });
     }
     const file = parseFile(text);
     const key = await this.keyFor(file.kdf);

@@ -39,6 +39,17 @@ describe("keyshard refuses bad input clearly", () => {
     expectClean(await phone.run(["address", "--wallet", "main", "--chain", "dogecoin"]), 2, /--chain is one of/);
     expectClean(await phone.run(["send", "--bogus"]), 2, /Unknown option/);
     expectClean(await phone.run(["wallet", "create", "--name", "x", "--quorum", "two"]), 2, /--quorum is T\/N/);
+    // The SDK names `n` and `devices`; the command line says the options that give them.
+    expectClean(
+      await phone.run(["wallet", "create", "--name", "x", "--quorum", "2/3"]),
+      2,
+      /^keyshard: a wallet without other devices is hybrid: this device and the provider, 2-of-2; a t-of-n wallet needs each other device's id in --with\n$/,
+    );
+    expectClean(
+      await phone.run(["wallet", "create", "--name", "x", "--with", "laptop", "--quorum", "2/5"]),
+      2,
+      /^keyshard: the N of --quorum is 5, but it counts the parties: here 2 devices \(this one and those in --with\), so 2\n$/,
+    );
     expectClean(await phone.run(["reshare", "--wallet", "main"]), 2, /say what changes/);
     expectClean(await phone.run(["reshare", "--wallet", "main", "--quorum", "2/3"]), 2, /hybrid.*keyshard refresh/);
     expectClean(await phone.run(["backup", "download", "--wallet", "main"]), 1, /no backup of this wallet/);

@@ -57,7 +57,12 @@ describe("sends that pay once, checked before they are signed", () => {
     const before = await requestCount();
     const bare = await send("0.1");
     expect(bare.code, bare.stdout + bare.stderr).toBe(2);
-    expect(bare.json).toMatchObject({ error: "usage", message: expect.stringMatching(/needs --rpc URL/) });
+    expect(bare.json).toMatchObject({
+      error: "usage",
+      parameter: "rpc",
+      message:
+        "an Ethereum send needs --rpc, the node's URL: the node gives the chain id, the nonce and the balance. To sign without broadcasting, give both --chain-id and --nonce",
+    });
     const halfOffline = await send("0.1", "--chain-id", "31337");
     expect(halfOffline.code).toBe(2);
     const wrongChain = await send("0.1", "--rpc", anvil.url, "--chain-id", "1");

@@ -110,7 +110,9 @@ async function nodeCoins(rpc: string, owner: OwnedOutput): Promise<SpendableOutp
 async function feeRateOf(input: BitcoinTransferInput): Promise<number> {
   if (input.feeRate !== undefined) {
     if (!Number.isInteger(input.feeRate) || input.feeRate < 1 || input.feeRate > 10_000)
-      throw new WalletError("usage", "--fee-rate is a whole number of satoshis per vbyte, 1 to 10000");
+      throw new WalletError("usage", "`feeRate` is a whole number of satoshis per vbyte, 1 to 10000", {
+        parameter: "feeRate",
+      });
     return input.feeRate;
   }
   if (input.rpc === undefined) return DEFAULT_FEE_RATE;
@@ -140,7 +142,12 @@ export async function buildBitcoinTransfer(input: BitcoinTransferInput): Promise
   let coins: SpendableOutput[];
   if (input.coins !== undefined) coins = parseCoins(input.coins, input.owner);
   else if (input.rpc !== undefined) coins = await nodeCoins(input.rpc, input.owner);
-  else throw new WalletError("usage", "a Bitcoin payment needs the wallet's coins: give --coins FILE or --rpc URL");
+  else
+    throw new WalletError(
+      "usage",
+      "a Bitcoin payment needs the wallet's coins: give them in `coins`, or a Bitcoin Core node that finds them in `rpc`",
+      { parameter: "coins" },
+    );
   if (coins.length === 0) throw new WalletError("insufficient-funds", `${input.owner.address} has no coins`);
 
   const perInput = VSIZE[input.owner.type];

@@ -52,7 +52,8 @@ export async function buildEthereumTransfer(
     if (input.chainId === undefined || input.nonce === undefined)
       throw new WalletError(
         "usage",
-        "an Ethereum send needs --rpc URL: the node gives the chain id, the nonce and the balance. To sign without broadcasting, give both --chain-id and --nonce",
+        "an Ethereum send needs `rpc`, the node's URL: the node gives the chain id, the nonce and the balance. To sign without broadcasting, give both `chainId` and `nonce`",
+        { parameter: "rpc" },
       );
     return {
       bytes: transfer(
@@ -67,12 +68,15 @@ export async function buildEthereumTransfer(
     };
   }
   if (input.nonce !== undefined)
-    throw new WalletError("usage", "--nonce is for signing without --rpc; with --rpc the node gives the nonce");
+    throw new WalletError("usage", "`nonce` is for signing without `rpc`; with `rpc` the node gives the nonce", {
+      parameter: "nonce",
+    });
   const chainId = Number(BigInt(await rpcCall<string>(rpc, "eth_chainId")));
   if (input.chainId !== undefined && input.chainId !== chainId)
     throw new WalletError(
       "usage",
-      `--chain-id is ${input.chainId}, but the node at ${shownUrl(rpc)} is on chain ${chainId}`,
+      `\`chainId\` is ${input.chainId}, but the node at ${shownUrl(rpc)} is on chain ${chainId}`,
+      { parameter: "chainId" },
     );
   const nonce = Number(BigInt(await rpcCall<string>(rpc, "eth_getTransactionCount", [input.from, "pending"])));
   let priority = input.maxPriorityFeePerGas;

@@ -14,9 +14,9 @@ let id = 0;
 export function shownUrl(url: string): string {
   try {
     const { origin } = new URL(url);
-    return origin === "null" ? "the --rpc address" : origin;
+    return origin === "null" ? "the address given" : origin;
   } catch {
-    return "the --rpc address";
+    return "the address given";
   }
 }
 
@@ -32,8 +32,8 @@ function endpoint(url: string): { href: string; headers: Record<string, string> 
   } catch (e) {
     throw new WalletError(
       "usage",
-      "--rpc is not a URL: give the node's address, e.g. http://127.0.0.1:8545",
-      {},
+      "`rpc` is not a URL: give the node's address, e.g. http://127.0.0.1:8545",
+      { parameter: "rpc" },
       { cause: e },
     );
   }
@@ -58,15 +58,16 @@ export async function rpcCall<T>(url: string, method: string, params: unknown[] 
   } catch (e) {
     throw new WalletError(
       "rpc-failed",
-      `cannot reach the node at ${shownUrl(url)} (${e instanceof Error ? e.message : String(e)}): check --rpc`,
-      {},
+      `cannot reach the node at ${shownUrl(url)} (${e instanceof Error ? e.message : String(e)}): check \`rpc\``,
+      { parameter: "rpc" },
       { cause: e },
     );
   }
   if (response.status === 401 || response.status === 403)
     throw new WalletError(
       "rpc-failed",
-      `the node at ${shownUrl(url)} refused the credentials: give --rpc http://USER:PASSWORD@HOST:PORT`,
+      `the node at ${shownUrl(url)} refused the credentials: give them in \`rpc\` as http://USER:PASSWORD@HOST:PORT`,
+      { parameter: "rpc" },
     );
   // Bitcoin Core answers in JSON-RPC 1.0 style, with `"error": null` on success.
   let body: { result?: T; error?: { message?: string } | null };

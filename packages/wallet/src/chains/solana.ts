@@ -36,7 +36,9 @@ export async function buildSolanaTransfer(input: SolanaTransferInput): Promise<U
   let blockhash = input.blockhash;
   if (blockhash === undefined) {
     if (rpc === undefined)
-      throw new WalletError("usage", "a Solana transfer needs a recent blockhash: give --rpc or --blockhash");
+      throw new WalletError("usage", "a Solana transfer needs a recent blockhash: give `rpc` or `blockhash`", {
+        parameter: "blockhash",
+      });
     blockhash = (await rpcCall<{ value: { blockhash: string } }>(rpc, "getLatestBlockhash", [])).value.blockhash;
   }
   const message = buildSolTransfer({ from: input.from, to: input.to, lamports, recentBlockhash: blockhash });

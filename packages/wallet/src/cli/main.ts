@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { WalletError } from "../errors.js";
 import { COMMANDS, type CommandContext, groupOf, helpOf, USAGE } from "./commands/index.js";
-import { messageWithNextStep } from "./next-steps.js";
+import { messageInCliWords } from "./next-steps.js";
 import { readNewPassphrase, readPassphrase } from "./prompt.js";
 
 /** This package's version, written in by the build (build.mjs). */
@@ -71,9 +71,9 @@ function exitCodeOf(e: unknown): number {
 
 /** The error as a code and a sentence; the modules that define the other errors are loaded by then. */
 async function messageOf(e: unknown): Promise<{ error: string; message: string }> {
-  if (e instanceof WalletError) return { error: e.code, message: messageWithNextStep(e) };
+  if (e instanceof WalletError) return { error: e.code, message: messageInCliWords(e) };
   const [{ KeystoreError }, { ChainError }] = await Promise.all([import("../keystore.js"), import("@keyshard/chains")]);
-  if (e instanceof KeystoreError) return { error: `keystore-${e.code}`, message: e.message };
+  if (e instanceof KeystoreError) return { error: `keystore-${e.code}`, message: messageInCliWords(e) };
   if (e instanceof ChainError) return { error: `chain-${e.code}`, message: e.message };
   if (e instanceof RangeError) return { error: "invalid", message: e.message };
   return { error: "internal", message: `something unexpected failed: ${e instanceof Error ? e.message : String(e)}` };

@@ -1,8 +1,10 @@
 /**
- * The command line's words for what to do about an SDK error: the SDK says what went wrong and
- * names the next step as data, and only here does that step become a `keyshard` command to run.
+ * The command line's words for an SDK error: the SDK says what went wrong and names the next step
+ * as data, and only here does that step become a `keyshard` command to run; the parameters the
+ * message names become the options that give them (`parameters.ts`).
  */
-import type { NextStep, WalletError } from "../errors.js";
+import type { NextStep } from "../errors.js";
+import { inOptions } from "./parameters.js";
 
 /** Where each kind of id is listed. */
 const LISTED_BY: Record<Extract<NextStep, { step: "list" }>["of"], string> = {
@@ -17,6 +19,8 @@ const LISTED_BY: Record<Extract<NextStep, { step: "list" }>["of"], string> = {
 /** The words that follow the SDK's message for `next`. */
 function nextStepText(next: NextStep): string {
   switch (next.step) {
+    case "init":
+      return ": run `keyshard init` first";
     case "register":
       return ": run `keyshard register --provider URL --email E`";
     case "register-and-verify":
@@ -44,6 +48,9 @@ function nextStepText(next: NextStep): string {
   }
 }
 
-/** The error's message as the command line shows it: with the command that takes the next step. */
-export const messageWithNextStep = (e: WalletError): string =>
-  e.next === undefined ? e.message : `${e.message}${nextStepText(e.next)}`;
+/**
+ * An SDK error's message (a `WalletError`'s or a `KeystoreError`'s) as the command line shows it:
+ * the parameters it names said as options, then the command that takes the next step.
+ */
+export const messageInCliWords = (e: { message: string; next: NextStep | undefined }): string =>
+  `${inOptions(e.message)}${e.next === undefined ? "" : nextStepText(e.next)}`;
