@@ -20,11 +20,17 @@ export type RequestInput<E extends Endpoint> = (ParamsOf<E> extends undefined
       ? { body?: BodyOf<E> }
       : { body: BodyOf<E> });
 
-/** `path` with each `:name` replaced by its parameter, URI-encoded. */
+/**
+ * `path` with each `:name` replaced by its parameter, URI-encoded. An empty, "." or ".." value is
+ * refused: URL resolution would drop or climb that segment, so the request would reach another
+ * path than the one it signed.
+ */
 function fillPath(path: string, params: Record<string, string> | undefined): string {
   return path.replace(/:(\w+)/g, (_, name: string) => {
     const value = params?.[name];
     if (value === undefined) throw new TypeError(`no value for the path parameter ${name} of ${path}`);
+    if (value === "" || value === "." || value === "..")
+      throw new WalletError("usage", `the ${name} in ${path} cannot be ${JSON.stringify(value)}`);
     return encodeURIComponent(value);
   });
 }
@@ -46,7 +52,7 @@ export class ProviderClient {
   ) {}
 
   /** Calls `endpoint` of the provider's contract (`endpoints` of `@keyshard/api`). */
-  request<E extends Endpoint>(
+  async request<E extends Endpoint>(
     endpoint: E,
     ...[input]: Record<never, never> extends RequestInput<E> ? [RequestInput<E>?] : [RequestInput<E>]
   ): Promise<ReplyOf<E>> {
@@ -56,7 +62,7 @@ export class ProviderClient {
       body?: unknown;
     };
     const path = fillPath(endpoint.path, params) + queryString(query);
-    return this.send(endpoint.method, path, body) as Promise<ReplyOf<E>>;
+    return (await this.send(endpoint.method, path, body)) as ReplyOf<E>;
   }
 
   private async send(method: string, path: string, body: unknown): Promise<unknown> {

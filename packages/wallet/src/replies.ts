@@ -8,11 +8,14 @@ import type { RoundReply, WireMessage } from "@keyshard/transport";
 import { WalletError } from "./errors.js";
 import type { Member } from "./state.js";
 
-/** A round of a two-party session, with the key it made once done (key generation, refresh). */
-export type SessionRound = RoundReply & { publicKey?: string };
+/**
+ * The provider's reply to a round of a two-party session, checked, with the key the session made
+ * once done (key generation, refresh).
+ */
+export type CheckedRoundReply = RoundReply & { publicKey?: string };
 
 /** A session the provider started: its first round, under its sid. */
-export type StartedSession = SessionRound & { sid: string };
+export type StartedSession = CheckedRoundReply & { sid: string };
 
 /** A two-party session signing the request's signature `index`. */
 export type SigningSession = StartedSession & { index: number };
@@ -28,8 +31,8 @@ export interface RelayedSigning {
 
 const malformed = (what: string) => new WalletError("provider-refused", `the provider's reply ${what}`);
 
-/** The fields of a free-form value of a reply, each still to be checked. */
-const fieldsOf = (value: unknown): Record<string, unknown> =>
+/** The fields of a free-form value of a reply (none when it is no object), each still to be checked. */
+export const fieldsOf = (value: unknown): Record<string, unknown> =>
   typeof value === "object" && value !== null ? Object.fromEntries(Object.entries(value)) : {};
 
 const isInteger = (value: unknown): value is number => Number.isInteger(value);
@@ -50,7 +53,7 @@ export function schemeOf(name: string): SchemeName {
   return name;
 }
 
-export function sessionRound(reply: unknown): SessionRound {
+export function checkedRoundReply(reply: unknown): CheckedRoundReply {
   const { sessionId, round, messages, done, publicKey } = fieldsOf(reply);
   if (
     typeof sessionId !== "string" ||
@@ -67,7 +70,7 @@ export function sessionRound(reply: unknown): SessionRound {
 export function startedSession(reply: unknown): StartedSession {
   const { sid } = fieldsOf(reply);
   if (typeof sid !== "string") throw malformed("starts a session without its id");
-  return { ...sessionRound(reply), sid };
+  return { ...checkedRoundReply(reply), sid };
 }
 
 export function signingSession(reply: unknown): SigningSession {
@@ -76,9 +79,14 @@ export function signingSession(reply: unknown): SigningSession {
   return { ...startedSession(reply), index };
 }
 
+/**
+ * A wallet's members in party order: member `i` has party index `i`, and no device is listed
+ * twice. A list that permuted the indices or repeated a device would have this device take some
+ * other party's place, or count itself among its peers.
+ */
 export function membersOf(list: unknown): Member[] {
   if (!Array.isArray(list)) throw malformed("lists no members");
-  return list.map((value) => {
+  const members = list.map((value, position): Member => {
     const { index, deviceId, identityKey, provider } = fieldsOf(value);
     if (
       !isInteger(index) ||
@@ -87,8 +95,11 @@ export function membersOf(list: unknown): Member[] {
       typeof provider !== "boolean"
     )
       throw malformed("lists a member malformed");
+    if (index !== position) throw malformed("lists the members out of their party order");
     return { index, deviceId, identityKey, provider };
   });
+  if (new Set(members.map((m) => m.deviceId)).size !== members.length) throw malformed("lists a device twice");
+  return members;
 }
 
 export function relayedSigning(reply: unknown): RelayedSigning {

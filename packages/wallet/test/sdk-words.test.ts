@@ -11,7 +11,10 @@ import { buildEthereumTransfer } from "../src/chains/ethereum.js";
 import { rpcCall } from "../src/chains/rpc.js";
 import { buildSolanaTransfer } from "../src/chains/solana.js";
 import { messageInCliWords } from "../src/cli/next-steps.js";
+import { optionOf } from "../src/cli/parameters.js";
+import type { Device } from "../src/device/device.js";
 import { WalletError } from "../src/errors.js";
+import { requests } from "../src/flows/approvals.js";
 import { Keystore, KeystoreError } from "../src/keystore.js";
 
 const BOB = "0x00000000000000000000000000000000000b0b00";
@@ -66,6 +69,21 @@ describe("an SDK error names the SDK's parameter, the command line its option", 
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
+  });
+
+  it("a request status that is none", async () => {
+    const e = await failure(requests({} as Device, "pending"), WalletError);
+    expect(e.code).toBe("usage");
+    expect(e.details).toEqual({ parameter: "status" });
+    expect(e.message).toMatch(/^`status` is pending, no request status: one of /);
+    expect(messageInCliWords(e)).toMatch(/^--status is pending, no request status: one of /);
+    expect(optionOf("status")).toBe("--status");
+  });
+
+  it("a parameter the command line gives as part of an option is said so, its option alone as data", () => {
+    expect(messageInCliWords(new WalletError("usage", "`n` is 5", { parameter: "n" }))).toBe("the N of --quorum is 5");
+    expect(optionOf("n")).toBe("--quorum");
+    expect(optionOf("threshold")).toBeUndefined();
   });
 
   it("a backticked word that is no parameter is left as it is", () => {

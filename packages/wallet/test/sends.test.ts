@@ -60,6 +60,7 @@ describe("sends that pay once, checked before they are signed", () => {
     expect(bare.json).toMatchObject({
       error: "usage",
       parameter: "rpc",
+      option: "--rpc",
       message:
         "an Ethereum send needs --rpc, the node's URL: the node gives the chain id, the nonce and the balance. To sign without broadcasting, give both --chain-id and --nonce",
     });

@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { WalletError } from "../errors.js";
 import { COMMANDS, type CommandContext, groupOf, helpOf, USAGE } from "./commands/index.js";
 import { messageInCliWords } from "./next-steps.js";
+import { optionOf } from "./parameters.js";
 import { readNewPassphrase, readPassphrase } from "./prompt.js";
 
 /** This package's version, written in by the build (build.mjs). */
@@ -79,6 +80,12 @@ async function messageOf(e: unknown): Promise<{ error: string; message: string }
   return { error: "internal", message: `something unexpected failed: ${e instanceof Error ? e.message : String(e)}` };
 }
 
+/** An error's details, with the option that gives the parameter at fault when they name one. */
+function withOption(details: Record<string, unknown>): Record<string, unknown> {
+  const option = typeof details.parameter === "string" ? optionOf(details.parameter) : undefined;
+  return option === undefined ? details : { ...details, option };
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>>;
   try {
@@ -136,7 +143,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.done;
   } catch (e) {
     const { error, message } = await messageOf(e);
-    const details = e instanceof WalletError ? e.details : {};
+    const details = e instanceof WalletError ? withOption(e.details) : {};
     // The code a program switches on comes last: no detail may stand in for it.
     if (json) process.stdout.write(`${JSON.stringify({ ...details, error, message })}\n`);
     else process.stderr.write(`keyshard: ${message}\n`);

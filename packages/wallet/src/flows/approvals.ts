@@ -4,41 +4,37 @@
  * cancelling or denying one.
  */
 import { endpoints, REQUEST_STATUSES, type RequestStatus } from "@keyshard/api";
-import {
-  type BitcoinNetwork,
-  CHAIN_NAMES,
-  type ChainName,
-  REQUEST_KINDS,
-  type RequestKind,
-  type SigningKey,
-  type SigningRequest,
-} from "@keyshard/chains";
+import { ChainError, parseSigningRequest, type SigningKey, type SigningRequest } from "@keyshard/chains";
 import { signApproval } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { Device } from "../device/device.js";
 import { WalletError } from "../errors.js";
+import { fieldsOf, present } from "../replies.js";
 import { describeMessageRequest, describeRequest } from "../requests.js";
-
 import type { RequestDetail, RequestSummary } from "../types.js";
 import { uuidArgument } from "./arguments.js";
 
 function requestStatus(status: string): RequestStatus {
   const known = REQUEST_STATUSES.find((s) => s === status);
   if (known === undefined)
-    throw new WalletError("usage", `${status} is no request status: one of ${REQUEST_STATUSES.join(", ")}`);
+    throw new WalletError(
+      "usage",
+      `\`status\` is ${status}, no request status: one of ${REQUEST_STATUSES.join(", ")}`,
+      { parameter: "status" },
+    );
   return known;
 }
 
-export const requests = (device: Device, status?: string): Promise<{ requests: RequestSummary[] }> =>
-  device.client.request(endpoints.signRequests, { query: status ? { status: requestStatus(status) } : {} });
+export async function requests(device: Device, status?: string): Promise<{ requests: RequestSummary[] }> {
+  const query = status ? { status: requestStatus(status) } : {};
+  return device.client.request(endpoints.signRequests, { query });
+}
 
 export async function requestDetail(device: Device, requestId: string): Promise<RequestDetail> {
   const detail = await device.client.request(endpoints.signRequest, {
     params: { id: uuidArgument(requestId, "request") },
   });
-  const { payload } = detail;
-  if (payload === undefined) throw new WalletError("provider-refused", "the provider sent a request without its bytes");
-  return { ...detail, payload };
+  return { ...detail, payload: present(detail.payload, "bytes of the request") };
 }
 
 /** A request with this device's own reading of its bytes, as an approval is asked about it. */
@@ -71,23 +67,36 @@ export async function approve(
  * provider's reading.
  */
 export function requestOf(device: Device, detail: RequestDetail): { body: SigningRequest; key?: SigningKey } {
-  const { chain, kind } = detail;
-  if (!isChain(chain) || !isKind(kind))
-    throw new WalletError("provider-refused", `the provider lists a request of an unknown kind: ${chain} ${kind}`);
-  const body: SigningRequest = { chain, kind, payload: detail.payload };
-  if (detail.path !== null && detail.path !== undefined) body.path = detail.path;
-  if (chain === "bitcoin") {
-    const { description } = detail;
-    const named = "network" in description ? String(description.network) : "";
-    const network = /^bitcoin:(mainnet|testnet|regtest)$/.exec(named)?.[1];
-    body.network = (network ?? "mainnet") as BitcoinNetwork;
+  const { chain, kind, payload, path } = detail;
+  const network =
+    chain === "bitcoin"
+      ? (/^bitcoin:(mainnet|testnet|regtest)$/.exec(String(fieldsOf(detail.description).network))?.[1] ?? "mainnet")
+      : undefined;
+  let body: SigningRequest;
+  try {
+    body = parseSigningRequest({
+      chain,
+      kind,
+      payload,
+      ...(path !== null && path !== undefined && { path }),
+      ...(network !== undefined && { network }),
+    });
+  } catch (e) {
+    if (!(e instanceof ChainError)) throw e;
+    // The parser's message names the field at fault, never its value: the value is the provider's.
+    throw new WalletError(
+      "provider-refused",
+      `the provider lists a request this device cannot read: ${e.message}`,
+      { chain: excerpt(chain), kind: excerpt(kind) },
+      { cause: e },
+    );
   }
   const held = device.state.wallets.find((w) => w.id === detail.walletId);
   return { body, ...(held && { key: device.keyOf(held, body.path) }) };
 }
 
-const isChain = (chain: string): chain is ChainName => (CHAIN_NAMES as readonly string[]).includes(chain);
-const isKind = (kind: string): kind is RequestKind => (REQUEST_KINDS as readonly string[]).includes(kind);
+/** A value the provider chose, as a short JSON string fit to show. */
+const excerpt = (value: unknown): string => (JSON.stringify(value) ?? String(value)).slice(0, 40);
 
 /** Cancels a held request (the requester's), or denies another device's. */
 export const cancel = (device: Device, requestId: string): Promise<RequestSummary> =>

@@ -9,6 +9,7 @@ import { backupBoxContext, newRecoveryKey, openRecoveryBox, RecoveryBoxError } f
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { Device } from "../device/device.js";
 import { WalletError } from "../errors.js";
+import { present } from "../replies.js";
 import type { StoredWallet } from "../state.js";
 import type { BackupStatus } from "../types.js";
 import { signAlone } from "./sign.js";
@@ -46,8 +47,8 @@ export const backupCancel = (device: Device, name: string): Promise<BackupStatus
  */
 export async function backupDownload(device: Device, name: string): Promise<StoredWallet> {
   const wallet = device.find(name);
-  const { box } = await device.client.request(endpoints.downloadBackup, { params: { id: wallet.id } });
-  if (box === undefined) throw new WalletError("provider-refused", "the provider released no share");
+  const reply = await device.client.request(endpoints.downloadBackup, { params: { id: wallet.id } });
+  const box = present(reply.box, "released share");
   const recovery = device.state.recovery;
   if (recovery === undefined)
     throw new WalletError(

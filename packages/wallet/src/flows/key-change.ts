@@ -1,14 +1,14 @@
 /**
  * Changing a wallet's shares while its key (and so its addresses) stays: a refresh renews them,
  * a reshare moves a t-of-n wallet to other devices or another threshold. The protocol runs are
- * in `key-changes.ts`; here a new share is kept beside the current one and swapped in once the
+ * in `runs/key-change.ts`; here a new share is kept beside the current one and swapped in once the
  * provider commits its epoch, and the changes other members start are joined.
  */
 import { endpoints } from "@keyshard/api";
 import type { Device } from "../device/device.js";
 import { WalletError } from "../errors.js";
 import { sealForRecovery } from "../face-recovery.js";
-import { present, schemeOf } from "../replies.js";
+import { membersOf, present, schemeOf } from "../replies.js";
 import { remoteWallet, runKeyChange, startKeyChange } from "../runs/key-change.js";
 import { usedBy } from "../session-ids.js";
 import type { NextShare, StoredWallet } from "../state.js";
@@ -210,8 +210,13 @@ export async function joinKeyChanges(device: Device): Promise<StoredWallet[]> {
       device.progress(`not joining the ${change.kind} of ${stored.name} again: its session id was used before`);
       continue;
     }
+    if (stored !== undefined && remote.scheme !== stored.scheme)
+      throw new WalletError(
+        "provider-refused",
+        `the provider names another scheme for wallet ${stored.name} than the one this device holds its share of`,
+      );
     const key = {
-      scheme: schemeOf(remote.scheme),
+      scheme: stored?.scheme ?? schemeOf(remote.scheme),
       publicKey: present(stored?.publicKey ?? remote.publicKey, "public key"),
     };
     const next = await runKeyChange(
@@ -224,8 +229,8 @@ export async function joinKeyChanges(device: Device): Promise<StoredWallet[]> {
         relayId: session.relayId,
         sid: session.sid,
         threshold: change.threshold,
-        members: change.members,
-        previous: remote.members,
+        members: membersOf(change.members),
+        previous: membersOf(remote.members),
       },
     );
     joined.push(await keep(device, stored ?? { ...remote, ...key }, next, 0));

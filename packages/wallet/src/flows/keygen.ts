@@ -13,7 +13,7 @@ import { WalletError } from "../errors.js";
 import { sealForRecovery } from "../face-recovery.js";
 import { policyForProvider } from "../policy-units.js";
 import { membersOf, present, schemeOf, startedSession } from "../replies.js";
-import { relayRun, sessionRounds, toPeer } from "../runs/signing.js";
+import { relayRun, roundSender, toPeer } from "../runs/signing.js";
 import { sidHex } from "../session-ids.js";
 import type { Member, StoredWallet } from "../state.js";
 
@@ -94,7 +94,7 @@ async function createHybrid(
   const session = startedSession(created.session);
   device.progress("making the key with the provider (distributed key generation)");
   const party = scheme(schemeName).keygen(hexToBytes(session.sid), WALLET_DEVICE);
-  const done = await driveSession(party, session, sessionRounds(device.client, session.sessionId));
+  const done = await driveSession(party, session, roundSender(device.client, session.sessionId));
   const share = party.result();
   const publicKey = bytesToHex(scheme(schemeName).publicKey(share));
   if (done.publicKey !== undefined && done.publicKey !== publicKey)
@@ -235,7 +235,7 @@ export async function joinPendingWallets(device: Device): Promise<StoredWallet[]
     if (remote === undefined || session.createdBy === device.deviceId) continue;
     if (device.state.wallets.some((w) => w.id === remote.id)) continue;
     const detail = await device.client.request(endpoints.wallet, { params: { id: remote.id } });
-    const members = present(detail.members, "members");
+    const members = membersOf(present(detail.members, "members"));
     for (const m of members)
       if (!m.provider && deviceId(hexToBytes(m.identityKey)) !== m.deviceId)
         throw new WalletError("signing-failed", `the provider gave a wrong key for member ${m.deviceId}`);

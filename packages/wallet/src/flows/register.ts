@@ -6,6 +6,7 @@
 import { endpoints } from "@keyshard/api";
 import type { Device } from "../device/device.js";
 import { WalletError } from "../errors.js";
+import { present } from "../replies.js";
 import type { Account, AccountChange, ApprovedDevice, DeviceStanding, RevokedDevice } from "../types.js";
 import { deviceIdArgument, uuidArgument } from "./arguments.js";
 
@@ -40,9 +41,7 @@ export const deviceState = (device: Device): Promise<DeviceStanding> => device.c
 
 export async function account(device: Device): Promise<Account> {
   const reply = await device.client.request(endpoints.account);
-  const { email } = reply;
-  if (email === undefined) throw new WalletError("provider-refused", "the provider knows no address for the account");
-  return { ...reply, email };
+  return { ...reply, email: present(reply.email, "address for the account") };
 }
 
 export const approveDevice = (device: Device, id: string, totp?: string): Promise<ApprovedDevice> =>

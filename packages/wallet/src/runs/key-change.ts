@@ -23,7 +23,7 @@ import { WalletError } from "../errors.js";
 import { membersOf, present, startedSession } from "../replies.js";
 import { sidHex } from "../session-ids.js";
 import type { Member, NextShare, StoredWallet } from "../state.js";
-import { relayRun, sessionRounds, toPeer } from "./signing.js";
+import { relayRun, roundSender, toPeer } from "./signing.js";
 
 interface DeviceLink {
   client: ProviderClient;
@@ -79,7 +79,7 @@ export async function startKeyChange(
   const session = startedSession(started.session);
   await link.claim(wallet, session.sid);
   const party = scheme(wallet.scheme).refresh(share, hexToBytes(session.sid));
-  const done = await driveSession(party, session, sessionRounds(link.client, session.sessionId));
+  const done = await driveSession(party, session, roundSender(link.client, session.sessionId));
   if (done.publicKey !== wallet.publicKey)
     throw new WalletError("signing-failed", "the provider's new share gives another key: the current shares stay");
   return kept(wallet.scheme, wallet.publicKey, {

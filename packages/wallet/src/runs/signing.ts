@@ -36,7 +36,7 @@ import {
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { ProviderClient } from "../client.js";
 import { WalletError } from "../errors.js";
-import { relayedSigning, sessionRound, signingSession } from "../replies.js";
+import { checkedRoundReply, relayedSigning, signingSession } from "../replies.js";
 import type { Member, StoredWallet } from "../state.js";
 
 export interface RunContext {
@@ -114,8 +114,10 @@ export async function relayRun<T>(
 }
 
 /** What sends the device's rounds of two-party session `sessionId` for `driveSession`, each reply checked. */
-export const sessionRounds = (client: ProviderClient, sessionId: string) => (round: number, messages: WireMessage[]) =>
-  client.request(endpoints.sessionRound, { params: { id: sessionId }, body: { round, messages } }).then(sessionRound);
+export const roundSender = (client: ProviderClient, sessionId: string) => (round: number, messages: WireMessage[]) =>
+  client
+    .request(endpoints.sessionRound, { params: { id: sessionId }, body: { round, messages } })
+    .then(checkedRoundReply);
 
 /** A hybrid wallet's session the device opened itself: its party, and the first round sent with the request. */
 export interface OpenedSession {
@@ -198,7 +200,7 @@ export async function runWithProvider(
           message: messageAt(session.index),
           ...(path !== undefined && { path }),
         });
-    await driveSession(party, session, sessionRounds(ctx.client, session.sessionId), mine?.first);
+    await driveSession(party, session, roundSender(ctx.client, session.sessionId), mine?.first);
     out[session.index] = walletScheme.signatureBytes(party.result());
   }
   for (const relay of relays) {

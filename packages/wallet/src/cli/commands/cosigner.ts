@@ -1,6 +1,7 @@
 /** The confirmation device: a device that approves other devices' requests by hand or by its rules. */
 import type { TransactionDescription } from "@keyshard/chains";
 import type { CosignerLogEntry } from "../../cosigner.js";
+import { inOptions } from "../parameters.js";
 import { confirmOrStop, describeForPeople } from "./display.js";
 import { type Command, open, readJson } from "./options.js";
 
@@ -29,7 +30,7 @@ example: keyshard cosigner run --rules cosigner-rules.json`,
           ask: (d: TransactionDescription) => confirmOrStop(ctx, describeForPeople(d)),
         }),
         report,
-        warn: (message: string) => ctx.progress(message),
+        warn: (message: string) => ctx.progress(inOptions(message)),
       });
       if (ctx.values.once === true) {
         await cosigner.poll();
