@@ -54,7 +54,8 @@ describe("BIP322 vectors", () => {
     expect(verifyBitcoinMessage(text("Hello"), P2TR, taproot, "mainnet")).toBe(false);
     expect(verifyBitcoinMessage(text(""), P2TR, empty, "mainnet")).toBe(false);
     expect(verifyBitcoinMessage(text(""), P2WPKH, "not base64!", "mainnet")).toBe(false);
-    expect(() => verifyBitcoinMessage(text(""), "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", empty, "mainnet")).toThrow(
+    expect(verifyBitcoinMessage(text(""), "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", empty, "mainnet")).toBe(false);
+    expect(() => verifyBitcoinMessage(text(""), "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3", empty, "mainnet")).toThrow(
       ChainError,
     );
   });

@@ -3,11 +3,18 @@
  * the message is committed to by a virtual `to_spend` transaction paying the address, a key
  * signs the virtual `to_sign` transaction spending it exactly as it would sign a real input,
  * and the signature is that input's witness. Neither transaction can ever be broadcast.
+ *
+ * Verification also accepts the older "Bitcoin Signed Message" signatures (BIP137: a compact
+ * ECDSA signature whose key is recovered, not given) for P2PKH, P2SH-P2WPKH and P2WPKH
+ * addresses, which wallets and exchanges still use to prove who owns an address.
  */
-import { schnorr } from "@noble/curves/secp256k1.js";
+import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
+import { equalBytes } from "@noble/curves/utils.js";
+import { ripemd160 } from "@noble/hashes/legacy.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { concatBytes } from "@noble/hashes/utils.js";
 import { base64, hex } from "@scure/base";
-import { p2pkh, RawWitness, SigHash, Transaction } from "@scure/btc-signer";
+import { CompactSize, OutScript, p2pkh, RawWitness, SigHash, Transaction } from "@scure/btc-signer";
 import { ChainError } from "../errors.js";
 import type { BitcoinNetwork } from "../names.js";
 import type { EcdsaSigner, RecoverableSignature, TaprootSigner } from "../signer.js";
@@ -19,7 +26,8 @@ const TAG = sha256(new TextEncoder().encode("BIP0322-signed-message"));
 /** The BIP340-style tagged hash of the message that `to_spend` commits to. */
 export function bip322MessageHash(message: Uint8Array): Uint8Array {
   if (!(message instanceof Uint8Array)) throw new ChainError("invalid", "message must be bytes");
-  return sha256(Uint8Array.of(...TAG, ...TAG, ...message));
+  // Not spread into arguments: a message of a megabyte would overflow the stack.
+  return sha256(concatBytes(TAG, TAG, message));
 }
 
 const VIRTUAL = { version: 0, allowUnknownVersion: true, allowUnknownInputs: true, allowUnknownOutputs: true };
@@ -90,8 +98,10 @@ export async function signBitcoinMessage(
 }
 
 /**
- * Whether `signature` is a valid simple BIP322 signature of `message` by `address` (P2WPKH or
- * P2TR key path; other address types are refused, not guessed at).
+ * Whether `signature` proves that `address` signed `message`: a simple BIP322 signature (P2WPKH,
+ * P2TR key path) or a BIP137 one (P2PKH, P2SH-P2WPKH, P2WPKH). Any other address type, and any
+ * signature that does not decode, is `false`; only an address that is not one of `network` is
+ * an error (`ChainError("invalid")`).
  */
 export function verifyBitcoinMessage(
   message: Uint8Array,
@@ -100,9 +110,24 @@ export function verifyBitcoinMessage(
   network: BitcoinNetwork,
 ): boolean {
   const script = bitcoinAddressScript(address, network);
+  let bytes: Uint8Array;
+  try {
+    bytes = base64.decode(signature);
+  } catch {
+    return false;
+  }
+  return verifyLegacySignature(message, script, bytes) || verifyBip322Signature(message, script, bytes, network);
+}
+
+function verifyBip322Signature(
+  message: Uint8Array,
+  script: Uint8Array,
+  signature: Uint8Array,
+  network: BitcoinNetwork,
+): boolean {
   let stack: Uint8Array[];
   try {
-    stack = RawWitness.decode(base64.decode(signature));
+    stack = RawWitness.decode(signature);
   } catch {
     return false;
   }
@@ -125,7 +150,55 @@ export function verifyBitcoinMessage(
     const digest = toSign.preimageWitnessV1(0, [script], sighash, [0n]);
     return schnorr.verify(sig.subarray(0, 64), digest, script.subarray(2));
   }
-  throw new ChainError("unsupported", "keyshard signs and checks messages of P2WPKH and P2TR addresses only");
+  return false;
+}
+
+const LEGACY_PREFIX = new TextEncoder().encode("\x18Bitcoin Signed Message:\n");
+
+/** What a BIP137 signature signs: double SHA-256 of the prefix, the message's CompactSize length and the message. */
+export function legacyMessageHash(message: Uint8Array): Uint8Array {
+  if (!(message instanceof Uint8Array)) throw new ChainError("invalid", "message must be bytes");
+  const length = CompactSize.encode(BigInt(message.length));
+  return sha256(sha256(concatBytes(LEGACY_PREFIX, length, message)));
+}
+
+/**
+ * The address type each BIP137 header range (27 + 4·index + recovery id) claims, and how the
+ * recovered key is serialized before hashing: the claim is part of what must match, so a
+ * signature made for one address type never verifies for another type of the same key.
+ */
+const LEGACY_HEADER_TYPES = [
+  { type: "pkh", compressed: false },
+  { type: "pkh", compressed: true },
+  { type: "sh-wpkh", compressed: true },
+  { type: "wpkh", compressed: true },
+] as const;
+
+function verifyLegacySignature(message: Uint8Array, script: Uint8Array, signature: Uint8Array): boolean {
+  const header = signature[0];
+  if (signature.length !== 65 || header === undefined || header < 27 || header > 42) return false;
+  const digest = legacyMessageHash(message);
+  const claim = LEGACY_HEADER_TYPES[(header - 27) >> 2] as (typeof LEGACY_HEADER_TYPES)[number];
+  // Recovery accepts high-S signatures, as Bitcoin Core's verifymessage does: either form proves the key.
+  const key = tryOwner(() =>
+    secp256k1.Signature.fromBytes(signature.subarray(1), "compact")
+      .addRecoveryBit((header - 27) & 3)
+      .recoverPublicKey(digest)
+      .toBytes(claim.compressed),
+  );
+  if (key === undefined) return false;
+  const keyHash = hash160(key);
+  const expected =
+    claim.type === "pkh"
+      ? OutScript.encode({ type: "pkh", hash: keyHash })
+      : claim.type === "wpkh"
+        ? OutScript.encode({ type: "wpkh", hash: keyHash })
+        : OutScript.encode({ type: "sh", hash: hash160(OutScript.encode({ type: "wpkh", hash: keyHash })) });
+  return equalBytes(expected, script);
+}
+
+function hash160(bytes: Uint8Array): Uint8Array {
+  return ripemd160(sha256(bytes));
 }
 
 function tryOwner<T>(make: () => T): T | undefined {
