@@ -69,7 +69,16 @@ export {
   typedDataDigest,
 } from "./ethereum/message.js";
 export { NATIVE_COINS, nativeCoin } from "./ethereum/native.js";
-export { type Eip1193Provider, type KeyshardProviderOptions, keyshardProvider } from "./ethereum/provider.js";
+export {
+  EIP1193_ERROR_CODES,
+  Eip1193Error,
+  type Eip1193EventMap,
+  type Eip1193EventName,
+  type Eip1193Provider,
+  type KeyshardProviderOptions,
+  keyshardProvider,
+  type ProviderRpcError,
+} from "./ethereum/provider.js";
 export { MAINNET_TOKENS, type TokenInfo } from "./ethereum/tokens.js";
 export {
   attachEthereumSignature,

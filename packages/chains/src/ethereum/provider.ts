@@ -1,40 +1,106 @@
 /**
- * An EIP-1193 `request()` provider backed by a keyshard signer: what a dApp or a library such as
- * viem or ethers talks to as "the wallet". Account and signing methods are answered here; reads
- * are forwarded to the JSON-RPC node given by `rpcUrl`, which also fills in nonces, gas and fees
- * and receives the signed transactions.
+ * An EIP-1193 provider backed by a keyshard signer: what a dApp or a library such as viem, ethers
+ * or wagmi talks to as "the wallet". Account and signing methods are answered here; reads are
+ * forwarded to the JSON-RPC node given by `rpcUrl`, which also fills in nonces, gas and fees and
+ * receives the signed transactions. Every refusal is an EIP-1193 error with a standard code and a
+ * message saying why, so that it survives the wrapping of the dApp's own library.
  */
 import {
   type Address,
   createWalletClient,
   defineChain,
   type Hex,
+  HttpRequestError,
   http,
-  InvalidParamsRpcError,
   isHex,
-  SwitchChainError,
+  TimeoutError,
   type TypedDataDefinition,
   toHex,
-  UnauthorizedProviderError,
-  UnsupportedProviderMethodError,
 } from "viem";
+import { ChainError } from "../errors.js";
 import type { EcdsaSigner } from "../signer.js";
 import { keyshardAccount } from "./account.js";
 
 export interface KeyshardProviderOptions {
+  /**
+   * The key. A signer whose person or policy declines throws an error with `code: 4001`
+   * (`Eip1193Error`, or viem's `UserRejectedRequestError`); the dApp then sees "user rejected".
+   */
   signer: EcdsaSigner;
   chainId: number;
   /** A JSON-RPC endpoint of the chain; without it only account and signing methods work. */
   rpcUrl?: string;
 }
 
+/** The standard codes of EIP-1193 and JSON-RPC that this provider answers with. */
+export const EIP1193_ERROR_CODES = {
+  userRejected: 4001,
+  unauthorized: 4100,
+  unsupportedMethod: 4200,
+  disconnected: 4900,
+  chainDisconnected: 4901,
+  unrecognizedChain: 4902,
+  invalidParams: -32602,
+  internal: -32603,
+} as const;
+
+/** EIP-1193's `ProviderRpcError`. */
+export interface ProviderRpcError extends Error {
+  code: number;
+  data?: unknown;
+}
+
+/** A `ProviderRpcError` whose message is the reason alone, for the dApp's library to wrap. */
+export class Eip1193Error extends Error implements ProviderRpcError {
+  override readonly name = "Eip1193Error";
+  readonly data?: unknown;
+  constructor(
+    readonly code: number,
+    message: string,
+    options?: ErrorOptions & { data?: unknown },
+  ) {
+    super(message, options);
+    if (options?.data !== undefined) this.data = options.data;
+  }
+}
+
+export interface Eip1193EventMap {
+  connect(info: { chainId: Hex }): void;
+  disconnect(error: ProviderRpcError): void;
+  chainChanged(chainId: Hex): void;
+  accountsChanged(accounts: Address[]): void;
+  message(message: { type: string; data: unknown }): void;
+}
+
+export type Eip1193EventName = keyof Eip1193EventMap;
+
 export interface Eip1193Provider {
   request(args: { method: string; params?: unknown }): Promise<unknown>;
+  on<E extends Eip1193EventName>(event: E, listener: Eip1193EventMap[E]): this;
+  once<E extends Eip1193EventName>(event: E, listener: Eip1193EventMap[E]): this;
+  removeListener<E extends Eip1193EventName>(event: E, listener: Eip1193EventMap[E]): this;
+  off<E extends Eip1193EventName>(event: E, listener: Eip1193EventMap[E]): this;
 }
+
+const {
+  userRejected,
+  unauthorized,
+  unsupportedMethod,
+  disconnected,
+  chainDisconnected,
+  unrecognizedChain,
+  invalidParams,
+  internal,
+} = EIP1193_ERROR_CODES;
 
 /** Raw-digest signing (`eth_sign`) is blind signing: nobody can show what is being approved. */
 const REFUSED_METHODS = new Set(["eth_sign", "eth_signTypedData", "eth_signTypedData_v1", "eth_signTypedData_v3"]);
 
+/**
+ * The provider serves one account on one chain for its whole life, so `chainChanged` and
+ * `accountsChanged` are never emitted and `disconnect` has no cause; `connect` is emitted once,
+ * on the microtask after creation, so listeners added right after `keyshardProvider()` hear it.
+ */
 export function keyshardProvider(options: KeyshardProviderOptions): Eip1193Provider {
   const { chainId, rpcUrl } = options;
   const account = keyshardAccount(options.signer);
@@ -45,69 +111,152 @@ export function keyshardProvider(options: KeyshardProviderOptions): Eip1193Provi
     rpcUrls: { default: { http: rpcUrl === undefined ? [] : [rpcUrl] } },
   });
   const node = rpcUrl === undefined ? undefined : createWalletClient({ account, chain, transport: http(rpcUrl) });
+  const events = new Listeners();
 
   function upstream(method: string) {
-    if (node === undefined)
-      throw new UnsupportedProviderMethodError(new Error(`${method} needs a JSON-RPC node (rpcUrl)`));
+    if (node === undefined) throw new Eip1193Error(unsupportedMethod, `${method} needs a JSON-RPC node (rpcUrl)`);
     return node;
   }
 
   const checkOwnAddress = (address: unknown) => checkAddress(address, account.address);
 
-  return {
+  async function answer(method: string, params: unknown): Promise<unknown> {
+    const list = params === undefined ? [] : Array.isArray(params) ? params : invalid("params must be an array");
+    switch (method) {
+      case "eth_accounts":
+      case "eth_requestAccounts":
+        return [account.address];
+      case "eth_chainId":
+        return toHex(chainId);
+      case "personal_sign": {
+        const [data, address] = list;
+        checkOwnAddress(address);
+        if (typeof data !== "string" || !isHex(data)) invalid("personal_sign expects hex-encoded message bytes");
+        return account.signMessage({ message: { raw: data as Hex } });
+      }
+      case "eth_signTypedData_v4": {
+        const [address, typedData] = list;
+        checkOwnAddress(address);
+        const parsed = parseTypedData(typedData);
+        // As wallets do: a signature for another chain's contract (a Permit there) is not asked for here.
+        const domainChain = (parsed.domain as { chainId?: unknown } | undefined)?.chainId;
+        if (domainChain !== undefined && !sameChain(domainChain, chainId))
+          invalid(`typed data is for chain ${String(domainChain)}, this provider serves chain ${chainId}`);
+        return account.signTypedData(parsed);
+      }
+      case "eth_signTransaction": {
+        const request = await upstream(method).prepareTransactionRequest(
+          transactionRequest(list[0], account.address, chainId),
+        );
+        return account.signTransaction(request as never);
+      }
+      case "eth_sendTransaction":
+        return upstream(method).sendTransaction(transactionRequest(list[0], account.address, chainId));
+      case "wallet_switchEthereumChain": {
+        const target = (list[0] as { chainId?: unknown } | undefined)?.chainId;
+        if (target !== toHex(chainId))
+          throw new Eip1193Error(unrecognizedChain, `this provider serves chain ${chainId} only`);
+        return null;
+      }
+      default:
+        if (REFUSED_METHODS.has(method))
+          throw new Eip1193Error(unsupportedMethod, `${method} signs blindly and is refused`);
+        return upstream(method).request({ method, params: list } as never);
+    }
+  }
+
+  const provider: Eip1193Provider = {
     async request({ method, params }) {
-      const list = params === undefined ? [] : Array.isArray(params) ? params : invalid("params must be an array");
-      switch (method) {
-        case "eth_accounts":
-        case "eth_requestAccounts":
-          return [account.address];
-        case "eth_chainId":
-          return toHex(chainId);
-        case "personal_sign": {
-          const [data, address] = list;
-          checkOwnAddress(address);
-          if (typeof data !== "string" || !isHex(data)) invalid("personal_sign expects hex-encoded message bytes");
-          return account.signMessage({ message: { raw: data as Hex } });
-        }
-        case "eth_signTypedData_v4": {
-          const [address, typedData] = list;
-          checkOwnAddress(address);
-          const parsed = parseTypedData(typedData);
-          // As wallets do: a signature for another chain's contract (a Permit there) is not asked for here.
-          const domainChain = (parsed.domain as { chainId?: unknown } | undefined)?.chainId;
-          if (domainChain !== undefined && !sameChain(domainChain, chainId))
-            invalid(`typed data is for chain ${String(domainChain)}, this provider serves chain ${chainId}`);
-          return account.signTypedData(parsed);
-        }
-        case "eth_signTransaction": {
-          const request = await upstream(method).prepareTransactionRequest(
-            transactionRequest(list[0], account.address, chainId),
-          );
-          return account.signTransaction(request as never);
-        }
-        case "eth_sendTransaction":
-          return upstream(method).sendTransaction(transactionRequest(list[0], account.address, chainId));
-        case "wallet_switchEthereumChain": {
-          const target = (list[0] as { chainId?: unknown } | undefined)?.chainId;
-          if (target !== toHex(chainId)) throw new SwitchChainError(new Error(`this provider serves chain ${chainId}`));
-          return null;
-        }
-        default:
-          if (REFUSED_METHODS.has(method))
-            throw new UnsupportedProviderMethodError(new Error(`${method} signs blindly and is refused`));
-          return upstream(method).request({ method, params: list } as never);
+      try {
+        return await answer(method, params);
+      } catch (error) {
+        throw providerError(error);
       }
     },
+    on(event, listener) {
+      events.add(event, listener as Listener, false);
+      return provider;
+    },
+    once(event, listener) {
+      events.add(event, listener as Listener, true);
+      return provider;
+    },
+    removeListener(event, listener) {
+      events.remove(event, listener as Listener);
+      return provider;
+    },
+    off(event, listener) {
+      events.remove(event, listener as Listener);
+      return provider;
+    },
   };
+  queueMicrotask(() => events.emit("connect", { chainId: toHex(chainId) }));
+  return provider;
+}
+
+type Listener = (payload: never) => void;
+
+/** Node's EventEmitter semantics (duplicates allowed, the latest one removed first), without Node. */
+class Listeners {
+  readonly #byEvent = new Map<Eip1193EventName, { listener: Listener; once: boolean }[]>();
+
+  add(event: Eip1193EventName, listener: Listener, once: boolean): void {
+    this.#byEvent.set(event, [...(this.#byEvent.get(event) ?? []), { listener, once }]);
+  }
+
+  remove(event: Eip1193EventName, listener: Listener): void {
+    const entries = this.#byEvent.get(event) ?? [];
+    const index = entries.map((entry) => entry.listener).lastIndexOf(listener);
+    if (index >= 0) this.#byEvent.set(event, [...entries.slice(0, index), ...entries.slice(index + 1)]);
+  }
+
+  emit<E extends Eip1193EventName>(event: E, payload: Parameters<Eip1193EventMap[E]>[0]): void {
+    const entries = this.#byEvent.get(event) ?? [];
+    this.#byEvent.set(
+      event,
+      entries.filter((entry) => !entry.once),
+    );
+    for (const { listener } of entries) (listener as (payload: unknown) => void)(payload);
+  }
+}
+
+/** The codes a signer or this provider uses for its own refusals, wherever they sit in a chain of causes. */
+const PROVIDER_CODES = new Set<number>([
+  userRejected,
+  unauthorized,
+  unsupportedMethod,
+  disconnected,
+  chainDisconnected,
+]);
+
+/**
+ * What the caller receives: an error that already carries a numeric code (ours, or the node's)
+ * as it is; otherwise the reason found among its causes (a signer's refusal, keyshard's
+ * `ChainError`, an unreachable node) as an `Eip1193Error` with the original as its cause.
+ */
+function providerError(error: unknown): unknown {
+  if (typeof (error as { code?: unknown } | null)?.code === "number") return error;
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === "number" && PROVIDER_CODES.has(code))
+      return new Eip1193Error(code, cause.message, { cause: error });
+    if (cause instanceof ChainError)
+      return new Eip1193Error(cause.code === "bad-signature" ? internal : invalidParams, cause.message, {
+        cause: error,
+      });
+    if ((cause instanceof HttpRequestError && cause.status === undefined) || cause instanceof TimeoutError)
+      return new Eip1193Error(chainDisconnected, "the chain's JSON-RPC node (rpcUrl) did not answer", { cause: error });
+  }
+  return error;
 }
 
 function checkAddress(address: unknown, own: Address): void {
   if (typeof address !== "string" || address.toLowerCase() !== own.toLowerCase())
-    throw new UnauthorizedProviderError(new Error(`this provider signs only for ${own}`));
+    throw new Eip1193Error(unauthorized, `this provider signs only for ${own}`);
 }
 
 function invalid(message: string): never {
-  throw new InvalidParamsRpcError(new Error(message));
+  throw new Eip1193Error(invalidParams, message);
 }
 
 function parseTypedData(value: unknown): TypedDataDefinition {
@@ -159,12 +308,54 @@ function transactionRequest(value: unknown, own: Address, chainId: number) {
   const maxFeePerGas = quantity(tx.maxFeePerGas, "maxFeePerGas");
   const maxPriorityFeePerGas = quantity(tx.maxPriorityFeePerGas, "maxPriorityFeePerGas");
   const gasPrice = quantity(tx.gasPrice, "gasPrice");
-  return {
+  const type = transactionType(tx);
+  if (type === "legacy" && (maxFeePerGas !== undefined || maxPriorityFeePerGas !== undefined))
+    invalid("a legacy (0x0) transaction pays gasPrice, not maxFeePerGas");
+  if (type === "eip1559" && gasPrice !== undefined)
+    invalid("an EIP-1559 (0x2) transaction pays maxFeePerGas, not gasPrice");
+  const common = {
     to: (tx.to ?? undefined) as Address | undefined,
     data: data as Hex | undefined,
     value: quantity(tx.value, "value"),
     gas: quantity(tx.gas, "gas"),
     nonce: nonce === undefined ? undefined : Number(nonce),
-    ...(gasPrice !== undefined ? { gasPrice } : { maxFeePerGas, maxPriorityFeePerGas }),
   };
+  // Without a declared type the fee fields say which one, and viem picks for the chain when neither does.
+  if (type === "legacy" || (type === undefined && gasPrice !== undefined))
+    return { ...common, type: "legacy" as const, gasPrice };
+  return { ...common, ...(type === undefined ? {} : { type }), maxFeePerGas, maxPriorityFeePerGas };
+}
+
+const SIGNED_TYPES = new Map<bigint, "legacy" | "eip1559">([
+  [0n, "legacy"],
+  [2n, "eip1559"],
+]);
+const REFUSED_TYPE_NAMES = new Map([
+  [1n, "EIP-2930 access list"],
+  [3n, "EIP-4844 blob"],
+  [4n, "EIP-7702 authorization"],
+]);
+
+/**
+ * The EIP-2718 type asked for, refused unless keyshard signs it. A field only another type has
+ * decides over the declared `type`: dropping it would sign a transaction the dApp did not ask for.
+ */
+function transactionType(tx: Record<string, unknown>): "legacy" | "eip1559" | undefined {
+  const implied =
+    tx.authorizationList !== undefined
+      ? 4n
+      : tx.blobVersionedHashes !== undefined || tx.maxFeePerBlobGas !== undefined || tx.blobs !== undefined
+        ? 3n
+        : tx.accessList !== undefined && tx.gasPrice !== undefined
+          ? 1n
+          : undefined;
+  const type = implied ?? quantity(tx.type, "type");
+  if (type === undefined) return undefined;
+  const signed = SIGNED_TYPES.get(type);
+  if (signed !== undefined) return signed;
+  const name = REFUSED_TYPE_NAMES.get(type);
+  return invalid(
+    `transaction type 0x${type.toString(16)}${name === undefined ? "" : ` (${name})`} is not signed by keyshard, ` +
+      "only EIP-1559 (0x2) and legacy EIP-155 (0x0) transactions",
+  );
 }

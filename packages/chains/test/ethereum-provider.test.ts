@@ -1,0 +1,253 @@
+/**
+ * keyshardProvider as a dApp's library meets it: the EIP-1193 events wagmi's injected connector
+ * listens to, and refusals that keep their EIP-1193 code and their reason through viem's own
+ * error wrapping (a wallet client on `custom(provider)`, anvil as the node).
+ */
+import { createServer } from "node:net";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import {
+  BaseError,
+  createPublicClient,
+  createWalletClient,
+  custom,
+  defineChain,
+  type EIP1193Events,
+  getAddress,
+  http,
+  parseEther,
+  parseGwei,
+  toHex,
+  UserRejectedRequestError,
+} from "viem";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+  ChainError,
+  type EcdsaSigner,
+  Eip1193Error,
+  ethereumAddress,
+  keyshardAccount,
+  keyshardProvider,
+} from "../src/index.js";
+import { type Anvil, startAnvil } from "./anvil.js";
+
+const CHAIN_ID = 31337;
+const chain = defineChain({
+  id: CHAIN_ID,
+  name: "anvil",
+  nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+  rpcUrls: { default: { http: [] } },
+});
+const RECIPIENT = getAddress("0x00000000000000000000000000000000000b0b00");
+
+function keySigner(): EcdsaSigner {
+  const secret = secp256k1.utils.randomSecretKey();
+  return {
+    publicKey: secp256k1.getPublicKey(secret, true),
+    async signDigest(digest) {
+      const bytes = secp256k1.sign(digest, secret, { prehash: false, format: "recovered" });
+      const signature = secp256k1.Signature.fromBytes(bytes, "recovered");
+      return { r: signature.r, s: signature.s, recovery: signature.recovery as number };
+    },
+  };
+}
+
+/** A signer whose person says no. */
+const decliningSigner: EcdsaSigner = {
+  publicKey: keySigner().publicKey,
+  signDigest: () => Promise.reject(new Eip1193Error(4001, "declined at the confirming device")),
+};
+
+/** The error a promise rejects with, as viem's error type. */
+async function failure(promise: Promise<unknown>): Promise<BaseError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(BaseError);
+  return error as BaseError;
+}
+
+/** The code a dApp reads first (viem's wrapper) must be ours, and our error must still be in the chain. */
+function expectRefusal(error: BaseError, code: number, reason: string) {
+  const firstCoded = error.walk((e) => typeof (e as { code?: unknown }).code === "number");
+  expect(firstCoded).toHaveProperty("code", code);
+  expect(error.walk((e) => e instanceof Eip1193Error)).toMatchObject({ code, message: reason });
+  expect(error.message).toContain(reason);
+}
+
+let anvil: Anvil;
+
+beforeAll(async () => {
+  anvil = await startAnvil();
+});
+
+afterAll(async () => {
+  await anvil?.stop();
+});
+
+async function funded(signer: EcdsaSigner) {
+  const provider = keyshardProvider({ signer, chainId: CHAIN_ID, rpcUrl: anvil.url });
+  const address = ethereumAddress(signer.publicKey);
+  await anvil.rpc("anvil_setBalance", [address, toHex(parseEther("1"))]);
+  const dapp = createWalletClient({ account: address, chain, transport: custom(provider) });
+  return { provider, address, dapp };
+}
+
+describe("EIP-1193 events", () => {
+  it("emits connect with the hex chain id once, right after creation, to the listeners still registered", async () => {
+    const provider = keyshardProvider({ signer: keySigner(), chainId: CHAIN_ID });
+    const heard = vi.fn();
+    const once = vi.fn();
+    const removed = vi.fn();
+    const alsoRemoved = vi.fn();
+    expect(provider.on("connect", heard).once("connect", once).on("connect", removed)).toBe(provider);
+    provider.on("connect", alsoRemoved).removeListener("connect", removed).off("connect", alsoRemoved);
+    await Promise.resolve();
+    expect(heard).toHaveBeenCalledExactlyOnceWith({ chainId: toHex(CHAIN_ID) });
+    expect(once).toHaveBeenCalledExactlyOnceWith({ chainId: toHex(CHAIN_ID) });
+    expect(removed).not.toHaveBeenCalled();
+    expect(alsoRemoved).not.toHaveBeenCalled();
+  });
+
+  it("takes the listeners of wagmi's injected connector and never changes chain or account", async () => {
+    const provider = keyshardProvider({ signer: keySigner(), chainId: CHAIN_ID });
+    // What viem and wagmi type an injected provider's events as.
+    const events: EIP1193Events = provider;
+    const chainChanged = vi.fn();
+    const accountsChanged = vi.fn();
+    const disconnect = vi.fn();
+    const connect = vi.fn();
+    events.on("accountsChanged", accountsChanged);
+    events.on("chainChanged", chainChanged);
+    events.on("disconnect", disconnect);
+    events.on("connect", connect);
+    events.removeListener("connect", connect);
+
+    await provider.request({ method: "eth_requestAccounts" });
+    expect(
+      await provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId: toHex(CHAIN_ID) }] }),
+    ).toBe(null);
+    await expect(
+      provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId: "0x1" }] }),
+    ).rejects.toMatchObject({ code: 4902, message: `this provider serves chain ${CHAIN_ID} only` });
+    expect(connect).not.toHaveBeenCalled();
+    expect(chainChanged).not.toHaveBeenCalled();
+    expect(accountsChanged).not.toHaveBeenCalled();
+    expect(disconnect).not.toHaveBeenCalled();
+  });
+});
+
+describe("refusals keep their code and reason through viem", () => {
+  it("a blind-signing method: 4200 and why", async () => {
+    const { address, dapp } = await funded(keySigner());
+    const error = await failure(dapp.request({ method: "eth_sign", params: [address, `0x${"11".repeat(32)}`] }));
+    expectRefusal(error, 4200, "eth_sign signs blindly and is refused");
+  });
+
+  it("another account's signature: 4100 and why", async () => {
+    const { address, dapp } = await funded(keySigner());
+    const error = await failure(dapp.signMessage({ account: RECIPIENT, message: "hello" }));
+    expectRefusal(error, 4100, `this provider signs only for ${address}`);
+  });
+
+  it("a read without a node: 4200 and why", async () => {
+    const provider = keyshardProvider({ signer: keySigner(), chainId: CHAIN_ID });
+    const error = await failure(createPublicClient({ chain, transport: custom(provider) }).getBlockNumber());
+    expectRefusal(error, 4200, "eth_blockNumber needs a JSON-RPC node (rpcUrl)");
+  });
+
+  it("a node that does not answer: 4901", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const provider = keyshardProvider({ signer: keySigner(), chainId: CHAIN_ID, rpcUrl: `http://127.0.0.1:${port}` });
+    const error = await failure(createPublicClient({ chain, transport: custom(provider) }).getBlockNumber());
+    expectRefusal(error, 4901, "the chain's JSON-RPC node (rpcUrl) did not answer");
+  });
+
+  it("a signer that declines: 4001, viem's UserRejectedRequestError, for messages and transactions", async () => {
+    const { dapp } = await funded(decliningSigner);
+    const message = await failure(dapp.signMessage({ message: "hello" }));
+    expect(message.walk((e) => e instanceof UserRejectedRequestError)).not.toBeNull();
+    expect(message.message).toContain("declined at the confirming device");
+
+    // Inside the provider viem wraps the signer's refusal in a TransactionExecutionError; the dApp
+    // still gets the code at the first level.
+    const transaction = await failure(dapp.sendTransaction({ to: RECIPIENT, value: 1n }));
+    expect(transaction.cause).toBeInstanceOf(UserRejectedRequestError);
+    expect((transaction.cause as UserRejectedRequestError).code).toBe(4001);
+    expect(transaction.message).toContain("declined at the confirming device");
+  });
+});
+
+describe("a signer's bad signature", () => {
+  it("is an internal error, -32603, with keyshard's reason", async () => {
+    const lying: EcdsaSigner = { publicKey: keySigner().publicKey, signDigest: keySigner().signDigest };
+    const { dapp } = await funded(lying);
+    const error = await failure(dapp.sendTransaction({ to: RECIPIENT, value: 1n }));
+    expectRefusal(error, -32603, "signature does not recover to the signer's key");
+  });
+});
+
+describe("transaction types keyshard does not sign", () => {
+  const HASH = `0x01${"ab".repeat(31)}` as const;
+
+  it("are refused by the provider with -32602 naming the type, through viem", async () => {
+    const { dapp } = await funded(keySigner());
+    const gasPrice = parseGwei("2");
+    const cases = [
+      [dapp.sendTransaction({ to: RECIPIENT, value: 1n, gasPrice, accessList: [] }), "0x1 (EIP-2930 access list)"],
+      [
+        dapp.sendTransaction({ to: RECIPIENT, blobVersionedHashes: [HASH], maxFeePerBlobGas: 1n } as never),
+        "0x3 (EIP-4844 blob)",
+      ],
+    ] as const;
+    for (const [attempt, type] of cases) {
+      const error = await failure(attempt);
+      const reason = `transaction type ${type} is not signed by keyshard, only EIP-1559 (0x2) and legacy EIP-155 (0x0) transactions`;
+      expectRefusal(error, -32602, reason);
+    }
+  });
+
+  it("are refused however they are declared, and a declared type is kept", async () => {
+    const { provider, address, dapp } = await funded(keySigner());
+    const send = (tx: Record<string, unknown>) =>
+      provider.request({ method: "eth_sendTransaction", params: [{ from: address, to: RECIPIENT, ...tx }] });
+    await expect(send({ type: "0x4", authorizationList: [] })).rejects.toMatchObject({
+      code: -32602,
+      message: expect.stringContaining("transaction type 0x4 (EIP-7702 authorization)"),
+    });
+    await expect(send({ type: "0x2", maxFeePerBlobGas: "0x1" })).rejects.toMatchObject({
+      message: expect.stringContaining("transaction type 0x3"),
+    });
+    await expect(send({ type: "0x7e" })).rejects.toMatchObject({
+      message: expect.stringContaining("transaction type 0x7e is not signed"),
+    });
+    await expect(send({ type: "0x2", gasPrice: "0x1" })).rejects.toMatchObject({ code: -32602 });
+    await expect(send({ type: "0x0", maxFeePerGas: "0x1" })).rejects.toMatchObject({ code: -32602 });
+
+    const hash = await dapp.sendTransaction({ type: "legacy", to: RECIPIENT, value: 1n });
+    const client = createPublicClient({ chain, transport: http(anvil.url) });
+    expect(await client.waitForTransactionReceipt({ hash })).toMatchObject({ status: "success", type: "legacy" });
+  });
+
+  it("are refused by keyshardAccount under viem's own wallet client, the reason kept", async () => {
+    const account = keyshardAccount(keySigner());
+    await anvil.rpc("anvil_setBalance", [account.address, toHex(parseEther("1"))]);
+    const wallet = createWalletClient({ account, chain, transport: http(anvil.url) });
+    const error = await failure(
+      wallet.sendTransaction({ to: RECIPIENT, value: 1n, gasPrice: parseGwei("2"), accessList: [] }),
+    );
+    const reason = error.walk((e) => e instanceof ChainError);
+    expect(reason?.message).toBe("transaction type 0x1 is not signed by keyshard");
+    expect(error.message).toContain("transaction type 0x1 is not signed by keyshard");
+
+    // Without a chain id a legacy transaction is valid on every chain.
+    await expect(
+      account.signTransaction({ type: "legacy", to: RECIPIENT, nonce: 0, gas: 21_000n, gasPrice: 1n }),
+    ).rejects.toThrow("legacy transaction without EIP-155 chain id can be replayed on any chain");
+  });
+});
