@@ -13,7 +13,14 @@ import { ethereumSigningDigest } from "@keyshard/chains";
 import { type ShareOf, scheme, WALLET_DEVICE } from "@keyshard/mpc";
 import { driveSession, newDeviceIdentity, type RoundReply, signedFetch, toWire } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import { ethereumTransfer, freshPostgres, mailedCode, spawnProvider, startMailbox } from "../test/harness.js";
+import {
+  ethereumTransfer,
+  freshPostgres,
+  mailedCode,
+  scrapeMetrics,
+  spawnProvider,
+  startMailbox,
+} from "../test/harness.js";
 
 const CLIENTS = 16;
 const SEQUENTIAL_RUNS = 30;
@@ -132,7 +139,7 @@ async function run(database: "pglite" | "postgres"): Promise<void> {
     );
     clearInterval(sampler);
     const serverCpu = cpuMs(child) - cpuAtStart;
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metrics = await scrapeMetrics(url);
     const runs = (how: string) =>
       Number(metrics.match(new RegExp(`keyshard_ecdsa2p_sign_runs_total\\{precomputed="${how}"\\} (\\d+)`))?.[1]);
     const megabytes = (metric: string) =>

@@ -10,6 +10,7 @@ import { randomBytes } from "@noble/hashes/utils.js";
 import { appendAudit, SYSTEM_CHAIN } from "./audit/log.js";
 import type { ProviderContext } from "./context.js";
 import { type Delays, resolveDelays } from "./delays.js";
+import { checkMetricsToken } from "./http/plugins/metrics.js";
 import { devMailUrl, newDevMailToken } from "./http/routes/dev-mail.js";
 import { buildServer, type ServerOptions } from "./http/server.js";
 import { startJobs } from "./jobs.js";
@@ -44,6 +45,7 @@ export interface ProviderConfig {
   port?: number;
   now?: () => number;
   logger?: ServerOptions["logger"];
+  metricsToken?: ServerOptions["metricsToken"];
   /** Requests per client and minute on the routes that send or check codes (default 10). */
   authRateLimit?: number;
   /**
@@ -81,6 +83,7 @@ export interface RunningProvider {
 export async function startProvider(config: ProviderConfig): Promise<RunningProvider> {
   // Before anything is opened or created: a refused setting leaves nothing behind.
   const delays = resolveDelays(config, config.trial === true);
+  if (config.metricsToken !== undefined) checkMetricsToken(config.metricsToken);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   // One provider per data folder, also on PostgreSQL: the master key file is there.
   const lock = lockDataDir(config.dataDir);
@@ -132,7 +135,10 @@ async function startLocked(config: ProviderConfig, lock: DataDirLock, delays: De
       details: { database: db.kind },
     }),
   );
-  const app = await buildServer(context, { logger: config.logger ?? false });
+  const app = await buildServer(context, {
+    logger: config.logger ?? false,
+    ...(config.metricsToken !== undefined && { metricsToken: config.metricsToken }),
+  });
   notifier.log = app.log;
   const url = await app.listen({ host: config.host ?? "127.0.0.1", port: config.port ?? 0 });
   const stopJobs = startJobs(context, app.log);

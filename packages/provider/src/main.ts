@@ -53,6 +53,8 @@ try {
     host: env.HOST ?? "127.0.0.1",
     port,
     logger: env.KEYSHARD_LOG === "off" ? false : { level: env.KEYSHARD_LOG ?? "info" },
+    // Set but empty, as a deployment template leaves it, is unset: /metrics is then not served.
+    ...(env.KEYSHARD_METRICS_TOKEN && { metricsToken: env.KEYSHARD_METRICS_TOKEN }),
   });
   if (provider.createdKeyFile)
     console.log(

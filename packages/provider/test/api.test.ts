@@ -7,6 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { endpoints } from "@keyshard/api";
 import { signRequest } from "@keyshard/transport";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BODY_LIMIT } from "../src/http/plugins/json-body.js";
@@ -15,6 +16,7 @@ import {
   createWallet,
   type ProviderProcess,
   START_ARGUMENTS,
+  scrapeMetrics,
   send,
   spawnProvider,
   startTestProvider,
@@ -43,7 +45,7 @@ describe("a real provider process (npm start)", () => {
     expect(await (await fetch(`${url}/health`)).json()).toEqual({ ok: true, database: "pglite" });
   });
 
-  it("serves OpenAPI at /docs and Prometheus metrics at /metrics", async () => {
+  it("serves OpenAPI at /docs, and Prometheus metrics at /metrics to the token in KEYSHARD_METRICS_TOKEN only", async () => {
     const spec = (await (await fetch(`${url}/docs/json`)).json()) as {
       openapi: string;
       paths: Record<string, unknown>;
@@ -52,8 +54,28 @@ describe("a real provider process (npm start)", () => {
     expect(Object.keys(spec.paths)).toEqual(
       expect.arrayContaining(["/v1/devices", "/v1/devices/verify", "/v1/audit/verify"]),
     );
-    const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).toContain("keyshard_http_request_seconds");
+    expect(await scrapeMetrics(url)).toContain("keyshard_http_request_seconds");
+    const unauthenticated = await fetch(`${url}/metrics`);
+    expect(unauthenticated.status).toBe(401);
+    expect(await unauthenticated.json()).toEqual({ error: "unauthorized", message: expect.any(String) });
+  });
+
+  it("names every operation of the OpenAPI document by its endpoint's name in the API contract", async () => {
+    const spec = (await (await fetch(`${url}/docs/json`)).json()) as {
+      paths: Record<string, Record<string, { operationId?: string }>>;
+    };
+    const operations = Object.entries(spec.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ key: `${method.toUpperCase()} ${path}`, operation })),
+    );
+    const ids = operations.map((o) => o.operation.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    // The document writes a path parameter `{id}` where the table, in Fastify's form, has `:id`.
+    const nameOf = new Map(
+      Object.entries(endpoints).map(([name, e]) => [`${e.method} ${e.path.replace(/:(\w+)/g, "{$1}")}`, name]),
+    );
+    expect(Object.fromEntries(operations.map((o) => [o.key, o.operation.operationId]))).toEqual(
+      Object.fromEntries(nameOf),
+    );
   });
 
   it("registers a device over HTTP (the code is in the outbox: no SMTP configured)", async () => {

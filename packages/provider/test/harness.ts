@@ -92,6 +92,16 @@ export async function startMailbox(
   return { url: `smtp://127.0.0.1:${port}`, mails, close: () => new Promise((r) => server.close(() => r())) };
 }
 
+/** The bearer token test providers serve /metrics to, unless a test starts one without. */
+export const METRICS_TOKEN = "test-metrics-token-0123456789abcdef";
+
+/** The provider's Prometheus metrics, scraped with `METRICS_TOKEN`. */
+export async function scrapeMetrics(url: string): Promise<string> {
+  const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}: ${await response.text()}`);
+  return response.text();
+}
+
 export interface TestProvider extends RunningProvider {
   dataDir: string;
   /** Set when the provider runs on PostgreSQL. */
@@ -115,6 +125,8 @@ export async function startTestProvider(
     recoveryHoldMs?: number;
     challengeRandom?: (n: number) => Uint8Array;
     mailbox?: MailboxOptions;
+    /** Default `METRICS_TOKEN`; null serves no /metrics. */
+    metricsToken?: string | null;
   } = {},
 ): Promise<TestProvider> {
   const dataDir = mkdtempSync(join(tmpdir(), "keyshard-provider-"));
@@ -135,6 +147,7 @@ export async function startTestProvider(
     ...(options.faceAttemptsPerDay !== undefined && { faceAttemptsPerDay: options.faceAttemptsPerDay }),
     ...(options.recoveryHoldMs !== undefined && { recoveryHoldMs: options.recoveryHoldMs }),
     ...(options.challengeRandom && { challengeRandom: options.challengeRandom }),
+    ...(options.metricsToken !== null && { metricsToken: options.metricsToken ?? METRICS_TOKEN }),
     now: () => Date.now() + offset,
   });
   return {
@@ -254,7 +267,15 @@ export const START_ARGUMENTS = (() => {
 export async function spawnProvider(env: Record<string, string> = {}): Promise<ProviderProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), "keyshard-process-"));
   const child = spawn(process.execPath, START_ARGUMENTS, {
-    env: { ...process.env, KEYSHARD_DATA_DIR: dataDir, PORT: "0", KEYSHARD_LOG: "off", DATABASE_URL: "", ...env },
+    env: {
+      ...process.env,
+      KEYSHARD_DATA_DIR: dataDir,
+      PORT: "0",
+      KEYSHARD_LOG: "off",
+      DATABASE_URL: "",
+      KEYSHARD_METRICS_TOKEN: METRICS_TOKEN,
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

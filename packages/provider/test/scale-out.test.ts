@@ -16,6 +16,7 @@ import {
   freshPostgres,
   type ProviderProcess,
   type SessionReply,
+  scrapeMetrics,
   spawnProvider,
   TestDevice,
 } from "./harness.js";
@@ -133,7 +134,7 @@ describe("scale-out: two replicas on one PostgreSQL", () => {
 
   it("the built provider's worker thread makes signing work ahead", async () => {
     const aheadRuns = async () => {
-      const metrics = await (await fetch(`${b.url}/metrics`)).text();
+      const metrics = await scrapeMetrics(b.url);
       return Number(metrics.match(/keyshard_ecdsa2p_sign_runs_total\{precomputed="ahead"\} (\d+)/)?.[1] ?? 0);
     };
     // The pool refills between signatures; the worker's first start loads its code.

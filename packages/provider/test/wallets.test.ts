@@ -33,6 +33,7 @@ import {
   type DatabaseKind,
   drive,
   type SessionReply,
+  scrapeMetrics,
   startTestProvider,
   type TestDevice,
   type TestProvider,
@@ -210,7 +211,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("hybrid wallets on %s", (kin
 
   /** How many of the provider's ecdsa2p runs took a precomputation made ahead (`ahead`) or made their own. */
   const precomputedRuns = async (how: "ahead" | "in-run") => {
-    const metrics = await (await fetch(`${provider.url}/metrics`)).text();
+    const metrics = await scrapeMetrics(provider.url);
     return Number(metrics.match(new RegExp(`keyshard_ecdsa2p_sign_runs_total\\{precomputed="${how}"\\} (\\d+)`))?.[1]);
   };
 

@@ -1,9 +1,18 @@
 /**
  * A route registered from its entry in the API contract's endpoint table (`@keyshard/api`): the
  * method, path and schemas come from there, the route file gives its configuration (auth, rate
- * limit), its documentation and its handler, whose reply is sent with the endpoint's status.
+ * limit), its documentation and its handler, whose reply is sent with the endpoint's status. Its
+ * name in the table is its OpenAPI operationId, the name a generated client gives its method.
  */
-import { type BodyOf, type Endpoint, ErrorBody, type ParamsOf, type QueryOf, type ReplyOf } from "@keyshard/api";
+import {
+  type BodyOf,
+  type Endpoint,
+  ErrorBody,
+  endpoints,
+  type ParamsOf,
+  type QueryOf,
+  type ReplyOf,
+} from "@keyshard/api";
 import type { FastifyContextConfig, FastifyRequest } from "fastify";
 import type { App } from "./app.js";
 
@@ -20,6 +29,8 @@ export type EndpointRequest<E extends Endpoint> = FastifyRequest<{
   Body: BodyOf<E>;
 }>;
 
+const NAME_OF = new Map<Endpoint, string>(Object.entries(endpoints).map(([name, endpoint]) => [endpoint, name]));
+
 export function route<E extends Endpoint>(
   app: App,
   endpoint: E,
@@ -27,11 +38,14 @@ export function route<E extends Endpoint>(
   handler: (request: EndpointRequest<E>) => ReplyOf<E> | Promise<ReplyOf<E>>,
 ): void {
   const { method, path, params, querystring, body, status, reply } = endpoint;
+  const operationId = NAME_OF.get(endpoint);
+  if (operationId === undefined) throw new Error(`${method} ${path} is not an endpoint of the API contract's table`);
   app.route({
     method,
     url: path,
     ...(options.config && { config: options.config }),
     schema: {
+      operationId,
       summary: options.summary,
       ...(options.description !== undefined && { description: options.description }),
       ...(params && { params }),

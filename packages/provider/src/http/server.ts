@@ -31,6 +31,8 @@ import { walletRoutes } from "./routes/wallets.js";
 export interface ServerOptions {
   /** A pino logger config, or false for none (tests). */
   logger?: boolean | Record<string, unknown>;
+  /** The bearer token Prometheus scrapes /metrics with; without it, /metrics is not served. */
+  metricsToken?: string;
 }
 
 export async function buildServer(ctx: ProviderContext, options: ServerOptions = {}): Promise<App> {
@@ -48,7 +50,7 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
   if (ctx.trial) trialPlugin(app);
   errorsPlugin(app);
   authPlugin(app, ctx);
-  metricsPlugin(app, ctx);
+  metricsPlugin(app, ctx, options.metricsToken);
   requestLogPlugin(app);
 
   app.get("/health", { schema: { hide: true } }, async () => ({ ok: true, database: ctx.db.kind }));

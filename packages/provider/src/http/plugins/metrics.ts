@@ -1,12 +1,46 @@
 /**
  * Prometheus metrics at /metrics: the process's defaults, request latency by route and status,
  * and how often a signing run found its precomputation made ahead.
+ *
+ * They are served on the API's own port, to scrapers that send the operator's bearer token
+ * (Prometheus: `authorization: { credentials: … }`), and not at all without one: route latencies,
+ * signing counts and memory figures tell an outsider how busy a provider is and what it runs. A
+ * token rather than a second port bound to loopback, because a scraper is seldom on the provider's
+ * machine, and each replica behind a load balancer is scraped at its own address anyway.
  */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import type { ProviderContext } from "../../context.js";
 import type { App } from "../app.js";
+import { unauthorized } from "../errors.js";
 
-export function metricsPlugin(app: App, ctx: ProviderContext): void {
+/** RFC 6750's token characters, at least as many as 128 random bits take in hex: what a scraper can send and a guess cannot find. */
+const TOKEN_FORM = /^[A-Za-z0-9._~+/-]{32,}=*$/;
+
+/** Refuses a metrics token a scraper could not send or an attacker could guess; the message never holds the token. */
+export function checkMetricsToken(token: string): void {
+  if (!TOKEN_FORM.test(token))
+    throw new Error(
+      "KEYSHARD_METRICS_TOKEN must be at least 32 characters of A-Z, a-z, 0-9, - . _ ~ + / (e.g. the output of `openssl rand -hex 32`)",
+    );
+}
+
+/** Equal digests of equal length: the comparison takes as long whatever the guess. */
+const digest = (text: string) => createHash("sha256").update(text).digest();
+
+function requireToken(request: FastifyRequest, reply: FastifyReply, token: string): void {
+  const given = /^bearer +(\S+)$/i.exec(request.headers.authorization ?? "")?.[1] ?? "";
+  // A missing token is compared too, and both refusals read alike: neither says which it was.
+  if (timingSafeEqual(digest(given), digest(token))) return;
+  reply.header("www-authenticate", 'Bearer realm="metrics"');
+  throw unauthorized("/metrics needs the bearer token the provider was started with (KEYSHARD_METRICS_TOKEN)");
+}
+
+/** `token`: the scrapers' bearer token; without it, nothing is collected or served. */
+export function metricsPlugin(app: App, ctx: ProviderContext, token: string | undefined): void {
+  if (token === undefined) return;
+  checkMetricsToken(token);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const latency = new Histogram({
@@ -32,7 +66,8 @@ export function metricsPlugin(app: App, ctx: ProviderContext): void {
     const route = request.routeOptions.url ?? "unmatched";
     latency.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(metrics.contentType).send(await metrics.metrics()),
-  );
+  app.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
+    requireToken(request, reply, token);
+    return reply.type(metrics.contentType).send(await metrics.metrics());
+  });
 }
