@@ -28,6 +28,8 @@ export type WalletErrorCode =
   | "sid-reused"
   | "refresh-needed"
   | "rpc-failed"
+  /** The node says the transaction would fail on chain (a contract refuses it): nothing was signed. */
+  | "would-fail"
   /** Broadcast, but not seen mined in time: it can still be, and a retry sends the same transaction. */
   | "unconfirmed"
   | "keystore"

@@ -44,6 +44,17 @@ describe("an SDK error names the SDK's parameter, the command line its option", 
     );
   });
 
+  it("an Ethereum gas limit below a transfer's 21 000", async () => {
+    const e = await failure(
+      buildEthereumTransfer({ from: BOB, to: BOB, amount: "0.1", chainId: 1, nonce: 0, gas: 20_999 }),
+      WalletError,
+    );
+    expect(e.code).toBe("usage");
+    expect(e.details).toEqual({ parameter: "gas" });
+    expect(e.message).toBe("`gas` is a whole number of at least 21000, a transfer's least");
+    expect(messageInCliWords(e)).toBe("--gas is a whole number of at least 21000, a transfer's least");
+  });
+
   it("a Solana transfer without a blockhash", async () => {
     const e = await failure(buildSolanaTransfer({ from: SOLANA_BOB, to: SOLANA_BOB, amount: "0.1" }), WalletError);
     expect(e.details).toEqual({ parameter: "blockhash" });

@@ -4,11 +4,14 @@
  * - a send whose receipt does not come in time says its transaction is out and how to follow it;
  *   the same send again broadcasts that transaction, or reports it mined, instead of paying twice;
  * - a send without a node, and one the balance cannot pay with its fee, never reach the provider;
- * - a node's password never shows in what a send prints, even when the node fails.
+ * - a node's password never shows in what a send prints, even when the node fails;
+ * - an Ethereum send's gas is the node's estimate with a margin, so a contract wallet whose
+ *   receive() does work is paid, and one whose receive() reverts is refused before signing.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { parseTransaction } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { p2wpkhOutput } from "../../chains/src/index.js";
 import { type Anvil, startAnvil } from "../../chains/test/anvil.js";
@@ -19,6 +22,12 @@ import { type Device, firstDevice, type Run } from "./cli.js";
 const BOB = "0x00000000000000000000000000000000000b0b00";
 const ETH = 10n ** 18n;
 const ONE_ETH = "0xde0b6b3a7640000";
+/** A contract wallet's runtime code: any call stores its value in slot 0 (CALLVALUE PUSH1 0 SSTORE STOP). */
+const STORES_VALUE = "0x3460005500";
+/** One whose every call reverts (PUSH1 0 PUSH1 0 REVERT). */
+const REVERTS = "0x60006000fd";
+const KEEPER = "0x00000000000000000000000000000000000c0de1";
+const REFUSER = "0x00000000000000000000000000000000000c0de2";
 
 describe("sends that pay once, checked before they are signed", () => {
   let mailbox: Awaited<ReturnType<typeof startMailbox>>;
@@ -46,11 +55,12 @@ describe("sends that pay once, checked before they are signed", () => {
 
   const balance = async (who: string) => BigInt((await anvil.rpc("eth_getBalance", [who, "latest"])) as string);
   const requestCount = async () => ((await phone.ok(["requests"])).requests as unknown[]).length;
-  const send = (amount: string, ...more: string[]): Promise<Run> =>
+  const sendTo = (to: string, amount: string, ...more: string[]): Promise<Run> =>
     phone.run([
-      ...["send", "--wallet", "main", "--chain", "ethereum", "--to", BOB, "--amount", amount],
+      ...["send", "--wallet", "main", "--chain", "ethereum", "--to", to, "--amount", amount],
       ...[...more, "--yes", "--json"],
     ]);
+  const send = (amount: string, ...more: string[]) => sendTo(BOB, amount, ...more);
   const expectSignedNothing = async (before: number) => expect(await requestCount()).toBe(before);
 
   it("without --rpc an Ethereum send is refused before the provider is asked; --chain-id and --nonce sign offline, said so", async () => {
@@ -189,6 +199,71 @@ describe("sends that pay once, checked before they are signed", () => {
     expect(again.json.transactionId).not.toBe(replaced);
     expect(again.json.sentBefore).toBeUndefined();
     expect((await balance(BOB)) - paid).toBe((ETH / 100n) * 21n);
+  });
+
+  it("a send to a contract wallet whose receive() writes storage gets the node's estimate plus 20 %, and is paid", async () => {
+    await anvil.rpc("anvil_setBalance", [address, ONE_ETH]);
+    await anvil.rpc("anvil_setCode", [KEEPER, STORES_VALUE]);
+    const call = { from: address, to: KEEPER, value: `0x${(ETH / 10n).toString(16)}` };
+    const estimate = BigInt((await anvil.rpc("eth_estimateGas", [call])) as string);
+    expect(estimate).toBeGreaterThan(21_000n);
+
+    const paid = await sendTo(KEEPER, "0.1", "--rpc", anvil.url);
+    expect(paid.code, paid.stdout + paid.stderr).toBe(0);
+    expect(paid.json).toMatchObject({ receiptStatus: 1 });
+    const id = paid.json.transactionId as string;
+    const mined = (await anvil.rpc("eth_getTransactionByHash", [id])) as { gas: string };
+    expect(BigInt(mined.gas)).toBe((estimate * 120n + 99n) / 100n);
+    const receipt = (await anvil.rpc("eth_getTransactionReceipt", [id])) as { status: string; gasUsed: string };
+    expect(receipt.status).toBe("0x1");
+    expect(BigInt(receipt.gasUsed)).toBeGreaterThan(21_000n);
+    expect(await balance(KEEPER)).toBe(ETH / 10n);
+    expect(BigInt((await anvil.rpc("eth_getStorageAt", [KEEPER, "0x0", "latest"])) as string)).toBe(ETH / 10n);
+
+    // A plain transfer's estimate is its exact cost, nothing runs at the recipient: no margin.
+    const plain = await send("0.01", "--rpc", anvil.url);
+    expect(plain.json).toMatchObject({ receiptStatus: 1 });
+    const plainTx = (await anvil.rpc("eth_getTransactionByHash", [plain.json.transactionId])) as { gas: string };
+    expect(BigInt(plainTx.gas)).toBe(21_000n);
+  });
+
+  it("a send the node says would fail — a contract that reverts, a --gas below the estimate — is refused before signing", async () => {
+    await anvil.rpc("anvil_setBalance", [address, ONE_ETH]);
+    await anvil.rpc("anvil_setCode", [REFUSER, REVERTS]);
+    await anvil.rpc("anvil_setCode", [KEEPER, STORES_VALUE]);
+    const before = await requestCount();
+    const refused = await sendTo(REFUSER, "0.1", "--rpc", anvil.url);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    expect(refused.json).toMatchObject({
+      error: "would-fail",
+      nodeError: expect.stringMatching(/revert/i),
+      message: expect.stringMatching(
+        new RegExp(
+          `^the node at ${anvil.url} says a transfer to ${REFUSER} would fail \\(.*revert.*\\), so nothing was signed`,
+          "i",
+        ),
+      ),
+    });
+    const short = await sendTo(KEEPER, "0.1", "--rpc", anvil.url, "--gas", "21000");
+    expect(short.json).toMatchObject({
+      error: "would-fail",
+      option: "--gas",
+      message: expect.stringMatching(/^--gas is 21000, less than the \d+ the node at .* estimates this transfer needs/),
+    });
+    const tooLow = await sendTo(KEEPER, "0.1", "--rpc", anvil.url, "--gas", "20999");
+    expect(tooLow.json).toMatchObject({ error: "usage", option: "--gas" });
+    await expectSignedNothing(before);
+    expect(await balance(REFUSER)).toBe(0n);
+  });
+
+  it("signed offline, an Ethereum send's gas limit is a plain transfer's 21000, or the --gas given", async () => {
+    const gasOf = async (...more: string[]) => {
+      const offline = await sendTo(KEEPER, "0.1", "--chain-id", "31337", "--nonce", "99", ...more);
+      expect(offline.code, offline.stdout + offline.stderr).toBe(0);
+      return parseTransaction(offline.json.signed as `0x${string}`).gas;
+    };
+    expect(await gasOf()).toBe(21_000n);
+    expect(await gasOf("--gas", "60000")).toBe(60_000n);
   });
 
   it("a Bitcoin send never shows the node's password, and one the node could not take is sent again, not signed again", async () => {

@@ -1,13 +1,13 @@
 /**
  * Ethereum transfers for `keyshard send`: the unsigned EIP-1559 transaction built from the node's
- * chain id, nonce and fees and checked against the balance before anything is signed (or, with
- * no node, from the chain id and nonce the user gave, for signing offline); the broadcast, the
- * receipt, and what became of a transaction broadcast before.
+ * chain id, nonce, fees and gas estimate and checked against the balance before anything is
+ * signed (or, with no node, from the chain id and nonce the user gave, for signing offline); the
+ * broadcast, the receipt, and what became of a transaction broadcast before.
  */
 import { buildEthereumTransaction, CHAIN_COINS, parseEthereumAddress } from "@keyshard/chains";
 import { parseAmount, showAmount } from "../amount.js";
 import { WalletError } from "../errors.js";
-import { rpcCall, shownUrl } from "./rpc.js";
+import { nodeRefusal, rpcCall, shownUrl } from "./rpc.js";
 
 export interface EthereumTransferInput {
   from: string;
@@ -20,6 +20,12 @@ export interface EthereumTransferInput {
   /** Both in wei; read from the node when absent. */
   maxFeePerGas?: bigint;
   maxPriorityFeePerGas?: bigint;
+  /**
+   * The gas limit. With `rpc` it must cover the node's estimate, which is used (plus a margin)
+   * when absent; without `rpc` it is 21 000 when absent, which pays for a transfer to an
+   * address without code only.
+   */
+  gas?: number;
 }
 
 const GWEI = 10n ** 9n;
@@ -37,14 +43,58 @@ function checkedAddress(text: string): `0x${string}` {
   }
 }
 
-/** What a native transfer costs in gas. */
+/** What a transfer to an address without code costs: a transaction's intrinsic gas, nothing run. */
 const TRANSFER_GAS = 21_000n;
+
+/** Headroom over the node's estimate, in percent: the recipient's code may cost more once mined. */
+const GAS_MARGIN_PERCENT = 20n;
+
+/**
+ * The gas limit for a transfer the node estimates at `estimate`. Exactly 21 000 means that no
+ * code ran at the recipient, and then none can cost more when the transaction is mined (unless
+ * code is put at the address in between): that is kept as it is, since a margin there would only
+ * hold back funds, e.g. in a send of all but the fee.
+ */
+function withMargin(estimate: bigint): bigint {
+  if (estimate === TRANSFER_GAS) return estimate;
+  return (estimate * (100n + GAS_MARGIN_PERCENT) + 99n) / 100n;
+}
+
+/**
+ * The node's estimate of the gas the transfer needs, run as it will be (no data: a native
+ * transfer has none). A transfer the node says would fail — a contract that refuses ETH or runs
+ * out of gas — is refused here, before anything is signed: on chain it would fail and burn its fee.
+ */
+async function estimatedGas(rpc: string, from: string, to: string, value: bigint): Promise<bigint> {
+  try {
+    return BigInt(await rpcCall<string>(rpc, "eth_estimateGas", [{ from, to, value: `0x${value.toString(16)}` }]));
+  } catch (e) {
+    const reason = nodeRefusal(e);
+    if (reason === undefined) throw e;
+    throw new WalletError(
+      "would-fail",
+      `the node at ${shownUrl(rpc)} says a transfer to ${to} would fail (${reason}), so nothing was signed: the recipient is likely a contract that does not accept this payment`,
+      { nodeError: reason },
+      { cause: e },
+    );
+  }
+}
+
+function givenGas(gas: number | undefined): bigint | undefined {
+  if (gas === undefined) return undefined;
+  if (!Number.isSafeInteger(gas) || BigInt(gas) < TRANSFER_GAS)
+    throw new WalletError("usage", `\`gas\` is a whole number of at least ${TRANSFER_GAS}, a transfer's least`, {
+      parameter: "gas",
+    });
+  return BigInt(gas);
+}
 
 export async function buildEthereumTransfer(
   input: EthereumTransferInput,
 ): Promise<{ bytes: Uint8Array; chainId: number }> {
   const to = checkedAddress(input.to);
   const value = parseAmount(input.amount, CHAIN_COINS.ethereum);
+  const gas = givenGas(input.gas);
   const { rpc } = input;
   if (rpc === undefined) {
     // Without a node, a default would sign for a chain and nonce nobody chose: such a transaction
@@ -56,14 +106,11 @@ export async function buildEthereumTransfer(
         { parameter: "rpc" },
       );
     return {
-      bytes: transfer(
-        input.chainId,
-        input.nonce,
-        to,
-        value,
-        input.maxFeePerGas ?? 30n * GWEI,
-        input.maxPriorityFeePerGas ?? GWEI,
-      ),
+      bytes: transfer(input.chainId, input.nonce, to, value, {
+        gas: gas ?? TRANSFER_GAS,
+        maxFeePerGas: input.maxFeePerGas ?? 30n * GWEI,
+        maxPriorityFeePerGas: input.maxPriorityFeePerGas ?? GWEI,
+      }),
       chainId: input.chainId,
     };
   }
@@ -88,15 +135,32 @@ export async function buildEthereumTransfer(
   }
   // The most this can take from the account, fee included: a transfer the balance cannot pay is
   // refused here, before the provider is asked, so it never counts against the policy's window.
-  const most = value + TRANSFER_GAS * maxFee;
   const balance = BigInt(await rpcCall<string>(rpc, "eth_getBalance", [input.from, "pending"]));
-  if (most > balance)
+  const payable = (limit: bigint) => {
+    const most = value + limit * maxFee;
+    if (most > balance)
+      throw new WalletError(
+        "insufficient-funds",
+        `${input.from} holds ${showAmount(balance, CHAIN_COINS.ethereum)}, less than ${showAmount(value, CHAIN_COINS.ethereum)} and a fee of up to ${showAmount(most - value, CHAIN_COINS.ethereum)}`,
+        { balance: balance.toString(), needed: most.toString() },
+      );
+  };
+  // First at the least any transfer costs: the node's estimate of a transfer the balance cannot
+  // carry fails too, and would say so less plainly.
+  payable(TRANSFER_GAS);
+  const needed = await estimatedGas(rpc, input.from, to, value);
+  if (gas !== undefined && gas < needed)
     throw new WalletError(
-      "insufficient-funds",
-      `${input.from} holds ${showAmount(balance, CHAIN_COINS.ethereum)}, less than ${showAmount(value, CHAIN_COINS.ethereum)} and a fee of up to ${showAmount(most - value, CHAIN_COINS.ethereum)}`,
-      { balance: balance.toString(), needed: most.toString() },
+      "would-fail",
+      `\`gas\` is ${gas}, less than the ${needed} the node at ${shownUrl(rpc)} estimates this transfer needs: it would run out of gas and burn its fee`,
+      { parameter: "gas", estimate: needed.toString() },
     );
-  return { bytes: transfer(chainId, nonce, to, value, maxFee, priority), chainId };
+  const limit = gas ?? withMargin(needed);
+  payable(limit);
+  return {
+    bytes: transfer(chainId, nonce, to, value, { gas: limit, maxFeePerGas: maxFee, maxPriorityFeePerGas: priority }),
+    chainId,
+  };
 }
 
 function transfer(
@@ -104,10 +168,9 @@ function transfer(
   nonce: number,
   to: `0x${string}`,
   value: bigint,
-  maxFeePerGas: bigint,
-  maxPriorityFeePerGas: bigint,
+  costs: { gas: bigint; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
 ): Uint8Array {
-  return buildEthereumTransaction({ chainId, nonce, to, value, gas: TRANSFER_GAS, maxFeePerGas, maxPriorityFeePerGas });
+  return buildEthereumTransaction({ chainId, nonce, to, value, ...costs });
 }
 
 /** Sends a signed transaction; returns its hash. */

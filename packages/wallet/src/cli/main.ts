@@ -43,6 +43,7 @@ const OPTIONS = {
   token: { type: "string" },
   "chain-id": { type: "string" },
   nonce: { type: "string" },
+  gas: { type: "string" },
   blockhash: { type: "string" },
   coins: { type: "string" },
   "fee-rate": { type: "string" },

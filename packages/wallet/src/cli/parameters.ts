@@ -8,6 +8,7 @@ const OPTION_OF: ReadonlyMap<string, { option: string; part?: string }> = new Ma
   ["rpc", { option: "--rpc" }],
   ["chainId", { option: "--chain-id" }],
   ["nonce", { option: "--nonce" }],
+  ["gas", { option: "--gas" }],
   ["blockhash", { option: "--blockhash" }],
   ["coins", { option: "--coins" }],
   ["feeRate", { option: "--fee-rate" }],

@@ -156,6 +156,11 @@ export interface SendOptions {
   chainId?: number;
   nonce?: number;
   blockhash?: string;
+  /**
+   * Ethereum: the gas limit. With `rpc` the node's estimate is used, plus 20 % unless it is a plain
+   * transfer's 21 000, and a `gas` below the estimate is refused; without `rpc`, 21 000 when absent.
+   */
+  gas?: number;
   /** Bitcoin: the network, the fee rate (sat/vB) and the coins to spend (a coins file's JSON). */
   network?: BitcoinNetwork;
   feeRate?: number;
@@ -188,6 +193,7 @@ export async function send(device: Device, options: SendOptions): Promise<SignOu
       ...(options.rpc && { rpc: options.rpc }),
       ...(options.chainId !== undefined && { chainId: options.chainId }),
       ...(options.nonce !== undefined && { nonce: options.nonce }),
+      ...(options.gas !== undefined && { gas: options.gas }),
     });
     body = { chain: "ethereum", payload: bytesToHex(bytes), chainId };
   } else if (options.chain === "solana") {

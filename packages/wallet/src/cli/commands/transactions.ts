@@ -21,6 +21,7 @@ export const TRANSACTIONS: Record<string, Command> = {
   send: {
     usage: `send --wallet N --chain ethereum|bitcoin|solana --to ADDRESS --amount X [--rpc URL] [--totp CODE]
      [--path m/0/i] [--wait SECONDS for cosigners] [--wait-receipt SECONDS, Ethereum, default 30]
+     ethereum: [--gas LIMIT, else the node's estimate + 20 %; without --rpc, 21000]
      without --rpc, signed only: ethereum --chain-id ID --nonce N; solana --blockhash HASH
      bitcoin: [--network N] [--coins FILE of {txid, vout, hex}, else found by --rpc (Bitcoin Core)] [--fee-rate SAT/VB]`,
     summary: "send coins: shown, confirmed, co-signed, broadcast",
@@ -31,9 +32,13 @@ signs it with the wallet's other parties under the provider's policy, and broadc
 --rpc. A transfer the policy holds exits 3 with the request's id (keyshard requests).
 --wait waits that many seconds for cosigners to approve.
 With --rpc the node gives the chain id, the nonce, the fees and the balance, and a transfer the
-balance cannot pay with its fee is refused before anything is signed. Without --rpc the
-transaction is only signed (Ethereum then needs --chain-id and --nonce, Solana --blockhash,
-Bitcoin --coins; the balance is not checked) and printed for you to broadcast.
+balance cannot pay with its fee is refused before anything is signed. An Ethereum transfer's gas
+limit is the node's estimate plus 20 % (a plain transfer's 21000 stays exact), so a contract
+wallet that does work when paid gets the gas it needs; one the node says would fail (the
+contract refuses ETH) is refused before signing. Without --rpc the transaction is only signed
+(Ethereum then needs --chain-id and --nonce, and its gas limit is 21000, enough for an address
+without code only: give --gas to pay a contract; Solana --blockhash, Bitcoin --coins; the
+balance is not checked) and printed for you to broadcast.
 Each sent transaction is kept on this device: when a send fails after signing (the node was
 unreachable, no receipt within --wait-receipt), running the same send again (same wallet,
 chain, recipient and amount) broadcasts that same transaction again, or reports it mined; a
@@ -53,6 +58,7 @@ example: keyshard send --wallet savings --chain ethereum --to 0xAb… --amount 0
         ...(typeof ctx.values.blockhash === "string" && { blockhash: ctx.values.blockhash }),
         ...(integer(ctx, "chain-id") !== undefined && { chainId: integer(ctx, "chain-id") }),
         ...(integer(ctx, "nonce") !== undefined && { nonce: integer(ctx, "nonce") }),
+        ...(integer(ctx, "gas") !== undefined && { gas: integer(ctx, "gas") }),
         ...(integer(ctx, "wait") !== undefined && { waitMs: (integer(ctx, "wait") as number) * 1000 }),
         ...(integer(ctx, "wait-receipt") !== undefined && {
           receiptWaitMs: (integer(ctx, "wait-receipt") as number) * 1000,
