@@ -3,6 +3,7 @@
  * listens to, and refusals that keep their EIP-1193 code and their reason through viem's own
  * error wrapping (a wallet client on `custom(provider)`, anvil as the node).
  */
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import {
@@ -16,6 +17,7 @@ import {
   http,
   parseEther,
   parseGwei,
+  parseTransaction,
   toHex,
   UserRejectedRequestError,
 } from "viem";
@@ -107,6 +109,18 @@ describe("EIP-1193 events", () => {
     expect(once).toHaveBeenCalledExactlyOnceWith({ chainId: toHex(CHAIN_ID) });
     expect(removed).not.toHaveBeenCalled();
     expect(alsoRemoved).not.toHaveBeenCalled();
+  });
+
+  it("calls every listener even when one throws, and lets nothing escape", async () => {
+    const provider = keyshardProvider({ signer: keySigner(), chainId: CHAIN_ID });
+    const throwing = vi.fn(() => {
+      throw new Error("a dApp's faulty listener");
+    });
+    const heard = vi.fn();
+    provider.on("connect", throwing).on("connect", heard);
+    await Promise.resolve();
+    expect(throwing).toHaveBeenCalledOnce();
+    expect(heard).toHaveBeenCalledExactlyOnceWith({ chainId: toHex(CHAIN_ID) });
   });
 
   it("takes the listeners of wagmi's injected connector and never changes chain or account", async () => {
@@ -249,5 +263,176 @@ describe("transaction types keyshard does not sign", () => {
     await expect(
       account.signTransaction({ type: "legacy", to: RECIPIENT, nonce: 0, gas: 21_000n, gasPrice: 1n }),
     ).rejects.toThrow("legacy transaction without EIP-155 chain id can be replayed on any chain");
+  });
+});
+
+describe("wallet_switchEthereumChain", () => {
+  it("compares the chain id as a number and refuses a malformed one", async () => {
+    const provider = keyshardProvider({ signer: keySigner(), chainId: 10 });
+    const switchTo = (chainId: unknown) =>
+      provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId }] });
+    for (const own of ["0xa", "0xA", "0x0a", "0x000A"]) expect(await switchTo(own)).toBe(null);
+    await expect(switchTo("0x01")).rejects.toMatchObject({ code: 4902 });
+    for (const malformed of ["10", "0x", "0xg", 10, undefined, `0x${"1".repeat(65)}`])
+      await expect(switchTo(malformed)).rejects.toMatchObject({
+        code: -32602,
+        message: "wallet_switchEthereumChain expects { chainId } as a hex quantity",
+      });
+  });
+});
+
+describe("fee fields", () => {
+  it("refuses gasPrice with maxFeePerGas or maxPriorityFeePerGas, whatever the type", async () => {
+    const { provider, address } = await funded(keySigner());
+    for (const fees of [
+      { gasPrice: "0x1", maxFeePerGas: "0x2" },
+      { gasPrice: "0x1", maxPriorityFeePerGas: "0x1" },
+      { type: "0x2", gasPrice: "0x1", maxFeePerGas: "0x2" },
+      { type: "0x0", gasPrice: "0x1", maxFeePerGas: "0x2" },
+    ])
+      await expect(
+        provider.request({ method: "eth_signTransaction", params: [{ from: address, to: RECIPIENT, ...fees }] }),
+      ).rejects.toMatchObject({
+        code: -32602,
+        message: "gasPrice cannot be given with maxFeePerGas or maxPriorityFeePerGas",
+      });
+  });
+});
+
+describe("access lists", () => {
+  const ACCESS_LIST = [
+    { address: "0x00000000000000000000000000000000000c0ffe", storageKeys: [`0x${"01".repeat(32)}`] },
+    { address: RECIPIENT.toLowerCase(), storageKeys: [] },
+  ];
+
+  it("are signed into EIP-1559 transactions however the request says EIP-1559", async () => {
+    const { provider, address } = await funded(keySigner());
+    for (const fields of [
+      { type: "0x2" },
+      { maxFeePerGas: toHex(parseGwei("20")) },
+      { maxPriorityFeePerGas: toHex(parseGwei("1")) },
+      {},
+    ]) {
+      const signed = await provider.request({
+        method: "eth_signTransaction",
+        params: [{ from: address, to: RECIPIENT, value: "0x1", accessList: ACCESS_LIST, ...fields }],
+      });
+      expect(parseTransaction(signed as `0x${string}`)).toMatchObject({ type: "eip1559", accessList: ACCESS_LIST });
+    }
+
+    const hash = await provider.request({
+      method: "eth_sendTransaction",
+      params: [{ from: address, to: RECIPIENT, value: "0x1", accessList: ACCESS_LIST }],
+    });
+    const client = createPublicClient({ chain, transport: http(anvil.url) });
+    await client.waitForTransactionReceipt({ hash: hash as `0x${string}` });
+    expect(await client.getTransaction({ hash: hash as `0x${string}` })).toMatchObject({
+      type: "eip1559",
+      accessList: ACCESS_LIST,
+    });
+  });
+
+  it("are refused on a legacy transaction, or malformed, with -32602 naming the field", async () => {
+    const { provider, address } = await funded(keySigner());
+    const sign = (tx: Record<string, unknown>) =>
+      provider.request({ method: "eth_signTransaction", params: [{ from: address, to: RECIPIENT, ...tx }] });
+    await expect(sign({ type: "0x0", accessList: ACCESS_LIST })).rejects.toMatchObject({
+      code: -32602,
+      message: "accessList is not part of a legacy (0x0) transaction",
+    });
+    await expect(sign({ gasPrice: "0x1", accessList: ACCESS_LIST })).rejects.toMatchObject({
+      code: -32602,
+      message: expect.stringContaining("EIP-2930 access list"),
+    });
+    for (const accessList of [
+      "0x",
+      [{ address: "0x1234", storageKeys: [] }],
+      [{ address: RECIPIENT }],
+      [{ address: RECIPIENT, storageKeys: ["0x01"] }],
+      Array.from({ length: 1025 }, () => ({ address: RECIPIENT, storageKeys: [] })),
+    ])
+      await expect(sign({ type: "0x2", accessList })).rejects.toMatchObject({
+        code: -32602,
+        message: expect.stringContaining("accessList"),
+      });
+  });
+});
+
+describe("errors of the node", () => {
+  const SECRET = "SECRETKEY123";
+
+  /** Everything of an error a dApp could print or send on: messages, stacks, JSON, down its causes. */
+  function everythingOf(error: unknown): string {
+    const seen: string[] = [];
+    for (let e: unknown = error; e instanceof Error; e = e.cause)
+      seen.push(e.message, String(e.stack), JSON.stringify(e), String((e as { url?: unknown }).url));
+    return seen.join("\n");
+  }
+
+  async function rejection(promise: Promise<unknown>): Promise<unknown> {
+    return promise.then(
+      () => expect.unreachable("the request should fail"),
+      (e: unknown) => e,
+    );
+  }
+
+  it("never carry the RPC URL of an unreachable node", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const signer = keySigner();
+    const provider = keyshardProvider({ signer, chainId: CHAIN_ID, rpcUrl: `http://127.0.0.1:${port}/v3/${SECRET}` });
+    for (const request of [
+      { method: "eth_blockNumber" },
+      { method: "eth_sendTransaction", params: [{ to: RECIPIENT, value: "0x1" }] },
+    ]) {
+      const error = await rejection(provider.request(request));
+      expect(error).toBeInstanceOf(Eip1193Error);
+      expect(error).toMatchObject({ code: 4901 });
+      expect((error as Error).cause).toBeUndefined();
+      expect(everythingOf(error)).not.toContain(SECRET);
+    }
+  });
+
+  it("keep the node's code, message and data, without the RPC URL", async () => {
+    const server = createHttpServer((_request, response) => {
+      response.setHeader("content-type", "application/json");
+      response.end(
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id: 0,
+          error: { code: -32000, message: `invalid project id ${SECRET}`, data: "0xdead" },
+        }),
+      );
+    });
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)),
+    );
+    try {
+      const provider = keyshardProvider({
+        signer: keySigner(),
+        chainId: CHAIN_ID,
+        rpcUrl: `http://127.0.0.1:${port}/v3/${SECRET}?key=${SECRET}`,
+      });
+      for (const request of [
+        { method: "eth_getBalance", params: [RECIPIENT, "latest"] },
+        { method: "eth_sendTransaction", params: [{ to: RECIPIENT, value: "0x1" }] },
+      ]) {
+        const error = await rejection(provider.request(request));
+        expect(error).toBeInstanceOf(Eip1193Error);
+        expect(error).toMatchObject({
+          code: -32000,
+          message: "invalid project id [rpcUrl]",
+          data: "0xdead",
+        });
+        expect((error as Error).cause).toBeUndefined();
+        expect(everythingOf(error)).not.toContain(SECRET);
+      }
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -13,6 +13,7 @@ import {
   HttpRequestError,
   http,
   isHex,
+  RpcRequestError,
   TimeoutError,
   type TypedDataDefinition,
   toHex,
@@ -100,6 +101,8 @@ const REFUSED_METHODS = new Set(["eth_sign", "eth_signTypedData", "eth_signTyped
  * The provider serves one account on one chain for its whole life, so `chainChanged` and
  * `accountsChanged` are never emitted and `disconnect` has no cause; `connect` is emitted once,
  * on the microtask after creation, so listeners added right after `keyshardProvider()` hear it.
+ * A listener that throws is ignored, as browsers' wallet providers do: the other listeners are
+ * still called and nothing escapes as an uncaught exception.
  */
 export function keyshardProvider(options: KeyshardProviderOptions): Eip1193Provider {
   const { chainId, rpcUrl } = options;
@@ -154,7 +157,9 @@ export function keyshardProvider(options: KeyshardProviderOptions): Eip1193Provi
         return upstream(method).sendTransaction(transactionRequest(list[0], account.address, chainId));
       case "wallet_switchEthereumChain": {
         const target = (list[0] as { chainId?: unknown } | undefined)?.chainId;
-        if (target !== toHex(chainId))
+        if (typeof target !== "string" || !CHAIN_ID_QUANTITY.test(target))
+          invalid("wallet_switchEthereumChain expects { chainId } as a hex quantity");
+        if (BigInt(target) !== BigInt(chainId))
           throw new Eip1193Error(unrecognizedChain, `this provider serves chain ${chainId} only`);
         return null;
       }
@@ -170,7 +175,7 @@ export function keyshardProvider(options: KeyshardProviderOptions): Eip1193Provi
       try {
         return await answer(method, params);
       } catch (error) {
-        throw providerError(error);
+        throw providerError(error, rpcUrl);
       }
     },
     on(event, listener) {
@@ -216,7 +221,13 @@ class Listeners {
       event,
       entries.filter((entry) => !entry.once),
     );
-    for (const { listener } of entries) (listener as (payload: unknown) => void)(payload);
+    for (const { listener } of entries) {
+      try {
+        (listener as (payload: unknown) => void)(payload);
+      } catch {
+        // A dApp's faulty listener must neither silence the others nor crash the dApp's page.
+      }
+    }
   }
 }
 
@@ -230,11 +241,14 @@ const PROVIDER_CODES = new Set<number>([
 ]);
 
 /**
- * What the caller receives: an error that already carries a numeric code (ours, or the node's)
- * as it is; otherwise the reason found among its causes (a signer's refusal, keyshard's
- * `ChainError`, an unreachable node) as an `Eip1193Error` with the original as its cause.
+ * What the caller receives: whatever came from the node as an `Eip1193Error` rebuilt from the
+ * node's own code, message and data; an error that already carries a numeric code (ours) as it
+ * is; otherwise the reason found among its causes (a signer's refusal, keyshard's `ChainError`)
+ * as an `Eip1193Error` with the original as its cause.
  */
-function providerError(error: unknown): unknown {
+function providerError(error: unknown, rpcUrl: string | undefined): unknown {
+  const fromNode = nodeError(error, rpcUrl);
+  if (fromNode !== undefined) return fromNode;
   if (typeof (error as { code?: unknown } | null)?.code === "number") return error;
   for (let cause = error; cause instanceof Error; cause = cause.cause) {
     const code = (cause as { code?: unknown }).code;
@@ -244,10 +258,47 @@ function providerError(error: unknown): unknown {
       return new Eip1193Error(cause.code === "bad-signature" ? internal : invalidParams, cause.message, {
         cause: error,
       });
-    if ((cause instanceof HttpRequestError && cause.status === undefined) || cause instanceof TimeoutError)
-      return new Eip1193Error(chainDisconnected, "the chain's JSON-RPC node (rpcUrl) did not answer", { cause: error });
   }
   return error;
+}
+
+/**
+ * viem's errors for a node's answer carry the node's URL (in `url` and in their messages), and an
+ * RPC URL often holds an API key in its path or query: the dApp gets none of them, no viem error
+ * as a cause, only the node's code, its message with the URL's parts blanked, and its `data`.
+ */
+function nodeError(error: unknown, rpcUrl: string | undefined): Eip1193Error | undefined {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof RpcRequestError) {
+      const message = withoutUrl(cause.details, rpcUrl);
+      return new Eip1193Error(cause.code, message, cause.data === undefined ? {} : { data: cause.data });
+    }
+    if ((cause instanceof HttpRequestError && cause.status === undefined) || cause instanceof TimeoutError)
+      return new Eip1193Error(chainDisconnected, "the chain's JSON-RPC node (rpcUrl) did not answer");
+    if (cause instanceof HttpRequestError)
+      return new Eip1193Error(internal, `the chain's JSON-RPC node (rpcUrl) answered HTTP ${cause.status}`);
+  }
+  return undefined;
+}
+
+/** Parts of a URL shorter than this are words such as `v3` or `rpc`, not keys. */
+const MIN_SECRET_LENGTH = 6;
+
+/** `text` with the URL, its path and query, and each of their longer parts replaced. */
+function withoutUrl(text: string, rpcUrl: string | undefined): string {
+  if (rpcUrl === undefined) return text;
+  const parts = [rpcUrl];
+  try {
+    const url = new URL(rpcUrl);
+    parts.push(url.href, `${url.pathname}${url.search}`, url.username, url.password);
+    parts.push(...url.pathname.split("/"), ...[...url.searchParams].flat());
+  } catch {
+    // A URL that does not parse is blanked whole only.
+  }
+  return parts
+    .filter((part) => part.length >= MIN_SECRET_LENGTH)
+    .sort((a, b) => b.length - a.length)
+    .reduce((redacted, part) => redacted.split(part).join("[rpcUrl]"), text);
 }
 
 function checkAddress(address: unknown, own: Address): void {
@@ -285,6 +336,8 @@ function sameChain(value: unknown, chainId: number): boolean {
 }
 
 const QUANTITY = /^0x(0|[1-9a-f][0-9a-f]*)$/i;
+/** What wallets accept as `wallet_switchEthereumChain`'s chain id: leading zeros and any case, bounded. */
+const CHAIN_ID_QUANTITY = /^0x[0-9a-f]{1,64}$/i;
 
 function quantity(value: unknown, field: string): bigint | undefined {
   if (value === undefined || value === null) return undefined;
@@ -299,7 +352,7 @@ function transactionRequest(value: unknown, own: Address, chainId: number) {
   if (tx.from !== undefined) checkAddress(tx.from, own);
   const data = tx.data ?? tx.input;
   if (data !== undefined && (typeof data !== "string" || !isHex(data))) invalid("data must be hex");
-  if (tx.to !== undefined && tx.to !== null && (typeof tx.to !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(tx.to)))
+  if (tx.to !== undefined && tx.to !== null && (typeof tx.to !== "string" || !ADDRESS.test(tx.to)))
     invalid("to must be an address");
   const nonce = quantity(tx.nonce, "nonce");
   if (nonce !== undefined && nonce > BigInt(Number.MAX_SAFE_INTEGER)) invalid("nonce is too large");
@@ -308,7 +361,13 @@ function transactionRequest(value: unknown, own: Address, chainId: number) {
   const maxFeePerGas = quantity(tx.maxFeePerGas, "maxFeePerGas");
   const maxPriorityFeePerGas = quantity(tx.maxPriorityFeePerGas, "maxPriorityFeePerGas");
   const gasPrice = quantity(tx.gasPrice, "gasPrice");
+  // Which fee the dApp means cannot be guessed, and signing either drops what it said of the other.
+  if (gasPrice !== undefined && (maxFeePerGas !== undefined || maxPriorityFeePerGas !== undefined))
+    invalid("gasPrice cannot be given with maxFeePerGas or maxPriorityFeePerGas");
   const type = transactionType(tx);
+  const accessList = tx.accessList === undefined ? undefined : parseAccessList(tx.accessList);
+  if (type === "legacy" && accessList !== undefined && accessList.length > 0)
+    invalid("accessList is not part of a legacy (0x0) transaction");
   if (type === "legacy" && (maxFeePerGas !== undefined || maxPriorityFeePerGas !== undefined))
     invalid("a legacy (0x0) transaction pays gasPrice, not maxFeePerGas");
   if (type === "eip1559" && gasPrice !== undefined)
@@ -320,10 +379,40 @@ function transactionRequest(value: unknown, own: Address, chainId: number) {
     gas: quantity(tx.gas, "gas"),
     nonce: nonce === undefined ? undefined : Number(nonce),
   };
-  // Without a declared type the fee fields say which one, and viem picks for the chain when neither does.
+  // Without a declared type the fee fields say which one, and viem picks for the chain when neither
+  // does; an access list makes it EIP-1559, the one signed type that carries it.
   if (type === "legacy" || (type === undefined && gasPrice !== undefined))
     return { ...common, type: "legacy" as const, gasPrice };
+  if (accessList !== undefined)
+    return { ...common, type: "eip1559" as const, maxFeePerGas, maxPriorityFeePerGas, accessList };
   return { ...common, ...(type === undefined ? {} : { type }), maxFeePerGas, maxPriorityFeePerGas };
+}
+
+/** Bounds on an access list: far above what a block's gas can pay for, far below what strains a signer. */
+const MAX_ACCESS_LIST_ENTRIES = 1024;
+const MAX_ACCESS_LIST_STORAGE_KEYS = 16_384;
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const STORAGE_KEY = /^0x[0-9a-fA-F]{64}$/;
+
+/** An EIP-2930 access list, each address and storage key checked, so that it is signed as given. */
+function parseAccessList(value: unknown): { address: Address; storageKeys: Hex[] }[] {
+  if (!Array.isArray(value)) invalid("accessList must be an array");
+  if (value.length > MAX_ACCESS_LIST_ENTRIES) invalid(`accessList has more than ${MAX_ACCESS_LIST_ENTRIES} entries`);
+  let keyCount = 0;
+  return value.map((entry: unknown) => {
+    const { address, storageKeys } = (typeof entry === "object" && entry !== null ? entry : {}) as Record<
+      string,
+      unknown
+    >;
+    if (typeof address !== "string" || !ADDRESS.test(address))
+      invalid("accessList entries need an address of 20 bytes in hex");
+    if (!Array.isArray(storageKeys) || !storageKeys.every((key) => typeof key === "string" && STORAGE_KEY.test(key)))
+      invalid("accessList storageKeys must be an array of 32-byte hex keys");
+    keyCount += storageKeys.length;
+    if (keyCount > MAX_ACCESS_LIST_STORAGE_KEYS)
+      invalid(`accessList has more than ${MAX_ACCESS_LIST_STORAGE_KEYS} storage keys`);
+    return { address: address as Address, storageKeys: storageKeys as Hex[] };
+  });
 }
 
 const SIGNED_TYPES = new Map<bigint, "legacy" | "eip1559">([
