@@ -6,9 +6,12 @@
  * - a send without a node, and one the balance cannot pay with its fee, never reach the provider;
  * - a node's password never shows in what a send prints, even when the node fails;
  * - an Ethereum send's gas is the node's estimate with a margin, so a contract wallet whose
- *   receive() does work is paid, and one whose receive() reverts is refused before signing.
+ *   receive() does work is paid, and one whose receive() reverts is refused before signing;
+ * - an estimate no transfer can have, or a node that cannot estimate, is refused before signing.
  */
 import { writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { parseTransaction } from "viem";
@@ -254,6 +257,71 @@ describe("sends that pay once, checked before they are signed", () => {
     expect(tooLow.json).toMatchObject({ error: "usage", option: "--gas" });
     await expectSignedNothing(before);
     expect(await balance(REFUSER)).toBe(0n);
+  });
+
+  it("an estimate no transfer can have, a node that cannot estimate, or a --gas no block takes is refused before signing", async () => {
+    await anvil.rpc("anvil_setBalance", [address, ONE_ETH]);
+    // anvil in all but eth_estimateGas, which answers as the node of the moment does.
+    let estimateAnswer: Record<string, unknown> = {};
+    const lying = createServer(async (request, response) => {
+      let text = "";
+      for await (const chunk of request) text += chunk;
+      const call = JSON.parse(text) as { id: number; method: string };
+      const body =
+        call.method === "eth_estimateGas"
+          ? JSON.stringify({ jsonrpc: "2.0", id: call.id, ...estimateAnswer })
+          : await (
+              await fetch(anvil.url, { method: "POST", headers: { "content-type": "application/json" }, body: text })
+            ).text();
+      response.setHeader("content-type", "application/json");
+      response.end(body);
+    });
+    await new Promise<void>((resolve) => lying.listen(0, "127.0.0.1", resolve));
+    const lyingUrl = `http://127.0.0.1:${(lying.address() as AddressInfo).port}/v3/api-key`;
+    try {
+      const before = await requestCount();
+      const sendWith = (answer: Record<string, unknown>) => {
+        estimateAnswer = answer;
+        return send("0.01", "--rpc", lyingUrl);
+      };
+      for (const result of ["0x0", "0x5207", "0x2000000", "0xdeadbeefdeadbeef", "", "21000", 21_000, null]) {
+        const refused = await sendWith({ result });
+        expect(refused.code, `${result}: ${refused.stdout}${refused.stderr}`).toBe(1);
+        expect(refused.json).toMatchObject({
+          error: "rpc-failed",
+          message: expect.stringContaining("nothing was signed"),
+        });
+        expect(refused.stdout + refused.stderr).not.toContain("api-key");
+      }
+      // Just under the cap with its margin is signed; just over is not.
+      const over = await sendWith({ result: `0x${(13_981_014).toString(16)}` });
+      expect(over.json).toMatchObject({ error: "rpc-failed", estimate: "13981014" });
+      // A node that cannot tell is no contract refusing the payment; its text cannot steer the terminal.
+      const limited = await sendWith({ error: { code: -32005, message: "rate limited\u001b[2J, try later" } });
+      expect(limited.json).toMatchObject({
+        error: "rpc-failed",
+        nodeError: "rate limited[2J, try later",
+        message: expect.stringMatching(
+          /^the node at http:\/\/127\.0\.0\.1:\d+ could not estimate .*\(rate limited\[2J, try later\)/,
+        ),
+      });
+      expect(limited.stdout + limited.stderr).not.toContain("\u001b");
+      const broke = await sendWith({ error: { code: -32000, message: "insufficient funds for transfer" } });
+      expect(broke.json).toMatchObject({ error: "rpc-failed" });
+      const reverted = await sendWith({ error: { code: 3, message: "execution failed" } });
+      expect(reverted.json).toMatchObject({ error: "would-fail" });
+      const outOfGas = await sendWith({ error: { code: -32000, message: "Out of Gas" } });
+      expect(outOfGas.json).toMatchObject({ error: "would-fail" });
+      await expectSignedNothing(before);
+    } finally {
+      await new Promise((resolve) => lying.close(resolve));
+    }
+    const tooMuch = await send("0.01", "--rpc", anvil.url, "--gas", "16777217");
+    expect(tooMuch.json).toMatchObject({
+      error: "usage",
+      option: "--gas",
+      message: expect.stringMatching(/never be mined/),
+    });
   });
 
   it("signed offline, an Ethereum send's gas limit is a plain transfer's 21000, or the --gas given", async () => {

@@ -61,16 +61,39 @@ function withMargin(estimate: bigint): bigint {
 }
 
 /**
+ * The most gas one transaction may use (EIP-7825's per-transaction cap, 2^24): a limit above it
+ * is never mined, so such a transaction would only be broadcast again and again.
+ */
+const MAX_TRANSACTION_GAS = 16_777_216n;
+
+/** JSON-RPC's error code for execution reverted (EIP-1474). */
+const EXECUTION_REVERTED = 3;
+
+/** A node's refusal that means the transfer itself would fail on chain, not that the node could not tell. */
+const FAILS_ON_CHAIN = /revert|out of gas/i;
+
+/**
  * The node's estimate of the gas the transfer needs, run as it will be (no data: a native
  * transfer has none). A transfer the node says would fail — a contract that refuses ETH or runs
  * out of gas — is refused here, before anything is signed: on chain it would fail and burn its fee.
+ * The node is trusted with none of it: an estimate below a transfer's least, or above what a
+ * transaction may use, is refused too.
  */
 async function estimatedGas(rpc: string, from: string, to: string, value: bigint): Promise<bigint> {
+  let answer: unknown;
   try {
-    return BigInt(await rpcCall<string>(rpc, "eth_estimateGas", [{ from, to, value: `0x${value.toString(16)}` }]));
+    answer = await rpcCall<unknown>(rpc, "eth_estimateGas", [{ from, to, value: `0x${value.toString(16)}` }]);
   } catch (e) {
     const reason = nodeRefusal(e);
     if (reason === undefined) throw e;
+    const code = e instanceof WalletError ? e.details.nodeErrorCode : undefined;
+    if (code !== EXECUTION_REVERTED && !FAILS_ON_CHAIN.test(reason))
+      throw new WalletError(
+        "rpc-failed",
+        `the node at ${shownUrl(rpc)} could not estimate the gas of a transfer to ${to} (${reason}), so nothing was signed`,
+        { nodeError: reason },
+        { cause: e },
+      );
     throw new WalletError(
       "would-fail",
       `the node at ${shownUrl(rpc)} says a transfer to ${to} would fail (${reason}), so nothing was signed: the recipient is likely a contract that does not accept this payment`,
@@ -78,7 +101,23 @@ async function estimatedGas(rpc: string, from: string, to: string, value: bigint
       { cause: e },
     );
   }
+  if (typeof answer !== "string" || !/^0x[0-9a-f]{1,64}$/i.test(answer))
+    throw new WalletError(
+      "rpc-failed",
+      `the node at ${shownUrl(rpc)} answered eth_estimateGas with something that is not a gas amount, so nothing was signed`,
+    );
+  const estimate = BigInt(answer);
+  if (estimate < TRANSFER_GAS || estimate > MAX_TRANSACTION_GAS) throw untrustedEstimate(rpc, estimate);
+  return estimate;
 }
+
+/** The refusal of an estimate no transfer can have: the node is wrong, or lying. */
+const untrustedEstimate = (rpc: string, estimate: bigint) =>
+  new WalletError(
+    "rpc-failed",
+    `the node at ${shownUrl(rpc)} estimates ${estimate} gas for this transfer, which no transfer can have (at least ${TRANSFER_GAS}, and with a ${GAS_MARGIN_PERCENT} % margin at most ${MAX_TRANSACTION_GAS}, the most a transaction may use), so nothing was signed: check \`rpc\``,
+    { parameter: "rpc", estimate: estimate.toString() },
+  );
 
 function givenGas(gas: number | undefined): bigint | undefined {
   if (gas === undefined) return undefined;
@@ -86,6 +125,12 @@ function givenGas(gas: number | undefined): bigint | undefined {
     throw new WalletError("usage", `\`gas\` is a whole number of at least ${TRANSFER_GAS}, a transfer's least`, {
       parameter: "gas",
     });
+  if (BigInt(gas) > MAX_TRANSACTION_GAS)
+    throw new WalletError(
+      "usage",
+      `\`gas\` is ${gas}, more than the ${MAX_TRANSACTION_GAS} a transaction may use: it could never be mined`,
+      { parameter: "gas" },
+    );
   return BigInt(gas);
 }
 
@@ -156,6 +201,7 @@ export async function buildEthereumTransfer(
       { parameter: "gas", estimate: needed.toString() },
     );
   const limit = gas ?? withMargin(needed);
+  if (limit > MAX_TRANSACTION_GAS) throw untrustedEstimate(rpc, needed);
   payable(limit);
   return {
     bytes: transfer(chainId, nonce, to, value, { gas: limit, maxFeePerGas: maxFee, maxPriorityFeePerGas: priority }),

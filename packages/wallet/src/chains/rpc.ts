@@ -70,7 +70,7 @@ export async function rpcCall<T>(url: string, method: string, params: unknown[] 
       { parameter: "rpc" },
     );
   // Bitcoin Core answers in JSON-RPC 1.0 style, with `"error": null` on success.
-  let body: { result?: T; error?: { message?: string } | null };
+  let body: { result?: T; error?: { code?: unknown; message?: string } | null };
   try {
     body = (await response.json()) as typeof body;
   } catch (e) {
@@ -82,8 +82,13 @@ export async function rpcCall<T>(url: string, method: string, params: unknown[] 
     );
   }
   if (body.error !== undefined && body.error !== null) {
-    const reason = String(body.error.message ?? "no reason");
-    throw new WalletError("rpc-failed", `the node refused ${method}: ${reason}`, { nodeError: reason });
+    // The node's text is printed: its control characters are taken out so it cannot steer the terminal.
+    const reason = String(body.error.message ?? "no reason").replace(/\p{Cc}/gu, "");
+    const code = body.error.code;
+    throw new WalletError("rpc-failed", `the node refused ${method}: ${reason}`, {
+      nodeError: reason,
+      ...(typeof code === "number" ? { nodeErrorCode: code } : {}),
+    });
   }
   return body.result as T;
 }
