@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Anvil, startAnvil } from "../../chains/test/anvil.js";
-import { type ProviderProcess, spawnProvider, startMailbox } from "../../provider/test/harness.js";
+import { type ProviderProcess, scrapeMetrics, spawnProvider, startMailbox } from "../../provider/test/harness.js";
 import { type Background, type Device, firstDevice, nextDevice } from "./cli.js";
 
 const BOB = "0x00000000000000000000000000000000000b0b00";
@@ -54,7 +54,7 @@ describe("keyshard cosigner on the push channel", () => {
 
   /** Requests the provider has answered so far, by its metrics (the scrapes themselves left out). */
   const answered = async () => {
-    const text = await (await fetch(`${provider.url}/metrics`)).text();
+    const text = await scrapeMetrics(provider.url);
     return [...text.matchAll(/^keyshard_http_request_seconds_count\{([^}]*)\} (\d+)$/gm)]
       .filter(([, labels]) => !labels?.includes('route="/metrics"'))
       .reduce((sum, [, , n]) => sum + Number(n), 0);
