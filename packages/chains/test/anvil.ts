@@ -4,6 +4,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
+import { defineChain } from "viem";
+
+/** The chain an anvil node runs, as viem's clients in the tests name it. */
+export const ANVIL_CHAIN_ID = 31337;
+export const ANVIL_CHAIN = defineChain({
+  id: ANVIL_CHAIN_ID,
+  name: "anvil",
+  nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+  rpcUrls: { default: { http: [] } },
+});
 
 const PLATFORMS: Record<string, string> = {
   "linux-x64": "linux-amd64",

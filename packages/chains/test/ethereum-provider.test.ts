@@ -11,7 +11,6 @@ import {
   createPublicClient,
   createWalletClient,
   custom,
-  defineChain,
   type EIP1193Events,
   getAddress,
   http,
@@ -30,15 +29,8 @@ import {
   keyshardAccount,
   keyshardProvider,
 } from "../src/index.js";
-import { type Anvil, startAnvil } from "./anvil.js";
+import { type Anvil, ANVIL_CHAIN_ID as CHAIN_ID, ANVIL_CHAIN as chain, startAnvil } from "./anvil.js";
 
-const CHAIN_ID = 31337;
-const chain = defineChain({
-  id: CHAIN_ID,
-  name: "anvil",
-  nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-  rpcUrls: { default: { http: [] } },
-});
 const RECIPIENT = getAddress("0x00000000000000000000000000000000000b0b00");
 
 function keySigner(): EcdsaSigner {

@@ -10,7 +10,6 @@ import {
   createPublicClient,
   createWalletClient,
   custom,
-  defineChain,
   erc20Abi,
   getAddress,
   type Hex,
@@ -35,16 +34,9 @@ import {
   signPersonalMessage,
   signTypedData,
 } from "../src/index.js";
-import { type Anvil, startAnvil } from "./anvil.js";
+import { type Anvil, ANVIL_CHAIN_ID as CHAIN_ID, ANVIL_CHAIN as chain, startAnvil } from "./anvil.js";
 import { dklsKey, dklsSigner, ecdsa2pKey, ecdsa2pSigner } from "./engines.js";
 
-const CHAIN_ID = 31337;
-const chain = defineChain({
-  id: CHAIN_ID,
-  name: "anvil",
-  nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-  rpcUrls: { default: { http: [] } },
-});
 const RECIPIENT = getAddress("0x00000000000000000000000000000000000b0b00");
 
 let anvil: Anvil;
