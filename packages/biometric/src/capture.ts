@@ -8,9 +8,10 @@
  */
 import { readdirSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
+import type { HelperData } from "@keyshard/recovery";
 import { distance, embedChip, meanEmbedding } from "./embedding.js";
 import { BiometricError } from "./errors.js";
-import { enroll, type HelperData, reproduce } from "./extractor.js";
+import { enroll, reproduce } from "./extractor.js";
 import { type DetectedFace, detectFace } from "./faces.js";
 import { type RgbImage, readImage } from "./image.js";
 import { POPULATION_MEAN } from "./population-mean.js";

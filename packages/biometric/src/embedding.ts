@@ -11,13 +11,13 @@
  */
 import { createRequire } from "node:module";
 import { dirname, join, sep } from "node:path";
+import { EMBEDDING_SIZE } from "@keyshard/recovery";
 import { BiometricError } from "./errors.js";
 import { mirror, type RgbImage } from "./image.js";
 
 type FaceApi = typeof import("@vladmandic/face-api");
 
 const require = createRequire(import.meta.url);
-export const EMBEDDING_SIZE = 128;
 
 let loading: Promise<FaceApi> | undefined;
 

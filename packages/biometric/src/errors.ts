@@ -6,7 +6,8 @@ export class BiometricError extends Error {
   constructor(
     readonly code: BiometricErrorCode,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }

@@ -13,7 +13,7 @@
  * chance that a random other face falls within the accepted distance — never more than the 18
  * bits of the secret.
  */
-import { BCH_K, BCH_N, encode, weight, xor } from "./bch.js";
+import { bch } from "@keyshard/recovery";
 import { meanEmbedding } from "./embedding.js";
 import { enroll, MAX_ERRORS, noisyCodeword } from "./extractor.js";
 
@@ -64,23 +64,23 @@ export function evaluate(
         mean,
         options.random,
       );
-      const codeword = encode(((secret[0] as number) << 16) | ((secret[1] as number) << 8) | (secret[2] as number));
-      const errorsOf = (probe: Float32Array) => weight(xor(noisyCodeword(probe, mean, helper), codeword));
+      const codeword = bch.encode(((secret[0] as number) << 16) | ((secret[1] as number) << 8) | (secret[2] as number));
+      const errorsOf = (probe: Float32Array) => bch.weight(bch.xor(noisyCodeword(probe, mean, helper), codeword));
       for (const [i, probe] of pictures.entries()) if (!chosen.includes(i)) genuineErrors.push(errorsOf(probe));
       for (const [, theirs] of others) for (const probe of theirs) impostorErrors.push(errorsOf(probe));
     }
   }
   const accepted = (errors: number[]) => errors.filter((e) => e <= MAX_ERRORS).length;
-  const fractions = impostorErrors.map((e) => e / BCH_N);
+  const fractions = impostorErrors.map((e) => e / bch.BCH_N);
   const p = fractions.reduce((s, f) => s + f, 0) / fractions.length;
   const variance = fractions.reduce((s, f) => s + (f - p) ** 2, 0) / fractions.length;
-  const degreesOfFreedom = variance > 0 ? (p * (1 - p)) / variance : BCH_N;
+  const degreesOfFreedom = variance > 0 ? (p * (1 - p)) / variance : bch.BCH_N;
   return {
     genuine_accept: accepted(genuineErrors) / genuineErrors.length,
     false_accept: accepted(impostorErrors) / impostorErrors.length,
     genuine_trials: genuineErrors.length,
     impostor_trials: impostorErrors.length,
-    offline_guess_bits: Math.min(BCH_K, -Math.log2(binomialTail(degreesOfFreedom, p, MAX_ERRORS / BCH_N))),
+    offline_guess_bits: Math.min(bch.BCH_K, -Math.log2(binomialTail(degreesOfFreedom, p, MAX_ERRORS / bch.BCH_N))),
     genuineErrors,
     impostorErrors,
     degreesOfFreedom,

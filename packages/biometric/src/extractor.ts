@@ -15,25 +15,21 @@
  * helper data narrows it further, so it is never a key by itself: it is the input of an OPRF
  * round with the provider, and every guess costs an online, rate-limited request.
  */
+import {
+  bch,
+  EMBEDDING_SIZE,
+  type HelperData,
+  HelperDataError,
+  offsetFromHex,
+  offsetToHex,
+  parseHelperData as readHelperData,
+} from "@keyshard/recovery";
 import { chacha20 } from "@noble/ciphers/chacha.js";
 import { bytesToHex, hexToBytes, randomBytes } from "@noble/hashes/utils.js";
-import { BCH_K, BCH_N, decode, encode, type Word, xor } from "./bch.js";
-import { EMBEDDING_SIZE } from "./embedding.js";
 import { BiometricError } from "./errors.js";
 
 /** Tuned on ../shared/faces (see the README): the closest impostor there differs in 12 bits. */
 export const MAX_ERRORS = 8;
-
-/** What enrollment leaves behind: no embedding, no bits, only how to find them again. */
-export interface HelperData {
-  version: 1;
-  /** Hex, 32 bytes: seeds the rotation. */
-  seed: string;
-  /** The 63 rotated coordinates used, in bit order. */
-  indices: number[];
-  /** Hex, 8 bytes: the codeword XOR the enrolled bits (bit 63 always 0). */
-  offset: string;
-}
 
 let lastRotation: { seed: string; rows: Float64Array[] } | undefined;
 
@@ -75,22 +71,11 @@ function rotated(embedding: Float32Array, mean: Float32Array, rows: readonly Flo
   return Float64Array.from(rows, (row) => row.reduce((s, v, c) => s + v * (centred[c] as number), 0));
 }
 
-function bitsAt(values: Float64Array, indices: readonly number[]): Word {
-  const word: Word = [0, 0];
+function bitsAt(values: Float64Array, indices: readonly number[]): bch.Word {
+  const word: bch.Word = [0, 0];
   for (const [bit, index] of indices.entries())
     if ((values[index] as number) > 0) word[bit >> 5] = ((word[bit >> 5] as number) | (1 << (bit & 31))) >>> 0;
   return word;
-}
-
-const wordToHex = (w: Word) =>
-  bytesToHex(Uint8Array.of(...[w[0], w[1]].flatMap((x) => [x & 255, (x >>> 8) & 255, (x >>> 16) & 255, x >>> 24])));
-
-function wordFromHex(hex: string): Word {
-  const b = hexToBytes(hex);
-  const half = (o: number) =>
-    ((b[o] as number) | ((b[o + 1] as number) << 8) | ((b[o + 2] as number) << 16) | ((b[o + 3] as number) << 24)) >>>
-    0;
-  return [half(0), half(4)];
 }
 
 /** The secret (18 bits, as 3 bytes) of a message. */
@@ -106,12 +91,12 @@ export function enroll(
   const values = rotated(embedding, mean, rotation(seed));
   const indices = [...values.keys()]
     .sort((a, b) => Math.abs(values[b] as number) - Math.abs(values[a] as number))
-    .slice(0, BCH_N);
+    .slice(0, bch.BCH_N);
   const r = random(3);
-  const message = (((r[0] as number) << 16) | ((r[1] as number) << 8) | (r[2] as number)) & ((1 << BCH_K) - 1);
-  const offset = xor(encode(message), bitsAt(values, indices));
+  const message = (((r[0] as number) << 16) | ((r[1] as number) << 8) | (r[2] as number)) & ((1 << bch.BCH_K) - 1);
+  const offset = bch.xor(bch.encode(message), bitsAt(values, indices));
   return {
-    helper: { version: 1, seed: bytesToHex(seed), indices, offset: wordToHex(offset) },
+    helper: { version: 1, seed: bytesToHex(seed), indices, offset: offsetToHex(offset) },
     secret: secretOf(message),
   };
 }
@@ -122,34 +107,27 @@ export function reproduce(
   mean: Float32Array,
   helper: HelperData,
 ): { secret: Uint8Array; errors: number } {
-  const { message, errors } = decode(noisyCodeword(embedding, mean, helper));
+  const { message, errors } = bch.decode(noisyCodeword(embedding, mean, helper));
   if (errors > MAX_ERRORS) throw new BiometricError("no-match", "this face does not match the enrolled one");
   return { secret: secretOf(message), errors };
 }
 
 /** A new embedding's bits XOR the offset: the enrolled codeword, with a bit flipped wherever the faces differ. */
-export function noisyCodeword(embedding: Float32Array, mean: Float32Array, helper: HelperData): Word {
+export function noisyCodeword(embedding: Float32Array, mean: Float32Array, helper: HelperData): bch.Word {
   const checked = parseHelperData(helper);
   const values = rotated(embedding, mean, rotation(hexToBytes(checked.seed)));
-  return xor(bitsAt(values, checked.indices), wordFromHex(checked.offset));
+  return bch.xor(bitsAt(values, checked.indices), offsetFromHex(checked.offset));
 }
 
-/** Helper data read strictly: it comes back from the provider, which may have altered it. */
+/**
+ * Helper data read strictly (the format is `@keyshard/recovery`'s): it comes back from the
+ * provider, which may have altered it, and is refused as a `bad-helper` like any other face failure.
+ */
 export function parseHelperData(value: unknown): HelperData {
-  const h = value as Partial<HelperData> | null;
-  const bad = (why: string) => new BiometricError("bad-helper", `the helper data is not valid: ${why}`);
-  if (typeof h !== "object" || h === null || Array.isArray(h)) throw bad("not an object");
-  if (Object.keys(h).some((k) => !["version", "seed", "indices", "offset"].includes(k))) throw bad("unknown fields");
-  if (h.version !== 1) throw bad("unknown version");
-  if (typeof h.seed !== "string" || !/^[0-9a-f]{64}$/.test(h.seed)) throw bad("seed");
-  if (
-    !Array.isArray(h.indices) ||
-    h.indices.length !== BCH_N ||
-    h.indices.some((i) => !Number.isInteger(i) || i < 0 || i >= EMBEDDING_SIZE) ||
-    new Set(h.indices).size !== BCH_N
-  )
-    throw bad("indices");
-  if (typeof h.offset !== "string" || !/^[0-9a-f]{16}$/.test(h.offset) || wordFromHex(h.offset)[1] >>> 31 !== 0)
-    throw bad("offset");
-  return { version: 1, seed: h.seed, indices: [...h.indices], offset: h.offset };
+  try {
+    return readHelperData(value);
+  } catch (e) {
+    if (e instanceof HelperDataError) throw new BiometricError("bad-helper", e.message, { cause: e });
+    throw e;
+  }
 }

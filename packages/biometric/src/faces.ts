@@ -4,12 +4,10 @@
  * is the one that counts. A small image (a face chip) is placed on a larger grey canvas first,
  * because the detector misses faces that fill the whole frame.
  */
+import { EXPRESSIONS, type Expression } from "@keyshard/recovery";
 import { faceApi } from "./embedding.js";
 import { BiometricError } from "./errors.js";
 import type { RgbImage } from "./image.js";
-
-export const EXPRESSIONS = ["neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised"] as const;
-export type Expression = (typeof EXPRESSIONS)[number];
 
 export interface DetectedFace {
   /** The face's box in the frame's pixels. */

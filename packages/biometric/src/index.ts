@@ -1,20 +1,26 @@
 /**
  * @keyshard/biometric — "the secret is in you": a face regenerates a recovery key without any
  * image or embedding being stored. Face embeddings (face-api on TensorFlow.js WASM), the fuzzy
- * extractor that turns them into stable bits, and the liveness checks run on the device.
+ * extractor that turns them into stable bits, and the liveness checks run on the device. The
+ * model-free parts (the helper data's format, liveness challenges) are `@keyshard/recovery`'s and
+ * are re-exported here for the device's code.
  */
-export { type Capture, captureFace, enrollFace, MAX_FRAMES, readFrames, reproduceFace } from "./capture.js";
-export { distance, EMBEDDING_SIZE, embedChip, faceApi, meanEmbedding } from "./embedding.js";
-export { BiometricError, type BiometricErrorCode } from "./errors.js";
-export { enroll, type HelperData, MAX_ERRORS, parseHelperData } from "./extractor.js";
-export { type DetectedFace, detectFace, EXPRESSIONS, type Expression, topExpression, yaw } from "./faces.js";
-export { decodeImage, mirror, type RgbImage, readImage } from "./image.js";
 export {
   CHALLENGES,
   type Challenge,
-  checkLiveness,
   describeChallenge,
+  EMBEDDING_SIZE,
+  EXPRESSIONS,
+  type Expression,
+  type HelperData,
   newChallenge,
   parseChallenge,
-} from "./liveness.js";
+} from "@keyshard/recovery";
+export { type Capture, captureFace, enrollFace, MAX_FRAMES, readFrames, reproduceFace } from "./capture.js";
+export { distance, embedChip, faceApi, meanEmbedding } from "./embedding.js";
+export { BiometricError, type BiometricErrorCode } from "./errors.js";
+export { enroll, MAX_ERRORS, parseHelperData } from "./extractor.js";
+export { type DetectedFace, detectFace, topExpression, yaw } from "./faces.js";
+export { decodeImage, mirror, type RgbImage, readImage } from "./image.js";
+export { checkLiveness } from "./liveness.js";
 export { POPULATION_MEAN } from "./population-mean.js";

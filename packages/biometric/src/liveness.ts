@@ -1,49 +1,22 @@
 /**
- * Liveness: the provider picks a random challenge — an expression from face-api's expression
- * model, or a head turn read from the landmarks — and the device checks it on the frames it
- * recovers from. A photo prepared beforehand shows one expression and one pose: it fails any
- * other expression, and a head turn asks for a frame facing the camera and a turned one.
+ * Liveness: the provider picks a random challenge (drawn by `@keyshard/recovery`) — an expression
+ * from face-api's expression model, or a head turn read from the landmarks — and the device checks
+ * it here, on the frames it recovers from. A photo prepared beforehand shows one expression and
+ * one pose: it fails any other expression, and a head turn asks for a frame facing the camera and
+ * a turned one.
  *
  * This runs on the recovering device, so it stops someone holding a picture of the user, not
  * someone who rewrites the client: what guards the key against that one is the OPRF's rate
  * limit, the notice to the old device and the provider's cooling-off period.
  */
-import { randomBytes } from "@noble/hashes/utils.js";
-import { BiometricError } from "./errors.js";
-import { type DetectedFace, EXPRESSIONS, type Expression, topExpression, yaw } from "./faces.js";
-
-export type Challenge = { kind: "expression"; expression: Expression } | { kind: "turn"; direction: "left" | "right" };
+import type { Challenge } from "@keyshard/recovery";
+import { type DetectedFace, topExpression, yaw } from "./faces.js";
 
 /** How sure the expression model must be. */
 const EXPRESSION_CONFIDENCE = 0.6;
 /** |yaw| at least this is a turned head; at most `FRONTAL`, a face to the camera. */
 const TURNED = 0.4;
 const FRONTAL = 0.2;
-
-/** Every challenge there is: the expressions other than neutral, and both turns. */
-export const CHALLENGES: readonly Challenge[] = [
-  ...EXPRESSIONS.filter((e) => e !== "neutral").map((expression) => ({ kind: "expression" as const, expression })),
-  { kind: "turn", direction: "left" },
-  { kind: "turn", direction: "right" },
-];
-
-export function newChallenge(random: (n: number) => Uint8Array = randomBytes): Challenge {
-  // Bytes past the last whole multiple of the count are redrawn, so every challenge is as likely.
-  const limit = 256 - (256 % CHALLENGES.length);
-  for (;;) {
-    const byte = random(1)[0] as number;
-    if (byte < limit) return CHALLENGES[byte % CHALLENGES.length] as Challenge;
-  }
-}
-
-export function parseChallenge(value: unknown): Challenge {
-  const found = CHALLENGES.find((c) => JSON.stringify(c) === JSON.stringify(value));
-  if (found === undefined) throw new BiometricError("bad-helper", "not a liveness challenge this device knows");
-  return found;
-}
-
-export const describeChallenge = (c: Challenge) =>
-  c.kind === "expression" ? `look ${c.expression}` : `turn your head to the ${c.direction} of the picture`;
 
 /** Whether the frames' faces answer the challenge; the reason when they do not. */
 export function checkLiveness(faces: readonly DetectedFace[], challenge: Challenge): { live: boolean; reason: string } {

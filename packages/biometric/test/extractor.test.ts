@@ -1,15 +1,17 @@
 /**
  * The fuzzy extractor on the real faces of ../shared/faces/people: a person enrolled from three
  * chips gets the same secret back from their other chips and nobody else does; the helper data
- * holds no embedding and, altered, fails cleanly; the measured rates meet the target.
+ * holds no embedding and, altered, fails cleanly (a `bad-helper` error on the device); the measured
+ * rates meet the target.
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { HelperDataError } from "@keyshard/recovery";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluate } from "../src/evaluation.js";
-import { enroll, type HelperData, parseHelperData, reproduce } from "../src/extractor.js";
-import { BiometricError, embedChip, meanEmbedding, readImage } from "../src/index.js";
+import { enroll, parseHelperData, reproduce } from "../src/extractor.js";
+import { BiometricError, embedChip, type HelperData, meanEmbedding, readImage } from "../src/index.js";
 
 /**
  * Enrollment randomness from a fixed seed: a test sees the same rotations on every run (a
@@ -93,5 +95,19 @@ describe("fuzzy extractor on real faces", () => {
     expect(result.genuine_accept).toBeGreaterThanOrEqual(0.95);
     expect(result.offline_guess_bits).toBeGreaterThan(8);
     expect(result.offline_guess_bits).toBeLessThanOrEqual(18);
+  });
+});
+
+describe("helper data read on the device", () => {
+  it("is refused as a bad-helper BiometricError that keeps the format's own error", () => {
+    let thrown: unknown;
+    try {
+      parseHelperData({ version: 2 });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(BiometricError);
+    expect((thrown as BiometricError).code).toBe("bad-helper");
+    expect((thrown as BiometricError).cause).toBeInstanceOf(HelperDataError);
   });
 });

@@ -26,8 +26,15 @@
  * is stated in the README: the face is a recovery factor against everyone but the provider.
  */
 import { randomUUID } from "node:crypto";
-import { parseHelperData } from "@keyshard/biometric";
-import { evaluateBlinded, faceOprfKey, RecoveryBoxError, verifyRecoveryClaim } from "@keyshard/recovery";
+import {
+  evaluateBlinded,
+  faceOprfKey,
+  type HelperData,
+  HelperDataError,
+  parseHelperData,
+  RecoveryBoxError,
+  verifyRecoveryClaim,
+} from "@keyshard/recovery";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { cancelChangeOf, defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
@@ -152,11 +159,12 @@ export async function startEnrollment(
   const inactivityMs =
     enrollment.inactivityDays === undefined ? ctx.heirInactivityMs : enrollment.inactivityDays * DAY_MS;
   return ctx.db.transaction(async (tx) => {
-    let helper: ReturnType<typeof parseHelperData>;
+    let helper: HelperData;
     try {
       helper = parseHelperData(enrollment.helper);
     } catch (e) {
-      throw invalid((e as Error).message);
+      if (e instanceof HelperDataError) throw invalid(e.message);
+      throw e;
     }
     const accountEmail = await emailOf(tx, device.accountId);
     if ((enrollment.kind === "heir") !== (enrollment.heirEmail !== undefined))

@@ -1,6 +1,6 @@
 /** Face recovery and heirs (see `recovery/face.ts` for the steps and their checks). */
 import { endpoints } from "@keyshard/api";
-import { newChallenge } from "@keyshard/biometric";
+import { newChallenge } from "@keyshard/recovery";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { ProviderContext } from "../../context.js";
 import {
