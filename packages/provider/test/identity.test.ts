@@ -9,12 +9,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildSolTransfer, solanaAddress } from "@keyshard/chains";
-import { REQUEST_HEADERS, signApproval, signRequest } from "@keyshard/transport";
+import { newDeviceIdentity, readRequestSignature, signApproval, signRequest } from "@keyshard/transport";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendAudit } from "../src/audit/log.js";
-import { MasterKeyError, startProvider } from "../src/index.js";
+import { buildServer, MasterKeyError, startProvider } from "../src/index.js";
 import {
   activeDevice,
   addDevice,
@@ -109,9 +109,79 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("provider identity on %s", (
     const tampered = new TextEncoder().encode(JSON.stringify({ code: "654321" }));
     expect((await send(provider.url, "POST", "/v1/devices/verify", tampered, altered)).status).toBe(401);
     const other = new TestDevice(provider.url);
+    // Another key signs a request that names this device as its signer.
     const forged = signRequest(other.identity, { method: "GET", path, body: new Uint8Array() });
-    forged[REQUEST_HEADERS.device] = headers[REQUEST_HEADERS.device] as string;
-    expect((await send(provider.url, "GET", path, new Uint8Array(), forged)).status).toBe(401);
+    forged["signature-input"] = (forged["signature-input"] as string).replace(other.id, device.id);
+    const claimed = readRequestSignature({ method: "GET", target: path, headers: forged, body: new Uint8Array() });
+    expect(claimed.params.keyid).toBe(device.id);
+    forged.signature = `sig1=:${Buffer.from(ed25519.sign(claimed.base, other.identity.secretKey)).toString("base64")}:`;
+    expect(await send(provider.url, "GET", path, new Uint8Array(), forged)).toMatchObject({
+      status: 401,
+      body: { message: "request signature does not verify" },
+    });
+  });
+
+  it("refuses a request from beyond the window in the future, as one from beyond it in the past", async () => {
+    const device = await registerAndVerify(provider, "grace@example.com");
+    expect(await device.request("GET", "/v1/account", undefined, { now: Date.now() + 10 * 60_000 })).toMatchObject({
+      status: 401,
+      body: { error: "unauthorized", message: "request is stale or from the future" },
+    });
+    expect((await device.request("GET", "/v1/account")).status).toBe(200);
+  });
+
+  it("tells a client that still signs the old way to upgrade, and lets it in no more", async () => {
+    const device = await registerAndVerify(provider, "heidi@example.com");
+    const oldWay = {
+      "x-keyshard-device": device.id,
+      "x-keyshard-timestamp": String(Date.now()),
+      "x-keyshard-nonce": "0".repeat(32),
+      "x-keyshard-signature": "0".repeat(128),
+    };
+    expect(await send(provider.url, "GET", "/v1/account", new Uint8Array(), oldWay)).toEqual({
+      status: 401,
+      body: { error: "outdated-client", message: expect.stringMatching(/signs its requests the old way.*upgrade it$/) },
+    });
+  });
+
+  it("refuses to register a key that is not an Ed25519 public key, before looking at the signature", async () => {
+    const device = new TestDevice(provider.url);
+    const notAKey = "ff".repeat(32);
+    expect(
+      await device.request("POST", "/v1/devices", { identityKey: notAKey, email: "judy@example.com", name: "x" }),
+    ).toMatchObject({
+      status: 400,
+      body: { error: "invalid-request", message: "identityKey is not an Ed25519 public key" },
+    });
+  });
+
+  it("checks every self-signed route's signature against the key its request brings", async () => {
+    const app = await buildServer(provider.context);
+    const path = "/test/self-signed";
+    app.get(
+      path,
+      { config: { selfSigned: { keyOf: (request) => hexToBytes(String(request.headers["x-test-key"])) } } },
+      async () => ({ ok: true }),
+    );
+    try {
+      const own = newDeviceIdentity();
+      const get = (headers: Record<string, string>) =>
+        app.inject({ method: "GET", url: path, headers: { "x-test-key": bytesToHex(own.publicKey), ...headers } });
+      const signedBy = (identity: typeof own) => signRequest(identity, { method: "GET", path, body: new Uint8Array() });
+      expect((await get({})).json()).toEqual({
+        error: "unauthorized",
+        message: "missing or malformed signature-input header",
+      });
+      expect((await get(signedBy(newDeviceIdentity()))).json()).toEqual({
+        error: "unauthorized",
+        message: "the signature's keyid is not the device id of the key the request brings",
+      });
+      const signed = signedBy(own);
+      expect((await get(signed)).json()).toEqual({ ok: true });
+      expect((await get(signed)).json()).toEqual({ error: "unauthorized", message: "request was replayed" });
+    } finally {
+      await app.close();
+    }
   });
 
   it("wrong codes count; after five even the right one is refused", async () => {

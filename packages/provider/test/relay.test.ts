@@ -2,16 +2,20 @@
  * M-of-N among an account's devices with the provider only as the relay, on PGlite and
  * PostgreSQL: three devices make a 2-of-3 key (FROST Ed25519, DKLs23 ECDSA) and two of them sign,
  * two over WebSocket and one over the HTTP fallback. The provider stores only sealed envelopes;
- * it refuses posts in another device's name, to outsiders, and reads by other accounts.
+ * it refuses posts in another device's name, to outsiders, and reads by other accounts, and a
+ * WebSocket upgrade that is unsigned or signed by another key than its device's.
  */
 import { compactSignature, dkls23, frost, type Party } from "@keyshard/mpc";
 import {
   deviceId,
   httpRelayChannel,
+  newDeviceIdentity,
   type RelayChannel,
   type RelayPeer,
+  readRequestSignature,
   runOverRelay,
   sealEnvelope,
+  signRequest,
   wsRelayChannel,
 } from "@keyshard/transport";
 import { ed25519 } from "@noble/curves/ed25519.js";
@@ -19,6 +23,7 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import {
   activeDevice,
   type DatabaseKind,
@@ -144,6 +149,43 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("relay on %s", (kind) => {
       expect(Buffer.from(JSON.parse(row.envelope).ct, "base64").includes(Buffer.from(secret))).toBe(false);
     }
     expect(deviceId(a.identity.publicKey)).toBe(a.id);
+  });
+
+  it("refuses an unsigned or forged WebSocket upgrade with 401", async () => {
+    const path = "/v1/relay/ws";
+    /** The provider's answer to an upgrade with `headers`, which must not open a socket. */
+    const upgrade = (headers: Record<string, string>) =>
+      new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+        const socket = new WebSocket(provider.url.replace(/^http/, "ws") + path, { headers });
+        socket.on("open", () => {
+          socket.close();
+          reject(new Error("the upgrade was let through"));
+        });
+        socket.on("unexpected-response", (request, response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("end", () => {
+            request.destroy();
+            resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) });
+          });
+        });
+        socket.on("error", reject);
+      });
+    expect(await upgrade({})).toEqual({
+      status: 401,
+      body: { error: "unauthorized", message: "missing or malformed signature-input header" },
+    });
+    // Another key signs an upgrade that names an active device as its signer.
+    const [device] = devices as [TestDevice];
+    const other = newDeviceIdentity();
+    const forged = signRequest(other, { method: "GET", path, body: new Uint8Array() });
+    forged["signature-input"] = (forged["signature-input"] as string).replace(deviceId(other.publicKey), device.id);
+    const { base } = readRequestSignature({ method: "GET", target: path, headers: forged, body: new Uint8Array() });
+    forged.signature = `sig1=:${Buffer.from(ed25519.sign(base, other.secretKey)).toString("base64")}:`;
+    expect(await upgrade(forged)).toEqual({
+      status: 401,
+      body: { error: "unauthorized", message: "request signature does not verify" },
+    });
   });
 
   it("a peer key the relay substitutes is caught by its device id", async () => {

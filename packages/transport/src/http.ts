@@ -8,7 +8,8 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { type DeviceIdentity, signRequest } from "./identity.js";
+import type { DeviceIdentity } from "./identity.js";
+import { signRequest } from "./request-signature.js";
 
 /** The reply header of a provider in trial mode (shortened delays, not for real funds): its value says so. */
 export const TRIAL_HEADER = "keyshard-trial";

@@ -20,13 +20,8 @@ export {
   type DeviceIdentity,
   deviceId,
   newDeviceIdentity,
-  REQUEST_HEADERS,
-  type RequestToSign,
-  requestSigningBytes,
   signApproval,
-  signRequest,
   verifyApproval,
-  verifyRequestSignature,
 } from "./identity.js";
 export { fromWire, MAX_PAYLOAD_BYTES, toWire, type WireMessage } from "./messages.js";
 export {
@@ -41,3 +36,20 @@ export {
   wsRelayChannel,
 } from "./relay.js";
 export { REVOKED_CLOSE_CODE, type RelayWatch, watchRelay } from "./relay-watch.js";
+export {
+  type BareItem,
+  contentDigest,
+  REQUEST_HEADERS,
+  REQUIRED_COMPONENTS,
+  type ReceivedSignature,
+  RequestSignatureError,
+  readRequestSignature,
+  SIGNATURE_ALGORITHM,
+  SIGNATURE_LABEL,
+  SIGNATURE_PARAMETERS,
+  type SignatureParameters,
+  type SignedRequestTarget,
+  signatureBase,
+  signRequest,
+  verifyRequestSignature,
+} from "./request-signature.js";

@@ -4,8 +4,9 @@
  * names a session and nothing more; what it is for is read, as before, from the provider's list.
  */
 import WebSocket from "ws";
-import { type DeviceIdentity, signRequest } from "./identity.js";
+import type { DeviceIdentity } from "./identity.js";
 import { RelayError } from "./relay.js";
+import { signRequest } from "./request-signature.js";
 
 /** The close code the provider gives a socket whose device it revoked (4000-4999 are the application's). */
 export const REVOKED_CLOSE_CODE = 4403;

@@ -11,8 +11,9 @@ import type { Msg, Party } from "@keyshard/mpc";
 import WebSocket from "ws";
 import { type Envelope, EnvelopeError, openEnvelope, parseEnvelope, sealEnvelope } from "./envelope.js";
 import { signedFetch } from "./http.js";
-import { type DeviceIdentity, deviceId, signRequest } from "./identity.js";
+import { type DeviceIdentity, deviceId } from "./identity.js";
 import { fromWire, toWire, type WireMessage } from "./messages.js";
+import { signRequest } from "./request-signature.js";
 
 export interface RelayPeer {
   /** The peer's party index in the protocol. */

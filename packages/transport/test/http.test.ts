@@ -1,9 +1,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProviderError, signedFetch } from "../src/http.js";
-import { newDeviceIdentity, REQUEST_HEADERS, verifyRequestSignature } from "../src/identity.js";
+import { newDeviceIdentity } from "../src/identity.js";
+import { readRequestSignature, verifyRequestSignature } from "../src/request-signature.js";
 
 interface Seen {
   method: string;
@@ -57,17 +57,13 @@ describe("signedFetch", () => {
     expect(request).toMatchObject({ method: "POST", url: "/v1/things?x=1" });
     expect(request.headers["content-type"]).toBe("application/json");
     expect(JSON.parse(request.body.toString())).toEqual({ a: [1, "b"] });
-    const header = (name: string) => String(request.headers[name]);
-    const signed = {
-      method: "POST",
-      path: "/v1/things?x=1",
+    const received = readRequestSignature({
+      method: request.method,
+      target: request.url,
+      headers: request.headers,
       body: new Uint8Array(request.body),
-      timestamp: Number(header(REQUEST_HEADERS.timestamp)),
-      nonce: header(REQUEST_HEADERS.nonce),
-    };
-    expect(verifyRequestSignature(identity.publicKey, signed, hexToBytes(header(REQUEST_HEADERS.signature)))).toBe(
-      true,
-    );
+    });
+    expect(verifyRequestSignature(identity.publicKey, received)).toBe(true);
   });
 
   it("sends a GET without a body", async () => {

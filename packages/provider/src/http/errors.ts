@@ -21,7 +21,8 @@ export class HttpError extends Error {
   }
 }
 
-export const unauthorized = (message: string) => new HttpError(401, "unauthorized", message);
+export const unauthorized = (message: string, options?: ErrorOptions) =>
+  new HttpError(401, "unauthorized", message, options);
 
 /** The status of each kind of domain refusal. */
 const STATUS_OF_KIND: Record<ErrorKind, number> = {

@@ -1,12 +1,21 @@
 /**
- * Request authentication: the device named in the headers signed this exact request, recently,
- * with a nonce it never used before. A route says which device states may use it
- * (`config: { auth: ["active"] }`); its handler then finds the device in `request.device`.
- * Authentication runs after the schema checks, so a malformed request is told so first.
+ * Request authentication: the device the signature names (its `keyid`) signed this exact request
+ * (an HTTP Message Signature, `@keyshard/transport`'s `request-signature.ts`), recently, with a
+ * nonce it never used before. A route says which device states may use it
+ * (`config: { auth: ["active"] }`); its handler then finds the device in `request.device`. A
+ * route whose requests bring their own key (registration) says where (`config: { selfSigned }`),
+ * and its requests are checked against that key. Authentication runs after the schema checks, so
+ * a malformed request is told so first.
  */
-import { REQUEST_HEADERS, verifyRequestSignature } from "@keyshard/transport";
-import { hexToBytes } from "@noble/hashes/utils.js";
-import type { FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import {
+  deviceId,
+  REQUEST_HEADERS,
+  type ReceivedSignature,
+  RequestSignatureError,
+  readRequestSignature,
+  verifyRequestSignature,
+} from "@keyshard/transport";
+import type { FastifyContextConfig, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import { applyDueChanges } from "../../account/guarded-changes.js";
 import type { ProviderContext } from "../../context.js";
 import type { AuthenticatedDevice, DeviceState } from "../../devices/authenticated.js";
@@ -19,6 +28,12 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** The device states that may use the route; without it, the route does not authenticate. */
     auth?: readonly DeviceState[];
+    /**
+     * The route's requests are signed, but by a key the request itself brings (registration): the
+     * plugin checks them against the key `keyOf` reads from the request, whose schema it has
+     * passed. The document shows them signed like the others.
+     */
+    selfSigned?: { keyOf(request: FastifyRequest): Uint8Array };
   }
   interface FastifyRequest {
     /** The authenticated device, on routes with `config.auth`. */
@@ -26,48 +41,63 @@ declare module "fastify" {
   }
 }
 
-/** How far a request's timestamp may be from the server's clock. */
-const REQUEST_WINDOW_MS = 5 * 60_000;
+/** How far a request's `created` may be from the server's clock. */
+export const REQUEST_WINDOW_MS = 5 * 60_000;
 
-const HEX = /^[0-9a-f]+$/;
+/** The name of the OpenAPI security scheme (`docs.ts`) that describes these signatures. */
+export const SECURITY_SCHEME = "deviceSignature";
 
-function header(request: FastifyRequest, name: string): string {
-  const value = request.headers[name];
-  if (typeof value !== "string" || value.length === 0 || value.length > 256)
-    throw unauthorized(`missing or malformed ${name} header`);
-  return value;
+/** The headers requests were signed with before HTTP Message Signatures. */
+const OLD_SIGNATURE_HEADERS = ["x-keyshard-device", "x-keyshard-timestamp", "x-keyshard-nonce", "x-keyshard-signature"];
+
+/** The request's signature, checked for form and against its body; refused as unauthorized if it is not one. */
+function requestSignature(request: FastifyRequest): ReceivedSignature {
+  // Its own code, so that a client from before HTTP Message Signatures learns to upgrade, not that its signature is bad.
+  if (
+    request.headers[REQUEST_HEADERS.signatureInput] === undefined &&
+    OLD_SIGNATURE_HEADERS.some((name) => request.headers[name] !== undefined)
+  )
+    throw new HttpError(
+      401,
+      "outdated-client",
+      "this client signs its requests the old way (x-keyshard-* headers), which the provider no longer accepts: upgrade it",
+    );
+  try {
+    return readRequestSignature({
+      method: request.method,
+      target: request.url,
+      headers: request.headers,
+      body: new Uint8Array(request.rawBody ?? Buffer.alloc(0)),
+    });
+  } catch (e) {
+    if (e instanceof RequestSignatureError) throw unauthorized(e.message, { cause: e });
+    throw e;
+  }
 }
 
-/** Checks the signature headers against `identityKey`; returns the nonce and its expiry, not yet spent. */
-function verifySignedHeaders(
+/** Checks `signed` against `identityKey` and the clock; returns the nonce and its expiry, not yet spent. */
+function verifySignature(
   ctx: ProviderContext,
-  request: FastifyRequest,
+  signed: ReceivedSignature,
   identityKey: Uint8Array,
 ): { nonce: string; expiresMs: number } {
-  const timestamp = Number(header(request, REQUEST_HEADERS.timestamp));
-  const nonce = header(request, REQUEST_HEADERS.nonce);
-  const signature = header(request, REQUEST_HEADERS.signature);
-  if (!Number.isSafeInteger(timestamp)) throw unauthorized("timestamp is not a number of milliseconds");
-  if (!HEX.test(nonce) || nonce.length !== 32) throw unauthorized("nonce must be 16 bytes in hex");
-  if (!HEX.test(signature) || signature.length !== 128) throw unauthorized("signature must be 64 bytes in hex");
-  const now = ctx.now();
-  if (Math.abs(now - timestamp) > REQUEST_WINDOW_MS) throw unauthorized("request is stale or from the future");
-  const body = request.rawBody ?? Buffer.alloc(0);
-  const signed = { method: request.method, path: request.url, body: new Uint8Array(body), timestamp, nonce };
-  if (!verifyRequestSignature(identityKey, signed, hexToBytes(signature)))
-    throw unauthorized("request signature does not verify");
-  return { nonce, expiresMs: timestamp + 2 * REQUEST_WINDOW_MS };
+  const createdMs = signed.params.created * 1000;
+  if (Math.abs(ctx.now() - createdMs) > REQUEST_WINDOW_MS) throw unauthorized("request is stale or from the future");
+  if (!verifyRequestSignature(identityKey, signed)) throw unauthorized("request signature does not verify");
+  return { nonce: signed.params.nonce, expiresMs: createdMs + 2 * REQUEST_WINDOW_MS };
 }
 
-/** Checks the signature headers against `identityKey` and spends the nonce (a device registering itself). */
-export async function checkSignedRequest(
+/** Checks that `request` is signed by `identityKey`, the key it brings itself, and spends its nonce. */
+async function authenticateSelfSigned(
   ctx: ProviderContext,
   request: FastifyRequest,
-  deviceId: string,
   identityKey: Uint8Array,
 ): Promise<void> {
-  const { nonce, expiresMs } = verifySignedHeaders(ctx, request, identityKey);
-  if (!(await spendNonce(ctx.db, deviceId, nonce, expiresMs))) throw unauthorized("request was replayed");
+  const signed = requestSignature(request);
+  if (signed.params.keyid !== deviceId(identityKey))
+    throw unauthorized("the signature's keyid is not the device id of the key the request brings");
+  const { nonce, expiresMs } = verifySignature(ctx, signed, identityKey);
+  if (!(await spendNonce(ctx.db, signed.params.keyid, nonce, expiresMs))) throw unauthorized("request was replayed");
 }
 
 interface KnownDevice {
@@ -102,10 +132,10 @@ async function authenticate(
   request: FastifyRequest,
   states: readonly DeviceState[],
 ): Promise<AuthenticatedDevice> {
-  const id = header(request, REQUEST_HEADERS.device);
-  if (!HEX.test(id) || id.length !== 32) throw unauthorized("device id must be 16 bytes in hex");
+  const signed = requestSignature(request);
+  const id = signed.params.keyid;
   const { accountId, identityKey } = await knownDevice(ctx, id);
-  const { nonce, expiresMs } = verifySignedHeaders(ctx, request, identityKey);
+  const { nonce, expiresMs } = verifySignature(ctx, signed, identityKey);
   const row = await spendNonceReadingDevice(ctx.db, id, nonce, expiresMs, ctx.now());
   if (row === undefined) throw unauthorized("unknown device");
   if (!row.fresh) throw unauthorized("request was replayed");
@@ -123,15 +153,34 @@ async function authenticate(
   return { id, accountId, state: row.state, identityKey };
 }
 
-/** Authenticates every route that declares `config.auth`, before its handler and after its schema checks. */
+/** The check a route's configuration asks for, if any. */
+function authenticator(
+  ctx: ProviderContext,
+  config: FastifyContextConfig | undefined,
+): preHandlerAsyncHookHandler | undefined {
+  const states = config?.auth;
+  if (states !== undefined)
+    return async (request) => {
+      request.device = await authenticate(ctx, request, states);
+    };
+  const selfSigned = config?.selfSigned;
+  if (selfSigned !== undefined)
+    return async (request) => authenticateSelfSigned(ctx, request, selfSigned.keyOf(request));
+  return undefined;
+}
+
+/**
+ * Authenticates every route that declares `config.auth` or `config.selfSigned`, before its handler
+ * and after its schema checks, and marks it signed in the OpenAPI document: the document's
+ * security requirements come from the same configuration that makes the checks.
+ */
 export function authPlugin(app: App, ctx: ProviderContext): void {
   app.decorateRequest("device", null as unknown as AuthenticatedDevice);
   app.addHook("onRoute", (route) => {
-    const states = route.config?.auth;
-    if (states === undefined) return;
-    const authenticateRequest: preHandlerAsyncHookHandler = async (request) => {
-      request.device = await authenticate(ctx, request, states);
-    };
+    const authenticateRequest = authenticator(ctx, route.config);
+    if (authenticateRequest === undefined) return;
+    // The documentation plugin keeps this same route object and reads its schema when it builds the document.
+    route.schema = { ...route.schema, security: [{ [SECURITY_SCHEME]: [] }] };
     const earlier = route.preHandler === undefined ? [] : [route.preHandler].flat();
     route.preHandler = [...earlier, authenticateRequest];
   });

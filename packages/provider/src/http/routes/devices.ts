@@ -1,12 +1,13 @@
 /**
  * Device registration, email verification, approval and revocation (see `devices/registration.ts`,
  * `devices/approval.ts` and `devices/revoke.ts`). Registration is signed by the key it registers,
- * so it is checked here against that key rather than a registered device's.
+ * so the auth plugin checks it against that key rather than a registered device's.
  */
-import { endpoints } from "@keyshard/api";
-import { deviceId, REQUEST_HEADERS } from "@keyshard/transport";
+import { type BodyOf, endpoints } from "@keyshard/api";
+import { deviceId } from "@keyshard/transport";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
+import type { FastifyRequest } from "fastify";
 import type { ProviderContext } from "../../context.js";
 import { approveDevice } from "../../devices/approval.js";
 import { registerDevice, resendCode, verifyDevice } from "../../devices/registration.js";
@@ -14,30 +15,31 @@ import { revokeByDevice } from "../../devices/revoke.js";
 import { invalid } from "../../errors.js";
 import type { App } from "../app.js";
 import { route } from "../endpoint.js";
-import { unauthorized } from "../errors.js";
-import { checkSignedRequest } from "../plugins/auth.js";
 import { codeRateLimit } from "../rate-limits.js";
+
+/** The key a registration registers, and signs with: its body's `identityKey`, which its schema has checked is hex. */
+function registeredKey(request: FastifyRequest): Uint8Array {
+  const identityKey = hexToBytes((request.body as BodyOf<typeof endpoints.registerDevice>).identityKey);
+  try {
+    ed25519.Point.fromBytes(identityKey);
+  } catch {
+    throw invalid("identityKey is not an Ed25519 public key");
+  }
+  return identityKey;
+}
 
 export function deviceRoutes(app: App, ctx: ProviderContext): void {
   route(
     app,
     endpoints.registerDevice,
     {
-      config: { rateLimit: codeRateLimit(ctx) },
+      config: { rateLimit: codeRateLimit(ctx), selfSigned: { keyOf: registeredKey } },
       summary: "Register a device identity key under an email (signed by that key)",
     },
     async (request) => {
       const { email, name } = request.body;
       const identityKey = hexToBytes(request.body.identityKey);
-      try {
-        ed25519.Point.fromBytes(identityKey);
-      } catch {
-        throw invalid("identityKey is not an Ed25519 public key");
-      }
       const id = deviceId(identityKey);
-      if (request.headers[REQUEST_HEADERS.device] !== id)
-        throw unauthorized("device header does not match identityKey");
-      await checkSignedRequest(ctx, request, id, identityKey);
       const accountId = await registerDevice(ctx, { id, identityKey, email, name });
       return { deviceId: id, accountId, state: "unverified" };
     },

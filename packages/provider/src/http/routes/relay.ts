@@ -49,6 +49,50 @@ const sessionView = (s: Awaited<ReturnType<typeof findRelaySession>>) => ({
   expiresMs: s.expiresMs,
 });
 
+const frameSchema = (type: string, properties: Record<string, object>, required: string[]) => ({
+  type: "object",
+  properties: { type: { const: type }, id: { type: "integer", description: "echoed on the reply" }, ...properties },
+  required: ["type", ...required],
+});
+const relayId = { type: "string", format: "uuid" };
+const envelopes = {
+  type: "array",
+  maxItems: MAX_ENVELOPES,
+  items: { type: "object", description: "a sealed envelope" },
+};
+
+/** The socket's frames as the OpenAPI document describes them (`serveSocket` reads and writes them). */
+const SOCKET_FRAMES = {
+  path: "/v1/relay/ws",
+  authentication: "the upgrade request carries the deviceSignature headers; only an active device is let in",
+  clientFrames: {
+    watch: frameSchema("watch", {}, []),
+    subscribe: frameSchema("subscribe", { relayId, after: { type: "integer", description: "an envelope id" } }, [
+      "relayId",
+    ]),
+    send: frameSchema("send", { relayId, envelopes }, ["relayId", "envelopes"]),
+  },
+  serverFrames: {
+    watching: frameSchema("watching", {}, []),
+    subscribed: frameSchema("subscribed", { relayId }, ["relayId"]),
+    stored: frameSchema("stored", { stored: { type: "integer" } }, ["stored"]),
+    envelopes: frameSchema(
+      "envelopes",
+      {
+        relayId,
+        envelopes: {
+          type: "array",
+          items: { type: "object", properties: { id: { type: "integer" }, envelope: { type: "object" } } },
+        },
+      },
+      ["relayId", "envelopes"],
+    ),
+    notice: frameSchema("notice", { relayId }, ["relayId"]),
+    error: frameSchema("error", { error: { type: "string" }, message: { type: "string" } }, ["error", "message"]),
+  },
+  closeCodes: { [REVOKED_CLOSE_CODE]: "the device was revoked" },
+};
+
 /** A frame the socket could not act on: the same error codes as the HTTP API's. */
 function errorFrame(e: unknown, id?: number): string {
   const refused = refusal(e);
@@ -309,8 +353,20 @@ export async function relayRoutes(app: App, ctx: ProviderContext): Promise<void>
     "/v1/relay/ws",
     {
       websocket: true,
-      config: { auth: ["active"] },
-      schema: { summary: "WebSocket: subscribe to relay sessions and send envelopes (upgrade signed like a request)" },
+      // The WebSocket plugin hides its routes from the document; this one is shown, frames and all.
+      config: {
+        auth: ["active"],
+        swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, hide: false }, url }),
+      },
+      schema: {
+        operationId: "relaySocket",
+        summary: "WebSocket: subscribe to relay sessions and send envelopes (upgrade signed like a request)",
+        description:
+          "An RFC 6455 upgrade of a GET signed as every request is (Content-Digest of the empty body included). " +
+          "Frames are JSON text, described in x-websocket; a frame's optional integer id comes back on its reply.",
+        response: { 101: { description: "Switching Protocols: the socket is open", type: "null" } },
+        "x-websocket": SOCKET_FRAMES,
+      },
     },
     (socket, request) => serveSocket(ctx, open, request.log, socket, request.device),
   );
