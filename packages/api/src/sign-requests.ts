@@ -11,8 +11,8 @@ import {
   MAX_PAYLOAD_HEX,
   MAX_TYPED_DATA_PROPERTIES,
   PATH_PATTERN,
-  PAYLOAD_PATTERN,
   REQUEST_KINDS,
+  REQUEST_PAYLOAD_PATTERN,
   type RequestKind,
 } from "@keyshard/chains";
 import { MAX_OPENINGS } from "@keyshard/transport";
@@ -33,7 +33,8 @@ export const SignRequestCreate = Type.Object(
   {
     kind: Type.Optional(StringEnum<RequestKind>(REQUEST_KINDS)),
     chain: StringEnum<ChainName>(CHAIN_NAMES),
-    payload: Type.Optional(Type.String({ pattern: PAYLOAD_PATTERN, maxLength: MAX_PAYLOAD_HEX })),
+    // Lower-case hex, or a Bitcoin transaction's PSBT in base64 (BIP174's text form), made hex by the parser.
+    payload: Type.Optional(Type.String({ pattern: REQUEST_PAYLOAD_PATTERN, maxLength: MAX_PAYLOAD_HEX })),
     typedData: Type.Optional(
       Type.Unsafe<Record<string, unknown>>({
         type: "object",

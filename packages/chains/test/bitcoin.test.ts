@@ -188,10 +188,15 @@ describe("hostile PSBTs", () => {
       inputs: [{ ...utxo, previousTransaction: undefined }],
       outputs: [{ address: PAYEE.address, amount: 40_000n }],
     });
+    // The refusal says why (BIP143 commits to the input's own amount only) and what to add.
+    const why = /only its witnessUtxo.*BIP143.*hide a fee.*add the whole previous transaction.*nonWitnessUtxo/;
     expect(() => describeBitcoin(psbt, { network: NETWORK, keys: keys() })).toThrow(
-      expect.objectContaining({ code: "unsupported" }),
+      expect.objectContaining({ code: "unsupported", message: expect.stringMatching(why) }),
     );
-    await expect(signPsbt(psbt, NETWORK, { ecdsa: [ecdsa2pWallet] })).rejects.toMatchObject({ code: "unsupported" });
+    await expect(signPsbt(psbt, NETWORK, { ecdsa: [ecdsa2pWallet] })).rejects.toMatchObject({
+      code: "unsupported",
+      message: expect.stringMatching(why),
+    });
   });
 
   it("sighash types other than ALL are refused on our inputs", () => {

@@ -9,6 +9,7 @@ import {
   adapterOf,
   type BitcoinNetwork,
   ChainError,
+  decodePsbt,
   type MessageDescription,
   type OwnedOutput,
   ownedOutputs,
@@ -21,7 +22,7 @@ import {
   type TypedDataDescription,
 } from "@keyshard/chains";
 import { bitcoinKeys, type SchemeName, type Share, scheme } from "@keyshard/mpc";
-import { hexToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { WalletError } from "./errors.js";
 
 export function requestKey(schemeName: SchemeName, share: Share, path: string | undefined): SigningKey {
@@ -49,6 +50,21 @@ function asUsage<T>(read: () => T): T {
     return read();
   } catch (e) {
     throw usageOf(e);
+  }
+}
+
+/**
+ * A Bitcoin transaction's PSBT as the provider and the parties read it, lower-case hex, when the
+ * caller gave it in another of its forms: base64 (BIP174's text form) or upper-case hex.
+ */
+export function withHexPsbt(body: SigningRequest): SigningRequest {
+  if (body.chain !== "bitcoin" || (body.kind ?? "transaction") !== "transaction" || body.payload === undefined)
+    return body;
+  try {
+    return { ...body, payload: bytesToHex(decodePsbt(body.payload)) };
+  } catch (e) {
+    if (!(e instanceof ChainError)) throw e;
+    throw new WalletError("usage", e.message, { parameter: "payload" }, { cause: e });
   }
 }
 

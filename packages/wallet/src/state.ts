@@ -65,6 +65,8 @@ export interface PendingRequest {
   rpc?: string;
   /** The send it came from, so that its broadcast is kept like any send's. */
   intent?: SendIntent;
+  /** A PSBT signed with `finalize: false`: resumed, it is handed back with the wallet's signatures only. */
+  partialPsbt?: true;
 }
 
 /** What a send asked for: a retry asks for the same, a new payment is a new send. */
@@ -73,6 +75,8 @@ export interface SendIntent {
   to: string;
   /** In base units, decimal. */
   amount: string;
+  /** An ERC-20 send's token contract (lower case); absent for the chain's coin. */
+  token?: string;
   path?: string;
   /** Bitcoin: the network. */
   network?: string;

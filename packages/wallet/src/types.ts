@@ -23,6 +23,11 @@ export interface SignOutcome {
   broadcast?: boolean;
   /** Set when a retried send found its transaction from before: nothing new was signed. */
   sentBefore?: true;
+  /**
+   * A held PSBT signed with `finalize: false`, once resumed: `signed` is the PSBT in base64 with
+   * the wallet's signatures only, for the other signers to finish.
+   */
+  finalized?: false;
 }
 
 /** What became of a transaction this device sent, as `tx status` shows it. */

@@ -14,14 +14,13 @@ import {
   recoverableSignature,
   refusedRequest,
   type SigningKey,
-  succeeds,
   type ToSign,
 } from "../adapter.js";
 import { ChainError } from "../errors.js";
 import { describeMessage } from "../message-description.js";
 import { BITCOIN_NETWORKS, type BitcoinNetwork } from "../names.js";
 import { kindOf, payloadOf, type SigningRequest } from "../request.js";
-import { bitcoinAddressScript, type OwnedOutput } from "./address.js";
+import { anyNetworkAddressScript, type OwnedOutput } from "./address.js";
 import { describeBitcoin } from "./describe.js";
 import { bip322Digest, bip322EcdsaSignature, bip322TaprootSignature } from "./message.js";
 import { bitcoinSigningDigests, finalizePsbt, ownedOutputs, readPsbt, signPsbt } from "./psbt.js";
@@ -68,8 +67,16 @@ function describe(request: SigningRequest, key?: SigningKey): RequestDescription
   throw refusedRequest(`${kind} signing is not offered on bitcoin`);
 }
 
-/** Puts each input's signature where `signPsbt` asks for that input's digest, then finalizes. */
-async function attachToPsbt(request: SigningRequest, signatures: readonly Uint8Array[], key: SigningKey) {
+/**
+ * The request's PSBT with each input's signature where `signPsbt` asks for that input's digest
+ * (partial_sigs, or tap_key_sig for Taproot), not finalized: what a PSBT with other signers' inputs
+ * is passed on as. Every other key-value pair stays as the request has it.
+ */
+export async function signedPsbtOf(
+  request: SigningRequest,
+  signatures: readonly Uint8Array[],
+  key: SigningKey,
+): Promise<Uint8Array> {
   const byDigest = new Map(psbtDigests(request, key).map((d, i) => [bytesToHex(d.digest), signatures[i]]));
   const signatureFor = (digest: Uint8Array) => {
     const found = byDigest.get(bytesToHex(digest));
@@ -86,7 +93,12 @@ async function attachToPsbt(request: SigningRequest, signatures: readonly Uint8A
       signSchnorr: async (digest) => signatureFor(digest),
     })),
   });
-  const { transaction, txid } = finalizePsbt(psbt);
+  return psbt;
+}
+
+/** The signed PSBT finalized: the transaction, ready to broadcast. */
+async function attachToPsbt(request: SigningRequest, signatures: readonly Uint8Array[], key: SigningKey) {
+  const { transaction, txid } = finalizePsbt(await signedPsbtOf(request, signatures, key));
   return { signed: bytesToHex(transaction), transactionId: txid };
 }
 
@@ -96,7 +108,7 @@ export const bitcoin: ChainAdapter = {
   kinds: { transaction: ["ecdsa", "bip340"], message: ["ecdsa", "bip340"], "raw-hash": ["ecdsa", "bip340", "ed25519"] },
   /** Bech32 addresses ignore case; base58 (legacy) ones do not. */
   normalizeAddress: (address) => (/^(bc|tb|bcrt)1/i.test(address) ? address.toLowerCase() : address),
-  isAddress: (address) => BITCOIN_NETWORKS.some((network) => succeeds(() => bitcoinAddressScript(address, network))),
+  isAddress: (address) => anyNetworkAddressScript(address) !== null,
   address(key, network = "mainnet") {
     if (!(BITCOIN_NETWORKS as readonly string[]).includes(network))
       throw refusedRequest(`network is one of ${BITCOIN_NETWORKS.join(", ")}`);

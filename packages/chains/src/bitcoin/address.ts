@@ -64,6 +64,20 @@ export function bitcoinAddressScript(address: string, network: BitcoinNetwork): 
   }
 }
 
+/**
+ * The output script an address of any network pays, or null when it is no Bitcoin address. The
+ * networks spell one script differently (bc1…, tb1…, bcrt1…), and a PSBT does not say which it is
+ * for: what is compared across requests whose network is only the client's word is the script.
+ */
+export function anyNetworkAddressScript(address: string): Uint8Array | null {
+  if (typeof address !== "string") return null;
+  for (const params of Object.values(NETWORKS))
+    try {
+      return OutScript.encode(Address(params).decode(address));
+    } catch {}
+  return null;
+}
+
 /** The address an output script pays on `network`, or null when the script has none (OP_RETURN, bare scripts). */
 export function scriptAddress(script: Uint8Array, network: BitcoinNetwork): string | null {
   try {

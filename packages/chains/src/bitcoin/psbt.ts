@@ -8,7 +8,7 @@ import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes } from "@noble/hashes/utils.js";
 import { hex } from "@scure/base";
-import { p2pkh, SigHash, Transaction } from "@scure/btc-signer";
+import { DEFAULT_SEQUENCE, p2pkh, SigHash, Transaction } from "@scure/btc-signer";
 import { ChainError } from "../errors.js";
 import type { BitcoinNetwork } from "../names.js";
 import type { EcdsaSigner, TaprootSigner } from "../signer.js";
@@ -20,6 +20,7 @@ import {
   scriptAddress,
   taprootOutputKey,
 } from "./address.js";
+import { addInputPairs, type PsbtPair, psbtMapEnds } from "./psbt-maps.js";
 
 export interface SpendableOutput {
   /** The previous transaction's id, hex in the usual (display) order. */
@@ -92,6 +93,11 @@ export interface PsbtInputView {
   /** Already carries a final witness or our signature. */
   signed: boolean;
   sighash: number;
+  /**
+   * nSequence as the finalized transaction will carry it. A PSBT v2 may leave it out and then
+   * means 0xffffffff (BIP370), which is what btc-signer writes when it extracts the transaction.
+   */
+  sequence: number;
 }
 
 export interface PsbtOutputView {
@@ -108,6 +114,8 @@ export interface PsbtView {
   fee: bigint;
   /** Every input amount is either proven or committed to by a Taproot signature of ours. */
   feeCommitted: boolean;
+  /** Where each key-value map of the bytes ends (`psbtMapEnds`): signatures are added there. */
+  mapEnds: number[];
 }
 
 /**
@@ -117,13 +125,21 @@ export interface PsbtView {
 export const MAX_PSBT_INPUTS = 256;
 export const MAX_PSBT_OUTPUTS = 256;
 
+/**
+ * How every PSBT is opened: outputs of any script, and the unknown and proprietary key-value pairs
+ * kept (btc-signer drops them by default), so that a PSBT finalized here still carries what other
+ * wallets and coordinators put in it. Signing does not re-encode at all (`addInputPairs`).
+ */
+const PSBT_OPTIONS = { allowUnknownOutputs: true, unknown: "ignore", proprietary: "ignore" } as const;
+
 export function readPsbt(psbt: Uint8Array, network: BitcoinNetwork, owned: readonly OwnedOutput[]): PsbtView {
   if (!(psbt instanceof Uint8Array)) throw new ChainError("malformed", "PSBT must be bytes");
-  const tx = libraryCall("PSBT", () => Transaction.fromPSBT(psbt, { allowUnknownOutputs: true }));
+  const tx = libraryCall("PSBT", () => Transaction.fromPSBT(psbt, PSBT_OPTIONS));
   if (tx.inputsLength === 0 || tx.outputsLength === 0)
     throw new ChainError("malformed", "PSBT has no inputs or no outputs");
   if (tx.inputsLength > MAX_PSBT_INPUTS || tx.outputsLength > MAX_PSBT_OUTPUTS)
     throw new ChainError("unsupported", `PSBT has more than ${MAX_PSBT_INPUTS} inputs or ${MAX_PSBT_OUTPUTS} outputs`);
+  const mapEnds = psbtMapEnds(psbt, { inputs: tx.inputsLength, outputs: tx.outputsLength });
   const outpoints = new Set<string>();
   const ownerOf = (script: Uint8Array) => owned.find((o) => hex.encode(o.script) === hex.encode(script));
 
@@ -149,6 +165,7 @@ export function readPsbt(psbt: Uint8Array, network: BitcoinNetwork, owned: reado
       proven: !!input.nonWitnessUtxo,
       signed,
       sighash,
+      sequence: input.sequence ?? DEFAULT_SEQUENCE,
     };
     if (owner !== undefined) {
       view.owner = owner;
@@ -160,7 +177,7 @@ export function readPsbt(psbt: Uint8Array, network: BitcoinNetwork, owned: reado
       if (owner.type === "p2wpkh" && !view.proven)
         throw new ChainError(
           "unsupported",
-          `input ${i} is P2WPKH without its previous transaction: its amount cannot be trusted`,
+          `input ${i} is a segwit v0 (P2WPKH) input with only its witnessUtxo: its signature would commit to that amount alone (BIP143), so a PSBT could understate what the inputs hold and hide a fee; add the whole previous transaction to the input (nonWitnessUtxo, PSBT_IN_NON_WITNESS_UTXO)`,
         );
     }
     inputs.push(view);
@@ -185,7 +202,7 @@ export function readPsbt(psbt: Uint8Array, network: BitcoinNetwork, owned: reado
   if (fee < 0n) throw new ChainError("inconsistent", "outputs spend more than the inputs hold");
   // A Taproot signature made now commits to every input's amount and script (BIP341).
   const taprootToSign = inputs.some((i) => i.owner?.type === "p2tr" && !i.signed);
-  return { tx, inputs, outputs, fee, feeCommitted: taprootToSign || inputs.every((i) => i.proven) };
+  return { tx, inputs, outputs, fee, feeCommitted: taprootToSign || inputs.every((i) => i.proven), mapEnds };
 }
 
 export interface BitcoinSigners {
@@ -226,7 +243,7 @@ function sighashParts(view: PsbtView) {
   const { tx } = view;
   const inputs = Array.from({ length: tx.inputsLength }, (_, i) => tx.getInput(i));
   const outpoints = inputs.map((i) => concatBytes((i.txid as Uint8Array).slice().reverse(), u32le(i.index as number)));
-  const sequences = inputs.map((i) => u32le(i.sequence as number));
+  const sequences = view.inputs.map((i) => u32le(i.sequence));
   const outputs = view.outputs.map((o) => concatBytes(u64le(o.amount), varBytes(o.script)));
   const amounts = view.inputs.map((i) => u64le(i.amount));
   const scripts = view.inputs.map((i) => varBytes(i.script));
@@ -296,9 +313,15 @@ export function bitcoinSigningDigests(
   });
 }
 
+/** BIP174's key types for what signing adds to an input. */
+const PSBT_IN_PARTIAL_SIG = 0x02;
+const PSBT_IN_TAP_KEY_SIG = 0x13;
+const PSBT_IN_TAP_INTERNAL_KEY = 0x17;
+
 /**
  * Signs every input the signers' keys own and leaves the others as they are. Each signature is
- * verified before it goes into the PSBT.
+ * verified before it goes into the PSBT: a partial_sig (P2WPKH) or tap_key_sig (P2TR, with the
+ * internal key when the PSBT lacks it) added to the input's map, every other byte kept.
  */
 export async function signPsbt(
   psbt: Uint8Array,
@@ -315,16 +338,16 @@ export async function signPsbt(
       network,
     ),
   );
-  const signed: number[] = [];
+  const added = new Map<number, PsbtPair[]>();
   for (const { index, owner, digest, sighash } of bitcoinSigningDigests(view)) {
     const request = { kind: "bitcoin-psbt", psbt, input: index, network } as const;
     if (owner.type === "p2wpkh") {
       const signer = ecdsa.get(hex.encode(owner.key)) as EcdsaSigner;
       const { r, s } = await signer.signDigest(digest, request);
       const der = checkEcdsa(digest, r, s, owner.key);
-      libraryCall("PSBT", () =>
-        view.tx.updateInput(index, { partialSig: [[owner.key, Uint8Array.of(...der, sighash)]] }),
-      );
+      added.set(index, [
+        { key: Uint8Array.of(PSBT_IN_PARTIAL_SIG, ...owner.key), value: Uint8Array.of(...der, sighash) },
+      ]);
     } else {
       const signer = taproot.get(hex.encode(owner.key)) as TaprootSigner;
       const signature = await signer.signSchnorr(digest, request);
@@ -338,11 +361,15 @@ export async function signPsbt(
           `Taproot signature for input ${index} does not verify under the output key`,
         );
       const tapKeySig = sighash === SigHash.DEFAULT ? signature : Uint8Array.of(...signature, sighash);
-      libraryCall("PSBT", () => view.tx.updateInput(index, { tapKeySig, tapInternalKey: owner.key }));
+      added.set(index, [
+        { key: Uint8Array.of(PSBT_IN_TAP_KEY_SIG), value: tapKeySig },
+        ...(view.tx.getInput(index).tapInternalKey === undefined
+          ? [{ key: Uint8Array.of(PSBT_IN_TAP_INTERNAL_KEY), value: owner.key }]
+          : []),
+      ]);
     }
-    signed.push(index);
   }
-  return { psbt: libraryCall("PSBT", () => view.tx.toPSBT(0)), signed };
+  return { psbt: addInputPairs(psbt, view.mapEnds, added), signed: [...added.keys()] };
 }
 
 /**
@@ -362,11 +389,14 @@ export function previousOutput(
   return { txid: tx.id, vout, amount: output.amount, script: output.script };
 }
 
-/** Finalizes every input and returns the network serialization and its txid. */
-export function finalizePsbt(psbt: Uint8Array): { transaction: Uint8Array; txid: string } {
-  const tx = libraryCall("PSBT", () => Transaction.fromPSBT(psbt, { allowUnknownOutputs: true }));
+/**
+ * Finalizes every input; returns the finalized PSBT (unknown and proprietary pairs kept), the
+ * network serialization and its txid.
+ */
+export function finalizePsbt(psbt: Uint8Array): { psbt: Uint8Array; transaction: Uint8Array; txid: string } {
+  const tx = libraryCall("PSBT", () => Transaction.fromPSBT(psbt, PSBT_OPTIONS));
   libraryCall("PSBT finalization", () => tx.finalize());
-  return { transaction: tx.extract(), txid: tx.id };
+  return { psbt: tx.toPSBT(0), transaction: tx.extract(), txid: tx.id };
 }
 
 /** The DER encoding of a low-S ECDSA signature that verifies under `publicKey`; throws otherwise. */

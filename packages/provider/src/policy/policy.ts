@@ -2,7 +2,8 @@
  * Wallet policies: ordered rules, the first rule whose conditions all hold decides, and a request
  * no rule matches is denied. Rules read only the provider's own description of the bytes
  * (`@keyshard/chains`) and the provider's own records (allow-list, what the wallet already
- * signed), never what the client says the request is.
+ * signed), never what the client says the request is. A Bitcoin request's network is the one
+ * word of the client's they see, and it loosens nothing (`destinationKey`).
  *
  * A rule without a `kind` condition matches transactions only: signing a message, typed data or a
  * bare hash is denied unless a rule names that kind. No condition is satisfied vacuously:
@@ -31,8 +32,17 @@
  * A held request is decided again as it is released (`requests/holds.ts`, `releaseRefusal`): the
  * policy and history of that moment must allow it, or hold it under the same rule no harder.
  */
+
 import { checkPolicy, type DecisionKind, type Match, type Policy, ruleLabel, TRANSFER_CONDITIONS } from "@keyshard/api";
-import { adapterOf, type ChainName, outflows, type RequestKind, type TransactionDescription } from "@keyshard/chains";
+import {
+  adapterOf,
+  anyNetworkAddressScript,
+  type ChainName,
+  outflows,
+  type RequestKind,
+  type TransactionDescription,
+} from "@keyshard/chains";
+import { hex } from "@scure/base";
 import { invalid } from "../errors.js";
 
 /** A new wallet's policy unless its creator gives one: plain and token transfers only. */
@@ -78,9 +88,23 @@ export interface Decision {
   delaySeconds?: number;
 }
 
-/** An allow-list entry's key: the address as its chain compares addresses (case folded where it ignores case). */
-export const allowListKey = (chain: ChainName, address: string) =>
-  `${chain}:${adapterOf(chain).normalizeAddress(address)}`;
+/**
+ * A destination as rules and the allow-list compare it: the address as its chain compares
+ * addresses (case folded where it ignores case), except a Bitcoin address, which is its output
+ * script. A PSBT does not commit to its network; the network a request names is the client's
+ * word and only picks how its description spells each script (bc1…, tb1…, bcrt1…). Compared as
+ * spelled, a mainnet payment declared as regtest would slip past a rule naming its recipient.
+ * Bitcoin requests cannot escape anything else by their network: rules cannot name a Bitcoin
+ * network (`@keyshard/api` `Match`), and a window of a rule without a `network` condition adds up
+ * every network.
+ */
+function destinationKey(chain: ChainName, address: string): string {
+  const script = chain === "bitcoin" ? anyNetworkAddressScript(address) : null;
+  return script === null ? adapterOf(chain).normalizeAddress(address) : `script:${hex.encode(script)}`;
+}
+
+/** An allow-list entry's key: its chain and `destinationKey`. */
+export const allowListKey = (chain: ChainName, address: string) => `${chain}:${destinationKey(chain, address)}`;
 
 /** Whether a rule's conditions all hold; a rule without `when` has none. */
 function matches(match: Match = {}, facts: RequestFacts, history: WalletHistory): boolean {
@@ -107,9 +131,8 @@ function matches(match: Match = {}, facts: RequestFacts, history: WalletHistory)
   ];
   if ((match.to ?? match.allowListed) !== undefined && counterparties.length === 0) return false;
   if (match.to) {
-    const { normalizeAddress } = adapterOf(d.chain);
-    const allowed = new Set(match.to.map(normalizeAddress));
-    if (!counterparties.every((to) => allowed.has(normalizeAddress(to)))) return false;
+    const allowed = new Set(match.to.map((to) => destinationKey(d.chain, to)));
+    if (!counterparties.every((to) => allowed.has(destinationKey(d.chain, to)))) return false;
   }
   if (match.allowListed) {
     const matureBefore = history.now - match.allowListed.coolingOffSeconds * 1000;

@@ -39,6 +39,7 @@ export function outcomeText(outcome: SignOutcome): string {
   if (outcome.transactionId) lines.push(`transaction ${outcome.transactionId}`);
   if (outcome.receiptStatus !== undefined) lines.push(`receipt status ${outcome.receiptStatus}`);
   if (outcome.broadcast === false) lines.push("signed, not broadcast (no --rpc): broadcast it yourself");
+  if (outcome.finalized === false) lines.push("signed this wallet's inputs, not finalized: pass the PSBT on");
   if (!outcome.transactionId) lines.push(`signed: ${outcome.signed}`);
   return lines.join("\n");
 }
