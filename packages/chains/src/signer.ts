@@ -12,7 +12,7 @@ import type { TypedDataDefinition } from "viem";
 import type { BitcoinNetwork } from "./names.js";
 
 export type SigningContext =
-  /** Unsigned transaction bytes (EIP-1559 or EIP-155); the digest is their Keccak-256. */
+  /** Unsigned transaction bytes (EIP-1559, EIP-2930 or EIP-155); the digest is their Keccak-256. */
   | { kind: "ethereum-transaction"; transaction: Uint8Array }
   /** EIP-191 `personal_sign` of these bytes. */
   | { kind: "ethereum-message"; message: Uint8Array }

@@ -68,7 +68,7 @@ describe("Ethereum", () => {
   });
 
   it("refuses other transaction types, signed transactions and non-canonical encodings", () => {
-    for (const type of [0x01, 0x03, 0x04, 0x7f])
+    for (const type of [0x03, 0x04, 0x7f])
       expect(() => describeEthereum(Uint8Array.of(type, 0xc0), { chainId: 1 })).toThrow(refusedWith("unsupported"));
     const unsigned = tx();
     const signed = hexToBytes(

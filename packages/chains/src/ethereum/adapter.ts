@@ -1,6 +1,6 @@
 /**
- * Ethereum (and every EVM chain, told apart by chain id) as the registry sees it: EIP-1559 and
- * EIP-155 transactions, EIP-191 messages and EIP-712 typed data, all signed with ECDSA. Typed data
+ * Ethereum (and every EVM chain, told apart by chain id) as the registry sees it: EIP-1559,
+ * EIP-2930 and EIP-155 transactions, EIP-191 messages and EIP-712 typed data, all signed with ECDSA. Typed data
  * bound to another chain than the request's is refused wherever it is read, before it is hashed.
  */
 import { bytesToHex } from "@noble/hashes/utils.js";

@@ -368,8 +368,10 @@ function transactionRequest(value: unknown, own: Address, chainId: number) {
   const accessList = tx.accessList === undefined ? undefined : parseAccessList(tx.accessList);
   if (type === "legacy" && accessList !== undefined && accessList.length > 0)
     invalid("accessList is not part of a legacy (0x0) transaction");
-  if (type === "legacy" && (maxFeePerGas !== undefined || maxPriorityFeePerGas !== undefined))
-    invalid("a legacy (0x0) transaction pays gasPrice, not maxFeePerGas");
+  if ((type === "legacy" || type === "eip2930") && (maxFeePerGas !== undefined || maxPriorityFeePerGas !== undefined))
+    invalid(
+      `${type === "legacy" ? "a legacy (0x0)" : "an EIP-2930 (0x1)"} transaction pays gasPrice, not maxFeePerGas`,
+    );
   if (type === "eip1559" && gasPrice !== undefined)
     invalid("an EIP-1559 (0x2) transaction pays maxFeePerGas, not gasPrice");
   const common = {
@@ -380,7 +382,8 @@ function transactionRequest(value: unknown, own: Address, chainId: number) {
     nonce: nonce === undefined ? undefined : Number(nonce),
   };
   // Without a declared type the fee fields say which one, and viem picks for the chain when neither
-  // does; an access list makes it EIP-1559, the one signed type that carries it.
+  // does; an access list with gasPrice is EIP-2930 (`transactionType`), without it EIP-1559.
+  if (type === "eip2930") return { ...common, type: "eip2930" as const, gasPrice, accessList: accessList ?? [] };
   if (type === "legacy" || (type === undefined && gasPrice !== undefined))
     return { ...common, type: "legacy" as const, gasPrice };
   if (accessList !== undefined)
@@ -415,12 +418,12 @@ function parseAccessList(value: unknown): { address: Address; storageKeys: Hex[]
   });
 }
 
-const SIGNED_TYPES = new Map<bigint, "legacy" | "eip1559">([
+const SIGNED_TYPES = new Map<bigint, "legacy" | "eip2930" | "eip1559">([
   [0n, "legacy"],
+  [1n, "eip2930"],
   [2n, "eip1559"],
 ]);
 const REFUSED_TYPE_NAMES = new Map([
-  [1n, "EIP-2930 access list"],
   [3n, "EIP-4844 blob"],
   [4n, "EIP-7702 authorization"],
 ]);
@@ -428,23 +431,27 @@ const REFUSED_TYPE_NAMES = new Map([
 /**
  * The EIP-2718 type asked for, refused unless keyshard signs it. A field only another type has
  * decides over the declared `type`: dropping it would sign a transaction the dApp did not ask for.
+ * An access list with gasPrice, neither of them only EIP-2930's, says type 1 only when no type is
+ * declared; with one, `transactionRequest` refuses the field the declared type lacks.
  */
-function transactionType(tx: Record<string, unknown>): "legacy" | "eip1559" | undefined {
+function transactionType(tx: Record<string, unknown>): "legacy" | "eip2930" | "eip1559" | undefined {
   const implied =
     tx.authorizationList !== undefined
       ? 4n
       : tx.blobVersionedHashes !== undefined || tx.maxFeePerBlobGas !== undefined || tx.blobs !== undefined
         ? 3n
-        : tx.accessList !== undefined && tx.gasPrice !== undefined
-          ? 1n
-          : undefined;
-  const type = implied ?? quantity(tx.type, "type");
+        : undefined;
+  const declared = quantity(tx.type, "type");
+  const type =
+    implied ??
+    declared ??
+    (tx.accessList !== undefined && tx.gasPrice !== undefined && tx.gasPrice !== null ? 1n : undefined);
   if (type === undefined) return undefined;
   const signed = SIGNED_TYPES.get(type);
   if (signed !== undefined) return signed;
   const name = REFUSED_TYPE_NAMES.get(type);
   return invalid(
     `transaction type 0x${type.toString(16)}${name === undefined ? "" : ` (${name})`} is not signed by keyshard, ` +
-      "only EIP-1559 (0x2) and legacy EIP-155 (0x0) transactions",
+      "only EIP-1559 (0x2), EIP-2930 (0x1) and legacy EIP-155 (0x0) transactions",
   );
 }

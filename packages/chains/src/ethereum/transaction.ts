@@ -1,6 +1,6 @@
 /**
- * Ethereum transactions keyshard signs: EIP-1559 (type 2) and legacy with EIP-155 replay
- * protection. The unsigned bytes are the unit of work: they are what `describeEthereum` reads,
+ * Ethereum transactions keyshard signs: EIP-1559 (type 2), EIP-2930 (type 1: an access list, and
+ * gasPrice for its fee) and legacy with EIP-155 replay protection. The unsigned bytes are the unit of work: they are what `describeEthereum` reads,
  * what the digest is computed from, and what the signature is attached to, so the transaction a
  * device approved is the one that is signed.
  */
@@ -16,6 +16,7 @@ import {
   parseTransaction,
   serializeTransaction,
   type TransactionSerializableEIP1559,
+  type TransactionSerializableEIP2930,
   type TransactionSerializableLegacy,
   toHex,
 } from "viem";
@@ -26,6 +27,7 @@ import { publicKeyPoint } from "./address.js";
 /** An unsigned transaction keyshard accepts: always with a chain id, never with a signature. */
 export type EthereumTransaction =
   | (TransactionSerializableEIP1559 & { chainId: number })
+  | (TransactionSerializableEIP2930 & { chainId: number })
   | (TransactionSerializableLegacy & { chainId: number });
 
 /** Serializes an unsigned transaction after checking it is one keyshard signs. */
@@ -45,21 +47,24 @@ export function erc20ApproveData(spender: Address, amount: bigint): Hex {
   return encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [spender, amount] });
 }
 
+/** The EIP-2718 type bytes of the typed transactions keyshard signs. */
+const SIGNED_TYPE_BYTES = new Set([0x01, 0x02]);
+
 /**
- * Decodes unsigned transaction bytes strictly: type 2 or EIP-155 legacy, a positive chain id,
- * no signature, and canonical encoding (serializing the result gives back the same bytes).
+ * Decodes unsigned transaction bytes strictly: type 2, type 1 or EIP-155 legacy, a positive chain
+ * id, no signature, and canonical encoding (serializing the result gives back the same bytes).
  */
 export function parseEthereumTransaction(bytes: Uint8Array): EthereumTransaction {
   if (!(bytes instanceof Uint8Array) || bytes.length === 0)
     throw new ChainError("malformed", "transaction bytes are empty");
   const first = bytes[0] as number;
-  if (first < 0xc0 && first !== 0x02)
+  if (first < 0xc0 && !SIGNED_TYPE_BYTES.has(first))
     throw new ChainError("unsupported", `transaction type 0x${first.toString(16)} is not signed by keyshard`);
   const hex = bytesToHex(bytes);
   const tx = decodeOrThrow("transaction", () => parseTransaction(hex));
   if ("r" in tx || "s" in tx || "v" in tx || "yParity" in tx)
     throw new ChainError("invalid", "transaction is already signed");
-  if (tx.type !== "eip1559" && tx.type !== "legacy")
+  if (tx.type !== "eip1559" && tx.type !== "eip2930" && tx.type !== "legacy")
     throw new ChainError("unsupported", `transaction type ${tx.type} is not signed by keyshard`);
   if (tx.chainId === undefined || tx.chainId <= 0)
     throw new ChainError("unsupported", "legacy transaction without EIP-155 chain id can be replayed on any chain");
