@@ -30,6 +30,8 @@ export type WalletErrorCode =
   | "rpc-failed"
   /** The node says the transaction would fail on chain (a contract refuses it): nothing was signed. */
   | "would-fail"
+  /** The token address given is no ERC-20 contract the node can read (no code, no `decimals()`). */
+  | "invalid-token"
   /** Broadcast, but not seen mined in time: it can still be, and a retry sends the same transaction. */
   | "unconfirmed"
   | "keystore"

@@ -7,11 +7,10 @@
  * - a node's password never shows in what a send prints, even when the node fails;
  * - an Ethereum send's gas is the node's estimate with a margin, so a contract wallet whose
  *   receive() does work is paid, and one whose receive() reverts is refused before signing;
- * - an estimate no transfer can have, or a node that cannot estimate, is refused before signing.
+ * - an estimate no transfer can have, a node that cannot estimate, or one whose chain id is no
+ *   chain id, is refused before signing.
  */
 import { writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { parseTransaction } from "viem";
@@ -21,6 +20,7 @@ import { type Anvil, startAnvil } from "../../chains/test/anvil.js";
 import { type BitcoinNode, startBitcoinNode } from "../../chains/test/bitcoin-node.js";
 import { type ProviderProcess, spawnProvider, startMailbox } from "../../provider/test/harness.js";
 import { type Device, firstDevice, type Run } from "./cli.js";
+import { startLyingNode } from "./lying-node.js";
 
 const BOB = "0x00000000000000000000000000000000000b0b00";
 const ETH = 10n ** 18n;
@@ -261,23 +261,20 @@ describe("sends that pay once, checked before they are signed", () => {
 
   it("an estimate no transfer can have, a node that cannot estimate, or a --gas no block takes is refused before signing", async () => {
     await anvil.rpc("anvil_setBalance", [address, ONE_ETH]);
-    // anvil in all but eth_estimateGas, which answers as the node of the moment does.
+    // anvil in all but the calls answered here, as the node of the moment does.
     let estimateAnswer: Record<string, unknown> = {};
-    const lying = createServer(async (request, response) => {
-      let text = "";
-      for await (const chunk of request) text += chunk;
-      const call = JSON.parse(text) as { id: number; method: string };
-      const body =
-        call.method === "eth_estimateGas"
-          ? JSON.stringify({ jsonrpc: "2.0", id: call.id, ...estimateAnswer })
-          : await (
-              await fetch(anvil.url, { method: "POST", headers: { "content-type": "application/json" }, body: text })
-            ).text();
-      response.setHeader("content-type", "application/json");
-      response.end(body);
-    });
-    await new Promise<void>((resolve) => lying.listen(0, "127.0.0.1", resolve));
-    const lyingUrl = `http://127.0.0.1:${(lying.address() as AddressInfo).port}/v3/api-key`;
+    let chainIdAnswer: Record<string, unknown> | undefined;
+    let broadcastAnswer: Record<string, unknown> | undefined;
+    const lying = await startLyingNode(anvil.url, (method) =>
+      method === "eth_estimateGas"
+        ? estimateAnswer
+        : method === "eth_chainId"
+          ? chainIdAnswer
+          : method === "eth_sendRawTransaction"
+            ? broadcastAnswer
+            : undefined,
+    );
+    const lyingUrl = lying.url;
     try {
       const before = await requestCount();
       const sendWith = (answer: Record<string, unknown>) => {
@@ -312,9 +309,34 @@ describe("sends that pay once, checked before they are signed", () => {
       expect(reverted.json).toMatchObject({ error: "would-fail" });
       const outOfGas = await sendWith({ error: { code: -32000, message: "Out of Gas" } });
       expect(outOfGas.json).toMatchObject({ error: "would-fail" });
+      // A chain id that is no hex quantity, or none a chain can have, is the node's fault, said so.
+      estimateAnswer = { result: "0x5208" };
+      for (const result of ["banana", "0x", "", "0x0", "0x20000000000000", "31337", 31_337, null]) {
+        chainIdAnswer = { result };
+        const refused = await send("0.01", "--rpc", lyingUrl);
+        expect(refused.code, `${result}: ${refused.stdout}${refused.stderr}`).toBe(1);
+        expect(refused.json).toMatchObject({
+          error: "rpc-failed",
+          option: "--rpc",
+          message: expect.stringMatching(
+            /^the node at http:\/\/127\.0\.0\.1:\d+ answered eth_chainId with something that is not a chain id/,
+          ),
+        });
+        expect(refused.stdout + refused.stderr).not.toContain("api-key");
+      }
+      chainIdAnswer = undefined;
       await expectSignedNothing(before);
+      // Nor when a send kept from before is looked for on the node: one whose broadcast got no answer.
+      broadcastAnswer = {};
+      const kept = await send("0.0042", "--rpc", lyingUrl);
+      expect(kept.json).toMatchObject({ error: "rpc-failed", message: expect.stringMatching(/is signed and kept/) });
+      broadcastAnswer = undefined;
+      chainIdAnswer = { result: "banana" };
+      const again = await send("0.0042", "--rpc", lyingUrl);
+      expect(again.json).toMatchObject({ error: "rpc-failed", message: expect.stringMatching(/not a chain id/) });
+      chainIdAnswer = undefined;
     } finally {
-      await new Promise((resolve) => lying.close(resolve));
+      await lying.close();
     }
     const tooMuch = await send("0.01", "--rpc", anvil.url, "--gas", "16777217");
     expect(tooMuch.json).toMatchObject({

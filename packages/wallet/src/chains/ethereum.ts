@@ -2,7 +2,8 @@
  * Ethereum transfers for `keyshard send`: the unsigned EIP-1559 transaction built from the node's
  * chain id, nonce, fees and gas estimate and checked against the balance before anything is
  * signed (or, with no node, from the chain id and nonce the user gave, for signing offline); the
- * broadcast, the receipt, and what became of a transaction broadcast before.
+ * broadcast, the receipt, and what became of a transaction broadcast before. Token transfers
+ * (`erc20.ts`) are built by the same `buildEthereumCall`, so they get the same estimate and checks.
  */
 import { buildEthereumTransaction, CHAIN_COINS, parseEthereumAddress } from "@keyshard/chains";
 import { parseAmount, showAmount } from "../amount.js";
@@ -30,14 +31,15 @@ export interface EthereumTransferInput {
 
 const GWEI = 10n ** 9n;
 
-function checkedAddress(text: string): `0x${string}` {
+/** `text` as an address; `parameter` names the input it came from when that is not the recipient. */
+export function checkedAddress(text: string, parameter?: string): `0x${string}` {
   try {
     return parseEthereumAddress(text) as `0x${string}`;
   } catch (e) {
     throw new WalletError(
       "invalid-address",
       `${text} is not an Ethereum address (0x and 40 hex digits, checksum if mixed case)`,
-      {},
+      parameter === undefined ? {} : { parameter },
       { cause: e },
     );
   }
@@ -73,16 +75,33 @@ const EXECUTION_REVERTED = 3;
 const FAILS_ON_CHAIN = /revert|out of gas/i;
 
 /**
- * The node's estimate of the gas the transfer needs, run as it will be (no data: a native
- * transfer has none). A transfer the node says would fail — a contract that refuses ETH or runs
- * out of gas — is refused here, before anything is signed: on chain it would fail and burn its fee.
+ * What a transaction sends and how its failure is told: a native transfer (no data) or a call
+ * such as an ERC-20 `transfer`, with the words for it in errors.
+ */
+export interface EthereumCall {
+  to: `0x${string}`;
+  /** In wei: a token transfer sends none. */
+  value: bigint;
+  data?: `0x${string}`;
+  /** The transfer as errors name it, e.g. "a transfer to 0x…". */
+  what: string;
+  /** What a failure the node foresees most likely means, for the person to act on. */
+  likelyCause: string;
+}
+
+/**
+ * The node's estimate of the gas the call needs, run as it will be (its data too). A call the node
+ * says would fail — a contract that refuses ETH, a token that refuses the transfer, out of gas —
+ * is refused here, before anything is signed: on chain it would fail and burn its fee.
  * The node is trusted with none of it: an estimate below a transfer's least, or above what a
  * transaction may use, is refused too.
  */
-async function estimatedGas(rpc: string, from: string, to: string, value: bigint): Promise<bigint> {
+async function estimatedGas(rpc: string, from: string, call: EthereumCall): Promise<bigint> {
   let answer: unknown;
   try {
-    answer = await rpcCall<unknown>(rpc, "eth_estimateGas", [{ from, to, value: `0x${value.toString(16)}` }]);
+    answer = await rpcCall<unknown>(rpc, "eth_estimateGas", [
+      { from, to: call.to, value: `0x${call.value.toString(16)}`, ...(call.data !== undefined && { data: call.data }) },
+    ]);
   } catch (e) {
     const reason = nodeRefusal(e);
     if (reason === undefined) throw e;
@@ -90,13 +109,13 @@ async function estimatedGas(rpc: string, from: string, to: string, value: bigint
     if (code !== EXECUTION_REVERTED && !FAILS_ON_CHAIN.test(reason))
       throw new WalletError(
         "rpc-failed",
-        `the node at ${shownUrl(rpc)} could not estimate the gas of a transfer to ${to} (${reason}), so nothing was signed`,
+        `the node at ${shownUrl(rpc)} could not estimate the gas of ${call.what} (${reason}), so nothing was signed`,
         { nodeError: reason },
         { cause: e },
       );
     throw new WalletError(
       "would-fail",
-      `the node at ${shownUrl(rpc)} says a transfer to ${to} would fail (${reason}), so nothing was signed: the recipient is likely a contract that does not accept this payment`,
+      `the node at ${shownUrl(rpc)} says ${call.what} would fail (${reason}), so nothing was signed: ${call.likelyCause}`,
       { nodeError: reason },
       { cause: e },
     );
@@ -139,9 +158,9 @@ export async function buildEthereumTransfer(
 ): Promise<{ bytes: Uint8Array; chainId: number }> {
   const to = checkedAddress(input.to);
   const value = parseAmount(input.amount, CHAIN_COINS.ethereum);
-  const gas = givenGas(input.gas);
   const { rpc } = input;
   if (rpc === undefined) {
+    const gas = givenGas(input.gas);
     // Without a node, a default would sign for a chain and nonce nobody chose: such a transaction
     // counts against the policy's window and may be valid where it was never meant to be.
     if (input.chainId === undefined || input.nonce === undefined)
@@ -151,7 +170,11 @@ export async function buildEthereumTransfer(
         { parameter: "rpc" },
       );
     return {
-      bytes: transfer(input.chainId, input.nonce, to, value, {
+      bytes: buildEthereumTransaction({
+        chainId: input.chainId,
+        nonce: input.nonce,
+        to,
+        value,
         gas: gas ?? TRANSFER_GAS,
         maxFeePerGas: input.maxFeePerGas ?? 30n * GWEI,
         maxPriorityFeePerGas: input.maxPriorityFeePerGas ?? GWEI,
@@ -159,17 +182,36 @@ export async function buildEthereumTransfer(
       chainId: input.chainId,
     };
   }
+  return buildEthereumCall(
+    { ...input, rpc },
+    {
+      to,
+      value,
+      what: `a transfer to ${to}`,
+      likelyCause: "the recipient is likely a contract that does not accept this payment",
+    },
+  );
+}
+
+/** What every Ethereum transaction built with a node takes: the sender, the node, and what the user fixed. */
+export type EthereumCallInput = Omit<EthereumTransferInput, "to" | "amount" | "rpc"> & { rpc: string };
+
+/**
+ * The unsigned transaction of `call`, from what the node says: chain id, nonce, fees, the gas
+ * estimate plus a margin, and a balance that pays `call.value` and the most the fee can be. Every
+ * Ethereum send with a node is built here, native or token, so all get the same checks.
+ */
+export async function buildEthereumCall(
+  input: EthereumCallInput,
+  call: EthereumCall,
+): Promise<{ bytes: Uint8Array; chainId: number }> {
+  const gas = givenGas(input.gas);
+  const { rpc } = input;
   if (input.nonce !== undefined)
     throw new WalletError("usage", "`nonce` is for signing without `rpc`; with `rpc` the node gives the nonce", {
       parameter: "nonce",
     });
-  const chainId = Number(BigInt(await rpcCall<string>(rpc, "eth_chainId")));
-  if (input.chainId !== undefined && input.chainId !== chainId)
-    throw new WalletError(
-      "usage",
-      `\`chainId\` is ${input.chainId}, but the node at ${shownUrl(rpc)} is on chain ${chainId}`,
-      { parameter: "chainId" },
-    );
+  const chainId = await ethereumChainId(rpc, input.chainId);
   const nonce = Number(BigInt(await rpcCall<string>(rpc, "eth_getTransactionCount", [input.from, "pending"])));
   let priority = input.maxPriorityFeePerGas;
   let maxFee = input.maxFeePerGas;
@@ -178,6 +220,7 @@ export async function buildEthereumTransfer(
     priority ??= BigInt(await rpcCall<string>(rpc, "eth_maxPriorityFeePerGas").catch(() => "0x3b9aca00"));
     maxFee ??= BigInt(block.baseFeePerGas ?? "0x0") * 2n + priority;
   }
+  const { value } = call;
   // The most this can take from the account, fee included: a transfer the balance cannot pay is
   // refused here, before the provider is asked, so it never counts against the policy's window.
   const balance = BigInt(await rpcCall<string>(rpc, "eth_getBalance", [input.from, "pending"]));
@@ -186,14 +229,14 @@ export async function buildEthereumTransfer(
     if (most > balance)
       throw new WalletError(
         "insufficient-funds",
-        `${input.from} holds ${showAmount(balance, CHAIN_COINS.ethereum)}, less than ${showAmount(value, CHAIN_COINS.ethereum)} and a fee of up to ${showAmount(most - value, CHAIN_COINS.ethereum)}`,
+        `${input.from} holds ${showAmount(balance, CHAIN_COINS.ethereum)}, less than ${value === 0n ? "" : `${showAmount(value, CHAIN_COINS.ethereum)} and `}a fee of up to ${showAmount(most - value, CHAIN_COINS.ethereum)}`,
         { balance: balance.toString(), needed: most.toString() },
       );
   };
   // First at the least any transfer costs: the node's estimate of a transfer the balance cannot
   // carry fails too, and would say so less plainly.
   payable(TRANSFER_GAS);
-  const needed = await estimatedGas(rpc, input.from, to, value);
+  const needed = await estimatedGas(rpc, input.from, call);
   if (gas !== undefined && gas < needed)
     throw new WalletError(
       "would-fail",
@@ -203,20 +246,32 @@ export async function buildEthereumTransfer(
   const limit = gas ?? withMargin(needed);
   if (limit > MAX_TRANSACTION_GAS) throw untrustedEstimate(rpc, needed);
   payable(limit);
-  return {
-    bytes: transfer(chainId, nonce, to, value, { gas: limit, maxFeePerGas: maxFee, maxPriorityFeePerGas: priority }),
-    chainId,
-  };
+  const costs = { gas: limit, maxFeePerGas: maxFee, maxPriorityFeePerGas: priority };
+  const { to, data } = call;
+  return { bytes: buildEthereumTransaction({ chainId, nonce, to, value, ...(data && { data }), ...costs }), chainId };
 }
 
-function transfer(
-  chainId: number,
-  nonce: number,
-  to: `0x${string}`,
-  value: bigint,
-  costs: { gas: bigint; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
-): Uint8Array {
-  return buildEthereumTransaction({ chainId, nonce, to, value, ...costs });
+/**
+ * The chain id of the node at `rpc`, refused as `rpc-failed` unless it is a hex quantity a chain
+ * id can be; with `expected` (the user's `chainId`, or the chain a token was read on), a node on
+ * another chain is refused: the transaction would be signed for a chain nobody chose.
+ */
+export async function ethereumChainId(rpc: string, expected?: number): Promise<number> {
+  const answer = await rpcCall<unknown>(rpc, "eth_chainId");
+  const chainId = typeof answer === "string" && /^0x[0-9a-f]{1,14}$/i.test(answer) ? Number(answer) : 0;
+  if (!Number.isSafeInteger(chainId) || chainId <= 0)
+    throw new WalletError(
+      "rpc-failed",
+      `the node at ${shownUrl(rpc)} answered eth_chainId with something that is not a chain id, so nothing was signed: check \`rpc\``,
+      { parameter: "rpc" },
+    );
+  if (expected !== undefined && expected !== chainId)
+    throw new WalletError(
+      "usage",
+      `\`chainId\` is ${expected}, but the node at ${shownUrl(rpc)} is on chain ${chainId}`,
+      { parameter: "chainId" },
+    );
+  return chainId;
 }
 
 /** Sends a signed transaction; returns its hash. */

@@ -14,8 +14,9 @@ import { parseAmount } from "../amount.js";
 import { WalletError } from "../errors.js";
 import type { SendIntent, SentTransaction } from "../state.js";
 import { bitcoinTransactionState, broadcastBitcoin } from "./bitcoin.js";
-import { broadcastEthereum, ethereumTransactionState } from "./ethereum.js";
-import { nodeRefusal, rpcCall } from "./rpc.js";
+import { type Token, tokenUnit } from "./erc20.js";
+import { broadcastEthereum, ethereumChainId, ethereumTransactionState } from "./ethereum.js";
+import { nodeRefusal } from "./rpc.js";
 import { broadcastSolana, solanaTransactionState } from "./solana.js";
 
 /** How many sent transactions a device keeps: enough to follow the recent ones, bounded. */
@@ -28,16 +29,18 @@ export type SentState =
   /** Can never be mined: its nonce was used by another transaction, or its blockhash expired. */
   | { state: "replaced" | "expired" };
 
-/** What a send asks for, in the form its kept transaction is found by. */
+/** What a send asks for, in the form its kept transaction is found by; `token` for a token's send. */
 export function sendIntent(
   chain: SigningRequest["chain"],
   options: { to: string; amount: string; path?: string; network?: string },
+  token?: Token,
 ): SendIntent {
   const to = options.to.trim();
   return {
     // Ethereum addresses are the same in any case; the others are compared as typed.
     to: chain === "ethereum" ? to.toLowerCase() : to,
-    amount: parseAmount(options.amount, CHAIN_COINS[chain]).toString(),
+    amount: parseAmount(options.amount, token === undefined ? CHAIN_COINS[chain] : tokenUnit(token)).toString(),
+    ...(token !== undefined && { token: token.address.toLowerCase() }),
     ...(options.path !== undefined && { path: options.path }),
     ...(chain === "bitcoin" && { network: options.network ?? "mainnet" }),
   };
@@ -59,6 +62,7 @@ export function keptSend(
         s.chain === chain &&
         s.to === intent.to &&
         s.amount === intent.amount &&
+        s.token === intent.token &&
         s.path === intent.path &&
         s.network === intent.network,
     );
@@ -67,7 +71,7 @@ export function keptSend(
 /** Whether the node at `rpc` is on the chain `sent` was signed for (an Ethereum chain id is in the signature). */
 export async function onChainOf(sent: SentTransaction, rpc: string): Promise<boolean> {
   if (sent.chain !== "ethereum") return true;
-  return BigInt(await rpcCall<string>(rpc, "eth_chainId")) === BigInt(sent.chainId ?? -1);
+  return (await ethereumChainId(rpc)) === sent.chainId;
 }
 
 /** What is kept of a send's signed transaction, before it is broadcast. */

@@ -22,9 +22,10 @@ export const TRANSACTIONS: Record<string, Command> = {
     usage: `send --wallet N --chain ethereum|bitcoin|solana --to ADDRESS --amount X [--rpc URL] [--totp CODE]
      [--path m/0/i] [--wait SECONDS for cosigners] [--wait-receipt SECONDS, Ethereum, default 30]
      ethereum: [--gas LIMIT, else the node's estimate + 20 %; without --rpc, 21000]
+     ethereum: [--token CONTRACT: send that ERC-20 token, --amount in its units; needs --rpc]
      without --rpc, signed only: ethereum --chain-id ID --nonce N; solana --blockhash HASH
      bitcoin: [--network N] [--coins FILE of {txid, vout, hex}, else found by --rpc (Bitcoin Core)] [--fee-rate SAT/VB]`,
-    summary: "send coins: shown, confirmed, co-signed, broadcast",
+    summary: "send coins or ERC-20 tokens: shown, confirmed, co-signed, broadcast",
     help: `--amount is in coins (0.5 is 0.5 ETH, BTC or SOL), or in base units said so: "21000 wei",
 "1500 sat", "5000 lamports".
 Builds the transfer, shows what it does and asks before signing (--yes skips the question),
@@ -39,11 +40,19 @@ contract refuses ETH) is refused before signing. Without --rpc the transaction i
 (Ethereum then needs --chain-id and --nonce, and its gas limit is 21000, enough for an address
 without code only: give --gas to pay a contract; Solana --blockhash, Bitcoin --coins; the
 balance is not checked) and printed for you to broadcast.
+--token CONTRACT (Ethereum) sends that ERC-20 token instead of ETH: --amount is in the token's
+units ("12.5", "12.5 USDC", or "12500000 base units"), with the decimals its contract's
+decimals() answers through --rpc, never assumed; more decimals than it has is refused. Before
+anything is signed the token balance (balanceOf) must cover the amount and the ETH balance the
+most the fee can be; the gas is estimated as for ETH, and a transfer the token would refuse
+(paused, blocked) is refused. The screen shows the token, the recipient and the amount; a token
+on no list keyshard trusts is said to be so, its symbol being only what the contract says.
 Each sent transaction is kept on this device: when a send fails after signing (the node was
 unreachable, no receipt within --wait-receipt), running the same send again (same wallet,
 chain, recipient and amount) broadcasts that same transaction again, or reports it mined; a
 new one is signed only once it can never be mined. Follow one with keyshard tx status.
-example: keyshard send --wallet savings --chain ethereum --to 0xAb… --amount 0.25 --rpc http://127.0.0.1:8545`,
+examples: keyshard send --wallet savings --chain ethereum --to 0xAb… --amount 0.25 --rpc http://127.0.0.1:8545
+          keyshard send --wallet savings --chain ethereum --token 0xA0b8… --to 0xAb… --amount 12.5 --rpc URL`,
     async run(ctx) {
       const wallet = await open(ctx);
       const chain = chainOf(ctx);
@@ -52,6 +61,7 @@ example: keyshard send --wallet savings --chain ethereum --to 0xAb… --amount 0
         chain,
         to: need(ctx, "to", "ADDRESS"),
         amount: need(ctx, "amount", "AMOUNT"),
+        ...(typeof ctx.values.token === "string" && { token: ctx.values.token }),
         ...(typeof ctx.values.rpc === "string" && { rpc: ctx.values.rpc }),
         ...(typeof ctx.values.totp === "string" && { totp: ctx.values.totp }),
         ...(typeof ctx.values.path === "string" && { path: ctx.values.path }),
