@@ -24,7 +24,10 @@ export function parsePath(path: string): number[] {
   if (parts[0] !== "m") throw new DerivationError(`path must start with "m": ${JSON.stringify(path)}`);
   if (parts.length > 256) throw new DerivationError("path deeper than 255 levels");
   return parts.slice(1).map((p) => {
-    if (/['hH]$/.test(p)) throw new DerivationError(`hardened step "${p}" cannot be derived from a shared key`);
+    if (/['hH]$/.test(p))
+      throw new DerivationError(
+        `hardened step "${p}" cannot be derived from a shared key: a hardened child is made from the private key, which a threshold key never has whole`,
+      );
     if (!/^(0|[1-9][0-9]{0,9})$/.test(p)) throw new DerivationError(`invalid path step "${p}"`);
     const i = Number(p);
     if (i >= HARDENED_OFFSET) throw new DerivationError(`path step ${p} is out of the non-hardened range`);

@@ -4,8 +4,14 @@
  * of at least t. Every scheme refreshes its shares; dkls23 and FROST also reshare a key to other
  * parties or another threshold.
  */
+
+import { Point } from "../codec/codec.js";
+import type { DklsShare } from "../dkls23/index.js";
+import type { Ecdsa2pShare } from "../ecdsa2p/index.js";
 import { type FrostShare, frost } from "../frost/index.js";
 import type { ReshareMember } from "../frost/reshare.js";
+import { DerivationError } from "../hd/derive.js";
+import { type HdNode, hdNode } from "../hd/node.js";
 import { dkls23Scheme, ecdsa2pScheme } from "./ecdsa.js";
 import { frostEd25519Scheme, frostTaprootScheme } from "./frost.js";
 import type { SchemeName, SchemeOf, Share } from "./scheme.js";
@@ -57,4 +63,24 @@ export function bitcoinKeys(
   if (entry.algorithm === "ecdsa") return { ecdsa: [entry.publicKey(share, path)] };
   if (entry.algorithm === "bip340") return { taproot: [frost.secp256k1tr.internalKey(share as FrostShare, path)] };
   return {};
+}
+
+/**
+ * The BIP32 node of a wallet's key at `path` (its root when absent), for an extended public key:
+ * the joint key and the chain code from key generation, derived along non-hardened steps. For a
+ * Taproot key this is the internal key's node (BIP86 derives the output key from each child).
+ * An Ed25519 key has no such node: Ed25519 derives only hardened children (SLIP-10).
+ */
+export function keyNode(name: SchemeName, share: Share, path?: string): HdNode {
+  const entry = scheme(name);
+  if (!entry.derivesPaths)
+    throw new DerivationError(
+      `${name} keys have no extended public key: Ed25519 derives only hardened children, which need the whole private key`,
+    );
+  if (entry.algorithm === "ecdsa") {
+    const ecdsa = share as Ecdsa2pShare | DklsShare;
+    return hdNode(ecdsa.publicKey, ecdsa.chainCode, path);
+  }
+  const frostShare = share as FrostShare;
+  return hdNode(Point.fromBytes(frostShare.groupKey), frostShare.chainCode, path);
 }

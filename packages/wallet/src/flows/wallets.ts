@@ -10,6 +10,7 @@ import type { Device } from "../device/device.js";
 import { isRevoked, WalletError } from "../errors.js";
 import type { StoredWallet } from "../state.js";
 import type { RelaySession, WalletInfo, WalletSummary } from "../types.js";
+import { atPath } from "./paths.js";
 
 /** A stored wallet as it may leave the package: without its shares. */
 export const walletInfo = ({ share: _share, next, providerShare: _provider, ...wallet }: StoredWallet): WalletInfo => ({
@@ -58,7 +59,10 @@ export function address(
       `wallet ${wallet.name} is a ${wallet.scheme} key, which has no ${chain} address: make a ${fitting} wallet for ${chain}`,
     );
   }
-  return adapter.address(device.keyOf(wallet, options.path), options.network);
+  return adapter.address(
+    atPath(() => device.keyOf(wallet, options.path)),
+    options.network,
+  );
 }
 
 export const relaySessions = (device: Device): Promise<{ sessions: RelaySession[] }> =>

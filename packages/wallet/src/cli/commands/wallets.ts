@@ -14,6 +14,7 @@ import {
   readJson,
   totpOf,
 } from "./options.js";
+import { watchedAddress } from "./watch.js";
 
 const BACKUP_HELP = `The provider's share of a hybrid wallet, after its delay: then this device signs alone, without
 the provider or its policy. request starts the delay (the account is mailed; --totp where the
@@ -205,14 +206,23 @@ example: keyshard reshare --wallet team --remove 3f2a… --add 9c1d…`,
   }),
 
   address: {
-    usage: "address --wallet N --chain ethereum|bitcoin|solana [--path m/0/i] [--network mainnet|testnet|regtest]",
+    usage:
+      "address --wallet N --chain ethereum|bitcoin|solana [--path m/0/i] [--network mainnet|testnet|regtest]\naddress --xpub KEY --chain ethereum|bitcoin [--path 0/i] [--algorithm ecdsa|bip340] [--type p2wpkh|p2tr] [--network N]",
     summary: "the wallet's address on a chain",
     help: `Prints the wallet's address on a chain, derived from its public key (no signing, no network).
 --path derives a child address; --network picks Bitcoin's network. Solana needs a wallet made
 with --scheme frost-ed25519; Ethereum and Bitcoin a secp256k1 one (ecdsa2p, dkls23,
 frost-taproot for Bitcoin Taproot).
-example: keyshard address --wallet savings --chain ethereum`,
+With --xpub (from keyshard xpub) instead of --wallet: watch-only, no device or passphrase needed.
+--path is then below that key ("0/5"; "m/0/5" only for a root key), and --algorithm says how
+the key's wallet signs (keyshard xpub --json gives it): ecdsa for ecdsa2p and dkls23 wallets,
+bip340 for frost-taproot ones, which have no Ethereum address. Bitcoin takes --type instead:
+p2wpkh for ecdsa, p2tr for bip340.
+examples: keyshard address --wallet savings --chain ethereum
+          keyshard address --xpub xpub6… --chain ethereum --path 0/5 --algorithm ecdsa
+          keyshard address --xpub xpub6… --chain bitcoin --path 0/5 --type p2wpkh`,
     async run(ctx) {
+      if (typeof ctx.values.xpub === "string") return watchedAddress(ctx, ctx.values.xpub);
       const network = networkOf(ctx);
       const address = (await open(ctx)).address(need(ctx, "wallet", "NAME"), chainOf(ctx), {
         ...(typeof ctx.values.path === "string" && { path: ctx.values.path }),
