@@ -1,6 +1,9 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // The workspace packages' exports name their sources under "source" (their built JavaScript
+  // otherwise): the tests run on the sources, without a build.
+  ssr: { resolve: { conditions: ["source"] } },
   test: {
     include: ["packages/*/test/**/*.test.ts"],
     testTimeout: 120_000,

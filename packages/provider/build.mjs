@@ -1,5 +1,5 @@
-// `node packages/provider/build.mjs`: the provider as plain JavaScript in `packages/provider/dist/`,
-// which `npm start` runs. One bundle for the server and one for its precomputation thread, each
+// `node packages/provider/build.mjs`: the provider as plain JavaScript in `packages/provider/dist/bundle/`,
+// which `npm start` runs (the rest of `dist/` is the package's compiled modules). One bundle for the server and one for its precomputation thread, each
 // holding the workspace packages and libraries it imports. Run from TypeScript through a loader,
 // the server and every worker thread each carried the loader's own thread and a compiler, about
 // 100 MB of memory between them; bundled, the libraries also lose the code the provider never calls.
@@ -8,10 +8,12 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
-const dist = `${root}dist`;
+// Two folders below the package, as `src/store/` and `dist/store/` are: the migrations are found
+// from either at `../../migrations/`.
+const dist = `${root}dist/bundle`;
 // Built beside it and swapped in whole: a provider started from `dist` while another build runs
 // (parallel test runs each build first) never finds it half made or gone.
-const out = `${root}dist.building.${process.pid}`;
+const out = `${dist}.building.${process.pid}`;
 
 // Left to Node's resolver, because each reads files that sit beside its own code.
 const external = [
@@ -29,22 +31,22 @@ await build({
     "precompute-worker": `${root}src/sessions/precompute-worker.ts`,
   },
   outdir: out,
-  outExtension: { ".js": ".mjs" },
   bundle: true,
   platform: "node",
   format: "esm",
-  target: "node20",
+  target: "node22.12",
   external,
+  // The workspace packages' sources, as their exports name them for the repository's own tools.
+  conditions: ["source"],
   // Bundled CommonJS libraries call require(); an ES module has none unless given one.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
   logLevel: "warning",
 });
-// Beside the bundle, where `pglite.ts` and `database.ts` look for them in built form.
+// Beside the bundle, where `pglite.ts` looks for it.
 cpSync(`${root}src/store/pglite-create.mjs`, `${out}/pglite-create.mjs`);
-cpSync(`${root}migrations`, `${out}/migrations`, { recursive: true });
-const old = `${root}dist.old.${process.pid}`;
+const old = `${dist}.old.${process.pid}`;
 // Another build may swap its own in between the two renames: then move that one aside too.
 for (;;) {
   rmSync(old, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 // `node packages/wallet/build.mjs`: the `keyshard` command line as JavaScript in
-// `packages/wallet/dist/`, which `bin/keyshard.js` runs. Through a TypeScript loader every command
+// `packages/wallet/dist/`, which `bin/keyshard.js` runs in the repository (the published package
+// runs its compiled modules instead, and ships neither this bundle nor its chunks). Through a TypeScript loader every command
 // spent seconds compiling before it began. Bundled, `keyshard.mjs` holds only the command line
 // itself; the SDK, the protocol engines, the chains and the face code sit in chunks that Node
 // reads only when a command needs them, so `--help` answers at once.
@@ -34,8 +35,10 @@ try {
     bundle: true,
     platform: "node",
     format: "esm",
-    target: "node20",
+    target: "node22.12",
     external,
+    // The workspace packages' sources, as their exports name them for the repository's own tools.
+    conditions: ["source"],
     define: { KEYSHARD_VERSION: JSON.stringify(version) },
     // Bundled CommonJS libraries call require(); an ES module has none unless given one.
     banner: {

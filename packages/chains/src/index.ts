@@ -12,12 +12,15 @@ export {
   checkAccepted,
   type ReadLimits,
   type RequestDescription,
+  recoverableSignature,
   type SignatureAlgorithm,
   type SignedResult,
   type SigningKey,
   type ToSign,
 } from "./adapter.js";
+export { signedPsbtOf } from "./bitcoin/adapter.js";
 export {
+  anyNetworkAddressScript,
   bitcoinAddressScript,
   type OwnedOutput,
   p2trOutput,
@@ -46,6 +49,7 @@ export {
   type SpendableOutput,
   signPsbt,
 } from "./bitcoin/psbt.js";
+export { decodePsbt, encodePsbt, hasPsbtMagic, type PsbtText } from "./bitcoin/psbt-text.js";
 export {
   type Action,
   type Amount,
@@ -97,6 +101,12 @@ export {
   type TypedDataOptions,
   type TypedField,
 } from "./ethereum/typed-data.js";
+export {
+  type ExtendedKeyNetwork,
+  type ExtendedPublicKey,
+  encodeExtendedPublicKey,
+  parseExtendedPublicKey,
+} from "./extended-key.js";
 export { describeMessage, type MessageDescription } from "./message-description.js";
 export {
   BITCOIN_NETWORKS,
@@ -113,6 +123,7 @@ export {
   PATH_PATTERN,
   PAYLOAD_PATTERN,
   parseSigningRequest,
+  REQUEST_PAYLOAD_PATTERN,
   type SigningRequest,
 } from "./request.js";
 export type {
@@ -133,3 +144,14 @@ export {
   solanaAddress,
 } from "./solana/transfer.js";
 export { CHAIN_COINS, type CoinUnit, TOKEN_BASE_UNIT, unitOfNetwork, unitOfSymbol } from "./units.js";
+export {
+  BITCOIN_ADDRESS_TYPES,
+  type BitcoinAddressType,
+  WATCHED_ALGORITHMS,
+  type WatchAddressOptions,
+  type WatchedAddresses,
+  type WatchedAlgorithm,
+  type WatchOnly,
+  watchedAddresses,
+  watchOnly,
+} from "./watch-only.js";

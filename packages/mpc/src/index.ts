@@ -17,7 +17,8 @@ export { Ecdsa2pShare, ecdsa2p, PrecomputationTables, PreParams, SignPrecomputat
 export type { FrostKeygenOptions, FrostSignOptions, ReshareMember, ReshareOptions } from "./frost/index.js";
 export { FrostShare, frost } from "./frost/index.js";
 export { DerivationError, derive, parsePath } from "./hd/derive.js";
-export { bitcoinKeys, isSchemeName, reshareMembers, SCHEME_NAMES, scheme } from "./schemes/registry.js";
+export type { HdNode } from "./hd/node.js";
+export { bitcoinKeys, isSchemeName, keyNode, reshareMembers, SCHEME_NAMES, scheme } from "./schemes/registry.js";
 export {
   PROVIDER,
   type Quorum,

@@ -1,40 +1,8 @@
 #!/usr/bin/env node
-// The keyshard command line: runs the JavaScript that `build.mjs` makes from the sources in
-// `src/`. When that build is missing or older than the sources it was made from (a fresh clone,
-// or after an edit), it is made first, which takes a few seconds once.
-import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+// The `keyshard` command line. Installed from its package, it runs the modules compiled into
+// `dist/`. In the repository, beside the sources and their build script (neither is published),
+// it runs what `from-sources.js` builds from the sources, so that no build step comes first.
+import { existsSync } from "node:fs";
 
-const wallet = fileURLToPath(new URL("..", import.meta.url));
-const bundle = `${wallet}dist/keyshard.mjs`;
-
-/** The newest change to the files the build is made from: this package's and its workspace dependencies' sources. */
-function sourcesChangedAt() {
-  const { dependencies } = JSON.parse(readFileSync(`${wallet}package.json`, "utf8"));
-  const folders = [
-    `${wallet}src`,
-    ...Object.keys(dependencies)
-      .filter((name) => name.startsWith("@keyshard/"))
-      .map((name) => `${wallet}../${name.slice("@keyshard/".length)}/src`),
-  ];
-  let newest = Math.max(statSync(`${wallet}package.json`).mtimeMs, statSync(`${wallet}build.mjs`).mtimeMs);
-  for (const folder of folders)
-    for (const entry of readdirSync(folder, { recursive: true, withFileTypes: true }))
-      if (entry.isFile()) newest = Math.max(newest, statSync(`${entry.parentPath}/${entry.name}`).mtimeMs);
-  return newest;
-}
-
-const builtAt = statSync(bundle, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-if (builtAt < sourcesChangedAt()) {
-  if (process.stderr.isTTY) process.stderr.write("keyshard: building the command line from its sources…\n");
-  try {
-    execFileSync(process.execPath, [`${wallet}build.mjs`], { stdio: ["ignore", "ignore", "inherit"] });
-  } catch {
-    process.stderr.write(
-      `keyshard: the command line could not be built from its sources (why is above); it builds with \`npm install && npm run build\` in ${fileURLToPath(new URL("../../..", import.meta.url))}\n`,
-    );
-    process.exit(1);
-  }
-}
-await import(bundle);
+if (existsSync(new URL("../build.mjs", import.meta.url))) await import("./from-sources.js");
+else await import("../dist/cli/main.js");

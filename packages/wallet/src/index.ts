@@ -12,13 +12,17 @@ export {
   decide,
   parseRules,
 } from "./cosigner.js";
+export type { DappAccountOptions, Eip1193Options } from "./dapp/ethereum.js";
+export type { HeldOptions, HeldRequest } from "./dapp/held.js";
 export { type NextStep, WalletError, type WalletErrorCode } from "./errors.js";
 export type { RequestToApprove } from "./flows/approvals.js";
 export type { TransactionQuery } from "./flows/delivery.js";
 export type { MemberChange } from "./flows/key-change.js";
 export type { NewWallet } from "./flows/keygen.js";
 export type { AllowListAddition } from "./flows/policies.js";
+export type { PsbtOutcome, PsbtSignInput } from "./flows/psbt.js";
 export type { MessageInput, SendOptions, SignOptions } from "./flows/sign.js";
+export type { ExtendedKeyExport, XpubOptions } from "./flows/xpub.js";
 export { Keystore, KeystoreError, writeFileAtomic } from "./keystore.js";
 export type { Member, SendIntent } from "./state.js";
 export type {

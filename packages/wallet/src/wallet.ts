@@ -14,6 +14,8 @@
 import type { Challenge } from "@keyshard/biometric";
 import type { BitcoinNetwork, ChainName, SigningRequest } from "@keyshard/chains";
 import type { RelayWatch } from "@keyshard/transport";
+import type { EIP1193Provider, LocalAccount } from "viem";
+import * as dapp from "./dapp/ethereum.js";
 import { attachDevice, Device, type DeviceOptions } from "./device/device.js";
 import * as approvals from "./flows/approvals.js";
 import * as backup from "./flows/backup.js";
@@ -21,10 +23,12 @@ import * as delivery from "./flows/delivery.js";
 import * as keyChange from "./flows/key-change.js";
 import * as keygen from "./flows/keygen.js";
 import * as policies from "./flows/policies.js";
+import * as psbt from "./flows/psbt.js";
 import * as recovery from "./flows/recovery.js";
 import * as account from "./flows/register.js";
 import * as signing from "./flows/sign.js";
 import * as wallets from "./flows/wallets.js";
+import * as xpubs from "./flows/xpub.js";
 
 import type {
   Account,
@@ -258,6 +262,19 @@ export class Wallet {
     return wallets.address(this.#device, name, chain, options);
   }
 
+  /**
+   * The wallet's BIP32 extended public key (xpub; tpub for testnet and regtest) at its root or a
+   * non-hardened `path`, for a watch-only service, with what it has addresses on: `algorithm`
+   * (ecdsa or bip340), the `chains` the wallet signs for (bitcoin and ethereum for ecdsa, bitcoin
+   * only for bip340) and the `bitcoinType` it spends from (p2wpkh or p2tr). `watchOnly(xpub)` from
+   * @keyshard/chains, given that `algorithm`, derives the same addresses as `address`. Ed25519
+   * (Solana) wallets and hardened paths have none.
+   * @example const { xpub, algorithm } = wallet.xpub("main", { path: "m/0" }); // watchOnly(xpub).address("ethereum", "5", { algorithm }) is address("main", "ethereum", { path: "m/0/5" })
+   */
+  xpub(name: string, options: xpubs.XpubOptions = {}): xpubs.ExtendedKeyExport {
+    return xpubs.xpub(this.#device, name, options);
+  }
+
   // ── signing ────────────────────────────────────────────────────────────────────────────────
 
   /**
@@ -290,12 +307,25 @@ export class Wallet {
   }
 
   /**
-   * Describes, signs and (given an RPC) broadcasts a native transfer. A retry of a send whose
-   * transaction was kept broadcasts that transaction again instead of paying twice.
+   * Describes, signs and (given an RPC) broadcasts a transfer of the chain's coin, or with `token`
+   * of an ERC-20 token (amount in its units, its decimals read from the contract through `rpc`).
+   * A retry of a send whose transaction was kept broadcasts that transaction again instead of paying twice.
    * @example await wallet.send({ wallet: "main", chain: "ethereum", to, amount: "0.1 ETH", rpc, confirm: (d) => ask(d) });
+   * @example await wallet.send({ wallet: "main", chain: "ethereum", token: usdc, to, amount: "12.5", rpc });
    */
   send(options: signing.SendOptions): Promise<SignOutcome> {
     return signing.send(this.#device, options);
+  }
+
+  /**
+   * Signs the inputs of a PSBT made elsewhere that `name` owns, after `confirm` has seen what it
+   * does; other wallets' inputs and unknown or proprietary fields stay as they are. Finalized with
+   * its transaction (not broadcast) by default; `finalize: false` returns it with only this
+   * wallet's signatures added, for the other signers to finish.
+   * @example const { psbt } = await wallet.signPsbt("main", { psbt: base64, network: "testnet", finalize: false });
+   */
+  signPsbt(name: string, input: psbt.PsbtSignInput): Promise<psbt.PsbtOutcome> {
+    return psbt.signPsbt(this.#device, name, input);
   }
 
   /**
@@ -307,6 +337,25 @@ export class Wallet {
    */
   signMessage(name: string, input: signing.MessageInput): Promise<SignOutcome> {
     return signing.signMessage(this.#device, name, input);
+  }
+
+  /**
+   * The wallet as a viem account (at `options.path` when given): EIP-191 messages, EIP-712 typed
+   * data and transactions, each a sign request under the wallet's policy. A held request is waited
+   * for (`onHeld`, `totp`, `heldWaitMs`, `signal`); a denied one throws `denied`, naming the rule.
+   * @example const client = createWalletClient({ account: wallet.viemAccount("main"), chain: mainnet, transport: http(rpc) });
+   */
+  viemAccount(name: string, options: dapp.DappAccountOptions = {}): LocalAccount {
+    return dapp.viemAccount(this.#device, name, options);
+  }
+
+  /**
+   * The wallet as an EIP-1193 provider on chain `chainId`, reading from `rpc`: for ethers'
+   * BrowserProvider or wagmi's `injected` connector. Refusals reach the dApp as "user rejected" (4001).
+   * @example const signer = await new BrowserProvider(wallet.eip1193("main", { rpc, chainId: 1 })).getSigner();
+   */
+  eip1193(name: string, options: dapp.Eip1193Options): EIP1193Provider {
+    return dapp.eip1193(this.#device, name, options);
   }
 
   // ── key changes ────────────────────────────────────────────────────────────────────────────

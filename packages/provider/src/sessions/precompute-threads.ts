@@ -15,7 +15,12 @@ interface Job {
 
 type Reply = { id: number; parts: SignPrecomputationParts } | { id: number; error: string };
 
-const WORKER = new URL("./precompute-worker.mjs", import.meta.url);
+const FROM_SOURCES = import.meta.url.endsWith(".ts");
+// Built (the package's modules or `npm start`'s bundle), the worker's JavaScript sits beside this
+// code. Run from the sources, a shim gives the thread the TypeScript loader, and the thread reads
+// the workspace packages' sources too (their exports' "source" condition), as built ones may not exist.
+const WORKER = new URL(FROM_SOURCES ? "./precompute-worker.mjs" : "./precompute-worker.js", import.meta.url);
+const WORKER_OPTIONS = FROM_SOURCES ? { execArgv: [...process.execArgv, "--conditions=source"] } : {};
 /** Workers that die in a row, without a reply between, before the threads are given up. */
 const MAX_FAILURES = 3;
 
@@ -62,7 +67,7 @@ export class PrecomputeThreads {
   #worker(slot: number): Worker {
     const existing = this.#workers[slot];
     if (existing !== undefined) return existing;
-    const worker = new Worker(WORKER);
+    const worker = new Worker(WORKER, WORKER_OPTIONS);
     // Workers must not keep a stopping process alive; pending jobs keep their promises, not the loop.
     worker.unref();
     worker.on("message", (reply: Reply) => {

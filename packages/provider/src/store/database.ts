@@ -138,8 +138,9 @@ class BeginningQuery extends pg.Query {
   }
 }
 
-// Beside the package's sources, or copied beside the bundle that `build.mjs` makes of them.
-const MIGRATIONS = new URL(import.meta.url.endsWith(".ts") ? "../../migrations/" : "./migrations/", import.meta.url);
+// In the package's root, two folders above this module in `src/store/` and `dist/store/` alike, and
+// above `npm start`'s bundle in `dist/bundle/`.
+const MIGRATIONS = new URL("../../migrations/", import.meta.url);
 
 /**
  * Applies every `migrations/NNN_name.sql` not yet recorded, each in its own transaction, under an

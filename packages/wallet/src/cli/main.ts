@@ -4,6 +4,7 @@
  * on stdout; progress goes to stderr. Exit codes: 0 done, 1 failed, 2 usage, 3 held by a policy.
  * Errors say what went wrong and what to do; no stack trace reaches the user.
  */
+import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -13,8 +14,14 @@ import { messageInCliWords } from "./next-steps.js";
 import { optionOf } from "./parameters.js";
 import { readNewPassphrase, readPassphrase } from "./prompt.js";
 
-/** This package's version, written in by the build (build.mjs). */
-declare const KEYSHARD_VERSION: string;
+/** This package's version, written in by the bundle's build (build.mjs); absent from the compiled modules. */
+declare const KEYSHARD_VERSION: string | undefined;
+
+/** The version: the bundle's, or the manifest's, two folders above this module in `dist/cli/` as in `src/cli/`. */
+function version(): string {
+  if (typeof KEYSHARD_VERSION === "string") return KEYSHARD_VERSION;
+  return JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
+}
 
 const OPTIONS = {
   home: { type: "string" },
@@ -60,8 +67,13 @@ const OPTIONS = {
   code: { type: "string" },
   "after-days": { type: "string" },
   address: { type: "string" },
+  xpub: { type: "string" },
+  type: { type: "string" },
+  algorithm: { type: "string" },
   label: { type: "string" },
   "provider-party": { type: "string" },
+  partial: { type: "boolean" },
+  out: { type: "string" },
 } as const;
 
 export const EXIT = { done: 0, failed: 1, usage: 2, held: 3 } as const;
@@ -98,7 +110,7 @@ export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const json = values.json === true;
   if (values.version) {
-    process.stdout.write(`keyshard ${KEYSHARD_VERSION}\n`);
+    process.stdout.write(`keyshard ${version()}\n`);
     return EXIT.done;
   }
   // `keyshard help send` is `keyshard send --help`.

@@ -9,11 +9,15 @@ const OPTION_OF: ReadonlyMap<string, { option: string; part?: string }> = new Ma
   ["chainId", { option: "--chain-id" }],
   ["nonce", { option: "--nonce" }],
   ["gas", { option: "--gas" }],
+  ["token", { option: "--token" }],
   ["blockhash", { option: "--blockhash" }],
   ["coins", { option: "--coins" }],
   ["feeRate", { option: "--fee-rate" }],
+  ["finalize", { option: "--partial" }],
   ["devices", { option: "--with" }],
   ["status", { option: "--status" }],
+  ["path", { option: "--path" }],
+  ["network", { option: "--network" }],
   // --quorum T/N gives both the threshold and the number of parties.
   ["n", { option: "--quorum", part: "the N of" }],
 ]);

@@ -5,10 +5,11 @@
  * this device alone. A held request is resumed from the bytes this device kept, re-checked.
  */
 import { endpoints } from "@keyshard/api";
-import type { BitcoinNetwork, ChainName, SigningRequest } from "@keyshard/chains";
+import { type BitcoinNetwork, type ChainName, encodePsbt, type SigningRequest, signedPsbtOf } from "@keyshard/chains";
 import { runLocal, type SignResultOf, scheme } from "@keyshard/mpc";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { buildBitcoinTransfer } from "../chains/bitcoin.js";
+import { buildTokenTransfer, describeTokenTransfer, sendToken } from "../chains/erc20.js";
 import { buildEthereumTransfer } from "../chains/ethereum.js";
 import { sendIntent } from "../chains/sent.js";
 import { buildSolanaTransfer } from "../chains/solana.js";
@@ -21,6 +22,7 @@ import {
   describeRequest,
   type MessageRequestDescription,
   messagesToSign,
+  withHexPsbt,
 } from "../requests.js";
 import { openingsOf, openSessions, runAmongDevices, runWithProvider } from "../runs/signing.js";
 import type { PendingRequest, SendIntent, StoredWallet } from "../state.js";
@@ -35,6 +37,8 @@ export interface SignOptions {
   /** How long a run waits for the other devices (cosigners) to take part. */
   waitMs?: number;
   intent?: SendIntent;
+  /** Kept with the request if it is held, for `resume` (`PendingRequest.partialPsbt`). */
+  partialPsbt?: true;
 }
 
 /** Signs `body` with `wallet`'s quorum; returns the signatures or throws `held` / `denied`. */
@@ -44,6 +48,7 @@ export async function sign(
   body: SigningRequest,
   options: SignOptions,
 ): Promise<{ requestId?: string; signatures: Uint8Array[] }> {
+  body = withHexPsbt(body);
   const stored = device.find(name);
   if (stored.providerShare !== undefined)
     return {
@@ -90,12 +95,21 @@ export async function sign(
       { requestId: reply.requestId, rule: reply.rule, ruleNumber: reply.ruleNumber },
     );
   if (reply.status === "held") {
+    // A held request is finished later by its id: a reply naming one this device holds already
+    // would have that other request's bytes signed, and forgotten, when this one is resumed.
+    if (device.state.pending.some((p) => p.requestId === reply.requestId))
+      throw new WalletError(
+        "provider-refused",
+        `the provider answered this request with the id of another one this device holds (${reply.requestId}): nothing was signed`,
+        { requestId: reply.requestId },
+      );
     const pending: PendingRequest = {
       requestId: reply.requestId,
       walletId: wallet.id,
       body,
       ...(options.rpc && { rpc: options.rpc }),
       ...(options.intent && { intent: options.intent }),
+      ...(options.partialPsbt && { partialPsbt: true }),
     };
     await device.save((s) => void s.pending.push(pending));
     throw new WalletError(
@@ -113,9 +127,24 @@ export async function sign(
 
 /**
  * Finishes a request a policy held, once it waits for nothing: the bytes this device built,
- * re-checked. `totp` gives the code a request held for one waits for.
+ * re-checked. `totp` gives the code a request held for one waits for. A PSBT signed with
+ * `finalize: false` comes back as it was asked for: with the wallet's signatures only.
  */
 export async function resume(device: Device, requestId: string, options: { totp?: string }): Promise<SignOutcome> {
+  const { pending, wallet, signatures } = await resumeSigning(device, requestId, options);
+  if (pending.partialPsbt) {
+    const psbt = await signedPsbtOf(pending.body, signatures, device.keyOf(wallet, pending.body.path));
+    return { requestId, signed: encodePsbt(psbt).base64, finalized: false };
+  }
+  return finish(device, wallet, pending.body, { requestId, signatures }, pending.rpc, pending.intent);
+}
+
+/** `resume` up to the signatures: for a caller that attaches them itself (a dApp's account). */
+export async function resumeSigning(
+  device: Device,
+  requestId: string,
+  options: { totp?: string },
+): Promise<{ pending: PendingRequest; wallet: StoredWallet; signatures: Uint8Array[] }> {
   const pending = device.state.pending.find((p) => p.requestId === requestId);
   if (pending === undefined)
     throw new WalletError(
@@ -141,15 +170,22 @@ export async function resume(device: Device, requestId: string, options: { totp?
     pending.body.path,
   );
   await device.save((s) => void (s.pending = s.pending.filter((p) => p.requestId !== requestId)));
-  return finish(device, wallet, pending.body, { requestId, signatures }, pending.rpc, pending.intent);
+  return { pending, wallet, signatures };
 }
 
-/** A native transfer: what to pay, where, and how to reach the chain. */
+/** A transfer of the chain's coin or of an ERC-20 token: what to pay, where, and how to reach the chain. */
 export interface SendOptions {
   wallet: string;
   chain: ChainName;
   to: string;
+  /** In coins, or in the token's units with `token` (its decimals, read from the contract). */
   amount: string;
+  /**
+   * Ethereum: the ERC-20 contract whose tokens to send. Needs `rpc`: the token's `decimals()`
+   * (and `symbol()`, for `confirm`) and the token balance are read through the node, and the gas
+   * is estimated as for a native send; the ETH balance pays the fee.
+   */
+  token?: string;
   rpc?: string;
   totp?: string;
   path?: string;
@@ -172,11 +208,12 @@ export interface SendOptions {
   confirm?: (description: NonNullable<ReturnType<typeof describeRequest>>) => boolean | Promise<boolean>;
 }
 
-/** Describes, signs and (given an RPC) broadcasts a native transfer. */
+/** Describes, signs and (given an RPC) broadcasts a transfer of the chain's coin or of an ERC-20 token. */
 export async function send(device: Device, options: SendOptions): Promise<SignOutcome> {
   const wallet = device.find(options.wallet);
   const network = options.network ?? "mainnet";
-  const intent = sendIntent(options.chain, options);
+  const token = options.token === undefined ? undefined : await sendToken({ ...options, token: options.token });
+  const intent = sendIntent(options.chain, options, token);
   const receiptWaitMs = options.receiptWaitMs ?? RECEIPT_WAIT_MS;
   if (options.rpc !== undefined) {
     const again = await sendAgain(device, wallet, options.chain, intent, options.rpc, receiptWaitMs);
@@ -186,7 +223,7 @@ export async function send(device: Device, options: SendOptions): Promise<SignOu
   const key = device.keyOf(wallet, options.path);
   let body: SigningRequest;
   if (options.chain === "ethereum") {
-    const { bytes, chainId } = await buildEthereumTransfer({
+    const input = {
       from,
       to: options.to,
       amount: options.amount,
@@ -194,7 +231,9 @@ export async function send(device: Device, options: SendOptions): Promise<SignOu
       ...(options.chainId !== undefined && { chainId: options.chainId }),
       ...(options.nonce !== undefined && { nonce: options.nonce }),
       ...(options.gas !== undefined && { gas: options.gas }),
-    });
+    };
+    const { bytes, chainId } =
+      token === undefined ? await buildEthereumTransfer(input) : await buildTokenTransfer(token, input);
     body = { chain: "ethereum", payload: bytesToHex(bytes), chainId };
   } else if (options.chain === "solana") {
     const bytes = await buildSolanaTransfer({
@@ -218,7 +257,8 @@ export async function send(device: Device, options: SendOptions): Promise<SignOu
     body = { chain: "bitcoin", payload: bytesToHex(psbt), network };
   }
   if (options.path !== undefined) body.path = options.path;
-  const description = describeRequest(body, key);
+  const description =
+    token === undefined ? describeRequest(body, key) : describeTokenTransfer(hexToBytes(body.payload as string), token);
   if (description && options.confirm && !(await options.confirm(description)))
     throw new WalletError("usage", "stopped before signing: nothing was sent");
   const signed = await sign(device, wallet.name, body, {

@@ -9,8 +9,10 @@ import { COSIGNER } from "./cosigner.js";
 import { FACE } from "./face.js";
 import type { Command } from "./options.js";
 import { POLICY } from "./policy.js";
+import { PSBT } from "./psbt.js";
 import { TRANSACTIONS } from "./transactions.js";
 import { WALLETS } from "./wallets.js";
+import { WATCH } from "./watch.js";
 
 export type { Command, CommandContext, CommandResult } from "./options.js";
 
@@ -18,7 +20,9 @@ export type { Command, CommandContext, CommandResult } from "./options.js";
 export const COMMANDS: Record<string, Command> = {
   ...ACCOUNT,
   ...WALLETS,
+  ...WATCH,
   ...TRANSACTIONS,
+  ...PSBT,
   ...POLICY,
   ...CONTROLS,
   ...COSIGNER,
