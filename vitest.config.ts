@@ -1,9 +1,9 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  // The workspace packages' exports name their sources under "source" (their built JavaScript
-  // otherwise): the tests run on the sources, without a build.
-  ssr: { resolve: { conditions: ["source"] } },
+  // The workspace packages' exports name their sources under "keyshard-source", a condition no
+  // other project sets (their built JavaScript otherwise): the tests run on the sources, unbuilt.
+  ssr: { resolve: { conditions: ["keyshard-source"] } },
   test: {
     include: ["packages/*/test/**/*.test.ts"],
     testTimeout: 120_000,

@@ -37,7 +37,7 @@ await build({
   target: "node22.12",
   external,
   // The workspace packages' sources, as their exports name them for the repository's own tools.
-  conditions: ["source"],
+  conditions: ["keyshard-source"],
   // Bundled CommonJS libraries call require(); an ES module has none unless given one.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

@@ -38,7 +38,7 @@ try {
     target: "node22.12",
     external,
     // The workspace packages' sources, as their exports name them for the repository's own tools.
-    conditions: ["source"],
+    conditions: ["keyshard-source"],
     define: { KEYSHARD_VERSION: JSON.stringify(version) },
     // Bundled CommonJS libraries call require(); an ES module has none unless given one.
     banner: {

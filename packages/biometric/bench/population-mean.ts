@@ -3,7 +3,7 @@
  * the seven people of the expression pictures, none of whom is in the `people` set that
  * `bio:eval` and the tests enroll — so the shipped mean is made of people who are not its users.
  *
- *   npx tsx packages/biometric/bench/population-mean.ts > packages/biometric/src/population-mean.ts
+ *   npx tsx --conditions=keyshard-source packages/biometric/bench/population-mean.ts > packages/biometric/src/population-mean.ts
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";

@@ -4,10 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mailedCode, startTestProvider, TestDevice, type TestProvider } from "./harness.js";
 
 function auditVerify(databaseUrl: string) {
-  const run = spawnSync(process.execPath, ["--import", "tsx", "packages/provider/src/audit/verify-cli.ts"], {
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    encoding: "utf8",
-  });
+  const run = spawnSync(
+    process.execPath,
+    ["--conditions=keyshard-source", "--import", "tsx", "packages/provider/src/audit/verify-cli.ts"],
+    {
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      encoding: "utf8",
+    },
+  );
   return { status: run.status, output: run.stdout + run.stderr };
 }
 

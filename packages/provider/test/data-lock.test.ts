@@ -68,9 +68,13 @@ describe("data folder lock", () => {
     for (const stale of [false, true]) {
       if (stale) writeFileSync(lockFile, `${exitedPid()}\n${"ab".repeat(16)}\n`);
       const racers = Array.from({ length: 6 }, () =>
-        spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-          stdio: ["pipe", "pipe", "inherit"],
-        }),
+        spawn(
+          process.execPath,
+          ["--conditions=keyshard-source", "--import", "tsx", "--input-type=module", "-e", script],
+          {
+            stdio: ["pipe", "pipe", "inherit"],
+          },
+        ),
       );
       const said = await Promise.all(racers.map(async (child) => String((await once(child.stdout, "data"))[0]).trim()));
       for (const child of racers) child.stdin.end();

@@ -85,7 +85,9 @@ describe("keystore", () => {
       // file appears), not at a fixed time after the spawn, which a busy machine may spend
       // starting the child before it writes anything.
       const watcher = watch(home);
-      const child = spawn(process.execPath, ["--import", "tsx", fixture, file], { stdio: "ignore" });
+      const child = spawn(process.execPath, ["--conditions=keyshard-source", "--import", "tsx", fixture, file], {
+        stdio: "ignore",
+      });
       await new Promise<void>((resolve, reject) => {
         watcher.once("change", () => resolve());
         child.once("exit", (code) => reject(new Error(`the writer exited (${code}) before writing`)));

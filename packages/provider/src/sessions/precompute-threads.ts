@@ -18,9 +18,9 @@ type Reply = { id: number; parts: SignPrecomputationParts } | { id: number; erro
 const FROM_SOURCES = import.meta.url.endsWith(".ts");
 // Built (the package's modules or `npm start`'s bundle), the worker's JavaScript sits beside this
 // code. Run from the sources, a shim gives the thread the TypeScript loader, and the thread reads
-// the workspace packages' sources too (their exports' "source" condition), as built ones may not exist.
+// the workspace packages' sources too (their exports' "keyshard-source" condition), as built ones may not exist.
 const WORKER = new URL(FROM_SOURCES ? "./precompute-worker.mjs" : "./precompute-worker.js", import.meta.url);
-const WORKER_OPTIONS = FROM_SOURCES ? { execArgv: [...process.execArgv, "--conditions=source"] } : {};
+const WORKER_OPTIONS = FROM_SOURCES ? { execArgv: [...process.execArgv, "--conditions=keyshard-source"] } : {};
 /** Workers that die in a row, without a reply between, before the threads are given up. */
 const MAX_FAILURES = 3;
 

@@ -37,7 +37,9 @@ export interface PsbtSignInput {
    * input not the wallet's to be final already. false: add this wallet's signatures only.
    */
   finalize?: boolean;
+  /** The non-hardened path below the wallet's key whose inputs are signed; the wallet's key when absent. */
   path?: string;
+  /** A code from the account's authenticator, for a policy that holds the request for one. */
   totp?: string;
   /** How long a run waits for the other devices (cosigners) to take part. */
   waitMs?: number;
