@@ -116,7 +116,7 @@ export {
   REQUEST_KINDS,
   type RequestKind,
 } from "./names.js";
-export { adapterOf } from "./registry.js";
+export { adapterOf, destinationKey } from "./registry.js";
 export {
   MAX_PAYLOAD_HEX,
   MAX_TYPED_DATA_PROPERTIES,

@@ -26,10 +26,10 @@ import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type Asset,
-  adapterOf,
   CHAIN_COINS,
   CHAIN_NAMES,
   type ChainName,
+  destinationKey,
   outflows,
   type SigningKey,
   type SigningRequest,
@@ -99,11 +99,8 @@ export function parseRules(value: unknown): CosignerRule[] {
   });
 }
 
-/** Whether two addresses are one, as the chain compares addresses. */
-const sameAddress = (chain: ChainName, a: string, b: string) => {
-  const { normalizeAddress } = adapterOf(chain);
-  return normalizeAddress(a) === normalizeAddress(b);
-};
+/** Whether two addresses are one destination, as the provider's policies compare them. */
+const sameAddress = (chain: ChainName, a: string, b: string) => destinationKey(chain, a) === destinationKey(chain, b);
 
 /** The chain's own coin as its description names it: a known native asset with the rule's symbol. */
 const isCoin = (chain: CosignerRule["chain"], asset: Asset) =>

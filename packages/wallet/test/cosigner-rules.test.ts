@@ -5,11 +5,16 @@
  */
 import {
   buildEthereumTransaction,
+  buildPsbt,
   buildSolTransfer,
+  describeBitcoin,
   describeEthereum,
   describeSolana,
   type EthereumTransaction,
+  ownedOutputs,
 } from "@keyshard/chains";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { Transaction } from "@scure/btc-signer";
 import { getAddress } from "viem";
 import { describe, expect, it } from "vitest";
 import { decide, parseRules } from "../src/cosigner.js";
@@ -93,5 +98,46 @@ describe("cosigner rules count the whole request in the chain's coin", () => {
     const drain = solTransfer(5n * 10n ** 8n, 10n ** 13n);
     expect(drain.fee.value).toBeGreaterThan(5n * 10n ** 8n);
     expect(decide(rules, drain)).toEqual({ accept: false, reason: "rule 2: over 1 SOL with the fee" });
+  });
+});
+
+describe("cosigner rules compare Bitcoin recipients by the script they pay", () => {
+  // One mainnet payment; the network a request names is only the proposer's word, and picks how
+  // the recipient is spelled (bc1… or bcrt1…), never whom it pays.
+  const key = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey());
+  const recipientKey = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey());
+  const [own] = ownedOutputs({ ecdsa: [key] }, "mainnet");
+  const [recipient] = ownedOutputs({ ecdsa: [recipientKey] }, "mainnet");
+  const previous = new Transaction({ version: 2 });
+  previous.addInput({ txid: new Uint8Array(32).fill(1), index: 0, finalScriptSig: new Uint8Array() });
+  previous.addOutput({ script: own?.script as Uint8Array, amount: 100_000n });
+  const psbt = buildPsbt({
+    network: "mainnet",
+    inputs: [
+      {
+        txid: previous.id,
+        vout: 0,
+        amount: 100_000n,
+        script: own?.script as Uint8Array,
+        previousTransaction: previous.toBytes(true, false),
+      },
+    ],
+    outputs: [{ address: recipient?.address as string, amount: 50_000n }],
+  });
+  const bitcoinRules = parseRules({ rules: [{ chain: "bitcoin", maxAmount: "0.01", to: [recipient?.address] }] });
+
+  it("a payment to the listed bc1 address is accepted however the request spells it", () => {
+    for (const network of ["mainnet", "regtest"] as const) {
+      const d = describeBitcoin(psbt, { network, keys: { ecdsa: [key] } });
+      expect(d.transfers[0]?.to.startsWith(network === "mainnet" ? "bc1" : "bcrt1")).toBe(true);
+      expect(decide(bitcoinRules, d)).toEqual({ accept: true, reason: "rule 1" });
+    }
+  });
+
+  it("a payment to another script is refused on every network", () => {
+    const stranger = ownedOutputs({ ecdsa: [key] }, "mainnet")[0]?.address as string;
+    const others = parseRules({ rules: [{ chain: "bitcoin", maxAmount: "0.01", to: [stranger] }] });
+    const d = describeBitcoin(psbt, { network: "regtest", keys: { ecdsa: [key] } });
+    expect(decide(others, d)).toMatchObject({ accept: false, reason: expect.stringContaining("is not in its list") });
   });
 });

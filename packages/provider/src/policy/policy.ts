@@ -35,14 +35,12 @@
 
 import { checkPolicy, type DecisionKind, type Match, type Policy, ruleLabel, TRANSFER_CONDITIONS } from "@keyshard/api";
 import {
-  adapterOf,
-  anyNetworkAddressScript,
   type ChainName,
+  destinationKey,
   outflows,
   type RequestKind,
   type TransactionDescription,
 } from "@keyshard/chains";
-import { hex } from "@scure/base";
 import { invalid } from "../errors.js";
 
 /** A new wallet's policy unless its creator gives one: plain and token transfers only. */
@@ -88,20 +86,9 @@ export interface Decision {
   delaySeconds?: number;
 }
 
-/**
- * A destination as rules and the allow-list compare it: the address as its chain compares
- * addresses (case folded where it ignores case), except a Bitcoin address, which is its output
- * script. A PSBT does not commit to its network; the network a request names is the client's
- * word and only picks how its description spells each script (bc1…, tb1…, bcrt1…). Compared as
- * spelled, a mainnet payment declared as regtest would slip past a rule naming its recipient.
- * Bitcoin requests cannot escape anything else by their network: rules cannot name a Bitcoin
- * network (`@keyshard/api` `Match`), and a window of a rule without a `network` condition adds up
- * every network.
- */
-function destinationKey(chain: ChainName, address: string): string {
-  const script = chain === "bitcoin" ? anyNetworkAddressScript(address) : null;
-  return script === null ? adapterOf(chain).normalizeAddress(address) : `script:${hex.encode(script)}`;
-}
+// Bitcoin requests cannot escape a rule by their client-declared network: destinations compare by
+// output script (`destinationKey`), rules cannot name a Bitcoin network (`@keyshard/api` `Match`),
+// and a window of a rule without a `network` condition adds up every network.
 
 /** An allow-list entry's key: its chain and `destinationKey`. */
 export const allowListKey = (chain: ChainName, address: string) => `${chain}:${destinationKey(chain, address)}`;
