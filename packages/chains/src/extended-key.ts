@@ -128,7 +128,7 @@ function checkNode(node: Omit<ExtendedPublicKey, "network">): void {
  * only from a depth-0 key, which is then the wallet's root: below a deeper key "m" would name a
  * root this key is not, and a deposit address taken from the wrong node is lost to the watcher.
  */
-export function relativePath(node: ExtendedPublicKey, path: string): number[] {
+function relativePath(node: ExtendedPublicKey, path: string): number[] {
   if (typeof path !== "string" || path.length > MAX_DEPTH * 11 + 1) throw new ChainError("invalid", "path too long");
   const fromRoot = path === "m" || path.startsWith("m/");
   if (fromRoot && node.depth !== 0)

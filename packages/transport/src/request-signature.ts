@@ -64,7 +64,7 @@ export type BareItem = string | number | Uint8Array;
 
 /** The RFC 9530 Content-Digest of a body: its SHA-256, base64 in a byte sequence. */
 export function contentDigest(body: Uint8Array): string {
-  return `sha-256=:${Buffer.from(sha256(body)).toString("base64")}:`;
+  return `sha-256=${serializeBareItem(sha256(body))}`;
 }
 
 const serializeString = (s: string) => `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
@@ -134,10 +134,9 @@ export function signRequest(
   const digest = contentDigest(request.body);
   const target = { method: request.method, target: request.path, contentDigest: digest };
   const base = signatureBase(target, REQUIRED_COMPONENTS, params);
-  const signature = Buffer.from(signEd25519(base, identity.secretKey)).toString("base64");
   return {
     [REQUEST_HEADERS.signatureInput]: `${SIGNATURE_LABEL}=${serializeSignatureParams(REQUIRED_COMPONENTS, params)}`,
-    [REQUEST_HEADERS.signature]: `${SIGNATURE_LABEL}=:${signature}:`,
+    [REQUEST_HEADERS.signature]: `${SIGNATURE_LABEL}=${serializeBareItem(signEd25519(base, identity.secretKey))}`,
     [REQUEST_HEADERS.contentDigest]: digest,
   };
 }

@@ -4,7 +4,9 @@
  * version (a PSBT v2 stays v2), the pairs keyshard does not know, and their order. Re-encoding it
  * through a library keeps only what that library models, in that library's order.
  */
+
 import { concatBytes } from "@noble/hashes/utils.js";
+import { CompactSize } from "@scure/btc-signer";
 import { ChainError } from "../errors.js";
 
 export interface PsbtPair {
@@ -27,9 +29,8 @@ function readCompactSize(bytes: Uint8Array, at: number): [number, number] {
 
 const truncated = () => new ChainError("malformed", "PSBT: a key-value map runs past the end of the bytes");
 
-/** The pairs added here (a signature, a key) are shorter than 0xfd bytes: one length byte each. */
 const encodePair = ({ key, value }: PsbtPair) =>
-  concatBytes(Uint8Array.of(key.length), key, Uint8Array.of(value.length), value);
+  concatBytes(CompactSize.encode(BigInt(key.length)), key, CompactSize.encode(BigInt(value.length)), value);
 
 /**
  * Where each of the PSBT's maps ends (the offset of its 0x00 separator): the global map, then

@@ -191,8 +191,7 @@ export function keyshardProvider(options: KeyshardProviderOptions): Eip1193Provi
       return provider;
     },
     off(event, listener) {
-      events.remove(event, listener as Listener);
-      return provider;
+      return provider.removeListener(event, listener);
     },
   };
   queueMicrotask(() => events.emit("connect", { chainId: toHex(chainId) }));

@@ -35,7 +35,7 @@ export interface HeldOptions {
   signal?: AbortSignal;
 }
 
-export const HELD_WAIT_MS = 10 * 60_000;
+const HELD_WAIT_MS = 10 * 60_000;
 /** The longest `heldWaitMs`: a day. A lock longer than that is better finished by a later `resume`. */
 export const MAX_HELD_WAIT_MS = 24 * 60 * 60_000;
 /** How often the provider is asked whether a held request still waits. */
@@ -66,11 +66,13 @@ export async function signWaiting(
 
 async function waitForHeld(device: Device, held: WalletError, options: HeldOptions): Promise<Uint8Array[]> {
   const requestId = held.details.requestId as string;
-  const label = ruleLabel((held.details.ruleNumber as number | null) ?? null, held.details.rule);
+  const rule = (held.details.rule as string | null) ?? null;
+  const ruleNumber = (held.details.ruleNumber as number | null) ?? null;
+  const label = ruleLabel(ruleNumber, held.details.rule);
   await options.onHeld?.({
     requestId,
-    rule: (held.details.rule as string | null) ?? null,
-    ruleNumber: (held.details.ruleNumber as number | null) ?? null,
+    rule,
+    ruleNumber,
     waitingFor: (held.details.waitingFor as WaitingFor | undefined) ?? {},
     message: held.message,
   });

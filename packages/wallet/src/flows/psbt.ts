@@ -59,25 +59,21 @@ export interface PsbtOutcome {
   transactionId?: string;
 }
 
-/** The PSBT's bytes; a string that is not one is the caller's mistake. */
-function psbtBytes(psbt: string | Uint8Array): Uint8Array {
+/** What `read` returns; a ChainError from it is the caller's mistake (a bad PSBT, network or path). */
+function asUsage<T>(read: () => T, details: Record<string, unknown> = {}): T {
   try {
-    return decodePsbt(psbt);
+    return read();
   } catch (e) {
     if (!(e instanceof ChainError)) throw e;
-    throw new WalletError("usage", e.message, { parameter: "psbt" }, { cause: e });
+    throw new WalletError("usage", e.message, details, { cause: e });
   }
 }
 
-/** The request through the one parser that checks requests: a bad network or path is the caller's mistake. */
-function requestOf(body: SigningRequest): SigningRequest {
-  try {
-    return parseSigningRequest(body);
-  } catch (e) {
-    if (!(e instanceof ChainError)) throw e;
-    throw new WalletError("usage", e.message, {}, { cause: e });
-  }
-}
+/** The PSBT's bytes; a string that is not one is the caller's mistake. */
+const psbtBytes = (psbt: string | Uint8Array) => asUsage(() => decodePsbt(psbt), { parameter: "psbt" });
+
+/** The request through the one parser that checks requests. */
+const requestOf = (body: SigningRequest) => asUsage(() => parseSigningRequest(body));
 
 /** The inputs the wallet will sign; refuses, before anything is signed, a finalization that cannot happen. */
 function inputsToSign(bytes: Uint8Array, network: BitcoinNetwork, key: SigningKey, finalize: boolean): number[] {

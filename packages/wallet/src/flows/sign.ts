@@ -5,7 +5,14 @@
  * this device alone. A held request is resumed from the bytes this device kept, re-checked.
  */
 import { endpoints } from "@keyshard/api";
-import { type BitcoinNetwork, type ChainName, encodePsbt, type SigningRequest, signedPsbtOf } from "@keyshard/chains";
+import {
+  type BitcoinNetwork,
+  type ChainName,
+  encodePsbt,
+  type SigningKey,
+  type SigningRequest,
+  signedPsbtOf,
+} from "@keyshard/chains";
 import { runLocal, type SignResultOf, scheme } from "@keyshard/mpc";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { buildBitcoinTransfer } from "../chains/bitcoin.js";
@@ -131,9 +138,9 @@ export async function sign(
  * `finalize: false` comes back as it was asked for: with the wallet's signatures only.
  */
 export async function resume(device: Device, requestId: string, options: { totp?: string }): Promise<SignOutcome> {
-  const { pending, wallet, signatures } = await resumeSigning(device, requestId, options);
+  const { pending, wallet, key, signatures } = await resumeSigning(device, requestId, options);
   if (pending.partialPsbt) {
-    const psbt = await signedPsbtOf(pending.body, signatures, device.keyOf(wallet, pending.body.path));
+    const psbt = await signedPsbtOf(pending.body, signatures, key);
     return { requestId, signed: encodePsbt(psbt).base64, finalized: false };
   }
   return finish(device, wallet, pending.body, { requestId, signatures }, pending.rpc, pending.intent);
@@ -144,7 +151,7 @@ export async function resumeSigning(
   device: Device,
   requestId: string,
   options: { totp?: string },
-): Promise<{ pending: PendingRequest; wallet: StoredWallet; signatures: Uint8Array[] }> {
+): Promise<{ pending: PendingRequest; wallet: StoredWallet; key: SigningKey; signatures: Uint8Array[] }> {
   const pending = device.state.pending.find((p) => p.requestId === requestId);
   if (pending === undefined)
     throw new WalletError(
@@ -163,14 +170,15 @@ export async function resumeSigning(
   if (pending.body.payload !== undefined && stored.payload !== pending.body.payload)
     throw new WalletError("signing-failed", "the provider holds other bytes under this request than this device sent");
   const started = await device.client.request(endpoints.startSigning, { params: { id: requestId } });
+  const key = device.keyOf(wallet, pending.body.path);
   const signatures = await runWithProvider(
     device.runContext(wallet),
     started,
-    messagesToSign(pending.body, device.keyOf(wallet, pending.body.path)),
+    messagesToSign(pending.body, key),
     pending.body.path,
   );
   await device.save((s) => void (s.pending = s.pending.filter((p) => p.requestId !== requestId)));
-  return { pending, wallet, signatures };
+  return { pending, wallet, key, signatures };
 }
 
 /** A transfer of the chain's coin or of an ERC-20 token: what to pay, where, and how to reach the chain. */
