@@ -1,20 +1,23 @@
 /**
  * The face-recovery key: what turns the fuzzy extractor's short secret into a recovery key pair,
- * with the provider's help and without the provider learning either.
+ * with the recovery operators' help and without any of them learning either.
  *
  *   1. The device blinds `input = enrollment id ‖ email ‖ face secret` (RFC 9497 OPRF,
  *      ristretto255-SHA512, base mode) and sends only the blinded element.
- *   2. The provider evaluates it under the enrollment's OPRF key, which never leaves it. Each
- *      evaluation is one online, counted, notified guess.
+ *   2. The enrollment's OPRF key k is split t-of-n among independent recovery operators
+ *      (`threshold-oprf.ts`): the enrolling device dealt it and forgot it, so no one holds k. Each
+ *      operator answers with its share and a proof; t answers combine to k·B. Each answer is one
+ *      online guess, counted and mailed by that operator.
  *   3. The device unblinds: `y = F(k, input)`. HKDF of `y` gives the key that wraps the
- *      enrollment's random recovery secret key (ChaCha20-Poly1305, the enrollment bound as
- *      associated data).
+ *      enrollment's random recovery secret key (ChaCha20-Poly1305, the enrollment, the recovery
+ *      public key and the OPRF public key K bound as associated data).
  *
  * The recovery secret key (X25519) opens the boxes of the device's shares; an Ed25519 key derived
  * from it proves to the provider that the face matched, so a recovering device gets nothing
- * before that proof. The face secret has about 18 bits: with the helper data and the wrapped key
- * but not the OPRF key, nobody can test a guess offline. The provider holds the OPRF key, so it
- * can (see the README); an OPRF key split across operators would take that away from each of them.
+ * before that proof. The face secret has about 18 bits: with the helper data, the wrapped key
+ * and fewer than t operator shares, nobody — the provider, or one operator, included — can test
+ * a guess offline. Binding K into the wrap means operators answering under another key (say, a
+ * key a dishonest provider dealt itself) cannot unwrap this enrollment's recovery key.
  */
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { ed25519, ristretto255_oprf, x25519 } from "@noble/curves/ed25519.js";
@@ -44,32 +47,12 @@ function oprfInput(enrollmentId: string, email: string, secret: Uint8Array): Uin
   return concatBytes(utf8ToBytes(`keyshard-face-oprf-v1\n${enrollmentId}\n${email.toLowerCase()}\n`), secret);
 }
 
-// ── provider side ──────────────────────────────────────────────────────────────────────────────
-
-/** The enrollment's OPRF secret key, derived from the provider's own seed (32 bytes). */
-export function faceOprfKey(seed: Uint8Array, enrollmentId: string): Uint8Array {
-  if (!(seed instanceof Uint8Array) || seed.length !== 32) throw new RangeError("the OPRF seed is 32 bytes");
-  if (!UUID.test(enrollmentId)) throw new RangeError("an enrollment id is a lower-case UUID");
-  return oprf.deriveKeyPair(seed, utf8ToBytes(`keyshard face enrollment ${enrollmentId}`)).secretKey;
-}
-
-/** Evaluates a device's blinded element; a string that is not a ristretto255 element is refused. */
-export function evaluateBlinded(oprfKey: Uint8Array, blinded: Uint8Array): Uint8Array {
-  if (!(blinded instanceof Uint8Array) || blinded.length !== ELEMENT_BYTES)
-    throw new RecoveryBoxError("a blinded element is 32 bytes");
-  try {
-    return oprf.blindEvaluate(oprfKey, blinded);
-  } catch (e) {
-    throw new RecoveryBoxError("the blinded element is not a ristretto255 element", { cause: e });
-  }
-}
-
 // ── device side ────────────────────────────────────────────────────────────────────────────────
 
 export interface FaceBlind {
-  /** Kept on the device until the provider answers. */
+  /** Kept on the device until the recovery operators answer. */
   blind: Uint8Array;
-  /** Sent to the provider. */
+  /** Sent to the recovery operators. */
   blinded: Uint8Array;
   input: Uint8Array;
 }
@@ -79,45 +62,60 @@ export function blindFaceSecret(enrollmentId: string, email: string, secret: Uin
   return { ...oprf.blind(input), input };
 }
 
-/** The key that wraps the recovery secret key, from the provider's evaluation. */
+/** The key that wraps the recovery secret key, from the evaluation k·B (`combinePartials`). */
 export function faceWrapKey(blind: FaceBlind, evaluated: Uint8Array): Uint8Array {
   if (!(evaluated instanceof Uint8Array) || evaluated.length !== ELEMENT_BYTES)
-    throw new RecoveryBoxError("the provider's evaluation is not 32 bytes");
+    throw new RecoveryBoxError("the evaluation is not 32 bytes");
   let y: Uint8Array;
   try {
     y = oprf.finalize(blind.input, blind.blind, evaluated);
   } catch (e) {
-    throw new RecoveryBoxError("the provider's evaluation is not a ristretto255 element", { cause: e });
+    throw new RecoveryBoxError("the evaluation is not a ristretto255 element", { cause: e });
   }
   return hkdf(sha256, y, undefined, utf8ToBytes("keyshard-face-wrap-v1"), 32);
 }
 
-const wrapHeader = (enrollmentId: string, recoveryKey: Uint8Array) =>
-  concatBytes(utf8ToBytes(`keyshard-face-wrap-v1\n${enrollmentId}\n`), recoveryKey);
+function wrapHeader(enrollmentId: string, recoveryKey: Uint8Array, oprfKey: Uint8Array): Uint8Array {
+  if (!UUID.test(enrollmentId)) throw new RangeError("an enrollment id is a lower-case UUID");
+  for (const [key, what] of [
+    [recoveryKey, "the recovery public key"],
+    [oprfKey, "the OPRF public key"],
+  ] as const)
+    if (!(key instanceof Uint8Array) || key.length !== 32) throw new RangeError(`${what} is 32 bytes`);
+  return concatBytes(utf8ToBytes(`keyshard-face-wrap-v2\n${enrollmentId}\n`), recoveryKey, oprfKey);
+}
 
-/** The recovery secret key sealed under the face's wrap key: random nonce ‖ ciphertext and tag. */
-export function wrapRecoveryKey(wrapKey: Uint8Array, enrollmentId: string, recovery: RecoveryKeyPair): Uint8Array {
+/**
+ * The recovery secret key sealed under the face's wrap key: random nonce ‖ ciphertext and tag.
+ * `oprfKey` is the enrollment's OPRF public key K (the commitments' C_0).
+ */
+export function wrapRecoveryKey(
+  wrapKey: Uint8Array,
+  enrollmentId: string,
+  recovery: RecoveryKeyPair,
+  oprfKey: Uint8Array,
+): Uint8Array {
   const nonce = randomBytes(12);
-  const sealed = chacha20poly1305(wrapKey, nonce, wrapHeader(enrollmentId, recovery.publicKey)).encrypt(
+  const sealed = chacha20poly1305(wrapKey, nonce, wrapHeader(enrollmentId, recovery.publicKey, oprfKey)).encrypt(
     recovery.secretKey,
   );
   return concatBytes(nonce, sealed);
 }
 
-/** The recovery key pair again; `RecoveryBoxError` when the face (so the wrap key) was another. */
+/** The recovery key pair again; `RecoveryBoxError` when the face (so the wrap key) or K was another. */
 export function unwrapRecoveryKey(
   wrapKey: Uint8Array,
   enrollmentId: string,
   recoveryPublicKey: Uint8Array,
   wrapped: Uint8Array,
+  oprfKey: Uint8Array,
 ): RecoveryKeyPair {
+  const header = wrapHeader(enrollmentId, recoveryPublicKey, oprfKey);
   if (!(wrapped instanceof Uint8Array) || wrapped.length !== 12 + WRAPPED_BYTES)
     throw new RecoveryBoxError("the wrapped recovery key has the wrong length");
   let secretKey: Uint8Array;
   try {
-    secretKey = chacha20poly1305(wrapKey, wrapped.subarray(0, 12), wrapHeader(enrollmentId, recoveryPublicKey)).decrypt(
-      wrapped.subarray(12),
-    );
+    secretKey = chacha20poly1305(wrapKey, wrapped.subarray(0, 12), header).decrypt(wrapped.subarray(12));
   } catch (e) {
     throw new RecoveryBoxError("the face does not open this enrollment's recovery key", { cause: e });
   }

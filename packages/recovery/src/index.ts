@@ -1,9 +1,11 @@
 /**
  * @keyshard/recovery — how a user gets a wallet back without the lost device: the face OPRF that
- * turns a face secret into a recovery key with the provider's help, the claim that proves a
- * recovery to the provider, the sealed boxes key shares wait in for the recovery key, and the
- * model-free half of face recovery (the helper data's format and its code, liveness challenges)
- * that the provider needs without loading any face model. Everything public is exported from here.
+ * turns a face secret into a recovery key with the help of t of n recovery operators (the key
+ * split among them, their answers proven, the provider's tickets that let a device ask them), the
+ * claim that proves a recovery to the provider, the sealed boxes key shares wait in for the
+ * recovery key, and the model-free half of face recovery (the helper data's format and its code,
+ * liveness challenges) that the provider needs without loading any face model. Everything public
+ * is exported from here.
  */
 export * as bch from "./bch.js";
 export {
@@ -14,12 +16,11 @@ export {
   type RecoveryKeyPair,
   sealToRecoveryKey,
 } from "./boxes.js";
+export { generateDleqProof, verifyDleqProof } from "./dleq.js";
 export {
   blindFaceSecret,
-  evaluateBlinded,
   type FaceBlind,
   faceBoxContext,
-  faceOprfKey,
   faceWrapKey,
   recoveryAuthKey,
   signRecoveryClaim,
@@ -45,3 +46,34 @@ export {
   newChallenge,
   parseChallenge,
 } from "./liveness-challenge.js";
+export {
+  type EnrollTicket,
+  MAX_TICKET_OPERATORS,
+  MAX_TICKET_PAYLOAD_BYTES,
+  type OperatorTicket,
+  type RecoverTicket,
+  readTicket,
+  type SignedTicket,
+  signTicket,
+  TICKET_LIFETIME_MS,
+  TicketError,
+  type TicketPurpose,
+  ticketKeyPair,
+} from "./operator-ticket.js";
+export {
+  acceptReshare,
+  checkShare,
+  combinePartials,
+  dealOprfKey,
+  dealReshare,
+  evaluatePartial,
+  evaluateWithKey,
+  type OprfKeySharing,
+  operatorShareContext,
+  type PartialEvaluation,
+  publicShare,
+  type ReshareDealing,
+  reshareContext,
+  ThresholdOprfError,
+  verifyPartial,
+} from "./threshold-oprf.js";

@@ -1,15 +1,16 @@
 /**
  * The face OPRF: RFC 9497's test vector, the wrapped recovery key that only the same face, email,
- * provider key and enrollment unwrap, strict element checks, and the recovery claim's binding.
+ * OPRF key (and its public key K) and enrollment unwrap, strict element checks, and the recovery
+ * claim's binding.
  */
 import { randomUUID } from "node:crypto";
 import { ed25519, ristretto255, ristretto255_hasher, ristretto255_oprf } from "@noble/curves/ed25519.js";
-import { hexToBytes, randomBytes } from "@noble/hashes/utils.js";
+import { hexToBytes } from "@noble/hashes/utils.js";
 import { describe, expect, it } from "vitest";
 import {
   blindFaceSecret,
-  evaluateBlinded,
-  faceOprfKey,
+  dealOprfKey,
+  evaluateWithKey,
   faceWrapKey,
   newRecoveryKey,
   RecoveryBoxError,
@@ -20,13 +21,13 @@ import {
   wrapRecoveryKey,
 } from "../src/index.js";
 
-const seed = randomBytes(32);
+const { key, publicKey } = dealOprfKey(2, [1, 2, 3]);
 const id = randomUUID();
 const email = "amy@example.com";
 
-function wrapKeyFor(secret: Uint8Array, key = faceOprfKey(seed, id), who = email) {
+function wrapKeyFor(secret: Uint8Array, oprfKey = key, who = email) {
   const blind = blindFaceSecret(id, who, secret);
-  return faceWrapKey(blind, evaluateBlinded(key, blind.blinded));
+  return faceWrapKey(blind, evaluateWithKey(oprfKey, blind.blinded));
 }
 
 describe("face recovery key", () => {
@@ -58,41 +59,50 @@ describe("face recovery key", () => {
     );
   });
 
-  it("wraps the recovery key so that only the same face secret, email and enrollment unwrap it", () => {
+  it("wraps the recovery key so that only the same face secret, email, OPRF key and enrollment unwrap it", () => {
     const recovery = newRecoveryKey();
     const secret = Uint8Array.of(1, 2, 3);
-    const wrapped = wrapRecoveryKey(wrapKeyFor(secret), id, recovery);
-    const back = unwrapRecoveryKey(wrapKeyFor(secret), id, recovery.publicKey, wrapped);
+    const wrapped = wrapRecoveryKey(wrapKeyFor(secret), id, recovery, publicKey);
+    const back = unwrapRecoveryKey(wrapKeyFor(secret), id, recovery.publicKey, wrapped, publicKey);
     expect(back.secretKey).toEqual(recovery.secretKey);
-    // Another face secret, another email, another provider key, another enrollment: no key.
-    expect(() => unwrapRecoveryKey(wrapKeyFor(Uint8Array.of(1, 2, 4)), id, recovery.publicKey, wrapped)).toThrow(
+    // Another face secret, another email, another OPRF key, another enrollment: no key.
+    expect(() =>
+      unwrapRecoveryKey(wrapKeyFor(Uint8Array.of(1, 2, 4)), id, recovery.publicKey, wrapped, publicKey),
+    ).toThrow(RecoveryBoxError);
+    expect(() =>
+      unwrapRecoveryKey(wrapKeyFor(secret, key, "penny@example.com"), id, recovery.publicKey, wrapped, publicKey),
+    ).toThrow(RecoveryBoxError);
+    const other = dealOprfKey(2, [1, 2, 3]);
+    expect(() =>
+      unwrapRecoveryKey(wrapKeyFor(secret, other.key), id, recovery.publicKey, wrapped, other.publicKey),
+    ).toThrow(RecoveryBoxError);
+    expect(() => unwrapRecoveryKey(wrapKeyFor(secret), randomUUID(), recovery.publicKey, wrapped, publicKey)).toThrow(
       RecoveryBoxError,
     );
-    expect(() =>
-      unwrapRecoveryKey(wrapKeyFor(secret, undefined, "penny@example.com"), id, recovery.publicKey, wrapped),
-    ).toThrow(RecoveryBoxError);
-    expect(() =>
-      unwrapRecoveryKey(wrapKeyFor(secret, faceOprfKey(randomBytes(32), id)), id, recovery.publicKey, wrapped),
-    ).toThrow(RecoveryBoxError);
-    expect(() => unwrapRecoveryKey(wrapKeyFor(secret), randomUUID(), recovery.publicKey, wrapped)).toThrow(
+    // The right face under a claimed OPRF public key other than the one it was wrapped with fails:
+    // K is bound into the wrap, so a swapped key set is noticed even when the evaluation is right.
+    expect(() => unwrapRecoveryKey(wrapKeyFor(secret), id, recovery.publicKey, wrapped, other.publicKey)).toThrow(
       RecoveryBoxError,
     );
     // A tampered wrapped key or a swapped public key fails cleanly.
     const tampered = wrapped.slice();
     tampered[20] = (tampered[20] as number) ^ 1;
-    expect(() => unwrapRecoveryKey(wrapKeyFor(secret), id, recovery.publicKey, tampered)).toThrow(RecoveryBoxError);
-    expect(() => unwrapRecoveryKey(wrapKeyFor(secret), id, newRecoveryKey().publicKey, wrapped)).toThrow(
+    expect(() => unwrapRecoveryKey(wrapKeyFor(secret), id, recovery.publicKey, tampered, publicKey)).toThrow(
       RecoveryBoxError,
     );
-    expect(() => unwrapRecoveryKey(wrapKeyFor(secret), id, recovery.publicKey, wrapped.subarray(1))).toThrow(
+    expect(() => unwrapRecoveryKey(wrapKeyFor(secret), id, newRecoveryKey().publicKey, wrapped, publicKey)).toThrow(
       RecoveryBoxError,
     );
+    expect(() => unwrapRecoveryKey(wrapKeyFor(secret), id, recovery.publicKey, wrapped.subarray(1), publicKey)).toThrow(
+      RecoveryBoxError,
+    );
+    expect(() => unwrapRecoveryKey(wrapKeyFor(secret), id, recovery.publicKey, wrapped, publicKey.subarray(1))).toThrow(
+      RangeError,
+    );
+    expect(() => wrapRecoveryKey(wrapKeyFor(secret), id.toUpperCase(), recovery, publicKey)).toThrow(RangeError);
   });
 
-  it("refuses blinded and evaluated strings that are not group elements", () => {
-    const key = faceOprfKey(seed, id);
-    expect(() => evaluateBlinded(key, new Uint8Array(32).fill(0xff))).toThrow(RecoveryBoxError);
-    expect(() => evaluateBlinded(key, new Uint8Array(31))).toThrow(RecoveryBoxError);
+  it("refuses evaluated strings that are not group elements", () => {
     const blind = blindFaceSecret(id, email, Uint8Array.of(9));
     expect(() => faceWrapKey(blind, new Uint8Array(32).fill(0xff))).toThrow(RecoveryBoxError);
     expect(() => blindFaceSecret("not-a-uuid", email, Uint8Array.of(9))).toThrow(RangeError);
