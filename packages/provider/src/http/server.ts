@@ -5,14 +5,11 @@
  * by `startProvider`; whoever builds a server alone starts them with `startJobs`.
  */
 import rateLimit from "@fastify/rate-limit";
-import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { LogController } from "fastify";
 import type { ProviderContext } from "../context.js";
-import type { App } from "./app.js";
+import { type App, newApp } from "./app.js";
 import { authPlugin } from "./plugins/auth.js";
 import { docsPlugin } from "./plugins/docs.js";
 import { errorsPlugin } from "./plugins/errors.js";
-import { BODY_LIMIT, jsonBodyPlugin } from "./plugins/json-body.js";
 import { metricsPlugin } from "./plugins/metrics.js";
 import { requestLogPlugin } from "./plugins/request-log.js";
 import { trialPlugin } from "./plugins/trial.js";
@@ -36,15 +33,7 @@ export interface ServerOptions {
 }
 
 export async function buildServer(ctx: ProviderContext, options: ServerOptions = {}): Promise<App> {
-  const app = Fastify({
-    logger: options.logger ?? false,
-    // One line per request, at a level by what it was: see `plugins/request-log.ts`.
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: BODY_LIMIT,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
-  }).withTypeProvider<TypeBoxTypeProvider>();
-
-  jsonBodyPlugin(app);
+  const app = newApp(options.logger);
   await docsPlugin(app);
   await app.register(rateLimit, { global: false });
   if (ctx.trial) trialPlugin(app);
