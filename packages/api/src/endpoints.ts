@@ -39,14 +39,15 @@ import {
   EnrollmentList,
   EnrollmentStart,
   EnrollmentStarted,
-  FaceGuess,
-  FaceGuessReply,
+  FaceRecoveryTicket,
+  FaceRecoveryTicketRequest,
   RecoverableEnrollments,
   Recovery,
   RecoveryBoxesSealed,
   RecoveryBoxesUpdate,
   RecoveryClaim,
   RecoveryList,
+  RecoveryOperators,
 } from "./recovery.js";
 import {
   EnvelopeList,
@@ -246,6 +247,12 @@ export const endpoints = {
   }),
 
   // ── face recovery and heirs ─────────────────────────────────────────────────────────────────
+  faceRecoveryOperators: endpoint({
+    method: "GET",
+    path: "/v1/recovery/operators",
+    status: 200,
+    reply: RecoveryOperators,
+  }),
   startEnrollment: endpoint({
     method: "POST",
     path: "/v1/recovery/enrollments",
@@ -283,13 +290,13 @@ export const endpoints = {
     status: 200,
     reply: RecoverableEnrollments,
   }),
-  evaluateFaceGuess: endpoint({
+  faceRecoveryTicket: endpoint({
     method: "POST",
-    path: "/v1/recovery/enrollments/:id/evaluate",
+    path: "/v1/recovery/enrollments/:id/tickets",
     params: UuidParams,
-    body: FaceGuess,
+    body: FaceRecoveryTicketRequest,
     status: 200,
-    reply: FaceGuessReply,
+    reply: FaceRecoveryTicket,
   }),
   claimRecovery: endpoint({
     method: "POST",

@@ -1,7 +1,8 @@
 /**
  * The contract of face recovery and heirs: an active device enrolls a face (the owner's or an
- * heir's) and keeps its shares sealed to the enrollment; a device that proved the account's email
- * guesses the face, proves the recovery key and gets the shares; older devices confirm or reject.
+ * heir's) at the recovery operators and keeps its shares sealed to the enrollment; a device that
+ * proved the account's email gets a ticket per face guess to take to the operators, proves the
+ * recovery key and gets the shares; older devices confirm or reject.
  */
 import { type Static, Type } from "typebox";
 import { AccountEmail } from "./account.js";
@@ -46,7 +47,10 @@ export type Enrollment = Static<typeof Enrollment>;
 export const EnrollmentList = Type.Object({ enrollments: Type.Array(Enrollment) });
 export type EnrollmentList = Static<typeof EnrollmentList>;
 
-/** Starts an enrollment with the helper data and the blinded face secret. */
+/** The most recovery operators a provider lists. */
+export const MAX_RECOVERY_OPERATORS = 16;
+
+/** Starts an enrollment with the helper data. */
 export const EnrollmentStart = Type.Object(
   {
     id: Uuid,
@@ -56,23 +60,66 @@ export const EnrollmentStart = Type.Object(
       Type.Integer({ minimum: MIN_HEIR_INACTIVITY_DAYS, maximum: MAX_HEIR_INACTIVITY_DAYS }),
     ),
     helper: FreeObject,
-    blinded: Hex(32),
   },
   { additionalProperties: false },
 );
 export type EnrollmentStart = Static<typeof EnrollmentStart>;
 
-/** The started enrollment: the address it recovers for, and the OPRF evaluation of the blinded secret. */
+/**
+ * A ticket the provider signed with its ticket key: it lets one device enroll at, or ask for one
+ * evaluation from, the recovery operators (`@keyshard/recovery`'s `operator-ticket.ts`).
+ */
+export const OperatorTicket = Type.Object(
+  // An enroll ticket naming 16 operators runs to about 1.6 kB (`MAX_TICKET_PAYLOAD_BYTES`, 2048).
+  { payload: Type.String({ pattern: "^([0-9a-f]{2})+$", maxLength: 4096 }), signature: Hex(64) },
+  { additionalProperties: false },
+);
+export type OperatorTicket = Static<typeof OperatorTicket>;
+
+/** A recovery operator as the provider lists it: its place in the sharing, its address, its X25519 key. */
+export const RecoveryOperator = Type.Object(
+  {
+    index: Type.Integer({ minimum: 1, maximum: MAX_RECOVERY_OPERATORS }),
+    url: Type.String(),
+    key: Hex(32),
+  },
+  { additionalProperties: false },
+);
+export type RecoveryOperator = Static<typeof RecoveryOperator>;
+
+/** The recovery operators the provider's enrollments use, how many must answer, and the key their tickets are signed with. */
+export const RecoveryOperators = Type.Object(
+  {
+    threshold: Type.Integer({ minimum: 2, maximum: MAX_RECOVERY_OPERATORS }),
+    operators: Type.Array(RecoveryOperator, { maxItems: MAX_RECOVERY_OPERATORS }),
+    ticketKey: Hex(32),
+  },
+  { additionalProperties: false },
+);
+export type RecoveryOperators = Static<typeof RecoveryOperators>;
+
+/** The started enrollment: the address it recovers for, and the ticket that enrolls it at the operators. */
 export const EnrollmentStarted = Type.Object({
   id: Type.String(),
   email: Type.String(),
-  evaluated: Type.String(),
+  ticket: OperatorTicket,
 });
 export type EnrollmentStarted = Static<typeof EnrollmentStarted>;
 
-/** Finishes an enrollment: the wrapped recovery key, its public keys, and the device's shares sealed to it. */
+/**
+ * Finishes an enrollment: the wrapped recovery key, its public keys, the OPRF public key the
+ * device dealt to the operators and their threshold, and the device's shares sealed to it.
+ */
 export const EnrollmentCompletion = Type.Object(
-  { wrappedKey: Hex(60), recoveryKey: Hex(32), authKey: Hex(32), boxes: SealedBoxes, totp: Type.Optional(TotpCode) },
+  {
+    wrappedKey: Hex(60),
+    recoveryKey: Hex(32),
+    authKey: Hex(32),
+    oprfKey: Hex(32),
+    threshold: Type.Integer({ minimum: 2, maximum: MAX_RECOVERY_OPERATORS }),
+    boxes: SealedBoxes,
+    totp: Type.Optional(TotpCode),
+  },
   { additionalProperties: false },
 );
 export type EnrollmentCompletion = Static<typeof EnrollmentCompletion>;
@@ -101,18 +148,28 @@ export const RecoverableEnrollments = Type.Object({
 });
 export type RecoverableEnrollments = Static<typeof RecoverableEnrollments>;
 
-/** One guess at the face: its secret, blinded. */
-export const FaceGuess = Type.Object({ blinded: Hex(32) }, { additionalProperties: false });
-export type FaceGuess = Static<typeof FaceGuess>;
+/**
+ * Asks for one guess at the face: the blinded element the device will send the operators (a
+ * ristretto255 element, not the identity), which the ticket then names.
+ */
+export const FaceRecoveryTicketRequest = Type.Object({ blinded: Hex(32) }, { additionalProperties: false });
+export type FaceRecoveryTicketRequest = Static<typeof FaceRecoveryTicketRequest>;
 
-/** The guess evaluated, with what the device needs to try it, and the guesses left today. */
-export const FaceGuessReply = Type.Object({
-  evaluated: Type.String(),
+/**
+ * One guess at the face: the ticket the operators evaluate it for, what the device needs to try
+ * their answer (the wrapped key, the public keys bound into it, the operators), and the guesses
+ * left today at the provider.
+ */
+export const FaceRecoveryTicket = Type.Object({
+  ticket: OperatorTicket,
   wrappedKey: Type.String(),
   recoveryKey: Type.String(),
+  oprfKey: Type.String(),
+  threshold: Type.Integer(),
+  operators: Type.Array(RecoveryOperator),
   attemptsLeft: Type.Integer(),
 });
-export type FaceGuessReply = Static<typeof FaceGuessReply>;
+export type FaceRecoveryTicket = Static<typeof FaceRecoveryTicket>;
 
 /** The recovery key's signature over the enrollment and the claiming device. */
 export const RecoveryClaim = Type.Object({ signature: Hex(64) }, { additionalProperties: false });

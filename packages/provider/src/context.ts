@@ -1,6 +1,7 @@
 /** What the provider's services share: storage, the master key, the notifier and the clock (injectable for tests). */
 import type { DeviceIdentity } from "@keyshard/transport";
 import type { Notifier } from "./notify/notifier.js";
+import type { RecoveryOperator } from "./recovery/operators.js";
 import type { LiveParties } from "./sessions/live-parties.js";
 import type { ShareCache } from "./sessions/share-cache.js";
 import type { MasterKey } from "./store/master-key.js";
@@ -33,8 +34,12 @@ export interface ProviderContext {
   authRateLimit: number;
   /** How long a face recovery holds the account's outgoing transfers unless an older device confirms. */
   recoveryHoldMs: number;
-  /** OPRF evaluations (face guesses) per enrollment in any 24 hours. */
+  /** Face recovery tickets (guesses) per enrollment in any 24 hours. */
   faceAttemptsPerDay: number;
+  /** The recovery operators that hold the shares of every new enrollment's OPRF key (none: no face enrollment). */
+  recoveryOperators: readonly RecoveryOperator[];
+  /** How many of them answer a face guess together. */
+  recoveryThreshold: number;
   /** An heir's inactivity threshold when the owner names none. */
   heirInactivityMs: number;
   /** Where liveness challenges take their randomness (tests fix it; otherwise the CSPRNG). */

@@ -2,13 +2,12 @@
  * @keyshard/provider — the Security Provider. `startProvider` opens the database (PGlite or
  * PostgreSQL), checks the master key against it, and serves the API.
  */
-import { mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
 import { deviceId } from "@keyshard/transport";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { appendAudit, SYSTEM_CHAIN } from "./audit/log.js";
 import type { ProviderContext } from "./context.js";
+import { type OpenedDataDir, withDataDir } from "./data-dir.js";
 import { type Delays, resolveDelays } from "./delays.js";
 import { checkMetricsToken } from "./http/plugins/metrics.js";
 import { devMailUrl, newDevMailToken } from "./http/routes/dev-mail.js";
@@ -16,12 +15,14 @@ import { buildServer, type ServerOptions } from "./http/server.js";
 import { startJobs } from "./jobs.js";
 import { Notifier } from "./notify/notifier.js";
 import { DEFAULT_FACE_ATTEMPTS_PER_DAY } from "./recovery/face.js";
+import {
+  type RecoveryOperatorSetting,
+  type RecoveryOperators,
+  resolveRecoveryOperators,
+} from "./recovery/operators.js";
 import { LiveParties } from "./sessions/live-parties.js";
 import { PrecomputeThreads } from "./sessions/precompute-threads.js";
 import { ShareCache } from "./sessions/share-cache.js";
-import { type DataDirLock, lockDataDir } from "./store/data-lock.js";
-import { openDatabase } from "./store/database.js";
-import { checkMasterKey, loadMasterKey } from "./store/master-key.js";
 import { loadProviderIdentity } from "./store/provider-identity.js";
 
 export { type AuditVerdict, verifyAudit } from "./audit/log.js";
@@ -30,6 +31,26 @@ export { DELAY_SETTINGS, type Delays, DelayTooShortError, TRIAL_NOTICE } from ".
 export { buildServer } from "./http/server.js";
 export { startJobs } from "./jobs.js";
 export { sweepHeirNotices } from "./recovery/heirs.js";
+export {
+  parseRecoveryOperators,
+  type RecoveryOperatorSetting,
+  RecoveryOperatorsError,
+} from "./recovery/operators.js";
+export {
+  ReshareError,
+  type ReshareHelper,
+  type ReshareOperator,
+  type ResharePlan,
+  type ReshareRecipient,
+  reshareRecoveryOperators,
+} from "./recovery-operator/reshare.js";
+export {
+  OperatorConfigError,
+  type RecoveryOperatorConfig,
+  type RunningRecoveryOperator,
+  startRecoveryOperator,
+} from "./recovery-operator/start.js";
+export { providerTicketKey, providerTicketKeys } from "./recovery-operator/ticket-key.js";
 export { DataDirLockedError } from "./store/data-lock.js";
 export { openDatabase } from "./store/database.js";
 export { MasterKey, MasterKeyError } from "./store/master-key.js";
@@ -65,6 +86,13 @@ export interface ProviderConfig {
   faceAttemptsPerDay?: number;
   /** An heir's inactivity threshold when the owner names none (default 365 days). */
   heirInactivityMs?: number;
+  /**
+   * The recovery operators that hold the shares of face enrollments' OPRF keys, index = position
+   * from 1 (http(s) URLs, distinct 32-byte X25519 keys in hex); none: face enrollment is refused.
+   */
+  recoveryOperators?: RecoveryOperatorSetting[];
+  /** How many operators answer a face guess together (default 2; 2 ≤ threshold ≤ operators ≤ 16). */
+  recoveryThreshold?: number;
   challengeRandom?: (n: number) => Uint8Array;
   /** Worker threads making ecdsa2p signing precomputations (default: one per core but one, at least 1; 0 for none). */
   precomputeThreads?: number;
@@ -84,28 +112,16 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
   // Before anything is opened or created: a refused setting leaves nothing behind.
   const delays = resolveDelays(config, config.trial === true);
   if (config.metricsToken !== undefined) checkMetricsToken(config.metricsToken);
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  // One provider per data folder, also on PostgreSQL: the master key file is there.
-  const lock = lockDataDir(config.dataDir);
-  try {
-    return await startLocked(config, lock, delays);
-  } catch (e) {
-    lock.release();
-    throw e;
-  }
+  const operators = resolveRecoveryOperators(config.recoveryOperators, config.recoveryThreshold);
+  return withDataDir(config, (opened) => startOpened(config, opened, delays, operators));
 }
 
-async function startLocked(config: ProviderConfig, lock: DataDirLock, delays: Delays): Promise<RunningProvider> {
-  const { key, createdFile } = loadMasterKey(config.masterKeyHex, join(config.dataDir, "master.key"));
-  const db = await openDatabase(
-    config.databaseUrl ? { postgresUrl: config.databaseUrl } : { pgliteDir: join(config.dataDir, "pglite") },
-  );
-  try {
-    await checkMasterKey(db, key);
-  } catch (e) {
-    await db.close();
-    throw e;
-  }
+async function startOpened(
+  config: ProviderConfig,
+  { lock, key, db, createdKeyFile: createdFile }: OpenedDataDir,
+  delays: Delays,
+  operators: RecoveryOperators,
+): Promise<RunningProvider> {
   const now = config.now ?? Date.now;
   const notifier = new Notifier(db, { ...(config.smtpUrl && { smtpUrl: config.smtpUrl }), now });
   const identity = await loadProviderIdentity(db, key);
@@ -124,6 +140,7 @@ async function startLocked(config: ProviderConfig, lock: DataDirLock, delays: De
     ...delays,
     trial: config.trial === true,
     faceAttemptsPerDay: config.faceAttemptsPerDay ?? DEFAULT_FACE_ATTEMPTS_PER_DAY,
+    ...operators,
     challengeRandom: config.challengeRandom ?? randomBytes,
   };
   await db.transaction((tx) =>

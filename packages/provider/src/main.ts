@@ -1,9 +1,22 @@
 /**
  * `npm start`: the provider on an embedded PGlite database in ./data, or on PostgreSQL when
- * DATABASE_URL is set. Configuration comes from the environment only; packages/provider/README.md
- * lists every setting.
+ * DATABASE_URL is set; with KEYSHARD_ROLE=recovery-operator, one of its recovery operators instead
+ * (`recovery-operator/run.ts`). Configuration comes from the environment only;
+ * packages/provider/README.md lists every setting.
  */
-import { DELAY_SETTINGS, type Delays, DelayTooShortError, startProvider, TRIAL_NOTICE } from "./index.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
+import {
+  DELAY_SETTINGS,
+  type Delays,
+  DelayTooShortError,
+  parseRecoveryOperators,
+  providerTicketKey,
+  type RecoveryOperatorSetting,
+  RecoveryOperatorsError,
+  startProvider,
+  TRIAL_NOTICE,
+} from "./index.js";
+import { runRecoveryOperator } from "./recovery-operator/run.js";
 
 const env = process.env;
 const port = env.PORT === undefined ? 8080 : Number(env.PORT);
@@ -11,6 +24,14 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error("PORT must be a port number");
   process.exit(2);
 }
+
+// The same code serves as the provider or as one of its recovery operators.
+const role = env.KEYSHARD_ROLE || "provider";
+if (role !== "provider" && role !== "recovery-operator") {
+  console.error("KEYSHARD_ROLE is provider (the default) or recovery-operator");
+  process.exit(2);
+}
+if (role === "recovery-operator") await runRecoveryOperator(env, port);
 
 /** A delay given in whole seconds by the environment variable `name`, in milliseconds. */
 function delayMs(name: string): number | undefined {
@@ -41,6 +62,20 @@ if (precomputeThreads !== undefined && !(Number.isInteger(precomputeThreads) && 
   process.exit(2);
 }
 
+let recoveryOperators: RecoveryOperatorSetting[] = [];
+try {
+  recoveryOperators = parseRecoveryOperators(env.KEYSHARD_RECOVERY_OPERATORS ?? "");
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(2);
+}
+const thresholdSetting = env.KEYSHARD_RECOVERY_THRESHOLD;
+const recoveryThreshold = thresholdSetting === undefined ? undefined : Number(thresholdSetting);
+if (recoveryThreshold !== undefined && !(thresholdSetting !== "" && Number.isInteger(recoveryThreshold))) {
+  console.error("KEYSHARD_RECOVERY_THRESHOLD must be a whole number (how many recovery operators answer together)");
+  process.exit(2);
+}
+
 try {
   const provider = await startProvider({
     dataDir: env.KEYSHARD_DATA_DIR ?? "./data",
@@ -50,6 +85,8 @@ try {
     ...delays,
     trial,
     ...(precomputeThreads !== undefined && { precomputeThreads }),
+    recoveryOperators,
+    ...(recoveryThreshold !== undefined && { recoveryThreshold }),
     host: env.HOST ?? "127.0.0.1",
     port,
     logger: env.KEYSHARD_LOG === "off" ? false : { level: env.KEYSHARD_LOG ?? "info" },
@@ -68,11 +105,14 @@ try {
   console.log(
     `keyshard provider listening on ${provider.url} (database: ${provider.context.db.kind}; API description at ${provider.url}/docs)`,
   );
+  console.log(
+    `recovery operators must trust ticket key ${bytesToHex(providerTicketKey(provider.context.masterKey))} (${recoveryOperators.length === 0 ? "none listed: face enrollment is off" : `${provider.context.recoveryThreshold} of ${recoveryOperators.length} answer together`})`,
+  );
   const stop = () => void provider.close().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 } catch (e) {
-  if (e instanceof DelayTooShortError) {
+  if (e instanceof DelayTooShortError || e instanceof RecoveryOperatorsError) {
     console.error(`keyshard provider refuses to start: ${e.message}`);
     process.exit(2);
   }

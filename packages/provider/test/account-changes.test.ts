@@ -7,23 +7,18 @@
  * by the owner's other device or by the token in the mail. On PGlite and PostgreSQL.
  */
 import { randomUUID } from "node:crypto";
-import { enroll, POPULATION_MEAN } from "@keyshard/biometric";
 import {
-  blindFaceSecret,
   faceBoxContext,
-  faceWrapKey,
   newRecoveryKey,
   type RecoveryKeyPair,
-  recoveryAuthKey,
   sealToRecoveryKey,
   signRecoveryClaim,
-  unwrapRecoveryKey,
-  wrapRecoveryKey,
 } from "@keyshard/recovery";
-import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
 import { base32 } from "@scure/base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { totp } from "../src/policy/totp.js";
+import { type DealtFace, dealFace, guessFace, helperAndSecret, startProviderWithOperators } from "./face-device.js";
 import {
   activeDevice,
   addDevice,
@@ -33,7 +28,6 @@ import {
   mailed,
   mailedCode,
   mailText,
-  startTestProvider,
   TestDevice,
   type TestProvider,
   type TestWallet,
@@ -51,31 +45,19 @@ interface Face {
 }
 
 /**
- * The wallet's enrollment, by hand: the OPRF round, the wrapped recovery key and the wallet's
- * share sealed to it. Returns the finishing reply and what a new device would recover with.
+ * The wallet's enrollment, by hand: the OPRF key dealt to the recovery operators, the wrapped
+ * recovery key and the wallet's share sealed to it. Returns the finishing reply and what a new
+ * device would recover with.
  */
-async function enrollFace(device: TestDevice, email: string, wallet: TestWallet, code?: string) {
+async function enrollFace(device: TestDevice, wallet: TestWallet, code?: string) {
   const id = randomUUID();
-  const { helper, secret } = enroll(
-    Float32Array.from({ length: 128 }, () => Math.random() - 0.5),
-    POPULATION_MEAN,
-  );
-  const blind = blindFaceSecret(id, email, secret);
-  const started = await device.request("POST", "/v1/recovery/enrollments", {
-    id,
-    kind: "owner",
-    helper,
-    blinded: bytesToHex(blind.blinded),
-  });
+  const { helper, secret } = helperAndSecret();
+  const { started, face } = await dealFace(device, { id, kind: "owner", helper }, secret);
   expect(started.status, JSON.stringify(started.body)).toBe(201);
-  const recovery = newRecoveryKey();
+  const { recovery, completion } = face as DealtFace;
   const box = sealToRecoveryKey(recovery.publicKey, faceBoxContext(wallet.walletId), Uint8Array.of(1, 2, 3));
   const done = await device.request("PUT", `/v1/recovery/enrollments/${id}`, {
-    wrappedKey: bytesToHex(
-      wrapRecoveryKey(faceWrapKey(blind, hexToBytes(started.body.evaluated as string)), id, recovery),
-    ),
-    recoveryKey: bytesToHex(recovery.publicKey),
-    authKey: bytesToHex(recoveryAuthKey(recovery).publicKey),
+    ...completion,
     boxes: [{ walletId: wallet.walletId, epoch: 0, box: bytesToHex(box) }],
     ...(code && { totp: code }),
   });
@@ -90,17 +72,9 @@ async function recoverWithFace(provider: TestProvider, email: string, face: Face
   await device.request("POST", "/v1/devices/verify", { code: await mailedCode(provider.mails, email, codes + 1) });
   const offered = await device.request("GET", "/v1/recovery/enrollments");
   expect((offered.body.enrollments as { id: string }[]).map((e) => e.id)).toEqual([face.id]);
-  const blind = blindFaceSecret(face.id, email, face.secret);
-  const evaluated = await device.request("POST", `/v1/recovery/enrollments/${face.id}/evaluate`, {
-    blinded: bytesToHex(blind.blinded),
-  });
-  expect(evaluated.status, JSON.stringify(evaluated.body)).toBe(200);
-  const recovery = unwrapRecoveryKey(
-    faceWrapKey(blind, hexToBytes(evaluated.body.evaluated as string)),
-    face.id,
-    hexToBytes(evaluated.body.recoveryKey as string),
-    hexToBytes(evaluated.body.wrappedKey as string),
-  );
+  const guess = await guessFace(device, email, face.id, face.secret);
+  expect(guess.status, JSON.stringify(guess.ticket.body)).toBe(200);
+  const recovery = guess.recovery as RecoveryKeyPair;
   const claimed = await device.request("POST", `/v1/recovery/enrollments/${face.id}/claim`, {
     signature: bytesToHex(signRecoveryClaim(recovery, face.id, device.id)),
   });
@@ -126,7 +100,7 @@ async function cancelToken(provider: TestProvider, email: string, about: string,
 describe.each(["pglite", "postgres"] as DatabaseKind[])("guarded account changes (%s)", (kind) => {
   let provider: TestProvider;
   beforeAll(async () => {
-    provider = await startTestProvider(kind, { policyDelayMs: DELAY, backupDelayMs: BACKUP_DELAY });
+    provider = await startProviderWithOperators(kind, { policyDelayMs: DELAY, backupDelayMs: BACKUP_DELAY });
   });
   afterAll(async () => {
     await provider?.stop();
@@ -153,7 +127,7 @@ describe.each(["pglite", "postgres"] as DatabaseKind[])("guarded account changes
     expect(owned.confirmed.body).toMatchObject({ enrolled: false });
     provider.advance(DELAY);
     const wallet = await createWallet(phone, "main", "frost-ed25519", REQUIRE_TOTP);
-    const ownerFace = await enrollFace(phone, email, wallet, code(owned.secret));
+    const ownerFace = await enrollFace(phone, wallet, code(owned.secret));
     expect(ownerFace.done.body).toMatchObject({ status: "waiting" });
     provider.advance(DELAY);
     const keys = async () =>
@@ -164,7 +138,7 @@ describe.each(["pglite", "postgres"] as DatabaseKind[])("guarded account changes
 
     // The phone is stolen. Without the TOTP code: nothing.
     const thief = phone;
-    const refused = await enrollFace(thief, email, wallet);
+    const refused = await enrollFace(thief, wallet);
     expect(refused.done).toMatchObject({ status: 403, body: { error: "totp-required" } });
     const backupPath = `/v1/wallets/${wallet.walletId}/backup`;
     const recoveryKey = bytesToHex(newRecoveryKey().publicKey);
@@ -172,7 +146,7 @@ describe.each(["pglite", "postgres"] as DatabaseKind[])("guarded account changes
     expect(await keys()).toEqual([`${ownerFace.face.id}:active`]);
 
     // With a code the thief learned: both wait, mailed, and the owner's enrollment stays in force.
-    const replaced = await enrollFace(thief, email, wallet, code(owned.secret));
+    const replaced = await enrollFace(thief, wallet, code(owned.secret));
     expect(replaced.done.status, JSON.stringify(replaced.done.body)).toBe(200);
     expect(replaced.done.body).toMatchObject({ status: "waiting" });
     expect(await mailed(provider.mails, email, "asked for a face enrollment")).toBe(true);

@@ -24,7 +24,13 @@ import {
 import { hexToBytes } from "@noble/hashes/utils.js";
 import pg from "pg";
 import { SMTPServer } from "smtp-server";
-import { type RunningProvider, startProvider } from "../src/index.js";
+import {
+  type RunningProvider,
+  type RunningRecoveryOperator,
+  startProvider,
+  startRecoveryOperator,
+} from "../src/index.js";
+import { parseReshareTo } from "../src/recovery-operator/start.js";
 
 export const POSTGRES_ADMIN_URL = process.env.KEYSHARD_TEST_POSTGRES ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -92,6 +98,9 @@ export async function startMailbox(
   return { url: `smtp://127.0.0.1:${port}`, mails, close: () => new Promise((r) => server.close(() => r())) };
 }
 
+/** A running test mailbox. */
+export type Mailbox = Awaited<ReturnType<typeof startMailbox>>;
+
 /** The bearer token test providers serve /metrics to, unless a test starts one without. */
 export const METRICS_TOKEN = "test-metrics-token-0123456789abcdef";
 
@@ -127,6 +136,8 @@ export async function startTestProvider(
     mailbox?: MailboxOptions;
     /** Default `METRICS_TOKEN`; null serves no /metrics. */
     metricsToken?: string | null;
+    recoveryOperators?: { url: string; key: string }[];
+    recoveryThreshold?: number;
   } = {},
 ): Promise<TestProvider> {
   const dataDir = mkdtempSync(join(tmpdir(), "keyshard-provider-"));
@@ -148,6 +159,8 @@ export async function startTestProvider(
     ...(options.recoveryHoldMs !== undefined && { recoveryHoldMs: options.recoveryHoldMs }),
     ...(options.challengeRandom && { challengeRandom: options.challengeRandom }),
     ...(options.metricsToken !== null && { metricsToken: options.metricsToken ?? METRICS_TOKEN }),
+    ...(options.recoveryOperators && { recoveryOperators: options.recoveryOperators }),
+    ...(options.recoveryThreshold !== undefined && { recoveryThreshold: options.recoveryThreshold }),
     now: () => Date.now() + offset,
   });
   return {
@@ -455,4 +468,97 @@ export function runMemberDevices<T>(
         }
       }),
   );
+}
+
+export interface TestOperator {
+  index: number;
+  url: string;
+  /** The operator's X25519 public key, hex. */
+  key: string;
+  running: RunningRecoveryOperator;
+  close(): Promise<void>;
+}
+
+export interface TestOperators {
+  operators: TestOperator[];
+  /** KEYSHARD_RECOVERY_OPERATORS value */
+  setting: string;
+  /** Every mail the operators sent (to `options.mailbox` when given). */
+  mails: Mail[];
+  /** The operators' clock, and a way to move it. */
+  now(): number;
+  advance(ms: number): void;
+  close(): Promise<void>;
+}
+
+/**
+ * `count` recovery operators in this process (default 3), indices 1.., each on its own PGlite
+ * folder (or fresh PostgreSQL database), trusting `ticketKey`. They mail to `mailbox`, or to a
+ * mailbox of their own.
+ */
+export async function startRecoveryOperators(options: {
+  ticketKey: Uint8Array;
+  count?: number;
+  mailbox?: Mailbox;
+  db?: DatabaseKind;
+  attemptsPerDay?: number;
+  adminToken?: string;
+  /** Each operator's master key (hex), in index order: its X25519 key is then known before it starts. */
+  masterKeys?: string[];
+  /** Every operator's KEYSHARD_OPERATOR_RESHARE_TO setting. */
+  reshareTo?: string;
+}): Promise<TestOperators> {
+  const mailbox = options.mailbox ?? (await startMailbox());
+  let offset = 0;
+  const now = () => Date.now() + offset;
+  const operators: TestOperator[] = [];
+  const closeAll = async () => {
+    for (const operator of operators) await operator.close();
+    if (options.mailbox === undefined) await mailbox.close();
+  };
+  // Side by side: each opens its own database, the slow part of a start.
+  const started = await Promise.allSettled(
+    Array.from({ length: options.count ?? 3 }, (_, i) => startTestOperator(i + 1)),
+  );
+  for (const result of started) if (result.status === "fulfilled") operators.push(result.value);
+  const failed = started.find((result) => result.status === "rejected");
+  if (failed) {
+    await closeAll();
+    throw failed.reason;
+  }
+  async function startTestOperator(index: number): Promise<TestOperator> {
+    const dataDir = mkdtempSync(join(tmpdir(), "keyshard-operator-"));
+    const postgres = options.db === "postgres" ? await freshPostgres() : undefined;
+    const running = await startRecoveryOperator({
+      dataDir,
+      ...(postgres && { databaseUrl: postgres.url }),
+      ticketKey: options.ticketKey,
+      name: `operator ${index}`,
+      smtpUrl: mailbox.url,
+      ...(options.attemptsPerDay !== undefined && { attemptsPerDay: options.attemptsPerDay }),
+      ...(options.adminToken !== undefined && { adminToken: options.adminToken }),
+      ...(options.masterKeys !== undefined && { masterKeyHex: options.masterKeys[index - 1] }),
+      ...(options.reshareTo !== undefined && { reshareTo: parseReshareTo(options.reshareTo) }),
+      now,
+    });
+    return {
+      index,
+      url: running.url,
+      key: Buffer.from(running.key).toString("hex"),
+      running,
+      async close() {
+        await running.close();
+        await postgres?.drop();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  return {
+    operators,
+    setting: operators.map((o) => `${o.url}#${o.key}`).join(","),
+    mails: mailbox.mails,
+    now,
+    advance: (ms) => void (offset += ms),
+    close: closeAll,
+  };
 }

@@ -1,42 +1,43 @@
 /**
  * Face recovery at the provider. What it keeps per enrollment is the helper data, the recovery
  * secret key wrapped under the face's OPRF output, the recovery public key the device's shares
- * are sealed to, and the key that proves a recovery; no image and no embedding ever reach it.
+ * are sealed to, the key that proves a recovery, and the OPRF public key K; no image and no
+ * embedding ever reach it, and no OPRF key either: the enrolling device dealt that key t-of-n to
+ * the recovery operators (`operators.ts`) and forgot it. So the provider evaluates
+ * nothing and cannot test a face guess on its own, even with its database and master key; it
+ * signs tickets (`tickets.ts`) that let a device enroll at the operators and ask them for one
+ * evaluation per guess, and each operator counts and mails the guesses again on its own.
  *
  * The steps, and the check each one makes:
- *   enroll    an active device sends the helper data and a blinded face secret; the provider
- *             answers with the OPRF evaluation and, once the device has wrapped its recovery key,
- *             keeps it with the boxes of the device's hybrid-wallet shares (one per wallet, at the
- *             wallet's current epoch — all of them, or the enrollment is refused). Finishing
- *             needs the account's TOTP code where one is in force and is a
- *             guarded account change (`account/guarded-changes.ts`): the enrollment waits out the
- *             delay, cancellable, while the enrollment it would replace stays the one that
- *             recovers; only then does it replace it.
+ *   enroll    an active device sends the helper data and gets a ticket to register the key's
+ *             shares at the operators (refused while the provider lists none); once the device
+ *             has wrapped its recovery key, the provider keeps it and K, with the boxes of the
+ *             device's hybrid-wallet shares (one per wallet, at the wallet's current epoch — all
+ *             of them, or the enrollment is refused). Finishing needs the account's
+ *             TOTP code where one is in force and is a guarded account change
+ *             (`account/guarded-changes.ts`): the enrollment waits out the delay, cancellable,
+ *             while the enrollment it would replace stays the one that recovers; only then does
+ *             it replace it.
  *   list      a device that proved the account's email by code (or, for an heir, whose own
  *             account's email the heir enrollment names, once it is open) gets the helper data.
- *   evaluate  one OPRF evaluation is one guess at the face: at most `faceAttemptsPerDay` per
- *             enrollment in any 24 hours, each recorded and mailed to the account.
+ *   ticket    one ticket is one guess at the face, one blinded input: at most `faceAttemptsPerDay` per enrollment in
+ *             any 24 hours, each recorded and mailed to the account; with it come the wrapped key,
+ *             K and the operators the device asks.
  *   claim     the device proves the recovery key with a signature bound to its own id; only then
  *             does it get the boxes. An owner's new device becomes active and the account's
  *             transfers are held for `recoveryHoldMs` unless an older device confirms; an heir's
  *             account takes the wallets over.
- *
- * The OPRF key is derived from the master key per enrollment, so it is in no database row. The
- * provider itself could still try every face secret against its own key (about 2^18); that limit
- * is stated in the README: the face is a recovery factor against everyone but the provider.
  */
 import { randomUUID } from "node:crypto";
 import {
-  evaluateBlinded,
-  faceOprfKey,
   type HelperData,
   HelperDataError,
   parseHelperData,
-  RecoveryBoxError,
+  type SignedTicket,
   verifyRecoveryClaim,
 } from "@keyshard/recovery";
-import { ed25519 } from "@noble/curves/ed25519.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { ed25519, ristretto255 } from "@noble/curves/ed25519.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
 import { cancelChangeOf, defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
 import { requireSecondFactor } from "../account/totp.js";
 import { appendAudit } from "../audit/log.js";
@@ -81,6 +82,8 @@ import {
 import { activeSince, releaseRecoveryHeldRequests } from "../store/sign-requests.js";
 import { activeHybridWallets, findWallet, lockWallet, transferWalletToHeir } from "../store/wallets.js";
 import { heirReleased } from "./heirs.js";
+import type { RecoveryOperator } from "./operators.js";
+import { enrollTicket, recoverTicket } from "./tickets.js";
 
 export const DEFAULT_RECOVERY_HOLD_MS = 72 * 60 * 60_000;
 export const DEFAULT_FACE_ATTEMPTS_PER_DAY = 5;
@@ -96,16 +99,14 @@ export interface SealedBox {
   box: Uint8Array;
 }
 
-const oprfKey = (ctx: ProviderContext, enrollmentId: string) =>
-  faceOprfKey(ctx.masterKey.mac("face-oprf-seed", utf8ToBytes("v1")), enrollmentId);
-
-function evaluate(ctx: ProviderContext, enrollmentId: string, blinded: Uint8Array): Uint8Array {
-  try {
-    return evaluateBlinded(oprfKey(ctx, enrollmentId), blinded);
-  } catch (e) {
-    if (e instanceof RecoveryBoxError) throw invalid(e.message);
-    throw e;
-  }
+/** Face recovery needs operators: without them an enrollment could never be recovered. */
+function requireOperators(ctx: ProviderContext): void {
+  if (ctx.recoveryOperators.length === 0)
+    throw new ProviderError(
+      "conflict",
+      "no-recovery-operators",
+      "this provider lists no recovery operators (KEYSHARD_RECOVERY_OPERATORS): face recovery is not available",
+    );
 }
 
 async function record(
@@ -145,15 +146,15 @@ export interface NewEnrollment {
   /** An heir's inactivity threshold; the provider's default unless given. */
   inactivityDays?: number;
   helper: unknown;
-  blinded: Uint8Array;
 }
 
-/** Starts an enrollment: keeps its helper data and answers the blinded face secret. */
+/** Starts an enrollment: keeps its helper data and gives the ticket that registers it at the operators. */
 export async function startEnrollment(
   ctx: ProviderContext,
   device: AuthenticatedDevice,
   enrollment: NewEnrollment,
-): Promise<{ evaluated: Uint8Array; email: string }> {
+): Promise<{ ticket: SignedTicket; email: string }> {
+  requireOperators(ctx);
   if (enrollment.kind === "owner" && enrollment.inactivityDays !== undefined)
     throw invalid("inactivityDays goes with an heir");
   const inactivityMs =
@@ -182,7 +183,14 @@ export async function startEnrollment(
       createdBy: device.id,
       createdMs: ctx.now(),
     });
-    return { evaluated: evaluate(ctx, enrollment.id, enrollment.blinded), email };
+    // The operators mail every guess to the account's owner, an heir's guesses too: the owner is
+    // the one who can veto an heir or reject a recovery.
+    const ticket = enrollTicket(
+      ctx,
+      { id: enrollment.id, ownerEmail: accountEmail, accountId: device.accountId },
+      device.id,
+    );
+    return { ticket, email };
   });
 }
 
@@ -203,7 +211,31 @@ export interface CompletedEnrollment {
   wrappedKey: Uint8Array;
   recoveryKey: Uint8Array;
   authKey: Uint8Array;
+  /** The OPRF public key K the device dealt to the operators, bound into `wrappedKey`. */
+  oprfKey: Uint8Array;
+  /** How many operators answer together: must be the provider's own threshold (not kept: a reshare changes it). */
+  threshold: number;
   boxes: SealedBox[];
+}
+
+/** A ristretto255 element other than the identity, or a 400 naming `what`. */
+function requireElement(bytes: Uint8Array, what: string): void {
+  let point: InstanceType<typeof ristretto255.Point>;
+  try {
+    point = ristretto255.Point.fromBytes(bytes);
+  } catch {
+    throw invalid(`${what} is not a ristretto255 element`);
+  }
+  if (point.is0()) throw invalid(`${what} is the identity element`);
+}
+
+function checkOprfKey(ctx: ProviderContext, oprfKey: Uint8Array, threshold: number): void {
+  // K = identity means k = 0: anyone could compute every face's OPRF output offline.
+  requireElement(oprfKey, "oprfKey");
+  if (threshold !== ctx.recoveryThreshold)
+    throw conflict(
+      `the recovery operators answer ${ctx.recoveryThreshold} together, not ${threshold}: deal the key again`,
+    );
 }
 
 /**
@@ -227,6 +259,7 @@ export async function completeEnrollment(
     } catch {
       throw invalid("authKey is not an Ed25519 public key");
     }
+    checkOprfKey(ctx, done.oprfKey, done.threshold);
     // Every enrollment holds a box of each of these wallets' device share.
     const wallets = await activeHybridWallets(tx, device.accountId);
     for (const w of wallets) await lockWallet(tx, w.id);
@@ -354,15 +387,29 @@ async function recoverable(
   return row;
 }
 
-/** One guess: the OPRF evaluation, counted, limited and mailed; and what the device needs to try it. */
-export async function evaluateAttempt(
+export interface RecoveryTicket {
+  ticket: SignedTicket;
+  enrollment: EnrollmentRow;
+  operators: readonly RecoveryOperator[];
+  threshold: number;
+  attemptsLeft: number;
+}
+
+/**
+ * One guess: a ticket for the operators to evaluate `blinded` once each, counted, limited and
+ * mailed; and what the device needs to try it.
+ */
+export async function issueRecoveryTicket(
   ctx: ProviderContext,
   device: AuthenticatedDevice,
   id: string,
   blinded: Uint8Array,
-): Promise<{ evaluated: Uint8Array; enrollment: EnrollmentRow; attemptsLeft: number }> {
+): Promise<RecoveryTicket> {
+  // Checked before the guess is counted: a malformed request spends nothing. The identity would
+  // make every operator's answer the identity, whatever its share.
+  requireElement(blinded, "blinded");
   const now = ctx.now();
-  // The attempt commits before the answer is computed, and stays counted whatever happens next.
+  // The attempt commits before the ticket is signed, and stays counted whatever happens next.
   const { enrollment, used, refused } = await ctx.db.transaction(async (tx) => {
     const enrollment = await recoverable(ctx, tx, device, id);
     const used = await attemptsSince(tx, id, now - DAY_MS);
@@ -400,7 +447,20 @@ export async function evaluateAttempt(
       "too-many-attempts",
       "too many face attempts for this enrollment: try again in 24 hours",
     );
-  return { evaluated: evaluate(ctx, id, blinded), enrollment, attemptsLeft: ctx.faceAttemptsPerDay - used };
+  const ticket = recoverTicket(
+    ctx,
+    { id, ownerEmail: await emailOf(ctx.db, enrollment.account_id), accountId: enrollment.account_id },
+    device.id,
+    blinded,
+  );
+  // The operators in force now: a reshare moves every enrollment's shares to them, at their threshold.
+  return {
+    ticket,
+    enrollment,
+    operators: ctx.recoveryOperators,
+    threshold: ctx.recoveryThreshold,
+    attemptsLeft: ctx.faceAttemptsPerDay - used,
+  };
 }
 
 export interface Claimed {

@@ -1,4 +1,7 @@
-/** The rows of face attempts: every OPRF evaluation is a guess at a face, counted per enrollment for the rate limit. */
+/**
+ * The rows of face attempts: every recovery ticket the provider issues is a guess at a face,
+ * counted per enrollment for the provider's own rate limit (each operator counts its own too).
+ */
 import type { Queryable } from "./queryable.js";
 
 /** How many attempts the enrollment had after `sinceMs`. */

@@ -1,6 +1,7 @@
 /**
  * The rows of face enrollments (see `recovery/face.ts`): an owner's or an heir's, from started to
- * waiting on its guarded change, active, and then replaced, cancelled, vetoed or claimed.
+ * waiting on its guarded change, active, and then replaced, cancelled, vetoed or claimed; or
+ * retired, made before recovery operators held the OPRF key.
  */
 import type { Queryable } from "./queryable.js";
 
@@ -13,16 +14,22 @@ export interface EnrollmentRow {
   wrapped_key: Uint8Array | null;
   recovery_key: Uint8Array | null;
   auth_key: Uint8Array | null;
+  /** The OPRF public key K whose shares the recovery operators hold. */
+  oprf_key: Uint8Array | null;
   inactivity_ms: string | null;
-  /** pending: started; waiting: finished, its change not yet in effect; cancelled: its change was. */
-  status: "pending" | "waiting" | "active" | "replaced" | "vetoed" | "claimed" | "cancelled";
+  /**
+   * pending: started; waiting: finished, its change not yet in effect; cancelled: its change was;
+   * retired: made when the provider held the OPRF key, recoverable no more (its helper data, an
+   * empty placeholder, and its wrapped and auth keys, null, were cleared).
+   */
+  status: "pending" | "waiting" | "active" | "replaced" | "vetoed" | "claimed" | "cancelled" | "retired";
   created_by: string;
   created_ms: string;
 }
 
 /** Named, not `*`: a statement prepared by an older replica must not change shape under a new column. */
 const ENROLLMENT_COLUMNS =
-  "id, account_id, kind, email, helper, wrapped_key, recovery_key, auth_key, inactivity_ms, status, created_by, created_ms";
+  "id, account_id, kind, email, helper, wrapped_key, recovery_key, auth_key, oprf_key, inactivity_ms, status, created_by, created_ms";
 
 /** Enrollment `id` whatever its account, locked for update when `lock`. */
 export async function findEnrollment(q: Queryable, id: string, lock = false): Promise<EnrollmentRow | undefined> {
@@ -43,7 +50,7 @@ export async function insertEnrollment(
     id: string;
     accountId: string;
     kind: "owner" | "heir";
-    /** The email bound into the OPRF input. */
+    /** The email bound into the OPRF input, and that the recovery operators mail. */
     email: string;
     /** Canonical JSON of the helper data. */
     helper: string;
@@ -73,13 +80,19 @@ export async function insertEnrollment(
 export async function markEnrollmentWaiting(
   q: Queryable,
   id: string,
-  keys: { wrappedKey: Uint8Array; recoveryKey: Uint8Array; authKey: Uint8Array },
+  keys: {
+    wrappedKey: Uint8Array;
+    recoveryKey: Uint8Array;
+    authKey: Uint8Array;
+    oprfKey: Uint8Array;
+  },
   nowMs: number,
 ): Promise<void> {
   await q.query(
-    `UPDATE face_enrollments SET wrapped_key = $2, recovery_key = $3, auth_key = $4, status = 'waiting', changed_ms = $5
+    `UPDATE face_enrollments SET wrapped_key = $2, recovery_key = $3, auth_key = $4, oprf_key = $5,
+       status = 'waiting', changed_ms = $6
        WHERE id = $1`,
-    [id, keys.wrappedKey, keys.recoveryKey, keys.authKey, nowMs],
+    [id, keys.wrappedKey, keys.recoveryKey, keys.authKey, keys.oprfKey, nowMs],
   );
 }
 

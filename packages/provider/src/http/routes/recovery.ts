@@ -9,18 +9,31 @@ import {
   completeEnrollment,
   decideRecovery,
   enrollmentView,
-  evaluateAttempt,
+  issueRecoveryTicket,
   listRecoveries,
   recoverableEnrollments,
   resealBoxes,
   startEnrollment,
   vetoHeir,
 } from "../../recovery/face.js";
+import { providerTicketKey } from "../../recovery-operator/ticket-key.js";
 import type { App } from "../app.js";
 import { route } from "../endpoint.js";
 import { codeRateLimit } from "../rate-limits.js";
 
 export function recoveryRoutes(app: App, ctx: ProviderContext): void {
+  const ticketKey = bytesToHex(providerTicketKey(ctx.masterKey));
+
+  route(
+    app,
+    endpoints.faceRecoveryOperators,
+    {
+      summary:
+        "The recovery operators that hold face enrollments' OPRF key shares, how many answer together, and the key the provider signs their tickets with",
+    },
+    () => ({ threshold: ctx.recoveryThreshold, operators: [...ctx.recoveryOperators], ticketKey }),
+  );
+
   // ── enrollment (an active device) ────────────────────────────────────────────────────────────
 
   route(
@@ -28,19 +41,19 @@ export function recoveryRoutes(app: App, ctx: ProviderContext): void {
     endpoints.startEnrollment,
     {
       config: { auth: ["active"] },
-      summary: "Start a face enrollment (the owner's, or an heir's): helper data and the blinded face secret",
+      summary:
+        "Start a face enrollment (the owner's, or an heir's): the helper data; the reply's ticket registers the OPRF key's shares at the recovery operators (409 no-recovery-operators when there are none)",
     },
     async (request) => {
-      const { id, kind, heirEmail, inactivityDays, helper, blinded } = request.body;
+      const { id, kind, heirEmail, inactivityDays, helper } = request.body;
       const started = await startEnrollment(ctx, request.device, {
         id,
         kind,
         ...(heirEmail !== undefined && { heirEmail }),
         ...(inactivityDays !== undefined && { inactivityDays }),
         helper,
-        blinded: hexToBytes(blinded),
       });
-      return { id, email: started.email, evaluated: bytesToHex(started.evaluated) };
+      return { id, email: started.email, ticket: started.ticket };
     },
   );
 
@@ -50,10 +63,10 @@ export function recoveryRoutes(app: App, ctx: ProviderContext): void {
     {
       config: { auth: ["active"] },
       summary:
-        "Finish an enrollment: the wrapped recovery key, its public keys, and the device's shares sealed to it; it takes effect once its account change has waited out its delay (needs the TOTP code where one is enrolled)",
+        "Finish an enrollment: the wrapped recovery key, its public keys, the OPRF public key dealt to the recovery operators and their threshold, and the device's shares sealed to it; it takes effect once its account change has waited out its delay (needs the TOTP code where one is enrolled)",
     },
     async (request) => {
-      const { wrappedKey, recoveryKey, authKey, boxes, totp } = request.body;
+      const { wrappedKey, recoveryKey, authKey, oprfKey, threshold, boxes, totp } = request.body;
       const { row, changeId, effectiveMs } = await completeEnrollment(
         ctx,
         request.device,
@@ -62,6 +75,8 @@ export function recoveryRoutes(app: App, ctx: ProviderContext): void {
           wrappedKey: hexToBytes(wrappedKey),
           recoveryKey: hexToBytes(recoveryKey),
           authKey: hexToBytes(authKey),
+          oprfKey: hexToBytes(oprfKey),
+          threshold,
           boxes: boxes.map((b) => ({ walletId: b.walletId, epoch: b.epoch, box: hexToBytes(b.box) })),
         },
         totp,
@@ -130,22 +145,27 @@ export function recoveryRoutes(app: App, ctx: ProviderContext): void {
 
   route(
     app,
-    endpoints.evaluateFaceGuess,
+    endpoints.faceRecoveryTicket,
     {
       config: { rateLimit: codeRateLimit(ctx), auth: ["awaiting-approval", "active"] },
-      summary: "One face guess: the OPRF evaluation of a blinded face secret (counted, limited, mailed)",
+      summary:
+        "One face guess (counted, limited, mailed): a ticket the recovery operators evaluate the given blinded face secret for (400 unless a ristretto255 element other than the identity), the wrapped recovery key and the public keys bound into it, and the operators to ask",
     },
     async (request) => {
-      const { evaluated, enrollment, attemptsLeft } = await evaluateAttempt(
+      const { ticket, enrollment, operators, threshold, attemptsLeft } = await issueRecoveryTicket(
         ctx,
         request.device,
         request.params.id,
         hexToBytes(request.body.blinded),
       );
+      const hex = (column: Uint8Array | null) => bytesToHex(new Uint8Array(column as Uint8Array));
       return {
-        evaluated: bytesToHex(evaluated),
-        wrappedKey: bytesToHex(new Uint8Array(enrollment.wrapped_key as Uint8Array)),
-        recoveryKey: bytesToHex(new Uint8Array(enrollment.recovery_key as Uint8Array)),
+        ticket,
+        wrappedKey: hex(enrollment.wrapped_key),
+        recoveryKey: hex(enrollment.recovery_key),
+        oprfKey: hex(enrollment.oprf_key),
+        threshold,
+        operators: [...operators],
         attemptsLeft,
       };
     },
