@@ -38,7 +38,13 @@ export type WalletErrorCode =
   | "audit-broken"
   | "liveness"
   | "no-match"
-  | "face-models";
+  | "face-models"
+  /** A recovery operator is unreachable, refused, or answered what it should not: its url is in `details.operator`. */
+  | "operator"
+  /** Fewer recovery operators than the threshold answered rightly: `details.failures` says what each did. */
+  | "operators"
+  /** The provider names other recovery operators than the ones this device pinned: give them as `operators` to accept. */
+  | "operators-changed";
 
 /**
  * What the person can do about an error, as data: each program using the SDK (the command line

@@ -1,13 +1,17 @@
 /**
  * "The secret is in you", on the device: enrolling a face (the owner's, or an heir's) and
  * recovering the hybrid wallets from it on a new device. The face is read into an embedding that
- * stays in memory; what leaves the device is helper data, a blinded OPRF input, the wrapped
- * recovery key and the shares sealed to the recovery public key.
+ * stays in memory; what leaves the device is helper data, the OPRF key's shares sealed to the
+ * recovery operators, blinded OPRF inputs, the wrapped recovery key and the shares sealed to the
+ * recovery public key.
  *
- * Recovery is local first: the liveness challenge and the fuzzy extractor run on the device, so
- * a face that does not decode, or frames that do not answer the challenge, spend no guess at the
- * provider. Only then does one OPRF round (a counted, mailed guess) turn the face secret into the
- * key that unwraps the recovery key.
+ * At enrollment the device deals the enrollment's OPRF key t-of-n among the recovery operators
+ * and forgets it: no single party, the provider included, can then evaluate the OPRF, so none can
+ * test a face guess offline. Recovery is local first: the liveness challenge and the fuzzy
+ * extractor run on the device, so a face that does not decode, or frames that do not answer the
+ * challenge, spend no guess. Only then does the device take one counted, mailed ticket from the
+ * provider to the operators, each of which counts and mails the guess too, and combine t of
+ * their verified answers into the key that unwraps the recovery key.
  */
 import { randomUUID } from "node:crypto";
 import { endpoints } from "@keyshard/api";
@@ -26,31 +30,55 @@ import {
 import { isSchemeName, scheme } from "@keyshard/mpc";
 import {
   blindFaceSecret,
+  combinePartials,
+  dealOprfKey,
+  evaluateWithKey,
   faceBoxContext,
   faceWrapKey,
   newRecoveryKey,
   openRecoveryBox,
+  operatorShareContext,
+  type PartialEvaluation,
+  publicShare,
   RecoveryBoxError,
   type RecoveryKeyPair,
+  readTicket,
   recoveryAuthKey,
   sealToRecoveryKey,
   signRecoveryClaim,
+  TicketError,
+  type TicketPurpose,
   unwrapRecoveryKey,
+  verifyPartial,
   wrapRecoveryKey,
 } from "@keyshard/recovery";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { ProviderClient } from "./client.js";
 import type { Device } from "./device/device.js";
 import { WalletError } from "./errors.js";
+import {
+  askEvaluation,
+  checkOperatorKey,
+  chooseOperators,
+  type OperatorEvaluation,
+  readOperatorListing,
+  readOperatorSet,
+  registerShare,
+  sameOperatorSet,
+} from "./recovery-operators.js";
 import { present } from "./replies.js";
-import type { StoredWallet } from "./state.js";
+import type { PinnedOperators, RecoveryOperator, StoredWallet } from "./state.js";
 
-/** What face recovery needs of the wallet: its provider link and its hybrid wallets. */
+/** What face recovery needs of the wallet: its provider link, its hybrid wallets, its pinned operators. */
 export interface FaceLink {
   client: ProviderClient;
   email: string;
+  deviceId: string;
   wallets(): StoredWallet[];
   progress(message: string): void;
+  /** The recovery operators this device pinned, if it has. */
+  pinnedOperators(): PinnedOperators | undefined;
+  pinOperators(operators: PinnedOperators): Promise<void>;
 }
 
 /** The face from pictures or frames, with biometric errors turned into the wallet's. */
@@ -75,21 +103,101 @@ function boxOf(wallet: StoredWallet, recoveryKey: Uint8Array): string {
   );
 }
 
+const urlsOf = (operators: readonly RecoveryOperator[]) => operators.map((o) => o.url).join(", ");
+
+/**
+ * The provider's recovery operators, as this device accepts them (see `chooseOperators`), and the
+ * key the provider's tickets verify with.
+ */
+async function operatorsOf(
+  link: FaceLink,
+  explicit?: readonly RecoveryOperator[],
+): Promise<{ operators: PinnedOperators; ticketKey: Uint8Array }> {
+  const listing = readOperatorListing(await link.client.request(endpoints.faceRecoveryOperators));
+  const { ticketKey, ...listed } = listing;
+  return { operators: chooseOperators(listed, link.pinnedOperators(), explicit), ticketKey };
+}
+
+/** Pins `operators` unless they already are. */
+async function pin(link: FaceLink, operators: PinnedOperators): Promise<void> {
+  const pinned = link.pinnedOperators();
+  if (pinned === undefined || !sameOperatorSet(pinned, operators)) await link.pinOperators(operators);
+}
+
+/**
+ * Checks a ticket the provider signed for this device: what the operators will act on is this
+ * enrollment, for this device, for this purpose (at enrollment, the account's email they mail; at
+ * recovery, the blinded guess this device sends, so the ticket spends no other).
+ */
+function checkTicket(
+  signed: unknown,
+  ticketKey: Uint8Array,
+  expected: { purpose: TicketPurpose; enrollment: string; device: string; email?: string; blinded?: string },
+): void {
+  let ticket: Record<string, unknown>;
+  try {
+    ticket = { ...readTicket(signed, ticketKey, Date.now()) };
+  } catch (e) {
+    if (!(e instanceof TicketError)) throw e;
+    throw new WalletError("provider-refused", `the provider's ticket is not usable: ${e.message}`, {}, { cause: e });
+  }
+  for (const [field, value] of Object.entries(expected))
+    if (ticket[field] !== value)
+      throw new WalletError(
+        "provider-refused",
+        `the provider's ticket names another ${field} (${String(ticket[field])}) than ${value}`,
+      );
+}
+
+/**
+ * Runs `work` at every operator at once; any failure (each a WalletError naming its operator)
+ * fails the whole, with every failure said.
+ */
+async function atEveryOperator(
+  operators: readonly RecoveryOperator[],
+  work: (operator: RecoveryOperator) => Promise<void>,
+  consequence: string,
+): Promise<void> {
+  const settled = await Promise.allSettled(operators.map(work));
+  const failures = settled.flatMap((s) => (s.status === "rejected" ? [s.reason as unknown] : []));
+  if (failures.length === 0) return;
+  const unexpected = failures.find((e) => !(e instanceof WalletError));
+  if (unexpected !== undefined) throw unexpected;
+  const reasons = failures as WalletError[];
+  throw new WalletError(
+    "operator",
+    `${reasons.map((e) => e.message).join("; ")}: ${consequence}`,
+    { operators: reasons.map((e) => e.details.operator) },
+    { cause: reasons[0] },
+  );
+}
+
 /**
  * Enrolls the face in `paths` for the owner, or for an heir named by `heir.email`; `totp`: the
- * account's code, needed where it has a TOTP. The enrollment takes effect at `effectiveAt`.
+ * account's code, needed where it has a TOTP; `operators`: the recovery operators to accept when
+ * the provider names others than this device pinned. The enrollment takes effect at `effectiveAt`.
  */
 export async function enrollFaceAt(
   link: FaceLink,
   paths: readonly string[],
   heir?: { email: string; inactivityDays?: number },
   totp?: string,
+  operators?: readonly RecoveryOperator[],
 ): Promise<{ enrollmentId: string; wallets: number; effectiveAt: string }> {
   const face = await capture(paths);
   const { helper, secret } = enrollFace(face);
+  const { operators: chosen, ticketKey } = await operatorsOf(link, operators);
+  const { threshold } = chosen;
+  link.progress(`checking the keys of the recovery operators ${urlsOf(chosen.operators)}`);
+  await atEveryOperator(
+    chosen.operators,
+    (o) => checkOperatorKey(o, ticketKey),
+    "the face is not enrolled; ask the provider's operator about it",
+  );
+  await pin(link, chosen);
+
   const id = randomUUID();
   const email = (heir?.email ?? link.email).toLowerCase();
-  const blind = blindFaceSecret(id, email, secret);
   const started = await link.client.request(endpoints.startEnrollment, {
     body: {
       id,
@@ -97,13 +205,56 @@ export async function enrollFaceAt(
       ...(heir && { heirEmail: email }),
       ...(heir?.inactivityDays !== undefined && { inactivityDays: heir.inactivityDays }),
       helper,
-      blinded: bytesToHex(blind.blinded),
     },
   });
   if (started.email !== email)
     throw new WalletError("provider-refused", `the provider bound the enrollment to ${started.email}, not ${email}`);
+  // The operators mail every guess to the address in the ticket: the account's, an heir's guesses too.
+  checkTicket(started.ticket, ticketKey, {
+    purpose: "enroll",
+    enrollment: id,
+    device: link.deviceId,
+    email: link.email.toLowerCase(),
+  });
+
+  // The OPRF key lives only here, only until its shares are sealed and the wrap key is made.
+  const blind = blindFaceSecret(id, email, secret);
+  const sharing = dealOprfKey(
+    threshold,
+    chosen.operators.map((o) => o.index),
+  );
+  let wrapKey: Uint8Array;
+  let sealed: Map<number, Uint8Array>;
+  try {
+    wrapKey = faceWrapKey(blind, evaluateWithKey(sharing.key, blind.blinded));
+    sealed = new Map(
+      sharing.shares.map(({ index, share }) => {
+        const operator = chosen.operators.find((o) => o.index === index) as RecoveryOperator;
+        return [index, sealToRecoveryKey(hexToBytes(operator.key), operatorShareContext(id, index), share)];
+      }),
+    );
+  } finally {
+    sharing.key.fill(0);
+    for (const { share } of sharing.shares) share.fill(0);
+  }
+  link.progress(`registering the enrollment's key shares at the recovery operators ${urlsOf(chosen.operators)}`);
+  await atEveryOperator(
+    chosen.operators,
+    (o) =>
+      registerShare(o, {
+        enrollment: id,
+        ticket: started.ticket,
+        threshold,
+        commitments: sharing.commitments,
+        sealedShare: sealed.get(o.index) as Uint8Array,
+        publicShare: publicShare(sharing.commitments, o.index),
+      }),
+    "the face is not enrolled (every operator must hold its share); try again later",
+  );
+
   const recovery = newRecoveryKey();
-  const wrapped = wrapRecoveryKey(wrapKeyOf(blind, started.evaluated), id, recovery);
+  const wrapped = wrapRecoveryKey(wrapKey, id, recovery, sharing.publicKey);
+  wrapKey.fill(0);
   const wallets = hybrid(link);
   const done = await link.client.request(endpoints.completeEnrollment, {
     params: { id },
@@ -111,24 +262,13 @@ export async function enrollFaceAt(
       wrappedKey: bytesToHex(wrapped),
       recoveryKey: bytesToHex(recovery.publicKey),
       authKey: bytesToHex(recoveryAuthKey(recovery).publicKey),
+      oprfKey: bytesToHex(sharing.publicKey),
+      threshold,
       boxes: wallets.map((w) => ({ walletId: w.id, epoch: w.epoch ?? 0, box: boxOf(w, recovery.publicKey) })),
       ...(totp !== undefined && { totp }),
     },
   });
   return { enrollmentId: id, wallets: wallets.length, effectiveAt: present(done.effectiveAt, "effective time") };
-}
-
-function wrapKeyOf(blind: ReturnType<typeof blindFaceSecret>, evaluated: string): Uint8Array {
-  try {
-    return faceWrapKey(blind, hexToBytes(evaluated));
-  } catch (e) {
-    throw new WalletError(
-      "provider-refused",
-      `the provider's OPRF answer is not usable: ${(e as Error).message}`,
-      {},
-      { cause: e },
-    );
-  }
 }
 
 /** Seals a hybrid wallet's current share to every enrollment again (a new wallet, a refresh). */
@@ -184,15 +324,122 @@ export interface Recovered {
   holdUntil: string | null;
 }
 
+/** `value`, from the provider, as `bytes` bytes of lower-case hex. */
+function providerHex(value: string, bytes: number, what: string): Uint8Array {
+  if (value.length !== bytes * 2 || !/^[0-9a-f]*$/.test(value))
+    throw new WalletError("provider-refused", `the provider's ${what} is not ${bytes} bytes of hex`);
+  return hexToBytes(value);
+}
+
+/** Failures that leave fewer than `threshold` right answers, as one error listing each. */
+const tooFewAnswers = (threshold: number, failures: string[]) =>
+  new WalletError(
+    "operators",
+    `fewer than the ${threshold} recovery operators needed answered rightly: ${failures.join("; ")}`,
+    { failures },
+  );
+
+/**
+ * k·B from the operators' answers: each must be for the enrollment's OPRF public key `oprfKey`
+ * (commitments[0]) with a proof that verifies. Among those, only answers for identical
+ * commitments combine (an operator could make up commitments its own answer verifies against),
+ * so the largest such group gives `threshold` of its answers. Every operator left out is said
+ * through `progress`.
+ */
+function combineAnswers(
+  link: FaceLink,
+  operators: PinnedOperators,
+  oprfKey: Uint8Array,
+  blinded: Uint8Array,
+  answers: PromiseSettledResult<OperatorEvaluation>[],
+): Uint8Array {
+  const { threshold } = operators;
+  const failures: string[] = [];
+  const groups = new Map<string, { operator: RecoveryOperator; partial: PartialEvaluation }[]>();
+  for (const [i, answer] of answers.entries()) {
+    const operator = operators.operators[i] as RecoveryOperator;
+    if (answer.status === "rejected") {
+      if (!(answer.reason instanceof WalletError)) throw answer.reason;
+      failures.push(answer.reason.message);
+      continue;
+    }
+    const { partial, commitments } = answer.value;
+    const commitmentsHex = commitments.map(bytesToHex);
+    if (commitmentsHex[0] !== bytesToHex(oprfKey) || !verifyPartial(commitments, blinded, partial)) {
+      failures.push(`recovery operator ${operator.url} answered a wrong evaluation`);
+      continue;
+    }
+    const group = commitmentsHex.join("");
+    groups.set(group, [...(groups.get(group) ?? []), { operator, partial }]);
+  }
+  const [largest, ...others] = [...groups.values()].sort((a, b) => b.length - a.length);
+  for (const { operator } of others.flat())
+    failures.push(`recovery operator ${operator.url} answered for commitments the other operators do not share`);
+  for (const failure of failures) link.progress(failure);
+  if (largest === undefined || largest.length < threshold) throw tooFewAnswers(threshold, failures);
+  return combinePartials(
+    threshold,
+    largest.slice(0, threshold).map((a) => a.partial),
+  );
+}
+
+/**
+ * One guess at an enrollment the face decodes against: a ticket from the provider (one counted
+ * attempt there), the blinded guess to every operator at once, and the recovery key unwrapped
+ * with what `threshold` of them answered; undefined when the face does not open it.
+ */
+async function guess(
+  link: FaceLink,
+  enrollment: { id: string; email: string },
+  secret: Uint8Array,
+  accepted: { operators: PinnedOperators; ticketKey: Uint8Array },
+): Promise<RecoveryKeyPair | undefined> {
+  link.progress(`the face decodes against enrollment ${enrollment.id}: asking the provider (one counted attempt)`);
+  const blind = blindFaceSecret(enrollment.id, enrollment.email, secret);
+  // The ticket names the blinded guess: one counted attempt is one input at each operator.
+  const answer = await link.client.request(endpoints.faceRecoveryTicket, {
+    params: { id: enrollment.id },
+    body: { blinded: bytesToHex(blind.blinded) },
+  });
+  const from = "the provider's ticket";
+  const operators = readOperatorSet(answer.threshold, answer.operators, from);
+  if (!sameOperatorSet(operators, accepted.operators))
+    throw new WalletError("provider-refused", `${from} names other recovery operators than its list of them`);
+  checkTicket(answer.ticket, accepted.ticketKey, {
+    purpose: "recover",
+    enrollment: enrollment.id,
+    device: link.deviceId,
+    blinded: bytesToHex(blind.blinded),
+  });
+  const oprfKey = providerHex(answer.oprfKey, 32, "OPRF public key");
+  const recoveryKey = providerHex(answer.recoveryKey, 32, "recovery key");
+  const wrappedKey = providerHex(answer.wrappedKey, 60, "wrapped recovery key");
+  link.progress(
+    `asking the recovery operators ${urlsOf(operators.operators)} (each counts and mails the attempt; ${operators.threshold} must answer)`,
+  );
+  const answers = await Promise.allSettled(
+    operators.operators.map((o) => askEvaluation(o, enrollment.id, answer.ticket, blind.blinded)),
+  );
+  const combined = combineAnswers(link, operators, oprfKey, blind.blinded, answers);
+  try {
+    return unwrapRecoveryKey(faceWrapKey(blind, combined), enrollment.id, recoveryKey, wrappedKey, oprfKey);
+  } catch (e) {
+    if (e instanceof RecoveryBoxError) return undefined;
+    throw e;
+  }
+}
+
 /**
  * Recovers with the face: asks for the enrollments and a liveness challenge, lets the person
  * capture (`ready`), checks liveness, decodes the face locally, and spends one guess per
- * enrollment that decodes.
+ * enrollment that decodes; `operators`: the recovery operators to accept when the provider
+ * names others than this device pinned.
  */
 export async function recoverWithFace(
-  link: FaceLink & { deviceId: string },
+  link: FaceLink,
   paths: readonly string[],
   ready: (challenge: Challenge) => Promise<void>,
+  operators?: readonly RecoveryOperator[],
 ): Promise<Recovered> {
   const listed = await link.client.request(endpoints.recoverableEnrollments);
   if (listed.enrollments.length === 0)
@@ -216,6 +463,7 @@ export async function recoverWithFace(
   const live = checkLiveness(face.faces, challenge);
   if (!live.live)
     throw new WalletError("liveness", `liveness: the frames do not ${describeChallenge(challenge)} (${live.reason})`);
+  let accepted: Awaited<ReturnType<typeof operatorsOf>> | undefined;
   for (const enrollment of listed.enrollments) {
     let secret: Uint8Array;
     try {
@@ -224,24 +472,12 @@ export async function recoverWithFace(
       if (e instanceof BiometricError) continue;
       throw e;
     }
-    link.progress(`the face decodes against enrollment ${enrollment.id}: asking the provider (one counted attempt)`);
-    const blind = blindFaceSecret(enrollment.id, enrollment.email, secret);
-    const answer = await link.client.request(endpoints.evaluateFaceGuess, {
-      params: { id: enrollment.id },
-      body: { blinded: bytesToHex(blind.blinded) },
-    });
-    let recovery: RecoveryKeyPair;
-    try {
-      recovery = unwrapRecoveryKey(
-        wrapKeyOf(blind, answer.evaluated),
-        enrollment.id,
-        hexToBytes(answer.recoveryKey),
-        hexToBytes(answer.wrappedKey),
-      );
-    } catch (e) {
-      if (e instanceof RecoveryBoxError) continue;
-      throw e;
+    if (accepted === undefined) {
+      accepted = await operatorsOf(link, operators);
+      await pin(link, accepted.operators);
     }
+    const recovery = await guess(link, enrollment, secret, accepted);
+    if (recovery === undefined) continue;
     const claimed = await link.client.request(endpoints.claimRecovery, {
       params: { id: enrollment.id },
       body: { signature: bytesToHex(signRecoveryClaim(recovery, enrollment.id, link.deviceId)) },
@@ -256,16 +492,21 @@ export async function recoverWithFace(
   throw new WalletError("no-match", "this face does not match any enrollment open to this device");
 }
 
-/** The face link of `device`: its provider, its account's email and its wallets. */
-export function faceLink(device: Device): FaceLink & { deviceId: string } {
+/** The face link of `device`: its provider, its account's email, its wallets and pinned operators. */
+export function faceLink(device: Device): FaceLink {
   const provider = device.state.provider;
   if (provider === null) throw new WalletError("not-registered", "register with a provider first");
   return {
     client: device.client,
     email: provider.email,
+    deviceId: device.deviceId,
     wallets: () => device.state.wallets,
     progress: device.progress,
-    deviceId: device.deviceId,
+    pinnedOperators: () => device.state.provider?.recoveryOperators,
+    pinOperators: (operators) =>
+      device.save((s) => {
+        if (s.provider !== null) s.provider.recoveryOperators = operators;
+      }),
   };
 }
 

@@ -110,11 +110,32 @@ export interface SentTransaction extends SendIntent {
   settled?: boolean;
 }
 
+/** A recovery operator: its index in the OPRF key's sharing, its address, its X25519 key (hex). */
+export interface RecoveryOperator {
+  index: number;
+  url: string;
+  key: string;
+}
+
+/** The recovery operators a face enrollment's OPRF key is shared among, `threshold` of them needed. */
+export interface PinnedOperators {
+  threshold: number;
+  operators: RecoveryOperator[];
+}
+
 export interface DeviceState {
   version: 1;
   name: string;
   identity: { secretKey: string; publicKey: string };
-  provider: { url: string; email: string } | null;
+  provider: {
+    url: string;
+    email: string;
+    /**
+     * The recovery operators face enrollments are shared among, pinned the first time the
+     * provider named them: a later different list is refused unless given explicitly.
+     */
+    recoveryOperators?: PinnedOperators;
+  } | null;
   wallets: StoredWallet[];
   pending: PendingRequest[];
   /** The latest transactions sent, oldest first (absent: none yet). */

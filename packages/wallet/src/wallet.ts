@@ -440,23 +440,33 @@ export class Wallet {
   // ── face recovery and heirs ────────────────────────────────────────────────────────────────
 
   /**
-   * Enrolls the owner's face (pictures or frames) for recovery of every hybrid wallet.
+   * Enrolls the owner's face (pictures or frames) for recovery of every hybrid wallet. Its OPRF
+   * key is dealt among the provider's recovery operators, which this device pins the first time;
+   * `operators` (`url#key,…`) accepts a list the provider names later instead.
    * @example const { effectiveAt } = await wallet.enrollFace(["me-1.jpg", "me-2.jpg"], totpCode);
    */
-  enrollFace(paths: readonly string[], totp?: string): Promise<EnrolledFace> {
-    return recovery.enrollFace(this.#device, paths, totp);
+  enrollFace(paths: readonly string[], totp?: string, operators?: string): Promise<EnrolledFace> {
+    return recovery.enrollFace(this.#device, paths, totp, operators);
   }
 
   /**
    * Enrolls an heir's face: they may recover after the owner's inactivity (default 365 days).
+   * `operators` as for `enrollFace`.
    * @example await wallet.addHeir("heir@example.com", ["heir.jpg"], 180);
    */
-  addHeir(email: string, paths: readonly string[], inactivityDays?: number, totp?: string): Promise<EnrolledFace> {
+  addHeir(
+    email: string,
+    paths: readonly string[],
+    inactivityDays?: number,
+    totp?: string,
+    operators?: string,
+  ): Promise<EnrolledFace> {
     return recovery.addHeir(
       this.#device,
       { email, ...(inactivityDays !== undefined && { inactivityDays }) },
       paths,
       totp,
+      operators,
     );
   }
 
@@ -495,11 +505,16 @@ export class Wallet {
   /**
    * On a new device (registered and verified under the email): recovers the hybrid wallets with
    * the face, keeps them, and refreshes each one so that the lost device's share signs nothing.
+   * `operators` (`url#key,…`) accepts recovery operators other than the ones this device pinned.
    * @example const { wallets } = await wallet.recover(["frame-1.jpg", "frame-2.jpg"], async (c) => show(c));
    */
-  recover(paths: readonly string[], ready: (challenge: Challenge) => Promise<void>): Promise<RecoveredWallets> {
+  recover(
+    paths: readonly string[],
+    ready: (challenge: Challenge) => Promise<void>,
+    operators?: string,
+  ): Promise<RecoveredWallets> {
     return recovery
-      .recover(this.#device, paths, ready)
+      .recover(this.#device, paths, ready, operators)
       .then((recovered) => ({ ...recovered, wallets: recovered.wallets.map(wallets.walletInfo) }));
   }
 

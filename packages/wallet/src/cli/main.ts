@@ -66,6 +66,7 @@ const OPTIONS = {
   frames: { type: "string" },
   code: { type: "string" },
   "after-days": { type: "string" },
+  operators: { type: "string" },
   address: { type: "string" },
   xpub: { type: "string" },
   type: { type: "string" },

@@ -18,6 +18,7 @@ const OPTION_OF: ReadonlyMap<string, { option: string; part?: string }> = new Ma
   ["status", { option: "--status" }],
   ["path", { option: "--path" }],
   ["network", { option: "--network" }],
+  ["operators", { option: "--operators" }],
   // --quorum T/N gives both the threshold and the number of parties.
   ["n", { option: "--quorum", part: "the N of" }],
 ]);

@@ -8,13 +8,25 @@ import { endpoints } from "@keyshard/api";
 import type { Challenge } from "@keyshard/biometric";
 import type { Device } from "../device/device.js";
 import { enrollFaceAt, faceLink, type Recovered, recoverWithFace } from "../face-recovery.js";
+import { parseOperatorList } from "../recovery-operators.js";
 import type { StoredWallet } from "../state.js";
 import type { EnrolledFace, Enrollment, RecoveryView } from "../types.js";
 import { uuidArgument } from "./arguments.js";
 import { refresh } from "./key-change.js";
 
-export const enrollFace = (device: Device, paths: readonly string[], totp?: string): Promise<EnrolledFace> =>
-  enrollFaceAt(faceLink(device), paths, undefined, totp);
+/**
+ * `operators` (`url#key,…`, as the provider's setting lists them): the recovery operators to
+ * accept when the provider names others than this device pinned.
+ */
+const accepting = (operators: string | undefined) =>
+  operators === undefined ? undefined : parseOperatorList(operators);
+
+export const enrollFace = (
+  device: Device,
+  paths: readonly string[],
+  totp?: string,
+  operators?: string,
+): Promise<EnrolledFace> => enrollFaceAt(faceLink(device), paths, undefined, totp, accepting(operators));
 
 /** An heir: who they are, and how long the owner must be inactive before they may recover. */
 export interface Heir {
@@ -22,8 +34,13 @@ export interface Heir {
   inactivityDays?: number;
 }
 
-export const addHeir = (device: Device, heir: Heir, paths: readonly string[], totp?: string): Promise<EnrolledFace> =>
-  enrollFaceAt(faceLink(device), paths, heir, totp);
+export const addHeir = (
+  device: Device,
+  heir: Heir,
+  paths: readonly string[],
+  totp?: string,
+  operators?: string,
+): Promise<EnrolledFace> => enrollFaceAt(faceLink(device), paths, heir, totp, accepting(operators));
 
 export async function heirs(device: Device): Promise<Enrollment[]> {
   const { enrollments } = await device.client.request(endpoints.recoveryKeys);
@@ -49,8 +66,9 @@ export async function recover(
   device: Device,
   paths: readonly string[],
   ready: (challenge: Challenge) => Promise<void>,
+  operators?: string,
 ): Promise<Recovered> {
-  const recovered = await recoverWithFace(faceLink(device), paths, ready);
+  const recovered = await recoverWithFace(faceLink(device), paths, ready, accepting(operators));
   await device.save((s) => {
     for (const w of recovered.wallets) {
       if (s.wallets.some((x) => x.id === w.id)) continue;

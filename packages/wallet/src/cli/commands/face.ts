@@ -4,7 +4,18 @@
  */
 import { WalletError } from "../../errors.js";
 import { askLine } from "../prompt.js";
-import { arg, type Command, integer, need, open, picturesOf, reporting, sdk, totpOf } from "./options.js";
+import {
+  arg,
+  type Command,
+  type CommandContext,
+  integer,
+  need,
+  open,
+  picturesOf,
+  reporting,
+  sdk,
+  totpOf,
+} from "./options.js";
 
 const RECOVERY_HELP = `On an old device of the account: list face recoveries; confirm one to lift its hold on outgoing
 transfers, or reject it to revoke the recovered device (then refresh your wallets from here).
@@ -15,16 +26,25 @@ const HEIR_HELP = `An heir can recover your wallets with their face after you ha
 their pictures; --totp where the account has one), list shows them, veto ID ends one for good.
 example: keyshard heir add --email heir@example.com --frames ./heir-frames --after-days 365`;
 
+const OPERATORS_HELP = `The face's key is shared among the provider's recovery operators: this device pins their list
+the first time and trusts that no threshold of them work together. If the provider later names
+others, nothing is done until you accept them with --operators URL#KEY,… (in the provider's order).`;
+
+/** The recovery operators given to accept, if any. */
+const operatorsOf = (ctx: CommandContext) =>
+  typeof ctx.values.operators === "string" ? ctx.values.operators : undefined;
+
 export const FACE: Record<string, Command> = {
   "enroll-face": {
-    usage: "enroll-face (--image FILE… | --frames DIR) [--totp CODE]",
+    usage: "enroll-face (--image FILE… | --frames DIR) [--totp CODE] [--operators URL#KEY,…]",
     summary: "let your face recover your hybrid wallets on a new device (after the delay)",
     help: `Enrolls your face from pictures (--image, repeatable) or a folder of frames: the recovery
 secret of your hybrid wallets is sealed so that only your face regenerates it. No picture or
 embedding is stored. In effect after the account's delay, unless a device cancels it.
+${OPERATORS_HELP}
 example: keyshard enroll-face --frames ./my-frames`,
     async run(ctx) {
-      const reply = await (await open(ctx)).enrollFace(picturesOf(ctx), totpOf(ctx));
+      const reply = await (await open(ctx)).enrollFace(picturesOf(ctx), totpOf(ctx), operatorsOf(ctx));
       return {
         human: `face enrolled (${reply.enrollmentId}); from ${reply.effectiveAt}, unless cancelled, ${reply.wallets} hybrid wallet(s) can be recovered with it. No picture or embedding was stored.`,
         data: reply,
@@ -33,12 +53,14 @@ example: keyshard enroll-face --frames ./my-frames`,
   },
 
   recover: {
-    usage: "recover --provider URL --email E (--image FILE | --frames DIR) [--code CODE]",
+    usage: "recover --provider URL --email E (--image FILE | --frames DIR) [--code CODE] [--operators URL#KEY,…]",
     summary: "on a new device: email code, liveness challenge, face; then refresh",
     help: `On a new device: registers it (the emailed code as --code, else asked), answers a liveness
 challenge with your frames, regenerates the recovery secret from your face and takes over your
 hybrid wallets with fresh shares; the lost device's shares no longer sign. Outgoing transfers
-are held for a while unless an old device confirms (keyshard recovery confirm).
+are held for a while unless an old device confirms (keyshard recovery confirm). The face is
+checked by the provider's recovery operators: each counts and mails the attempt.
+${OPERATORS_HELP}
 example: keyshard recover --provider http://localhost:8080 --email me@example.com --frames ./frames`,
     async run(ctx) {
       const pictures = picturesOf(ctx);
@@ -58,10 +80,14 @@ example: keyshard recover --provider http://localhost:8080 --email me@example.co
         await wallet.verify(code);
       }
       const { describeChallenge } = await import("@keyshard/biometric");
-      const recovered = await wallet.recover(pictures, async (challenge) => {
-        process.stderr.write(`liveness challenge: ${describeChallenge(challenge)} ${JSON.stringify(challenge)}\n`);
-        if (ctx.values.yes !== true) await askLine("capture the frames now, then press Enter: ");
-      });
+      const recovered = await wallet.recover(
+        pictures,
+        async (challenge) => {
+          process.stderr.write(`liveness challenge: ${describeChallenge(challenge)} ${JSON.stringify(challenge)}\n`);
+          if (ctx.values.yes !== true) await askLine("capture the frames now, then press Enter: ");
+        },
+        operatorsOf(ctx),
+      );
       const names = recovered.wallets.map((w) => w.name).join(", ");
       return {
         human: [
@@ -117,7 +143,7 @@ example: keyshard recover --provider http://localhost:8080 --email me@example.co
   },
 
   "heir add": {
-    usage: "heir add --email E (--image FILE… | --frames DIR) [--after-days N] [--totp CODE]",
+    usage: "heir add --email E (--image FILE… | --frames DIR) [--after-days N] [--totp CODE] [--operators URL#KEY,…]",
     summary: "someone who may recover your wallets after your inactivity",
     help: HEIR_HELP,
     async run(ctx) {
@@ -125,7 +151,13 @@ example: keyshard recover --provider http://localhost:8080 --email me@example.co
       // The owner is reminded 30, 7 and 1 day before: a shorter threshold would skip reminders.
       if (days !== undefined && (days < 30 || days > 3660))
         throw new WalletError("usage", "--after-days is 30 to 3660 days of inactivity");
-      const reply = await (await open(ctx)).addHeir(need(ctx, "email", "EMAIL"), picturesOf(ctx), days, totpOf(ctx));
+      const reply = await (await open(ctx)).addHeir(
+        need(ctx, "email", "EMAIL"),
+        picturesOf(ctx),
+        days,
+        totpOf(ctx),
+        operatorsOf(ctx),
+      );
       return {
         human: `heir ${String(ctx.values.email)} enrolled (${reply.enrollmentId}), in effect from ${reply.effectiveAt}; they can recover ${reply.wallets} wallet(s) after your inactivity, after reminders to you. Veto with: keyshard heir veto ${reply.enrollmentId}`,
         data: reply,
