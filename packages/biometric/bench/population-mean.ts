@@ -1,37 +1,23 @@
 /**
- * Prints the population mean keyshard ships (`src/population-mean.ts`): the mean embedding of
- * the seven people of the expression pictures, none of whom is in the `people` set that
- * `bio:eval` and the tests enroll — so the shipped mean is made of people who are not its users.
+ * Prints the population mean keyshard ships (`src/population-mean.ts`): the mean of the people
+ * tuned on — the seven of the expression pictures and the people of `people` outside
+ * `HELD_OUT` — each person's pictures averaged first, so that every person weighs the same. The
+ * held-out people are left out, so that `bio:eval` measures them as it would measure a user.
  *
  *   npx tsx --conditions=keyshard-source packages/biometric/bench/population-mean.ts > packages/biometric/src/population-mean.ts
  */
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
-import { captureFace } from "../src/capture.js";
-import { readImage } from "../src/image.js";
+import { EMBEDDING_SIZE } from "@keyshard/recovery";
+import { populationMean, tuningPictures } from "../src/evaluation.js";
 
-const folder = new URL("../test/fixtures/faces/expressions", import.meta.url).pathname;
-const embeddings: Float32Array[] = [];
-for (const file of readdirSync(folder)
-  .filter((f) => f.endsWith(".jpg"))
-  .sort())
-  embeddings.push((await captureFace([readImage(join(folder, file))])).embedding);
-const mean = Array.from(
-  { length: 128 },
-  (_, i) => embeddings.reduce((s, e) => s + (e[i] as number), 0) / embeddings.length,
-);
+const people = tuningPictures(new URL("../test/fixtures/faces", import.meta.url).pathname);
+const mean = await populationMean(people);
 const rows: string[] = [];
-for (let i = 0; i < mean.length; i += 8)
-  rows.push(
-    `  ${mean
-      .slice(i, i + 8)
-      .map((v) => v.toFixed(6))
-      .join(", ")},`,
-  );
+for (let i = 0; i < EMBEDDING_SIZE; i += 8)
+  rows.push(`  ${Array.from(mean.slice(i, i + 8), (v) => v.toFixed(6)).join(", ")},`);
 process.stdout.write(`/**
  * The population mean every enrollment is centred on before it is binarized: made by
- * \`bench/population-mean.ts\` from the seven people of the expression pictures, who are not
- * among the people the tests and \`bio:eval\` enroll.
+ * \`bench/population-mean.ts\` from the ${people.length} people tuned on (the expression pictures and
+ * the people of \`shared/faces/people\` outside \`HELD_OUT\`), each person weighing the same.
  */
 export const POPULATION_MEAN = Float32Array.from([
 ${rows.join("\n")}

@@ -3,9 +3,11 @@
  * of their pictures (every choice of them), recovery is tried with each of their other pictures
  * (genuine) and with every picture of everyone else (impostor), and the rates are counted.
  *
- * The population mean an enrollment is centred on never contains the person enrolled: it is the
- * mean of the other people of the set, as the mean keyshard ships is made of people who are not
- * its users.
+ * Only people nothing was tuned on say how the face factor does for a user: `HELD_OUT` names the
+ * people of `shared/faces/people` kept out of the shipped mean and of the choice of model and
+ * threshold, and `enrolled` restricts the genuine side to them (everyone else stays an impostor).
+ * Without a fixed mean, an enrollment is centred on the mean of the other people of the set, so
+ * it never contains the person enrolled.
  *
  * The offline-guessing cost is what the face alone is worth to someone holding the helper data
  * but no OPRF: the impostors' fractional Hamming distances to the enrolled bits are fitted by a
@@ -13,9 +15,44 @@
  * chance that a random other face falls within the accepted distance — never more than the 18
  * bits of the secret.
  */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { bch } from "@keyshard/recovery";
+import { captureFace, readFrames } from "./capture.js";
 import { meanEmbedding } from "./embedding.js";
 import { enroll, MAX_ERRORS, noisyCodeword } from "./extractor.js";
+
+/**
+ * The two people of `shared/faces/people` that nothing shipped is tuned on: not in the population
+ * mean, not looked at when the model and the threshold were chosen.
+ */
+export const HELD_OUT: readonly string[] = ["leonard", "penny"];
+
+/**
+ * The pictures of the people tuned on, one list per person, under a copy of `shared/faces`: each
+ * expression picture (one person each) and each person of `people` outside `HELD_OUT`.
+ */
+export function tuningPictures(faces: string): string[][] {
+  const expressions = join(faces, "expressions");
+  const people = join(faces, "people");
+  return [
+    ...readdirSync(expressions)
+      .filter((f) => /\.(png|jpe?g)$/i.test(f))
+      .sort()
+      .map((f) => [join(expressions, f)]),
+    ...readdirSync(people)
+      .filter((person) => !HELD_OUT.includes(person))
+      .sort()
+      .map((person) => [join(people, person)]),
+  ];
+}
+
+/** The mean of several people's embeddings, each person's pictures averaged first so that everyone weighs the same. */
+export async function populationMean(people: readonly (readonly string[])[]): Promise<Float32Array> {
+  const means: Float32Array[] = [];
+  for (const pictures of people) means.push((await captureFace(readFrames(pictures))).embedding);
+  return meanEmbedding(means);
+}
 
 export interface Evaluation {
   genuine_accept: number;
@@ -48,13 +85,20 @@ export function evaluate(
     random?: (n: number) => Uint8Array;
     /** A fixed mean (the shipped one) instead of each person's leave-one-out mean. */
     mean?: Float32Array;
+    /** The people enrolled (genuine side); everyone in `people` is an impostor to the others. All by default. */
+    enrolled?: readonly string[];
   } = {},
 ): EvaluationDetail {
   const enrollImages = options.enrollImages ?? 3;
   const rounds = options.rounds ?? 1;
+  const enrolled = options.enrolled ?? [...people.keys()];
+  const unknown = enrolled.filter((name) => !people.has(name));
+  if (unknown.length > 0 || enrolled.length === 0)
+    throw new RangeError(`the people to enroll must be in the set: ${unknown.join(", ") || "none given"}`);
   const genuineErrors: number[] = [];
   const impostorErrors: number[] = [];
-  for (const [name, pictures] of people) {
+  for (const name of enrolled) {
+    const pictures = people.get(name) as readonly Float32Array[];
     const others = [...people].filter(([other]) => other !== name);
     const mean = options.mean ?? meanEmbedding(others.map(([, p]) => meanEmbedding(p)));
     const enrollments = choices(pictures.length, Math.min(enrollImages, pictures.length - 1));
