@@ -79,6 +79,10 @@ export interface FaceLink {
   /** The recovery operators this device pinned, if it has. */
   pinnedOperators(): PinnedOperators | undefined;
   pinOperators(operators: PinnedOperators): Promise<void>;
+  /** The recovery keys this device seals its shares to, by enrollment id. */
+  pinnedRecoveryKeys(): Readonly<Record<string, string>>;
+  /** Adds `keys` to those pinned. */
+  pinRecoveryKeys(keys: Readonly<Record<string, string>>): Promise<void>;
 }
 
 /** The face from pictures or frames, with biometric errors turned into the wallet's. */
@@ -94,10 +98,36 @@ async function capture(paths: readonly string[]) {
 
 const hybrid = (link: FaceLink) => link.wallets().filter((w) => w.members === null && w.providerShare === undefined);
 
-/** What a box holds: the device's wallet record with its share at the wallet's epoch. */
-function boxOf(wallet: StoredWallet, recoveryKey: Uint8Array): string {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const KEY_HEX = /^[0-9a-f]{64}$/;
+
+/** Recovery keys by enrollment id, read strictly; undefined when not exactly that. */
+function recoveryKeyMap(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value);
+  return entries.every(([id, key]) => UUID.test(id) && typeof key === "string" && KEY_HEX.test(key))
+    ? Object.fromEntries(entries)
+    : undefined;
+}
+
+/**
+ * What a box holds: the device's wallet record with its share at the wallet's epoch, and the
+ * recovery keys its sealer pinned, so that a device recovering from it seals to those alone.
+ */
+function boxOf(wallet: StoredWallet, recoveryKey: Uint8Array, recoveryKeys: Readonly<Record<string, string>>): string {
   const { id, name, scheme: s, publicKey, share, index, threshold, members } = wallet;
-  const content = { id, name, scheme: s, publicKey, share, index, threshold, members, epoch: wallet.epoch ?? 0 };
+  const content = {
+    id,
+    name,
+    scheme: s,
+    publicKey,
+    share,
+    index,
+    threshold,
+    members,
+    epoch: wallet.epoch ?? 0,
+    recoveryKeys,
+  };
   return bytesToHex(
     sealToRecoveryKey(recoveryKey, faceBoxContext(id), new TextEncoder().encode(JSON.stringify(content))),
   );
@@ -132,7 +162,16 @@ async function pin(link: FaceLink, operators: PinnedOperators): Promise<void> {
 function checkTicket(
   signed: unknown,
   ticketKey: Uint8Array,
-  expected: { purpose: TicketPurpose; enrollment: string; device: string; email?: string; blinded?: string },
+  expected: {
+    purpose: TicketPurpose;
+    enrollment: string;
+    device: string;
+    email?: string;
+    blinded?: string;
+    threshold?: number;
+    /** The operators' keys in index order, comma-joined. */
+    operators?: string;
+  },
 ): void {
   let ticket: Record<string, unknown>;
   try {
@@ -141,12 +180,14 @@ function checkTicket(
     if (!(e instanceof TicketError)) throw e;
     throw new WalletError("provider-refused", `the provider's ticket is not usable: ${e.message}`, {}, { cause: e });
   }
-  for (const [field, value] of Object.entries(expected))
-    if (ticket[field] !== value)
+  for (const [field, value] of Object.entries(expected)) {
+    const named = Array.isArray(ticket[field]) ? (ticket[field] as unknown[]).join(",") : ticket[field];
+    if (named !== value)
       throw new WalletError(
         "provider-refused",
-        `the provider's ticket names another ${field} (${String(ticket[field])}) than ${value}`,
+        `the provider's ticket names another ${field} (${String(named)}) than ${value}`,
       );
+  }
 }
 
 /**
@@ -215,6 +256,9 @@ export async function enrollFaceAt(
     enrollment: id,
     device: link.deviceId,
     email: link.email.toLowerCase(),
+    // The operators act on the set the ticket names: the one this device accepted, or its shares are lost.
+    threshold,
+    operators: chosen.operators.map((o) => o.key).join(","),
   });
 
   // The OPRF key lives only here, only until its shares are sealed and the wrap key is made.
@@ -253,44 +297,75 @@ export async function enrollFaceAt(
   );
 
   const recovery = newRecoveryKey();
-  const wrapped = wrapRecoveryKey(wrapKey, id, recovery, sharing.publicKey);
-  wrapKey.fill(0);
+  let wrapped: Uint8Array;
+  let authKey: Uint8Array;
+  try {
+    wrapped = wrapRecoveryKey(wrapKey, id, recovery, sharing.publicKey);
+    authKey = recoveryAuthKey(recovery).publicKey;
+  } finally {
+    wrapKey.fill(0);
+    recovery.secretKey.fill(0);
+  }
   const wallets = hybrid(link);
+  const recoveryKeys = { ...link.pinnedRecoveryKeys(), [id]: bytesToHex(recovery.publicKey) };
   const done = await link.client.request(endpoints.completeEnrollment, {
     params: { id },
     body: {
       wrappedKey: bytesToHex(wrapped),
       recoveryKey: bytesToHex(recovery.publicKey),
-      authKey: bytesToHex(recoveryAuthKey(recovery).publicKey),
+      authKey: bytesToHex(authKey),
       oprfKey: bytesToHex(sharing.publicKey),
       threshold,
-      boxes: wallets.map((w) => ({ walletId: w.id, epoch: w.epoch ?? 0, box: boxOf(w, recovery.publicKey) })),
+      boxes: wallets.map((w) => ({
+        walletId: w.id,
+        epoch: w.epoch ?? 0,
+        box: boxOf(w, recovery.publicKey, recoveryKeys),
+      })),
       ...(totp !== undefined && { totp }),
     },
   });
+  await link.pinRecoveryKeys({ [id]: recoveryKeys[id] as string });
+  // The older enrollments' boxes get the new map too: a device recovered from them seals to this one.
+  for (const w of wallets) await sealRecoveryBoxes(link, w);
   return { enrollmentId: id, wallets: wallets.length, effectiveAt: present(done.effectiveAt, "effective time") };
 }
 
-/** Seals a hybrid wallet's current share to every enrollment again (a new wallet, a refresh). */
+/**
+ * Seals a hybrid wallet's current share again to every enrollment the provider lists (a new
+ * wallet, a refresh), each to the recovery key this device pinned for it: a listed enrollment
+ * this device did not pin, or listed with another key, could be the provider's own, so then
+ * nothing is sealed.
+ */
 export async function sealRecoveryBoxes(link: FaceLink, wallet: StoredWallet): Promise<number> {
   if (wallet.members !== null || wallet.providerShare !== undefined) return 0;
   const { enrollments } = await link.client.request(endpoints.recoveryKeys);
   if (enrollments.length === 0) return 0;
+  const pinned = link.pinnedRecoveryKeys();
+  const boxes = enrollments.map((e) => {
+    if (typeof e.id !== "string" || !UUID.test(e.id))
+      throw new WalletError("provider-refused", "the provider lists an enrollment whose id is not a UUID");
+    if (!Object.hasOwn(pinned, e.id) || pinned[e.id] !== e.recoveryKey)
+      throw new WalletError(
+        "provider-refused",
+        `the provider lists enrollment ${e.id} with a recovery key this device did not enroll or recover with: no share is sealed`,
+      );
+    return { enrollmentId: e.id, box: boxOf(wallet, hexToBytes(pinned[e.id] as string), pinned) };
+  });
   const reply = await link.client.request(endpoints.resealRecoveryBoxes, {
     params: { id: wallet.id },
-    body: {
-      epoch: wallet.epoch ?? 0,
-      boxes: enrollments.map((e) => ({
-        enrollmentId: e.id,
-        box: boxOf(wallet, hexToBytes(present(e.recoveryKey, "recovery key"))),
-      })),
-    },
+    body: { epoch: wallet.epoch ?? 0, boxes },
   });
   return reply.sealed;
 }
 
-/** A box's content read strictly: it comes back from the provider, which may have altered it. */
-function walletFromBox(recovery: RecoveryKeyPair, box: { walletId: string; epoch: number; box: string }): StoredWallet {
+/**
+ * A box's content read strictly: it comes back from the provider, which may have altered it. The
+ * share proves the box was made by the share's holder, so the recovery keys it names are theirs.
+ */
+function walletFromBox(
+  recovery: RecoveryKeyPair,
+  box: { walletId: string; epoch: number; box: string },
+): { wallet: StoredWallet; recoveryKeys: Record<string, string> } {
   let content: Record<string, unknown>;
   try {
     content = JSON.parse(
@@ -302,6 +377,9 @@ function walletFromBox(recovery: RecoveryKeyPair, box: { walletId: string; epoch
   const bad = (why: string, cause?: unknown) =>
     new WalletError("signing-failed", `the recovered box of ${box.walletId} ${why}`, {}, { cause });
   const { id, name, scheme: s, publicKey, share, index, threshold, members, epoch } = content;
+  // Boxes sealed before their sealer pinned recovery keys name none.
+  const recoveryKeys = content.recoveryKeys === undefined ? {} : recoveryKeyMap(content.recoveryKeys);
+  if (recoveryKeys === undefined) throw bad("names malformed recovery keys");
   if (id !== box.walletId || epoch !== box.epoch) throw bad("is for another wallet or epoch");
   if (typeof name !== "string" || typeof publicKey !== "string" || typeof share !== "string") throw bad("is malformed");
   if (typeof s !== "string" || !isSchemeName(s) || members !== null || index !== 0 || threshold !== 2)
@@ -314,7 +392,69 @@ function walletFromBox(recovery: RecoveryKeyPair, box: { walletId: string; epoch
     if (e instanceof WalletError) throw e;
     throw bad(`holds no share: ${(e as Error).message}`, e);
   }
-  return { id, name, scheme: s, publicKey, share, index: 0, threshold: 2, members: null, epoch };
+  return {
+    wallet: { id, name, scheme: s, publicKey, share, index: 0, threshold: 2, members: null, epoch },
+    recoveryKeys,
+  };
+}
+
+/**
+ * The recovery keys every opened box names alike. Anyone can seal to a recovery public key, so the
+ * provider could add a box of a wallet it made up; its keys are taken only where the boxes of the
+ * real wallets, which only their share's holder made, name them too.
+ */
+function sharedKeys(opened: readonly { recoveryKeys: Record<string, string> }[]): Record<string, string> {
+  const [first, ...others] = opened.map((o) => o.recoveryKeys);
+  return Object.fromEntries(
+    Object.entries(first ?? {}).filter(([id, key]) => others.every((keys) => keys[id] === key)),
+  );
+}
+
+/** An enrollment the provider says this device may recover with. */
+interface RecoverableEnrollment {
+  id: string;
+  kind: "owner" | "heir";
+  email: string;
+  helper: unknown;
+}
+
+/** The provider's enrollments open to this device, strictly: their ids and emails go into each guess. */
+function readRecoverable(enrollments: unknown): RecoverableEnrollment[] {
+  const bad = (why: string) => new WalletError("provider-refused", `the provider's list of enrollments ${why}`);
+  if (!Array.isArray(enrollments)) throw bad("is not a list");
+  return enrollments.map((e: unknown) => {
+    if (typeof e !== "object" || e === null) throw bad("holds something that is not an enrollment");
+    const { id, kind, email, helper } = e as Record<string, unknown>;
+    if (typeof id !== "string" || !UUID.test(id)) throw bad("names an enrollment whose id is not a UUID");
+    if (kind !== "owner" && kind !== "heir") throw bad(`names enrollment ${id} of no known kind`);
+    // Printable, one line, with an @: it is mixed into the guess and shown.
+    if (typeof email !== "string" || email.length > 320 || !/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u.test(email))
+      throw bad(`names enrollment ${id} for an email that is not one`);
+    return { id, kind, email, helper };
+  });
+}
+
+/** The provider's answer to a claim, strictly: its boxes are opened, its hold shown. */
+function readClaim(claimed: unknown): Omit<Recovered, "kind" | "wallets"> & {
+  boxes: { walletId: string; epoch: number; box: string }[];
+} {
+  const bad = () => new WalletError("provider-refused", "the provider's answer to the recovery claim is malformed");
+  if (typeof claimed !== "object" || claimed === null) throw bad();
+  const { boxes, recoveryId, holdUntil } = claimed as Record<string, unknown>;
+  if (!Array.isArray(boxes)) throw bad();
+  const optionalString = (v: unknown) => v === null || (typeof v === "string" && !/\p{Cc}/u.test(v));
+  if (!optionalString(recoveryId) || !optionalString(holdUntil)) throw bad();
+  for (const b of boxes as unknown[]) {
+    const { walletId, epoch, box } = (typeof b === "object" && b !== null ? b : {}) as Record<string, unknown>;
+    if (typeof walletId !== "string" || !UUID.test(walletId) || !Number.isSafeInteger(epoch) || (epoch as number) < 0)
+      throw bad();
+    if (typeof box !== "string" || box.length % 2 !== 0 || !/^[0-9a-f]+$/.test(box)) throw bad();
+  }
+  return {
+    boxes: boxes as { walletId: string; epoch: number; box: string }[],
+    recoveryId: recoveryId as string | null,
+    holdUntil: holdUntil as string | null,
+  };
 }
 
 export interface Recovered {
@@ -325,8 +465,8 @@ export interface Recovered {
 }
 
 /** `value`, from the provider, as `bytes` bytes of lower-case hex. */
-function providerHex(value: string, bytes: number, what: string): Uint8Array {
-  if (value.length !== bytes * 2 || !/^[0-9a-f]*$/.test(value))
+function providerHex(value: unknown, bytes: number, what: string): Uint8Array {
+  if (typeof value !== "string" || value.length !== bytes * 2 || !/^[0-9a-f]*$/.test(value))
     throw new WalletError("provider-refused", `the provider's ${what} is not ${bytes} bytes of hex`);
   return hexToBytes(value);
 }
@@ -343,8 +483,9 @@ const tooFewAnswers = (threshold: number, failures: string[]) =>
  * k·B from the operators' answers: each must be for the enrollment's OPRF public key `oprfKey`
  * (commitments[0]) with a proof that verifies. Among those, only answers for identical
  * commitments combine (an operator could make up commitments its own answer verifies against),
- * so the largest such group gives `threshold` of its answers. Every operator left out is said
- * through `progress`.
+ * so the largest such group gives `threshold` of its answers. When no group has `threshold`,
+ * which side lies is unknown and every group's operators are named. Every operator left out is
+ * said through `progress`.
  */
 function combineAnswers(
   link: FaceLink,
@@ -364,6 +505,13 @@ function combineAnswers(
       continue;
     }
     const { partial, commitments } = answer.value;
+    // A t-of-n sharing has exactly t commitments: others describe another sharing than the one pinned.
+    if (commitments.length !== threshold) {
+      failures.push(
+        `recovery operator ${operator.url} answered with ${commitments.length} commitments, not the ${threshold} of the threshold`,
+      );
+      continue;
+    }
     const commitmentsHex = commitments.map(bytesToHex);
     if (commitmentsHex[0] !== bytesToHex(oprfKey) || !verifyPartial(commitments, blinded, partial)) {
       failures.push(`recovery operator ${operator.url} answered a wrong evaluation`);
@@ -372,11 +520,22 @@ function combineAnswers(
     const group = commitmentsHex.join("");
     groups.set(group, [...(groups.get(group) ?? []), { operator, partial }]);
   }
-  const [largest, ...others] = [...groups.values()].sort((a, b) => b.length - a.length);
+  const ranked = [...groups.values()].sort((a, b) => b.length - a.length);
+  const [largest, ...others] = ranked;
+  if (largest === undefined || largest.length < threshold) {
+    // No group is the majority to measure the others by: which side lies is unknown, so all are named.
+    if (ranked.length > 1)
+      failures.push(
+        `the recovery operators' answers disagree (${ranked
+          .map((group) => group.map(({ operator }) => operator.url).join(" and "))
+          .join(" against ")} answered for different commitments)`,
+      );
+    for (const failure of failures) link.progress(failure);
+    throw tooFewAnswers(threshold, failures);
+  }
   for (const { operator } of others.flat())
     failures.push(`recovery operator ${operator.url} answered for commitments the other operators do not share`);
   for (const failure of failures) link.progress(failure);
-  if (largest === undefined || largest.length < threshold) throw tooFewAnswers(threshold, failures);
   return combinePartials(
     threshold,
     largest.slice(0, threshold).map((a) => a.partial),
@@ -390,7 +549,7 @@ function combineAnswers(
  */
 async function guess(
   link: FaceLink,
-  enrollment: { id: string; email: string },
+  enrollment: RecoverableEnrollment,
   secret: Uint8Array,
   accepted: { operators: PinnedOperators; ticketKey: Uint8Array },
 ): Promise<RecoveryKeyPair | undefined> {
@@ -421,11 +580,16 @@ async function guess(
     operators.operators.map((o) => askEvaluation(o, enrollment.id, answer.ticket, blind.blinded)),
   );
   const combined = combineAnswers(link, operators, oprfKey, blind.blinded, answers);
+  let wrapKey: Uint8Array | undefined;
   try {
-    return unwrapRecoveryKey(faceWrapKey(blind, combined), enrollment.id, recoveryKey, wrappedKey, oprfKey);
+    wrapKey = faceWrapKey(blind, combined);
+    return unwrapRecoveryKey(wrapKey, enrollment.id, recoveryKey, wrappedKey, oprfKey);
   } catch (e) {
     if (e instanceof RecoveryBoxError) return undefined;
     throw e;
+  } finally {
+    combined.fill(0);
+    wrapKey?.fill(0);
   }
 }
 
@@ -442,7 +606,8 @@ export async function recoverWithFace(
   operators?: readonly RecoveryOperator[],
 ): Promise<Recovered> {
   const listed = await link.client.request(endpoints.recoverableEnrollments);
-  if (listed.enrollments.length === 0)
+  const enrollments = readRecoverable(listed.enrollments);
+  if (enrollments.length === 0)
     throw new WalletError(
       "provider-refused",
       "no face enrollment is open to this device: was a face enrolled for this email (or, for an heir, has the owner's inactivity passed)?",
@@ -464,7 +629,7 @@ export async function recoverWithFace(
   if (!live.live)
     throw new WalletError("liveness", `liveness: the frames do not ${describeChallenge(challenge)} (${live.reason})`);
   let accepted: Awaited<ReturnType<typeof operatorsOf>> | undefined;
-  for (const enrollment of listed.enrollments) {
+  for (const enrollment of enrollments) {
     let secret: Uint8Array;
     try {
       secret = reproduceFace(face, parseHelperData(enrollment.helper)).secret;
@@ -478,16 +643,24 @@ export async function recoverWithFace(
     }
     const recovery = await guess(link, enrollment, secret, accepted);
     if (recovery === undefined) continue;
-    const claimed = await link.client.request(endpoints.claimRecovery, {
-      params: { id: enrollment.id },
-      body: { signature: bytesToHex(signRecoveryClaim(recovery, enrollment.id, link.deviceId)) },
-    });
-    return {
-      kind: enrollment.kind,
-      wallets: claimed.boxes.map((b) => walletFromBox(recovery, b)),
-      recoveryId: claimed.recoveryId,
-      holdUntil: claimed.holdUntil,
-    };
+    try {
+      const claimed = readClaim(
+        await link.client.request(endpoints.claimRecovery, {
+          params: { id: enrollment.id },
+          body: { signature: bytesToHex(signRecoveryClaim(recovery, enrollment.id, link.deviceId)) },
+        }),
+      );
+      const opened = claimed.boxes.map((b) => walletFromBox(recovery, b));
+      await link.pinRecoveryKeys({ ...sharedKeys(opened), [enrollment.id]: bytesToHex(recovery.publicKey) });
+      return {
+        kind: enrollment.kind,
+        wallets: opened.map((o) => o.wallet),
+        recoveryId: claimed.recoveryId,
+        holdUntil: claimed.holdUntil,
+      };
+    } finally {
+      recovery.secretKey.fill(0);
+    }
   }
   throw new WalletError("no-match", "this face does not match any enrollment open to this device");
 }
@@ -506,6 +679,11 @@ export function faceLink(device: Device): FaceLink {
     pinOperators: (operators) =>
       device.save((s) => {
         if (s.provider !== null) s.provider.recoveryOperators = operators;
+      }),
+    pinnedRecoveryKeys: () => device.state.provider?.recoveryKeys ?? {},
+    pinRecoveryKeys: (keys) =>
+      device.save((s) => {
+        if (s.provider !== null) s.provider.recoveryKeys = { ...s.provider.recoveryKeys, ...keys };
       }),
   };
 }

@@ -31,7 +31,14 @@ function hexOf(value: unknown, bytes: number): Uint8Array | undefined {
     : undefined;
 }
 
-/** `url` as operators are compared and called: http(s), no credentials, query or fragment, no trailing slash. */
+/** Hosts plain http is allowed to: this machine only, where no one between can read or change it. */
+const isLoopback = (hostname: string) =>
+  hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+
+/**
+ * `url` as operators are compared and called: https (http on loopback only, as the provider
+ * allows), no credentials, query or fragment, no trailing slash.
+ */
 function operatorUrl(url: unknown): string | undefined {
   if (typeof url !== "string") return undefined;
   let parsed: URL;
@@ -40,7 +47,7 @@ function operatorUrl(url: unknown): string | undefined {
   } catch {
     return undefined;
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return undefined;
+  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && isLoopback(parsed.hostname))) return undefined;
   if (parsed.username !== "" || parsed.password !== "" || parsed.search !== "" || parsed.hash !== "") return undefined;
   return `${parsed.origin}${parsed.pathname.replace(/\/+$/, "")}`;
 }
@@ -137,6 +144,13 @@ export function chooseOperators(
   explicit?: readonly RecoveryOperator[],
 ): PinnedOperators {
   if (explicit !== undefined) {
+    // Accepting new operators is not accepting that fewer of them suffice to test face guesses.
+    if (pinned !== undefined && listed.threshold < pinned.threshold)
+      throw new WalletError(
+        "operators-changed",
+        `the provider names the recovery operators ${described(listed)}: a threshold below the ${pinned.threshold} this device pinned is not accepted`,
+        { parameter: "operators" },
+      );
     if (!sameOperators(explicit, listed.operators))
       throw new WalletError(
         "operators-changed",
@@ -188,14 +202,17 @@ async function call(operator: RecoveryOperator, method: string, path: string, bo
       });
     return parsed;
   }
-  const code = isRecord(parsed) && typeof parsed.error === "string" ? parsed.error.slice(0, 64) : "error";
-  const message = isRecord(parsed) && typeof parsed.message === "string" ? parsed.message : "";
+  const code = isRecord(parsed) && typeof parsed.error === "string" ? printable(parsed.error.slice(0, 64)) : "error";
+  const message = isRecord(parsed) && typeof parsed.message === "string" ? printable(parsed.message) : "";
   throw new WalletError(
     "operator",
     `recovery operator ${operator.url} refused (${response.status} ${code}${message ? `: ${message.slice(0, SHOWN_MESSAGE_CHARS)}` : ""})`,
     { operator: operator.url, status: response.status, operatorError: code },
   );
 }
+
+/** Another party's text with its control characters (which could rewrite a terminal) made spaces. */
+const printable = (text: string) => text.replace(/\p{Cc}/gu, " ");
 
 const wrongAnswer = (operator: RecoveryOperator, what: string) =>
   new WalletError("operator", `recovery operator ${operator.url} answered ${what}`, { operator: operator.url });

@@ -135,6 +135,12 @@ export interface DeviceState {
      * provider named them: a later different list is refused unless given explicitly.
      */
     recoveryOperators?: PinnedOperators;
+    /**
+     * The face enrollments whose recovery keys (hex, by enrollment id) this device seals its
+     * shares to: those it enrolled, and on a recovered device the one it recovered with and those
+     * its recovered boxes named. The provider listing another is refused, or it could open a box.
+     */
+    recoveryKeys?: Record<string, string>;
   } | null;
   wallets: StoredWallet[];
   pending: PendingRequest[];

@@ -8,8 +8,10 @@
  * challenge, get nothing and spend no guess. An operator that is down or answers wrongly is
  * named and the others recover; two that answer wrongly stop the recovery. A device refuses
  * operators the provider swaps in after it pinned its list, unless given them, and an operator
- * whose key is not the listed one. An heir is added, listed and vetoed.
+ * whose key is not the listed one. An heir is added, listed and vetoed. A device seals its share
+ * only to the recovery keys it enrolled or recovered with, whatever enrollments the provider lists.
  */
+import { randomUUID } from "node:crypto";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -287,6 +289,25 @@ describe("keyshard face recovery", () => {
     }
   });
 
+  it("when no group of answers reaches the threshold, every operator of every group is named", async () => {
+    const [forger, honest, down] = proxies as [LyingOperator, LyingOperator, LyingOperator];
+    forger.fault = "forged-commitments";
+    down.fault = "down";
+    try {
+      const amy = await amyRecovers();
+      expect(amy.run.code).toBe(1);
+      expect(amy.run.json.error).toBe("operators");
+      // One against one: which is lying is unknown, so both are named, not only the honest one.
+      expect(amy.run.json.message).toMatch(/answers disagree/);
+      expect(amy.run.json.message).toContain(forger.url);
+      expect(amy.run.json.message).toContain(honest.url);
+      expect(amy.run.json.message).toContain(`recovery operator ${down.url} is unreachable`);
+    } finally {
+      forger.fault = undefined;
+      down.fault = undefined;
+    }
+  });
+
   describe("a provider that names other operators", () => {
     /** Bob's device talks to the provider through a proxy that can rewrite its list of operators. */
     let relay: LyingRelay;
@@ -329,7 +350,7 @@ describe("keyshard face recovery", () => {
     });
 
     /** The ticket in `reply`, changed by `change` and signed again by the provider's key. */
-    const resigned = (change: Record<string, string>) => (reply: Record<string, unknown>) => {
+    const resigned = (change: Record<string, unknown>) => (reply: Record<string, unknown>) => {
       const { payload } = reply.ticket as { payload: string };
       const ticket = JSON.parse(new TextDecoder().decode(hexToBytes(payload)));
       const { secretKey } = providerTicketKeys(new MasterKey(hexToBytes(MASTER_KEY_HEX)));
@@ -361,6 +382,22 @@ describe("keyshard face recovery", () => {
       expect(other.run.stderr).not.toMatch(/asking the recovery operators/);
     });
 
+    it("a malformed field in the provider's list of enrollments is refused, not tripped over", async () => {
+      relay.lie(
+        (method, path) => method === "GET" && path === "/v1/recovery/enrollments",
+        (reply) => {
+          const [first] = reply.enrollments as Record<string, unknown>[];
+          (first as Record<string, unknown>).email = `${EMAIL}\nbcc: penny@example.com`;
+        },
+      );
+      const amy = await amyRecovers(relay.url);
+      expect(amy.run.code).toBe(1);
+      expect(amy.run.json).toMatchObject({
+        error: "provider-refused",
+        message: expect.stringMatching(/for an email that is not one/),
+      });
+    });
+
     it("operators the provider swaps in after the device pinned its list are refused unless given", async () => {
       const kept = operators.operators.slice(0, 2).map((o, i) => `${proxies[i]?.url}#${o.key}`);
       const twoOfTwo = (reply: Record<string, unknown>) => {
@@ -372,9 +409,53 @@ describe("keyshard face recovery", () => {
       expect(refused.json.error).toBe("operators-changed");
       expect(refused.json.message).toMatch(/now names other recovery operators .* pass them explicitly in --operators/);
       relay.lie(listing, twoOfTwo);
+      // The ticket must name the accepted set too, or the operators would act on another one.
+      const starting = (method: string, path: string) => method === "POST" && path === "/v1/recovery/enrollments";
+      const unticketed = await enroll("--operators", kept.join(","));
+      expect(unticketed.json).toMatchObject({
+        error: "provider-refused",
+        message: expect.stringMatching(/^the provider's ticket names another operators/),
+      });
+      relay.lie(listing, twoOfTwo);
+      relay.lie(starting, resigned({ operators: operators.operators.slice(0, 2).map((o) => o.key) }));
       expect((await enroll("--operators", kept.join(","))).code).toBe(0);
       // The new list is pinned now: the provider's full list is the other one.
       expect((await enroll()).json.error).toBe("operators-changed");
+    });
+
+    it("a recovery key the provider lists as an enrollment of the account gets no share sealed to it", async () => {
+      const seals = () => relay.requests.filter((r) => r.method === "PUT" && /\/recovery-boxes$/.test(r.path)).length;
+      const keys = (method: string, path: string) => method === "GET" && path === "/v1/recovery/keys";
+      await bob.ok(["wallet", "create", "--name", "savings", "--scheme", "frost-ed25519"]);
+      // Sealed at creation to the enrollments bob made.
+      expect(seals()).toBe(1);
+      const planted = randomUUID();
+      relay.lie(keys, (reply) => {
+        (reply.enrollments as unknown[]).push({
+          id: planted,
+          kind: "heir",
+          status: "active",
+          recoveryKey: "ab".repeat(32),
+          createdAt: new Date().toISOString(),
+        });
+      });
+      const refused = await bob.run(["refresh", "--wallet", "savings", "--json"]);
+      expect(refused.code).toBe(1);
+      expect(refused.json).toMatchObject({ error: "provider-refused", message: expect.stringContaining(planted) });
+      // One of bob's own enrollments, listed with the provider's key instead of the one bob made.
+      relay.lie(keys, (reply) => {
+        (reply.enrollments as { recoveryKey: string }[])[0] = {
+          ...(reply.enrollments as { recoveryKey: string }[])[0],
+          recoveryKey: "ab".repeat(32),
+        } as { recoveryKey: string };
+      });
+      const swapped = await bob.run(["refresh", "--wallet", "savings", "--json"]);
+      expect(swapped.code).toBe(1);
+      expect(swapped.json.error).toBe("provider-refused");
+      expect(seals()).toBe(1);
+      // Listed truly, the share is sealed again.
+      await bob.ok(["refresh", "--wallet", "savings"]);
+      expect(seals()).toBe(2);
     });
   });
 });

@@ -8,7 +8,7 @@ import { WalletError } from "../src/errors.js";
 import { chooseOperators, parseOperatorList, readOperatorListing } from "../src/recovery-operators.js";
 
 const key = (n: number) => n.toString(16).padStart(2, "0").repeat(32);
-const operator = (index: number) => ({ index, url: `http://operator-${index}.example:8080`, key: key(index) });
+const operator = (index: number) => ({ index, url: `https://operator-${index}.example:8443`, key: key(index) });
 const listing = (changes: Record<string, unknown> = {}) => ({
   threshold: 2,
   operators: [operator(1), operator(2), operator(3)],
@@ -29,7 +29,7 @@ function refusal(work: () => unknown): WalletError {
 describe("the provider's list of recovery operators", () => {
   it("is read with its ticket key, ordered by index, urls without a trailing slash", () => {
     const read = readOperatorListing(
-      listing({ operators: [operator(3), { ...operator(1), url: "http://operator-1.example:8080/" }, operator(2)] }),
+      listing({ operators: [operator(3), { ...operator(1), url: "https://operator-1.example:8443/" }, operator(2)] }),
     );
     expect(read.operators).toEqual([operator(1), operator(2), operator(3)]);
     expect(read.threshold).toBe(2);
@@ -60,6 +60,18 @@ describe("the provider's list of recovery operators", () => {
       );
   });
 
+  it("takes plain http on loopback only, where no one between can read the shares sealed to it", () => {
+    for (const url of ["http://127.0.0.1:9000", "http://127.8.0.1", "http://[::1]:9000", "http://localhost:9000"])
+      expect(
+        readOperatorListing(listing({ operators: [{ ...operator(1), url }, operator(2), operator(3)] })).operators,
+      ).toContainEqual({ ...operator(1), url });
+    for (const url of ["http://operator-1.example", "http://10.0.0.1", "http://128.0.0.1", "http://[::2]"])
+      expect(
+        refusal(() => readOperatorListing(listing({ operators: [{ ...operator(1), url }, operator(2), operator(3)] })))
+          .code,
+      ).toBe("operator");
+  });
+
   it("with no operators, says the provider cannot enroll a face", () => {
     expect(refusal(() => readOperatorListing(listing({ operators: [] }))).code).toBe("provider-refused");
   });
@@ -81,6 +93,17 @@ describe("the operators a device uses", () => {
     expect(chooseOperators(listed, pinned, [operator(1), operator(2), operator(3)])).toBe(listed);
     // Given, they must be the provider's: the device cannot enroll at operators the provider does not name.
     expect(refusal(() => chooseOperators(listed, pinned, pinned.operators)).code).toBe("operators-changed");
+  });
+
+  it("given, are still refused when fewer of them would suffice than the pinned threshold", () => {
+    const threeOfFour = { threshold: 3, operators: [operator(1), operator(2), operator(3), operator(4)] };
+    const e = refusal(() => chooseOperators(listed, threeOfFour, listed.operators));
+    expect(e.code).toBe("operators-changed");
+    expect(e.message).toMatch(/threshold below the 3 this device pinned/);
+    // A higher threshold is no loss.
+    const twoOfTwo = { threshold: 2, operators: [operator(1), operator(2)] };
+    const raised = { threshold: 3, operators: listed.operators };
+    expect(chooseOperators(raised, twoOfTwo, listed.operators)).toBe(raised);
   });
 
   it("given as url#key, comma-separated, index by place; anything else names `operators`", () => {
