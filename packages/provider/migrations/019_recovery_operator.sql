@@ -36,3 +36,4 @@ CREATE TABLE operator_used_tickets (
   enrollment_id uuid NOT NULL,
   used_ms bigint NOT NULL
 );
+CREATE INDEX operator_used_tickets_age ON operator_used_tickets (used_ms);

@@ -471,6 +471,8 @@ describe("recovery operators", () => {
       ticket(of, recovering(blinded), { expiresMs: ops.now() + 60_000 }),
     );
     expect(nextDay.status).toBe(200);
+    // Tickets too old to be accepted again are forgotten: operator 1 remembers only today's.
+    expect(await db.query("SELECT used_ms FROM operator_used_tickets")).toHaveLength(1);
     // Every attempt was mailed, the refused one too: three evaluations and a refusal at operator 1,
     // one at operator 2, one the next day.
     const deadline = Date.now() + 20_000;

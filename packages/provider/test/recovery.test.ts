@@ -32,7 +32,7 @@ import {
 } from "@keyshard/recovery";
 import { ed25519, ristretto255, ristretto255_oprf } from "@noble/curves/ed25519.js";
 import { bytesToNumberLE, numberToBytesLE } from "@noble/curves/utils.js";
-import { bytesToHex, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex, hexToBytes, randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MasterKey, parseRecoveryOperators, providerTicketKeys, RecoveryOperatorsError } from "../src/index.js";
 import { sweepHeirNotices } from "../src/recovery/heirs.js";
@@ -587,6 +587,12 @@ describe("face recovery without operators, and the operator settings", () => {
       expect(started.status).toBe(409);
       expect(started.body.error).toBe("no-recovery-operators");
       expect(await provider.context.db.query("SELECT 1 FROM face_enrollments")).toEqual([]);
+      // Nor does it count, or mail, a guess no operator could answer.
+      const ticket = await phone.request("POST", `/v1/recovery/enrollments/${randomUUID()}/tickets`, {
+        blinded: bytesToHex(ristretto255.Point.BASE.toBytes()),
+      });
+      expect(ticket.status).toBe(409);
+      expect(ticket.body.error).toBe("no-recovery-operators");
     } finally {
       await provider.stop();
     }
@@ -710,7 +716,7 @@ describe("enrollments made when the provider held the OPRF key", () => {
       await db.query("ALTER TABLE face_enrollments DROP COLUMN oprf_key");
       await db.query("DELETE FROM schema_migrations WHERE name = '020_face_operators.sql'");
       // …with an active enrollment, a replaced one and a started one, made the old way.
-      const ids = { active: randomUUID(), replaced: randomUUID(), pending: randomUUID() };
+      const ids = { active: randomUUID(), replaced: randomUUID(), pending: randomUUID(), waiting: randomUUID() };
       for (const [status, id] of Object.entries(ids))
         await db.query(
           `INSERT INTO face_enrollments (id, account_id, kind, email, helper, wrapped_key, recovery_key, auth_key, status, created_by, created_ms)
@@ -721,6 +727,14 @@ describe("enrollments made when the provider held the OPRF key", () => {
         "INSERT INTO recovery_boxes (enrollment_id, wallet_id, epoch, box, updated_ms) VALUES ($1, $2, 0, $3, 1)",
         [ids.active, wallet.walletId, Uint8Array.of(1, 2, 3)],
       );
+      // The waiting one's guarded change is still running.
+      const change = randomUUID();
+      await db.query(
+        `INSERT INTO account_changes (id, account_id, kind, subject, summary, requested_by, requested_ms, effective_ms, status, cancel_mac)
+           VALUES ($1, $2, 'owner-enrollment', $3, 'a face enrollment', $4, 1, 2, 'pending', $5)`,
+        [change, accountId, ids.waiting, phone.id, randomBytes(32)],
+      );
+      const mailsBefore = (await db.query("SELECT 1 FROM outbox WHERE recipient = 'old@example.com'")).length;
 
       const migrated = await openDatabase({ postgresUrl: provider.databaseUrl as string });
       try {
@@ -735,7 +749,17 @@ describe("enrollments made when the provider held the OPRF key", () => {
           [ids.active]: "retired",
           [ids.replaced]: "replaced",
           [ids.pending]: "retired",
+          [ids.waiting]: "retired",
         });
+        // Its change ends cancelled rather than "taking effect", and the owner is told, once.
+        expect(await migrated.query("SELECT status, finished_by FROM account_changes WHERE id = $1", [change])).toEqual(
+          [{ status: "cancelled", finished_by: "provider" }],
+        );
+        const mails = await migrated.query<{ subject: string; body: string }>(
+          "SELECT subject, body FROM outbox WHERE recipient = 'old@example.com' ORDER BY id",
+        );
+        expect(mails.length).toBe(mailsBefore + 1);
+        expect(mails.at(-1)?.body).toMatch(/Enroll your face again/);
         // The provider could test face guesses against any of them with its old key: what it would
         // test them with is gone from every one, live or not.
         for (const row of rows) expect(row).toMatchObject({ helper: "", wrapped_key: null, auth_key: null });

@@ -14,13 +14,14 @@ import { bytesToNumberLE, numberToBytesLE } from "@noble/curves/utils.js";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { concatBytes, randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 
-export const Point = ristretto255.Point;
+// Typed by reference to noble's own declarations, which the emitted declarations can name.
+export const Point: typeof ristretto255.Point = ristretto255.Point;
 export type Point = InstanceType<typeof ristretto255.Point>;
-export const Fn = Point.Fn;
+export const Fn: typeof ristretto255.Point.Fn = Point.Fn;
 
-export const SCALAR_BYTES = 32;
+const SCALAR_BYTES = 32;
 export const ELEMENT_BYTES = 32;
-export const PROOF_BYTES = 2 * SCALAR_BYTES;
+const PROOF_BYTES = 2 * SCALAR_BYTES;
 
 /** RFC 9497 §3.1 contextString of the VOPRF mode (0x01) of ristretto255-SHA512. */
 const CONTEXT = "OPRFV1-\x01-ristretto255-SHA512";

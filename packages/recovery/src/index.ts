@@ -55,6 +55,7 @@ export {
   readTicket,
   type SignedTicket,
   signTicket,
+  TICKET_CLOCK_SKEW_MS,
   TICKET_LIFETIME_MS,
   TicketError,
   type TicketPurpose,

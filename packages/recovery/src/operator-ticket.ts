@@ -69,7 +69,7 @@ export const TICKET_LIFETIME_MS = 10 * 60_000;
 /** The most operators an enroll ticket names. */
 export const MAX_TICKET_OPERATORS = 16;
 /** How far ahead of a reader's clock the signer's may run before a ticket looks too long-lived. */
-const CLOCK_SKEW_MS = 2 * 60_000;
+export const TICKET_CLOCK_SKEW_MS = 2 * 60_000;
 const DOMAIN = utf8ToBytes("keyshard-operator-ticket-v1\n");
 /** The longest payload: an enroll ticket naming 16 operators and a 254-character email fits. */
 export const MAX_TICKET_PAYLOAD_BYTES = 2048;
@@ -212,7 +212,7 @@ export function readTicket(signed: unknown, ticketKey: Uint8Array, nowMs: number
   checkTicket(ticket);
   if (canonicalPayload(ticket) !== json) throw new TicketError("a ticket's payload is not in its canonical encoding");
   if (ticket.expiresMs <= nowMs) throw new TicketError("the ticket has expired");
-  if (ticket.expiresMs > nowMs + TICKET_LIFETIME_MS + CLOCK_SKEW_MS)
+  if (ticket.expiresMs > nowMs + TICKET_LIFETIME_MS + TICKET_CLOCK_SKEW_MS)
     throw new TicketError("the ticket claims to live longer than a ticket lives");
   return ticketFields(ticket);
 }

@@ -40,29 +40,29 @@ const Indices = Type.Array(Index, { minItems: 2, maxItems: MAX_INDEX });
 const Commitments = Type.Array(Point, { minItems: 2, maxItems: MAX_INDEX });
 
 /** The provider's ticket as it signed it; `readTicket` decodes the payload strictly. */
-export const SignedTicket = strict({
+const SignedTicket = strict({
   payload: Type.String({ pattern: "^([0-9a-f]{2})+$", maxLength: 2 * MAX_TICKET_PAYLOAD_BYTES }),
   signature: Hex(64),
 });
 
-export const OperatorInfo = strict({
+const OperatorInfo = strict({
   name: Type.String(),
   key: Hex(32),
   ticketKey: Hex(32),
   attemptsPerDay: Type.Integer(),
 });
 
-export const RegisterShareBody = strict({
+const RegisterShareBody = strict({
   ticket: SignedTicket,
   index: Index,
   threshold: Threshold,
   commitments: Commitments,
   sealedShare: SealedScalar,
 });
-export const RegisteredShare = strict({ enrollment: Type.String(), index: Type.Integer(), publicShare: Point });
+const RegisteredShare = strict({ enrollment: Type.String(), index: Type.Integer(), publicShare: Point });
 
-export const EvaluationBody = strict({ ticket: SignedTicket, blinded: Point });
-export const Evaluation = strict({
+const EvaluationBody = strict({ ticket: SignedTicket, blinded: Point });
+const Evaluation = strict({
   index: Type.Integer(),
   evaluated: Point,
   proof: Hex(64),
@@ -70,7 +70,7 @@ export const Evaluation = strict({
   attemptsLeft: Type.Integer(),
 });
 
-export const DealBody = strict({
+const DealBody = strict({
   helpers: Indices,
   threshold: Threshold,
   recipients: Type.Array(strict({ index: Index, key: Hex(32) }), { minItems: 2, maxItems: MAX_INDEX }),
@@ -83,8 +83,8 @@ const EnrollmentDealingSchema = strict({
   commitments: Commitments,
   boxes: Type.Array(strict({ index: Index, box: SealedScalar }), { maxItems: MAX_INDEX }),
 });
-export const Dealing = strict({ index: Type.Integer(), dealings: Type.Array(EnrollmentDealingSchema) });
-export const AcceptBody = strict({
+const Dealing = strict({ index: Type.Integer(), dealings: Type.Array(EnrollmentDealingSchema) });
+const AcceptBody = strict({
   index: Index,
   helpers: Indices,
   threshold: Threshold,
@@ -93,7 +93,7 @@ export const AcceptBody = strict({
     maxItems: MAX_INDEX,
   }),
 });
-export const Accepted = strict({ accepted: Type.Integer() });
+const Accepted = strict({ accepted: Type.Integer() });
 export const Retired = strict({ retired: Type.Integer() });
 
 type DealingWire = Static<typeof EnrollmentDealingSchema>;

@@ -25,11 +25,11 @@ import {
   ThresholdOprfError,
   TicketError,
 } from "@keyshard/recovery";
-import { ristretto255 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { appendAudit } from "../audit/log.js";
 import { conflict, forbidden, invalid, notFound, ProviderError } from "../errors.js";
+import { requireElement } from "../recovery/element.js";
 import { evaluationsSince, insertOperatorAttempt, useTicket } from "../store/operator-attempts.js";
 import {
   deleteOperatorEnrollments,
@@ -150,7 +150,7 @@ export async function evaluateShare(
   // The provider issued the ticket for one input: another one is another guess, needing its own ticket.
   if (ticket.blinded !== bytesToHex(request.blinded)) throw invalidTicket("the ticket is for another blinded input");
   // Refused before it is counted: a malformed input is no guess.
-  checkBlinded(request.blinded);
+  requireElement(request.blinded, "blinded");
   // A ticket's signature makes its payload its one encoding (readTicket refuses any other).
   const digest = sha256(hexToBytes((request.ticket as { payload: string }).payload));
   const now = ctx.now();
@@ -188,17 +188,6 @@ export async function evaluateShare(
     );
   const partial = evaluatePartial(openShare(ctx, enrollment), enrollment.index, request.blinded);
   return { ...partial, commitments: enrollment.commitments, attemptsLeft: ctx.attemptsPerDay - used };
-}
-
-/** A canonical ristretto255 encoding of a point other than the identity. */
-function checkBlinded(blinded: Uint8Array): void {
-  let point: ReturnType<typeof ristretto255.Point.fromBytes>;
-  try {
-    point = ristretto255.Point.fromBytes(blinded);
-  } catch {
-    throw invalid("blinded is not a ristretto255 point");
-  }
-  if (point.is0()) throw invalid("blinded is the identity point");
 }
 
 function attemptMail(

@@ -36,7 +36,7 @@ import {
   type SignedTicket,
   verifyRecoveryClaim,
 } from "@keyshard/recovery";
-import { ed25519, ristretto255 } from "@noble/curves/ed25519.js";
+import { ed25519 } from "@noble/curves/ed25519.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { cancelChangeOf, defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
 import { requireSecondFactor } from "../account/totp.js";
@@ -81,6 +81,7 @@ import {
 } from "../store/recovery-boxes.js";
 import { activeSince, releaseRecoveryHeldRequests } from "../store/sign-requests.js";
 import { activeHybridWallets, findWallet, lockWallet, transferWalletToHeir } from "../store/wallets.js";
+import { requireElement } from "./element.js";
 import { heirReleased } from "./heirs.js";
 import type { RecoveryOperator } from "./operators.js";
 import { enrollTicket, recoverTicket } from "./tickets.js";
@@ -219,16 +220,6 @@ export interface CompletedEnrollment {
 }
 
 /** A ristretto255 element other than the identity, or a 400 naming `what`. */
-function requireElement(bytes: Uint8Array, what: string): void {
-  let point: InstanceType<typeof ristretto255.Point>;
-  try {
-    point = ristretto255.Point.fromBytes(bytes);
-  } catch {
-    throw invalid(`${what} is not a ristretto255 element`);
-  }
-  if (point.is0()) throw invalid(`${what} is the identity element`);
-}
-
 function checkOprfKey(ctx: ProviderContext, oprfKey: Uint8Array, threshold: number): void {
   // K = identity means k = 0: anyone could compute every face's OPRF output offline.
   requireElement(oprfKey, "oprfKey");
@@ -405,8 +396,9 @@ export async function issueRecoveryTicket(
   id: string,
   blinded: Uint8Array,
 ): Promise<RecoveryTicket> {
-  // Checked before the guess is counted: a malformed request spends nothing. The identity would
-  // make every operator's answer the identity, whatever its share.
+  // Checked before the guess is counted: a malformed request, or one no operator could answer,
+  // spends nothing. The identity would make every operator's answer the identity, whatever its share.
+  requireOperators(ctx);
   requireElement(blinded, "blinded");
   const now = ctx.now();
   // The attempt commits before the ticket is signed, and stays counted whatever happens next.

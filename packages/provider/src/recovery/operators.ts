@@ -7,7 +7,7 @@
  */
 import { MAX_RECOVERY_OPERATORS } from "@keyshard/api";
 
-export const DEFAULT_RECOVERY_THRESHOLD = 2;
+const DEFAULT_RECOVERY_THRESHOLD = 2;
 
 /** An operator as configured: its base URL and its X25519 public key (64 hex digits). */
 export interface RecoveryOperatorSetting {

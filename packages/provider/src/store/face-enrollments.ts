@@ -50,7 +50,7 @@ export async function insertEnrollment(
     id: string;
     accountId: string;
     kind: "owner" | "heir";
-    /** The email bound into the OPRF input, and that the recovery operators mail. */
+    /** The email bound into the OPRF input: an heir's own for an heir enrollment (the operators mail the owner). */
     email: string;
     /** Canonical JSON of the helper data. */
     helper: string;
