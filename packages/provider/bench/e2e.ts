@@ -7,6 +7,7 @@
  * and the provider's memory: the most it held during that load (sampled VmRSS) and its lifetime
  * peak (VmHWM, which includes start-up: PGlite's initdb alone peaks near 900 MB).
  */
+
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { ethereumSigningDigest } from "@keyshard/chains";
@@ -21,6 +22,7 @@ import {
   spawnProvider,
   startMailbox,
 } from "../test/harness.js";
+import { timeSequential } from "./timing.js";
 
 const CLIENTS = 16;
 const SEQUENTIAL_RUNS = 30;
@@ -102,23 +104,14 @@ async function run(database: "pglite" | "postgres"): Promise<void> {
     let nonce = 0;
     for (let i = 0; i < 3; i++) await sign(url, walletId, share, nonce++);
 
-    const times: number[] = [];
-    for (let i = 0; i < SEQUENTIAL_RUNS; i++) {
-      const t = performance.now();
-      await sign(url, walletId, share, nonce++);
-      times.push(performance.now() - t);
-    }
-    times.sort((a, b) => a - b);
-    const at = (p: number) =>
-      Math.round((times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)] as number) * 10) / 10;
+    const measured = await timeSequential(SEQUENTIAL_RUNS, () => sign(url, walletId, share, nonce++));
     console.log(
       JSON.stringify({
         bench: `provider.hybrid-sign.ecdsa2p.${database}`,
         parties: 2,
         threshold: 2,
         runs: SEQUENTIAL_RUNS,
-        p50_ms: at(50),
-        p95_ms: at(95),
+        ...measured,
       }),
     );
 

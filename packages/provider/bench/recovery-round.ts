@@ -8,8 +8,10 @@
  * Prints one JSON line: p50 and p95 of `RUNS` sequential rounds after a warm-up round. The script
  * builds the bundle the operator processes run first.
  */
+
 import { createWallet, startTestProvider } from "../test/harness.js";
 import { enrollFace, RecoveryCluster, recoverFace, verifiedDevice } from "../test/operator-processes.js";
+import { timeSequential } from "./timing.js";
 
 const RUNS = 30;
 const OPERATORS = 3;
@@ -39,23 +41,14 @@ try {
       if (got.recovery === null || got.bad.length > 0) throw new Error(`a round failed: ${JSON.stringify(got.bad)}`);
     };
     await round();
-    const times: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const t = performance.now();
-      await round();
-      times.push(performance.now() - t);
-    }
-    times.sort((a, b) => a - b);
-    const at = (p: number) =>
-      Math.round((times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)] as number) * 10) / 10;
+    const measured = await timeSequential(RUNS, round);
     console.log(
       JSON.stringify({
         bench: "face.recovery-round",
         operators: OPERATORS,
         threshold: THRESHOLD,
         runs: RUNS,
-        p50_ms: at(50),
-        p95_ms: at(95),
+        ...measured,
       }),
     );
   } finally {

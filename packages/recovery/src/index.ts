@@ -48,6 +48,7 @@ export {
 } from "./liveness-challenge.js";
 export {
   type EnrollTicket,
+  isLoopbackHost,
   MAX_TICKET_OPERATORS,
   MAX_TICKET_PAYLOAD_BYTES,
   type OperatorTicket,

@@ -216,3 +216,10 @@ export function readTicket(signed: unknown, ticketKey: Uint8Array, nowMs: number
     throw new TicketError("the ticket claims to live longer than a ticket lives");
   return ticketFields(ticket);
 }
+
+/**
+ * Whether plain http may reach a recovery operator at `hostname` (a WHATWG URL's): on this machine
+ * only, where no one between can read or replay a ticket. Everywhere else it is https.
+ */
+export const isLoopbackHost = (hostname: string): boolean =>
+  hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);

@@ -60,6 +60,7 @@ import {
   askEvaluation,
   checkOperatorKey,
   chooseOperators,
+  hexOf,
   type OperatorEvaluation,
   readOperatorListing,
   readOperatorSet,
@@ -466,9 +467,10 @@ export interface Recovered {
 
 /** `value`, from the provider, as `bytes` bytes of lower-case hex. */
 function providerHex(value: unknown, bytes: number, what: string): Uint8Array {
-  if (typeof value !== "string" || value.length !== bytes * 2 || !/^[0-9a-f]*$/.test(value))
+  const decoded = hexOf(value, bytes);
+  if (decoded === undefined)
     throw new WalletError("provider-refused", `the provider's ${what} is not ${bytes} bytes of hex`);
-  return hexToBytes(value);
+  return decoded;
 }
 
 /** Failures that leave fewer than `threshold` right answers, as one error listing each. */

@@ -6,7 +6,7 @@
  * decoded strictly; every failure is a `WalletError` naming the operator's url.
  */
 import { MAX_RECOVERY_OPERATORS } from "@keyshard/api";
-import type { PartialEvaluation } from "@keyshard/recovery";
+import { isLoopbackHost, type PartialEvaluation } from "@keyshard/recovery";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { WalletError } from "./errors.js";
 import type { PinnedOperators, RecoveryOperator } from "./state.js";
@@ -25,15 +25,11 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** `value` as `bytes` bytes of lower-case hex, or undefined. */
-function hexOf(value: unknown, bytes: number): Uint8Array | undefined {
+export function hexOf(value: unknown, bytes: number): Uint8Array | undefined {
   return typeof value === "string" && value.length === bytes * 2 && /^[0-9a-f]*$/.test(value)
     ? hexToBytes(value)
     : undefined;
 }
-
-/** Hosts plain http is allowed to: this machine only, where no one between can read or change it. */
-const isLoopback = (hostname: string) =>
-  hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 
 /**
  * `url` as operators are compared and called: https (http on loopback only, as the provider
@@ -47,7 +43,8 @@ function operatorUrl(url: unknown): string | undefined {
   } catch {
     return undefined;
   }
-  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && isLoopback(parsed.hostname))) return undefined;
+  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && isLoopbackHost(parsed.hostname)))
+    return undefined;
   if (parsed.username !== "" || parsed.password !== "" || parsed.search !== "" || parsed.hash !== "") return undefined;
   return `${parsed.origin}${parsed.pathname.replace(/\/+$/, "")}`;
 }

@@ -6,6 +6,7 @@
  * `KEYSHARD_RECOVERY_THRESHOLD`), checked here before anything starts.
  */
 import { MAX_RECOVERY_OPERATORS } from "@keyshard/api";
+import { isLoopbackHost } from "@keyshard/recovery";
 
 const DEFAULT_RECOVERY_THRESHOLD = 2;
 
@@ -34,9 +35,6 @@ export class RecoveryOperatorsError extends Error {
 }
 
 /** 127.0.0.0/8, ::1 or localhost, as `URL` normalises a host name (IPv4 in dotted quads, IPv6 in brackets). */
-const isLoopback = (hostname: string): boolean =>
-  /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname) || hostname === "[::1]" || hostname === "localhost";
-
 function checkUrl(url: string): string {
   let parsed: URL;
   try {
@@ -49,7 +47,7 @@ function checkUrl(url: string): string {
   // Over plain HTTP anyone on the path could swap an operator's answers for a device; a device
   // still pins each operator's key, but a ticket and its guess would travel in the clear. Only a
   // loopback operator (one machine, tests, a local demo) may do without TLS.
-  if (parsed.protocol === "http:" && !isLoopback(parsed.hostname))
+  if (parsed.protocol === "http:" && !isLoopbackHost(parsed.hostname))
     throw new RecoveryOperatorsError(
       `recovery operator ${JSON.stringify(url)} is plain http on a host that is not loopback: use https`,
     );
