@@ -6,7 +6,8 @@
  * keeps the native path only if it agrees with noble.
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { concatBytes, hexToBytes } from "@noble/hashes/utils.js";
+import { equalBytes } from "@noble/curves/utils.js";
+import { bytesToHex, concatBytes, hexToBytes } from "@noble/hashes/utils.js";
 
 interface NodeCrypto {
   createPublicKey(options: { key: Uint8Array; format: "der"; type: "spki" }): object;
@@ -38,7 +39,7 @@ const noble: Ed25519 = {
 };
 
 function cached<K>(cache: Map<string, K>, raw: Uint8Array, make: () => K): K {
-  const id = Buffer.from(raw).toString("base64");
+  const id = bytesToHex(raw);
   let key = cache.get(id);
   if (key === undefined) {
     key = make();
@@ -82,7 +83,7 @@ function agrees(candidate: Ed25519): boolean {
     const forged = signature.slice();
     forged[0] = (forged[0] as number) ^ 1;
     return (
-      Buffer.from(signature).equals(noble.sign(message, secretKey)) &&
+      equalBytes(signature, noble.sign(message, secretKey)) &&
       candidate.verify(signature, message, publicKey) &&
       !candidate.verify(forged, message, publicKey)
     );

@@ -14,6 +14,8 @@ import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import { base64 } from "@scure/base";
+import { CANONICAL_BASE64 } from "./base64.js";
 import { signEd25519, verifyEd25519 } from "./ed25519.js";
 import { type DeviceIdentity, deviceId } from "./identity.js";
 
@@ -43,7 +45,6 @@ export const MAX_ENVELOPE_PLAINTEXT = 1024 * 1024;
 const MAX_ROUND = 1000;
 const HEX32 = /^[0-9a-f]{64}$/;
 const HEX16 = /^[0-9a-f]{32}$/;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function header(e: Pick<Envelope, "sid" | "from" | "to" | "round" | "epk">): Uint8Array {
   return utf8ToBytes(["keyshard-envelope-v1", e.sid, e.from, e.to, String(e.round), e.epk].join("\n"));
@@ -78,7 +79,7 @@ export function sealEnvelope(
   // Each key seals one message, so a fixed nonce is safe.
   const ct = chacha20poly1305(k, new Uint8Array(12), head).encrypt(plaintext);
   const sig = signEd25519(concatBytes(head, ct), sender.secretKey);
-  return { ...partial, ct: Buffer.from(ct).toString("base64"), sig: bytesToHex(sig) };
+  return { ...partial, ct: base64.encode(ct), sig: bytesToHex(sig) };
 }
 
 /** Reads an envelope that came from the network, refusing anything not exactly of its shape. */
@@ -102,7 +103,7 @@ export function parseEnvelope(value: unknown): Envelope {
     HEX32.test(e.epk) &&
     typeof e.ct === "string" &&
     e.ct.length <= ((MAX_ENVELOPE_PLAINTEXT + 16) * 4) / 3 + 4 &&
-    BASE64.test(e.ct) &&
+    CANONICAL_BASE64.test(e.ct) &&
     typeof e.sig === "string" &&
     /^[0-9a-f]{128}$/.test(e.sig);
   if (!ok) throw new EnvelopeError("envelope fields are malformed");
@@ -125,7 +126,7 @@ export function openEnvelope(
   if (e.to !== deviceId(recipient.publicKey)) throw new EnvelopeError("the envelope is for another device");
   if (e.from !== deviceId(senderKey)) throw new EnvelopeError("the envelope is not from the expected device");
   const head = header(e);
-  const ct = new Uint8Array(Buffer.from(e.ct, "base64"));
+  const ct = base64.decode(e.ct);
   if (!verifyEd25519(hexToBytes(e.sig), concatBytes(head, ct), senderKey))
     throw new EnvelopeError("the envelope's signature does not verify");
   const slot = `${e.from}:${e.round}`;

@@ -3,11 +3,12 @@
  * the reply parsed, and a non-2xx status turned into a `ProviderError` carrying the provider's
  * error code and message.
  *
- * Calls go through Node's http and https modules with keep-alive connections: a signing run makes
- * several calls in a row, and global fetch costs several times their CPU per call.
+ * The exchange itself is `#http-send`, chosen by the package's "imports": in Node, its http and
+ * https modules with keep-alive connections (`http-send-node.ts`); in a browser bundle, `fetch`
+ * (`http-send-fetch.ts`). Both answer an `HttpReply`, so what a reply means is decided here once.
  */
-import http from "node:http";
-import https from "node:https";
+import { send } from "#http-send";
+import type { ReplyHeaders } from "./http-reply.js";
 import type { DeviceIdentity } from "./identity.js";
 import { signRequest } from "./request-signature.js";
 
@@ -32,7 +33,7 @@ export async function signedFetch(
   path: string,
   body?: unknown,
   /** Sees every reply's headers, a refusal's too (the CLI warns of a provider in trial mode by one). */
-  onHeaders?: (headers: http.IncomingHttpHeaders) => void,
+  onHeaders?: (headers: ReplyHeaders) => void,
 ): Promise<Record<string, unknown>> {
   const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
   const headers = signRequest(identity, { method, path, body: bytes });
@@ -67,53 +68,4 @@ export async function signedFetch(
       `${method} ${path}: ${response.status} ${String(parsed.message ?? "")}`,
     );
   return parsed;
-}
-
-const REPLY_TIMEOUT_MS = 300_000;
-/** How a write to, or a read from, a connection the server has just closed fails. */
-const CLOSED_ON_REUSE = new Set(["ECONNRESET", "EPIPE"]);
-
-const clients = {
-  "http:": { module: http, agent: new http.Agent({ keepAlive: true }) },
-  "https:": { module: https, agent: new https.Agent({ keepAlive: true }) },
-};
-
-/**
- * One HTTP exchange. A kept-alive connection that the server closed just as it was reused fails
- * before any reply; that request is sent once more, unchanged, on a new connection. Usually the
- * server never saw it; if it did, the same nonce is refused as a replay rather than acted on
- * twice, and the caller learns that the outcome is unknown. Redirects are not followed.
- */
-function send(
-  url: URL,
-  method: string,
-  headers: Record<string, string>,
-  body: Uint8Array,
-  retried = false,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string; retried: boolean }> {
-  const client = clients[url.protocol as keyof typeof clients];
-  if (client === undefined) return Promise.reject(new Error(`unsupported URL scheme ${url.protocol}`));
-  return new Promise((resolve, reject) => {
-    const request = client.module.request(url, { method, headers, agent: client.agent }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () =>
-        resolve({
-          status: response.statusCode ?? 0,
-          headers: response.headers,
-          text: Buffer.concat(chunks).toString("utf8"),
-          retried,
-        }),
-      );
-      response.on("error", reject);
-    });
-    // As global fetch did: a provider that stops answering fails the call instead of hanging it.
-    request.setTimeout(REPLY_TIMEOUT_MS, () => request.destroy(new Error("the provider stopped answering")));
-    request.on("error", (e: NodeJS.ErrnoException) => {
-      if (request.reusedSocket && CLOSED_ON_REUSE.has(e.code ?? "") && !retried)
-        resolve(send(url, method, headers, body, true));
-      else reject(e);
-    });
-    request.end(body);
-  });
 }

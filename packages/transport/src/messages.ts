@@ -3,6 +3,8 @@
  * strict, because these come from another party.
  */
 import type { Msg } from "@keyshard/mpc";
+import { base64 } from "@scure/base";
+import { CANONICAL_BASE64 } from "./base64.js";
 
 export interface WireMessage {
   from: number;
@@ -14,7 +16,7 @@ export interface WireMessage {
 export const MAX_PAYLOAD_BYTES = 512 * 1024;
 
 export function toWire(messages: readonly Msg[]): WireMessage[] {
-  return messages.map((m) => ({ from: m.from, to: m.to, payload: Buffer.from(m.payload).toString("base64") }));
+  return messages.map((m) => ({ from: m.from, to: m.to, payload: base64.encode(m.payload) }));
 }
 
 /** Messages from `from`, each checked to come from it and to go to `to` (or everyone). */
@@ -27,9 +29,9 @@ export function fromWire(messages: unknown, expected: { from: number; to: number
     if (
       typeof payload !== "string" ||
       payload.length > (MAX_PAYLOAD_BYTES * 4) / 3 + 4 ||
-      !/^[A-Za-z0-9+/]*={0,2}$/.test(payload)
+      !CANONICAL_BASE64.test(payload)
     )
       throw new RangeError("a message payload is not base64 of an acceptable size");
-    return { from, to, payload: new Uint8Array(Buffer.from(payload, "base64")) };
+    return { from, to, payload: base64.decode(payload) };
   });
 }

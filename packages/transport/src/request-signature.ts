@@ -11,8 +11,11 @@
  * parameters); anything else is refused rather than interpreted. The same code builds the
  * signature base for the signer and the verifier, so the two cannot disagree.
  */
+import { equalBytes } from "@noble/curves/utils.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { base64 } from "@scure/base";
+import { CANONICAL_BASE64 } from "./base64.js";
 import { signEd25519, verifyEd25519 } from "./ed25519.js";
 import { type DeviceIdentity, deviceId } from "./identity.js";
 
@@ -70,11 +73,7 @@ export function contentDigest(body: Uint8Array): string {
 const serializeString = (s: string) => `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
 
 const serializeBareItem = (v: BareItem) =>
-  typeof v === "number"
-    ? String(v)
-    : typeof v === "string"
-      ? serializeString(v)
-      : `:${Buffer.from(v).toString("base64")}:`;
+  typeof v === "number" ? String(v) : typeof v === "string" ? serializeString(v) : `:${base64.encode(v)}:`;
 
 /** The `@signature-params` value: the components and parameters, in the order the signer gave them. */
 function serializeSignatureParams(
@@ -202,9 +201,9 @@ class Reader {
       const end = this.text.indexOf(":", this.at + 1);
       if (end === -1) this.fail();
       const encoded = this.text.slice(this.at + 1, end);
-      if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(encoded)) this.fail();
+      if (!CANONICAL_BASE64.test(encoded)) this.fail();
       this.at = end + 1;
-      return new Uint8Array(Buffer.from(encoded, "base64"));
+      return base64.decode(encoded);
     }
     const match = /^-?[0-9]{1,15}(?![0-9.])/.exec(this.text.slice(this.at));
     if (match === null) this.fail();
@@ -317,7 +316,7 @@ export function readRequestSignature(request: {
   const digest = new Reader(digestHeader, REQUEST_HEADERS.contentDigest).onlyMember();
   if (digest.label !== "sha-256" || !(digest.value instanceof Uint8Array) || digest.params.length > 0)
     throw new RequestSignatureError("content-digest must be one sha-256 digest");
-  if (!Buffer.from(digest.value).equals(sha256(request.body)))
+  if (!equalBytes(digest.value, sha256(request.body)))
     throw new RequestSignatureError("content-digest does not match the body");
 
   const signatureParams: SignatureParameters = { created, nonce, keyid, alg };

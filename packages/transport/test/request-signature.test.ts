@@ -157,6 +157,12 @@ describe("request signatures (RFC 9421)", () => {
     ["labels that differ", { signature: `sig2=:${"A".repeat(86)}==:` }, /name different signatures/],
     ["a short signature", { signature: `sig1=:${"A".repeat(84)}:` }, /one 64-byte Ed25519 signature/],
     ["a signature that is not base64", { signature: `sig1=:${"!".repeat(86)}==:` }, "malformed signature header"],
+    // Bits set past the last byte: another spelling of the same bytes, which a signer never writes.
+    [
+      "a signature in base64 that is not the one spelling of its bytes",
+      { signature: `sig1=:${"A".repeat(85)}B==:` },
+      "malformed signature header",
+    ],
     [
       "fewer components",
       {

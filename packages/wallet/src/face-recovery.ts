@@ -13,20 +13,7 @@
  * provider to the operators, each of which counts and mails the guess too, and combine t of
  * their verified answers into the key that unwraps the recovery key.
  */
-import { randomUUID } from "node:crypto";
 import { endpoints } from "@keyshard/api";
-import {
-  BiometricError,
-  type Challenge,
-  captureFace,
-  checkLiveness,
-  describeChallenge,
-  enrollFace,
-  parseChallenge,
-  parseHelperData,
-  readFrames,
-  reproduceFace,
-} from "@keyshard/biometric";
 import { isSchemeName, scheme } from "@keyshard/mpc";
 import {
   blindFaceSecret,
@@ -53,6 +40,18 @@ import {
   wrapRecoveryKey,
 } from "@keyshard/recovery";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import {
+  BiometricError,
+  type Challenge,
+  captureFace,
+  checkLiveness,
+  describeChallenge,
+  enrollFace,
+  parseChallenge,
+  parseHelperData,
+  readFrames,
+  reproduceFace,
+} from "#biometric";
 import type { ProviderClient } from "./client.js";
 import type { Device } from "./device/device.js";
 import { WalletError } from "./errors.js";
@@ -238,7 +237,7 @@ export async function enrollFaceAt(
   );
   await pin(link, chosen);
 
-  const id = randomUUID();
+  const id = crypto.randomUUID();
   const email = (heir?.email ?? link.email).toLowerCase();
   const started = await link.client.request(endpoints.startEnrollment, {
     body: {

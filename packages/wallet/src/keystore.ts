@@ -1,11 +1,16 @@
 /**
- * The device's keystore: one file, `keystore.json` in the device's home, holding everything
- * secret the device has (its identity key and its key shares) encrypted under the passphrase:
- * scrypt (N = 2¹⁷, r = 8, p = 1; @noble/hashes) → XChaCha20-Poly1305, the header as associated
- * data. Nothing secret is ever written in the clear, and a write never leaves a half-written
- * file: the new content goes to a temporary file that is fsynced and then renamed over the old
- * one. Read-modify-write cycles hold a lock file, so a cosigner and a command on the same home
- * do not lose each other's changes.
+ * The device's keystore: one encrypted JSON document holding everything secret the device has
+ * (its identity key and its key shares), kept by a `KeystoreStorage`: a file in the device's home
+ * in Node (`keystore-file.ts`), a record in IndexedDB in a browser (`keystore-indexeddb.ts`).
+ * Nothing secret is ever stored in the clear; the header travels as associated data, so altering
+ * it fails the decryption like altering the ciphertext does.
+ *
+ * Two ways to unlock it, named in the header's `kdf`:
+ * - a passphrase: scrypt (N = 2¹⁷, r = 8, p = 1; @noble/hashes) → XChaCha20-Poly1305;
+ * - a passkey: the 32-byte output of its WebAuthn PRF extension for the header's salt, through
+ *   HKDF-SHA256 (salt = that salt, info = "keyshard keystore v1") → XChaCha20-Poly1305. The
+ *   credential's id and the salt are in the header, so a page knows which passkey to ask and
+ *   with what, before anything is decrypted (`Keystore.unlockMethod`).
  *
  * An open keystore keeps the key it derived and writes again under the same salt with a fresh
  * random nonce: every protocol run records its session id here before its first message leaves,
@@ -13,24 +18,29 @@
  * every signature. A 192-bit random nonce per write keeps the encryptions apart; the salt only
  * has to keep one keystore's key apart from every other's, which it still does.
  */
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
-import { join } from "node:path";
+
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { equalBytes } from "@noble/ciphers/utils.js";
+import { hkdf } from "@noble/hashes/hkdf.js";
 import { scryptAsync } from "@noble/hashes/scrypt.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import { base64 } from "@scure/base";
+import { fileKeystore } from "#keystore-home";
 import type { NextStep } from "./errors.js";
 
-export type KeystoreErrorCode = "missing" | "exists" | "wrong-passphrase" | "corrupted" | "locked";
+export type KeystoreErrorCode =
+  | "missing"
+  | "exists"
+  | "wrong-passphrase"
+  /** The passkey's PRF output does not decrypt it (another passkey, or the keystore was altered). */
+  | "wrong-key"
+  /** Unlocked the other way than it was made: a passphrase for a passkey keystore, or the reverse. */
+  | "wrong-unlock"
+  | "corrupted"
+  | "locked"
+  /** The storage itself failed (a browser refusing IndexedDB, a full disk). */
+  | "unavailable";
 
 export class KeystoreError extends Error {
   override readonly name = "KeystoreError";
@@ -47,18 +57,59 @@ export class KeystoreError extends Error {
   }
 }
 
-const FILE = "keystore.json";
-const LOCK = "keystore.lock";
-const KDF = { name: "scrypt", N: 2 ** 17, r: 8, p: 1 } as const;
+/** Where a keystore's text is kept, and how its read-modify-write cycles exclude each other. */
+export interface KeystoreStorage {
+  /** Where it is, for messages: a folder, or "this browser". */
+  readonly where: string;
+  /** The stored text; undefined when there is none. */
+  read(): Promise<string | undefined>;
+  /** Stores the first text; throws KeystoreError "exists" when there is one already. */
+  create(text: string): Promise<void>;
+  /** Replaces the text atomically: a crash leaves the old text or the new one. */
+  write(text: string): Promise<void>;
+  /** Waits for exclusive use; the function returned gives it up. */
+  lock(): Promise<() => void>;
+}
+
+/** A passkey's answer to the keystore's PRF salt, as WebAuthn gave it. */
+export interface PasskeyUnlock {
+  /** The credential's id, base64url without padding. */
+  credentialId: string;
+  /** The PRF input: 32 bytes, the keystore's salt. */
+  salt: Uint8Array;
+  /** The PRF output for that salt: 32 bytes. Never stored. */
+  output: Uint8Array;
+}
+
+/** A passphrase, or a passkey's PRF output. */
+export type KeystoreUnlock = string | { passkey: PasskeyUnlock };
+
+/** How a stored keystore is unlocked, read from its header alone. */
+export type UnlockMethod = { passphrase: true } | { passkey: { credentialId: string; salt: Uint8Array } };
+
+/** A home folder (Node) or any storage. */
+export type KeystoreLocation = string | KeystoreStorage;
+
+const SCRYPT = { name: "scrypt", N: 2 ** 17, r: 8, p: 1 } as const;
 /** Costs accepted when opening: a tampered header must not make us spend minutes or gigabytes. */
 const MAX_N = 2 ** 20;
-const LOCK_WAIT_MS = 15_000;
-const LOCK_STALE_MS = 120_000;
+const PASSKEY_INFO = utf8ToBytes("keyshard keystore v1");
+/** A credential id as WebAuthn gives it, base64url without padding (no length leaves one character over). */
+const isCredentialId = (id: unknown): id is string =>
+  typeof id === "string" && /^[A-Za-z0-9_-]{16,1023}$/.test(id) && id.length % 4 !== 1;
+/** Padded base64 with its unused bits zero: what `base64.decode` takes. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;
+/** Base64 of the 16-byte Poly1305 tag, the least any ciphertext is (of an empty plaintext). */
+const MIN_CIPHERTEXT_CHARS = 24;
+
+type ScryptKdf = { name: "scrypt"; N: number; r: number; p: number; salt: string };
+type PasskeyKdf = { name: "webauthn-prf"; credential: string; salt: string };
+type Kdf = ScryptKdf | PasskeyKdf;
 
 interface Header {
   keyshard: "keystore";
   version: 1;
-  kdf: { name: "scrypt"; N: number; r: number; p: number; salt: string };
+  kdf: Kdf;
   cipher: "xchacha20-poly1305";
   nonce: string;
 }
@@ -67,18 +118,33 @@ interface KeystoreFile extends Header {
   ciphertext: string;
 }
 
+/** The header as associated data. A passphrase keystore's bytes are those of every version before passkeys. */
 const headerBytes = (h: Header) =>
   utf8ToBytes(
-    JSON.stringify([h.keyshard, h.version, h.kdf.name, h.kdf.N, h.kdf.r, h.kdf.p, h.kdf.salt, h.cipher, h.nonce]),
+    JSON.stringify(
+      h.kdf.name === "scrypt"
+        ? [h.keyshard, h.version, h.kdf.name, h.kdf.N, h.kdf.r, h.kdf.p, h.kdf.salt, h.cipher, h.nonce]
+        : [h.keyshard, h.version, h.kdf.name, h.kdf.credential, h.kdf.salt, h.cipher, h.nonce],
+    ),
   );
 
-const deriveKey = (passphrase: string, kdf: Header["kdf"]) =>
-  scryptAsync(utf8ToBytes(passphrase.normalize("NFKC")), hexToBytes(kdf.salt), {
-    N: kdf.N,
-    r: kdf.r,
-    p: kdf.p,
-    dkLen: 32,
-  });
+const isScrypt = (kdf: Record<string, unknown>): boolean =>
+  kdf.name === "scrypt" &&
+  Number.isSafeInteger(kdf.N) &&
+  (kdf.N as number) >= 2 ** 14 &&
+  (kdf.N as number) <= MAX_N &&
+  ((kdf.N as number) & ((kdf.N as number) - 1)) === 0 &&
+  kdf.r === 8 &&
+  kdf.p === 1 &&
+  typeof kdf.salt === "string" &&
+  /^[0-9a-f]{32}$/.test(kdf.salt);
+
+const isPasskey = (kdf: Record<string, unknown>): boolean =>
+  kdf.name === "webauthn-prf" &&
+  Object.keys(kdf).length === 3 &&
+  isCredentialId(kdf.credential) &&
+  typeof kdf.salt === "string" &&
+  /^[0-9a-f]{64}$/.test(kdf.salt);
 
 function parseFile(text: string): KeystoreFile {
   let file: KeystoreFile;
@@ -89,114 +155,161 @@ function parseFile(text: string): KeystoreFile {
       cause: e,
     });
   }
-  const kdf = file?.kdf;
+  const kdf = file?.kdf as unknown as Record<string, unknown> | null | undefined;
   const ok =
     file?.keyshard === "keystore" &&
     file.version === 1 &&
     file.cipher === "xchacha20-poly1305" &&
-    kdf?.name === "scrypt" &&
-    Number.isSafeInteger(kdf.N) &&
-    kdf.N >= 2 ** 14 &&
-    kdf.N <= MAX_N &&
-    (kdf.N & (kdf.N - 1)) === 0 &&
-    kdf.r === 8 &&
-    kdf.p === 1 &&
-    typeof kdf.salt === "string" &&
-    /^[0-9a-f]{32}$/.test(kdf.salt) &&
+    typeof kdf === "object" &&
+    kdf !== null &&
+    (isScrypt(kdf) || isPasskey(kdf)) &&
     typeof file.nonce === "string" &&
     /^[0-9a-f]{48}$/.test(file.nonce) &&
-    typeof file.ciphertext === "string";
+    typeof file.ciphertext === "string" &&
+    file.ciphertext.length >= MIN_CIPHERTEXT_CHARS &&
+    BASE64.test(file.ciphertext);
   if (!ok) throw new KeystoreError("corrupted", "the keystore's header is damaged; restore it from a backup");
   return file;
 }
 
-/** Writes `data` to `path` so that a crash leaves either the old file or the new one. */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
-  const temp = `${path}.${process.pid}.${bytesToHex(crypto.getRandomValues(new Uint8Array(4)))}.tmp`;
-  const fd = openSync(temp, "wx", mode);
-  try {
-    writeSync(fd, typeof data === "string" ? utf8ToBytes(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+/** The storage a location names: a home folder is Node's file keystore. */
+const storageAt = (location: KeystoreLocation): KeystoreStorage =>
+  typeof location === "string" ? fileKeystore(location) : location;
+
+/** Refuses an unlock that could never work, before anything is derived or stored. */
+function checkUnlock(unlock: KeystoreUnlock, making: boolean): void {
+  if (typeof unlock === "string") {
+    if (making && unlock.length < 8) throw new RangeError("the passphrase must have at least 8 characters");
+    return;
   }
-  try {
-    renameSync(temp, path);
-  } catch (e) {
-    rmSync(temp, { force: true });
-    throw e;
-  }
-  const dir = openSync(join(path, ".."), "r");
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  const passkey = unlock?.passkey;
+  if (
+    !isCredentialId(passkey?.credentialId) ||
+    !(passkey.salt instanceof Uint8Array) ||
+    passkey.salt.length !== 32 ||
+    !(passkey.output instanceof Uint8Array) ||
+    passkey.output.length !== 32
+  )
+    throw new TypeError(
+      "a passkey unlock needs its credential id (base64url, 16 to 1023 characters), the 32-byte salt and the PRF's 32-byte output",
+    );
 }
 
-/** An encrypted JSON document in `home`, opened with a passphrase. */
+const kindOf = (unlock: KeystoreUnlock) => (typeof unlock === "string" ? "a passphrase" : "a passkey");
+
+/** The parameters as this version writes them, whatever else a header held beside them. */
+const ownKdf = (kdf: Kdf): Kdf =>
+  kdf.name === "scrypt"
+    ? { ...SCRYPT, N: kdf.N, salt: kdf.salt }
+    : { name: kdf.name, credential: kdf.credential, salt: kdf.salt };
+
+const sameKdf = (a: Kdf, b: Kdf) => JSON.stringify(ownKdf(a)) === JSON.stringify(ownKdf(b));
+
+/** The error of a create that found a keystore there already. */
+export const keystoreExists = (where: string) =>
+  new KeystoreError("exists", `a keystore exists in ${where} already: nothing was changed`);
+
+/** An encrypted JSON document in a storage, opened with a passphrase or a passkey. */
 export class Keystore<T> {
-  /** The key of the file this object last opened or wrote, with the parameters it came from. */
-  private key: { kdf: Header["kdf"]; bytes: Uint8Array } | undefined;
+  /** The key of the text this object last opened or wrote, with the parameters it came from. */
+  private key: { kdf: Kdf; bytes: Uint8Array } | undefined;
 
   private constructor(
-    readonly home: string,
-    private readonly passphrase: string,
+    readonly storage: KeystoreStorage,
+    private readonly unlock: KeystoreUnlock,
   ) {}
 
-  private keyFor(kdf: Header["kdf"]): Promise<Uint8Array> | Uint8Array {
+  /** The key `kdf` names, from this object's unlock; refuses an unlock of the other kind. */
+  private async keyFor(kdf: Kdf): Promise<Uint8Array> {
     const known = this.key;
-    if (known !== undefined && known.kdf.salt === kdf.salt && known.kdf.N === kdf.N) return known.bytes;
-    return deriveKey(this.passphrase, kdf);
+    if (known !== undefined && sameKdf(known.kdf, kdf)) return known.bytes;
+    const unlock = this.unlock;
+    if (kdf.name === "scrypt") {
+      if (typeof unlock !== "string")
+        throw new KeystoreError("wrong-unlock", `this keystore opens with a passphrase, not ${kindOf(unlock)}`);
+      return scryptAsync(utf8ToBytes(unlock.normalize("NFKC")), hexToBytes(kdf.salt), {
+        N: kdf.N,
+        r: kdf.r,
+        p: kdf.p,
+        dkLen: 32,
+      });
+    }
+    if (typeof unlock === "string")
+      throw new KeystoreError("wrong-unlock", `this keystore opens with a passkey, not ${kindOf(unlock)}`);
+    const salt = hexToBytes(kdf.salt);
+    if (unlock.passkey.credentialId !== kdf.credential || !equalBytes(unlock.passkey.salt, salt))
+      throw new KeystoreError(
+        "wrong-key",
+        "the passkey did not unlock the keystore: it was made with another passkey or another salt",
+      );
+    return hkdf(sha256, unlock.passkey.output, salt, PASSKEY_INFO, 32);
   }
 
-  static exists(home: string): boolean {
-    try {
-      return statSync(join(home, FILE)).isFile();
-    } catch {
-      return false;
-    }
+  /** The header parameters of a new keystore for `unlock`. */
+  private freshKdf(): Kdf {
+    const unlock = this.unlock;
+    if (typeof unlock === "string") return { ...SCRYPT, salt: bytesToHex(crypto.getRandomValues(new Uint8Array(16))) };
+    return { name: "webauthn-prf", credential: unlock.passkey.credentialId, salt: bytesToHex(unlock.passkey.salt) };
+  }
+
+  /** How the keystore at `location` unlocks, from its header alone; undefined when there is none. */
+  static async unlockMethod(location: KeystoreLocation): Promise<UnlockMethod | undefined> {
+    const text = await storageAt(location).read();
+    if (text === undefined) return undefined;
+    const { kdf } = parseFile(text);
+    return kdf.name === "scrypt"
+      ? { passphrase: true }
+      : { passkey: { credentialId: kdf.credential, salt: hexToBytes(kdf.salt) } };
   }
 
   /** A new keystore holding `content`; refuses to overwrite one. */
-  static async create<T>(home: string, passphrase: string, content: T): Promise<Keystore<T>> {
-    if (passphrase.length < 8) throw new RangeError("the passphrase must have at least 8 characters");
-    mkdirSync(home, { recursive: true, mode: 0o700 });
-    if (Keystore.exists(home))
-      throw new KeystoreError("exists", `a keystore exists in ${home} already: nothing was changed`);
-    const store = new Keystore<T>(home, passphrase);
-    await store.write(content);
+  static async create<T>(location: KeystoreLocation, unlock: KeystoreUnlock, content: T): Promise<Keystore<T>> {
+    checkUnlock(unlock, true);
+    const storage = storageAt(location);
+    // Checked before the key's derivation too, which may take a second for nothing.
+    if ((await storage.read()) !== undefined) throw keystoreExists(storage.where);
+    const store = new Keystore<T>(storage, unlock);
+    await storage.create(await store.encrypt(content));
     return store;
   }
 
-  /** Opens the keystore in `home` and checks the passphrase by decrypting it. */
-  static async open<T>(home: string, passphrase: string): Promise<{ store: Keystore<T>; content: T }> {
-    const store = new Keystore<T>(home, passphrase);
+  /** Opens the keystore at `location` and checks the unlock by decrypting it. */
+  static async open<T>(
+    location: KeystoreLocation,
+    unlock: KeystoreUnlock,
+  ): Promise<{ store: Keystore<T>; content: T }> {
+    checkUnlock(unlock, false);
+    const store = new Keystore<T>(storageAt(location), unlock);
     return { store, content: await store.read() };
   }
 
   async read(): Promise<T> {
-    let text: string;
-    try {
-      text = readFileSync(join(this.home, FILE), "utf8");
-    } catch (e) {
-      throw new KeystoreError("missing", `no keystore in ${this.home}`, { cause: e, next: { step: "init" } });
-    }
+    const text = await this.storage.read();
+    if (text === undefined)
+      throw new KeystoreError("missing", `no keystore in ${this.storage.where}`, { next: { step: "init" } });
     const file = parseFile(text);
     const key = await this.keyFor(file.kdf);
     let plaintext: Uint8Array;
     try {
       plaintext = xchacha20poly1305(key, hexToBytes(file.nonce), headerBytes(file)).decrypt(
-        new Uint8Array(Buffer.from(file.ciphertext, "base64")),
+        base64.decode(file.ciphertext),
       );
-      // Kept only once the passphrase proved right on this file.
-      this.key = { kdf: { ...KDF, N: file.kdf.N, salt: file.kdf.salt }, bytes: key };
+      // Kept only once the unlock proved right on this text.
+      this.key = { kdf: ownKdf(file.kdf), bytes: key };
     } catch (e) {
-      throw new KeystoreError(
-        "wrong-passphrase",
-        "the keystore does not open with this passphrase (wrong passphrase, or the file was altered)",
-        { cause: e },
-      );
+      throw file.kdf.name === "scrypt"
+        ? new KeystoreError(
+            "wrong-passphrase",
+            "the keystore does not open with this passphrase (wrong passphrase, or the file was altered)",
+            { cause: e },
+          )
+        : new KeystoreError(
+            "wrong-key",
+            "the passkey did not unlock the keystore (another passkey, or it was altered)",
+            {
+              cause: e,
+            },
+          );
     }
     try {
       return JSON.parse(new TextDecoder().decode(plaintext)) as T;
@@ -206,32 +319,39 @@ export class Keystore<T> {
     }
   }
 
-  /**
-   * Encrypts `content` with a fresh nonce and replaces the file atomically. The salt is the one
-   * of the key already derived, unless that key is weaker than this version makes: then a fresh
-   * salt at full cost.
-   */
+  /** Encrypts `content` and replaces the stored text atomically. */
   async write(content: T): Promise<void> {
-    const known = this.key?.kdf.N === KDF.N ? this.key : undefined;
+    await this.storage.write(await this.encrypt(content));
+  }
+
+  /**
+   * `content` as the stored text, under a fresh nonce. The salt is the one of the key already
+   * derived, unless that key is a passphrase's weaker than this version makes: then a fresh salt
+   * at full cost.
+   */
+  private async encrypt(content: T): Promise<string> {
+    const known = this.key;
+    const reusable = known !== undefined && (known.kdf.name !== "scrypt" || known.kdf.N === SCRYPT.N);
+    const kdf = reusable ? known.kdf : this.freshKdf();
     const header: Header = {
       keyshard: "keystore",
       version: 1,
-      kdf: known?.kdf ?? { ...KDF, salt: bytesToHex(crypto.getRandomValues(new Uint8Array(16))) },
+      kdf,
       cipher: "xchacha20-poly1305",
       nonce: bytesToHex(crypto.getRandomValues(new Uint8Array(24))),
     };
-    const key = known?.bytes ?? (await deriveKey(this.passphrase, header.kdf));
-    this.key = { kdf: header.kdf, bytes: key };
+    const key = reusable ? known.bytes : await this.keyFor(kdf);
+    this.key = { kdf, bytes: key };
     const ciphertext = xchacha20poly1305(key, hexToBytes(header.nonce), headerBytes(header)).encrypt(
       utf8ToBytes(JSON.stringify(content)),
     );
-    const file: KeystoreFile = { ...header, ciphertext: Buffer.from(ciphertext).toString("base64") };
-    writeFileAtomic(join(this.home, FILE), `${JSON.stringify(file, null, 2)}\n`);
+    const file: KeystoreFile = { ...header, ciphertext: base64.encode(ciphertext) };
+    return `${JSON.stringify(file, null, 2)}\n`;
   }
 
-  /** Reads, changes and writes the content under the home's lock; returns what `change` returned. */
+  /** Reads, changes and writes the content under the storage's lock; returns what `change` returned. */
   async update<R>(change: (content: T) => R | Promise<R>): Promise<R> {
-    const release = await this.lock();
+    const release = await this.storage.lock();
     try {
       const content = await this.read();
       const result = await change(content);
@@ -239,27 +359,6 @@ export class Keystore<T> {
       return result;
     } finally {
       release();
-    }
-  }
-
-  private async lock(): Promise<() => void> {
-    const path = join(this.home, LOCK);
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        closeSync(openSync(path, "wx", 0o600));
-        return () => rmSync(path, { force: true });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-        try {
-          if (Date.now() - statSync(path).mtimeMs > LOCK_STALE_MS) rmSync(path, { force: true });
-        } catch {
-          // Gone meanwhile: try again.
-        }
-        if (Date.now() > deadline)
-          throw new KeystoreError("locked", `another keyshard process holds ${path}; try again when it is done`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
     }
   }
 }

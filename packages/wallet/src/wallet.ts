@@ -29,6 +29,7 @@ import * as account from "./flows/register.js";
 import * as signing from "./flows/sign.js";
 import * as wallets from "./flows/wallets.js";
 import * as xpubs from "./flows/xpub.js";
+import { Keystore, type KeystoreLocation, type KeystoreUnlock, type UnlockMethod } from "./keystore.js";
 
 import type {
   Account,
@@ -66,23 +67,34 @@ export class Wallet {
   }
 
   /**
-   * A new device: its identity key and an empty encrypted keystore in `home`.
+   * A new device: its identity key and an empty encrypted keystore at `location` (a home folder
+   * in Node, or a storage such as `indexedDbKeystore()`), locked by a passphrase or a passkey.
    * @example const wallet = await Wallet.init("/home/me/.keyshard", passphrase, { name: "laptop" });
+   * @example const wallet = await Wallet.init(indexedDbKeystore(), { passkey: { credentialId, salt, output } });
    */
   static async init(
-    home: string,
-    passphrase: string,
+    location: KeystoreLocation,
+    unlock: KeystoreUnlock,
     options: WalletOptions & { name?: string } = {},
   ): Promise<Wallet> {
-    return new Wallet(await Device.create(home, passphrase, options));
+    return new Wallet(await Device.create(location, unlock, options));
   }
 
   /**
-   * This device, its keystore unlocked with `passphrase`.
+   * This device, its keystore at `location` unlocked with `unlock` (as `unlockMethod` says).
    * @example const wallet = await Wallet.open(home, passphrase, { progress: console.error });
    */
-  static async open(home: string, passphrase: string, options: WalletOptions = {}): Promise<Wallet> {
-    return new Wallet(await Device.open(home, passphrase, options));
+  static async open(location: KeystoreLocation, unlock: KeystoreUnlock, options: WalletOptions = {}): Promise<Wallet> {
+    return new Wallet(await Device.open(location, unlock, options));
+  }
+
+  /**
+   * How the keystore at `location` unlocks, from its header alone: with a passphrase, or with
+   * which passkey and PRF salt; undefined when there is no keystore (make one with `init`).
+   * @example const how = await Wallet.unlockMethod(indexedDbKeystore()); if (how === undefined) showOnboarding();
+   */
+  static unlockMethod(location: KeystoreLocation): Promise<UnlockMethod | undefined> {
+    return Keystore.unlockMethod(location);
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   previousOutput,
   type SpendableOutput,
 } from "@keyshard/chains";
+import { equalBytes } from "@noble/curves/utils.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { parseAmount } from "../amount.js";
 import { WalletError } from "../errors.js";
@@ -83,7 +84,7 @@ function coinFrom(coin: CoinReference, owner: OwnedOutput): SpendableOutput {
   }
   if (output.txid !== coin.txid.toLowerCase())
     throw new WalletError("usage", `the transaction given for ${coin.txid} is ${output.txid}`);
-  if (Buffer.compare(output.script, owner.script) !== 0)
+  if (!equalBytes(output.script, owner.script))
     throw new WalletError("usage", `output ${coin.vout} of ${coin.txid} does not pay this wallet (${owner.address})`);
   return {
     ...output,

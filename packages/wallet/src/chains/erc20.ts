@@ -16,6 +16,7 @@ import {
   TOKEN_BASE_UNIT,
   type TransactionDescription,
 } from "@keyshard/chains";
+import { hexToBytes } from "@noble/hashes/utils.js";
 import { parseAmount, showAmount } from "../amount.js";
 import { WalletError } from "../errors.js";
 import { buildEthereumCall, checkedAddress, type EthereumTransferInput, ethereumChainId } from "./ethereum.js";
@@ -75,7 +76,8 @@ function symbolText(answer: unknown): string | undefined {
   // Offset, length and at least one word of text.
   if (typeof answer !== "string" || !/^0x([0-9a-fA-F]{64}){3,}$/.test(answer)) return undefined;
   const length = Math.min(Number(BigInt(`0x${answer.slice(66, 130)}`)), 64);
-  const symbol = Buffer.from(answer.slice(130, 130 + length * 2), "hex").toString("utf8");
+  // A leading byte order mark is kept, so that the showable check refuses it rather than hides it.
+  const symbol = new TextDecoder("utf-8", { ignoreBOM: true }).decode(hexToBytes(answer.slice(130, 130 + length * 2)));
   return SHOWABLE_SYMBOL.test(symbol) ? symbol : undefined;
 }
 

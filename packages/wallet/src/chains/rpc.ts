@@ -3,6 +3,8 @@
  * A node URL may carry a password (Bitcoin Core's basic auth) or an API key: only `shownUrl` of
  * it is ever printed, logged or put in an error.
  */
+import { utf8ToBytes } from "@noble/hashes/utils.js";
+import { base64 } from "@scure/base";
 import { WalletError } from "../errors.js";
 
 let id = 0;
@@ -39,7 +41,7 @@ function endpoint(url: string): { href: string; headers: Record<string, string> 
   }
   if (parsed.username !== "" || parsed.password !== "") {
     const user = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
-    headers.authorization = `Basic ${Buffer.from(user).toString("base64")}`;
+    headers.authorization = `Basic ${base64.encode(utf8ToBytes(user))}`;
     parsed.username = "";
     parsed.password = "";
   }

@@ -4,6 +4,7 @@
  * what became of a transaction broadcast before.
  */
 import { buildSolTransfer, CHAIN_COINS, parseSolanaAddress } from "@keyshard/chains";
+import { base64 } from "@scure/base";
 import { parseAmount, showAmount } from "../amount.js";
 import { WalletError } from "../errors.js";
 import { rpcCall } from "./rpc.js";
@@ -52,10 +53,9 @@ const FEE_PER_SIGNATURE = 5_000n;
 
 /** Refuses, before anything is signed, a transfer the account cannot pay with its fee. */
 async function checkBalance(rpc: string, from: string, lamports: bigint, message: Uint8Array): Promise<void> {
-  const base64 = Buffer.from(message).toString("base64");
   const [balance, fee] = await Promise.all([
     rpcCall<{ value: number }>(rpc, "getBalance", [from]),
-    rpcCall<{ value: number | null }>(rpc, "getFeeForMessage", [base64]),
+    rpcCall<{ value: number | null }>(rpc, "getFeeForMessage", [base64.encode(message)]),
   ]);
   const most = lamports + (fee.value === null ? FEE_PER_SIGNATURE : BigInt(fee.value));
   const held = BigInt(balance.value);

@@ -5,7 +5,6 @@
  * `resumeSigning`, as `keyshard resume` would — or until the caller stops waiting, which leaves it
  * held for a later `resume`. A denied request, or a held one cancelled meanwhile, throws `denied`.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import type { SigningRequest } from "@keyshard/chains";
 import type { Device } from "../device/device.js";
 import { WalletError } from "../errors.js";
@@ -43,6 +42,20 @@ const POLL_MS = 1_000;
 
 /** Statuses in which nobody can sign the request any more. */
 const REFUSED = new Set(["cancelled", "denied"]);
+
+/** A pause of `ms`, over early when `signal` aborts (with timers a browser has too, not Node's). */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
 
 /** `sign`, waiting out a hold as `options` say; returns the signatures. */
 export async function signWaiting(
@@ -107,12 +120,7 @@ async function waitForHeld(device: Device, held: WalletError, options: HeldOptio
     // while the provider still holds the request, and is then asked at the usual pace.
     const untilRelease = waiting.approvals === undefined ? (waiting.releaseMs ?? 0) - Date.now() : POLL_MS;
     const pause = Math.min(POLL_MS, left, untilRelease > 0 ? untilRelease : POLL_MS);
-    try {
-      await sleep(Math.max(50, pause), undefined, {
-        ...(options.signal && { signal: options.signal }),
-      });
-    } catch {
-      // Only the caller's signal interrupts the pause: the loop's first check says so.
-    }
+    // Only the caller's signal cuts the pause short: the loop's first check says so.
+    await sleep(Math.max(50, pause), options.signal);
   }
 }

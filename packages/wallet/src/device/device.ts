@@ -10,7 +10,7 @@ import { type DeviceIdentity, deviceId, newDeviceIdentity, TRIAL_HEADER } from "
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { ProviderClient } from "../client.js";
 import { WalletError } from "../errors.js";
-import { Keystore } from "../keystore.js";
+import { Keystore, type KeystoreLocation, type KeystoreUnlock } from "../keystore.js";
 import { requestKey } from "../requests.js";
 import type { RunContext } from "../runs/signing.js";
 import { claimIn, type RunKind } from "../session-ids.js";
@@ -46,8 +46,12 @@ export class Device {
     this.deviceId = deviceId(this.identity.publicKey);
   }
 
-  /** A new device: its identity key and an empty encrypted keystore in `home`. */
-  static async create(home: string, passphrase: string, options: DeviceOptions & { name?: string }): Promise<Device> {
+  /** A new device: its identity key and an empty encrypted keystore at `location`. */
+  static async create(
+    location: KeystoreLocation,
+    unlock: KeystoreUnlock,
+    options: DeviceOptions & { name?: string },
+  ): Promise<Device> {
     const identity = newDeviceIdentity();
     const state: DeviceState = {
       version: 1,
@@ -57,11 +61,11 @@ export class Device {
       wallets: [],
       pending: [],
     };
-    return new Device(await Keystore.create(home, passphrase, state), state, options);
+    return new Device(await Keystore.create(location, unlock, state), state, options);
   }
 
-  static async open(home: string, passphrase: string, options: DeviceOptions): Promise<Device> {
-    const { store, content } = await Keystore.open<DeviceState>(home, passphrase);
+  static async open(location: KeystoreLocation, unlock: KeystoreUnlock, options: DeviceOptions): Promise<Device> {
+    const { store, content } = await Keystore.open<DeviceState>(location, unlock);
     if (content?.version !== 1 || !Array.isArray(content.wallets))
       throw new WalletError("keystore", "the keystore holds something this version does not read");
     return new Device(store, content, options);
