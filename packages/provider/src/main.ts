@@ -102,8 +102,10 @@ try {
     console.error(
       `WARNING: trial mode (KEYSHARD_TRIAL=1): ${TRIAL_NOTICE}. Policy changes wait ${provider.delays.policyDelayMs / 1000} s, account changes ${provider.delays.accountChangeDelayMs / 1000} s, backups ${provider.delays.backupDelayMs / 1000} s.`,
     );
+  // Passkeys refuse an IP address for a site: the web wallet is opened by name on this machine.
+  const webApp = `${provider.url.replace("//127.0.0.1:", "//localhost:")}/app`;
   console.log(
-    `keyshard provider listening on ${provider.url} (database: ${provider.context.db.kind}; API description at ${provider.url}/docs)`,
+    `keyshard provider listening on ${provider.url} (database: ${provider.context.db.kind}; API description at ${provider.url}/docs; web wallet at ${webApp})`,
   );
   console.log(
     `recovery operators must trust ticket key ${bytesToHex(providerTicketKey(provider.context.masterKey))} (${recoveryOperators.length === 0 ? "none listed: face enrollment is off" : `${provider.context.recoveryThreshold} of ${recoveryOperators.length} answer together`})`,

@@ -1,6 +1,7 @@
 /**
  * The provider's HTTP server: Fastify with a TypeBox schema on every route (from `@keyshard/api`),
- * its plugins (JSON bodies, authentication, errors, metrics, logs, trial mode, /docs) and routes.
+ * its plugins (JSON bodies, authentication, errors, metrics, logs, trial mode, /docs, the web wallet
+ * at /app/) and routes.
  * It serves requests only: the background jobs that keep the database tidy (`jobs.ts`) are started
  * by `startProvider`; whoever builds a server alone starts them with `startJobs`.
  */
@@ -13,6 +14,7 @@ import { errorsPlugin } from "./plugins/errors.js";
 import { metricsPlugin } from "./plugins/metrics.js";
 import { requestLogPlugin } from "./plugins/request-log.js";
 import { trialPlugin } from "./plugins/trial.js";
+import { webAppPlugin } from "./plugins/web-app.js";
 import { accountRoutes } from "./routes/account.js";
 import { accountChangeRoutes } from "./routes/account-changes.js";
 import { backupRoutes } from "./routes/backups.js";
@@ -30,6 +32,8 @@ export interface ServerOptions {
   logger?: boolean | Record<string, unknown>;
   /** The bearer token Prometheus scrapes /metrics with; without it, /metrics is not served. */
   metricsToken?: string;
+  /** The web wallet's build served at /app/ (default `packages/web/dist` beside the provider's package). */
+  webAppFolder?: string;
 }
 
 export async function buildServer(ctx: ProviderContext, options: ServerOptions = {}): Promise<App> {
@@ -43,6 +47,7 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
   requestLogPlugin(app);
 
   app.get("/health", { schema: { hide: true } }, async () => ({ ok: true, database: ctx.db.kind }));
+  webAppPlugin(app, options.webAppFolder);
   deviceRoutes(app, ctx);
   devMailRoutes(app, ctx);
   accountRoutes(app, ctx);
