@@ -10,6 +10,7 @@ import type { ProviderContext } from "./context.js";
 import { type OpenedDataDir, withDataDir } from "./data-dir.js";
 import { type Delays, resolveDelays } from "./delays.js";
 import { checkMetricsToken } from "./http/plugins/metrics.js";
+import { checkConnectSources } from "./http/plugins/web-app.js";
 import { devMailUrl, newDevMailToken } from "./http/routes/dev-mail.js";
 import { buildServer, type ServerOptions } from "./http/server.js";
 import { startJobs } from "./jobs.js";
@@ -67,6 +68,8 @@ export interface ProviderConfig {
   now?: () => number;
   logger?: ServerOptions["logger"];
   metricsToken?: ServerOptions["metricsToken"];
+  /** Origins beyond https ones the web wallet at /app may reach (`http://127.0.0.1:8545`, a local chain node). */
+  webAppConnectSources?: ServerOptions["webAppConnectSources"];
   /** Requests per client and minute on the routes that send or check codes (default 10). */
   authRateLimit?: number;
   /**
@@ -112,6 +115,7 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
   // Before anything is opened or created: a refused setting leaves nothing behind.
   const delays = resolveDelays(config, config.trial === true);
   if (config.metricsToken !== undefined) checkMetricsToken(config.metricsToken);
+  checkConnectSources(config.webAppConnectSources ?? []);
   const operators = resolveRecoveryOperators(config.recoveryOperators, config.recoveryThreshold);
   return withDataDir(config, (opened) => startOpened(config, opened, delays, operators));
 }
@@ -155,6 +159,7 @@ async function startOpened(
   const app = await buildServer(context, {
     logger: config.logger ?? false,
     ...(config.metricsToken !== undefined && { metricsToken: config.metricsToken }),
+    ...(config.webAppConnectSources !== undefined && { webAppConnectSources: config.webAppConnectSources }),
   });
   notifier.log = app.log;
   const url = await app.listen({ host: config.host ?? "127.0.0.1", port: config.port ?? 0 });

@@ -92,6 +92,9 @@ try {
     logger: env.KEYSHARD_LOG === "off" ? false : { level: env.KEYSHARD_LOG ?? "info" },
     // Set but empty, as a deployment template leaves it, is unset: /metrics is then not served.
     ...(env.KEYSHARD_METRICS_TOKEN && { metricsToken: env.KEYSHARD_METRICS_TOKEN }),
+    ...(env.KEYSHARD_WEB_CONNECT_SOURCES && {
+      webAppConnectSources: env.KEYSHARD_WEB_CONNECT_SOURCES.split(",").map((source) => source.trim()),
+    }),
   });
   if (provider.createdKeyFile)
     console.log(

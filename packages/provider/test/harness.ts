@@ -138,6 +138,7 @@ export async function startTestProvider(
     metricsToken?: string | null;
     recoveryOperators?: { url: string; key: string }[];
     recoveryThreshold?: number;
+    webAppConnectSources?: string[];
   } = {},
 ): Promise<TestProvider> {
   const dataDir = mkdtempSync(join(tmpdir(), "keyshard-provider-"));
@@ -161,6 +162,7 @@ export async function startTestProvider(
     ...(options.metricsToken !== null && { metricsToken: options.metricsToken ?? METRICS_TOKEN }),
     ...(options.recoveryOperators && { recoveryOperators: options.recoveryOperators }),
     ...(options.recoveryThreshold !== undefined && { recoveryThreshold: options.recoveryThreshold }),
+    ...(options.webAppConnectSources && { webAppConnectSources: options.webAppConnectSources }),
     now: () => Date.now() + offset,
   });
   return {

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, newApp } from "../src/http/app.js";
 import { errorsPlugin } from "../src/http/plugins/errors.js";
-import { defaultWebAppFolder, WEB_APP_CSP, webAppPlugin } from "../src/http/plugins/web-app.js";
+import { checkConnectSources, defaultWebAppFolder, webAppCsp, webAppPlugin } from "../src/http/plugins/web-app.js";
 import { spawnProvider } from "./harness.js";
 
 interface Answer {
@@ -90,7 +90,7 @@ afterAll(async () => {
 });
 
 function expectPageHeaders(answer: Answer): void {
-  expect(answer.headers["content-security-policy"]).toBe(WEB_APP_CSP);
+  expect(answer.headers["content-security-policy"]).toBe(webAppCsp());
   expect(answer.headers["x-content-type-options"]).toBe("nosniff");
 }
 
@@ -218,9 +218,39 @@ describe("the web wallet at /app/", () => {
       // The bundle sits at another depth than this module: it must find the same folder.
       const built = existsSync(resolve("packages/web/dist/index.html"));
       expect(answer.status).toBe(built ? 200 : 404);
-      expect(answer.headers.get("content-security-policy")).toBe(WEB_APP_CSP);
+      expect(answer.headers.get("content-security-policy")).toBe(webAppCsp());
     } finally {
       await provider.stop();
     }
+  });
+
+  it("lets the page reach the chain nodes a person sets: https ones, and the origins configured", async () => {
+    const node = "http://127.0.0.1:8545";
+    expect(webAppCsp()).toContain("connect-src 'self' https:;");
+    expect(webAppCsp([node])).toContain(`connect-src 'self' https: ${node};`);
+    const local = newApp();
+    errorsPlugin(local);
+    webAppPlugin(local, join(top, "dist"), [node]);
+    const answer = await local.inject({ method: "GET", url: "/app/" });
+    expect(answer.headers["content-security-policy"]).toBe(webAppCsp([node]));
+    await local.close();
+  });
+
+  it("refuses a connect source that is not an origin, before anything is served", () => {
+    for (const bad of [
+      "*",
+      "http:",
+      "'unsafe-eval'",
+      "http://127.0.0.1:8545/path",
+      "http://127.0.0.1:8545/",
+      "http://node.example; script-src *",
+      "javascript:alert(1)",
+      "ws://127.0.0.1:8545",
+      "https://user:pass@node.example",
+      "",
+    ])
+      expect(() => checkConnectSources([bad]), bad).toThrow(/is not an origin/);
+    expect(() => checkConnectSources(["http://127.0.0.1:8545", "https://node.example"])).not.toThrow();
+    expect(() => webAppPlugin(newApp(), join(top, "dist"), ["http://x/y"])).toThrow(/is not an origin/);
   });
 });

@@ -34,6 +34,8 @@ export interface ServerOptions {
   metricsToken?: string;
   /** The web wallet's build served at /app/ (default `packages/web/dist` beside the provider's package). */
   webAppFolder?: string;
+  /** Origins beyond https ones the web wallet's page may reach: chain nodes on the person's machine. */
+  webAppConnectSources?: string[];
 }
 
 export async function buildServer(ctx: ProviderContext, options: ServerOptions = {}): Promise<App> {
@@ -47,7 +49,7 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
   requestLogPlugin(app);
 
   app.get("/health", { schema: { hide: true } }, async () => ({ ok: true, database: ctx.db.kind }));
-  webAppPlugin(app, options.webAppFolder);
+  webAppPlugin(app, options.webAppFolder, options.webAppConnectSources);
   deviceRoutes(app, ctx);
   devMailRoutes(app, ctx);
   accountRoutes(app, ctx);

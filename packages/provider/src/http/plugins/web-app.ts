@@ -14,26 +14,43 @@ import type { App } from "../app.js";
 export const WEB_APP_PREFIX = "/app/";
 
 /**
- * `'wasm-unsafe-eval'`: the wallet engine compiles WebAssembly (secp256k1) but never evaluates
- * strings. `'self'` is the provider: the page talks to no one else.
+ * The page's Content-Security-Policy. `'wasm-unsafe-eval'`: the wallet engine compiles WebAssembly
+ * (secp256k1) but never evaluates strings; scripts, styles and workers come from the provider only,
+ * so no injected markup can run. The engine talks to the provider and to the chain nodes the person
+ * sets (balances, broadcasting): any https origin, and the further origins `connectSources` names
+ * (a node on the person's own machine, say `http://127.0.0.1:8545`).
  */
-export const WEB_APP_CSP = [
-  "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "worker-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self' data: blob:",
-  "style-src 'self'",
-  "object-src 'none'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join("; ");
+export function webAppCsp(connectSources: readonly string[] = []): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self'",
+    ["connect-src 'self' https:", ...connectSources].join(" "),
+    "img-src 'self' data: blob:",
+    "style-src 'self'",
+    "object-src 'none'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join("; ");
+}
 
-const SECURITY_HEADERS = {
-  "content-security-policy": WEB_APP_CSP,
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-};
+/**
+ * Refuses what is not an origin (`http(s)://host[:port]`, nothing after): anything else would
+ * widen the policy beyond one server, or break it (a `;` or a quoted keyword).
+ */
+export function checkConnectSources(sources: readonly string[]): void {
+  for (const source of sources) {
+    let origin: string | undefined;
+    try {
+      const url = new URL(source);
+      if (url.protocol === "http:" || url.protocol === "https:") origin = url.origin;
+    } catch {}
+    if (origin === undefined || origin !== source)
+      throw new RangeError(
+        `the web wallet's extra connect source ${JSON.stringify(source)} is not an origin like http://127.0.0.1:8545 (a scheme, a host and a port, nothing after)`,
+      );
+  }
+}
 
 /** The types a Vite build emits; anything else is served as bytes, which nosniff keeps from running. */
 const HTML = "text/html; charset=utf-8";
@@ -107,15 +124,25 @@ async function fileInside(root: string, file: string): Promise<Buffer | undefine
   }
 }
 
-/** Serves the web wallet's build in `folder` at /app/. */
-export function webAppPlugin(app: App, folder: string = defaultWebAppFolder()): void {
+/** Serves the web wallet's build in `folder` at /app/, its page allowed to reach `connectSources` too. */
+export function webAppPlugin(
+  app: App,
+  folder: string = defaultWebAppFolder(),
+  connectSources: readonly string[] = [],
+): void {
+  checkConnectSources(connectSources);
+  const pageHeaders = {
+    "content-security-policy": webAppCsp(connectSources),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+  };
   // A person who opens the provider's address lands in the wallet; API clients never ask for `/`.
   for (const path of ["/", "/app"])
     app.get(path, { schema: { hide: true } }, (_request, reply) =>
-      reply.headers(SECURITY_HEADERS).redirect(WEB_APP_PREFIX, path === "/" ? 302 : 301),
+      reply.headers(pageHeaders).redirect(WEB_APP_PREFIX, path === "/" ? 302 : 301),
     );
   app.get("/app/*", { schema: { hide: true } }, async (request, reply) => {
-    reply.headers(SECURITY_HEADERS);
+    reply.headers(pageHeaders);
     const relative = relativeFile(request.url.slice(WEB_APP_PREFIX.length).split("?")[0] ?? "");
     if (relative === undefined) return refuse(reply, 400, "the path names no file of the web wallet");
     // Looked up on every request: a build made while the provider runs is served at once.
