@@ -1,6 +1,6 @@
 /**
  * The screens and how one leads to the next: loading → onboarding (or unlock, once a keystore is
- * here) → check your email (until the device is verified) → wallets ⇄ wallet. A device the
+ * here) → check your email (until the device is verified) → wallets ⇄ wallet ⇄ send. A device the
  * provider has not let in (waiting for approval, revoked) is told so instead of its wallets.
  */
 import { useEffect, useState } from "react";
@@ -10,6 +10,7 @@ import type { Engine } from "./engine/client.js";
 import type { Session, UnlockMethod } from "./engine/protocol.js";
 import { CheckEmail } from "./screens/check-email.js";
 import { Onboarding } from "./screens/onboarding.js";
+import { Send } from "./screens/send.js";
 import { Unlock } from "./screens/unlock.js";
 import { Wallet } from "./screens/wallet.js";
 import { Wallets } from "./screens/wallets.js";
@@ -22,7 +23,8 @@ type View =
   | { screen: "check-email" }
   | { screen: "standing"; state: string }
   | { screen: "wallets" }
-  | { screen: "wallet"; name: string };
+  | { screen: "wallet"; name: string }
+  | { screen: "send"; name: string };
 
 /**
  * Where an unlocked device goes: registering, proving its email, its wallets (when active, or
@@ -103,6 +105,15 @@ export function App({ engine }: { engine: Engine }) {
     case "wallets":
       return <Wallets engine={engine} onOpen={(name) => setView({ screen: "wallet", name })} />;
     case "wallet":
-      return <Wallet engine={engine} name={view.name} onBack={() => setView({ screen: "wallets" })} />;
+      return (
+        <Wallet
+          engine={engine}
+          name={view.name}
+          onBack={() => setView({ screen: "wallets" })}
+          onSend={() => setView({ screen: "send", name: view.name })}
+        />
+      );
+    case "send":
+      return <Send engine={engine} name={view.name} onBack={() => setView({ screen: "wallet", name: view.name })} />;
   }
 }

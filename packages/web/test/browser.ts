@@ -43,12 +43,16 @@ async function builtApp(): Promise<void> {
   }
 }
 
-export async function startWebApp(): Promise<WebAppUnderTest> {
+/** `connectSources`: further origins the app's pages may reach (a local chain node's), besides the provider and https. */
+export async function startWebApp(options: { connectSources?: string[] } = {}): Promise<WebAppUnderTest> {
   await builtApp();
   const artifacts = mkdtempSync(join(tmpdir(), "keyshard-web-screens-"));
   // Kept after the run: what the screens looked like is what a failure here needs first.
   console.info(`web wallet screenshots: ${artifacts}`);
-  const provider = await startTestProvider("pglite");
+  const provider = await startTestProvider(
+    "pglite",
+    options.connectSources === undefined ? {} : { webAppConnectSources: options.connectSources },
+  );
   let browser: Browser;
   try {
     browser = await chromium.launch({

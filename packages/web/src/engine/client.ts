@@ -2,14 +2,18 @@
  * The page's side of the wallet engine: starts the worker and turns its replies into typed
  * promises, `await engine.call("createWallet", { name }, (text) => show(text))`. Every reply is
  * read strictly (`protocol.ts`) before it settles a call; the engine's errors keep their code.
+ * A call that signs (`send`) is given `onConfirm`, which shows the engine's review of the
+ * transaction and resolves to the person's answer; the engine signs nothing before it is true.
  */
 import {
   type Args,
+  type ConfirmAnswer,
   type EngineFailure,
   isProgressReply,
   METHODS,
   type Method,
   type Result,
+  type Review,
   readReply,
 } from "./protocol.js";
 
@@ -33,10 +37,19 @@ interface PendingCall {
   resolve(value: unknown): void;
   reject(error: Error): void;
   onProgress: ((text: string) => void) | undefined;
+  onConfirm: Confirm | undefined;
 }
 
+/** Shows the person what a transaction does; resolves to whether they confirmed it. */
+export type Confirm = (review: Review) => Promise<boolean>;
+
 export interface Engine {
-  call<M extends Method>(method: M, args: Args<M>, onProgress?: (text: string) => void): Promise<Result<M>>;
+  call<M extends Method>(
+    method: M,
+    args: Args<M>,
+    onProgress?: (text: string) => void,
+    onConfirm?: Confirm,
+  ): Promise<Result<M>>;
 }
 
 const engineFailure = (message: string, cause?: unknown) =>
@@ -66,12 +79,25 @@ export function startEngine(): Engine {
       // read cannot be matched to its call with confidence: none is trusted.
       if (isProgressReply(event.data)) return;
       failAll(engineFailure("the wallet engine answered something unreadable", e));
+      // An unreadable question is answered no, so that the call that asked it stops without signing.
+      const asking = event.data as { kind?: unknown; id?: unknown } | null;
+      if (asking?.kind === "confirm" && typeof asking.id === "number" && Number.isSafeInteger(asking.id))
+        worker.postMessage({ id: asking.id, kind: "confirm-answer", confirmed: false } satisfies ConfirmAnswer);
       return;
     }
     const call = pending.get(reply.id);
     if (call === undefined) return;
     if (reply.kind === "progress") {
       call.onProgress?.(reply.text);
+      return;
+    }
+    if (reply.kind === "confirm") {
+      const { id } = reply;
+      // A call not made to be confirmed is refused whatever it asks; a failing review is a "no".
+      const asked = call.onConfirm?.(reply.review) ?? Promise.resolve(false);
+      void asked
+        .catch(() => false)
+        .then((confirmed) => worker.postMessage({ id, kind: "confirm-answer", confirmed } satisfies ConfirmAnswer));
       return;
     }
     pending.delete(reply.id);
@@ -93,11 +119,11 @@ export function startEngine(): Engine {
   worker.addEventListener("messageerror", () => failAll(engineFailure("a message of the wallet engine was lost")));
 
   return {
-    call(method, args, onProgress) {
+    call(method, args, onProgress, onConfirm) {
       if (dead !== undefined) return Promise.reject(dead);
       const id = ++lastId;
       return new Promise((resolve, reject) => {
-        pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject, onProgress });
+        pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject, onProgress, onConfirm });
         worker.postMessage({ id, method, args });
       });
     },

@@ -4,6 +4,10 @@
  * and then exactly one result or error. Both sides read every message they receive through the
  * readers here, so a malformed message is refused where it arrives instead of being trusted.
  *
+ * A send asks the page mid-call: the engine replies `confirm` with what the transaction's bytes do
+ * (the SDK's description of them), and the page answers that call's id with `confirm-answer`;
+ * nothing is signed before a `confirmed: true` comes back.
+ *
  * Nothing secret travels but the unlock value (a passphrase, or a passkey's PRF output), posted
  * once by `init` or `open`; replies carry public data only (ids, names, addresses, states).
  */
@@ -41,6 +45,66 @@ export interface ChainAddress {
   address: string;
 }
 
+/** One movement of value out of the wallet, as the SDK read it from the bytes to be signed. */
+export interface ReviewTransfer {
+  to: string;
+  /** In the asset's units with its symbol ("0.25 ETH"), or base units of a token it cannot name. */
+  amount: string;
+  /** Set when the value is taken from another account (an allowance's `transferFrom`). */
+  from: string | null;
+}
+
+export interface ReviewApproval {
+  spender: string;
+  amount: string;
+  unlimited: boolean;
+}
+
+export interface ReviewCall {
+  contract: string;
+  /** The 4-byte selector. */
+  selector: string;
+  /** The decoded function, e.g. "transfer(address,uint256)", when it is a standard one. */
+  name: string | null;
+}
+
+/** What a transaction does, described by the SDK from its bytes, for the person to confirm. */
+export interface Review {
+  /** "eip155:<chain id>". */
+  network: string;
+  action: string;
+  transfers: ReviewTransfer[];
+  approvals: ReviewApproval[];
+  calls: ReviewCall[];
+  /** The most the fee can be, with its unit. */
+  fee: string;
+  /** What a person should read before confirming: unknown tokens, unusual encodings. */
+  warnings: string[];
+}
+
+/** What a send held by the wallet's policy waits for before it can be signed. */
+export interface WaitingFor {
+  totp: boolean;
+  approvals: { needed: number; have: number } | null;
+  /** When its time lock ends, in ms since the epoch. */
+  releaseMs: number | null;
+}
+
+/** How a send ended: broadcast and mined, stopped by the person, or held by the wallet's policy. */
+export type SendOutcome =
+  | {
+      kind: "sent";
+      transactionId: string;
+      /** The receipt's status: mined and executed, or mined and reverted. */
+      receipt: "confirmed" | "failed";
+      /** The block it was mined in, when the node said. */
+      block: number | null;
+      /** A retry found this transaction from an earlier try: nothing new was signed. */
+      sentBefore: boolean;
+    }
+  | { kind: "cancelled" }
+  | { kind: "held"; requestId: string; rule: string; waitingFor: WaitingFor };
+
 /** The allow-list: each method's arguments and result. */
 export interface Methods {
   unlockMethod: { args: Record<string, never>; result: UnlockMethod };
@@ -52,6 +116,13 @@ export interface Methods {
   wallets: { args: Record<string, never>; result: WalletEntry[] };
   createWallet: { args: { name: string }; result: WalletEntry };
   addresses: { args: { name: string }; result: ChainAddress[] };
+  /** The wallet's balance of the chain's coin, with its symbol ("1.5 ETH"), read through the node `rpc`. */
+  balance: { args: { name: string; chain: "ethereum"; rpc: string }; result: string };
+  /** ETH, or an ERC-20 token with `token`, to `to`; the engine asks the page to confirm before signing. */
+  send: {
+    args: { name: string; to: string; amount: string; token: string | null; rpc: string };
+    result: SendOutcome;
+  };
 }
 
 export type Method = keyof Methods;
@@ -73,8 +144,16 @@ export interface EngineFailure {
 
 export type Reply =
   | { id: number; kind: "progress"; text: string }
+  | { id: number; kind: "confirm"; review: Review }
   | { id: number; kind: "ok"; value: unknown }
   | { id: number; kind: "error"; error: EngineFailure };
+
+/** The page's answer to the `confirm` reply of call `id`. */
+export interface ConfirmAnswer {
+  id: number;
+  kind: "confirm-answer";
+  confirmed: boolean;
+}
 
 /** A message that does not have the shape this protocol gives it. */
 export class ProtocolError extends Error {
@@ -119,9 +198,10 @@ const orNull =
     value === null ? null : read(value, what);
 
 const list =
-  <T>(read: Reader<T>): Reader<T[]> =>
+  <T>(read: Reader<T>, max = 1000): Reader<T[]> =>
   (value, what) => {
     if (!Array.isArray(value)) throw new ProtocolError(`${what} is not a list`);
+    if (value.length > max) throw new ProtocolError(`${what} has more than ${max} items`);
     return value.map((item, i) => read(item, `${what}[${i}]`));
   };
 
@@ -137,6 +217,13 @@ const boolean: Reader<boolean> = (value, what) => {
   if (typeof value !== "boolean") throw new ProtocolError(`${what} is not true or false`);
   return value;
 };
+
+const literal =
+  <T extends string>(expected: T): Reader<T> =>
+  (value, what) => {
+    if (value !== expected) throw new ProtocolError(`${what} is not ${JSON.stringify(expected)}`);
+    return expected;
+  };
 
 const none = record<Record<string, never>>({});
 /** Base64url without padding: how passkey ids travel and are stored. */
@@ -161,6 +248,33 @@ export const SHORT_TEXT_MAX = 200;
 /** The longest error message the engine passes on; longer ones are cut. */
 export const MESSAGE_MAX = 2000;
 export const NEXT_STEP_MAX = 500;
+/** The longest amount a person may type ("0.25", "12.5 USDC", "21000 wei"). */
+export const AMOUNT_MAX = 100;
+/** The longest recipient address a person may type: any chain's fits. */
+export const RECIPIENT_MAX = 100;
+/** The most transfers, calls or warnings one review carries: a send has one or two of each. */
+export const REVIEW_ITEMS_MAX = 20;
+
+/** An ERC-20 contract's address as the SDK takes it. */
+export const TOKEN_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+/**
+ * Why `url` cannot be a chain node's address, or undefined when it can: http(s) only, and no
+ * credentials in it, since the page keeps it in localStorage and the SDK names its origin.
+ */
+export function rpcUrlProblem(url: string): string | undefined {
+  if (url.length === 0 || url.length > URL_MAX) return `Give the node's address, up to ${URL_MAX} characters.`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return "This is not a URL: give the node's address, e.g. https://eth.example.com.";
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return "Give an http or https address.";
+  if (parsed.username !== "" || parsed.password !== "")
+    return "Give the address without a user name or password in it.";
+  return undefined;
+}
 
 const passphrase = text({ min: 1, max: PASSPHRASE_MAX });
 
@@ -201,6 +315,70 @@ const session = record<Session>({
 });
 const walletEntry = record<WalletEntry>({ name, state: shortText, hybrid: boolean });
 
+const rpcUrl: Reader<string> = (value, what) => {
+  const url = text({ min: 1, max: URL_MAX })(value, what);
+  // Not the URL itself in the error: it may carry an API key.
+  if (rpcUrlProblem(url) !== undefined) throw new ProtocolError(`${what} is not a node's http(s) address`);
+  return url;
+};
+
+const count: Reader<number> = (value, what) => {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
+    throw new ProtocolError(`${what} is not a count`);
+  return value;
+};
+
+const items = <T>(read: Reader<T>) => list(read, REVIEW_ITEMS_MAX);
+const messageText = text({ min: 1, max: MESSAGE_MAX });
+
+const review = record<Review>({
+  network: text({ min: 1, max: SHORT_TEXT_MAX, pattern: /^eip155:[0-9]+$/ }),
+  action: shortText,
+  transfers: items(record<ReviewTransfer>({ to: shortText, amount: shortText, from: orNull(shortText) })),
+  approvals: items(record<ReviewApproval>({ spender: shortText, amount: shortText, unlimited: boolean })),
+  calls: items(
+    record<ReviewCall>({
+      contract: shortText,
+      selector: text({ min: 0, max: 10, pattern: /^(0x[0-9a-fA-F]{8})?$/ }),
+      name: orNull(shortText),
+    }),
+  ),
+  fee: shortText,
+  warnings: items(messageText),
+});
+
+const sendOutcome: Reader<SendOutcome> = (value, what) => {
+  const kind = isRecord(value) ? value.kind : undefined;
+  switch (kind) {
+    case "sent":
+      return record<Extract<SendOutcome, { kind: "sent" }>>({
+        kind: literal("sent"),
+        transactionId: text({ min: 66, max: 66, pattern: /^0x[0-9a-f]{64}$/ }),
+        receipt: (v, w) => {
+          if (v !== "confirmed" && v !== "failed") throw new ProtocolError(`${w} is not a receipt's status`);
+          return v;
+        },
+        block: orNull(count),
+        sentBefore: boolean,
+      })(value, what);
+    case "cancelled":
+      return record<Extract<SendOutcome, { kind: "cancelled" }>>({ kind: literal("cancelled") })(value, what);
+    case "held":
+      return record<Extract<SendOutcome, { kind: "held" }>>({
+        kind: literal("held"),
+        requestId: shortText,
+        rule: shortText,
+        waitingFor: record<WaitingFor>({
+          totp: boolean,
+          approvals: orNull(record({ needed: count, have: count })),
+          releaseMs: orNull(count),
+        }),
+      })(value, what);
+    default:
+      throw new ProtocolError(`${what} is no known outcome of a send`);
+  }
+};
+
 /** Each method's readers: the engine reads `args`, the page reads `result`. */
 export const METHODS: { [M in Method]: { args: Reader<Args<M>>; result: Reader<Result<M>> } } = {
   unlockMethod: { args: none, result: unlockMethod },
@@ -220,6 +398,20 @@ export const METHODS: { [M in Method]: { args: Reader<Args<M>>; result: Reader<R
   addresses: {
     args: record({ name }),
     result: list(record<ChainAddress>({ chain, address: shortText })),
+  },
+  balance: {
+    args: record({ name, chain: literal("ethereum"), rpc: rpcUrl }),
+    result: shortText,
+  },
+  send: {
+    args: record({
+      name,
+      to: text({ min: 1, max: RECIPIENT_MAX }),
+      amount: text({ min: 1, max: AMOUNT_MAX }),
+      token: orNull(text({ min: 42, max: 42, pattern: TOKEN_ADDRESS })),
+      rpc: rpcUrl,
+    }),
+    result: sendOutcome,
   },
 };
 
@@ -242,21 +434,15 @@ export function readCall(message: unknown): Call {
 
 const failure = record<EngineFailure>({
   code: shortText,
-  message: text({ min: 1, max: MESSAGE_MAX }),
+  message: messageText,
   next: orNull(text({ min: 1, max: NEXT_STEP_MAX })),
 });
-
-const literal =
-  <T extends string>(expected: T): Reader<T> =>
-  (value, what) => {
-    if (value !== expected) throw new ProtocolError(`${what} is not ${JSON.stringify(expected)}`);
-    return expected;
-  };
 
 const anything: Reader<unknown> = (value) => value;
 
 const REPLIES = {
   progress: record<Extract<Reply, { kind: "progress" }>>({ id: callId, kind: literal("progress"), text: shortText }),
+  confirm: record<Extract<Reply, { kind: "confirm" }>>({ id: callId, kind: literal("confirm"), review }),
   ok: record<Extract<Reply, { kind: "ok" }>>({ id: callId, kind: literal("ok"), value: anything }),
   error: record<Extract<Reply, { kind: "error" }>>({ id: callId, kind: literal("error"), error: failure }),
 };
@@ -281,7 +467,17 @@ export function showable(text: string, max: number): string {
 export function readReply(message: unknown): Reply {
   if (!isRecord(message)) throw new ProtocolError("the reply is not an object");
   const kind = message.kind;
-  if (kind !== "progress" && kind !== "ok" && kind !== "error")
+  if (kind !== "progress" && kind !== "confirm" && kind !== "ok" && kind !== "error")
     throw new ProtocolError("the reply is of no known kind");
   return REPLIES[kind](message, `the ${kind} reply`);
 }
+
+/** Whether `message` is meant as an answer to a confirmation rather than as a call. */
+export const isConfirmAnswer = (message: unknown): boolean => isRecord(message) && message.kind === "confirm-answer";
+
+/** The page's answer to a confirmation, as the engine receives it. */
+export const readConfirmAnswer = (message: unknown): ConfirmAnswer =>
+  record<ConfirmAnswer>({ id: callId, kind: literal("confirm-answer"), confirmed: boolean })(
+    message,
+    "the answer to a confirmation",
+  );

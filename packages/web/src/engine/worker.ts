@@ -3,9 +3,20 @@
  * one at a time in the order they came (so the SDK's progress texts belong to the running call,
  * and two calls never race on the keystore) and answers each with progress, then one result or
  * error. Only the engine loads the SDK, so the page's first screen stays small and key generation
- * never blocks it.
+ * never blocks it. A call may ask the page to confirm what it is about to sign; the page's answer
+ * comes outside the queue, since the call that asked holds it.
  */
-import { type Call, type EngineFailure, MESSAGE_MAX, type Reply, readCall, showable } from "./protocol.js";
+import {
+  type Call,
+  type EngineFailure,
+  isConfirmAnswer,
+  MESSAGE_MAX,
+  type Reply,
+  type Review,
+  readCall,
+  readConfirmAnswer,
+  showable,
+} from "./protocol.js";
 
 /**
  * The part of a worker's global scope the engine uses: the typecheck runs with the DOM library,
@@ -41,20 +52,54 @@ const replyFailureOf = (e: unknown): Promise<EngineFailure> =>
     (loadError: unknown) => notLoaded(loadError),
   );
 
+/** The confirmations the page has been asked for, by their call's id: each settles once, with its answer. */
+const confirmations = new Map<number, (confirmed: boolean) => void>();
+
+function confirmation(id: number, review: Review): Promise<boolean> {
+  if (confirmations.has(id)) throw new Error("this call waits for a confirmation already");
+  return new Promise((resolve) => {
+    confirmations.set(id, resolve);
+    scope.postMessage({ id, kind: "confirm", review });
+  });
+}
+
 async function run(call: Call): Promise<void> {
   const { id } = call;
   try {
     const { shortText, handle } = await engine;
     const progress = (text: string) => scope.postMessage({ id, kind: "progress", text: shortText(text) });
-    scope.postMessage({ id, kind: "ok", value: await handle(call, progress) });
+    scope.postMessage({ id, kind: "ok", value: await handle(call, progress, (review) => confirmation(id, review)) });
   } catch (e) {
     scope.postMessage({ id, kind: "error", error: await replyFailureOf(e) });
+  } finally {
+    confirmations.delete(id);
   }
+}
+
+/**
+ * Settles the confirmation the answer is for. An answer that cannot be read, or that no
+ * confirmation waits for (an unknown id, a second answer), is dropped: only the page's one
+ * answer to a question asked can let a call sign.
+ */
+function answer(message: unknown): void {
+  let read: ReturnType<typeof readConfirmAnswer>;
+  try {
+    read = readConfirmAnswer(message);
+  } catch {
+    return;
+  }
+  const settle = confirmations.get(read.id);
+  confirmations.delete(read.id);
+  settle?.(read.confirmed);
 }
 
 let queue = Promise.resolve();
 
 scope.addEventListener("message", (event) => {
+  if (isConfirmAnswer(event.data)) {
+    answer(event.data);
+    return;
+  }
   let call: Call;
   try {
     call = readCall(event.data);
