@@ -6,7 +6,8 @@
  * it fails the decryption like altering the ciphertext does.
  *
  * Two ways to unlock it, named in the header's `kdf`:
- * - a passphrase: scrypt (N = 2¹⁷, r = 8, p = 1; @noble/hashes) → XChaCha20-Poly1305;
+ * - a passphrase: scrypt (N = 2¹⁷, r = 8, p = 1; Node's own in Node, @noble/hashes' in browsers)
+ *   → XChaCha20-Poly1305;
  * - a passkey: the 32-byte output of its WebAuthn PRF extension for the header's salt, through
  *   HKDF-SHA256 (salt = that salt, info = "keyshard keystore v1") → XChaCha20-Poly1305. The
  *   credential's id and the salt are in the header, so a page knows which passkey to ask and
@@ -22,11 +23,11 @@
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { equalBytes } from "@noble/ciphers/utils.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
-import { scryptAsync } from "@noble/hashes/scrypt.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { base64 } from "@scure/base";
 import { fileKeystore } from "#keystore-home";
+import { scrypt } from "#scrypt";
 import type { NextStep } from "./errors.js";
 
 export type KeystoreErrorCode =
@@ -227,7 +228,7 @@ export class Keystore<T> {
     if (kdf.name === "scrypt") {
       if (typeof unlock !== "string")
         throw new KeystoreError("wrong-unlock", `this keystore opens with a passphrase, not ${kindOf(unlock)}`);
-      return scryptAsync(utf8ToBytes(unlock.normalize("NFKC")), hexToBytes(kdf.salt), {
+      return scrypt(utf8ToBytes(unlock.normalize("NFKC")), hexToBytes(kdf.salt), {
         N: kdf.N,
         r: kdf.r,
         p: kdf.p,
