@@ -6,6 +6,7 @@
  * (`@keyshard/wallet`).
  */
 export { formatAmount, parseAmount } from "./amount.js";
+export { shownUrl } from "./chains/rpc.js";
 export type { DappAccountOptions, Eip1193Options } from "./dapp/ethereum.js";
 export type { HeldOptions, HeldRequest } from "./dapp/held.js";
 export { type NextStep, WalletError, type WalletErrorCode } from "./errors.js";

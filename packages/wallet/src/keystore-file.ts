@@ -80,9 +80,9 @@ export function fileKeystore(home: string): KeystoreStorage {
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code === "EEXIST") throw keystoreExists(home);
           throw e;
-        } finally {
-          rmSync(temp, { force: true });
         }
+        // Linked, the temporary name is one too many; on failure `placeAtomic` removes it.
+        rmSync(temp);
       });
     },
 

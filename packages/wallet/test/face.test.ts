@@ -28,7 +28,7 @@ import {
   type TestProvider,
 } from "../../provider/test/harness.js";
 import { Device, firstDevice } from "./cli.js";
-import { type LyingOperator, startLyingOperator } from "./lying-operator.js";
+import { type LyingOperator, type OperatorFault, startLyingOperator } from "./lying-operator.js";
 import { type LyingRelay, startLyingRelay } from "./lying-relay.js";
 
 const EMAIL = "amy@example.com";
@@ -234,78 +234,65 @@ describe("keyshard face recovery", () => {
     return recover(frames([picture("amy", 4), picture("amy", 5)]), url);
   };
 
+  /** Amy recovers while each operator given misbehaves as told; they behave again afterwards. */
+  const amyRecoversDespite = async (faults: [LyingOperator, OperatorFault][]) => {
+    for (const [operator, fault] of faults) operator.fault = fault;
+    try {
+      return await amyRecovers();
+    } finally {
+      for (const [operator] of faults) operator.fault = undefined;
+    }
+  };
+
   it("an operator that answers a wrong evaluation is named, and the two others recover", async () => {
     const liar = proxies[0] as LyingOperator;
-    liar.fault = "wrong-evaluation";
-    try {
-      const amy = await amyRecovers();
-      expect(amy.run.code, amy.run.stdout + amy.run.stderr).toBe(0);
-      expect(amy.run.stderr).toContain(`recovery operator ${liar.url} answered a wrong evaluation`);
-    } finally {
-      liar.fault = undefined;
-    }
+    const amy = await amyRecoversDespite([[liar, "wrong-evaluation"]]);
+    expect(amy.run.code, amy.run.stdout + amy.run.stderr).toBe(0);
+    expect(amy.run.stderr).toContain(`recovery operator ${liar.url} answered a wrong evaluation`);
   });
 
   it("an operator answering under commitments of its own making is left out, and the two others recover", async () => {
     const liar = proxies[0] as LyingOperator;
-    liar.fault = "forged-commitments";
-    try {
-      const amy = await amyRecovers();
-      expect(amy.run.code, amy.run.stdout + amy.run.stderr).toBe(0);
-      expect(amy.run.stderr).toContain(
-        `recovery operator ${liar.url} answered for commitments the other operators do not share`,
-      );
-    } finally {
-      liar.fault = undefined;
-    }
+    const amy = await amyRecoversDespite([[liar, "forged-commitments"]]);
+    expect(amy.run.code, amy.run.stdout + amy.run.stderr).toBe(0);
+    expect(amy.run.stderr).toContain(
+      `recovery operator ${liar.url} answered for commitments the other operators do not share`,
+    );
   });
 
   it("two operators that answer wrongly stop the recovery, and both are named", async () => {
     const [first, second] = proxies as [LyingOperator, LyingOperator];
-    first.fault = "wrong-evaluation";
-    // Its proof verifies, but for another OPRF key than the enrollment's.
-    second.fault = "other-key";
-    try {
-      const amy = await amyRecovers();
-      expect(amy.run.code).toBe(1);
-      expect(amy.run.json.error).toBe("operators");
-      expect(amy.run.json.message).toContain(`recovery operator ${first.url} answered a wrong evaluation`);
-      expect(amy.run.json.message).toContain(`recovery operator ${second.url} answered a wrong evaluation`);
-    } finally {
-      first.fault = undefined;
-      second.fault = undefined;
-    }
+    const amy = await amyRecoversDespite([
+      [first, "wrong-evaluation"],
+      // Its proof verifies, but for another OPRF key than the enrollment's.
+      [second, "other-key"],
+    ]);
+    expect(amy.run.code).toBe(1);
+    expect(amy.run.json.error).toBe("operators");
+    expect(amy.run.json.message).toContain(`recovery operator ${first.url} answered a wrong evaluation`);
+    expect(amy.run.json.message).toContain(`recovery operator ${second.url} answered a wrong evaluation`);
   });
 
   it("an operator that is down is named, and the two others recover", async () => {
     const down = proxies[2] as LyingOperator;
-    down.fault = "down";
-    try {
-      const amy = await amyRecovers();
-      expect(amy.run.code, amy.run.stdout + amy.run.stderr).toBe(0);
-      expect(amy.run.stderr).toContain(`recovery operator ${down.url} is unreachable`);
-    } finally {
-      down.fault = undefined;
-    }
+    const amy = await amyRecoversDespite([[down, "down"]]);
+    expect(amy.run.code, amy.run.stdout + amy.run.stderr).toBe(0);
+    expect(amy.run.stderr).toContain(`recovery operator ${down.url} is unreachable`);
   });
 
   it("when no group of answers reaches the threshold, every operator of every group is named", async () => {
     const [forger, honest, down] = proxies as [LyingOperator, LyingOperator, LyingOperator];
-    forger.fault = "forged-commitments";
-    down.fault = "down";
-    try {
-      const amy = await amyRecovers();
-      expect(amy.run.code).toBe(1);
-      expect(amy.run.json.error).toBe("operators");
-      // One against one: which is lying is unknown, so both are named, not only the honest one.
-      expect(amy.run.json.message).toMatch(/answers disagree/);
-      expect(amy.run.json.message).toContain(forger.url);
-      expect(amy.run.json.message).toContain(honest.url);
-      expect(amy.run.json.message).toContain(`recovery operator ${down.url} is unreachable`);
-    } finally {
-      forger.fault = undefined;
-      down.fault = undefined;
-    }
+    const amy = await amyRecoversDespite([
+      [forger, "forged-commitments"],
+      [down, "down"],
+    ]);
+    expect(amy.run.code).toBe(1);
+    expect(amy.run.json.error).toBe("operators");
+    // One against one: which is lying is unknown, so both are named, not only the honest one.
+    expect(amy.run.json.message).toMatch(/answers disagree/);
+    expect(amy.run.json.message).toContain(forger.url);
+    expect(amy.run.json.message).toContain(honest.url);
+    expect(amy.run.json.message).toContain(`recovery operator ${down.url} is unreachable`);
   });
 
   describe("a provider that names other operators", () => {

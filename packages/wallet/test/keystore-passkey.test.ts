@@ -11,7 +11,8 @@ import { bytesToHex, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { base64 } from "@scure/base";
 import { describe, expect, it } from "vitest";
 import { Keystore, type KeystoreUnlock } from "../src/keystore.js";
-import { keystoreFailure, memoryStorage } from "./memory-storage.js";
+import { memoryStorage } from "./memory-storage.js";
+import { keystoreFailure } from "./thrown.js";
 
 const SECRET = "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2";
 const CREDENTIAL = "Y3JlZGVudGlhbC1pZC1vZi10aGUtcGFzc2tleQ";

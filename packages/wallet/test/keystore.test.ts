@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Keystore } from "../src/keystore.js";
-import { keystoreFailure } from "./memory-storage.js";
+import { keystoreFailure } from "./thrown.js";
 
 const homes: string[] = [];
 const newHome = () => {

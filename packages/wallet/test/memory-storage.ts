@@ -1,11 +1,9 @@
 /**
  * A keystore storage in memory, its lock a queue, as a browser's or a folder's would behave: all
  * the keystore format asks of a storage, for tests of the format and of the SDK around it. `text`
- * is the stored record, for a test to read or to tamper with. And `keystoreFailure`, the error a
- * keystore step failed with.
+ * is the stored record, for a test to read or to tamper with.
  */
-import { expect } from "vitest";
-import { KeystoreError, type KeystoreStorage, keystoreExists } from "../src/keystore.js";
+import { type KeystoreStorage, keystoreExists } from "../src/keystore.js";
 
 export function memoryStorage(): KeystoreStorage & { text: string | undefined } {
   let queue = Promise.resolve();
@@ -32,15 +30,4 @@ export function memoryStorage(): KeystoreStorage & { text: string | undefined } 
     },
   };
   return storage;
-}
-
-/** The KeystoreError `work` fails with; the test fails when it succeeds or fails otherwise. */
-export async function keystoreFailure(work: Promise<unknown>): Promise<KeystoreError> {
-  try {
-    await work;
-  } catch (e) {
-    expect(e).toBeInstanceOf(KeystoreError);
-    return e as KeystoreError;
-  }
-  throw new Error("expected a KeystoreError");
 }

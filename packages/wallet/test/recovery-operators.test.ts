@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { messageInCliWords } from "../src/cli/next-steps.js";
-import { WalletError } from "../src/errors.js";
 import { chooseOperators, parseOperatorList, readOperatorListing } from "../src/recovery-operators.js";
+import { refusal } from "./thrown.js";
 
 const key = (n: number) => n.toString(16).padStart(2, "0").repeat(32);
 const operator = (index: number) => ({ index, url: `https://operator-${index}.example:8443`, key: key(index) });
@@ -15,16 +15,6 @@ const listing = (changes: Record<string, unknown> = {}) => ({
   ticketKey: key(9),
   ...changes,
 });
-
-function refusal(work: () => unknown): WalletError {
-  try {
-    work();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WalletError);
-    return e as WalletError;
-  }
-  throw new Error("expected a WalletError");
-}
 
 describe("the provider's list of recovery operators", () => {
   it("is read with its ticket key, ordered by index, urls without a trailing slash", () => {

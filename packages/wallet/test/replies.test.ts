@@ -6,12 +6,12 @@
 import { endpoints } from "@keyshard/api";
 import { describe, expect, it } from "vitest";
 import type { Device } from "../src/device/device.js";
-import { WalletError } from "../src/errors.js";
 import { requestOf } from "../src/flows/approvals.js";
 import { joinKeyChanges } from "../src/flows/key-change.js";
 import { membersOf } from "../src/replies.js";
 import type { Member, StoredWallet } from "../src/state.js";
 import type { RequestDetail } from "../src/types.js";
+import { refusal } from "./thrown.js";
 
 const member = (index: number, deviceId: string): Member => ({
   index,
@@ -19,16 +19,6 @@ const member = (index: number, deviceId: string): Member => ({
   identityKey: `${deviceId}00`,
   provider: false,
 });
-
-function refusal(work: () => unknown): WalletError {
-  try {
-    work();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WalletError);
-    return e as WalletError;
-  }
-  throw new Error("expected a WalletError");
-}
 
 describe("membersOf", () => {
   it("keeps a list in party order with each device once", () => {

@@ -5,7 +5,14 @@
  */
 import { adapterOf, CHAIN_NAMES, nativeCoin, type TransactionDescription } from "@keyshard/chains";
 import { scheme } from "@keyshard/mpc";
-import { formatAmount, indexedDbKeystore, KeystoreError, Wallet, WalletError } from "@keyshard/wallet/browser";
+import {
+  formatAmount,
+  indexedDbKeystore,
+  KeystoreError,
+  shownUrl,
+  Wallet,
+  WalletError,
+} from "@keyshard/wallet/browser";
 import { createPublicClient, http } from "viem";
 import { describeNextStep } from "./next-steps.js";
 import {
@@ -143,9 +150,6 @@ function heldOf(e: WalletError): SendOutcome {
   };
 }
 
-/** A node's address as errors may show it: its origin, since its path or query may hold an API key. */
-const nodeOrigin = (rpc: string) => new URL(rpc).origin;
-
 const handlers: {
   [M in Method]: (args: Args<M>, progress: (text: string) => void, confirm: Confirm) => Promise<Result<M>>;
 } = {
@@ -209,7 +213,7 @@ const handlers: {
       [chainId, wei] = await Promise.all([node.getChainId(), node.getBalance({ address })]);
     } catch (e) {
       // Not the client's own message: it quotes the whole URL.
-      throw new WalletError("rpc-failed", `the node at ${nodeOrigin(rpc)} did not tell the balance`, {}, { cause: e });
+      throw new WalletError("rpc-failed", `the node at ${shownUrl(rpc)} did not tell the balance`, {}, { cause: e });
     }
     const coin = nativeCoin(chainId);
     return shortText(`${formatAmount(wei, coin.decimals ?? 18)} ${coin.symbol}`);

@@ -12,12 +12,13 @@
  * once by `init` or `open`; replies carry public data only (ids, names, addresses, states).
  */
 import { CHAIN_NAMES, type ChainName } from "@keyshard/chains/names";
+import type { KeystoreUnlock, UnlockMethod as KeystoreUnlockMethod } from "@keyshard/wallet/browser";
 
 /** How the keystore is unlocked: a passphrase, or a passkey's PRF output for the keystore's salt. */
-export type Unlock = string | { passkey: { credentialId: string; salt: Uint8Array; output: Uint8Array } };
+export type Unlock = KeystoreUnlock;
 
 /** What unlocks this browser's keystore; null when there is none yet. */
-export type UnlockMethod = { passphrase: true } | { passkey: { credentialId: string; salt: Uint8Array } } | null;
+export type UnlockMethod = KeystoreUnlockMethod | null;
 
 /** This device as the page needs to know it. */
 export interface Session {
