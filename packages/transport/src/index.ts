@@ -5,7 +5,6 @@
  * Everything public is exported from here.
  */
 
-export { CANONICAL_BASE64 } from "./base64.js";
 export { driveSession, MAX_OPENINGS, type RoundReply } from "./driver.js";
 export {
   type Envelope,

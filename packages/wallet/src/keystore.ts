@@ -20,7 +20,6 @@
  * has to keep one keystore's key apart from every other's, which it still does.
  */
 
-import { CANONICAL_BASE64 } from "@keyshard/transport";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { equalBytes } from "@noble/ciphers/utils.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
@@ -99,6 +98,12 @@ const PASSKEY_INFO = utf8ToBytes("keyshard keystore v1");
 /** A credential id as WebAuthn gives it, base64url without padding (no length leaves one character over). */
 const isCredentialId = (id: unknown): id is string =>
   typeof id === "string" && /^[A-Za-z0-9_-]{16,1023}$/.test(id) && id.length % 4 !== 1;
+/**
+ * Padded base64 with its unused bits zero: what `base64.decode` takes. Transport's CANONICAL_BASE64
+ * says the same, but importing it would put the transport's engines into every browser bundle
+ * that opens a keystore.
+ */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;
 /** Base64 of the 16-byte Poly1305 tag, the least any ciphertext is (of an empty plaintext). */
 const MIN_CIPHERTEXT_CHARS = 24;
 
@@ -167,7 +172,7 @@ function parseFile(text: string): KeystoreFile {
     /^[0-9a-f]{48}$/.test(file.nonce) &&
     typeof file.ciphertext === "string" &&
     file.ciphertext.length >= MIN_CIPHERTEXT_CHARS &&
-    CANONICAL_BASE64.test(file.ciphertext);
+    BASE64.test(file.ciphertext);
   if (!ok) throw new KeystoreError("corrupted", "the keystore's header is damaged; restore it from a backup");
   return file;
 }
