@@ -26,8 +26,16 @@ export const TotpCode = Type.String({ pattern: "^[0-9]{6}$" });
 export const TotpBody = Type.Object({ code: TotpCode }, { additionalProperties: false });
 export type TotpBody = Static<typeof TotpBody>;
 
+/**
+ * A UUID as the provider gives them out. The pattern as well as the format: the format also takes
+ * a `urn:uuid:` prefix, which the database refuses as a uuid (a 500 for a client's mistake), and
+ * capitals, which no id the provider gives out has.
+ */
+export const UUID_FORM = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const Uuid = Type.String({ format: "uuid", pattern: UUID_FORM.source });
+
 /** Route parameters `{ id }` where the id is a UUID. */
-export const UuidParams = Type.Object({ id: Type.String({ format: "uuid" }) });
+export const UuidParams = Type.Object({ id: Uuid });
 export type UuidParams = Static<typeof UuidParams>;
 
 /** The JSON body of every error response. */

@@ -1,6 +1,6 @@
 /** The contract of key changes: a wallet's refresh, or a t-of-n wallet's reshare, and each new share's confirmation. */
 import { type Static, Type } from "typebox";
-import { FreeObject, Hex, SessionReply } from "./common.js";
+import { FreeObject, Hex, SessionReply, Uuid } from "./common.js";
 
 /** Nothing: refresh. For a t-of-n wallet, other device members (party order) or another threshold: reshare. */
 export const KeyChangeRequest = Type.Object(
@@ -26,7 +26,7 @@ export const KeyChangeStarted = Type.Object({
 export type KeyChangeStarted = Static<typeof KeyChangeStarted>;
 
 export const KeyChangeParams = Type.Object({
-  id: Type.String({ format: "uuid" }),
+  id: Uuid,
   epoch: Type.String({ pattern: "^[1-9][0-9]{0,8}$" }),
 });
 export type KeyChangeParams = Static<typeof KeyChangeParams>;

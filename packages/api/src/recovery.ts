@@ -6,7 +6,7 @@
  */
 import { type Static, Type } from "typebox";
 import { AccountEmail } from "./account.js";
-import { FreeObject, Hex, StringEnum, TotpCode } from "./common.js";
+import { FreeObject, Hex, StringEnum, TotpCode, Uuid } from "./common.js";
 
 /** The largest sealed share the provider keeps. */
 export const MAX_BOX_BYTES = 16 * 1024;
@@ -16,7 +16,6 @@ export const MAX_HEIR_INACTIVITY_DAYS = 3660;
 /** Boxes one request may carry. */
 const MAX_BOXES = 64;
 
-const Uuid = Type.String({ format: "uuid" });
 /** A sealed share: hex, two digits per byte. */
 const BoxHex = Type.String({ pattern: "^([0-9a-f]{2})+$", maxLength: MAX_BOX_BYTES * 2 });
 const StringOrNull = Type.Unsafe<string | null>({ type: ["string", "null"] });
