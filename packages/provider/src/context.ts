@@ -44,4 +44,18 @@ export interface ProviderContext {
   heirInactivityMs: number;
   /** Where liveness challenges take their randomness (tests fix it; otherwise the CSPRNG). */
   challengeRandom: (n: number) => Uint8Array;
+  /** The relay WebSocket's limits where they are not its defaults (`http/routes/relay.ts`). */
+  relaySockets?: Partial<RelaySocketSettings>;
+}
+
+/** The limits on relay WebSockets that have not proved their device yet. */
+export interface RelaySocketSettings {
+  /** How long a socket may stay open before its first frame has proved which device it is. */
+  authenticationWaitMs: number;
+  /** Sockets of this process waiting for their authentication at once: upgrades beyond are refused. */
+  maxUnauthenticated: number;
+  /** Upgrades per client address and minute. */
+  upgradesPerMinute: number;
+  /** Awaited before a first frame is checked: tests hold the check to send a frame meanwhile. */
+  beforeCheck?: () => Promise<void>;
 }

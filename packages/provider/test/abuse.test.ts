@@ -6,63 +6,44 @@
 import { randomUUID } from "node:crypto";
 import { enroll, POPULATION_MEAN } from "@keyshard/biometric";
 import { buildPsbt, p2wpkhOutput } from "@keyshard/chains";
-import { REVOKED_CLOSE_CODE, sealEnvelope, signRequest } from "@keyshard/transport";
+import { authenticationFrame, REVOKED_CLOSE_CODE, sealEnvelope } from "@keyshard/transport";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
 import { revokeDevice } from "../src/devices/revoke.js";
 import { MAX_BITCOIN_INPUTS, MAX_RUNNING_RUNS, MAX_SUBSCRIPTIONS } from "../src/quotas.js";
 import { LISTED_OPERATORS } from "./face-device.js";
 import {
   activeDevice,
+  bareRelayUpgrade,
   createWallet,
   type DatabaseKind,
   deviceGroup,
+  relaySocket,
+  type SocketFrame,
   startTestProvider,
   TestDevice,
   type TestProvider,
 } from "./harness.js";
 
-interface Frame {
-  type: string;
-  id?: number;
-  error?: string;
-  message?: string;
-  stored?: number;
-  relayId?: string;
-}
-
-/** A device's relay WebSocket, its frames as they come, and its close code once closed. */
+/** A device's relay WebSocket, authenticated: its frames from then on, and its close code once closed. */
 async function openSocket(provider: TestProvider, device: TestDevice) {
-  const path = "/v1/relay/ws";
-  const headers = signRequest(device.identity, { method: "GET", path, body: new Uint8Array(), now: provider.now() });
-  const socket = new WebSocket(provider.url.replace(/^http/, "ws") + path, { headers });
-  const frames: Frame[] = [];
-  const waiting: (() => void)[] = [];
-  socket.on("message", (data) => {
-    frames.push(JSON.parse(String(data)) as Frame);
-    for (const wake of waiting.splice(0)) wake();
-  });
-  const closed = new Promise<number>((resolve) => socket.on("close", (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    socket.once("open", () => resolve());
-    socket.once("error", reject);
-  });
+  const { socket, frames, closed, next } = await relaySocket(provider);
+  socket.send(authenticationFrame(device.identity, provider.now()));
+  const answer = await next(() => true);
+  if (answer?.type !== "authenticated")
+    throw new Error(`the relay socket closed with ${(await closed).code} before it authenticated`);
   return {
     socket,
-    closed,
+    closed: closed.then(({ code }) => code),
     /** The first frame from now on that `match` accepts. */
-    async next(match: (frame: Frame) => boolean): Promise<Frame> {
-      const from = frames.length;
-      for (;;) {
-        const found = frames.slice(from).find(match);
-        if (found) return found;
-        await new Promise<void>((resolve) => waiting.push(resolve));
-      }
+    async next(match: (frame: SocketFrame) => boolean): Promise<SocketFrame> {
+      const found = await next(match, frames.length);
+      if (found === undefined) throw new Error("the relay socket closed");
+      return found;
     },
     /** Sends `frame` with `id` and waits for the answer carrying the id back. */
-    ask(id: number, frame: Record<string, unknown>): Promise<Frame> {
+    ask(id: number, frame: Record<string, unknown>): Promise<SocketFrame> {
       const answer = this.next((f) => f.id === id);
       socket.send(JSON.stringify({ ...frame, id }));
       return answer;
@@ -186,7 +167,7 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("abuse on %s", (kind) => {
     // Asked twice on one socket: the one subscription, not a second poller counted against the quota.
     expect((await subscribe(first, relays[0] as string)).type).toBe("subscribed");
     let held = 0;
-    let refused: { socket: Socket; relayId: string; answer: Frame } | undefined;
+    let refused: { socket: Socket; relayId: string; answer: SocketFrame } | undefined;
     while (refused === undefined) {
       const socket = sockets.at(-1) as Socket;
       for (const relayId of relays) {
@@ -204,7 +185,9 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("abuse on %s", (kind) => {
     // The socket stays usable, and a closed socket gives its subscriptions back.
     first.socket.close();
     await first.closed;
-    expect((await subscribe(refused.socket, refused.relayId)).type).toBe("subscribed");
+    // The provider learns of the close a moment after the device does.
+    const { socket: last, relayId: refusedRelay } = refused;
+    await expect.poll(async () => (await subscribe(last, refusedRelay)).type, { timeout: 10_000 }).toBe("subscribed");
     for (const socket of sockets) socket.socket.close();
   });
 
@@ -260,7 +243,57 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("abuse on %s", (kind) => {
       socket.socket.send(frame);
       expect(await answer).toMatchObject({ type: "error", error: "invalid-request" });
     }
+    // Ids the database would refuse as a uuid: refused as the client's mistake, before the database.
+    for (const bad of ["-".repeat(36), relayId.toUpperCase(), `urn:uuid:${relayId}`])
+      expect(await socket.ask(2, { type: "subscribe", relayId: bad })).toMatchObject({
+        type: "error",
+        error: "invalid-request",
+      });
     expect(await socket.ask(1, { type: "subscribe", relayId })).toMatchObject({ type: "subscribed", relayId });
     socket.socket.close();
   });
+});
+
+describe("relay sockets from outside", () => {
+  const MAX_UNAUTHENTICATED = 2;
+  const UPGRADES_PER_MINUTE = 8;
+  let provider: TestProvider;
+  beforeAll(async () => {
+    provider = await startTestProvider("pglite", {
+      relaySockets: { maxUnauthenticated: MAX_UNAUTHENTICATED, upgradesPerMinute: UPGRADES_PER_MINUTE },
+    });
+  });
+  afterAll(async () => {
+    await provider?.stop();
+  });
+
+  it("caps sockets waiting for their authentication, cuts a refused one, and limits upgrades per address", async () => {
+    const [device] = await deviceGroup(provider, "outside@example.com", 1);
+    const opened: Awaited<ReturnType<typeof bareRelayUpgrade>>[] = [];
+    let upgrades = 0;
+    const upgrade = async () => {
+      upgrades += 1;
+      const made = await bareRelayUpgrade(provider);
+      opened.push(made);
+      return made;
+    };
+    const waiting = [await upgrade(), await upgrade()];
+    expect(waiting.map((u) => u.status)).toEqual([101, 101]);
+    expect((await upgrade()).status).toBe(503);
+    // A refused socket that never answers the close is cut, not left to the close's long wait.
+    const refused = waiting.pop() as Awaited<ReturnType<typeof upgrade>>;
+    refused.sendText("{");
+    expect(await refused.closeFrame()).toEqual({ code: 1008, reason: "the first frame must be JSON" });
+    await refused.ended;
+    // Its place is free again, and an authenticated socket no longer takes one.
+    const authenticated = await openSocket(provider, device as TestDevice);
+    upgrades += 1;
+    const another = await upgrade();
+    expect(another.status).toBe(101);
+    expect((await upgrade()).status).toBe(503);
+    while (upgrades < UPGRADES_PER_MINUTE) expect((await upgrade()).status).toBe(503);
+    expect((await upgrade()).status).toBe(429);
+    for (const made of opened) made.destroy();
+    authenticated.socket.close();
+  }, 20_000);
 });

@@ -333,14 +333,16 @@ describe("the document's security requirements", () => {
           expect(operationIsSigned(path, method), key).toBe(checked);
           (checked ? signed : unsigned).push(operation.operationId);
         }
-      expect(unsigned.sort()).toEqual(["cancelAccountChangeByToken", "faceRecoveryOperators"]);
-      expect(signed).toEqual(expect.arrayContaining(["registerDevice", "deviceSelf", "relaySocket"]));
+      // The relay's socket is signed in its first frame, which a browser can send, not on its upgrade.
+      expect(unsigned.sort()).toEqual(["cancelAccountChangeByToken", "faceRecoveryOperators", "relaySocket"]);
+      expect(signed).toEqual(expect.arrayContaining(["registerDevice", "deviceSelf"]));
       const socket = doc.paths["/v1/relay/ws"]?.get as unknown as {
-        "x-websocket": { clientFrames: object; serverFrames: object };
+        "x-websocket": { authentication: string; clientFrames: object; serverFrames: object };
       };
-      expect(Object.keys(socket["x-websocket"].clientFrames)).toEqual(["watch", "subscribe", "send"]);
+      expect(socket["x-websocket"].authentication).toMatch(/^the upgrade carries no signature: the first frame is/);
+      expect(Object.keys(socket["x-websocket"].clientFrames)).toEqual(["authenticate", "watch", "subscribe", "send"]);
       expect(Object.keys(socket["x-websocket"].serverFrames)).toEqual(
-        expect.arrayContaining(["watching", "subscribed", "stored", "envelopes", "notice", "error"]),
+        expect.arrayContaining(["authenticated", "watching", "subscribed", "stored", "envelopes", "notice", "error"]),
       );
     } finally {
       await app.close();

@@ -35,6 +35,16 @@ export {
   runOverRelay,
   wsRelayChannel,
 } from "./relay.js";
+export {
+  AUTHENTICATION_WAIT_MS,
+  authenticationFrame,
+  MAX_AUTHENTICATION_FRAME_BYTES,
+  POLICY_VIOLATION_CLOSE_CODE,
+  RELAY_SOCKET_PATH,
+  type RelayFrame,
+  type RelaySocket,
+  readAuthenticationFrame,
+} from "./relay-socket.js";
 export { REVOKED_CLOSE_CODE, type RelayWatch, watchRelay } from "./relay-watch.js";
 export {
   type BareItem,

@@ -3,13 +3,14 @@
  * session it is invited to, so that a device waiting for work (a cosigner) need not poll. A notice
  * names a session and nothing more; what it is for is read, as before, from the provider's list.
  */
-import WebSocket from "ws";
 import type { DeviceIdentity } from "./identity.js";
-import { RelayError } from "./relay.js";
-import { signRequest } from "./request-signature.js";
+import { openRelaySocket, RelayError } from "./relay-socket.js";
 
 /** The close code the provider gives a socket whose device it revoked (4000-4999 are the application's). */
 export const REVOKED_CLOSE_CODE = 4403;
+
+/** The largest frame a watch takes: notices and answers are short. */
+const MAX_WATCH_FRAME_BYTES = 64 * 1024;
 
 export interface RelayWatch {
   /** Resolves once the socket is closed, with the provider's close code. */
@@ -26,27 +27,20 @@ export async function watchRelay(
   identity: DeviceIdentity,
   onNotice: (relayId: string) => void,
 ): Promise<RelayWatch> {
-  const path = "/v1/relay/ws";
-  const headers = signRequest(identity, { method: "GET", path, body: new Uint8Array() });
-  const socket = new WebSocket(baseUrl.replace(/^http/, "ws") + path, { headers, maxPayload: 64 * 1024 });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
-  );
-  await new Promise<void>((resolve, reject) => {
-    // A refused upgrade (the device revoked, the provider down) comes as an error, then a close.
-    socket.on("error", (e) => reject(new RelayError(`relay connection failed: ${e.message}`, { cause: e })));
-    socket.once("close", () => reject(new RelayError("relay connection closed")));
-    socket.once("open", () => socket.send(JSON.stringify({ type: "watch", id: 1 })));
-    socket.on("message", (data) => {
-      let frame: { type?: unknown; relayId?: unknown };
-      try {
-        frame = JSON.parse(String(data)) as typeof frame;
-      } catch {
-        return;
-      }
-      if (frame.type === "watching") resolve();
-      else if (frame.type === "notice" && typeof frame.relayId === "string") onNotice(frame.relayId);
-    });
+  let confirm: (() => void) | undefined;
+  const confirmed = new Promise<void>((resolve) => {
+    confirm = resolve;
   });
-  return { closed, close: () => socket.close() };
+  const socket = await openRelaySocket(baseUrl, identity, MAX_WATCH_FRAME_BYTES, (frame) => {
+    if (frame.type === "watching") confirm?.();
+    else if (frame.type === "notice" && typeof frame.relayId === "string") onNotice(frame.relayId);
+  });
+  socket.send({ type: "watch", id: 1 });
+  const closedFirst = await Promise.race([confirmed.then(() => undefined), socket.closed]);
+  if (closedFirst !== undefined)
+    throw new RelayError(
+      `relay connection closed${closedFirst.reason === "" ? "" : `: ${closedFirst.reason}`}`,
+      closedFirst.code,
+    );
+  return { closed: socket.closed, close: () => socket.close() };
 }

@@ -8,12 +8,13 @@
  * must hash to the id the caller already trusts, so the relay cannot substitute its own.
  */
 import type { Msg, Party } from "@keyshard/mpc";
-import WebSocket from "ws";
 import { type Envelope, EnvelopeError, openEnvelope, parseEnvelope, sealEnvelope } from "./envelope.js";
 import { signedFetch } from "./http.js";
 import { type DeviceIdentity, deviceId } from "./identity.js";
 import { fromWire, toWire, type WireMessage } from "./messages.js";
-import { signRequest } from "./request-signature.js";
+import { openRelaySocket, RelayError } from "./relay-socket.js";
+
+export { RelayError };
 
 export interface RelayPeer {
   /** The peer's party index in the protocol. */
@@ -43,10 +44,6 @@ export interface RelayRunOptions {
    * whatever ran first in the same session (a proposal the parties agreed on) and are refused.
    */
   firstRound?: number;
-}
-
-export class RelayError extends Error {
-  override readonly name = "RelayError";
 }
 
 /** What a `RoundBuffer` keeps between requests (it holds decrypted messages: store it sealed). */
@@ -192,15 +189,15 @@ export function httpRelayChannel(
   };
 }
 
+/** The largest frame the relay's socket takes from the provider: a batch of envelopes. */
+const MAX_CHANNEL_FRAME_BYTES = 4 * 1024 * 1024;
+
 /** The WebSocket relay: envelopes pushed as they arrive, sent over the same socket. */
 export async function wsRelayChannel(
   baseUrl: string,
   identity: DeviceIdentity,
   relayId: string,
 ): Promise<RelayChannel> {
-  const path = "/v1/relay/ws";
-  const headers = signRequest(identity, { method: "GET", path, body: new Uint8Array() });
-  const socket = new WebSocket(baseUrl.replace(/^http/, "ws") + path, { headers, maxPayload: 4 * 1024 * 1024 });
   const inbox: unknown[] = [];
   let wake: (() => void) | undefined;
   let failure: Error | undefined;
@@ -208,56 +205,39 @@ export async function wsRelayChannel(
   // right after one loses nothing.
   const unacknowledged = new Map<number, { resolve(): void; reject(e: Error): void }>();
   let nextId = 1;
-  const failAll = (e: Error) => {
-    for (const waiting of unacknowledged.values()) waiting.reject(e);
-    unacknowledged.clear();
-  };
-  socket.on("message", (data) => {
-    try {
-      const message = JSON.parse(String(data)) as {
-        type: string;
-        id?: number;
-        envelopes?: { envelope: unknown }[];
-        message?: string;
-      };
-      if (message.type === "envelopes") inbox.push(...(message.envelopes ?? []).map((e) => e.envelope));
-      if (message.type === "stored" && message.id !== undefined) {
-        unacknowledged.get(message.id)?.resolve();
-        unacknowledged.delete(message.id);
-      }
-      if (message.type === "error") {
-        const error = new RelayError(`relay: ${message.message}`);
-        const waiting = message.id === undefined ? undefined : unacknowledged.get(message.id);
-        if (waiting !== undefined) {
-          waiting.reject(error);
-          unacknowledged.delete(message.id as number);
-        } else failure = error;
-      }
-    } catch (e) {
-      failure = new RelayError("relay sent something that is not JSON", { cause: e });
+  const socket = await openRelaySocket(baseUrl, identity, MAX_CHANNEL_FRAME_BYTES, (frame) => {
+    const id = typeof frame.id === "number" ? frame.id : undefined;
+    if (frame.type === "envelopes" && Array.isArray(frame.envelopes))
+      for (const item of frame.envelopes as unknown[])
+        if (typeof item === "object" && item !== null) inbox.push((item as { envelope?: unknown }).envelope);
+    if (frame.type === "stored" && id !== undefined) {
+      unacknowledged.get(id)?.resolve();
+      unacknowledged.delete(id);
+    }
+    if (frame.type === "error") {
+      const error = new RelayError(`relay: ${String(frame.message)}`);
+      const waiting = id === undefined ? undefined : unacknowledged.get(id);
+      if (waiting !== undefined) {
+        waiting.reject(error);
+        unacknowledged.delete(id as number);
+      } else failure = error;
     }
     wake?.();
   });
-  socket.on("close", () => {
-    failure ??= new RelayError("relay connection closed");
-    failAll(failure);
+  void socket.closed.then(({ code, reason }) => {
+    failure ??= new RelayError(`relay connection closed${reason === "" ? "" : `: ${reason}`}`, code);
+    for (const waiting of unacknowledged.values()) waiting.reject(failure);
+    unacknowledged.clear();
     wake?.();
   });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("open", () => resolve());
-    socket.once("error", (e) => reject(new RelayError(`relay connection failed: ${e.message}`)));
-    socket.once("unexpected-response", (_req, res) =>
-      reject(new RelayError(`relay refused the connection: ${res.statusCode}`)),
-    );
-  });
-  socket.send(JSON.stringify({ type: "subscribe", relayId, after: 0 }));
+  socket.send({ type: "subscribe", relayId, after: 0 });
   return {
     send(envelopes) {
       if (failure) return Promise.reject(failure);
       const id = nextId++;
       return new Promise<void>((resolve, reject) => {
         unacknowledged.set(id, { resolve, reject });
-        socket.send(JSON.stringify({ type: "send", id, relayId, envelopes }));
+        socket.send({ type: "send", id, relayId, envelopes });
       });
     },
     async receive() {

@@ -36,7 +36,7 @@ import {
   type TransactionDescription,
 } from "@keyshard/chains";
 import { scheme } from "@keyshard/mpc";
-import { REVOKED_CLOSE_CODE, type RelayWatch, wsRelayChannel } from "@keyshard/transport";
+import { REVOKED_CLOSE_CODE, RelayError, type RelayWatch, wsRelayChannel } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { readAmount, showAmount } from "./amount.js";
 import { type Device, deviceOf } from "./device/device.js";
@@ -320,6 +320,8 @@ export class Cosigner {
       try {
         watch = await watchRelaySessions(this.#device, () => wakeUp.set());
       } catch (e) {
+        // A device revoked while it was away is told so at its authentication.
+        if (e instanceof RelayError && e.closeCode === REVOKED_CLOSE_CODE) return onRevoked();
         if (attempt === 0) wakeUp.set();
         this.options.warn?.(
           `no push channel from the provider (${e instanceof Error ? e.message : String(e)}): trying again in ${wait / 1000} s`,

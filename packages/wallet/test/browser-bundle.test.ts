@@ -1,20 +1,24 @@
 /**
  * `@keyshard/wallet/browser` in a browser bundle: esbuild bundles `src/browser.ts` for the browser
  * (the "browser" condition, the sources' condition) and nothing in it is a Node module — no
- * `node:` import, no bare Node built-in, not `ws`'s Node code, not the face code's file reading —
+ * `node:` import, no bare Node built-in, not `ws`'s Node code, not the face code's file reading
+ * (its browser side is there instead) —
  * while its keystore is IndexedDB's and its calls go through `fetch`. Nor does it use a Node
  * global (`Buffer`, `process`, `require`…), which no build refuses: the bundled SDK runs in a
- * realm that has a browser worker's globals only, makes a device, opens it again and signs calls
- * that Node's verifier accepts.
+ * realm that has a browser worker's globals only, makes a device, opens it again, signs calls
+ * that Node's verifier accepts, and exchanges envelopes with another device over the relay's
+ * WebSocket of a real provider (authenticated in its first frame, as a browser's socket must be).
  */
 import http from "node:http";
 import { builtinModules } from "node:module";
 import type { AddressInfo } from "node:net";
 import vm from "node:vm";
 import { wasmModules } from "@keyshard/mpc/bundling/esbuild-wasm";
-import { readRequestSignature, verifyRequestSignature } from "@keyshard/transport";
+import { readRequestSignature, sealEnvelope, verifyRequestSignature } from "@keyshard/transport";
+import { hexToBytes } from "@noble/hashes/utils.js";
 import { type BuildFailure, build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deviceGroup, startTestProvider, type TestDevice } from "../../provider/test/harness.js";
 import type { BrowserSdk } from "./fixtures/browser-sdk.js";
 import { memoryStorage } from "./memory-storage.js";
 
@@ -28,8 +32,10 @@ function nodeOnly(input: string): string | undefined {
   if (path.startsWith("node:") || BUILTINS.has(path) || BUILTINS.has(path.split("/")[0] as string))
     return "a Node built-in";
   if (/(^|\/)node_modules\/ws\/(?!browser\.js$)/.test(path)) return "ws's Node code";
-  if (/(^|\/)packages\/biometric\/|node_modules\/@tensorflow\//.test(path)) return "the face code, which reads files";
+  if (/(^|\/)packages\/biometric\/src\/(face-api-node|image-files)\.ts$/.test(path))
+    return "the face code's Node side, which reads files";
   if (/(^|\/)packages\/transport\/src\/http-send-node\.ts$/.test(path)) return "the Node HTTP sender";
+  if (/(^|\/)packages\/transport\/src\/websocket-node\.ts$/.test(path)) return "the Node WebSocket";
   if (/(^|\/)packages\/wallet\/src\/keystore-file\.ts$/.test(path)) return "the keystore in a folder";
   return undefined;
 }
@@ -50,6 +56,9 @@ async function bundle(entry: string) {
     logLevel: "silent",
     // tiny-secp256k1's WebAssembly, as the mpc package ships the plugin for.
     plugins: [wasmModules()],
+    // The face models' code, which the face code imports only when a face is first read: its
+    // browser bundle is checked by @keyshard/biometric's own test.
+    external: ["@vladmandic/face-api/*", "@tensorflow/*"],
   }).catch((e: BuildFailure) => {
     // Say which, and where.
     const reasons = e.errors.map((m) => `${m.location?.file}:${m.location?.line}: ${m.text}`);
@@ -91,6 +100,7 @@ function workerRealm(): vm.Context {
     TextEncoder,
     URL,
     URLSearchParams,
+    WebSocket,
   };
   const realm = vm.createContext({ ...web });
   vm.runInContext("globalThis.self = globalThis;", realm);
@@ -114,7 +124,9 @@ describe("@keyshard/wallet/browser", () => {
     });
     expect(fromNode).toEqual([]);
     expect(inputs).toContain("packages/wallet/src/keystore-indexeddb.ts");
+    expect(inputs).toContain("packages/biometric/src/face-api-browser.ts");
     expect(inputs).toContain("packages/transport/src/http-send-fetch.ts");
+    expect(inputs).toContain("packages/transport/src/websocket-browser.ts");
     expect(code).toContain("indexedDB");
     expect(code).toContain("navigator.locks");
   });
@@ -202,6 +214,60 @@ describe("@keyshard/wallet/browser", () => {
       const reply = await sdk.signedFetch(base, identity, "POST", "/v1/things", { amount: "1.5" });
       expect({ ...reply }).toEqual({ verified: true });
       expect(received).toEqual([{ path: "/v1/things", verified: true, body: { amount: "1.5" } }]);
+    });
+
+    it("sends and receives envelopes over a real provider's relay WebSocket", async () => {
+      const provider = await startTestProvider("pglite", { accountChangeDelayMs: 0 });
+      try {
+        const [browser, other] = (await deviceGroup(provider, "browser-relay@example.com", 2)) as [
+          TestDevice,
+          TestDevice,
+        ];
+        const opened = await other.request("POST", "/v1/relay", {
+          participants: [other.id, browser.id],
+          purpose: "browser relay",
+        });
+        const relayId = opened.body.relayId as string;
+        const sid = hexToBytes(opened.body.sid as string);
+        // The browser device's key as the worker holds it: bytes of its own realm.
+        const inRealm = (bytes: Uint8Array) => {
+          const copy = vm.runInContext(`new Uint8Array(${bytes.length})`, realm) as Uint8Array;
+          copy.set(bytes);
+          return copy;
+        };
+        const identity = {
+          publicKey: inRealm(browser.identity.publicKey),
+          secretKey: inRealm(browser.identity.secretKey),
+        };
+        const channel = await sdk.wsRelayChannel(provider.url, identity, relayId);
+        try {
+          const toOther = sealEnvelope(
+            browser.identity,
+            other.identity.publicKey,
+            { sid, round: 0 },
+            new Uint8Array([1]),
+          );
+          await channel.send([toOther]);
+          const stored = await other.request("GET", `/v1/relay/${relayId}/envelopes?after=0`);
+          expect(stored.body.envelopes).toEqual([{ id: expect.any(Number), envelope: toOther }]);
+          const toBrowser = sealEnvelope(
+            other.identity,
+            browser.identity.publicKey,
+            { sid, round: 0 },
+            new Uint8Array([2]),
+          );
+          expect(
+            (await other.request("POST", `/v1/relay/${relayId}/envelopes`, { envelopes: [toBrowser] })).status,
+          ).toBe(200);
+          const pushed: unknown[] = [];
+          while (pushed.length === 0) pushed.push(...(await channel.receive()));
+          expect(JSON.parse(JSON.stringify(pushed))).toEqual([toBrowser]);
+        } finally {
+          channel.close();
+        }
+      } finally {
+        await provider.stop();
+      }
     });
   });
 });

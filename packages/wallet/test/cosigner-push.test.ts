@@ -2,7 +2,8 @@
  * `keyshard cosigner run` waits on the relay's push channel: idle, it makes a handful of requests a
  * minute and the provider logs none of them at its default level; told of a proposal, it co-signs
  * within the proposer's short wait, though its unprompted look is a minute away. Revoked, it
- * stops with exit code 1 (running, or started again), and `wallet list` says the device was revoked.
+ * stops with exit code 1 (running, or started again: then told by its push channel's refused
+ * authentication), and `wallet list` says the device was revoked.
  * All of it against the provider as `npm start` runs it, and anvil.
  */
 import { writeFileSync } from "node:fs";
@@ -100,6 +101,8 @@ describe("keyshard cosigner on the push channel", () => {
     await again.stop();
     expect(code).toBe(1);
     expect(again.output()).toMatch(/this device was revoked at the provider/);
+    // Told at its push channel's authentication, not left to find out from a later look.
+    expect(again.output()).not.toMatch(/no push channel/);
     const listed = await watch.device.run(["wallet", "list"]);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/^pair .* revoked device$/m);

@@ -5,7 +5,9 @@
  * (`config: { auth: ["active"] }`); its handler then finds the device in `request.device`. A
  * route whose requests bring their own key (registration) says where (`config: { selfSigned }`),
  * and its requests are checked against that key. Authentication runs after the schema checks, so
- * a malformed request is told so first.
+ * a malformed request is told so first. The relay's WebSocket, whose upgrade a browser cannot
+ * sign, carries its signed request in its first frame, checked here the same way
+ * (`authenticateSignedRequest`).
  */
 import {
   deviceId,
@@ -48,7 +50,31 @@ export const REQUEST_WINDOW_MS = 5 * 60_000;
 export const SECURITY_SCHEME = "deviceSignature";
 
 /** The headers requests were signed with before HTTP Message Signatures. */
-const OLD_SIGNATURE_HEADERS = ["x-keyshard-device", "x-keyshard-timestamp", "x-keyshard-nonce", "x-keyshard-signature"];
+export const OLD_SIGNATURE_HEADERS = [
+  "x-keyshard-device",
+  "x-keyshard-timestamp",
+  "x-keyshard-nonce",
+  "x-keyshard-signature",
+];
+
+/** A signed request as the signature sees it: wherever it came from, a route's request or a socket's first frame. */
+export interface SignedRequest {
+  method: string;
+  /** Path and query, as the request named them. */
+  target: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Uint8Array;
+}
+
+/** `request`'s signature, checked for form and against its body; refused as unauthorized if it is not one. */
+function readSignature(request: SignedRequest): ReceivedSignature {
+  try {
+    return readRequestSignature(request);
+  } catch (e) {
+    if (e instanceof RequestSignatureError) throw unauthorized(e.message, { cause: e });
+    throw e;
+  }
+}
 
 /** The request's signature, checked for form and against its body; refused as unauthorized if it is not one. */
 function requestSignature(request: FastifyRequest): ReceivedSignature {
@@ -62,17 +88,12 @@ function requestSignature(request: FastifyRequest): ReceivedSignature {
       "outdated-client",
       "this client signs its requests the old way (x-keyshard-* headers), which the provider no longer accepts: upgrade it",
     );
-  try {
-    return readRequestSignature({
-      method: request.method,
-      target: request.url,
-      headers: request.headers,
-      body: new Uint8Array(request.rawBody ?? Buffer.alloc(0)),
-    });
-  } catch (e) {
-    if (e instanceof RequestSignatureError) throw unauthorized(e.message, { cause: e });
-    throw e;
-  }
+  return readSignature({
+    method: request.method,
+    target: request.url,
+    headers: request.headers,
+    body: new Uint8Array(request.rawBody ?? Buffer.alloc(0)),
+  });
 }
 
 /** Checks `signed` against `identityKey` and the clock; returns the nonce and its expiry, not yet spent. */
@@ -126,13 +147,15 @@ async function knownDevice(ctx: ProviderContext, id: string): Promise<KnownDevic
   return device;
 }
 
-/** Authenticates a registered device; only devices in `states` may use the route. */
+/**
+ * Authenticates a registered device by `signed`, its request's signature; only devices in
+ * `states` pass.
+ */
 async function authenticate(
   ctx: ProviderContext,
-  request: FastifyRequest,
+  signed: ReceivedSignature,
   states: readonly DeviceState[],
 ): Promise<AuthenticatedDevice> {
-  const signed = requestSignature(request);
   const id = signed.params.keyid;
   const { accountId, identityKey } = await knownDevice(ctx, id);
   const { nonce, expiresMs } = verifySignature(ctx, signed, identityKey);
@@ -153,6 +176,16 @@ async function authenticate(
   return { id, accountId, state: row.state, identityKey };
 }
 
+/**
+ * Authenticates a signed request that did not come as a route's own (the relay socket's first
+ * frame carries one) with the same checks, clock window, nonce store and device states.
+ */
+export const authenticateSignedRequest = (
+  ctx: ProviderContext,
+  request: SignedRequest,
+  states: readonly DeviceState[],
+): Promise<AuthenticatedDevice> => authenticate(ctx, readSignature(request), states);
+
 /** The check a route's configuration asks for, if any. */
 function authenticator(
   ctx: ProviderContext,
@@ -161,7 +194,7 @@ function authenticator(
   const states = config?.auth;
   if (states !== undefined)
     return async (request) => {
-      request.device = await authenticate(ctx, request, states);
+      request.device = await authenticate(ctx, requestSignature(request), states);
     };
   const selfSigned = config?.selfSigned;
   if (selfSigned !== undefined)

@@ -1,7 +1,10 @@
 /**
  * The relay's API: create a session among the account's devices, post sealed envelopes, and
  * receive them — over a WebSocket (pushed as they arrive) or, as the fallback, by polling HTTP.
- * The WebSocket is authenticated like any request: the upgrade carries the signed headers.
+ * The WebSocket is authenticated like any request, by the signed GET of its path, but carried in
+ * its first frame (a browser's WebSocket cannot send headers): until the provider has checked it
+ * and answered "authenticated", nothing of the relay is reachable, and a socket that sends
+ * anything else first, a second authentication, or nothing in time is closed.
  *
  * A socket may also watch: it is then sent a notice whenever a relay session is opened that its
  * device is invited to (a key generation, a key change, a proposal, a signature it is named for),
@@ -9,11 +12,20 @@
  * that closes revoked sockets, so a session opened through another replica is noticed too.
  */
 import websocket from "@fastify/websocket";
-import { endpoints, MAX_ENVELOPES } from "@keyshard/api";
-import { REVOKED_CLOSE_CODE } from "@keyshard/transport";
+import { endpoints, MAX_ENVELOPES, UUID_FORM } from "@keyshard/api";
+import {
+  AUTHENTICATION_WAIT_MS,
+  MAX_AUTHENTICATION_FRAME_BYTES,
+  POLICY_VIOLATION_CLOSE_CODE,
+  RELAY_SOCKET_PATH,
+  REQUEST_HEADERS,
+  REVOKED_CLOSE_CODE,
+  RequestSignatureError,
+  readAuthenticationFrame,
+} from "@keyshard/transport";
 import type { FastifyBaseLogger } from "fastify";
-import type { WebSocket } from "ws";
-import type { ProviderContext } from "../../context.js";
+import type { RawData, WebSocket } from "ws";
+import type { ProviderContext, RelaySocketSettings } from "../../context.js";
 import type { AuthenticatedDevice } from "../../devices/authenticated.js";
 import { invalid, ProviderError, quotaExceeded } from "../../errors.js";
 import { MAX_SUBSCRIPTIONS } from "../../quotas.js";
@@ -30,7 +42,8 @@ import {
 } from "../../relay/relay.js";
 import type { App } from "../app.js";
 import { route } from "../endpoint.js";
-import { refusal } from "../errors.js";
+import { HttpError, refusal } from "../errors.js";
+import { authenticateSignedRequest, OLD_SIGNATURE_HEADERS } from "../plugins/auth.js";
 
 /** How often a subscriber looks for envelopes stored by other replicas. */
 const POLL_MS = 250;
@@ -39,6 +52,23 @@ const POLL_MS = 250;
  * whose replica's clock is behind, is still noticed within this margin.
  */
 const NOTICE_WINDOW_MS = 30_000;
+/** The limits on sockets that have not proved their device yet, where the context sets none. */
+export const RELAY_SOCKET_DEFAULTS: RelaySocketSettings = {
+  authenticationWaitMs: AUTHENTICATION_WAIT_MS,
+  // Each holds a connection and at most one checked frame: far more than honest devices need at once.
+  maxUnauthenticated: 1_000,
+  // A device opens one socket per session and one watch; a reconnecting cosigner backs off.
+  upgradesPerMinute: 120,
+};
+/**
+ * How long a refused socket is given to answer its close frame before its connection is cut: the
+ * close carries the reason to an honest client, and a peer that never answers holds nothing.
+ */
+const CLOSE_ANSWER_MS = 1_000;
+/** RFC 6455 §7.4.1: an unexpected condition on the server's side. */
+const INTERNAL_ERROR_CLOSE_CODE = 1011;
+/** RFC 6455 §5.5: a close frame's reason is at most 123 bytes. */
+const MAX_CLOSE_REASON = 123;
 
 const sessionView = (s: Awaited<ReturnType<typeof findRelaySession>>) => ({
   relayId: s.id,
@@ -54,7 +84,7 @@ const frameSchema = (type: string, properties: Record<string, object>, required:
   properties: { type: { const: type }, id: { type: "integer", description: "echoed on the reply" }, ...properties },
   required: ["type", ...required],
 });
-const relayId = { type: "string", format: "uuid" };
+const relayId = { type: "string", format: "uuid", pattern: UUID_FORM.source };
 const envelopes = {
   type: "array",
   maxItems: MAX_ENVELOPES,
@@ -63,9 +93,34 @@ const envelopes = {
 
 /** The socket's frames as the OpenAPI document describes them (`serveSocket` reads and writes them). */
 const SOCKET_FRAMES = {
-  path: "/v1/relay/ws",
-  authentication: "the upgrade request carries the deviceSignature headers; only an active device is let in",
+  path: RELAY_SOCKET_PATH,
+  authentication:
+    "the upgrade carries no signature: the first frame is `authenticate`, whose headers are the deviceSignature " +
+    "headers of a GET of this path (the upgrade's path and query) with an empty body, checked as any request's " +
+    "(clock window, nonce spent once, only an active device). The provider answers `authenticated`; a socket " +
+    `that sends another frame first, any frame before that answer, a second authenticate or none within ${RELAY_SOCKET_DEFAULTS.authenticationWaitMs / 1000} s ` +
+    `is closed with code ${POLICY_VIOLATION_CLOSE_CODE} and the reason (${REVOKED_CLOSE_CODE} for a revoked device). Upgrades are limited ` +
+    "per client address (429), and refused with 503 while too many sockets wait for their authentication",
   clientFrames: {
+    authenticate: {
+      type: "object",
+      properties: {
+        type: { const: "authenticate" },
+        headers: {
+          type: "object",
+          properties: {
+            "signature-input": { type: "string", maxLength: 256 },
+            signature: { type: "string", maxLength: 256 },
+            "content-digest": { type: "string", maxLength: 256 },
+          },
+          required: ["signature-input", "signature", "content-digest"],
+          additionalProperties: false,
+        },
+      },
+      required: ["type", "headers"],
+      additionalProperties: false,
+      description: `at most ${MAX_AUTHENTICATION_FRAME_BYTES} bytes of JSON text`,
+    },
     watch: frameSchema("watch", {}, []),
     subscribe: frameSchema("subscribe", { relayId, after: { type: "integer", description: "an envelope id" } }, [
       "relayId",
@@ -73,6 +128,7 @@ const SOCKET_FRAMES = {
     send: frameSchema("send", { relayId, envelopes }, ["relayId", "envelopes"]),
   },
   serverFrames: {
+    authenticated: { type: "object", properties: { type: { const: "authenticated" } }, required: ["type"] },
     watching: frameSchema("watching", {}, []),
     subscribed: frameSchema("subscribed", { relayId }, ["relayId"]),
     stored: frameSchema("stored", { stored: { type: "integer" } }, ["stored"]),
@@ -90,7 +146,11 @@ const SOCKET_FRAMES = {
     notice: frameSchema("notice", { relayId }, ["relayId"]),
     error: frameSchema("error", { error: { type: "string" }, message: { type: "string" } }, ["error", "message"]),
   },
-  closeCodes: { [REVOKED_CLOSE_CODE]: "the device was revoked" },
+  closeCodes: {
+    [POLICY_VIOLATION_CLOSE_CODE]: "the socket did not authenticate as it must (the reason says how)",
+    [INTERNAL_ERROR_CLOSE_CODE]: "the provider could not check the authentication",
+    [REVOKED_CLOSE_CODE]: "the device was revoked",
+  },
 };
 
 /** A frame the socket could not act on: the same error codes as the HTTP API's. */
@@ -189,6 +249,80 @@ class OpenSockets {
   }
 }
 
+/** Closes `socket` with `code` (by default for a breach of the authentication rules) and `reason`, cut to what a close frame holds. */
+function closeWithReason(socket: WebSocket, reason: string, code = POLICY_VIOLATION_CLOSE_CODE): void {
+  if (socket.readyState !== socket.OPEN) return;
+  let cut = reason;
+  while (Buffer.byteLength(cut) > MAX_CLOSE_REASON) cut = cut.slice(0, -1);
+  socket.close(code, cut);
+}
+
+/** Closes a socket that has proved nothing with `reason`, and cuts it if it does not answer the close at once. */
+function refuseSocket(socket: WebSocket, reason: string, code?: number): void {
+  closeWithReason(socket, reason, code);
+  const cut = setTimeout(() => socket.terminate(), CLOSE_ANSWER_MS);
+  socket.once("close", () => clearTimeout(cut));
+}
+
+/**
+ * A socket before its device is known: its first frame must be the signed GET of the path it
+ * was opened on (`target`), sent within the wait, and no frame may follow until the provider has
+ * checked it. Only then does `serve` get the socket, before "authenticated" is sent, so that no
+ * frame the device sends after that answer is missed.
+ */
+function authenticateSocket(
+  ctx: ProviderContext,
+  settings: RelaySocketSettings,
+  log: FastifyBaseLogger,
+  socket: WebSocket,
+  target: string,
+  serve: (device: AuthenticatedDevice) => void,
+): void {
+  let checking = false;
+  const refuse = (reason: string, code?: number) => {
+    clearTimeout(timer);
+    socket.off("message", onFirstFrames);
+    refuseSocket(socket, reason, code);
+  };
+  const timer = setTimeout(
+    () => refuse(`no authentication frame within ${settings.authenticationWaitMs / 1000} s`),
+    settings.authenticationWaitMs,
+  );
+  socket.once("close", () => clearTimeout(timer));
+  function onFirstFrames(data: RawData, isBinary: boolean): void {
+    if (checking) {
+      refuse("a frame came before the authentication was answered");
+      return;
+    }
+    checking = true;
+    (async () => {
+      // ws hands a text frame over as one Buffer; its size is checked before it is decoded.
+      const headers = readAuthenticationFrame(!isBinary && Buffer.isBuffer(data) ? data : undefined);
+      await settings.beforeCheck?.();
+      return authenticateSignedRequest(ctx, { method: "GET", target, headers, body: new Uint8Array() }, ["active"]);
+    })().then(
+      (device) => {
+        // Refused meanwhile (a frame too early, the wait over) or closed by the device.
+        if (socket.readyState !== socket.OPEN) return;
+        clearTimeout(timer);
+        socket.off("message", onFirstFrames);
+        serve(device);
+        socket.send(JSON.stringify({ type: "authenticated" }));
+      },
+      (e: unknown) => {
+        if (e instanceof RequestSignatureError) return refuse(e.message);
+        const refused = refusal(e);
+        // A device revoked while it was away learns it as a connected one does.
+        if (refused?.code === "device-revoked") return refuse(refused.message, REVOKED_CLOSE_CODE);
+        if (refused !== undefined) return refuse(refused.message);
+        log.error({ err: { message: (e as Error).message, stack: (e as Error).stack } }, "relay authentication failed");
+        refuse("internal error", INTERNAL_ERROR_CLOSE_CODE);
+      },
+    );
+  }
+  socket.on("message", onFirstFrames);
+}
+
 /** One socket: subscriptions to relay sessions, each pumping new envelopes to the device. */
 function serveSocket(
   ctx: ProviderContext,
@@ -239,6 +373,8 @@ function serveSocket(
     await subscription.pump();
   }
   socket.on("message", (data) => {
+    // Closing (a second authentication, a revocation): nothing more is acted on.
+    if (socket.readyState !== socket.OPEN) return;
     let id: number | undefined;
     void (async () => {
       const message = JSON.parse(String(data)) as unknown;
@@ -251,6 +387,7 @@ function serveSocket(
         after?: unknown;
         envelopes?: unknown;
       };
+      if (frame.type === "authenticate") return closeWithReason(socket, "the socket is already authenticated");
       // A frame may carry an id; the reply to it (watching, subscribed, stored or error) carries it back.
       if (Number.isSafeInteger(frame.id)) id = frame.id as number;
       if (frame.type === "watch") {
@@ -258,8 +395,7 @@ function serveSocket(
         if (id !== undefined) socket.send(JSON.stringify({ type: "watching", id }));
         return;
       }
-      if (typeof frame.relayId !== "string" || !/^[0-9a-f-]{36}$/.test(frame.relayId))
-        throw invalid("relayId must be a UUID");
+      if (typeof frame.relayId !== "string" || !UUID_FORM.test(frame.relayId)) throw invalid("relayId must be a UUID");
       if (frame.type === "subscribe") {
         const after = frame.after ?? 0;
         if (!Number.isSafeInteger(after)) throw invalid("after must be an integer");
@@ -287,7 +423,10 @@ function serveSocket(
 
 export async function relayRoutes(app: App, ctx: ProviderContext): Promise<void> {
   await app.register(websocket, { options: { maxPayload: 4 * 1024 * 1024 } });
+  const settings = { ...RELAY_SOCKET_DEFAULTS, ...ctx.relaySockets };
   const open = new OpenSockets();
+  /** Sockets of this process not yet authenticated: each holds a connection for an outsider. */
+  let unauthenticated = 0;
   const onRevoked = (deviceId: string) => open.revoked(deviceId);
   relayEvents.on(DEVICE_REVOKED, onRevoked);
   const sweep = setInterval(
@@ -350,24 +489,56 @@ export async function relayRoutes(app: App, ctx: ProviderContext): Promise<void>
   );
 
   app.get(
-    "/v1/relay/ws",
+    RELAY_SOCKET_PATH,
     {
       websocket: true,
       // The WebSocket plugin hides its routes from the document; this one is shown, frames and all.
+      // The upgrade is not signed (a browser cannot add headers to it): its first frame is.
       config: {
-        auth: ["active"],
         swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, hide: false }, url }),
+        // Per address, not per device: an upgrade has not said which device it is.
+        rateLimit: {
+          max: settings.upgradesPerMinute,
+          timeWindow: "1 minute",
+          keyGenerator: (request: { ip: string }) => request.ip,
+        },
+      },
+      preValidation: async () => {
+        if (unauthenticated >= settings.maxUnauthenticated)
+          throw new HttpError(
+            503,
+            "busy",
+            "the relay has too many sockets waiting for their authentication: try again",
+          );
       },
       schema: {
         operationId: "relaySocket",
-        summary: "WebSocket: subscribe to relay sessions and send envelopes (upgrade signed like a request)",
+        summary: "WebSocket: subscribe to relay sessions and send envelopes (its first frame signed like a request)",
         description:
-          "An RFC 6455 upgrade of a GET signed as every request is (Content-Digest of the empty body included). " +
+          "An RFC 6455 upgrade, not signed itself: the socket's first frame carries the deviceSignature headers of a " +
+          "GET of this path (Content-Digest of the empty body included), as x-websocket's authentication says. " +
           "Frames are JSON text, described in x-websocket; a frame's optional integer id comes back on its reply.",
         response: { 101: { description: "Switching Protocols: the socket is open", type: "null" } },
         "x-websocket": SOCKET_FRAMES,
       },
     },
-    (socket, request) => serveSocket(ctx, open, request.log, socket, request.device),
+    (socket, request) => {
+      // A client from before the first-frame authentication signs the upgrade instead.
+      if (
+        [REQUEST_HEADERS.signatureInput, ...OLD_SIGNATURE_HEADERS].some((name) => request.headers[name] !== undefined)
+      )
+        return refuseSocket(socket, "outdated client: update keyshard");
+      unauthenticated += 1;
+      let waiting = true;
+      const done = () => {
+        if (waiting) unauthenticated -= 1;
+        waiting = false;
+      };
+      socket.once("close", done);
+      authenticateSocket(ctx, settings, request.log, socket, request.url, (device) => {
+        done();
+        serveSocket(ctx, open, request.log, socket, device);
+      });
+    },
   );
 }
