@@ -1,7 +1,8 @@
 /**
  * Face embeddings: face-api's 128-d recognition net (a ResNet-34 trained for face identity) on
- * the TensorFlow.js WASM backend, with the weights that ship inside the npm package — nothing
- * is downloaded. The models are loaded once per process.
+ * the TensorFlow.js WASM backend, with the weights that ship inside the npm package: Node reads
+ * them from it, a browser fetches the copies its app serves (`#face-api`). The models are loaded
+ * once per process or worker.
  *
  * An aligned face chip (as `../shared/faces/people` holds) goes to the recognition net as it is;
  * a camera frame or photo is first searched for faces (SSD MobileNet), the largest is aligned by
@@ -9,39 +10,20 @@
  * of the chip's and its mirror image's: the recognition net is not quite symmetric, and the
  * mean varies less between two pictures of one face.
  */
-import { createRequire } from "node:module";
-import { dirname, join, sep } from "node:path";
 import { EMBEDDING_SIZE } from "@keyshard/recovery";
+import { type FaceApi, loadFaceApi } from "#face-api";
 import { BiometricError } from "./errors.js";
 import { mirror, type RgbImage } from "./image.js";
-
-type FaceApi = typeof import("@vladmandic/face-api");
-
-const require = createRequire(import.meta.url);
 
 let loading: Promise<FaceApi> | undefined;
 
 /** face-api on the WASM backend with its models loaded; the same promise for every caller. */
 export function faceApi(): Promise<FaceApi> {
-  loading ??= (async () => {
-    try {
-      const api = require("@vladmandic/face-api/dist/face-api.node-wasm.js") as FaceApi;
-      const wasm = require("@tensorflow/tfjs-backend-wasm") as { setWasmPaths(path: string): void };
-      wasm.setWasmPaths(join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist") + sep);
-      // face-api's typings leave out the backend calls of the tfjs it bundles.
-      const tf = api.tf as unknown as { setBackend(name: string): Promise<boolean>; ready(): Promise<void> };
-      await tf.setBackend("wasm");
-      await tf.ready();
-      const models = join(dirname(require.resolve("@vladmandic/face-api/package.json")), "model");
-      const nets = api.nets;
-      for (const net of [nets.ssdMobilenetv1, nets.faceLandmark68Net, nets.faceRecognitionNet, nets.faceExpressionNet])
-        await net.loadFromDisk(models);
-      return api;
-    } catch (e) {
-      loading = undefined;
-      throw new BiometricError("models", `the face models did not load: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  })();
+  loading ??= loadFaceApi().catch((e: unknown) => {
+    loading = undefined;
+    if (e instanceof BiometricError) throw e;
+    throw new BiometricError("models", `the face models did not load: ${e instanceof Error ? e.message : String(e)}`);
+  });
   return loading;
 }
 

@@ -18,9 +18,10 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { bch } from "@keyshard/recovery";
-import { captureFace, readFrames } from "./capture.js";
+import { captureFace } from "./capture.js";
 import { meanEmbedding } from "./embedding.js";
 import { enroll, MAX_ERRORS, noisyCodeword } from "./extractor.js";
+import { readFrames } from "./image-files.js";
 
 /**
  * The two people of `shared/faces/people` that nothing shipped is tuned on: not in the population

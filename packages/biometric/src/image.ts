@@ -1,10 +1,8 @@
 /**
- * Images as the face models take them: 8-bit RGB, decoded in pure JavaScript from PNG or JPEG
- * (nothing native to build), with the bounds a camera frame can reasonably have.
+ * Images as the face models take them: 8-bit RGB, with the bounds a camera frame can reasonably
+ * have. Files are decoded in `image-files.ts` (Node); a browser's frames come from a canvas's
+ * RGBA pixels through `rgbFromRgba`.
  */
-import { readFileSync } from "node:fs";
-import jpeg from "jpeg-js";
-import { PNG } from "pngjs";
 import { BiometricError } from "./errors.js";
 
 export interface RgbImage {
@@ -15,9 +13,26 @@ export interface RgbImage {
 }
 
 /** Larger frames are refused rather than decoded: 4096² RGBA is 64 MiB already. */
-const MAX_SIDE = 4096;
+export const MAX_SIDE = 4096;
+/** The smallest side of a picture a face can be read from. */
+export const MIN_SIDE = 32;
+/** The most pictures or frames one capture reads. */
+export const MAX_FRAMES = 64;
 
-function fromRgba(width: number, height: number, rgba: Uint8Array): RgbImage {
+export function checkSize(width: number, height: number): void {
+  const fits = (side: number) => Number.isSafeInteger(side) && side >= MIN_SIDE && side <= MAX_SIDE;
+  if (!fits(width) || !fits(height))
+    throw new BiometricError("bad-image", `an image must be ${MIN_SIDE} to ${MAX_SIDE} pixels on each side`);
+}
+
+/** RGB from RGBA pixels (a canvas's ImageData, a decoded file), checked for size; alpha dropped. */
+export function rgbFromRgba(width: number, height: number, rgba: Uint8Array | Uint8ClampedArray): RgbImage {
+  checkSize(width, height);
+  if (rgba.length !== width * height * 4)
+    throw new BiometricError(
+      "bad-image",
+      `${width} × ${height} RGBA pixels are ${width * height * 4} bytes, not ${rgba.length}`,
+    );
   const data = new Uint8Array(width * height * 3);
   for (let i = 0, j = 0; i < width * height; i++) {
     data[j++] = rgba[4 * i] as number;
@@ -25,49 +40,6 @@ function fromRgba(width: number, height: number, rgba: Uint8Array): RgbImage {
     data[j++] = rgba[4 * i + 2] as number;
   }
   return { width, height, data };
-}
-
-/** Decodes PNG or JPEG bytes (told apart by their signature). */
-export function decodeImage(bytes: Uint8Array): RgbImage {
-  const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-  const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
-  if (!isPng && !isJpeg) throw new BiometricError("bad-image", "an image must be PNG or JPEG");
-  try {
-    if (isPng) {
-      const png = PNG.sync.read(Buffer.from(bytes));
-      checkSize(png.width, png.height);
-      return fromRgba(png.width, png.height, png.data);
-    }
-    const decoded = jpeg.decode(bytes, {
-      useTArray: true,
-      formatAsRGBA: true,
-      maxResolutionInMP: (MAX_SIDE * MAX_SIDE) / 1e6,
-      maxMemoryUsageInMB: 256,
-    });
-    checkSize(decoded.width, decoded.height);
-    return fromRgba(decoded.width, decoded.height, decoded.data);
-  } catch (e) {
-    if (e instanceof BiometricError) throw e;
-    throw new BiometricError(
-      "bad-image",
-      `the image cannot be decoded (${e instanceof Error ? e.message : String(e)})`,
-    );
-  }
-}
-
-function checkSize(width: number, height: number): void {
-  if (width < 32 || height < 32 || width > MAX_SIDE || height > MAX_SIDE)
-    throw new BiometricError("bad-image", `an image must be 32 to ${MAX_SIDE} pixels on each side`);
-}
-
-export function readImage(path: string): RgbImage {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch {
-    throw new BiometricError("bad-image", `cannot read ${path}`);
-  }
-  return decodeImage(bytes);
 }
 
 /** The image flipped left to right. */

@@ -2,8 +2,9 @@
  * Liveness: the provider picks a random challenge (drawn by `@keyshard/recovery`) — an expression
  * from face-api's expression model, or a head turn read from the landmarks — and the device checks
  * it here, on the frames it recovers from. A photo prepared beforehand shows one expression and
- * one pose: it fails any other expression, and a head turn asks for a frame facing the camera and
- * a turned one.
+ * one pose, so each challenge asks for a change: an expression, a frame without it (another
+ * expression, or neutral) and a frame with it; a head turn, a frame facing the camera and a
+ * turned one.
  *
  * This runs on the recovering device, so it stops someone holding a picture of the user, not
  * someone who rewrites the client: what guards the key against that one is the OPRF's rate
@@ -22,15 +23,14 @@ const FRONTAL = 0.2;
 export function checkLiveness(faces: readonly DetectedFace[], challenge: Challenge): { live: boolean; reason: string } {
   if (faces.length === 0) return { live: false, reason: "no frames" };
   if (challenge.kind === "expression") {
-    const shown = faces.some(
-      (f) => topExpression(f) === challenge.expression && f.expressions[challenge.expression] >= EXPRESSION_CONFIDENCE,
-    );
-    return shown
-      ? { live: true, reason: `${challenge.expression} shown` }
-      : {
-          live: false,
-          reason: `no frame looks ${challenge.expression} (seen: ${faces.map(topExpression).join(", ")})`,
-        };
+    const asked = challenge.expression;
+    const shown = faces.some((f) => topExpression(f) === asked && f.expressions[asked] >= EXPRESSION_CONFIDENCE);
+    const other = faces.some((f) => topExpression(f) !== asked);
+    if (shown && other) return { live: true, reason: `${asked} shown, and another expression` };
+    return {
+      live: false,
+      reason: `the face must look otherwise and then ${asked} (seen: ${faces.map(topExpression).join(", ")})`,
+    };
   }
   const yaws = faces.map(yaw);
   const turned = yaws.some((y) => (challenge.direction === "left" ? y <= -TURNED : y >= TURNED));

@@ -1,6 +1,7 @@
 /**
- * Liveness on ../shared/faces: each expression picture answers its own challenge and fails every
- * other one (a still photo of the wrong expression); a head turn needs a frame facing the camera
+ * Liveness on ../shared/faces: an expression challenge needs a frame without the expression and
+ * one with it, so a still photo fails every one, and a neutral picture followed by an expression
+ * picture answers that expression's challenge only; a head turn needs a frame facing the camera
  * and a frame turned the asked way, which a single still cannot give. (Drawing and reading the
  * challenges is tested in `recovery/test/liveness-challenge.test.ts`.)
  */
@@ -25,13 +26,18 @@ describe("liveness", () => {
     frontal = await detectFace(readImage(join(FACES, "scenes", "bbt1.jpg")));
   });
 
-  it("a still photo passes only the challenge of its own expression", () => {
+  it("an expression needs a frame without it and a frame with it: a still photo passes none", () => {
     expect([...expressions.keys()].sort()).toEqual([...EXPRESSIONS].sort());
+    const neutral = expressions.get("neutral") as DetectedFace;
     for (const [name, face] of expressions)
-      for (const expression of EXPRESSIONS.filter((e) => e !== "neutral"))
-        expect(checkLiveness([face], { kind: "expression", expression }).live, `${name} asked ${expression}`).toBe(
+      for (const expression of EXPRESSIONS.filter((e) => e !== "neutral")) {
+        const challenge = { kind: "expression", expression } as const;
+        expect(checkLiveness([face], challenge).live, `${name} alone asked ${expression}`).toBe(false);
+        expect(checkLiveness([face, face], challenge).live, `${name} twice asked ${expression}`).toBe(false);
+        expect(checkLiveness([neutral, face], challenge).live, `neutral then ${name} asked ${expression}`).toBe(
           name === expression,
         );
+      }
   });
 
   it("a head turn needs a frontal frame and a frame turned the asked way", () => {

@@ -6,6 +6,9 @@
  * each operator's limit is its own.
  */
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   combinePartials,
   dealOprfKey,
@@ -24,7 +27,7 @@ import { bytesToHex, hexToBytes, randomBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readAudit } from "../src/audit/log.js";
 import { OperatorConfigError } from "../src/index.js";
-import { parseReshareTo } from "../src/recovery-operator/start.js";
+import { parseReshareTo, startRecoveryOperator } from "../src/recovery-operator/start.js";
 import {
   type Mail,
   mailed,
@@ -507,6 +510,41 @@ describe("the reshare an operator's administrator allows (KEYSHARD_OPERATOR_RESH
       `1:one.example#${a},2:https://two.example#${b}`,
     ])
       expect(() => parseReshareTo(setting), setting).toThrow(OperatorConfigError);
+  });
+
+  it("refuses an admin token too short to hold 128 random bits before anything is created, without it in the message", async () => {
+    const dataDir = join(tmpdir(), `keyshard-operator-${randomUUID()}`);
+    const adminToken = "short-admin-token";
+    const started = startRecoveryOperator({ dataDir, ticketKey: provider.publicKey, adminToken });
+    await expect(started).rejects.toThrow(OperatorConfigError);
+    await expect(started).rejects.toThrow(/^KEYSHARD_OPERATOR_ADMIN_TOKEN must be at least 32 characters/);
+    await expect(started).rejects.not.toThrow(adminToken);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it("answers the reshare routes without the admin token with a bearer challenge", async () => {
+    const adminToken = "operator-admin-token-0123456789abcdef";
+    const ops = await startRecoveryOperators({
+      ticketKey: provider.publicKey,
+      adminToken,
+      reshareTo: `1:https://one.example#${key()},2:https://two.example#${key()}`,
+      count: 1,
+    });
+    try {
+      const deal = `${ops.operators[0]?.url}/v1/operator/reshare/deal`;
+      for (const authorization of [undefined, `Bearer ${adminToken.slice(0, -1)}x`]) {
+        const refused = await fetch(deal, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...(authorization && { authorization }) },
+          body: "{}",
+        });
+        expect(refused.status).toBe(401);
+        expect(refused.headers.get("www-authenticate")).toBe('Bearer realm="operator-admin"');
+        expect(await refused.json()).toMatchObject({ error: "unauthorized" });
+      }
+    } finally {
+      await ops.close();
+    }
   });
 });
 

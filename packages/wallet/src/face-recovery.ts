@@ -14,6 +14,20 @@
  * their verified answers into the key that unwraps the recovery key.
  */
 import { endpoints } from "@keyshard/api";
+import {
+  BiometricError,
+  type Challenge,
+  captureFace,
+  checkLiveness,
+  type DetectedFace,
+  describeChallenge,
+  enrollFace,
+  parseChallenge,
+  parseHelperData,
+  type RgbImage,
+  readFrames,
+  reproduceFace,
+} from "@keyshard/biometric";
 import { isSchemeName, scheme } from "@keyshard/mpc";
 import {
   blindFaceSecret,
@@ -40,18 +54,6 @@ import {
   wrapRecoveryKey,
 } from "@keyshard/recovery";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import {
-  BiometricError,
-  type Challenge,
-  captureFace,
-  checkLiveness,
-  describeChallenge,
-  enrollFace,
-  parseChallenge,
-  parseHelperData,
-  readFrames,
-  reproduceFace,
-} from "#biometric";
 import type { ProviderClient } from "./client.js";
 import type { Device } from "./device/device.js";
 import { WalletError } from "./errors.js";
@@ -85,10 +87,44 @@ export interface FaceLink {
   pinRecoveryKeys(keys: Readonly<Record<string, string>>): Promise<void>;
 }
 
-/** The face from pictures or frames, with biometric errors turned into the wallet's. */
-async function capture(paths: readonly string[]) {
+/**
+ * What a face is read from: picture files (in Node), pictures already decoded, or a camera's
+ * frames as they come (an async iterable, which recovery watches until the challenge is met).
+ */
+export type FaceFrames = readonly string[] | readonly RgbImage[] | AsyncIterable<RgbImage>;
+
+/** How many faces a camera's frames give at least before they are enough: one frame is a noisy embedding. */
+const LIVE_FACES_MIN = 3;
+
+/**
+ * When a camera's frames are enough: `LIVE_FACES_MIN` faces, and at recovery faces that answer
+ * the liveness challenge — the camera is watched until the person does what it asks.
+ */
+export const enoughFaces =
+  (challenge?: Challenge) =>
+  (faces: readonly DetectedFace[]): boolean =>
+    faces.length >= LIVE_FACES_MIN && (challenge === undefined || checkLiveness(faces, challenge).live);
+
+const isPaths = (frames: readonly string[] | readonly RgbImage[]): frames is readonly string[] =>
+  frames.every((f) => typeof f === "string");
+
+/**
+ * The face in `frames`, with biometric errors turned into the wallet's; a camera's frames are
+ * read until they answer `challenge` (at recovery) or until the camera stops.
+ */
+async function capture(frames: FaceFrames, challenge?: Challenge) {
   try {
-    return await captureFace(readFrames(paths));
+    if (!Array.isArray(frames)) {
+      const face = await captureFace(frames as AsyncIterable<RgbImage>, enoughFaces(challenge));
+      if (face.faces.length < LIVE_FACES_MIN)
+        throw new WalletError(
+          "usage",
+          `face: only ${face.faces.length} of the camera's frames showed a face; at least ${LIVE_FACES_MIN} are needed`,
+        );
+      return face;
+    }
+    const pictures = frames as readonly string[] | readonly RgbImage[];
+    return await captureFace(isPaths(pictures) ? readFrames(pictures) : pictures);
   } catch (e) {
     if (e instanceof BiometricError)
       throw new WalletError(e.code === "models" ? "face-models" : "usage", `face: ${e.message}`, {}, { cause: e });
@@ -98,6 +134,8 @@ async function capture(paths: readonly string[]) {
 
 const hybrid = (link: FaceLink) => link.wallets().filter((w) => w.members === null && w.providerShare === undefined);
 
+/** The provider's rule for a wallet's name: 1 to 64 characters. */
+const WALLET_NAME_MAX = 64;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const KEY_HEX = /^[0-9a-f]{64}$/;
 
@@ -214,18 +252,18 @@ async function atEveryOperator(
 }
 
 /**
- * Enrolls the face in `paths` for the owner, or for an heir named by `heir.email`; `totp`: the
+ * Enrolls the face in `frames` for the owner, or for an heir named by `heir.email`; `totp`: the
  * account's code, needed where it has a TOTP; `operators`: the recovery operators to accept when
  * the provider names others than this device pinned. The enrollment takes effect at `effectiveAt`.
  */
 export async function enrollFaceAt(
   link: FaceLink,
-  paths: readonly string[],
+  frames: FaceFrames,
   heir?: { email: string; inactivityDays?: number },
   totp?: string,
   operators?: readonly RecoveryOperator[],
 ): Promise<{ enrollmentId: string; wallets: number; effectiveAt: string }> {
-  const face = await capture(paths);
+  const face = await capture(frames);
   const { helper, secret } = enrollFace(face);
   const { operators: chosen, ticketKey } = await operatorsOf(link, operators);
   const { threshold } = chosen;
@@ -362,7 +400,7 @@ export async function sealRecoveryBoxes(link: FaceLink, wallet: StoredWallet): P
  * A box's content read strictly: it comes back from the provider, which may have altered it. The
  * share proves the box was made by the share's holder, so the recovery keys it names are theirs.
  */
-function walletFromBox(
+export function walletFromBox(
   recovery: RecoveryKeyPair,
   box: { walletId: string; epoch: number; box: string },
 ): { wallet: StoredWallet; recoveryKeys: Record<string, string> } {
@@ -382,6 +420,8 @@ function walletFromBox(
   if (recoveryKeys === undefined) throw bad("names malformed recovery keys");
   if (id !== box.walletId || epoch !== box.epoch) throw bad("is for another wallet or epoch");
   if (typeof name !== "string" || typeof publicKey !== "string" || typeof share !== "string") throw bad("is malformed");
+  if (name.length < 1 || name.length > WALLET_NAME_MAX)
+    throw bad(`names the wallet in other than 1 to ${WALLET_NAME_MAX} characters`);
   if (typeof s !== "string" || !isSchemeName(s) || members !== null || index !== 0 || threshold !== 2)
     throw bad("is not a hybrid wallet's device share");
   const engine = scheme(s);
@@ -602,7 +642,7 @@ async function guess(
  */
 export async function recoverWithFace(
   link: FaceLink,
-  paths: readonly string[],
+  frames: FaceFrames,
   ready: (challenge: Challenge) => Promise<void>,
   operators?: readonly RecoveryOperator[],
 ): Promise<Recovered> {
@@ -625,7 +665,7 @@ export async function recoverWithFace(
     );
   }
   await ready(challenge);
-  const face = await capture(paths);
+  const face = await capture(frames, challenge);
   const live = checkLiveness(face.faces, challenge);
   if (!live.live)
     throw new WalletError("liveness", `liveness: the frames do not ${describeChallenge(challenge)} (${live.reason})`);
@@ -642,7 +682,12 @@ export async function recoverWithFace(
       accepted = await operatorsOf(link, operators);
       await pin(link, accepted.operators);
     }
-    const recovery = await guess(link, enrollment, secret, accepted);
+    let recovery: RecoveryKeyPair | undefined;
+    try {
+      recovery = await guess(link, enrollment, secret, accepted);
+    } finally {
+      secret.fill(0);
+    }
     if (recovery === undefined) continue;
     try {
       const claimed = readClaim(

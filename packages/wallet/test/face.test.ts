@@ -5,7 +5,7 @@
  * misbehave: amy enrolls from three pictures; on a new device she proves the email by code,
  * answers the challenge, and gets her wallet back with the same address and refreshed shares,
  * its transfers held until her old phone confirms. Penny's face, and frames that miss the
- * challenge, get nothing and spend no guess. An operator that is down or answers wrongly is
+ * challenge (a still picture of amy smiling, asked to look happy), get nothing and spend no guess. An operator that is down or answers wrongly is
  * named and the others recover; two that answer wrongly stop the recovery. A device refuses
  * operators the provider swaps in after it pinned its list, unless given them, and an operator
  * whose key is not the listed one. An heir is added, listed and vetoed. A device seals its share
@@ -133,7 +133,7 @@ describe("keyshard face recovery", () => {
 
   it("another face, and frames that miss the challenge, get nothing and spend no guess", async () => {
     // The phone is lost. Penny, who knows amy's email and reads her mail, has her own face only.
-    const penny = await recover(frames([picture("penny", 5), picture("penny", 3)]));
+    const penny = await recover(frames([picture("penny", 2), picture("penny", 5)]));
     expect(penny.run.code, penny.run.stderr).toBe(1);
     expect(penny.run.json.error).toBe("no-match");
     // Frames that do not turn the head fail the challenge; neither spent a guess at the provider.
@@ -142,6 +142,11 @@ describe("keyshard face recovery", () => {
     expect(still.run.code).toBe(1);
     expect(still.run.json).toMatchObject({ error: "liveness" });
     expect(still.run.stderr).toMatch(/liveness challenge: turn your head/);
+    // A still picture of her smiling does not answer "look happy": nothing changes in it.
+    challenge = HAPPY;
+    const smiling = await recover(frames([picture("amy", 5)]));
+    expect(smiling.run.code).toBe(1);
+    expect(smiling.run.json).toMatchObject({ error: "liveness" });
     expect(await attempts()).toBe(0);
   });
 

@@ -22,6 +22,8 @@ export interface OperatorContext {
   ticketKey: Uint8Array;
   /** Evaluations (face guesses) per enrollment in any 24 hours. */
   attemptsPerDay: number;
+  /** The web wallets' origins whose pages may call the device routes (CORS); none: no page may. */
+  walletOrigins: readonly string[];
   /** The bearer token of the reshare routes; without it, they are not served. */
   adminToken?: string;
   /**

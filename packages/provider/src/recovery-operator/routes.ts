@@ -6,14 +6,13 @@
  * checked against its schema here — no field it does not name, hex of the exact size — before a
  * handler reads it.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
-import { ErrorBody, Hex, UuidParams } from "@keyshard/api";
+import { ErrorBody, Hex, Uuid, UuidParams } from "@keyshard/api";
 import { MAX_TICKET_PAYLOAD_BYTES } from "@keyshard/recovery";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { type Static, type TSchema, Type } from "typebox";
 import type { App } from "../http/app.js";
-import { unauthorized } from "../http/errors.js";
+import { type BearerDoor, requireBearerToken } from "../http/bearer-token.js";
 import type { OperatorContext } from "./context.js";
 import {
   acceptShares,
@@ -76,7 +75,7 @@ const DealBody = strict({
   recipients: Type.Array(strict({ index: Index, key: Hex(32) }), { minItems: 2, maxItems: MAX_INDEX }),
 });
 const EnrollmentDealingSchema = strict({
-  enrollment: Type.String({ format: "uuid" }),
+  enrollment: Uuid,
   email: Type.String({ maxLength: 320 }),
   account: Type.String({ maxLength: 128 }),
   oldCommitments: Commitments,
@@ -116,8 +115,10 @@ const dealingToWire = (d: EnrollmentDealing): DealingWire => ({
 
 const replies = (status: number, reply: TSchema) => ({ [status]: reply, "4xx": ErrorBody });
 
-/** Equal digests of equal length: the comparison takes as long whatever the guess. */
-const digest = (text: string) => createHash("sha256").update(text).digest();
+const ADMIN_DOOR: BearerDoor = {
+  realm: "operator-admin",
+  refusal: "the reshare routes need the operator's admin bearer token (KEYSHARD_OPERATOR_ADMIN_TOKEN)",
+};
 
 export function operatorRoutes(app: App, ctx: OperatorContext): void {
   app.get(
@@ -193,11 +194,8 @@ export function operatorRoutes(app: App, ctx: OperatorContext): void {
   const adminToken = ctx.adminToken;
   // Without a token, or without a reshare its administrator allows, the reshare routes do not exist.
   if (adminToken === undefined || ctx.reshareTo === undefined) return;
-  const requireAdmin = async (request: FastifyRequest) => {
-    const given = /^bearer +(\S+)$/i.exec(request.headers.authorization ?? "")?.[1] ?? "";
-    if (!timingSafeEqual(digest(given), digest(adminToken)))
-      throw unauthorized("the reshare routes need the operator's admin bearer token (KEYSHARD_OPERATOR_ADMIN_TOKEN)");
-  };
+  const requireAdmin = async (request: FastifyRequest, reply: FastifyReply) =>
+    requireBearerToken(request, reply, adminToken, ADMIN_DOOR);
   app.post(
     "/v1/operator/reshare/deal",
     {

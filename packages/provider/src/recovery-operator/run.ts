@@ -4,7 +4,7 @@
  * refused setting exits with status 2, a failed start with 1.
  */
 import { hexToBytes } from "@noble/hashes/utils.js";
-import { OperatorConfigError, parseReshareTo, startRecoveryOperator } from "./start.js";
+import { OperatorConfigError, parseReshareTo, startRecoveryOperator, walletOrigins } from "./start.js";
 
 function refuse(message: string): never {
   console.error(`keyshard recovery operator refuses to start: ${message}`);
@@ -24,6 +24,7 @@ export async function runRecoveryOperator(env: NodeJS.ProcessEnv, port: number):
     refuse("KEYSHARD_FACE_ATTEMPTS_PER_DAY must be a whole number, at least 1");
   try {
     const reshareTo = env.KEYSHARD_OPERATOR_RESHARE_TO;
+    const origins = env.KEYSHARD_OPERATOR_WALLET_ORIGINS;
     const operator = await startRecoveryOperator({
       dataDir: env.KEYSHARD_DATA_DIR ?? "./data",
       databaseUrl: env.DATABASE_URL,
@@ -33,6 +34,7 @@ export async function runRecoveryOperator(env: NodeJS.ProcessEnv, port: number):
       ...(env.KEYSHARD_OPERATOR_NAME && { name: env.KEYSHARD_OPERATOR_NAME }),
       ...(env.KEYSHARD_OPERATOR_ADMIN_TOKEN && { adminToken: env.KEYSHARD_OPERATOR_ADMIN_TOKEN }),
       ...(reshareTo && { reshareTo: parseReshareTo(reshareTo) }),
+      ...(origins && { walletOrigins: walletOrigins(origins) }),
       ...(env.KEYSHARD_SMTP_URL && { smtpUrl: env.KEYSHARD_SMTP_URL }),
       ...(attemptsPerDay !== undefined && { attemptsPerDay }),
       host: env.HOST ?? "127.0.0.1",

@@ -1,7 +1,8 @@
 /**
  * The recovery operator's HTTP server: the provider's JSON body handling, typed errors and request
  * log, with only /health, /docs (the OpenAPI description of the operator's routes) and
- * /v1/operator/*. The provider's routes are not served: an operator holds none of its state.
+ * /v1/operator/*, the device routes readable by the web wallet origins it is configured with.
+ * The provider's routes are not served: an operator holds none of its state.
  */
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -9,6 +10,7 @@ import { type App, newApp } from "../http/app.js";
 import { errorsPlugin } from "../http/plugins/errors.js";
 import { requestLogPlugin } from "../http/plugins/request-log.js";
 import type { OperatorContext } from "./context.js";
+import { walletOriginsPlugin } from "./cors.js";
 import { operatorRoutes } from "./routes.js";
 
 export async function buildOperatorServer(
@@ -34,6 +36,7 @@ export async function buildOperatorServer(
   await app.register(swaggerUi, { routePrefix: "/docs" });
   errorsPlugin(app);
   requestLogPlugin(app);
+  walletOriginsPlugin(app, ctx.walletOrigins);
 
   app.get("/health", { schema: { hide: true } }, async () => ({ ok: true, database: ctx.db.kind }));
   operatorRoutes(app, ctx);

@@ -7,10 +7,12 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { type DataDirSettings, withDataDir } from "../data-dir.js";
+import { BearerTokenFormError, checkBearerTokenForm } from "../http/bearer-token.js";
 import type { ServerOptions } from "../http/server.js";
 import { Notifier } from "../notify/notifier.js";
 import { DEFAULT_FACE_ATTEMPTS_PER_DAY } from "../recovery/face.js";
 import { type OperatorContext, operatorKeys, type ReshareTarget, usableX25519Key } from "./context.js";
+import { parseWalletOrigins, WalletOriginError } from "./cors.js";
 import { buildOperatorServer } from "./server.js";
 
 /** A setting the operator cannot start with; the message names the setting, never a secret. */
@@ -29,6 +31,8 @@ export interface RecoveryOperatorConfig extends DataDirSettings {
   reshareTo?: ReshareTarget[];
   /** Evaluations (face guesses) per enrollment in 24 hours (default 5). */
   attemptsPerDay?: number;
+  /** The web wallets' origins (`https://host[:port]`) whose pages may call the device routes. */
+  walletOrigins?: string[];
   smtpUrl?: string;
   host?: string;
   port?: number;
@@ -46,9 +50,6 @@ export interface RunningRecoveryOperator {
   close(): Promise<void>;
 }
 
-/** At least 128 bits of a guess-proof token, in characters a bearer header carries. */
-const ADMIN_TOKEN_FORM = /^[A-Za-z0-9._~+/-]{32,}=*$/;
-
 function checkConfig(config: RecoveryOperatorConfig): void {
   const { ticketKey, adminToken, attemptsPerDay, name } = config;
   if (!(ticketKey instanceof Uint8Array) || ticketKey.length !== 32)
@@ -60,10 +61,7 @@ function checkConfig(config: RecoveryOperatorConfig): void {
       "the provider's ticket key (KEYSHARD_OPERATOR_TICKET_KEY) is not an Ed25519 public key",
     );
   }
-  if (adminToken !== undefined && !ADMIN_TOKEN_FORM.test(adminToken))
-    throw new OperatorConfigError(
-      "the admin token (KEYSHARD_OPERATOR_ADMIN_TOKEN) must be at least 32 characters of A-Z a-z 0-9 . _ ~ + / -",
-    );
+  if (adminToken !== undefined) adminTokenOfForm(adminToken);
   if (attemptsPerDay !== undefined && !(Number.isSafeInteger(attemptsPerDay) && attemptsPerDay >= 1))
     throw new OperatorConfigError(
       "the attempts per day (KEYSHARD_FACE_ATTEMPTS_PER_DAY) must be a whole number, at least 1",
@@ -71,6 +69,27 @@ function checkConfig(config: RecoveryOperatorConfig): void {
   if (name !== undefined && !/^[^\r\n]{1,100}$/.test(name))
     throw new OperatorConfigError("the operator's name (KEYSHARD_OPERATOR_NAME) is one line of 1 to 100 characters");
   if (config.reshareTo !== undefined) checkReshareTo(config.reshareTo);
+  for (const origin of config.walletOrigins ?? []) walletOrigins(origin);
+}
+
+/** The admin token's form, checked as the provider checks its operator tokens, refused as a setting. */
+function adminTokenOfForm(adminToken: string): void {
+  try {
+    checkBearerTokenForm(adminToken, "KEYSHARD_OPERATOR_ADMIN_TOKEN");
+  } catch (e) {
+    if (e instanceof BearerTokenFormError) throw new OperatorConfigError(e.message);
+    throw e;
+  }
+}
+
+/** KEYSHARD_OPERATOR_WALLET_ORIGINS read, a wrong entry refused as a setting. */
+export function walletOrigins(setting: string): string[] {
+  try {
+    return parseWalletOrigins(setting);
+  } catch (e) {
+    if (e instanceof WalletOriginError) throw new OperatorConfigError(e.message);
+    throw e;
+  }
 }
 
 /**
@@ -131,6 +150,8 @@ export async function startRecoveryOperator(config: RecoveryOperatorConfig): Pro
       keys: operatorKeys(masterKey),
       ticketKey: config.ticketKey,
       attemptsPerDay: config.attemptsPerDay ?? DEFAULT_FACE_ATTEMPTS_PER_DAY,
+      // Stored as parsed: an entry with a trailing "/", or several in one, matches a request's origin.
+      walletOrigins: (config.walletOrigins ?? []).flatMap(walletOrigins),
       ...(config.adminToken !== undefined && { adminToken: config.adminToken }),
       ...(config.reshareTo !== undefined && { reshareTo: config.reshareTo }),
       now,

@@ -7,7 +7,7 @@
 import { endpoints } from "@keyshard/api";
 import type { Challenge } from "@keyshard/biometric";
 import type { Device } from "../device/device.js";
-import { enrollFaceAt, faceLink, type Recovered, recoverWithFace } from "../face-recovery.js";
+import { enrollFaceAt, type FaceFrames, faceLink, type Recovered, recoverWithFace } from "../face-recovery.js";
 import { parseOperatorList } from "../recovery-operators.js";
 import type { StoredWallet } from "../state.js";
 import type { EnrolledFace, Enrollment, RecoveryView } from "../types.js";
@@ -23,10 +23,10 @@ const accepting = (operators: string | undefined) =>
 
 export const enrollFace = (
   device: Device,
-  paths: readonly string[],
+  frames: FaceFrames,
   totp?: string,
   operators?: string,
-): Promise<EnrolledFace> => enrollFaceAt(faceLink(device), paths, undefined, totp, accepting(operators));
+): Promise<EnrolledFace> => enrollFaceAt(faceLink(device), frames, undefined, totp, accepting(operators));
 
 /** An heir: who they are, and how long the owner must be inactive before they may recover. */
 export interface Heir {
@@ -37,10 +37,10 @@ export interface Heir {
 export const addHeir = (
   device: Device,
   heir: Heir,
-  paths: readonly string[],
+  frames: FaceFrames,
   totp?: string,
   operators?: string,
-): Promise<EnrolledFace> => enrollFaceAt(faceLink(device), paths, heir, totp, accepting(operators));
+): Promise<EnrolledFace> => enrollFaceAt(faceLink(device), frames, heir, totp, accepting(operators));
 
 export async function heirs(device: Device): Promise<Enrollment[]> {
   const { enrollments } = await device.client.request(endpoints.recoveryKeys);
@@ -64,11 +64,11 @@ export const decideRecovery = (device: Device, id: string, verb: "confirm" | "re
  */
 export async function recover(
   device: Device,
-  paths: readonly string[],
+  frames: FaceFrames,
   ready: (challenge: Challenge) => Promise<void>,
   operators?: string,
 ): Promise<Recovered> {
-  const recovered = await recoverWithFace(faceLink(device), paths, ready, accepting(operators));
+  const recovered = await recoverWithFace(faceLink(device), frames, ready, accepting(operators));
   await device.save((s) => {
     for (const w of recovered.wallets) {
       if (s.wallets.some((x) => x.id === w.id)) continue;

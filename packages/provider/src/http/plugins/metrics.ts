@@ -8,34 +8,18 @@
  * token rather than a second port bound to loopback, because a scraper is seldom on the provider's
  * machine, and each replica behind a load balancer is scraped at its own address anyway.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
-import type { FastifyReply, FastifyRequest } from "fastify";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import type { ProviderContext } from "../../context.js";
 import type { App } from "../app.js";
-import { unauthorized } from "../errors.js";
+import { type BearerDoor, checkBearerTokenForm, requireBearerToken } from "../bearer-token.js";
 
-/** RFC 6750's token characters, at least as many as 128 random bits take in hex: what a scraper can send and a guess cannot find. */
-const TOKEN_FORM = /^[A-Za-z0-9._~+/-]{32,}=*$/;
+/** Refuses a metrics token a scraper could not send or that is too short to be a random one; the message never holds the token. */
+export const checkMetricsToken = (token: string): void => checkBearerTokenForm(token, "KEYSHARD_METRICS_TOKEN");
 
-/** Refuses a metrics token a scraper could not send or an attacker could guess; the message never holds the token. */
-export function checkMetricsToken(token: string): void {
-  if (!TOKEN_FORM.test(token))
-    throw new Error(
-      "KEYSHARD_METRICS_TOKEN must be at least 32 characters of A-Z, a-z, 0-9, - . _ ~ + / (e.g. the output of `openssl rand -hex 32`)",
-    );
-}
-
-/** Equal digests of equal length: the comparison takes as long whatever the guess. */
-const digest = (text: string) => createHash("sha256").update(text).digest();
-
-function requireToken(request: FastifyRequest, reply: FastifyReply, token: string): void {
-  const given = /^bearer +(\S+)$/i.exec(request.headers.authorization ?? "")?.[1] ?? "";
-  // A missing token is compared too, and both refusals read alike: neither says which it was.
-  if (timingSafeEqual(digest(given), digest(token))) return;
-  reply.header("www-authenticate", 'Bearer realm="metrics"');
-  throw unauthorized("/metrics needs the bearer token the provider was started with (KEYSHARD_METRICS_TOKEN)");
-}
+const METRICS_DOOR: BearerDoor = {
+  realm: "metrics",
+  refusal: "/metrics needs the bearer token the provider was started with (KEYSHARD_METRICS_TOKEN)",
+};
 
 /** `token`: the scrapers' bearer token; without it, nothing is collected or served. */
 export function metricsPlugin(app: App, ctx: ProviderContext, token: string | undefined): void {
@@ -67,7 +51,7 @@ export function metricsPlugin(app: App, ctx: ProviderContext, token: string | un
     latency.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   app.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
-    requireToken(request, reply, token);
+    requireBearerToken(request, reply, token, METRICS_DOOR);
     return reply.type(metrics.contentType).send(await metrics.metrics());
   });
 }
