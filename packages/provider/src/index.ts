@@ -11,6 +11,7 @@ import { type OpenedDataDir, withDataDir } from "./data-dir.js";
 import { type Delays, resolveDelays } from "./delays.js";
 import { checkMetricsToken } from "./http/plugins/metrics.js";
 import { checkConnectSources } from "./http/plugins/web-app.js";
+import { checkConsoleToken } from "./http/routes/console.js";
 import { devMailUrl, newDevMailToken } from "./http/routes/dev-mail.js";
 import { buildServer, type ServerOptions } from "./http/server.js";
 import { startJobs } from "./jobs.js";
@@ -68,6 +69,8 @@ export interface ProviderConfig {
   now?: () => number;
   logger?: ServerOptions["logger"];
   metricsToken?: ServerOptions["metricsToken"];
+  /** The operator console's bearer token (`/console`); without it, there is no console. */
+  consoleToken?: ServerOptions["consoleToken"];
   /** Origins beyond https ones the web wallet at /app may reach (`http://127.0.0.1:8545`, a local chain node). */
   webAppConnectSources?: ServerOptions["webAppConnectSources"];
   /** Requests per client and minute on the routes that send or check codes (default 10). */
@@ -97,6 +100,8 @@ export interface ProviderConfig {
   /** How many operators answer a face guess together (default 2; 2 ≤ threshold ≤ operators ≤ 16). */
   recoveryThreshold?: number;
   challengeRandom?: (n: number) => Uint8Array;
+  /** The relay WebSocket's limits where they are not its defaults. */
+  relaySockets?: ProviderContext["relaySockets"];
   /** Worker threads making ecdsa2p signing precomputations (default: one per core but one, at least 1; 0 for none). */
   precomputeThreads?: number;
 }
@@ -115,6 +120,7 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
   // Before anything is opened or created: a refused setting leaves nothing behind.
   const delays = resolveDelays(config, config.trial === true);
   if (config.metricsToken !== undefined) checkMetricsToken(config.metricsToken);
+  if (config.consoleToken !== undefined) checkConsoleToken(config.consoleToken, config.metricsToken);
   checkConnectSources(config.webAppConnectSources ?? []);
   const operators = resolveRecoveryOperators(config.recoveryOperators, config.recoveryThreshold);
   return withDataDir(config, (opened) => startOpened(config, opened, delays, operators));
@@ -146,6 +152,7 @@ async function startOpened(
     faceAttemptsPerDay: config.faceAttemptsPerDay ?? DEFAULT_FACE_ATTEMPTS_PER_DAY,
     ...operators,
     challengeRandom: config.challengeRandom ?? randomBytes,
+    ...(config.relaySockets !== undefined && { relaySockets: config.relaySockets }),
   };
   await db.transaction((tx) =>
     appendAudit(tx, {
@@ -159,6 +166,7 @@ async function startOpened(
   const app = await buildServer(context, {
     logger: config.logger ?? false,
     ...(config.metricsToken !== undefined && { metricsToken: config.metricsToken }),
+    ...(config.consoleToken !== undefined && { consoleToken: config.consoleToken }),
     ...(config.webAppConnectSources !== undefined && { webAppConnectSources: config.webAppConnectSources }),
   });
   notifier.log = app.log;

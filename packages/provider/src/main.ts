@@ -92,6 +92,7 @@ try {
     logger: env.KEYSHARD_LOG === "off" ? false : { level: env.KEYSHARD_LOG ?? "info" },
     // Set but empty, as a deployment template leaves it, is unset: /metrics is then not served.
     ...(env.KEYSHARD_METRICS_TOKEN && { metricsToken: env.KEYSHARD_METRICS_TOKEN }),
+    ...(env.KEYSHARD_CONSOLE_TOKEN && { consoleToken: env.KEYSHARD_CONSOLE_TOKEN }),
     ...(env.KEYSHARD_WEB_CONNECT_SOURCES && {
       webAppConnectSources: env.KEYSHARD_WEB_CONNECT_SOURCES.split(",").map((source) => source.trim()),
     }),
@@ -107,8 +108,9 @@ try {
     );
   // Passkeys refuse an IP address for a site: the web wallet is opened by name on this machine.
   const webApp = `${provider.url.replace("//127.0.0.1:", "//localhost:")}/app`;
+  const operatorConsole = env.KEYSHARD_CONSOLE_TOKEN ? `; operator console at ${provider.url}/console` : "";
   console.log(
-    `keyshard provider listening on ${provider.url} (database: ${provider.context.db.kind}; API description at ${provider.url}/docs; web wallet at ${webApp})`,
+    `keyshard provider listening on ${provider.url} (database: ${provider.context.db.kind}; API description at ${provider.url}/docs; web wallet at ${webApp}${operatorConsole})`,
   );
   console.log(
     `recovery operators must trust ticket key ${bytesToHex(providerTicketKey(provider.context.masterKey))} (${recoveryOperators.length === 0 ? "none listed: face enrollment is off" : `${provider.context.recoveryThreshold} of ${recoveryOperators.length} answer together`})`,

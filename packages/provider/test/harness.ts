@@ -4,7 +4,9 @@
  * client for devices.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildEthereumTransaction } from "@keyshard/chains";
@@ -14,6 +16,7 @@ import {
   deviceId,
   driveSession,
   newDeviceIdentity,
+  RELAY_SOCKET_PATH,
   type RelayChannel,
   type RelayPeer,
   runOverRelay,
@@ -136,9 +139,12 @@ export async function startTestProvider(
     mailbox?: MailboxOptions;
     /** Default `METRICS_TOKEN`; null serves no /metrics. */
     metricsToken?: string | null;
+    /** The operator console's bearer token; without it, no console. */
+    consoleToken?: string;
     recoveryOperators?: { url: string; key: string }[];
     recoveryThreshold?: number;
     webAppConnectSources?: string[];
+    relaySockets?: RunningProvider["context"]["relaySockets"];
   } = {},
 ): Promise<TestProvider> {
   const dataDir = mkdtempSync(join(tmpdir(), "keyshard-provider-"));
@@ -160,9 +166,12 @@ export async function startTestProvider(
     ...(options.recoveryHoldMs !== undefined && { recoveryHoldMs: options.recoveryHoldMs }),
     ...(options.challengeRandom && { challengeRandom: options.challengeRandom }),
     ...(options.metricsToken !== null && { metricsToken: options.metricsToken ?? METRICS_TOKEN }),
+    ...(options.consoleToken !== undefined && { consoleToken: options.consoleToken }),
     ...(options.recoveryOperators && { recoveryOperators: options.recoveryOperators }),
     ...(options.recoveryThreshold !== undefined && { recoveryThreshold: options.recoveryThreshold }),
     ...(options.webAppConnectSources && { webAppConnectSources: options.webAppConnectSources }),
+    // Every test's sockets come from one address.
+    relaySockets: { upgradesPerMinute: 10_000, ...options.relaySockets },
     now: () => Date.now() + offset,
   });
   return {
@@ -562,5 +571,118 @@ export async function startRecoveryOperators(options: {
     now,
     advance: (ms) => void (offset += ms),
     close: closeAll,
+  };
+}
+
+/** A frame the relay's socket sent. */
+export interface SocketFrame {
+  type: string;
+  id?: number;
+  error?: string;
+  message?: string;
+  stored?: number;
+  relayId?: string;
+}
+
+/**
+ * A socket to the provider's relay with nothing sent yet (`undefined` if the upgrade is refused):
+ * the frames it receives as they come, its close once closed, and a wait for the next frame a
+ * test looks for.
+ */
+export async function relaySocket(provider: { url: string }) {
+  const socket = new WebSocket(provider.url.replace(/^http/, "ws") + RELAY_SOCKET_PATH);
+  const frames: SocketFrame[] = [];
+  const waiting: (() => void)[] = [];
+  socket.addEventListener("message", (event) => {
+    frames.push(JSON.parse(String(event.data)) as SocketFrame);
+    for (const wake of waiting.splice(0)) wake();
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.addEventListener("close", (event) => {
+      resolve({ code: event.code, reason: event.reason });
+      for (const wake of waiting.splice(0)) wake();
+    }),
+  );
+  await new Promise((resolve, reject) => {
+    socket.addEventListener("open", resolve);
+    socket.addEventListener("error", () => reject(new Error("the relay socket did not open")));
+  });
+  let isClosed = false;
+  void closed.then(() => {
+    isClosed = true;
+  });
+  return {
+    socket,
+    frames,
+    closed,
+    /** The first frame from index `from` on that `match` accepts, or undefined once the socket closed without one. */
+    async next(match: (frame: SocketFrame) => boolean, from = 0): Promise<SocketFrame | undefined> {
+      for (;;) {
+        const found = frames.slice(from).find(match);
+        if (found !== undefined || isClosed) return found;
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+    },
+  };
+}
+
+/**
+ * An upgrade to the relay's socket on a bare connection, for what a WebSocket client hides or
+ * does for its caller: the upgrade's status, a close frame as sent, a close left unanswered.
+ */
+export async function bareRelayUpgrade(provider: { url: string }, headers: Record<string, string> = {}) {
+  const url = new URL(provider.url);
+  const connection = connect(Number(url.port), url.hostname);
+  const received: Buffer[] = [];
+  connection.on("data", (data: Buffer) => received.push(data));
+  const ended = new Promise<void>((resolve) => connection.once("close", () => resolve()));
+  const arrived = (enough: (bytes: Buffer) => boolean) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const check = () => {
+        const bytes = Buffer.concat(received);
+        if (!enough(bytes)) return;
+        connection.off("data", check);
+        resolve(bytes);
+      };
+      connection.on("data", check);
+      check();
+      void ended.then(() => reject(new Error("the connection ended first")));
+    });
+  connection.write(
+    [
+      `GET ${RELAY_SOCKET_PATH} HTTP/1.1`,
+      `Host: ${url.host}`,
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}`,
+      "Sec-WebSocket-Version: 13",
+      ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+      "",
+      "",
+    ].join("\r\n"),
+  );
+  const head = await arrived((bytes) => bytes.includes("\r\n\r\n"));
+  const headEnd = head.indexOf("\r\n\r\n") + 4;
+  return {
+    /** The upgrade's HTTP status: 101 if it was accepted. */
+    status: Number(head.subarray(9, 12).toString()),
+    /** Resolves once the provider has ended the connection. */
+    ended,
+    /** Sends a short text frame, masked as a client's must be (with a zero mask: its bytes are the text's). */
+    sendText(text: string): void {
+      const payload = Buffer.from(text);
+      if (payload.length > 125) throw new Error("only short frames are written here");
+      connection.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]));
+    },
+    /** The first frame the provider sent, which must be a close frame: its code and reason. */
+    async closeFrame(): Promise<{ code: number; reason: string }> {
+      const bytes = await arrived(
+        (b) => b.length >= headEnd + 2 && b.length >= headEnd + 2 + ((b[headEnd + 1] ?? 0) & 0x7f),
+      );
+      const frame = bytes.subarray(headEnd);
+      if (frame[0] !== 0x88) throw new Error(`the first frame is not a close frame (${frame[0]})`);
+      return { code: frame.readUInt16BE(2), reason: frame.subarray(4, 2 + ((frame[1] ?? 0) & 0x7f)).toString() };
+    },
+    destroy: () => connection.destroy(),
   };
 }

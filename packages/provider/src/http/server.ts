@@ -1,7 +1,7 @@
 /**
  * The provider's HTTP server: Fastify with a TypeBox schema on every route (from `@keyshard/api`),
  * its plugins (JSON bodies, authentication, errors, metrics, logs, trial mode, /docs, the web wallet
- * at /app/) and routes.
+ * at /app/, the operator console at /console/) and routes.
  * It serves requests only: the background jobs that keep the database tidy (`jobs.ts`) are started
  * by `startProvider`; whoever builds a server alone starts them with `startJobs`.
  */
@@ -18,6 +18,7 @@ import { webAppPlugin } from "./plugins/web-app.js";
 import { accountRoutes } from "./routes/account.js";
 import { accountChangeRoutes } from "./routes/account-changes.js";
 import { backupRoutes } from "./routes/backups.js";
+import { consoleRoutes } from "./routes/console.js";
 import { devMailRoutes } from "./routes/dev-mail.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { keyChangeRoutes } from "./routes/key-changes.js";
@@ -32,6 +33,8 @@ export interface ServerOptions {
   logger?: boolean | Record<string, unknown>;
   /** The bearer token Prometheus scrapes /metrics with; without it, /metrics is not served. */
   metricsToken?: string;
+  /** The operator console's bearer token; without it, /console and /console/api/* are not served. */
+  consoleToken?: string;
   /** The web wallet's build served at /app/ (default `packages/web/dist` beside the provider's package). */
   webAppFolder?: string;
   /** Origins beyond https ones the web wallet's page may reach: chain nodes on the person's machine. */
@@ -49,7 +52,10 @@ export async function buildServer(ctx: ProviderContext, options: ServerOptions =
   requestLogPlugin(app);
 
   app.get("/health", { schema: { hide: true } }, async () => ({ ok: true, database: ctx.db.kind }));
-  webAppPlugin(app, options.webAppFolder, options.webAppConnectSources);
+  webAppPlugin(app, options.webAppFolder, options.webAppConnectSources, {
+    consolePage: options.consoleToken !== undefined,
+  });
+  consoleRoutes(app, ctx, options.consoleToken, options.metricsToken);
   deviceRoutes(app, ctx);
   devMailRoutes(app, ctx);
   accountRoutes(app, ctx);

@@ -46,7 +46,11 @@ export async function approvalsOf(q: Queryable, requestId: string): Promise<Appr
 }
 
 /** What a held request still waits for; empty when it may be signed. */
-export function waitingFor(row: RequestRow, approvals: Approval[], now: number): Waiting {
+export function waitingFor(
+  row: Pick<RequestRow, "totp_needed" | "approvals_needed" | "release_ms">,
+  approvals: Approval[],
+  now: number,
+): Waiting {
   const waiting: Waiting = {};
   const have = approvals.filter((a) => a.counts).length;
   if (row.totp_needed) waiting.totp = true;

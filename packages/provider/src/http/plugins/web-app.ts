@@ -1,8 +1,10 @@
 /**
  * The web wallet at /app/: the static files of its build (`packages/web/dist`, made by `npm run
  * build`), with a strict Content-Security-Policy on every answer. Paths the app routes itself
- * (no file extension) answer its index.html. The provider does not depend on the web package: when
- * the build is absent, /app/ answers 404 saying how to build it.
+ * (no file extension) answer its index.html. The operator console is a second page of the same
+ * build (`console.html`, its files under /app/ too), served at /console/ with the same headers
+ * but a narrower Content-Security-Policy, only when the provider has a console token. The provider does not depend on the web package:
+ * when the build is absent, /app/ and /console/ answer 404 saying how to build it.
  */
 import { existsSync } from "node:fs";
 import { readFile, realpath, stat } from "node:fs/promises";
@@ -12,20 +14,17 @@ import type { FastifyReply } from "fastify";
 import type { App } from "../app.js";
 
 export const WEB_APP_PREFIX = "/app/";
+export const CONSOLE_PAGE = "/console/";
+/** The console's page in the build: served at /console/ alone, which exists only on a provider with a console token. */
+const CONSOLE_FILE = "console.html";
 
-/**
- * The page's Content-Security-Policy. `'wasm-unsafe-eval'`: the wallet engine compiles WebAssembly
- * (secp256k1) but never evaluates strings; scripts, styles and workers come from the provider only,
- * so no injected markup can run. The engine talks to the provider and to the chain nodes the person
- * sets (balances, broadcasting): any https origin, and the further origins `connectSources` names
- * (a node on the person's own machine, say `http://127.0.0.1:8545`).
- */
-export function webAppCsp(connectSources: readonly string[] = []): string {
+/** A page's Content-Security-Policy: everything from the provider but what `script` and `connect` add. */
+function pageCsp(script: readonly string[], connect: readonly string[]): string {
   return [
     "default-src 'self'",
-    "script-src 'self' 'wasm-unsafe-eval'",
+    ["script-src 'self'", ...script].join(" "),
     "worker-src 'self'",
-    ["connect-src 'self' https:", ...connectSources].join(" "),
+    ["connect-src 'self'", ...connect].join(" "),
     "img-src 'self' data: blob:",
     "style-src 'self'",
     "object-src 'none'",
@@ -33,6 +32,22 @@ export function webAppCsp(connectSources: readonly string[] = []): string {
     "base-uri 'none'",
   ].join("; ");
 }
+
+/**
+ * The wallet's Content-Security-Policy. `'wasm-unsafe-eval'`: the wallet engine compiles
+ * WebAssembly (secp256k1) but never evaluates strings; scripts, styles and workers come from the
+ * provider only, so no injected markup can run. The engine talks to the provider and to the chain
+ * nodes the person sets (balances, broadcasting): any https origin, and the further origins
+ * `connectSources` names (a node on the person's own machine, say `http://127.0.0.1:8545`).
+ */
+export const webAppCsp = (connectSources: readonly string[] = []): string =>
+  pageCsp(["'wasm-unsafe-eval'"], ["https:", ...connectSources]);
+
+/**
+ * The operator console's: it compiles no WebAssembly and talks to its own /console/api alone, so
+ * a script injected into it could send what it shows (every account) nowhere else.
+ */
+export const consoleCsp = (): string => pageCsp([], []);
 
 /**
  * Refuses what is not an origin (`http(s)://host[:port]`, nothing after): anything else would
@@ -75,19 +90,22 @@ const CONTENT_TYPES: Record<string, string> = {
 const HASHED_ASSET = /^assets\/(?:[^/]+\/)*[^/]+-[A-Za-z0-9_-]{8,}\.[A-Za-z0-9]+$/;
 
 /**
- * `packages/web/dist` beside the provider's package, found from this module whether it runs from
- * `src/http/plugins/`, from tsc's `dist/http/plugins/` or bundled into `dist/bundle/`: the package
- * folder is the first one above holding a package.json.
+ * The provider's package folder, found from this module whether it runs from `src/http/plugins/`,
+ * from tsc's `dist/http/plugins/` or bundled into `dist/bundle/`: the first one above holding a
+ * package.json.
  */
-export function defaultWebAppFolder(): string {
+export function providerPackageFolder(): string {
   let folder = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(folder, "package.json"))) {
     const parent = dirname(folder);
     if (parent === folder) break;
     folder = parent;
   }
-  return resolve(folder, "../web/dist");
+  return folder;
 }
+
+/** `packages/web/dist` beside the provider's package. */
+export const defaultWebAppFolder = (): string => resolve(providerPackageFolder(), "../web/dist");
 
 /** A request path below /app/ as the file path it names, or undefined when it could name one outside. */
 function relativeFile(rawPath: string): string | undefined {
@@ -124,11 +142,28 @@ async function fileInside(root: string, file: string): Promise<Buffer | undefine
   }
 }
 
+/** The build's folder (symbolic links resolved) and the page `page` of it, or undefined when there is no build. */
+async function builtPage(folder: string, page: string): Promise<{ root: string; html: Buffer } | undefined> {
+  // Looked up on every request: a build made while the provider runs is served at once.
+  const root = await realpath(folder).catch(() => undefined);
+  const html = root === undefined ? undefined : await fileInside(root, join(root, page));
+  return root === undefined || html === undefined ? undefined : { root, html };
+}
+
+const notBuilt = (page: string, path: string) =>
+  `the web wallet is not built on this provider (packages/web/dist has no ${page}): run \`npm run build\` and open ${path} again`;
+
+export interface WebAppOptions {
+  /** Serve the operator console's page at /console/ (the provider has a console token). */
+  consolePage?: boolean;
+}
+
 /** Serves the web wallet's build in `folder` at /app/, its page allowed to reach `connectSources` too. */
 export function webAppPlugin(
   app: App,
   folder: string = defaultWebAppFolder(),
   connectSources: readonly string[] = [],
+  options: WebAppOptions = {},
 ): void {
   checkConnectSources(connectSources);
   const pageHeaders = {
@@ -145,16 +180,10 @@ export function webAppPlugin(
     reply.headers(pageHeaders);
     const relative = relativeFile(request.url.slice(WEB_APP_PREFIX.length).split("?")[0] ?? "");
     if (relative === undefined) return refuse(reply, 400, "the path names no file of the web wallet");
-    // Looked up on every request: a build made while the provider runs is served at once.
-    const root = await realpath(folder).catch(() => undefined);
-    const index = root === undefined ? undefined : await fileInside(root, join(root, "index.html"));
-    if (root === undefined || index === undefined)
-      return refuse(
-        reply,
-        404,
-        "the web wallet is not built on this provider (packages/web/dist has no index.html): run `npm run build` and open /app/ again",
-      );
-    const file = relative === "" ? undefined : await fileInside(root, join(root, relative));
+    const built = await builtPage(folder, "index.html");
+    if (built === undefined) return refuse(reply, 404, notBuilt("index.html", WEB_APP_PREFIX));
+    const own = relative !== "" && relative !== CONSOLE_FILE;
+    const file = own ? await fileInside(built.root, join(built.root, relative)) : undefined;
     if (file !== undefined) {
       const type = CONTENT_TYPES[extname(relative).toLowerCase()] ?? "application/octet-stream";
       const cache = HASHED_ASSET.test(relative) ? "public, max-age=31536000, immutable" : "no-cache";
@@ -162,6 +191,17 @@ export function webAppPlugin(
     }
     // A name with an extension is a file the page asked for, not one of the app's own routes.
     if (extname(relative) !== "") return refuse(reply, 404, `the web wallet has no file ${relative}`);
-    return reply.type(HTML).header("cache-control", "no-cache").send(index);
+    return reply.type(HTML).header("cache-control", "no-cache").send(built.html);
+  });
+  if (!options.consolePage) return;
+  const consoleHeaders = { ...pageHeaders, "content-security-policy": consoleCsp() };
+  app.get("/console", { schema: { hide: true } }, (_request, reply) =>
+    reply.headers(consoleHeaders).redirect(CONSOLE_PAGE, 302),
+  );
+  app.get(CONSOLE_PAGE, { schema: { hide: true } }, async (_request, reply) => {
+    reply.headers(consoleHeaders);
+    const built = await builtPage(folder, CONSOLE_FILE);
+    if (built === undefined) return refuse(reply, 404, notBuilt(CONSOLE_FILE, CONSOLE_PAGE));
+    return reply.type(HTML).header("cache-control", "no-cache").send(built.html);
   });
 }
