@@ -1,11 +1,20 @@
 /**
- * The web wallet's build: the page at /app/ and its engine worker (ES module). The workspace's
- * packages are compiled from their TypeScript sources (`keyshard-source` export condition), so
- * nothing needs building first; the browser conditions pick their browser code.
+ * The web wallet's build: the page at /app/ and its engine worker (ES module), and the provider's
+ * operator console (`console.html`, which the provider serves at /console/). The console is built
+ * as an environment of its own into the same folder, its files under `assets/console/`: sharing
+ * no chunk with the wallet, it adds nothing to the wallet's first screen (two entries of one
+ * build would move React into a chunk both load, which costs the wallet's page a request and
+ * bytes). The workspace's packages are compiled from their TypeScript sources (`keyshard-source`
+ * export condition), so nothing needs building first; the browser conditions pick their browser
+ * code. The face models' files and TensorFlow.js's WebAssembly are the engine's `?url` imports
+ * (`engine/handlers/face.ts`): emitted under content-hashed names, fetched only when a face is read.
  */
 import { readFile } from "node:fs/promises";
 import react from "@vitejs/plugin-react";
 import { defaultClientConditions, defineConfig, type Plugin } from "vite";
+
+/** The wallet's page and its worker (Vite builds a worker in its page's environment): not the console's, which needs neither. */
+const wallet = (environment: { name: string }) => environment.name === "client";
 
 /**
  * WebAssembly's ES module integration, which the engine needs: tiny-secp256k1 (@keyshard/mpc's
@@ -19,6 +28,7 @@ function wasmModules(): Plugin {
   return {
     name: "keyshard-wasm-modules",
     enforce: "pre",
+    applyToEnvironment: wallet,
     async load(id) {
       if (!id.endsWith(".wasm")) return null;
       const module = await WebAssembly.compile(await readFile(id));
@@ -49,5 +59,24 @@ export default defineConfig(({ command, mode }) => {
     resolve: { conditions: ["keyshard-source", ...defaultClientConditions] },
     worker: { format: "es", plugins: () => [wasmModules()] },
     build: { outDir: "dist", emptyOutDir: true },
+    environments: {
+      // Into the same folder, after the wallet's build, which empties it first.
+      console: {
+        consumer: "client",
+        // public/ is the wallet's, copied by its build already.
+        build: {
+          emptyOutDir: false,
+          copyPublicDir: false,
+          assetsDir: "assets/console",
+          rolldownOptions: { input: "console.html" },
+        },
+      },
+    },
+    builder: {
+      async buildApp(builder) {
+        await builder.build(builder.environments.client);
+        await builder.build(builder.environments.console);
+      },
+    },
   };
 });

@@ -1,10 +1,15 @@
-/** The provider benchmarks' measure: `runs` sequential calls of `work`, and their p50 and p95 in ms. */
+/**
+ * The benchmarks' measure: `runs` sequential calls of `work`, and their p50 and p95 in ms; each
+ * after an untimed call of `prepare`, when given.
+ */
 export async function timeSequential(
   runs: number,
   work: () => Promise<unknown>,
+  prepare?: () => Promise<unknown>,
 ): Promise<{ p50_ms: number; p95_ms: number }> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
+    await prepare?.();
     const t = performance.now();
     await work();
     times.push(performance.now() - t);

@@ -1,20 +1,31 @@
 /**
  * @keyshard/wallet/browser — the `Wallet` SDK for a browser page or worker: the same `Wallet` as
  * in Node, its keystore in this browser's IndexedDB (`indexedDbKeystore`) unlocked by a passkey's
- * PRF output or a passphrase, and calls to the provider through `fetch`. Nothing here reaches a
+ * PRF output or a passphrase, and calls to the provider through `fetch`; face enrollment and
+ * recovery read frames from a canvas (`rgbFromRgba`) with the face models the app serves
+ * (`setFaceModelLocation`), whose code loads only when a face is first read. Nothing here reaches a
  * Node module; the confirmation device (`Cosigner`) and the keystore in a folder are Node's only
  * (`@keyshard/wallet`).
  */
+export {
+  type Challenge,
+  describeChallenge,
+  type ModelLocation,
+  type RgbImage,
+  rgbFromRgba,
+  setFaceModelLocation,
+} from "@keyshard/biometric";
 export { formatAmount, parseAmount } from "./amount.js";
 export { shownUrl } from "./chains/rpc.js";
 export type { DappAccountOptions, Eip1193Options } from "./dapp/ethereum.js";
 export type { HeldOptions, HeldRequest } from "./dapp/held.js";
 export { type NextStep, WalletError, type WalletErrorCode } from "./errors.js";
+export type { FaceFrames } from "./face-recovery.js";
 export type { RequestToApprove } from "./flows/approvals.js";
 export type { TransactionQuery } from "./flows/delivery.js";
 export type { MemberChange } from "./flows/key-change.js";
 export type { NewWallet } from "./flows/keygen.js";
-export type { AllowListAddition } from "./flows/policies.js";
+export type { AccountWallet, AllowListAddition } from "./flows/policies.js";
 export type { PsbtOutcome, PsbtSignInput } from "./flows/psbt.js";
 export type { MessageInput, SendOptions, SignOptions } from "./flows/sign.js";
 export type { ExtendedKeyExport, XpubOptions } from "./flows/xpub.js";

@@ -11,12 +11,14 @@
  *     const { transactionId } = await wallet.send({ wallet: "main", chain: "ethereum", to, amount: "0.1 ETH", rpc });
  */
 
+import type { AuditLog } from "@keyshard/api";
 import type { Challenge } from "@keyshard/biometric";
 import type { BitcoinNetwork, ChainName, SigningRequest } from "@keyshard/chains";
 import type { RelayWatch } from "@keyshard/transport";
 import type { EIP1193Provider, LocalAccount } from "viem";
 import * as dapp from "./dapp/ethereum.js";
 import { attachDevice, Device, type DeviceOptions } from "./device/device.js";
+import type { FaceFrames } from "./face-recovery.js";
 import * as approvals from "./flows/approvals.js";
 import * as backup from "./flows/backup.js";
 import * as delivery from "./flows/delivery.js";
@@ -452,13 +454,14 @@ export class Wallet {
   // ── face recovery and heirs ────────────────────────────────────────────────────────────────
 
   /**
-   * Enrolls the owner's face (pictures or frames) for recovery of every hybrid wallet. Its OPRF
+   * Enrolls the owner's face for recovery of every hybrid wallet, from picture files (in Node) or
+   * pictures in memory (a browser's camera frames, `rgbFromRgba` of a canvas's pixels). Its OPRF
    * key is dealt among the provider's recovery operators, which this device pins the first time;
    * `operators` (`url#key,…`) accepts a list the provider names later instead.
    * @example const { effectiveAt } = await wallet.enrollFace(["me-1.jpg", "me-2.jpg"], totpCode);
    */
-  enrollFace(paths: readonly string[], totp?: string, operators?: string): Promise<EnrolledFace> {
-    return recovery.enrollFace(this.#device, paths, totp, operators);
+  enrollFace(frames: FaceFrames, totp?: string, operators?: string): Promise<EnrolledFace> {
+    return recovery.enrollFace(this.#device, frames, totp, operators);
   }
 
   /**
@@ -468,7 +471,7 @@ export class Wallet {
    */
   addHeir(
     email: string,
-    paths: readonly string[],
+    frames: FaceFrames,
     inactivityDays?: number,
     totp?: string,
     operators?: string,
@@ -476,7 +479,7 @@ export class Wallet {
     return recovery.addHeir(
       this.#device,
       { email, ...(inactivityDays !== undefined && { inactivityDays }) },
-      paths,
+      frames,
       totp,
       operators,
     );
@@ -517,16 +520,18 @@ export class Wallet {
   /**
    * On a new device (registered and verified under the email): recovers the hybrid wallets with
    * the face, keeps them, and refreshes each one so that the lost device's share signs nothing.
-   * `operators` (`url#key,…`) accepts recovery operators other than the ones this device pinned.
+   * `frames` as for `enrollFace`, or a camera's frames as they come (an async iterable), read until
+   * they answer the liveness challenge or the camera stops. `operators` (`url#key,…`) accepts
+   * recovery operators other than the ones this device pinned.
    * @example const { wallets } = await wallet.recover(["frame-1.jpg", "frame-2.jpg"], async (c) => show(c));
    */
   recover(
-    paths: readonly string[],
+    frames: FaceFrames,
     ready: (challenge: Challenge) => Promise<void>,
     operators?: string,
   ): Promise<RecoveredWallets> {
     return recovery
-      .recover(this.#device, paths, ready, operators)
+      .recover(this.#device, frames, ready, operators)
       .then((recovered) => ({ ...recovered, wallets: recovered.wallets.map(wallets.walletInfo) }));
   }
 
@@ -568,19 +573,32 @@ export class Wallet {
   }
 
   /**
+   * The account's wallets whose policies this device may read and change: its own, and those of
+   * its other devices (a hybrid wallet of another device included), with the ids `policy` and
+   * `setPolicy` take: two devices' wallets may share a name, an id names one.
+   * @example for (const w of await wallet.policyWallets()) console.log(w.name, w.state);
+   */
+  policyWallets(): Promise<policies.AccountWallet[]> {
+    return policies.policyWallets(this.#device);
+  }
+
+  /**
    * The wallet's policy and pending changes, amounts in coins where their asset is known (as `setPolicy` takes them).
+   * `wallet`: its id (`policyWallets`), or a name: this device's wallet of that name, else the
+   * account's only one.
    * @example const { policy, pending } = await wallet.policy("main");
    */
-  policy(name: string): Promise<WalletPolicy> {
-    return policies.policy(this.#device, name);
+  policy(wallet: string): Promise<WalletPolicy> {
+    return policies.policy(this.#device, wallet);
   }
 
   /**
    * Asks for a new policy, with the account's TOTP code; it takes effect after the policy delay.
+   * `wallet` as `policy` takes it.
    * @example const { changeId, effectiveMs } = await wallet.setPolicy("main", rules, totpCode);
    */
-  setPolicy(name: string, rules: unknown[], totp: string): Promise<PendingChange> {
-    return policies.setPolicy(this.#device, name, rules, totp);
+  setPolicy(wallet: string, rules: unknown[], totp: string): Promise<PendingChange> {
+    return policies.setPolicy(this.#device, wallet, rules, totp);
   }
 
   /**
@@ -638,5 +656,13 @@ export class Wallet {
    */
   auditVerify(): Promise<AuditVerdict> {
     return policies.auditVerify(this.#device);
+  }
+
+  /**
+   * The account's audit entries as the provider gives them, oldest first: who did what, when.
+   * @example for (const e of (await wallet.audit()).entries) console.log(e.seq, e.action);
+   */
+  audit(): Promise<AuditLog> {
+    return policies.audit(this.#device);
   }
 }

@@ -6,25 +6,63 @@
 import { useEffect, useState } from "react";
 import { ErrorMessage } from "./components/error-message.js";
 import { Screen } from "./components/screen.js";
+import { type Section, Sections } from "./components/sections.js";
+import { fingerprint } from "./engine/calls/devices.js";
+import type { PolicyWallet } from "./engine/calls/policies.js";
 import type { Engine } from "./engine/client.js";
 import type { Session, UnlockMethod } from "./engine/protocol.js";
+import { Backup } from "./screens/backup.js";
 import { CheckEmail } from "./screens/check-email.js";
+import { Devices } from "./screens/devices.js";
+import { Face } from "./screens/face.js";
+import { FaceRecover } from "./screens/face-recover.js";
 import { Onboarding } from "./screens/onboarding.js";
+import { Policy } from "./screens/policy.js";
+import { Requests } from "./screens/requests.js";
+import { Security } from "./screens/security.js";
 import { Send } from "./screens/send.js";
 import { Unlock } from "./screens/unlock.js";
 import { Wallet } from "./screens/wallet.js";
 import { Wallets } from "./screens/wallets.js";
 
+/** The views of the sections an active device moves between (`SECTIONS`): each is just its screen. */
+type SectionView =
+  | { screen: "wallets" }
+  | { screen: "devices" }
+  | { screen: "requests" }
+  | { screen: "security" }
+  | { screen: "face" };
+
 type View =
+  | SectionView
   | { screen: "loading" }
   | { screen: "failed"; error: unknown }
   | { screen: "onboarding"; device: Session | null }
   | { screen: "unlock"; method: NonNullable<UnlockMethod> }
   | { screen: "check-email" }
-  | { screen: "standing"; state: string }
-  | { screen: "wallets" }
+  | { screen: "standing"; state: string; deviceId: string | null }
   | { screen: "wallet"; name: string }
-  | { screen: "send"; name: string };
+  | { screen: "send"; name: string }
+  /** A wallet's policy, opened from the wallet's screen or from Security (a wallet of another device's too). */
+  | { screen: "policy"; wallet: PolicyWallet; from: "wallet" | "security" }
+  | { screen: "backup"; name: string }
+  | { screen: "face-recover"; device: Session | null };
+
+/** The sections an active device moves between, in the order the navigation shows them. */
+const SECTIONS: readonly Section<SectionView["screen"]>[] = [
+  { screen: "wallets", label: "Wallets" },
+  { screen: "requests", label: "Requests" },
+  { screen: "devices", label: "Devices" },
+  { screen: "security", label: "Security" },
+  { screen: "face", label: "Face" },
+];
+
+/** The section a view belongs to (a wallet's screens are under Wallets); null outside them. */
+function sectionOf(view: View): SectionView["screen"] | null {
+  if (view.screen === "wallet" || view.screen === "send" || view.screen === "backup") return "wallets";
+  if (view.screen === "policy") return view.from === "wallet" ? "wallets" : "security";
+  return SECTIONS.find((section) => section.screen === view.screen)?.screen ?? null;
+}
 
 /**
  * Where an unlocked device goes: registering, proving its email, its wallets (when active, or
@@ -35,7 +73,7 @@ function viewOf(session: Session): View {
   if (session.providerUrl === null) return { screen: "onboarding", device: session };
   if (session.offline || session.state === "active") return { screen: "wallets" };
   if (session.state === "unverified") return { screen: "check-email" };
-  return { screen: "standing", state: session.state ?? "unknown" };
+  return { screen: "standing", state: session.state ?? "unknown", deviceId: session.deviceId };
 }
 
 /** What a device that is not active can be told about where it stands. */
@@ -75,6 +113,18 @@ export function App({ engine }: { engine: Engine }) {
     );
   }, [engine]);
 
+  const section = sectionOf(view);
+  if (section === null) return screenOf(view, engine, setView, toSession);
+  return (
+    <>
+      <Sections sections={SECTIONS} current={section} onGo={(screen) => setView({ screen })} />
+      {screenOf(view, engine, setView, toSession)}
+    </>
+  );
+}
+
+/** The screen that shows `view`. */
+function screenOf(view: View, engine: Engine, setView: (view: View) => void, toSession: (session: Session) => void) {
   switch (view.screen) {
     case "loading":
       return (
@@ -89,7 +139,18 @@ export function App({ engine }: { engine: Engine }) {
         </Screen>
       );
     case "onboarding":
-      return <Onboarding engine={engine} device={view.device} onRegistered={toSession} />;
+      return (
+        <Onboarding
+          engine={engine}
+          device={view.device}
+          onRegistered={toSession}
+          onRecoverWithFace={() => setView({ screen: "face-recover", device: view.device })}
+        />
+      );
+    case "face-recover":
+      return <FaceRecover engine={engine} device={view.device} onDone={() => setView({ screen: "wallets" })} />;
+    case "face":
+      return <Face engine={engine} />;
     case "unlock":
       return <Unlock engine={engine} method={view.method} onUnlocked={toSession} />;
     case "standing": {
@@ -97,11 +158,23 @@ export function App({ engine }: { engine: Engine }) {
       return (
         <Screen title={title}>
           <p>{text}</p>
+          {view.state === "awaiting-approval" && view.deviceId !== null && (
+            <>
+              <p>This device's id; check that the other device shows this before approving it there:</p>
+              <p>
+                <code className="fingerprint">{fingerprint(view.deviceId)}</code>
+              </p>
+            </>
+          )}
         </Screen>
       );
     }
     case "check-email":
       return <CheckEmail engine={engine} onVerified={toSession} />;
+    case "devices":
+      return <Devices engine={engine} />;
+    case "requests":
+      return <Requests engine={engine} />;
     case "wallets":
       return <Wallets engine={engine} onOpen={(name) => setView({ screen: "wallet", name })} />;
     case "wallet":
@@ -111,9 +184,24 @@ export function App({ engine }: { engine: Engine }) {
           name={view.name}
           onBack={() => setView({ screen: "wallets" })}
           onSend={() => setView({ screen: "send", name: view.name })}
+          onPolicy={(wallet) => setView({ screen: "policy", wallet, from: "wallet" })}
+          onBackup={() => setView({ screen: "backup", name: view.name })}
         />
       );
     case "send":
       return <Send engine={engine} name={view.name} onBack={() => setView({ screen: "wallet", name: view.name })} />;
+    case "security":
+      return (
+        <Security engine={engine} onPolicy={(wallet) => setView({ screen: "policy", wallet, from: "security" })} />
+      );
+    case "policy": {
+      const back =
+        view.from === "wallet" && view.wallet.localName !== null
+          ? { label: "Back to the wallet", go: () => setView({ screen: "wallet", name: view.wallet.localName ?? "" }) }
+          : { label: "Back to Security", go: () => setView({ screen: "security" }) };
+      return <Policy engine={engine} wallet={view.wallet} back={back} />;
+    }
+    case "backup":
+      return <Backup engine={engine} name={view.name} onBack={() => setView({ screen: "wallet", name: view.name })} />;
   }
 }

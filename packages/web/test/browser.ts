@@ -43,16 +43,27 @@ async function builtApp(): Promise<void> {
   }
 }
 
-/** `connectSources`: further origins the app's pages may reach (a local chain node's), besides the provider and https. */
-export async function startWebApp(options: { connectSources?: string[] } = {}): Promise<WebAppUnderTest> {
+/**
+ * `connectSources`: further origins the app's pages may reach (a local chain node's), besides the
+ * provider and https; `consoleToken`: the provider's operator console is opened with it.
+ */
+export async function startWebApp(
+  options: {
+    connectSources?: string[];
+    consoleToken?: string;
+    /** The provider's delays, short for tests that let a device in, have it approve requests, or download a backup. */
+    delays?: { accountChangeDelayMs?: number; policyDelayMs?: number; backupDelayMs?: number };
+  } = {},
+): Promise<WebAppUnderTest> {
   await builtApp();
   const artifacts = mkdtempSync(join(tmpdir(), "keyshard-web-screens-"));
   // Kept after the run: what the screens looked like is what a failure here needs first.
   console.info(`web wallet screenshots: ${artifacts}`);
-  const provider = await startTestProvider(
-    "pglite",
-    options.connectSources === undefined ? {} : { webAppConnectSources: options.connectSources },
-  );
+  const provider = await startTestProvider("pglite", {
+    ...(options.connectSources !== undefined && { webAppConnectSources: options.connectSources }),
+    ...(options.consoleToken !== undefined && { consoleToken: options.consoleToken }),
+    ...options.delays,
+  });
   let browser: Browser;
   try {
     browser = await chromium.launch({

@@ -13,9 +13,10 @@ import type { Page } from "playwright-core";
 import { type Abi, decodeFunctionResult, encodeDeployData, encodeFunctionData, getAddress, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Anvil, startAnvil } from "../../chains/test/anvil.js";
-import { mailedCode } from "../../provider/test/harness.js";
-import { ProtocolError, readConfirmAnswer, readReply } from "../src/engine/protocol.js";
+import { readConfirmAnswer, readReply } from "../src/engine/protocol.js";
+import { ProtocolError } from "../src/engine/readers.js";
 import { addVirtualAuthenticator, pageProblems, showing, startWebApp, type WebAppUnderTest } from "./browser.js";
+import { createHybridWallet, registerDevice } from "./devices.js";
 
 /** Key generation and signing run seconds on an idle machine; a loaded two-core one may take minutes. */
 const MPC_MS = 240_000;
@@ -99,18 +100,8 @@ describe("sending from the web wallet in Chromium", () => {
   it(
     "sets up a hybrid wallet, sets the node, and shows the balance read through it",
     async () => {
-      await page.goto(web.appUrl);
-      await showing(page, heading("Set up this device"));
-      await page.getByLabel("Email").fill("sam@example.com");
-      await page.getByLabel("Device name").fill("Sam's browser");
-      await page.getByRole("button", { name: "Continue" }).click();
-      await showing(page, heading("Check your email"));
-      await page.getByLabel("Code").fill(await mailedCode(web.provider.mails, "sam@example.com"));
-      await page.getByRole("button", { name: "Verify" }).click();
-      await showing(page, heading("Wallets"));
-      await page.getByLabel("Wallet name").fill(WALLET);
-      await page.getByRole("button", { name: "Create wallet" }).click();
-      await showing(page, heading(WALLET), MPC_MS);
+      await registerDevice(web, page, { email: "sam@example.com", name: "Sam's browser" });
+      await createHybridWallet(page, WALLET, MPC_MS);
 
       const ethereum = page.getByRole("region", { name: "Ethereum", exact: true });
       sender = ((await ethereum.locator("code").textContent()) ?? "").trim();
@@ -296,6 +287,7 @@ describe("sending from the web wallet in Chromium", () => {
 
 describe("the confirmation's messages between the page and the engine", () => {
   const described = {
+    request: null,
     network: "eip155:31337",
     action: "transfer",
     transfers: [{ to: "0x00000000000000000000000000000000000b0b00", amount: "0.25 ETH", from: null }],

@@ -1,18 +1,69 @@
 /**
  * The controls of the account's wallets at the provider: each wallet's policy (amounts in coins
  * for people, in base units for the provider) and its allow-list with each entry's cooling-off,
- * the account's TOTP, and the check of its audit chain.
+ * the account's TOTP, and its audit chain (its entries, and the provider's check of it).
  */
-import { endpoints } from "@keyshard/api";
+import { type AuditLog, endpoints } from "@keyshard/api";
 import type { ChainName } from "@keyshard/chains";
+import { isSchemeName, scheme } from "@keyshard/mpc";
 import type { Device } from "../device/device.js";
+import { WalletError } from "../errors.js";
 import { policyForPeople, policyForProvider } from "../policy-units.js";
 import type { AllowListEntry, AuditVerdict, PendingChange, TotpConfirmation, WalletPolicy } from "../types.js";
 import { uuidArgument } from "./arguments.js";
 
+/** One of the account's wallets as the provider lists it: its policy is any active device's to read and change. */
+export interface AccountWallet {
+  /** What `policy`, `setPolicy` take to name exactly this wallet: names are unique per device, not per account. */
+  id: string;
+  name: string;
+  state: string;
+  /** Hybrid: one device and the provider, 2-of-2. */
+  hybrid: boolean;
+  /** Its name on this device (as `find` takes it), or null where this device holds no share of it. */
+  localName: string | null;
+  /** Whether it has an Ethereum address: an ECDSA key (ecdsa2p, dkls23), not a FROST one. */
+  ethereum: boolean;
+}
+
+/** The account's wallets, this device's or not: a hybrid wallet of another device has its policy too. */
+export async function policyWallets(device: Device): Promise<AccountWallet[]> {
+  const { wallets } = await device.client.request(endpoints.wallets);
+  return wallets.map((w) => ({
+    id: w.id,
+    name: w.name,
+    state: w.state,
+    hybrid: w.members === null,
+    localName: device.state.wallets.find((here) => here.id === w.id)?.name ?? null,
+    ethereum: isSchemeName(w.scheme) && scheme(w.scheme).algorithm === "ecdsa",
+  }));
+}
+
+/**
+ * The id of the wallet `wallet` names: an id of the account's wallets as it is; else a name, this
+ * device's wallet first (its names are unique), else the account's one wallet of that name. Two
+ * wallets of other devices may share a name: then only the id says which one is meant.
+ */
+export async function policyWalletId(device: Device, wallet: string): Promise<string> {
+  const account = await policyWallets(device);
+  if (account.some((w) => w.id === wallet)) return wallet;
+  const here = device.state.wallets.find((w) => w.name === wallet);
+  if (here !== undefined) return here.id;
+  const named = account.filter((w) => w.name === wallet);
+  if (named.length > 1)
+    throw new WalletError(
+      "usage",
+      `the account has ${named.length} wallets named ${wallet}: give the id of the one meant (${named.map((w) => w.id).join(", ")})`,
+    );
+  // Neither here nor at the provider: `find` says so as for any wallet.
+  return named[0]?.id ?? device.find(wallet).id;
+}
+
 /** The wallet's policy and pending changes, amounts in coins where their asset is known (as `setPolicy` takes them). */
-export async function policy(device: Device, name: string): Promise<WalletPolicy> {
-  const reply = await device.client.request(endpoints.walletRules, { params: { id: device.find(name).id } });
+export async function policy(device: Device, wallet: string): Promise<WalletPolicy> {
+  const reply = await device.client.request(endpoints.walletRules, {
+    params: { id: await policyWalletId(device, wallet) },
+  });
   return {
     ...reply,
     policy: policyForPeople(reply.policy),
@@ -20,9 +71,14 @@ export async function policy(device: Device, name: string): Promise<WalletPolicy
   };
 }
 
-export const setPolicy = (device: Device, name: string, rules: unknown[], totp: string): Promise<PendingChange> =>
+export const setPolicy = async (
+  device: Device,
+  wallet: string,
+  rules: unknown[],
+  totp: string,
+): Promise<PendingChange> =>
   device.client.request(endpoints.changePolicy, {
-    params: { id: device.find(name).id },
+    params: { id: await policyWalletId(device, wallet) },
     body: { policy: policyForProvider(rules), totp },
   });
 
@@ -85,3 +141,6 @@ export const totpConfirm = (device: Device, code: string): Promise<TotpConfirmat
   device.client.request(endpoints.confirmTotp, { body: { code } });
 
 export const auditVerify = (device: Device): Promise<AuditVerdict> => device.client.request(endpoints.verifyAudit);
+
+/** The account's audit chain as the provider gives it, oldest entry first, unchecked: what shows it reads it strictly. */
+export const audit = (device: Device): Promise<AuditLog> => device.client.request(endpoints.audit);

@@ -13,9 +13,9 @@ import {
   METHODS,
   type Method,
   type Result,
-  type Review,
   readReply,
 } from "./protocol.js";
+import type { Review } from "./review.js";
 
 /** An error the engine answered with, or its failure to answer at all. */
 export class EngineCallError extends Error {

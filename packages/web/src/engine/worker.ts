@@ -6,17 +6,9 @@
  * never blocks it. A call may ask the page to confirm what it is about to sign; the page's answer
  * comes outside the queue, since the call that asked holds it.
  */
-import {
-  type Call,
-  type EngineFailure,
-  isConfirmAnswer,
-  MESSAGE_MAX,
-  type Reply,
-  type Review,
-  readCall,
-  readConfirmAnswer,
-  showable,
-} from "./protocol.js";
+import { type Call, type EngineFailure, isConfirmAnswer, type Reply, readCall, readConfirmAnswer } from "./protocol.js";
+import { MESSAGE_MAX, showable } from "./readers.js";
+import type { Review } from "./review.js";
 
 /**
  * The part of a worker's global scope the engine uses: the typecheck runs with the DOM library,
@@ -32,7 +24,7 @@ const scope = self as unknown as EngineScope;
  * The SDK, loaded once the listener below is in place: it instantiates WebAssembly with a
  * top-level await, and a module worker loses the messages posted to it before it listens.
  */
-const engine = import("./handlers.js");
+const engine = import("./handle.js");
 
 function notLoaded(e: unknown): EngineFailure {
   return {
@@ -66,8 +58,8 @@ function confirmation(id: number, review: Review): Promise<boolean> {
 async function run(call: Call): Promise<void> {
   const { id } = call;
   try {
-    const { shortText, handle } = await engine;
-    const progress = (text: string) => scope.postMessage({ id, kind: "progress", text: shortText(text) });
+    const { fitShort, handle } = await engine;
+    const progress = (text: string) => scope.postMessage({ id, kind: "progress", text: fitShort(text) });
     scope.postMessage({ id, kind: "ok", value: await handle(call, progress, (review) => confirmation(id, review)) });
   } catch (e) {
     scope.postMessage({ id, kind: "error", error: await replyFailureOf(e) });

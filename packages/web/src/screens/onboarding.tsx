@@ -9,15 +9,8 @@ import { ErrorMessage } from "../components/error-message.js";
 import { Field } from "../components/field.js";
 import { Screen } from "../components/screen.js";
 import type { Engine } from "../engine/client.js";
-import {
-  EMAIL_MAX,
-  NAME_MAX,
-  PASSPHRASE_MAX,
-  PASSPHRASE_MIN,
-  type Session,
-  type Unlock,
-  URL_MAX,
-} from "../engine/protocol.js";
+import { EMAIL_MAX, PASSPHRASE_MAX, PASSPHRASE_MIN, type Session, type Unlock, URL_MAX } from "../engine/protocol.js";
+import { NAME_MAX } from "../engine/readers.js";
 import { createPasskey, forgetPasskey, PasskeyError } from "../passkey.js";
 import { keepStorage } from "../storage.js";
 import { useAction } from "../use-action.js";
@@ -53,11 +46,14 @@ export function Onboarding({
   engine,
   device,
   onRegistered,
+  onRecoverWithFace,
 }: {
   engine: Engine;
   /** This browser's device when it exists already (not registered yet); null to make it. */
   device: Session | null;
   onRegistered(session: Session): void;
+  /** Offers to set this device up to recover the account's wallets with the person's face instead. */
+  onRecoverWithFace?: () => void;
 }) {
   const [providerUrl, setProviderUrl] = useState(location.origin);
   const [email, setEmail] = useState("");
@@ -221,6 +217,15 @@ export function Onboarding({
         {action.busy}
       </p>
       <ErrorMessage error={action.error} ref={action.alert} />
+      {onRecoverWithFace !== undefined && (
+        <>
+          <h2>Lost your devices?</h2>
+          <p>If you enrolled your face, this browser can get your wallets back with it.</p>
+          <button type="button" className="secondary" onClick={onRecoverWithFace}>
+            Recover with my face
+          </button>
+        </>
+      )}
     </Screen>
   );
 }

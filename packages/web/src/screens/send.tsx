@@ -3,130 +3,31 @@
  * screen. The engine builds the transaction and, before anything is signed, asks this screen to
  * show what its bytes do ("Check the transaction", the SDK's own description, never the form's
  * inputs echoed back); then the outcome: sent with its receipt, cancelled, or held by the
- * wallet's policy.
+ * wallet's policy, followed live until it can be finished (`held-request.tsx`).
  */
-import { type FormEvent, useEffect, useRef, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { flushSync } from "react-dom";
+import { BackLink } from "../components/back-link.js";
 import { ErrorMessage } from "../components/error-message.js";
 import { Field } from "../components/field.js";
 import { Progress } from "../components/progress.js";
 import { Screen } from "../components/screen.js";
+import { SentReceipt, TransactionReview } from "../components/transaction.js";
+import { AMOUNT_MAX, type Held, RECIPIENT_MAX, type Sent, TOKEN_ADDRESS } from "../engine/calls/core.js";
 import type { Engine } from "../engine/client.js";
-import {
-  AMOUNT_MAX,
-  RECIPIENT_MAX,
-  type Review,
-  type SendOutcome,
-  TOKEN_ADDRESS,
-  type WaitingFor,
-} from "../engine/protocol.js";
+import type { Review } from "../engine/review.js";
 import { useEthereumRpc } from "../rpc-setting.js";
 import { useAction } from "../use-action.js";
+import { useConfirmation } from "../use-confirmation.js";
 import { useProblems } from "../use-problems.js";
+import { HeldRequest } from "./held-request.js";
 
 type Phase =
   | { step: "form"; cancelled: boolean }
   | { step: "review"; review: Review }
   | { step: "sending" }
-  | { step: "sent"; outcome: Extract<SendOutcome, { kind: "sent" }> }
-  | { step: "held"; outcome: Extract<SendOutcome, { kind: "held" }> };
-
-function BackLink({ onBack }: { onBack(): void }) {
-  return (
-    <nav>
-      <a
-        href={import.meta.env.BASE_URL}
-        onClick={(event) => {
-          event.preventDefault();
-          onBack();
-        }}
-      >
-        Back to the wallet
-      </a>
-    </nav>
-  );
-}
-
-/** "eip155:1" as people know it. */
-function networkName(network: string): string {
-  const chainId = network.slice("eip155:".length);
-  return chainId === "1" ? "Ethereum mainnet (chain 1)" : `chain ${chainId}`;
-}
-
-function ReviewRows({ review }: { review: Review }) {
-  return (
-    <dl className="review">
-      {review.transfers.map((t, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: the rows are the description's, in its order, never reordered.
-        <div key={`transfer-${i}`} className="review-group">
-          <div>
-            <dt>To</dt>
-            <dd>
-              <code>{t.to}</code>
-            </dd>
-          </div>
-          <div>
-            <dt>Amount</dt>
-            <dd>{t.amount}</dd>
-          </div>
-          {t.from !== null && (
-            <div>
-              <dt>Taken from</dt>
-              <dd>
-                <code>{t.from}</code>
-              </dd>
-            </div>
-          )}
-        </div>
-      ))}
-      {review.approvals.map((a, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: as above.
-        <div key={`approval-${i}`} className="review-group">
-          <div>
-            <dt>Allows</dt>
-            <dd>
-              <code>{a.spender}</code>
-            </dd>
-          </div>
-          <div>
-            <dt>To take</dt>
-            <dd>{a.unlimited ? "every token of this kind the wallet holds" : a.amount}</dd>
-          </div>
-        </div>
-      ))}
-      {review.calls.map((c, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: as above.
-        <div key={`call-${i}`}>
-          <dt>Contract call</dt>
-          <dd>
-            {c.name ?? `unknown function ${c.selector}`} on <code>{c.contract}</code>
-          </dd>
-        </div>
-      ))}
-      <div>
-        <dt>Fee</dt>
-        <dd>at most {review.fee}</dd>
-      </div>
-      <div>
-        <dt>Network</dt>
-        <dd>{networkName(review.network)}</dd>
-      </div>
-    </dl>
-  );
-}
-
-/** What a held send waits for, in words. */
-function waitingText(waiting: WaitingFor): string[] {
-  const parts: string[] = [];
-  if (waiting.approvals !== null)
-    parts.push(
-      `approvals from the account's other devices (${waiting.approvals.have} of ${waiting.approvals.needed} given)`,
-    );
-  if (waiting.totp) parts.push("the account's one-time code (TOTP)");
-  if (waiting.releaseMs !== null)
-    parts.push(`the end of its time lock, at ${new Date(waiting.releaseMs).toLocaleString()}`);
-  return parts;
-}
+  | { step: "sent"; outcome: Sent }
+  | { step: "held"; outcome: Held };
 
 export function Send({ engine, name, onBack }: { engine: Engine; name: string; onBack(): void }) {
   const rpc = useEthereumRpc();
@@ -136,17 +37,11 @@ export function Send({ engine, name, onBack }: { engine: Engine; name: string; o
   const [phase, setPhase] = useState<Phase>({ step: "form", cancelled: false });
   const { form, problems, show } = useProblems<"to" | "amount" | "token">();
   const action = useAction();
-  /** Answers the engine's question about the transaction under review. */
-  const answer = useRef<((confirmed: boolean) => void) | undefined>(undefined);
-
-  // Leaving while a review waits is a "no": the engine must not be left waiting with the transaction.
-  useEffect(() => () => answer.current?.(false), []);
+  const confirmation = useConfirmation();
 
   function decide(confirmed: boolean) {
-    const settle = answer.current;
-    answer.current = undefined;
+    if (!confirmation.answer(confirmed)) return;
     setPhase(confirmed ? { step: "sending" } : { step: "form", cancelled: true });
-    settle?.(confirmed);
   }
 
   function review(event: FormEvent<HTMLFormElement>) {
@@ -172,11 +67,7 @@ export function Send({ engine, name, onBack }: { engine: Engine; name: string; o
     }
     setPhase({ step: "form", cancelled: false });
     void action.run("Preparing the transaction…", async (status) => {
-      const confirm = (shown: Review) =>
-        new Promise<boolean>((resolve) => {
-          answer.current = resolve;
-          setPhase({ step: "review", review: shown });
-        });
+      const confirm = confirmation.asking((shown) => setPhase({ step: "review", review: shown }));
       try {
         const outcome = await engine.call(
           "send",
@@ -189,7 +80,7 @@ export function Send({ engine, name, onBack }: { engine: Engine; name: string; o
         else setPhase({ step: "form", cancelled: true });
       } catch (e) {
         // Back on the form, where the alert says what went wrong.
-        answer.current = undefined;
+        confirmation.drop();
         flushSync(() => setPhase({ step: "form", cancelled: false }));
         throw e;
       }
@@ -204,17 +95,7 @@ export function Send({ engine, name, onBack }: { engine: Engine; name: string; o
             Only what follows is signed: it is read from the transaction itself. Check the address and the amount
             against where they came from.
           </p>
-          <ReviewRows review={phase.review} />
-          {phase.review.warnings.length > 0 && (
-            <div className="notice">
-              <h2>Read before confirming</h2>
-              <ul>
-                {phase.review.warnings.map((w) => (
-                  <li key={w}>{w}</li>
-                ))}
-              </ul>
-            </div>
-          )}
+          <TransactionReview review={phase.review} />
           <div className="row">
             <button type="button" onClick={() => decide(true)}>
               Confirm
@@ -232,43 +113,27 @@ export function Send({ engine, name, onBack }: { engine: Engine; name: string; o
           <Progress label="Sending" status={action.busy} />
         </Screen>
       );
-    case "sent": {
-      const { transactionId, receipt, block, sentBefore } = phase.outcome;
+    case "sent":
       return (
         <Screen key="sent" title="Sent">
-          <p>
-            Transaction <code>{transactionId}</code>
-          </p>
-          {sentBefore && <p>This send was made before: the same transaction was found, and nothing new was signed.</p>}
-          <p role="status">
-            {receipt === "confirmed"
-              ? `Confirmed in block ${block ?? "(the node did not say which)"}`
-              : `Failed: the transaction was mined${block === null ? "" : ` in block ${block}`} but did not execute; only the fee was paid.`}
-          </p>
-          <BackLink onBack={onBack} />
+          <SentReceipt outcome={phase.outcome} />
+          <BackLink label="Back to the wallet" onBack={onBack} />
         </Screen>
       );
-    }
-    case "held": {
-      const { requestId, rule, waitingFor } = phase.outcome;
-      const waits = waitingText(waitingFor);
+    case "held":
       return (
-        <Screen key="held" title="Waiting">
-          <p>
-            The wallet's policy ({rule}) holds this send. It waits for{" "}
-            {waits.length === 0 ? "what the policy asks for" : waits.join(", and ")}; nothing is signed before.
-          </p>
-          <p>
-            Request <code>{requestId}</code>
-          </p>
-          <BackLink onBack={onBack} />
-        </Screen>
+        <HeldRequest
+          engine={engine}
+          requestId={phase.outcome.requestId}
+          rule={phase.outcome.rule}
+          waiting={phase.outcome.waitingFor}
+          back={<BackLink label="Back to the wallet" onBack={onBack} />}
+        />
       );
-    }
     case "form":
       return (
         <Screen key="form" title="Send">
-          <BackLink onBack={onBack} />
+          <BackLink label="Back to the wallet" onBack={onBack} />
           {rpc.url === null ? (
             <p>Set the Ethereum node (RPC URL) on the wallet's screen first.</p>
           ) : (

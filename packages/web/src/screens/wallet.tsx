@@ -1,13 +1,16 @@
 /**
  * One wallet: its address on each chain its key signs for, as text and as a QR code, with a
- * button that copies it; on Ethereum also the node it reads through, its balance, and sending.
+ * button that copies it; on Ethereum also the node it reads through, its balance, and sending;
+ * its policy, and for a hybrid wallet the backup of the provider's share.
  */
 import type { ChainName } from "@keyshard/chains/names";
 import { type FormEvent, type ReactNode, useState } from "react";
+import { BackLink } from "../components/back-link.js";
 import { ErrorMessage } from "../components/error-message.js";
 import { Field } from "../components/field.js";
 import { QrCode } from "../components/qr-code.js";
 import { Screen } from "../components/screen.js";
+import type { PolicyWallet } from "../engine/calls/policies.js";
 import type { Engine } from "../engine/client.js";
 import { type ChainAddress, rpcUrlProblem, URL_MAX } from "../engine/protocol.js";
 import { useEthereumRpc } from "../rpc-setting.js";
@@ -134,34 +137,44 @@ export function Wallet({
   name,
   onBack,
   onSend,
+  onPolicy,
+  onBackup,
 }: {
   engine: Engine;
   name: string;
   onBack(): void;
   onSend(): void;
+  onPolicy(wallet: PolicyWallet): void;
+  onBackup(): void;
 }) {
   const { value: addresses, error } = useQuery(() => engine.call("addresses", { name }), [engine, name]);
+  // The wallet as the account knows it: its id names it to the policy calls, whatever other devices call theirs.
+  const account = useQuery(() => engine.call("policyWallets", {}), [engine]);
+  const atProvider = account.value?.find((w) => w.localName === name);
 
   return (
     <Screen title={name}>
-      <nav>
-        <a
-          href={import.meta.env.BASE_URL}
-          onClick={(event) => {
-            event.preventDefault();
-            onBack();
-          }}
-        >
-          Wallets
-        </a>
-      </nav>
+      <BackLink label="Wallets" onBack={onBack} />
       {addresses === undefined && error === undefined && <p>Reading the wallet's addresses…</p>}
       {addresses?.map((a) => (
         <AddressSection key={a.chain} {...a}>
           {a.chain === "ethereum" && <EthereumAccount engine={engine} name={name} onSend={onSend} />}
         </AddressSection>
       ))}
-      <ErrorMessage error={error} />
+      <ErrorMessage error={error ?? account.error} />
+      {atProvider !== undefined && (
+        <div className="row">
+          <button type="button" className="secondary" onClick={() => onPolicy(atProvider)}>
+            Policy
+          </button>
+          {/* Only a hybrid wallet's second share is the provider's to back up. */}
+          {atProvider.hybrid && (
+            <button type="button" className="secondary" onClick={onBackup}>
+              Backup
+            </button>
+          )}
+        </div>
+      )}
     </Screen>
   );
 }

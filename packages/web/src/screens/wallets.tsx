@@ -8,7 +8,7 @@ import { Field } from "../components/field.js";
 import { Progress } from "../components/progress.js";
 import { Screen } from "../components/screen.js";
 import { type Engine, EngineCallError } from "../engine/client.js";
-import { NAME_MAX } from "../engine/protocol.js";
+import { NAME_MAX } from "../engine/readers.js";
 import { storageKept } from "../storage.js";
 import { useAction } from "../use-action.js";
 import { useProblems } from "../use-problems.js";

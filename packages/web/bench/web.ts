@@ -5,18 +5,23 @@
  *   scripts, their preloaded imports and stylesheets), gzipped at zlib's default level; and what the
  *   engine worker loads when the device is unlocked, for comparison;
  * - create → first address: from the click on "Create wallet" (a hybrid wallet: distributed key
- *   generation with the provider in the engine's worker) until the Ethereum address is on screen.
+ *   generation with the provider in the engine's worker) until the Ethereum address is on screen;
+ * - confirm → sent: from the click on "Confirm" under the review of a 0.001 ETH send until the app
+ *   says it is sent: the signature computed with the provider, the transaction broadcast to a local
+ *   anvil node (which mines at once) and its receipt read.
  * Prints the figures as JSON.
  */
+import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import type { Page } from "playwright-core";
+import { startAnvil } from "../../chains/test/anvil.js";
 import { timeSequential } from "../../provider/bench/timing.js";
-import { mailedCode } from "../../provider/test/harness.js";
 import { addVirtualAuthenticator, showing, startWebApp } from "../test/browser.js";
+import { registerDevice } from "../test/devices.js";
 
 const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
 
@@ -46,19 +51,12 @@ const firstScreenJs = firstScreen.filter((file) => file.endsWith(".js"));
 const engineJs = assets.filter((file) => file.endsWith(".js") && !firstScreenJs.includes(file));
 const engineWasm = assets.filter((file) => file.endsWith(".wasm"));
 
-const web = await startWebApp();
+const anvil = await startAnvil();
+const web = await startWebApp({ connectSources: [anvil.url] });
 try {
   const page: Page = await web.newPage();
   await addVirtualAuthenticator(page);
-  await page.goto(web.appUrl);
-  await showing(page, page.getByRole("heading", { name: "Set up this device" }));
-  await page.getByLabel("Email").fill("bench@example.com");
-  await page.getByLabel("Device name").fill("bench browser");
-  await page.getByRole("button", { name: "Continue" }).click();
-  await showing(page, page.getByRole("heading", { name: "Check your email" }));
-  await page.getByLabel("Code").fill(await mailedCode(web.provider.mails, "bench@example.com"));
-  await page.getByRole("button", { name: "Verify" }).click();
-  await showing(page, page.getByRole("heading", { name: "Wallets", exact: true }));
+  await registerDevice(web, page, { email: "bench@example.com", name: "bench browser" });
 
   let n = 0;
   const createToAddress = await timeSequential(runs, async () => {
@@ -71,6 +69,31 @@ try {
     await showing(page, page.getByRole("heading", { name: "Wallets", exact: true }));
   });
 
+  // The last wallet made sends to a fresh address through anvil, one review and confirmation each.
+  await page.getByRole("button", { name: `bench ${n}` }).click();
+  const ethereum = page.getByRole("region", { name: "Ethereum", exact: true });
+  const sender = ((await ethereum.locator("code").textContent()) ?? "").trim();
+  await anvil.rpc("anvil_setBalance", [sender, `0x${(10n ** 19n).toString(16)}`]);
+  await ethereum.getByLabel("Ethereum RPC URL").fill(anvil.url);
+  await ethereum.getByRole("button", { name: "Save node" }).click();
+  await showing(page, ethereum.getByText("Balance: 10 ETH", { exact: true }));
+  const confirmToSent = await timeSequential(
+    runs,
+    async () => {
+      await page.getByRole("button", { name: "Confirm" }).click();
+      await showing(page, page.getByRole("heading", { name: "Sent", exact: true }), 240_000);
+    },
+    async () => {
+      if (await page.getByRole("heading", { name: "Sent", exact: true }).isVisible())
+        await page.getByRole("link", { name: "Back to the wallet" }).click();
+      await page.getByRole("button", { name: "Send", exact: true }).click();
+      await page.getByLabel("Recipient").fill(`0x${randomBytes(20).toString("hex")}`);
+      await page.getByLabel("Amount").fill("0.001");
+      await page.getByRole("button", { name: "Review" }).click();
+      await showing(page, page.getByRole("heading", { name: "Check the transaction", exact: true }), 240_000);
+    },
+  );
+
   process.stdout.write(
     `${JSON.stringify(
       {
@@ -79,6 +102,7 @@ try {
         engine_js_gzip_kb: kb(gzipped(engineJs)),
         engine_wasm_kb: kb(engineWasm.reduce((total, file) => total + statSync(join(DIST, file)).size, 0)),
         create_to_first_address: { runs, ...createToAddress },
+        confirm_to_sent: { runs, ...confirmToSent },
       },
       null,
       2,
@@ -86,4 +110,5 @@ try {
   );
 } finally {
   await web.close();
+  await anvil.stop();
 }

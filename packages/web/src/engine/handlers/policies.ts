@@ -1,0 +1,283 @@
+/**
+ * The engine's handlers of a wallet's controls at the provider: its policy told in words, a new
+ * policy made of the common rules, cancelling a pending change, and the backup of a hybrid
+ * wallet's provider share. The SDK and the provider decide what a policy may be; this only
+ * composes the form's rules and describes the provider's.
+ */
+import { type BackupStatus, WalletError } from "@keyshard/wallet/browser";
+import {
+  type BackupStanding,
+  CONTROL_ORDER,
+  CONTROL_WORDS,
+  type CommonRules,
+  ethWei,
+  isBackupStatus,
+  type PolicyMethods,
+} from "../calls/policies.js";
+import { accountDevices } from "./devices.js";
+import { fitShort, type Handlers, message, unlocked } from "./engine-state.js";
+
+type Fields = Record<string, unknown>;
+const isObject = (v: unknown): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+/** A duration of a policy in the largest whole unit people read it in. */
+export function durationWords(seconds: number): string {
+  const units: [number, string][] = [
+    [86_400, "day"],
+    [3600, "hour"],
+    [60, "minute"],
+  ];
+  for (const [size, unit] of units)
+    if (seconds >= size && seconds % size === 0) {
+      const n = seconds / size;
+      return `${n} ${unit}${n === 1 ? "" : "s"}`;
+    }
+  return `${seconds} second${seconds === 1 ? "" : "s"}`;
+}
+
+const ACTION_WORDS: Record<string, string> = {
+  transfer: "transfers",
+  "token-transfer": "token transfers",
+  "token-approval": "token approvals",
+  "contract-call": "contract calls",
+  "contract-deployment": "contract deployments",
+};
+
+/** What a rule decides, in words; undefined for a decision this app does not know. */
+function decisionWords(rule: Fields): string | undefined {
+  switch (rule.decision) {
+    case "allow":
+      return "signed";
+    case "deny":
+      return "refused";
+    case "require-totp":
+      return "signed once the account's one-time code (TOTP) is given";
+    case "require-approvals":
+      return `signed once ${String(num(rule.approvals) ?? "?")} of the account's other devices approve`;
+    case "delay":
+      return `held for ${durationWords(num(rule.delaySeconds) ?? 0)} (cancellable meanwhile), then signed`;
+    default:
+      return undefined;
+  }
+}
+
+/** A condition's list in words: a few entries as they are, more by how many there are. */
+function listWords(value: unknown, noun: string, words: (entry: string) => string = (e) => e): string | undefined {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((e) => typeof e === "string")) return undefined;
+  return value.length <= 3 ? value.map(words).join(" or ") : `${value.length} ${noun}`;
+}
+
+/** A fee cap as `policyForPeople` gives it: with its coin's symbol, in base units, or bare where the chain has several coins. */
+const feeWords = (amount: string) => (/^[0-9.]+$/.test(amount) ? `${amount} of the chain's own coin` : amount);
+
+/**
+ * Each condition of a rule's `when` this app shows, in words; undefined for one it cannot read.
+ * Amounts are the provider's outflows of a request: its transfers plus, in the chain's own
+ * coin, the most its network fee can be.
+ */
+const CONDITION_WORDS: Record<string, (value: unknown) => string | undefined> = {
+  kind: (v) => {
+    const kinds = listWords(v, "kinds of signing");
+    return kinds && `signing ${kinds}`;
+  },
+  action: (v) => listWords(v, "kinds of transaction", (a) => ACTION_WORDS[a] ?? a),
+  chain: (v) => {
+    const chains = listWords(v, "chains");
+    return chains && `on ${chains}`;
+  },
+  network: (v) => {
+    const networks = listWords(v, "networks");
+    return networks && (Array.isArray(v) && v.length > 3 ? `on ${networks}` : `on network ${networks}`);
+  },
+  asset: (v) => {
+    const assets = listWords(v, "assets");
+    return assets && `of ${assets} only`;
+  },
+  to: (v) => {
+    const to = listWords(v, "addresses");
+    return to && `to ${to} only`;
+  },
+  allowListed: (v) =>
+    isObject(v) && num(v.coolingOffSeconds) !== undefined
+      ? `to addresses on the wallet's allow-list for ${durationWords(num(v.coolingOffSeconds) ?? 0)} at least`
+      : undefined,
+  maxAmount: (v) => (typeof v === "string" ? `up to ${v} per request, network fee included` : undefined),
+  window: (v) =>
+    isObject(v) && num(v.seconds) !== undefined && typeof v.maxTotal === "string"
+      ? `while the total of the last ${durationWords(num(v.seconds) ?? 0)} stays within ${v.maxTotal}, network fees included`
+      : undefined,
+  maxFee: (v) => (typeof v === "string" ? `with a network fee of up to ${feeWords(v)}` : undefined),
+  maxFeeBasisPoints: (v) => {
+    const points = num(v);
+    return points === undefined
+      ? undefined
+      : `with a network fee of at most ${points / 100}% of the chain's own coin it sends (none when it sends none)`;
+  },
+};
+
+const RULE_FIELDS = new Set(["name", "when", "decision", "approvals", "delaySeconds"]);
+
+/**
+ * A rule of a policy in words, as the person reads it: its number (counted from 1, as the
+ * provider's reasons count), its name, what it decides, then what it matches — the decision
+ * first, so that no cut of a long rule loses it. A field this app does not know is not left out
+ * silently: the words say the rule has conditions it cannot show. The rules come from the
+ * provider and may have been written on any device: every text of theirs is made showable.
+ */
+export function ruleInWords(rule: unknown, index: number): string {
+  if (!isObject(rule)) return message(`${index + 1}. A rule this app cannot read.`);
+  const name = typeof rule.name === "string" ? fitShort(rule.name) : "unnamed";
+  const when = isObject(rule.when) ? rule.when : {};
+  let unknown = rule.when !== undefined && !isObject(rule.when);
+  unknown ||= Object.keys(rule).some((field) => !RULE_FIELDS.has(field));
+  unknown ||= Object.keys(when).some((field) => !Object.hasOwn(CONDITION_WORDS, field));
+  const conditions: string[] = [];
+  // In one order whatever the order the rule's fields came in.
+  for (const [field, words] of Object.entries(CONDITION_WORDS)) {
+    if (!Object.hasOwn(when, field)) continue;
+    const shown = words(when[field]);
+    if (shown === undefined) unknown = true;
+    else conditions.push(shown);
+  }
+  const shown =
+    Object.hasOwn(when, "kind") || Object.hasOwn(when, "action") ? conditions : ["transactions", ...conditions];
+  if (unknown) shown.push("and conditions this app cannot show");
+  const decision = decisionWords(rule) ?? "decided in a way this app cannot show";
+  return message(`${index + 1}. "${name}": ${decision}, for ${shown.join(", ")}.`);
+}
+
+/** A policy in words, with what happens to a request no rule matches. */
+const policyInWords = (rules: unknown[]) => [
+  ...rules.map(ruleInWords),
+  message(`${rules.length + 1}. Anything no rule above matches: refused.`),
+];
+
+const DAY_SECONDS = 86_400;
+
+/** An amount the engine's reader took, in wei. */
+function weiOf(amount: string): bigint {
+  const wei = ethWei(amount);
+  if (wei === undefined) throw new WalletError("invalid-amount", `"${amount}" is not an amount of ETH`);
+  return wei;
+}
+
+/** The rule that asks for `control`. */
+function controlRule(common: CommonRules, control: (typeof CONTROL_ORDER)[number]) {
+  switch (control) {
+    case "totpAbove":
+      return { name: "one-time code", decision: "require-totp" };
+    case "timeLockAbove":
+      return { name: "time lock", decision: "delay", delaySeconds: (common.timeLockAbove?.hours ?? 0) * 3600 };
+    case "approvalsAbove":
+      return { name: "approvals", decision: "require-approvals", approvals: common.approvalsAbove?.approvals };
+  }
+}
+
+/**
+ * The ordered rules of `common`: ETH transfers on Ethereum, allowed up to the first control's
+ * amount, each control from its amount up to the next one's (or the cap); beyond the cap or the
+ * day's limit no rule matches, so nothing is signed. The provider's rules are tried in order and
+ * each asks for one control, so a larger transfer can only be made to ask for a stronger one:
+ * the controls' amounts must rise in `CONTROL_ORDER`, below the cap. Amounts stay in ETH, said
+ * so: the SDK converts them.
+ */
+export function rulesOf(common: CommonRules): unknown[] {
+  const steps = CONTROL_ORDER.flatMap((control) => {
+    const step = common[control];
+    if (step === null) return [];
+    return [{ control, amount: typeof step === "string" ? step : step.amount }];
+  });
+  for (const [i, step] of steps.entries()) {
+    const below = steps[i - 1];
+    if (below !== undefined && weiOf(step.amount) <= weiOf(below.amount))
+      throw new WalletError(
+        "usage",
+        `${CONTROL_WORDS[step.control]} must start above ${CONTROL_WORDS[below.control]}: a rule asks for one control, so a larger transfer must ask for a stronger one (one-time code, then time lock, then approvals)`,
+      );
+  }
+  const last = steps.at(-1);
+  if (last !== undefined && common.perTransaction !== null && weiOf(last.amount) >= weiOf(common.perTransaction))
+    throw new WalletError("usage", `${CONTROL_WORDS[last.control]} must start below the most per transaction`);
+  const ends = [...steps.map((s) => s.amount), ...(common.perTransaction === null ? [] : [common.perTransaction])];
+  const when = (upTo: string | undefined) => ({
+    chain: ["ethereum"],
+    action: ["transfer"],
+    asset: ["ETH"],
+    ...(upTo !== undefined && { maxAmount: `${upTo} ETH` }),
+    ...(common.daily !== null && { window: { seconds: DAY_SECONDS, maxTotal: `${common.daily} ETH` } }),
+  });
+  return [{ name: "ETH transfers", decision: "allow" }, ...steps.map((s) => controlRule(common, s.control))].map(
+    (tier, i) => ({ ...tier, when: when(ends[i]) }),
+  );
+}
+
+/** The provider's backup as the page shows it. */
+function standingOf(backup: BackupStatus): BackupStanding {
+  if (!isBackupStatus(backup.status))
+    throw new WalletError("provider-refused", "the provider gave an unknown backup status");
+  return { status: backup.status, readyMs: backup.readyAt === undefined ? null : Date.parse(backup.readyAt) };
+}
+
+/** The provider answers "not found" for a wallet whose backup was never asked for. */
+const isNoBackup = (e: unknown) =>
+  e instanceof WalletError && e.code === "provider-refused" && e.details.status === 404;
+
+async function backupOf(name: string): Promise<BackupStanding> {
+  try {
+    return standingOf(await unlocked().backupStatus(name));
+  } catch (e) {
+    if (isNoBackup(e)) return { status: "none", readyMs: null };
+    throw e;
+  }
+}
+
+export const policyHandlers: Handlers<PolicyMethods> = {
+  policyWallets: async () =>
+    (await unlocked().policyWallets()).map((w) => ({
+      id: w.id,
+      name: fitShort(w.name),
+      state: fitShort(w.state),
+      hybrid: w.hybrid,
+      localName: w.localName,
+      ethereum: w.ethereum,
+    })),
+
+  policy: async ({ id }) => {
+    const opened = unlocked();
+    const { policy, pending, totpEnrolled } = await opened.policy(id);
+    // The device that asked for a change, by the name the account knows it by.
+    const { names } = pending.length === 0 ? { names: new Map<string, string>() } : await accountDevices(opened);
+    return {
+      rules: policyInWords(policy),
+      pending: pending.map((p) => ({
+        changeId: p.changeId,
+        rules: policyInWords(p.policy),
+        requestedBy:
+          p.requestedBy === opened.deviceId ? "this device" : (names.get(p.requestedBy) ?? fitShort(p.requestedBy)),
+        effectiveMs: p.effectiveMs,
+      })),
+      totpEnrolled,
+    };
+  },
+
+  policyInWords: async ({ rules }) => ({ rules: policyInWords(rulesOf(rules)) }),
+
+  setPolicy: async ({ id, rules, totp }) => {
+    const { changeId, effectiveMs } = await unlocked().setPolicy(id, rulesOf(rules), totp);
+    return { changeId, effectiveMs };
+  },
+
+  cancelPolicyChange: async ({ changeId }) => unlocked().cancelPolicyChange(changeId),
+
+  backupStatus: async ({ name }) => backupOf(name),
+
+  backupRequest: async ({ name, totp }) => standingOf(await unlocked().backupRequest(name, totp ?? undefined)),
+
+  backupCancel: async ({ name }) => standingOf(await unlocked().backupCancel(name)),
+
+  backupDownload: async ({ name }) => {
+    await unlocked().backupDownload(name);
+    return backupOf(name);
+  },
+};

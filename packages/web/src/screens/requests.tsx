@@ -1,0 +1,226 @@
+/**
+ * "Requests": the account's sends that a wallet's policy holds, refreshed every few seconds, each
+ * with its wallet, chain, the device that asked and what it waits for. Another device's request
+ * is reviewed exactly as a send is ("Review": what its bytes do, read by this device, never by the
+ * provider nor as the other device typed it) and approving is confirming that review; "Reject"
+ * denies it after a confirmation. This device's own request opens its live status, where it is
+ * finished or cancelled.
+ */
+import { type ReactNode, useState } from "react";
+import { BackLink } from "../components/back-link.js";
+import { ErrorMessage } from "../components/error-message.js";
+import { Progress } from "../components/progress.js";
+import { Screen } from "../components/screen.js";
+import { DeviceName, TransactionReview, waitingText } from "../components/transaction.js";
+import type { RequestEntry } from "../engine/calls/requests.js";
+import type { Engine } from "../engine/client.js";
+import type { Review } from "../engine/review.js";
+import { useAction } from "../use-action.js";
+import { useConfirmation } from "../use-confirmation.js";
+import { HeldRequest, usePolling } from "./held-request.js";
+
+type Phase =
+  | { step: "list" }
+  | { step: "review"; review: Review; decided: boolean }
+  | { step: "reject"; request: RequestEntry }
+  | { step: "own"; request: RequestEntry };
+
+/** A request in a few words: what, on which chain, from which wallet, who asked and when. */
+function About({ request, id }: { request: RequestEntry; id?: string }) {
+  const what = request.kind === "transaction" ? "A transaction" : `A ${request.kind} signature`;
+  return (
+    <p id={id}>
+      {what} on {request.chain} from <bdi>{request.wallet}</bdi>, asked for by{" "}
+      <DeviceName device={request.requestedBy} /> at {new Date(request.createdMs).toLocaleString()}.
+    </p>
+  );
+}
+
+export function Requests({ engine }: { engine: Engine }) {
+  const [phase, setPhase] = useState<Phase>({ step: "list" });
+  const [done, setDone] = useState<ReactNode>(null);
+  const action = useAction();
+  const held = usePolling(() => engine.call("heldRequests", {}), phase.step === "list", [engine]);
+  const confirmation = useConfirmation();
+
+  const toList = (said: ReactNode) => {
+    setDone(said);
+    setPhase({ step: "list" });
+  };
+
+  function review(request: RequestEntry) {
+    setDone(null);
+    void action.run("Reading the request's bytes…", async (status) => {
+      const confirm = confirmation.asking((shown) => setPhase({ step: "review", review: shown, decided: false }));
+      try {
+        const outcome = await engine.call("approveRequest", { requestId: request.requestId }, undefined, (shown) =>
+          confirm(shown).finally(() => status("Approving the request…")),
+        );
+        toList(
+          outcome.kind === "approved" ? (
+            <>
+              Approved: <DeviceName device={outcome.request.requestedBy} /> can finish the send once it waits for
+              nothing more.
+            </>
+          ) : (
+            "Not approved: the request still waits."
+          ),
+        );
+      } catch (e) {
+        confirmation.drop();
+        setPhase({ step: "list" });
+        throw e;
+      }
+    });
+  }
+
+  function decide(approved: boolean) {
+    if (phase.step !== "review" || !confirmation.answer(approved)) return;
+    setPhase({ ...phase, decided: true });
+  }
+
+  function reject(request: RequestEntry) {
+    void action.run("Rejecting the request…", async () => {
+      await engine.call("cancelRequest", { requestId: request.requestId });
+      toList(
+        <>
+          Rejected: the request of <DeviceName device={request.requestedBy} /> is denied, and nothing is signed.
+        </>,
+      );
+    });
+  }
+
+  switch (phase.step) {
+    case "own":
+      return (
+        <HeldRequest
+          engine={engine}
+          requestId={phase.request.requestId}
+          rule={phase.request.rule ?? "a rule"}
+          waiting={phase.request.waitingFor ?? { totp: false, approvals: null, releaseMs: null }}
+          back={<BackLink label="Back to the requests" onBack={() => toList(null)} />}
+        />
+      );
+    case "review":
+      return (
+        <Screen key="review" title="Approve this request?">
+          {phase.review.request !== null && (
+            <p>
+              <DeviceName device={phase.review.request.requestedBy} /> asks to send this from the wallet{" "}
+              <bdi>{phase.review.request.wallet}</bdi>.
+            </p>
+          )}
+          <p>
+            What follows is read by this device from the transaction itself, and it is all your approval lets be signed.
+            Check it with whoever asked.
+          </p>
+          <TransactionReview review={phase.review} />
+          <div className="row">
+            <button type="button" aria-disabled={phase.decided} onClick={() => decide(true)}>
+              Approve
+            </button>
+            <button type="button" className="secondary" aria-disabled={phase.decided} onClick={() => decide(false)}>
+              Do not approve
+            </button>
+          </div>
+          <Progress label="Approving" status={phase.decided ? action.busy : null} />
+        </Screen>
+      );
+    case "reject":
+      return (
+        <Screen key="reject" title="Reject this request?">
+          <About request={phase.request} />
+          <p>Rejecting denies it for good: nothing of it is signed, and the device that asked must start again.</p>
+          <div className="row">
+            <button type="button" aria-disabled={action.busy !== null} onClick={() => reject(phase.request)}>
+              Reject
+            </button>
+            <button type="button" className="secondary" onClick={() => toList(null)}>
+              Keep it
+            </button>
+          </div>
+          <Progress label="Rejecting" status={action.busy} />
+          <ErrorMessage error={action.error} ref={action.alert} />
+        </Screen>
+      );
+    case "list": {
+      const list = held.value?.requests;
+      const left = held.value === undefined ? 0 : held.value.notShown + held.value.unreadable;
+      return (
+        <Screen key="list" title="Requests">
+          {done !== null && (
+            <p role="status" className="notice">
+              {done}
+            </p>
+          )}
+          <p>
+            Sends a wallet's policy holds until they are approved, or their time lock ends. This list keeps itself up to
+            date.
+          </p>
+          {list === undefined && held.error === undefined && <p>Asking the provider for the held requests…</p>}
+          {list !== undefined &&
+            (list.length === 0 ? (
+              <p>No request is held.</p>
+            ) : (
+              <ul className="requests">
+                {list.map((request) => {
+                  const waits = request.waitingFor === null ? [] : waitingText(request.waitingFor);
+                  // Each row's buttons are described by its request: "Review" alone does not say which.
+                  const about = `request-${request.requestId}`;
+                  return (
+                    <li key={request.requestId}>
+                      <About request={request} id={about} />
+                      <p className="hint">
+                        {waits.length === 0 ? "It waits for nothing more." : `It waits for ${waits.join(", and ")}.`}
+                      </p>
+                      <p className="hint">
+                        Request <code>{request.requestId}</code>
+                      </p>
+                      <div className="row">
+                        {request.mine ? (
+                          <button
+                            type="button"
+                            aria-describedby={about}
+                            onClick={() => setPhase({ step: "own", request })}
+                          >
+                            Follow this send
+                          </button>
+                        ) : (
+                          <>
+                            <button
+                              type="button"
+                              aria-describedby={about}
+                              aria-disabled={action.busy !== null}
+                              onClick={() => review(request)}
+                            >
+                              Review
+                            </button>
+                            <button
+                              type="button"
+                              className="secondary"
+                              aria-describedby={about}
+                              onClick={() => setPhase({ step: "reject", request })}
+                            >
+                              Reject
+                            </button>
+                          </>
+                        )}
+                      </div>
+                    </li>
+                  );
+                })}
+              </ul>
+            ))}
+          {left > 0 && (
+            <p className="notice">
+              {left} more {left === 1 ? "request is" : "requests are"} not shown: too many to list here, or not
+              readable. Other devices' requests are listed first.
+            </p>
+          )}
+          <Progress label="Working on the request" status={action.busy} />
+          <ErrorMessage error={action.error ?? held.error} ref={action.alert} />
+        </Screen>
+      );
+    }
+  }
+}
