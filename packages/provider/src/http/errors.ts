@@ -5,7 +5,7 @@
  * bodies, so no secret a client sent can reach a log.
  */
 import { isDeepStrictEqual } from "node:util";
-import { Policy, policyViolationText } from "@keyshard/api";
+import { Policy, policyViolationText, UUID_FORM } from "@keyshard/api";
 import { type ErrorKind, ProviderError } from "../errors.js";
 
 /** A refusal of the HTTP layer itself, with its status. */
@@ -60,6 +60,7 @@ const TYPE_WORDS: Record<string, string> = {
 
 /** What a pattern of our schemas asks for, in words; the schema's own regex means nothing to a person. */
 function patternWords(pattern: string): string {
+  if (pattern === UUID_FORM.source) return "is not a valid id";
   const hex = /^\^\[0-9a-f\]\{(\d+)\}\$$/.exec(pattern);
   if (hex) return `must be ${hex[1]} hex digits (0-9, a-f)`;
   if (pattern === "^([0-9a-f]{2})+$") return "must be hex digits (0-9, a-f), two per byte";
