@@ -8,9 +8,9 @@
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import { BackLink } from "../components/back-link.js";
 import { ErrorMessage } from "../components/error-message.js";
-import { Field } from "../components/field.js";
 import { Progress } from "../components/progress.js";
 import { Screen } from "../components/screen.js";
+import { TotpField } from "../components/totp-field.js";
 import type { BackupStanding } from "../engine/calls/policies.js";
 import type { Engine } from "../engine/client.js";
 import { TOTP_CODE } from "../engine/readers.js";
@@ -90,12 +90,9 @@ export function Backup({ engine, name, onBack }: { engine: Engine; name: string;
 
       {canAsk && (
         <form onSubmit={request} noValidate ref={form}>
-          <Field
+          <TotpField
             label="One-time code (TOTP)"
             hint="Where the account has a TOTP in force: the six digits its app shows now. Otherwise leave it empty."
-            autoComplete="one-time-code"
-            inputMode="numeric"
-            maxLength={6}
             value={totp}
             onValue={setTotp}
             invalid={problems.totp}

@@ -8,9 +8,9 @@
  */
 import { type FormEvent, type ReactNode, useEffect, useState } from "react";
 import { ErrorMessage } from "../components/error-message.js";
-import { Field } from "../components/field.js";
 import { Progress } from "../components/progress.js";
 import { Screen } from "../components/screen.js";
+import { TotpField } from "../components/totp-field.js";
 import { type AccountChangeEntry, type AccountDevice, fingerprint, shortId } from "../engine/calls/devices.js";
 import type { Engine } from "../engine/client.js";
 import { TOTP_CODE } from "../engine/readers.js";
@@ -150,12 +150,9 @@ export function Devices({ engine }: { engine: Engine }) {
         {needsCode ? (
           <form onSubmit={approveWithCode} noValidate ref={form}>
             <p>The account has a one-time code (TOTP): the provider lets this device in only with it.</p>
-            <Field
+            <TotpField
               label="One-time code (TOTP)"
               hint="The six digits your authenticator app shows for this account."
-              autoComplete="one-time-code"
-              inputMode="numeric"
-              maxLength={6}
               value={code}
               onValue={setCode}
               invalid={problems.code}

@@ -9,6 +9,7 @@ import { ErrorMessage } from "../components/error-message.js";
 import { Field } from "../components/field.js";
 import { Progress } from "../components/progress.js";
 import { Screen } from "../components/screen.js";
+import { TotpField } from "../components/totp-field.js";
 import { type Frame, INACTIVITY_DAYS_MAX, INACTIVITY_DAYS_MIN } from "../engine/calls/face.js";
 import type { Engine } from "../engine/client.js";
 import { TOTP_CODE } from "../engine/readers.js";
@@ -136,11 +137,8 @@ export function Face({ engine }: { engine: Engine }) {
         you is kept: your face makes a key, and the recovery operators each hold a part of what opens it.
       </p>
       <form onSubmit={enrollOwner} noValidate ref={owner.form}>
-        <Field
+        <TotpField
           label="Authenticator code (if your account has one)"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          maxLength={6}
           value={totp}
           onValue={setTotp}
           invalid={owner.problems.totp}
@@ -201,11 +199,8 @@ export function Face({ engine }: { engine: Engine }) {
           onValue={setHeirDays}
           invalid={heir.problems.days}
         />
-        <Field
+        <TotpField
           label="Authenticator code for the heir (if your account has one)"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          maxLength={6}
           value={heirTotp}
           onValue={setHeirTotp}
           invalid={heir.problems.totp}

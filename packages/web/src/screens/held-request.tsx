@@ -7,9 +7,9 @@
  */
 import { type FormEvent, Fragment, type ReactNode, useEffect, useState } from "react";
 import { ErrorMessage } from "../components/error-message.js";
-import { Field } from "../components/field.js";
 import { Progress } from "../components/progress.js";
 import { Screen } from "../components/screen.js";
+import { TotpField } from "../components/totp-field.js";
 import { DeviceName, SentReceipt, waitingText } from "../components/transaction.js";
 import type { Sent } from "../engine/calls/core.js";
 import type { RequestEntry } from "../engine/calls/requests.js";
@@ -192,12 +192,9 @@ export function HeldRequest({
       {finishable(waitsFor) && (
         <form onSubmit={finish} noValidate ref={form}>
           {waitsFor.totp && (
-            <Field
+            <TotpField
               label="One-time code (TOTP)"
               hint="The six digits your authenticator app shows for this account."
-              autoComplete="one-time-code"
-              inputMode="numeric"
-              maxLength={6}
               value={code}
               onValue={setCode}
               invalid={problems.code}

@@ -12,6 +12,7 @@ import { ErrorMessage } from "../components/error-message.js";
 import { Field } from "../components/field.js";
 import { Progress } from "../components/progress.js";
 import { Screen } from "../components/screen.js";
+import { TotpField } from "../components/totp-field.js";
 import {
   APPROVALS_MAX,
   CONTROL_ORDER,
@@ -351,12 +352,9 @@ export function Policy({
               <li key={rule}>{rule}</li>
             ))}
           </ul>
-          <Field
+          <TotpField
             label="One-time code (TOTP)"
             hint="The six digits your authenticator app shows now, to ask for this policy."
-            autoComplete="one-time-code"
-            inputMode="numeric"
-            maxLength={6}
             value={totp}
             onValue={setTotp}
             invalid={confirm.problems.totp}

@@ -6,10 +6,10 @@
  */
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import { ErrorMessage } from "../components/error-message.js";
-import { Field } from "../components/field.js";
 import { Progress } from "../components/progress.js";
 import { QrCode } from "../components/qr-code.js";
 import { Screen } from "../components/screen.js";
+import { TotpField } from "../components/totp-field.js";
 import type { PolicyWallet } from "../engine/calls/policies.js";
 import type { AuditCheck, AuditEntry, TotpSecret, TotpStanding } from "../engine/calls/security.js";
 import type { Engine } from "../engine/client.js";
@@ -121,12 +121,9 @@ export function Security({ engine, onPolicy }: { engine: Engine; onPolicy(wallet
         {enrolling === null ? (
           <form onSubmit={begin} noValidate ref={start.form}>
             {replacing && (
-              <Field
+              <TotpField
                 label="Code of the TOTP in force"
                 hint="Only to replace a TOTP in force: the six digits its authenticator app shows now."
-                autoComplete="one-time-code"
-                inputMode="numeric"
-                maxLength={6}
                 value={current}
                 onValue={setCurrent}
                 invalid={start.problems.current}
@@ -150,12 +147,9 @@ export function Security({ engine, onPolicy }: { engine: Engine; onPolicy(wallet
               Secret: <code className="secret">{enrolling.secret}</code>
             </p>
             <form onSubmit={finish} noValidate ref={confirm.form}>
-              <Field
+              <TotpField
                 label="Code from the app"
                 hint="The six digits the app now shows for this new TOTP."
-                autoComplete="one-time-code"
-                inputMode="numeric"
-                maxLength={6}
                 value={code}
                 onValue={setCode}
                 invalid={confirm.problems.code}
