@@ -9,7 +9,16 @@ export const Account = Type.Object({
   id: Type.String(),
   // Absent only if the account row were gone, which an authenticated device's never is.
   email: Type.Optional(Type.String()),
-  devices: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), state: Type.String() })),
+  devices: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      state: Type.String(),
+      // When the device registered, in ms since the epoch: the device approving a new one shows it,
+      // so that a registration the person did not just make stands out.
+      createdMs: Type.Integer({ minimum: 0 }),
+    }),
+  ),
 });
 export type Account = Static<typeof Account>;
 

@@ -93,6 +93,30 @@ describe.each<DatabaseKind>(["pglite", "postgres"])("provider identity on %s", (
     expect(JSON.stringify(strangerView.body)).not.toContain("bob@");
   });
 
+  it("lists each of the account's devices with the time it registered, in ms since the epoch", async () => {
+    const before = provider.now();
+    const first = await registerAndVerify(provider, "ivan@example.com");
+    const after = provider.now();
+    const second = await register(provider, "ivan@example.com", "laptop");
+    const verified = await second.request("POST", "/v1/devices/verify", {
+      code: await mailedCode(provider.mails, "ivan@example.com", 2),
+    });
+    expect(verified.body.state).toBe("awaiting-approval");
+    // A registration of long ago, as the provider keeps it: the reply gives it back to the millisecond.
+    await provider.context.db.query("UPDATE devices SET created_ms = $1 WHERE id = $2", [1_700_000_000_123, second.id]);
+    const devices = (await first.request("GET", "/v1/account")).body.devices as Record<string, unknown>[];
+    const own = devices.find((d) => d.id === first.id);
+    expect(typeof own?.createdMs).toBe("number");
+    expect(own?.createdMs).toBeGreaterThanOrEqual(before);
+    expect(own?.createdMs).toBeLessThanOrEqual(after);
+    expect(devices.find((d) => d.id === second.id)).toEqual({
+      id: second.id,
+      name: "laptop",
+      state: "awaiting-approval",
+      createdMs: 1_700_000_000_123,
+    });
+  });
+
   it("refuses replayed, stale, altered, unsigned and foreign-key requests", async () => {
     const device = await registerAndVerify(provider, "carol@example.com");
     const path = "/v1/account";

@@ -24,9 +24,9 @@ const WALLET_ID = "w-1";
 const requestIdOf = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
 
 const devices = [
-  { id: THIS, name: "Ann's laptop", state: "active" },
-  { id: OTHER, name: "Ann's phone", state: "active" },
-  { id: REVOKED, name: "Old tablet", state: "revoked" },
+  { id: THIS, name: "Ann's laptop", state: "active", createdMs: 1_690_000_000_000 },
+  { id: OTHER, name: "Ann's phone", state: "active", createdMs: 1_690_000_000_001 },
+  { id: REVOKED, name: "Old tablet", state: "revoked", createdMs: 1_600_000_000_000 },
 ];
 
 /** A held request as the provider lists it, made by `by`. */
@@ -107,7 +107,7 @@ describe("the requests' handlers", () => {
     fakeWallet({
       account: async () => ({
         id: "acc",
-        devices: [...devices.slice(0, 1), { id: OTHER, name: "this device", state: "active" }],
+        devices: [...devices.slice(0, 1), { id: OTHER, name: "this device", state: "active", createdMs: 1 }],
       }),
     });
     const entry = await requestsHandlers.request({ requestId: requestIdOf(1) }, noProgress, refuseAll);
@@ -224,7 +224,10 @@ describe("the devices' handlers", () => {
     fakeWallet({
       account: async () => ({
         id: "acc",
-        devices: [...devices, { id: NEW, name: "Ann's tablet\u200b\u2028, approved by you", state: "approved" }],
+        devices: [
+          ...devices,
+          { id: NEW, name: "Ann's tablet\u200b\u2028, approved by you", state: "approved", createdMs: 2 },
+        ],
       }),
       accountChanges: async () => ({
         changes: [
@@ -253,6 +256,7 @@ describe("the devices' handlers", () => {
       id: n.toString(16).padStart(32, "0"),
       name: `device ${n}`,
       state: n === 149 ? "awaiting-approval" : "active",
+      createdMs: n,
     }));
     fakeWallet({
       account: async () => ({

@@ -144,6 +144,14 @@ describe("approving a held send from another device, in Chromium", () => {
     await showing(pageA, heading(pageA, "Approve this device?"));
     expect(await pageA.locator("main bdi").first().textContent()).toBe(tablet);
     expect(await shownDeviceId(pageA)).toBe(tabletId);
+    // And when it registered, as the provider keeps it.
+    const [registered] = await web.provider.context.db.query<{ created_ms: string }>(
+      "SELECT created_ms FROM devices WHERE id = $1",
+      [tabletId],
+    );
+    expect(await pageA.locator("main time").getAttribute("datetime")).toBe(
+      new Date(Number(registered?.created_ms)).toISOString(),
+    );
     // Its waiting period, made long for this device before it is approved: still waiting when it is cancelled.
     const delay = web.provider.context.accountChangeDelayMs;
     web.provider.context.accountChangeDelayMs = 3600_000;

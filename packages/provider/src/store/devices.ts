@@ -42,15 +42,17 @@ export async function deviceName(q: Queryable, id: string): Promise<string> {
   return (device as { name: string }).name;
 }
 
-/** The account's devices in the order they registered, unverified registrations left out. */
+/** The account's devices in the order they registered, with when they did, unverified registrations left out. */
 export async function accountDevices(
   q: Queryable,
   accountId: string,
-): Promise<{ id: string; name: string; state: DeviceState }[]> {
-  return q.query<{ id: string; name: string; state: DeviceState }>(
-    "SELECT id, name, state FROM devices WHERE account_id = $1 AND state <> 'unverified' ORDER BY created_ms",
+): Promise<{ id: string; name: string; state: DeviceState; createdMs: number }[]> {
+  const rows = await q.query<{ id: string; name: string; state: DeviceState; created_ms: string }>(
+    "SELECT id, name, state, created_ms FROM devices WHERE account_id = $1 AND state <> 'unverified' ORDER BY created_ms",
     [accountId],
   );
+  // A bigint column comes as a string: ms since the epoch fit a number exactly.
+  return rows.map((r) => ({ id: r.id, name: r.name, state: r.state, createdMs: Number(r.created_ms) }));
 }
 
 /**

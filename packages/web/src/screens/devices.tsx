@@ -1,10 +1,10 @@
 /**
- * "Devices": the account's devices as the provider lists them (this one marked), letting in a
- * device that registered with the account's email — after a confirmation that shows its name and
- * its whole id, which the new device shows on its own screen for the person to compare, and with
- * the account's one-time code where the provider asks for one — the account's security changes
- * that still wait out their delay — a new device among them — each cancellable from here, and
- * revoking another device after a confirmation.
+ * "Devices": the account's devices as the provider lists them (this one marked, each with when it
+ * registered), letting in a device that registered with the account's email — after a confirmation
+ * that shows its name, when it registered and its whole id, which the new device shows on its own
+ * screen for the person to compare, and with the account's one-time code where the provider asks
+ * for one — the account's security changes that still wait out their delay — a new device among
+ * them — each cancellable from here, and revoking another device after a confirmation.
  */
 import { type FormEvent, type ReactNode, useEffect, useState } from "react";
 import { ErrorMessage } from "../components/error-message.js";
@@ -17,6 +17,10 @@ import { TOTP_CODE } from "../engine/readers.js";
 import { useAction } from "../use-action.js";
 import { useProblems } from "../use-problems.js";
 import { useQuery } from "../use-query.js";
+import { localDateTime, timeAgo } from "../when.js";
+
+/** How often the "… ago" of the registration times is told again while the screen stays open. */
+const CLOCK_TICK_MS = 15_000;
 
 /** A device's state at the provider, in words. */
 function stateText(state: string): string {
@@ -42,6 +46,26 @@ const ThisDevice = () => <strong className="this-device">this device</strong>;
 /** A device's self-chosen name, isolated from the text around it. */
 const Named = ({ device }: { device: AccountDevice }) => <bdi>{device.name}</bdi>;
 
+/** The time now, moved on every tick: the "… ago" of a screen left open does not go stale. */
+function useNow(): number {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    const tick = setInterval(() => setNow(Date.now()), CLOCK_TICK_MS);
+    return () => clearInterval(tick);
+  }, []);
+  return now;
+}
+
+/** When a device registered: the local date and time, then how long before `now`. */
+function Registered({ device, now }: { device: AccountDevice; now: number }) {
+  return (
+    <>
+      <time dateTime={new Date(device.registeredMs).toISOString()}>{localDateTime(device.registeredMs)}</time> (
+      {timeAgo(device.registeredMs, now)})
+    </>
+  );
+}
+
 /** Who asked for a change: its name and the start of its id, and the marker when it is this device. */
 function AskedBy({ change }: { change: AccountChangeEntry }) {
   return (
@@ -66,6 +90,7 @@ export function Devices({ engine }: { engine: Engine }) {
   const [code, setCode] = useState("");
   const { form, problems, show } = useProblems<"code">();
   const [revoking, setRevoking] = useState<AccountDevice | null>(null);
+  const now = useNow();
   const view = account.value;
 
   // The code is what the person must give next: the field takes the focus as it appears.
@@ -137,6 +162,10 @@ export function Devices({ engine }: { engine: Engine }) {
           <Named device={device} /> registered with the account's email and waits to be let in. Once approved, and once
           the account's waiting period has passed, it can sign for the account's wallets and approve what other devices
           ask.
+        </p>
+        <p>
+          It registered on <Registered device={device} now={now} />. If you did not set up a device of yours then, do
+          not approve it.
         </p>
         <p>Its id:</p>
         <p>
@@ -232,6 +261,9 @@ export function Devices({ engine }: { engine: Engine }) {
                 </p>
                 <p className="hint">
                   Id <code className="device-id">{device.id}</code>
+                </p>
+                <p className="hint">
+                  Registered on <Registered device={device} now={now} />
                 </p>
                 {device.state === "awaiting-approval" && (
                   <button

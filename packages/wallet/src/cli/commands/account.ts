@@ -16,6 +16,17 @@ export function codeNotResent(e: unknown, now: Date): unknown {
   );
 }
 
+/**
+ * When a device registered, as the device listing prints it: in UTC to the millisecond. A time the
+ * provider gave that no date carries is said to be unknown, not turned into a crash of the listing.
+ */
+export function registeredText(createdMs: unknown): string {
+  const date = typeof createdMs === "number" && Number.isSafeInteger(createdMs) ? new Date(createdMs) : undefined;
+  return date === undefined || Number.isNaN(date.getTime())
+    ? "registered at an unknown time"
+    : `registered ${date.toISOString()}`;
+}
+
 export const ACCOUNT: Record<string, Command> = {
   init: {
     usage: "init [--name NAME]",
@@ -81,12 +92,14 @@ example: keyshard verify 123456`,
   devices: {
     usage: "devices",
     summary: "the account's devices",
-    help: `Lists the account's devices: id, state and name.
+    help: `Lists the account's devices: id, state, when it registered (UTC) and name.
 example: keyshard devices`,
     async run(ctx) {
       const account = await (await open(ctx)).account();
       return {
-        human: account.devices.map((d) => `${d.id}  ${d.state.padEnd(18)} ${d.name}`).join("\n"),
+        human: account.devices
+          .map((d) => `${d.id}  ${d.state.padEnd(18)} ${registeredText(d.createdMs)}  ${d.name}`)
+          .join("\n"),
         data: account,
       };
     },

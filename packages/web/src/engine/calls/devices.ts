@@ -14,6 +14,7 @@ import {
   name,
   none,
   orNull,
+  ProtocolError,
   type Reader,
   record,
   shortText,
@@ -38,11 +39,33 @@ export const shortId = (id: string) => id.slice(0, SHORT_ID_DIGITS);
  */
 export const fingerprint = (id: string) => id.match(/.{1,4}/g)?.join(" ") ?? id;
 
+/**
+ * The latest registration time taken: the last millisecond of the year 9999, the last a date shows
+ * in four digits. A later one is no time a provider kept, and past 8.64e15 ms a date has nothing to
+ * show at all.
+ */
+const LATEST_REGISTRATION_MS = 253_402_300_799_999;
+
+/**
+ * When a device registered, in ms since the epoch: a whole number from the epoch to the year 9999.
+ * The engine reads the provider's value with it, the page the engine's.
+ */
+export const registrationTime: Reader<number> = (value, what) => {
+  const ms = count(value, what);
+  if (ms > LATEST_REGISTRATION_MS) throw new ProtocolError(`${what} is past the year 9999`);
+  return ms;
+};
+
 export interface AccountDevice {
   id: string;
   name: string;
   /** "active", "awaiting-approval", "approved" (waiting out its delay), "revoked", … */
   state: string;
+  /**
+   * When it registered, in ms since the epoch: a device the person did not just set up stands out
+   * by it on the screen that lets it in.
+   */
+  registeredMs: number;
   /** The device this engine runs on. */
   thisDevice: boolean;
 }
@@ -95,7 +118,13 @@ export interface DevicesMethods {
   revokeDevice: { args: { id: string }; result: RevokedDevice };
 }
 
-const accountDevice = record<AccountDevice>({ id: deviceId, name, state: shortText, thisDevice: boolean });
+const accountDevice = record<AccountDevice>({
+  id: deviceId,
+  name,
+  state: shortText,
+  registeredMs: registrationTime,
+  thisDevice: boolean,
+});
 const accountChange = record<AccountChangeEntry>({
   id: uuid,
   kind: shortText,

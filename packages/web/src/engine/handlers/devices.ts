@@ -11,13 +11,17 @@ import {
   DEVICES_MAX,
   type DevicesMethods,
   REVOKED_WALLETS_MAX,
+  registrationTime,
   shortId,
 } from "../calls/devices.js";
 import { deviceId, isRecord, NAME_MAX, ProtocolError, showable, uuid } from "../readers.js";
 import { fitShort, type Handlers, unlocked } from "./engine-state.js";
 import { firstOf, readEach } from "./listing.js";
 
-/** A device as the provider lists it, read strictly: its id in the provider's form, its name fit to show. */
+/**
+ * A device as the provider lists it, read strictly: its id in the provider's form, its name fit to
+ * show, its registration time a plausible one.
+ */
 function deviceOf(opened: Wallet, listed: unknown): AccountDevice {
   if (!isRecord(listed)) throw new ProtocolError("the provider lists a device that is not one");
   const id = deviceId(listed.id, "a listed device's id");
@@ -27,6 +31,7 @@ function deviceOf(opened: Wallet, listed: unknown): AccountDevice {
     id,
     name: showable(listed.name, NAME_MAX) || `device ${shortId(id)}`,
     state: fitShort(listed.state),
+    registeredMs: registrationTime(listed.createdMs, "a listed device's registration time"),
     thisDevice: id === opened.deviceId,
   };
 }
