@@ -14,7 +14,8 @@
  *
  * The runs come from the provider's list of relay sessions, sid included, so the list is not
  * trusted to be new: a run whose sid this device's share has used is refused (and logged), also
- * after a restart, when the list still shows the sessions it took part in.
+ * after a restart, when the list still shows the sessions it took part in. How one session is
+ * read, judged and joined is `flows/cosign.ts`, which an app uses for the one its person opens.
  *
  * It waits on the relay's push channel: the provider notices it of each session it is invited to,
  * and only then does it read the list. A notice lost (a dropped socket, a provider restart) costs
@@ -31,34 +32,25 @@ import {
   type ChainName,
   destinationKey,
   outflows,
-  type SigningKey,
   type SigningRequest,
   type TransactionDescription,
 } from "@keyshard/chains";
-import { scheme } from "@keyshard/mpc";
-import { REVOKED_CLOSE_CODE, RelayError, type RelayWatch, wsRelayChannel } from "@keyshard/transport";
-import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import { REVOKED_CLOSE_CODE, RelayError, type RelayWatch } from "@keyshard/transport";
 import { readAmount, showAmount } from "./amount.js";
 import { type Device, deviceOf } from "./device/device.js";
 import { isRevoked, WalletError } from "./errors.js";
-import { requestDetail, requestOf } from "./flows/approvals.js";
-import { current, joinKeyChanges, settleAll } from "./flows/key-change.js";
+import {
+  answerProposal,
+  askingJudge,
+  type CosignOutcome,
+  cosignSessionOf,
+  type Judge,
+  joinRequestSignature,
+  type Verdict,
+} from "./flows/cosign.js";
+import { joinKeyChanges, settleAll } from "./flows/key-change.js";
 import { joinPendingWallets } from "./flows/keygen.js";
 import { relaySessions, watchRelaySessions } from "./flows/wallets.js";
-import { describeRequest, messagesToSign, plainJson, requestKey } from "./requests.js";
-import {
-  type Answer,
-  type Go,
-  openControl,
-  PROTOCOL_FIRST_ROUND,
-  type Proposal,
-  peersOf,
-  relayRun,
-  replaying,
-  sealControl,
-} from "./runs/signing.js";
-import { usedBy } from "./session-ids.js";
-import type { StoredWallet } from "./state.js";
 import type { Wallet } from "./wallet.js";
 
 /**
@@ -139,16 +131,10 @@ export function decide(rules: readonly CosignerRule[], d: TransactionDescription
   return { accept: false, reason: reasons.length > 0 ? reasons.join("; ") : `no rule covers ${d.chain}` };
 }
 
-export interface CosignerLogEntry {
+/** A decision of the cosigner's, as its log keeps it: a co-signing's outcome, a failure, or a key change it took part in. */
+export interface CosignerLogEntry extends Omit<CosignOutcome, "decision"> {
   at: string;
-  relayId: string;
-  wallet: string;
-  proposer: string;
-  chain: string;
-  decision: "signed" | "refused" | "failed" | "not-chosen" | "key-change";
-  reason: string;
-  description?: unknown;
-  signature?: string;
+  decision: CosignOutcome["decision"] | "failed" | "key-change";
 }
 
 export interface CosignerOptions {
@@ -163,7 +149,6 @@ export interface CosignerOptions {
   safetyPollMs?: number;
 }
 
-const PROPOSAL_WAIT_MS = 30_000;
 const SAFETY_POLL_MS = 60_000;
 /** Waits between attempts to reopen the push channel: doubled after each failure, up to the most. */
 const RECONNECT_FIRST_MS = 1_000;
@@ -186,12 +171,11 @@ const sleep = (ms: number, signal: AbortSignal) =>
       resolve();
     }
   });
-const REUSED = "this device's share has taken part in a run under this session id before (a replayed session)";
 
 export class Cosigner {
   private readonly handled = new Set<string>();
   /** Each request is judged once, however many signatures (runs) it needs. */
-  private readonly verdicts = new Map<string, Promise<{ accept: boolean; reason: string }>>();
+  private readonly verdicts = new Map<string, Promise<Verdict>>();
 
   /** The device behind `wallet`: its runs need the identity key and the decoded shares. */
   readonly #device: Device;
@@ -238,29 +222,31 @@ export class Cosigner {
     const { sessions } = await relaySessions(this.#device);
     const joins: Promise<void>[] = [];
     for (const session of sessions) {
-      if (this.handled.has(session.relayId) || session.createdBy === this.#device.deviceId) continue;
-      const proposed = /^sign ([0-9a-f-]{36})$/.exec(session.purpose)?.[1];
-      const requested = /^signature (\d{1,4}) of request ([0-9a-f-]{36})$/.exec(session.purpose);
-      if (proposed === undefined && requested === null) continue;
+      const read = this.handled.has(session.relayId) ? undefined : cosignSessionOf(this.#device, session);
+      if (read === undefined) continue;
       this.handled.add(session.relayId);
       // A request's runs, one per signature, go on side by side: the requester takes them in its
       // own order and would wait forever for a device that took them in another.
       const run =
-        proposed !== undefined
-          ? this.answer(proposed, session)
-          : this.joinRequest(Number(requested?.[1]), requested?.[2] as string, session);
-      const logged = run.catch((e) =>
-        this.log({
-          at: new Date().toISOString(),
-          relayId: session.relayId,
-          wallet: this.nameOf(proposed),
-          proposer: session.createdBy,
-          chain: "?",
-          decision: "failed",
-          reason: e instanceof Error ? e.message : String(e),
-        }),
+        read.kind === "proposal"
+          ? answerProposal(this.#device, read.walletId, session, this.judge)
+          : joinRequestSignature(this.#device, read, (description, body) =>
+              this.verdictOf(read.requestId, description, body),
+            );
+      const logged = run.then(
+        (outcome) => outcome && this.log({ at: new Date().toISOString(), ...outcome }),
+        (e) =>
+          this.log({
+            at: new Date().toISOString(),
+            relayId: session.relayId,
+            wallet: this.nameOf(read.kind === "proposal" ? read.walletId : undefined),
+            proposer: session.createdBy,
+            chain: "?",
+            decision: "failed",
+            reason: e instanceof Error ? e.message : String(e),
+          }),
       );
-      if (proposed !== undefined) await logged;
+      if (read.kind === "proposal") await logged;
       else joins.push(logged);
     }
     await Promise.all(joins);
@@ -342,180 +328,20 @@ export class Cosigner {
   }
 
   /** Whether this device's rules (or its person) let `description` through. */
-  private async judge(
-    description: TransactionDescription,
-    body: SigningRequest,
-  ): Promise<{ accept: boolean; reason: string }> {
+  private readonly judge: Judge = async (description, body) => {
     if (this.options.rules !== undefined) return decide(this.options.rules, description);
     if (this.options.ask === undefined) return { accept: false, reason: "no rules given and nobody to ask" };
-    return (await this.options.ask(description, body))
-      ? { accept: true, reason: "approved by the person at this device" }
-      : { accept: false, reason: "declined by the person at this device" };
-  }
+    return askingJudge(this.options.ask)(description, body);
+  };
 
-  /** A device-only wallet's proposal: read it, answer it, and sign if this device is chosen. */
-  private async answer(walletId: string, session: RelaySession): Promise<void> {
-    let stored: StoredWallet;
-    try {
-      stored = this.#device.find(walletId);
-    } catch {
-      return;
+  /** The verdict on request `requestId`, judged at its first signature. */
+  private verdictOf(requestId: string, description: TransactionDescription, body: SigningRequest): Promise<Verdict> {
+    let verdict = this.verdicts.get(requestId);
+    if (verdict === undefined) {
+      verdict = this.judge(description, body);
+      this.verdicts.set(requestId, verdict);
     }
-    const proposer = stored.members?.find((m) => m.deviceId === session.createdBy && !m.provider);
-    if (proposer === undefined) return;
-    let ctx = this.#device.runContext(stored);
-    const sid = hexToBytes(session.sid);
-    const channel = await wsRelayChannel(ctx.client.url, ctx.identity, session.relayId);
-    const base = { relayId: session.relayId, wallet: stored.name, proposer: proposer.deviceId };
-    try {
-      const seen = new Set<string>();
-      const taken: unknown[] = [];
-      const next = async <T extends { type: string }>(type: T["type"]): Promise<T> => {
-        const deadline = Date.now() + PROPOSAL_WAIT_MS;
-        for (;;) {
-          for (const raw of await channel.receive()) {
-            const value = openControl(ctx.identity, sid, proposer, raw, seen) as T | undefined;
-            if (value?.type === type) return value;
-            if (value === undefined) taken.push(raw);
-          }
-          if (Date.now() > deadline) throw new WalletError("signing-failed", `no ${type} from the proposer in time`);
-        }
-      };
-      const proposal = await next<Proposal>("proposal");
-      const body = proposal.body;
-      const at = () => new Date().toISOString();
-      let description: TransactionDescription | undefined;
-      let message: Uint8Array | undefined;
-      let verdict: { accept: boolean; reason: string };
-      try {
-        if (proposal.walletId !== stored.id) throw new WalletError("usage", "the proposal names another wallet");
-        // The proposer may have seen a key change committed before this device looked.
-        if (proposal.epoch !== (stored.epoch ?? 0)) {
-          stored = await current(this.#device, stored.id);
-          ctx = this.#device.runContext(stored);
-        }
-        if (proposal.epoch !== (stored.epoch ?? 0))
-          throw new WalletError(
-            "stale-share",
-            `the proposer signs with epoch ${proposal.epoch} shares, this device with epoch ${stored.epoch ?? 0}`,
-          );
-        ({ description, message } = readRequest(
-          body,
-          requestKey(stored.scheme, ctx.share, body.path),
-          proposal.message,
-        ));
-        // Before the rules, or the person at the device, are asked about a run it will not join.
-        verdict = usedBy(stored, sid) ? { accept: false, reason: REUSED } : await this.judge(description, body);
-      } catch (e) {
-        verdict = { accept: false, reason: `cannot read the proposal: ${e instanceof Error ? e.message : String(e)}` };
-      }
-      const answer: Answer = {
-        type: "answer",
-        accept: verdict.accept,
-        ...(verdict.accept ? {} : { reason: verdict.reason }),
-      };
-      await channel.send([sealControl(ctx.identity, sid, proposer, 0, answer)]);
-      const entry = {
-        ...base,
-        chain: body.chain,
-        reason: verdict.reason,
-        ...(description && { description: plainJson(description) }),
-      };
-      if (!verdict.accept) {
-        this.log({ at: at(), ...entry, decision: "refused" });
-        return;
-      }
-      const go = await next<Go>("go");
-      if (!go.signers.includes(stored.index) || !go.signers.includes(proposer.index)) {
-        this.log({ at: at(), ...entry, decision: "not-chosen" });
-        return;
-      }
-      if (go.signers.some((i) => stored.members?.find((m) => m.index === i)?.provider !== false))
-        throw new WalletError("signing-failed", "the proposer named a signer that is not a device member");
-      await ctx.claim([sid]);
-      const party = scheme(stored.scheme).sign(ctx.share, {
-        sid,
-        message: message as Uint8Array,
-        signers: go.signers,
-        ...(body.path !== undefined && { path: body.path }),
-      });
-      const result = await relayRun(ctx, session, {
-        party,
-        index: stored.index,
-        peers: peersOf(stored, [], go.signers),
-        channel: replaying(channel, taken),
-        firstRound: PROTOCOL_FIRST_ROUND,
-      });
-      this.log({
-        at: at(),
-        ...entry,
-        decision: "signed",
-        signature: bytesToHex(scheme(stored.scheme).signatureBytes(result)),
-      });
-    } finally {
-      channel.close();
-    }
-  }
-
-  /**
-   * A signature the provider co-signs with more than one device (a t-of-n wallet with the
-   * provider as a party and t > 2): the requester named this device as a signer. The request's
-   * bytes are read here from the provider's copy, judged by this device's own rules, and the
-   * run is joined only if they allow it.
-   */
-  private async joinRequest(index: number, requestId: string, session: RelaySession): Promise<void> {
-    const detail = await requestDetail(this.#device, requestId);
-    let stored: StoredWallet;
-    try {
-      stored = this.#device.find(detail.walletId);
-    } catch {
-      return;
-    }
-    if (detail.deviceId !== session.createdBy || detail.status !== "signing") return;
-    stored = await current(this.#device, stored.id);
-    const members = stored.members;
-    if (members === null) return;
-    const ctx = this.#device.runContext(stored);
-    const { body } = requestOf(this.#device, detail);
-    const entry = { relayId: session.relayId, wallet: stored.name, proposer: detail.deviceId, chain: body.chain };
-    let description: TransactionDescription | undefined;
-    let message: Uint8Array | undefined;
-    let verdict: { accept: boolean; reason: string };
-    try {
-      ({ description, message } = readRequest(body, requestKey(stored.scheme, ctx.share, body.path), index));
-      if (usedBy(stored, session.sid)) verdict = { accept: false, reason: REUSED };
-      else {
-        if (!this.verdicts.has(requestId)) this.verdicts.set(requestId, this.judge(description, body));
-        verdict = await (this.verdicts.get(requestId) as Promise<{ accept: boolean; reason: string }>);
-      }
-    } catch (e) {
-      verdict = { accept: false, reason: `cannot read the request: ${e instanceof Error ? e.message : String(e)}` };
-    }
-    const logged = { ...entry, reason: verdict.reason, ...(description && { description: plainJson(description) }) };
-    if (!verdict.accept) {
-      this.log({ at: new Date().toISOString(), ...logged, decision: "refused" });
-      return;
-    }
-    const parties = members
-      .filter((m) => m.provider || session.participants.includes(m.deviceId))
-      .map((m) => m.index)
-      .sort((a, b) => a - b);
-    if (!parties.includes(stored.index) || parties.length !== stored.threshold)
-      throw new WalletError("signing-failed", "the run's parties are not a quorum with this device and the provider");
-    await ctx.claim([session.sid]);
-    const party = scheme(stored.scheme).sign(ctx.share, {
-      sid: hexToBytes(session.sid),
-      message: message as Uint8Array,
-      signers: parties,
-      ...(body.path !== undefined && { path: body.path }),
-    });
-    const result = await relayRun(ctx, session, { party, index: stored.index, peers: peersOf(stored, [], parties) });
-    this.log({
-      at: new Date().toISOString(),
-      ...logged,
-      decision: "signed",
-      signature: bytesToHex(scheme(stored.scheme).signatureBytes(result)),
-    });
+    return verdict;
   }
 }
 
@@ -544,24 +370,4 @@ class Wake {
       signal.addEventListener("abort", done, { once: true });
     });
   }
-}
-
-interface RelaySession {
-  relayId: string;
-  sid: string;
-  createdBy: string;
-  participants: string[];
-}
-
-/** What a transaction does and its signature `index`'s message; throws for anything else. */
-function readRequest(
-  body: SigningRequest,
-  key: SigningKey,
-  index: unknown,
-): { description: TransactionDescription; message: Uint8Array } {
-  const description = describeRequest(body, key);
-  if (description === undefined) throw new WalletError("usage", "not a transaction this device co-signs");
-  const message = Number.isInteger(index) ? messagesToSign(body, key)[index as number] : undefined;
-  if (message === undefined) throw new WalletError("usage", `the bytes need no signature ${String(index)}`);
-  return { description, message };
 }

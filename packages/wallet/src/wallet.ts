@@ -13,7 +13,7 @@
 
 import type { AuditLog } from "@keyshard/api";
 import type { Challenge } from "@keyshard/biometric";
-import type { BitcoinNetwork, ChainName, SigningRequest } from "@keyshard/chains";
+import type { BitcoinNetwork, ChainName, SigningRequest, TransactionDescription } from "@keyshard/chains";
 import type { RelayWatch } from "@keyshard/transport";
 import type { EIP1193Provider, LocalAccount } from "viem";
 import * as dapp from "./dapp/ethereum.js";
@@ -21,6 +21,7 @@ import { attachDevice, Device, type DeviceOptions } from "./device/device.js";
 import type { FaceFrames } from "./face-recovery.js";
 import * as approvals from "./flows/approvals.js";
 import * as backup from "./flows/backup.js";
+import * as cosigning from "./flows/cosign.js";
 import * as delivery from "./flows/delivery.js";
 import * as keyChange from "./flows/key-change.js";
 import * as keygen from "./flows/keygen.js";
@@ -261,11 +262,43 @@ export class Wallet {
   }
 
   /**
-   * Joins the key generation of every t-of-n wallet of the account that waits for this device.
+   * The key generations of the account's t-of-n wallets that wait for this device, with their
+   * members (each device's key checked against its id) and threshold: what joining one makes.
+   * @example for (const w of await wallet.waitingWallets()) console.log(w.name, `${w.threshold} of ${w.members.length}`);
+   */
+  waitingWallets(): Promise<keygen.WaitingWallet[]> {
+    return keygen.waitingWallets(this.#device);
+  }
+
+  /**
+   * Joins the key generation of every t-of-n wallet of the account that waits for this device, or
+   * of the one `only` names (its id or name; `unknown-wallet` when none such waits).
    * @example const joined = await wallet.joinPendingWallets();
    */
-  joinPendingWallets(): Promise<WalletInfo[]> {
-    return keygen.joinPendingWallets(this.#device).then((joined) => joined.map(wallets.walletInfo));
+  joinPendingWallets(only?: string): Promise<WalletInfo[]> {
+    return keygen.joinPendingWallets(this.#device, only).then((joined) => joined.map(wallets.walletInfo));
+  }
+
+  /**
+   * What the account's other devices ask this one to co-sign now in t-of-n wallets it holds: a
+   * proposal of a wallet among devices, or a request the provider co-signs with several devices.
+   * @example const [first] = await wallet.cosignInvitations();
+   */
+  cosignInvitations(): Promise<cosigning.CosignInvitation[]> {
+    return cosigning.cosignInvitations(this.#device);
+  }
+
+  /**
+   * Opens the co-signing `id` (a `cosignInvitations()` entry's): asks `ask` with this device's own
+   * description of the bytes, answers the device that asked, and signs if `ask` said yes (and,
+   * for a proposal, this device was among the first to agree).
+   * @example const { decision } = await wallet.cosign(first.id, async (description) => confirm(description));
+   */
+  cosign(
+    id: string,
+    ask: (description: TransactionDescription, body: SigningRequest) => Promise<boolean>,
+  ): Promise<cosigning.CosignOutcome> {
+    return cosigning.cosign(this.#device, id, ask);
   }
 
   /**

@@ -224,11 +224,25 @@ export async function deleteWallet(device: Device, name: string): Promise<{ wall
   return device.client.request(endpoints.deleteWallet, { params: { id: remote.id } });
 }
 
-/** Joins the key generation of every t-of-n wallet of the account that waits for this device. */
-export async function joinPendingWallets(device: Device): Promise<StoredWallet[]> {
+/** A t-of-n wallet whose key generation waits for this device, as the provider lists it. */
+export interface WaitingWallet {
+  walletId: string;
+  name: string;
+  scheme: SchemeName;
+  threshold: number;
+  /** The parties in order, each device's key checked against its id. */
+  members: Member[];
+  /** The device that asked for the wallet. */
+  createdBy: string;
+  relayId: string;
+  sid: string;
+}
+
+/** The key generations of the account's t-of-n wallets that wait for this device. */
+export async function waitingWallets(device: Device): Promise<WaitingWallet[]> {
   const sessions = await device.client.request(endpoints.relaySessions);
   const { wallets } = await device.client.request(endpoints.wallets);
-  const joined: StoredWallet[] = [];
+  const waiting: WaitingWallet[] = [];
   for (const session of sessions.sessions) {
     const name = /^keygen of wallet (.+)$/.exec(session.purpose)?.[1];
     const remote = wallets.find((w) => w.name === name && w.state === "creating");
@@ -239,13 +253,41 @@ export async function joinPendingWallets(device: Device): Promise<StoredWallet[]
     for (const m of members)
       if (!m.provider && deviceId(hexToBytes(m.identityKey)) !== m.deviceId)
         throw new WalletError("signing-failed", `the provider gave a wrong key for member ${m.deviceId}`);
+    if (!members.some((m) => m.deviceId === device.deviceId)) continue;
+    waiting.push({
+      walletId: remote.id,
+      name: remote.name,
+      scheme: schemeOf(detail.scheme),
+      threshold: detail.threshold,
+      members,
+      createdBy: session.createdBy,
+      relayId: session.relayId,
+      sid: session.sid,
+    });
+  }
+  return waiting;
+}
+
+/**
+ * Joins the key generation of every t-of-n wallet of the account that waits for this device, or
+ * only that of the wallet `only` (its id or name).
+ */
+export async function joinPendingWallets(device: Device, only?: string): Promise<StoredWallet[]> {
+  const joined: StoredWallet[] = [];
+  for (const w of await waitingWallets(device)) {
+    if (only !== undefined && w.walletId !== only && w.name !== only) continue;
     joined.push(
       await joinKeygen(
         device,
-        { id: remote.id, name: remote.name, scheme: schemeOf(detail.scheme), threshold: detail.threshold },
-        { relayId: session.relayId, sid: session.sid, members },
+        { id: w.walletId, name: w.name, scheme: w.scheme, threshold: w.threshold },
+        { relayId: w.relayId, sid: w.sid, members: w.members },
       ),
     );
   }
+  if (only !== undefined && joined.length === 0)
+    throw new WalletError(
+      "unknown-wallet",
+      `no key generation of a wallet ${only} waits for this device: it finished, was deleted, or stopped waiting`,
+    );
   return joined;
 }

@@ -246,6 +246,10 @@ export interface Go {
   type: "go";
   signers: number[];
 }
+/** Round 1 from the proposer instead of a go: it stopped waiting (refused, or not enough answers in time). */
+export interface Withdrawn {
+  type: "withdrawn";
+}
 
 const PROPOSAL_ROUND = 0;
 const GO_ROUND = 1;
@@ -326,24 +330,31 @@ export async function runAmongDevices(
     const seen = new Set<string>();
     const deadline = Date.now() + timeoutMs;
     const leftovers: unknown[] = [];
-    while (accepted.length < wallet.threshold - 1) {
-      if (Date.now() > deadline)
-        throw new WalletError(
-          refused.length > 0 ? "refused-by-device" : "signing-failed",
-          `not enough devices agreed within ${timeoutMs / 1000} s${refused.length > 0 ? ` (refused: ${refused.join("; ")})` : ": is a cosigner running?"}`,
-        );
-      if (refused.length > others.length - (wallet.threshold - 1))
-        throw new WalletError("refused-by-device", `the other devices refused: ${refused.join("; ")}`);
-      for (const raw of await channel.receive()) {
-        const from = others.find((m) => (raw as { from?: unknown })?.from === m.deviceId);
-        const answer = from && (openControl(ctx.identity, sid, from, raw, seen) as Answer | undefined);
-        if (from === undefined || answer?.type !== "answer") {
-          leftovers.push(raw);
-          continue;
+    try {
+      while (accepted.length < wallet.threshold - 1) {
+        if (Date.now() > deadline)
+          throw new WalletError(
+            refused.length > 0 ? "refused-by-device" : "signing-failed",
+            `not enough devices agreed within ${timeoutMs / 1000} s${refused.length > 0 ? ` (refused: ${refused.join("; ")})` : ": is a cosigner running?"}`,
+          );
+        if (refused.length > others.length - (wallet.threshold - 1))
+          throw new WalletError("refused-by-device", `the other devices refused: ${refused.join("; ")}`);
+        for (const raw of await channel.receive()) {
+          const from = others.find((m) => (raw as { from?: unknown })?.from === m.deviceId);
+          const answer = from && (openControl(ctx.identity, sid, from, raw, seen) as Answer | undefined);
+          if (from === undefined || answer?.type !== "answer") {
+            leftovers.push(raw);
+            continue;
+          }
+          if (answer.accept === true) accepted.push(from);
+          else refused.push(`device ${from.deviceId}: ${String(answer.reason ?? "no reason given")}`);
         }
-        if (answer.accept === true) accepted.push(from);
-        else refused.push(`device ${from.deviceId}: ${String(answer.reason ?? "no reason given")}`);
       }
+    } catch (e) {
+      // The others stop waiting for a go that will not come, and apps stop listing the proposal.
+      const withdrawn: Withdrawn = { type: "withdrawn" };
+      await channel.send(others.map((m) => sealControl(ctx.identity, sid, m, GO_ROUND, withdrawn))).catch(() => {});
+      throw e;
     }
     const chosen = accepted.slice(0, wallet.threshold - 1);
     const signers = [wallet.index, ...chosen.map((m) => m.index)].sort((a, b) => a - b);

@@ -11,6 +11,7 @@ import { faceHandlers } from "./handlers/face.js";
 import { policyHandlers } from "./handlers/policies.js";
 import { requestsHandlers } from "./handlers/requests.js";
 import { securityHandlers } from "./handlers/security.js";
+import { sharedWalletHandlers } from "./handlers/shared-wallets.js";
 
 export { fitShort } from "./handlers/engine-state.js";
 
@@ -25,6 +26,7 @@ const handlers: Handlers<Methods> = {
   ...securityHandlers,
   ...policyHandlers,
   ...faceHandlers,
+  ...sharedWalletHandlers,
 };
 
 /** How much of a reason the provider gave is shown: enough for any it words itself. */

@@ -17,6 +17,7 @@ import { FACE_METHODS, type FaceMethods } from "./calls/face.js";
 import { POLICY_METHODS, type PolicyMethods } from "./calls/policies.js";
 import { REQUESTS_METHODS, type RequestsMethods } from "./calls/requests.js";
 import { SECURITY_METHODS, type SecurityMethods } from "./calls/security.js";
+import { SHARED_WALLET_METHODS, type SharedWalletMethods } from "./calls/shared-wallets.js";
 import {
   boolean,
   isRecord,
@@ -59,7 +60,8 @@ export interface Methods
     RequestsMethods,
     SecurityMethods,
     PolicyMethods,
-    FaceMethods {}
+    FaceMethods,
+    SharedWalletMethods {}
 
 export type Method = keyof Methods;
 export type Args<M extends Method> = Methods[M]["args"];
@@ -101,6 +103,7 @@ export const METHODS: MethodReaders<Methods> = {
   ...SECURITY_METHODS,
   ...POLICY_METHODS,
   ...FACE_METHODS,
+  ...SHARED_WALLET_METHODS,
 };
 
 const isMethod = (value: unknown): value is Method => typeof value === "string" && Object.hasOwn(METHODS, value);

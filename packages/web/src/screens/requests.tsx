@@ -4,7 +4,8 @@
  * is reviewed exactly as a send is ("Review": what its bytes do, read by this device, never by the
  * provider nor as the other device typed it) and approving is confirming that review; "Reject"
  * denies it after a confirmation. This device's own request opens its live status, where it is
- * finished or cancelled.
+ * finished or cancelled. Below them, what other devices ask this one to co-sign in a wallet shared
+ * among devices: reviewed the same way, and signed only once confirmed.
  */
 import { type ReactNode, useState } from "react";
 import { BackLink } from "../components/back-link.js";
@@ -13,6 +14,7 @@ import { Progress } from "../components/progress.js";
 import { Screen } from "../components/screen.js";
 import { DeviceName, TransactionReview, waitingText } from "../components/transaction.js";
 import type { RequestEntry } from "../engine/calls/requests.js";
+import type { CosignInvitation, CosignOutcome } from "../engine/calls/shared-wallets.js";
 import type { Engine } from "../engine/client.js";
 import type { Review } from "../engine/review.js";
 import { useAction } from "../use-action.js";
@@ -21,7 +23,8 @@ import { HeldRequest, usePolling } from "./held-request.js";
 
 type Phase =
   | { step: "list" }
-  | { step: "review"; review: Review; decided: boolean }
+  /** Another device's held request to approve, or what it asks this device to co-sign. */
+  | { step: "review"; review: Review; decided: boolean; kind: "approve" | "cosign" }
   | { step: "reject"; request: RequestEntry }
   | { step: "own"; request: RequestEntry };
 
@@ -36,11 +39,64 @@ function About({ request, id }: { request: RequestEntry; id?: string }) {
   );
 }
 
+/** What became of a co-signing, in a sentence. */
+function cosignedText(outcome: CosignOutcome, invitation: CosignInvitation): ReactNode {
+  switch (outcome.decision) {
+    case "signed":
+      return (
+        <>
+          Co-signed: <DeviceName device={invitation.requestedBy} /> has the signature of the wallet{" "}
+          <bdi>{invitation.wallet}</bdi>.
+        </>
+      );
+    case "not-chosen":
+      return "Not needed: the device that asked signed with other devices, or stopped waiting. Nothing was signed here.";
+    case "refused":
+      return `Not co-signed: ${outcome.reason}. Nothing was signed here.`;
+  }
+}
+
+/** What other devices ask this one to co-sign, each with a button to review it; nothing when none asks. */
+function Cosignings({
+  invitations,
+  busy,
+  onReview,
+}: {
+  invitations: readonly CosignInvitation[];
+  busy: boolean;
+  onReview(invitation: CosignInvitation): void;
+}) {
+  if (invitations.length === 0) return null;
+  return (
+    <section aria-labelledby="cosignings">
+      <h2 id="cosignings">Asked to co-sign</h2>
+      <p>Other devices ask this one to sign with them in a wallet you share. Review each one before you co-sign it.</p>
+      <ul className="requests">
+        {invitations.map((invitation) => {
+          const about = `cosign-${invitation.id}`;
+          return (
+            <li key={invitation.id}>
+              <p id={about}>
+                <DeviceName device={invitation.requestedBy} /> asks to sign with the wallet{" "}
+                <bdi>{invitation.wallet}</bdi>.
+              </p>
+              <button type="button" aria-describedby={about} aria-disabled={busy} onClick={() => onReview(invitation)}>
+                Review
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}
+
 export function Requests({ engine }: { engine: Engine }) {
   const [phase, setPhase] = useState<Phase>({ step: "list" });
   const [done, setDone] = useState<ReactNode>(null);
   const action = useAction();
   const held = usePolling(() => engine.call("heldRequests", {}), phase.step === "list", [engine]);
+  const cosigns = usePolling(() => engine.call("cosignInvitations", {}), phase.step === "list", [engine]);
   const confirmation = useConfirmation();
 
   const toList = (said: ReactNode) => {
@@ -51,7 +107,9 @@ export function Requests({ engine }: { engine: Engine }) {
   function review(request: RequestEntry) {
     setDone(null);
     void action.run("Reading the request's bytes…", async (status) => {
-      const confirm = confirmation.asking((shown) => setPhase({ step: "review", review: shown, decided: false }));
+      const confirm = confirmation.asking((shown) =>
+        setPhase({ step: "review", review: shown, decided: false, kind: "approve" }),
+      );
       try {
         const outcome = await engine.call("approveRequest", { requestId: request.requestId }, undefined, (shown) =>
           confirm(shown).finally(() => status("Approving the request…")),
@@ -66,6 +124,25 @@ export function Requests({ engine }: { engine: Engine }) {
             "Not approved: the request still waits."
           ),
         );
+      } catch (e) {
+        confirmation.drop();
+        setPhase({ step: "list" });
+        throw e;
+      }
+    });
+  }
+
+  function cosign(invitation: CosignInvitation) {
+    setDone(null);
+    void action.run("Reading what the other device asks to sign…", async (status) => {
+      const confirm = confirmation.asking((shown) =>
+        setPhase({ step: "review", review: shown, decided: false, kind: "cosign" }),
+      );
+      try {
+        const outcome = await engine.call("cosign", { id: invitation.id }, undefined, (shown) =>
+          confirm(shown).finally(() => status("Signing with the other device…")),
+        );
+        toList(cosignedText(outcome, invitation));
       } catch (e) {
         confirmation.drop();
         setPhase({ step: "list" });
@@ -101,31 +178,34 @@ export function Requests({ engine }: { engine: Engine }) {
           back={<BackLink label="Back to the requests" onBack={() => toList(null)} />}
         />
       );
-    case "review":
+    case "review": {
+      const cosigning = phase.kind === "cosign";
       return (
-        <Screen key="review" title="Approve this request?">
+        <Screen key="review" title={cosigning ? "Co-sign this?" : "Approve this request?"}>
           {phase.review.request !== null && (
             <p>
-              <DeviceName device={phase.review.request.requestedBy} /> asks to send this from the wallet{" "}
+              <DeviceName device={phase.review.request.requestedBy} />{" "}
+              {cosigning ? "asks this device to sign this with it" : "asks to send this"} from the wallet{" "}
               <bdi>{phase.review.request.wallet}</bdi>.
             </p>
           )}
           <p>
-            What follows is read by this device from the transaction itself, and it is all your approval lets be signed.
-            Check it with whoever asked.
+            What follows is read by this device from the transaction itself, and it is all your{" "}
+            {cosigning ? "signature" : "approval"} lets be signed. Check it with whoever asked.
           </p>
           <TransactionReview review={phase.review} />
           <div className="row">
             <button type="button" aria-disabled={phase.decided} onClick={() => decide(true)}>
-              Approve
+              {cosigning ? "Co-sign" : "Approve"}
             </button>
             <button type="button" className="secondary" aria-disabled={phase.decided} onClick={() => decide(false)}>
-              Do not approve
+              {cosigning ? "Do not co-sign" : "Do not approve"}
             </button>
           </div>
-          <Progress label="Approving" status={phase.decided ? action.busy : null} />
+          <Progress label={cosigning ? "Co-signing" : "Approving"} status={phase.decided ? action.busy : null} />
         </Screen>
       );
+    }
     case "reject":
       return (
         <Screen key="reject" title="Reject this request?">
@@ -217,8 +297,9 @@ export function Requests({ engine }: { engine: Engine }) {
               readable. Other devices' requests are listed first.
             </p>
           )}
+          <Cosignings invitations={cosigns.value?.invitations ?? []} busy={action.busy !== null} onReview={cosign} />
           <Progress label="Working on the request" status={action.busy} />
-          <ErrorMessage error={action.error ?? held.error} ref={action.alert} />
+          <ErrorMessage error={action.error ?? held.error ?? cosigns.error} ref={action.alert} />
         </Screen>
       );
     }

@@ -1,5 +1,6 @@
 /**
- * "Wallets": this device's wallets, and a new hybrid wallet (this device and the provider, 2-of-2)
+ * "Wallets": this device's wallets, the shared wallets waiting for it to join, and a new wallet —
+ * hybrid (this device and the provider, 2-of-2) or shared with other devices of the account —
  * whose key generation runs in the engine while a progress bar shows it is under way.
  */
 import { type FormEvent, useState } from "react";
@@ -13,6 +14,7 @@ import { storageKept } from "../storage.js";
 import { useAction } from "../use-action.js";
 import { useProblems } from "../use-problems.js";
 import { useQuery } from "../use-query.js";
+import { NewSharedWallet, WaitingWallets } from "./shared-wallets.js";
 
 const isOffline = (e: unknown) => e instanceof EngineCallError && e.code === "provider-down";
 
@@ -34,6 +36,7 @@ function StorageNotice() {
 export function Wallets({ engine, onOpen }: { engine: Engine; onOpen(name: string): void }) {
   const wallets = useQuery(() => engine.call("wallets", {}), [engine]);
   const [name, setName] = useState("");
+  const [shared, setShared] = useState(false);
   const { form, problems, show } = useProblems<"name">();
   const action = useAction();
   const list = wallets.value;
@@ -97,23 +100,41 @@ export function Wallets({ engine, onOpen }: { engine: Engine; onOpen(name: strin
         <ErrorMessage error={wallets.error} />
       )}
 
+      <WaitingWallets engine={engine} onJoined={onOpen} />
+
       <h2>New wallet</h2>
-      <p>A hybrid wallet: this device and the provider each hold a share of its key and sign together.</p>
-      <form onSubmit={create} noValidate ref={form}>
-        <Field
-          label="Wallet name"
-          autoComplete="off"
-          maxLength={NAME_MAX}
-          value={name}
-          onValue={setName}
-          invalid={problems.name}
-        />
-        <button type="submit" aria-disabled={action.busy !== null}>
-          Create wallet
-        </button>
-      </form>
-      <Progress label="Creating the key" status={action.busy} />
-      <ErrorMessage error={action.error} ref={action.alert} />
+      <fieldset>
+        <legend>Who holds the key's shares</legend>
+        <div className="check">
+          <input id="kind-hybrid" type="radio" name="wallet-kind" checked={!shared} onChange={() => setShared(false)} />
+          <label htmlFor="kind-hybrid">This device and the provider, signing together (hybrid)</label>
+        </div>
+        <div className="check">
+          <input id="kind-shared" type="radio" name="wallet-kind" checked={shared} onChange={() => setShared(true)} />
+          <label htmlFor="kind-shared">This device and other devices of the account (shared)</label>
+        </div>
+      </fieldset>
+      {shared ? (
+        <NewSharedWallet engine={engine} taken={list?.map((w) => w.name) ?? []} onMade={onOpen} />
+      ) : (
+        <>
+          <form onSubmit={create} noValidate ref={form}>
+            <Field
+              label="Wallet name"
+              autoComplete="off"
+              maxLength={NAME_MAX}
+              value={name}
+              onValue={setName}
+              invalid={problems.name}
+            />
+            <button type="submit" aria-disabled={action.busy !== null}>
+              Create wallet
+            </button>
+          </form>
+          <Progress label="Creating the key" status={action.busy} />
+          <ErrorMessage error={action.error} ref={action.alert} />
+        </>
+      )}
     </Screen>
   );
 }

@@ -169,7 +169,8 @@ const unlockMethod: Reader<UnlockMethod> = (value, what) => {
   })(value, what);
 };
 
-const chain: Reader<ChainName> = (value, what) => {
+/** One of the chains keyshard signs for. */
+export const chain: Reader<ChainName> = (value, what) => {
   const found = CHAIN_NAMES.find((name) => name === value);
   if (found === undefined) throw new ProtocolError(`${what} is not a chain`);
   return found;
@@ -181,7 +182,7 @@ const session = record<Session>({
   offline: boolean,
   deviceId: orNull(deviceId),
 });
-const walletEntry = record<WalletEntry>({ name, state: shortText, hybrid: boolean });
+export const walletEntry = record<WalletEntry>({ name, state: shortText, hybrid: boolean });
 
 const rpcUrl: Reader<string> = (value, what) => {
   const url = text({ min: 1, max: URL_MAX })(value, what);

@@ -44,11 +44,17 @@ async function standingOf(opened: Wallet): Promise<Session> {
   }
 }
 
-const entryOf = (w: { name: string; state: string; members: unknown[] | null }): WalletEntry => ({
+export const entryOf = (w: { name: string; state: string; members: unknown[] | null }): WalletEntry => ({
   name: w.name,
   state: fitShort(w.state),
   hybrid: w.members === null,
 });
+
+/**
+ * How long a send of a wallet shared with other devices waits for them to co-sign: a person has
+ * to open the app there and read the transaction, which a program's minute does not allow.
+ */
+const COSIGNERS_WAIT_MS = 5 * 60_000;
 
 export const coreHandlers: Handlers<CoreMethods> = {
   unlockMethod: async () => (await Wallet.unlockMethod(storage)) ?? null,
@@ -128,6 +134,7 @@ export const coreHandlers: Handlers<CoreMethods> = {
         amount,
         rpc,
         ...(token !== null && { token }),
+        waitMs: COSIGNERS_WAIT_MS,
         confirm: async (description) => {
           declined = !(await confirm(reviewOf(description)));
           return !declined;

@@ -36,8 +36,12 @@ async function namesOf(opened: Wallet): Promise<Names> {
   return { opened, devices: names, wallets: new Map(wallets.map((w) => [w.id, fitShort(w.localName ?? w.name)])) };
 }
 
-/** A device a request names, read strictly: by its name where the account still lists it. */
-function deviceRefOf({ opened, devices }: Names, id: unknown, what: string): DeviceRef {
+/** A device a request (or a shared wallet) names, read strictly: by its name where the account still lists it. */
+export function deviceRefOf(
+  { opened, devices }: Pick<Names, "opened" | "devices">,
+  id: unknown,
+  what: string,
+): DeviceRef {
   const read = deviceId(id, what);
   return { name: devices.get(read) ?? `device ${shortId(read)}`, id: read, thisDevice: read === opened.deviceId };
 }
@@ -80,7 +84,9 @@ export function entryOf(names: Names, request: RequestSummary | RequestDetail): 
 }
 
 /** The SDK's reading of another device's request, when it is an Ethereum transaction this app can show. */
-export function transactionOf(request: RequestToApprove): TransactionDescription {
+export function transactionOf(
+  request: Pick<RequestToApprove, "chain" | "kind" | "description">,
+): TransactionDescription {
   const { description } = request;
   if (
     request.chain !== "ethereum" ||
