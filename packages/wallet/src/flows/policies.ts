@@ -121,18 +121,21 @@ export interface AllowListAddition {
  * the rule's cooling-off has passed (the account is mailed, and a device can remove it until then).
  */
 export async function allowListAdd(device: Device, name: string, entry: AllowListAddition): Promise<AllowListEntry> {
-  const id = device.find(name).id;
+  const id = await policyWalletId(device, name);
   const added = await device.client.request(endpoints.addToAllowList, { params: { id }, body: entry });
   const rules = await device.client.request(endpoints.walletRules, { params: { id } });
   return withCoolingOff({ ...entry, label: entry.label ?? "", ...added }, rules.policy);
 }
 
-export const allowListRemove = (
+export const allowListRemove = async (
   device: Device,
   name: string,
   entry: { chain: ChainName; address: string },
 ): Promise<{ removed: boolean }> =>
-  device.client.request(endpoints.removeFromAllowList, { params: { id: device.find(name).id }, body: entry });
+  device.client.request(endpoints.removeFromAllowList, {
+    params: { id: await policyWalletId(device, name) },
+    body: entry,
+  });
 
 export const totpEnroll = (device: Device, current?: string): Promise<{ secret: string; uri: string }> =>
   device.client.request(endpoints.startTotp, { body: current === undefined ? {} : { code: current } });

@@ -3,10 +3,15 @@
  * the order the provider tries them —, the changes waiting out the account's delay (when each
  * takes effect, and a Cancel any device of the account may press), and a form for the common rules
  * of an ETH policy: amount ranges, each asking for one control. The new policy is shown in words
- * before the account's one-time code is asked for. The screen asks the provider again every few
- * seconds, so that a change another device made or cancelled shows here too.
+ * before the account's one-time code is asked for. Below, the wallet's trusted addresses (its
+ * allow-list): each in full, with when it counts for the rules that read the list — a new one only
+ * once its cooling-off has passed, removable by any device meanwhile —, a form to add one (the
+ * engine takes only an address its chain would) and a Remove behind a confirmation. The screen
+ * asks the provider again every few seconds, so that a change another device made shows here too.
  */
-import { type FormEvent, useEffect, useRef, useState } from "react";
+import { CHAIN_NAMES, type ChainName } from "@keyshard/chains/names";
+import { type FormEvent, useEffect, useId, useRef, useState } from "react";
+import { flushSync } from "react-dom";
 import { BackLink } from "../components/back-link.js";
 import { ErrorMessage } from "../components/error-message.js";
 import { Field } from "../components/field.js";
@@ -14,22 +19,27 @@ import { Progress } from "../components/progress.js";
 import { Screen } from "../components/screen.js";
 import { TotpField } from "../components/totp-field.js";
 import {
+  ADDRESS_MAX,
   APPROVALS_MAX,
   CONTROL_ORDER,
   CONTROL_WORDS,
   type CommonRules,
   ETH_AMOUNT_MAX,
   ethWei,
+  LABEL_MAX,
   type PendingPolicy,
   type PolicyWallet,
   policyFormRefusal,
   TIME_LOCK_HOURS_MAX,
+  type TrustedAddress,
+  trustedStanding,
 } from "../engine/calls/policies.js";
-import type { Engine } from "../engine/client.js";
+import { type Engine, EngineCallError } from "../engine/client.js";
 import { TOTP_CODE } from "../engine/readers.js";
 import { useAction } from "../use-action.js";
 import { useProblems } from "../use-problems.js";
 import { usePolling } from "./held-request.js";
+import { CHAIN_TITLES } from "./wallet.js";
 
 type FieldName = "perTransaction" | "daily" | "totpAbove" | "timeLockAbove" | "hours" | "approvalsAbove" | "approvals";
 
@@ -127,6 +137,237 @@ function Pending({ change, onCancel }: { change: PendingPolicy; onCancel(): void
       <button type="button" className="secondary" onClick={onCancel} aria-describedby={headingId}>
         Cancel this change
       </button>
+    </section>
+  );
+}
+
+const time = (ms: number) => new Date(ms).toLocaleString();
+const keyOf = (entry: Pick<TrustedAddress, "chain" | "address">) => `${entry.chain}-${entry.address}`;
+
+/** One trusted address: in full, its label, where it stands for each rule; its Remove, confirmed in place. */
+function Trusted({
+  entry,
+  confirming,
+  busy,
+  onRemove,
+  onConfirm,
+  onKeep,
+}: {
+  entry: TrustedAddress;
+  confirming: boolean;
+  busy: boolean;
+  onRemove(): void;
+  onConfirm(): void;
+  onKeep(): void;
+}) {
+  const about = `trusted-${keyOf(entry)}`;
+  const question = useRef<HTMLHeadingElement>(null);
+  // The Remove button gives way to the question: the keyboard goes on from it.
+  useEffect(() => {
+    if (confirming) question.current?.focus();
+  }, [confirming]);
+  return (
+    <li>
+      <p id={about}>
+        <strong>{CHAIN_TITLES[entry.chain]}</strong>{" "}
+        <code>
+          <bdi>{entry.address}</bdi>
+        </code>
+        {entry.label !== null && (
+          <>
+            {" "}
+            · <bdi>{entry.label}</bdi>
+          </>
+        )}
+      </p>
+      <p className="hint">Added {time(entry.addedMs)}.</p>
+      {trustedStanding(entry, Date.now(), time).map((line) => (
+        <p key={line}>{line}</p>
+      ))}
+      {confirming ? (
+        <section className="notice" aria-labelledby={`${about}-remove`}>
+          <h3 id={`${about}-remove`} ref={question} tabIndex={-1}>
+            Remove this address?
+          </h3>
+          <p>
+            It stops counting for every rule at once. Added again later, it would have to wait out its cooling-off anew.
+          </p>
+          <div className="row">
+            <button type="button" aria-disabled={busy} aria-describedby={about} onClick={onConfirm}>
+              Remove it
+            </button>
+            <button type="button" className="secondary" onClick={onKeep}>
+              Keep it
+            </button>
+          </div>
+        </section>
+      ) : (
+        <button type="button" id={`${about}-ask`} className="secondary" aria-describedby={about} onClick={onRemove}>
+          Remove
+        </button>
+      )}
+    </li>
+  );
+}
+
+interface AddForm {
+  chain: ChainName;
+  address: string;
+  label: string;
+}
+
+/**
+ * The wallet's trusted addresses (its allow-list), each where it stands, adding and removing one.
+ * The provider asks no code for either: an address added counts only after its rule's
+ * cooling-off, and the account is mailed meanwhile; a removal only tightens, at once.
+ */
+function TrustedAddresses({ engine, id, round }: { engine: Engine; id: string; round: number }) {
+  const [again, setAgain] = useState(0);
+  const listing = usePolling(() => engine.call("allowList", { id }), true, [engine, id, round, again]);
+  const [form, setForm] = useState<AddForm>({ chain: "ethereum", address: "", label: "" });
+  const [removing, setRemoving] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const { form: formRef, problems, show } = useProblems<"address">();
+  const action = useAction();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const chainId = useId();
+  const view = listing.value;
+
+  function add(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const address = form.address.trim();
+    const label = form.label.trim();
+    if (show(address === "" ? { address: "Give the address." } : {})) {
+      action.clearError();
+      return;
+    }
+    void action.run(
+      "Adding the address…",
+      async () => {
+        setDone(null);
+        const entry = await engine.call("allowListAdd", {
+          id,
+          chain: form.chain,
+          address,
+          label: label === "" ? null : label,
+        });
+        setForm((f) => ({ ...f, address: "", label: "" }));
+        setDone(
+          `Added to the allow-list. ${trustedStanding(entry, Date.now(), time).join(" ")} The account is mailed about it.`,
+        );
+        setAgain((n) => n + 1);
+      },
+      // An address its chain would refuse: the field is at fault, the alert says why.
+      (e) => e instanceof EngineCallError && e.code === "invalid-address" && show({ address: true }),
+    );
+  }
+
+  function remove(entry: TrustedAddress) {
+    void action.run("Removing the address…", async () => {
+      setDone(null);
+      await engine.call("allowListRemove", { id, chain: entry.chain, address: entry.address });
+      setRemoving(null);
+      setDone("Removed from the allow-list: it no longer counts for any rule.");
+      setAgain((n) => n + 1);
+      heading.current?.focus();
+    });
+  }
+
+  function keep(entry: TrustedAddress) {
+    // Rendered at once, so that the Remove button the question took the place of is back to take the focus.
+    flushSync(() => setRemoving(null));
+    document.getElementById(`trusted-${keyOf(entry)}-ask`)?.focus();
+  }
+
+  return (
+    <section aria-labelledby="trusted-heading">
+      <h2 id="trusted-heading" ref={heading} tabIndex={-1}>
+        Trusted addresses
+      </h2>
+      <p>
+        A rule of the policy may let through what goes to the wallet's allow-list only, and only to addresses on it for
+        at least the rule's cooling-off: time for the account's mail about a new one to be read, and for any device of
+        the account to remove it.
+      </p>
+      {view === undefined && listing.error === undefined && <p>Reading the wallet's allow-list…</p>}
+      {view !== undefined &&
+        (view.entries.length === 0 ? (
+          <p>No address is on the allow-list.</p>
+        ) : (
+          <ul className="devices">
+            {view.entries.map((entry) => (
+              <Trusted
+                key={keyOf(entry)}
+                entry={entry}
+                confirming={removing === keyOf(entry)}
+                busy={action.busy !== null}
+                onRemove={() => {
+                  setDone(null);
+                  action.clearError();
+                  setRemoving(keyOf(entry));
+                }}
+                onConfirm={() => remove(entry)}
+                onKeep={() => keep(entry)}
+              />
+            ))}
+          </ul>
+        ))}
+      {view !== undefined && view.notShown + view.unreadable > 0 && (
+        <p className="notice">
+          {view.notShown > 0 && `${view.notShown} more addresses are on the list than are shown here. `}
+          {view.unreadable > 0 &&
+            `${view.unreadable} entries of the list could not be read (a chain this app does not know, or an address its chain refuses): they are not shown.`}
+        </p>
+      )}
+      {done !== null && (
+        <p role="status" className="notice">
+          {done}
+        </p>
+      )}
+      <form onSubmit={add} noValidate ref={formRef} aria-labelledby="trusted-add-heading">
+        <h3 id="trusted-add-heading">Add a trusted address</h3>
+        <div className="field">
+          <label htmlFor={chainId}>Chain</label>
+          <select
+            id={chainId}
+            value={form.chain}
+            onChange={(event) => {
+              const chain = CHAIN_NAMES.find((c) => c === event.target.value);
+              if (chain !== undefined) setForm((f) => ({ ...f, chain }));
+            }}
+          >
+            {CHAIN_NAMES.map((chain) => (
+              <option key={chain} value={chain}>
+                {CHAIN_TITLES[chain]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <Field
+          label="Address"
+          hint="In full, as the chain writes it: it is checked before anything is sent."
+          autoComplete="off"
+          spellCheck={false}
+          autoCapitalize="off"
+          maxLength={ADDRESS_MAX}
+          value={form.address}
+          onValue={(address) => setForm((f) => ({ ...f, address }))}
+          invalid={problems.address}
+        />
+        <Field
+          label="Label (optional)"
+          hint="What the address is, for the account's devices to recognise it."
+          autoComplete="off"
+          maxLength={LABEL_MAX}
+          value={form.label}
+          onValue={(label) => setForm((f) => ({ ...f, label }))}
+        />
+        <button type="submit" aria-disabled={action.busy !== null}>
+          Add to the allow-list
+        </button>
+      </form>
+      <Progress label="Working" status={action.busy} />
+      <ErrorMessage error={action.error ?? listing.error} ref={action.alert} />
     </section>
   );
 }
@@ -246,6 +487,7 @@ export function Policy({
           {done}
         </p>
       )}
+      {view !== undefined && <TrustedAddresses engine={engine} id={id} round={round} />}
 
       {view !== undefined && <h2>Change the policy</h2>}
       {view === undefined ? null : withoutForm !== null ? (

@@ -17,7 +17,7 @@ import { useEthereumRpc } from "../rpc-setting.js";
 import { useProblems } from "../use-problems.js";
 import { useQuery } from "../use-query.js";
 
-const CHAIN_TITLES: Readonly<Record<ChainName, string>> = {
+export const CHAIN_TITLES: Readonly<Record<ChainName, string>> = {
   bitcoin: "Bitcoin",
   ethereum: "Ethereum",
   solana: "Solana",

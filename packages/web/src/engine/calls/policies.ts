@@ -1,8 +1,11 @@
 /**
  * The engine's calls of a wallet's controls at the provider: its policy (in force and pending,
- * each rule in words), a new policy made of the common rules, cancelling a pending change, and
- * the backup of a hybrid wallet's provider share (request, status, cancel, download).
+ * each rule in words), a new policy made of the common rules, cancelling a pending change, its
+ * allow-list of trusted addresses (each with when it counts for the rules that read the list,
+ * adding one, removing one), and the backup of a hybrid wallet's provider share (request, status,
+ * cancel, download).
  */
+import type { ChainName } from "@keyshard/chains/names";
 import {
   boolean,
   count,
@@ -20,6 +23,7 @@ import {
   totpCode,
   uuid,
 } from "../readers.js";
+import { chain } from "./core.js";
 
 /** One of the account's wallets whose policy this device may read and change, here or not. */
 export interface PolicyWallet {
@@ -98,6 +102,61 @@ export function policyFormRefusal(wallet: PolicyWallet, totpEnrolled: boolean): 
   return null;
 }
 
+/**
+ * An address on a wallet's allow-list. A rule of the policy may let through what goes to listed
+ * addresses only, and then only to those listed at least its cooling-off ago: time for the
+ * account's mail to be read and a wrongly added address removed.
+ */
+export interface TrustedAddress {
+  chain: ChainName;
+  /** In its chain's normal form, as the provider keeps and compares it (an Ethereum address in lower case). */
+  address: string;
+  /** The account's name for it, made showable; null for none. */
+  label: string | null;
+  addedMs: number;
+  /**
+   * Each rule of the policy in force that reads the allow-list, and from when this address counts
+   * for it; none where no rule does, and the entry changes nothing.
+   */
+  countsFrom: { rule: string; atMs: number }[];
+}
+
+export interface TrustedAddresses {
+  /** Oldest first, as they were added. */
+  entries: TrustedAddress[];
+  /** Entries beyond what one answer carries. */
+  notShown: number;
+  /** Entries the provider listed that could not be read (a chain this app does not know, an address its chain refuses): left out, counted. */
+  unreadable: number;
+}
+
+/** The longest address and label the provider takes for the allow-list. */
+export const ADDRESS_MAX = 128;
+export const LABEL_MAX = 64;
+/** The most entries one answer carries. */
+export const TRUSTED_SHOWN = 200;
+/**
+ * An address as the engine passes on the provider's: every chain's addresses are letters and
+ * digits, so nothing else — no space, no invisible or direction-changing character — can make one
+ * look like another on the screen.
+ */
+export const LISTED_ADDRESS = /^[0-9A-Za-z]+$/;
+export const listedAddress = text({ min: 1, max: ADDRESS_MAX, pattern: LISTED_ADDRESS });
+
+/**
+ * Where `entry` stands for each rule that reads the allow-list, in words, at `nowMs`: counting
+ * already, or from when (cooling off, removable meanwhile). `time` writes a time for people.
+ */
+export function trustedStanding(entry: TrustedAddress, nowMs: number, time: (ms: number) => string): string[] {
+  if (entry.countsFrom.length === 0)
+    return ["No rule of the policy in force reads the allow-list: being on it changes nothing for now."];
+  return entry.countsFrom.map(({ rule, atMs }) =>
+    atMs <= nowMs
+      ? `In force for rule "${rule}" since ${time(atMs)}.`
+      : `Cooling off: counts for rule "${rule}" from ${time(atMs)}. Until then any device of the account can remove it.`,
+  );
+}
+
 /** Where a wallet's backup (the provider's share, released to this device) stands. */
 export interface BackupStanding {
   /** "none" when no backup was asked for. */
@@ -116,6 +175,13 @@ export interface PolicyMethods {
     result: { changeId: string; effectiveMs: number };
   };
   cancelPolicyChange: { args: { changeId: string }; result: { cancelled: boolean } };
+  allowList: { args: { id: string }; result: TrustedAddresses };
+  /** `address` as typed: the engine takes it only where its chain would. */
+  allowListAdd: {
+    args: { id: string; chain: ChainName; address: string; label: string | null };
+    result: TrustedAddress;
+  };
+  allowListRemove: { args: { id: string; chain: ChainName; address: string }; result: { removed: boolean } };
   backupStatus: { args: { name: string }; result: BackupStanding };
   /** `totp`: the account's code, where it has a TOTP in force. */
   backupRequest: { args: { name: string; totp: string | null }; result: BackupStanding };
@@ -183,6 +249,14 @@ const backupStanding: Reader<BackupStanding> = (value, what) => {
   return standing;
 };
 
+const trustedAddress = record<TrustedAddress>({
+  chain,
+  address: listedAddress,
+  label: orNull(text({ min: 1, max: LABEL_MAX })),
+  addedMs: count,
+  countsFrom: list(record({ rule: shortText, atMs: count }), RULES_MAX),
+});
+
 export const POLICY_METHODS: MethodReaders<PolicyMethods> = {
   policyWallets: {
     args: none,
@@ -214,6 +288,27 @@ export const POLICY_METHODS: MethodReaders<PolicyMethods> = {
     result: record({ changeId: uuid, effectiveMs: count }),
   },
   cancelPolicyChange: { args: record({ changeId: uuid }), result: record({ cancelled: boolean }) },
+  allowList: {
+    args: record({ id: uuid }),
+    result: record<TrustedAddresses>({
+      entries: list(trustedAddress, TRUSTED_SHOWN),
+      notShown: count,
+      unreadable: count,
+    }),
+  },
+  allowListAdd: {
+    args: record({
+      id: uuid,
+      chain,
+      address: text({ min: 1, max: ADDRESS_MAX }),
+      label: orNull(text({ min: 1, max: LABEL_MAX })),
+    }),
+    result: trustedAddress,
+  },
+  allowListRemove: {
+    args: record({ id: uuid, chain, address: listedAddress }),
+    result: record({ removed: boolean }),
+  },
   backupStatus: { args: record({ name }), result: backupStanding },
   backupRequest: { args: record({ name, totp: orNull(totpCode) }), result: backupStanding },
   backupCancel: { args: record({ name }), result: backupStanding },

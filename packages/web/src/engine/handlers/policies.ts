@@ -1,10 +1,13 @@
 /**
  * The engine's handlers of a wallet's controls at the provider: its policy told in words, a new
- * policy made of the common rules, cancelling a pending change, and the backup of a hybrid
+ * policy made of the common rules, cancelling a pending change, its allow-list (each entry read
+ * strictly, an address added only where its chain would take it), and the backup of a hybrid
  * wallet's provider share. The SDK and the provider decide what a policy may be; this only
  * composes the form's rules and describes the provider's.
  */
-import { type BackupStatus, WalletError } from "@keyshard/wallet/browser";
+import { adapterOf, type ChainName } from "@keyshard/chains";
+import { type AllowListEntry, type BackupStatus, WalletError } from "@keyshard/wallet/browser";
+import { chain as chainName } from "../calls/core.js";
 import {
   type BackupStanding,
   CONTROL_ORDER,
@@ -12,10 +15,15 @@ import {
   type CommonRules,
   ethWei,
   isBackupStatus,
+  LABEL_MAX,
   type PolicyMethods,
+  TRUSTED_SHOWN,
+  type TrustedAddress,
 } from "../calls/policies.js";
+import { count, ProtocolError, showable, text } from "../readers.js";
 import { accountDevices } from "./devices.js";
 import { fitShort, type Handlers, message, unlocked } from "./engine-state.js";
+import { firstOf, readEach } from "./listing.js";
 
 type Fields = Record<string, unknown>;
 const isObject = (v: unknown): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -212,6 +220,45 @@ export function rulesOf(common: CommonRules): unknown[] {
   );
 }
 
+/**
+ * An address as `chain` takes it, in its normal form; refused before anything is sent, so that no
+ * address the chain would refuse reaches the allow-list (the protocol's reader bounds its length).
+ */
+function addressOn(chain: ChainName, address: string): string {
+  const adapter = adapterOf(chain);
+  if (!adapter.isAddress(address))
+    throw new WalletError(
+      "invalid-address",
+      `this is no ${chain} address (a character wrong, its checksum not holding, or another chain's address): nothing was added. Check it against where it came from, character by character`,
+      { parameter: "address" },
+    );
+  return adapter.normalizeAddress(address);
+}
+
+/**
+ * An allow-list entry as the provider lists it, read strictly and copied field by field: a chain
+ * this app knows, an address its chain takes, in its normal form (letters and digits, whatever the
+ * chain); the label and rule names made showable. One it cannot read throws a `ProtocolError`.
+ */
+function trustedOf(entry: AllowListEntry): TrustedAddress {
+  const chain = chainName(entry.chain, "a listed address's chain");
+  const adapter = adapterOf(chain);
+  if (!adapter.isAddress(entry.address))
+    throw new ProtocolError("the provider lists an address its chain would refuse");
+  const label = text({ max: LABEL_MAX })(entry.label, "a listed address's label");
+  if (!Array.isArray(entry.countsFrom)) throw new ProtocolError("the rules a listed address counts for are no list");
+  return {
+    chain,
+    address: adapter.normalizeAddress(entry.address),
+    label: showable(label, LABEL_MAX) || null,
+    addedMs: count(entry.addedMs, "when a listed address was added"),
+    countsFrom: entry.countsFrom.map((c) => ({
+      rule: typeof c.rule === "string" ? fitShort(c.rule) : "unnamed",
+      atMs: count(c.atMs, "when a listed address counts"),
+    })),
+  };
+}
+
 /** The provider's backup as the page shows it. */
 function standingOf(backup: BackupStatus): BackupStanding {
   if (!isBackupStatus(backup.status))
@@ -269,6 +316,19 @@ export const policyHandlers: Handlers<PolicyMethods> = {
   },
 
   cancelPolicyChange: async ({ changeId }) => unlocked().cancelPolicyChange(changeId),
+
+  allowList: async ({ id }) => {
+    const { read, unreadable } = readEach(await unlocked().allowList(id), trustedOf);
+    const { shown, notShown } = firstOf(read, TRUSTED_SHOWN, (a, b) => a.addedMs - b.addedMs);
+    return { entries: shown, notShown, unreadable };
+  },
+
+  allowListAdd: async ({ id, chain, address, label }) => {
+    const normal = addressOn(chain, address);
+    return trustedOf(await unlocked().allowListAdd(id, { chain, address: normal, ...(label !== null && { label }) }));
+  },
+
+  allowListRemove: async ({ id, chain, address }) => unlocked().allowListRemove(id, { chain, address }),
 
   backupStatus: async ({ name }) => backupOf(name),
 
