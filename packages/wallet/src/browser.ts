@@ -22,6 +22,7 @@ export type { HeldOptions, HeldRequest } from "./dapp/held.js";
 export { type NextStep, WalletError, type WalletErrorCode } from "./errors.js";
 export type { FaceFrames } from "./face-recovery.js";
 export type { RequestToApprove } from "./flows/approvals.js";
+export type { AuditChainCheck } from "./flows/audit-chain.js";
 export type { CosignInvitation, CosignOutcome } from "./flows/cosign.js";
 export type { TransactionQuery } from "./flows/delivery.js";
 export type { MemberChange } from "./flows/key-change.js";
@@ -41,7 +42,7 @@ export {
   type UnlockMethod,
 } from "./keystore.js";
 export { indexedDbKeystore } from "./keystore-indexeddb.js";
-export type { Member, SendIntent } from "./state.js";
+export type { AuditHead, Member, SendIntent } from "./state.js";
 export type {
   Account,
   AccountChange,

@@ -123,6 +123,12 @@ export interface PinnedOperators {
   operators: RecoveryOperator[];
 }
 
+/** An entry of the account's audit chain: its number and its link (hex). */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
 export interface DeviceState {
   version: 1;
   name: string;
@@ -141,6 +147,11 @@ export interface DeviceState {
      * its recovered boxes named. The provider listing another is refused, or it could open a box.
      */
     recoveryKeys?: Record<string, string>;
+    /**
+     * The last entry of the account's audit chain this device recomputed and found holding: a
+     * later chain must still have it, so history rewritten or cut before it is seen. Absent: none yet.
+     */
+    auditHead?: AuditHead;
   } | null;
   wallets: StoredWallet[];
   pending: PendingRequest[];

@@ -20,6 +20,7 @@ import * as dapp from "./dapp/ethereum.js";
 import { attachDevice, Device, type DeviceOptions } from "./device/device.js";
 import type { FaceFrames } from "./face-recovery.js";
 import * as approvals from "./flows/approvals.js";
+import * as auditChain from "./flows/audit-chain.js";
 import * as backup from "./flows/backup.js";
 import * as cosigning from "./flows/cosign.js";
 import * as delivery from "./flows/delivery.js";
@@ -689,6 +690,17 @@ export class Wallet {
    */
   auditVerify(): Promise<AuditVerdict> {
     return policies.auditVerify(this.#device);
+  }
+
+  /**
+   * The account's audit chain checked by this device itself, not on the provider's word: every
+   * link recomputed from the first, and the chain held against the last head this device found
+   * holding (kept in its keystore, moved on each time the chain holds), so history rewritten or cut
+   * before it shows even with every link recomputed. A bad chain is a verdict, not an error.
+   * @example const check = await wallet.auditCheck(); if (check.status !== "intact") console.log(`audit chain ${check.status} at entry ${check.at}`);
+   */
+  auditCheck(): Promise<auditChain.AuditChainCheck> {
+    return auditChain.auditCheck(this.#device);
   }
 
   /**

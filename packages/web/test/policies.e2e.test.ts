@@ -6,8 +6,8 @@
  * delay; B, which holds no share of the wallet, opens its policy from Security, sees the change and
  * cancels it; A sees it gone and the old policy still in force. A asks for a backup of the
  * wallet and cancels it, asks again and downloads it once released: the wallet is then
- * self-custodied, and its Policy screen says the provider enforces nothing and offers no form. The
- * provider reports the audit log intact.
+ * self-custodied, and its Policy screen says the provider enforces nothing and offers no form. A
+ * finds the audit log intact on its own, then extends what it saw; the provider reports it intact too.
  */
 import { base32 } from "@scure/base";
 import type { Page } from "playwright-core";
@@ -206,6 +206,95 @@ describe("policies and security in the web wallet, in Chromium", () => {
     expect(await pageA.getByRole("button", { name: "Cancel this change" }).count()).toBe(0);
   });
 
+  it("keeps trusted addresses: a wrong one refused unsent, one added counting once its rule's cooling-off has passed, removed by a device with no share", async () => {
+    const db = web.provider.context.db;
+    /** EIP-55's own example, checksummed, and the same with one letter's case changed: its checksum fails. */
+    const address = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+    const mistyped = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD";
+    const [wallet] = await db.query<{ id: string; policy: string }>("SELECT id, policy FROM wallets WHERE name = $1", [
+      WALLET,
+    ]);
+    const walletId = wallet?.id ?? "";
+    const listed = async () =>
+      (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM allow_list WHERE wallet_id = $1", [walletId]))[0]
+        ?.n;
+    // A policy with two rules reading the allow-list in force, as a change leaves it once its delay is over.
+    const reading = [
+      { name: "trusted now", when: { allowListed: { coolingOffSeconds: 0 } }, decision: "allow" },
+      { name: "trusted after a day", when: { allowListed: { coolingOffSeconds: 86_400 } }, decision: "allow" },
+    ];
+    await db.query("UPDATE wallets SET policy = $2 WHERE id = $1", [
+      walletId,
+      JSON.stringify([...JSON.parse(wallet?.policy ?? "[]"), ...reading]),
+    ]);
+    try {
+      await openPolicyFromWallet(pageA);
+      const trusted = pageA.getByRole("region", { name: "Trusted addresses", exact: true });
+      await showing(pageA, trusted.getByText("No address is on the allow-list."));
+      const field = trusted.getByLabel("Address", { exact: true });
+      const add = trusted.getByRole("button", { name: "Add to the allow-list" });
+
+      // No address, a mistyped one, another chain's: each refused beside the field, nothing reaches the provider.
+      await add.click();
+      await showing(pageA, trusted.getByText("Give the address.", { exact: true }));
+      expect(await field.getAttribute("aria-invalid")).toBe("true");
+      await trusted.getByLabel("Chain", { exact: true }).selectOption("ethereum");
+      for (const wrong of [mistyped, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"]) {
+        await field.fill(wrong);
+        await add.click();
+        await showing(
+          pageA,
+          trusted.getByRole("alert").getByText(/^this is no ethereum address .*: nothing was added/),
+        );
+        expect(await field.getAttribute("aria-invalid")).toBe("true");
+        expect(await field.evaluate((input) => input === document.activeElement)).toBe(true);
+      }
+      expect(await listed()).toBe(0);
+
+      await field.fill(address);
+      await trusted.getByLabel("Label (optional)", { exact: true }).fill("Rent");
+      const asked = Date.now();
+      await add.click();
+      const shown = address.toLowerCase();
+      await showing(pageA, trusted.getByRole("status").getByText("Added to the allow-list.", { exact: false }));
+      expect(await listed()).toBe(1);
+      const entry = trusted.getByRole("listitem").filter({ hasText: shown });
+      await showing(pageA, entry.getByText("Rent", { exact: true }));
+      // In force at once for the rule without a cooling-off; for the other, its day after being added.
+      await showing(pageA, entry.getByText('In force for rule "trusted now" since', { exact: false }));
+      const cooling = await entry.getByText('Cooling off: counts for rule "trusted after a day" from').textContent();
+      const from = Date.parse(/ from (.*)\. Until then/.exec(cooling ?? "")?.[1] ?? "");
+      expect(Math.abs(from - (asked + 86_400_000))).toBeLessThan(120_000);
+      await web.screenshot(pageA, "policy-trusted");
+      await pageA.setViewportSize({ width: 360, height: 800 });
+      expect(await pageA.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+      await pageA.setViewportSize({ width: 1280, height: 800 });
+
+      // Device B, which holds no share of the wallet, removes it before it counts for every rule.
+      await openSection(pageB, "Security");
+      await pageB.getByRole("button", { name: `Policy of ${WALLET}` }).click();
+      const onB = pageB.getByRole("region", { name: "Trusted addresses", exact: true });
+      const entryOnB = onB.getByRole("listitem").filter({ hasText: shown });
+      await showing(pageB, entryOnB);
+      // Asked first, and kept: the focus goes back to its Remove button.
+      await entryOnB.getByRole("button", { name: "Remove", exact: true }).click();
+      await expect.poll(() => focused(pageB)).toBe("Remove this address?");
+      await entryOnB.getByRole("button", { name: "Keep it" }).click();
+      await expect.poll(() => focused(pageB)).toBe("Remove");
+      expect(await listed()).toBe(1);
+      await entryOnB.getByRole("button", { name: "Remove", exact: true }).click();
+      await entryOnB.getByRole("button", { name: "Remove it" }).click();
+      await showing(pageB, onB.getByText("Removed from the allow-list: it no longer counts for any rule."));
+      await showing(pageB, onB.getByText("No address is on the allow-list."));
+      expect(await listed()).toBe(0);
+      // A's screen, asking again by itself, shows it gone.
+      await showing(pageA, trusted.getByText("No address is on the allow-list."));
+      expect(problems.flat()).toEqual([]);
+    } finally {
+      await db.query("UPDATE wallets SET policy = $2 WHERE id = $1", [walletId, wallet?.policy]);
+    }
+  });
+
   it("asks for a backup of the wallet with the code, shows when it is released, and cancels it", async () => {
     await openSection(pageA, "Wallets");
     await pageA.getByRole("button", { name: WALLET, exact: true }).click();
@@ -256,10 +345,20 @@ describe("policies and security in the web wallet, in Chromium", () => {
   it("checks the account's audit log: intact", async () => {
     await openSection(pageA, "Security");
     await pageA.getByRole("button", { name: "Check the audit log" }).click();
+    // This device's own check first: the first time, it has nothing of its own to hold the log to.
+    await showing(
+      pageA,
+      pageA.getByText(
+        /^Checked on this device: the audit log's [0-9]+ entries all link together\. This device had not/,
+      ),
+    );
     await showing(
       pageA,
       pageA.getByText(/^Intact, the provider reports: the audit log's [0-9]+ entries all hold together/),
     );
+    // The next time, the log must still have the last entry this device checked.
+    await pageA.getByRole("button", { name: "Check the audit log" }).click();
+    await showing(pageA, pageA.getByText(/, and it extends what this device saw last \(entry [0-9]+, unchanged\)\.$/));
     // The entries themselves, newest first: the account changes this device asked for among them.
     await pageA.getByRole("button", { name: "Show the latest entries" }).click();
     const entries = pageA

@@ -1,32 +1,17 @@
 /**
  * The append-only audit log: one hash chain per account. Each entry's hash covers the previous
- * hash and the entry's canonical encoding, so editing, removing or reordering any entry breaks
- * every later link; `verifyAudit` names the first broken one.
+ * hash and the entry's canonical encoding (the rule is `@keyshard/api`'s, which a device
+ * recomputes too), so editing, removing or reordering any entry breaks every later link;
+ * `verifyAudit` names the first broken one.
  */
 
-import type { AuditLog } from "@keyshard/api";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
-import { canonicalJson } from "../canonical-json.js";
+import { AUDIT_GENESIS, type AuditLog, canonicalJson, recomputeAuditChain } from "@keyshard/api";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { appendThroughHead, auditChain, auditHead, insertAuditHead } from "../store/audit.js";
 import type { Queryable } from "../store/queryable.js";
 
 /** One entry of an account's audit chain, as the API hands it out. */
 export type AuditEntry = AuditLog["entries"][number];
-
-const GENESIS = new Uint8Array(32);
-
-function entryHash(
-  prev: Uint8Array,
-  chain: string,
-  seq: number,
-  atMs: number,
-  actor: string,
-  action: string,
-  details: string,
-) {
-  return sha256(new Uint8Array([...prev, ...utf8ToBytes(canonicalJson({ chain, seq, atMs, actor, action, details }))]));
-}
 
 /** Chain of events that belong to no account (start-ups, configuration). */
 export const SYSTEM_CHAIN = "system";
@@ -34,7 +19,7 @@ export const SYSTEM_CHAIN = "system";
 /**
  * Appends to `chain` inside the caller's transaction, so the entry and the state change it
  * records commit together. The database moves the chain's head and writes the entry in one
- * statement (`appendThroughHead`), computing the link over the encoding `entryHash` reads back —
+ * statement (`appendThroughHead`), computing the link over the encoding `auditEntryHash` reads back —
  * `seq` is the encoding's last key, so the rest of it is made here and the number appended there.
  */
 export async function appendAudit(
@@ -47,7 +32,7 @@ export async function appendAudit(
   const append = () => appendThroughHead(tx, { chain, beforeSeq, atMs, actor, action, details });
   if (await append()) return;
   // A chain's first entry: its head starts at the genesis link.
-  await insertAuditHead(tx, chain, GENESIS);
+  await insertAuditHead(tx, chain, hexToBytes(AUDIT_GENESIS));
   if (!(await append())) throw new Error("audit chain head missing");
 }
 
@@ -75,20 +60,26 @@ export interface AuditVerdict {
 export async function verifyAudit(db: Queryable, chain: string): Promise<AuditVerdict> {
   const rows = await auditChain(db, chain);
   const head = await auditHead(db, chain);
-  let prev = GENESIS;
-  for (const [i, r] of rows.entries()) {
-    const seq = Number(r.seq);
-    const expected = entryHash(prev, r.chain, seq, Number(r.at_ms), r.actor, r.action, r.details);
-    if (
-      seq !== i + 1 ||
-      bytesToHex(new Uint8Array(r.prev_hash)) !== bytesToHex(prev) ||
-      bytesToHex(new Uint8Array(r.hash)) !== bytesToHex(expected)
-    )
-      return { ok: false, length: rows.length, firstBroken: i + 1 };
-    prev = expected;
-  }
+  const links = rows.map((r) => ({
+    chain: r.chain,
+    seq: Number(r.seq),
+    atMs: Number(r.at_ms),
+    actor: r.actor,
+    action: r.action,
+    details: r.details,
+    hash: bytesToHex(new Uint8Array(r.hash)),
+  }));
+  const recomputed = await recomputeAuditChain(chain, links);
+  const holding = recomputed.holds ? rows.length : recomputed.firstBroken - 1;
+  // Each row also records the link it follows: for the rows that hold, the row before's.
+  const misplaced = rows
+    .slice(0, holding)
+    .findIndex((r, i) => bytesToHex(new Uint8Array(r.prev_hash)) !== (i === 0 ? AUDIT_GENESIS : links[i - 1]?.hash));
+  if (misplaced !== -1) return { ok: false, length: rows.length, firstBroken: misplaced + 1 };
+  if (!recomputed.holds) return { ok: false, length: rows.length, firstBroken: recomputed.firstBroken };
   // Entries cut from the end leave a chain whose links all hold: the head still names the last one.
-  if (Number(head?.seq ?? 0) !== rows.length || bytesToHex(new Uint8Array(head?.hash ?? GENESIS)) !== bytesToHex(prev))
+  const recorded = head === undefined ? AUDIT_GENESIS : bytesToHex(new Uint8Array(head.hash));
+  if (Number(head?.seq ?? 0) !== rows.length || recorded !== recomputed.head)
     return { ok: false, length: rows.length, firstBroken: rows.length + 1 };
-  return { ok: true, length: rows.length, ...(rows.length > 0 && { head: bytesToHex(prev) }) };
+  return { ok: true, length: rows.length, ...(rows.length > 0 && { head: recomputed.head }) };
 }

@@ -29,6 +29,7 @@
  *             account takes the wallets over.
  */
 import { randomUUID } from "node:crypto";
+import { canonicalJson } from "@keyshard/api";
 import {
   type HelperData,
   HelperDataError,
@@ -41,7 +42,6 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { cancelChangeOf, defineChangeKind, requestGuardedChange } from "../account/guarded-changes.js";
 import { requireSecondFactor } from "../account/totp.js";
 import { appendAudit } from "../audit/log.js";
-import { canonicalJson } from "../canonical-json.js";
 import type { ProviderContext } from "../context.js";
 import type { AuthenticatedDevice } from "../devices/authenticated.js";
 import { revokeDevice } from "../devices/revoke.js";

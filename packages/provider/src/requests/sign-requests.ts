@@ -8,12 +8,11 @@
  * Lock order, everywhere: wallet row, then sessions, then the request row.
  */
 import { randomUUID } from "node:crypto";
-import { type RequestStatus, ruleLabel, type SignRequestCreate } from "@keyshard/api";
+import { canonicalJson, type RequestStatus, ruleLabel, type SignRequestCreate } from "@keyshard/api";
 import { verifyApproval } from "@keyshard/transport";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { verifyAccountTotp } from "../account/totp.js";
 import { appendAudit } from "../audit/log.js";
-import { canonicalJson } from "../canonical-json.js";
 import type { ProviderContext } from "../context.js";
 import type { AuthenticatedDevice } from "../devices/authenticated.js";
 import { conflict, forbidden, invalid, ProviderError } from "../errors.js";

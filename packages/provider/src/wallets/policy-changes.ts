@@ -6,10 +6,9 @@
  * Allow-list entries take effect after the cooling-off period their rule names.
  */
 import { randomUUID } from "node:crypto";
-import type { Policy } from "@keyshard/api";
+import { canonicalJson, type Policy } from "@keyshard/api";
 import { adapterOf, type ChainName } from "@keyshard/chains";
 import { appendAudit } from "../audit/log.js";
-import { canonicalJson } from "../canonical-json.js";
 import type { ProviderContext } from "../context.js";
 import { invalid, ProviderError } from "../errors.js";
 import { applyPolicyChange, duePolicyChanges, insertPolicyChange } from "../store/policy-changes.js";

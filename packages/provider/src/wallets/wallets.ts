@@ -6,10 +6,9 @@
  * generation never finished can be deleted, freeing its name (`abandon.ts`).
  */
 import { randomUUID } from "node:crypto";
-import type { Policy, WalletCreate } from "@keyshard/api";
+import { canonicalJson, type Policy, type WalletCreate } from "@keyshard/api";
 import { PROVIDER, scheme } from "@keyshard/mpc";
 import { appendAudit } from "../audit/log.js";
-import { canonicalJson } from "../canonical-json.js";
 import type { ProviderContext } from "../context.js";
 import type { AuthenticatedDevice } from "../devices/authenticated.js";
 import { conflict, forbidden, invalid } from "../errors.js";

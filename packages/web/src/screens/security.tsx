@@ -1,8 +1,9 @@
 /**
  * "Security": the account's one-time codes (TOTP) — where they stand, a new authenticator shown as
  * a QR code and as its secret to type, confirmed with a first code, and when it takes effect —,
- * what the provider reports of its check of the account's audit chain and its latest entries, and the policies of the account's wallets
- * (a hybrid wallet of another device's included: any device of the account may cancel a change).
+ * the account's audit chain as this device checked it and then as the provider reports its own
+ * check, its latest entries, and the policies of the account's wallets (a hybrid wallet of another
+ * device's included: any device of the account may cancel a change).
  */
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import { ErrorMessage } from "../components/error-message.js";
@@ -11,7 +12,7 @@ import { QrCode } from "../components/qr-code.js";
 import { Screen } from "../components/screen.js";
 import { TotpField } from "../components/totp-field.js";
 import type { PolicyWallet } from "../engine/calls/policies.js";
-import type { AuditCheck, AuditEntry, TotpSecret, TotpStanding } from "../engine/calls/security.js";
+import type { AuditCheck, AuditEntry, DeviceAuditCheck, TotpSecret, TotpStanding } from "../engine/calls/security.js";
 import type { Engine } from "../engine/client.js";
 import { TOTP_CODE } from "../engine/readers.js";
 import { useAction } from "../use-action.js";
@@ -32,7 +33,22 @@ function standingText(standing: TotpStanding): string {
     : `${inForce} A new TOTP takes effect at ${new Date(standing.pendingEffectiveMs).toLocaleString()}; until then the one in force, if any, is the one that counts.`;
 }
 
-/** What the provider says of its own check: this device does not recompute the chain. */
+/** What this device found, recomputing the chain itself: the verdict that does not rest on the provider's word. */
+function deviceAuditText(check: DeviceAuditCheck): string {
+  switch (check.status) {
+    case "intact":
+      if (check.entries === 0) return "Checked on this device: the audit log has no entries yet.";
+      return check.extendsSeen === null
+        ? `Checked on this device: the audit log's ${check.entries} entries all link together. This device had not checked it before; from now on the log must keep these entries as they are.`
+        : `Checked on this device: the audit log's ${check.entries} entries all link together, and it extends what this device saw last (entry ${check.extendsSeen}, unchanged).`;
+    case "broken":
+      return `Broken at entry ${check.at} of ${check.entries}, checked on this device: it does not link to the entry before it, so the log was changed from there on. Tell the provider's operator.`;
+    case "diverged":
+      return `Rewritten, checked on this device: entry ${check.at}, which this device checked before, is ${check.at > check.entries ? "gone" : "no longer the same"}, though every link was made to hold. The log before it was rewritten or cut. Tell the provider's operator.`;
+  }
+}
+
+/** What the provider says of its own check, which also holds the log to the last entry it recorded. */
 function auditText(check: AuditCheck): string {
   if (check.intact)
     return `Intact, the provider reports: the audit log's ${check.entries} entries all hold together, none removed or changed.`;
@@ -46,7 +62,7 @@ export function Security({ engine, onPolicy }: { engine: Engine; onPolicy(wallet
   const [code, setCode] = useState("");
   const [enrolling, setEnrolling] = useState<TotpSecret | null>(null);
   const [confirmedMs, setConfirmedMs] = useState<number | null>(null);
-  const [audit, setAudit] = useState<AuditCheck | null>(null);
+  const [audit, setAudit] = useState<{ device: DeviceAuditCheck; provider: AuditCheck } | null>(null);
   const [entries, setEntries] = useState<{ total: number; entries: AuditEntry[] } | null>(null);
   const start = useProblems<"current">();
   const confirm = useProblems<"code">();
@@ -93,7 +109,8 @@ export function Security({ engine, onPolicy }: { engine: Engine; onPolicy(wallet
   function check() {
     void action.run("Checking the audit log…", async () => {
       setAudit(null);
-      setAudit(await engine.call("auditVerify", {}));
+      const [device, provider] = await Promise.all([engine.call("auditCheck", {}), engine.call("auditVerify", {})]);
+      setAudit({ device, provider });
     });
   }
 
@@ -165,14 +182,20 @@ export function Security({ engine, onPolicy }: { engine: Engine; onPolicy(wallet
       <section aria-labelledby="audit-heading">
         <h2 id="audit-heading">Audit log</h2>
         <p>
-          The provider records every change of the account in a chain of entries, each bound to the one before. The
-          provider checks its chain and reports the first entry that does not hold: this device does not recompute it,
-          so the report is only as honest as the provider.
+          The provider records every change of the account in a chain of entries, each bound to the one before. This
+          device recomputes every link itself and remembers the last entry it checked, so the provider cannot rewrite or
+          cut what this device has seen without it showing here. The provider's own report follows: it also holds the
+          log to the last entry the provider recorded, but it is only as honest as the provider.
         </p>
         <button type="button" className="secondary" onClick={check} aria-disabled={action.busy !== null}>
           Check the audit log
         </button>
-        {audit !== null && <p role="status">{auditText(audit)}</p>}
+        {audit !== null && (
+          <div role="status">
+            <p>{deviceAuditText(audit.device)}</p>
+            <p>{auditText(audit.provider)}</p>
+          </div>
+        )}
         <button type="button" className="secondary" onClick={showEntries} aria-disabled={action.busy !== null}>
           Show the latest entries
         </button>

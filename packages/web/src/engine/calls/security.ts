@@ -1,7 +1,8 @@
 /**
  * The engine's calls of the account's security: its one-time codes (TOTP) — starting an
- * enrolment, confirming it with a first code, the change waiting to take effect —, the
- * provider's check of the account's audit chain, and its latest entries.
+ * enrolment, confirming it with a first code, the change waiting to take effect —, the account's
+ * audit chain checked by this device and as the provider reports its own check, and its latest
+ * entries.
  *
  * `totpEnroll`'s reply is the one reply that carries a secret: the new TOTP secret, for the person
  * to copy into an authenticator app. The page shows it and keeps it nowhere.
@@ -9,10 +10,13 @@
 import {
   boolean,
   count,
+  isRecord,
   list,
+  literal,
   type MethodReaders,
   none,
   orNull,
+  ProtocolError,
   type Reader,
   record,
   shortText,
@@ -48,6 +52,18 @@ export interface AuditCheck {
   firstBroken: number | null;
 }
 
+/**
+ * This device's own check of the account's audit chain: every link recomputed here, and the chain
+ * held against the last entry this device found holding before.
+ */
+export type DeviceAuditCheck =
+  /** The links hold and the chain still has entry `extendsSeen` as this device saw it (null: the first check). */
+  | { status: "intact"; entries: number; extendsSeen: number | null }
+  /** Entry `at` does not link to the one before it. */
+  | { status: "broken"; entries: number; at: number }
+  /** The links hold, but entry `at`, which this device checked before, is gone or changed. */
+  | { status: "diverged"; entries: number; at: number };
+
 /** An entry of the account's audit chain, as the page shows it. */
 export interface AuditEntry {
   seq: number;
@@ -66,6 +82,8 @@ export interface SecurityMethods {
   totpEnroll: { args: { current: string | null }; result: TotpSecret };
   /** Confirms the new TOTP with a code from it: when it takes effect. */
   totpConfirm: { args: { code: string }; result: { effectiveMs: number } };
+  /** This device's own check, which moves on the entry it holds the next check to. */
+  auditCheck: { args: Record<string, never>; result: DeviceAuditCheck };
   auditVerify: { args: Record<string, never>; result: AuditCheck };
   /** The latest entries, newest first, and how many the chain has. */
   auditEntries: { args: Record<string, never>; result: { total: number; entries: AuditEntry[] } };
@@ -80,6 +98,29 @@ const totpSecret: Reader<TotpSecret> = record<TotpSecret>({
   uri: text({ min: 1, max: OTPAUTH_URI_MAX, pattern: /^otpauth:\/\/totp\/[\x21-\x7e]+$/ }),
 });
 
+/** A verdict only in its shape, its entry within the chain it speaks of (a vanished one past it). */
+const deviceAuditCheck: Reader<DeviceAuditCheck> = (value, what) => {
+  const status = isRecord(value) ? value.status : undefined;
+  if (status === "intact") {
+    const check = record<Extract<DeviceAuditCheck, { status: "intact" }>>({
+      status: literal("intact"),
+      entries: count,
+      extendsSeen: orNull(count),
+    })(value, what);
+    if (check.extendsSeen !== null && (check.extendsSeen < 1 || check.extendsSeen > check.entries))
+      throw new ProtocolError(`${what} extends an entry the chain does not have`);
+    return check;
+  }
+  const check = record<{ status: "broken" | "diverged"; entries: number; at: number }>({
+    status: status === "diverged" ? literal("diverged") : literal("broken"),
+    entries: count,
+    at: count,
+  })(value, what);
+  if (check.at < 1 || (check.status === "broken" && check.at > check.entries))
+    throw new ProtocolError(`${what} names an entry the chain does not have`);
+  return check;
+};
+
 export const SECURITY_METHODS: MethodReaders<SecurityMethods> = {
   totpStanding: {
     args: none,
@@ -87,6 +128,7 @@ export const SECURITY_METHODS: MethodReaders<SecurityMethods> = {
   },
   totpEnroll: { args: record({ current: orNull(totpCode) }), result: totpSecret },
   totpConfirm: { args: record({ code: totpCode }), result: record({ effectiveMs: count }) },
+  auditCheck: { args: none, result: deviceAuditCheck },
   auditVerify: {
     args: none,
     result: record<AuditCheck>({ intact: boolean, entries: count, firstBroken: orNull(count) }),

@@ -1,6 +1,7 @@
 /**
  * The engine's handlers of the account's security: its TOTP (where it stands, a new one, its
- * confirmation), the provider's check of the audit chain and its latest entries.
+ * confirmation), the audit chain checked by this device and by the provider, and its latest
+ * entries.
  */
 import { AUDIT_ENTRIES_SHOWN, type SecurityMethods } from "../calls/security.js";
 import { accountDevices } from "./devices.js";
@@ -20,6 +21,14 @@ export const securityHandlers: Handlers<SecurityMethods> = {
   totpEnroll: async ({ current }) => unlocked().totpEnroll(current ?? undefined),
 
   totpConfirm: async ({ code }) => ({ effectiveMs: (await unlocked().totpConfirm(code)).effectiveMs }),
+
+  auditCheck: async () => {
+    const check = await unlocked().auditCheck();
+    // The head's link stays in the engine: the page says where the chain stands, not its hashes.
+    return check.status === "intact"
+      ? { status: check.status, entries: check.entries, extendsSeen: check.extendsSeen }
+      : { status: check.status, entries: check.entries, at: check.at };
+  },
 
   auditVerify: async () => {
     const { ok, length, firstBroken } = await unlocked().auditVerify();
