@@ -15,24 +15,14 @@ import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mailedCode, startTestProvider, type TestProvider } from "../../provider/test/harness.js";
 import { deviceOf } from "../src/device/device.js";
-import { WalletError } from "../src/errors.js";
 import type { CosignInvitation } from "../src/flows/cosign.js";
 import { messagesToSign } from "../src/requests.js";
 import { Wallet } from "../src/wallet.js";
+import { walletFailure } from "./thrown.js";
 
 const PASSPHRASE = "correct horse battery staple";
 const EMAIL = "cosign@example.com";
 const PAYEE = "Vote111111111111111111111111111111111111111";
-
-async function refusal(work: Promise<unknown>): Promise<WalletError> {
-  try {
-    await work;
-  } catch (e) {
-    if (e instanceof WalletError) return e;
-    throw e;
-  }
-  throw new Error("expected a WalletError");
-}
 
 /** Asks `look` until it gives something, while `until` is unsettled. */
 async function eventually<T>(look: () => Promise<T | undefined>, until: Promise<unknown>): Promise<T> {
@@ -121,7 +111,7 @@ describe("a t-of-n wallet in an app: joining its key generation and co-signing",
     expect(outcome).toMatchObject({ decision: "refused", reason: "declined by the person at this device" });
     expect(asked).toHaveLength(1);
     expect(asked[0]?.transfers).toMatchObject([{ to: PAYEE, value: 1500n }]);
-    const refused = await refusal(signing);
+    const refused = await walletFailure(signing);
     expect(refused.code).toBe("refused-by-device");
     expect(refused.message).toMatch(/declined by the person at this device/);
   });
@@ -142,7 +132,7 @@ describe("a t-of-n wallet in an app: joining its key generation and co-signing",
     expect((await laptop.relaySessions()).sessions.map((s) => s.relayId)).toContain(invitation.id);
     expect(await laptop.cosignInvitations()).toEqual([]);
     let asked = false;
-    const again = await refusal(
+    const again = await walletFailure(
       laptop.cosign(invitation.id, async () => {
         asked = true;
         return true;
@@ -200,7 +190,7 @@ describe("a t-of-n wallet in an app: joining its key generation and co-signing",
     expect((await laptop.relaySessions()).sessions.map((s) => s.relayId)).toContain(replayed);
     expect(await laptop.cosignInvitations()).toEqual([]);
     let asked = false;
-    const refused = await refusal(
+    const refused = await walletFailure(
       laptop.cosign(replayed, async () => {
         asked = true;
         return true;
@@ -214,6 +204,6 @@ describe("a t-of-n wallet in an app: joining its key generation and co-signing",
     const signing = phone.sign("pair", transfer("pair", 3500n), { waitMs: 2_000 });
     await eventually(async () => ((await laptop.cosignInvitations()).length > 0 ? true : undefined), signing);
     expect(await phone.cosignInvitations()).toEqual([]);
-    await refusal(signing);
+    await walletFailure(signing);
   });
 });

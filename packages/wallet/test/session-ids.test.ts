@@ -16,25 +16,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mailedCode, startTestProvider, type TestProvider } from "../../provider/test/harness.js";
 import { Cosigner, type CosignerLogEntry } from "../src/cosigner.js";
 import { deviceOf } from "../src/device/device.js";
-import { WalletError } from "../src/errors.js";
+import type { WalletError } from "../src/errors.js";
 import { claimIn, MAX_RUNS_PER_SHARE } from "../src/session-ids.js";
 import type { StoredWallet } from "../src/state.js";
 import { Wallet } from "../src/wallet.js";
 import { type LyingRelay, startLyingRelay } from "./lying-relay.js";
+import { walletFailure } from "./thrown.js";
 
 const PASSPHRASE = "correct horse battery staple";
 const EMAIL = "sids@example.com";
 const PAYEE = "Vote111111111111111111111111111111111111111";
-
-async function refusal(work: Promise<unknown>): Promise<WalletError> {
-  try {
-    await work;
-  } catch (e) {
-    if (e instanceof WalletError) return e;
-    throw e;
-  }
-  throw new Error("expected a WalletError");
-}
 
 describe("session ids are used once per share, on the device", () => {
   let provider: TestProvider;
@@ -103,7 +94,7 @@ describe("session ids are used once per share, on the device", () => {
     const rounds = () => relay.requests.filter((r) => r.path.startsWith("/v1/sessions/")).length;
     const before = rounds();
     replay(usedSid);
-    const refused = await refusal(phone.sign("hot", transfer(phone, "hot", 2000n)));
+    const refused = await walletFailure(phone.sign("hot", transfer(phone, "hot", 2000n)));
     expect(refused.code).toBe("sid-reused");
     expect(refused.message).toMatch(/has taken part in a run under that id before: refused before anything was sent/);
     expect(rounds()).toBe(before);
@@ -113,7 +104,7 @@ describe("session ids are used once per share, on the device", () => {
     expect(reopened.find("hot").sids?.slice(0, 2)).toEqual([keygenSid, usedSid]);
     for (const sid of [usedSid.toUpperCase(), keygenSid]) {
       replay(sid);
-      expect((await refusal(reopened.sign("hot", transfer(reopened, "hot", 3000n)))).code).toBe("sid-reused");
+      expect((await walletFailure(reopened.sign("hot", transfer(reopened, "hot", 3000n)))).code).toBe("sid-reused");
     }
     expect(rounds()).toBe(before);
     // Told the truth, it signs again; each request's own sid joined the record as it was drawn.
@@ -126,7 +117,7 @@ describe("session ids are used once per share, on the device", () => {
       (method, path) => method === "POST" && path.endsWith("/key-changes"),
       (reply) => void ((reply.session as { sid: string }).sid = usedSid),
     );
-    expect((await refusal(reopened.refresh("hot"))).code).toBe("sid-reused");
+    expect((await walletFailure(reopened.refresh("hot"))).code).toBe("sid-reused");
     expect(rounds()).toBe(signed);
     // Nothing was recorded or kept for the refused run.
     expect(deviceOf(reopened).find("hot").next).toBeUndefined();
@@ -141,7 +132,7 @@ describe("session ids are used once per share, on the device", () => {
     const late = deviceOf(stale)
       .runContext(deviceOf(stale).find("hot"))
       .claim([crypto.getRandomValues(new Uint8Array(32))]);
-    expect((await refusal(late)).code).toBe("stale-share");
+    expect((await walletFailure(late)).code).toBe("stale-share");
     expect((await Wallet.open(phoneHome, PASSPHRASE)).find("hot").sids).toEqual(refreshed.sids);
     phone = reopened;
   });
@@ -217,7 +208,7 @@ describe("session ids are used once per share, on the device", () => {
         reply.sid = sid;
       },
     );
-    const proposer = await refusal(phone.sign("pair", transfer(phone, "pair", 2000n)));
+    const proposer = await walletFailure(phone.sign("pair", transfer(phone, "pair", 2000n)));
     expect(proposer.code).toBe("sid-reused");
     const posted = await db.query("SELECT id FROM relay_envelopes WHERE relay_id = $1", [lied]);
     expect(lied).toBeDefined();

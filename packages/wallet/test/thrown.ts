@@ -17,6 +17,17 @@ export function refusal(work: () => unknown): WalletError {
   throw new Error("expected a WalletError");
 }
 
+/** The WalletError the promise `work` rejects with. */
+export async function walletFailure(work: Promise<unknown>): Promise<WalletError> {
+  try {
+    await work;
+  } catch (e) {
+    expect(e).toBeInstanceOf(WalletError);
+    return e as WalletError;
+  }
+  throw new Error("expected a WalletError");
+}
+
 /** The KeystoreError `work` fails with. */
 export async function keystoreFailure(work: Promise<unknown>): Promise<KeystoreError> {
   try {

@@ -9,7 +9,6 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Page } from "playwright-core";
-import { getAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Anvil, startAnvil } from "../../chains/test/anvil.js";
 import { hotp, totpStep } from "../../provider/src/policy/totp.js";
@@ -18,6 +17,7 @@ import { REQUESTS_METHODS } from "../src/engine/calls/requests.js";
 import { ProtocolError } from "../src/engine/readers.js";
 import { addVirtualAuthenticator, pageProblems, showing, startWebApp, type WebAppUnderTest } from "./browser.js";
 import { addSecondDevice, createHybridWallet, openSection, registerDevice, shownDeviceId } from "./devices.js";
+import { confirmSend, ethBalance as ethBalanceOf, freshAddress, reviewRowText } from "./ethereum.js";
 
 /** Key generation and signing run seconds on an idle machine; a loaded two-core one may take minutes. */
 const MPC_MS = 240_000;
@@ -35,30 +35,13 @@ let pageB: Page;
 const problems: string[][] = [];
 
 const heading = (page: Page, name: string) => page.getByRole("heading", { name, exact: true });
-const fresh = () => getAddress(`0x${randomBytes(20).toString("hex")}`);
-const ethBalance = async (who: string) => BigInt((await anvil.rpc("eth_getBalance", [who, "latest"])) as string);
-
-/** The value of the review's row labelled `label` on `page`. */
-const rowText = async (page: Page, label: string) =>
-  (
-    (await page
-      .locator("dl.review dt", { hasText: new RegExp(`^${label}$`) })
-      .locator("xpath=following-sibling::dd[1]")
-      .textContent()) ?? ""
-  ).trim();
+const fresh = freshAddress;
+const ethBalance = (who: string) => ethBalanceOf(anvil, who);
+const rowText = reviewRowText;
 
 /** A sends `amount` ETH to `to` from the wallet and confirms it; the policy holds it. Its request's id. */
 async function heldSend(to: string, amount: string): Promise<string> {
-  await openSection(pageA, "Wallets");
-  await pageA.getByRole("button", { name: WALLET, exact: true }).click();
-  await showing(pageA, heading(pageA, WALLET));
-  await pageA.getByRole("button", { name: "Send", exact: true }).click();
-  await showing(pageA, heading(pageA, "Send"));
-  await pageA.getByLabel("Recipient").fill(to);
-  await pageA.getByLabel("Amount").fill(amount);
-  await pageA.getByRole("button", { name: "Review" }).click();
-  await showing(pageA, heading(pageA, "Check the transaction"), MPC_MS);
-  await pageA.getByRole("button", { name: "Confirm" }).click();
+  await confirmSend(pageA, { wallet: WALLET, to, amount, timeoutMs: MPC_MS });
   await showing(pageA, heading(pageA, "Waiting"), MPC_MS);
   return ((await pageA.locator("main code").textContent()) ?? "").trim();
 }

@@ -6,15 +6,14 @@
  * itself — and co-signs, and the ETH moves on anvil; a send B declines is refused on A's screen,
  * and nothing moves. Also the readers of the shared-wallet calls, strict.
  */
-import { randomBytes } from "node:crypto";
 import type { Page } from "playwright-core";
-import { getAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Anvil, startAnvil } from "../../chains/test/anvil.js";
 import { SHARED_WALLET_METHODS } from "../src/engine/calls/shared-wallets.js";
 import { ProtocolError } from "../src/engine/readers.js";
 import { addVirtualAuthenticator, pageProblems, showing, startWebApp, type WebAppUnderTest } from "./browser.js";
 import { addSecondDevice, openSection, registerDevice } from "./devices.js";
+import { confirmSend, ethBalance as ethBalanceOf, freshAddress, reviewRowText } from "./ethereum.js";
 
 /** Key generation and signing among browsers run seconds on an idle machine; a loaded two-core one may take minutes. */
 const MPC_MS = 240_000;
@@ -31,33 +30,14 @@ let pageB: Page;
 const problems: string[][] = [];
 
 const heading = (page: Page, name: string) => page.getByRole("heading", { name, exact: true });
-const fresh = () => getAddress(`0x${randomBytes(20).toString("hex")}`);
-const ethBalance = async (who: string) => BigInt((await anvil.rpc("eth_getBalance", [who, "latest"])) as string);
+const fresh = freshAddress;
+const ethBalance = (who: string) => ethBalanceOf(anvil, who);
+const rowText = reviewRowText;
 const ethereumAddress = async (page: Page) =>
   ((await page.getByRole("region", { name: "Ethereum", exact: true }).locator("code").textContent()) ?? "").trim();
 
-/** The value of the review's row labelled `label` on `page`. */
-const rowText = async (page: Page, label: string) =>
-  (
-    (await page
-      .locator("dl.review dt", { hasText: new RegExp(`^${label}$`) })
-      .locator("xpath=following-sibling::dd[1]")
-      .textContent()) ?? ""
-  ).trim();
-
 /** A sends `amount` ETH to `to` from the shared wallet and confirms it: the send then waits for B. */
-async function sendFromA(to: string, amount: string): Promise<void> {
-  await openSection(pageA, "Wallets");
-  await pageA.getByRole("button", { name: WALLET, exact: true }).click();
-  await showing(pageA, heading(pageA, WALLET));
-  await pageA.getByRole("button", { name: "Send", exact: true }).click();
-  await showing(pageA, heading(pageA, "Send"));
-  await pageA.getByLabel("Recipient").fill(to);
-  await pageA.getByLabel("Amount").fill(amount);
-  await pageA.getByRole("button", { name: "Review" }).click();
-  await showing(pageA, heading(pageA, "Check the transaction"), MPC_MS);
-  await pageA.getByRole("button", { name: "Confirm" }).click();
-}
+const sendFromA = (to: string, amount: string) => confirmSend(pageA, { wallet: WALLET, to, amount, timeoutMs: MPC_MS });
 
 /** B's review of what A asks it to co-sign, opened from its Requests screen. */
 async function cosignReviewOnB(): Promise<void> {

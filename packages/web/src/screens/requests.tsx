@@ -104,26 +104,20 @@ export function Requests({ engine }: { engine: Engine }) {
     setPhase({ step: "list" });
   };
 
-  function review(request: RequestEntry) {
+  /**
+   * Runs an engine call that asks this screen to confirm a review of `kind` before it signs or
+   * approves anything, then lists the requests again with what `call` says of how it ended.
+   */
+  function reviewed(
+    kind: "approve" | "cosign",
+    texts: { reading: string; after: string },
+    call: (confirm: (review: Review) => Promise<boolean>) => Promise<ReactNode>,
+  ) {
     setDone(null);
-    void action.run("Reading the request's bytes…", async (status) => {
-      const confirm = confirmation.asking((shown) =>
-        setPhase({ step: "review", review: shown, decided: false, kind: "approve" }),
-      );
+    void action.run(texts.reading, async (status) => {
+      const confirm = confirmation.asking((shown) => setPhase({ step: "review", review: shown, decided: false, kind }));
       try {
-        const outcome = await engine.call("approveRequest", { requestId: request.requestId }, undefined, (shown) =>
-          confirm(shown).finally(() => status("Approving the request…")),
-        );
-        toList(
-          outcome.kind === "approved" ? (
-            <>
-              Approved: <DeviceName device={outcome.request.requestedBy} /> can finish the send once it waits for
-              nothing more.
-            </>
-          ) : (
-            "Not approved: the request still waits."
-          ),
-        );
+        toList(await call((shown) => confirm(shown).finally(() => status(texts.after))));
       } catch (e) {
         confirmation.drop();
         setPhase({ step: "list" });
@@ -132,24 +126,30 @@ export function Requests({ engine }: { engine: Engine }) {
     });
   }
 
-  function cosign(invitation: CosignInvitation) {
-    setDone(null);
-    void action.run("Reading what the other device asks to sign…", async (status) => {
-      const confirm = confirmation.asking((shown) =>
-        setPhase({ step: "review", review: shown, decided: false, kind: "cosign" }),
-      );
-      try {
-        const outcome = await engine.call("cosign", { id: invitation.id }, undefined, (shown) =>
-          confirm(shown).finally(() => status("Signing with the other device…")),
+  const review = (request: RequestEntry) =>
+    reviewed(
+      "approve",
+      { reading: "Reading the request's bytes…", after: "Approving the request…" },
+      async (confirm) => {
+        const outcome = await engine.call("approveRequest", { requestId: request.requestId }, undefined, confirm);
+        return outcome.kind === "approved" ? (
+          <>
+            Approved: <DeviceName device={outcome.request.requestedBy} /> can finish the send once it waits for nothing
+            more.
+          </>
+        ) : (
+          "Not approved: the request still waits."
         );
-        toList(cosignedText(outcome, invitation));
-      } catch (e) {
-        confirmation.drop();
-        setPhase({ step: "list" });
-        throw e;
-      }
-    });
-  }
+      },
+    );
+
+  const cosign = (invitation: CosignInvitation) =>
+    reviewed(
+      "cosign",
+      { reading: "Reading what the other device asks to sign…", after: "Signing with the other device…" },
+      async (confirm) =>
+        cosignedText(await engine.call("cosign", { id: invitation.id }, undefined, confirm), invitation),
+    );
 
   function decide(approved: boolean) {
     if (phase.step !== "review" || !confirmation.answer(approved)) return;

@@ -6,13 +6,12 @@
  */
 import { type FormEvent, useState } from "react";
 import { ErrorMessage } from "../components/error-message.js";
-import { Field } from "../components/field.js";
 import { Progress } from "../components/progress.js";
 import { DeviceName } from "../components/transaction.js";
+import { WalletNameField, walletNameProblem } from "../components/wallet-name.js";
 import { shortId } from "../engine/calls/devices.js";
 import type { WaitingWallet } from "../engine/calls/shared-wallets.js";
 import type { Engine } from "../engine/client.js";
-import { NAME_MAX } from "../engine/readers.js";
 import { useAction } from "../use-action.js";
 import { useProblems } from "../use-problems.js";
 import { useQuery } from "../use-query.js";
@@ -101,12 +100,7 @@ export function NewSharedWallet({
   function create(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const wanted = name.trim();
-    const nameProblem =
-      wanted.length === 0 || wanted.length > NAME_MAX
-        ? `Name the wallet (up to ${NAME_MAX} characters), e.g. "Family".`
-        : taken.includes(wanted)
-          ? `There is a wallet named ${wanted} already: choose another name.`
-          : undefined;
+    const nameProblem = walletNameProblem(wanted, taken);
     if (
       show({
         ...(nameProblem !== undefined && { name: nameProblem }),
@@ -134,14 +128,7 @@ export function NewSharedWallet({
     );
   return (
     <form onSubmit={create} noValidate ref={form}>
-      <Field
-        label="Wallet name"
-        autoComplete="off"
-        maxLength={NAME_MAX}
-        value={name}
-        onValue={setName}
-        invalid={problems.name}
-      />
+      <WalletNameField value={name} onValue={setName} invalid={problems.name} />
       <fieldset>
         <legend>Devices that hold a share</legend>
         <p className="hint">This device, and each one chosen here.</p>

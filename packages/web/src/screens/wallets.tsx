@@ -5,11 +5,10 @@
  */
 import { type FormEvent, useState } from "react";
 import { ErrorMessage } from "../components/error-message.js";
-import { Field } from "../components/field.js";
 import { Progress } from "../components/progress.js";
 import { Screen } from "../components/screen.js";
+import { WalletNameField, walletNameProblem } from "../components/wallet-name.js";
 import { type Engine, EngineCallError } from "../engine/client.js";
-import { NAME_MAX } from "../engine/readers.js";
 import { storageKept } from "../storage.js";
 import { useAction } from "../use-action.js";
 import { useProblems } from "../use-problems.js";
@@ -44,12 +43,10 @@ export function Wallets({ engine, onOpen }: { engine: Engine; onOpen(name: strin
   function create(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const wanted = name.trim();
-    const problem =
-      wanted.length === 0 || wanted.length > NAME_MAX
-        ? `Name the wallet (up to ${NAME_MAX} characters), e.g. "Savings".`
-        : list?.some((w) => w.name === wanted)
-          ? `There is a wallet named ${wanted} already: choose another name.`
-          : undefined;
+    const problem = walletNameProblem(
+      wanted,
+      (list ?? []).map((w) => w.name),
+    );
     if (show(problem === undefined ? {} : { name: problem })) {
       action.clearError();
       return;
@@ -119,14 +116,7 @@ export function Wallets({ engine, onOpen }: { engine: Engine; onOpen(name: strin
       ) : (
         <>
           <form onSubmit={create} noValidate ref={form}>
-            <Field
-              label="Wallet name"
-              autoComplete="off"
-              maxLength={NAME_MAX}
-              value={name}
-              onValue={setName}
-              invalid={problems.name}
-            />
+            <WalletNameField value={name} onValue={setName} invalid={problems.name} />
             <button type="submit" aria-disabled={action.busy !== null}>
               Create wallet
             </button>
