@@ -64,7 +64,13 @@ describe("keyshard, a new user on anvil", () => {
     const listed = await phone.ok(["wallet", "list"]);
     expect(listed.wallets).toEqual([expect.objectContaining({ name: "main", state: "active" })]);
     const audit = await phone.ok(["audit", "verify"]);
-    expect(audit).toMatchObject({ ok: true });
+    expect(audit).toMatchObject({ ok: true, device: { status: "intact", extendsSeen: null } });
+    // The second check holds the chain against the head the first one pinned.
+    const again = await phone.ok(["audit", "verify"]);
+    expect(again).toMatchObject({
+      ok: true,
+      device: { status: "intact", extendsSeen: (audit.device as { head: { seq: number } }).head.seq },
+    });
   });
 
   it("a transfer over the policy's limit is held (exit 3), approved by a second device, then signed; the device is revoked", async () => {
