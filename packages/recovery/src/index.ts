@@ -16,7 +16,7 @@ export {
   type RecoveryKeyPair,
   sealToRecoveryKey,
 } from "./boxes.js";
-export { generateDleqProof, verifyDleqProof } from "./dleq.js";
+export { generateDleqProof, readElement, verifyDleqProof } from "./dleq.js";
 export {
   blindFaceSecret,
   type FaceBlind,
