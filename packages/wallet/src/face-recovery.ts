@@ -34,6 +34,7 @@ import {
   combinePartials,
   dealOprfKey,
   evaluateWithKey,
+  type FaceBlind,
   faceBoxContext,
   faceWrapKey,
   newRecoveryKey,
@@ -264,7 +265,16 @@ export async function enrollFaceAt(
   operators?: readonly RecoveryOperator[],
 ): Promise<{ enrollmentId: string; wallets: number; effectiveAt: string }> {
   const face = await capture(frames);
+  const id = crypto.randomUUID();
+  const email = (heir?.email ?? link.email).toLowerCase();
   const { helper, secret } = enrollFace(face);
+  // The extractor's secret is needed only blinded: it is forgotten at once, whatever fails later.
+  let blind: FaceBlind;
+  try {
+    blind = blindFaceSecret(id, email, secret);
+  } finally {
+    secret.fill(0);
+  }
   const { operators: chosen, ticketKey } = await operatorsOf(link, operators);
   const { threshold } = chosen;
   link.progress(`checking the keys of the recovery operators ${urlsOf(chosen.operators)}`);
@@ -275,8 +285,6 @@ export async function enrollFaceAt(
   );
   await pin(link, chosen);
 
-  const id = crypto.randomUUID();
-  const email = (heir?.email ?? link.email).toLowerCase();
   const started = await link.client.request(endpoints.startEnrollment, {
     body: {
       id,
@@ -300,7 +308,6 @@ export async function enrollFaceAt(
   });
 
   // The OPRF key lives only here, only until its shares are sealed and the wrap key is made.
-  const blind = blindFaceSecret(id, email, secret);
   const sharing = dealOprfKey(
     threshold,
     chosen.operators.map((o) => o.index),

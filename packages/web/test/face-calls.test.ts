@@ -4,7 +4,9 @@
  * page reads them from the engine. The engine's handlers, with the SDK stood in for: enrollment
  * frames handed on as a camera's; a recovery across calls, one at a time (a new one cancels the last and waits until it stopped, so a
  * recovery left behind spends no guess), cancelled by the page, over once it failed or recovered,
- * and its outcome passed on within the protocol's bounds.
+ * and its outcome passed on within the protocol's bounds. The recovery screen's watch of the
+ * camera against those handlers: a screen left while it watches (its camera turned off) sends no
+ * more frames and cancels the recovery, which spends no guess.
  */
 // The engine's face handlers import the models' files by URL, as Vite types them.
 /// <reference path="../src/vite-env.d.ts" />
@@ -16,18 +18,22 @@ import {
   WalletError,
 } from "@keyshard/wallet/browser";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { CameraError, CameraSession } from "../src/camera-session.js";
 import {
   ENROLL_FRAMES_MAX,
   FACE_METHODS,
+  type FaceMethods,
   FRAME_SIDE_MAX,
   FRAME_SIDE_MIN,
   INACTIVITY_DAYS_MAX,
   INACTIVITY_DAYS_MIN,
   RECOVER_BATCH_MAX,
 } from "../src/engine/calls/face.js";
+import type { Engine } from "../src/engine/client.js";
 import { type Confirm, keepWallet } from "../src/engine/handlers/engine-state.js";
 import { faceHandlers } from "../src/engine/handlers/face.js";
 import { NAME_MAX, ProtocolError } from "../src/engine/readers.js";
+import { watchForRecovery } from "../src/face-watch.js";
 
 const frame = (width = 64, height = 64) => ({ width, height, data: new Uint8ClampedArray(width * height * 4) });
 const enroll = (frames: unknown[], extra: Record<string, unknown> = {}) =>
@@ -243,6 +249,69 @@ describe("the engine's face handlers", () => {
     await cancel();
     expect(guesses).toBe(0);
     await expect(send(ENOUGH)).rejects.toThrow(/no face recovery is under way/);
+  });
+
+  describe("the recovery screen's watch", () => {
+    /** The engine, its face calls answered by the handlers here; `after` runs once a call answered. */
+    const engineOf = (after: (method: string) => void = () => {}): Engine => ({
+      async call(method, args) {
+        const handler = faceHandlers[method as keyof FaceMethods] as (
+          args: unknown,
+          progress: () => void,
+          confirm: Confirm,
+        ) => Promise<unknown>;
+        try {
+          return (await handler(args, progress, confirm)) as never;
+        } finally {
+          after(method);
+        }
+      },
+    });
+    /** A camera, on and off as the page's, that gives frames while it is on. */
+    const cameraOf = () =>
+      new CameraSession({
+        open: async () => ({ getTracks: () => [{ stop() {} }] }),
+        show: async () => {},
+        clear() {},
+        read: () => frame(),
+      });
+    const shown = { status() {}, challenge() {} };
+    const noPause = async () => {};
+
+    it("recovers with the camera's frames, and turns the camera off", async () => {
+      const camera = cameraOf();
+      const recovered = await watchForRecovery(engineOf(), camera, { ...shown, pause: noPause });
+      expect(recovered).toMatchObject({ kind: "recovered", wallets: ["main"] });
+      expect(guesses).toBe(1);
+      expect(() => camera.frame()).toThrow(CameraError);
+    });
+
+    it("left while the challenge is asked for, cancels the recovery before its guess", async () => {
+      const camera = cameraOf();
+      const calls: string[] = [];
+      // The screen goes (its camera turned off) while the engine gets the challenge.
+      const engine = engineOf((method) => {
+        calls.push(method);
+        if (method === "faceRecoverStart") camera.stop();
+      });
+      await expect(watchForRecovery(engine, camera, { ...shown, pause: noPause })).rejects.toThrow(CameraError);
+      expect(calls).toEqual(["faceRecoverStart", "faceRecoverCancel"]);
+      expect(recoveries).toBe(1);
+      expect(guesses).toBe(0);
+      await expect(send(ENOUGH)).rejects.toThrow(/no face recovery is under way/);
+    });
+
+    it("left between two frames of a batch, sends none of it and cancels the recovery", async () => {
+      const camera = cameraOf();
+      const calls: string[] = [];
+      // The screen goes while the page waits for the batch's next frame.
+      const pause = async () => camera.stop();
+      const engine = engineOf((method) => void calls.push(method));
+      await expect(watchForRecovery(engine, camera, { ...shown, pause })).rejects.toThrow(CameraError);
+      expect(calls).toEqual(["faceRecoverStart", "faceRecoverCancel"]);
+      expect(guesses).toBe(0);
+      await expect(send(ENOUGH)).rejects.toThrow(/no face recovery is under way/);
+    });
   });
 
   it("passes on a recovery's outcome within the protocol's bounds", async () => {

@@ -10,19 +10,13 @@ import { useState } from "react";
 import { ErrorMessage } from "../components/error-message.js";
 import { Progress } from "../components/progress.js";
 import { Screen } from "../components/screen.js";
-import { RECOVER_BATCH_MAX, type RecoverProgress } from "../engine/calls/face.js";
 import type { Engine } from "../engine/client.js";
 import type { Session } from "../engine/protocol.js";
+import { type Recovered, watchForRecovery } from "../face-watch.js";
 import { useAction } from "../use-action.js";
 import { CheckEmail } from "./check-email.js";
 import { CameraPreview, pause, useCamera } from "./face-camera.js";
 import { Onboarding } from "./onboarding.js";
-
-/** How long the camera is watched for the challenge before the recovery gives up. */
-const WATCH_MS = 60_000;
-/** The time between two frames of a batch: a turn or an expression lasts longer. */
-const FRAME_SPACING_MS = 150;
-const BATCH = Math.min(4, RECOVER_BATCH_MAX);
 
 type Step = { step: "setup"; device: Session | null } | { step: "code" } | { step: "camera" };
 
@@ -54,41 +48,18 @@ function Watch({ engine, onDone }: { engine: Engine; onDone(): void }) {
   const camera = useCamera();
   const [cameraOn, setCameraOn] = useState(false);
   const [challenge, setChallenge] = useState<string | null>(null);
-  const [recovered, setRecovered] = useState<Extract<RecoverProgress, { kind: "recovered" }> | null>(null);
+  const [recovered, setRecovered] = useState<Recovered | null>(null);
   const action = useAction();
 
   function recover() {
     void action.run("Turning the camera on…", async (status) => {
       setRecovered(null);
       setChallenge(null);
-      let over = false;
+      setCameraOn(true);
       try {
-        setCameraOn(true);
-        await camera.start();
-        status("Asking the provider for a challenge…");
-        const { challenge: asked } = await engine.call("faceRecoverStart", {}, status);
-        setChallenge(asked);
-        const until = Date.now() + WATCH_MS;
-        for (;;) {
-          status(`Now ${asked}. Watching… (the first time, the face models load: this takes a while)`);
-          const frames = [];
-          for (let i = 0; i < BATCH; i++) {
-            if (i > 0) await pause(FRAME_SPACING_MS);
-            frames.push(camera.frame());
-          }
-          const answer = await engine.call("faceRecoverFrames", { frames, last: Date.now() >= until }, status);
-          if (answer.kind === "recovered") {
-            over = true;
-            setRecovered(answer);
-            return;
-          }
-        }
+        setRecovered(await watchForRecovery(engine, camera, { status, challenge: setChallenge, pause }));
       } finally {
-        camera.stop();
         setCameraOn(false);
-        // A recovery the page leaves (the camera failed, the screen went) stops in the engine too,
-        // before a new one may start; one the engine ended already is no longer there to stop.
-        if (!over) await engine.call("faceRecoverCancel", {}).catch(() => {});
       }
     });
   }
