@@ -46,7 +46,7 @@ import {
   cosignSessionOf,
   type Judge,
   joinRequestSignature,
-  type Verdict,
+  RequestVerdicts,
 } from "./flows/cosign.js";
 import { joinKeyChanges, settleAll } from "./flows/key-change.js";
 import { joinPendingWallets } from "./flows/keygen.js";
@@ -175,7 +175,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export class Cosigner {
   private readonly handled = new Set<string>();
   /** Each request is judged once, however many signatures (runs) it needs. */
-  private readonly verdicts = new Map<string, Promise<Verdict>>();
+  private readonly verdicts = new RequestVerdicts((description, body) => this.judge(description, body));
 
   /** The device behind `wallet`: its runs need the identity key and the decoded shares. */
   readonly #device: Device;
@@ -230,9 +230,7 @@ export class Cosigner {
       const run =
         read.kind === "proposal"
           ? answerProposal(this.#device, read.walletId, session, this.judge)
-          : joinRequestSignature(this.#device, read, (description, body) =>
-              this.verdictOf(read.requestId, description, body),
-            );
+          : joinRequestSignature(this.#device, read, this.verdicts);
       const logged = run.then(
         (outcome) => outcome && this.log({ at: new Date().toISOString(), ...outcome }),
         (e) =>
@@ -333,16 +331,6 @@ export class Cosigner {
     if (this.options.ask === undefined) return { accept: false, reason: "no rules given and nobody to ask" };
     return askingJudge(this.options.ask)(description, body);
   };
-
-  /** The verdict on request `requestId`, judged at its first signature. */
-  private verdictOf(requestId: string, description: TransactionDescription, body: SigningRequest): Promise<Verdict> {
-    let verdict = this.verdicts.get(requestId);
-    if (verdict === undefined) {
-      verdict = this.judge(description, body);
-      this.verdicts.set(requestId, verdict);
-    }
-    return verdict;
-  }
 }
 
 /** A flag the push channel sets and the polling loop waits for. */

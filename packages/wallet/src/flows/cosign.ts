@@ -40,8 +40,20 @@ import { requestDetail, requestOf } from "./approvals.js";
 import { current } from "./key-change.js";
 import { relaySessions } from "./wallets.js";
 
-/** How long this device waits for the proposer's next round (the proposal, then its choice of signers). */
+/** How long this device waits for the proposal once it opened the session. */
 const PROPOSAL_WAIT_MS = 30_000;
+/**
+ * The longest this device waits, once it agreed, for the proposer's choice of signers: the
+ * proposer says how long it waits for the others' answers (`Proposal.waitMs`), up to this.
+ */
+const GO_WAIT_MOST_MS = 10 * 60_000;
+
+/** How long to wait for the go of `proposal`: what the proposer waits for answers, bounded, and a proposer that does not say gets the old half minute. */
+function goWaitOf(proposal: Proposal): number {
+  const told = proposal.waitMs;
+  const wait = typeof told === "number" && Number.isFinite(told) && told > 0 ? told : PROPOSAL_WAIT_MS;
+  return Math.min(wait, GO_WAIT_MOST_MS) + PROPOSAL_WAIT_MS;
+}
 
 const REUSED = "this device's share has taken part in a run under this session id before (a replayed session)";
 const WITHDRAWN = "the device that asked stopped waiting before this device's answer counted";
@@ -71,7 +83,7 @@ export interface CosignOutcome {
   /** The device that asked. */
   proposer: string;
   chain: string;
-  /** `not-chosen`: it agreed, and the proposer signed with other devices that agreed first. */
+  /** `not-chosen`: it agreed, and the proposer signed with other devices that agreed first, or stopped waiting. */
   decision: "signed" | "refused" | "not-chosen";
   reason: string;
   /** What the bytes do, as this device read them, when it could. */
@@ -130,13 +142,16 @@ export async function answerProposal(
   const channel = await wsRelayChannel(ctx.client.url, ctx.identity, session.relayId);
   try {
     const seen = new Set<string>();
+    /** What came off the wire and was not read yet: `next` takes one message at a time from it. */
+    const inbox: unknown[] = [];
+    /** Protocol rounds that came early, for the run. */
     const taken: unknown[] = [];
     let withdrawn = false;
-    /** The proposer's next message of `type`, or undefined once it withdrew the proposal. */
-    const next = async <T extends { type: string }>(type: T["type"]): Promise<T | undefined> => {
-      const deadline = Date.now() + PROPOSAL_WAIT_MS;
+    /** The proposer's next message of `type` within `waitMs`, or undefined once it withdrew the proposal. */
+    const next = async <T extends { type: string }>(type: T["type"], waitMs: number): Promise<T | undefined> => {
+      const deadline = Date.now() + waitMs;
       for (;;) {
-        for (const raw of await channel.receive()) {
+        for (let raw = inbox.shift(); raw !== undefined; raw = inbox.shift()) {
           const value = openControl(ctx.identity, sid, proposer, raw, seen) as { type?: unknown } | undefined;
           if (value === undefined) taken.push(raw);
           else if (value.type === "withdrawn") withdrawn = true;
@@ -144,14 +159,21 @@ export async function answerProposal(
         }
         if (withdrawn) return undefined;
         if (Date.now() > deadline) throw new WalletError("signing-failed", `no ${type} from the proposer in time`);
+        inbox.push(...(await channel.receive()));
       }
     };
-    const proposal = await next<Proposal>("proposal");
+    /** Whether a withdrawal waits among the messages not read yet (read with a seen-set of its own, so they still open later). */
+    const withdrawnAhead = () =>
+      withdrawn ||
+      inbox.some(
+        (raw) => (openControl(ctx.identity, sid, proposer, raw, new Set()) as { type?: unknown })?.type === "withdrawn",
+      );
+    const proposal = await next<Proposal>("proposal", PROPOSAL_WAIT_MS);
     if (proposal === undefined) return undefined;
     const body = proposal.body;
     let description: TransactionDescription | undefined;
     let message: Uint8Array | undefined;
-    let verdict: Verdict;
+    let verdict: Verdict | undefined;
     try {
       if (proposal.walletId !== stored.id) throw new WalletError("usage", "the proposal names another wallet");
       // The proposer may have seen a key change committed before this device looked.
@@ -167,11 +189,15 @@ export async function answerProposal(
       ({ description, message } = readRequest(body, requestKey(stored.scheme, ctx.share, body.path), proposal.message));
       // Before the rules, or the person at the device, are asked about a run it will not join.
       if (usedBy(stored, sid)) verdict = { accept: false, reason: REUSED };
-      else if (withdrawn) verdict = { accept: false, reason: WITHDRAWN };
-      else verdict = await judge(description, body);
+      else if (withdrawnAhead()) verdict = { accept: false, reason: WITHDRAWN };
     } catch (e) {
       verdict = { accept: false, reason: `cannot read the proposal: ${e instanceof Error ? e.message : String(e)}` };
     }
+    // Outside the reading's catch: a judge that cannot decide (an app that cannot show these bytes)
+    // throws, and the proposal is left unanswered for another device, not refused in its name.
+    verdict ??= await judge(description as TransactionDescription, body);
+    // The sid is spent whatever the answer: a session this device answered is never listed or answered again.
+    if (verdict.reason !== REUSED) await ctx.claim([sid]);
     const answer: Answer = {
       type: "answer",
       accept: verdict.accept,
@@ -187,14 +213,13 @@ export async function answerProposal(
       ...(description && { description: plainJson(description) }),
     };
     if (!verdict.accept) return { ...outcome, decision: "refused" };
-    const go = await next<Go>("go");
+    const go = await next<Go>("go", goWaitOf(proposal));
     if (go === undefined) return { ...outcome, reason: WITHDRAWN, decision: "not-chosen" };
     if (!go.signers.includes(stored.index) || !go.signers.includes(proposer.index))
       return { ...outcome, decision: "not-chosen" };
     const members = stored.members;
     if (go.signers.some((i) => members?.find((m) => m.index === i)?.provider !== false))
       throw new WalletError("signing-failed", "the proposer named a signer that is not a device member");
-    await ctx.claim([sid]);
     const party = scheme(stored.scheme).sign(ctx.share, {
       sid,
       message: message as Uint8Array,
@@ -205,7 +230,7 @@ export async function answerProposal(
       party,
       index: stored.index,
       peers: peersOf(stored, [], go.signers),
-      channel: replaying(channel, taken),
+      channel: replaying(channel, [...taken, ...inbox]),
       firstRound: PROTOCOL_FIRST_ROUND,
     });
     return { ...outcome, decision: "signed", signature: bytesToHex(scheme(stored.scheme).signatureBytes(result)) };
@@ -215,16 +240,43 @@ export async function answerProposal(
 }
 
 /**
+ * One verdict per request, however many signatures it needs, on the bytes first judged: a
+ * signature whose bytes the provider gives differently under the same request id is refused, never
+ * signed on the verdict the first bytes had.
+ */
+export class RequestVerdicts {
+  readonly #judged = new Map<string, { bytes: string; verdict: Promise<Verdict> }>();
+
+  constructor(private readonly judge: Judge) {}
+
+  of(requestId: string, description: TransactionDescription, body: SigningRequest): Promise<Verdict> {
+    const bytes = JSON.stringify(body);
+    const judged = this.#judged.get(requestId);
+    if (judged === undefined) {
+      const verdict = this.judge(description, body);
+      this.#judged.set(requestId, { bytes, verdict });
+      return verdict;
+    }
+    if (judged.bytes !== bytes)
+      return Promise.resolve({
+        accept: false,
+        reason: "the provider gave other bytes for this request than the ones judged for its first signature",
+      });
+    return judged.verdict;
+  }
+}
+
+/**
  * One signature of a request the provider co-signs with more than one device (a t-of-n wallet
  * with the provider as a party and t > 2): the requester named this device as a signer. The
- * bytes are read here from the provider's copy, judged by `verdictOf` — once per request, however
- * many signatures it needs — and the run is joined only if it allows it. Undefined when the
- * request is not this device's wallet's, or not one being signed by the session's creator.
+ * bytes are read here from the provider's copy, judged through `verdicts` — once per request,
+ * however many signatures it needs — and the run is joined only if that allows it. Undefined when
+ * the request is not this device's wallet's, or not one being signed by the session's creator.
  */
 export async function joinRequestSignature(
   device: Device,
   { index, requestId, session }: { index: number; requestId: string; session: RelaySession },
-  verdictOf: (description: TransactionDescription, body: SigningRequest) => Promise<Verdict>,
+  verdicts: RequestVerdicts,
 ): Promise<CosignOutcome | undefined> {
   const detail = await requestDetail(device, requestId);
   if (heldWallet(device, detail.walletId) === undefined) return undefined;
@@ -234,15 +286,26 @@ export async function joinRequestSignature(
   if (members === null) return undefined;
   const ctx = device.runContext(stored);
   const { body } = requestOf(device, detail);
+  // Checked before anyone is asked: a run this device cannot make a quorum of is no question.
+  const parties = members
+    .filter((m) => m.provider || session.participants.includes(m.deviceId))
+    .map((m) => m.index)
+    .sort((a, b) => a - b);
+  if (!parties.includes(stored.index) || parties.length !== stored.threshold)
+    throw new WalletError("signing-failed", "the run's parties are not a quorum with this device and the provider");
   let description: TransactionDescription | undefined;
   let message: Uint8Array | undefined;
-  let verdict: Verdict;
+  let verdict: Verdict | undefined;
   try {
     ({ description, message } = readRequest(body, requestKey(stored.scheme, ctx.share, body.path), index));
-    verdict = usedBy(stored, session.sid) ? { accept: false, reason: REUSED } : await verdictOf(description, body);
+    if (usedBy(stored, session.sid)) verdict = { accept: false, reason: REUSED };
   } catch (e) {
     verdict = { accept: false, reason: `cannot read the request: ${e instanceof Error ? e.message : String(e)}` };
   }
+  // As for a proposal: a judge that cannot decide throws, and nothing is refused in its name.
+  verdict ??= await verdicts.of(requestId, description as TransactionDescription, body);
+  // The sid is spent whatever the answer: a session this device decided on is not listed again.
+  if (verdict.reason !== REUSED) await ctx.claim([session.sid]);
   const outcome = {
     relayId: session.relayId,
     wallet: stored.name,
@@ -252,13 +315,6 @@ export async function joinRequestSignature(
     ...(description && { description: plainJson(description) }),
   };
   if (!verdict.accept) return { ...outcome, decision: "refused" };
-  const parties = members
-    .filter((m) => m.provider || session.participants.includes(m.deviceId))
-    .map((m) => m.index)
-    .sort((a, b) => a - b);
-  if (!parties.includes(stored.index) || parties.length !== stored.threshold)
-    throw new WalletError("signing-failed", "the run's parties are not a quorum with this device and the provider");
-  await ctx.claim([session.sid]);
   const party = scheme(stored.scheme).sign(ctx.share, {
     sid: hexToBytes(session.sid),
     message: message as Uint8Array,
@@ -286,13 +342,15 @@ export interface CosignInvitation {
 }
 
 /**
- * Whether the proposer of `session` has moved on: it sent its go (signing with the devices that
- * agreed first) or withdrew. Read from the envelopes the relay keeps for this device, without
- * joining the session; an envelope that does not open from the proposer is not its word.
+ * Whether the proposer of `session` still asks this device: its proposal is there for it, and it
+ * has neither sent its go (signing with the devices that agreed first) nor withdrawn. Read from the
+ * envelopes the relay keeps for this device, without joining the session; only what opens as
+ * sealed by the proposer counts, so a session the relay made up, with no proposal in it, is not
+ * listed.
  */
-async function settled(device: Device, wallet: StoredWallet, session: RelaySession): Promise<boolean> {
+async function stillAsked(device: Device, wallet: StoredWallet, session: RelaySession): Promise<boolean> {
   const proposer = wallet.members?.find((m) => m.deviceId === session.createdBy && !m.provider);
-  if (proposer === undefined) return true;
+  if (proposer === undefined) return false;
   const { envelopes } = await device.client.request(endpoints.envelopes, {
     params: { id: session.relayId },
     query: {},
@@ -300,12 +358,15 @@ async function settled(device: Device, wallet: StoredWallet, session: RelaySessi
   const sid = hexToBytes(session.sid);
   const seen = new Set<string>();
   // Each comes with the relay's id for it, as the WebSocket hands them out.
-  return envelopes.some((stored) => {
-    const value = openControl(device.identity, sid, proposer, (stored as { envelope?: unknown }).envelope, seen) as
-      | { type?: unknown }
-      | undefined;
-    return value?.type === "go" || value?.type === "withdrawn";
-  });
+  const types = envelopes.map(
+    (stored) =>
+      (
+        openControl(device.identity, sid, proposer, (stored as { envelope?: unknown }).envelope, seen) as
+          | { type?: unknown }
+          | undefined
+      )?.type,
+  );
+  return types.includes("proposal") && !types.includes("go") && !types.includes("withdrawn");
 }
 
 /** The sessions of the account still open for this device to co-sign in (its share has used none of their sids). */
@@ -318,7 +379,7 @@ async function openCosignings(device: Device): Promise<CosignSession[]> {
     const held = read.kind === "proposal" ? heldWallet(device, read.walletId) : undefined;
     if (
       read.kind === "proposal" &&
-      (held === undefined || usedBy(held, session.sid) || (await settled(device, held, session)))
+      (held === undefined || usedBy(held, session.sid) || !(await stillAsked(device, held, session)))
     )
       continue;
     if (read.kind === "request" && device.state.wallets.some((w) => usedBy(w, session.sid))) continue;
@@ -377,15 +438,15 @@ export async function cosign(
     if (outcome === undefined) throw gone();
     return outcome;
   }
-  let verdict: Promise<Verdict> | undefined;
-  const once: Judge = (description, body) => {
-    verdict ??= judge(description, body);
-    return verdict;
-  };
+  const verdicts = new RequestVerdicts(judge);
   const signatures = open.filter(
     (s): s is Extract<CosignSession, { kind: "request" }> => s.kind === "request" && s.requestId === read.requestId,
   );
-  const outcomes = await Promise.all(signatures.map((s) => joinRequestSignature(device, s, once)));
+  // Each run is settled before the call returns, so that none goes on touching the keystore after it.
+  const settledRuns = await Promise.allSettled(signatures.map((s) => joinRequestSignature(device, s, verdicts)));
+  const failed = settledRuns.find((r) => r.status === "rejected");
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+  const outcomes = settledRuns.map((r) => (r as PromiseFulfilledResult<CosignOutcome | undefined>).value);
   const first = outcomes.find((o) => o !== undefined);
   if (first === undefined) throw gone();
   return first;

@@ -234,6 +234,8 @@ export interface Proposal {
   body: SigningRequest;
   /** Which of the body's signatures this run makes (a PSBT needs one per input). */
   message: number;
+  /** How long the proposer waits for the answers: an agreeing member waits about as long for its go. */
+  waitMs?: number;
 }
 /** Round 0 from a member: whether it co-signs, and why not. */
 export interface Answer {
@@ -322,6 +324,7 @@ export async function runAmongDevices(
       epoch: wallet.epoch ?? 0,
       body,
       message: index,
+      waitMs: timeoutMs,
     };
     await channel.send(others.map((m) => sealControl(ctx.identity, sid, m, PROPOSAL_ROUND, proposal)));
     ctx.progress(`asked ${others.length} device(s) to co-sign; waiting for ${wallet.threshold - 1}`);
