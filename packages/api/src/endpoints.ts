@@ -27,6 +27,7 @@ import {
   PolicyChangeAccepted,
   PolicyChangeCancelled,
   PolicyChangeRequest,
+  PolicyTemplateList,
   TotpConfirmed,
   TotpSecret,
   TotpStart,
@@ -391,6 +392,12 @@ export const endpoints = {
     params: UuidParams,
     status: 200,
     reply: WalletRules,
+  }),
+  policyTemplates: endpoint({
+    method: "GET",
+    path: "/v1/policy-templates",
+    status: 200,
+    reply: PolicyTemplateList,
   }),
   changePolicy: endpoint({
     method: "POST",

@@ -1,6 +1,7 @@
 /**
  * The contract of the account's second factor (TOTP enrollment) and of wallets' rules: the policy
- * in force and its pending changes, a policy change, and the allow-list.
+ * in force and its pending changes, a policy change, the allow-list, and the policy templates the
+ * provider offers a new wallet.
  */
 import { CHAIN_NAMES, type ChainName } from "@keyshard/chains";
 import { type Static, Type } from "typebox";
@@ -64,3 +65,30 @@ export type AllowListAdded = Static<typeof AllowListAdded>;
 
 export const AllowListRemoved = Type.Object({ removed: Type.Boolean() });
 export type AllowListRemoved = Static<typeof AllowListRemoved>;
+
+/** A policy template's id, as the provider's operator names it and a new wallet picks it. */
+export const POLICY_TEMPLATE_ID = /^[a-z0-9-]{1,40}$/;
+export const PolicyTemplateId = Type.String({
+  pattern: POLICY_TEMPLATE_ID.source,
+  description: "a policy template's id: lower-case letters, digits and hyphens, at most 40",
+});
+
+/** The longest name and description of a policy template. */
+export const POLICY_TEMPLATE_NAME_MAX = 64;
+export const POLICY_TEMPLATE_DESCRIPTION_MAX = 200;
+
+/** A policy the provider offers a new wallet: the wallet gets a copy of its rules. */
+export const PolicyTemplate = Type.Object(
+  {
+    id: PolicyTemplateId,
+    name: Type.String({ minLength: 1, maxLength: POLICY_TEMPLATE_NAME_MAX }),
+    description: Type.String({ maxLength: POLICY_TEMPLATE_DESCRIPTION_MAX, description: "one line" }),
+    rules: Policy,
+  },
+  { additionalProperties: false },
+);
+export type PolicyTemplate = Static<typeof PolicyTemplate>;
+
+/** The provider's policy templates: its built-in default first, then its operator's. */
+export const PolicyTemplateList = Type.Object({ templates: Type.Array(PolicyTemplate) });
+export type PolicyTemplateList = Static<typeof PolicyTemplateList>;

@@ -6,14 +6,17 @@
 import { SCHEME_NAMES, type SchemeName } from "@keyshard/mpc";
 import { type Static, Type } from "typebox";
 import { FreeObject, Hex, SessionReply, StringEnum } from "./common.js";
+import { PolicyTemplateId } from "./policies.js";
 import { Policy } from "./policy.js";
 
 export const WalletCreate = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 64 }),
     scheme: StringEnum<SchemeName>(SCHEME_NAMES),
-    /** The wallet's policy; the default policy without it. */
+    /** The wallet's policy; without it (and without `policyTemplate`), the provider's default. */
     policy: Type.Optional(Policy),
+    /** One of the provider's policy templates, whose rules the wallet gets a copy of; not with `policy`. */
+    policyTemplate: Type.Optional(PolicyTemplateId),
     /** Device ids in party order; present for a t-of-n wallet. */
     members: Type.Optional(Type.Array(Hex(16), { minItems: 1, maxItems: 15 })),
     threshold: Type.Optional(Type.Integer({ minimum: 2, maximum: 16 })),

@@ -1,4 +1,5 @@
 /** What the provider's services share: storage, the master key, the notifier and the clock (injectable for tests). */
+import type { PolicyTemplate } from "@keyshard/api";
 import type { DeviceIdentity } from "@keyshard/transport";
 import type { Notifier } from "./notify/notifier.js";
 import type { RecoveryOperator } from "./recovery/operators.js";
@@ -40,6 +41,8 @@ export interface ProviderContext {
   recoveryOperators: readonly RecoveryOperator[];
   /** How many of them answer a face guess together. */
   recoveryThreshold: number;
+  /** The policies offered to a new wallet: the built-in default first (`policy/templates.ts`). */
+  policyTemplates: readonly PolicyTemplate[];
   /** An heir's inactivity threshold when the owner names none. */
   heirInactivityMs: number;
   /** Where liveness challenges take their randomness (tests fix it; otherwise the CSPRNG). */

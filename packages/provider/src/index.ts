@@ -16,6 +16,7 @@ import { devMailUrl, newDevMailToken } from "./http/routes/dev-mail.js";
 import { buildServer, type ServerOptions } from "./http/server.js";
 import { startJobs } from "./jobs.js";
 import { Notifier } from "./notify/notifier.js";
+import { loadPolicyTemplates } from "./policy/templates.js";
 import { DEFAULT_FACE_ATTEMPTS_PER_DAY } from "./recovery/face.js";
 import {
   type RecoveryOperatorSetting,
@@ -32,6 +33,7 @@ export type { ProviderContext } from "./context.js";
 export { DELAY_SETTINGS, type Delays, DelayTooShortError, TRIAL_NOTICE } from "./delays.js";
 export { buildServer } from "./http/server.js";
 export { startJobs } from "./jobs.js";
+export { PolicyTemplatesError } from "./policy/templates.js";
 export { sweepHeirNotices } from "./recovery/heirs.js";
 export {
   parseRecoveryOperators,
@@ -99,6 +101,8 @@ export interface ProviderConfig {
   recoveryOperators?: RecoveryOperatorSetting[];
   /** How many operators answer a face guess together (default 2; 2 ≤ threshold ≤ operators ≤ 16). */
   recoveryThreshold?: number;
+  /** A JSON file of policy templates offered to new wallets beside the built-in one (`policy/templates.ts`). */
+  policyTemplatesFile?: string;
   challengeRandom?: (n: number) => Uint8Array;
   /** The relay WebSocket's limits where they are not its defaults. */
   relaySockets?: ProviderContext["relaySockets"];
@@ -123,14 +127,21 @@ export async function startProvider(config: ProviderConfig): Promise<RunningProv
   if (config.consoleToken !== undefined) checkConsoleToken(config.consoleToken, config.metricsToken);
   checkConnectSources(config.webAppConnectSources ?? []);
   const operators = resolveRecoveryOperators(config.recoveryOperators, config.recoveryThreshold);
-  return withDataDir(config, (opened) => startOpened(config, opened, delays, operators));
+  const policyTemplates = loadPolicyTemplates(config.policyTemplatesFile);
+  return withDataDir(config, (opened) => startOpened(config, opened, { delays, operators, policyTemplates }));
+}
+
+/** What the start resolved of the configuration before it opened anything. */
+interface Settings {
+  delays: Delays;
+  operators: RecoveryOperators;
+  policyTemplates: ProviderContext["policyTemplates"];
 }
 
 async function startOpened(
   config: ProviderConfig,
   { lock, key, db, createdKeyFile: createdFile }: OpenedDataDir,
-  delays: Delays,
-  operators: RecoveryOperators,
+  { delays, operators, policyTemplates }: Settings,
 ): Promise<RunningProvider> {
   const now = config.now ?? Date.now;
   const notifier = new Notifier(db, { ...(config.smtpUrl && { smtpUrl: config.smtpUrl }), now });
@@ -151,6 +162,7 @@ async function startOpened(
     trial: config.trial === true,
     faceAttemptsPerDay: config.faceAttemptsPerDay ?? DEFAULT_FACE_ATTEMPTS_PER_DAY,
     ...operators,
+    policyTemplates,
     challengeRandom: config.challengeRandom ?? randomBytes,
     ...(config.relaySockets !== undefined && { relaySockets: config.relaySockets }),
   };

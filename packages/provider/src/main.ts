@@ -9,6 +9,7 @@ import {
   DELAY_SETTINGS,
   type Delays,
   DelayTooShortError,
+  PolicyTemplatesError,
   parseRecoveryOperators,
   providerTicketKey,
   type RecoveryOperatorSetting,
@@ -87,6 +88,8 @@ try {
     ...(precomputeThreads !== undefined && { precomputeThreads }),
     recoveryOperators,
     ...(recoveryThreshold !== undefined && { recoveryThreshold }),
+    // Set but empty, as a deployment template leaves it, is unset: the built-in template only.
+    ...(env.KEYSHARD_POLICY_TEMPLATES && { policyTemplatesFile: env.KEYSHARD_POLICY_TEMPLATES }),
     host: env.HOST ?? "127.0.0.1",
     port,
     logger: env.KEYSHARD_LOG === "off" ? false : { level: env.KEYSHARD_LOG ?? "info" },
@@ -119,7 +122,7 @@ try {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 } catch (e) {
-  if (e instanceof DelayTooShortError || e instanceof RecoveryOperatorsError) {
+  if (e instanceof DelayTooShortError || e instanceof RecoveryOperatorsError || e instanceof PolicyTemplatesError) {
     console.error(`keyshard provider refuses to start: ${e.message}`);
     process.exit(2);
   }

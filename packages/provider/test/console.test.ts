@@ -18,6 +18,7 @@ import type { App } from "../src/http/app.js";
 import { consoleCsp } from "../src/http/plugins/web-app.js";
 import type { ServerOptions } from "../src/http/server.js";
 import { buildServer, startProvider } from "../src/index.js";
+import { STANDARD_TEMPLATE } from "../src/policy/templates.js";
 import { totp } from "../src/policy/totp.js";
 import {
   accountWithHeldRequest,
@@ -35,6 +36,7 @@ import {
   startTestProvider,
   type TestProvider,
 } from "./harness.js";
+import { SMALL_ETH, TEMPLATES_FILE } from "./policy-templates-fixture.js";
 
 const EMAIL = "console-owner@example.com";
 const ROUTES = [
@@ -104,7 +106,7 @@ describe("the console behind its bearer token", () => {
   let held: HeldRequest;
 
   beforeAll(async () => {
-    provider = await startTestProvider("pglite", { consoleToken: CONSOLE_TOKEN });
+    provider = await startTestProvider("pglite", { consoleToken: CONSOLE_TOKEN, policyTemplatesFile: TEMPLATES_FILE });
     held = await accountWithHeldRequest(provider, EMAIL, "vault");
   });
 
@@ -203,9 +205,9 @@ describe("the console behind its bearer token", () => {
     });
   });
 
-  it("shows each wallet's policy in force, there being no templates", async () => {
+  it("shows each wallet's policy in force, and the policy templates offered to new wallets", async () => {
     const policies = await consoleJson(provider.url, "policies");
-    expect(policies).toMatchObject({ limit: 200, total: 1, templates: false });
+    expect(policies).toMatchObject({ limit: 200, total: 1, templates: [STANDARD_TEMPLATE, SMALL_ETH] });
     const [wallet] = policies.wallets as Record<string, unknown>[];
     expect(wallet).toMatchObject({ id: held.walletId, accountId: held.accountId, name: "vault", nextChangeMs: null });
     expect(JSON.parse(wallet?.policy as string)).toEqual([

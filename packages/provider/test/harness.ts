@@ -143,6 +143,7 @@ export async function startTestProvider(
     consoleToken?: string;
     recoveryOperators?: { url: string; key: string }[];
     recoveryThreshold?: number;
+    policyTemplatesFile?: string;
     webAppConnectSources?: string[];
     relaySockets?: RunningProvider["context"]["relaySockets"];
   } = {},
@@ -169,6 +170,7 @@ export async function startTestProvider(
     ...(options.consoleToken !== undefined && { consoleToken: options.consoleToken }),
     ...(options.recoveryOperators && { recoveryOperators: options.recoveryOperators }),
     ...(options.recoveryThreshold !== undefined && { recoveryThreshold: options.recoveryThreshold }),
+    ...(options.policyTemplatesFile !== undefined && { policyTemplatesFile: options.policyTemplatesFile }),
     ...(options.webAppConnectSources && { webAppConnectSources: options.webAppConnectSources }),
     // Every test's sockets come from one address.
     relaySockets: { upgradesPerMinute: 10_000, ...options.relaySockets },

@@ -26,7 +26,7 @@ export type { AuditChainCheck } from "./flows/audit-chain.js";
 export type { CosignInvitation, CosignOutcome } from "./flows/cosign.js";
 export type { TransactionQuery } from "./flows/delivery.js";
 export type { MemberChange } from "./flows/key-change.js";
-export type { NewWallet, WaitingWallet } from "./flows/keygen.js";
+export type { NewWallet, WaitingWallet, WalletParties } from "./flows/keygen.js";
 export type { AccountWallet, AllowListAddition } from "./flows/policies.js";
 export type { PsbtOutcome, PsbtSignInput } from "./flows/psbt.js";
 export type { MessageInput, SendOptions, SignOptions } from "./flows/sign.js";

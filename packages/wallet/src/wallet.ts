@@ -245,7 +245,9 @@ export class Wallet {
    * Makes a new key. Without `devices`, a hybrid 2-of-2 with the provider (scheme ecdsa2p unless
    * given); with them, a t-of-n wallet among this device and `devices` (scheme dkls23 unless given).
    * `providerParty` says whether the provider holds a share of it; left out, it follows from `n`
-   * (one more than the devices: the provider is a party), and without `n` it is a party.
+   * (one more than the devices: the provider is a party), and without `n` it is a party. Its policy
+   * is `policy`, or a copy of the provider's template `policyTemplate` (`policyTemplates`), or the
+   * provider's default.
    * @example await wallet.createWallet({ name: "team", devices: [phoneId], threshold: 2 });
    */
   createWallet(options: keygen.NewWallet): Promise<WalletInfo> {
@@ -272,12 +274,21 @@ export class Wallet {
   }
 
   /**
-   * Joins the key generation of every t-of-n wallet of the account that waits for this device, or
-   * of the one `only` names (its id or name; `unknown-wallet` when none such waits).
+   * Joins the key generation of every t-of-n wallet of the account that waits for this device.
    * @example const joined = await wallet.joinPendingWallets();
    */
-  joinPendingWallets(only?: string): Promise<WalletInfo[]> {
-    return keygen.joinPendingWallets(this.#device, only).then((joined) => joined.map(wallets.walletInfo));
+  joinPendingWallets(): Promise<WalletInfo[]> {
+    return keygen.joinPendingWallets(this.#device).then((joined) => joined.map(wallets.walletInfo));
+  }
+
+  /**
+   * Joins the key generation of the waiting wallet `walletId` (a `waitingWallets()` entry's) if the
+   * provider still lists it with the parties and threshold `shown` — what the person agreed to:
+   * the member devices in party order, and whether the provider is a party.
+   * @example const [w] = await wallet.waitingWallets(); await wallet.joinWallet(w.walletId, { threshold: w.threshold, devices: w.members.filter((m) => !m.provider).map((m) => m.deviceId), provider: w.members.some((m) => m.provider) });
+   */
+  joinWallet(walletId: string, shown: keygen.WalletParties): Promise<WalletInfo> {
+    return keygen.joinWaitingWallet(this.#device, walletId, shown).then(wallets.walletInfo);
   }
 
   /**
@@ -604,6 +615,15 @@ export class Wallet {
    */
   cancel(requestId: string): Promise<RequestSummary> {
     return approvals.cancel(this.#device, requestId);
+  }
+
+  /**
+   * The policies the provider offers a new wallet, its default first: `createWallet` takes one's
+   * id as `policyTemplate`. Names and descriptions are the provider operator's text.
+   * @example const [standard] = await wallet.policyTemplates(); await wallet.createWallet({ name: "main", policyTemplate: standard.id });
+   */
+  policyTemplates(): Promise<policies.PolicyTemplate[]> {
+    return policies.policyTemplates(this.#device);
   }
 
   /**

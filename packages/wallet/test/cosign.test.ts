@@ -1,5 +1,5 @@
 /**
- * An app's side of a t-of-n wallet (`Wallet.waitingWallets`, `joinPendingWallets(only)`,
+ * An app's side of a t-of-n wallet (`Wallet.waitingWallets`, `joinWallet`,
  * `cosignInvitations`, `cosign`): a device sees the key generations that wait for it with their
  * members before it joins one, sees what other devices ask it to co-sign, and signs only after
  * its person said yes to this device's own reading of the bytes. A real provider (PGlite, in this
@@ -15,8 +15,9 @@ import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mailedCode, startTestProvider, type TestProvider } from "../../provider/test/harness.js";
 import { deviceOf } from "../src/device/device.js";
-import type { CosignInvitation } from "../src/flows/cosign.js";
+import { answerProposal, type CosignInvitation, RequestVerdicts } from "../src/flows/cosign.js";
 import { messagesToSign } from "../src/requests.js";
+import type { RelaySession } from "../src/types.js";
 import { Wallet } from "../src/wallet.js";
 import { walletFailure } from "./thrown.js";
 
@@ -81,7 +82,8 @@ describe("a t-of-n wallet in an app: joining its key generation and co-signing",
 
   it("lists a waiting key generation with its members and threshold, and joins only the one named", async () => {
     expect(await laptop.waitingWallets()).toEqual([]);
-    await expect(laptop.joinPendingWallets("pair")).rejects.toMatchObject({ code: "unknown-wallet" });
+    const none = { devices: [], provider: false, threshold: 2 };
+    await expect(laptop.joinWallet(crypto.randomUUID(), none)).rejects.toMatchObject({ code: "unknown-wallet" });
     const made = phone.createWallet({ name: "pair", scheme: "frost-ed25519", devices: [laptop.deviceId], n: 2 });
     const [waiting] = await eventually(async () => {
       const listed = await laptop.waitingWallets();
@@ -92,9 +94,21 @@ describe("a t-of-n wallet in an app: joining its key generation and co-signing",
       [phone.deviceId, false],
       [laptop.deviceId, false],
     ]);
-    const [joined] = await laptop.joinPendingWallets(waiting?.walletId);
+    const walletId = waiting?.walletId as string;
+    // The person agreed to these parties: the provider listing others by the time of joining joins nothing.
+    const shown = { threshold: 2, devices: [phone.deviceId, laptop.deviceId], provider: false };
+    await expect(laptop.joinWallet(walletId, { ...shown, provider: true })).rejects.toMatchObject({
+      code: "provider-refused",
+    });
+    await expect(
+      laptop.joinWallet(walletId, { ...shown, devices: [laptop.deviceId, phone.deviceId] }),
+    ).rejects.toMatchObject({ code: "provider-refused" });
+    await expect(laptop.joinWallet(walletId, { ...shown, threshold: 1 })).rejects.toMatchObject({
+      code: "provider-refused",
+    });
+    const joined = await laptop.joinWallet(walletId, shown);
     const [mine] = await Promise.all([made]);
-    expect(joined?.publicKey).toBe(mine.publicKey);
+    expect(joined.publicKey).toBe(mine.publicKey);
     expect(laptop.address("pair", "solana")).toBe(phone.address("pair", "solana"));
     expect(await laptop.waitingWallets()).toEqual([]);
   });
@@ -114,6 +128,34 @@ describe("a t-of-n wallet in an app: joining its key generation and co-signing",
     const refused = await walletFailure(signing);
     expect(refused.code).toBe("refused-by-device");
     expect(refused.message).toMatch(/declined by the person at this device/);
+    // The sid of a session answered no is spent too: the provider listing it again asks nobody.
+    const [run] = await provider.context.db.query<{ sid: Uint8Array }>("SELECT sid FROM relay_sessions WHERE id = $1", [
+      invitation.id,
+    ]);
+    expect(laptop.find("pair").sids).toContain(bytesToHex(new Uint8Array(run?.sid ?? [])));
+  });
+
+  it("does not ask about a proposal withdrawn before it was read, and answers it no", async () => {
+    const signing = phone.sign("pair", transfer("pair", 1700n), { waitMs: 1_000 });
+    await walletFailure(signing);
+    // Listed by the provider still, but withdrawn: not offered, and opened directly, nobody is asked.
+    const open = (await laptop.relaySessions()).sessions.filter(
+      (s) => s.purpose.startsWith("sign ") && !laptop.find("pair").sids?.includes(s.sid),
+    );
+    expect(open).toHaveLength(1);
+    expect(await laptop.cosignInvitations()).toEqual([]);
+    let asked = false;
+    const outcome = await answerProposal(
+      deviceOf(laptop),
+      laptop.find("pair").id,
+      open[0] as RelaySession,
+      async () => {
+        asked = true;
+        return { accept: true, reason: "asked" };
+      },
+    );
+    expect(asked).toBe(false);
+    expect(outcome).toMatchObject({ decision: "refused", reason: expect.stringMatching(/stopped waiting/) });
   });
 
   it("signs once the person agrees; the same invitation cannot be answered twice", async () => {
@@ -205,5 +247,25 @@ describe("a t-of-n wallet in an app: joining its key generation and co-signing",
     await eventually(async () => ((await laptop.cosignInvitations()).length > 0 ? true : undefined), signing);
     expect(await phone.cosignInvitations()).toEqual([]);
     await walletFailure(signing);
+  });
+});
+
+describe("one verdict per request", () => {
+  it("judges a request once, and refuses its other signatures when the provider gives other bytes for them", async () => {
+    let judged = 0;
+    const verdicts = new RequestVerdicts(async () => {
+      judged++;
+      return { accept: true, reason: "yes" };
+    });
+    const described = {} as TransactionDescription;
+    const first: SigningRequest = { chain: "ethereum", payload: "02aa" };
+    const id = crypto.randomUUID();
+    expect(await verdicts.of(id, described, first)).toEqual({ accept: true, reason: "yes" });
+    expect(await verdicts.of(id, described, { ...first })).toEqual({ accept: true, reason: "yes" });
+    const other = await verdicts.of(id, described, { chain: "ethereum", payload: "02bb" });
+    expect(other).toMatchObject({ accept: false, reason: expect.stringMatching(/other bytes for this request/) });
+    expect(judged).toBe(1);
+    await verdicts.of(crypto.randomUUID(), described, { chain: "ethereum", payload: "02bb" });
+    expect(judged).toBe(2);
   });
 });

@@ -53,6 +53,8 @@ export async function startWebApp(
     consoleToken?: string;
     /** The provider's delays, short for tests that let a device in, have it approve requests, or download a backup. */
     delays?: { accountChangeDelayMs?: number; policyDelayMs?: number; backupDelayMs?: number };
+    /** A file of policy templates the provider offers new wallets beside its built-in one. */
+    policyTemplatesFile?: string;
   } = {},
 ): Promise<WebAppUnderTest> {
   await builtApp();
@@ -62,6 +64,7 @@ export async function startWebApp(
   const provider = await startTestProvider("pglite", {
     ...(options.connectSources !== undefined && { webAppConnectSources: options.connectSources }),
     ...(options.consoleToken !== undefined && { consoleToken: options.consoleToken }),
+    ...(options.policyTemplatesFile !== undefined && { policyTemplatesFile: options.policyTemplatesFile }),
     ...options.delays,
   });
   let browser: Browser;

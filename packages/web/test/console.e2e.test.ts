@@ -2,9 +2,10 @@
  * The provider's operator console in Chromium: the operator opens /console, is refused with a
  * wrong token, opens it with the right one (kept by the page alone: no storage, cookie or URL
  * holds it), finds a held request with the rule that held it and what it waits for, verifies an
- * account's audit chain intact, and, once an entry is edited in the database, broken at it. What
- * the provider answers late for an account chosen before (its entries, its verdict, its failure)
- * never shows under the one chosen now.
+ * account's audit chain intact, and, once an entry is edited in the database, broken at it; it
+ * lists the operator's policy templates with their rules in words. What the provider answers late
+ * for an account chosen before (its entries, its verdict, its failure) never shows under the one
+ * chosen now.
  */
 import type { Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +17,7 @@ import {
   tamperWithAudit,
 } from "../../provider/test/console-fixture.js";
 import { activeDevice } from "../../provider/test/harness.js";
+import { SMALL_ETH, TEMPLATES_FILE } from "../../provider/test/policy-templates-fixture.js";
 import { pageProblems, showing, startWebApp, type WebAppUnderTest } from "./browser.js";
 
 const EMAIL = "console-e2e@example.com";
@@ -51,7 +53,7 @@ const verified = () =>
   page.locator("p.verdict", { hasText: "Verifying the chain" }).waitFor({ state: "detached", timeout: 60_000 });
 
 beforeAll(async () => {
-  web = await startWebApp({ consoleToken: CONSOLE_TOKEN });
+  web = await startWebApp({ consoleToken: CONSOLE_TOKEN, policyTemplatesFile: TEMPLATES_FILE });
   held = await accountWithHeldRequest(web.provider, EMAIL, "vault");
   const other = await activeDevice(web.provider, OTHER_EMAIL);
   otherAccountId = (await other.request("GET", "/v1/account")).body.id as string;
@@ -100,6 +102,12 @@ describe("the operator console", () => {
     await page.setViewportSize({ width: 360, height: 800 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await page.setViewportSize({ width: 1280, height: 800 });
+
+    // The operator's template, its rules in words, beside the wallets' policies.
+    await section("Policies").click();
+    await showing(page, heading(`${SMALL_ETH.name} (${SMALL_ETH.id})`));
+    await showing(page, page.getByText(SMALL_ETH.description));
+    await showing(page, page.getByText(/^1\. "small ETH": signed, for transfers, on ethereum, of ETH only/));
 
     await section("Audit").click();
     await showing(page, heading("Audit"));

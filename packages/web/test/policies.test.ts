@@ -20,8 +20,9 @@ import {
   TIME_LOCK_HOURS_MAX,
 } from "../src/engine/calls/policies.js";
 import { AUDIT_ENTRIES_SHOWN, SECURITY_METHODS } from "../src/engine/calls/security.js";
-import { ruleInWords, rulesOf } from "../src/engine/handlers/policies.js";
+import { rulesOf } from "../src/engine/handlers/policies.js";
 import { MESSAGE_MAX, ProtocolError } from "../src/engine/readers.js";
+import { ruleInWords } from "../src/engine/rule-words.js";
 
 const NONE: CommonRules = {
   perTransaction: null,

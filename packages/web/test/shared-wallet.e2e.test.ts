@@ -213,7 +213,7 @@ describe("the shared-wallet calls' readers", () => {
     );
     expect(() => outcome({ decision: "maybe", reason: "x" }, "the reply")).toThrow(ProtocolError);
     const args = SHARED_WALLET_METHODS.createSharedWallet.args;
-    const good = { name: WALLET, devices: [device.id], threshold: 2, provider: true };
+    const good = { name: WALLET, devices: [device.id], threshold: 2, provider: true, policyTemplate: null };
     expect(args(good, "the call")).toEqual(good);
     expect(() => args({ ...good, devices: Array(15).fill(device.id) }, "the call")).toThrow(ProtocolError);
     expect(() => args({ ...good, threshold: 1.5 }, "the call")).toThrow(ProtocolError);

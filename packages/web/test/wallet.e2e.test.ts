@@ -1,8 +1,9 @@
 /**
  * The web wallet end to end in Chromium, as a person uses it: set up this browser as a device
- * with a passkey (the keystore in IndexedDB sealed under its PRF output), create a hybrid wallet,
- * see its addresses, come back and unlock; and the same with a passphrase. Also what an attacker
- * with the browser's storage would find, and that another authenticator cannot unlock.
+ * with a passkey (the keystore in IndexedDB sealed under its PRF output), create a hybrid wallet
+ * under a policy template the provider offers, see its addresses, come back and unlock; and the
+ * same with a passphrase. Also what an attacker with the browser's storage would find, and that
+ * another authenticator cannot unlock.
  */
 import { ethereumAddress } from "@keyshard/chains";
 import type { Page } from "playwright-core";
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuthenticatedDevice } from "../../provider/src/devices/authenticated.js";
 import { listWallets } from "../../provider/src/wallets/wallets.js";
 import { mailedCode } from "../../provider/test/harness.js";
+import { SMALL_ETH, TEMPLATES_FILE } from "../../provider/test/policy-templates-fixture.js";
 import {
   addVirtualAuthenticator,
   pageProblems,
@@ -32,7 +34,7 @@ let authenticator: VirtualAuthenticator;
 let problems: string[];
 
 beforeAll(async () => {
-  web = await startWebApp();
+  web = await startWebApp({ policyTemplatesFile: TEMPLATES_FILE });
   page = await web.newPage();
   problems = pageProblems(page);
   authenticator = await addVirtualAuthenticator(page);
@@ -173,9 +175,15 @@ describe("the web wallet in Chromium", () => {
   });
 
   it(
-    "creates a hybrid wallet with a progress bar, and shows the address the provider holds the key of",
+    "creates a hybrid wallet under a chosen policy template with a progress bar, and shows the address the provider holds the key of",
     async () => {
       await page.getByLabel("Wallet name").fill(WALLET);
+      // The provider's default is offered first; the operator's template, once chosen, says what it is.
+      const policy = page.getByLabel("Policy");
+      await showing(page, policy);
+      expect(await policy.inputValue()).toBe("standard");
+      await policy.selectOption({ label: SMALL_ETH.name });
+      await showing(page, page.getByText(SMALL_ETH.description));
       await page.getByRole("button", { name: "Create wallet" }).click();
       const progress = page.getByRole("progressbar", { name: "Creating the key" });
       await showing(page, progress);
@@ -194,6 +202,11 @@ describe("the web wallet in Chromium", () => {
       const { wallets } = await providerView(PASSKEY_EMAIL);
       expect(wallets).toHaveLength(1);
       expect(wallets[0]).toMatchObject({ name: WALLET, state: "active", members: null });
+      const [stored] = await web.provider.context.db.query<{ policy: string }>(
+        "SELECT policy FROM wallets WHERE id = $1",
+        [wallets[0]?.id],
+      );
+      expect(JSON.parse(stored?.policy ?? "null")).toEqual(SMALL_ETH.rules);
       expect(ethereum).toBe(ethereumAddress(Buffer.from(wallets[0]?.publicKey ?? "", "hex")));
       expect(problems).toEqual([]);
     },

@@ -2,8 +2,9 @@
  * What the operator console shows, read across every account: the provider's health and counts,
  * accounts with their devices, held requests with what each waits for (`requests/holds.ts`), an
  * account's audit chain and its verification (`audit/log.ts`), face recoveries and enrollments, and
- * each wallet's policy in force. Read only: nothing here changes a row, so a look at the console
- * never applies a due policy change or anything else a device's request would.
+ * each wallet's policy in force beside the policy templates offered to new ones. Read only: nothing
+ * here changes a row, so a look at the console never applies a due policy change or anything else
+ * a device's request would.
  */
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { FastifyBaseLogger } from "fastify";
@@ -211,7 +212,7 @@ export async function consolePolicies(ctx: ProviderContext): Promise<ConsolePoli
   return {
     limit: CONSOLE_LIST_LIMIT,
     total: totalOf(wallets),
-    templates: false,
+    templates: [...ctx.policyTemplates],
     wallets: wallets.map((w) => ({
       id: w.id,
       accountId: w.account_id,

@@ -5,6 +5,7 @@
  * milliseconds since the epoch; texts the operator reads (audit details, policies) are JSON text,
  * cut to their first `CONSOLE_TEXT_LIMIT` characters, with their whole length beside them.
  */
+import { PolicyTemplate } from "@keyshard/api";
 import { type Static, type TSchema, Type } from "typebox";
 
 const strict = <T extends Record<string, TSchema>>(properties: T) =>
@@ -156,8 +157,8 @@ export type ConsoleRecovery = Static<typeof ConsoleRecovery>;
 export const ConsolePolicies = strict({
   limit: Count,
   total: Count,
-  /** The provider has no policy templates: these are the wallets' own policies in force. */
-  templates: Type.Literal(false),
+  /** The policies offered to new wallets, the built-in default first; a wallet keeps a copy of its template's rules. */
+  templates: Type.Array(PolicyTemplate),
   wallets: Type.Array(
     strict({
       id: Type.String(),

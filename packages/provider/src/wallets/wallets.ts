@@ -6,13 +6,13 @@
  * generation never finished can be deleted, freeing its name (`abandon.ts`).
  */
 import { randomUUID } from "node:crypto";
-import { canonicalJson, type Policy, type WalletCreate } from "@keyshard/api";
+import { canonicalJson, type WalletCreate } from "@keyshard/api";
 import { PROVIDER, scheme } from "@keyshard/mpc";
 import { appendAudit } from "../audit/log.js";
 import type { ProviderContext } from "../context.js";
 import type { AuthenticatedDevice } from "../devices/authenticated.js";
 import { conflict, forbidden, invalid } from "../errors.js";
-import { DEFAULT_POLICY, parsePolicy } from "../policy/policy.js";
+import { newWalletPolicy } from "../policy/templates.js";
 import { openMembersRun } from "../relay/provider-party.js";
 import { startSession } from "../sessions/driver.js";
 import { activateIfAgreed } from "../sessions/outcome.js";
@@ -80,7 +80,7 @@ async function createMultiparty(
 
 /** Creates a wallet and starts its key generation: the first session round (hybrid) or the relay session (t-of-n). */
 export async function createWallet(ctx: ProviderContext, device: AuthenticatedDevice, body: WalletCreate) {
-  const policy: Policy = body.policy === undefined ? DEFAULT_POLICY : parsePolicy(body.policy);
+  const policy = newWalletPolicy(ctx.policyTemplates, body);
   await refuseUnenforceablePolicy(ctx.db, device.accountId, policy);
   const walletId = randomUUID();
   const created = await ctx.db.transaction(async (tx) => {
@@ -112,6 +112,7 @@ export async function createWallet(ctx: ProviderContext, device: AuthenticatedDe
         name: body.name,
         scheme: body.scheme,
         policy,
+        ...(body.policyTemplate !== undefined && { policyTemplate: body.policyTemplate }),
         ...(members && { members, threshold: body.threshold }),
       },
     });

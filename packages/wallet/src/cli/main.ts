@@ -73,6 +73,7 @@ const OPTIONS = {
   algorithm: { type: "string" },
   label: { type: "string" },
   "provider-party": { type: "string" },
+  "policy-template": { type: "string" },
   partial: { type: "boolean" },
   out: { type: "string" },
 } as const;

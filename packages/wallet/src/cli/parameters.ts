@@ -19,6 +19,7 @@ const OPTION_OF: ReadonlyMap<string, { option: string; part?: string }> = new Ma
   ["path", { option: "--path" }],
   ["network", { option: "--network" }],
   ["operators", { option: "--operators" }],
+  ["policyTemplate", { option: "--policy-template" }],
   // --quorum T/N gives both the threshold and the number of parties.
   ["n", { option: "--quorum", part: "the N of" }],
 ]);

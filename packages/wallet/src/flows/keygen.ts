@@ -4,7 +4,7 @@
  * other devices join from the provider's list of waiting key generations. A key generation that
  * never finished can be deleted, freeing its name.
  */
-import { endpoints, type Policy } from "@keyshard/api";
+import { endpoints, POLICY_TEMPLATE_ID, type Policy } from "@keyshard/api";
 import { type SchemeName, type Share, scheme, WALLET_DEVICE } from "@keyshard/mpc";
 import { deviceId, driveSession, type RelayChannel, wsRelayChannel } from "@keyshard/transport";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
@@ -32,11 +32,28 @@ export interface NewWallet {
   /** Whether the provider holds a share of a t-of-n wallet. */
   providerParty?: boolean;
   policy?: unknown[];
+  /** The id of one of the provider's policy templates (`policyTemplates`): the wallet gets a copy of its rules. Not with `policy`. */
+  policyTemplate?: string;
+}
+
+/** What the creation's body says of the wallet's policy, checked: a policy, a template, or neither. */
+function policyFields(options: NewWallet): { policy?: Policy; policyTemplate?: string } {
+  if (options.policy !== undefined && options.policyTemplate !== undefined)
+    throw new WalletError("usage", "give a policy or a policy template, not both", { parameter: "policyTemplate" });
+  if (options.policyTemplate !== undefined) {
+    if (typeof options.policyTemplate !== "string" || !POLICY_TEMPLATE_ID.test(options.policyTemplate))
+      throw new WalletError("usage", "a policy template's id is 1 to 40 lower-case letters, digits and hyphens", {
+        parameter: "policyTemplate",
+      });
+    return { policyTemplate: options.policyTemplate };
+  }
+  return options.policy === undefined ? {} : { policy: policyForProvider(options.policy) };
 }
 
 export async function createWallet(device: Device, options: NewWallet): Promise<StoredWallet> {
   if (device.state.wallets.some((w) => w.name === options.name))
     throw new WalletError("usage", `this device has a wallet named ${options.name} already`);
+  const policy = policyFields(options);
   if (options.devices === undefined || options.devices.length === 0) {
     if ((options.n !== undefined && options.n !== 2) || options.providerParty === false)
       throw new WalletError(
@@ -44,12 +61,7 @@ export async function createWallet(device: Device, options: NewWallet): Promise<
         "a wallet without other devices is hybrid: this device and the provider, 2-of-2; a t-of-n wallet needs each other device's id in `devices`",
         { parameter: "devices" },
       );
-    return createHybrid(
-      device,
-      options.name,
-      options.scheme ?? "ecdsa2p",
-      options.policy && policyForProvider(options.policy),
-    );
+    return createHybrid(device, options.name, options.scheme ?? "ecdsa2p", policy);
   }
   const schemeName = options.scheme ?? "dkls23";
   const devices = [device.deviceId, ...options.devices];
@@ -70,7 +82,7 @@ export async function createWallet(device: Device, options: NewWallet): Promise<
       members: devices,
       threshold,
       provider: providerParty,
-      ...(options.policy && { policy: policyForProvider(options.policy) }),
+      ...policy,
     },
   });
   const relay = {
@@ -86,10 +98,10 @@ async function createHybrid(
   device: Device,
   name: string,
   schemeName: SchemeName,
-  policy?: Policy,
+  policy: ReturnType<typeof policyFields>,
 ): Promise<StoredWallet> {
   const created = await device.client.request(endpoints.createWallet, {
-    body: { name, scheme: schemeName, ...(policy && { policy }) },
+    body: { name, scheme: schemeName, ...policy },
   });
   const session = startedSession(created.session);
   device.progress("making the key with the provider (distributed key generation)");
@@ -253,7 +265,11 @@ export async function waitingWallets(device: Device): Promise<WaitingWallet[]> {
     for (const m of members)
       if (!m.provider && deviceId(hexToBytes(m.identityKey)) !== m.deviceId)
         throw new WalletError("signing-failed", `the provider gave a wrong key for member ${m.deviceId}`);
+    // A provider listed as two parties would hold two shares while shown as one; a threshold
+    // outside 2..n makes no wallet. Such a listing is not offered.
     if (!members.some((m) => m.deviceId === device.deviceId)) continue;
+    if (members.filter((m) => m.provider).length > 1) continue;
+    if (!Number.isSafeInteger(detail.threshold) || detail.threshold < 2 || detail.threshold > members.length) continue;
     waiting.push({
       walletId: remote.id,
       name: remote.name,
@@ -268,26 +284,50 @@ export async function waitingWallets(device: Device): Promise<WaitingWallet[]> {
   return waiting;
 }
 
+/** Who takes part in a wallet as a device was shown it: the member devices' ids in party order, whether the provider is a party, and the threshold. */
+export interface WalletParties {
+  devices: string[];
+  provider: boolean;
+  threshold: number;
+}
+
 /**
- * Joins the key generation of every t-of-n wallet of the account that waits for this device, or
- * only that of the wallet `only` (its id or name).
+ * Joins the key generation of the account's t-of-n wallet `walletId` if the provider still lists
+ * it with exactly the parties and threshold in `shown` (what the person at this device agreed to);
+ * `unknown-wallet` when none such waits, `provider-refused` when it now lists other parties.
  */
-export async function joinPendingWallets(device: Device, only?: string): Promise<StoredWallet[]> {
+export async function joinWaitingWallet(device: Device, walletId: string, shown: WalletParties): Promise<StoredWallet> {
+  const found = (await waitingWallets(device)).filter((w) => w.walletId === walletId);
+  const [wallet] = found;
+  if (wallet === undefined || found.length > 1)
+    throw new WalletError(
+      "unknown-wallet",
+      `no key generation of wallet ${walletId} waits for this device: it finished, was deleted, or stopped waiting`,
+    );
+  const devices = wallet.members.filter((m) => !m.provider).map((m) => m.deviceId);
+  const provider = wallet.members.some((m) => m.provider);
+  if (wallet.threshold !== shown.threshold || provider !== shown.provider || devices.join() !== shown.devices.join())
+    throw new WalletError(
+      "provider-refused",
+      `the provider now lists wallet ${wallet.name} with other parties or another threshold than the ones shown: nothing was joined`,
+    );
+  return joinKeygen(
+    device,
+    { id: wallet.walletId, name: wallet.name, scheme: wallet.scheme, threshold: wallet.threshold },
+    { relayId: wallet.relayId, sid: wallet.sid, members: wallet.members },
+  );
+}
+
+/** Joins the key generation of every t-of-n wallet of the account that waits for this device. */
+export async function joinPendingWallets(device: Device): Promise<StoredWallet[]> {
   const joined: StoredWallet[] = [];
-  for (const w of await waitingWallets(device)) {
-    if (only !== undefined && w.walletId !== only && w.name !== only) continue;
+  for (const w of await waitingWallets(device))
     joined.push(
       await joinKeygen(
         device,
         { id: w.walletId, name: w.name, scheme: w.scheme, threshold: w.threshold },
         { relayId: w.relayId, sid: w.sid, members: w.members },
       ),
-    );
-  }
-  if (only !== undefined && joined.length === 0)
-    throw new WalletError(
-      "unknown-wallet",
-      `no key generation of a wallet ${only} waits for this device: it finished, was deleted, or stopped waiting`,
     );
   return joined;
 }

@@ -1,7 +1,7 @@
 /**
  * The controls of the account's wallets at the provider: each wallet's policy (amounts in coins
- * for people, in base units for the provider) and its allow-list with each entry's cooling-off,
- * the account's TOTP, and its audit chain (its entries, and the provider's check of it).
+ * for people, in base units for the provider), the provider's policy templates for new wallets,
+ * its allow-list with each entry's cooling-off, the account's TOTP, and its audit chain (its entries, and the provider's check of it).
  */
 import { type AuditLog, endpoints } from "@keyshard/api";
 import type { ChainName } from "@keyshard/chains";
@@ -69,6 +69,27 @@ export async function policy(device: Device, wallet: string): Promise<WalletPoli
     policy: policyForPeople(reply.policy),
     pending: reply.pending.map((p) => ({ ...p, policy: policyForPeople(p.policy) })),
   };
+}
+
+/** A policy the provider offers a new wallet (`createWallet`'s `policyTemplate`), amounts in coins where their asset is known. */
+export interface PolicyTemplate {
+  /** What `createWallet` takes. */
+  id: string;
+  /** The operator's words: show them as text, never as markup. */
+  name: string;
+  description: string;
+  rules: unknown[];
+}
+
+/** The provider's policy templates, its built-in default first. */
+export async function policyTemplates(device: Device): Promise<PolicyTemplate[]> {
+  const { templates } = await device.client.request(endpoints.policyTemplates);
+  return templates.map((t) => ({
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    rules: policyForPeople(t.rules),
+  }));
 }
 
 export const setPolicy = async (

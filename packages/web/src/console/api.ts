@@ -16,6 +16,7 @@ import {
   record,
   text,
 } from "../engine/readers.js";
+import { policyInWords } from "../engine/rule-words.js";
 
 /** Ids, names, states, actions. */
 const idText = text({ max: 1000 });
@@ -306,15 +307,38 @@ export interface WalletPolicy {
   nextChangeMs: number | null;
 }
 
+/** A policy the provider offers new wallets. */
+export interface PolicyTemplate {
+  id: string;
+  name: string;
+  description: string;
+  /** Its rules in words (`engine/rule-words.ts`), in the order they are tried, then what none matching means. */
+  rules: string[];
+}
+
+/** The most templates and rules the provider has (its bounds). */
+const TEMPLATES_MAX = 32;
+const RULES_MAX = 100;
+
+/** A policy as the provider holds it, read into words: a rule this page cannot read is said to be one. */
+const rulesInWords: Reader<string[]> = (value, what) => {
+  if (!Array.isArray(value) || value.length > RULES_MAX) throw new ProtocolError(`${what} is not a list of rules`);
+  return policyInWords(value);
+};
+
 export interface Policies extends Capped {
-  templates: boolean;
+  /** The built-in default first. */
+  templates: PolicyTemplate[];
   wallets: WalletPolicy[];
 }
 
 const policies = record<Policies>({
   limit: count,
   total: count,
-  templates: boolean,
+  templates: list(
+    record<PolicyTemplate>({ id: idText, name: idText, description: idText, rules: rulesInWords }),
+    TEMPLATES_MAX,
+  ),
   wallets: list(
     record<WalletPolicy>({
       id: idText,

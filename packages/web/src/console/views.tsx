@@ -6,7 +6,7 @@
 import { useId } from "react";
 import { useQuery } from "../use-query.js";
 import { type Account, consoleApi, type HeldRequest, type WaitingFor } from "./api.js";
-import { CapNote, ConsoleAlert, longShown, shown, Table, when } from "./show.js";
+import { CapNote, ConsoleAlert, LONG, longShown, shown, Table, when } from "./show.js";
 
 const byName = (counts: Record<string, number>) =>
   Object.entries(counts)
@@ -246,9 +246,36 @@ export function PoliciesView({ token }: { token: string }) {
     <>
       <ConsoleAlert error={error} />
       <Loading loaded={value !== undefined || error !== undefined} />
-      <p>This provider has no policy templates: each wallet has its own policy, shown here as it is in force.</p>
+      <p>
+        A new wallet's policy is a copy of one of the policy templates below (the first unless its device chooses
+        another, or sends a policy of its own); each wallet's policy in force is listed after them. Amounts are in base
+        units.
+      </p>
       {value && (
         <>
+          <h2>Policy templates</h2>
+          <ul className="templates">
+            {value.templates.map((t) => (
+              <li key={t.id}>
+                <h3>
+                  <bdi>{shown(t.name)}</bdi> <span className="hint">({shown(t.id)})</span>
+                </h3>
+                {t.description !== "" && (
+                  <p>
+                    <bdi>{shown(t.description)}</bdi>
+                  </p>
+                )}
+                <ul className="rules">
+                  {t.rules.map((rule) => (
+                    <li key={rule}>
+                      <bdi>{shown(rule, LONG)}</bdi>
+                    </li>
+                  ))}
+                </ul>
+              </li>
+            ))}
+          </ul>
+          <h2>Wallets' policies in force</h2>
           <CapNote list={value} shownCount={value.wallets.length} noun="wallets" />
           <Table
             caption="Wallets' policies in force, newest wallets first"

@@ -6,6 +6,7 @@
  */
 import { type FormEvent, useState } from "react";
 import { ErrorMessage } from "../components/error-message.js";
+import { PolicyTemplateField } from "../components/policy-template-field.js";
 import { Progress } from "../components/progress.js";
 import { DeviceName } from "../components/transaction.js";
 import { WalletNameField, walletNameProblem } from "../components/wallet-name.js";
@@ -39,11 +40,19 @@ export function WaitingWallets({ engine, onJoined }: { engine: Engine; onJoined(
   const waiting = usePolling(() => engine.call("waitingWallets", {}), true, [engine]);
   const action = useAction();
   const list = waiting.value?.wallets ?? [];
-  if (list.length === 0 && action.busy === null && action.error === undefined) return null;
+  if (list.length === 0 && action.busy === null && action.error === undefined && waiting.error === undefined)
+    return null;
 
   function join(wallet: WaitingWallet) {
     void action.run("Joining…", async (status) => {
-      onJoined((await engine.call("joinWallet", { walletId: wallet.walletId }, status)).name);
+      // The parties as shown: the engine joins only if the provider still lists exactly these.
+      const shown = {
+        walletId: wallet.walletId,
+        devices: wallet.devices.map((d) => d.id),
+        provider: wallet.provider,
+        threshold: wallet.threshold,
+      };
+      onJoined((await engine.call("joinWallet", shown, status)).name);
     });
   }
 
@@ -87,6 +96,7 @@ export function NewSharedWallet({
   const [chosen, setChosen] = useState<readonly string[]>([]);
   const [provider, setProvider] = useState(true);
   const [threshold, setThreshold] = useState(2);
+  const [policyTemplate, setPolicyTemplate] = useState<string | null>(null);
   const { form, problems, show } = useProblems<"name" | "devices">();
   const action = useAction();
   const parties = chosen.length + 1 + (provider ? 1 : 0);
@@ -113,7 +123,14 @@ export function NewSharedWallet({
     void action.run("Waiting for the other devices to join…", async (status) => {
       const made = await engine.call(
         "createSharedWallet",
-        { name: wanted, devices: [...chosen], threshold: Math.min(threshold, parties), provider },
+        {
+          name: wanted,
+          devices: [...chosen],
+          threshold: Math.min(threshold, parties),
+          provider,
+          // Without the provider as a party, no policy of its applies.
+          policyTemplate: provider ? policyTemplate : null,
+        },
         status,
       );
       onMade(made.name);
@@ -163,6 +180,7 @@ export function NewSharedWallet({
         />
         <label htmlFor="share-provider">The provider holds a share too, and co-signs under the wallet's policy</label>
       </div>
+      {provider && <PolicyTemplateField engine={engine} value={policyTemplate} onValue={setPolicyTemplate} />}
       <div className="field">
         <label htmlFor="share-threshold">Shares that must sign together</label>
         <select

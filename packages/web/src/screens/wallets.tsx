@@ -5,6 +5,7 @@
  */
 import { type FormEvent, useState } from "react";
 import { ErrorMessage } from "../components/error-message.js";
+import { PolicyTemplateField } from "../components/policy-template-field.js";
 import { Progress } from "../components/progress.js";
 import { Screen } from "../components/screen.js";
 import { WalletNameField, walletNameProblem } from "../components/wallet-name.js";
@@ -36,6 +37,7 @@ export function Wallets({ engine, onOpen }: { engine: Engine; onOpen(name: strin
   const wallets = useQuery(() => engine.call("wallets", {}), [engine]);
   const [name, setName] = useState("");
   const [shared, setShared] = useState(false);
+  const [policyTemplate, setPolicyTemplate] = useState<string | null>(null);
   const { form, problems, show } = useProblems<"name">();
   const action = useAction();
   const list = wallets.value;
@@ -53,7 +55,7 @@ export function Wallets({ engine, onOpen }: { engine: Engine; onOpen(name: strin
     }
     void action.run("Starting…", async (status) => {
       try {
-        onOpen((await engine.call("createWallet", { name: wanted }, status)).name);
+        onOpen((await engine.call("createWallet", { name: wanted, policyTemplate }, status)).name);
       } catch (e) {
         // A failure may still have left a wallet behind (made at the provider, or its key unfinished).
         wallets.reload();
@@ -117,6 +119,7 @@ export function Wallets({ engine, onOpen }: { engine: Engine; onOpen(name: strin
         <>
           <form onSubmit={create} noValidate ref={form}>
             <WalletNameField value={name} onValue={setName} invalid={problems.name} />
+            <PolicyTemplateField engine={engine} value={policyTemplate} onValue={setPolicyTemplate} />
             <button type="submit" aria-disabled={action.busy !== null}>
               Create wallet
             </button>

@@ -62,6 +62,17 @@ export function policyRoutes(app: App, ctx: ProviderContext): void {
 
   route(
     app,
+    endpoints.policyTemplates,
+    {
+      config: { auth: ["active"] },
+      summary:
+        "The policies the provider offers a new wallet (`policyTemplate` of a wallet's creation), its default first",
+    },
+    async () => ({ templates: [...ctx.policyTemplates] }),
+  );
+
+  route(
+    app,
     endpoints.changePolicy,
     {
       config: { rateLimit: codeRateLimit(ctx), auth: ["active"] },

@@ -38,6 +38,26 @@ example: keyshard policy show --wallet savings`,
     },
   },
 
+  "policy templates": {
+    usage: "policy templates",
+    summary: "the policies the provider offers a new wallet",
+    help: `Lists the provider's policy templates, its default first: each one's id (what wallet create
+--policy-template takes), name, description and rules, amounts in coins. A wallet made from one
+gets a copy of its rules, which later changes of the template leave alone.
+example: keyshard policy templates`,
+    async run(ctx) {
+      const templates = await (await open(ctx)).policyTemplates();
+      // The provider's operator wrote the name and description: quoted as JSON, no character of theirs reaches the terminal raw.
+      const shown = await Promise.all(
+        templates.map(
+          async (t) =>
+            `${t.id}: ${JSON.stringify(t.name)} ${JSON.stringify(t.description)}\n${await shownRules(t.rules as ShownRule[])}`,
+        ),
+      );
+      return { human: shown.join("\n\n"), data: { templates } };
+    },
+  },
+
   "policy set": {
     usage: "policy set FILE --wallet N --totp CODE",
     summary: "new rules for a wallet, in effect after a delay",

@@ -38,7 +38,7 @@ function backupStep(
 export const WALLETS: Record<string, Command> = {
   "wallet create": {
     usage:
-      "wallet create --name N [--scheme S] [--policy FILE]\nwallet create --name N --with DEVICE… [--quorum T/N] [--provider-party yes|no] [--scheme S] [--policy FILE]",
+      "wallet create --name N [--scheme S] [--policy FILE | --policy-template ID]\nwallet create --name N --with DEVICE… [--quorum T/N] [--provider-party yes|no] [--scheme S] [--policy FILE | --policy-template ID]",
     summary: "a new wallet: its key is generated jointly, never whole",
     help: `Generates a new wallet's key jointly with its other parties. Without --with it is hybrid: this
 device and the provider, 2-of-2, scheme ecdsa2p. --with DEVICE (once per other device) makes a
@@ -48,11 +48,14 @@ The provider is a party (it holds a share and co-signs only what its policy allo
 --provider-party no: then it only relays, and no policy of its applies. N in --quorum T/N counts
 every party: this device, each --with, and the provider when it is one; T is how many sign
 (default 2). The output says which parties the key has. --policy FILE is the provider's JSON list
-of rules for it, amounts in coins (see keyshard policy set --help).
+of rules for it, amounts in coins (see keyshard policy set --help); --policy-template ID gives
+it a copy of one of the provider's policy templates instead (keyshard policy templates lists
+them); with neither, the provider's default.
 schemes: ecdsa2p, dkls23 (Ethereum, Bitcoin), frost-ed25519 (Solana), frost-taproot (Bitcoin Taproot)
 examples: keyshard wallet create --name savings
           keyshard wallet create --name team --with LAPTOP_ID --with TABLET_ID --quorum 2/4
-          keyshard wallet create --name family --with LAPTOP_ID --quorum 2/2 --provider-party no`,
+          keyshard wallet create --name family --with LAPTOP_ID --quorum 2/2 --provider-party no
+          keyshard wallet create --name daily --policy-template standard`,
     async run(ctx) {
       const { SCHEME_NAMES } = await import("@keyshard/mpc");
       const schemeName = ctx.values.scheme as string | undefined;
@@ -73,6 +76,7 @@ examples: keyshard wallet create --name savings
         ...(Array.isArray(ctx.values.with) && { devices: ctx.values.with }),
         ...(providerParty !== undefined && { providerParty: providerParty === "yes" }),
         ...(policy !== undefined && { policy: policy as unknown[] }),
+        ...(typeof ctx.values["policy-template"] === "string" && { policyTemplate: ctx.values["policy-template"] }),
       });
       return {
         human: `wallet ${created.name} made: ${created.id}\n${partiesText(created)}`,

@@ -95,7 +95,8 @@ export interface CoreMethods {
   verify: { args: { code: string }; result: Session };
   resendCode: { args: Record<string, never>; result: Session };
   wallets: { args: Record<string, never>; result: WalletEntry[] };
-  createWallet: { args: { name: string }; result: WalletEntry };
+  /** `policyTemplate`: one of the provider's (`policyTemplates`); null for its default. */
+  createWallet: { args: { name: string; policyTemplate: string | null }; result: WalletEntry };
   addresses: { args: { name: string }; result: ChainAddress[] };
   /** The wallet's balance of the chain's coin, with its symbol ("1.5 ETH"), read through the node `rpc`. */
   balance: { args: { name: string; chain: "ethereum"; rpc: string }; result: string };
@@ -105,6 +106,10 @@ export interface CoreMethods {
     result: SendOutcome;
   };
 }
+
+/** A policy template's id as the provider takes it (`@keyshard/api`'s `POLICY_TEMPLATE_ID`). */
+export const POLICY_TEMPLATE_ID = /^[a-z0-9-]{1,40}$/;
+export const policyTemplateId = text({ min: 1, max: 40, pattern: POLICY_TEMPLATE_ID });
 
 /** Base64url without padding: how passkey ids travel and are stored. */
 export const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -231,7 +236,7 @@ export const CORE_METHODS: MethodReaders<CoreMethods> = {
   },
   resendCode: { args: none, result: session },
   wallets: { args: none, result: list(walletEntry) },
-  createWallet: { args: record({ name }), result: walletEntry },
+  createWallet: { args: record({ name, policyTemplate: orNull(policyTemplateId) }), result: walletEntry },
   addresses: {
     args: record({ name }),
     result: list(record<ChainAddress>({ chain, address: shortText })),

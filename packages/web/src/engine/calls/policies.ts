@@ -3,7 +3,7 @@
  * each rule in words), a new policy made of the common rules, cancelling a pending change, its
  * allow-list of trusted addresses (each with when it counts for the rules that read the list,
  * adding one, removing one), and the backup of a hybrid wallet's provider share (request, status,
- * cancel, download).
+ * cancel, download), and the provider's policy templates a new wallet picks from.
  */
 import type { ChainName } from "@keyshard/chains/names";
 import {
@@ -18,12 +18,13 @@ import {
   ProtocolError,
   type Reader,
   record,
+  SHORT_TEXT_MAX,
   shortText,
   text,
   totpCode,
   uuid,
 } from "../readers.js";
-import { chain } from "./core.js";
+import { chain, policyTemplateId } from "./core.js";
 
 /** One of the account's wallets whose policy this device may read and change, here or not. */
 export interface PolicyWallet {
@@ -165,7 +166,23 @@ export interface BackupStanding {
   readyMs: number | null;
 }
 
+/** A policy the provider offers a new wallet: its rules in words, its name and description made showable. */
+export interface PolicyTemplateChoice {
+  /** What `createWallet` and `createSharedWallet` take. */
+  id: string;
+  name: string;
+  /** One line of the provider operator's; empty when they wrote none. */
+  description: string;
+  /** Each rule in words, in the order they are tried, and what happens to a request none matches. */
+  rules: string[];
+}
+
+/** The most templates a provider offers (the provider's bound). */
+export const POLICY_TEMPLATES_MAX = 32;
+
 export interface PolicyMethods {
+  /** The provider's policy templates, its default first. */
+  policyTemplates: { args: Record<string, never>; result: PolicyTemplateChoice[] };
   policyWallets: { args: Record<string, never>; result: PolicyWallet[] };
   policy: { args: { id: string }; result: PolicyView };
   /** The rules `setPolicy` would ask for, in words, for the person to read before giving the code. */
@@ -258,6 +275,18 @@ const trustedAddress = record<TrustedAddress>({
 });
 
 export const POLICY_METHODS: MethodReaders<PolicyMethods> = {
+  policyTemplates: {
+    args: none,
+    result: list(
+      record<PolicyTemplateChoice>({
+        id: policyTemplateId,
+        name: shortText,
+        description: text({ max: SHORT_TEXT_MAX }),
+        rules: ruleWords,
+      }),
+      POLICY_TEMPLATES_MAX,
+    ),
+  },
   policyWallets: {
     args: none,
     result: list(

@@ -21,7 +21,7 @@ import {
   uuid,
 } from "../readers.js";
 import { type DeviceRef, deviceRef } from "../review.js";
-import { type WalletEntry, walletEntry } from "./core.js";
+import { policyTemplateId, type WalletEntry, walletEntry } from "./core.js";
 
 /** The most devices a shared wallet has: the provider's bound on a wallet's members. */
 export const SHARED_DEVICES_MAX = 15;
@@ -66,13 +66,21 @@ export interface SharedWalletMethods {
    * every device has joined its key generation.
    */
   createSharedWallet: {
-    args: { name: string; devices: string[]; threshold: number; provider: boolean };
+    /** `policyTemplate`: one of the provider's (`policyTemplates`); null for its default. */
+    args: { name: string; devices: string[]; threshold: number; provider: boolean; policyTemplate: string | null };
     result: WalletEntry;
   };
   /** The key generations that wait for this device. */
   waitingWallets: { args: Record<string, never>; result: { wallets: WaitingWallet[] } };
-  /** Joins the key generation of `walletId`; the wallet is this device's once every party took part. */
-  joinWallet: { args: { walletId: string }; result: WalletEntry };
+  /**
+   * Joins the key generation of `walletId` if the provider still lists it with the parties shown
+   * (`devices` in party order, `provider`) and `threshold`; the wallet is this device's once every
+   * party took part.
+   */
+  joinWallet: {
+    args: { walletId: string; devices: string[]; provider: boolean; threshold: number };
+    result: WalletEntry;
+  };
   /** What other devices ask this one to co-sign now. */
   cosignInvitations: { args: Record<string, never>; result: { invitations: CosignInvitation[] } };
   /** Opens a co-signing: the engine asks the page to confirm what the bytes do, then answers, and signs if confirmed. */
@@ -109,11 +117,20 @@ const decision: Reader<CosignOutcome["decision"]> = (value, what) => {
 
 export const SHARED_WALLET_METHODS: MethodReaders<SharedWalletMethods> = {
   createSharedWallet: {
-    args: record({ name, devices: list(deviceId, SHARED_DEVICES_MAX - 1), threshold, provider: boolean }),
+    args: record({
+      name,
+      devices: list(deviceId, SHARED_DEVICES_MAX - 1),
+      threshold,
+      provider: boolean,
+      policyTemplate: orNull(policyTemplateId),
+    }),
     result: walletEntry,
   },
   waitingWallets: { args: none, result: record({ wallets: list(waitingWallet, INVITATIONS_MAX) }) },
-  joinWallet: { args: record({ walletId: uuid }), result: walletEntry },
+  joinWallet: {
+    args: record({ walletId: uuid, devices: list(deviceId, SHARED_DEVICES_MAX), provider: boolean, threshold }),
+    result: walletEntry,
+  },
   cosignInvitations: { args: none, result: record({ invitations: list(invitation, INVITATIONS_MAX) }) },
   cosign: {
     args: record({ id: uuid }),

@@ -93,9 +93,10 @@ export const coreHandlers: Handlers<CoreMethods> = {
   wallets: async () => (await unlocked().wallets()).map(entryOf),
 
   // A hybrid wallet whose key generation finished is active at the provider.
-  createWallet: async ({ name }, progress) => {
+  createWallet: async ({ name, policyTemplate }, progress) => {
     progress("asking the provider for a new wallet");
-    return entryOf({ ...(await unlocked().createWallet({ name })), state: "active" });
+    const made = await unlocked().createWallet({ name, ...(policyTemplate !== null && { policyTemplate }) });
+    return entryOf({ ...made, state: "active" });
   },
 
   // A wallet has an address on each chain whose transactions are signed with its scheme's algorithm.

@@ -4,7 +4,7 @@
  * what the protocol carries.
  */
 import { indexedDbKeystore, type Wallet } from "@keyshard/wallet/browser";
-import { MESSAGE_MAX, type MethodShape, SHORT_TEXT_MAX, showable } from "../readers.js";
+import type { MethodShape } from "../readers.js";
 import type { Review } from "../review.js";
 
 /** A call the engine refuses in its own right (not the SDK's): the device is locked, or set up already. */
@@ -29,11 +29,8 @@ export function unlocked(): Wallet {
   return wallet;
 }
 
-/** A short text from the provider or the SDK (a state, a progress step) as the protocol carries it. */
-export const fitShort = (text: string) => showable(text, SHORT_TEXT_MAX) || "unknown";
-
-/** A message of the SDK's (an error, a warning) as the protocol carries it. */
-export const message = (text: string) => showable(text, MESSAGE_MAX) || "the wallet engine failed";
+// Defined beside the policy's words, which the console shows without the SDK.
+export { fitShort, message } from "../rule-words.js";
 
 /** Keeps `opened` as this engine's wallet: the engine counts as unlocked from now on. */
 export function keepWallet(opened: Wallet): void {

@@ -5,7 +5,14 @@
  * send's review), with the wallet and the device that asks named as this device knows them.
  */
 import { WalletError } from "@keyshard/wallet/browser";
-import type { CosignInvitation, SharedWalletMethods, WaitingWallet } from "../calls/shared-wallets.js";
+import {
+  type CosignInvitation,
+  INVITATIONS_MAX,
+  SHARED_DEVICES_MAX,
+  type SharedWalletMethods,
+  type WaitingWallet,
+} from "../calls/shared-wallets.js";
+import { NAME_MAX, showable } from "../readers.js";
 import { entryOf } from "./core.js";
 import { accountDevices } from "./devices.js";
 import { fitShort, type Handlers, unlocked } from "./engine-state.js";
@@ -30,24 +37,33 @@ function partiesProblem(self: string, devices: readonly string[], threshold: num
 }
 
 export const sharedWalletHandlers: Handlers<SharedWalletMethods> = {
-  createSharedWallet: async ({ name, devices, threshold, provider }, progress) => {
+  createSharedWallet: async ({ name, devices, threshold, provider, policyTemplate }, progress) => {
     const opened = unlocked();
     const problem = partiesProblem(opened.deviceId, devices, threshold, provider);
     if (problem !== undefined) throw new WalletError("usage", problem);
     progress("asking the provider for a new wallet shared with other devices");
-    const made = await opened.createWallet({ name, devices, threshold, providerParty: provider });
+    const made = await opened.createWallet({
+      name,
+      devices,
+      threshold,
+      providerParty: provider,
+      ...(policyTemplate !== null && { policyTemplate }),
+    });
     const listed = (await opened.wallets()).find((w) => w.id === made.id);
     return entryOf({ ...made, state: listed?.state ?? "creating" });
   },
 
   waitingWallets: async () => {
     const names = await namesOf();
-    const waiting = await names.opened.waitingWallets();
+    // More than a wallet can have, or than one answer carries, is not shown rather than cut.
+    const waiting = (await names.opened.waitingWallets())
+      .filter((w) => w.members.length <= SHARED_DEVICES_MAX + 1)
+      .slice(0, INVITATIONS_MAX);
     return {
       wallets: waiting.map(
         (w): WaitingWallet => ({
           walletId: w.walletId,
-          name: fitShort(w.name),
+          name: showable(w.name, NAME_MAX) || "unnamed",
           threshold: w.threshold,
           devices: w.members
             .filter((m) => !m.provider)
@@ -59,12 +75,10 @@ export const sharedWalletHandlers: Handlers<SharedWalletMethods> = {
     };
   },
 
-  joinWallet: async ({ walletId }, progress) => {
+  joinWallet: async ({ walletId, devices, provider, threshold }, progress) => {
     const opened = unlocked();
     progress("joining the key generation");
-    const [joined] = await opened.joinPendingWallets(walletId);
-    if (joined === undefined)
-      throw new WalletError("unknown-wallet", "no key generation of this wallet waits for this device");
+    const joined = await opened.joinWallet(walletId, { devices, provider, threshold });
     const listed = (await opened.wallets()).find((w) => w.id === joined.id);
     return entryOf({ ...joined, state: listed?.state ?? "creating" });
   },
@@ -72,7 +86,7 @@ export const sharedWalletHandlers: Handlers<SharedWalletMethods> = {
   cosignInvitations: async () => {
     const names = await namesOf();
     return {
-      invitations: (await names.opened.cosignInvitations()).map(
+      invitations: (await names.opened.cosignInvitations()).slice(0, INVITATIONS_MAX).map(
         (i): CosignInvitation => ({
           id: i.id,
           wallet: fitShort(i.wallet),
